@@ -1,0 +1,96 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "OneCode",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "onecode", targets: ["onecode"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        // MARK: - C libraries, each behind one wrapper
+
+        .systemLibrary(
+            name: "CQREncode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+
+        // MARK: - Layers
+
+        /// Pure values and rules: code format, GTIN, products, batches, URLs.
+        .target(
+            name: "OneCodeDomain",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        /// The storage interface that feature code calls; no SQL here.
+        .target(
+            name: "OneCodeStorage",
+            dependencies: ["OneCodeDomain"],
+            swiftSettings: strict
+        ),
+        /// The embedded SQLite implementation of the storage interface (GRDB on the system libsqlite3).
+        .target(
+            name: "OneCodeSQLite",
+            dependencies: ["OneCodeDomain", "OneCodeStorage", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        /// QR symbols and their artwork (SVG, PNG, PDF label sheets); the only importer of libqrencode.
+        .target(
+            name: "OneCodeRendering",
+            dependencies: ["OneCodeDomain", "CQREncode", "CZlib"],
+            swiftSettings: strict
+        ),
+        /// Issuing batches and writing the printer's code package.
+        .target(
+            name: "OneCodeIssuing",
+            dependencies: [
+                "OneCodeDomain", "OneCodeStorage", "OneCodeRendering",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ],
+            swiftSettings: strict
+        ),
+        /// The `onecode` command-line tool.
+        .executableTarget(
+            name: "onecode",
+            dependencies: [
+                "OneCodeDomain", "OneCodeStorage", "OneCodeSQLite", "OneCodeRendering", "OneCodeIssuing",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: - Tests
+
+        .testTarget(
+            name: "OneCodeTests",
+            dependencies: [
+                "OneCodeDomain", "OneCodeStorage", "OneCodeSQLite", "OneCodeRendering", "OneCodeIssuing", "onecode",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

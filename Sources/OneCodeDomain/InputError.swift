@@ -1,0 +1,28 @@
+/// Bad input from a user: names the field and says what is expected.
+///
+/// Every layer throws this for input it refuses, so the CLI and (later) the HTTP layer can
+/// report it the same way: one line, the field first.
+public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The option, argument or JSON field that is wrong, as the user spelled it (`count`, `gtin`).
+    public let field: String
+    /// What is wrong and what is expected, written to be read after the field name.
+    public let message: String
+
+    public init(_ field: String, _ message: String) {
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String { "\(field): \(message)" }
+}
+
+/// A referenced entity does not exist.
+public struct NotFoundError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let field: String
+    public let message: String
+    public init(_ field: String, _ message: String) {
+        self.field = field
+        self.message = message
+    }
+    public var description: String { "\(field): \(message)" }
+}

@@ -1,0 +1,285 @@
+import Crypto
+import Dispatch
+import Foundation
+import OneCodeDomain
+import OneCodeRendering
+import Synchronization
+
+/// Streams a code package into its staging folder: `codes.csv`, optional artwork, then `manifest.json`.
+///
+/// Memory stays flat: rows go through a 1 MiB buffer, artwork checksums go to a scratch file,
+/// and nothing holds the whole batch.
+final class PackageWriter {
+    let directory: String
+    let options: PackageOptions
+    private let csv: BufferedFile
+    private var checksums: BufferedFile
+    private var pdf: PDFLabelSheet?
+    private let digits: Int
+
+    init(directory: String, options: PackageOptions, count: Int) throws {
+        self.directory = directory
+        self.options = options
+        digits = max(6, String(count).count)
+        csv = try BufferedFile(path: directory + "/codes.csv", hashing: true)
+        checksums = try BufferedFile(path: directory + "/.files.tmp", hashing: false)
+        csv.append("sequence,code,url,gtin,lot\n")
+        switch options.artwork {
+        case .svg, .png:
+            try FileManager.default.createDirectory(atPath: directory + "/qr", withIntermediateDirectories: false)
+        case .pdf:
+            pdf = try PDFLabelSheet(path: directory + "/labels.pdf")
+        case .none:
+            break
+        }
+    }
+
+    /// Appends one CSV row. `code` and `url` are ASCII bytes; `tail` is `,gtin,lot\n`.
+    @inline(__always)
+    func appendRow(sequence: Int, code: [UInt8], urlPrefix: [UInt8], tail: [UInt8]) throws {
+        csv.appendDecimal(sequence)
+        csv.append(byte: UInt8(ascii: ","))
+        csv.append(bytes: code)
+        csv.append(byte: UInt8(ascii: ","))
+        csv.append(bytes: urlPrefix)
+        csv.append(bytes: code)
+        csv.append(bytes: tail)
+        try csv.flushIfFull()
+    }
+
+    /// Draws the artwork for a run of codes on every core. `first` is the sequence of `codes[0]`.
+    func render(codes: [String], urls: [String], first: Int) throws {
+        switch options.artwork {
+        case .none:
+            return
+        case .svg, .png:
+            let ec = options.errorCorrection, artwork = options.artwork, directory = directory, digits = digits
+            let results = try Self.parallelMap(urls.count) { index -> (String, Int) in
+                let symbol = try QRSymbol(urls[index], ec: ec)
+                let bytes = artwork == .svg ? SVGRenderer.render(symbol) : PNGRenderer.render(symbol)
+                let name = "qr/" + Self.fileName(first + index, digits: digits, artwork: artwork)
+                try Self.writeNew(directory + "/" + name, bytes)
+                return (SHA256.hash(data: bytes).hex, bytes.count)
+            }
+            for (index, (digest, size)) in results.enumerated() {
+                checksums.append(bytes: Self.fileEntry(path: "qr/" + fileName(first + index), sha256: digest, bytes: size))
+            }
+            try checksums.flushIfFull()
+        case .pdf:
+            let ec = options.errorCorrection
+            let labels = try Self.parallelMap(urls.count) { index in
+                PDFLabelSheet.Label(symbol: try QRSymbol(urls[index], ec: ec), caption: codes[index])
+            }
+            let perPage = PDFLabelSheet.labelsPerPage
+            let pages = try Self.parallelMap((labels.count + perPage - 1) / perPage) { page in
+                PDFLabelSheet.page(labels[(page * perPage)..<min(labels.count, (page + 1) * perPage)])
+            }
+            for page in pages { try pdf!.append(page: page) }
+        }
+    }
+
+    /// Closes the files, writes `manifest.json` with every checksum, and syncs it all to disk.
+    func finish(manifest: Manifest) throws {
+        try csv.close()
+        var entries = [Self.fileEntry(path: "codes.csv", sha256: csv.digest!, bytes: csv.written)]
+        if let pdf {
+            try pdf.finish()
+            let (digest, size) = try Self.hashFile(directory + "/labels.pdf")
+            entries.append(Self.fileEntry(path: "labels.pdf", sha256: digest, bytes: size))
+        }
+        try checksums.close()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var head = try encoder.encode(manifest)
+        while let last = head.last, last != UInt8(ascii: "}") { head.removeLast() }
+        head.removeLast()
+        while let last = head.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: " ") { head.removeLast() }
+        let out = try BufferedFile(path: directory + "/manifest.json", hashing: false)
+        out.append(bytes: Array(head))
+        out.append(",\n  \"files\" : [\n")
+        var first = true
+        func add(_ line: [UInt8]) throws {
+            if !first { out.append(",\n") }
+            first = false
+            out.append("    ")
+            out.append(bytes: line.last == UInt8(ascii: "\n") ? Array(line.dropLast()) : line)
+            try out.flushIfFull()
+        }
+        for entry in entries { try add(entry) }
+        try BufferedFile.forEachLine(of: directory + "/.files.tmp") { try add($0) }
+        out.append("\n  ]\n}\n")
+        try out.close()
+        try FileManager.default.removeItem(atPath: directory + "/.files.tmp")
+    }
+
+    func fileName(_ sequence: Int) -> String { Self.fileName(sequence, digits: digits, artwork: options.artwork) }
+
+    /// `qr/` file names: the sequence, zero-padded to at least six digits, so they sort in order.
+    static func fileName(_ sequence: Int, digits: Int, artwork: ArtworkFormat) -> String {
+        let number = String(sequence)
+        return String(repeating: "0", count: max(0, digits - number.count)) + number + "." + artwork.rawValue
+    }
+
+    static func fileEntry(path: String, sha256: String, bytes: Int) -> [UInt8] {
+        Array("{\"bytes\":\(bytes),\"path\":\"\(path)\",\"sha256\":\"\(sha256)\"}\n".utf8)
+    }
+
+    /// Maps `0..<count` on every core, in order.
+    static func parallelMap<T: Sendable>(_ count: Int, _ transform: @Sendable (Int) throws -> T) throws -> [T] {
+        let results = Mutex<[Int: T]>([:])
+        let failure = Mutex<(any Error)?>(nil)
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, count))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var local: [(Int, T)] = []
+            var index = worker
+            while index < count {
+                do { local.append((index, try transform(index))) } catch {
+                    failure.withLock { $0 = $0 ?? error }
+                    return
+                }
+                index += workers
+            }
+            results.withLock { dictionary in for (index, value) in local { dictionary[index] = value } }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+        return results.withLock { dictionary in (0..<count).map { dictionary[$0]! } }
+    }
+
+    static func writeNew(_ path: String, _ bytes: [UInt8]) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard fd >= 0 else { throw PackageError.write(path, errno) }
+        defer { Glibc.close(fd) }
+        try bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw PackageError.write(path, errno)
+                }
+                offset += written
+            }
+        }
+    }
+
+    static func hashFile(_ path: String) throws -> (String, Int) {
+        var hasher = SHA256()
+        var size = 0
+        try BufferedFile.forEachChunk(of: path) { chunk in
+            hasher.update(data: chunk)
+            size += chunk.count
+        }
+        return (hasher.finalize().hex, size)
+    }
+}
+
+/// A failure writing the package, with the path and the system's reason.
+public enum PackageError: Error, CustomStringConvertible {
+    case write(String, Int32)
+    public var description: String {
+        switch self {
+        case let .write(path, code): "out: cannot write \(path) (\(String(cString: strerror(code))))"
+        }
+    }
+}
+
+/// An append-only file behind a 1 MiB buffer, optionally hashing what it writes.
+final class BufferedFile {
+    let path: String
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    private var hasher: SHA256?
+    private(set) var written = 0
+    private(set) var digest: String?
+    static let capacity = 1 << 20
+
+    init(path: String, hashing: Bool) throws {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard fd >= 0 else { throw PackageError.write(path, errno) }
+        buffer.reserveCapacity(Self.capacity + 4096)
+        hasher = hashing ? SHA256() : nil
+    }
+
+    deinit { if fd >= 0 { Glibc.close(fd) } }
+
+    @inline(__always) func append(byte: UInt8) { buffer.append(byte) }
+    @inline(__always) func append(bytes: [UInt8]) { buffer.append(contentsOf: bytes) }
+    func append(_ text: String) { buffer.append(contentsOf: text.utf8) }
+
+    /// Appends a non-negative integer in decimal without making a string.
+    @inline(__always) func appendDecimal(_ value: Int) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { raw in
+            repeat {
+                raw[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0
+            for index in stride(from: count - 1, through: 0, by: -1) { buffer.append(raw[index]) }
+        }
+    }
+
+    func flushIfFull() throws { if buffer.count >= Self.capacity { try flush() } }
+
+    func flush() throws {
+        guard !buffer.isEmpty else { return }
+        hasher?.update(data: buffer)
+        try buffer.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let count = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw PackageError.write(path, errno)
+                }
+                offset += count
+            }
+        }
+        written += buffer.count
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes, syncs to disk and closes; the digest is then available.
+    func close() throws {
+        try flush()
+        guard fsync(fd) == 0 else { throw PackageError.write(path, errno) }
+        digest = hasher.map { $0.finalize().hex }
+    }
+
+    static func forEachChunk(of path: String, _ body: ([UInt8]) throws -> Void) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw PackageError.write(path, errno) }
+        defer { Glibc.close(fd) }
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if count < 0 { if errno == EINTR { continue }; throw PackageError.write(path, errno) }
+            if count == 0 { return }
+            try body(Array(chunk[0..<count]))
+        }
+    }
+
+    static func forEachLine(of path: String, _ body: ([UInt8]) throws -> Void) throws {
+        var pending: [UInt8] = []
+        try forEachChunk(of: path) { chunk in
+            for byte in chunk {
+                if byte == UInt8(ascii: "\n") {
+                    try body(pending)
+                    pending.removeAll(keepingCapacity: true)
+                } else {
+                    pending.append(byte)
+                }
+            }
+        }
+        if !pending.isEmpty { try body(pending) }
+    }
+}
+
+extension SHA256.Digest {
+    var hex: String { map { String(format: "%02x", $0) }.joined() }
+}

@@ -1,0 +1,63 @@
+import CZlib
+
+/// Draws a QR symbol as a 1-bit greyscale PNG, quiet zone included.
+public enum PNGRenderer {
+    /// - Parameter scale: pixels per module.
+    public static func render(_ symbol: QRSymbol, scale: Int = 8) -> [UInt8] {
+        let side = (symbol.width + 2 * QRSymbol.quietZone) * scale
+        let rowBytes = (side + 7) / 8
+        // Raw scanlines: a filter byte (0, none) then the packed pixels, 1 = white.
+        var raw = [UInt8](repeating: 0xFF, count: (rowBytes + 1) * side)
+        for row in 0..<side { raw[row * (rowBytes + 1)] = 0 }
+        for y in 0..<symbol.width {
+            var line = [UInt8](repeating: 0xFF, count: rowBytes)
+            for x in 0..<symbol.width where symbol.isDark(x: x, y: y) {
+                let first = (x + QRSymbol.quietZone) * scale
+                for pixel in first..<(first + scale) { line[pixel >> 3] &= ~(0x80 >> UInt8(pixel & 7)) }
+            }
+            for dy in 0..<scale {
+                let start = ((y + QRSymbol.quietZone) * scale + dy) * (rowBytes + 1) + 1
+                raw.replaceSubrange(start..<(start + rowBytes), with: line)
+            }
+        }
+        var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        var header = [UInt8]()
+        header.appendBigEndian(UInt32(side))
+        header.appendBigEndian(UInt32(side))
+        header += [1, 0, 0, 0, 0]  // bit depth 1, greyscale, deflate, adaptive filter, no interlace
+        appendChunk("IHDR", header, to: &png)
+        appendChunk("IDAT", deflate(raw), to: &png)
+        appendChunk("IEND", [], to: &png)
+        return png
+    }
+
+    static func deflate(_ data: [UInt8]) -> [UInt8] {
+        var length = compressBound(uLong(data.count))
+        var out = [UInt8](repeating: 0, count: Int(length))
+        let status = out.withUnsafeMutableBufferPointer { target in
+            data.withUnsafeBufferPointer { source in
+                compress2(target.baseAddress, &length, source.baseAddress, uLong(data.count), 9)
+            }
+        }
+        precondition(status == Z_OK, "zlib compress2 failed with \(status)")  // only on out-of-memory
+        out.removeSubrange(Int(length)...)
+        return out
+    }
+
+    static func appendChunk(_ type: String, _ data: [UInt8], to png: inout [UInt8]) {
+        png.appendBigEndian(UInt32(data.count))
+        let typeBytes = Array(type.utf8)
+        var crc = crc32(0, typeBytes, 4)
+        png += typeBytes
+        png += data
+        crc = data.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt(data.count)) }
+        png.appendBigEndian(UInt32(crc))
+    }
+}
+
+extension [UInt8] {
+    mutating func appendBigEndian(_ value: UInt32) {
+        append(UInt8(value >> 24)); append(UInt8((value >> 16) & 0xFF))
+        append(UInt8((value >> 8) & 0xFF)); append(UInt8(value & 0xFF))
+    }
+}

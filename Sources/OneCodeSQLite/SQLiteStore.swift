@@ -1,0 +1,228 @@
+import Foundation
+import GRDB
+import OneCodeDomain
+import OneCodeStorage
+
+/// The embedded SQLite catalogue: the only type that sees the database writer.
+///
+/// WAL with `synchronous=FULL`, so a committed transaction survives a power cut.
+public struct SQLiteStore: Sendable {
+    let writer: any DatabaseWriter
+
+    /// Opens (creating when needed) the database file at `path` and migrates it.
+    /// - Throws: `InputError("database", …)` when the file cannot be opened or is not a OneCode database.
+    public init(path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw InputError("database", "cannot create the folder \(directory) (\(error.localizedDescription))")
+            }
+        }
+        do {
+            let pool = try DatabasePool(path: path, configuration: Self.configuration())
+            try Self.migrator.migrate(pool)
+            writer = pool
+        } catch let error as DatabaseError {
+            throw InputError("database", "cannot open \(path) as a OneCode database (\(error.message ?? "SQLite error \(error.resultCode)"))")
+        }
+    }
+
+    /// An in-memory database, for tests.
+    public static func inMemory() throws -> SQLiteStore {
+        let queue = try DatabaseQueue(configuration: configuration())
+        try migrator.migrate(queue)
+        return SQLiteStore(writer: queue)
+    }
+
+    init(writer: any DatabaseWriter) { self.writer = writer }
+
+    static func configuration() -> Configuration {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA cache_size = -32768")  // 32 MiB: bulk inserts stay in cache
+        }
+        return configuration
+    }
+}
+
+// MARK: - Schema
+
+extension SQLiteStore {
+    /// Migrations are registered here, in order, and never edited once shipped.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: catalogue") { db in
+            try db.execute(sql: """
+                CREATE TABLE product (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    gtin TEXT UNIQUE,
+                    sku TEXT,
+                    created_at REAL NOT NULL
+                );
+                CREATE TABLE batch (
+                    id INTEGER PRIMARY KEY,
+                    product_id INTEGER NOT NULL REFERENCES product(id),
+                    count INTEGER NOT NULL CHECK (count > 0),
+                    lot TEXT,
+                    production_date TEXT NOT NULL,
+                    expiry_date TEXT,
+                    region TEXT,
+                    status TEXT NOT NULL CHECK (status IN ('issued', 'active', 'void')),
+                    url_form TEXT NOT NULL CHECK (url_form IN ('short', 'gs1')),
+                    uppercase INTEGER NOT NULL,
+                    code_length INTEGER NOT NULL,
+                    created_at REAL NOT NULL
+                );
+                CREATE INDEX batch_product ON batch(product_id);
+                -- key: the code's 60 random bits, so lookup by code is a rowid lookup.
+                CREATE TABLE code (
+                    key INTEGER PRIMARY KEY,
+                    batch_id INTEGER NOT NULL REFERENCES batch(id),
+                    seq INTEGER NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+}
+
+// MARK: - CatalogStore
+
+extension SQLiteStore: CatalogStore {
+    public func addProduct(_ product: NewProduct) async throws -> Product {
+        try await writer.write { db in
+            if let gtin = product.gtin,
+               let other = try Int64.fetchOne(db, sql: "SELECT id FROM product WHERE gtin = ?", arguments: [gtin.digits]) {
+                throw InputError("gtin", "\(gtin.digits) is already registered for product \(other)")
+            }
+            let now = Date()
+            try db.execute(
+                sql: "INSERT INTO product (name, gtin, sku, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [product.name, product.gtin?.digits, product.sku, now.timeIntervalSince1970])
+            return Product(id: ProductID(rawValue: db.lastInsertedRowID), name: product.name, gtin: product.gtin,
+                           sku: product.sku, createdAt: now)
+        }
+    }
+
+    public func products() async throws -> [Product] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM product ORDER BY id").map(Self.product(from:))
+        }
+    }
+
+    public func product(_ id: ProductID) async throws -> Product? {
+        try await writer.read { db in try Self.fetchProduct(db, id) }
+    }
+
+    public func issueBatch<T: Sendable>(
+        _ new: NewBatch, codeLength: Int,
+        _ body: @Sendable (Batch, Product, any CodeSink) throws -> T
+    ) async throws -> (Batch, T) {
+        try await writer.write { db in
+            guard let product = try Self.fetchProduct(db, new.productID) else {
+                throw NotFoundError("product", "no product with id \(new.productID); see `onecode product list`")
+            }
+            let now = Date()
+            try db.execute(
+                sql: """
+                    INSERT INTO batch (product_id, count, lot, production_date, expiry_date, region, status,
+                                       url_form, uppercase, code_length, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, 'issued', ?, ?, ?, ?)
+                    """,
+                arguments: [new.productID.rawValue, new.count, new.lot, new.productionDate.description,
+                            new.expiryDate?.description, new.region, new.urlForm.rawValue, new.uppercase,
+                            codeLength, now.timeIntervalSince1970])
+            let batch = Batch(
+                id: BatchID(rawValue: db.lastInsertedRowID), productID: new.productID, count: new.count, lot: new.lot,
+                productionDate: new.productionDate, expiryDate: new.expiryDate, region: new.region, status: .issued,
+                urlForm: new.urlForm, uppercase: new.uppercase, codeLength: codeLength, createdAt: now)
+            let sink = try SQLiteCodeSink(db: db, batch: batch.id)
+            let result = try body(batch, product, sink)
+            return (batch, result)
+        }
+    }
+
+    public func batches(product: ProductID?) async throws -> [Batch] {
+        try await writer.read { db in
+            let rows: [Row]
+            if let product {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM batch WHERE product_id = ? ORDER BY id DESC", arguments: [product.rawValue])
+            } else {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM batch ORDER BY id DESC")
+            }
+            return try rows.map(Self.batch(from:))
+        }
+    }
+
+    public func batch(_ id: BatchID) async throws -> Batch? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM batch WHERE id = ?", arguments: [id.rawValue]).map(Self.batch(from:))
+        }
+    }
+
+    public func codeCount(batch: BatchID) async throws -> Int {
+        try await writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM code WHERE batch_id = ?", arguments: [batch.rawValue]) ?? 0
+        }
+    }
+
+    public func code(_ key: CodeKey) async throws -> CodeRecord? {
+        try await writer.read { db in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT batch_id, seq FROM code WHERE key = ?", arguments: [key.rawValue]) else { return nil }
+            let batchRow = try Row.fetchOne(db, sql: "SELECT * FROM batch WHERE id = ?", arguments: [row["batch_id"] as Int64])!
+            let batch = try Self.batch(from: batchRow)
+            let product = try Self.fetchProduct(db, batch.productID)!
+            return CodeRecord(key: key, sequence: row["seq"], batch: batch, product: product)
+        }
+    }
+}
+
+// MARK: - Rows
+
+extension SQLiteStore {
+    static func fetchProduct(_ db: Database, _ id: ProductID) throws -> Product? {
+        try Row.fetchOne(db, sql: "SELECT * FROM product WHERE id = ?", arguments: [id.rawValue]).map(product(from:))
+    }
+
+    static func product(from row: Row) throws -> Product {
+        Product(
+            id: ProductID(rawValue: row["id"]), name: row["name"],
+            gtin: try (row["gtin"] as String?).map { try GTIN($0) }, sku: row["sku"],
+            createdAt: Date(timeIntervalSince1970: row["created_at"]))
+    }
+
+    static func batch(from row: Row) throws -> Batch {
+        Batch(
+            id: BatchID(rawValue: row["id"]), productID: ProductID(rawValue: row["product_id"]), count: row["count"],
+            lot: row["lot"], productionDate: try Day(row["production_date"], field: "production_date"),
+            expiryDate: try (row["expiry_date"] as String?).map { try Day($0, field: "expiry_date") },
+            region: row["region"], status: BatchStatus(rawValue: row["status"]) ?? .void,
+            urlForm: URLForm(rawValue: row["url_form"]) ?? .short, uppercase: row["uppercase"],
+            codeLength: row["code_length"], createdAt: Date(timeIntervalSince1970: row["created_at"]))
+    }
+}
+
+/// Inserts a batch's codes with one cached prepared statement, inside the issuing transaction.
+final class SQLiteCodeSink: CodeSink {
+    private let db: Database
+    private let statement: Statement
+    private let batch: Int64
+
+    init(db: Database, batch: BatchID) throws {
+        self.db = db
+        self.batch = batch.rawValue
+        statement = try db.cachedStatement(sql: "INSERT OR IGNORE INTO code (key, batch_id, seq) VALUES (?, ?, ?)")
+    }
+
+    func insert(_ key: CodeKey, sequence: Int) throws -> Bool {
+        statement.setUncheckedArguments([key.rawValue, batch, sequence])
+        try statement.execute()
+        return db.changesCount == 1
+    }
+}

@@ -1,0 +1,54 @@
+import OneCodeDomain
+
+/// Receives the codes of a batch being issued, inside the issuing transaction.
+public protocol CodeSink: AnyObject {
+    /// Stores one code of the batch.
+    /// - Returns: `false` when the key is already taken (the caller draws another key).
+    func insert(_ key: CodeKey, sequence: Int) throws -> Bool
+}
+
+/// Where a code belongs: its batch, that batch's product, and its place in the batch.
+public struct CodeRecord: Sendable, Equatable {
+    public var key: CodeKey
+    public var sequence: Int
+    public var batch: Batch
+    public var product: Product
+
+    public init(key: CodeKey, sequence: Int, batch: Batch, product: Product) {
+        self.key = key
+        self.sequence = sequence
+        self.batch = batch
+        self.product = product
+    }
+}
+
+/// The catalogue: products, batches and their codes. Feature code calls this; only storage targets see SQL.
+///
+/// Each method is one transaction that keeps the invariants it names.
+public protocol CatalogStore: Sendable {
+    /// Registers a product. - Throws: `InputError("gtin", …)` when another product has the GTIN.
+    func addProduct(_ product: NewProduct) async throws -> Product
+    /// Every product, oldest first.
+    func products() async throws -> [Product]
+    func product(_ id: ProductID) async throws -> Product?
+
+    /// Issues a batch all-or-nothing.
+    ///
+    /// Creates the batch, then lends `body` a sink for its codes within the same transaction. When
+    /// `body` throws, nothing of the batch is kept; when it returns, the batch and every code it
+    /// inserted are committed together.
+    /// - Throws: `NotFoundError("product", …)` for an unknown product, or what `body` throws.
+    func issueBatch<T: Sendable>(
+        _ batch: NewBatch, codeLength: Int,
+        _ body: @Sendable (Batch, Product, any CodeSink) throws -> T
+    ) async throws -> (Batch, T)
+
+    /// Batches, newest first, optionally of one product.
+    func batches(product: ProductID?) async throws -> [Batch]
+    func batch(_ id: BatchID) async throws -> Batch?
+    /// Counts the codes stored for a batch.
+    func codeCount(batch: BatchID) async throws -> Int
+
+    /// The record of an issued code: one index lookup by key.
+    func code(_ key: CodeKey) async throws -> CodeRecord?
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import OneCodeDomain
+import OneCodeIssuing
+import OneCodeRendering
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Register a demo product, issue a small batch and write its code package (the default command).",
+        discussion: "Uses the embedded database (data/onecode.sqlite unless --database says otherwise) and writes the package under data/packages/.")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "How many codes the demo batch has.") var count = 12
+
+    struct Output: Encodable { var product: Product; var batch: Batch; var package: String; var sampleURLs: [String] }
+
+    func run() async throws {
+        try await reportingErrors {
+            let (config, store) = try await global.open()
+            let signer = try config.signer(notice: note)
+            let gtin = "6291041500213"  // GS1's own check-digit example
+            let product: Product
+            if let existing = try await store.products().first(where: { $0.gtin?.digits == "0" + gtin }) {
+                product = existing
+            } else {
+                product = try await store.addProduct(try NewProduct(name: "Demo green tea 500 ml", gtin: gtin, sku: "DEMO-TEA-500"))
+            }
+            let packages = ((config.databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("packages")
+            try FileManager.default.createDirectory(atPath: packages, withIntermediateDirectories: true)
+            let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+            let directory = (packages as NSString).appendingPathComponent("demo-\(stamp)")
+            let issuer = Issuer(store: store, signer: signer, baseURL: config.baseURL)
+            let request = try NewBatch(productID: product.id, count: count, maxCount: config.maxBatchCount, lot: "DEMO1",
+                                       region: "CN", urlForm: .gs1)
+            let result = try await issuer.issue(request, package: PackageOptions(directory: directory, artwork: .svg))
+            let csv = try String(contentsOfFile: directory + "/codes.csv", encoding: .utf8)
+            let urls = csv.split(separator: "\n").dropFirst().prefix(3).map { String($0.split(separator: ",")[2]) }
+            try global.emit(Output(product: product, batch: result.batch, package: directory, sampleURLs: urls)) {
+                """
+                OneCode demo
+                  product \(product.id): \(product.name) (GTIN \(product.gtin!))
+                  batch \(result.batch.id): \(result.batch.count) codes, lot \(result.batch.lot ?? "-"), GS1 Digital Link URLs
+                  package: \(directory)
+                    codes.csv, manifest.json, qr/*.svg (QR version \(result.manifest.printSpec.qrVersion), EC M)
+                  sample codes:
+                \(urls.map { "    " + $0 }.joined(separator: "\n"))
+                Next: `onecode code check <code>`, `onecode batch show \(result.batch.id)`, `onecode --help`.
+                """
+            }
+        }
+    }
+}

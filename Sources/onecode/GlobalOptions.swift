@@ -1,0 +1,82 @@
+import ArgumentParser
+import Configuration
+import Foundation
+import OneCodeDomain
+import OneCodeIssuing
+import OneCodeSQLite
+import OneCodeStorage
+import SystemPackage
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The SQLite database file (default: data/onecode.sqlite).", valueName: "path"))
+    var database: String?
+
+    @Flag(help: "Print machine-readable JSON on standard output.")
+    var json = false
+
+    /// The configuration: these options, then the environment, then the config file, then defaults.
+    func configReader(extra: [String: ConfigValue] = [:]) async throws -> ConfigReader {
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        if let database { values[AbsoluteConfigKey(["onecode", "database", "path"])] = .init(.string(database), isSecret: false) }
+        for (key, value) in extra { values[AbsoluteConfigKey(["onecode"] + key.split(separator: ".").map(String.init))] = value }
+        let file = ProcessInfo.processInfo.environment["ONECODE_CONFIG"] ?? "Config/onecode.json"
+        let fileProvider: FileProvider<JSONSnapshot>
+        do {
+            fileProvider = try await FileProvider<JSONSnapshot>(filePath: FilePath(file), allowMissing: true)
+        } catch {
+            throw InputError("config", "cannot read \(file) as JSON (\(error))")
+        }
+        return ConfigReader(providers: [
+            InMemoryProvider(name: "arguments", values: values),
+            EnvironmentVariablesProvider(),
+            fileProvider,
+        ])
+    }
+
+    /// The issuer configuration and the opened catalogue.
+    func open(extra: [String: ConfigValue] = [:]) async throws -> (IssuerConfig, SQLiteStore) {
+        let config = try IssuerConfig(reader: try await configReader(extra: extra))
+        return (config, try SQLiteStore(path: config.databasePath))
+    }
+
+    /// Prints `value` as JSON when `--json` is given, else `text()`.
+    func emit<T: Encodable>(_ value: T, _ text: () -> String) throws {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            encoder.dateEncodingStrategy = .iso8601
+            print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        } else {
+            print(text())
+        }
+    }
+}
+
+/// Runs a command body and turns the errors users cause into one line on stderr and exit code 1.
+func reportingErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as InputError {
+        fail(error.description)
+    } catch let error as NotFoundError {
+        fail(error.description)
+    } catch let error as IssueInterrupted {
+        fail(error.description, code: 130)
+    } catch let error as any CustomStringConvertible {
+        fail(error.description)
+    } catch {
+        fail(String(describing: error))
+    }
+}
+
+func fail(_ message: String, code: Int32 = 1) -> Never {
+    FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
+    exit(code)
+}
+
+func note(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+
+/// `onecode`: issue codes, print code packages and check codes.
+@main
+struct OneCodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "onecode",
+        abstract: "One item, one code: issue unique QR codes for products and check them.",
+        discussion: """
+            Configuration comes from, in order: command-line options, environment variables \
+            (ONECODE_DATABASE_PATH, ONECODE_CODES_BASE_URL, ONECODE_CODES_SECRET, ONECODE_CODES_LENGTH, \
+            ONECODE_BATCH_MAX_COUNT, ONECODE_MODE), the JSON file named by ONECODE_CONFIG \
+            (default Config/onecode.json), then built-in defaults.
+            """,
+        subcommands: [DemoCommand.self, ProductCommand.self, BatchCommand.self, CodeCommand.self, QRCommand.self],
+        defaultSubcommand: DemoCommand.self
+    )
+}

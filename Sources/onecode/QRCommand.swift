@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import OneCodeDomain
+import OneCodeRendering
+
+struct QRCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "qr",
+        abstract: "Draw one QR symbol for any text.",
+        discussion: "The format follows the file name: .svg, .png or .pdf (a one-label A4 sheet).")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The text to encode.") var text: String
+    @Option(help: ArgumentHelp("The file to write (.svg, .png or .pdf); must not exist.", valueName: "file")) var out: String
+    @Option(help: "Error correction: L, M, Q or H.") var ec: ErrorCorrection = .M
+
+    struct Output: Encodable { var file: String; var version: Int; var modules: Int; var bytes: Int }
+
+    func run() async throws {
+        try await reportingErrors {
+            let ext = (out as NSString).pathExtension.lowercased()
+            guard ["svg", "png", "pdf"].contains(ext) else {
+                throw InputError("out", "must end in .svg, .png or .pdf (got '\(out)')")
+            }
+            guard !FileManager.default.fileExists(atPath: out) else { throw InputError("out", "\(out) exists; name a new file") }
+            let symbol = try QRSymbol(text, ec: ec)
+            switch ext {
+            case "pdf":
+                let sheet = try PDFLabelSheet(path: out)
+                try sheet.append(page: PDFLabelSheet.page([PDFLabelSheet.Label(symbol: symbol, caption: String(text.prefix(30)))][...]))
+                try sheet.finish()
+            default:
+                let bytes = ext == "svg" ? SVGRenderer.render(symbol) : PNGRenderer.render(symbol)
+                guard FileManager.default.createFile(atPath: out, contents: Data(bytes)) else {
+                    throw InputError("out", "cannot write \(out)")
+                }
+            }
+            let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
+            try global.emit(Output(file: out, version: symbol.version, modules: symbol.width, bytes: size)) {
+                "\(out): QR version \(symbol.version), \(symbol.width)×\(symbol.width) modules, EC \(ec.rawValue)"
+            }
+        }
+    }
+}
