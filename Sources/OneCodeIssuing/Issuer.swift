@@ -23,6 +23,8 @@ public struct Issuer: Sendable {
     public let store: any CatalogStore
     public let signer: CodeSigner
     public let baseURL: String
+    /// Codes generated, sorted and inserted at a time; `nil` picks by artwork (tests set it small).
+    var chunkSize: Int?
 
     public init(store: any CatalogStore, signer: CodeSigner, baseURL: String) {
         self.store = store
@@ -61,14 +63,14 @@ public struct Issuer: Sendable {
         let manager = FileManager.default
         if manager.fileExists(atPath: staging) { try manager.removeItem(atPath: staging) }  // left by a crash
         try manager.createDirectory(atPath: staging, withIntermediateDirectories: false)
-        let signer = self.signer
+        let signer = self.signer, chunkSize = self.chunkSize
         let (batch, manifest): (Batch, Manifest)
         do {
             (batch, manifest) = try await store.issueBatch(request, codeLength: signer.length) { batch, product, sink in
                 let writer = try PackageWriter(directory: staging, options: package, count: batch.count)
                 let prefix = Array(urls.prefix.utf8).map { request.uppercase ? Self.upper($0) : $0 }
                 let tail = Array(",\(product.gtin?.digits ?? ""),\(batch.lot ?? "")\n".utf8)
-                let chunk = package.artwork == .none ? 49_152 : 2_400
+                let chunk = chunkSize ?? (package.artwork == .none ? 524_288 : 2_400)
                 var code = [UInt8](repeating: 0, count: signer.length)
                 var sequence = 1
                 while sequence <= batch.count {

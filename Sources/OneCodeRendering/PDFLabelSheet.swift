@@ -26,6 +26,11 @@ public final class PDFLabelSheet {
     static var cellHeight: Double { (pageHeight - 2 * margin) / Double(rows) }
     static var symbolSide: Double { min(cellWidth - 12, cellHeight - 26) }
 
+    /// Where label `index` of a page sits, in points from the page's top-left corner.
+    public static func cellFrame(_ index: Int) -> (x: Double, y: Double, width: Double, height: Double) {
+        (margin + Double(index % columns) * cellWidth, margin + Double(index / columns) * cellHeight, cellWidth, cellHeight)
+    }
+
     private let handle: FileHandle
     private var offset = 0
     private var objectOffsets: [Int: Int] = [:]

@@ -28,8 +28,9 @@ struct DemoCommand: AsyncParsableCommand {
             }
             let packages = ((config.databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("packages")
             try FileManager.default.createDirectory(atPath: packages, withIntermediateDirectories: true)
-            let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
-            let directory = (packages as NSString).appendingPathComponent("demo-\(stamp)")
+            var number = 1
+            while FileManager.default.fileExists(atPath: (packages as NSString).appendingPathComponent("demo-\(number)")) { number += 1 }
+            let directory = (packages as NSString).appendingPathComponent("demo-\(number)")
             let issuer = Issuer(store: store, signer: signer, baseURL: config.baseURL)
             let request = try NewBatch(productID: product.id, count: count, maxCount: config.maxBatchCount, lot: "DEMO1",
                                        region: "CN", urlForm: .gs1)

@@ -1,0 +1,179 @@
+import Foundation
+import Testing
+
+/// The `onecode` binary, run as a user would, in a fresh folder with its default database.
+@Suite("onecode CLI")
+struct CLITests {
+    static let secret = ["ONECODE_CODES_SECRET": "cli-test-secret-0123456789"]
+
+    /// A folder with a database holding one product (id 1, with a GTIN).
+    static func prepared() throws -> TemporaryFolder {
+        let folder = try TemporaryFolder()
+        let added = try Run.onecode(["product", "add", "--name", "Tea", "--gtin", "6291041500213"], cwd: folder.path, environment: secret)
+        #expect(added.status == 0, "\(added.stderr)")
+        return folder
+    }
+
+    static func batchCount(_ folder: TemporaryFolder) throws -> Int {
+        let list = try Run.onecode(["batch", "list", "--json"], cwd: folder.path, environment: secret)
+        let batches = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [Any]
+        return batches?.count ?? -1
+    }
+
+    @Test("the demo runs on a fresh folder and its codes check as valid")
+    func demo() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let demo = try Run.onecode(["--json"], cwd: folder.path)
+        #expect(demo.status == 0, "\(demo.stderr)")
+        #expect(demo.stderr.contains("generated a code secret"))
+        let output = try #require(try JSONSerialization.jsonObject(with: Data(demo.stdout.utf8)) as? [String: Any])
+        let urls = try #require(output["sampleURLs"] as? [String])
+        #expect(urls.count == 3)
+        let check = try Run.onecode(["code", "check", urls[0]], cwd: folder.path)
+        #expect(check.status == 0 && check.stdout.hasPrefix("valid:"), "\(check.stdout)\(check.stderr)")
+        // A second demo reuses the secret and the product.
+        let again = try Run.onecode([], cwd: folder.path)
+        #expect(again.status == 0 && !again.stderr.contains("generated"))
+        #expect(try Run.onecode(["product", "list", "--json"], cwd: folder.path).stdout.components(separatedBy: "\"id\"").count == 2)
+    }
+
+    @Test("issue, list, show and check a batch")
+    func lifecycle() throws {
+        let folder = try Self.prepared()
+        defer { folder.cleanup() }
+        let issue = try Run.onecode(["batch", "issue", "--product", "1", "--count", "50", "--lot", "L7", "--region", "CN-31",
+                                     "--url-form", "gs1", "--out", "pkg", "--json"], cwd: folder.path, environment: Self.secret)
+        #expect(issue.status == 0, "\(issue.stderr)")
+        let csv = try String(contentsOfFile: folder.file("pkg/codes.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(csv.count == 51)
+        let code = String(csv[1].split(separator: ",")[1])
+        let show = try Run.onecode(["batch", "show", "1"], cwd: folder.path, environment: Self.secret)
+        #expect(show.stdout.contains("50 (50 stored") && show.stdout.contains("CN-31") && show.stdout.contains("L7"))
+        let valid = try Run.onecode(["code", "check", code.lowercased()], cwd: folder.path, environment: Self.secret)
+        #expect(valid.status == 0 && valid.stdout.contains("batch 1"))
+        var forged = Array(code)
+        forged[3] = forged[3] == "A" ? "B" : "A"
+        let bad = try Run.onecode(["code", "check", String(forged), "--json"], cwd: folder.path, environment: Self.secret)
+        #expect(bad.status == 1 && bad.stdout.contains("\"verdict\" : \"forged\""))
+        // Under another secret, the same code is forged: the check is keyed.
+        let other = try Run.onecode(["code", "check", code], cwd: folder.path, environment: ["ONECODE_CODES_SECRET": "another-secret-0123456789"])
+        #expect(other.status == 1 && other.stdout.hasPrefix("forged:"))
+    }
+
+    /// Each bad input: a non-zero exit, an error whose first line names the field, and nothing written.
+    @Test("bad input is refused with the field named and nothing written", arguments: [
+        (["product", "add", "--name", "X", "--gtin", "6291041500214"], "gtin"),
+        (["product", "add", "--name", "  "], "name"),
+        (["batch", "issue", "--product", "1", "--count", "0", "--out", "pkg"], "count"),
+        (["batch", "issue", "--product", "1", "--count=-5", "--out", "pkg"], "count"),
+        (["batch", "issue", "--product", "1", "--count", "101", "--out", "pkg"], "count"),
+        (["batch", "issue", "--product", "9", "--count", "5", "--out", "pkg"], "product"),
+        (["batch", "issue", "--product", "1", "--count", "5", "--out", "full"], "out"),
+        (["batch", "issue", "--product", "1", "--count", "5", "--out", "/proc/onecode-test/pkg"], "out"),
+        (["batch", "issue", "--product", "1", "--count", "5", "--out", "pkg", "--ec", "X"], "--ec"),
+        (["batch", "issue", "--product", "1", "--count", "5", "--out", "pkg", "--qr", "gif"], "--qr"),
+        (["batch", "issue", "--product", "1", "--count", "5", "--out", "pkg", "--lot", "a b"], "lot"),
+        (["batch", "issue", "--product", "1", "--count", "5", "--out", "pkg", "--production-date", "2026-02-30"], "production-date"),
+        (["batch", "issue", "--product", "1", "--count", "5", "--out", "pkg", "--region", "china"], "region"),
+        (["batch", "issue", "--product", "1", "--count", "5", "--out", "pkg", "--base-url", "ftp://x"], "base-url"),
+        (["qr", String(repeating: "x", count: 3000), "--out", "big.png", "--ec", "H"], "text"),
+        (["qr", "hello", "--out", "hello.gif"], "out"),
+    ])
+    func badInput(arguments: [String], field: String) throws {
+        let folder = try Self.prepared()
+        defer { folder.cleanup() }
+        try FileManager.default.createDirectory(atPath: folder.file("full"), withIntermediateDirectories: false)
+        _ = FileManager.default.createFile(atPath: folder.file("full/x"), contents: Data())
+        let before = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        let result = try Run.onecode(arguments, cwd: folder.path, environment: Self.secret.merging(["ONECODE_BATCH_MAX_COUNT": "100"]) { $1 })
+        #expect(result.status != 0)
+        let firstLine = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(firstLine.contains(field), "stderr: \(result.stderr)")
+        #expect(!firstLine.contains("Fatal") && result.reason == .exit)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == before)
+        #expect(try Self.batchCount(folder) == 0)
+    }
+
+    @Test("production mode refuses to issue without a secret")
+    func productionNeedsSecret() throws {
+        let folder = try Self.prepared()
+        defer { folder.cleanup() }
+        try? FileManager.default.removeItem(atPath: folder.file("data/secret"))
+        let result = try Run.onecode(["batch", "issue", "--product", "1", "--count", "5", "--out", "pkg"], cwd: folder.path,
+                                     environment: ["ONECODE_MODE": "production"])
+        #expect(result.status == 1 && result.stderr.hasPrefix("error: codes.secret:"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("pkg")))
+        #expect(!FileManager.default.fileExists(atPath: folder.file("data/secret")))
+    }
+
+    /// Starts a large issuance and waits until it is writing codes.
+    static func startLargeIssue(_ folder: TemporaryFolder) throws -> Run.Started {
+        let started = try Run.start(Run.onecode, ["batch", "issue", "--product", "1", "--count", "5000000", "--out", "pkg"],
+                                    cwd: folder.path, environment: secret)
+        let csv = folder.file(".pkg.partial/codes.csv")
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if let size = (try? FileManager.default.attributesOfItem(atPath: csv))?[.size] as? Int, size > 1_000_000 { break }
+            usleep(20_000)
+        }
+        #expect(started.process.isRunning, "issuance ended before it could be interrupted")
+        return started
+    }
+
+    @Test("Ctrl-C part-way: exit 130, no batch, no package, nothing left behind")
+    func interrupt() throws {
+        let folder = try Self.prepared()
+        defer { folder.cleanup() }
+        let started = try Self.startLargeIssue(folder)
+        kill(started.process.processIdentifier, SIGINT)
+        let result = started.wait()
+        #expect(result.status == 130, "\(result.stderr)")
+        #expect(result.stderr.contains("interrupted"))
+        #expect(try Self.batchCount(folder) == 0)
+        #expect(!FileManager.default.fileExists(atPath: folder.file("pkg")))
+        #expect(!FileManager.default.fileExists(atPath: folder.file(".pkg.partial")))
+    }
+
+    @Test("a crash part-way (SIGKILL) keeps no batch and no package; the next run succeeds")
+    func crash() throws {
+        let folder = try Self.prepared()
+        defer { folder.cleanup() }
+        let started = try Self.startLargeIssue(folder)
+        kill(started.process.processIdentifier, SIGKILL)
+        let result = started.wait()
+        #expect(result.reason == .uncaughtSignal)
+        #expect(try Self.batchCount(folder) == 0)
+        #expect(!FileManager.default.fileExists(atPath: folder.file("pkg")))
+        let again = try Run.onecode(["batch", "issue", "--product", "1", "--count", "10", "--out", "pkg"], cwd: folder.path, environment: Self.secret)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try Self.batchCount(folder) == 1)
+        #expect(!FileManager.default.fileExists(atPath: folder.file(".pkg.partial")))
+    }
+
+    @Test("every command explains itself with --help", arguments: [
+        [], ["demo"], ["product"], ["product", "add"], ["product", "list"], ["batch"], ["batch", "issue"], ["batch", "list"],
+        ["batch", "show"], ["code", "check"], ["qr"],
+    ])
+    func help(command: [String]) throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let result = try Run.onecode(command + ["--help"], cwd: folder.path)
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("OVERVIEW:") || result.stdout.contains("USAGE:"))
+        #expect(!FileManager.default.fileExists(atPath: folder.file("data")))
+    }
+
+    @Test("qr draws a symbol zbar reads, in each format")
+    func qr() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        for file in ["a.png", "a.svg", "a.pdf"] {
+            let result = try Run.onecode(["qr", "https://example.com/s/HELLO", "--out", file, "--ec", "H"], cwd: folder.path)
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        #expect(try Run.zbar(folder.file("a.png")) == ["https://example.com/s/HELLO"])
+        let exists = try Run.onecode(["qr", "again", "--out", "a.png"], cwd: folder.path)
+        #expect(exists.status == 1 && exists.stderr.contains("out:"))
+    }
+}

@@ -1,0 +1,256 @@
+import Crypto
+import Foundation
+import Testing
+import OneCodeDomain
+@testable import OneCodeIssuing
+import OneCodeRendering
+import OneCodeSQLite
+import OneCodeStorage
+
+/// Issuing batches into a real SQLite file and checking the package a printer gets.
+@Suite("Issuing and code packages")
+struct IssuerTests {
+    static let signer = try! CodeSigner(secret: Array("test-secret-0123456789abcdef".utf8))
+
+    struct Fixture {
+        let folder: TemporaryFolder
+        let store: SQLiteStore
+        let product: Product
+        let issuer: Issuer
+        init(gtin: String? = "6291041500213") async throws {
+            folder = try TemporaryFolder()
+            store = try SQLiteStore(path: folder.file("onecode.sqlite"))
+            product = try await store.addProduct(try NewProduct(name: "Tea 绿茶", gtin: gtin, sku: "T-1"))
+            issuer = Issuer(store: store, signer: IssuerTests.signer, baseURL: "https://q.example.com/")
+        }
+        func batch(_ count: Int, form: URLForm = .short, lot: String? = nil, uppercase: Bool = false) throws -> NewBatch {
+            try NewBatch(productID: product.id, count: count, maxCount: 10_000_000, lot: lot, urlForm: form, uppercase: uppercase)
+        }
+    }
+
+    static func csvRows(_ path: String) throws -> [[String]] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    }
+
+    static func manifest(_ directory: String) throws -> Manifest {
+        try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/manifest.json")))
+    }
+
+    @Test("CSV has a row per code, codes are valid and stored with their sequence, manifest checksums match")
+    func packageContents() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.folder.cleanup() }
+        let out = fixture.folder.file("package")
+        let result = try await fixture.issuer.issue(try fixture.batch(5000, form: .gs1, lot: "L1"), package: PackageOptions(directory: out))
+        let rows = try Self.csvRows(out + "/codes.csv")
+        #expect(rows.first == ["sequence", "code", "url", "gtin", "lot"])
+        #expect(rows.count - 1 == 5000)
+        #expect(try await fixture.store.codeCount(batch: result.batch.id) == 5000)
+        var seen = Set<String>()
+        for (index, row) in rows.dropFirst().enumerated() {
+            #expect(row[0] == String(index + 1))
+            #expect(row[2] == "https://q.example.com/01/06291041500213/10/L1/21/" + row[1])
+            #expect(row[3] == "06291041500213" && row[4] == "L1")
+            seen.insert(row[1])
+            if index % 250 == 0 {
+                guard case let .valid(key, _) = Self.signer.check(row[1]) else { Issue.record("invalid code \(row[1])"); continue }
+                let record = try await fixture.store.code(key)
+                #expect(record?.sequence == index + 1)
+                #expect(record?.batch.id == result.batch.id)
+            }
+        }
+        #expect(seen.count == 5000)
+        let manifest = try Self.manifest(out)
+        #expect(manifest.count == 5000 && manifest.batch.id == result.batch.id && manifest.product.gtin == "06291041500213")
+        #expect(manifest.printSpec.quietZoneModules >= 4 && manifest.printSpec.errorCorrection == .M)
+        try Self.verifyChecksums(out, manifest)
+        #expect(manifest.files?.map(\.path) == ["codes.csv"])
+        // Nothing is left beside the package.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.folder.path).sorted().filter { !$0.hasPrefix("onecode.sqlite") } == ["package"])
+    }
+
+    static func verifyChecksums(_ directory: String, _ manifest: Manifest) throws {
+        let files = try #require(manifest.files)
+        var listed = Set<String>()
+        for file in files {
+            let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + file.path))
+            #expect(SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() == file.sha256, "\(file.path)")
+            #expect(data.count == file.bytes)
+            listed.insert(file.path)
+        }
+        // Every file in the package but the manifest is listed.
+        let enumerator = FileManager.default.enumerator(atPath: directory)!
+        var present = Set<String>()
+        while let path = enumerator.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: directory + "/" + path, isDirectory: &isDirectory)
+            if !isDirectory.boolValue && path != "manifest.json" { present.insert(path) }
+        }
+        #expect(present == listed)
+    }
+
+    @Test("SVG and PNG artwork: one file per code, each decodes to its row's URL", arguments: [ArtworkFormat.svg, .png])
+    func artwork(format: ArtworkFormat) async throws {
+        let fixture = try await Fixture()
+        defer { fixture.folder.cleanup() }
+        let out = fixture.folder.file("package")
+        _ = try await fixture.issuer.issue(try fixture.batch(30, uppercase: true), package: PackageOptions(directory: out, artwork: format, errorCorrection: .Q))
+        let rows = try Self.csvRows(out + "/codes.csv").dropFirst()
+        let files = try FileManager.default.contentsOfDirectory(atPath: out + "/qr").sorted()
+        #expect(files.count == 30)
+        #expect(files.first == "000001.\(format.rawValue)")
+        try Self.verifyChecksums(out, try Self.manifest(out))
+        for row in rows.prefix(5) {
+            #expect(row[2] == "HTTPS://Q.EXAMPLE.COM/S/" + row[1])
+            var image = out + "/qr/" + String(repeating: "0", count: 6 - row[0].count) + row[0] + "." + format.rawValue
+            if format == .svg {
+                try Run.rasterise(svg: image, png: fixture.folder.file("r.png"))
+                image = fixture.folder.file("r.png")
+            }
+            #expect(try Run.zbar(image) == [row[2]])
+        }
+    }
+
+    @Test("PDF label sheets: every symbol on a page decodes, with its code printed under it")
+    func pdfLabels() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.folder.cleanup() }
+        let out = fixture.folder.file("package")
+        _ = try await fixture.issuer.issue(try fixture.batch(30, form: .gs1), package: PackageOptions(directory: out, artwork: .pdf))
+        try Self.verifyChecksums(out, try Self.manifest(out))
+        let rows = try Self.csvRows(out + "/codes.csv").dropFirst()
+        // Cut each label out of its page at 150 dpi and decode it alone, as a print check would.
+        var decoded: [String] = []
+        for index in 0..<30 {
+            let frame = PDFLabelSheet.cellFrame(index % PDFLabelSheet.labelsPerPage)
+            let px = { (points: Double) in String(Int(points / 72 * 150)) }
+            let prefix = fixture.folder.file("label\(index)")
+            let page = String(index / PDFLabelSheet.labelsPerPage + 1)
+            let render = try Run.program("/usr/bin/pdftoppm", ["-r", "150", "-gray", "-png", "-singlefile", "-f", page, "-l", page,
+                                                               "-x", px(frame.x), "-y", px(frame.y), "-W", px(frame.width), "-H", px(frame.height),
+                                                               out + "/labels.pdf", prefix])
+            #expect(render.status == 0, "pdftoppm: \(render.stderr)")
+            decoded += try Run.zbar(prefix + ".png")
+        }
+        #expect(decoded == rows.map { $0[2] })
+        let pages = try Run.program("/usr/bin/pdfinfo", [out + "/labels.pdf"])
+        #expect(pages.stdout.split(separator: "\n").contains { $0.hasPrefix("Pages:") && $0.hasSuffix(" 2") })  // 24 labels a page
+        let text = try Run.program("/usr/bin/pdftotext", [out + "/labels.pdf", "-"])
+        for row in rows { #expect(text.stdout.contains(row[1])) }
+    }
+
+    @Test("an interruption part-way leaves no batch, no codes and no package")
+    func interrupted() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.folder.cleanup() }
+        let out = fixture.folder.file("package")
+        let calls = Counter()
+        await #expect(throws: IssueInterrupted.self) {
+            var issuer = fixture.issuer
+            issuer.chunkSize = 10_000
+            _ = try await issuer.issue(
+                try fixture.batch(200_000), package: PackageOptions(directory: out),
+                progress: { _ in calls.increment() }, isCancelled: { calls.value >= 2 })
+        }
+        #expect(calls.value == 2)
+        try await Self.expectNothingIssued(fixture, out: out)
+    }
+
+    @Test("a storage failure part-way (a full disk) leaves no batch, no codes and no package")
+    func storageFailure() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.folder.cleanup() }
+        let out = fixture.folder.file("package")
+        let failing = Issuer(store: FailingStore(base: fixture.store, failAfter: 70_000), signer: Self.signer, baseURL: "https://q.example.com")
+        await #expect(throws: FailingStore.DiskFull.self) {
+            _ = try await failing.issue(try fixture.batch(100_000), package: PackageOptions(directory: out, artwork: .none))
+        }
+        try await Self.expectNothingIssued(fixture, out: out)
+        // Re-running issues a fresh, complete batch.
+        let result = try await fixture.issuer.issue(try fixture.batch(1000), package: PackageOptions(directory: out))
+        #expect(try await fixture.store.codeCount(batch: result.batch.id) == 1000)
+        #expect(try await fixture.store.batches(product: nil).count == 1)
+    }
+
+    static func expectNothingIssued(_ fixture: Fixture, out: String) async throws {
+        #expect(try await fixture.store.batches(product: nil).isEmpty)
+        #expect(try await fixture.store.codeCount(batch: BatchID(rawValue: 1)) == 0)
+        #expect(!FileManager.default.fileExists(atPath: out))
+        let left = try FileManager.default.contentsOfDirectory(atPath: fixture.folder.path).filter { !$0.hasPrefix("onecode.sqlite") }
+        #expect(left.isEmpty, "left behind: \(left)")
+    }
+
+    @Test("bad requests are refused before anything is written")
+    func badRequests() async throws {
+        let fixture = try await Fixture(gtin: nil)
+        defer { fixture.folder.cleanup() }
+        let out = fixture.folder.file("package")
+        await #expect { _ = try await fixture.issuer.issue(try fixture.batch(10, form: .gs1), package: PackageOptions(directory: out)) }
+            throws: { ($0 as? InputError)?.field == "url-form" }
+        await #expect { _ = try await fixture.issuer.issue(try NewBatch(productID: ProductID(rawValue: 99), count: 1, maxCount: 10), package: PackageOptions(directory: out)) }
+            throws: { ($0 as? NotFoundError)?.field == "product" }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+        _ = FileManager.default.createFile(atPath: out + "/keep.txt", contents: Data("mine".utf8))
+        await #expect { _ = try await fixture.issuer.issue(try fixture.batch(10), package: PackageOptions(directory: out)) }
+            throws: { ($0 as? InputError)?.field == "out" }
+        #expect(try String(contentsOfFile: out + "/keep.txt", encoding: .utf8) == "mine")
+        #expect(try await fixture.store.batches(product: nil).isEmpty)
+        #expect { try fixture.batch(0) } throws: { ($0 as? InputError)?.field == "count" }
+        #expect { try NewBatch(productID: fixture.product.id, count: 11, maxCount: 10) } throws: { ($0 as? InputError)?.field == "count" }
+        #expect { try fixture.batch(1, lot: "bad lot!") } throws: { ($0 as? InputError)?.field == "lot" }
+        #expect { try fixture.batch(1, lot: "lower", uppercase: true) } throws: { ($0 as? InputError)?.field == "lot" }
+    }
+
+    @Test("an empty existing folder is accepted as --out")
+    func emptyOut() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.folder.cleanup() }
+        let out = fixture.folder.file("package")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+        _ = try await fixture.issuer.issue(try fixture.batch(10), package: PackageOptions(directory: out))
+        #expect(FileManager.default.fileExists(atPath: out + "/manifest.json"))
+    }
+}
+
+/// A thread-safe counter for callbacks.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
+}
+
+/// The real store, whose code sink fails like a full disk after some inserts.
+struct FailingStore: CatalogStore {
+    struct DiskFull: Error {}
+    let base: SQLiteStore
+    let failAfter: Int
+
+    final class Sink: CodeSink {
+        let base: any CodeSink
+        var remaining: Int
+        init(base: any CodeSink, remaining: Int) {
+            self.base = base
+            self.remaining = remaining
+        }
+        func insert(_ key: CodeKey, sequence: Int) throws -> Bool {
+            remaining -= 1
+            if remaining < 0 { throw DiskFull() }
+            return try base.insert(key, sequence: sequence)
+        }
+    }
+
+    func issueBatch<T: Sendable>(_ batch: NewBatch, codeLength: Int, _ body: @Sendable (Batch, Product, any CodeSink) throws -> T) async throws -> (Batch, T) {
+        let failAfter = failAfter
+        return try await base.issueBatch(batch, codeLength: codeLength) { batch, product, sink in
+            try body(batch, product, Sink(base: sink, remaining: failAfter))
+        }
+    }
+    func addProduct(_ product: NewProduct) async throws -> Product { try await base.addProduct(product) }
+    func products() async throws -> [Product] { try await base.products() }
+    func product(_ id: ProductID) async throws -> Product? { try await base.product(id) }
+    func batches(product: ProductID?) async throws -> [Batch] { try await base.batches(product: product) }
+    func batch(_ id: BatchID) async throws -> Batch? { try await base.batch(id) }
+    func codeCount(batch: BatchID) async throws -> Int { try await base.codeCount(batch: batch) }
+    func code(_ key: CodeKey) async throws -> CodeRecord? { try await base.code(key) }
+}

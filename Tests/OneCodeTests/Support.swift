@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+
+/// A fresh folder under the system's temporary directory, removed by `cleanup()`.
+struct TemporaryFolder {
+    let path: String
+    init() throws {
+        path = NSTemporaryDirectory() + "onecode-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    func file(_ name: String) -> String { path + "/" + name }
+    func cleanup() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// The result of running a program.
+struct ProcessResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var reason: Process.TerminationReason
+}
+
+/// Runs external programs: the built `onecode`, zbarimg, rsvg-convert.
+enum Run {
+    /// The `onecode` binary built beside the test bundle.
+    static var onecode: String {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("onecode").path,
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent(".build/debug/onecode").path,
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }
+
+    /// Runs a program to completion.
+    @discardableResult
+    static func program(_ path: String, _ arguments: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
+        let process = try start(path, arguments, cwd: cwd, environment: environment)
+        return process.wait()
+    }
+
+    static func onecode(_ arguments: [String], cwd: String, environment: [String: String] = [:]) throws -> ProcessResult {
+        try program(onecode, arguments, cwd: cwd, environment: environment)
+    }
+
+    /// A started program whose output is collected in files (no pipe can fill up and block it).
+    final class Started {
+        let process: Process
+        let out: String, err: String
+        init(process: Process, out: String, err: String) {
+            self.process = process
+            self.out = out
+            self.err = err
+        }
+        func wait() -> ProcessResult {
+            process.waitUntilExit()
+            let stdout = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+            let stderr = (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
+            try? FileManager.default.removeItem(atPath: out)
+            try? FileManager.default.removeItem(atPath: err)
+            return ProcessResult(status: process.terminationStatus, stdout: stdout, stderr: stderr, reason: process.terminationReason)
+        }
+    }
+
+    static func start(_ path: String, _ arguments: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> Started {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path.hasPrefix("/") ? path : "/usr/bin/" + path)
+        process.arguments = arguments
+        if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ONECODE_") }
+        env["ONECODE_CONFIG"] = "/nonexistent/onecode.json"
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let out = NSTemporaryDirectory() + "onecode-out-" + UUID().uuidString
+        let err = out + ".err"
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: err, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return Started(process: process, out: out, err: err)
+    }
+
+    /// Decodes every QR symbol in an image file with zbar's `zbarimg`; one string per symbol.
+    static func zbar(_ image: String) throws -> [String] {
+        let result = try program("/usr/bin/zbarimg", ["--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", image])
+        return result.stdout.split(separator: "\n").map(String.init)
+    }
+
+    /// Rasterises an SVG to PNG with librsvg's `rsvg-convert`.
+    static func rasterise(svg: String, png: String) throws {
+        let result = try program("/usr/bin/rsvg-convert", ["-o", png, svg])
+        #expect(result.status == 0, "rsvg-convert: \(result.stderr)")
+    }
+}
