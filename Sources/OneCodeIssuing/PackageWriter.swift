@@ -53,16 +53,19 @@ final class PackageWriter {
         case .none:
             return
         case .svg, .png:
-            let ec = options.errorCorrection, artwork = options.artwork, directory = directory, digits = digits
-            let results = try Self.parallelMap(urls.count) { index -> (String, Int) in
+            let ec = options.errorCorrection, artwork = options.artwork, digits = digits
+            // Draw on every core; create the files from this one thread, since threads creating
+            // files in one folder mostly wait on the folder's lock.
+            let results = try Self.parallelMap(urls.count) { index -> ([UInt8], String) in
                 let symbol = try QRSymbol(urls[index], ec: ec)
                 let bytes = artwork == .svg ? SVGRenderer.render(symbol) : PNGRenderer.render(symbol)
-                let name = "qr/" + Self.fileName(first + index, digits: digits, artwork: artwork)
-                try Self.writeNew(directory + "/" + name, bytes)
-                return (SHA256.hash(data: bytes).hex, bytes.count)
+                return (bytes, SHA256.hash(data: bytes).hex)
             }
-            for (index, (digest, size)) in results.enumerated() {
-                checksums.append(bytes: Self.fileEntry(path: "qr/" + fileName(first + index), sha256: digest, bytes: size))
+            for (index, (bytes, _)) in results.enumerated() {
+                try Self.writeNew(directory + "/qr/" + Self.fileName(first + index, digits: digits, artwork: artwork), bytes)
+            }
+            for (index, (bytes, digest)) in results.enumerated() {
+                checksums.append(bytes: Self.fileEntry(path: "qr/" + fileName(first + index), sha256: digest, bytes: bytes.count))
             }
             try checksums.flushIfFull()
         case .pdf:

@@ -6,19 +6,25 @@ public enum PNGRenderer {
     public static func render(_ symbol: QRSymbol, scale: Int = 8) -> [UInt8] {
         let side = (symbol.width + 2 * QRSymbol.quietZone) * scale
         let rowBytes = (side + 7) / 8
-        // Raw scanlines: a filter byte (0, none) then the packed pixels, 1 = white.
-        var raw = [UInt8](repeating: 0xFF, count: (rowBytes + 1) * side)
-        for row in 0..<side { raw[row * (rowBytes + 1)] = 0 }
-        for y in 0..<symbol.width {
-            var line = [UInt8](repeating: 0xFF, count: rowBytes)
-            for x in 0..<symbol.width where symbol.isDark(x: x, y: y) {
-                let first = (x + QRSymbol.quietZone) * scale
-                for pixel in first..<(first + scale) { line[pixel >> 3] &= ~(0x80 >> UInt8(pixel & 7)) }
+        // Raw scanlines: a filter byte, then the packed pixels (1 = white). The first scanline of
+        // each module row is stored as is (filter 0); the rest repeat it, so they use filter 2 (Up)
+        // and are all zeros, which deflate squeezes to almost nothing, fast.
+        let stride = rowBytes + 1
+        var raw = [UInt8](repeating: 0, count: stride * side)
+        let white = [UInt8](repeating: 0xFF, count: rowBytes)
+        for moduleRow in 0..<(symbol.width + 2 * QRSymbol.quietZone) {
+            var line = white
+            let y = moduleRow - QRSymbol.quietZone
+            if y >= 0 && y < symbol.width {
+                for x in 0..<symbol.width where symbol.isDark(x: x, y: y) {
+                    let first = (x + QRSymbol.quietZone) * scale
+                    for pixel in first..<(first + scale) { line[pixel >> 3] &= ~(0x80 >> UInt8(pixel & 7)) }
+                }
             }
-            for dy in 0..<scale {
-                let start = ((y + QRSymbol.quietZone) * scale + dy) * (rowBytes + 1) + 1
-                raw.replaceSubrange(start..<(start + rowBytes), with: line)
-            }
+            let start = moduleRow * scale * stride
+            raw[start] = 0
+            raw.replaceSubrange((start + 1)..<(start + stride), with: line)
+            for dy in 1..<scale { raw[start + dy * stride] = 2 }
         }
         var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         var header = [UInt8]()
@@ -36,7 +42,7 @@ public enum PNGRenderer {
         var out = [UInt8](repeating: 0, count: Int(length))
         let status = out.withUnsafeMutableBufferPointer { target in
             data.withUnsafeBufferPointer { source in
-                compress2(target.baseAddress, &length, source.baseAddress, uLong(data.count), 9)
+                compress2(target.baseAddress, &length, source.baseAddress, uLong(data.count), 6)
             }
         }
         precondition(status == Z_OK, "zlib compress2 failed with \(status)")  // only on out-of-memory

@@ -3,21 +3,37 @@ public enum SVGRenderer {
     /// - Parameter moduleSize: the size of one module in the SVG's user units (pixels when shown as is).
     public static func render(_ symbol: QRSymbol, moduleSize: Int = 8) -> [UInt8] {
         let side = symbol.width + 2 * QRSymbol.quietZone
-        var path = ""
-        path.reserveCapacity(symbol.width * symbol.width * 2)
-        for y in 0..<symbol.width {
-            for run in symbol.darkRuns(row: y) {
-                path += "M\(run.start + QRSymbol.quietZone) \(y + QRSymbol.quietZone)h\(run.length)v1h-\(run.length)z"
-            }
-        }
-        let pixels = side * moduleSize
-        let svg = """
+        let pixels = String(side * moduleSize)
+        var out: [UInt8] = []
+        out.reserveCapacity(symbol.width * symbol.width * 4 + 400)
+        out += Array("""
             <?xml version="1.0" encoding="UTF-8"?>
             <svg xmlns="http://www.w3.org/2000/svg" width="\(pixels)" height="\(pixels)" viewBox="0 0 \(side) \(side)" shape-rendering="crispEdges">\
-            <rect width="\(side)" height="\(side)" fill="#fff"/>\
-            <path fill="#000" d="\(path)"/></svg>
+            <rect width="\(side)" height="\(side)" fill="#fff"/><path fill="#000" d="
+            """.utf8)
+        // One "M x y h w v1 h-w z" a run of dark modules.
+        for y in 0..<symbol.width {
+            var x = 0
+            while x < symbol.width {
+                guard symbol.isDark(x: x, y: y) else { x += 1; continue }
+                let start = x
+                while x < symbol.width && symbol.isDark(x: x, y: y) { x += 1 }
+                out.append(UInt8(ascii: "M")); appendDecimal(start + QRSymbol.quietZone, to: &out)
+                out.append(UInt8(ascii: " ")); appendDecimal(y + QRSymbol.quietZone, to: &out)
+                out.append(UInt8(ascii: "h")); appendDecimal(x - start, to: &out)
+                out += [UInt8(ascii: "v"), UInt8(ascii: "1"), UInt8(ascii: "h"), UInt8(ascii: "-")]
+                appendDecimal(x - start, to: &out)
+                out.append(UInt8(ascii: "z"))
+            }
+        }
+        out += Array("\"/></svg>\n".utf8)
+        return out
+    }
 
-            """
-        return Array(svg.utf8)
+    @inline(__always)
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        if value >= 100 { out.append(UInt8(ascii: "0") + UInt8(value / 100)) }
+        if value >= 10 { out.append(UInt8(ascii: "0") + UInt8(value / 10 % 10)) }
+        out.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 }
