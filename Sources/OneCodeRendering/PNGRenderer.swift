@@ -37,16 +37,25 @@ public enum PNGRenderer {
         return png
     }
 
+    /// zlib-deflates scanlines with the run-length strategy: QR rows are runs of 0x00 and 0xFF.
     static func deflate(_ data: [UInt8]) -> [UInt8] {
-        var length = compressBound(uLong(data.count))
-        var out = [UInt8](repeating: 0, count: Int(length))
-        let status = out.withUnsafeMutableBufferPointer { target in
-            data.withUnsafeBufferPointer { source in
-                compress2(target.baseAddress, &length, source.baseAddress, uLong(data.count), 6)
+        var stream = z_stream()
+        var status = deflateInit2_(&stream, 6, Z_DEFLATED, 15, 8, Z_RLE, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        precondition(status == Z_OK, "zlib deflateInit2 failed with \(status)")  // only on out-of-memory
+        defer { deflateEnd(&stream) }
+        var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(data.count))))
+        var input = data
+        status = input.withUnsafeMutableBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                stream.next_in = source.baseAddress
+                stream.avail_in = uInt(source.count)
+                stream.next_out = target.baseAddress
+                stream.avail_out = uInt(target.count)
+                return CZlib.deflate(&stream, Z_FINISH)
             }
         }
-        precondition(status == Z_OK, "zlib compress2 failed with \(status)")  // only on out-of-memory
-        out.removeSubrange(Int(length)...)
+        precondition(status == Z_STREAM_END, "zlib deflate failed with \(status)")
+        out.removeSubrange(Int(stream.total_out)...)
         return out
     }
 
