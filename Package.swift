@@ -17,6 +17,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // MARK: - C libraries, each behind one wrapper
@@ -68,12 +75,31 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        /// The HTTP service: scan pages, the admin API, the group-commit scan writer.
+        .target(
+            name: "OneCodeService",
+            dependencies: [
+                "OneCodeDomain", "OneCodeStorage", "OneCodeIssuing", "OneCodeRendering", "CZlib",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         /// The `onecode` command-line tool.
         .executableTarget(
             name: "onecode",
             dependencies: [
-                "OneCodeDomain", "OneCodeStorage", "OneCodeSQLite", "OneCodeRendering", "OneCodeIssuing",
+                "OneCodeDomain", "OneCodeStorage", "OneCodeSQLite", "OneCodeRendering", "OneCodeIssuing", "OneCodeService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -85,8 +111,10 @@ let package = Package(
         .testTarget(
             name: "OneCodeTests",
             dependencies: [
-                "OneCodeDomain", "OneCodeStorage", "OneCodeSQLite", "OneCodeRendering", "OneCodeIssuing", "onecode",
+                "OneCodeDomain", "OneCodeStorage", "OneCodeSQLite", "OneCodeRendering", "OneCodeIssuing", "OneCodeService",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ],
             swiftSettings: strict

@@ -87,6 +87,45 @@ extension SQLiteStore {
                 );
                 """)
         }
+        migrator.registerMigration("v2: scans and tokens") { db in
+            try db.execute(sql: """
+                ALTER TABLE code ADD COLUMN scan_count INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE code ADD COLUMN consumer_count INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE code ADD COLUMN first_scan_at REAL;
+                ALTER TABLE code ADD COLUMN blacklist_reason TEXT;
+                -- Which consumers scanned which code, for the distinct-consumer rule.
+                CREATE TABLE code_consumer (
+                    code_key INTEGER NOT NULL,
+                    consumer TEXT NOT NULL,
+                    PRIMARY KEY (code_key, consumer)
+                ) WITHOUT ROWID;
+                CREATE TABLE scan (
+                    id INTEGER PRIMARY KEY,
+                    at REAL NOT NULL,
+                    code_key INTEGER NOT NULL,
+                    code TEXT NOT NULL,
+                    batch_id INTEGER,
+                    consumer TEXT,
+                    ip TEXT,
+                    user_agent TEXT,
+                    referer TEXT,
+                    bot INTEGER NOT NULL,
+                    region TEXT,
+                    latitude REAL,
+                    longitude REAL,
+                    verdict TEXT NOT NULL,
+                    reason TEXT NOT NULL
+                );
+                CREATE INDEX scan_code ON scan(code_key);
+                CREATE TABLE api_token (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    scope TEXT NOT NULL,
+                    hash BLOB NOT NULL UNIQUE,
+                    created_at REAL NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

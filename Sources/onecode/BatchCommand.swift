@@ -13,7 +13,7 @@ struct BatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "batch",
         abstract: "Issue batches of codes and look at them.",
-        subcommands: [Issue.self, List.self, Show.self])
+        subcommands: [Issue.self, List.self, Show.self, Activate.self, Void.self])
 
     struct Issue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

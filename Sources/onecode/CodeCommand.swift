@@ -6,7 +6,7 @@ struct CodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "code",
         abstract: "Check codes.",
-        subcommands: [Check.self])
+        subcommands: [Check.self, Blacklist.self])
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

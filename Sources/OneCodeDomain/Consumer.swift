@@ -1,0 +1,48 @@
+/// An anonymous consumer: the random id in a first-party cookie.
+public struct ConsumerID: Hashable, Sendable, Codable, CustomStringConvertible {
+    public let value: String
+
+    /// Accepts exactly what `random()` makes: 26 Crockford base32 symbols (130 bits).
+    public init?(_ text: String) {
+        guard text.utf8.count == 26, text.utf8.allSatisfy({ Crockford.alphabet.contains($0) }) else { return nil }
+        value = text
+    }
+
+    /// A fresh id from the system CSPRNG.
+    public static func random() -> ConsumerID {
+        var generator = SystemRandomNumberGenerator()
+        var symbols = [UInt8]()
+        symbols.reserveCapacity(26)
+        for _ in 0..<26 { symbols.append(Crockford.alphabet[Int(generator.next() & 31)]) }
+        return ConsumerID(String(decoding: symbols, as: UTF8.self))!
+    }
+
+    public var description: String { value }
+}
+
+/// Tells consumers from bots and link previewers, which get the page but do not count.
+public enum BotDetector {
+    /// Lower-case fragments of user agents of crawlers, link previewers and HTTP libraries.
+    public static let agentFragments = [
+        "bot", "crawler", "spider", "slurp", "facebookexternalhit", "facebookcatalog", "whatsapp", "telegram",
+        "slack", "discord", "skypeuripreview", "linkedin", "embedly", "quora link preview", "pinterest",
+        "bingpreview", "preview", "vkshare", "redditbot", "applebot", "yandex", "baiduspider", "bytespider",
+        "petalbot", "sogou", "360spider", "headlesschrome", "phantomjs", "curl/", "wget/", "python-requests",
+        "python-urllib", "go-http-client", "java/", "okhttp", "libwww", "httpclient", "axios/", "node-fetch",
+    ]
+
+    /// Whether a request looks like a bot or a prefetch rather than a person opening the page.
+    ///
+    /// - Parameters:
+    ///   - userAgent: the `User-Agent` header; a missing one counts as a bot (phones always send one).
+    ///   - purpose: `Purpose`, `Sec-Purpose` or `X-Purpose` header, whose `prefetch`/`preview` marks a prefetch.
+    public static func isBot(userAgent: String?, purpose: String?) -> Bool {
+        if let purpose {
+            let lower = purpose.lowercased()
+            if lower.contains("prefetch") || lower.contains("preview") || lower.contains("prerender") { return true }
+        }
+        guard let userAgent, !userAgent.isEmpty else { return true }
+        let lower = userAgent.lowercased()
+        return agentFragments.contains { lower.contains($0) }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+
+/// What a scan says about an item.
+public enum Verdict: String, Sendable, Codable, CaseIterable {
+    /// The first counted scan of an issued code in an active batch.
+    case genuine
+    /// Scanned before: the page shows when first and how often.
+    case `repeat`
+    /// Scanned more often, or by more consumers, than one item plausibly is: flagged for follow-up.
+    case suspicious
+    /// Passes the keyed check but was never issued.
+    case unknown
+    /// Fails the keyed check; decided without any database work.
+    case forged
+    /// Issued, but its batch is not yet active.
+    case inactive
+    /// Its batch was voided, or the code blacklisted.
+    case void
+}
+
+/// Why a verdict was given: a stable code for machines and translations.
+public enum VerdictReason: String, Sendable, Codable, CaseIterable {
+    case firstScan = "first-scan"
+    case scannedBefore = "scanned-before"
+    case tooManyScans = "too-many-scans"
+    case tooManyConsumers = "too-many-consumers"
+    case notIssued = "not-issued"
+    case malformed
+    case checkCharacter = "check-character"
+    case signature
+    case batchNotActive = "batch-not-active"
+    case batchVoid = "batch-void"
+    case blacklisted
+
+    public init(_ forgery: ForgeryReason) {
+        switch forgery {
+        case .malformed: self = .malformed
+        case .checkCharacter: self = .checkCharacter
+        case .signature: self = .signature
+        }
+    }
+}
+
+/// What storage knows of a code when a scan arrives, before the scan is counted.
+public struct CodeState: Sendable, Equatable {
+    public var batchStatus: BatchStatus
+    public var blacklisted: Bool
+    /// Counted scans so far.
+    public var scanCount: Int
+    /// Distinct consumers who scanned it so far.
+    public var consumerCount: Int
+    /// Whether this scan's consumer has not scanned this code before.
+    public var newConsumer: Bool
+
+    public init(batchStatus: BatchStatus, blacklisted: Bool, scanCount: Int, consumerCount: Int, newConsumer: Bool) {
+        self.batchStatus = batchStatus
+        self.blacklisted = blacklisted
+        self.scanCount = scanCount
+        self.consumerCount = consumerCount
+        self.newConsumer = newConsumer
+    }
+}
+
+/// The verdict rules, with their thresholds.
+public struct VerdictRules: Sendable, Equatable {
+    /// A code scanned more than this many times (counted scans) is suspicious.
+    public var maxScans: Int
+    /// A code scanned by more than this many distinct consumers is suspicious.
+    public var maxConsumers: Int
+
+    public init(maxScans: Int = 20, maxConsumers: Int = 5) {
+        self.maxScans = maxScans
+        self.maxConsumers = maxConsumers
+    }
+
+    /// Decides a scan's verdict. `state` is `nil` for a code that was never issued.
+    ///
+    /// - Parameter counted: whether the scan counts (a consumer's scan, not a bot's or a preview's).
+    ///   An uncounted scan gets the verdict the code would show without changing it.
+    public func decide(_ state: CodeState?, counted: Bool) -> (Verdict, VerdictReason) {
+        guard let state else { return (.unknown, .notIssued) }
+        if state.blacklisted { return (.void, .blacklisted) }
+        switch state.batchStatus {
+        case .void: return (.void, .batchVoid)
+        case .issued: return (.inactive, .batchNotActive)
+        case .active: break
+        }
+        let scans = state.scanCount + (counted ? 1 : 0)
+        let consumers = state.consumerCount + (counted && state.newConsumer ? 1 : 0)
+        if scans > maxScans { return (.suspicious, .tooManyScans) }
+        if consumers > maxConsumers { return (.suspicious, .tooManyConsumers) }
+        return state.scanCount == 0 ? (.genuine, .firstScan) : (.repeat, .scannedBefore)
+    }
+}
+
+/// Whether a state change of a batch is allowed.
+extension BatchStatus {
+    /// issued → active, issued or active → void; void is final. Setting the same status is a no-op.
+    public func canChange(to next: BatchStatus) -> Bool {
+        switch (self, next) {
+        case (.issued, .active), (.issued, .void), (.active, .void): true
+        case let (a, b) where a == b: true
+        default: false
+        }
+    }
+}

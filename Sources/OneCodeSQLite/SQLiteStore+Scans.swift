@@ -1,0 +1,143 @@
+import Foundation
+import GRDB
+import OneCodeDomain
+import OneCodeStorage
+
+extension SQLiteStore: ScanStore {
+    public func recordScans(_ requests: [ScanRequest], rules: VerdictRules) async throws -> [ScanResult] {
+        try await writer.write { db in
+            let lookup = try db.cachedStatement(sql: """
+                SELECT c.batch_id, c.scan_count, c.consumer_count, c.first_scan_at, c.blacklist_reason, b.status
+                FROM code c JOIN batch b ON b.id = c.batch_id WHERE c.key = ?
+                """)
+            let addConsumer = try db.cachedStatement(sql: "INSERT OR IGNORE INTO code_consumer (code_key, consumer) VALUES (?, ?)")
+            let count = try db.cachedStatement(sql: """
+                UPDATE code SET scan_count = scan_count + 1, consumer_count = consumer_count + ?,
+                                first_scan_at = coalesce(first_scan_at, ?) WHERE key = ?
+                """)
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO scan (at, code_key, code, batch_id, consumer, ip, user_agent, referer, bot, region, verdict, reason)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            var results: [ScanResult] = []
+            results.reserveCapacity(requests.count)
+            for request in requests {
+                let row = try Row.fetchOne(lookup, arguments: [request.key.rawValue])
+                var state: CodeState?
+                var batchID: BatchID?
+                var firstScanAt: Date?
+                var scanCount = 0
+                // Only a consumer's scan of a live code counts; scans of inactive, void or blacklisted
+                // codes, and bots' scans, are recorded as evidence but change nothing.
+                var counted = false
+                if let row {
+                    batchID = BatchID(rawValue: row[0])
+                    scanCount = row[1]
+                    firstScanAt = (row[3] as Double?).map(Date.init(timeIntervalSince1970:))
+                    let status = BatchStatus(rawValue: row[5]) ?? .void
+                    let blacklisted = row[4] as String? != nil
+                    counted = !request.bot && status == .active && !blacklisted
+                    var newConsumer = false
+                    if counted, let consumer = request.consumer {
+                        try addConsumer.execute(arguments: [request.key.rawValue, consumer.value])
+                        newConsumer = db.changesCount == 1
+                    }
+                    state = CodeState(batchStatus: status, blacklisted: blacklisted, scanCount: scanCount,
+                                      consumerCount: row[2], newConsumer: newConsumer)
+                    if counted {
+                        try count.execute(arguments: [newConsumer ? 1 : 0, request.at.timeIntervalSince1970, request.key.rawValue])
+                        scanCount += 1
+                        firstScanAt = firstScanAt ?? request.at
+                    }
+                }
+                let (verdict, reason) = rules.decide(state, counted: counted)
+                try insert.execute(arguments: [
+                    request.at.timeIntervalSince1970, request.key.rawValue, request.code, batchID?.rawValue,
+                    request.consumer?.value, request.ip, request.userAgent, request.referer, request.bot, request.region,
+                    verdict.rawValue, reason.rawValue,
+                ])
+                results.append(ScanResult(scanID: db.lastInsertedRowID, verdict: verdict, reason: reason, batchID: batchID,
+                                          scanCount: scanCount, firstScanAt: firstScanAt))
+            }
+            return results
+        }
+    }
+
+    public func attachLocation(key: CodeKey, consumer: ConsumerID, latitude: Double, longitude: Double, region: String?) async throws -> Int64? {
+        try await writer.write { db in
+            guard let id = try Int64.fetchOne(
+                db, sql: "SELECT id FROM scan WHERE code_key = ? AND consumer = ? ORDER BY id DESC LIMIT 1",
+                arguments: [key.rawValue, consumer.value]) else { return nil }
+            try db.execute(sql: "UPDATE scan SET latitude = ?, longitude = ?, region = coalesce(?, region) WHERE id = ?",
+                           arguments: [latitude, longitude, region, id])
+            return id
+        }
+    }
+
+    public func scans(of key: CodeKey, limit: Int) async throws -> [ScanRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM scan WHERE code_key = ? ORDER BY id DESC LIMIT ?", arguments: [key.rawValue, limit]).map { row in
+                ScanRecord(
+                    id: row["id"], at: Date(timeIntervalSince1970: row["at"]), code: row["code"],
+                    batchID: (row["batch_id"] as Int64?).map(BatchID.init(rawValue:)), consumer: row["consumer"], ip: row["ip"],
+                    userAgent: row["user_agent"], referer: row["referer"], bot: row["bot"], region: row["region"],
+                    latitude: row["latitude"], longitude: row["longitude"],
+                    verdict: Verdict(rawValue: row["verdict"]) ?? .unknown, reason: VerdictReason(rawValue: row["reason"]) ?? .notIssued)
+            }
+        }
+    }
+
+    public func setStatus(_ status: BatchStatus, of batch: BatchID) async throws -> Batch {
+        try await writer.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM batch WHERE id = ?", arguments: [batch.rawValue]) else {
+                throw NotFoundError("id", "no batch with id \(batch)")
+            }
+            var current = try Self.batch(from: row)
+            guard current.status.canChange(to: status) else {
+                throw InputError("status", "batch \(batch) is \(current.status.rawValue) and cannot become \(status.rawValue) (issued → active → void; void is final)")
+            }
+            try db.execute(sql: "UPDATE batch SET status = ? WHERE id = ?", arguments: [status.rawValue, batch.rawValue])
+            current.status = status
+            return current
+        }
+    }
+
+    public func blacklist(_ key: CodeKey, reason: String) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE code SET blacklist_reason = ? WHERE key = ?", arguments: [reason, key.rawValue])
+            guard db.changesCount == 1 else { throw NotFoundError("code", "this code was never issued") }
+        }
+    }
+
+    public func verdictCounts(batch: BatchID?) async throws -> [Verdict: Int] {
+        try await writer.read { db in
+            let rows = try batch.map {
+                try Row.fetchAll(db, sql: "SELECT verdict, count(*) FROM scan WHERE batch_id = ? GROUP BY verdict", arguments: [$0.rawValue])
+            } ?? Row.fetchAll(db, sql: "SELECT verdict, count(*) FROM scan GROUP BY verdict")
+            var counts: [Verdict: Int] = [:]
+            for row in rows { if let verdict = Verdict(rawValue: row[0]) { counts[verdict] = row[1] } }
+            return counts
+        }
+    }
+}
+
+extension SQLiteStore: TokenStore {
+    public func createToken(name: String, scope: TokenScope, hash: [UInt8]) async throws -> APIToken {
+        try await writer.write { db in
+            let now = Date()
+            try db.execute(sql: "INSERT INTO api_token (name, scope, hash, created_at) VALUES (?, ?, ?, ?)",
+                           arguments: [name, scope.rawValue, Data(hash), now.timeIntervalSince1970])
+            return APIToken(id: db.lastInsertedRowID, name: name, scope: scope, createdAt: now)
+        }
+    }
+
+    public func token(hash: [UInt8]) async throws -> APIToken? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE hash = ?", arguments: [Data(hash)]).flatMap { row in
+                TokenScope(rawValue: row["scope"]).map {
+                    APIToken(id: row["id"], name: row["name"], scope: $0, createdAt: Date(timeIntervalSince1970: row["created_at"]))
+                }
+            }
+        }
+    }
+}

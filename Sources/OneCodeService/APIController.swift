@@ -1,0 +1,154 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import OneCodeDomain
+import OneCodeIssuing
+import OneCodeRendering
+import OneCodeStorage
+
+/// The admin API under `/api`: JSON, bearer tokens with scopes.
+struct APIController: Sendable {
+    let store: any OneCodeStore
+    let issuer: Issuer
+    let maxBatchCount: Int
+    let packagesDirectory: String
+
+    /// Every route with the scopes it accepts besides `admin`; the auth test walks the router's routes.
+    func register(on router: Router<AppRequestContext>) {
+        let api = router.group("api").add(middleware: BearerAuthMiddleware(store: store))
+        api.get("products") { _, context in
+            try context.require([.issuer, .marketing, .sales])
+            return try Response.json(try await store.products(), status: .ok)
+        }
+        api.post("products") { request, context in
+            try context.require([.issuer])
+            let body = try await decode(ProductBody.self, request, context)
+            return try Response.json(try await store.addProduct(try NewProduct(name: body.name, gtin: body.gtin, sku: body.sku)), status: .created)
+        }
+        api.get("batches") { _, context in
+            try context.require([.issuer, .marketing, .sales])
+            return try Response.json(try await store.batches(product: nil), status: .ok)
+        }
+        api.get("batches/:id") { _, context in
+            try context.require([.issuer, .marketing, .sales])
+            return try Response.json(try await batch(context), status: .ok)
+        }
+        api.post("batches") { request, context in
+            try context.require([.issuer])
+            return try await issue(request, context)
+        }
+        api.get("batches/:id/package.zip") { _, context in
+            try context.require([.issuer])
+            let batch = try await batch(context)
+            let directory = packagesDirectory + "/batch-\(batch.id)"
+            guard FileManager.default.fileExists(atPath: directory + "/manifest.json") else {
+                throw HTTPError(.notFound, message: "package: batch \(batch.id) was not issued over the API; its package is where `onecode batch issue --out` wrote it")
+            }
+            let zip = try ZipArchive.store(directory: directory, root: "batch-\(batch.id)")
+            return Response(status: .ok, headers: [
+                .contentType: "application/zip", .contentDisposition: "attachment; filename=\"batch-\(batch.id).zip\"",
+            ], body: .init(byteBuffer: ByteBuffer(bytes: zip)))
+        }
+        api.post("batches/:id/activate") { _, context in
+            try context.require([.issuer])
+            return try Response.json(try await store.setStatus(.active, of: batch(context).id), status: .ok)
+        }
+        api.post("batches/:id/void") { _, context in
+            try context.require([.issuer])
+            return try Response.json(try await store.setStatus(.void, of: batch(context).id), status: .ok)
+        }
+        api.post("codes/:code/blacklist") { request, context in
+            try context.require([.issuer])
+            let body = try await decode(BlacklistBody.self, request, context)
+            let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard (1...500).contains(reason.count) else { throw HTTPError(.badRequest, message: "reason: must be 1 to 500 characters") }
+            let key = try code(context)
+            try await store.blacklist(key, reason: reason)
+            return try Response.json(["code": issuer.signer.code(for: key), "blacklisted": reason], status: .ok)
+        }
+        api.get("codes/:code/scans") { request, context in
+            try context.require([.issuer, .marketing])
+            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
+            guard (1...1000).contains(limit) else { throw HTTPError(.badRequest, message: "limit: must be from 1 to 1000") }
+            return try Response.json(try await store.scans(of: code(context), limit: limit), status: .ok)
+        }
+        api.get("stats/verdicts") { request, context in
+            try context.require([.issuer, .marketing, .sales])
+            var batch: BatchID?
+            if let text = request.uri.queryParameters.get("batch") {
+                guard let id = BatchID(String(text)) else { throw HTTPError(.badRequest, message: "batch: must be a positive batch id") }
+                batch = id
+            }
+            let counts = try await store.verdictCounts(batch: batch)
+            var document: [String: Int] = [:]
+            for verdict in Verdict.allCases { document[verdict.rawValue] = counts[verdict] ?? 0 }
+            return try Response.json(document, status: .ok)
+        }
+    }
+
+    // MARK: - Bodies
+
+    struct ProductBody: Decodable { var name: String; var gtin: String?; var sku: String? }
+    struct BlacklistBody: Decodable { var reason: String }
+    struct IssueBody: Decodable {
+        var product: Int64
+        var count: Int
+        var lot: String?
+        var productionDate: String?
+        var expiryDate: String?
+        var region: String?
+        var urlForm: String?
+        var uppercase: Bool?
+        var qr: String?
+        var ec: String?
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: AppRequestContext) async throws -> T {
+        do {
+            return try await request.decode(as: type, context: context)
+        } catch let error as HTTPError {
+            throw error
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw HTTPError(.badRequest, message: "\(key.stringValue): is required")
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw HTTPError(.badRequest, message: "\(context.codingPath.map(\.stringValue).joined(separator: ".")): has the wrong type")
+        } catch let DecodingError.valueNotFound(_, context) {
+            throw HTTPError(.badRequest, message: "\(context.codingPath.map(\.stringValue).joined(separator: ".")): must not be null")
+        } catch {
+            throw HTTPError(.badRequest, message: "body: expected a JSON object")
+        }
+    }
+
+    func batch(_ context: AppRequestContext) async throws -> Batch {
+        guard let id = BatchID(try context.parameters.require("id")) else { throw HTTPError(.badRequest, message: "id: must be a positive batch id") }
+        guard let batch = try await store.batch(id) else { throw HTTPError(.notFound, message: "id: no batch \(id)") }
+        return batch
+    }
+
+    func code(_ context: AppRequestContext) throws -> CodeKey {
+        let text = try context.parameters.require("code")
+        guard case let .valid(key, _) = issuer.signer.check(text) else {
+            throw HTTPError(.notFound, message: "code: fails the keyed check; not a code of this service")
+        }
+        return key
+    }
+
+    func issue(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let body = try await decode(IssueBody.self, request, context)
+        guard let form = URLForm(rawValue: body.urlForm ?? "short") else { throw HTTPError(.badRequest, message: "urlForm: must be short or gs1") }
+        guard let artwork = ArtworkFormat(rawValue: body.qr ?? "none") else { throw HTTPError(.badRequest, message: "qr: must be none, svg, png or pdf") }
+        guard let ec = ErrorCorrection(rawValue: (body.ec ?? "M").uppercased()) else { throw HTTPError(.badRequest, message: "ec: must be L, M, Q or H") }
+        guard body.product > 0 else { throw HTTPError(.badRequest, message: "product: must be a positive product id") }
+        let new = try NewBatch(
+            productID: ProductID(rawValue: body.product), count: body.count, maxCount: maxBatchCount, lot: body.lot,
+            productionDate: try body.productionDate.map { try Day($0, field: "productionDate") } ?? .today(),
+            expiryDate: try body.expiryDate.map { try Day($0, field: "expiryDate") }, region: body.region,
+            urlForm: form, uppercase: body.uppercase ?? false)
+        try FileManager.default.createDirectory(atPath: packagesDirectory, withIntermediateDirectories: true)
+        let pending = packagesDirectory + "/pending-" + UUID().uuidString
+        let result = try await issuer.issue(new, package: PackageOptions(directory: pending, artwork: artwork, errorCorrection: ec))
+        try FileManager.default.moveItem(atPath: pending, toPath: packagesDirectory + "/batch-\(result.batch.id)")
+        struct Reply: Encodable { var batch: Batch; var package: String; var manifest: Manifest }
+        return try Response.json(Reply(batch: result.batch, package: "/api/batches/\(result.batch.id)/package.zip", manifest: result.manifest), status: .created)
+    }
+}

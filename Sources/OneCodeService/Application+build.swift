@@ -1,0 +1,56 @@
+import Foundation
+import Hummingbird
+import Logging
+import OneCodeDomain
+import OneCodeIssuing
+import OneCodeStorage
+
+/// Everything `buildApplication` needs, made by the caller (the CLI, or a test).
+public struct ServiceDependencies: Sendable {
+    public var config: ServiceConfig
+    public var store: any OneCodeStore
+    public var signer: CodeSigner
+    public var baseURL: String
+    public var maxBatchCount: Int
+    public var logger: Logger
+
+    public init(config: ServiceConfig, store: any OneCodeStore, signer: CodeSigner, baseURL: String, maxBatchCount: Int, logger: Logger) {
+        self.config = config
+        self.store = store
+        self.signer = signer
+        self.baseURL = baseURL
+        self.maxBatchCount = maxBatchCount
+        self.logger = logger
+    }
+}
+
+/// The router with every route; tests build it too.
+public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws -> Router<AppRequestContext> {
+    _ = PrometheusMetrics.registry
+    let router = Router(context: AppRequestContext.self, options: [.caseInsensitive])
+    router.add(middleware: MetricsMiddleware())
+    let regions = try deps.config.loadRegions()
+    ScanController(
+        signer: deps.signer, writer: writer, store: deps.store, catalog: CatalogCache(store: deps.store), page: LandingPage(),
+        limiter: RateLimiter(rate: deps.config.ratePerSecond, burst: deps.config.rateBurst), regions: regions, config: deps.config
+    ).register(on: router)
+    OpsController(writer: writer).register(on: router)
+    APIController(
+        store: deps.store, issuer: Issuer(store: deps.store, signer: deps.signer, baseURL: deps.baseURL),
+        maxBatchCount: deps.maxBatchCount, packagesDirectory: deps.config.packagesDirectory
+    ).register(on: router)
+    return router
+}
+
+/// The OneCode service: routes, the scan writer as a service, graceful shutdown (the server stops
+/// first, the writer commits every accepted scan after).
+public func buildApplication(_ deps: ServiceDependencies) throws -> some ApplicationProtocol {
+    let writer = ScanWriter(store: deps.store, rules: deps.config.rules, capacity: deps.config.queueCapacity,
+                            maxGroup: deps.config.maxGroup, logger: deps.logger)
+    let router = try buildRouter(deps, writer: writer)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(deps.config.host, port: deps.config.port), serverName: "OneCode"),
+        services: [writer],
+        logger: deps.logger)
+}

@@ -1,0 +1,31 @@
+import NIOCore
+
+/// IP addresses as stored: truncated by default (IPv4 to /24, IPv6 to /48), for privacy.
+enum IPAddress {
+    /// The address to store for a peer, or `nil` for a Unix socket or an unknown peer.
+    static func stored(_ address: SocketAddress?, truncate: Bool) -> String? {
+        guard let address else { return nil }
+        switch address {
+        case let .v4(v4):
+            var bytes = withUnsafeBytes(of: v4.address.sin_addr.s_addr) { Array($0) }  // network order
+            if truncate { bytes[3] = 0 }
+            return bytes.map(String.init).joined(separator: ".") + (truncate ? "/24" : "")
+        case let .v6(v6):
+            var bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+            if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {  // IPv4-mapped
+                if truncate { bytes[15] = 0 }
+                return bytes[12...].map(String.init).joined(separator: ".") + (truncate ? "/24" : "")
+            }
+            if truncate { for index in 6..<16 { bytes[index] = 0 } }
+            let groups = stride(from: 0, to: 16, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+            return truncate ? groups[0..<3].joined(separator: ":") + "::/48" : groups.joined(separator: ":")
+        default:
+            return nil
+        }
+    }
+
+    /// The key the rate limiter buckets a peer under: the address itself (not truncated).
+    static func bucketKey(_ address: SocketAddress?) -> String {
+        address?.ipAddress ?? "unknown"
+    }
+}

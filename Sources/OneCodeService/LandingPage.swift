@@ -1,0 +1,173 @@
+import Foundation
+import Mustache
+import OneCodeDomain
+
+/// The page a phone sees after scanning: small, mobile-first, no external assets, usable without
+/// JavaScript, in Chinese or English after `Accept-Language`.
+struct LandingPage: Sendable {
+    enum Language: String, Sendable { case en, zh }
+
+    let template: MustacheTemplate
+
+    init() {
+        template = try! MustacheTemplate(string: Self.html)  // a constant: tested on every page render
+    }
+
+    /// Picks the best supported language from an `Accept-Language` header (q-values honoured); English by default.
+    static func language(_ header: String?) -> Language {
+        guard let header else { return .en }
+        var best: (Language, Double)?
+        for part in header.split(separator: ",") {
+            let fields = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            guard let tag = fields.first else { continue }
+            var q = 1.0
+            for field in fields.dropFirst() where field.hasPrefix("q=") { q = Double(field.dropFirst(2)) ?? 0 }
+            let language: Language? = tag.hasPrefix("zh") ? .zh : tag.hasPrefix("en") ? .en : nil
+            if let language, q > 0, q > (best?.1 ?? -1) { best = (language, q) }
+        }
+        return best?.0 ?? .en
+    }
+
+    /// The page's data, as strings already translated; the template escapes them.
+    struct Content {
+        var language: Language
+        var verdict: Verdict
+        var reason: VerdictReason
+        var code: String
+        var productName: String?
+        var gtin: String?
+        var lot: String?
+        var productionDate: String?
+        var expiryDate: String?
+        var firstScanAt: Date?
+        var scanCount: Int?
+        var locationPath: String?
+    }
+
+    func render(_ content: Content) -> String {
+        let strings = Self.strings[content.language]!
+        let dateFormatter = DateFormatter()
+        dateFormatter.locale = Locale(identifier: content.language == .zh ? "zh_CN" : "en_GB")
+        dateFormatter.timeZone = TimeZone(identifier: content.language == .zh ? "Asia/Shanghai" : "UTC")
+        dateFormatter.dateStyle = .medium
+        dateFormatter.timeStyle = .short
+        var details: [[String: String]] = []
+        func detail(_ label: String, _ value: String?) {
+            if let value, !value.isEmpty { details.append(["label": strings[label]!, "value": value]) }
+        }
+        detail("product", content.productName)
+        detail("gtin", content.gtin)
+        detail("lot", content.lot)
+        detail("produced", content.productionDate)
+        detail("expires", content.expiryDate)
+        if content.verdict == .repeat || content.verdict == .suspicious {
+            detail("firstScan", content.firstScanAt.map { dateFormatter.string(from: $0) })
+            detail("scanCount", content.scanCount.map(String.init))
+        }
+        detail("code", content.code)
+        let object: [String: Any] = [
+            "lang": content.language == .zh ? "zh-CN" : "en",
+            "title": strings["title"]!,
+            "verdictClass": content.verdict.rawValue,
+            "headline": strings["headline.\(content.verdict.rawValue)"]!,
+            "explanation": strings["reason.\(content.reason.rawValue)"]!,
+            "details": details,
+            "location": content.locationPath.map { ["path": $0, "button": strings["locate"]!, "thanks": strings["locateThanks"]!, "denied": strings["locateDenied"]!] } as Any,
+            "campaignTitle": strings["campaign"]!,
+            "feedbackTitle": strings["feedback"]!,
+            "footer": strings["footer"]!,
+        ]
+        return template.render(object)
+    }
+
+    static let strings: [Language: [String: String]] = [
+        .en: [
+            "title": "Product check", "product": "Product", "gtin": "GTIN", "lot": "Lot", "produced": "Produced",
+            "expires": "Best before", "firstScan": "First scanned", "scanCount": "Times scanned", "code": "Code",
+            "headline.genuine": "Genuine product", "headline.repeat": "Genuine code, scanned before",
+            "headline.suspicious": "Caution: this code looks copied", "headline.unknown": "Unknown code",
+            "headline.forged": "Not a genuine code", "headline.inactive": "Not yet on sale", "headline.void": "Code withdrawn",
+            "reason.first-scan": "This is the first time this code has been scanned. Thank you for checking.",
+            "reason.scanned-before": "This code has been scanned before. If you just opened this item, compare the first scan time below.",
+            "reason.too-many-scans": "This code has been scanned far more often than one item would be. The brand has been notified.",
+            "reason.too-many-consumers": "This code has been scanned by many different people. The brand has been notified.",
+            "reason.not-issued": "This code was never issued by the brand.",
+            "reason.malformed": "This is not a code issued by the brand.",
+            "reason.check-character": "This code does not check out. If you typed it, please check it for typos.",
+            "reason.signature": "This code was not issued by the brand.",
+            "reason.batch-not-active": "This item's batch has not been released for sale yet.",
+            "reason.batch-void": "This item's batch has been withdrawn by the brand.",
+            "reason.blacklisted": "This code has been withdrawn by the brand.",
+            "locate": "Share my location", "locateThanks": "Thank you, your location was recorded.",
+            "locateDenied": "Location was not shared.", "campaign": "Promotion", "feedback": "Your feedback",
+            "footer": "Checked by OneCode",
+        ],
+        .zh: [
+            "title": "产品验证", "product": "产品", "gtin": "商品条码", "lot": "批号", "produced": "生产日期",
+            "expires": "保质期至", "firstScan": "首次扫码", "scanCount": "扫码次数", "code": "防伪码",
+            "headline.genuine": "正品", "headline.repeat": "正品码，已被扫过", "headline.suspicious": "注意：此码疑似被复制",
+            "headline.unknown": "未知的码", "headline.forged": "非正品码", "headline.inactive": "尚未上市", "headline.void": "此码已作废",
+            "reason.first-scan": "这是此码第一次被扫描。感谢您的验证。",
+            "reason.scanned-before": "此码之前已被扫描过。如果您刚刚打开此商品，请核对下方的首次扫码时间。",
+            "reason.too-many-scans": "此码的扫描次数远超单件商品的正常次数，品牌方已收到提醒。",
+            "reason.too-many-consumers": "此码已被许多不同的人扫描，品牌方已收到提醒。",
+            "reason.not-issued": "品牌方从未发放过此码。",
+            "reason.malformed": "这不是品牌方发放的码。",
+            "reason.check-character": "此码校验失败。如果是手动输入，请检查是否输错。",
+            "reason.signature": "此码不是品牌方发放的。",
+            "reason.batch-not-active": "此商品所在批次尚未放行销售。",
+            "reason.batch-void": "此商品所在批次已被品牌方召回。",
+            "reason.blacklisted": "此码已被品牌方作废。",
+            "locate": "分享我的位置", "locateThanks": "谢谢，已记录您的位置。", "locateDenied": "未分享位置。",
+            "campaign": "活动", "feedback": "您的反馈", "footer": "由 OneCode 验证",
+        ],
+    ]
+
+    static let html = """
+        <!doctype html>
+        <html lang="{{lang}}"><head><meta charset="utf-8">
+        <meta name="viewport" content="width=device-width,initial-scale=1">
+        <meta name="robots" content="noindex">
+        <title>{{title}}</title>
+        <style>
+        body{margin:0;font:16px/1.5 system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f4f4f2;color:#222}
+        main{max-width:30rem;margin:0 auto;padding:1rem}
+        .verdict{border-radius:.75rem;padding:1.25rem;color:#fff;background:#666}
+        .genuine{background:#1b7f3b}.repeat{background:#2f6f9f}.suspicious{background:#b35c00}
+        .unknown,.forged,.void{background:#a8201a}.inactive{background:#6b6b6b}
+        h1{font-size:1.5rem;margin:0 0 .5rem}
+        dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}
+        dt{color:#666}dd{margin:0;word-break:break-all}
+        section{background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}
+        section:empty{display:none}
+        button{font:inherit;padding:.6rem 1rem;border-radius:.5rem;border:1px solid #1b5e8c;background:#fff;color:#1b5e8c;width:100%}
+        footer{color:#888;font-size:.8rem;text-align:center;margin:2rem 0}
+        </style></head>
+        <body><main>
+        <div class="verdict {{verdictClass}}" id="verdict" data-verdict="{{verdictClass}}">
+        <h1>{{headline}}</h1>
+        <p>{{explanation}}</p>
+        </div>
+        <dl>{{#details}}<dt>{{label}}</dt><dd>{{value}}</dd>{{/details}}</dl>
+        <section id="campaign" aria-label="{{campaignTitle}}"></section>
+        <section id="feedback" aria-label="{{feedbackTitle}}"></section>
+        {{#location}}
+        <section id="location" hidden>
+        <button type="button" id="locate">{{button}}</button>
+        <p id="location-status" role="status"></p>
+        </section>
+        <script>
+        (function(){var s=document.getElementById('location');if(!navigator.geolocation){return}s.hidden=false;
+        var st=document.getElementById('location-status');
+        document.getElementById('locate').addEventListener('click',function(){
+        navigator.geolocation.getCurrentPosition(function(p){
+        fetch('{{path}}',{method:'POST',headers:{'Content-Type':'application/json'},credentials:'same-origin',
+        body:JSON.stringify({latitude:p.coords.latitude,longitude:p.coords.longitude})})
+        .then(function(r){st.textContent=r.ok?'{{thanks}}':'{{denied}}';st.dataset.state=r.ok?'ok':'error'});
+        },function(){st.textContent='{{denied}}';st.dataset.state='denied'})});})();
+        </script>
+        {{/location}}
+        <footer>{{footer}}</footer>
+        </main></body></html>
+        """
+}

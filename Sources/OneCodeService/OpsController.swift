@@ -1,0 +1,25 @@
+import Hummingbird
+import NIOCore
+
+/// `/healthz` and `/metrics` (Prometheus text format).
+struct OpsController: Sendable {
+    let writer: ScanWriter
+
+    func register(on router: Router<AppRequestContext>) {
+        router.get("healthz") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"],
+                     body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+        }
+        router.get("metrics") { _, _ in
+            writer.queueDepth.record(writer.depth)
+            var buffer: [UInt8] = []
+            PrometheusMetrics.registry.emit(into: &buffer)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+        // The same server's cheapest route: the benchmark's ceiling for this framework here.
+        router.get("ping") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "pong")))
+        }
+    }
+}

@@ -1,0 +1,231 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Metrics
+import NIOCore
+import OneCodeDomain
+import OneCodeStorage
+
+/// The public routes a phone reaches from a printed code: the scan page and its location post.
+struct ScanController: Sendable {
+    let signer: CodeSigner
+    let writer: ScanWriter
+    let store: any OneCodeStore
+    let catalog: CatalogCache
+    let page: LandingPage
+    let limiter: RateLimiter
+    let regions: RegionMap?
+    let config: ServiceConfig
+
+    static let cookieName = "oc_cid"
+    static let scanCounters: [Verdict: Counter] = Dictionary(uniqueKeysWithValues: Verdict.allCases.map {
+        ($0, Counter(label: "onecode_scans_total", dimensions: [("verdict", $0.rawValue)]))
+    })
+    static let botScans = Counter(label: "onecode_bot_scans_total")
+    static let rejected = Counter(label: "onecode_rejected_requests_total")
+
+    func register(on router: Router<AppRequestContext>) {
+        router.get("/s/:code") { request, context in try await scan(request, context, code: context.parameters.require("code")) }
+        router.head("/s/:code") { request, context in try head(request, context, code: context.parameters.require("code")) }
+        router.post("/s/:code/location") { request, context in try await location(request, context, code: context.parameters.require("code")) }
+        for prefix in ["/01/:gtin/21/:serial", "/01/:gtin/10/:lot/21/:serial"] {
+            router.get(RouterPath(prefix)) { request, context in
+                try await scan(request, context, code: gs1Serial(context))
+            }
+            router.head(RouterPath(prefix)) { request, context in
+                try head(request, context, code: gs1Serial(context))
+            }
+        }
+    }
+
+    /// The serial of a GS1 Digital Link path, after checking its GTIN.
+    func gs1Serial(_ context: AppRequestContext) throws -> String {
+        let gtin = try context.parameters.require("gtin")
+        do { _ = try GTIN(gtin) } catch let error as InputError { throw HTTPError(.badRequest, message: error.description) }
+        return try context.parameters.require("serial")
+    }
+
+    // MARK: - Scan
+
+    func scan(_ request: Request, _ context: AppRequestContext, code: String) async throws -> Response {
+        try limit(context)
+        guard code.utf8.count <= 64 else { throw HTTPError(.badRequest, message: "code: must be at most 64 characters") }
+        let language = LandingPage.language(request.headers[.acceptLanguage])
+        let json = wantsJSON(request)
+        let key: CodeKey, canonical: String
+        switch signer.check(code) {
+        case let .forged(reason):
+            // No database work at all: counted, not stored.
+            Self.scanCounters[.forged]!.increment()
+            return respond(json: json, status: .notFound, content: .init(
+                language: language, verdict: .forged, reason: VerdictReason(reason), code: String(code.prefix(20)).uppercased()), cookie: nil)
+        case let .valid(validKey, validCanonical):
+            key = validKey
+            canonical = validCanonical
+        }
+        let existing = request.cookies[Self.cookieName].flatMap { ConsumerID($0.value) }
+        let consumer = existing ?? ConsumerID.random()
+        let bot = BotDetector.isBot(
+            userAgent: request.headers[.userAgent],
+            purpose: request.headers[.purpose] ?? request.headers[.secPurpose] ?? request.headers[.xPurpose])
+        let scan = ScanRequest(
+            key: key, code: canonical, at: Date(), consumer: bot ? nil : consumer,
+            ip: IPAddress.stored(context.remoteAddress, truncate: config.truncateIP),
+            userAgent: request.headers[.userAgent].map { String($0.prefix(512)) },
+            referer: request.headers[.referer].map { String($0.prefix(512)) }, bot: bot, region: nil)
+        let result: ScanResult
+        do {
+            result = try await writer.record(scan)
+        } catch is WriterOverloaded {
+            Self.rejected.increment()
+            throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "1"], message: "busy: please retry in a second")
+        } catch is WriterStopped {
+            throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "5"], message: "shutting down: please retry")
+        }
+        if bot { Self.botScans.increment() } else { Self.scanCounters[result.verdict]!.increment() }
+        var content = LandingPage.Content(language: language, verdict: result.verdict, reason: result.reason, code: canonical)
+        if let batchID = result.batchID, let (batch, product) = try await catalog.entry(batchID) {
+            content.productName = product.name
+            content.gtin = product.gtin?.digits
+            content.lot = batch.lot
+            content.productionDate = batch.productionDate.description
+            content.expiryDate = batch.expiryDate?.description
+            content.firstScanAt = result.firstScanAt
+            content.scanCount = result.scanCount
+        }
+        if !bot, [.genuine, .repeat, .suspicious].contains(result.verdict) {
+            content.locationPath = "/s/\(canonical)/location"
+        }
+        return respond(json: json, status: Self.status(result.verdict), content: content,
+                       cookie: bot || existing != nil ? nil : consumer)
+    }
+
+    /// HEAD: the status a GET would most likely get, computed without counting or storing anything.
+    func head(_ request: Request, _ context: AppRequestContext, code: String) throws -> Response {
+        try limit(context)
+        let valid = code.utf8.count <= 64 && signer.check(code).isValid
+        return Response(status: valid ? .ok : .notFound, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"])
+    }
+
+    static func status(_ verdict: Verdict) -> HTTPResponse.Status {
+        switch verdict {
+        case .genuine, .repeat, .suspicious: .ok
+        case .unknown, .forged: .notFound
+        case .inactive: .forbidden
+        case .void: .gone
+        }
+    }
+
+    func wantsJSON(_ request: Request) -> Bool {
+        guard let accept = request.headers[.accept] else { return false }
+        return accept.contains("application/json") && !accept.contains("text/html")
+    }
+
+    struct ScanJSON: Encodable {
+        struct ProductJSON: Encodable { var name: String; var gtin: String? }
+        struct BatchJSON: Encodable { var lot: String?; var productionDate: String?; var expiryDate: String? }
+        var verdict: Verdict
+        var reason: VerdictReason
+        var message: String
+        var code: String
+        var product: ProductJSON?
+        var batch: BatchJSON?
+        var firstScanAt: Date?
+        var scanCount: Int?
+        var location: String?
+        var campaign: String?
+    }
+
+    func respond(json: Bool, status: HTTPResponse.Status, content: LandingPage.Content, cookie: ConsumerID?) -> Response {
+        var headers: HTTPFields = [.cacheControl: "no-store", .vary: "Accept, Accept-Language, Cookie"]
+        let body: ByteBuffer
+        if json {
+            headers[.contentType] = "application/json; charset=utf-8"
+            let strings = LandingPage.strings[content.language]!
+            let document = ScanJSON(
+                verdict: content.verdict, reason: content.reason, message: strings["reason.\(content.reason.rawValue)"]!, code: content.code,
+                product: content.productName.map { .init(name: $0, gtin: content.gtin) },
+                batch: content.productionDate.map { _ in .init(lot: content.lot, productionDate: content.productionDate, expiryDate: content.expiryDate) },
+                firstScanAt: content.firstScanAt, scanCount: content.scanCount, location: content.locationPath, campaign: nil)
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .iso8601
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            body = ByteBuffer(bytes: (try? encoder.encode(document)) ?? Data("{}".utf8))
+        } else {
+            headers[.contentType] = "text/html; charset=utf-8"
+            headers[.contentLanguage] = content.language == .zh ? "zh-CN" : "en"
+            body = ByteBuffer(string: page.render(content))
+        }
+        var response = Response(status: status, headers: headers, body: .init(byteBuffer: body))
+        if let cookie {
+            response.setCookie(Cookie(name: Self.cookieName, value: cookie.value, maxAge: 2 * 365 * 24 * 3600, path: "/",
+                                      secure: config.secureCookie, httpOnly: true, sameSite: .lax))
+        }
+        return response
+    }
+
+    func limit(_ context: AppRequestContext) throws {
+        if let wait = limiter.take(IPAddress.bucketKey(context.remoteAddress)) {
+            Self.rejected.increment()
+            throw HTTPError(.tooManyRequests, headers: [.retryAfter: String(max(1, Int(wait.rounded(.up))))],
+                            message: "too many requests: please slow down")
+        }
+    }
+
+    // MARK: - Location
+
+    struct LocationBody: Decodable {
+        var latitude: Double
+        var longitude: Double
+    }
+
+    struct LocationReply: Encodable {
+        var scan: Int64
+        var region: String?
+    }
+
+    func location(_ request: Request, _ context: AppRequestContext, code: String) async throws -> Response {
+        try limit(context)
+        guard case let .valid(key, _) = signer.check(code) else { throw HTTPError(.notFound, message: "code: not a code of this service") }
+        guard let consumer = request.cookies[Self.cookieName].flatMap({ ConsumerID($0.value) }) else {
+            throw HTTPError(.badRequest, message: "cookie: scan the code first; the location is attached to your scan")
+        }
+        let body: LocationBody
+        do {
+            body = try await request.decode(as: LocationBody.self, context: context)
+        } catch let error as HTTPError {
+            throw error
+        } catch {
+            throw HTTPError(.badRequest, message: "body: expected JSON {\"latitude\": number, \"longitude\": number}")
+        }
+        guard body.latitude.isFinite, (-90...90).contains(body.latitude) else {
+            throw HTTPError(.badRequest, message: "latitude: must be a number from -90 to 90")
+        }
+        guard body.longitude.isFinite, (-180...180).contains(body.longitude) else {
+            throw HTTPError(.badRequest, message: "longitude: must be a number from -180 to 180")
+        }
+        let region = regions?.region(latitude: body.latitude, longitude: body.longitude)
+        guard let scan = try await store.attachLocation(key: key, consumer: consumer, latitude: body.latitude,
+                                                        longitude: body.longitude, region: region) else {
+            throw HTTPError(.notFound, message: "scan: you have not scanned this code")
+        }
+        return try Response.json(LocationReply(scan: scan, region: region), status: .ok)
+    }
+}
+
+extension HTTPField.Name {
+    static let purpose = Self("Purpose")!
+    static let secPurpose = Self("Sec-Purpose")!
+    static let xPurpose = Self("X-Purpose")!
+}
+
+extension Response {
+    /// A JSON response with sorted keys and ISO 8601 dates.
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}

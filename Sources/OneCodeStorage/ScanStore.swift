@@ -1,0 +1,138 @@
+import Foundation
+import OneCodeDomain
+
+/// One scan that passed the keyed check, to be recorded.
+public struct ScanRequest: Sendable {
+    public var key: CodeKey
+    public var code: String
+    public var at: Date
+    public var consumer: ConsumerID?
+    /// Already truncated (or dropped) by the caller's privacy settings.
+    public var ip: String?
+    public var userAgent: String?
+    public var referer: String?
+    public var bot: Bool
+    public var region: String?
+
+    public init(key: CodeKey, code: String, at: Date, consumer: ConsumerID?, ip: String?, userAgent: String?,
+                referer: String?, bot: Bool, region: String?) {
+        self.key = key
+        self.code = code
+        self.at = at
+        self.consumer = consumer
+        self.ip = ip
+        self.userAgent = userAgent
+        self.referer = referer
+        self.bot = bot
+        self.region = region
+    }
+}
+
+/// What recording a scan decided.
+public struct ScanResult: Sendable, Equatable {
+    public var scanID: Int64
+    public var verdict: Verdict
+    public var reason: VerdictReason
+    public var batchID: BatchID?
+    /// Counted scans of the code, this one included.
+    public var scanCount: Int
+    public var firstScanAt: Date?
+
+    public init(scanID: Int64, verdict: Verdict, reason: VerdictReason, batchID: BatchID?, scanCount: Int, firstScanAt: Date?) {
+        self.scanID = scanID
+        self.verdict = verdict
+        self.reason = reason
+        self.batchID = batchID
+        self.scanCount = scanCount
+        self.firstScanAt = firstScanAt
+    }
+}
+
+/// A recorded scan, as the admin API and CLI show it.
+public struct ScanRecord: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var at: Date
+    public var code: String
+    public var batchID: BatchID?
+    public var consumer: String?
+    public var ip: String?
+    public var userAgent: String?
+    public var referer: String?
+    public var bot: Bool
+    public var region: String?
+    public var latitude: Double?
+    public var longitude: Double?
+    public var verdict: Verdict
+    public var reason: VerdictReason
+
+    public init(id: Int64, at: Date, code: String, batchID: BatchID?, consumer: String?, ip: String?, userAgent: String?,
+                referer: String?, bot: Bool, region: String?, latitude: Double?, longitude: Double?, verdict: Verdict, reason: VerdictReason) {
+        self.id = id
+        self.at = at
+        self.code = code
+        self.batchID = batchID
+        self.consumer = consumer
+        self.ip = ip
+        self.userAgent = userAgent
+        self.referer = referer
+        self.bot = bot
+        self.region = region
+        self.latitude = latitude
+        self.longitude = longitude
+        self.verdict = verdict
+        self.reason = reason
+    }
+}
+
+/// Scans and the lifecycle of codes.
+public protocol ScanStore: Sendable {
+    /// Records scans in one transaction (a group commit), deciding each verdict against the code's
+    /// state as left by the scans before it. A counted scan updates the code's scan count, first-scan
+    /// time and distinct consumers in the same transaction; a bot's scan is recorded but changes nothing.
+    /// Returns one result per request, in order, once the transaction is durable.
+    func recordScans(_ requests: [ScanRequest], rules: VerdictRules) async throws -> [ScanResult]
+
+    /// Attaches a consented position to this consumer's latest scan of the code.
+    /// - Returns: the scan's id, or `nil` when the consumer has no scan of the code.
+    func attachLocation(key: CodeKey, consumer: ConsumerID, latitude: Double, longitude: Double, region: String?) async throws -> Int64?
+
+    /// The scans of a code, newest first.
+    func scans(of key: CodeKey, limit: Int) async throws -> [ScanRecord]
+
+    /// Changes a batch's status. - Throws: `InputError("status", …)` for a change `BatchStatus.canChange` refuses,
+    /// `NotFoundError` for an unknown batch.
+    func setStatus(_ status: BatchStatus, of batch: BatchID) async throws -> Batch
+
+    /// Blacklists an issued code. - Throws: `NotFoundError("code", …)` when it was never issued.
+    func blacklist(_ key: CodeKey, reason: String) async throws
+
+    /// The number of scans by verdict, optionally of one batch.
+    func verdictCounts(batch: BatchID?) async throws -> [Verdict: Int]
+}
+
+/// An admin API token; only its SHA-256 is stored.
+public struct APIToken: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var name: String
+    public var scope: TokenScope
+    public var createdAt: Date
+    public init(id: Int64, name: String, scope: TokenScope, createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.scope = scope
+        self.createdAt = createdAt
+    }
+}
+
+/// What a token may do. `admin` may do everything.
+public enum TokenScope: String, Sendable, Codable, CaseIterable {
+    case admin, issuer, marketing, sales
+}
+
+public protocol TokenStore: Sendable {
+    func createToken(name: String, scope: TokenScope, hash: [UInt8]) async throws -> APIToken
+    func token(hash: [UInt8]) async throws -> APIToken?
+}
+
+/// Everything the service needs from storage.
+public typealias OneCodeStore = CatalogStore & ScanStore & TokenStore

@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import OneCodeDomain
+import OneCodeService
+import OneCodeStorage
+
+extension TokenScope: ExpressibleByArgument {}
+
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token", abstract: "Manage admin API tokens.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an API token and print it once.",
+            discussion: "Only the token's SHA-256 is stored: keep the printed token, it cannot be shown again. Scopes: admin (everything), issuer (products, batches, packages, lifecycle), marketing (scans and statistics), sales (read products, batches, statistics).")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "admin, issuer, marketing or sales.") var scope: TokenScope
+        @Option(help: "A name to recognise the token by.") var name: String
+
+        func run() async throws {
+            try await reportingErrors {
+                let name = name.trimmingCharacters(in: .whitespaces)
+                guard (1...100).contains(name.count) else { throw InputError("name", "must be 1 to 100 characters") }
+                let (_, store) = try await global.open()
+                let token = TokenAuth.generate()
+                let created = try await store.createToken(name: name, scope: scope, hash: token.hash)
+                struct Output: Encodable { var id: Int64; var name: String; var scope: TokenScope; var token: String }
+                try global.emit(Output(id: created.id, name: created.name, scope: created.scope, token: token.text)) {
+                    "token \(created.id) (\(scope.rawValue), \(name)):\n\(token.text)\nKeep it now: only its hash is stored."
+                }
+            }
+        }
+    }
+}
+
+extension BatchCommand {
+    struct Activate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Activate a batch: its scans are answered as genuine or repeat from now on.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The batch id.") var id: Int64
+        func run() async throws { try await setStatus(global, id, .active) }
+    }
+
+    struct Void: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Void a batch: every code of it is answered as void. Final.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The batch id.") var id: Int64
+        func run() async throws { try await setStatus(global, id, .void) }
+    }
+}
+
+func setStatus(_ global: GlobalOptions, _ id: Int64, _ status: BatchStatus) async throws {
+    try await reportingErrors {
+        guard id > 0 else { throw InputError("id", "must be a positive batch id") }
+        let (_, store) = try await global.open()
+        let batch = try await store.setStatus(status, of: BatchID(rawValue: id))
+        try global.emit(batch) { "batch \(batch.id) is \(batch.status.rawValue)" }
+    }
+}
+
+extension CodeCommand {
+    struct Blacklist: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Blacklist one code: its scans are answered as void.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The code.") var code: String
+        @Option(help: "Why (kept with the code).") var reason: String
+
+        func run() async throws {
+            try await reportingErrors {
+                let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+                guard (1...500).contains(reason.count) else { throw InputError("reason", "must be 1 to 500 characters") }
+                let (config, store) = try await global.open()
+                guard case let .valid(key, canonical) = try config.signer(notice: note).check(code) else {
+                    throw InputError("code", "fails the keyed check: not a code of this service")
+                }
+                try await store.blacklist(key, reason: reason)
+                try global.emit(["code": canonical, "blacklisted": reason]) { "\(canonical) is blacklisted: \(reason)" }
+            }
+        }
+    }
+}
+
+struct ScansCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "scans", abstract: "List the scans of a code, newest first.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The code.") var code: String
+    @Option(help: "The most scans to list.") var limit = 50
+
+    func run() async throws {
+        try await reportingErrors {
+            guard (1...10_000).contains(limit) else { throw InputError("limit", "must be from 1 to 10000") }
+            let (config, store) = try await global.open()
+            guard case let .valid(key, canonical) = try config.signer(notice: note).check(code) else {
+                throw InputError("code", "fails the keyed check: not a code of this service")
+            }
+            let scans = try await store.scans(of: key, limit: limit)
+            let formatter = ISO8601DateFormatter()
+            try global.emit(scans) {
+                scans.isEmpty ? "no scans of \(canonical)" :
+                Table(["id", "time", "verdict", "reason", "consumer", "ip", "bot", "region"], scans.map {
+                    [String($0.id), formatter.string(from: $0.at), $0.verdict.rawValue, $0.reason.rawValue, $0.consumer ?? "",
+                     $0.ip ?? "", $0.bot ? "bot" : "", $0.region ?? ""]
+                }).text
+            }
+        }
+    }
+}

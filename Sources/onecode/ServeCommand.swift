@@ -1,0 +1,91 @@
+import ArgumentParser
+import Configuration
+import Foundation
+import Hummingbird
+import Logging
+import OneCodeDomain
+import OneCodeIssuing
+import OneCodeService
+import OneCodeSQLite
+import OneCodeStorage
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the scan service and the admin API over HTTP.",
+        discussion: """
+            Public routes: GET /s/{code} and GS1 Digital Link /01/{gtin}[/10/{lot}]/21/{serial} answer a scan with a \
+            verdict page (or JSON with Accept: application/json); POST /s/{code}/location attaches a consented position. \
+            Operations: GET /healthz, GET /metrics (Prometheus). Admin API under /api with bearer tokens \
+            (`onecode token create`). In demo mode an empty database gets a demo product and an active demo batch, \
+            and a few scan URLs and an admin token are printed. SIGTERM or Ctrl-C stops accepting, commits every \
+            accepted scan, and exits 0.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
+    @Option(help: "Port to listen on (default 8080; 0 picks a free one).") var port: Int?
+
+    func run() async throws {
+        var extra: [String: ConfigValue] = [:]
+        if let host { extra["http.host"] = .init(.string(host), isSecret: false) }
+        if let port { extra["http.port"] = .init(.int(port), isSecret: false) }
+        var app: (any ApplicationProtocol)?
+        try await reportingErrors {
+            let reader = try await global.configReader(extra: extra)
+            let issuerConfig = try IssuerConfig(reader: reader)
+            let store = try SQLiteStore(path: issuerConfig.databasePath)
+            let config = try ServiceConfig(reader: reader, databasePath: issuerConfig.databasePath)
+            let signer = try issuerConfig.signer(notice: note)
+            var logger = Logger(label: "onecode")
+            logger.logLevel = .info
+            if issuerConfig.mode == .demo {
+                try await DemoData.prepare(store: store, issuerConfig: issuerConfig, serviceConfig: config, signer: signer)
+            }
+            app = try buildApplication(ServiceDependencies(
+                config: config, store: store, signer: signer, baseURL: issuerConfig.baseURL,
+                maxBatchCount: issuerConfig.maxBatchCount, logger: logger))
+            note("onecode: serving on http://\(config.host):\(config.port) (database \(issuerConfig.databasePath)); Ctrl-C stops")
+        }
+        try await app!.runService()
+        note("onecode: stopped; every accepted scan is committed")
+    }
+}
+
+/// The demo data `serve` adds to an empty database in demo mode.
+enum DemoData {
+    static func prepare(store: SQLiteStore, issuerConfig: IssuerConfig, serviceConfig: ServiceConfig, signer: CodeSigner) async throws {
+        let base = issuerConfig.baseURL
+        if try await store.products().isEmpty {
+            let product = try await store.addProduct(try NewProduct(name: "Demo green tea 500 ml", gtin: "6291041500213", sku: "DEMO-TEA-500"))
+            let issuer = Issuer(store: store, signer: signer, baseURL: base)
+            try FileManager.default.createDirectory(atPath: serviceConfig.packagesDirectory, withIntermediateDirectories: true)
+            let pending = serviceConfig.packagesDirectory + "/pending-demo"
+            try? FileManager.default.removeItem(atPath: pending)
+            let result = try await issuer.issue(
+                try NewBatch(productID: product.id, count: 100, maxCount: issuerConfig.maxBatchCount, lot: "DEMO1", region: "CN-31", urlForm: .gs1),
+                package: PackageOptions(directory: pending, artwork: .svg))
+            try FileManager.default.moveItem(atPath: pending, toPath: serviceConfig.packagesDirectory + "/batch-\(result.batch.id)")
+            _ = try await store.setStatus(.active, of: result.batch.id)
+            note("demo: added product \(product.id) and activated batch \(result.batch.id) of 100 codes (package in \(serviceConfig.packagesDirectory)/batch-\(result.batch.id))")
+        }
+        // A few scan URLs from the newest active batch's package.
+        if let batch = try await store.batches(product: nil).first(where: { $0.status == .active }),
+           let csv = try? String(contentsOfFile: serviceConfig.packagesDirectory + "/batch-\(batch.id)/codes.csv", encoding: .utf8) {
+            let urls = csv.split(separator: "\n").dropFirst().prefix(3).map { $0.split(separator: ",")[2] }
+            note("demo: scan these:\n" + urls.map { "  " + $0 }.joined(separator: "\n"))
+        }
+        // The demo admin token is kept in a file beside the database, like the demo secret.
+        let file = ((issuerConfig.databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("demo-admin-token")
+        var text = (try? String(contentsOfFile: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        var known = false
+        if let text { known = try await store.token(hash: TokenAuth.hash(text)) != nil }
+        if !known {
+            let token = TokenAuth.generate()
+            _ = try await store.createToken(name: "demo admin", scope: .admin, hash: token.hash)
+            _ = FileManager.default.createFile(atPath: file, contents: Data((token.text + "\n").utf8), attributes: [.posixPermissions: 0o600])
+            text = token.text
+        }
+        note("demo: admin token (kept in \(file)): \(text!)\n  curl -H 'Authorization: Bearer \(text!)' http://\(serviceConfig.host):\(serviceConfig.port)/api/stats/verdicts")
+    }
+}
