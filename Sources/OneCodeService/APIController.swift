@@ -1,4 +1,6 @@
 import Foundation
+import HTTPTypes
+import Synchronization
 import Hummingbird
 import NIOCore
 import OneCodeDomain
@@ -13,32 +15,40 @@ struct APIController: Sendable {
     let maxBatchCount: Int
     let packagesDirectory: String
 
-    /// Every route with the scopes it accepts besides `admin`; the auth test walks the router's routes.
+    /// The scopes each route accepts besides `admin`, by "METHOD /api/path"; the auth test walks the
+    /// router's registered routes against it.
+    static let scopes = Mutex<[String: Set<TokenScope>]>([:])
+
+    /// Registers a route that refuses tokens outside `scopes` (and `admin`) with 403.
+    func route(_ group: RouterGroup<AppRequestContext>, _ method: HTTPRequest.Method, _ path: String, _ scopes: Set<TokenScope>,
+               _ handler: @escaping @Sendable (Request, AppRequestContext) async throws -> Response) {
+        let described = path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
+        Self.scopes.withLock { $0["\(method.rawValue) /api/\(described)"] = scopes }
+        group.on(RouterPath(path), method: method) { request, context in
+            try context.require(scopes)
+            return try await handler(request, context)
+        }
+    }
+
     func register(on router: Router<AppRequestContext>) {
         let api = router.group("api").add(middleware: BearerAuthMiddleware(store: store))
-        api.get("products") { _, context in
-            try context.require([.issuer, .marketing, .sales])
+        route(api, .get, "products", [.issuer, .marketing, .sales]) { _, context in
             return try Response.json(try await store.products(), status: .ok)
         }
-        api.post("products") { request, context in
-            try context.require([.issuer])
+        route(api, .post, "products", [.issuer]) { request, context in
             let body = try await decode(ProductBody.self, request, context)
             return try Response.json(try await store.addProduct(try NewProduct(name: body.name, gtin: body.gtin, sku: body.sku)), status: .created)
         }
-        api.get("batches") { _, context in
-            try context.require([.issuer, .marketing, .sales])
+        route(api, .get, "batches", [.issuer, .marketing, .sales]) { _, context in
             return try Response.json(try await store.batches(product: nil), status: .ok)
         }
-        api.get("batches/:id") { _, context in
-            try context.require([.issuer, .marketing, .sales])
+        route(api, .get, "batches/:id", [.issuer, .marketing, .sales]) { _, context in
             return try Response.json(try await batch(context), status: .ok)
         }
-        api.post("batches") { request, context in
-            try context.require([.issuer])
+        route(api, .post, "batches", [.issuer]) { request, context in
             return try await issue(request, context)
         }
-        api.get("batches/:id/package.zip") { _, context in
-            try context.require([.issuer])
+        route(api, .get, "batches/:id/package.zip", [.issuer]) { _, context in
             let batch = try await batch(context)
             let directory = packagesDirectory + "/batch-\(batch.id)"
             guard FileManager.default.fileExists(atPath: directory + "/manifest.json") else {
@@ -49,16 +59,13 @@ struct APIController: Sendable {
                 .contentType: "application/zip", .contentDisposition: "attachment; filename=\"batch-\(batch.id).zip\"",
             ], body: .init(byteBuffer: ByteBuffer(bytes: zip)))
         }
-        api.post("batches/:id/activate") { _, context in
-            try context.require([.issuer])
+        route(api, .post, "batches/:id/activate", [.issuer]) { _, context in
             return try Response.json(try await store.setStatus(.active, of: batch(context).id), status: .ok)
         }
-        api.post("batches/:id/void") { _, context in
-            try context.require([.issuer])
+        route(api, .post, "batches/:id/void", [.issuer]) { _, context in
             return try Response.json(try await store.setStatus(.void, of: batch(context).id), status: .ok)
         }
-        api.post("codes/:code/blacklist") { request, context in
-            try context.require([.issuer])
+        route(api, .post, "codes/:code/blacklist", [.issuer]) { request, context in
             let body = try await decode(BlacklistBody.self, request, context)
             let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
             guard (1...500).contains(reason.count) else { throw HTTPError(.badRequest, message: "reason: must be 1 to 500 characters") }
@@ -66,14 +73,12 @@ struct APIController: Sendable {
             try await store.blacklist(key, reason: reason)
             return try Response.json(["code": issuer.signer.code(for: key), "blacklisted": reason], status: .ok)
         }
-        api.get("codes/:code/scans") { request, context in
-            try context.require([.issuer, .marketing])
+        route(api, .get, "codes/:code/scans", [.issuer, .marketing]) { request, context in
             let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
             guard (1...1000).contains(limit) else { throw HTTPError(.badRequest, message: "limit: must be from 1 to 1000") }
             return try Response.json(try await store.scans(of: code(context), limit: limit), status: .ok)
         }
-        api.get("stats/verdicts") { request, context in
-            try context.require([.issuer, .marketing, .sales])
+        route(api, .get, "stats/verdicts", [.issuer, .marketing, .sales]) { request, context in
             var batch: BatchID?
             if let text = request.uri.queryParameters.get("batch") {
                 guard let id = BatchID(String(text)) else { throw HTTPError(.badRequest, message: "batch: must be a positive batch id") }
@@ -104,19 +109,7 @@ struct APIController: Sendable {
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: AppRequestContext) async throws -> T {
-        do {
-            return try await request.decode(as: type, context: context)
-        } catch let error as HTTPError {
-            throw error
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw HTTPError(.badRequest, message: "\(key.stringValue): is required")
-        } catch let DecodingError.typeMismatch(_, context) {
-            throw HTTPError(.badRequest, message: "\(context.codingPath.map(\.stringValue).joined(separator: ".")): has the wrong type")
-        } catch let DecodingError.valueNotFound(_, context) {
-            throw HTTPError(.badRequest, message: "\(context.codingPath.map(\.stringValue).joined(separator: ".")): must not be null")
-        } catch {
-            throw HTTPError(.badRequest, message: "body: expected a JSON object")
-        }
+        try await request.decodeJSON(type, context: context)
     }
 
     func batch(_ context: AppRequestContext) async throws -> Batch {

@@ -190,14 +190,7 @@ struct ScanController: Sendable {
         guard let consumer = request.cookies[Self.cookieName].flatMap({ ConsumerID($0.value) }) else {
             throw HTTPError(.badRequest, message: "cookie: scan the code first; the location is attached to your scan")
         }
-        let body: LocationBody
-        do {
-            body = try await request.decode(as: LocationBody.self, context: context)
-        } catch let error as HTTPError {
-            throw error
-        } catch {
-            throw HTTPError(.badRequest, message: "body: expected JSON {\"latitude\": number, \"longitude\": number}")
-        }
+        let body = try await request.decodeJSON(LocationBody.self, context: context)
         guard body.latitude.isFinite, (-90...90).contains(body.latitude) else {
             throw HTTPError(.badRequest, message: "latitude: must be a number from -90 to 90")
         }

@@ -1,0 +1,38 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+extension Request {
+    /// Decodes a JSON body, answering 413 for a body over the context's limit and 400 naming the field otherwise.
+    func decodeJSON<T: Decodable>(_ type: T.Type, context: AppRequestContext) async throws -> T {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: context.maxUploadSize)
+        } catch {
+            throw HTTPError(.contentTooLarge, message: "body: must be at most \(context.maxUploadSize) bytes")
+        }
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map(\.stringValue).joined(separator: ".")
+        }
+        do {
+            return try JSONDecoder().decode(type, from: Data(buffer.readableBytesView))
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw HTTPError(.badRequest, message: "\((context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: ".")): is required")
+        } catch let DecodingError.typeMismatch(expected, context) {
+            throw HTTPError(.badRequest, message: "\(path(context)): has the wrong type (expected \(Self.describe(expected)))")
+        } catch let DecodingError.valueNotFound(_, context) {
+            throw HTTPError(.badRequest, message: "\(path(context)): must not be null")
+        } catch {
+            throw HTTPError(.badRequest, message: "body: expected a JSON object")
+        }
+    }
+
+    static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is Double.Type, is Int.Type, is Int64.Type: "a number"
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        default: "\(type)"
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Configuration
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import OneCodeDomain
+import OneCodeIssuing
+@testable import OneCodeService
+import OneCodeSQLite
+import OneCodeStorage
+
+/// A real SQLite file with a product and a batch, and the service built over it.
+struct ServiceFixture {
+    static let signer = try! CodeSigner(secret: Array("service-test-secret-0123456789".utf8))
+    static let phone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
+
+    let folder: TemporaryFolder
+    let sqlite: SQLiteStore
+    let product: Product
+    let batch: Batch
+    /// The batch's codes, in sequence order.
+    let codes: [String]
+
+    init(count: Int = 20, lot: String? = "L1", activate: Bool = true) async throws {
+        folder = try TemporaryFolder()
+        sqlite = try SQLiteStore(path: folder.file("onecode.sqlite"))
+        product = try await sqlite.addProduct(try NewProduct(name: "Tea 绿茶", gtin: "6291041500213", sku: nil))
+        let issuer = Issuer(store: sqlite, signer: Self.signer, baseURL: "https://q.example.com")
+        let result = try await issuer.issue(
+            try NewBatch(productID: product.id, count: count, maxCount: 1_000_000, lot: lot, urlForm: .gs1),
+            package: PackageOptions(directory: folder.file("package")))
+        codes = try String(contentsOfFile: folder.file("package/codes.csv"), encoding: .utf8)
+            .split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[1]) }
+        batch = activate ? try await sqlite.setStatus(.active, of: result.batch.id) : result.batch
+    }
+
+    func config(_ values: [String: ConfigValue] = [:]) throws -> ServiceConfig {
+        var all: [AbsoluteConfigKey: ConfigValue] = [
+            AbsoluteConfigKey(["onecode", "regions", "file"]): .init(.string(Self.regionsFile), isSecret: false),
+            AbsoluteConfigKey(["onecode", "rateLimit", "perSecond"]): .init(.double(0), isSecret: false),
+            AbsoluteConfigKey(["onecode", "packages", "directory"]): .init(.string(folder.file("packages")), isSecret: false),
+        ]
+        for (key, value) in values { all[AbsoluteConfigKey(["onecode"] + key.split(separator: ".").map(String.init))] = value }
+        return try ServiceConfig(reader: ConfigReader(provider: InMemoryProvider(values: all)), databasePath: folder.file("onecode.sqlite"))
+    }
+
+    static var regionsFile: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Config/regions.geojson").path
+    }
+
+    func deps(_ config: ServiceConfig, store: (any OneCodeStore)? = nil) -> ServiceDependencies {
+        ServiceDependencies(config: config, store: store ?? sqlite, signer: Self.signer, baseURL: "https://q.example.com",
+                            maxBatchCount: 1_000_000, logger: Logger(label: "test"))
+    }
+
+    func app(_ values: [String: ConfigValue] = [:], store: (any OneCodeStore)? = nil) throws -> some ApplicationProtocol {
+        try buildApplication(deps(try config(values), store: store))
+    }
+
+    /// Counted scan rows of the code (bots excluded), straight from the database file.
+    func scanCount(_ code: String) async throws -> Int {
+        guard case let .valid(key, _) = Self.signer.check(code) else { return -1 }
+        return try await sqlite.scans(of: key, limit: 10_000).count
+    }
+
+    func token(_ scope: TokenScope) async throws -> String {
+        let token = TokenAuth.generate()
+        _ = try await sqlite.createToken(name: "test \(scope)", scope: scope, hash: token.hash)
+        return token.text
+    }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+    func json() throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:]
+    }
+    var cookie: String? {
+        headers[.setCookie].flatMap { $0.split(separator: ";").first.map(String.init) }
+    }
+}
+
+/// Headers of a phone's request, optionally with a consumer cookie and JSON.
+func phone(cookie: String? = nil, json: Bool = false, language: String? = nil, agent: String = ServiceFixture.phone) -> HTTPFields {
+    var headers: HTTPFields = [.userAgent: agent]
+    if let cookie { headers[.cookie] = cookie }
+    if json { headers[.accept] = "application/json" }
+    if let language { headers[.acceptLanguage] = language }
+    return headers
+}
+
+/// The real store, counting what reaches it.
+final class CountingStore: OneCodeStore, @unchecked Sendable {
+    let base: SQLiteStore
+    let delay: Duration
+    private let lock = NSLock()
+    private var _calls = 0, _recordCalls = 0, _recorded = 0
+    var calls: Int { lock.withLock { _calls } }
+    var recordCalls: Int { lock.withLock { _recordCalls } }
+    var recorded: Int { lock.withLock { _recorded } }
+
+    init(base: SQLiteStore, delay: Duration = .zero) {
+        self.base = base
+        self.delay = delay
+    }
+    private func count() { lock.withLock { _calls += 1 } }
+
+    func recordScans(_ requests: [ScanRequest], rules: VerdictRules) async throws -> [ScanResult] {
+        count()
+        lock.withLock { _recordCalls += 1; _recorded += requests.count }
+        if delay > .zero { try await Task.sleep(for: delay) }
+        return try await base.recordScans(requests, rules: rules)
+    }
+    func attachLocation(key: CodeKey, consumer: ConsumerID, latitude: Double, longitude: Double, region: String?) async throws -> Int64? {
+        count(); return try await base.attachLocation(key: key, consumer: consumer, latitude: latitude, longitude: longitude, region: region)
+    }
+    func scans(of key: CodeKey, limit: Int) async throws -> [ScanRecord] { count(); return try await base.scans(of: key, limit: limit) }
+    func setStatus(_ status: BatchStatus, of batch: BatchID) async throws -> Batch { count(); return try await base.setStatus(status, of: batch) }
+    func blacklist(_ key: CodeKey, reason: String) async throws { count(); try await base.blacklist(key, reason: reason) }
+    func verdictCounts(batch: BatchID?) async throws -> [Verdict: Int] { count(); return try await base.verdictCounts(batch: batch) }
+    func createToken(name: String, scope: TokenScope, hash: [UInt8]) async throws -> APIToken { count(); return try await base.createToken(name: name, scope: scope, hash: hash) }
+    func token(hash: [UInt8]) async throws -> APIToken? { count(); return try await base.token(hash: hash) }
+    func addProduct(_ product: NewProduct) async throws -> Product { count(); return try await base.addProduct(product) }
+    func products() async throws -> [Product] { count(); return try await base.products() }
+    func product(_ id: ProductID) async throws -> Product? { count(); return try await base.product(id) }
+    func issueBatch<T: Sendable>(_ batch: NewBatch, codeLength: Int, _ body: @Sendable (Batch, Product, any CodeSink) throws -> T) async throws -> (Batch, T) {
+        count(); return try await base.issueBatch(batch, codeLength: codeLength, body)
+    }
+    func batches(product: ProductID?) async throws -> [Batch] { count(); return try await base.batches(product: product) }
+    func batch(_ id: BatchID) async throws -> Batch? { count(); return try await base.batch(id) }
+    func codeCount(batch: BatchID) async throws -> Int { count(); return try await base.codeCount(batch: batch) }
+    func code(_ key: CodeKey) async throws -> CodeRecord? { count(); return try await base.code(key) }
+}

@@ -1,0 +1,269 @@
+import Configuration
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import OneCodeDomain
+@testable import OneCodeService
+import OneCodeStorage
+import Testing
+
+/// Route tests against the real application builder, over a real SQLite file.
+@Suite("Scan service routes")
+struct ServiceTests {
+    @Test("verdict transitions: inactive → genuine → repeat → suspicious; void batch; blacklisted code")
+    func transitions() async throws {
+        let fixture = try await ServiceFixture(activate: false)
+        defer { fixture.folder.cleanup() }
+        let app = try fixture.app(["scan.maxScans": .init(.int(4), isSecret: false), "scan.maxConsumers": .init(.int(2), isSecret: false)])
+        let code = fixture.codes[0]
+        try await app.test(.router) { client in
+            // Not yet active: 403, recorded as evidence, not counted.
+            var response = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(json: true))
+            #expect(response.status == .forbidden)
+            #expect(try response.json()["verdict"] as? String == "inactive")
+            let cookie = try #require(response.cookie)
+            _ = try await fixture.sqlite.setStatus(.active, of: fixture.batch.id)
+            response = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(cookie: cookie, json: true))
+            #expect(response.status == .ok)
+            #expect(try response.json()["verdict"] as? String == "genuine")
+            #expect(try response.json()["scanCount"] as? Int == 1)
+            response = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(cookie: cookie, json: true))
+            let repeatJSON = try response.json()
+            #expect(repeatJSON["verdict"] as? String == "repeat" && repeatJSON["scanCount"] as? Int == 2)
+            #expect(repeatJSON["firstScanAt"] as? String != nil)
+            #expect(response.headers[.setCookie] == nil)  // the consumer keeps its id
+            // A second consumer is fine, a third is one too many (maxConsumers 2).
+            response = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(json: true))
+            #expect(try response.json()["verdict"] as? String == "repeat")
+            response = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(json: true))
+            #expect(try response.json()["verdict"] as? String == "suspicious")
+            #expect(try response.json()["reason"] as? String == "too-many-consumers")
+            // Too many scans by the first consumer (maxScans 4).
+            response = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(cookie: cookie, json: true))
+            #expect(try response.json()["reason"] as? String == "too-many-scans")
+            // Blacklist another code; void the batch.
+            guard case let .valid(key, _) = ServiceFixture.signer.check(fixture.codes[1]) else { Issue.record("bad code"); return }
+            try await fixture.sqlite.blacklist(key, reason: "stolen pallet")
+            response = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone(json: true))
+            #expect(response.status == .gone)
+            #expect(try response.json()["reason"] as? String == "blacklisted")
+            _ = try await fixture.sqlite.setStatus(.void, of: fixture.batch.id)
+            response = try await client.execute(uri: "/s/\(fixture.codes[2])", method: .get, headers: phone(json: true))
+            #expect(response.status == .gone)
+            #expect(try response.json()["reason"] as? String == "batch-void")
+        }
+        let counts = try await fixture.sqlite.verdictCounts(batch: fixture.batch.id)
+        #expect(counts == [.inactive: 1, .genuine: 1, .repeat: 2, .suspicious: 2, .void: 2])
+        #expect(try await fixture.scanCount(code) == 6)
+    }
+
+    @Test("unknown codes are recorded; forged codes are answered without touching the database")
+    func unknownAndForged() async throws {
+        let fixture = try await ServiceFixture()
+        defer { fixture.folder.cleanup() }
+        let store = CountingStore(base: fixture.sqlite)
+        let app = try fixture.app(store: store)
+        let unknown = ServiceFixture.signer.code(for: CodeKey(rawValue: 12345))
+        var forgedSymbols = Array(fixture.codes[0])
+        forgedSymbols[5] = forgedSymbols[5] == "A" ? "B" : "A"
+        let forged = String(forgedSymbols)
+        let other = try CodeSigner(secret: Array("someone-elses-secret-0000".utf8)).code(for: CodeKey(rawValue: 999))
+        try await app.test(.router) { client in
+            let before = store.calls
+            for fake in [forged, other, "NOTACODE", String(repeating: "Z", count: 17), "0000000000000000%21"] {
+                let response = try await client.execute(uri: "/s/\(fake)", method: .get, headers: phone(json: true))
+                #expect(response.status == .notFound)
+                #expect(try response.json()["verdict"] as? String == "forged")
+                let html = try await client.execute(uri: "/s/\(fake)", method: .get, headers: phone())
+                #expect(html.status == .notFound && html.text.contains("Not a genuine code"))
+            }
+            let gs1 = try await client.execute(uri: "/01/06291041500213/21/\(other)", method: .get, headers: phone())
+            #expect(gs1.status == .notFound)
+            #expect(store.calls == before, "a forged code reached the store")
+            let response = try await client.execute(uri: "/s/\(unknown)", method: .get, headers: phone(json: true))
+            #expect(response.status == .notFound)
+            #expect(try response.json()["verdict"] as? String == "unknown")
+            #expect(store.recorded == 1)
+        }
+        #expect(try await fixture.scanCount(unknown) == 1)
+        #expect(try await fixture.sqlite.verdictCounts(batch: nil) == [.unknown: 1])
+    }
+
+    @Test("both URL forms, any case, query attributes ignored; bad GTINs are 400")
+    func urlForms() async throws {
+        let fixture = try await ServiceFixture()
+        defer { fixture.folder.cleanup() }
+        let app = try fixture.app()
+        let code = fixture.codes[3]
+        try await app.test(.router) { client in
+            for uri in ["/01/06291041500213/10/L1/21/\(code)", "/01/06291041500213/21/\(code.lowercased())?17=261231",
+                        "/S/\(code.lowercased())", "/s/\(code)", "/01/6291041500213/21/\(code)"] {
+                let response = try await client.execute(uri: uri, method: .get, headers: phone(json: true))
+                #expect(response.status == .ok, "\(uri)")
+                #expect(try response.json()["code"] as? String == code)
+            }
+            for uri in ["/01/06291041500214/21/\(code)", "/01/123/21/\(code)", "/01/0629104150021x/21/\(code)"] {
+                let response = try await client.execute(uri: uri, method: .get, headers: phone())
+                #expect(response.status == .badRequest, "\(uri)")
+                #expect(response.text.contains("gtin"))
+            }
+        }
+        #expect(try await fixture.scanCount(code) == 5)
+    }
+
+    @Test("HEAD answers without counting; bots get the page but do not count")
+    func headAndBots() async throws {
+        let fixture = try await ServiceFixture()
+        defer { fixture.folder.cleanup() }
+        let app = try fixture.app()
+        let code = fixture.codes[4]
+        try await app.test(.router) { client in
+            #expect(try await client.execute(uri: "/s/\(code)", method: .head, headers: phone()).status == .ok)
+            #expect(try await client.execute(uri: "/s/AAAAAAAAAAAAAAAAA", method: .head, headers: phone()).status == .notFound)
+            #expect(try await fixture.scanCount(code) == 0)
+            for agent in ["facebookexternalhit/1.1", "WhatsApp/2.23", "Mozilla/5.0 (compatible; Googlebot/2.1)", "curl/8.0", ""] {
+                let response = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(json: true, agent: agent))
+                #expect(response.status == .ok)
+                #expect(response.headers[.setCookie] == nil)
+            }
+            var prefetch = phone(json: true)
+            prefetch[HTTPField.Name("Sec-Purpose")!] = "prefetch"
+            #expect(try await client.execute(uri: "/s/\(code)", method: .get, headers: prefetch).status == .ok)
+            // Still the first counted scan for a person.
+            let response = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(json: true))
+            #expect(try response.json()["verdict"] as? String == "genuine")
+        }
+        guard case let .valid(key, _) = ServiceFixture.signer.check(code) else { return }
+        let scans = try await fixture.sqlite.scans(of: key, limit: 100)
+        #expect(scans.count == 7)
+        #expect(scans.filter(\.bot).count == 6)
+        #expect(scans.filter { !$0.bot }.count == 1)
+        #expect(scans.allSatisfy { $0.bot == ($0.consumer == nil) })
+    }
+
+    @Test("HTML in the consumer's language, with product and batch, campaign and feedback places")
+    func htmlAndLanguage() async throws {
+        let fixture = try await ServiceFixture(lot: "LOT-7")
+        defer { fixture.folder.cleanup() }
+        let app = try fixture.app()
+        try await app.test(.router) { client in
+            let zh = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(language: "zh-CN,zh;q=0.9,en;q=0.8"))
+            #expect(zh.status == .ok)
+            #expect(zh.headers[.contentType]?.hasPrefix("text/html") == true)
+            #expect(zh.text.contains("<html lang=\"zh-CN\">") && zh.text.contains("正品") && zh.text.contains("批号"))
+            #expect(zh.text.contains("LOT-7") && zh.text.contains("Tea 绿茶") && zh.text.contains(fixture.codes[0]))
+            #expect(zh.text.contains("id=\"campaign\"") && zh.text.contains("id=\"feedback\""))
+            #expect(!zh.text.contains("http://") && !zh.text.contains("https://"))  // no external assets
+            let en = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone(language: "fr-FR, en;q=0.5, zh;q=0.1"))
+            #expect(en.text.contains("Genuine product") && en.text.contains("<html lang=\"en\">"))
+            let cookie = try #require(en.headers[.setCookie])
+            #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Max-Age=63072000"))
+            let repeatPage = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone(cookie: en.cookie))
+            #expect(repeatPage.text.contains("scanned before") && repeatPage.text.contains("Times scanned"))
+        }
+        #expect(LandingPage.language(nil) == .en)
+        #expect(LandingPage.language("zh-TW") == .zh)
+        #expect(LandingPage.language("en;q=0.9, zh;q=0.95") == .zh)
+        #expect(LandingPage.language("de, ja") == .en)
+    }
+
+    @Test("consented location: attached to the consumer's scan, region from the polygons; bad bodies are 400")
+    func location() async throws {
+        let fixture = try await ServiceFixture()
+        defer { fixture.folder.cleanup() }
+        let app = try fixture.app()
+        let code = fixture.codes[5]
+        try await app.test(.router) { client in
+            let scan = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone())
+            let cookie = try #require(scan.cookie)
+            var headers = phone(cookie: cookie)
+            headers[.contentType] = "application/json"
+            let ok = try await client.execute(uri: "/s/\(code)/location", method: .post, headers: headers,
+                                              body: ByteBuffer(string: #"{"latitude": 31.23, "longitude": 121.47}"#))
+            #expect(ok.status == .ok)
+            #expect(try ok.json()["region"] as? String == "CN-31")
+            for (body, field) in [(#"{"latitude": 91, "longitude": 0}"#, "latitude"), (#"{"latitude": 0, "longitude": -181}"#, "longitude"),
+                                  (#"{"latitude": "x"}"#, "latitude"), ("not json", "body"), (#"{"longitude": 1}"#, "latitude")] {
+                let response = try await client.execute(uri: "/s/\(code)/location", method: .post, headers: headers, body: ByteBuffer(string: body))
+                #expect(response.status == .badRequest, "\(body)")
+                #expect(response.text.contains(field), "\(body): \(response.text)")
+            }
+            let big = ByteBuffer(string: #"{"latitude": 1, "longitude": 1, "pad": ""# + String(repeating: "x", count: 100_000) + "\"}")
+            #expect(try await client.execute(uri: "/s/\(code)/location", method: .post, headers: headers, body: big).status == .contentTooLarge)
+            var noCookie = phone()
+            noCookie[.contentType] = "application/json"
+            #expect(try await client.execute(uri: "/s/\(code)/location", method: .post, headers: noCookie,
+                                             body: ByteBuffer(string: #"{"latitude": 1, "longitude": 1}"#)).status == .badRequest)
+            let stranger = try await client.execute(uri: "/s/\(fixture.codes[6])/location", method: .post, headers: headers,
+                                                    body: ByteBuffer(string: #"{"latitude": 1, "longitude": 1}"#))
+            #expect(stranger.status == .notFound)
+        }
+        guard case let .valid(key, _) = ServiceFixture.signer.check(code) else { return }
+        let stored = try #require(try await fixture.sqlite.scans(of: key, limit: 1).first)
+        #expect(stored.region == "CN-31" && stored.latitude == 31.23 && stored.longitude == 121.47)
+    }
+
+    @Test("bad input gets a 4xx, never a 5xx, and records nothing", arguments: [
+        "/s/" + String(repeating: "A", count: 65), "/s/%FF%FE", "/s/%00", "/01/06291041500213/21/%C3%28", "/s/", "/01/x",
+        "/s/ABC/location", "/api", "/nothing", "/s/A4VGNXGZH9FV3EKFC/extra/path",
+    ])
+    func badInput(uri: String) async throws {
+        let fixture = try await ServiceFixture(count: 1)
+        defer { fixture.folder.cleanup() }
+        let store = CountingStore(base: fixture.sqlite)
+        let app = try fixture.app(store: store)
+        try await app.test(.router) { client in
+            for method in [HTTPRequest.Method.get, .post, .put, .delete] {
+                let response = try await client.execute(uri: uri, method: method, headers: phone())
+                #expect((400..<500).contains(response.status.code), "\(method) \(uri): \(response.status)")
+            }
+        }
+        #expect(store.recorded == 0)
+    }
+
+    @Test("per-IP rate limit answers 429 with Retry-After")
+    func rateLimit() async throws {
+        let fixture = try await ServiceFixture()
+        defer { fixture.folder.cleanup() }
+        let app = try fixture.app(["rateLimit.perSecond": .init(.double(0.5), isSecret: false), "rateLimit.burst": .init(.double(3), isSecret: false)])
+        try await app.test(.router) { client in
+            var statuses: [Int] = []
+            var retryAfter: String?
+            for index in 0..<5 {
+                let response = try await client.execute(uri: "/s/\(fixture.codes[index])", method: .get, headers: phone())
+                statuses.append(response.status.code)
+                if response.status == .tooManyRequests { retryAfter = response.headers[.retryAfter] }
+            }
+            #expect(statuses == [200, 200, 200, 429, 429])
+            #expect(Int(retryAfter ?? "") ?? 0 >= 1)
+        }
+        #expect(try await fixture.sqlite.verdictCounts(batch: nil)[.genuine] == 3)
+    }
+
+    @Test("a full writer queue answers 503 with Retry-After; every 200 is recorded")
+    func backpressure() async throws {
+        let fixture = try await ServiceFixture(count: 40)
+        defer { fixture.folder.cleanup() }
+        let store = CountingStore(base: fixture.sqlite, delay: .milliseconds(200))
+        let app = try fixture.app(["writer.queueCapacity": .init(.int(4), isSecret: false), "writer.maxGroup": .init(.int(4), isSecret: false)], store: store)
+        try await app.test(.router) { client in
+            let statuses = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
+                for code in fixture.codes {
+                    group.addTask {
+                        let response = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone())
+                        return (response.status.code, response.headers[.retryAfter])
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let ok = statuses.filter { $0.0 == 200 }.count
+            let busy = statuses.filter { $0.0 == 503 }
+            #expect(ok + busy.count == 40)
+            #expect(!busy.isEmpty && busy.allSatisfy { $0.1 == "1" })
+            #expect(ok >= 4)
+            #expect(try await fixture.sqlite.verdictCounts(batch: nil)[.genuine] == ok)
+        }
+    }
+}
