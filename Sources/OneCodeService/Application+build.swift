@@ -29,6 +29,7 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
     _ = PrometheusMetrics.registry
     let router = Router(context: AppRequestContext.self, options: [.caseInsensitive])
     router.add(middleware: MetricsMiddleware())
+    router.add(middleware: ErrorMiddleware())
     let regions = try deps.config.loadRegions()
     ScanController(
         signer: deps.signer, writer: writer, store: deps.store, catalog: CatalogCache(store: deps.store), page: LandingPage(),

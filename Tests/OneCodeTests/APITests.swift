@@ -1,0 +1,134 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import OneCodeDomain
+@testable import OneCodeService
+import OneCodeStorage
+import Testing
+
+@Suite("Admin API")
+struct APITests {
+    /// Concrete values for a route's parameters.
+    static func concrete(_ path: String, batch: BatchID, code: String) -> String {
+        path.replacingOccurrences(of: "{id}", with: batch.description).replacingOccurrences(of: "{code}", with: code)
+    }
+
+    @Test("every /api route refuses a missing or unknown token (401) and a token of the wrong scope (403)")
+    func authWalk() async throws {
+        let fixture = try await ServiceFixture()
+        defer { fixture.folder.cleanup() }
+        let config = try fixture.config()
+        let writer = ScanWriter(store: fixture.sqlite, rules: config.rules, capacity: 10, maxGroup: 10, logger: .init(label: "t"))
+        let router = try buildRouter(fixture.deps(config), writer: writer)
+        let routes = router.routes.filter { $0.path.description.hasPrefix("/api") }.map { ($0.method, $0.path.description) }
+        #expect(routes.count == 11)
+        let table = APIController.scopes.withLock { $0 }
+        var made: [TokenScope: String] = [:]
+        for scope in TokenScope.allCases { made[scope] = try await fixture.token(scope) }
+        let tokens = made
+        let app = Application(router: router)
+        try await app.test(.router) { client in
+            for (method, path) in routes {
+                let key = "\(method.rawValue) \(path)"
+                let allowed = try #require(table[key], "route \(key) has no scope entry")
+                let uri = Self.concrete(path, batch: fixture.batch.id, code: fixture.codes[0])
+                let none = try await client.execute(uri: uri, method: method, headers: [:])
+                #expect(none.status == .unauthorized, "\(key) without a token")
+                #expect(none.headers[.wwwAuthenticate] != nil)
+                let wrong = try await client.execute(uri: uri, method: method, headers: [.authorization: "Bearer oc_nottherealtoken"])
+                #expect(wrong.status == .unauthorized, "\(key) with an unknown token")
+                let basic = try await client.execute(uri: uri, method: method, headers: [.authorization: "Basic YWRtaW46YWRtaW4="])
+                #expect(basic.status == .unauthorized, "\(key) with basic auth")
+                for scope in [TokenScope.issuer, .marketing, .sales] where !allowed.contains(scope) {
+                    let response = try await client.execute(uri: uri, method: method, headers: [.authorization: "Bearer \(tokens[scope]!)"])
+                    #expect(response.status == .forbidden, "\(key) with scope \(scope)")
+                }
+                // A token of an allowed scope (or admin) gets past authorisation.
+                let admin = try await client.execute(uri: uri, method: method, headers: [.authorization: "Bearer \(tokens[.admin]!)"])
+                #expect(admin.status != .unauthorized && admin.status != .forbidden, "\(key) with admin")
+            }
+        }
+        // Every scope entry is a registered route: the table and the router agree.
+        #expect(Set(table.keys) == Set(routes.map { "\($0.0.rawValue) \($0.1)" }))
+    }
+
+    @Test("products, batch issuance with a downloadable package, lifecycle, blacklist, scans and statistics")
+    func lifecycle() async throws {
+        let fixture = try await ServiceFixture()
+        defer { fixture.folder.cleanup() }
+        let app = try fixture.app()
+        let issuer = try await fixture.token(.issuer)
+        let marketing = try await fixture.token(.marketing)
+        @Sendable func auth(_ token: String, json: Bool = false) -> HTTPFields {
+            var headers: HTTPFields = [.authorization: "Bearer \(token)"]
+            if json { headers[.contentType] = "application/json" }
+            return headers
+        }
+        try await app.test(.router) { client in
+            var response = try await client.execute(uri: "/api/products", method: .post, headers: auth(issuer, json: true),
+                                                    body: ByteBuffer(string: #"{"name": "Oolong", "gtin": "4006381333931"}"#))
+            #expect(response.status == .created)
+            let product = try #require(try response.json()["id"] as? Int)
+            response = try await client.execute(uri: "/api/products", method: .post, headers: auth(issuer, json: true),
+                                                body: ByteBuffer(string: #"{"name": "Bad", "gtin": "4006381333932"}"#))
+            #expect(response.status == .badRequest && response.text.contains("gtin"))
+            response = try await client.execute(uri: "/api/batches", method: .post, headers: auth(issuer, json: true),
+                                                body: ByteBuffer(string: #"{"product": \#(product), "count": 25, "lot": "A1", "urlForm": "gs1", "qr": "svg"}"#))
+            #expect(response.status == .created, "\(response.text)")
+            let batch = try #require((try response.json()["batch"] as? [String: Any])?["id"] as? Int)
+            for (body, field) in [(#"{"product": \#(product), "count": 0}"#, "count"), (#"{"product": 999, "count": 5}"#, "product"),
+                                  (#"{"count": 5}"#, "product"), (#"{"product": \#(product), "count": 5, "ec": "Z"}"#, "ec"),
+                                  (#"{"product": \#(product), "count": "many"}"#, "count")] {
+                let bad = try await client.execute(uri: "/api/batches", method: .post, headers: auth(issuer, json: true), body: ByteBuffer(string: body))
+                #expect((400..<500).contains(bad.status.code) && bad.text.contains(field), "\(body): \(bad.text)")
+            }
+            // The package as a zip: unzip it and check the CSV.
+            response = try await client.execute(uri: "/api/batches/\(batch)/package.zip", method: .get, headers: auth(issuer))
+            #expect(response.status == .ok && response.headers[.contentType] == "application/zip")
+            let zip = fixture.folder.file("package.zip")
+            try Data(buffer: response.body).write(to: URL(fileURLWithPath: zip))
+            let unzip = try Run.program("/usr/bin/python3", ["-c", "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(len(z.namelist())); print(z.read('batch-\(batch)/codes.csv').decode().count('\\n'))", zip])
+            #expect(unzip.stdout == "27\n26\n", "\(unzip.stdout)\(unzip.stderr)")  // csv + manifest + 25 svg; header + 25 rows
+            let csv = try String(contentsOfFile: fixture.folder.file("packages/batch-\(batch)/codes.csv"), encoding: .utf8)
+            let code = String(csv.split(separator: "\n")[1].split(separator: ",")[1])
+            // Inactive until activated; activate, scan, blacklist, void.
+            #expect(try await client.execute(uri: "/s/\(code)", method: .get, headers: phone()).status == .forbidden)
+            response = try await client.execute(uri: "/api/batches/\(batch)/activate", method: .post, headers: auth(issuer))
+            #expect(try response.json()["status"] as? String == "active")
+            #expect(try await client.execute(uri: "/s/\(code)", method: .get, headers: phone()).status == .ok)
+            response = try await client.execute(uri: "/api/codes/\(code)/scans", method: .get, headers: auth(marketing))
+            let scans = try JSONSerialization.jsonObject(with: Data(response.text.utf8)) as? [[String: Any]] ?? []
+            #expect(scans.map { $0["verdict"] as? String } == ["genuine", "inactive"])
+            #expect(scans.first?["ip"] == nil || scans.first?["ip"] is NSNull)
+            response = try await client.execute(uri: "/api/codes/\(code)/blacklist", method: .post, headers: auth(issuer, json: true),
+                                                body: ByteBuffer(string: #"{"reason": "found on a grey-market listing"}"#))
+            #expect(response.status == .ok)
+            #expect(try await client.execute(uri: "/s/\(code)", method: .get, headers: phone()).status == .gone)
+            response = try await client.execute(uri: "/api/codes/\(code)/blacklist", method: .post, headers: auth(issuer, json: true),
+                                                body: ByteBuffer(string: #"{"reason": ""}"#))
+            #expect(response.status == .badRequest && response.text.contains("reason"))
+            response = try await client.execute(uri: "/api/batches/\(batch)/void", method: .post, headers: auth(issuer))
+            #expect(try response.json()["status"] as? String == "void")
+            response = try await client.execute(uri: "/api/batches/\(batch)/activate", method: .post, headers: auth(issuer))
+            #expect(response.status == .badRequest && response.text.contains("status"))
+            response = try await client.execute(uri: "/api/stats/verdicts?batch=\(batch)", method: .get, headers: auth(marketing))
+            let stats = try response.json()
+            #expect(stats["genuine"] as? Int == 1 && stats["inactive"] as? Int == 1 && stats["void"] as? Int == 1)
+            #expect(try await client.execute(uri: "/api/stats/verdicts?batch=x", method: .get, headers: auth(marketing)).status == .badRequest)
+            #expect(try await client.execute(uri: "/api/batches/99", method: .get, headers: auth(marketing)).status == .notFound)
+            #expect(try await client.execute(uri: "/api/codes/NOTACODE/scans", method: .get, headers: auth(marketing)).status == .notFound)
+        }
+    }
+
+    @Test("tokens are stored only as hashes")
+    func hashedTokens() async throws {
+        let fixture = try await ServiceFixture()
+        defer { fixture.folder.cleanup() }
+        let token = try await fixture.token(.sales)
+        let raw = try Run.program("/usr/bin/sqlite3", [fixture.folder.file("onecode.sqlite"), "SELECT quote(hash), name FROM api_token"])
+        #expect(!raw.stdout.contains(token) && !raw.stdout.contains(String(token.dropFirst(3))))
+        #expect(raw.stdout.contains("X'"))
+    }
+}
