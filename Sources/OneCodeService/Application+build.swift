@@ -46,6 +46,7 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
 /// The OneCode service: routes, the scan writer as a service, graceful shutdown (the server stops
 /// first, the writer commits every accepted scan after).
 public func buildApplication(_ deps: ServiceDependencies) throws -> some ApplicationProtocol {
+    _ = PrometheusMetrics.registry  // bootstrap before any metric is made
     let writer = ScanWriter(store: deps.store, rules: deps.config.rules, capacity: deps.config.queueCapacity,
                             maxGroup: deps.config.maxGroup, logger: deps.logger)
     let router = try buildRouter(deps, writer: writer)

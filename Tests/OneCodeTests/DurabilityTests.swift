@@ -1,0 +1,141 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// The real `onecode serve` process under concurrent load: every 2xx is a durable row, group commit
+/// groups, and SIGTERM stops accepting, commits what was accepted and exits 0.
+@Suite("Scan durability and shutdown", .serialized)
+struct DurabilityTests {
+    static let environment = [
+        "ONECODE_CODES_SECRET": "durability-secret-0123456789",
+        "ONECODE_RATE_LIMIT_PER_SECOND": "0",
+    ]
+
+    /// A port nothing listens on right now.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// A folder with an active batch of `count` codes; returns the codes.
+    static func prepare(_ folder: TemporaryFolder, count: Int) throws -> [String] {
+        for arguments in [["product", "add", "--name", "Tea"], ["batch", "issue", "--product", "1", "--count", String(count), "--out", "pkg"],
+                          ["batch", "activate", "1"]] {
+            let result = try Run.onecode(arguments, cwd: folder.path, environment: environment)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+        return try String(contentsOfFile: folder.file("pkg/codes.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { String($0.split(separator: ",")[1]) }
+    }
+
+    static func startServer(_ folder: TemporaryFolder) async throws -> (Run.Started, String) {
+        let port = try freePort()
+        let server = try Run.start(Run.onecode, ["serve", "--port", String(port)], cwd: folder.path,
+                                   environment: environment.merging(["ONECODE_MODE": "production"]) { $1 })
+        let base = "http://127.0.0.1:\(port)"
+        for _ in 0..<200 {
+            if let (_, response) = try? await URLSession.shared.data(from: URL(string: base + "/healthz")!),
+               (response as? HTTPURLResponse)?.statusCode == 200 { return (server, base) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("server did not start")
+        return (server, base)
+    }
+
+    static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpMaximumConnectionsPerHost = 64
+        configuration.httpShouldSetCookies = false
+        configuration.timeoutIntervalForRequest = 30
+        return URLSession(configuration: configuration)
+    }()
+
+    /// Sends one scan per code, `concurrency` at a time; returns the status codes (0 for a failed request).
+    static func scan(_ base: String, _ codes: [String], concurrency: Int = 64) async -> [Int] {
+        await withTaskGroup(of: Int.self) { group in
+            var statuses: [Int] = []
+            var iterator = codes.makeIterator()
+            func add() -> Bool {
+                guard let code = iterator.next() else { return false }
+                group.addTask {
+                    var request = URLRequest(url: URL(string: "\(base)/s/\(code)")!)
+                    request.setValue("Mozilla/5.0 (iPhone) durability-test", forHTTPHeaderField: "User-Agent")
+                    request.setValue("application/json", forHTTPHeaderField: "Accept")
+                    guard let (_, response) = try? await session.data(for: request) else { return 0 }
+                    return (response as? HTTPURLResponse)?.statusCode ?? 0
+                }
+                return true
+            }
+            for _ in 0..<concurrency where add() {}
+            for await status in group {
+                statuses.append(status)
+                _ = add()
+            }
+            return statuses
+        }
+    }
+
+    static func rows(_ folder: TemporaryFolder) throws -> Int {
+        let result = try Run.program("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), "SELECT count(*) FROM scan"])
+        return Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    }
+
+    static func metric(_ text: String, _ name: String) -> Double {
+        text.split(separator: "\n").filter { $0.hasPrefix(name) }.compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+    }
+
+    @Test("every 2xx under concurrent load is in the database, and one commit covers many scans")
+    func durableUnderLoad() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let codes = try Self.prepare(folder, count: 3000)
+        let (server, base) = try await Self.startServer(folder)
+        let statuses = await Self.scan(base, codes)
+        let ok = statuses.filter { (200..<300).contains($0) }.count
+        #expect(ok == 3000, "statuses: \(Dictionary(grouping: statuses, by: { $0 }).mapValues(\.count))")
+        let (data, _) = try await URLSession.shared.data(from: URL(string: base + "/metrics")!)
+        let metrics = String(decoding: data, as: UTF8.self)
+        let commits = Self.metric(metrics, "onecode_writer_commits_total")
+        let genuine = Self.metric(metrics, "onecode_scans_total{verdict=\"genuine\"}")
+        #expect(genuine == 3000)
+        #expect(commits > 0 && commits < 3000 / 2, "group commit should put several scans in one transaction: \(commits) commits")
+        #expect(metrics.contains("onecode_writer_group_size") && metrics.contains("onecode_writer_commit_seconds"))
+        #expect(metrics.contains("http_server_request_duration_bucket"))
+        kill(server.process.processIdentifier, SIGTERM)
+        let result = server.wait()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try Self.rows(folder) == ok)
+    }
+
+    @Test("SIGTERM during load: accepted scans are committed, the process exits 0, nothing acknowledged is lost")
+    func gracefulShutdown() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let codes = try Self.prepare(folder, count: 4000)
+        let (server, base) = try await Self.startServer(folder)
+        let pid = server.process.processIdentifier
+        let killer = Task {
+            try await Task.sleep(for: .milliseconds(400))
+            kill(pid, SIGTERM)
+        }
+        let statuses = await Self.scan(base, codes, concurrency: 32)
+        try await killer.value
+        let result = server.wait()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("every accepted scan is committed"))
+        let ok = statuses.filter { (200..<300).contains($0) }.count
+        #expect(ok > 0)
+        #expect(ok < 4000, "the load should still be running when SIGTERM arrives")
+        #expect(try Self.rows(folder) == ok, "acknowledged \(ok); statuses \(Dictionary(grouping: statuses, by: { $0 }).mapValues(\.count))")
+    }
+}
