@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// The `onecode` binary, run as a user would, in a fresh folder with its default database.
 @Suite("onecode CLI")
@@ -153,7 +156,8 @@ struct CLITests {
 
     @Test("every command explains itself with --help", arguments: [
         [], ["demo"], ["product"], ["product", "add"], ["product", "list"], ["batch"], ["batch", "issue"], ["batch", "list"],
-        ["batch", "show"], ["code", "check"], ["qr"],
+        ["batch", "show"], ["code", "check"], ["qr"], ["serve"], ["token", "create"], ["batch", "activate"], ["batch", "void"],
+        ["code", "blacklist"], ["scans"],
     ])
     func help(command: [String]) throws {
         let folder = try TemporaryFolder()
@@ -175,5 +179,70 @@ struct CLITests {
         #expect(try Run.zbar(folder.file("a.png")) == ["https://example.com/s/HELLO"])
         let exists = try Run.onecode(["qr", "again", "--out", "a.png"], cwd: folder.path)
         #expect(exists.status == 1 && exists.stderr.contains("out:"))
+    }
+
+    @Test("lifecycle commands: activate, void, blacklist, scans, token create")
+    func lifecycleCommands() throws {
+        let folder = try Self.prepared()
+        defer { folder.cleanup() }
+        let env = Self.secret
+        #expect(try Run.onecode(["batch", "issue", "--product", "1", "--count", "3", "--out", "pkg"], cwd: folder.path, environment: env).status == 0)
+        let code = String(try String(contentsOfFile: folder.file("pkg/codes.csv"), encoding: .utf8).split(separator: "\n")[1].split(separator: ",")[1])
+        var result = try Run.onecode(["batch", "activate", "1"], cwd: folder.path, environment: env)
+        #expect(result.status == 0 && result.stdout.contains("batch 1 is active"))
+        #expect(try Run.onecode(["batch", "activate", "1"], cwd: folder.path, environment: env).status == 0)
+        result = try Run.onecode(["code", "blacklist", code, "--reason", "counterfeit sample", "--json"], cwd: folder.path, environment: env)
+        #expect(result.status == 0 && result.stdout.contains("counterfeit sample"))
+        result = try Run.onecode(["code", "blacklist", "AAAAAAAAAAAAAAAAA", "--reason", "x"], cwd: folder.path, environment: env)
+        #expect(result.status == 1 && result.stderr.hasPrefix("error: code:"))
+        result = try Run.onecode(["code", "blacklist", code, "--reason", "  "], cwd: folder.path, environment: env)
+        #expect(result.status == 1 && result.stderr.hasPrefix("error: reason:"))
+        result = try Run.onecode(["scans", code], cwd: folder.path, environment: env)
+        #expect(result.status == 0 && result.stdout.hasPrefix("no scans of \(code)"))
+        result = try Run.onecode(["batch", "void", "1"], cwd: folder.path, environment: env)
+        #expect(result.status == 0 && result.stdout.contains("void"))
+        result = try Run.onecode(["batch", "activate", "1"], cwd: folder.path, environment: env)
+        #expect(result.status == 1 && result.stderr.hasPrefix("error: status:"), "\(result.stderr)")
+        result = try Run.onecode(["batch", "activate", "7"], cwd: folder.path, environment: env)
+        #expect(result.status == 1 && result.stderr.hasPrefix("error: id:"), "\(result.stderr)")
+        result = try Run.onecode(["token", "create", "--scope", "sales", "--name", "crm sync", "--json"], cwd: folder.path, environment: env)
+        #expect(result.status == 0)
+        let token = try #require((try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])?["token"] as? String)
+        #expect(token.hasPrefix("oc_") && token.count == 55)
+        let stored = try Run.program("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), "SELECT count(*) FROM api_token WHERE name = 'crm sync' AND scope = 'sales'"])
+        #expect(stored.stdout == "1\n")
+        result = try Run.onecode(["token", "create", "--scope", "root", "--name", "x"], cwd: folder.path, environment: env)
+        #expect(result.status != 0 && result.stderr.contains("--scope"))
+    }
+
+    @Test("`onecode serve` on a fresh folder: demo data, scan URLs and an admin token that work; SIGTERM exits 0")
+    func serveDemo() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let port = try DurabilityTests.freePort()
+        let server = try Run.start(Run.onecode, ["serve", "--port", String(port)], cwd: folder.path)
+        let base = "http://127.0.0.1:\(port)"
+        var up = false
+        for _ in 0..<200 where !up {
+            up = (try? await DurabilityTests.session.data(from: URL(string: base + "/healthz")!)) != nil
+            if !up { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(up)
+        let stderr = try String(contentsOfFile: server.err, encoding: .utf8)
+        let url = try #require(stderr.split(separator: "\n").first { $0.contains("/01/06291041500213/") }?.trimmingCharacters(in: .whitespaces))
+        let token = try String(contentsOfFile: folder.file("data/demo-admin-token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(stderr.contains(token))
+        var request = URLRequest(url: URL(string: url.replacingOccurrences(of: "127.0.0.1:8080", with: "127.0.0.1:\(port)"))!)
+        request.setValue("Mozilla/5.0 (iPhone)", forHTTPHeaderField: "User-Agent")
+        let (page, response) = try await DurabilityTests.session.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        #expect(String(decoding: page, as: UTF8.self).contains("Genuine product"))
+        var api = URLRequest(url: URL(string: base + "/api/stats/verdicts")!)
+        api.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (stats, statsResponse) = try await DurabilityTests.session.data(for: api)
+        #expect((statsResponse as? HTTPURLResponse)?.statusCode == 200)
+        #expect(String(decoding: stats, as: UTF8.self).contains("\"genuine\":1"))
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(server.wait().status == 0)
     }
 }
