@@ -64,8 +64,9 @@ enum Run {
 
     static func start(_ path: String, _ arguments: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> Started {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path.hasPrefix("/") ? path : "/usr/bin/" + path)
-        process.arguments = arguments
+        // A bare name is looked up on PATH, as a shell would.
+        process.executableURL = URL(fileURLWithPath: path.hasPrefix("/") ? path : "/usr/bin/env")
+        process.arguments = path.hasPrefix("/") ? arguments : [path] + arguments
         if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ONECODE_") }
         env["ONECODE_CONFIG"] = "/nonexistent/onecode.json"
