@@ -56,7 +56,11 @@ let package = Package(
         /// The embedded SQLite implementation of the storage interface (GRDB on the system libsqlite3).
         .target(
             name: "OneCodeSQLite",
-            dependencies: ["OneCodeDomain", "OneCodeStorage", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "OneCodeDomain", "OneCodeStorage", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         /// QR symbols and their artwork (SVG, PNG, PDF label sheets); the only importer of libqrencode.

@@ -13,9 +13,18 @@ public struct ConsumerID: Hashable, Sendable, Codable, CustomStringConvertible {
         var generator = SystemRandomNumberGenerator()
         var symbols = [UInt8]()
         symbols.reserveCapacity(26)
-        for _ in 0..<26 { symbols.append(Crockford.alphabet[Int(generator.next() & 31)]) }
-        return ConsumerID(String(decoding: symbols, as: UTF8.self))!
+        // 12 symbols (60 bits) from each 64-bit draw: three draws, not 26.
+        for _ in 0..<3 {
+            var bits: UInt64 = generator.next()
+            for _ in 0..<12 where symbols.count < 26 {
+                symbols.append(Crockford.alphabet[Int(bits & 31)])
+                bits >>= 5
+            }
+        }
+        return ConsumerID(uncheckedValue: String(decoding: symbols, as: UTF8.self))
     }
+
+    private init(uncheckedValue: String) { value = uncheckedValue }
 
     public var description: String { value }
 }
@@ -42,7 +51,25 @@ public enum BotDetector {
             if lower.contains("prefetch") || lower.contains("preview") || lower.contains("prerender") { return true }
         }
         guard let userAgent, !userAgent.isEmpty else { return true }
-        let lower = userAgent.lowercased()
-        return agentFragments.contains { lower.contains($0) }
+        // ASCII-lower-cased bytes and a plain byte search: this runs on every scan.
+        let agent = userAgent.utf8.prefix(512).map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+        return fragmentBytes.contains { contains(agent, $0) }
+    }
+
+    static let fragmentBytes: [[UInt8]] = agentFragments.map { Array($0.utf8) }
+
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard needle.count <= haystack.count, let first = needle.first else { return false }
+        var index = 0
+        let last = haystack.count - needle.count
+        while index <= last {
+            if haystack[index] == first {
+                var match = 1
+                while match < needle.count && haystack[index + match] == needle[match] { match += 1 }
+                if match == needle.count { return true }
+            }
+            index += 1
+        }
+        return false
     }
 }

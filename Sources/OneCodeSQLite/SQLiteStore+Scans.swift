@@ -7,53 +7,62 @@ extension SQLiteStore: ScanStore {
     public func recordScans(_ requests: [ScanRequest], rules: VerdictRules) async throws -> [ScanResult] {
         try await writer.write { db in
             let lookup = try db.cachedStatement(sql: """
-                SELECT c.batch_id, c.scan_count, c.consumer_count, c.first_scan_at, c.blacklist_reason, b.status
-                FROM code c JOIN batch b ON b.id = c.batch_id WHERE c.key = ?
+                SELECT c.batch_id, c.blacklist_reason, b.status FROM code c JOIN batch b ON b.id = c.batch_id WHERE c.key = ?
                 """)
-            let addConsumer = try db.cachedStatement(sql: "INSERT OR IGNORE INTO code_consumer (code_key, consumer) VALUES (?, ?)")
-            let count = try db.cachedStatement(sql: """
-                UPDATE code SET scan_count = scan_count + 1, consumer_count = consumer_count + ?,
-                                first_scan_at = coalesce(first_scan_at, ?) WHERE key = ?
+            // Bounded reads of the code's counted scans: never more than the thresholds need.
+            let counted = try db.cachedStatement(sql: """
+                SELECT count(*) FROM (SELECT 1 FROM scan WHERE code_key = ? AND counted = 1 LIMIT ?)
+                """)
+            let first = try db.cachedStatement(sql: "SELECT min(at) FROM scan WHERE code_key = ? AND counted = 1")
+            let consumers = try db.cachedStatement(sql: """
+                SELECT count(*) FROM (SELECT DISTINCT consumer FROM scan WHERE code_key = ? AND counted = 1 AND consumer IS NOT NULL LIMIT ?)
+                """)
+            let seen = try db.cachedStatement(sql: """
+                SELECT 1 FROM scan WHERE code_key = ? AND counted = 1 AND consumer = ? LIMIT 1
                 """)
             let insert = try db.cachedStatement(sql: """
-                INSERT INTO scan (at, code_key, code, batch_id, consumer, ip, user_agent, referer, bot, region, verdict, reason)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO scan (at, code_key, code, batch_id, consumer, ip, user_agent, referer, bot, counted, region, verdict, reason)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             var results: [ScanResult] = []
             results.reserveCapacity(requests.count)
             for request in requests {
-                let row = try Row.fetchOne(lookup, arguments: [request.key.rawValue])
                 var state: CodeState?
                 var batchID: BatchID?
                 var firstScanAt: Date?
                 var scanCount = 0
                 // Only a consumer's scan of a live code counts; scans of inactive, void or blacklisted
-                // codes, and bots' scans, are recorded as evidence but change nothing.
-                var counted = false
-                if let row {
+                // codes, and bots' scans, are recorded as evidence but count for nothing.
+                var counts = false
+                if let row = try Row.fetchOne(lookup, arguments: [request.key.rawValue]) {
                     batchID = BatchID(rawValue: row[0])
-                    scanCount = row[1]
-                    firstScanAt = (row[3] as Double?).map(Date.init(timeIntervalSince1970:))
-                    let status = BatchStatus(rawValue: row[5]) ?? .void
-                    let blacklisted = row[4] as String? != nil
-                    counted = !request.bot && status == .active && !blacklisted
-                    var newConsumer = false
-                    if counted, let consumer = request.consumer {
-                        try addConsumer.execute(arguments: [request.key.rawValue, consumer.value])
-                        newConsumer = db.changesCount == 1
+                    let status = BatchStatus(rawValue: row[2]) ?? .void
+                    let blacklisted = row[1] as String? != nil
+                    counts = !request.bot && status == .active && !blacklisted
+                    var consumerCount = 0, newConsumer = false
+                    if status == .active && !blacklisted {
+                        scanCount = try Int.fetchOne(counted, arguments: [request.key.rawValue, rules.maxScans + 1]) ?? 0
+                        if scanCount > 0 {
+                            firstScanAt = try Double.fetchOne(first, arguments: [request.key.rawValue]).map(Date.init(timeIntervalSince1970:))
+                        }
+                        if scanCount <= rules.maxScans {
+                            consumerCount = try Int.fetchOne(consumers, arguments: [request.key.rawValue, rules.maxConsumers + 1]) ?? 0
+                            if counts, let consumer = request.consumer {
+                                newConsumer = try Int.fetchOne(seen, arguments: [request.key.rawValue, consumer.value]) == nil
+                            }
+                        }
                     }
                     state = CodeState(batchStatus: status, blacklisted: blacklisted, scanCount: scanCount,
-                                      consumerCount: row[2], newConsumer: newConsumer)
-                    if counted {
-                        try count.execute(arguments: [newConsumer ? 1 : 0, request.at.timeIntervalSince1970, request.key.rawValue])
+                                      consumerCount: consumerCount, newConsumer: newConsumer)
+                    if counts {
                         scanCount += 1
                         firstScanAt = firstScanAt ?? request.at
                     }
                 }
-                let (verdict, reason) = rules.decide(state, counted: counted)
+                let (verdict, reason) = rules.decide(state, counted: counts)
                 try insert.execute(arguments: [
                     request.at.timeIntervalSince1970, request.key.rawValue, request.code, batchID?.rawValue,
-                    request.consumer?.value, request.ip, request.userAgent, request.referer, request.bot, request.region,
+                    request.consumer?.value, request.ip, request.userAgent, request.referer, request.bot, counts, request.region,
                     verdict.rawValue, reason.rawValue,
                 ])
                 results.append(ScanResult(scanID: db.lastInsertedRowID, verdict: verdict, reason: reason, batchID: batchID,

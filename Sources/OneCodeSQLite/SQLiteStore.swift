@@ -8,6 +8,8 @@ import OneCodeStorage
 /// WAL with `synchronous=FULL`, so a committed transaction survives a power cut.
 public struct SQLiteStore: Sendable {
     let writer: any DatabaseWriter
+    /// The database file, or `nil` in memory.
+    public let path: String?
 
     /// Opens (creating when needed) the database file at `path` and migrates it.
     /// - Throws: `InputError("database", …)` when the file cannot be opened or is not a OneCode database.
@@ -24,6 +26,7 @@ public struct SQLiteStore: Sendable {
             let pool = try DatabasePool(path: path, configuration: Self.configuration())
             try Self.migrator.migrate(pool)
             writer = pool
+            self.path = path
         } catch let error as DatabaseError {
             throw InputError("database", "cannot open \(path) as a OneCode database (\(error.message ?? "SQLite error \(error.resultCode)"))")
         }
@@ -33,16 +36,24 @@ public struct SQLiteStore: Sendable {
     public static func inMemory() throws -> SQLiteStore {
         let queue = try DatabaseQueue(configuration: configuration())
         try migrator.migrate(queue)
-        return SQLiteStore(writer: queue)
+        return SQLiteStore(writer: queue, path: nil)
     }
 
-    init(writer: any DatabaseWriter) { self.writer = writer }
+    init(writer: any DatabaseWriter, path: String?) {
+        self.writer = writer
+        self.path = path
+    }
+
+    /// Set by `Checkpointer` before the store opens, so long-running services leave checkpoints to it.
+    nonisolated(unsafe) public static var checkpointInBackground = false
 
     static func configuration() -> Configuration {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Checkpoints run beside the writer (`Checkpointer`), not inside its commits.
+            if checkpointInBackground { try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
             try db.execute(sql: "PRAGMA cache_size = -32768")  // 32 MiB: bulk inserts stay in cache
         }
         return configuration
@@ -89,16 +100,10 @@ extension SQLiteStore {
         }
         migrator.registerMigration("v2: scans and tokens") { db in
             try db.execute(sql: """
-                ALTER TABLE code ADD COLUMN scan_count INTEGER NOT NULL DEFAULT 0;
-                ALTER TABLE code ADD COLUMN consumer_count INTEGER NOT NULL DEFAULT 0;
-                ALTER TABLE code ADD COLUMN first_scan_at REAL;
                 ALTER TABLE code ADD COLUMN blacklist_reason TEXT;
-                -- Which consumers scanned which code, for the distinct-consumer rule.
-                CREATE TABLE code_consumer (
-                    code_key INTEGER NOT NULL,
-                    consumer TEXT NOT NULL,
-                    PRIMARY KEY (code_key, consumer)
-                ) WITHOUT ROWID;
+                -- A code's scan count, first-scan time and distinct consumers are read from its
+                -- counted scans through scan_code, in the transaction that adds the next scan: they
+                -- cannot disagree with the rows, and a scan writes no code page.
                 CREATE TABLE scan (
                     id INTEGER PRIMARY KEY,
                     at REAL NOT NULL,
@@ -110,13 +115,14 @@ extension SQLiteStore {
                     user_agent TEXT,
                     referer TEXT,
                     bot INTEGER NOT NULL,
+                    counted INTEGER NOT NULL,
                     region TEXT,
                     latitude REAL,
                     longitude REAL,
                     verdict TEXT NOT NULL,
                     reason TEXT NOT NULL
                 );
-                CREATE INDEX scan_code ON scan(code_key);
+                CREATE INDEX scan_code ON scan(code_key, counted, at, consumer);
                 CREATE TABLE api_token (
                     id INTEGER PRIMARY KEY,
                     name TEXT NOT NULL,

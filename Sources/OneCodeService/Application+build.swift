@@ -4,6 +4,7 @@ import Logging
 import OneCodeDomain
 import OneCodeIssuing
 import OneCodeStorage
+import ServiceLifecycle
 
 /// Everything `buildApplication` needs, made by the caller (the CLI, or a test).
 public struct ServiceDependencies: Sendable {
@@ -13,8 +14,12 @@ public struct ServiceDependencies: Sendable {
     public var baseURL: String
     public var maxBatchCount: Int
     public var logger: Logger
+    /// Services of the storage to run beside the server (SQLite's checkpointer).
+    public var storageServices: [any Service]
 
-    public init(config: ServiceConfig, store: any OneCodeStore, signer: CodeSigner, baseURL: String, maxBatchCount: Int, logger: Logger) {
+    public init(config: ServiceConfig, store: any OneCodeStore, signer: CodeSigner, baseURL: String, maxBatchCount: Int,
+                logger: Logger, storageServices: [any Service] = []) {
+        self.storageServices = storageServices
         self.config = config
         self.store = store
         self.signer = signer
@@ -53,6 +58,7 @@ public func buildApplication(_ deps: ServiceDependencies) throws -> some Applica
     return Application(
         router: router,
         configuration: .init(address: .hostname(deps.config.host, port: deps.config.port), serverName: "OneCode"),
-        services: [writer],
+        // Shut down in reverse: the server first, then the writer commits what it accepted, then storage.
+        services: deps.storageServices + [writer],
         logger: deps.logger)
 }

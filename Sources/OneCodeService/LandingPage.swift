@@ -1,13 +1,34 @@
 import Foundation
 import Mustache
 import OneCodeDomain
+import Synchronization
 
 /// The page a phone sees after scanning: small, mobile-first, no external assets, usable without
 /// JavaScript, in Chinese or English after `Accept-Language`.
-struct LandingPage: Sendable {
+///
+/// Pages are rendered by swift-mustache once per language, verdict, batch and location button, with
+/// marked slots for what differs between codes (the code, the first-scan time, the scan count), and
+/// kept; a scan then only fills the slots. Everything from the catalogue is escaped by the template.
+final class LandingPage: Sendable {
     enum Language: String, Sendable { case en, zh }
 
     let template: MustacheTemplate
+    private let cache = Mutex<[Key: [Piece]]>([:])
+    static let maxCached = 10_000
+
+    struct Key: Hashable {
+        var language: Language
+        var verdict: Verdict
+        var reason: VerdictReason
+        var batch: BatchID?
+        var location: Bool
+    }
+
+    /// A run of finished HTML, or a slot to fill.
+    enum Piece: Sendable {
+        case text(String)
+        case code, firstScan, scanCount
+    }
 
     init() {
         template = try! MustacheTemplate(string: Self.html)  // a constant: tested on every page render
@@ -31,6 +52,8 @@ struct LandingPage: Sendable {
     /// The page's data, as strings already translated; the template escapes them.
     struct Content {
         var language: Language
+        /// The batch the catalogue fields come from; they never change for a batch.
+        var batch: BatchID? = nil
         var verdict: Verdict
         var reason: VerdictReason
         var code: String
@@ -44,13 +67,78 @@ struct LandingPage: Sendable {
         var locationPath: String?
     }
 
+    static let slotMark: Character = "\u{1}"
+
     func render(_ content: Content) -> String {
+        let key = Key(language: content.language, verdict: content.verdict, reason: content.reason, batch: content.batch,
+                      location: content.locationPath != nil)
+        let pieces = cache.withLock { $0[key] } ?? {
+            let made = Self.pieces(renderTemplate(content))
+            cache.withLock { cache in
+                if cache.count >= Self.maxCached { cache.removeAll() }
+                cache[key] = made
+            }
+            return made
+        }()
+        var html = ""
+        html.reserveCapacity(3000)
+        for piece in pieces {
+            switch piece {
+            case let .text(text): html += text
+            case .code: html += Self.escape(content.code)
+            case .firstScan: html += content.firstScanAt.map { Self.format($0, content.language) } ?? ""
+            case .scanCount: html += content.scanCount.map(String.init) ?? ""
+            }
+        }
+        return html
+    }
+
+    /// Splits a page rendered with slot marks into text and slots.
+    static func pieces(_ html: String) -> [Piece] {
+        let parts = html.split(separator: slotMark, omittingEmptySubsequences: false)
+        return parts.enumerated().map { index, part in
+            guard index % 2 == 1 else { return .text(String(part)) }
+            switch part {
+            case "code": return .code
+            case "first": return .firstScan
+            default: return .scanCount
+            }
+        }
+    }
+
+    /// The first-scan time, to the minute, in Beijing time for Chinese and UTC for English.
+    static func format(_ date: Date, _ language: Language) -> String {
+        let offset = language == .zh ? 8 * 3600 : 0
+        let seconds = Int(date.timeIntervalSince1970.rounded(.down)) + offset
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let minutes = (seconds - days * 86_400) / 60
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
+        return "\(year)-\(two(month))-\(two(day)) \(two(minutes / 60)):\(two(minutes % 60)) " + (language == .zh ? "(北京时间)" : "UTC")
+    }
+
+    static func escape(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == 38 || $0 == 60 || $0 == 62 || $0 == 34 || $0 == 39 }) else { return text }
+        return text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&#39;")
+    }
+
+    /// Renders the Mustache template with slot marks where per-code values go.
+    private func renderTemplate(_ content: Content) -> String {
+        let mark = String(Self.slotMark)
+        var content = content
+        content.code = mark + "code" + mark
+        if content.locationPath != nil { content.locationPath = "/s/" + content.code + "/location" }
         let strings = Self.strings[content.language]!
-        let dateFormatter = DateFormatter()
-        dateFormatter.locale = Locale(identifier: content.language == .zh ? "zh_CN" : "en_GB")
-        dateFormatter.timeZone = TimeZone(identifier: content.language == .zh ? "Asia/Shanghai" : "UTC")
-        dateFormatter.dateStyle = .medium
-        dateFormatter.timeStyle = .short
         var details: [[String: String]] = []
         func detail(_ label: String, _ value: String?) {
             if let value, !value.isEmpty { details.append(["label": strings[label]!, "value": value]) }
@@ -61,8 +149,8 @@ struct LandingPage: Sendable {
         detail("produced", content.productionDate)
         detail("expires", content.expiryDate)
         if content.verdict == .repeat || content.verdict == .suspicious {
-            detail("firstScan", content.firstScanAt.map { dateFormatter.string(from: $0) })
-            detail("scanCount", content.scanCount.map(String.init))
+            detail("firstScan", mark + "first" + mark)
+            detail("scanCount", mark + "count" + mark)
         }
         detail("code", content.code)
         let object: [String: Any] = [

@@ -85,6 +85,7 @@ struct ScanController: Sendable {
         if bot { Self.botScans.increment() } else { Self.scanCounters[result.verdict]!.increment() }
         var content = LandingPage.Content(language: language, verdict: result.verdict, reason: result.reason, code: canonical)
         if let batchID = result.batchID, let (batch, product) = try await catalog.entry(batchID) {
+            content.batch = batchID
             content.productName = product.name
             content.gtin = product.gtin?.digits
             content.lot = batch.lot

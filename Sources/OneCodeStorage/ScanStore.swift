@@ -34,7 +34,8 @@ public struct ScanResult: Sendable, Equatable {
     public var verdict: Verdict
     public var reason: VerdictReason
     public var batchID: BatchID?
-    /// Counted scans of the code, this one included.
+    /// Counted scans of the code, this one included; read no further than `maxScans + 1`, so a
+    /// suspicious code reports at most `maxScans + 2`.
     public var scanCount: Int
     public var firstScanAt: Date?
 
@@ -87,8 +88,8 @@ public struct ScanRecord: Sendable, Codable, Equatable {
 /// Scans and the lifecycle of codes.
 public protocol ScanStore: Sendable {
     /// Records scans in one transaction (a group commit), deciding each verdict against the code's
-    /// state as left by the scans before it. A counted scan updates the code's scan count, first-scan
-    /// time and distinct consumers in the same transaction; a bot's scan is recorded but changes nothing.
+    /// state as left by the scans before it: its counted scans, their first time and their distinct
+    /// consumers. A bot's scan, or one of an inactive, void or blacklisted code, is recorded but not counted.
     /// Returns one result per request, in order, once the transaction is durable.
     func recordScans(_ requests: [ScanRequest], rules: VerdictRules) async throws -> [ScanResult]
 

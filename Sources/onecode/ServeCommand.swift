@@ -34,6 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
         try await reportingErrors {
             let reader = try await global.configReader(extra: extra)
             let issuerConfig = try IssuerConfig(reader: reader)
+            SQLiteStore.checkpointInBackground = true
             let store = try SQLiteStore(path: issuerConfig.databasePath)
             let config = try ServiceConfig(reader: reader, databasePath: issuerConfig.databasePath)
             let signer = try issuerConfig.signer(notice: note)
@@ -44,7 +45,8 @@ struct ServeCommand: AsyncParsableCommand {
             }
             app = try buildApplication(ServiceDependencies(
                 config: config, store: store, signer: signer, baseURL: issuerConfig.baseURL,
-                maxBatchCount: issuerConfig.maxBatchCount, logger: logger))
+                maxBatchCount: issuerConfig.maxBatchCount, logger: logger,
+                storageServices: [Checkpointer(path: issuerConfig.databasePath, logger: logger)]))
             note("onecode: serving on http://\(config.host):\(config.port) (database \(issuerConfig.databasePath)); Ctrl-C stops")
         }
         try await app!.runService()
