@@ -35,7 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
             let reader = try await global.configReader(extra: extra)
             let issuerConfig = try IssuerConfig(reader: reader)
             SQLiteStore.checkpointInBackground = true
-            let store = try SQLiteStore(path: issuerConfig.databasePath)
+            let store = try SQLiteStore(path: issuerConfig.databasePath, cacheMiB: 96)
             let config = try ServiceConfig(reader: reader, databasePath: issuerConfig.databasePath)
             let signer = try issuerConfig.signer(notice: note)
             var logger = Logger(label: "onecode")
