@@ -34,6 +34,11 @@ let package = Package(
             providers: [.apt(["libqrencode-dev"])]
         ),
         .systemLibrary(
+            name: "CMaxMindDB",
+            pkgConfig: "libmaxminddb",
+            providers: [.apt(["libmaxminddb-dev"])]
+        ),
+        .systemLibrary(
             name: "CZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
@@ -79,11 +84,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        /// Regions by IP from a MaxMind-format database; the only importer of libmaxminddb.
+        .target(
+            name: "OneCodeGeoIP",
+            dependencies: ["OneCodeDomain", "CMaxMindDB"],
+            swiftSettings: strict
+        ),
         /// The HTTP service: scan pages, the admin API, the group-commit scan writer.
         .target(
             name: "OneCodeService",
             dependencies: [
-                "OneCodeDomain", "OneCodeStorage", "OneCodeIssuing", "OneCodeRendering", "CZlib",
+                "OneCodeDomain", "OneCodeStorage", "OneCodeIssuing", "OneCodeRendering", "OneCodeGeoIP", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),

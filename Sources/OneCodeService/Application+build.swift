@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import OneCodeDomain
+import OneCodeGeoIP
 import OneCodeIssuing
 import OneCodeStorage
 import ServiceLifecycle
@@ -38,7 +39,8 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
     let regions = try deps.config.loadRegions()
     ScanController(
         signer: deps.signer, writer: writer, store: deps.store, catalog: CatalogCache(store: deps.store), page: LandingPage(),
-        limiter: RateLimiter(rate: deps.config.ratePerSecond, burst: deps.config.rateBurst), regions: regions, config: deps.config
+        limiter: RateLimiter(rate: deps.config.ratePerSecond, burst: deps.config.rateBurst), regions: regions,
+        geoIP: try deps.config.geoIPFile.map { try IPRegionDatabase(path: $0) }, config: deps.config
     ).register(on: router)
     OpsController(writer: writer).register(on: router)
     APIController(

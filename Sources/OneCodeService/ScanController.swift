@@ -4,6 +4,7 @@ import Hummingbird
 import Metrics
 import NIOCore
 import OneCodeDomain
+import OneCodeGeoIP
 import OneCodeStorage
 
 /// The public routes a phone reaches from a printed code: the scan page and its location post.
@@ -15,6 +16,7 @@ struct ScanController: Sendable {
     let page: LandingPage
     let limiter: RateLimiter
     let regions: RegionMap?
+    let geoIP: IPRegionDatabase?
     let config: ServiceConfig
 
     static let cookieName = "oc_cid"
@@ -72,7 +74,8 @@ struct ScanController: Sendable {
             key: key, code: canonical, at: Date(), consumer: bot ? nil : consumer,
             ip: IPAddress.stored(context.remoteAddress, truncate: config.truncateIP),
             userAgent: request.headers[.userAgent].map { String($0.prefix(512)) },
-            referer: request.headers[.referer].map { String($0.prefix(512)) }, bot: bot, region: nil)
+            referer: request.headers[.referer].map { String($0.prefix(512)) }, bot: bot,
+            region: geoIP.flatMap { database in context.remoteAddress?.ipAddress.flatMap { database.region(ip: $0) } })
         let result: ScanResult
         do {
             result = try await writer.record(scan)

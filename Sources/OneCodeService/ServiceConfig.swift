@@ -12,6 +12,8 @@ import OneCodeDomain
 /// - `rateLimit.perSecond` (default 10; 0 turns limiting off), `rateLimit.burst` (default 40): per-IP token bucket for public routes.
 /// - `privacy.truncateIP` (default true): keep IPv4 /24 and IPv6 /48 only; false keeps whole addresses.
 /// - `regions.file` (default `Config/regions.geojson`, ignored when missing): GeoJSON region polygons.
+/// - `geoip.file` (default none): a MaxMind-format database; when set, a scan's region comes from its IP
+///   until the consumer shares a position.
 /// - `packages.directory` (default `packages` beside the database): where API-issued packages are kept.
 /// - `cookie.secure` (default false): mark the consumer cookie Secure (set true behind HTTPS).
 public struct ServiceConfig: Sendable {
@@ -24,6 +26,7 @@ public struct ServiceConfig: Sendable {
     public var rateBurst: Double
     public var truncateIP: Bool
     public var regionsFile: String
+    public var geoIPFile: String?
     public var packagesDirectory: String
     public var secureCookie: Bool
 
@@ -46,6 +49,7 @@ public struct ServiceConfig: Sendable {
         guard ratePerSecond >= 0, rateBurst >= 1 else { throw InputError("rateLimit.perSecond", "must be at least 0, and rateLimit.burst at least 1") }
         truncateIP = config.bool(forKey: "privacy.truncateIP", default: true)
         regionsFile = config.string(forKey: "regions.file", default: "Config/regions.geojson")
+        geoIPFile = config.string(forKey: "geoip.file").flatMap { $0.isEmpty ? nil : $0 }
         let directory = (databasePath as NSString).deletingLastPathComponent
         packagesDirectory = config.string(forKey: "packages.directory", default: directory.isEmpty ? "packages" : directory + "/packages")
         secureCookie = config.bool(forKey: "cookie.secure", default: false)

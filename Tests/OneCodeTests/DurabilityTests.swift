@@ -38,11 +38,12 @@ struct DurabilityTests {
             .map { String($0.split(separator: ",")[1]) }
     }
 
-    static func startServer(_ folder: TemporaryFolder) async throws -> (Run.Started, String) {
+    static func startServer(_ folder: TemporaryFolder, extra: [String: String] = [:]) async throws -> (Run.Started, String) {
         let port = try freePort()
         let server = try Run.start(Run.onecode, ["serve", "--port", String(port)], cwd: folder.path,
                                    environment: environment.merging(["ONECODE_MODE": "production",
-                                                                     "ONECODE_REGIONS_FILE": ServiceFixture.regionsFile]) { $1 })
+                                                                     "ONECODE_REGIONS_FILE": ServiceFixture.regionsFile]) { $1 }
+                                       .merging(extra) { $1 })
         let base = "http://127.0.0.1:\(port)"
         for _ in 0..<200 {
             if let (_, response) = try? await URLSession.shared.data(from: URL(string: base + "/healthz")!),
