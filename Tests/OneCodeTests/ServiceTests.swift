@@ -266,4 +266,27 @@ struct ServiceTests {
             #expect(try await fixture.sqlite.verdictCounts(batch: nil)[.genuine] == ok)
         }
     }
+
+    @Test("what a visitor typed is escaped on the page; pages are small and the first-scan time is shown")
+    func escapingAndSize() async throws {
+        let fixture = try await ServiceFixture()
+        defer { fixture.folder.cleanup() }
+        let app = try fixture.app()
+        try await app.test(.router) { client in
+            let evil = try await client.execute(uri: "/s/%3Cscript%3Ealert(1)%3C%2Fscript%3E", method: .get, headers: phone())
+            #expect(evil.status == .notFound)
+            #expect(!evil.text.lowercased().contains("<script>alert"))
+            let quoted = try await client.execute(uri: "/s/%22%3E%3Cb%3Ex", method: .get, headers: phone())
+            #expect(!quoted.text.contains("\"><B>") && !quoted.text.contains("\"><b>"))
+            let first = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone())
+            #expect(first.body.readableBytes < 8 * 1024)
+            let again = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(cookie: first.cookie, language: "zh"))
+            let year = Calendar(identifier: .gregorian).component(.year, from: Date())
+            #expect(again.text.contains("首次扫码") && again.text.contains("\(year)-") && again.text.contains("(北京时间)"))
+        }
+        #expect(LandingPage.escape("<b>\"x\"&'") == "&lt;b&gt;&quot;x&quot;&amp;&#39;")
+        #expect(LandingPage.format(Date(timeIntervalSince1970: 0), .en) == "1970-01-01 00:00 UTC")
+        #expect(LandingPage.format(Date(timeIntervalSince1970: 1_767_225_599), .zh) == "2026-01-01 07:59 (北京时间)")
+        #expect(LandingPage.format(Date(timeIntervalSince1970: 951_782_400), .en) == "2000-02-29 00:00 UTC")
+    }
 }
