@@ -7,7 +7,7 @@ extension SQLiteStore: ScanStore {
     public func recordScans(_ requests: [ScanRequest], rules: VerdictRules) async throws -> [ScanResult] {
         try await writer.write { db in
             let lookup = try db.cachedStatement(sql: """
-                SELECT c.batch_id, c.blacklist_reason, b.status FROM code c JOIN batch b ON b.id = c.batch_id WHERE c.key = ?
+                SELECT c.batch_id, c.blacklist_reason, b.status, b.product_id FROM code c JOIN batch b ON b.id = c.batch_id WHERE c.key = ?
                 """)
             // Bounded reads of the code's counted scans: never more than the thresholds need.
             let counted = try db.cachedStatement(sql: """
@@ -24,6 +24,7 @@ extension SQLiteStore: ScanStore {
                 INSERT INTO scan (at, code_key, code, batch_id, consumer, ip, user_agent, referer, bot, counted, region, verdict, reason)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            let live = try Self.liveCampaigns(db, at: Date())
             var results: [ScanResult] = []
             results.reserveCapacity(requests.count)
             for request in requests {
@@ -34,7 +35,9 @@ extension SQLiteStore: ScanStore {
                 // Only a consumer's scan of a live code counts; scans of inactive, void or blacklisted
                 // codes, and bots' scans, are recorded as evidence but count for nothing.
                 var counts = false
+                var productID: ProductID?
                 if let row = try Row.fetchOne(lookup, arguments: [request.key.rawValue]) {
+                    productID = ProductID(rawValue: row[3])
                     batchID = BatchID(rawValue: row[0])
                     let status = BatchStatus(rawValue: row[2]) ?? .void
                     let blacklisted = row[1] as String? != nil
@@ -65,8 +68,16 @@ extension SQLiteStore: ScanStore {
                     request.consumer?.value, request.ip, request.userAgent, request.referer, request.bot, counts, request.region,
                     verdict.rawValue, reason.rawValue,
                 ])
-                results.append(ScanResult(scanID: db.lastInsertedRowID, verdict: verdict, reason: reason, batchID: batchID,
-                                          scanCount: scanCount, firstScanAt: firstScanAt))
+                let scanID = db.lastInsertedRowID
+                // A counted scan of a genuine code draws once per live campaign in scope, or shows its earlier draw.
+                var draws: [DrawOutcome] = []
+                if counts, verdict == .genuine || verdict == .repeat, let batchID, let productID {
+                    for campaign in live where campaign.definition.scope.contains(product: productID, batch: batchID, region: request.region) {
+                        draws.append(try Self.draw(db, campaign, key: request.key, code: request.code, consumer: request.consumer, at: request.at))
+                    }
+                }
+                results.append(ScanResult(scanID: scanID, verdict: verdict, reason: reason, batchID: batchID,
+                                          scanCount: scanCount, firstScanAt: firstScanAt, draws: draws))
             }
             return results
         }

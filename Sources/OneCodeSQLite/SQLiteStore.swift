@@ -134,6 +134,48 @@ extension SQLiteStore {
                 );
                 """)
         }
+        migrator.registerMigration("v3: campaigns") { db in
+            try db.execute(sql: """
+                CREATE TABLE campaign (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    definition TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('draft', 'live', 'paused', 'ended')),
+                    starts_at REAL NOT NULL,
+                    ends_at REAL NOT NULL,
+                    created_at REAL NOT NULL
+                );
+                -- The stock guard: an award that would pass the stock fails the CHECK, so no tier is oversold.
+                CREATE TABLE campaign_tier (
+                    campaign_id INTEGER NOT NULL REFERENCES campaign(id),
+                    tier INTEGER NOT NULL,
+                    stock INTEGER NOT NULL,
+                    awarded INTEGER NOT NULL DEFAULT 0 CHECK (awarded >= 0 AND awarded <= stock),
+                    PRIMARY KEY (campaign_id, tier)
+                ) WITHOUT ROWID;
+                CREATE TABLE campaign_tier_day (
+                    campaign_id INTEGER NOT NULL,
+                    tier INTEGER NOT NULL,
+                    day TEXT NOT NULL,
+                    awarded INTEGER NOT NULL,
+                    PRIMARY KEY (campaign_id, tier, day)
+                ) WITHOUT ROWID;
+                -- One draw per code per campaign, whoever scans it.
+                CREATE TABLE entry (
+                    id INTEGER PRIMARY KEY,
+                    campaign_id INTEGER NOT NULL REFERENCES campaign(id),
+                    code_key INTEGER NOT NULL,
+                    code TEXT NOT NULL,
+                    consumer TEXT,
+                    at REAL NOT NULL,
+                    day TEXT NOT NULL,
+                    result TEXT NOT NULL,
+                    tier INTEGER,
+                    UNIQUE (campaign_id, code_key)
+                );
+                CREATE INDEX entry_consumer ON entry(campaign_id, consumer, day);
+                """)
+        }
         return migrator
     }
 }

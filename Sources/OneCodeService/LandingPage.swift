@@ -27,11 +27,62 @@ final class LandingPage: Sendable {
     /// A run of finished HTML, or a slot to fill.
     enum Piece: Sendable {
         case text(String)
-        case code, firstScan, scanCount
+        case code, firstScan, scanCount, campaign
+    }
+
+    let drawTemplate: MustacheTemplate
+    private let drawCache = Mutex<[DrawKey: String]>([:])
+
+    struct DrawKey: Hashable {
+        var language: Language
+        var campaign: CampaignID
+        var result: DrawOutcome.Result
+        var tier: Int?
+        var new: Bool
     }
 
     init() {
-        template = try! MustacheTemplate(string: Self.html)  // a constant: tested on every page render
+        template = try! MustacheTemplate(string: Self.html)  // constants: tested on every page render
+        drawTemplate = try! MustacheTemplate(string: Self.drawHTML)
+    }
+
+    /// The campaign section for a scan's draws, rendered once per campaign, outcome and language.
+    func drawSection(_ draws: [DrawOutcome], _ language: Language) -> String {
+        draws.map { draw in
+            let key = DrawKey(language: language, campaign: draw.campaign, result: draw.result, tier: draw.tier, new: draw.new)
+            if let hit = drawCache.withLock({ $0[key] }) { return hit }
+            let made = drawTemplate.render(["draw": [
+                "result": draw.result.rawValue, "campaign": draw.campaignName, "message": Self.message(draw, language),
+            ]])
+            drawCache.withLock { cache in
+                if cache.count >= Self.maxCached { cache.removeAll() }
+                cache[key] = made
+            }
+            return made
+        }.joined()
+    }
+
+    /// What a draw says, in the consumer's language.
+    static func message(_ draw: DrawOutcome, _ language: Language) -> String {
+        let prize = draw.prize.map { tier in
+            switch tier.kind {
+            case .cash: tier.name + String(format: " (¥%.2f)", Double(tier.value) / 100)
+            case .points: tier.name + (language == .zh ? "（\(tier.value) 积分）" : " (\(tier.value) points)")
+            case .coupon, .goods: tier.name
+            }
+        } ?? ""
+        switch (draw.result, draw.new, language) {
+        case (.won, true, .en): return "Congratulations, you won: \(prize)"
+        case (.won, false, .en): return "This code has already won: \(prize)"
+        case (.lost, true, .en): return "No prize this time. Thank you for taking part."
+        case (.lost, false, .en): return "This code has already been drawn: no prize."
+        case (.dailyLimit, _, .en): return "You have had today's draws. Scan again tomorrow."
+        case (.won, true, .zh): return "恭喜您中奖：\(prize)"
+        case (.won, false, .zh): return "此码已中奖：\(prize)"
+        case (.lost, true, .zh): return "很遗憾，未中奖。感谢参与。"
+        case (.lost, false, .zh): return "此码已参与过抽奖：未中奖。"
+        case (.dailyLimit, _, .zh): return "您今天的抽奖次数已用完，请明天再来。"
+        }
     }
 
     /// Picks the best supported language from an `Accept-Language` header (q-values honoured); English by default.
@@ -65,6 +116,8 @@ final class LandingPage: Sendable {
         var firstScanAt: Date?
         var scanCount: Int?
         var locationPath: String?
+        /// The scan's draws in live campaigns.
+        var draws: [DrawOutcome] = []
     }
 
     static let slotMark: Character = "\u{1}"
@@ -88,6 +141,7 @@ final class LandingPage: Sendable {
             case .code: html += Self.escape(content.code)
             case .firstScan: html += content.firstScanAt.map { Self.format($0, content.language) } ?? ""
             case .scanCount: html += content.scanCount.map(String.init) ?? ""
+            case .campaign: if !content.draws.isEmpty { html += drawSection(content.draws, content.language) }
             }
         }
         return html
@@ -101,6 +155,7 @@ final class LandingPage: Sendable {
             switch part {
             case "code": return .code
             case "first": return .firstScan
+            case "campaign": return .campaign
             default: return .scanCount
             }
         }
@@ -162,6 +217,7 @@ final class LandingPage: Sendable {
             "details": details,
             "location": content.locationPath.map { ["path": $0, "button": strings["locate"]!, "thanks": strings["locateThanks"]!, "denied": strings["locateDenied"]!] } as Any,
             "campaignTitle": strings["campaign"]!,
+            "campaign": mark + "campaign" + mark,
             "feedbackTitle": strings["feedback"]!,
             "footer": strings["footer"]!,
         ]
@@ -211,6 +267,10 @@ final class LandingPage: Sendable {
         ],
     ]
 
+    static let drawHTML = """
+        {{#draw}}<div class="draw {{result}}" data-result="{{result}}"><strong>{{campaign}}</strong><p>{{message}}</p></div>{{/draw}}
+        """
+
     static let html = """
         <!doctype html>
         <html lang="{{lang}}"><head><meta charset="utf-8">
@@ -228,6 +288,7 @@ final class LandingPage: Sendable {
         dt{color:#666}dd{margin:0;word-break:break-all}
         section{background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}
         section:empty{display:none}
+        .draw{margin:.25rem 0}.draw.won strong{color:#1b7f3b}
         button{font:inherit;padding:.6rem 1rem;border-radius:.5rem;border:1px solid #1b5e8c;background:#fff;color:#1b5e8c;width:100%}
         footer{color:#888;font-size:.8rem;text-align:center;margin:2rem 0}
         </style></head>
@@ -237,7 +298,7 @@ final class LandingPage: Sendable {
         <p>{{explanation}}</p>
         </div>
         <dl>{{#details}}<dt>{{label}}</dt><dd>{{value}}</dd>{{/details}}</dl>
-        <section id="campaign" aria-label="{{campaignTitle}}"></section>
+        <section id="campaign" aria-label="{{campaignTitle}}">{{{campaign}}}</section>
         <section id="feedback" aria-label="{{feedbackTitle}}"></section>
         {{#location}}
         <section id="location" hidden>

@@ -97,6 +97,7 @@ struct ScanController: Sendable {
             content.firstScanAt = result.firstScanAt
             content.scanCount = result.scanCount
         }
+        content.draws = result.draws
         if !bot, [.genuine, .repeat, .suspicious].contains(result.verdict) {
             content.locationPath = "/s/\(canonical)/location"
         }
@@ -137,7 +138,16 @@ struct ScanController: Sendable {
         var firstScanAt: Date?
         var scanCount: Int?
         var location: String?
-        var campaign: String?
+        var campaign: [DrawJSON]
+    }
+
+    struct DrawJSON: Encodable {
+        var campaign: CampaignID
+        var name: String
+        var result: DrawOutcome.Result
+        var new: Bool
+        var prize: PrizeTier?
+        var message: String
     }
 
     func respond(json: Bool, status: HTTPResponse.Status, content: LandingPage.Content, cookie: ConsumerID?) -> Response {
@@ -150,7 +160,11 @@ struct ScanController: Sendable {
                 verdict: content.verdict, reason: content.reason, message: strings["reason.\(content.reason.rawValue)"]!, code: content.code,
                 product: content.productName.map { .init(name: $0, gtin: content.gtin) },
                 batch: content.productionDate.map { _ in .init(lot: content.lot, productionDate: content.productionDate, expiryDate: content.expiryDate) },
-                firstScanAt: content.firstScanAt, scanCount: content.scanCount, location: content.locationPath, campaign: nil)
+                firstScanAt: content.firstScanAt, scanCount: content.scanCount, location: content.locationPath,
+                campaign: content.draws.map {
+                    DrawJSON(campaign: $0.campaign, name: $0.campaignName, result: $0.result, new: $0.new, prize: $0.prize,
+                             message: LandingPage.message($0, content.language))
+                })
             let encoder = JSONEncoder()
             encoder.dateEncodingStrategy = .iso8601
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

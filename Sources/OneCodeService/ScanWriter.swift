@@ -69,16 +69,25 @@ public final class ScanWriter: Service, Sendable {
     public var depth: Int { state.withLock { $0.queue.count } }
 
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            await self.loop()
-        } onGracefulShutdown: {
-            let wake = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-                state.stopping = true
-                defer { state.wakeUp = nil }
-                return state.wakeUp
+        // Graceful shutdown and cancellation both stop intake and let the loop drain the queue.
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await self.loop()
+            } onGracefulShutdown: {
+                self.stop()
             }
-            wake?.resume()
+        } onCancel: {
+            self.stop()
         }
+    }
+
+    private func stop() {
+        let wake = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.stopping = true
+            defer { state.wakeUp = nil }
+            return state.wakeUp
+        }
+        wake?.resume()
     }
 
     private func loop() async {

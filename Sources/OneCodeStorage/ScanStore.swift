@@ -38,8 +38,12 @@ public struct ScanResult: Sendable, Equatable {
     /// suspicious code reports at most `maxScans + 2`.
     public var scanCount: Int
     public var firstScanAt: Date?
+    /// The scan's draws in live campaigns, new or shown again.
+    public var draws: [DrawOutcome]
 
-    public init(scanID: Int64, verdict: Verdict, reason: VerdictReason, batchID: BatchID?, scanCount: Int, firstScanAt: Date?) {
+    public init(scanID: Int64, verdict: Verdict, reason: VerdictReason, batchID: BatchID?, scanCount: Int, firstScanAt: Date?,
+                draws: [DrawOutcome] = []) {
+        self.draws = draws
         self.scanID = scanID
         self.verdict = verdict
         self.reason = reason
@@ -136,4 +140,4 @@ public protocol TokenStore: Sendable {
 }
 
 /// Everything the service needs from storage.
-public typealias OneCodeStore = CatalogStore & ScanStore & TokenStore
+public typealias OneCodeStore = CatalogStore & ScanStore & TokenStore & CampaignStore

@@ -132,5 +132,11 @@ final class CountingStore: OneCodeStore, @unchecked Sendable {
     func batches(product: ProductID?) async throws -> [Batch] { count(); return try await base.batches(product: product) }
     func batch(_ id: BatchID) async throws -> Batch? { count(); return try await base.batch(id) }
     func codeCount(batch: BatchID) async throws -> Int { count(); return try await base.codeCount(batch: batch) }
+    func createCampaign(_ definition: CampaignDefinition) async throws -> Campaign { count(); return try await base.createCampaign(definition) }
+    func campaigns() async throws -> [Campaign] { count(); return try await base.campaigns() }
+    func campaign(_ id: CampaignID) async throws -> Campaign? { count(); return try await base.campaign(id) }
+    func setStatus(_ status: CampaignStatus, of campaign: CampaignID) async throws -> Campaign { count(); return try await base.setStatus(status, of: campaign) }
+    func entries(of campaign: CampaignID, after: Int64, limit: Int) async throws -> [CampaignEntry] { count(); return try await base.entries(of: campaign, after: after, limit: limit) }
+    func stock(of campaign: CampaignID) async throws -> [TierStock] { count(); return try await base.stock(of: campaign) }
     func code(_ key: CodeKey) async throws -> CodeRecord? { count(); return try await base.code(key) }
 }

@@ -1,0 +1,151 @@
+import Foundation
+import GRDB
+import OneCodeDomain
+import OneCodeStorage
+
+extension SQLiteStore: CampaignStore {
+    static let definitionEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    static func campaign(from row: Row) throws -> Campaign {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let definition = try decoder.decode(CampaignDefinition.self, from: Data((row["definition"] as String).utf8))
+        return Campaign(id: CampaignID(rawValue: row["id"]), definition: definition,
+                        status: CampaignStatus(rawValue: row["status"]) ?? .ended, createdAt: Date(timeIntervalSince1970: row["created_at"]))
+    }
+
+    public func createCampaign(_ definition: CampaignDefinition) async throws -> Campaign {
+        try await writer.write { db in
+            let now = Date()
+            let json = String(decoding: try Self.definitionEncoder.encode(definition), as: UTF8.self)
+            try db.execute(sql: """
+                INSERT INTO campaign (name, definition, status, starts_at, ends_at, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [definition.name, json, definition.status.rawValue, definition.start.timeIntervalSince1970,
+                                 definition.end.timeIntervalSince1970, now.timeIntervalSince1970])
+            let id = db.lastInsertedRowID
+            for (index, tier) in definition.tiers.enumerated() {
+                try db.execute(sql: "INSERT INTO campaign_tier (campaign_id, tier, stock) VALUES (?, ?, ?)", arguments: [id, index, tier.stock])
+            }
+            return Campaign(id: CampaignID(rawValue: id), definition: definition, status: definition.status, createdAt: now)
+        }
+    }
+
+    public func campaigns() async throws -> [Campaign] {
+        try await writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM campaign ORDER BY id").map(Self.campaign(from:)) }
+    }
+
+    public func campaign(_ id: CampaignID) async throws -> Campaign? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM campaign WHERE id = ?", arguments: [id.rawValue]).map(Self.campaign(from:))
+        }
+    }
+
+    public func setStatus(_ status: CampaignStatus, of id: CampaignID) async throws -> Campaign {
+        try await writer.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM campaign WHERE id = ?", arguments: [id.rawValue]) else {
+                throw NotFoundError("id", "no campaign with id \(id)")
+            }
+            var campaign = try Self.campaign(from: row)
+            guard campaign.status.canChange(to: status) else {
+                throw InputError("status", "campaign \(id) is \(campaign.status.rawValue) and cannot become \(status.rawValue) (draft → live ⇄ paused → ended)")
+            }
+            try db.execute(sql: "UPDATE campaign SET status = ? WHERE id = ?", arguments: [status.rawValue, id.rawValue])
+            campaign.status = status
+            return campaign
+        }
+    }
+
+    public func entries(of campaign: CampaignID, after: Int64, limit: Int) async throws -> [CampaignEntry] {
+        try await writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM campaign WHERE id = ?", arguments: [campaign.rawValue]) else {
+                throw NotFoundError("id", "no campaign with id \(campaign)")
+            }
+            let tiers = try Self.campaign(from: row).definition.tiers
+            return try Row.fetchAll(db, sql: "SELECT * FROM entry WHERE campaign_id = ? AND id > ? ORDER BY id LIMIT ?",
+                                    arguments: [campaign.rawValue, after, limit]).map { row in
+                let tier = row["tier"] as Int?
+                return CampaignEntry(id: row["id"], campaign: campaign, code: row["code"], consumer: row["consumer"],
+                                     at: Date(timeIntervalSince1970: row["at"]), result: DrawOutcome.Result(rawValue: row["result"]) ?? .lost,
+                                     tier: tier, prize: tier.flatMap { $0 < tiers.count ? tiers[$0].name : nil })
+            }
+        }
+    }
+
+    public func stock(of campaign: CampaignID) async throws -> [TierStock] {
+        try await writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM campaign WHERE id = ?", arguments: [campaign.rawValue]) else {
+                throw NotFoundError("id", "no campaign with id \(campaign)")
+            }
+            let tiers = try Self.campaign(from: row).definition.tiers
+            return try Row.fetchAll(db, sql: "SELECT tier, stock, awarded FROM campaign_tier WHERE campaign_id = ? ORDER BY tier",
+                                    arguments: [campaign.rawValue]).map {
+                TierStock(tier: $0[0], name: tiers[$0[0] as Int].name, stock: $0[1], awarded: $0[2])
+            }
+        }
+    }
+
+    // MARK: - Draws, inside the scan transaction
+
+    /// Campaigns that are live and inside their window at `now`.
+    static func liveCampaigns(_ db: Database, at now: Date) throws -> [Campaign] {
+        try Row.fetchAll(db, sql: "SELECT * FROM campaign WHERE status = 'live' AND starts_at <= ? AND ends_at > ?",
+                         arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970]).map(campaign(from:))
+    }
+
+    /// The code's draw in `campaign`: the earlier one if there is one, else a new one.
+    ///
+    /// A new draw picks a tier with the CSPRNG, then takes it only if the consumer is under their
+    /// wins and the tier's stock (and daily stock) allows, with guarded updates in this transaction;
+    /// otherwise the draw is lost. The entry is written in the same transaction as the scan.
+    static func draw(_ db: Database, _ campaign: Campaign, key: CodeKey, code: String, consumer: ConsumerID?, at: Date) throws -> DrawOutcome {
+        let definition = campaign.definition
+        func outcome(_ result: DrawOutcome.Result, _ tier: Int?, new: Bool, entry: Int64?) -> DrawOutcome {
+            DrawOutcome(campaign: campaign.id, campaignName: definition.name, result: result, tier: tier,
+                        prize: tier.map { definition.tiers[$0] }, new: new, entryID: entry)
+        }
+        if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, result, tier FROM entry WHERE campaign_id = ? AND code_key = ?"),
+                                      arguments: [campaign.id.rawValue, key.rawValue]) {
+            return outcome(DrawOutcome.Result(rawValue: row[1]) ?? .lost, row[2], new: false, entry: row[0])
+        }
+        let day = definition.day(of: at)
+        if let perDay = definition.limits.drawsPerConsumerPerDay, let consumer {
+            let today = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM entry WHERE campaign_id = ? AND consumer = ? AND day = ?"),
+                                         arguments: [campaign.id.rawValue, consumer.value, day]) ?? 0
+            if today >= perDay { return outcome(.dailyLimit, nil, new: false, entry: nil) }
+        }
+        var generator = SystemRandomNumberGenerator()
+        var tier = CampaignDefinition.pick(definition.tiers, random: Double.random(in: 0..<1, using: &generator))
+        if tier != nil, let maxWins = definition.limits.winsPerConsumer, let consumer {
+            let wins = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM entry WHERE campaign_id = ? AND consumer = ? AND result = 'won'"),
+                                        arguments: [campaign.id.rawValue, consumer.value]) ?? 0
+            if wins >= maxWins { tier = nil }
+        }
+        if let won = tier {
+            try db.cachedStatement(sql: "UPDATE campaign_tier SET awarded = awarded + 1 WHERE campaign_id = ? AND tier = ? AND awarded < stock")
+                .execute(arguments: [campaign.id.rawValue, won])
+            if db.changesCount == 0 {
+                tier = nil  // out of stock
+            } else if let daily = definition.tiers[won].dailyStock {
+                try db.cachedStatement(sql: """
+                    INSERT INTO campaign_tier_day (campaign_id, tier, day, awarded) VALUES (?, ?, ?, 1)
+                    ON CONFLICT (campaign_id, tier, day) DO UPDATE SET awarded = awarded + 1 WHERE awarded < ?
+                    """).execute(arguments: [campaign.id.rawValue, won, day, daily])
+                if db.changesCount == 0 {
+                    try db.cachedStatement(sql: "UPDATE campaign_tier SET awarded = awarded - 1 WHERE campaign_id = ? AND tier = ?")
+                        .execute(arguments: [campaign.id.rawValue, won])
+                    tier = nil  // today's stock is gone
+                }
+            }
+        }
+        try db.cachedStatement(sql: """
+            INSERT INTO entry (campaign_id, code_key, code, consumer, at, day, result, tier) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [campaign.id.rawValue, key.rawValue, code, consumer?.value, at.timeIntervalSince1970, day,
+                                     tier == nil ? "lost" : "won", tier])
+        return outcome(tier == nil ? .lost : .won, tier, new: true, entry: db.lastInsertedRowID)
+    }
+}

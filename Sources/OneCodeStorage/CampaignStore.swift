@@ -1,0 +1,51 @@
+import Foundation
+import OneCodeDomain
+
+/// One draw of one code in one campaign: the audit trail.
+public struct CampaignEntry: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var campaign: CampaignID
+    public var code: String
+    public var consumer: String?
+    public var at: Date
+    public var result: DrawOutcome.Result
+    public var tier: Int?
+    public var prize: String?
+
+    public init(id: Int64, campaign: CampaignID, code: String, consumer: String?, at: Date, result: DrawOutcome.Result, tier: Int?, prize: String?) {
+        self.id = id
+        self.campaign = campaign
+        self.code = code
+        self.consumer = consumer
+        self.at = at
+        self.result = result
+        self.tier = tier
+        self.prize = prize
+    }
+}
+
+/// A tier's stock as it stands.
+public struct TierStock: Sendable, Codable, Equatable {
+    public var tier: Int
+    public var name: String
+    public var stock: Int
+    public var awarded: Int
+    public init(tier: Int, name: String, stock: Int, awarded: Int) {
+        self.tier = tier
+        self.name = name
+        self.stock = stock
+        self.awarded = awarded
+    }
+}
+
+/// Campaigns and their entries. Draws happen inside `ScanStore.recordScans`, in the scan's transaction.
+public protocol CampaignStore: Sendable {
+    func createCampaign(_ definition: CampaignDefinition) async throws -> Campaign
+    func campaigns() async throws -> [Campaign]
+    func campaign(_ id: CampaignID) async throws -> Campaign?
+    /// - Throws: `InputError("status", …)` for a change `CampaignStatus.canChange` refuses; `NotFoundError`.
+    func setStatus(_ status: CampaignStatus, of campaign: CampaignID) async throws -> Campaign
+    /// Entries in id order after `after`, at most `limit`.
+    func entries(of campaign: CampaignID, after: Int64, limit: Int) async throws -> [CampaignEntry]
+    func stock(of campaign: CampaignID) async throws -> [TierStock]
+}

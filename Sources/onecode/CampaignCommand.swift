@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import OneCodeDomain
+import OneCodeStorage
+
+struct CampaignCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "campaign",
+        abstract: "Define and steer scan-to-win campaigns.",
+        discussion: """
+            A campaign is a JSON document: {"name", "start", "end", "timeZone", "scope": {"products", "batches", "regions"}, \
+            "tiers": [{"name", "kind": cash|coupon|goods|points, "value", "probability", "stock", "dailyStock"}], \
+            "limits": {"winsPerConsumer", "drawsPerConsumerPerDay"}, "status": draft|live}. A counted scan of a genuine \
+            code in scope and in the window draws once per campaign; stock is never oversold.
+            """,
+        subcommands: [Create.self, List.self, Show.self, Pause.self, Resume.self, End.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a campaign from a JSON file.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: ArgumentHelp("The campaign's JSON definition.", valueName: "file")) var file: String
+
+        func run() async throws {
+            try await reportingErrors {
+                guard let data = FileManager.default.contents(atPath: file) else { throw InputError("file", "cannot read \(file)") }
+                let definition = try CampaignDefinition.parse(data)
+                let (_, store) = try await global.open()
+                let campaign = try await store.createCampaign(definition)
+                try global.emit(campaign) { "campaign \(campaign.id): \(definition.name) (\(campaign.status.rawValue), \(definition.tiers.count) tiers)" }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List campaigns.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                let (_, store) = try await global.open()
+                let campaigns = try await store.campaigns()
+                let formatter = ISO8601DateFormatter()
+                try global.emit(campaigns) {
+                    campaigns.isEmpty ? "no campaigns yet; create one with `onecode campaign create --file F`" :
+                    Table(["id", "name", "status", "start", "end", "tiers"], campaigns.map {
+                        [$0.id.description, $0.definition.name, $0.status.rawValue, formatter.string(from: $0.definition.start),
+                         formatter.string(from: $0.definition.end), String($0.definition.tiers.count)]
+                    }).text
+                }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a campaign and its stock.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The campaign id.") var id: Int64
+
+        struct Output: Encodable { var campaign: Campaign; var stock: [TierStock] }
+
+        func run() async throws {
+            try await reportingErrors {
+                let (_, store) = try await global.open()
+                guard id > 0, let campaign = try await store.campaign(CampaignID(rawValue: id)) else {
+                    throw NotFoundError("id", "no campaign with id \(id); see `onecode campaign list`")
+                }
+                let stock = try await store.stock(of: campaign.id)
+                try global.emit(Output(campaign: campaign, stock: stock)) {
+                    "campaign \(campaign.id): \(campaign.definition.name) (\(campaign.status.rawValue), \(campaign.definition.timeZone))\n" +
+                    Table(["tier", "name", "kind", "probability", "stock", "awarded"], stock.map { tier in
+                        let prize = campaign.definition.tiers[tier.tier]
+                        return [String(tier.tier), tier.name, prize.kind.rawValue, String(prize.probability), String(tier.stock), String(tier.awarded)]
+                    }).text
+                }
+            }
+        }
+    }
+
+    struct Pause: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Pause a live campaign: scans stop drawing.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The campaign id.") var id: Int64
+        func run() async throws { try await setCampaignStatus(global, id, .paused) }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Start a draft campaign or resume a paused one.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The campaign id.") var id: Int64
+        func run() async throws { try await setCampaignStatus(global, id, .live) }
+    }
+
+    struct End: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "End a campaign. Final.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The campaign id.") var id: Int64
+        func run() async throws { try await setCampaignStatus(global, id, .ended) }
+    }
+}
+
+func setCampaignStatus(_ global: GlobalOptions, _ id: Int64, _ status: CampaignStatus) async throws {
+    try await reportingErrors {
+        guard id > 0 else { throw InputError("id", "must be a positive campaign id") }
+        let (_, store) = try await global.open()
+        let campaign = try await store.setStatus(status, of: CampaignID(rawValue: id))
+        try global.emit(campaign) { "campaign \(campaign.id) is \(campaign.status.rawValue)" }
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import OneCodeDomain
+@testable import OneCodeService
+import OneCodeStorage
+import Testing
+
+@Suite("Campaigns and draws")
+struct CampaignTests {
+    static func definition(_ extra: String = "", tiers: String = #"[{"name": "Free bottle", "kind": "goods", "value": 1, "probability": 1, "stock": 100}]"#,
+                           start: String = "2020-01-01T00:00:00", end: String = "2099-01-01T00:00:00", status: String = "live") -> Data {
+        Data(#"{"name": "Summer", "start": "\#(start)", "end": "\#(end)", "timeZone": "Asia/Shanghai", "tiers": \#(tiers), "status": "\#(status)"\#(extra)}"#.utf8)
+    }
+
+    @Test("definitions are validated with the JSON path of the bad field", arguments: [
+        (#"{"name": "x"}"#, "timeZone"),
+        (String(decoding: definition(tiers: #"[{"name": "A", "kind": "goods", "value": 1, "probability": 1.5, "stock": 1}]"#), as: UTF8.self), "tiers[0].probability"),
+        (String(decoding: definition(tiers: #"[{"name": "A", "kind": "goods", "value": 1, "probability": 0.6, "stock": 1}, {"name": "B", "kind": "cash", "value": 1, "probability": 0.6, "stock": 1}]"#), as: UTF8.self), "tiers"),
+        (String(decoding: definition(tiers: #"[{"name": "A", "kind": "car", "value": 1, "probability": 0.1, "stock": 1}]"#), as: UTF8.self), "tiers[0].kind"),
+        (String(decoding: definition(tiers: #"[{"name": "A", "kind": "cash", "value": 1, "probability": 0.1, "stock": -1}]"#), as: UTF8.self), "tiers[0].stock"),
+        (String(decoding: definition(tiers: #"[{"name": "A", "kind": "cash", "value": 1, "probability": 0.1}]"#), as: UTF8.self), "tiers[0].stock"),
+        (String(decoding: definition(tiers: "[]"), as: UTF8.self), "tiers"),
+        (String(decoding: definition(start: "2026-02-01T00:00:00", end: "2026-01-01T00:00:00"), as: UTF8.self), "end"),
+        (String(decoding: definition(start: "tomorrow"), as: UTF8.self), "start"),
+        (String(decoding: definition(status: "ended"), as: UTF8.self), "status"),
+        (String(decoding: definition(#", "scope": {"regions": ["china"]}"#), as: UTF8.self), "scope.regions"),
+        (String(decoding: definition(#", "scope": {"products": [0]}"#), as: UTF8.self), "scope.products[0]"),
+        (String(decoding: definition(#", "limits": {"winsPerConsumer": 0}"#), as: UTF8.self), "limits.winsPerConsumer"),
+        ("[1, 2]", "campaign"),
+    ])
+    func validation(json: String, field: String) {
+        #expect { try CampaignDefinition.parse(Data(json.utf8)) } throws: { ($0 as? InputError)?.field == field }
+    }
+
+    @Test("a valid definition parses; local times are read in its time zone; days follow its time zone")
+    func parse() throws {
+        let definition = try CampaignDefinition.parse(Self.definition(#", "scope": {"regions": ["CN"]}, "limits": {"winsPerConsumer": 2}"#,
+                                                                       start: "2026-06-01T00:00:00", end: "2026-07-01T00:00:00+08:00"))
+        #expect(definition.start == ISO8601DateFormatter().date(from: "2026-05-31T16:00:00Z"))
+        #expect(definition.end == ISO8601DateFormatter().date(from: "2026-06-30T16:00:00Z"))
+        #expect(definition.limits.winsPerConsumer == 2)
+        #expect(definition.scope.contains(product: ProductID(rawValue: 1), batch: BatchID(rawValue: 1), region: "CN-31"))
+        #expect(!definition.scope.contains(product: ProductID(rawValue: 1), batch: BatchID(rawValue: 1), region: nil))
+        #expect(!definition.scope.contains(product: ProductID(rawValue: 1), batch: BatchID(rawValue: 1), region: "DE"))
+        // 23:30 UTC on 31 May is already 1 June in Shanghai.
+        #expect(definition.day(of: ISO8601DateFormatter().date(from: "2026-05-31T23:30:00Z")!) == "2026-06-01")
+    }
+
+    @Test("over 100,000 draws, each tier's win rate matches its probability (chi-square, df 3)")
+    func winRates() {
+        let tiers = [0.05, 0.15, 0.3].enumerated().map {
+            PrizeTier(name: "T\($0.offset)", kind: .points, value: 10, probability: $0.element, stock: 1_000_000, dailyStock: nil)
+        }
+        var generator = SystemRandomNumberGenerator()
+        var observed = [0, 0, 0, 0]
+        let draws = 100_000
+        for _ in 0..<draws {
+            observed[CampaignDefinition.pick(tiers, random: Double.random(in: 0..<1, using: &generator)) ?? 3] += 1
+        }
+        let expected = [0.05, 0.15, 0.3, 0.5].map { $0 * Double(draws) }
+        let chiSquare = zip(observed, expected).reduce(0) { $0 + pow(Double($1.0) - $1.1, 2) / $1.1 }
+        #expect(chiSquare < 21.11, "chi-square \(chiSquare) over the 0.0001 critical value; observed \(observed)")  // df 3, p = 0.0001
+        #expect(CampaignDefinition.pick(tiers, random: 0.0) == 0 && CampaignDefinition.pick(tiers, random: 0.05) == 1)
+        #expect(CampaignDefinition.pick(tiers, random: 0.4999) == 2 && CampaignDefinition.pick(tiers, random: 0.5) == nil)
+    }
+
+    @Test("10,000 concurrent draws on a tier with stock 100 and probability 1: exactly 100 winners, limits kept")
+    func neverOversold() async throws {
+        let fixture = try await ServiceFixture(count: 10_000)
+        defer { fixture.folder.cleanup() }
+        let campaign = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(Self.definition(#", "limits": {"winsPerConsumer": 1}"#)))
+        let writer = ScanWriter(store: fixture.sqlite, rules: VerdictRules(), capacity: 20_000, maxGroup: 512, logger: Logger(label: "test"))
+        let consumers = (0..<5_000).map { _ in ConsumerID.random() }
+        let codes = fixture.codes
+        let results = try await withThrowingTaskGroup(of: ScanResult.self) { group in
+            group.addTask { try await writer.run(); throw CancellationError() }
+            for (index, code) in codes.enumerated() {
+                guard case let .valid(key, canonical) = ServiceFixture.signer.check(code) else { continue }
+                group.addTask {
+                    try await writer.record(ScanRequest(key: key, code: canonical, at: Date(), consumer: consumers[index % 5_000], ip: nil,
+                                                        userAgent: "test", referer: nil, bot: false, region: nil))
+                }
+            }
+            var results: [ScanResult] = []
+            while results.count < codes.count, let result = try await group.next() { results.append(result) }
+            group.cancelAll()
+            return results
+        }
+        let won = results.flatMap(\.draws).filter { $0.result == .won }
+        #expect(won.count == 100)
+        #expect(results.allSatisfy { $0.draws.count == 1 && $0.draws[0].new })
+        let stock = try await fixture.sqlite.stock(of: campaign.id)
+        #expect(stock == [TierStock(tier: 0, name: "Free bottle", stock: 100, awarded: 100)])
+        var entries: [CampaignEntry] = []
+        var after: Int64 = 0
+        while true {
+            let page = try await fixture.sqlite.entries(of: campaign.id, after: after, limit: 1000)
+            entries += page
+            guard let last = page.last else { break }
+            after = last.id
+        }
+        #expect(entries.count == 10_000)
+        #expect(Set(entries.map(\.code)).count == 10_000)  // one draw per code
+        let winners = entries.filter { $0.result == .won }
+        #expect(winners.count == 100 && Set(winners.compactMap(\.consumer)).count == 100)  // one win per consumer
+    }
+
+    @Test("draws follow the window, status and scope; repeat scans show the earlier outcome; bots do not draw")
+    func rules() async throws {
+        let fixture = try await ServiceFixture(count: 12)
+        defer { fixture.folder.cleanup() }
+        let store = fixture.sqlite
+        let future = try await store.createCampaign(try CampaignDefinition.parse(Self.definition(start: "2098-01-01T00:00:00")))
+        let past = try await store.createCampaign(try CampaignDefinition.parse(Self.definition(start: "2020-01-01T00:00:00", end: "2021-01-01T00:00:00")))
+        let otherProduct = try await store.createCampaign(try CampaignDefinition.parse(Self.definition(#", "scope": {"products": [99]}"#)))
+        let regional = try await store.createCampaign(try CampaignDefinition.parse(Self.definition(#", "scope": {"regions": ["CN-31"]}"#)))
+        let live = try await store.createCampaign(try CampaignDefinition.parse(Self.definition(
+            #", "limits": {"drawsPerConsumerPerDay": 2}"#,
+            tiers: #"[{"name": "100 points", "kind": "points", "value": 100, "probability": 1, "stock": 3}]"#)))
+        _ = (future, past, otherProduct)
+        let app = try fixture.app()
+        try await app.test(.router) { client in
+            var response = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(json: true))
+            let cookie = try #require(response.cookie)
+            var draws = try #require(try response.json()["campaign"] as? [[String: Any]])
+            #expect(draws.count == 1)  // only the live, in-window, in-scope campaign without a region rule
+            #expect(draws.first?["campaign"] as? Int == Int(live.id.rawValue) && draws.first?["result"] as? String == "won")
+            // The same code again, by anyone: the earlier outcome, no new draw.
+            response = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(json: true))
+            draws = try #require(try response.json()["campaign"] as? [[String: Any]])
+            #expect(draws.first?["new"] as? Bool == false && draws.first?["result"] as? String == "won")
+            // A bot gets the page and no draw.
+            response = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone(json: true, agent: "Slackbot-LinkExpanding"))
+            #expect((try response.json()["campaign"] as? [Any])?.isEmpty == true)
+            // The first consumer's second draw today is allowed, the third is over the daily limit.
+            response = try await client.execute(uri: "/s/\(fixture.codes[2])", method: .get, headers: phone(cookie: cookie, json: true))
+            #expect((try response.json()["campaign"] as? [[String: Any]])?.first?["result"] as? String == "won")
+            response = try await client.execute(uri: "/s/\(fixture.codes[3])", method: .get, headers: phone(cookie: cookie, json: true))
+            #expect((try response.json()["campaign"] as? [[String: Any]])?.first?["result"] as? String == "daily-limit")
+            // Stock 3: the third winner empties it, the fourth draw loses.
+            response = try await client.execute(uri: "/s/\(fixture.codes[4])", method: .get, headers: phone(json: true))
+            #expect((try response.json()["campaign"] as? [[String: Any]])?.first?["result"] as? String == "won")
+            response = try await client.execute(uri: "/s/\(fixture.codes[5])", method: .get, headers: phone(json: true))
+            #expect((try response.json()["campaign"] as? [[String: Any]])?.first?["result"] as? String == "lost")
+            // Paused: no draw; the HTML page shows the outcome when there is one.
+            _ = try await store.setStatus(.paused, of: live.id)
+            response = try await client.execute(uri: "/s/\(fixture.codes[6])", method: .get, headers: phone(json: true))
+            #expect((try response.json()["campaign"] as? [Any])?.isEmpty == true)
+            _ = try await store.setStatus(.live, of: live.id)
+            let page = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(language: "zh-CN"))
+            #expect(page.text.contains("此码已中奖：100 points（100 积分）") && page.text.contains("data-result=\"won\""))
+        }
+        let entries = try await store.entries(of: live.id, after: 0, limit: 100)
+        #expect(entries.map(\.result) == [.won, .won, .won, .lost])
+        #expect(try await store.entries(of: regional.id, after: 0, limit: 100).isEmpty)
+        #expect(try await store.stock(of: live.id).first?.awarded == 3)
+        await #expect(throws: InputError.self) { _ = try await store.setStatus(.draft, of: live.id) }
+        _ = try await store.setStatus(.ended, of: live.id)
+        await #expect(throws: InputError.self) { _ = try await store.setStatus(.live, of: live.id) }
+    }
+
+    @Test("campaign CLI: create, list, show, pause, resume, end; bad files name the field")
+    func cli() throws {
+        let folder = try CLITests.prepared()
+        defer { folder.cleanup() }
+        try Self.definition(status: "draft").write(to: URL(fileURLWithPath: folder.file("c.json")))
+        var result = try Run.onecode(["campaign", "create", "--file", "c.json"], cwd: folder.path, environment: CLITests.secret)
+        #expect(result.status == 0 && result.stdout.contains("campaign 1: Summer (draft"), "\(result.stderr)")
+        for (command, expected) in [("resume", "live"), ("pause", "paused"), ("resume", "live"), ("end", "ended")] {
+            result = try Run.onecode(["campaign", command, "1"], cwd: folder.path, environment: CLITests.secret)
+            #expect(result.status == 0 && result.stdout.contains("is \(expected)"), "\(command): \(result.stderr)")
+        }
+        result = try Run.onecode(["campaign", "resume", "1"], cwd: folder.path, environment: CLITests.secret)
+        #expect(result.status == 1 && result.stderr.hasPrefix("error: status:"))
+        result = try Run.onecode(["campaign", "show", "1"], cwd: folder.path, environment: CLITests.secret)
+        #expect(result.stdout.contains("Free bottle") && result.stdout.contains("100"))
+        result = try Run.onecode(["campaign", "list", "--json"], cwd: folder.path, environment: CLITests.secret)
+        #expect(result.stdout.contains("\"status\" : \"ended\""))
+        try Data(#"{"name": "x", "timeZone": "Mars/Base"}"#.utf8).write(to: URL(fileURLWithPath: folder.file("bad.json")))
+        result = try Run.onecode(["campaign", "create", "--file", "bad.json"], cwd: folder.path, environment: CLITests.secret)
+        #expect(result.status == 1 && result.stderr.hasPrefix("error: timeZone:"))
+        result = try Run.onecode(["campaign", "create", "--file", "missing.json"], cwd: folder.path, environment: CLITests.secret)
+        #expect(result.status == 1 && result.stderr.hasPrefix("error: file:"))
+    }
+}
