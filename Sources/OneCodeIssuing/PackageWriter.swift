@@ -152,16 +152,19 @@ final class PackageWriter {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard fd >= 0 else { throw PackageError.write(path, errno) }
         defer { Glibc.close(fd) }
-        try bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw PackageError.write(path, errno)
-                }
-                offset += written
+        try bytes.withUnsafeBytes { try writeAll(fd, $0, path: path) }
+    }
+
+    /// Writes every byte, retrying short writes and EINTR.
+    static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer, path: String) throws {
+        var offset = 0
+        while offset < raw.count {
+            let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw PackageError.write(path, errno)
             }
+            offset += written
         }
     }
 
@@ -232,17 +235,7 @@ final class BufferedFile {
     func flush() throws {
         guard !buffer.isEmpty else { return }
         hasher?.update(data: buffer)
-        try buffer.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let count = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    throw PackageError.write(path, errno)
-                }
-                offset += count
-            }
-        }
+        try buffer.withUnsafeBytes { try PackageWriter.writeAll(fd, $0, path: path) }
         written += buffer.count
         buffer.removeAll(keepingCapacity: true)
     }
