@@ -5,12 +5,12 @@ import ArgumentParser
 struct OneCodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "onecode",
-        abstract: "One item, one code: issue unique QR codes for products and check them.",
+        abstract: "One item, one code: issue unique QR codes, answer scans with a verdict, run scan-to-win campaigns.",
         discussion: """
             Configuration comes from, in order: command-line options, environment variables \
             (ONECODE_DATABASE_PATH, ONECODE_CODES_BASE_URL, ONECODE_CODES_SECRET, ONECODE_CODES_LENGTH, \
-            ONECODE_BATCH_MAX_COUNT, ONECODE_MODE), the JSON file named by ONECODE_CONFIG \
-            (default Config/onecode.json), then built-in defaults.
+            ONECODE_BATCH_MAX_COUNT, ONECODE_MODE, ONECODE_HTTP_PORT, ONECODE_RATE_LIMIT_PER_SECOND, and the others \
+            README lists), the JSON file named by ONECODE_CONFIG (default Config/onecode.json), then built-in defaults.
             """,
         subcommands: [DemoCommand.self, ServeCommand.self, ProductCommand.self, BatchCommand.self, CodeCommand.self, ScansCommand.self, TokenCommand.self, CampaignCommand.self, QRCommand.self],
         defaultSubcommand: DemoCommand.self
