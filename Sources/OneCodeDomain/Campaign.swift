@@ -251,6 +251,8 @@ public struct DrawOutcome: Sendable, Codable, Equatable {
     /// Whether this scan made the draw (false: an earlier scan did, shown again).
     public var new: Bool
     public var entryID: Int64?
+    /// Whether this scan's consumer won it and has not claimed it yet.
+    public var claimable: Bool = false
 
     public init(campaign: CampaignID, campaignName: String, result: Result, tier: Int?, prize: PrizeTier?, new: Bool, entryID: Int64?) {
         self.campaign = campaign

@@ -108,9 +108,13 @@ extension SQLiteStore: CampaignStore {
             DrawOutcome(campaign: campaign.id, campaignName: definition.name, result: result, tier: tier,
                         prize: tier.map { definition.tiers[$0] }, new: new, entryID: entry)
         }
-        if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, result, tier FROM entry WHERE campaign_id = ? AND code_key = ?"),
-                                      arguments: [campaign.id.rawValue, key.rawValue]) {
-            return outcome(DrawOutcome.Result(rawValue: row[1]) ?? .lost, row[2], new: false, entry: row[0])
+        if let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT e.id, e.result, e.tier, e.consumer, c.entry_id FROM entry e LEFT JOIN claim c ON c.entry_id = e.id
+            WHERE e.campaign_id = ? AND e.code_key = ?
+            """), arguments: [campaign.id.rawValue, key.rawValue]) {
+            var earlier = outcome(DrawOutcome.Result(rawValue: row[1]) ?? .lost, row[2], new: false, entry: row[0])
+            earlier.claimable = earlier.result == .won && consumer != nil && row[3] as String? == consumer?.value && row[4] as Int64? == nil
+            return earlier
         }
         let day = definition.day(of: at)
         if let perDay = definition.limits.drawsPerConsumerPerDay, let consumer {
@@ -146,6 +150,46 @@ extension SQLiteStore: CampaignStore {
             INSERT INTO entry (campaign_id, code_key, code, consumer, at, day, result, tier) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [campaign.id.rawValue, key.rawValue, code, consumer?.value, at.timeIntervalSince1970, day,
                                      tier == nil ? "lost" : "won", tier])
-        return outcome(tier == nil ? .lost : .won, tier, new: true, entry: db.lastInsertedRowID)
+        var made = outcome(tier == nil ? .lost : .won, tier, new: true, entry: db.lastInsertedRowID)
+        made.claimable = tier != nil && consumer != nil
+        return made
+    }
+
+    public func claim(campaign: CampaignID, key: CodeKey, consumer: ConsumerID, contact: ContactDetails,
+                      consentVersion: String, consentText: String, at: Date) async throws -> Claim {
+        try await writer.write { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT e.id, e.consumer, e.code, e.tier, c.definition FROM entry e JOIN campaign c ON c.id = e.campaign_id
+                WHERE e.campaign_id = ? AND e.code_key = ? AND e.result = 'won'
+                """, arguments: [campaign.rawValue, key.rawValue]) else {
+                throw NotFoundError("code", "this code has no prize to claim in campaign \(campaign)")
+            }
+            let entryID: Int64 = row[0]
+            guard row[1] as String? == consumer.value else {
+                throw InputError("claim", "this prize was drawn on another phone; claim it there")
+            }
+            guard try Int64.fetchOne(db, sql: "SELECT entry_id FROM claim WHERE entry_id = ?", arguments: [entryID]) == nil else {
+                throw InputError("claim", "this prize has been claimed already")
+            }
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            let tiers = try decoder.decode(CampaignDefinition.self, from: Data((row[4] as String).utf8)).tiers
+            let kind = (row[3] as Int?).flatMap { $0 < tiers.count ? tiers[$0].kind : nil }
+            var redemption: String?
+            if kind == .goods || kind == .coupon {
+                var generator = SystemRandomNumberGenerator()
+                redemption = String(decoding: (0..<12).map { _ in Crockford.alphabet[Int(generator.next() & 31)] }, as: UTF8.self)
+            }
+            try db.execute(sql: """
+                INSERT INTO consumer_contact (consumer, name, phone, consent_version, consent_text, consented_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (consumer) DO UPDATE SET name = excluded.name, phone = excluded.phone,
+                    consent_version = excluded.consent_version, consent_text = excluded.consent_text, consented_at = excluded.consented_at
+                """, arguments: [consumer.value, contact.name, contact.phone, consentVersion, consentText, at.timeIntervalSince1970])
+            try db.execute(sql: """
+                INSERT INTO claim (entry_id, consumer, name, phone, consent_version, at, redemption_code) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [entryID, consumer.value, contact.name, contact.phone, consentVersion, at.timeIntervalSince1970, redemption])
+            return Claim(entryID: entryID, campaign: campaign, code: row[2], consumer: consumer.value, contact: contact,
+                         consentVersion: consentVersion, at: at, redemptionCode: redemption)
+        }
     }
 }

@@ -176,6 +176,28 @@ extension SQLiteStore {
                 CREATE INDEX entry_consumer ON entry(campaign_id, consumer, day);
                 """)
         }
+        migrator.registerMigration("v4: claims and contacts") { db in
+            try db.execute(sql: """
+                -- A consumer's contact and consent, given when claiming; updated by later claims.
+                CREATE TABLE consumer_contact (
+                    consumer TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    phone TEXT NOT NULL,
+                    consent_version TEXT NOT NULL,
+                    consent_text TEXT NOT NULL,
+                    consented_at REAL NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE claim (
+                    entry_id INTEGER PRIMARY KEY REFERENCES entry(id),
+                    consumer TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    phone TEXT NOT NULL,
+                    consent_version TEXT NOT NULL,
+                    at REAL NOT NULL,
+                    redemption_code TEXT UNIQUE
+                );
+                """)
+        }
         return migrator
     }
 }

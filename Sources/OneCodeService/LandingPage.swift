@@ -31,6 +31,7 @@ final class LandingPage: Sendable {
     }
 
     let drawTemplate: MustacheTemplate
+    let claimedTemplate: MustacheTemplate
     private let drawCache = Mutex<[DrawKey: String]>([:])
 
     struct DrawKey: Hashable {
@@ -39,21 +40,32 @@ final class LandingPage: Sendable {
         var result: DrawOutcome.Result
         var tier: Int?
         var new: Bool
+        var claimable: Bool
     }
 
     init() {
         template = try! MustacheTemplate(string: Self.html)  // constants: tested on every page render
         drawTemplate = try! MustacheTemplate(string: Self.drawHTML)
+        claimedTemplate = try! MustacheTemplate(string: Self.claimedHTML)
     }
 
     /// The campaign section for a scan's draws, rendered once per campaign, outcome and language.
-    func drawSection(_ draws: [DrawOutcome], _ language: Language) -> String {
+    func drawSection(_ draws: [DrawOutcome], _ language: Language, consentText: String) -> String {
         draws.map { draw in
-            let key = DrawKey(language: language, campaign: draw.campaign, result: draw.result, tier: draw.tier, new: draw.new)
+            let key = DrawKey(language: language, campaign: draw.campaign, result: draw.result, tier: draw.tier, new: draw.new,
+                              claimable: draw.claimable)
             if let hit = drawCache.withLock({ $0[key] }) { return hit }
-            let made = drawTemplate.render(["draw": [
+            let strings = Self.strings[language]!
+            var object: [String: Any] = [
                 "result": draw.result.rawValue, "campaign": draw.campaignName, "message": Self.message(draw, language),
-            ]])
+            ]
+            if draw.claimable {
+                object["claim"] = [
+                    "campaignID": draw.campaign.description, "title": strings["claim"]!, "name": strings["claimName"]!,
+                    "phone": strings["claimPhone"]!, "consent": consentText, "submit": strings["claimSubmit"]!,
+                ]
+            }
+            let made = drawTemplate.render(["draw": object])
             drawCache.withLock { cache in
                 if cache.count >= Self.maxCached { cache.removeAll() }
                 cache[key] = made
@@ -118,6 +130,7 @@ final class LandingPage: Sendable {
         var locationPath: String?
         /// The scan's draws in live campaigns.
         var draws: [DrawOutcome] = []
+        var consentText = ""
     }
 
     static let slotMark: Character = "\u{1}"
@@ -141,7 +154,7 @@ final class LandingPage: Sendable {
             case .code: html += Self.escape(content.code)
             case .firstScan: html += content.firstScanAt.map { Self.format($0, content.language) } ?? ""
             case .scanCount: html += content.scanCount.map(String.init) ?? ""
-            case .campaign: if !content.draws.isEmpty { html += drawSection(content.draws, content.language) }
+            case .campaign: if !content.draws.isEmpty { html += drawSection(content.draws, content.language, consentText: content.consentText) }
             }
         }
         return html
@@ -242,6 +255,8 @@ final class LandingPage: Sendable {
             "reason.batch-not-active": "This item's batch has not been released for sale yet.",
             "reason.batch-void": "This item's batch has been withdrawn by the brand.",
             "reason.blacklisted": "This code has been withdrawn by the brand.",
+            "claim": "Claim your prize", "claimName": "Name", "claimPhone": "Mobile phone", "claimSubmit": "Claim",
+            "claimed": "Your prize is claimed.", "redemption": "Show this code at a participating store:",
             "locate": "Share my location", "locateThanks": "Thank you, your location was recorded.",
             "locateDenied": "Location was not shared.", "campaign": "Promotion", "feedback": "Your feedback",
             "footer": "Checked by OneCode",
@@ -262,13 +277,27 @@ final class LandingPage: Sendable {
             "reason.batch-not-active": "此商品所在批次尚未放行销售。",
             "reason.batch-void": "此商品所在批次已被品牌方召回。",
             "reason.blacklisted": "此码已被品牌方作废。",
+            "claim": "领取奖品", "claimName": "姓名", "claimPhone": "手机号", "claimSubmit": "领取",
+            "claimed": "奖品已领取。", "redemption": "请在参与门店出示此兑换码：",
             "locate": "分享我的位置", "locateThanks": "谢谢，已记录您的位置。", "locateDenied": "未分享位置。",
             "campaign": "活动", "feedback": "您的反馈", "footer": "由 OneCode 验证",
         ],
     ]
 
     static let drawHTML = """
-        {{#draw}}<div class="draw {{result}}" data-result="{{result}}"><strong>{{campaign}}</strong><p>{{message}}</p></div>{{/draw}}
+        {{#draw}}<div class="draw {{result}}" data-result="{{result}}"><strong>{{campaign}}</strong><p>{{message}}</p>\
+        {{#claim}}<form method="post" class="claim"><input type="hidden" name="campaign" value="{{campaignID}}">\
+        <p><b>{{title}}</b></p><label>{{name}}<br><input name="name" required maxlength="100" autocomplete="name"></label><br>\
+        <label>{{phone}}<br><input name="phone" type="tel" required maxlength="20" autocomplete="tel"></label><br>\
+        <label><input type="checkbox" name="consent" value="yes" required> {{consent}}</label><br>\
+        <button type="submit">{{submit}}</button></form>{{/claim}}</div>{{/draw}}
+        """
+
+    static let claimedHTML = """
+        <!doctype html><html lang="{{lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+        <title>{{title}}</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:30rem;margin:0 auto;padding:1rem}
+        .code{font:1.5rem monospace;letter-spacing:.1em}</style></head>
+        <body><h1 id="claimed">{{claimed}}</h1><p>{{prize}}</p>{{#redemption}}<p>{{label}}</p><p class="code" id="redemption">{{code}}</p>{{/redemption}}</body></html>
         """
 
     static let html = """

@@ -30,12 +30,16 @@ struct ScanController: Sendable {
         router.get("/s/:code") { request, context in try await scan(request, context, code: context.parameters.require("code")) }
         router.head("/s/:code") { request, context in try head(request, context, code: context.parameters.require("code")) }
         router.post("/s/:code/location") { request, context in try await location(request, context, code: context.parameters.require("code")) }
+        router.post("/s/:code") { request, context in try await claim(request, context, code: context.parameters.require("code")) }
         for prefix in ["/01/:gtin/21/:serial", "/01/:gtin/10/:lot/21/:serial"] {
             router.get(RouterPath(prefix)) { request, context in
                 try await scan(request, context, code: gs1Serial(context))
             }
             router.head(RouterPath(prefix)) { request, context in
                 try head(request, context, code: gs1Serial(context))
+            }
+            router.post(RouterPath(prefix)) { request, context in
+                try await claim(request, context, code: gs1Serial(context))
             }
         }
     }
@@ -98,6 +102,7 @@ struct ScanController: Sendable {
             content.scanCount = result.scanCount
         }
         content.draws = result.draws
+        content.consentText = config.consentText
         if !bot, [.genuine, .repeat, .suspicious].contains(result.verdict) {
             content.locationPath = "/s/\(canonical)/location"
         }
@@ -221,6 +226,73 @@ struct ScanController: Sendable {
             throw HTTPError(.notFound, message: "scan: you have not scanned this code")
         }
         return try Response.json(LocationReply(scan: scan, region: region), status: .ok)
+    }
+}
+
+// MARK: - Claims
+
+extension ScanController {
+    struct ClaimReply: Encodable {
+        var claimed: Bool
+        var campaign: CampaignID
+        var code: String
+        var prize: String?
+        var redemptionCode: String?
+    }
+
+    /// A winner claims their prize from the scan page's form (`application/x-www-form-urlencoded`) or JSON.
+    func claim(_ request: Request, _ context: AppRequestContext, code: String) async throws -> Response {
+        try limit(context)
+        guard case let .valid(key, canonical) = signer.check(code) else { throw HTTPError(.notFound, message: "code: not a code of this service") }
+        guard let consumer = request.cookies[Self.cookieName].flatMap({ ConsumerID($0.value) }) else {
+            throw HTTPError(.badRequest, message: "cookie: scan the code first on this phone; the prize belongs to the phone that drew it")
+        }
+        let fields: [String: String]
+        if request.headers[.contentType]?.hasPrefix("application/json") == true {
+            struct Body: Decodable { var campaign: Int64; var name: String; var phone: String; var consent: Bool }
+            let body = try await request.decodeJSON(Body.self, context: context)
+            fields = ["campaign": String(body.campaign), "name": body.name, "phone": body.phone, "consent": body.consent ? "yes" : ""]
+        } else {
+            let buffer: ByteBuffer
+            do { buffer = try await request.body.collect(upTo: context.maxUploadSize) } catch {
+                throw HTTPError(.contentTooLarge, message: "body: must be at most \(context.maxUploadSize) bytes")
+            }
+            fields = Self.formFields(String(buffer: buffer))
+        }
+        guard let campaign = fields["campaign"].flatMap(CampaignID.init) else { throw HTTPError(.badRequest, message: "campaign: must be a campaign id") }
+        guard ["yes", "on", "true"].contains(fields["consent"] ?? "") else {
+            throw HTTPError(.badRequest, message: "consent: must be accepted to claim the prize")
+        }
+        let contact = try ContactDetails(name: fields["name"] ?? "", phone: fields["phone"] ?? "")
+        let claim = try await store.claim(campaign: campaign, key: key, consumer: consumer, contact: contact,
+                                          consentVersion: config.consentVersion, consentText: config.consentText, at: Date())
+        let prize = try await store.entries(of: campaign, after: claim.entryID - 1, limit: 1).first?.prize
+        if wantsJSON(request) {
+            return try Response.json(ClaimReply(claimed: true, campaign: campaign, code: canonical, prize: prize,
+                                                redemptionCode: claim.redemptionCode), status: .created)
+        }
+        let language = LandingPage.language(request.headers[.acceptLanguage])
+        let strings = LandingPage.strings[language]!
+        let html = page.claimedTemplate.render([
+            "lang": language == .zh ? "zh-CN" : "en", "title": strings["title"]!, "claimed": strings["claimed"]!, "prize": prize ?? "",
+            "redemption": claim.redemptionCode.map { ["label": strings["redemption"]!, "code": $0] } as Any,
+        ])
+        return Response(status: .created, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// Decodes `application/x-www-form-urlencoded` text.
+    static func formFields(_ text: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ part: Substring) -> String {
+                part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            guard let name = parts.first else { continue }
+            fields[decode(name)] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return fields
     }
 }
 

@@ -16,6 +16,7 @@ import OneCodeDomain
 ///   until the consumer shares a position.
 /// - `packages.directory` (default `packages` beside the database): where API-issued packages are kept.
 /// - `cookie.secure` (default false): mark the consumer cookie Secure (set true behind HTTPS).
+/// - `claims.consentText`, `claims.consentVersion` (default `v1`): the consent a winner gives when claiming.
 public struct ServiceConfig: Sendable {
     public var host: String
     public var port: Int
@@ -29,6 +30,8 @@ public struct ServiceConfig: Sendable {
     public var geoIPFile: String?
     public var packagesDirectory: String
     public var secureCookie: Bool
+    public var consentText: String
+    public var consentVersion: String
 
     /// - Throws: `InputError` naming the key whose value is out of range.
     public init(reader: ConfigReader, databasePath: String) throws {
@@ -53,6 +56,10 @@ public struct ServiceConfig: Sendable {
         let directory = (databasePath as NSString).deletingLastPathComponent
         packagesDirectory = config.string(forKey: "packages.directory", default: directory.isEmpty ? "packages" : directory + "/packages")
         secureCookie = config.bool(forKey: "cookie.secure", default: false)
+        consentText = config.string(forKey: "claims.consentText", default:
+            "I agree that the brand stores my name and phone number to deliver my prize and to contact me about its products. I can ask for my data to be exported or erased at any time.")
+        consentVersion = config.string(forKey: "claims.consentVersion", default: "v1")
+        guard !consentText.isEmpty, !consentVersion.isEmpty else { throw InputError("claims.consentText", "must not be empty") }
     }
 
     /// The regions file, or `nil` when it does not exist. - Throws: `InputError("regions", …)` for a bad file.

@@ -38,6 +38,31 @@ public struct TierStock: Sendable, Codable, Equatable {
     }
 }
 
+/// A claimed prize: the winner's contact, the consent they gave, and for goods and coupons the
+/// code a store redeems.
+public struct Claim: Sendable, Codable, Equatable {
+    public var entryID: Int64
+    public var campaign: CampaignID
+    public var code: String
+    public var consumer: String
+    public var contact: ContactDetails
+    public var consentVersion: String
+    public var at: Date
+    public var redemptionCode: String?
+
+    public init(entryID: Int64, campaign: CampaignID, code: String, consumer: String, contact: ContactDetails,
+                consentVersion: String, at: Date, redemptionCode: String?) {
+        self.entryID = entryID
+        self.campaign = campaign
+        self.code = code
+        self.consumer = consumer
+        self.contact = contact
+        self.consentVersion = consentVersion
+        self.at = at
+        self.redemptionCode = redemptionCode
+    }
+}
+
 /// Campaigns and their entries. Draws happen inside `ScanStore.recordScans`, in the scan's transaction.
 public protocol CampaignStore: Sendable {
     func createCampaign(_ definition: CampaignDefinition) async throws -> Campaign
@@ -48,4 +73,11 @@ public protocol CampaignStore: Sendable {
     /// Entries in id order after `after`, at most `limit`.
     func entries(of campaign: CampaignID, after: Int64, limit: Int) async throws -> [CampaignEntry]
     func stock(of campaign: CampaignID) async throws -> [TierStock]
+
+    /// Claims the prize the code won in `campaign`, for the consumer who drew it, in one transaction:
+    /// the claim, the consumer's contact and consent record (time, text version and text).
+    /// - Throws: `NotFoundError("code", …)` without a winning draw; `InputError("claim", …)` when another
+    ///   consumer drew it or it was claimed already.
+    func claim(campaign: CampaignID, key: CodeKey, consumer: ConsumerID, contact: ContactDetails,
+               consentVersion: String, consentText: String, at: Date) async throws -> Claim
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -185,4 +186,65 @@ struct CampaignTests {
         result = try Run.onecode(["campaign", "create", "--file", "missing.json"], cwd: folder.path, environment: CLITests.secret)
         #expect(result.status == 1 && result.stderr.hasPrefix("error: file:"))
     }
+
+    @Test("contact details: names and phone numbers are validated and phones normalised to E.164")
+    func contacts() throws {
+        #expect(try ContactDetails(name: " 王小明 ", phone: "138 1234-5678") == ContactDetails(name: "王小明", phone: "13812345678"))
+        #expect(try ContactDetails(name: "Ann", phone: "+49 30 1234567").phone == "+49301234567")
+        for (name, phone, field) in [("", "13812345678", "name"), ("Ann", "12345", "phone"), ("Ann", "12812345678", "phone"),
+                                     ("Ann", "+0123456789", "phone"), ("Ann", "phone", "phone"), (String(repeating: "x", count: 101), "13812345678", "name")] {
+            #expect { try ContactDetails(name: name, phone: phone) } throws: { ($0 as? InputError)?.field == field }
+        }
+    }
+
+    @Test("a winner claims on the page: contact and consent recorded, a redemption code for goods, one claim per prize")
+    func claims() async throws {
+        let fixture = try await ServiceFixture(count: 4)
+        defer { fixture.folder.cleanup() }
+        let campaign = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(Self.definition()))
+        let app = try fixture.app(["claims.consentVersion": .init(.string("2026-11"), isSecret: false)])
+        let code = fixture.codes[0]
+        try await app.test(.router) { client in
+            let scan = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone())
+            let cookie = try #require(scan.cookie)
+            #expect(scan.text.contains("<form method=\"post\" class=\"claim\">") && scan.text.contains("name=\"consent\""))
+            var form = phone(cookie: cookie)
+            form[.contentType] = "application/x-www-form-urlencoded"
+            for (body, field) in [("campaign=\(campaign.id)&name=Ann&phone=12345&consent=yes", "phone"),
+                                  ("campaign=\(campaign.id)&name=Ann&phone=13812345678", "consent"),
+                                  ("campaign=\(campaign.id)&name=&phone=13812345678&consent=yes", "name"),
+                                  ("name=Ann&phone=13812345678&consent=yes", "campaign")] {
+                let bad = try await client.execute(uri: "/s/\(code)", method: .post, headers: form, body: ByteBuffer(string: body))
+                #expect(bad.status == .badRequest && bad.text.contains(field), "\(body): \(bad.text)")
+            }
+            // Someone else's phone cannot claim it.
+            let stranger = try #require(try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone()).cookie)
+            var strangerForm = phone(cookie: stranger)
+            strangerForm[.contentType] = "application/x-www-form-urlencoded"
+            let stolen = try await client.execute(uri: "/s/\(code)", method: .post, headers: strangerForm,
+                                                  body: ByteBuffer(string: "campaign=\(campaign.id)&name=Eve&phone=13900000000&consent=yes"))
+            #expect(stolen.status == .badRequest && stolen.text.contains("claim"))
+            let claimed = try await client.execute(uri: "/s/\(code)", method: .post, headers: form,
+                                                   body: ByteBuffer(string: "campaign=\(campaign.id)&name=%E7%8E%8B+Ann&phone=138+1234+5678&consent=yes"))
+            #expect(claimed.status == .created, "\(claimed.text)")
+            #expect(claimed.text.contains("id=\"redemption\"") && claimed.text.contains("Free bottle"))
+            let again = try await client.execute(uri: "/s/\(code)", method: .post, headers: form,
+                                                 body: ByteBuffer(string: "campaign=\(campaign.id)&name=Ann&phone=13812345678&consent=yes"))
+            #expect(again.status == .badRequest && again.text.contains("already"))
+            let later = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(cookie: cookie))
+            #expect(!later.text.contains("class=\"claim\"") && later.text.contains("already won"))
+            // JSON works too.
+            let second = try #require(try await client.execute(uri: "/s/\(fixture.codes[2])", method: .get, headers: phone()).cookie)
+            var json = phone(cookie: second, json: true)
+            json[.contentType] = "application/json"
+            let reply = try await client.execute(uri: "/01/06291041500213/21/\(fixture.codes[2])", method: .post, headers: json,
+                                                 body: ByteBuffer(string: #"{"campaign": \#(campaign.id), "name": "Bo", "phone": "+8613700000000", "consent": true}"#))
+            #expect(reply.status == .created)
+            #expect(try reply.json()["redemptionCode"] as? String != nil)
+        }
+        let rows = try Run.program("/usr/bin/sqlite3", [fixture.folder.file("onecode.sqlite"),
+            "SELECT name, phone, consent_version, length(consent_text) > 20 FROM consumer_contact ORDER BY phone DESC; SELECT count(*), count(DISTINCT redemption_code) FROM claim"])
+        #expect(rows.stdout == "王 Ann|+8613812345678|2026-11|1\nBo|+8613700000000|2026-11|1\n2|2\n", "\(rows.stdout)")
+    }
 }
+

@@ -138,5 +138,11 @@ final class CountingStore: OneCodeStore, @unchecked Sendable {
     func setStatus(_ status: CampaignStatus, of campaign: CampaignID) async throws -> Campaign { count(); return try await base.setStatus(status, of: campaign) }
     func entries(of campaign: CampaignID, after: Int64, limit: Int) async throws -> [CampaignEntry] { count(); return try await base.entries(of: campaign, after: after, limit: limit) }
     func stock(of campaign: CampaignID) async throws -> [TierStock] { count(); return try await base.stock(of: campaign) }
+    func claim(campaign: CampaignID, key: CodeKey, consumer: ConsumerID, contact: ContactDetails, consentVersion: String,
+               consentText: String, at: Date) async throws -> Claim {
+        count()
+        return try await base.claim(campaign: campaign, key: key, consumer: consumer, contact: contact, consentVersion: consentVersion,
+                                    consentText: consentText, at: at)
+    }
     func code(_ key: CodeKey) async throws -> CodeRecord? { count(); return try await base.code(key) }
 }

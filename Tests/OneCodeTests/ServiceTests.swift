@@ -227,7 +227,7 @@ struct ServiceTests {
     func rateLimit() async throws {
         let fixture = try await ServiceFixture()
         defer { fixture.folder.cleanup() }
-        let app = try fixture.app(["rateLimit.perSecond": .init(.double(0.5), isSecret: false), "rateLimit.burst": .init(.double(3), isSecret: false)])
+        let app = try fixture.app(["rateLimit.perSecond": .init(.double(0.001), isSecret: false), "rateLimit.burst": .init(.double(3), isSecret: false)])
         try await app.test(.router) { client in
             var statuses: [Int] = []
             var retryAfter: String?
@@ -289,4 +289,18 @@ struct ServiceTests {
         #expect(LandingPage.format(Date(timeIntervalSince1970: 1_767_225_599), .zh) == "2026-01-01 07:59 (北京时间)")
         #expect(LandingPage.format(Date(timeIntervalSince1970: 951_782_400), .en) == "2000-02-29 00:00 UTC")
     }
+
+    @Test("token bucket arithmetic, with the clock passed in")
+    func tokenBucket() {
+        let limiter = RateLimiter(rate: 2, burst: 2)
+        let start: UInt64 = 1_000_000_000
+        #expect(limiter.take("a", now: start) == nil)
+        #expect(limiter.take("a", now: start) == nil)
+        #expect(limiter.take("a", now: start) == 0.5)  // empty: the next token in half a second
+        #expect(limiter.take("b", now: start) == nil)  // buckets are per client
+        #expect(limiter.take("a", now: start + 500_000_000) == nil)
+        #expect(limiter.take("a", now: start + 500_000_000) != nil)
+        #expect(RateLimiter(rate: 0, burst: 1).take("a") == nil)  // 0 turns limiting off
+    }
 }
+

@@ -1,0 +1,37 @@
+/// A winner's contact details, validated.
+public struct ContactDetails: Sendable, Codable, Equatable {
+    public var name: String
+    /// E.164, such as `+8613812345678`.
+    public var phone: String
+
+    /// - Parameters:
+    ///   - phone: E.164 (`+` and 7 to 15 digits) or a mainland China mobile number (11 digits from 13 to 19),
+    ///     spaces and dashes allowed.
+    /// - Throws: `InputError` naming `name` or `phone`.
+    public init(name: String, phone: String) throws {
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...100).contains(name.count) else { throw InputError("name", "must be 1 to 100 characters") }
+        guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw InputError("name", "must not contain control characters")
+        }
+        let compact = phone.filter { $0 != " " && $0 != "-" }
+        let digits = compact.hasPrefix("+") ? String(compact.dropFirst()) : compact
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            throw InputError("phone", "must be a phone number such as +8613812345678 or 13812345678")
+        }
+        if compact.hasPrefix("+") {
+            guard (7...15).contains(digits.count), digits.first != "0" else {
+                throw InputError("phone", "must be + and 7 to 15 digits (E.164)")
+            }
+            self.phone = compact
+        } else {
+            guard digits.count == 11, digits.hasPrefix("1"), let second = digits.dropFirst().first, ("3"..."9").contains(second) else {
+                throw InputError("phone", "must be a mainland mobile number of 11 digits starting 13 to 19, or +country code and number")
+            }
+            self.phone = "+86" + digits
+        }
+        self.name = name
+    }
+}
+
+import Foundation
