@@ -192,4 +192,47 @@ extension SQLiteStore: CampaignStore {
                          consentVersion: consentVersion, at: at, redemptionCode: redemption)
         }
     }
+
+    public func addStore(name: String, region: String?, tokenHash: [UInt8]) async throws -> Store {
+        try await writer.write { db in
+            let now = Date()
+            try db.execute(sql: "INSERT INTO store (name, region, created_at) VALUES (?, ?, ?)", arguments: [name, region, now.timeIntervalSince1970])
+            let id = db.lastInsertedRowID
+            try db.execute(sql: "INSERT INTO api_token (name, scope, hash, created_at, store_id) VALUES (?, 'store', ?, ?, ?)",
+                           arguments: ["store \(id): \(name)", Data(tokenHash), now.timeIntervalSince1970, id])
+            return Store(id: id, name: name, region: region, createdAt: now)
+        }
+    }
+
+    public func stores() async throws -> [Store] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM store ORDER BY id").map {
+                Store(id: $0["id"], name: $0["name"], region: $0["region"], createdAt: Date(timeIntervalSince1970: $0["created_at"]))
+            }
+        }
+    }
+
+    public func redeem(_ redemptionCode: String, store: Int64, at: Date) async throws -> Redemption {
+        try await writer.write { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT c.entry_id, e.campaign_id, e.code, e.tier, k.definition, r.store_id, r.at
+                FROM claim c JOIN entry e ON e.id = c.entry_id JOIN campaign k ON k.id = e.campaign_id
+                LEFT JOIN redemption r ON r.entry_id = c.entry_id WHERE c.redemption_code = ?
+                """, arguments: [redemptionCode]) else {
+                throw NotFoundError("redemptionCode", "no claimed prize has this redemption code")
+            }
+            if let earlierStore = row[5] as Int64? {
+                let when = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: row[6]))
+                throw InputError("redemptionCode", "was redeemed already, at store \(earlierStore) on \(when)")
+            }
+            try db.execute(sql: "INSERT INTO redemption (entry_id, store_id, at) VALUES (?, ?, ?)",
+                           arguments: [row[0] as Int64, store, at.timeIntervalSince1970])
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            let tiers = try decoder.decode(CampaignDefinition.self, from: Data((row[4] as String).utf8)).tiers
+            let prize = (row[3] as Int?).flatMap { $0 < tiers.count ? tiers[$0].name : nil }
+            return Redemption(redemptionCode: redemptionCode, campaign: CampaignID(rawValue: row[1]), prize: prize, code: row[2],
+                              store: store, at: at)
+        }
+    }
 }

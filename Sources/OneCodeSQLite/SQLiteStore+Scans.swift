@@ -155,7 +155,8 @@ extension SQLiteStore: TokenStore {
         try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE hash = ?", arguments: [Data(hash)]).flatMap { row in
                 TokenScope(rawValue: row["scope"]).map {
-                    APIToken(id: row["id"], name: row["name"], scope: $0, createdAt: Date(timeIntervalSince1970: row["created_at"]))
+                    APIToken(id: row["id"], name: row["name"], scope: $0, createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                             storeID: row["store_id"])
                 }
             }
         }

@@ -198,6 +198,24 @@ extension SQLiteStore {
                 );
                 """)
         }
+        migrator.registerMigration("v5: stores and redemptions") { db in
+            try db.execute(sql: """
+                CREATE TABLE store (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    region TEXT,
+                    created_at REAL NOT NULL
+                );
+                ALTER TABLE api_token ADD COLUMN store_id INTEGER REFERENCES store(id);
+                -- One redemption per claimed prize: the primary key refuses a second.
+                CREATE TABLE redemption (
+                    entry_id INTEGER PRIMARY KEY REFERENCES claim(entry_id),
+                    store_id INTEGER NOT NULL REFERENCES store(id),
+                    at REAL NOT NULL
+                );
+                CREATE INDEX redemption_store ON redemption(store_id);
+                """)
+        }
         return migrator
     }
 }

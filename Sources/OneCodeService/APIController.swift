@@ -33,6 +33,7 @@ struct APIController: Sendable {
     func register(on router: Router<AppRequestContext>) {
         let api = router.group("api").add(middleware: BearerAuthMiddleware(store: store))
         registerCampaigns(api)
+        registerRedemptions(api)
         route(api, .get, "products", [.issuer, .marketing, .sales]) { _, context in
             return try Response.json(try await store.products(), status: .ok)
         }

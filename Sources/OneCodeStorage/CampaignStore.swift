@@ -63,6 +63,38 @@ public struct Claim: Sendable, Codable, Equatable {
     }
 }
 
+/// A retailer that redeems prizes.
+public struct Store: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var name: String
+    public var region: String?
+    public var createdAt: Date
+    public init(id: Int64, name: String, region: String?, createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.region = region
+        self.createdAt = createdAt
+    }
+}
+
+/// A prize handed over at a store.
+public struct Redemption: Sendable, Codable, Equatable {
+    public var redemptionCode: String
+    public var campaign: CampaignID
+    public var prize: String?
+    public var code: String
+    public var store: Int64
+    public var at: Date
+    public init(redemptionCode: String, campaign: CampaignID, prize: String?, code: String, store: Int64, at: Date) {
+        self.redemptionCode = redemptionCode
+        self.campaign = campaign
+        self.prize = prize
+        self.code = code
+        self.store = store
+        self.at = at
+    }
+}
+
 /// Campaigns and their entries. Draws happen inside `ScanStore.recordScans`, in the scan's transaction.
 public protocol CampaignStore: Sendable {
     func createCampaign(_ definition: CampaignDefinition) async throws -> Campaign
@@ -80,4 +112,12 @@ public protocol CampaignStore: Sendable {
     ///   consumer drew it or it was claimed already.
     func claim(campaign: CampaignID, key: CodeKey, consumer: ConsumerID, contact: ContactDetails,
                consentVersion: String, consentText: String, at: Date) async throws -> Claim
+
+    /// Registers a store with its API token (only the token's hash is stored).
+    func addStore(name: String, region: String?, tokenHash: [UInt8]) async throws -> Store
+    func stores() async throws -> [Store]
+    /// Redeems a claimed prize at a store, once.
+    /// - Throws: `NotFoundError("redemptionCode", …)` for an unknown code; `InputError("redemptionCode", …)` when
+    ///   it was redeemed already (the message says where and when).
+    func redeem(_ redemptionCode: String, store: Int64, at: Date) async throws -> Redemption
 }

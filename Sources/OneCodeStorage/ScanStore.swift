@@ -121,17 +121,20 @@ public struct APIToken: Sendable, Codable, Equatable {
     public var name: String
     public var scope: TokenScope
     public var createdAt: Date
-    public init(id: Int64, name: String, scope: TokenScope, createdAt: Date) {
+    /// For a `store` token, the store it acts for.
+    public var storeID: Int64?
+    public init(id: Int64, name: String, scope: TokenScope, createdAt: Date, storeID: Int64? = nil) {
         self.id = id
         self.name = name
         self.scope = scope
         self.createdAt = createdAt
+        self.storeID = storeID
     }
 }
 
-/// What a token may do. `admin` may do everything.
+/// What a token may do. `admin` may do everything; a `store` token redeems prizes for its store.
 public enum TokenScope: String, Sendable, Codable, CaseIterable {
-    case admin, issuer, marketing, sales
+    case admin, issuer, marketing, sales, store
 }
 
 public protocol TokenStore: Sendable {

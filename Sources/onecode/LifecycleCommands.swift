@@ -15,13 +15,14 @@ struct TokenCommand: AsyncParsableCommand {
             abstract: "Create an API token and print it once.",
             discussion: "Only the token's SHA-256 is stored: keep the printed token, it cannot be shown again. Scopes: admin (everything), issuer (products, batches, packages, lifecycle), marketing (scans and statistics), sales (read products, batches, statistics).")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "admin, issuer, marketing or sales.") var scope: TokenScope
+        @Option(help: "admin, issuer, marketing or sales (stores get theirs from `onecode store add`).") var scope: TokenScope
         @Option(help: "A name to recognise the token by.") var name: String
 
         func run() async throws {
             try await reportingErrors {
                 let name = name.trimmingCharacters(in: .whitespaces)
                 guard (1...100).contains(name.count) else { throw InputError("name", "must be 1 to 100 characters") }
+                guard scope != .store else { throw InputError("scope", "a store's token comes with the store: use `onecode store add`") }
                 let (_, store) = try await global.open()
                 let token = TokenAuth.generate()
                 let created = try await store.createToken(name: name, scope: scope, hash: token.hash)

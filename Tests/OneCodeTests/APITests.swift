@@ -23,7 +23,7 @@ struct APITests {
         let writer = ScanWriter(store: fixture.sqlite, rules: config.rules, capacity: 10, maxGroup: 10, logger: .init(label: "t"))
         let router = try buildRouter(fixture.deps(config), writer: writer)
         let routes = router.routes.filter { $0.path.description.hasPrefix("/api") }.map { ($0.method, $0.path.description) }
-        #expect(routes.count == 18)
+        #expect(routes.count == 19)
         let table = APIController.scopes.withLock { $0 }
         var made: [TokenScope: String] = [:]
         for scope in TokenScope.allCases { made[scope] = try await fixture.token(scope) }
@@ -41,7 +41,7 @@ struct APITests {
                 #expect(wrong.status == .unauthorized, "\(key) with an unknown token")
                 let basic = try await client.execute(uri: uri, method: method, headers: [.authorization: "Basic YWRtaW46YWRtaW4="])
                 #expect(basic.status == .unauthorized, "\(key) with basic auth")
-                for scope in [TokenScope.issuer, .marketing, .sales] where !allowed.contains(scope) {
+                for scope in [TokenScope.issuer, .marketing, .sales, .store] where !allowed.contains(scope) {
                     let response = try await client.execute(uri: uri, method: method, headers: [.authorization: "Bearer \(tokens[scope]!)"])
                     #expect(response.status == .forbidden, "\(key) with scope \(scope)")
                 }

@@ -185,6 +185,14 @@ struct CampaignTests {
         #expect(result.status == 1 && result.stderr.hasPrefix("error: timeZone:"))
         result = try Run.onecode(["campaign", "create", "--file", "missing.json"], cwd: folder.path, environment: CLITests.secret)
         #expect(result.status == 1 && result.stderr.hasPrefix("error: file:"))
+        result = try Run.onecode(["store", "add", "--name", "Corner shop", "--region", "CN-31", "--json"], cwd: folder.path, environment: CLITests.secret)
+        #expect(result.status == 0 && result.stdout.contains("\"token\" : \"oc_"), "\(result.stderr)")
+        result = try Run.onecode(["store", "list"], cwd: folder.path, environment: CLITests.secret)
+        #expect(result.stdout.contains("Corner shop"))
+        result = try Run.onecode(["store", "add", "--name", "X", "--region", "shanghai"], cwd: folder.path, environment: CLITests.secret)
+        #expect(result.status == 1 && result.stderr.hasPrefix("error: region:"))
+        result = try Run.onecode(["token", "create", "--scope", "store", "--name", "x"], cwd: folder.path, environment: CLITests.secret)
+        #expect(result.status == 1 && result.stderr.hasPrefix("error: scope:"))
     }
 
     @Test("contact details: names and phone numbers are validated and phones normalised to E.164")
@@ -245,6 +253,42 @@ struct CampaignTests {
         let rows = try Run.program("/usr/bin/sqlite3", [fixture.folder.file("onecode.sqlite"),
             "SELECT name, phone, consent_version, length(consent_text) > 20 FROM consumer_contact ORDER BY phone DESC; SELECT count(*), count(DISTINCT redemption_code) FROM claim"])
         #expect(rows.stdout == "王 Ann|+8613812345678|2026-11|1\nBo|+8613700000000|2026-11|1\n2|2\n", "\(rows.stdout)")
+    }
+
+    @Test("a store redeems a claimed prize once, with its own token; the redemption records the store")
+    func redemption() async throws {
+        let fixture = try await ServiceFixture(count: 2)
+        defer { fixture.folder.cleanup() }
+        let campaign = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(Self.definition()))
+        let storeToken = TokenAuth.generate()
+        let shop = try await fixture.sqlite.addStore(name: "Corner shop", region: "CN-31", tokenHash: storeToken.hash)
+        let app = try fixture.app()
+        let code = fixture.codes[0]
+        try await app.test(.router) { client in
+            let cookie = try #require(try await client.execute(uri: "/s/\(code)", method: .get, headers: phone()).cookie)
+            var json = phone(cookie: cookie, json: true)
+            json[.contentType] = "application/json"
+            let claim = try await client.execute(uri: "/s/\(code)", method: .post, headers: json,
+                                                 body: ByteBuffer(string: #"{"campaign": \#(campaign.id), "name": "Ann", "phone": "13812345678", "consent": true}"#))
+            let redemptionCode = try #require(try claim.json()["redemptionCode"] as? String)
+            let headers: HTTPFields = [.authorization: "Bearer \(storeToken.text)", .contentType: "application/json"]
+            var response = try await client.execute(uri: "/api/redemptions", method: .post, headers: headers,
+                                                     body: ByteBuffer(string: #"{"redemptionCode": "\#(redemptionCode.lowercased())"}"#))
+            #expect(response.status == .created, "\(response.text)")
+            #expect(try response.json()["store"] as? Int == Int(shop.id) && (try response.json()["prize"] as? String) == "Free bottle")
+            response = try await client.execute(uri: "/api/redemptions", method: .post, headers: headers,
+                                                body: ByteBuffer(string: #"{"redemptionCode": "\#(redemptionCode)"}"#))
+            #expect(response.status == .conflict && response.text.contains("redeemed already"))
+            response = try await client.execute(uri: "/api/redemptions", method: .post, headers: headers,
+                                                body: ByteBuffer(string: #"{"redemptionCode": "NOPE"}"#))
+            #expect(response.status == .notFound && response.text.contains("redemptionCode"))
+            let admin = try await fixture.token(.admin)
+            response = try await client.execute(uri: "/api/redemptions", method: .post, headers: [.authorization: "Bearer \(admin)"],
+                                                body: ByteBuffer(string: #"{"redemptionCode": "\#(redemptionCode)"}"#))
+            #expect(response.status == .badRequest && response.text.contains("store"))
+        }
+        let rows = try Run.program("/usr/bin/sqlite3", [fixture.folder.file("onecode.sqlite"), "SELECT store_id FROM redemption"])
+        #expect(rows.stdout == "\(shop.id)\n")
     }
 }
 

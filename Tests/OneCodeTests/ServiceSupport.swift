@@ -138,6 +138,9 @@ final class CountingStore: OneCodeStore, @unchecked Sendable {
     func setStatus(_ status: CampaignStatus, of campaign: CampaignID) async throws -> Campaign { count(); return try await base.setStatus(status, of: campaign) }
     func entries(of campaign: CampaignID, after: Int64, limit: Int) async throws -> [CampaignEntry] { count(); return try await base.entries(of: campaign, after: after, limit: limit) }
     func stock(of campaign: CampaignID) async throws -> [TierStock] { count(); return try await base.stock(of: campaign) }
+    func addStore(name: String, region: String?, tokenHash: [UInt8]) async throws -> Store { count(); return try await base.addStore(name: name, region: region, tokenHash: tokenHash) }
+    func stores() async throws -> [Store] { count(); return try await base.stores() }
+    func redeem(_ redemptionCode: String, store: Int64, at: Date) async throws -> Redemption { count(); return try await base.redeem(redemptionCode, store: store, at: at) }
     func claim(campaign: CampaignID, key: CodeKey, consumer: ConsumerID, contact: ContactDetails, consentVersion: String,
                consentText: String, at: Date) async throws -> Claim {
         count()

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import OneCodeDomain
+import OneCodeService
+import OneCodeStorage
+
+struct StoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store", abstract: "Register the stores that redeem prizes.", subcommands: [Add.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register a store and print its API token once.",
+            discussion: "The store redeems prizes with POST /api/redemptions {\"redemptionCode\": ...} and 'Authorization: Bearer <token>'. Only the token's hash is stored.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The store's name.") var name: String
+        @Option(help: "Its region, an ISO 3166 code such as CN-31.") var region: String?
+
+        func run() async throws {
+            try await reportingErrors {
+                let name = name.trimmingCharacters(in: .whitespaces)
+                guard (1...200).contains(name.count) else { throw InputError("name", "must be 1 to 200 characters") }
+                if let region, !NewBatch.isRegionCode(region) { throw InputError("region", "must be an ISO 3166 code such as CN or CN-31") }
+                let (_, store) = try await global.open()
+                let token = TokenAuth.generate()
+                let created = try await store.addStore(name: name, region: region, tokenHash: token.hash)
+                struct Output: Encodable { var store: Store; var token: String }
+                try global.emit(Output(store: created, token: token.text)) {
+                    "store \(created.id): \(created.name)\ntoken (keep it now; only its hash is stored):\n\(token.text)"
+                }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List stores.")
+        @OptionGroup var global: GlobalOptions
+        func run() async throws {
+            try await reportingErrors {
+                let (_, store) = try await global.open()
+                let stores = try await store.stores()
+                try global.emit(stores) {
+                    stores.isEmpty ? "no stores yet; add one with `onecode store add --name N`" :
+                    Table(["id", "name", "region"], stores.map { [String($0.id), $0.name, $0.region ?? ""] }).text
+                }
+            }
+        }
+    }
+}
