@@ -147,9 +147,10 @@ extension SQLiteStore: CampaignStore {
             }
         }
         try db.cachedStatement(sql: """
-            INSERT INTO entry (campaign_id, code_key, code, consumer, at, day, result, tier) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO entry (campaign_id, code_key, code, consumer, at, day, result, tier, points) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [campaign.id.rawValue, key.rawValue, code, consumer?.value, at.timeIntervalSince1970, day,
-                                     tier == nil ? "lost" : "won", tier])
+                                     tier == nil ? "lost" : "won", tier,
+                                     tier.map { definition.tiers[$0].kind == .points ? definition.tiers[$0].value : 0 } ?? 0])
         var made = outcome(tier == nil ? .lost : .won, tier, new: true, entry: db.lastInsertedRowID)
         made.claimable = tier != nil && consumer != nil
         return made

@@ -25,6 +25,9 @@ extension SQLiteStore: ScanStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             let live = try Self.liveCampaigns(db, at: Date())
+            // Balances are looked up only once any points were ever awarded.
+            let anyPoints = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM entry WHERE points > 0)") ?? false
+            let balance = try db.cachedStatement(sql: "SELECT coalesce(sum(points), 0) FROM entry WHERE consumer = ? AND points > 0")
             var results: [ScanResult] = []
             results.reserveCapacity(requests.count)
             for request in requests {
@@ -76,8 +79,14 @@ extension SQLiteStore: ScanStore {
                         draws.append(try Self.draw(db, campaign, key: request.key, code: request.code, consumer: request.consumer, at: request.at))
                     }
                 }
+                var points: Int?
+                if counts, let consumer = request.consumer,
+                   anyPoints || draws.contains(where: { $0.result == .won && $0.prize?.kind == .points }) {
+                    points = try Int.fetchOne(balance, arguments: [consumer.value])
+                    if points == 0 { points = nil }
+                }
                 results.append(ScanResult(scanID: scanID, verdict: verdict, reason: reason, batchID: batchID,
-                                          scanCount: scanCount, firstScanAt: firstScanAt, draws: draws))
+                                          scanCount: scanCount, firstScanAt: firstScanAt, draws: draws, points: points))
             }
             return results
         }

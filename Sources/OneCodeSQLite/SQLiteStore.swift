@@ -216,6 +216,13 @@ extension SQLiteStore {
                 CREATE INDEX redemption_store ON redemption(store_id);
                 """)
         }
+        migrator.registerMigration("v6: points") { db in
+            try db.execute(sql: """
+                -- Points a won draw credits to its consumer; a balance is their sum.
+                ALTER TABLE entry ADD COLUMN points INTEGER NOT NULL DEFAULT 0;
+                CREATE INDEX entry_points ON entry(consumer) WHERE points > 0;
+                """)
+        }
         return migrator
     }
 }

@@ -131,6 +131,8 @@ final class LandingPage: Sendable {
         /// The scan's draws in live campaigns.
         var draws: [DrawOutcome] = []
         var consentText = ""
+        /// The consumer's points balance.
+        var points: Int?
     }
 
     static let slotMark: Character = "\u{1}"
@@ -154,7 +156,11 @@ final class LandingPage: Sendable {
             case .code: html += Self.escape(content.code)
             case .firstScan: html += content.firstScanAt.map { Self.format($0, content.language) } ?? ""
             case .scanCount: html += content.scanCount.map(String.init) ?? ""
-            case .campaign: if !content.draws.isEmpty { html += drawSection(content.draws, content.language, consentText: content.consentText) }
+            case .campaign:
+                if !content.draws.isEmpty { html += drawSection(content.draws, content.language, consentText: content.consentText) }
+                if let points = content.points {
+                    html += "<p class=\"points\" id=\"points\">" + Self.strings[content.language]!["points"]! + " " + String(points) + "</p>"
+                }
             }
         }
         return html
@@ -255,7 +261,7 @@ final class LandingPage: Sendable {
             "reason.batch-not-active": "This item's batch has not been released for sale yet.",
             "reason.batch-void": "This item's batch has been withdrawn by the brand.",
             "reason.blacklisted": "This code has been withdrawn by the brand.",
-            "claim": "Claim your prize", "claimName": "Name", "claimPhone": "Mobile phone", "claimSubmit": "Claim",
+            "points": "Your points:", "claim": "Claim your prize", "claimName": "Name", "claimPhone": "Mobile phone", "claimSubmit": "Claim",
             "claimed": "Your prize is claimed.", "redemption": "Show this code at a participating store:",
             "locate": "Share my location", "locateThanks": "Thank you, your location was recorded.",
             "locateDenied": "Location was not shared.", "campaign": "Promotion", "feedback": "Your feedback",
@@ -277,7 +283,7 @@ final class LandingPage: Sendable {
             "reason.batch-not-active": "此商品所在批次尚未放行销售。",
             "reason.batch-void": "此商品所在批次已被品牌方召回。",
             "reason.blacklisted": "此码已被品牌方作废。",
-            "claim": "领取奖品", "claimName": "姓名", "claimPhone": "手机号", "claimSubmit": "领取",
+            "points": "您的积分：", "claim": "领取奖品", "claimName": "姓名", "claimPhone": "手机号", "claimSubmit": "领取",
             "claimed": "奖品已领取。", "redemption": "请在参与门店出示此兑换码：",
             "locate": "分享我的位置", "locateThanks": "谢谢，已记录您的位置。", "locateDenied": "未分享位置。",
             "campaign": "活动", "feedback": "您的反馈", "footer": "由 OneCode 验证",

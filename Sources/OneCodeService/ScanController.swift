@@ -102,6 +102,7 @@ struct ScanController: Sendable {
             content.scanCount = result.scanCount
         }
         content.draws = result.draws
+        content.points = result.points
         content.consentText = config.consentText
         if !bot, [.genuine, .repeat, .suspicious].contains(result.verdict) {
             content.locationPath = "/s/\(canonical)/location"
@@ -144,6 +145,7 @@ struct ScanController: Sendable {
         var scanCount: Int?
         var location: String?
         var campaign: [DrawJSON]
+        var points: Int?
     }
 
     struct DrawJSON: Encodable {
@@ -169,7 +171,7 @@ struct ScanController: Sendable {
                 campaign: content.draws.map {
                     DrawJSON(campaign: $0.campaign, name: $0.campaignName, result: $0.result, new: $0.new, prize: $0.prize,
                              message: LandingPage.message($0, content.language))
-                })
+                }, points: content.points)
             let encoder = JSONEncoder()
             encoder.dateEncodingStrategy = .iso8601
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -40,10 +40,13 @@ public struct ScanResult: Sendable, Equatable {
     public var firstScanAt: Date?
     /// The scan's draws in live campaigns, new or shown again.
     public var draws: [DrawOutcome]
+    /// The consumer's points balance, when they have any.
+    public var points: Int?
 
     public init(scanID: Int64, verdict: Verdict, reason: VerdictReason, batchID: BatchID?, scanCount: Int, firstScanAt: Date?,
-                draws: [DrawOutcome] = []) {
+                draws: [DrawOutcome] = [], points: Int? = nil) {
         self.draws = draws
+        self.points = points
         self.scanID = scanID
         self.verdict = verdict
         self.reason = reason

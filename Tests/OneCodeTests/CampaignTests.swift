@@ -290,5 +290,27 @@ struct CampaignTests {
         let rows = try Run.program("/usr/bin/sqlite3", [fixture.folder.file("onecode.sqlite"), "SELECT store_id FROM redemption"])
         #expect(rows.stdout == "\(shop.id)\n")
     }
+
+    @Test("points prizes credit the consumer's balance, shown on later scans")
+    func points() async throws {
+        let fixture = try await ServiceFixture(count: 4)
+        defer { fixture.folder.cleanup() }
+        _ = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(Self.definition(
+            tiers: #"[{"name": "Points", "kind": "points", "value": 100, "probability": 1, "stock": 1000}]"#)))
+        let app = try fixture.app()
+        try await app.test(.router) { client in
+            var response = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(json: true))
+            let cookie = try #require(response.cookie)
+            #expect(try response.json()["points"] as? Int == 100)
+            response = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone(cookie: cookie, json: true))
+            #expect(try response.json()["points"] as? Int == 200)
+            response = try await client.execute(uri: "/s/\(fixture.codes[2])", method: .get, headers: phone(json: true))
+            #expect(try response.json()["points"] as? Int == 100)  // another consumer, their own balance
+            let page = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(cookie: cookie))
+            #expect(page.text.contains("Your points: 200"))
+            let bot = try await client.execute(uri: "/s/\(fixture.codes[3])", method: .get, headers: phone(json: true, agent: "Googlebot"))
+            #expect(try bot.json()["points"] == nil)
+        }
+    }
 }
 
