@@ -12,10 +12,13 @@ public struct SQLiteStore: Sendable {
     public let path: String?
 
     /// Opens (creating when needed) the database file at `path` and migrates it.
-    /// - Parameter cacheMiB: each connection's page cache; the service gives its writer more, so a
-    ///   million codes' pages stay in memory.
+    /// - Parameters:
+    ///   - cacheMiB: each connection's page cache; the service gives its writer more, so a million
+    ///     codes' pages stay in memory.
+    ///   - backgroundCheckpoints: leave WAL checkpoints to a `Checkpointer` beside the writer instead of
+    ///     running them inside commits (the long-running service does).
     /// - Throws: `InputError("database", …)` when the file cannot be opened or is not a OneCode database.
-    public init(path: String, cacheMiB: Int = 32) throws {
+    public init(path: String, cacheMiB: Int = 32, backgroundCheckpoints: Bool = false) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             do {
@@ -25,7 +28,8 @@ public struct SQLiteStore: Sendable {
             }
         }
         do {
-            let pool = try DatabasePool(path: path, configuration: Self.configuration(cacheMiB: cacheMiB))
+            let pool = try DatabasePool(path: path, configuration: Self.configuration(
+                cacheMiB: cacheMiB, backgroundCheckpoints: backgroundCheckpoints))
             try Self.migrator.migrate(pool)
             writer = pool
             self.path = path
@@ -46,16 +50,13 @@ public struct SQLiteStore: Sendable {
         self.path = path
     }
 
-    /// Set by `Checkpointer` before the store opens, so long-running services leave checkpoints to it.
-    nonisolated(unsafe) public static var checkpointInBackground = false
-
-    static func configuration(cacheMiB: Int = 32) -> Configuration {
+    static func configuration(cacheMiB: Int = 32, backgroundCheckpoints: Bool = false) -> Configuration {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // Checkpoints run beside the writer (`Checkpointer`), not inside its commits.
-            if checkpointInBackground { try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+            if backgroundCheckpoints { try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
             try db.execute(sql: "PRAGMA cache_size = -\(cacheMiB * 1024)")  // bulk inserts and hot pages stay in cache
         }
         return configuration

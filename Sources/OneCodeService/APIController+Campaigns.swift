@@ -40,21 +40,19 @@ extension APIController {
     func registerRedemptions(_ api: RouterGroup<AppRequestContext>) {
         route(api, .post, "redemptions", [.store]) { request, context in
             struct Body: Decodable { var redemptionCode: String }
-            guard let store = context.token?.storeID else {
+            guard let storeID = context.token?.storeID else {
                 throw HTTPError(.badRequest, message: "authorization: redemptions need a store's token (see `onecode store add`)")
             }
             let body = try await request.decodeJSON(Body.self, context: context)
             let code = body.redemptionCode.trimmingCharacters(in: .whitespaces).uppercased()
             guard (1...32).contains(code.count) else { throw HTTPError(.badRequest, message: "redemptionCode: must be the code shown to the winner") }
             do {
-                return try Response.json(try await store_.redeem(code, store: store, at: Date()), status: .created)
+                return try Response.json(try await store.redeem(code, store: storeID, at: Date()), status: .created)
             } catch let error as InputError {
                 throw HTTPError(.conflict, message: error.description)
             }
         }
     }
-
-    var store_: any OneCodeStore { store }
 
     func campaign(_ context: AppRequestContext) async throws -> Campaign {
         guard let id = CampaignID(try context.parameters.require("id")) else { throw HTTPError(.badRequest, message: "id: must be a positive campaign id") }

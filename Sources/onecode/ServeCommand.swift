@@ -34,8 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
         try await reportingErrors {
             let reader = try await global.configReader(extra: extra)
             let issuerConfig = try IssuerConfig(reader: reader)
-            SQLiteStore.checkpointInBackground = true
-            let store = try SQLiteStore(path: issuerConfig.databasePath, cacheMiB: 96)
+            let store = try SQLiteStore(path: issuerConfig.databasePath, cacheMiB: 96, backgroundCheckpoints: true)
             let config = try ServiceConfig(reader: reader, databasePath: issuerConfig.databasePath)
             let signer = try issuerConfig.signer(notice: note)
             var logger = Logger(label: "onecode")
