@@ -209,12 +209,18 @@ struct ScanController: Sendable {
         var region: String?
     }
 
-    func location(_ request: Request, _ context: AppRequestContext, code: String) async throws -> Response {
+    /// What a post about an earlier scan needs: a valid code and the consumer's cookie (rate-limited like scans).
+    func scanned(_ request: Request, _ context: AppRequestContext, code: String, why: String) throws -> (CodeKey, String, ConsumerID) {
         try limit(context)
-        guard case let .valid(key, _) = signer.check(code) else { throw HTTPError(.notFound, message: "code: not a code of this service") }
+        guard case let .valid(key, canonical) = signer.check(code) else { throw HTTPError(.notFound, message: "code: not a code of this service") }
         guard let consumer = request.cookies[Self.cookieName].flatMap({ ConsumerID($0.value) }) else {
-            throw HTTPError(.badRequest, message: "cookie: scan the code first; the location is attached to your scan")
+            throw HTTPError(.badRequest, message: "cookie: scan the code first on this phone; \(why)")
         }
+        return (key, canonical, consumer)
+    }
+
+    func location(_ request: Request, _ context: AppRequestContext, code: String) async throws -> Response {
+        let (key, _, consumer) = try scanned(request, context, code: code, why: "the location is attached to your scan")
         let body = try await request.decodeJSON(LocationBody.self, context: context)
         guard body.latitude.isFinite, (-90...90).contains(body.latitude) else {
             throw HTTPError(.badRequest, message: "latitude: must be a number from -90 to 90")
@@ -244,11 +250,7 @@ extension ScanController {
 
     /// A winner claims their prize from the scan page's form (`application/x-www-form-urlencoded`) or JSON.
     func claim(_ request: Request, _ context: AppRequestContext, code: String) async throws -> Response {
-        try limit(context)
-        guard case let .valid(key, canonical) = signer.check(code) else { throw HTTPError(.notFound, message: "code: not a code of this service") }
-        guard let consumer = request.cookies[Self.cookieName].flatMap({ ConsumerID($0.value) }) else {
-            throw HTTPError(.badRequest, message: "cookie: scan the code first on this phone; the prize belongs to the phone that drew it")
-        }
+        let (key, canonical, consumer) = try scanned(request, context, code: code, why: "the prize belongs to the phone that drew it")
         let fields: [String: String]
         if request.headers[.contentType]?.hasPrefix("application/json") == true {
             struct Body: Decodable { var campaign: Int64; var name: String; var phone: String; var consent: Bool }
