@@ -118,6 +118,18 @@ public struct Issuer: Sendable {
                            seconds: Date().timeIntervalSince(started))
     }
 
+    /// Issues a batch into `library/batch-{id}`: written under a temporary name, renamed once the batch id
+    /// is known. The service's API and its demo keep packages this way, so the API can serve them by id.
+    public func issue(_ request: NewBatch, intoLibrary library: String, artwork: ArtworkFormat = .none,
+                      errorCorrection: ErrorCorrection = .M) async throws -> IssueResult {
+        try FileManager.default.createDirectory(atPath: library, withIntermediateDirectories: true)
+        let pending = library + "/pending-" + UUID().uuidString
+        var result = try await issue(request, package: PackageOptions(directory: pending, artwork: artwork, errorCorrection: errorCorrection))
+        result.directory = library + "/batch-\(result.batch.id)"
+        try FileManager.default.moveItem(atPath: pending, toPath: result.directory)
+        return result
+    }
+
     @inline(__always)
     static func upper(_ byte: UInt8) -> UInt8 {
         byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") ? byte - 32 : byte

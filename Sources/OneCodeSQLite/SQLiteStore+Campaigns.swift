@@ -11,10 +11,23 @@ extension SQLiteStore: CampaignStore {
         return encoder
     }()
 
-    static func campaign(from row: Row) throws -> Campaign {
+    /// A stored definition, as `definitionEncoder` wrote it.
+    static func definition(_ json: String) throws -> CampaignDefinition {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        let definition = try decoder.decode(CampaignDefinition.self, from: Data((row["definition"] as String).utf8))
+        return try decoder.decode(CampaignDefinition.self, from: Data(json.utf8))
+    }
+
+    /// The campaign with `id`. - Throws: `NotFoundError("id", …)` when there is none.
+    static func fetchCampaign(_ db: Database, _ id: CampaignID) throws -> Campaign {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM campaign WHERE id = ?", arguments: [id.rawValue]) else {
+            throw NotFoundError("id", "no campaign with id \(id)")
+        }
+        return try campaign(from: row)
+    }
+
+    static func campaign(from row: Row) throws -> Campaign {
+        let definition = try definition(row["definition"])
         return Campaign(id: CampaignID(rawValue: row["id"]), definition: definition,
                         status: CampaignStatus(rawValue: row["status"]) ?? .ended, createdAt: Date(timeIntervalSince1970: row["created_at"]))
     }
@@ -47,10 +60,7 @@ extension SQLiteStore: CampaignStore {
 
     public func setStatus(_ status: CampaignStatus, of id: CampaignID) async throws -> Campaign {
         try await writer.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM campaign WHERE id = ?", arguments: [id.rawValue]) else {
-                throw NotFoundError("id", "no campaign with id \(id)")
-            }
-            var campaign = try Self.campaign(from: row)
+            var campaign = try Self.fetchCampaign(db, id)
             guard campaign.status.canChange(to: status) else {
                 throw InputError("status", "campaign \(id) is \(campaign.status.rawValue) and cannot become \(status.rawValue) (draft → live ⇄ paused → ended)")
             }
@@ -62,10 +72,7 @@ extension SQLiteStore: CampaignStore {
 
     public func entries(of campaign: CampaignID, after: Int64, limit: Int) async throws -> [CampaignEntry] {
         try await writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM campaign WHERE id = ?", arguments: [campaign.rawValue]) else {
-                throw NotFoundError("id", "no campaign with id \(campaign)")
-            }
-            let tiers = try Self.campaign(from: row).definition.tiers
+            let tiers = try Self.fetchCampaign(db, campaign).definition.tiers
             return try Row.fetchAll(db, sql: "SELECT * FROM entry WHERE campaign_id = ? AND id > ? ORDER BY id LIMIT ?",
                                     arguments: [campaign.rawValue, after, limit]).map { row in
                 let tier = row["tier"] as Int?
@@ -78,10 +85,7 @@ extension SQLiteStore: CampaignStore {
 
     public func stock(of campaign: CampaignID) async throws -> [TierStock] {
         try await writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM campaign WHERE id = ?", arguments: [campaign.rawValue]) else {
-                throw NotFoundError("id", "no campaign with id \(campaign)")
-            }
-            let tiers = try Self.campaign(from: row).definition.tiers
+            let tiers = try Self.fetchCampaign(db, campaign).definition.tiers
             return try Row.fetchAll(db, sql: "SELECT tier, stock, awarded FROM campaign_tier WHERE campaign_id = ? ORDER BY tier",
                                     arguments: [campaign.rawValue]).map {
                 TierStock(tier: $0[0], name: tiers[$0[0] as Int].name, stock: $0[1], awarded: $0[2])
@@ -172,10 +176,9 @@ extension SQLiteStore: CampaignStore {
             guard try Int64.fetchOne(db, sql: "SELECT entry_id FROM claim WHERE entry_id = ?", arguments: [entryID]) == nil else {
                 throw InputError("claim", "this prize has been claimed already")
             }
-            let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .iso8601
-            let tiers = try decoder.decode(CampaignDefinition.self, from: Data((row[4] as String).utf8)).tiers
-            let kind = (row[3] as Int?).flatMap { $0 < tiers.count ? tiers[$0].kind : nil }
+            let tiers = try Self.definition(row[4]).tiers
+            let tier = (row[3] as Int?).flatMap { $0 < tiers.count ? tiers[$0] : nil }
+            let kind = tier?.kind
             var redemption: String?
             if kind == .goods || kind == .coupon {
                 var generator = SystemRandomNumberGenerator()
@@ -190,7 +193,7 @@ extension SQLiteStore: CampaignStore {
                 INSERT INTO claim (entry_id, consumer, name, phone, consent_version, at, redemption_code) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [entryID, consumer.value, contact.name, contact.phone, consentVersion, at.timeIntervalSince1970, redemption])
             return Claim(entryID: entryID, campaign: campaign, code: row[2], consumer: consumer.value, contact: contact,
-                         consentVersion: consentVersion, at: at, redemptionCode: redemption)
+                         consentVersion: consentVersion, at: at, prize: tier?.name, redemptionCode: redemption)
         }
     }
 
@@ -228,9 +231,7 @@ extension SQLiteStore: CampaignStore {
             }
             try db.execute(sql: "INSERT INTO redemption (entry_id, store_id, at) VALUES (?, ?, ?)",
                            arguments: [row[0] as Int64, store, at.timeIntervalSince1970])
-            let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .iso8601
-            let tiers = try decoder.decode(CampaignDefinition.self, from: Data((row[4] as String).utf8)).tiers
+            let tiers = try Self.definition(row[4]).tiers
             let prize = (row[3] as Int?).flatMap { $0 < tiers.count ? tiers[$0].name : nil }
             return Redemption(redemptionCode: redemptionCode, campaign: CampaignID(rawValue: row[1]), prize: prize, code: row[2],
                               store: store, at: at)

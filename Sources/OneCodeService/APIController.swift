@@ -139,10 +139,7 @@ struct APIController: Sendable {
             productionDate: try body.productionDate.map { try Day($0, field: "productionDate") } ?? .today(),
             expiryDate: try body.expiryDate.map { try Day($0, field: "expiryDate") }, region: body.region,
             urlForm: form, uppercase: body.uppercase ?? false)
-        try FileManager.default.createDirectory(atPath: packagesDirectory, withIntermediateDirectories: true)
-        let pending = packagesDirectory + "/pending-" + UUID().uuidString
-        let result = try await issuer.issue(new, package: PackageOptions(directory: pending, artwork: artwork, errorCorrection: ec))
-        try FileManager.default.moveItem(atPath: pending, toPath: packagesDirectory + "/batch-\(result.batch.id)")
+        let result = try await issuer.issue(new, intoLibrary: packagesDirectory, artwork: artwork, errorCorrection: ec)
         struct Reply: Encodable { var batch: Batch; var package: String; var manifest: Manifest }
         return try Response.json(Reply(batch: result.batch, package: "/api/batches/\(result.batch.id)/package.zip", manifest: result.manifest), status: .created)
     }

@@ -270,7 +270,7 @@ extension ScanController {
         let contact = try ContactDetails(name: fields["name"] ?? "", phone: fields["phone"] ?? "")
         let claim = try await store.claim(campaign: campaign, key: key, consumer: consumer, contact: contact,
                                           consentVersion: config.consentVersion, consentText: config.consentText, at: Date())
-        let prize = try await store.entries(of: campaign, after: claim.entryID - 1, limit: 1).first?.prize
+        let prize = claim.prize
         if wantsJSON(request) {
             return try Response.json(ClaimReply(claimed: true, campaign: campaign, code: canonical, prize: prize,
                                                 redemptionCode: claim.redemptionCode), status: .created)

@@ -48,10 +48,13 @@ public struct Claim: Sendable, Codable, Equatable {
     public var contact: ContactDetails
     public var consentVersion: String
     public var at: Date
+    /// The prize tier's name.
+    public var prize: String?
     public var redemptionCode: String?
 
     public init(entryID: Int64, campaign: CampaignID, code: String, consumer: String, contact: ContactDetails,
-                consentVersion: String, at: Date, redemptionCode: String?) {
+                consentVersion: String, at: Date, prize: String?, redemptionCode: String?) {
+        self.prize = prize
         self.entryID = entryID
         self.campaign = campaign
         self.code = code

@@ -60,13 +60,9 @@ enum DemoData {
         if try await store.products().isEmpty {
             let product = try await store.addProduct(try NewProduct(name: "Demo green tea 500 ml", gtin: "6291041500213", sku: "DEMO-TEA-500"))
             let issuer = Issuer(store: store, signer: signer, baseURL: base)
-            try FileManager.default.createDirectory(atPath: serviceConfig.packagesDirectory, withIntermediateDirectories: true)
-            let pending = serviceConfig.packagesDirectory + "/pending-demo"
-            try? FileManager.default.removeItem(atPath: pending)
             let result = try await issuer.issue(
                 try NewBatch(productID: product.id, count: 100, maxCount: issuerConfig.maxBatchCount, lot: "DEMO1", region: "CN-31", urlForm: .gs1),
-                package: PackageOptions(directory: pending, artwork: .svg))
-            try FileManager.default.moveItem(atPath: pending, toPath: serviceConfig.packagesDirectory + "/batch-\(result.batch.id)")
+                intoLibrary: serviceConfig.packagesDirectory, artwork: .svg)
             _ = try await store.setStatus(.active, of: result.batch.id)
             note("demo: added product \(product.id) and activated batch \(result.batch.id) of 100 codes (package in \(serviceConfig.packagesDirectory)/batch-\(result.batch.id))")
         }
