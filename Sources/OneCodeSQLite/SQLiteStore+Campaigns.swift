@@ -155,7 +155,14 @@ extension SQLiteStore: CampaignStore {
             """).execute(arguments: [campaign.id.rawValue, key.rawValue, code, consumer?.value, at.timeIntervalSince1970, day,
                                      tier == nil ? "lost" : "won", tier,
                                      tier.map { definition.tiers[$0].kind == .points ? definition.tiers[$0].value : 0 } ?? 0])
-        var made = outcome(tier == nil ? .lost : .won, tier, new: true, entry: db.lastInsertedRowID)
+        let entryID = db.lastInsertedRowID
+        if let won = tier {
+            let prize = definition.tiers[won]
+            try emit(db, .prizeWon, at: at, PrizeWon(
+                campaignId: campaign.id.rawValue, campaignName: definition.name, entryId: entryID, code: code, consumer: consumer?.value,
+                prize: PrizeData(tier: won, name: prize.name, kind: prize.kind.rawValue, value: prize.value), at: at))
+        }
+        var made = outcome(tier == nil ? .lost : .won, tier, new: true, entry: entryID)
         made.claimable = tier != nil && consumer != nil
         return made
     }
@@ -192,6 +199,9 @@ extension SQLiteStore: CampaignStore {
             try db.execute(sql: """
                 INSERT INTO claim (entry_id, consumer, name, phone, consent_version, at, redemption_code) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [entryID, consumer.value, contact.name, contact.phone, consentVersion, at.timeIntervalSince1970, redemption])
+            try Self.emit(db, .prizeClaimed, at: at, PrizeClaimed(
+                campaignId: campaign.rawValue, entryId: entryID, code: row[2], consumer: consumer.value, prize: tier?.name,
+                name: contact.name, phone: contact.phone, consentVersion: consentVersion, redemptionCode: redemption, at: at))
             return Claim(entryID: entryID, campaign: campaign, code: row[2], consumer: consumer.value, contact: contact,
                          consentVersion: consentVersion, at: at, prize: tier?.name, redemptionCode: redemption)
         }
@@ -233,6 +243,8 @@ extension SQLiteStore: CampaignStore {
                            arguments: [row[0] as Int64, store, at.timeIntervalSince1970])
             let tiers = try Self.definition(row[4]).tiers
             let prize = (row[3] as Int?).flatMap { $0 < tiers.count ? tiers[$0].name : nil }
+            try Self.emit(db, .prizeRedeemed, at: at, PrizeRedeemed(
+                campaignId: row[1], entryId: row[0], code: row[2], prize: prize, redemptionCode: redemptionCode, storeId: store, at: at))
             return Redemption(redemptionCode: redemptionCode, campaign: CampaignID(rawValue: row[1]), prize: prize, code: row[2],
                               store: store, at: at)
         }

@@ -72,6 +72,11 @@ extension SQLiteStore: ScanStore {
                     verdict.rawValue, reason.rawValue,
                 ])
                 let scanID = db.lastInsertedRowID
+                if verdict == .suspicious && counts {
+                    try Self.emit(db, .scanSuspicious, at: request.at, SuspiciousScan(
+                        scanId: scanID, code: request.code, batchId: batchID?.rawValue, productId: productID?.rawValue,
+                        reason: reason.rawValue, scanCount: scanCount, consumer: request.consumer?.value, region: request.region, at: request.at))
+                }
                 // A counted scan of a genuine code draws once per live campaign in scope, or shows its earlier draw.
                 var draws: [DrawOutcome] = []
                 if counts, verdict == .genuine || verdict == .repeat, let batchID, let productID {

@@ -224,6 +224,35 @@ extension SQLiteStore {
                 CREATE INDEX entry_points ON entry(consumer) WHERE points > 0;
                 """)
         }
+        migrator.registerMigration("v7: outbox and webhooks") { db in
+            try db.execute(sql: """
+                -- Events, each written in the transaction of the change it reports.
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY,
+                    event_id TEXT NOT NULL UNIQUE,
+                    type TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    created_at REAL NOT NULL
+                );
+                -- Each configured endpoint's place in the outbox: events after it are not yet queued for it.
+                CREATE TABLE webhook_endpoint (
+                    url TEXT PRIMARY KEY,
+                    cursor INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE webhook_delivery (
+                    id INTEGER PRIMARY KEY,
+                    endpoint TEXT NOT NULL REFERENCES webhook_endpoint(url),
+                    event INTEGER NOT NULL REFERENCES outbox(id),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_at REAL NOT NULL,
+                    delivered_at REAL,
+                    failed_at REAL,
+                    last_error TEXT,
+                    UNIQUE (endpoint, event)
+                );
+                CREATE INDEX webhook_due ON webhook_delivery(next_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
+                """)
+        }
         return migrator
     }
 }

@@ -34,6 +34,7 @@ struct APIController: Sendable {
         let api = router.group("api").add(middleware: BearerAuthMiddleware(store: store))
         registerCampaigns(api)
         registerRedemptions(api)
+        registerEvents(api)
         route(api, .get, "products", [.issuer, .marketing, .sales]) { _, context in
             return try Response.json(try await store.products(), status: .ok)
         }

@@ -61,6 +61,9 @@ public func buildApplication(_ deps: ServiceDependencies) throws -> some Applica
         router: router,
         configuration: .init(address: .hostname(deps.config.host, port: deps.config.port), serverName: "OneCode"),
         // Shut down in reverse: the server first, then the writer commits what it accepted, then storage.
-        services: deps.storageServices + [writer],
+        // The deliverer stops before the writer, so its last bookkeeping can still commit.
+        services: deps.storageServices + [writer] + (deps.config.webhooks.urls.isEmpty ? [] : [
+            WebhookDeliverer(store: deps.store, config: deps.config.webhooks, logger: deps.logger) as any Service,
+        ]),
         logger: deps.logger)
 }

@@ -17,6 +17,9 @@ import OneCodeDomain
 /// - `packages.directory` (default `packages` beside the database): where API-issued packages are kept.
 /// - `cookie.secure` (default false): mark the consumer cookie Secure (set true behind HTTPS).
 /// - `claims.consentText`, `claims.consentVersion` (default `v1`): the consent a winner gives when claiming.
+/// - `webhooks.urls` (default none; comma-separated in the environment), `webhooks.secret` (required with
+///   URLs, at least 16 characters), `webhooks.timeoutSeconds` (10), `webhooks.retryBaseSeconds` (5),
+///   `webhooks.retryMaxSeconds` (3600), `webhooks.maxAttempts` (20), `webhooks.pollSeconds` (1): see `WebhookDeliverer`.
 public struct ServiceConfig: Sendable {
     public var host: String
     public var port: Int
@@ -32,6 +35,7 @@ public struct ServiceConfig: Sendable {
     public var secureCookie: Bool
     public var consentText: String
     public var consentVersion: String
+    public var webhooks: WebhookConfig
 
     /// - Throws: `InputError` naming the key whose value is out of range.
     public init(reader: ConfigReader, databasePath: String) throws {
@@ -60,11 +64,51 @@ public struct ServiceConfig: Sendable {
             "I agree that the brand stores my name and phone number to deliver my prize and to contact me about its products. I can ask for my data to be exported or erased at any time.")
         consentVersion = config.string(forKey: "claims.consentVersion", default: "v1")
         guard !consentText.isEmpty, !consentVersion.isEmpty else { throw InputError("claims.consentText", "must not be empty") }
+        webhooks = try WebhookConfig(config.scoped(to: "webhooks"))
     }
 
     /// The regions file, or `nil` when it does not exist. - Throws: `InputError("regions", …)` for a bad file.
     public func loadRegions() throws -> RegionMap? {
         guard let data = FileManager.default.contents(atPath: regionsFile) else { return nil }
         return try RegionMap(geoJSON: data)
+    }
+}
+
+/// Where and how events are delivered.
+public struct WebhookConfig: Sendable {
+    public var urls: [String]
+    public var secret: [UInt8]
+    public var timeout: Double
+    public var retryBase: Double
+    public var retryMax: Double
+    public var maxAttempts: Int
+    public var poll: Double
+
+    /// - Throws: `InputError` naming the `webhooks.` key that is wrong.
+    init(_ config: ConfigReader) throws {
+        urls = config.stringArray(forKey: "urls", default: []).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        for url in urls {
+            guard let parsed = URLComponents(string: url), parsed.scheme == "http" || parsed.scheme == "https",
+                  let host = parsed.host, !host.isEmpty else {
+                throw InputError("webhooks.urls", "\(url) is not an http:// or https:// URL")
+            }
+        }
+        guard Set(urls).count == urls.count else { throw InputError("webhooks.urls", "lists a URL twice") }
+        let secretText = config.string(forKey: "secret", isSecret: true, default: "")
+        if !urls.isEmpty && secretText.utf8.count < 16 {
+            throw InputError("webhooks.secret", "must be at least 16 characters when webhooks.urls is set (it signs every delivery)")
+        }
+        secret = Array(secretText.utf8)
+        timeout = config.double(forKey: "timeoutSeconds", default: 10)
+        retryBase = config.double(forKey: "retryBaseSeconds", default: 5)
+        retryMax = config.double(forKey: "retryMaxSeconds", default: 3600)
+        maxAttempts = config.int(forKey: "maxAttempts", default: 20)
+        poll = config.double(forKey: "pollSeconds", default: 1)
+        guard timeout > 0 else { throw InputError("webhooks.timeoutSeconds", "must be above 0") }
+        guard retryBase > 0, retryMax >= retryBase else {
+            throw InputError("webhooks.retryBaseSeconds", "must be above 0, and webhooks.retryMaxSeconds at least as large")
+        }
+        guard maxAttempts >= 1 else { throw InputError("webhooks.maxAttempts", "must be at least 1") }
+        guard poll > 0 else { throw InputError("webhooks.pollSeconds", "must be above 0") }
     }
 }

@@ -42,6 +42,8 @@ struct ServeCommand: AsyncParsableCommand {
             if issuerConfig.mode == .demo {
                 try await DemoData.prepare(store: store, issuerConfig: issuerConfig, serviceConfig: config, signer: signer)
             }
+            // New webhook endpoints start at the newest event before any request is taken.
+            try await store.registerEndpoints(config.webhooks.urls)
             app = try buildApplication(ServiceDependencies(
                 config: config, store: store, signer: signer, baseURL: issuerConfig.baseURL,
                 maxBatchCount: issuerConfig.maxBatchCount, logger: logger,

@@ -148,4 +148,13 @@ final class CountingStore: OneCodeStore, @unchecked Sendable {
                                     consentText: consentText, at: at)
     }
     func code(_ key: CodeKey) async throws -> CodeRecord? { count(); return try await base.code(key) }
+    func events(after sequence: Int64, limit: Int) async throws -> [OutboxEvent] { count(); return try await base.events(after: sequence, limit: limit) }
+    func dueDeliveries(endpoints: [String], now: Date, limit: Int) async throws -> [WebhookDelivery] {
+        count(); return try await base.dueDeliveries(endpoints: endpoints, now: now, limit: limit)
+    }
+    func registerEndpoints(_ urls: [String]) async throws { count(); try await base.registerEndpoints(urls) }
+    func markDelivered(_ delivery: Int64, at: Date) async throws { count(); try await base.markDelivered(delivery, at: at) }
+    func markFailed(_ delivery: Int64, error: String, retryAt: Date?) async throws { count(); try await base.markFailed(delivery, error: error, retryAt: retryAt) }
+    func retryFailedDeliveries(endpoint: String?) async throws -> Int { count(); return try await base.retryFailedDeliveries(endpoint: endpoint) }
+    func webhookStatus() async throws -> [WebhookEndpointStatus] { count(); return try await base.webhookStatus() }
 }

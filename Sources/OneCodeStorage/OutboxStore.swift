@@ -1,0 +1,94 @@
+import Foundation
+import OneCodeDomain
+
+/// The kinds of event written to the outbox, each in the transaction of the change it reports.
+public enum EventType: String, Sendable, Codable, CaseIterable {
+    /// A counted scan got the verdict `suspicious`.
+    case scanSuspicious = "scan.suspicious"
+    /// A draw won a prize.
+    case prizeWon = "prize.won"
+    /// A winner claimed their prize (contact given).
+    case prizeClaimed = "prize.claimed"
+    /// A store redeemed a claimed prize.
+    case prizeRedeemed = "prize.redeemed"
+}
+
+/// One event as written: `body` is the whole JSON document a webhook receives.
+public struct OutboxEvent: Sendable, Equatable {
+    /// Order of writing; cursors page on it.
+    public var sequence: Int64
+    /// The event's stable id (`evt_…`), sent as the idempotency key.
+    public var id: String
+    public var type: String
+    public var createdAt: Date
+    /// `{"id":…,"type":…,"createdAt":…,"data":{…}}`
+    public var body: String
+
+    public init(sequence: Int64, id: String, type: String, createdAt: Date, body: String) {
+        self.sequence = sequence
+        self.id = id
+        self.type = type
+        self.createdAt = createdAt
+        self.body = body
+    }
+}
+
+/// One event due for delivery to one endpoint.
+public struct WebhookDelivery: Sendable, Equatable {
+    public var id: Int64
+    public var endpoint: String
+    public var event: OutboxEvent
+    /// Attempts made before this one.
+    public var attempts: Int
+
+    public init(id: Int64, endpoint: String, event: OutboxEvent, attempts: Int) {
+        self.id = id
+        self.endpoint = endpoint
+        self.event = event
+        self.attempts = attempts
+    }
+}
+
+/// Where an endpoint's deliveries stand.
+public struct WebhookEndpointStatus: Sendable, Codable, Equatable {
+    public var url: String
+    public var pending: Int
+    public var delivered: Int
+    public var failed: Int
+    public var lastError: String?
+
+    public init(url: String, pending: Int, delivered: Int, failed: Int, lastError: String?) {
+        self.url = url
+        self.pending = pending
+        self.delivered = delivered
+        self.failed = failed
+        self.lastError = lastError
+    }
+}
+
+/// The outbox: events written with the changes they report, and their deliveries to webhook endpoints.
+public protocol OutboxStore: Sendable {
+    /// Events in writing order, after `sequence`.
+    func events(after sequence: Int64, limit: Int) async throws -> [OutboxEvent]
+
+    /// Endpoints seen for the first time start at the newest event: they receive what is written from
+    /// now on, not the history. Known endpoints keep their place. The service calls this before it
+    /// accepts requests, so no event falls between.
+    func registerEndpoints(_ urls: [String]) async throws
+
+    /// Deliveries due at `now`, oldest first. Before reading, every event written since an endpoint's
+    /// cursor becomes a pending delivery for it (an unregistered endpoint is registered first).
+    func dueDeliveries(endpoints: [String], now: Date, limit: Int) async throws -> [WebhookDelivery]
+
+    /// The receiver answered 2xx.
+    func markDelivered(_ delivery: Int64, at: Date) async throws
+
+    /// The attempt failed: try again at `retryAt`, or give up when it is `nil`.
+    func markFailed(_ delivery: Int64, error: String, retryAt: Date?) async throws
+
+    /// Failed (given-up) deliveries become pending again, due now; returns how many.
+    func retryFailedDeliveries(endpoint: String?) async throws -> Int
+
+    /// Counts by endpoint.
+    func webhookStatus() async throws -> [WebhookEndpointStatus]
+}

@@ -1,0 +1,280 @@
+import Configuration
+import Crypto
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import OneCodeDomain
+@testable import OneCodeService
+import OneCodeSQLite
+import OneCodeStorage
+import Testing
+
+/// A real HTTP receiver on 127.0.0.1 that records what it gets and fails the first `failFirst` requests.
+actor WebhookReceiver {
+    struct Received: Sendable {
+        var headers: [String: String]
+        var body: String
+        var status: Int
+    }
+
+    let port: Int
+    var failFirst: Int
+    private(set) var received: [Received] = []
+    private var task: Task<Void, any Error>?
+
+    init(port: Int, failFirst: Int = 0) {
+        self.port = port
+        self.failFirst = failFirst
+    }
+
+    var url: String { "http://127.0.0.1:\(port)/hook" }
+
+    func record(_ headers: HTTPFields, _ body: String) -> Int {
+        let status = received.count < failFirst ? 500 : 200
+        var names: [String: String] = [:]
+        for field in headers { names[field.name.canonicalName] = field.value }  // lower case
+        received.append(Received(headers: names, body: body, status: status))
+        return status
+    }
+
+    func start() async throws {
+        let router = Router()
+        router.post("hook") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            return Response(status: .init(code: await self.record(request.headers, String(buffer: body))))
+        }
+        var logger = Logger(label: "receiver")
+        logger.logLevel = .critical
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
+        task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        for _ in 0..<100 {  // until it listens
+            var request = URLRequest(url: URL(string: url)!)
+            request.httpMethod = "GET"
+            if let (_, response) = try? await URLSession.shared.data(for: request), (response as? HTTPURLResponse) != nil { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    func stop() { task?.cancel() }
+
+    /// Waits until `condition` holds for what was received, up to `seconds`.
+    func wait(seconds: Double = 10, until condition: @Sendable ([Received]) -> Bool) async throws -> [Received] {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition(received) && Date() < deadline { try await Task.sleep(for: .milliseconds(25)) }
+        return received
+    }
+}
+
+@Suite("Outbox and webhooks", .serialized)
+struct WebhookTests {
+    static let secret = "webhook-test-secret-0123456789"
+
+    static func webhookConfig(_ urls: [String], maxAttempts: Int = 20) throws -> WebhookConfig {
+        let reader = ConfigReader(provider: InMemoryProvider(values: [
+            "onecode.webhooks.urls": .init(.stringArray(urls), isSecret: false),
+            "onecode.webhooks.secret": .init(.string(secret), isSecret: true),
+            "onecode.webhooks.retryBaseSeconds": .init(.double(0.05), isSecret: false),
+            "onecode.webhooks.retryMaxSeconds": .init(.double(0.2), isSecret: false),
+            "onecode.webhooks.maxAttempts": .init(.int(maxAttempts), isSecret: false),
+        ]))
+        return try ServiceConfig(reader: reader, databasePath: "/tmp/x.sqlite").webhooks
+    }
+
+    /// Checks a received request's signature the way a receiver would, with its own HMAC.
+    static func verify(_ received: WebhookReceiver.Received) -> Bool {
+        guard let header = received.headers["onecode-signature"] else { return false }
+        let parts = Dictionary(uniqueKeysWithValues: header.split(separator: ",").compactMap { part -> (String, String)? in
+            let pair = part.split(separator: "=", maxSplits: 1)
+            return pair.count == 2 ? (String(pair[0]), String(pair[1])) : nil
+        })
+        guard let t = parts["t"], let timestamp = Int(t), abs(Double(timestamp) - Date().timeIntervalSince1970) < 300,
+              let v1 = parts["v1"] else { return false }
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(t).\(received.body)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
+        return mac.map { String(format: "%02x", $0) }.joined() == v1
+    }
+
+    static func body(_ text: String) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
+    }
+
+    @Test("each event is written in the transaction of its change: won, claimed, redeemed, suspicious; refused changes write none")
+    func outbox() async throws {
+        let fixture = try await ServiceFixture(count: 3)
+        defer { fixture.folder.cleanup() }
+        let campaign = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        let storeToken = TokenAuth.generate()
+        let shop = try await fixture.sqlite.addStore(name: "Corner shop", region: "CN-31", tokenHash: storeToken.hash)
+        let app = try fixture.app(["scan.maxScans": .init(.int(1), isSecret: false)])
+        let admin = try await fixture.token(.admin)
+        try await app.test(.router) { client in
+            let code = fixture.codes[0]
+            let cookie = try #require(try await client.execute(uri: "/s/\(code)", method: .get, headers: phone()).cookie)
+            var json = phone(cookie: cookie, json: true)
+            json[.contentType] = "application/json"
+            let claimBody = #"{"campaign": \#(campaign.id), "name": "Ann", "phone": "13812345678", "consent": true}"#
+            let claim = try await client.execute(uri: "/s/\(code)", method: .post, headers: json, body: ByteBuffer(string: claimBody))
+            let redemptionCode = try #require(try claim.json()["redemptionCode"] as? String)
+            let refused = try await client.execute(uri: "/s/\(code)", method: .post, headers: json, body: ByteBuffer(string: claimBody))
+            #expect(refused.status == .badRequest)
+            let headers: HTTPFields = [.authorization: "Bearer \(storeToken.text)", .contentType: "application/json"]
+            for expected in [HTTPResponse.Status.created, .conflict] {
+                let response = try await client.execute(uri: "/api/redemptions", method: .post, headers: headers,
+                                                         body: ByteBuffer(string: #"{"redemptionCode": "\#(redemptionCode)"}"#))
+                #expect(response.status == expected)
+            }
+            // maxScans 1: the second counted scan of a code is suspicious; a bot's scan is not counted.
+            _ = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone(cookie: cookie))
+            _ = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone(agent: "Googlebot"))
+            let suspicious = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone(cookie: cookie, json: true))
+            #expect(try suspicious.json()["verdict"] as? String == "suspicious")
+
+            let page = try await client.execute(uri: "/api/events?limit=10", method: .get, headers: [.authorization: "Bearer \(admin)"])
+            #expect(page.status == .ok)
+            let events = try #require(try page.json()["events"] as? [[String: Any]])
+            let types = events.compactMap { ($0["event"] as? [String: Any])?["type"] as? String }
+            #expect(types == ["prize.won", "prize.claimed", "prize.redeemed", "prize.won", "scan.suspicious"], "\(types)")
+            let data = events.compactMap { ($0["event"] as? [String: Any])?["data"] as? [String: Any] }
+            #expect(data[0]["code"] as? String == code && (data[0]["prize"] as? [String: Any])?["name"] as? String == "Free bottle")
+            #expect(data[1]["phone"] as? String == "+8613812345678" && data[1]["redemptionCode"] as? String == redemptionCode)
+            #expect(data[2]["storeId"] as? Int == Int(shop.id))
+            #expect(data[4]["code"] as? String == fixture.codes[1] && data[4]["reason"] as? String == "too-many-scans")
+            let ids = events.compactMap { ($0["event"] as? [String: Any])?["id"] as? String }
+            #expect(Set(ids).count == 5 && ids.allSatisfy { $0.hasPrefix("evt_") })
+            let bad = try await client.execute(uri: "/api/events?after=-1", method: .get, headers: [.authorization: "Bearer \(admin)"])
+            #expect(bad.status == .badRequest && bad.text.contains("after"))
+        }
+    }
+
+    @Test("deliveries are signed, retried after failures with the same idempotency key, and recorded once acknowledged")
+    func retries() async throws {
+        let fixture = try await ServiceFixture(count: 2)
+        defer { fixture.folder.cleanup() }
+        let receiver = WebhookReceiver(port: try DurabilityTests.freePort(), failFirst: 2)
+        try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        let config = try Self.webhookConfig([await receiver.url])
+        try await fixture.sqlite.registerEndpoints(config.urls)
+        _ = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        try await fixture.app().test(.router) { client in
+            _ = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone())
+        }
+        let deliverer = WebhookDeliverer(store: fixture.sqlite, config: config, logger: Logger(label: "test"))
+        var rounds = 0
+        while try await fixture.sqlite.webhookStatus().first?.delivered != 1 && rounds < 200 {
+            try await deliverer.deliverDue()
+            try await Task.sleep(for: .milliseconds(20))
+            rounds += 1
+        }
+        let received = await receiver.received
+        #expect(received.map(\.status) == [500, 500, 200])
+        let event = try #require(try await fixture.sqlite.events(after: 0, limit: 10).first)
+        for request in received {
+            #expect(Self.verify(request), "signature of \(request.headers)")
+            #expect(request.headers["idempotency-key"] == event.id && request.headers["onecode-event-id"] == event.id)
+            #expect(request.headers["onecode-event"] == "prize.won" && request.body == event.body)
+        }
+        var tampered = received[0]
+        tampered.body = tampered.body.replacingOccurrences(of: "Free bottle", with: "Free car")
+        #expect(!Self.verify(tampered))
+        let status = try #require(try await fixture.sqlite.webhookStatus().first)
+        #expect(status.pending == 0 && status.delivered == 1 && status.failed == 0)
+        // Nothing more goes out once delivered.
+        #expect(try await deliverer.deliverDue() == 0)
+    }
+
+    @Test("backoff doubles up to its cap; after maxAttempts a delivery is kept as failed until requeued")
+    func givingUp() async throws {
+        #expect(WebhookDeliverer.backoff(attempt: 1, base: 5, max: 3600) == 5)
+        #expect(WebhookDeliverer.backoff(attempt: 4, base: 5, max: 3600) == 40)
+        #expect(WebhookDeliverer.backoff(attempt: 30, base: 5, max: 3600) == 3600)
+        let fixture = try await ServiceFixture(count: 2)
+        defer { fixture.folder.cleanup() }
+        let receiver = WebhookReceiver(port: try DurabilityTests.freePort(), failFirst: 1000)
+        try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        let config = try Self.webhookConfig([await receiver.url], maxAttempts: 3)
+        try await fixture.sqlite.registerEndpoints(config.urls)
+        _ = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        try await fixture.app().test(.router) { client in
+            _ = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone())
+        }
+        let deliverer = WebhookDeliverer(store: fixture.sqlite, config: config, logger: Logger(label: "test"))
+        for _ in 0..<60 {
+            try await deliverer.deliverDue()
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(await receiver.received.count == 3)
+        var status = try #require(try await fixture.sqlite.webhookStatus().first)
+        #expect(status.failed == 1 && status.pending == 0 && status.lastError == "HTTP 500")
+        #expect(try await fixture.sqlite.retryFailedDeliveries(endpoint: nil) == 1)
+        status = try #require(try await fixture.sqlite.webhookStatus().first)
+        #expect(status.failed == 0 && status.pending == 1)
+    }
+
+    @Test("configuration: URLs must be http(s), a secret is required with them")
+    func configuration() throws {
+        func config(_ values: [String: ConfigValue]) throws -> WebhookConfig {
+            var all: [AbsoluteConfigKey: ConfigValue] = [:]
+            for (key, value) in values { all[AbsoluteConfigKey(["onecode", "webhooks", key])] = value }
+            return try ServiceConfig(reader: ConfigReader(provider: InMemoryProvider(values: all)), databasePath: "/tmp/x.sqlite").webhooks
+        }
+        #expect(try config([:]).urls.isEmpty)
+        for (values, field) in [
+            (["urls": ConfigValue(.stringArray(["ftp://x"]), isSecret: false), "secret": .init(.string(Self.secret), isSecret: true)], "webhooks.urls"),
+            (["urls": .init(.stringArray(["http://127.0.0.1/x"]), isSecret: false)], "webhooks.secret"),
+            (["urls": .init(.stringArray(["http://127.0.0.1/x"]), isSecret: false), "secret": .init(.string("short"), isSecret: true)], "webhooks.secret"),
+            (["maxAttempts": .init(.int(0), isSecret: false)], "webhooks.maxAttempts"),
+        ] {
+            #expect { try config(values) } throws: { ($0 as? InputError)?.field == field }
+        }
+    }
+
+    @Test("undelivered events survive a restart of `onecode serve` and are delivered once the receiver is up")
+    func survivesRestart() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let codes = try DurabilityTests.prepare(folder, count: 2)
+        let port = try DurabilityTests.freePort()
+        let environment = [
+            "ONECODE_WEBHOOKS_URLS": "http://127.0.0.1:\(port)/hook", "ONECODE_WEBHOOKS_SECRET": Self.secret,
+            "ONECODE_WEBHOOKS_RETRY_BASE_SECONDS": "0.1", "ONECODE_WEBHOOKS_RETRY_MAX_SECONDS": "0.3",
+            "ONECODE_SCAN_MAX_SCANS": "1",
+        ]
+        var (server, base) = try await DurabilityTests.startServer(folder, extra: environment)
+        var scan = URLRequest(url: URL(string: "\(base)/s/\(codes[0])")!)
+        scan.setValue(ServiceFixture.phone, forHTTPHeaderField: "User-Agent")
+        for _ in 0..<2 { _ = try await URLSession.shared.data(for: scan) }
+        // The receiver is down: the delivery fails and waits.
+        var status = ""
+        for _ in 0..<100 {
+            status = try Run.onecode(["webhooks", "status", "--json"], cwd: folder.path, environment: DurabilityTests.environment).stdout
+            if status.contains("\"lastError\"") { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(status.contains("\"lastError\"") && status.contains("\"pending\" : 1") && status.contains("\"delivered\" : 0"), "\(status)")
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(server.wait().status == 0)
+        let events = try Run.onecode(["webhooks", "events"], cwd: folder.path, environment: DurabilityTests.environment).stdout
+        let event = Self.body(try #require(events.split(separator: "\n").first.map(String.init)))
+        let id = try #require((event["event"] as? [String: Any])?["id"] as? String)
+
+        let receiver = WebhookReceiver(port: port)
+        try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        (server, base) = try await DurabilityTests.startServer(folder, extra: environment)
+        let received = try await receiver.wait { !$0.isEmpty }
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(server.wait().status == 0)
+        #expect(received.count == 1 && received.first?.headers["idempotency-key"] == id, "\(received.map(\.headers))")
+        #expect(received.first.map(Self.verify) == true)
+        #expect(Self.body(received.first?.body ?? "")["type"] as? String == "scan.suspicious")
+        let final = try Run.onecode(["webhooks", "status", "--json"], cwd: folder.path, environment: DurabilityTests.environment).stdout
+        #expect(final.contains("\"delivered\" : 1") && final.contains("\"pending\" : 0"), "\(final)")
+    }
+}
