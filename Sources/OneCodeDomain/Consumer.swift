@@ -1,3 +1,5 @@
+import Foundation
+
 /// An anonymous consumer: the random id in a first-party cookie.
 public struct ConsumerID: Hashable, Sendable, Codable, CustomStringConvertible {
     public let value: String
@@ -8,18 +10,23 @@ public struct ConsumerID: Hashable, Sendable, Codable, CustomStringConvertible {
         value = text
     }
 
-    /// A fresh id from the system CSPRNG.
-    public static func random() -> ConsumerID {
+    /// A fresh id, ordered by time like a ULID: 10 symbols of the Unix time in milliseconds (50 bits,
+    /// most significant first, so ids sort by first visit), then 16 symbols (80 bits) from the system
+    /// CSPRNG. New consumers' ids sort together, so indexes keyed by consumer grow at one end instead of
+    /// taking a random page per insert; the random part keeps them unguessable.
+    public static func random(now: Double = Date().timeIntervalSince1970) -> ConsumerID {
         var generator = SystemRandomNumberGenerator()
-        var symbols = [UInt8]()
-        symbols.reserveCapacity(26)
-        // 12 symbols (60 bits) from each 64-bit draw: three draws, not 26.
-        for _ in 0..<3 {
-            var bits: UInt64 = generator.next()
-            for _ in 0..<12 where symbols.count < 26 {
-                symbols.append(Crockford.alphabet[Int(bits & 31)])
-                bits >>= 5
-            }
+        var symbols = [UInt8](repeating: 0, count: 26)
+        var millis = UInt64(max(0, now * 1000)) & ((1 << 50) - 1)
+        for index in stride(from: 9, through: 0, by: -1) {
+            symbols[index] = Crockford.alphabet[Int(millis & 31)]
+            millis >>= 5
+        }
+        var bits: UInt64 = generator.next()
+        for index in 10..<26 {
+            if index == 22 { bits = generator.next() }  // 12 symbols from the first draw, 4 from the second
+            symbols[index] = Crockford.alphabet[Int(bits & 31)]
+            bits >>= 5
         }
         return ConsumerID(uncheckedValue: String(decoding: symbols, as: UTF8.self))
     }

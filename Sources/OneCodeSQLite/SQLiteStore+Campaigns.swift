@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import OneCodeDomain
 import OneCodeStorage
+import Synchronization
 
 extension SQLiteStore: CampaignStore {
     static let definitionEncoder: JSONEncoder = {
@@ -11,11 +12,21 @@ extension SQLiteStore: CampaignStore {
         return encoder
     }()
 
+    /// Decoded definitions by their stored text: live campaigns are read once per group commit, and a
+    /// definition never changes once stored, so each is decoded once.
+    static let decodedDefinitions = Mutex<[String: CampaignDefinition]>([:])
+
     /// A stored definition, as `definitionEncoder` wrote it.
     static func definition(_ json: String) throws -> CampaignDefinition {
+        if let known = decodedDefinitions.withLock({ $0[json] }) { return known }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(CampaignDefinition.self, from: Data(json.utf8))
+        let definition = try decoder.decode(CampaignDefinition.self, from: Data(json.utf8))
+        decodedDefinitions.withLock { cache in
+            if cache.count >= 256 { cache.removeAll() }  // bounded; campaigns are few
+            cache[json] = definition
+        }
+        return definition
     }
 
     /// The campaign with `id`. - Throws: `NotFoundError("id", …)` when there is none.
@@ -106,16 +117,20 @@ extension SQLiteStore: CampaignStore {
     /// A new draw picks a tier with the CSPRNG, then takes it only if the consumer is under their
     /// wins and the tier's stock (and daily stock) allows, with guarded updates in this transaction;
     /// otherwise the draw is lost. The entry is written in the same transaction as the scan.
-    static func draw(_ db: Database, _ campaign: Campaign, key: CodeKey, code: String, consumer: ConsumerID?, at: Date) throws -> DrawOutcome {
+    /// - Parameter earlierScans: whether the code had counted scans before this one; without them it cannot
+    ///   have drawn yet (only counted scans draw), and the lookup of an earlier entry is skipped.
+    static func draw(_ db: Database, _ campaign: Campaign, key: CodeKey, code: String, consumer: ConsumerID?, at: Date,
+                     scan: Int64, earlierScans: Bool = true) throws -> DrawOutcome {
         let definition = campaign.definition
         func outcome(_ result: DrawOutcome.Result, _ tier: Int?, new: Bool, entry: Int64?) -> DrawOutcome {
             DrawOutcome(campaign: campaign.id, campaignName: definition.name, result: result, tier: tier,
                         prize: tier.map { definition.tiers[$0] }, new: new, entryID: entry)
         }
-        if let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT e.id, e.result, e.tier, e.consumer, c.entry_id FROM entry e LEFT JOIN claim c ON c.entry_id = e.id
-            WHERE e.campaign_id = ? AND e.code_key = ?
-            """), arguments: [campaign.id.rawValue, key.rawValue]) {
+        if earlierScans, let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT e.id, e.result, e.tier, e.consumer, c.entry_id
+            FROM scan s CROSS JOIN entry e ON e.scan_id = s.id LEFT JOIN claim c ON c.entry_id = e.id
+            WHERE s.code_key = ? AND s.counted = 1 AND e.campaign_id = ?
+            """), arguments: [key.rawValue, campaign.id.rawValue]) {
             var earlier = outcome(DrawOutcome.Result(rawValue: row[1]) ?? .lost, row[2], new: false, entry: row[0])
             earlier.claimable = earlier.result == .won && consumer != nil && row[3] as String? == consumer?.value && row[4] as Int64? == nil
             return earlier
@@ -151,16 +166,27 @@ extension SQLiteStore: CampaignStore {
             }
         }
         try db.cachedStatement(sql: """
-            INSERT INTO entry (campaign_id, code_key, code, consumer, at, day, result, tier, points) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [campaign.id.rawValue, key.rawValue, code, consumer?.value, at.timeIntervalSince1970, day,
+            INSERT INTO entry (campaign_id, scan_id, code_key, code, consumer, at, day, result, tier, points) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [campaign.id.rawValue, scan, key.rawValue, code, consumer?.value, at.timeIntervalSince1970, day,
                                      tier == nil ? "lost" : "won", tier,
                                      tier.map { definition.tiers[$0].kind == .points ? definition.tiers[$0].value : 0 } ?? 0])
         let entryID = db.lastInsertedRowID
         if let won = tier {
             let prize = definition.tiers[won]
-            try emit(db, .prizeWon, at: at, PrizeWon(
-                campaignId: campaign.id.rawValue, campaignName: definition.name, entryId: entryID, code: code, consumer: consumer?.value,
-                prize: PrizeData(tier: won, name: prize.name, kind: prize.kind.rawValue, value: prize.value), at: at))
+            try emit(db, .prizeWon, at: at) { data in
+                data.add("at", at)
+                data.add("campaignId", campaign.id.rawValue)
+                data.add("campaignName", definition.name)
+                data.add("code", code)
+                data.add("consumer", consumer?.value)
+                data.add("entryId", entryID)
+                var prizeData = EventJSON()
+                prizeData.add("kind", prize.kind.rawValue)
+                prizeData.add("name", prize.name)
+                prizeData.add("tier", won)
+                prizeData.add("value", prize.value)
+                data.add("prize", prizeData)
+            }
         }
         var made = outcome(tier == nil ? .lost : .won, tier, new: true, entry: entryID)
         made.claimable = tier != nil && consumer != nil
@@ -171,9 +197,10 @@ extension SQLiteStore: CampaignStore {
                       consentVersion: String, consentText: String, at: Date) async throws -> Claim {
         try await writer.write { db in
             guard let row = try Row.fetchOne(db, sql: """
-                SELECT e.id, e.consumer, e.code, e.tier, c.definition FROM entry e JOIN campaign c ON c.id = e.campaign_id
-                WHERE e.campaign_id = ? AND e.code_key = ? AND e.result = 'won'
-                """, arguments: [campaign.rawValue, key.rawValue]) else {
+                SELECT e.id, e.consumer, e.code, e.tier, c.definition
+                FROM scan s CROSS JOIN entry e ON e.scan_id = s.id JOIN campaign c ON c.id = e.campaign_id
+                WHERE s.code_key = ? AND s.counted = 1 AND e.campaign_id = ? AND e.result = 'won'
+                """, arguments: [key.rawValue, campaign.rawValue]) else {
                 throw NotFoundError("code", "this code has no prize to claim in campaign \(campaign)")
             }
             let entryID: Int64 = row[0]
@@ -199,9 +226,19 @@ extension SQLiteStore: CampaignStore {
             try db.execute(sql: """
                 INSERT INTO claim (entry_id, consumer, name, phone, consent_version, at, redemption_code) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [entryID, consumer.value, contact.name, contact.phone, consentVersion, at.timeIntervalSince1970, redemption])
-            try Self.emit(db, .prizeClaimed, at: at, PrizeClaimed(
-                campaignId: campaign.rawValue, entryId: entryID, code: row[2], consumer: consumer.value, prize: tier?.name,
-                name: contact.name, phone: contact.phone, consentVersion: consentVersion, redemptionCode: redemption, at: at))
+            let code: String = row[2]
+            try Self.emit(db, .prizeClaimed, at: at) { data in
+                data.add("at", at)
+                data.add("campaignId", campaign.rawValue)
+                data.add("code", code)
+                data.add("consentVersion", consentVersion)
+                data.add("consumer", consumer.value)
+                data.add("entryId", entryID)
+                data.add("name", contact.name)
+                data.add("phone", contact.phone)
+                data.add("prize", tier?.name)
+                data.add("redemptionCode", redemption)
+            }
             return Claim(entryID: entryID, campaign: campaign, code: row[2], consumer: consumer.value, contact: contact,
                          consentVersion: consentVersion, at: at, prize: tier?.name, redemptionCode: redemption)
         }
@@ -243,8 +280,16 @@ extension SQLiteStore: CampaignStore {
                            arguments: [row[0] as Int64, store, at.timeIntervalSince1970])
             let tiers = try Self.definition(row[4]).tiers
             let prize = (row[3] as Int?).flatMap { $0 < tiers.count ? tiers[$0].name : nil }
-            try Self.emit(db, .prizeRedeemed, at: at, PrizeRedeemed(
-                campaignId: row[1], entryId: row[0], code: row[2], prize: prize, redemptionCode: redemptionCode, storeId: store, at: at))
+            let (campaignID, entryID, code): (Int64, Int64, String) = (row[1], row[0], row[2])
+            try Self.emit(db, .prizeRedeemed, at: at) { data in
+                data.add("at", at)
+                data.add("campaignId", campaignID)
+                data.add("code", code)
+                data.add("entryId", entryID)
+                data.add("prize", prize)
+                data.add("redemptionCode", redemptionCode)
+                data.add("storeId", store)
+            }
             return Redemption(redemptionCode: redemptionCode, campaign: CampaignID(rawValue: row[1]), prize: prize, code: row[2],
                               store: store, at: at)
         }

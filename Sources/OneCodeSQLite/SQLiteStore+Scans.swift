@@ -73,15 +73,24 @@ extension SQLiteStore: ScanStore {
                 ])
                 let scanID = db.lastInsertedRowID
                 if verdict == .suspicious && counts {
-                    try Self.emit(db, .scanSuspicious, at: request.at, SuspiciousScan(
-                        scanId: scanID, code: request.code, batchId: batchID?.rawValue, productId: productID?.rawValue,
-                        reason: reason.rawValue, scanCount: scanCount, consumer: request.consumer?.value, region: request.region, at: request.at))
+                    try Self.emit(db, .scanSuspicious, at: request.at) { data in
+                        data.add("at", request.at)
+                        data.add("batchId", batchID?.rawValue)
+                        data.add("code", request.code)
+                        data.add("consumer", request.consumer?.value)
+                        data.add("productId", productID?.rawValue)
+                        data.add("reason", reason.rawValue)
+                        data.add("region", request.region)
+                        data.add("scanCount", scanCount)
+                        data.add("scanId", scanID)
+                    }
                 }
                 // A counted scan of a genuine code draws once per live campaign in scope, or shows its earlier draw.
                 var draws: [DrawOutcome] = []
                 if counts, verdict == .genuine || verdict == .repeat, let batchID, let productID {
                     for campaign in live where campaign.definition.scope.contains(product: productID, batch: batchID, region: request.region) {
-                        draws.append(try Self.draw(db, campaign, key: request.key, code: request.code, consumer: request.consumer, at: request.at))
+                        draws.append(try Self.draw(db, campaign, key: request.key, code: request.code, consumer: request.consumer,
+                                                   at: request.at, scan: scanID, earlierScans: scanCount > 1))
                     }
                 }
                 var points: Int?

@@ -227,9 +227,11 @@ extension SQLiteStore {
         migrator.registerMigration("v7: outbox and webhooks") { db in
             try db.execute(sql: """
                 -- Events, each written in the transaction of the change it reports.
+                -- event_id is 100 random bits, unique without an index (an index on random keys would
+                -- add a random page write to every event on the scan path).
                 CREATE TABLE outbox (
                     id INTEGER PRIMARY KEY,
-                    event_id TEXT NOT NULL UNIQUE,
+                    event_id TEXT NOT NULL,
                     type TEXT NOT NULL,
                     body TEXT NOT NULL,
                     created_at REAL NOT NULL
@@ -251,6 +253,38 @@ extension SQLiteStore {
                     UNIQUE (endpoint, event)
                 );
                 CREATE INDEX webhook_due ON webhook_delivery(next_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
+                """)
+        }
+        migrator.registerMigration("v8: entries found through their scan") { db in
+            // An index on (campaign, code) took a random page per draw. An entry now names the scan
+            // that drew it; a code's earlier draw is found from its counted scans (scan_code) and
+            // entry_scan, both already needed, and entry_scan grows at its end like the scans do.
+            // One draw per code per campaign is kept by the single writer's check-then-insert.
+            try db.execute(sql: """
+                CREATE TABLE entry_v8 (
+                    id INTEGER PRIMARY KEY,
+                    campaign_id INTEGER NOT NULL REFERENCES campaign(id),
+                    scan_id INTEGER NOT NULL,
+                    code_key INTEGER NOT NULL,
+                    code TEXT NOT NULL,
+                    consumer TEXT,
+                    at REAL NOT NULL,
+                    day TEXT NOT NULL,
+                    result TEXT NOT NULL,
+                    tier INTEGER,
+                    points INTEGER NOT NULL DEFAULT 0
+                );
+                INSERT INTO entry_v8 (id, campaign_id, scan_id, code_key, code, consumer, at, day, result, tier, points)
+                SELECT e.id, e.campaign_id,
+                    coalesce((SELECT s.id FROM scan s WHERE s.code_key = e.code_key AND s.counted = 1 AND s.at = e.at ORDER BY s.id LIMIT 1),
+                             (SELECT min(s.id) FROM scan s WHERE s.code_key = e.code_key AND s.counted = 1), 0),
+                    e.code_key, e.code, e.consumer, e.at, e.day, e.result, e.tier, e.points
+                FROM entry e;
+                DROP TABLE entry;
+                ALTER TABLE entry_v8 RENAME TO entry;
+                CREATE INDEX entry_scan ON entry(scan_id);
+                CREATE INDEX entry_consumer ON entry(campaign_id, consumer, day);
+                CREATE INDEX entry_points ON entry(consumer) WHERE points > 0;
                 """)
         }
         return migrator

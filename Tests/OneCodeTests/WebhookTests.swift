@@ -11,7 +11,7 @@ import Logging
 import NIOCore
 import OneCodeDomain
 @testable import OneCodeService
-import OneCodeSQLite
+@testable import OneCodeSQLite
 import OneCodeStorage
 import Testing
 
@@ -276,5 +276,33 @@ struct WebhookTests {
         #expect(Self.body(received.first?.body ?? "")["type"] as? String == "scan.suspicious")
         let final = try Run.onecode(["webhooks", "status", "--json"], cwd: folder.path, environment: DurabilityTests.environment).stdout
         #expect(final.contains("\"delivered\" : 1") && final.contains("\"pending\" : 0"), "\(final)")
+    }
+}
+
+@Suite("Event bodies")
+struct EventJSONTests {
+    @Test("event bodies are valid JSON whatever the strings hold: quotes, backslashes, control characters, Chinese")
+    func escaping() throws {
+        var object = EventJSON()
+        let tricky = "a \"quoted\" \\ back\nslash\t\u{01}\u{1f} 王小明 😀"
+        object.add("s", tricky)
+        object.add("n", Int64(-42))
+        object.add("none", nil as String?)
+        object.add("at", Date(timeIntervalSince1970: 1_795_494_671.9))
+        var inner = EventJSON()
+        inner.add("k", "v")
+        object.add("o", inner)
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(object.text.utf8)) as? [String: Any])
+        #expect(parsed["s"] as? String == tricky)
+        #expect(parsed["n"] as? Int == -42 && parsed["none"] is NSNull)
+        #expect(parsed["at"] as? String == "2026-11-24T04:31:11Z")
+        #expect((parsed["o"] as? [String: Any])?["k"] as? String == "v")
+    }
+
+    @Test("consumer ids sort by first visit and stay unguessable")
+    func consumerIDs() {
+        let early = ConsumerID.random(now: 1_700_000_000), late = ConsumerID.random(now: 1_700_000_000.002)
+        #expect(early.value < late.value && early.value.count == 26 && ConsumerID(late.value) == late)
+        #expect(Set((0..<1000).map { _ in ConsumerID.random(now: 1_700_000_000).value }).count == 1000)
     }
 }
