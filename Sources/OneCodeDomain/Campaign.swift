@@ -103,8 +103,8 @@ public struct CampaignDefinition: Sendable, Codable, Equatable {
         }
         func number(_ value: Any?, path: String) throws -> Double? {
             guard let value, !(value is NSNull) else { return nil }
-            // `is Bool` also matches NSNumber through bridging; the exact type tells JSON true from 1.
-            guard type(of: value) != Bool.self, let number = value as? NSNumber else { throw InputError(path, "must be a number") }
+            // `is Bool` also matches NSNumber through bridging; JSONBool tells JSON true from 1.
+            guard JSONBool.value(value) == nil, let number = value as? NSNumber else { throw InputError(path, "must be a number") }
             return number.doubleValue
         }
         func integer(_ value: Any?, path: String, minimum: Int) throws -> Int? {

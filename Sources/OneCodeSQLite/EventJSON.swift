@@ -39,6 +39,21 @@ struct EventJSON {
 
     mutating func add(_ name: String, _ value: Int?) { add(name, value.map(Int64.init)) }
 
+    mutating func add(_ name: String, _ value: Double) {
+        key(name)
+        fields += value.isFinite ? String(value) : "null"
+    }
+
+    mutating func add(_ name: String, _ values: [String]) {
+        key(name)
+        // The same escaping as fields, without the keys.
+        fields += "[" + values.map { value -> String in
+            var item = EventJSON()
+            item.add("v", value)
+            return String(item.text.dropFirst(5).dropLast())
+        }.joined(separator: ",") + "]"
+    }
+
     mutating func add(_ name: String, _ value: Date) {
         var seconds = time_t(value.timeIntervalSince1970.rounded(.down))
         var parts = tm()

@@ -58,6 +58,7 @@ public struct SQLiteStore: Sendable {
             // Checkpoints run beside the writer (`Checkpointer`), not inside its commits.
             if backgroundCheckpoints { try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
             try db.execute(sql: "PRAGMA cache_size = -\(cacheMiB * 1024)")  // bulk inserts and hot pages stay in cache
+            db.add(function: scansSince)
         }
         return configuration
     }
@@ -285,6 +286,88 @@ extension SQLiteStore {
                 CREATE INDEX entry_scan ON entry(scan_id);
                 CREATE INDEX entry_consumer ON entry(campaign_id, consumer, day);
                 CREATE INDEX entry_points ON entry(consumer) WHERE points > 0;
+                """)
+        }
+        migrator.registerMigration("v9: linker") { db in
+            try db.execute(sql: """
+                -- A rating left on the scan page: once per consumer and code.
+                CREATE TABLE feedback (
+                    id INTEGER PRIMARY KEY,
+                    at REAL NOT NULL,
+                    code_key INTEGER NOT NULL,
+                    code TEXT NOT NULL,
+                    batch_id INTEGER NOT NULL,
+                    product_id INTEGER NOT NULL,
+                    consumer TEXT,
+                    rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
+                    comment TEXT
+                );
+                CREATE UNIQUE INDEX feedback_code_consumer ON feedback(code_key, consumer);
+                CREATE INDEX claim_consumer ON claim(consumer);
+                -- Derived from scans, entries, claims and feedback by the linker; rebuilt at will.
+                -- products, batches, regions: ",a,b,"; days: "day:count,…" (UTC day numbers, last 366 days).
+                CREATE TABLE consumer_profile (
+                    consumer TEXT PRIMARY KEY,
+                    first_at REAL NOT NULL,
+                    last_at REAL NOT NULL,
+                    scans INTEGER NOT NULL,
+                    products TEXT NOT NULL,
+                    batches TEXT NOT NULL,
+                    regions TEXT NOT NULL,
+                    last_batch INTEGER,
+                    last_region TEXT,
+                    draws INTEGER NOT NULL DEFAULT 0,
+                    prizes_won INTEGER NOT NULL DEFAULT 0,
+                    points INTEGER NOT NULL DEFAULT 0,
+                    ratings INTEGER NOT NULL DEFAULT 0,
+                    rating_sum INTEGER NOT NULL DEFAULT 0,
+                    min_rating INTEGER,
+                    consent_at REAL,
+                    days TEXT NOT NULL,
+                    version INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX profile_version ON consumer_profile(version);
+                CREATE INDEX profile_last ON consumer_profile(last_at);
+                -- Where the last refresh stopped in each source.
+                CREATE TABLE linker_state (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    version INTEGER NOT NULL,
+                    scan_cursor INTEGER NOT NULL,
+                    entry_cursor INTEGER NOT NULL,
+                    feedback_cursor INTEGER NOT NULL,
+                    outbox_cursor INTEGER NOT NULL,
+                    lead_seq INTEGER NOT NULL,
+                    refreshed_at REAL
+                );
+                INSERT INTO linker_state VALUES (1, 0, 0, 0, 0, 0, 0, NULL);
+                CREATE TABLE segment (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    rules TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    refreshed_at REAL,
+                    version INTEGER NOT NULL DEFAULT 0,
+                    members INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE TABLE segment_member (
+                    segment_id INTEGER NOT NULL REFERENCES segment(id),
+                    consumer TEXT NOT NULL,
+                    PRIMARY KEY (segment_id, consumer)
+                ) WITHOUT ROWID;
+                -- seq: the export cursor; every new or changed lead takes the next one.
+                CREATE TABLE lead (
+                    kind TEXT NOT NULL,
+                    ref TEXT NOT NULL,
+                    name TEXT,
+                    phone TEXT,
+                    score REAL NOT NULL,
+                    reasons TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    seq INTEGER NOT NULL UNIQUE,
+                    PRIMARY KEY (kind, ref)
+                ) WITHOUT ROWID;
                 """)
         }
         return migrator

@@ -35,6 +35,7 @@ struct APIController: Sendable {
         registerCampaigns(api)
         registerRedemptions(api)
         registerEvents(api)
+        registerLinker(api)
         route(api, .get, "products", [.issuer, .marketing, .sales]) { _, context in
             return try Response.json(try await store.products(), status: .ok)
         }

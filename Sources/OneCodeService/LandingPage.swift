@@ -238,6 +238,11 @@ final class LandingPage: Sendable {
             "campaignTitle": strings["campaign"]!,
             "campaign": mark + "campaign" + mark,
             "feedbackTitle": strings["feedback"]!,
+            // Only an item that checks out is worth rating.
+            "feedback": content.verdict == .genuine || content.verdict == .repeat ? [
+                "title": strings["feedback"]!, "ratingLabel": strings["rating"]!, "commentLabel": strings["comment"]!,
+                "submit": strings["feedbackSubmit"]!, "stars": (1...5).map { ["value": String($0)] },
+            ] as [String: Any] : nil as Any?,
             "footer": strings["footer"]!,
         ]
         return template.render(object)
@@ -265,6 +270,8 @@ final class LandingPage: Sendable {
             "claimed": "Your prize is claimed.", "redemption": "Show this code at a participating store:",
             "locate": "Share my location", "locateThanks": "Thank you, your location was recorded.",
             "locateDenied": "Location was not shared.", "campaign": "Promotion", "feedback": "Your feedback",
+            "rating": "How do you rate this product? (1 = poor, 5 = excellent)", "comment": "Comment (optional)",
+            "feedbackSubmit": "Send", "feedbackThanks": "Thank you for your feedback.",
             "footer": "Checked by OneCode",
         ],
         .zh: [
@@ -286,7 +293,9 @@ final class LandingPage: Sendable {
             "points": "您的积分：", "claim": "领取奖品", "claimName": "姓名", "claimPhone": "手机号", "claimSubmit": "领取",
             "claimed": "奖品已领取。", "redemption": "请在参与门店出示此兑换码：",
             "locate": "分享我的位置", "locateThanks": "谢谢，已记录您的位置。", "locateDenied": "未分享位置。",
-            "campaign": "活动", "feedback": "您的反馈", "footer": "由 OneCode 验证",
+            "campaign": "活动", "feedback": "您的反馈",
+            "rating": "您给这件产品打几分？（1 = 差，5 = 很好）", "comment": "留言（可选）", "feedbackSubmit": "提交",
+            "feedbackThanks": "感谢您的反馈。", "footer": "由 OneCode 验证",
         ],
     ]
 
@@ -324,6 +333,7 @@ final class LandingPage: Sendable {
         section{background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}
         section:empty{display:none}
         .draw{margin:.25rem 0}.draw.won strong{color:#1b7f3b}
+        fieldset{border:0;padding:0;margin:0 0 .5rem}textarea{width:100%;box-sizing:border-box;font:inherit}
         button{font:inherit;padding:.6rem 1rem;border-radius:.5rem;border:1px solid #1b5e8c;background:#fff;color:#1b5e8c;width:100%}
         footer{color:#888;font-size:.8rem;text-align:center;margin:2rem 0}
         </style></head>
@@ -334,7 +344,11 @@ final class LandingPage: Sendable {
         </div>
         <dl>{{#details}}<dt>{{label}}</dt><dd>{{value}}</dd>{{/details}}</dl>
         <section id="campaign" aria-label="{{campaignTitle}}">{{{campaign}}}</section>
-        <section id="feedback" aria-label="{{feedbackTitle}}"></section>
+        <section id="feedback" aria-label="{{feedbackTitle}}">{{#feedback}}<form method="post" class="feedback">\
+        <p><b>{{title}}</b></p><fieldset class="stars"><legend>{{ratingLabel}}</legend>\
+        {{#stars}}<label><input type="radio" name="rating" value="{{value}}" required> {{value}}</label> {{/stars}}</fieldset>\
+        <label>{{commentLabel}}<br><textarea name="comment" maxlength="500" rows="3"></textarea></label><br>\
+        <button type="submit">{{submit}}</button></form>{{/feedback}}</section>
         {{#location}}
         <section id="location" hidden>
         <button type="button" id="locate">{{button}}</button>

@@ -248,21 +248,29 @@ extension ScanController {
         var redemptionCode: String?
     }
 
-    /// A winner claims their prize from the scan page's form (`application/x-www-form-urlencoded`) or JSON.
+    /// A post to the scan URL: a prize claim, or feedback when it carries a `rating`. Forms
+    /// (`application/x-www-form-urlencoded`) and JSON both work.
     func claim(_ request: Request, _ context: AppRequestContext, code: String) async throws -> Response {
-        let (key, canonical, consumer) = try scanned(request, context, code: code, why: "the prize belongs to the phone that drew it")
-        let fields: [String: String]
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: context.maxUploadSize) } catch {
+            throw HTTPError(.contentTooLarge, message: "body: must be at most \(context.maxUploadSize) bytes")
+        }
+        var fields: [String: String]
         if request.headers[.contentType]?.hasPrefix("application/json") == true {
-            struct Body: Decodable { var campaign: Int64; var name: String; var phone: String; var consent: Bool }
-            let body = try await request.decodeJSON(Body.self, context: context)
-            fields = ["campaign": String(body.campaign), "name": body.name, "phone": body.phone, "consent": body.consent ? "yes" : ""]
-        } else {
-            let buffer: ByteBuffer
-            do { buffer = try await request.body.collect(upTo: context.maxUploadSize) } catch {
-                throw HTTPError(.contentTooLarge, message: "body: must be at most \(context.maxUploadSize) bytes")
+            guard let object = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any] else {
+                throw HTTPError(.badRequest, message: "body: must be a JSON object")
             }
+            fields = [:]
+            for (name, value) in object {
+                if let flag = JSONBool.value(value) { fields[name] = flag ? "yes" : "" }
+                else if let number = value as? NSNumber { fields[name] = number.stringValue }
+                else if let text = value as? String { fields[name] = text }
+            }
+        } else {
             fields = Self.formFields(String(buffer: buffer))
         }
+        if fields["rating"] != nil { return try await feedback(request, context, code: code, fields: fields) }
+        let (key, canonical, consumer) = try scanned(request, context, code: code, why: "the prize belongs to the phone that drew it")
         guard let campaign = fields["campaign"].flatMap(CampaignID.init) else { throw HTTPError(.badRequest, message: "campaign: must be a campaign id") }
         guard ["yes", "on", "true"].contains(fields["consent"] ?? "") else {
             throw HTTPError(.badRequest, message: "consent: must be accepted to claim the prize")
@@ -280,6 +288,32 @@ extension ScanController {
         let html = page.claimedTemplate.render([
             "lang": language == .zh ? "zh-CN" : "en", "title": strings["title"]!, "claimed": strings["claimed"]!, "prize": prize ?? "",
             "redemption": claim.redemptionCode.map { ["label": strings["redemption"]!, "code": $0] } as Any,
+        ])
+        return Response(status: .created, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// A 1-5 rating and an optional comment (at most 500 characters) from the page's feedback form.
+    func feedback(_ request: Request, _ context: AppRequestContext, code: String, fields: [String: String]) async throws -> Response {
+        let (key, canonical, consumer) = try scanned(request, context, code: code, why: "feedback is kept with your scan")
+        guard let rating = fields["rating"].flatMap({ Int($0) }), (1...5).contains(rating) else {
+            throw HTTPError(.badRequest, message: "rating: must be a whole number from 1 to 5")
+        }
+        let comment = fields["comment"]?.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (comment?.count ?? 0) <= 500 else { throw HTTPError(.badRequest, message: "comment: must be at most 500 characters") }
+        do {
+            try await store.addFeedback(key: key, code: canonical, consumer: consumer, rating: rating,
+                                        comment: comment?.isEmpty == false ? comment : nil, at: Date())
+        } catch let error as InputError where error.field == "rating" {
+            throw HTTPError(.conflict, message: "rating: \(error.message)")
+        }
+        if wantsJSON(request) {
+            return try Response.json(["rated": rating], status: .created)
+        }
+        let language = LandingPage.language(request.headers[.acceptLanguage])
+        let strings = LandingPage.strings[language]!
+        let html = page.claimedTemplate.render([
+            "lang": language == .zh ? "zh-CN" : "en", "title": strings["title"]!, "claimed": strings["feedbackThanks"]!, "prize": "",
         ])
         return Response(status: .created, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                         body: .init(byteBuffer: ByteBuffer(string: html)))

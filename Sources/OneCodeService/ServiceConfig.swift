@@ -20,6 +20,7 @@ import OneCodeDomain
 /// - `webhooks.urls` (default none; comma-separated in the environment), `webhooks.secret` (required with
 ///   URLs, at least 16 characters), `webhooks.timeoutSeconds` (10), `webhooks.retryBaseSeconds` (5),
 ///   `webhooks.retryMaxSeconds` (3600), `webhooks.maxAttempts` (20), `webhooks.pollSeconds` (1): see `WebhookDeliverer`.
+/// - `linker.refreshSeconds` (default 60; 0 turns it off): how often profiles, segments and leads are refreshed.
 public struct ServiceConfig: Sendable {
     public var host: String
     public var port: Int
@@ -36,6 +37,7 @@ public struct ServiceConfig: Sendable {
     public var consentText: String
     public var consentVersion: String
     public var webhooks: WebhookConfig
+    public var linkerRefreshSeconds: Double
 
     /// - Throws: `InputError` naming the key whose value is out of range.
     public init(reader: ConfigReader, databasePath: String) throws {
@@ -65,6 +67,8 @@ public struct ServiceConfig: Sendable {
         consentVersion = config.string(forKey: "claims.consentVersion", default: "v1")
         guard !consentText.isEmpty, !consentVersion.isEmpty else { throw InputError("claims.consentText", "must not be empty") }
         webhooks = try WebhookConfig(config.scoped(to: "webhooks"))
+        linkerRefreshSeconds = config.double(forKey: "linker.refreshSeconds", default: 60)
+        guard linkerRefreshSeconds >= 0 else { throw InputError("linker.refreshSeconds", "must be 0 (off) or more") }
     }
 
     /// The regions file, or `nil` when it does not exist. - Throws: `InputError("regions", …)` for a bad file.

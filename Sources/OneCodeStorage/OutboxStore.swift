@@ -11,6 +11,8 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     case prizeClaimed = "prize.claimed"
     /// A store redeemed a claimed prize.
     case prizeRedeemed = "prize.redeemed"
+    /// A linker refresh found a new lead.
+    case leadCreated = "lead.created"
 }
 
 /// One event as written: `body` is the whole JSON document a webhook receives.

@@ -146,4 +146,4 @@ public protocol TokenStore: Sendable {
 }
 
 /// Everything the service needs from storage.
-public typealias OneCodeStore = CatalogStore & ScanStore & TokenStore & CampaignStore & OutboxStore
+public typealias OneCodeStore = CatalogStore & ScanStore & TokenStore & CampaignStore & OutboxStore & LinkerStore

@@ -12,7 +12,7 @@ struct OneCodeCommand: AsyncParsableCommand {
             ONECODE_BATCH_MAX_COUNT, ONECODE_MODE, ONECODE_HTTP_PORT, ONECODE_RATE_LIMIT_PER_SECOND, and the others \
             README lists), the JSON file named by ONECODE_CONFIG (default Config/onecode.json), then built-in defaults.
             """,
-        subcommands: [DemoCommand.self, ServeCommand.self, ProductCommand.self, BatchCommand.self, CodeCommand.self, ScansCommand.self, TokenCommand.self, CampaignCommand.self, StoreCommand.self, WebhooksCommand.self, QRCommand.self],
+        subcommands: [DemoCommand.self, ServeCommand.self, ProductCommand.self, BatchCommand.self, CodeCommand.self, ScansCommand.self, TokenCommand.self, CampaignCommand.self, StoreCommand.self, WebhooksCommand.self, SegmentCommand.self, LeadsCommand.self, ConsumerCommand.self, ReportCommand.self, QRCommand.self],
         defaultSubcommand: DemoCommand.self
     )
 }

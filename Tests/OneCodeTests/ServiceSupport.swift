@@ -157,4 +157,22 @@ final class CountingStore: OneCodeStore, @unchecked Sendable {
     func markFailed(_ delivery: Int64, error: String, retryAt: Date?) async throws { count(); try await base.markFailed(delivery, error: error, retryAt: retryAt) }
     func retryFailedDeliveries(endpoint: String?) async throws -> Int { count(); return try await base.retryFailedDeliveries(endpoint: endpoint) }
     func webhookStatus() async throws -> [WebhookEndpointStatus] { count(); return try await base.webhookStatus() }
+    func refreshLinker(now: Date, full: Bool) async throws -> LinkerRefresh { count(); return try await base.refreshLinker(now: now, full: full) }
+    func createSegment(name: String, rule: SegmentRule) async throws -> Segment { count(); return try await base.createSegment(name: name, rule: rule) }
+    func segments() async throws -> [Segment] { count(); return try await base.segments() }
+    func segment(_ id: SegmentID) async throws -> Segment? { count(); return try await base.segment(id) }
+    func members(of segment: SegmentID, after: String, limit: Int) async throws -> [String] { count(); return try await base.members(of: segment, after: after, limit: limit) }
+    func profile(_ consumer: String) async throws -> ConsumerProfile? { count(); return try await base.profile(consumer) }
+    func leads(after: Int64, limit: Int, segment: SegmentID?, minScore: Double?) async throws -> LeadPage {
+        count(); return try await base.leads(after: after, limit: limit, segment: segment, minScore: minScore)
+    }
+    func exportConsumer(_ consumer: String) async throws -> Data? { count(); return try await base.exportConsumer(consumer) }
+    func forgetConsumer(_ consumer: String) async throws -> Bool { count(); return try await base.forgetConsumer(consumer) }
+    func addFeedback(key: CodeKey, code: String, consumer: ConsumerID, rating: Int, comment: String?, at: Date) async throws {
+        count(); try await base.addFeedback(key: key, code: code, consumer: consumer, rating: rating, comment: comment, at: at)
+    }
+    func feedbackReport(byBatch: Bool) async throws -> [FeedbackAggregate] { count(); return try await base.feedbackReport(byBatch: byBatch) }
+    func scanRate(by grouping: ScanRateGrouping) async throws -> [ReportRow] { count(); return try await base.scanRate(by: grouping) }
+    func dailyScans(batch: BatchID?) async throws -> [ReportRow] { count(); return try await base.dailyScans(batch: batch) }
+    func diversion() async throws -> [DiversionAlert] { count(); return try await base.diversion() }
 }

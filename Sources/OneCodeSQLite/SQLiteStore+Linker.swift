@@ -1,0 +1,606 @@
+import Foundation
+import GRDB
+import OneCodeDomain
+import OneCodeStorage
+
+/// `oc_scans_since(days, fromDay)`: counted scans in a profile's `days` text on or after UTC day `fromDay`.
+let scansSince = DatabaseFunction("oc_scans_since", argumentCount: 2, pure: true) { values in
+    guard let text = String.fromDatabaseValue(values[0]), let from = Int.fromDatabaseValue(values[1]) else { return 0 }
+    var total = 0
+    for pair in text.split(separator: ",") {
+        guard let colon = pair.firstIndex(of: ":"), let day = Int(pair[..<colon]), day >= from, let count = Int(pair[pair.index(after: colon)...]) else { continue }
+        total += count
+    }
+    return total
+}
+
+/// A profile being merged: the stored row plus what arrived since.
+struct ProfileRow {
+    var consumer: String
+    var firstAt: Double
+    var lastAt: Double
+    var scans: Int
+    var products: Set<Int64>
+    var batches: Set<Int64>
+    var regions: Set<String>
+    var lastBatch: Int64?
+    var lastRegion: String?
+    var days: [Int: Int]
+    var exists: Bool
+
+    init(consumer: String) {
+        self.consumer = consumer
+        firstAt = .infinity
+        lastAt = -.infinity
+        scans = 0
+        products = []
+        batches = []
+        regions = []
+        days = [:]
+        exists = false
+    }
+
+    init(row: Row) {
+        consumer = row["consumer"]
+        firstAt = row["first_at"]
+        lastAt = row["last_at"]
+        scans = row["scans"]
+        products = Set(ProfileRow.list(row["products"]).compactMap { Int64($0) })
+        batches = Set(ProfileRow.list(row["batches"]).compactMap { Int64($0) })
+        regions = Set(ProfileRow.list(row["regions"]))
+        lastBatch = row["last_batch"]
+        lastRegion = row["last_region"]
+        days = ProfileRow.days(row["days"])
+        exists = true
+    }
+
+    static func list(_ text: String) -> [String] { text.split(separator: ",").map(String.init) }
+    static func joined<S: Sequence>(_ items: S) -> String where S.Element: CustomStringConvertible {
+        let parts = items.map(\.description).sorted()
+        return parts.isEmpty ? "," : "," + parts.joined(separator: ",") + ","
+    }
+    static func days(_ text: String) -> [Int: Int] {
+        var days: [Int: Int] = [:]
+        for pair in text.split(separator: ",") {
+            let parts = pair.split(separator: ":")
+            if parts.count == 2, let day = Int(parts[0]), let count = Int(parts[1]) { days[day] = count }
+        }
+        return days
+    }
+
+    mutating func add(batch: Int64?, product: Int64?, region: String?, at: Double) {
+        scans += 1
+        firstAt = min(firstAt, at)
+        if at >= lastAt {
+            lastAt = at
+            lastBatch = batch ?? lastBatch
+            lastRegion = region ?? lastRegion
+        }
+        if let batch { batches.insert(batch) }
+        if let product { products.insert(product) }
+        if let region { regions.insert(region) }
+        days[Int((at / 86_400).rounded(.down)), default: 0] += 1
+    }
+
+    /// Day counts within the longest window a rule may use, as text.
+    func daysText() -> String {
+        let oldest = Int((lastAt / 86_400).rounded(.down)) - SegmentRule.maxDays
+        return days.filter { $0.key > oldest }.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ",")
+    }
+}
+
+extension SQLiteStore: LinkerStore {
+    // MARK: - Refresh
+
+    public func refreshLinker(now: Date, full: Bool) async throws -> LinkerRefresh {
+        try await writer.write { db in try Self.refresh(db, now: now, full: full) }
+    }
+
+    static func refresh(_ db: Database, now: Date, full: Bool) throws -> LinkerRefresh {
+        var report = LinkerRefresh(full: full)
+        if full {
+            try db.execute(sql: """
+                DELETE FROM consumer_profile;
+                UPDATE linker_state SET scan_cursor = 0, entry_cursor = 0, feedback_cursor = 0, outbox_cursor = 0;
+                UPDATE segment SET version = 0;
+                """)
+        }
+        let state = try Row.fetchOne(db, sql: "SELECT * FROM linker_state WHERE id = 1")!
+        let version: Int64 = (state["version"] as Int64) + 1
+        let scanEnd = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM scan") ?? 0
+        let entryEnd = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM entry") ?? 0
+        let feedbackEnd = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM feedback") ?? 0
+        let outboxEnd = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM outbox") ?? 0
+        let products = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, product_id FROM batch").map { ($0[0] as Int64, $0[1] as Int64) })
+
+        // Scans, consumer by consumer, merged into their profiles.
+        let existing = try db.cachedStatement(sql: "SELECT * FROM consumer_profile WHERE consumer = ?")
+        let update = try db.cachedStatement(sql: """
+            UPDATE consumer_profile SET first_at = ?, last_at = ?, scans = ?, products = ?, batches = ?, regions = ?, last_batch = ?,
+                last_region = ?, days = ?, version = ? WHERE consumer = ?
+            """)
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO consumer_profile (consumer, first_at, last_at, scans, products, batches, regions, last_batch, last_region, days, version)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        func save(_ profile: ProfileRow) throws {
+            let values: [(any DatabaseValueConvertible)?] = [
+                profile.firstAt, profile.lastAt, profile.scans, ProfileRow.joined(profile.products),
+                ProfileRow.joined(profile.batches), ProfileRow.joined(profile.regions), profile.lastBatch, profile.lastRegion,
+                profile.daysText(), version,
+            ]
+            if profile.exists {
+                try update.execute(arguments: StatementArguments(values + [profile.consumer]))
+            } else {
+                try insert.execute(arguments: StatementArguments([profile.consumer] + values))
+            }
+            report.profilesChanged += 1
+        }
+        let scans = try Row.fetchCursor(db, sql: """
+            SELECT consumer, batch_id, region, at FROM scan
+            WHERE id > ? AND id <= ? AND counted = 1 AND consumer IS NOT NULL ORDER BY consumer
+            """, arguments: [state["scan_cursor"] as Int64, scanEnd])
+        var current: ProfileRow?
+        while let row = try scans.next() {
+            let consumer: String = row[0]
+            if current?.consumer != consumer {
+                if let done = current { try save(done) }
+                current = full ? ProfileRow(consumer: consumer)
+                    : try Row.fetchOne(existing, arguments: [consumer]).map(ProfileRow.init(row:)) ?? ProfileRow(consumer: consumer)
+            }
+            let batch: Int64? = row[1]
+            current!.add(batch: batch, product: batch.flatMap { products[$0] }, region: row[2], at: row[3])
+            report.scansRead += 1
+        }
+        if let done = current { try save(done) }
+
+        // Draws, prizes and points.
+        try db.execute(sql: """
+            UPDATE consumer_profile SET draws = draws + d.new_draws, prizes_won = prizes_won + d.new_won, points = points + d.new_points, version = ?
+            FROM (SELECT consumer AS who, count(*) AS new_draws, sum(result = 'won') AS new_won, sum(points) AS new_points FROM entry
+                  WHERE id > ? AND id <= ? AND consumer IS NOT NULL GROUP BY consumer) AS d
+            WHERE consumer_profile.consumer = d.who
+            """, arguments: [version, state["entry_cursor"] as Int64, entryEnd])
+        // Ratings.
+        try db.execute(sql: """
+            UPDATE consumer_profile SET ratings = ratings + f.n, rating_sum = rating_sum + f.total,
+                min_rating = min(coalesce(min_rating, 5), f.lowest), version = ?
+            FROM (SELECT consumer AS who, count(*) AS n, sum(rating) AS total, min(rating) AS lowest FROM feedback
+                  WHERE id > ? AND id <= ? AND consumer IS NOT NULL GROUP BY consumer) AS f
+            WHERE consumer_profile.consumer = f.who
+            """, arguments: [version, state["feedback_cursor"] as Int64, feedbackEnd])
+        // Contact and consent: on a full refresh from the table, else from claims since (the outbox keeps their order).
+        if full {
+            try db.execute(sql: """
+                UPDATE consumer_profile SET consent_at = c.consented_at, version = ?
+                FROM consumer_contact AS c WHERE consumer_profile.consumer = c.consumer
+                """, arguments: [version])
+        } else {
+            try db.execute(sql: """
+                UPDATE consumer_profile SET consent_at = (SELECT consented_at FROM consumer_contact c WHERE c.consumer = consumer_profile.consumer), version = ?
+                WHERE consumer IN (SELECT json_extract(body, '$.data.consumer') FROM outbox WHERE id > ? AND id <= ? AND type = 'prize.claimed')
+                """, arguments: [version, state["outbox_cursor"] as Int64, outboxEnd])
+        }
+        try db.execute(sql: """
+            UPDATE linker_state SET version = ?, scan_cursor = ?, entry_cursor = ?, feedback_cursor = ?, outbox_cursor = ?, refreshed_at = ?
+            """, arguments: [version, scanEnd, entryEnd, feedbackEnd, outboxEnd, now.timeIntervalSince1970])
+
+        // Segments.
+        for segment in try Row.fetchAll(db, sql: "SELECT * FROM segment ORDER BY id") {
+            let (added, removed) = try refreshSegment(db, segment, version: version, now: now)
+            report.membersAdded += added
+            report.membersRemoved += removed
+            report.segmentsRefreshed += 1
+        }
+        // Leads.
+        let (changed, created) = try refreshLeads(db, since: full ? 0 : (state["version"] as Int64), now: now)
+        report.leadsChanged = changed
+        report.leadsCreated = created
+        return report
+    }
+
+    /// The SQL condition of `rule` over `consumer_profile p`, with its arguments.
+    static func condition(_ rule: SegmentRule, now: Date) -> (String, [any DatabaseValueConvertible]) {
+        switch rule {
+        case let .all(rules), let .any(rules):
+            let parts = rules.map { condition($0, now: now) }
+            let glue = if case .all = rule { " AND " } else { " OR " }
+            return ("(" + parts.map(\.0).joined(separator: glue) + ")", parts.flatMap(\.1))
+        case let .region(codes):
+            // "CN" matches "CN" and "CN-31"; codes are validated, so they hold no LIKE wildcards.
+            return ("(" + codes.map { _ in "p.regions LIKE ? OR p.regions LIKE ?" }.joined(separator: " OR ") + ")",
+                    codes.flatMap { ["%,\($0),%", "%,\($0)-%"] })
+        case let .product(ids):
+            return ("(" + ids.map { _ in "p.products LIKE ?" }.joined(separator: " OR ") + ")", ids.map { "%,\($0.rawValue),%" })
+        case let .scans(atLeast, days):
+            let today = Int((now.timeIntervalSince1970 / 86_400).rounded(.down))
+            return ("oc_scans_since(p.days, ?) >= ?", [today - days + 1, atLeast])
+        case let .lapsed(days):
+            return ("p.last_at < ?", [now.timeIntervalSince1970 - Double(days) * 86_400])
+        case let .wonPrize(flag):
+            return (flag ? "p.prizes_won > 0" : "p.prizes_won = 0", [])
+        case let .consent(flag):
+            return (flag ? "p.consent_at IS NOT NULL" : "p.consent_at IS NULL", [])
+        case let .ratingAtMost(limit):
+            return ("p.min_rating <= ?", [limit])
+        }
+    }
+
+    /// Refreshes one segment: all of it when it has never been refreshed (or after a full refresh),
+    /// else only consumers whose profile changed since, or whose membership time alone may change.
+    static func refreshSegment(_ db: Database, _ segment: Row, version: Int64, now: Date) throws -> (added: Int, removed: Int) {
+        let id: Int64 = segment["id"]
+        let rule = try SegmentRule.parse(Data((segment["rules"] as String).utf8))
+        let (sql, values) = condition(rule, now: now)
+        let before: Int = segment["members"]
+        let since: Int64 = segment["version"]
+        var added = 0, removed = 0
+        if since == 0 {
+            try db.execute(sql: "DELETE FROM segment_member WHERE segment_id = ?", arguments: [id])
+            try db.execute(sql: "INSERT INTO segment_member (segment_id, consumer) SELECT ?, p.consumer FROM consumer_profile p WHERE \(sql)",
+                           arguments: StatementArguments([id] + values))
+        } else {
+            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS linker_changed (consumer TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM linker_changed")
+            try db.execute(sql: "INSERT OR IGNORE INTO linker_changed SELECT consumer FROM consumer_profile WHERE version > ?", arguments: [since])
+            let last = (segment["refreshed_at"] as Double?) ?? 0
+            let windows = rule.windows
+            for days in windows.lapsedDays {
+                try db.execute(sql: "INSERT OR IGNORE INTO linker_changed SELECT consumer FROM consumer_profile WHERE last_at >= ? AND last_at < ?",
+                               arguments: [last - Double(days) * 86_400, now.timeIntervalSince1970 - Double(days) * 86_400])
+            }
+            for days in windows.scanDays {
+                // Scans on days that left the window since the last refresh.
+                let from = (Int((last / 86_400).rounded(.down)) - days + 1) * 86_400
+                let to = (Int((now.timeIntervalSince1970 / 86_400).rounded(.down)) - days + 1) * 86_400
+                if to > from {
+                    let (low, high) = (try scanID(db, atOrAfter: Double(from) - 60), try scanID(db, atOrAfter: Double(to) + 60))
+                    try db.execute(sql: """
+                        INSERT OR IGNORE INTO linker_changed SELECT DISTINCT consumer FROM scan
+                        WHERE id >= ? AND id < ? AND at >= ? AND at < ? AND consumer IS NOT NULL
+                        """, arguments: [low, high, from, to])
+                }
+            }
+            try db.execute(sql: "DELETE FROM segment_member WHERE segment_id = ? AND consumer IN (SELECT consumer FROM linker_changed)", arguments: [id])
+            removed = db.changesCount
+            try db.execute(sql: """
+                INSERT INTO segment_member (segment_id, consumer)
+                SELECT ?, p.consumer FROM linker_changed c JOIN consumer_profile p ON p.consumer = c.consumer WHERE \(sql)
+                """, arguments: StatementArguments([id] + values))
+            added = db.changesCount
+        }
+        let members = try Int.fetchOne(db, sql: "SELECT count(*) FROM segment_member WHERE segment_id = ?", arguments: [id]) ?? 0
+        if since == 0 {
+            added = max(0, members - before)
+            removed = max(0, before - members)
+        } else {
+            // Re-added members were counted in both; report the net movement.
+            let stayed = (added + removed - abs(members - before)) / 2
+            added -= stayed
+            removed -= stayed
+        }
+        try db.execute(sql: "UPDATE segment SET version = ?, refreshed_at = ?, members = ? WHERE id = ?",
+                       arguments: [version, now.timeIntervalSince1970, members, id])
+        return (added, removed)
+    }
+
+    /// The first scan id whose time is at or after `at` (scans are appended in time order, within the
+    /// few milliseconds a group commit spans; callers widen the bounds by a minute).
+    static func scanID(_ db: Database, atOrAfter at: Double) throws -> Int64 {
+        var low: Int64 = 1, high: Int64 = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM scan") ?? 0) + 1
+        let probe = try db.cachedStatement(sql: "SELECT at FROM scan WHERE id >= ? ORDER BY id LIMIT 1")
+        while low < high {
+            let middle = (low + high) / 2
+            if let value = try Double.fetchOne(probe, arguments: [middle]), value < at { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// Scores consenting consumers whose profiles changed after `since` (all of them when 0), and every
+    /// store with redemptions; a lead takes the next cursor only when what it says changed.
+    static func refreshLeads(_ db: Database, since: Int64, now: Date) throws -> (changed: Int, created: Int) {
+        var seq = try Int64.fetchOne(db, sql: "SELECT lead_seq FROM linker_state WHERE id = 1") ?? 0
+        var changed = 0, created = 0
+        let segmentNames = try db.cachedStatement(sql: """
+            SELECT s.name FROM segment s JOIN segment_member m ON m.segment_id = s.id AND m.consumer = ? ORDER BY s.name
+            """)
+        let storeOf = try db.cachedStatement(sql: """
+            SELECT r.store_id FROM claim c JOIN redemption r ON r.entry_id = c.entry_id WHERE c.consumer = ? ORDER BY r.at DESC LIMIT 1
+            """)
+        let current = try db.cachedStatement(sql: "SELECT name, phone, score, reasons, source, created_at FROM lead WHERE kind = ? AND ref = ?")
+        let write = try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO lead (kind, ref, name, phone, score, reasons, source, created_at, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        func put(kind: Lead.Kind, ref: String, name: String?, phone: String?, score: Double, reasons: [String], source: Lead.Source) throws {
+            let reasonsText = String(decoding: try JSONEncoder().encode(reasons), as: UTF8.self)
+            let sourceText = String(decoding: try sourceEncoder.encode(source), as: UTF8.self)
+            let old = try Row.fetchOne(current, arguments: [kind.rawValue, ref])
+            if let old, old[0] as String? == name, old[1] as String? == phone, old[2] as Double == score,
+               old[3] as String == reasonsText, old[4] as String == sourceText { return }
+            seq += 1
+            changed += 1
+            let createdAt = (old?[5] as Double?) ?? now.timeIntervalSince1970
+            try write.execute(arguments: [kind.rawValue, ref, name, phone, score, reasonsText, sourceText, createdAt, now.timeIntervalSince1970, seq])
+            if old == nil {
+                created += 1
+                try emit(db, .leadCreated, at: now) { data in
+                    data.add("kind", kind.rawValue)
+                    data.add("id", ref)
+                    data.add("name", name)
+                    data.add("phone", phone)
+                    data.add("reasons", reasons)
+                    data.add("score", score)
+                    data.add("sourceBatch", source.batch)
+                    data.add("sourceRegion", source.region)
+                    data.add("sourceStore", source.store)
+                }
+            }
+        }
+        let consumers = try Row.fetchCursor(db, sql: """
+            SELECT p.*, c.name AS contact_name, c.phone AS contact_phone FROM consumer_profile p JOIN consumer_contact c ON c.consumer = p.consumer
+            WHERE p.version > ? AND p.consent_at IS NOT NULL
+            """, arguments: [since])
+        while let row = try consumers.next() {
+            let profile = profile(from: row)
+            let segments = try String.fetchAll(segmentNames, arguments: [profile.consumer])
+            let (score, reasons) = LeadScore.consumer(profile, segments: segments, now: now)
+            try put(kind: .consumer, ref: profile.consumer, name: row["contact_name"], phone: row["contact_phone"], score: score, reasons: reasons,
+                    source: Lead.Source(batch: profile.lastBatch, region: profile.lastRegion,
+                                        store: try Int64.fetchOne(storeOf, arguments: [profile.consumer])))
+        }
+        for row in try Row.fetchAll(db, sql: """
+            SELECT s.id, s.name, s.region, count(*), count(DISTINCT e.consumer) FROM store s
+            JOIN redemption r ON r.store_id = s.id JOIN entry e ON e.id = r.entry_id GROUP BY s.id
+            """) {
+            let (score, reasons) = LeadScore.store(redemptions: row[3], consumers: row[4])
+            try put(kind: .store, ref: String(row[0] as Int64), name: row[1], phone: nil, score: score, reasons: reasons,
+                    source: Lead.Source(batch: nil, region: row[2], store: row[0]))
+        }
+        try db.execute(sql: "UPDATE linker_state SET lead_seq = ?", arguments: [seq])
+        return (changed, created)
+    }
+
+    static let sourceEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    static func profile(from row: Row) -> ConsumerProfile {
+        ConsumerProfile(
+            consumer: row["consumer"], firstScanAt: Date(timeIntervalSince1970: row["first_at"]), lastScanAt: Date(timeIntervalSince1970: row["last_at"]),
+            scans: row["scans"], products: ProfileRow.list(row["products"]).compactMap { Int64($0) },
+            batches: ProfileRow.list(row["batches"]).compactMap { Int64($0) }, regions: ProfileRow.list(row["regions"]),
+            lastBatch: row["last_batch"], lastRegion: row["last_region"], draws: row["draws"], prizesWon: row["prizes_won"], points: row["points"],
+            ratings: row["ratings"], ratingSum: row["rating_sum"], minRating: row["min_rating"],
+            consentAt: (row["consent_at"] as Double?).map(Date.init(timeIntervalSince1970:)), days: ProfileRow.days(row["days"]))
+    }
+
+    // MARK: - Segments
+
+    static func segment(from row: Row) -> Segment {
+        Segment(id: SegmentID(rawValue: row["id"]), name: row["name"], rules: row["rules"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                refreshedAt: (row["refreshed_at"] as Double?).map(Date.init(timeIntervalSince1970:)), members: row["members"])
+    }
+
+    public func createSegment(name: String, rule: SegmentRule) async throws -> Segment {
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...100).contains(name.count) else { throw InputError("name", "must be 1 to 100 characters") }
+        return try await writer.write { db in
+            if try Int64.fetchOne(db, sql: "SELECT id FROM segment WHERE name = ?", arguments: [name]) != nil {
+                throw InputError("name", "a segment named '\(name)' exists already")
+            }
+            try db.execute(sql: "INSERT INTO segment (name, rules, created_at) VALUES (?, ?, ?)",
+                           arguments: [name, rule.jsonText, Date().timeIntervalSince1970])
+            return Self.segment(from: try Row.fetchOne(db, sql: "SELECT * FROM segment WHERE id = ?", arguments: [db.lastInsertedRowID])!)
+        }
+    }
+
+    public func segments() async throws -> [Segment] {
+        try await writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM segment ORDER BY id").map(Self.segment(from:)) }
+    }
+
+    public func segment(_ id: SegmentID) async throws -> Segment? {
+        try await writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM segment WHERE id = ?", arguments: [id.rawValue]).map(Self.segment(from:)) }
+    }
+
+    public func members(of segment: SegmentID, after: String, limit: Int) async throws -> [String] {
+        try await writer.read { db in
+            try String.fetchAll(db, sql: "SELECT consumer FROM segment_member WHERE segment_id = ? AND consumer > ? ORDER BY consumer LIMIT ?",
+                                arguments: [segment.rawValue, after, limit])
+        }
+    }
+
+    public func profile(_ consumer: String) async throws -> ConsumerProfile? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM consumer_profile WHERE consumer = ?", arguments: [consumer]).map(Self.profile(from:))
+        }
+    }
+
+    // MARK: - Leads
+
+    public func leads(after: Int64, limit: Int, segment: SegmentID?, minScore: Double?) async throws -> LeadPage {
+        try await writer.read { db in
+            var sql = "SELECT * FROM lead WHERE seq > ?"
+            var arguments: [any DatabaseValueConvertible] = [after]
+            if let minScore {
+                sql += " AND score >= ?"
+                arguments.append(minScore)
+            }
+            if let segment {
+                sql += " AND kind = 'consumer' AND EXISTS (SELECT 1 FROM segment_member m WHERE m.segment_id = ? AND m.consumer = lead.ref)"
+                arguments.append(segment.rawValue)
+            }
+            sql += " ORDER BY seq LIMIT ?"
+            arguments.append(limit + 1)
+            let decoder = JSONDecoder()
+            var leads = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
+                Lead(kind: Lead.Kind(rawValue: row["kind"]) ?? .consumer, id: row["ref"], name: row["name"], phone: row["phone"], score: row["score"],
+                     reasons: (try? decoder.decode([String].self, from: Data((row["reasons"] as String).utf8))) ?? [],
+                     source: (try? decoder.decode(Lead.Source.self, from: Data((row["source"] as String).utf8))) ?? Lead.Source(batch: nil, region: nil, store: nil),
+                     createdAt: Date(timeIntervalSince1970: row["created_at"]), updatedAt: Date(timeIntervalSince1970: row["updated_at"]), cursor: row["seq"])
+            }
+            let more = leads.count > limit
+            if more { leads.removeLast() }
+            // A short page has seen everything up to the newest cursor in this snapshot, filtered out or not.
+            let cursor = more ? leads.last!.cursor : max(after, try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM lead") ?? 0)
+            return LeadPage(leads: leads, cursor: cursor, more: more)
+        }
+    }
+
+    // MARK: - A consumer's data
+
+    public func exportConsumer(_ consumer: String) async throws -> Data? {
+        try await writer.read { db in
+            func rows(_ sql: String) throws -> [[String: Any]] {
+                try Row.fetchAll(db, sql: sql, arguments: [consumer]).map { row in
+                    var object: [String: Any] = [:]
+                    for (column, value) in row { object[column] = value.storage.value.map { $0 as Any } ?? NSNull() }
+                    return object
+                }
+            }
+            var document: [String: Any] = ["consumer": consumer]
+            document["contact"] = try rows("SELECT name, phone, consent_version, consent_text, consented_at FROM consumer_contact WHERE consumer = ?").first
+            document["scans"] = try rows("SELECT id, at, code, batch_id, ip, user_agent, region, latitude, longitude, verdict FROM scan WHERE consumer = ? ORDER BY id")
+            document["entries"] = try rows("SELECT id, campaign_id, code, at, result, tier, points FROM entry WHERE consumer = ? ORDER BY id")
+            document["claims"] = try rows("SELECT entry_id, name, phone, consent_version, at, redemption_code FROM claim WHERE consumer = ?")
+            document["feedback"] = try rows("SELECT at, code, rating, comment FROM feedback WHERE consumer = ? ORDER BY id")
+            document["profile"] = try rows("SELECT * FROM consumer_profile WHERE consumer = ?").first
+            document["segments"] = try String.fetchAll(db, sql: """
+                SELECT s.name FROM segment_member m JOIN segment s ON s.id = m.segment_id WHERE m.consumer = ? ORDER BY s.name
+                """, arguments: [consumer])
+            document["lead"] = try rows("SELECT score, reasons, source, created_at, updated_at FROM lead WHERE kind = 'consumer' AND ref = ?").first
+            let empty = ["scans", "entries", "claims", "feedback"].allSatisfy { (document[$0] as? [Any])?.isEmpty ?? true }
+                && document["contact"] == nil && document["profile"] == nil
+            if empty { return nil }
+            return try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted])
+        }
+    }
+
+    public func forgetConsumer(_ consumer: String) async throws -> Bool {
+        try await writer.write { db in
+            var known = 0
+            for sql in [
+                "DELETE FROM consumer_contact WHERE consumer = ?",
+                "DELETE FROM consumer_profile WHERE consumer = ?",
+                "DELETE FROM segment_member WHERE consumer = ?",
+                "DELETE FROM lead WHERE kind = 'consumer' AND ref = ?",
+                "UPDATE claim SET consumer = 'erased', name = '', phone = '' WHERE consumer = ?",
+                "UPDATE feedback SET consumer = NULL, comment = NULL WHERE consumer = ?",
+                "UPDATE entry SET consumer = NULL WHERE consumer = ?",
+                "UPDATE scan SET consumer = NULL, ip = NULL, user_agent = NULL, referer = NULL, latitude = NULL, longitude = NULL WHERE consumer = ?",
+                // Events name the consumer (and a claim's contact): keep the events, drop the person.
+                """
+                UPDATE outbox SET body = json_replace(body, '$.data.consumer', NULL, '$.data.name', NULL, '$.data.phone', NULL)
+                WHERE json_extract(body, '$.data.consumer') = ?
+                """,
+                """
+                UPDATE outbox SET body = json_replace(body, '$.data.id', NULL, '$.data.name', NULL, '$.data.phone', NULL)
+                WHERE type = 'lead.created' AND json_extract(body, '$.data.id') = ?
+                """,
+            ] {
+                try db.execute(sql: sql, arguments: [consumer])
+                known += db.changesCount
+            }
+            try db.execute(sql: "UPDATE segment SET members = (SELECT count(*) FROM segment_member WHERE segment_id = segment.id)")
+            return known > 0
+        }
+    }
+
+    // MARK: - Feedback and reports
+
+    public func addFeedback(key: CodeKey, code: String, consumer: ConsumerID, rating: Int, comment: String?, at: Date) async throws {
+        guard (1...5).contains(rating) else { throw InputError("rating", "must be a whole number from 1 to 5") }
+        try await writer.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT c.batch_id, b.product_id FROM code c JOIN batch b ON b.id = c.batch_id WHERE c.key = ?",
+                                             arguments: [key.rawValue]) else {
+                throw NotFoundError("code", "this code was never issued")
+            }
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM feedback WHERE code_key = ? AND consumer = ?", arguments: [key.rawValue, consumer.value]) != nil {
+                throw InputError("rating", "you have rated this item already")
+            }
+            try db.execute(sql: """
+                INSERT INTO feedback (at, code_key, code, batch_id, product_id, consumer, rating, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [at.timeIntervalSince1970, key.rawValue, code, row[0] as Int64, row[1] as Int64, consumer.value, rating, comment])
+        }
+    }
+
+    public func feedbackReport(byBatch: Bool) async throws -> [FeedbackAggregate] {
+        try await writer.read { db in
+            let group = byBatch ? "product_id, batch_id" : "product_id"
+            return try Row.fetchAll(db, sql: """
+                SELECT product_id, \(byBatch ? "batch_id" : "NULL"), count(*), avg(rating), avg(rating <= 2) FROM feedback GROUP BY \(group) ORDER BY \(group)
+                """).map { FeedbackAggregate(productId: $0[0], batchId: $0[1], count: $0[2], average: $0[3], lowShare: $0[4]) }
+        }
+    }
+
+    public func scanRate(by grouping: ScanRateGrouping) async throws -> [ReportRow] {
+        try await writer.read { db in
+            let sql: String
+            switch grouping {
+            case .batch:
+                sql = """
+                    SELECT 'batch ' || b.id, b.count, coalesce(s.codes, 0), coalesce(s.scans, 0) FROM batch b
+                    LEFT JOIN (SELECT batch_id, count(DISTINCT code_key) AS codes, count(*) AS scans FROM scan WHERE counted = 1 GROUP BY batch_id) s
+                    ON s.batch_id = b.id ORDER BY b.id
+                    """
+            case .product:
+                sql = """
+                    SELECT 'product ' || b.product_id, sum(b.count), sum(coalesce(s.codes, 0)), sum(coalesce(s.scans, 0)) FROM batch b
+                    LEFT JOIN (SELECT batch_id, count(DISTINCT code_key) AS codes, count(*) AS scans FROM scan WHERE counted = 1 GROUP BY batch_id) s
+                    ON s.batch_id = b.id GROUP BY b.product_id ORDER BY b.product_id
+                    """
+            case .region:
+                // By each batch's intended sales region.
+                sql = """
+                    SELECT coalesce(b.region, '(none)'), sum(b.count), sum(coalesce(s.codes, 0)), sum(coalesce(s.scans, 0)) FROM batch b
+                    LEFT JOIN (SELECT batch_id, count(DISTINCT code_key) AS codes, count(*) AS scans FROM scan WHERE counted = 1 GROUP BY batch_id) s
+                    ON s.batch_id = b.id GROUP BY b.region ORDER BY b.region
+                    """
+            case .campaign:
+                // Codes that drew in the campaign over codes issued in its scope (all active batches when unscoped).
+                let campaigns = try Row.fetchAll(db, sql: "SELECT id, name, definition FROM campaign ORDER BY id")
+                return try campaigns.map { row in
+                    let definition = try Self.definition(row[2])
+                    var issued = 0
+                    for batch in try Row.fetchAll(db, sql: "SELECT id, product_id, count FROM batch WHERE status != 'void'") {
+                        let batchID = BatchID(rawValue: batch[0]), productID = ProductID(rawValue: batch[1])
+                        if definition.scope.batches.map({ $0.contains(batchID) }) ?? true, definition.scope.products.map({ $0.contains(productID) }) ?? true {
+                            issued += batch[2] as Int
+                        }
+                    }
+                    let drawn = try Int.fetchOne(db, sql: "SELECT count(*) FROM entry WHERE campaign_id = ?", arguments: [row[0] as Int64]) ?? 0
+                    return ReportRow(key: "campaign \(row[0] as Int64): \(row[1] as String)", issued: issued, scanned: drawn, scans: nil,
+                                     rate: issued > 0 ? Double(drawn) / Double(issued) : nil)
+                }
+            }
+            return try Row.fetchAll(db, sql: sql).map {
+                let issued: Int = $0[1], scanned: Int = $0[2]
+                return ReportRow(key: $0[0], issued: issued, scanned: scanned, scans: $0[3], rate: issued > 0 ? Double(scanned) / Double(issued) : nil)
+            }
+        }
+    }
+
+    public func dailyScans(batch: BatchID?) async throws -> [ReportRow] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT date(at, 'unixepoch') AS day, count(DISTINCT code_key), count(*) FROM scan
+                WHERE counted = 1 AND (?1 IS NULL OR batch_id = ?1) GROUP BY day ORDER BY day
+                """, arguments: [batch?.rawValue]).map { ReportRow(key: $0[0], issued: nil, scanned: $0[1], scans: $0[2], rate: nil) }
+        }
+    }
+
+    public func diversion() async throws -> [DiversionAlert] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT s.batch_id, b.region, s.region, count(*), count(DISTINCT s.code_key), min(s.at), max(s.at)
+                FROM scan s JOIN batch b ON b.id = s.batch_id
+                WHERE s.counted = 1 AND b.region IS NOT NULL AND s.region IS NOT NULL
+                  AND s.region != b.region AND s.region NOT LIKE b.region || '-%'
+                GROUP BY s.batch_id, s.region ORDER BY count(*) DESC, s.batch_id, s.region
+                """).map {
+                DiversionAlert(batchId: $0[0], intendedRegion: $0[1], region: $0[2], scans: $0[3], codes: $0[4],
+                               firstAt: Date(timeIntervalSince1970: $0[5]), lastAt: Date(timeIntervalSince1970: $0[6]))
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import OneCodeDomain
+import OneCodeStorage
+
+extension APIController {
+    /// Segments (marketing), leads (sales), reports (both), a consumer's data (admin).
+    func registerLinker(_ api: RouterGroup<AppRequestContext>) {
+        route(api, .post, "segments", [.marketing]) { request, context in
+            let body = try await request.body.collect(upTo: context.maxUploadSize)
+            guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] else {
+                throw HTTPError(.badRequest, message: "body: must be a JSON object {\"name\": …, \"rules\": {…}}")
+            }
+            guard let name = object["name"] as? String else { throw HTTPError(.badRequest, message: "name: is required, a string") }
+            guard let rules = object["rules"] else { throw HTTPError(.badRequest, message: "rules: is required") }
+            let rule = try SegmentRule.parse(rules, path: "rules")
+            return try Response.json(try await store.createSegment(name: name, rule: rule), status: .created)
+        }
+        route(api, .get, "segments", [.marketing, .sales]) { _, _ in
+            try Response.json(try await store.segments(), status: .ok)
+        }
+        route(api, .get, "segments/:id", [.marketing, .sales]) { _, context in
+            try Response.json(try await segment(context), status: .ok)
+        }
+        route(api, .get, "segments/:id/members", [.marketing]) { request, context in
+            let segment = try await segment(context)
+            let after = request.uri.queryParameters.get("after") ?? ""
+            let limit = try limit(request, default: 1000, maximum: 10_000)
+            let members = try await store.members(of: segment.id, after: after, limit: limit)
+            struct Page: Encodable { var members: [String]; var next: String? }
+            return try Response.json(Page(members: members, next: members.count == limit ? members.last : nil), status: .ok)
+        }
+        route(api, .post, "segments/refresh", [.marketing]) { request, _ in
+            let full = request.uri.queryParameters.get("full") == "true"
+            return try Response.json(try await store.refreshLinker(now: Date(), full: full), status: .ok)
+        }
+        route(api, .get, "leads", [.sales]) { request, _ in
+            let after = request.uri.queryParameters.get("after").map { Int64($0) } ?? 0
+            guard let after, after >= 0 else { throw HTTPError(.badRequest, message: "after: must be a cursor from an earlier page, 0 or more") }
+            let limit = try limit(request, default: 500, maximum: 5000)
+            let segment = try request.uri.queryParameters.get("segment").map { text -> SegmentID in
+                guard let id = Int64(text) else { throw HTTPError(.badRequest, message: "segment: must be a segment id") }
+                return SegmentID(rawValue: id)
+            }
+            if let segment, try await store.segment(segment) == nil { throw HTTPError(.notFound, message: "segment: no segment with id \(segment)") }
+            let minScore = try request.uri.queryParameters.get("minScore").map { text -> Double in
+                guard let value = Double(text), (0...100).contains(value) else { throw HTTPError(.badRequest, message: "minScore: must be from 0 to 100") }
+                return value
+            }
+            let page = try await store.leads(after: after, limit: limit, segment: segment, minScore: minScore)
+            switch request.uri.queryParameters.get("format") ?? "json" {
+            case "json": return try Response.json(page, status: .ok)
+            case "csv":
+                return text(Lead.csvHeader + page.leads.map(\.csvRow).joined(), type: "text/csv; charset=utf-8", cursor: page.cursor)
+            case "jsonl":
+                return text(page.leads.map(\.jsonLine).joined(), type: "application/x-ndjson", cursor: page.cursor)
+            default: throw HTTPError(.badRequest, message: "format: must be json, csv or jsonl")
+            }
+        }
+        route(api, .get, "consumers/:id", []) { _, context in
+            let id = try context.parameters.require("id")
+            guard let data = try await store.exportConsumer(id) else { throw HTTPError(.notFound, message: "id: nothing is stored about consumer \(id)") }
+            return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        route(api, .delete, "consumers/:id", []) { _, context in
+            let id = try context.parameters.require("id")
+            guard try await store.forgetConsumer(id) else { throw HTTPError(.notFound, message: "id: nothing is stored about consumer \(id)") }
+            return try Response.json(["erased": id], status: .ok)
+        }
+        route(api, .get, "reports/feedback", [.marketing, .sales]) { request, _ in
+            let byBatch = try grouping(request, ["product", "batch"]) == "batch"
+            let rows = try await store.feedbackReport(byBatch: byBatch)
+            return try report(request, rows, header: ["product", "batch", "ratings", "average", "low_share"]) {
+                [String($0.productId), $0.batchId.map(String.init) ?? "", String($0.count), String($0.average), String($0.lowShare)]
+            }
+        }
+        route(api, .get, "reports/scan-rate", [.marketing, .sales]) { request, _ in
+            let by = ScanRateGrouping(rawValue: try grouping(request, ScanRateGrouping.allCases.map(\.rawValue)))!
+            let rows = try await store.scanRate(by: by)
+            return try report(request, rows, header: [by.rawValue, "issued", "scanned", "scans", "rate"]) {
+                [$0.key, $0.issued.map(String.init) ?? "", String($0.scanned), $0.scans.map(String.init) ?? "", $0.rate.map { String($0) } ?? ""]
+            }
+        }
+        route(api, .get, "reports/daily", [.marketing, .sales]) { request, _ in
+            let batch = try request.uri.queryParameters.get("batch").map { text -> BatchID in
+                guard let id = Int64(text) else { throw HTTPError(.badRequest, message: "batch: must be a batch id") }
+                return BatchID(rawValue: id)
+            }
+            let rows = try await store.dailyScans(batch: batch)
+            return try report(request, rows, header: ["day", "codes", "scans"]) { [$0.key, String($0.scanned), $0.scans.map(String.init) ?? ""] }
+        }
+        route(api, .get, "reports/diversion", [.marketing, .sales]) { request, _ in
+            let alerts = try await store.diversion()
+            let dates = ISO8601DateFormatter()
+            return try report(request, alerts, header: ["batch", "intended_region", "region", "scans", "codes", "first_at", "last_at"]) {
+                [String($0.batchId), $0.intendedRegion, $0.region, String($0.scans), String($0.codes), dates.string(from: $0.firstAt), dates.string(from: $0.lastAt)]
+            }
+        }
+    }
+
+    func segment(_ context: AppRequestContext) async throws -> Segment {
+        let text = try context.parameters.require("id")
+        guard let id = Int64(text) else { throw HTTPError(.badRequest, message: "id: must be a segment id") }
+        guard let segment = try await store.segment(SegmentID(rawValue: id)) else { throw HTTPError(.notFound, message: "id: no segment with id \(id)") }
+        return segment
+    }
+
+    func limit(_ request: Request, default value: Int, maximum: Int) throws -> Int {
+        let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? value
+        guard (1...maximum).contains(limit) else { throw HTTPError(.badRequest, message: "limit: must be from 1 to \(maximum)") }
+        return limit
+    }
+
+    func grouping(_ request: Request, _ allowed: [String]) throws -> String {
+        let by = request.uri.queryParameters.get("by") ?? allowed[0]
+        guard allowed.contains(by) else { throw HTTPError(.badRequest, message: "by: must be \(allowed.joined(separator: ", "))") }
+        return by
+    }
+
+    func text(_ body: String, type: String, cursor: Int64) -> Response {
+        Response(status: .ok, headers: [.contentType: type, HTTPField.Name("OneCode-Cursor")!: String(cursor)],
+                 body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// A report as JSON, or as CSV with `?format=csv`.
+    func report<T: Encodable>(_ request: Request, _ rows: [T], header: [String], csv: (T) -> [String]) throws -> Response {
+        switch request.uri.queryParameters.get("format") ?? "json" {
+        case "json": return try Response.json(rows, status: .ok)
+        case "csv":
+            return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: CSV.row(header) + rows.map { CSV.row(csv($0)) }.joined())))
+        default: throw HTTPError(.badRequest, message: "format: must be json or csv")
+        }
+    }
+}

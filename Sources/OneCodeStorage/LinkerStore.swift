@@ -1,0 +1,211 @@
+import Foundation
+import OneCodeDomain
+
+/// A segment: a named rule and its materialised members.
+public struct Segment: Sendable, Codable, Equatable {
+    public var id: SegmentID
+    public var name: String
+    /// The rule as JSON (`SegmentRule.parse` reads it).
+    public var rules: String
+    public var createdAt: Date
+    public var refreshedAt: Date?
+    public var members: Int
+
+    public init(id: SegmentID, name: String, rules: String, createdAt: Date, refreshedAt: Date?, members: Int) {
+        self.id = id
+        self.name = name
+        self.rules = rules
+        self.createdAt = createdAt
+        self.refreshedAt = refreshedAt
+        self.members = members
+    }
+}
+
+/// What one linker refresh did.
+public struct LinkerRefresh: Sendable, Codable, Equatable {
+    public var full: Bool
+    public var scansRead: Int
+    public var profilesChanged: Int
+    public var segmentsRefreshed: Int
+    public var membersAdded: Int
+    public var membersRemoved: Int
+    public var leadsChanged: Int
+    public var leadsCreated: Int
+
+    public init(full: Bool) {
+        self.full = full
+        scansRead = 0
+        profilesChanged = 0
+        segmentsRefreshed = 0
+        membersAdded = 0
+        membersRemoved = 0
+        leadsChanged = 0
+        leadsCreated = 0
+    }
+}
+
+/// Something sales can act on: a consenting consumer or a store, scored, with reasons and source.
+public struct Lead: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable { case consumer, store }
+    public struct Source: Sendable, Codable, Equatable {
+        public var batch: Int64?
+        public var region: String?
+        public var store: Int64?
+        public init(batch: Int64?, region: String?, store: Int64?) {
+            self.batch = batch
+            self.region = region
+            self.store = store
+        }
+    }
+
+    public var kind: Kind
+    /// The consumer id or the store id.
+    public var id: String
+    public var name: String?
+    public var phone: String?
+    public var score: Double
+    public var reasons: [String]
+    public var source: Source
+    public var createdAt: Date
+    public var updatedAt: Date
+    /// The export position of this version of the lead: pass the largest seen as `after`.
+    public var cursor: Int64
+
+    public init(kind: Kind, id: String, name: String?, phone: String?, score: Double, reasons: [String], source: Source,
+                createdAt: Date, updatedAt: Date, cursor: Int64) {
+        self.kind = kind
+        self.id = id
+        self.name = name
+        self.phone = phone
+        self.score = score
+        self.reasons = reasons
+        self.source = source
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.cursor = cursor
+    }
+}
+
+/// A page of leads and where the next export starts.
+public struct LeadPage: Sendable, Codable, Equatable {
+    public var leads: [Lead]
+    /// Pass as `after` next time: the next page, or only what is new or changed since.
+    public var cursor: Int64
+    public var more: Bool
+
+    public init(leads: [Lead], cursor: Int64, more: Bool) {
+        self.leads = leads
+        self.cursor = cursor
+        self.more = more
+    }
+}
+
+public struct FeedbackAggregate: Sendable, Codable, Equatable {
+    public var productId: Int64
+    public var batchId: Int64?
+    public var count: Int
+    public var average: Double
+    /// Share of ratings of 1 or 2.
+    public var lowShare: Double
+
+    public init(productId: Int64, batchId: Int64?, count: Int, average: Double, lowShare: Double) {
+        self.productId = productId
+        self.batchId = batchId
+        self.count = count
+        self.average = average
+        self.lowShare = lowShare
+    }
+}
+
+/// One row of a report: a key (batch, product, region, campaign or day) and its figures.
+public struct ReportRow: Sendable, Codable, Equatable {
+    public var key: String
+    public var issued: Int?
+    public var scanned: Int
+    public var scans: Int?
+    public var rate: Double?
+
+    public init(key: String, issued: Int?, scanned: Int, scans: Int?, rate: Double?) {
+        self.key = key
+        self.issued = issued
+        self.scanned = scanned
+        self.scans = scans
+        self.rate = rate
+    }
+}
+
+/// Scans of a batch outside its intended sales region.
+public struct DiversionAlert: Sendable, Codable, Equatable {
+    public var batchId: Int64
+    public var intendedRegion: String
+    public var region: String
+    public var scans: Int
+    public var codes: Int
+    public var firstAt: Date
+    public var lastAt: Date
+
+    public init(batchId: Int64, intendedRegion: String, region: String, scans: Int, codes: Int, firstAt: Date, lastAt: Date) {
+        self.batchId = batchId
+        self.intendedRegion = intendedRegion
+        self.region = region
+        self.scans = scans
+        self.codes = codes
+        self.firstAt = firstAt
+        self.lastAt = lastAt
+    }
+}
+
+public enum ScanRateGrouping: String, Sendable, CaseIterable { case batch, product, region, campaign }
+
+/// Profiles, segments, leads, feedback and reports: the linker's storage.
+public protocol LinkerStore: Sendable {
+    /// Brings profiles, segment members and leads up to date. Incremental: only what changed since the
+    /// last refresh (new scans, entries, feedback, claims), plus consumers whose membership changes with
+    /// time alone (a scan leaving a window, a consumer lapsing). `full` recomputes everything from the
+    /// base tables and gives the same result.
+    func refreshLinker(now: Date, full: Bool) async throws -> LinkerRefresh
+
+    func createSegment(name: String, rule: SegmentRule) async throws -> Segment
+    func segments() async throws -> [Segment]
+    func segment(_ id: SegmentID) async throws -> Segment?
+    /// Members in id order, after `after`.
+    func members(of segment: SegmentID, after: String, limit: Int) async throws -> [String]
+
+    func profile(_ consumer: String) async throws -> ConsumerProfile?
+
+    /// Leads with a cursor above `after`, oldest change first.
+    func leads(after: Int64, limit: Int, segment: SegmentID?, minScore: Double?) async throws -> LeadPage
+
+    /// Everything stored about a consumer, as a JSON document; `nil` when nothing is.
+    func exportConsumer(_ consumer: String) async throws -> Data?
+    /// Erases a consumer: contact, claims' names and phones, comments, profile, memberships and lead go;
+    /// scans, entries and ratings stay as anonymous aggregates. Returns whether anything was known.
+    func forgetConsumer(_ consumer: String) async throws -> Bool
+
+    /// Records a 1-5 rating and optional comment for an issued code, once per consumer and code.
+    func addFeedback(key: CodeKey, code: String, consumer: ConsumerID, rating: Int, comment: String?, at: Date) async throws
+    func feedbackReport(byBatch: Bool) async throws -> [FeedbackAggregate]
+    func scanRate(by: ScanRateGrouping) async throws -> [ReportRow]
+    func dailyScans(batch: BatchID?) async throws -> [ReportRow]
+    func diversion() async throws -> [DiversionAlert]
+}
+
+extension Lead {
+    public static let csvHeader = CSV.row(["cursor", "kind", "id", "name", "phone", "score", "reasons", "source_batch", "source_region",
+                                           "source_store", "created_at", "updated_at"])
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }()
+
+    public var csvRow: String {
+        let dates = ISO8601DateFormatter()
+        return CSV.row([String(cursor), kind.rawValue, id, name ?? "", phone ?? "", String(score), reasons.joined(separator: "; "),
+                        source.batch.map(String.init) ?? "", source.region ?? "", source.store.map(String.init) ?? "",
+                        dates.string(from: createdAt), dates.string(from: updatedAt)])
+    }
+
+    public var jsonLine: String { String(decoding: (try? Lead.encoder.encode(self)) ?? Data(), as: UTF8.self) + "\n" }
+}

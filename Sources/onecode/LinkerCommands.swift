@@ -1,0 +1,290 @@
+import ArgumentParser
+import Foundation
+import OneCodeDomain
+import OneCodeStorage
+
+struct SegmentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "segment", abstract: "Define consumer segments and refresh them.",
+        discussion: """
+            A segment is a JSON rule over consumer profiles: {"all": [...]} or {"any": [...]} of {"region": ["CN-31"]}, \
+            {"product": [1]}, {"scans": {"atLeast": 3, "days": 30}}, {"lapsed": {"days": 60}}, {"wonPrize": true}, \
+            {"consent": true}, {"rating": {"atMost": 2}}. Members are materialised; `refresh` updates profiles, every \
+            segment and the leads from what changed since the last refresh (`--full` recomputes everything).
+            """,
+        subcommands: [Create.self, List.self, Show.self, Members.self, Refresh.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a segment; it fills on the next refresh.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Its name.") var name: String
+        @Option(help: ArgumentHelp("The rule as JSON.", valueName: "json")) var rules: String?
+        @Option(help: ArgumentHelp("A file holding the rule.", valueName: "file")) var file: String?
+
+        func run() async throws {
+            try await reportingErrors {
+                let text: Data
+                switch (rules, file) {
+                case let (rules?, nil): text = Data(rules.utf8)
+                case let (nil, file?):
+                    guard let data = FileManager.default.contents(atPath: file) else { throw InputError("file", "cannot read \(file)") }
+                    text = data
+                default: throw InputError("rules", "give the rule with --rules JSON or --file F (one of them)")
+                }
+                let rule = try SegmentRule.parse(text)
+                let (_, store) = try await global.open()
+                let segment = try await store.createSegment(name: name, rule: rule)
+                try global.emit(segment) { "segment \(segment.id): \(segment.name) \(segment.rules)\nrun `onecode segment refresh` to fill it" }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List segments with their member counts.")
+        @OptionGroup var global: GlobalOptions
+        func run() async throws {
+            try await reportingErrors {
+                let (_, store) = try await global.open()
+                let segments = try await store.segments()
+                try global.emit(segments) {
+                    segments.isEmpty ? "no segments yet; create one with `onecode segment create --name N --rules JSON`" :
+                    Table(["id", "name", "members", "refreshed", "rules"], segments.map {
+                        [String($0.id.rawValue), $0.name, String($0.members), $0.refreshedAt.map { ISO8601DateFormatter().string(from: $0) } ?? "never", $0.rules]
+                    }).text
+                }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One segment.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The segment id.") var id: Int64
+        func run() async throws {
+            try await reportingErrors {
+                let (_, store) = try await global.open()
+                guard let segment = try await store.segment(SegmentID(rawValue: id)) else { throw NotFoundError("id", "no segment with id \(id)") }
+                try global.emit(segment) {
+                    "segment \(segment.id): \(segment.name)\nrules: \(segment.rules)\nmembers: \(segment.members)\nrefreshed: \(segment.refreshedAt.map { ISO8601DateFormatter().string(from: $0) } ?? "never")"
+                }
+            }
+        }
+    }
+
+    struct Members: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A segment's members (consumer ids), in id order.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The segment id.") var id: Int64
+        @Option(help: "Only ids after this one (paging).") var after = ""
+        @Option(help: "At most this many (1 to 1000000).") var limit = 1000
+        func run() async throws {
+            try await reportingErrors {
+                guard (1...1_000_000).contains(limit) else { throw InputError("limit", "must be from 1 to 1000000") }
+                let (_, store) = try await global.open()
+                guard try await store.segment(SegmentID(rawValue: id)) != nil else { throw NotFoundError("id", "no segment with id \(id)") }
+                let members = try await store.members(of: SegmentID(rawValue: id), after: after, limit: limit)
+                try global.emit(members) { members.joined(separator: "\n") }
+            }
+        }
+    }
+
+    struct Refresh: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Bring profiles, segments and leads up to date.")
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Recompute everything from scans, entries, claims and feedback instead of what changed.") var full = false
+        func run() async throws {
+            try await reportingErrors {
+                let (_, store) = try await global.open()
+                let started = Date()
+                let report = try await store.refreshLinker(now: Date(), full: full)
+                let seconds = Date().timeIntervalSince(started)
+                try global.emit(report) {
+                    String(format: "%@ refresh in %.2f s: %d scans read, %d profiles changed, %d segments (+%d −%d members), %d leads changed (%d new)",
+                           full ? "full" : "incremental", seconds, report.scansRead, report.profilesChanged, report.segmentsRefreshed,
+                           report.membersAdded, report.membersRemoved, report.leadsChanged, report.leadsCreated)
+                }
+            }
+        }
+    }
+}
+
+struct LeadsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "leads", abstract: "Export scored leads for sales.",
+        discussion: """
+            A lead is a consumer who gave contact and consent, or a store that redeems prizes, with a score (README: \
+            "Leads") and the reasons for it. Exports are incremental: each ends with a cursor; exporting again with \
+            --since CURSOR brings only leads that are new or changed since, with no gaps and no duplicates.
+            """,
+        subcommands: [Export.self])
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case csv, jsonl }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write leads to a file (CSV or JSON lines); print the next cursor.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "csv or jsonl.") var format: Format
+        @Option(help: "Only leads new or changed after this cursor (from the previous export).") var since: Int64 = 0
+        @Option(help: "Only consumers in this segment (id).") var segment: Int64?
+        @Option(name: .customLong("min-score"), help: "Only leads scoring at least this (0 to 100).") var minScore: Double?
+        @Option(help: "The file to write (replaced whole, never half-written).") var out: String
+        @Flag(name: .customLong("no-refresh"), help: "Export what the last refresh computed, without refreshing first.") var noRefresh = false
+
+        func run() async throws {
+            try await reportingErrors {
+                guard since >= 0 else { throw InputError("since", "must be a cursor from an earlier export, 0 or more") }
+                if let minScore, !(0...100).contains(minScore) { throw InputError("min-score", "must be from 0 to 100") }
+                let (_, store) = try await global.open()
+                if let segment, try await store.segment(SegmentID(rawValue: segment)) == nil { throw NotFoundError("segment", "no segment with id \(segment)") }
+                if !noRefresh { _ = try await store.refreshLinker(now: Date(), full: false) }
+                let partial = out + ".partial"
+                guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
+                    throw InputError("out", "cannot write \(out)")
+                }
+                var cursor = since, count = 0
+                do {
+                    if format == .csv { try handle.write(contentsOf: Data(Lead.csvHeader.utf8)) }
+                    while true {
+                        let page = try await store.leads(after: cursor, limit: 5000, segment: segment.map(SegmentID.init(rawValue:)), minScore: minScore)
+                        var chunk = ""
+                        for lead in page.leads { chunk += format == .csv ? lead.csvRow : lead.jsonLine }
+                        try handle.write(contentsOf: Data(chunk.utf8))
+                        count += page.leads.count
+                        cursor = page.cursor
+                        if !page.more { break }
+                    }
+                    try handle.synchronize()
+                    try handle.close()
+                    guard rename(partial, out) == 0 else { throw InputError("out", "cannot write \(out) (\(String(cString: strerror(errno))))") }
+                } catch {
+                    try? FileManager.default.removeItem(atPath: partial)
+                    throw error
+                }
+                struct Output: Encodable { var leads: Int; var cursor: Int64; var file: String }
+                try global.emit(Output(leads: count, cursor: cursor, file: out)) {
+                    "wrote \(count) leads to \(out)\nnext export: --since \(cursor)"
+                }
+            }
+        }
+    }
+}
+
+struct ConsumerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "consumer", abstract: "Export or erase what is stored about one consumer.",
+        subcommands: [Export.self, Forget.self])
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print everything stored about a consumer as JSON.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The consumer id (the oc_cid cookie).") var id: String
+        func run() async throws {
+            try await reportingErrors {
+                let (_, store) = try await global.open()
+                guard let data = try await store.exportConsumer(id) else { throw NotFoundError("id", "nothing is stored about consumer \(id)") }
+                print(String(decoding: data, as: UTF8.self))
+            }
+        }
+    }
+
+    struct Forget: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Erase a consumer: contact, names, phones, comments, profile, segments and lead go; anonymous counts stay.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The consumer id.") var id: String
+        func run() async throws {
+            try await reportingErrors {
+                let (_, store) = try await global.open()
+                guard try await store.forgetConsumer(id) else { throw NotFoundError("id", "nothing is stored about consumer \(id)") }
+                try global.emit(["erased": id]) { "erased consumer \(id); scans, draws and ratings remain as anonymous counts" }
+            }
+        }
+    }
+}
+
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Feedback, scan rates, scans per day and diversion alerts.",
+        subcommands: [Feedback.self, ScanRate.self, Daily.self, Diversion.self])
+
+    enum Output: String, ExpressibleByArgument, CaseIterable { case table, csv, json }
+
+    static func show(_ header: [String], _ rows: [[String]], as output: Output, json: some Encodable) throws {
+        switch output {
+        case .table: print(rows.isEmpty ? "nothing to report yet" : Table(header, rows).text)
+        case .csv: print(([header] + rows).map(CSV.row).joined(), terminator: "")
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.dateEncodingStrategy = .iso8601
+            print(String(decoding: try encoder.encode(json), as: UTF8.self))
+        }
+    }
+
+    static func percent(_ value: Double?) -> String { value.map { String(format: "%.2f%%", $0 * 100) } ?? "" }
+
+    struct Feedback: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Ratings by product (or batch): count, average, share of 1-2.")
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "By batch instead of product.") var byBatch = false
+        @Option(help: "table, csv or json.") var format: Output = .table
+        func run() async throws {
+            try await reportingErrors {
+                let (_, store) = try await global.open()
+                let rows = try await store.feedbackReport(byBatch: byBatch)
+                try ReportCommand.show(["product", "batch", "ratings", "average", "rated 1-2"], rows.map {
+                    [String($0.productId), $0.batchId.map(String.init) ?? "", String($0.count), String(format: "%.2f", $0.average), percent($0.lowShare)]
+                }, as: global.json ? .json : format, json: rows)
+            }
+        }
+    }
+
+    struct ScanRate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "scan-rate", abstract: "Distinct scanned codes over issued codes, by batch, product, intended region or campaign.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "batch, product, region or campaign.") var by: String = "batch"
+        @Option(help: "table, csv or json.") var format: Output = .table
+        func run() async throws {
+            try await reportingErrors {
+                guard let grouping = ScanRateGrouping(rawValue: by) else { throw InputError("by", "must be batch, product, region or campaign") }
+                let (_, store) = try await global.open()
+                let rows = try await store.scanRate(by: grouping)
+                try ReportCommand.show([by, "issued", "scanned", "scans", "rate"], rows.map {
+                    [$0.key, $0.issued.map(String.init) ?? "", String($0.scanned), $0.scans.map(String.init) ?? "", percent($0.rate)]
+                }, as: global.json ? .json : format, json: rows)
+            }
+        }
+    }
+
+    struct Daily: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Counted scans and distinct codes per UTC day.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this batch.") var batch: Int64?
+        @Option(help: "table, csv or json.") var format: Output = .table
+        func run() async throws {
+            try await reportingErrors {
+                let (_, store) = try await global.open()
+                let rows = try await store.dailyScans(batch: batch.map(BatchID.init(rawValue:)))
+                try ReportCommand.show(["day", "codes", "scans"], rows.map { [$0.key, String($0.scanned), $0.scans.map(String.init) ?? ""] },
+                                       as: global.json ? .json : format, json: rows)
+            }
+        }
+    }
+
+    struct Diversion: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Scans outside a batch's intended sales region, by batch and region.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "table, csv or json.") var format: Output = .table
+        func run() async throws {
+            try await reportingErrors {
+                let (_, store) = try await global.open()
+                let alerts = try await store.diversion()
+                let dates = ISO8601DateFormatter()
+                try ReportCommand.show(["batch", "intended", "scanned in", "scans", "codes", "first", "last"], alerts.map {
+                    [String($0.batchId), $0.intendedRegion, $0.region, String($0.scans), String($0.codes), dates.string(from: $0.firstAt), dates.string(from: $0.lastAt)]
+                }, as: global.json ? .json : format, json: alerts)
+            }
+        }
+    }
+}

@@ -1,0 +1,431 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import OneCodeDomain
+@testable import OneCodeService
+import OneCodeSQLite
+import OneCodeStorage
+import Testing
+
+/// Builds linker data through the real store: scans through `recordScans`, claims, feedback.
+struct LinkerWorld {
+    let fixture: ServiceFixture
+    var store: SQLiteStore { fixture.sqlite }
+    var nextCode = 0
+
+    init(codes: Int = 200) async throws {
+        fixture = try await ServiceFixture(count: codes)
+    }
+
+    func key(_ code: String) -> CodeKey {
+        guard case let .valid(key, _) = ServiceFixture.signer.check(code) else { fatalError("bad code") }
+        return key
+    }
+
+    /// A counted scan of a fresh code (or of `code`) by `consumer`, at `at`, in `region`.
+    @discardableResult
+    mutating func scan(_ consumer: ConsumerID, at: Date, region: String?, code: String? = nil) async throws -> (String, ScanResult) {
+        let code = code ?? fixture.codes[nextCode]
+        if code == fixture.codes[nextCode] { nextCode += 1 }
+        let result = try await store.recordScans([ScanRequest(key: key(code), code: code, at: at, consumer: consumer, ip: nil,
+                                                              userAgent: ServiceFixture.phone, referer: nil, bot: false, region: region)],
+                                                 rules: VerdictRules(maxScans: 1000, maxConsumers: 1000))
+        return (code, result[0])
+    }
+
+    func members(_ segment: Segment) async throws -> Set<String> {
+        Set(try await store.members(of: segment.id, after: "", limit: 100_000))
+    }
+
+    /// Profiles and memberships as text, to compare refreshes (versions left out).
+    func dump() throws -> String {
+        try Run.program("/usr/bin/sqlite3", [fixture.folder.file("onecode.sqlite"), """
+            SELECT consumer, first_at, last_at, scans, products, batches, regions, last_batch, last_region, draws, prizes_won, points,
+                   ratings, rating_sum, min_rating, consent_at, days FROM consumer_profile ORDER BY consumer;
+            SELECT segment_id, consumer FROM segment_member ORDER BY segment_id, consumer;
+            SELECT id, members FROM segment ORDER BY id;
+            """]).stdout
+    }
+}
+
+@Suite("Linker: profiles, segments, leads, feedback, reports", .serialized)
+struct LinkerTests {
+    static let day = 86_400.0
+
+    @Test("segment rules are validated with the JSON path of the bad part", arguments: [
+        (#"[]"#, "rules"),
+        (#"{"region": ["Shanghai"]}"#, "rules.region[0]"),
+        (#"{"all": [{"scans": {"atLeast": 0, "days": 3}}]}"#, "rules.all[0].scans.atLeast"),
+        (#"{"any": [{"consent": true}, {"lapsed": {"days": 1.5}}]}"#, "rules.any[1].lapsed.days"),
+        (#"{"rating": {"atMost": 6}}"#, "rules.rating.atMost"),
+        (#"{"consent": 1}"#, "rules.consent"),
+        (#"{"product": [true]}"#, "rules.product[0]"),
+        (#"{"colour": "red"}"#, "rules.colour"),
+        (#"{"all": []}"#, "rules.all"),
+    ])
+    func ruleValidation(json: String, field: String) {
+        #expect { try SegmentRule.parse(Data(json.utf8)) } throws: { ($0 as? InputError)?.field == field }
+    }
+
+    @Test("each rule selects exactly the consumers it describes; only consenting consumers become leads")
+    func ruleSemantics() async throws {
+        var world = try await LinkerWorld()
+        defer { world.fixture.folder.cleanup() }
+        let store = world.store
+        let now = Date()
+        let (a, b, c, d) = (ConsumerID.random(), ConsumerID.random(), ConsumerID.random(), ConsumerID.random())
+        for offset in [4.0, 2, 1] { try await world.scan(a, at: now - offset * Self.day, region: "CN-31") }  // regular in Shanghai
+        try await world.scan(b, at: now - 90 * Self.day, region: "CN-11")  // lapsed, Beijing
+        try await world.scan(d, at: now - 3 * Self.day, region: nil)
+        // C wins a prize (a live campaign with probability 1) and claims it with consent.
+        let campaign = try await store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        let (cCode, cScan) = try await world.scan(c, at: now - Self.day, region: "US")
+        #expect(cScan.draws.first?.result == .won)
+        _ = try await store.claim(campaign: campaign.id, key: world.key(cCode), consumer: c, contact: try ContactDetails(name: "Cui", phone: "13800000001"),
+                                  consentVersion: "v1", consentText: "ok", at: now)
+        try await store.addFeedback(key: world.key(world.fixture.codes[4]), code: world.fixture.codes[4], consumer: d, rating: 2, comment: "meh", at: now)
+        let rules: [(String, Set<ConsumerID>)] = [
+            (#"{"region": ["CN-31"]}"#, [a]),
+            (#"{"region": ["CN"]}"#, [a, b]),
+            (#"{"scans": {"atLeast": 3, "days": 7}}"#, [a]),
+            (#"{"scans": {"atLeast": 2, "days": 2}}"#, []),  // only two of A's scans are in the last two days: today and yesterday? (1 and 2 days ago: days today-1, today-2)
+            (#"{"lapsed": {"days": 60}}"#, [b]),
+            (#"{"wonPrize": true}"#, [c]),
+            (#"{"consent": true}"#, [c]),
+            (#"{"consent": false}"#, [a, b, d]),
+            (#"{"rating": {"atMost": 2}}"#, [d]),
+            (#"{"product": [1]}"#, [a, b, c, d]),
+            (#"{"all": [{"region": ["CN"]}, {"scans": {"atLeast": 1, "days": 30}}]}"#, [a]),
+            (#"{"any": [{"wonPrize": true}, {"lapsed": {"days": 60}}]}"#, [b, c]),
+        ]
+        var segments: [Segment] = []
+        for (index, (json, _)) in rules.enumerated() {
+            segments.append(try await store.createSegment(name: "s\(index)", rule: try SegmentRule.parse(Data(json.utf8))))
+        }
+        let report = try await store.refreshLinker(now: now, full: false)
+        #expect(report.profilesChanged == 4)
+        for (segment, (json, expected)) in zip(segments, rules) {
+            let members = try await world.members(segment)
+            // "scans in the last 2 days" counts UTC days: today and yesterday.
+            let wanted = json.contains(#""days": 2}"#) ? Set(try await Self.expectedRecent(store, [a, c, d], atLeast: 2, days: 2, now: now)) : Set(expected.map(\.value))
+            #expect(members == wanted, "\(json): \(members.count) members")
+            #expect(try await store.segment(segment.id)?.members == wanted.count)
+        }
+        // Leads: only C, who consented.
+        let page = try await store.leads(after: 0, limit: 100, segment: nil, minScore: nil)
+        #expect(page.leads.map(\.id) == [c.value] && page.leads[0].phone == "+8613800000001" && page.leads[0].source.region == "US")
+        #expect(page.leads[0].reasons.contains { $0.contains("1 won") } && page.leads[0].score > 0)
+        let events = try await store.events(after: 0, limit: 100).map(\.type)
+        #expect(events.filter { $0 == "lead.created" }.count == 1)
+        let profile = try #require(try await store.profile(a.value))
+        #expect(profile.scans == 3 && profile.regions == ["CN-31"] && profile.products == [world.fixture.product.id.rawValue])
+    }
+
+    static func expectedRecent(_ store: SQLiteStore, _ consumers: [ConsumerID], atLeast: Int, days: Int, now: Date) async throws -> [String] {
+        let from = Int((now.timeIntervalSince1970 / day).rounded(.down)) - days + 1
+        var out: [String] = []
+        for consumer in consumers {
+            if let profile = try await store.profile(consumer.value), profile.days.filter({ $0.key >= from }).values.reduce(0, +) >= atLeast {
+                out.append(consumer.value)
+            }
+        }
+        return out
+    }
+
+    @Test("incremental refreshes over 40 simulated days give exactly what a full rebuild gives")
+    func incrementalEqualsFull() async throws {
+        var world = try await LinkerWorld(codes: 400)
+        defer { world.fixture.folder.cleanup() }
+        let store = world.store
+        var random = SystemRandomNumberGenerator()
+        let consumers = (0..<40).map { _ in ConsumerID.random() }
+        let regions = ["CN-31", "CN-11", "CN-44", "US", nil]
+        let campaign = try await store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition(
+            tiers: #"[{"name": "Bottle", "kind": "goods", "value": 1, "probability": 0.3, "stock": 1000}]"#)))
+        let rules = [
+            #"{"scans": {"atLeast": 2, "days": 7}}"#, #"{"lapsed": {"days": 5}}"#, #"{"region": ["CN"]}"#,
+            #"{"all": [{"consent": true}, {"scans": {"atLeast": 1, "days": 3}}]}"#, #"{"any": [{"rating": {"atMost": 2}}, {"wonPrize": true}]}"#,
+        ]
+        for (index, json) in rules.enumerated() { _ = try await store.createSegment(name: "r\(index)", rule: try SegmentRule.parse(Data(json.utf8))) }
+        let start = Date().addingTimeInterval(-45 * Self.day)
+        var clock = start
+        var consented = Set<String>()
+        for day in 0..<40 {
+            for _ in 0..<Int.random(in: 0...8, using: &random) where world.nextCode < 390 {
+                clock += Double.random(in: 60...7200, using: &random)
+                let consumer = consumers.randomElement(using: &random)!
+                let (code, result) = try await world.scan(consumer, at: clock, region: regions.randomElement(using: &random)!)
+                if result.draws.first?.result == .won, Bool.random(using: &random) {
+                    _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
+                                              contact: try ContactDetails(name: "C\(day)", phone: "1380000\(String(format: "%04d", day))"),
+                                              consentVersion: "v1", consentText: "ok", at: clock)
+                    consented.insert(consumer.value)
+                }
+                if Int.random(in: 0..<4, using: &random) == 0 {
+                    try? await store.addFeedback(key: world.key(code), code: code, consumer: consumer, rating: Int.random(in: 1...5, using: &random),
+                                                 comment: nil, at: clock)
+                }
+            }
+            // Some days are skipped: the time-only changes (windows, lapsing) must still be caught.
+            if day % 3 != 1 {
+                _ = try await store.refreshLinker(now: start + Double(day + 1) * Self.day, full: false)
+            }
+        }
+        let end = start + 41 * Self.day
+        _ = try await store.refreshLinker(now: end, full: false)
+        let incremental = try world.dump()
+        let leads = Set(try await store.leads(after: 0, limit: 1000, segment: nil, minScore: nil).leads.map(\.id))
+        let report = try await store.refreshLinker(now: end, full: true)
+        #expect(report.full && report.scansRead > 50)
+        let full = try world.dump()
+        #expect(incremental == full)
+        #expect(incremental.split(separator: "\n").count > 40, "\(incremental)")
+        #expect(leads == consented && !consented.isEmpty)
+    }
+
+    @Test("lead export cursors: no gaps and no duplicates while scans and refreshes run beside the export")
+    func exportCursors() async throws {
+        var world = try await LinkerWorld(codes: 300)
+        defer { world.fixture.folder.cleanup() }
+        let store = world.store
+        let campaign = try await store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition(
+            tiers: #"[{"name": "Bottle", "kind": "goods", "value": 1, "probability": 1, "stock": 1000}]"#)))
+        var consumers: [ConsumerID] = []
+        for index in 0..<30 {
+            let consumer = ConsumerID.random()
+            let (code, _) = try await world.scan(consumer, at: Date(), region: "CN-31")
+            _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
+                                      contact: try ContactDetails(name: "Lead \(index)", phone: "139000000\(String(format: "%02d", index))"),
+                                      consentVersion: "v1", consentText: "ok", at: Date())
+            consumers.append(consumer)
+        }
+        _ = try await store.refreshLinker(now: Date(), full: false)
+        var seen: [(String, Int64)] = []
+        var cursor: Int64 = 0
+        for round in 0..<6 {
+            // Scans and a refresh run while this round's export pages through.
+            let scanner = Task { [world] in
+                var world = world
+                for consumer in consumers.shuffled().prefix(8) { try await world.scan(consumer, at: Date(), region: "CN-11") }
+                _ = try await world.store.refreshLinker(now: Date(), full: false)
+                return world.nextCode
+            }
+            while true {
+                let page = try await store.leads(after: cursor, limit: 4, segment: nil, minScore: nil)
+                seen += page.leads.map { ($0.id, $0.cursor) }
+                #expect(page.cursor >= cursor)
+                cursor = page.cursor
+                if !page.more { break }
+            }
+            world.nextCode = try await scanner.value
+            #expect(round >= 0)
+        }
+        // Drain what the last refresh changed.
+        while true {
+            let page = try await store.leads(after: cursor, limit: 4, segment: nil, minScore: nil)
+            seen += page.leads.map { ($0.id, $0.cursor) }
+            cursor = page.cursor
+            if !page.more { break }
+        }
+        let cursors = seen.map(\.1)
+        #expect(cursors == cursors.sorted() && Set(cursors).count == cursors.count, "cursors repeat or go back")
+        let final = try await store.leads(after: 0, limit: 1000, segment: nil, minScore: nil).leads
+        #expect(final.count == 30)
+        let exported = Set(seen.map { "\($0.0)@\($0.1)" })
+        for lead in final { #expect(exported.contains("\(lead.id)@\(lead.cursor)"), "lead \(lead.id)'s latest version was never exported") }
+        #expect(try await store.leads(after: cursor, limit: 10, segment: nil, minScore: nil).leads.isEmpty)
+    }
+
+    @Test("CSV export survives commas, quotes, newlines and Chinese (read back by Python's csv module); JSONL too")
+    func csvExport() async throws {
+        var world = try await LinkerWorld(codes: 20)
+        defer { world.fixture.folder.cleanup() }
+        let store = world.store
+        let campaign = try await store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        let tricky = "王, \"小明\" Smith"  // names cannot hold control characters; a segment name can
+        let segmentName = "VIP\nShanghai, \"A\""
+        let consumer = ConsumerID.random()
+        let (code, _) = try await world.scan(consumer, at: Date(), region: "CN-31")
+        _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
+                                  contact: try ContactDetails(name: tricky, phone: "+8613800000000"), consentVersion: "v1", consentText: "ok", at: Date())
+        _ = try await store.createSegment(name: segmentName, rule: .product([world.fixture.product.id]))
+        _ = try await store.refreshLinker(now: Date(), full: false)
+        _ = try await store.refreshLinker(now: Date(), full: true)  // reasons name the segment once it has members
+        let folder = world.fixture.folder
+        let environment = ["ONECODE_CODES_SECRET": "service-test-secret-0123456789"]
+        var result = try Run.onecode(["leads", "export", "--format", "csv", "--out", "leads.csv", "--database", "onecode.sqlite"], cwd: folder.path, environment: environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("wrote 1 leads") && result.stdout.contains("--since 1"))
+        let parsed = try Run.program("/usr/bin/env", ["python3", "-c", """
+            import csv, json, sys
+            rows = list(csv.DictReader(open(sys.argv[1], newline='', encoding='utf-8')))
+            print(json.dumps([[r['name'], r['reasons']] for r in rows]))
+            """, folder.file("leads.csv")])
+        let rows = try JSONSerialization.jsonObject(with: Data(parsed.stdout.utf8)) as? [[String]]
+        #expect(rows?.first?.first == tricky && rows?.first?.last?.contains(segmentName) == true, "\(parsed.stdout) \(parsed.stderr)")
+        result = try Run.onecode(["leads", "export", "--format", "jsonl", "--since", "1", "--out", "more.jsonl", "--database", "onecode.sqlite"],
+                                 cwd: folder.path, environment: environment)
+        #expect(result.status == 0 && result.stdout.contains("wrote 0 leads"), "\(result.stdout) \(result.stderr)")
+        result = try Run.onecode(["leads", "export", "--format", "jsonl", "--segment", "1", "--min-score", "0", "--out", "seg.jsonl", "--database", "onecode.sqlite"],
+                                 cwd: folder.path, environment: environment)
+        let line = try String(contentsOfFile: folder.file("seg.jsonl"), encoding: .utf8)
+        #expect((try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["name"] as? String == tricky)
+        for (arguments, field) in [(["--format", "xml"], "format"), (["--format", "csv", "--min-score", "101"], "min-score"),
+                                   (["--format", "csv", "--segment", "9"], "segment"), (["--format", "csv", "--since", "-1"], "since")] {
+            result = try Run.onecode(["leads", "export", "--out", "x.csv", "--database", "onecode.sqlite"] + arguments, cwd: folder.path, environment: environment)
+            #expect(result.status != 0 && result.stderr.contains(field), "\(arguments): \(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.file("x.csv")))
+    }
+
+    @Test("forgetting a consumer erases contact, names, phones, comments and events' personal data; anonymous counts stay")
+    func erasure() async throws {
+        var world = try await LinkerWorld(codes: 20)
+        defer { world.fixture.folder.cleanup() }
+        let store = world.store
+        let campaign = try await store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        let consumer = ConsumerID.random(), other = ConsumerID.random()
+        let (code, _) = try await world.scan(consumer, at: Date(), region: "CN-31")
+        try await world.scan(other, at: Date(), region: "CN-31")
+        _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
+                                  contact: try ContactDetails(name: "Erin", phone: "13800000009"), consentVersion: "v1", consentText: "ok", at: Date())
+        try await store.addFeedback(key: world.key(code), code: code, consumer: consumer, rating: 1, comment: "my number is 13800000009", at: Date())
+        _ = try await store.createSegment(name: "all", rule: .product([world.fixture.product.id]))
+        _ = try await store.refreshLinker(now: Date(), full: false)
+        let exported = try #require(try await store.exportConsumer(consumer.value))
+        let document = try #require(try JSONSerialization.jsonObject(with: exported) as? [String: Any])
+        #expect((document["contact"] as? [String: Any])?["phone"] as? String == "+8613800000009")
+        #expect((document["scans"] as? [Any])?.count == 1 && (document["segments"] as? [String]) == ["all"])
+        #expect(try await store.forgetConsumer(consumer.value))
+        #expect(try await store.exportConsumer(consumer.value) == nil)
+        #expect(try await store.forgetConsumer(consumer.value) == false)
+        let database = world.fixture.folder.file("onecode.sqlite")
+        let text = try Run.program("/usr/bin/sqlite3", [database, """
+            SELECT count(*) FROM scan; SELECT count(*) FROM scan WHERE consumer IS NOT NULL; SELECT count(*) FROM consumer_contact;
+            SELECT name || '|' || phone FROM claim; SELECT rating || '|' || coalesce(comment, 'none') FROM feedback;
+            SELECT count(*) FROM outbox WHERE body LIKE '%Erin%' OR body LIKE '%13800000009%' OR body LIKE '%\(consumer.value)%';
+            SELECT members FROM segment; SELECT count(*) FROM lead;
+            """]).stdout
+        #expect(text == "2\n1\n0\n|\n1|none\n0\n1\n0\n", "\(text)")
+        #expect(try await store.feedbackReport(byBatch: false).first?.count == 1)
+    }
+
+    @Test("feedback on the page: a rating and comment, validated, once per phone and code; aggregates by product and batch")
+    func feedback() async throws {
+        let fixture = try await ServiceFixture(count: 4)
+        defer { fixture.folder.cleanup() }
+        let app = try fixture.app()
+        let admin = try await fixture.token(.sales)
+        try await app.test(.router) { client in
+            let page = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone())
+            #expect(page.text.contains("<form method=\"post\" class=\"feedback\">") && page.text.contains("name=\"rating\" value=\"5\""))
+            let cookie = try #require(page.cookie)
+            var form = phone(cookie: cookie)
+            form[.contentType] = "application/x-www-form-urlencoded"
+            for (body, field, status) in [("rating=6", "rating", HTTPResponse.Status.badRequest), ("rating=x", "rating", .badRequest),
+                                          ("rating=3&comment=" + String(repeating: "a", count: 501), "comment", .badRequest)] {
+                let bad = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .post, headers: form, body: ByteBuffer(string: body))
+                #expect(bad.status == status && bad.text.contains(field), "\(body): \(bad.text)")
+            }
+            let ok = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .post, headers: form,
+                                              body: ByteBuffer(string: "rating=2&comment=%3Cscript%3Ealert(1)%3C%2Fscript%3E+%E5%A4%AA%E7%94%9C"))
+            #expect(ok.status == .created && ok.text.contains("Thank you for your feedback"))
+            let again = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .post, headers: form, body: ByteBuffer(string: "rating=5"))
+            #expect(again.status == .conflict)
+            var json = phone(cookie: cookie, json: true)
+            json[.contentType] = "application/json"
+            _ = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone(cookie: cookie))
+            let viaJSON = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .post, headers: json, body: ByteBuffer(string: #"{"rating": 5}"#))
+            #expect(viaJSON.status == .created)
+            let report = try await client.execute(uri: "/api/reports/feedback?by=batch", method: .get, headers: [.authorization: "Bearer \(admin)"])
+            let rows = try JSONSerialization.jsonObject(with: Data(report.text.utf8)) as? [[String: Any]]
+            #expect(rows?.first?["count"] as? Int == 2 && rows?.first?["average"] as? Double == 3.5 && rows?.first?["lowShare"] as? Double == 0.5)
+            let csv = try await client.execute(uri: "/api/reports/feedback?format=csv", method: .get, headers: [.authorization: "Bearer \(admin)"])
+            #expect(csv.text.hasPrefix("product,batch,ratings,average,low_share\r\n\(fixture.product.id),,2,3.5,0.5\r\n"), "\(csv.text)")
+        }
+        let stored = try Run.program("/usr/bin/sqlite3", [fixture.folder.file("onecode.sqlite"), "SELECT comment FROM feedback WHERE rating = 2"]).stdout
+        #expect(stored == "<script>alert(1)</script> 太甜\n")
+    }
+
+    @Test("reports: scan rate by batch, product, region and campaign; scans per day; diversion alerts; API scopes and CSV")
+    func reports() async throws {
+        var world = try await LinkerWorld(codes: 10)
+        defer { world.fixture.folder.cleanup() }
+        let store = world.store
+        _ = try await store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        let consumer = ConsumerID.random()
+        try await world.scan(consumer, at: Date(), region: "US")
+        try await world.scan(consumer, at: Date(), region: "CN-31")
+        try await world.scan(consumer, at: Date(), region: "US")
+        // The fixture's batch has no intended region: nothing is diverted yet.
+        #expect(try await store.diversion().isEmpty)
+        _ = try Run.program("/usr/bin/sqlite3", [world.fixture.folder.file("onecode.sqlite"), "UPDATE batch SET region = 'CN'"])
+        let alerts = try await store.diversion()
+        #expect(alerts.count == 1 && alerts[0].region == "US" && alerts[0].scans == 2 && alerts[0].codes == 2 && alerts[0].intendedRegion == "CN")
+        let byBatch = try await store.scanRate(by: .batch)
+        #expect(byBatch.count == 1 && byBatch[0].issued == 10 && byBatch[0].scanned == 3 && byBatch[0].rate == 0.3)
+        #expect(try await store.scanRate(by: .product).first?.scanned == 3)
+        #expect(try await store.scanRate(by: .region).first?.key == "CN")
+        let campaign = try await store.scanRate(by: .campaign)
+        #expect(campaign.first?.scanned == 3 && campaign.first?.issued == 10)
+        let daily = try await store.dailyScans(batch: nil)
+        #expect(daily.count == 1 && daily[0].scans == 3)
+        let app = try world.fixture.app()
+        let marketing = try await world.fixture.token(.marketing), issuer = try await world.fixture.token(.issuer)
+        try await app.test(.router) { client in
+            var response = try await client.execute(uri: "/api/reports/diversion?format=csv", method: .get, headers: [.authorization: "Bearer \(marketing)"])
+            #expect(response.status == .ok && response.text.hasPrefix("batch,intended_region,region,scans,codes,first_at,last_at\r\n1,CN,US,2,2,"))
+            response = try await client.execute(uri: "/api/reports/scan-rate?by=shelf", method: .get, headers: [.authorization: "Bearer \(marketing)"])
+            #expect(response.status == .badRequest && response.text.contains("by"))
+            response = try await client.execute(uri: "/api/reports/daily", method: .get, headers: [.authorization: "Bearer \(issuer)"])
+            #expect(response.status == .forbidden)
+        }
+        let result = try Run.onecode(["report", "scan-rate", "--by", "batch", "--format", "csv", "--database", "onecode.sqlite"],
+                                     cwd: world.fixture.folder.path, environment: ["ONECODE_CODES_SECRET": "service-test-secret-0123456789"])
+        #expect(result.stdout == "batch,issued,scanned,scans,rate\r\nbatch 1,10,3,3,30.00%\r\n", "\(result.stdout) \(result.stderr)")
+    }
+
+    @Test("segments and leads over the API: create with path errors, refresh, members, leads with cursor, consumer export and erasure")
+    func api() async throws {
+        var world = try await LinkerWorld(codes: 10)
+        defer { world.fixture.folder.cleanup() }
+        let store = world.store
+        let campaign = try await store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        let consumer = ConsumerID.random()
+        let (code, _) = try await world.scan(consumer, at: Date(), region: "CN-31")
+        _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
+                                  contact: try ContactDetails(name: "Api", phone: "13800000007"), consentVersion: "v1", consentText: "ok", at: Date())
+        let app = try world.fixture.app()
+        let marketing = try await world.fixture.token(.marketing), sales = try await world.fixture.token(.sales), admin = try await world.fixture.token(.admin)
+        try await app.test(.router) { client in
+            let headers: HTTPFields = [.authorization: "Bearer \(marketing)", .contentType: "application/json"]
+            var response = try await client.execute(uri: "/api/segments", method: .post, headers: headers,
+                                                     body: ByteBuffer(string: #"{"name": "Shanghai", "rules": {"all": [{"region": ["CN-31"]}, {"scans": {"atLeast": 0, "days": 7}}]}}"#))
+            #expect(response.status == .badRequest && response.text.contains("rules.all[1].scans.atLeast"))
+            response = try await client.execute(uri: "/api/segments", method: .post, headers: headers,
+                                                 body: ByteBuffer(string: #"{"name": "Shanghai", "rules": {"region": ["CN-31"]}}"#))
+            #expect(response.status == .created)
+            response = try await client.execute(uri: "/api/segments/refresh", method: .post, headers: headers)
+            let refreshed = try response.json()["profilesChanged"] as? Int
+            #expect(response.status == .ok && refreshed == 1)
+            response = try await client.execute(uri: "/api/segments/1/members", method: .get, headers: headers)
+            #expect((try response.json()["members"] as? [String]) == [consumer.value])
+            response = try await client.execute(uri: "/api/leads?segment=1&limit=10", method: .get, headers: [.authorization: "Bearer \(sales)"])
+            let leads = try response.json()["leads"] as? [[String: Any]]
+            let leadCursor = try response.json()["cursor"] as? Int
+            #expect(leads?.first?["name"] as? String == "Api" && leadCursor == 1)
+            response = try await client.execute(uri: "/api/leads?after=1&format=csv", method: .get, headers: [.authorization: "Bearer \(sales)"])
+            #expect(response.text == Lead.csvHeader && response.headers[HTTPField.Name("OneCode-Cursor")!] == "1")
+            response = try await client.execute(uri: "/api/leads", method: .get, headers: [.authorization: "Bearer \(marketing)"])
+            #expect(response.status == .forbidden)
+            response = try await client.execute(uri: "/api/consumers/\(consumer.value)", method: .get, headers: [.authorization: "Bearer \(admin)"])
+            #expect(response.status == .ok && response.text.contains("+8613800000007"))
+            response = try await client.execute(uri: "/api/consumers/\(consumer.value)", method: .delete, headers: [.authorization: "Bearer \(admin)"])
+            #expect(response.status == .ok)
+            response = try await client.execute(uri: "/api/consumers/\(consumer.value)", method: .get, headers: [.authorization: "Bearer \(admin)"])
+            #expect(response.status == .notFound)
+        }
+    }
+}
