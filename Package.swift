@@ -63,6 +63,7 @@ let package = Package(
             name: "OneCodeSQLite",
             dependencies: [
                 "OneCodeDomain", "OneCodeStorage", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import OneCodeDomain
 import OneCodeStorage
 
@@ -20,9 +21,10 @@ struct ProfileRow {
     var firstAt: Double
     var lastAt: Double
     var scans: Int
-    var products: Set<Int64>
-    var batches: Set<Int64>
-    var regions: Set<String>
+    // Small sets (a consumer scans a few products in a few regions) kept as arrays: no hashing per scan.
+    var products: [Int64]
+    var batches: [Int64]
+    var regions: [String]
     var lastBatch: Int64?
     var lastRegion: String?
     var days: [Int: Int]
@@ -45,9 +47,9 @@ struct ProfileRow {
         firstAt = row["first_at"]
         lastAt = row["last_at"]
         scans = row["scans"]
-        products = Set(ProfileRow.list(row["products"]).compactMap { Int64($0) })
-        batches = Set(ProfileRow.list(row["batches"]).compactMap { Int64($0) })
-        regions = Set(ProfileRow.list(row["regions"]))
+        products = ProfileRow.list(row["products"]).compactMap { Int64($0) }
+        batches = ProfileRow.list(row["batches"]).compactMap { Int64($0) }
+        regions = ProfileRow.list(row["regions"])
         lastBatch = row["last_batch"]
         lastRegion = row["last_region"]
         days = ProfileRow.days(row["days"])
@@ -55,9 +57,22 @@ struct ProfileRow {
     }
 
     static func list(_ text: String) -> [String] { text.split(separator: ",").map(String.init) }
-    static func joined<S: Sequence>(_ items: S) -> String where S.Element: CustomStringConvertible {
-        let parts = items.map(\.description).sorted()
-        return parts.isEmpty ? "," : "," + parts.joined(separator: ",") + ","
+    static func joined(_ items: [Int64]) -> String {
+        var text = ","
+        for item in items.sorted() {
+            text += String(item)
+            text += ","
+        }
+        return text
+    }
+
+    static func joined(_ items: [String]) -> String {
+        var text = ","
+        for item in items.sorted() {
+            text += item
+            text += ","
+        }
+        return text
     }
     static func days(_ text: String) -> [Int: Int] {
         var days: [Int: Int] = [:]
@@ -71,14 +86,14 @@ struct ProfileRow {
     mutating func add(batch: Int64?, product: Int64?, region: String?, at: Double) {
         scans += 1
         firstAt = min(firstAt, at)
-        if at >= lastAt {
+        if at >= lastAt {  // the latest scan's batch and region (a region may be unknown)
             lastAt = at
-            lastBatch = batch ?? lastBatch
-            lastRegion = region ?? lastRegion
+            lastBatch = batch
+            lastRegion = region
         }
-        if let batch { batches.insert(batch) }
-        if let product { products.insert(product) }
-        if let region { regions.insert(region) }
+        if let batch, !batches.contains(batch) { batches.append(batch) }
+        if let product, !products.contains(product) { products.append(product) }
+        if let region, !regions.contains(region) { regions.append(region) }
         days[Int((at / 86_400).rounded(.down)), default: 0] += 1
     }
 
@@ -96,8 +111,17 @@ extension SQLiteStore: LinkerStore {
         try await writer.write { db in try Self.refresh(db, now: now, full: full) }
     }
 
+    /// With ONECODE_LINKER_TRACE set, each phase's time goes to stderr (for `scripts/bench linker`).
+    static let trace = ProcessInfo.processInfo.environment["ONECODE_LINKER_TRACE"] != nil
+
     static func refresh(_ db: Database, now: Date, full: Bool) throws -> LinkerRefresh {
         var report = LinkerRefresh(full: full)
+        var phaseStart = Date()
+        func phase(_ name: String) {
+            guard trace else { return }
+            FileHandle.standardError.write(Data(String(format: "linker: %@ %.3f s\n", name, Date().timeIntervalSince(phaseStart)).utf8))
+            phaseStart = Date()
+        }
         if full {
             try db.execute(sql: """
                 DELETE FROM consumer_profile;
@@ -136,23 +160,46 @@ extension SQLiteStore: LinkerStore {
             }
             report.profilesChanged += 1
         }
-        let scans = try Row.fetchCursor(db, sql: """
+        // New scans in consumer order, merged into each consumer's profile in turn. This loop reads
+        // every new scan (all of them on a full refresh), so it steps the statement with SQLite's C API
+        // and makes a String only when the consumer changes; region names are interned.
+        let statement = try db.makeStatement(sql: """
             SELECT consumer, batch_id, region, at FROM scan
             WHERE id > ? AND id <= ? AND counted = 1 AND consumer IS NOT NULL ORDER BY consumer
-            """, arguments: [state["scan_cursor"] as Int64, scanEnd])
+            """)
+        try statement.setArguments([state["scan_cursor"] as Int64, scanEnd])
+        let handle = statement.sqliteStatement
         var current: ProfileRow?
-        while let row = try scans.next() {
-            let consumer: String = row[0]
-            if current?.consumer != consumer {
+        var previous: [UInt8] = []
+        var regionNames: [[UInt8]: String] = [:]
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { break }
+            guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage) }
+            let length = Int(sqlite3_column_bytes(handle, 0))
+            guard let text = sqlite3_column_text(handle, 0) else { continue }
+            if length != previous.count || memcmp(text, previous, length) != 0 {
                 if let done = current { try save(done) }
+                previous = Array(UnsafeBufferPointer(start: text, count: length))
+                let consumer = String(decoding: previous, as: UTF8.self)
                 current = full ? ProfileRow(consumer: consumer)
                     : try Row.fetchOne(existing, arguments: [consumer]).map(ProfileRow.init(row:)) ?? ProfileRow(consumer: consumer)
             }
-            let batch: Int64? = row[1]
-            current!.add(batch: batch, product: batch.flatMap { products[$0] }, region: row[2], at: row[3])
+            let batch: Int64? = sqlite3_column_type(handle, 1) == SQLITE_NULL ? nil : sqlite3_column_int64(handle, 1)
+            var region: String?
+            if sqlite3_column_type(handle, 2) != SQLITE_NULL, let bytes = sqlite3_column_text(handle, 2) {
+                let key = Array(UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(handle, 2))))
+                region = regionNames[key] ?? {
+                    let name = String(decoding: key, as: UTF8.self)
+                    regionNames[key] = name
+                    return name
+                }()
+            }
+            current!.add(batch: batch, product: batch.flatMap { products[$0] }, region: region, at: sqlite3_column_double(handle, 3))
             report.scansRead += 1
         }
         if let done = current { try save(done) }
+        phase("scans into profiles")
 
         // Draws, prizes and points.
         try db.execute(sql: """
@@ -181,6 +228,7 @@ extension SQLiteStore: LinkerStore {
                 WHERE consumer IN (SELECT json_extract(body, '$.data.consumer') FROM outbox WHERE id > ? AND id <= ? AND type = 'prize.claimed')
                 """, arguments: [version, state["outbox_cursor"] as Int64, outboxEnd])
         }
+        phase("entries, feedback, contacts")
         try db.execute(sql: """
             UPDATE linker_state SET version = ?, scan_cursor = ?, entry_cursor = ?, feedback_cursor = ?, outbox_cursor = ?, refreshed_at = ?
             """, arguments: [version, scanEnd, entryEnd, feedbackEnd, outboxEnd, now.timeIntervalSince1970])
@@ -192,8 +240,10 @@ extension SQLiteStore: LinkerStore {
             report.membersRemoved += removed
             report.segmentsRefreshed += 1
         }
+        phase("segments")
         // Leads.
         let (changed, created) = try refreshLeads(db, since: full ? 0 : (state["version"] as Int64), now: now)
+        phase("leads")
         report.leadsChanged = changed
         report.leadsCreated = created
         return report

@@ -327,7 +327,6 @@ extension SQLiteStore {
                     version INTEGER NOT NULL
                 ) WITHOUT ROWID;
                 CREATE INDEX profile_version ON consumer_profile(version);
-                CREATE INDEX profile_last ON consumer_profile(last_at);
                 -- Where the last refresh stopped in each source.
                 CREATE TABLE linker_state (
                     id INTEGER PRIMARY KEY CHECK (id = 1),

@@ -35,9 +35,10 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// The issuer configuration and the opened catalogue.
-    func open(extra: [String: ConfigValue] = [:]) async throws -> (IssuerConfig, SQLiteStore) {
+    /// - Parameter cacheMiB: SQLite's page cache; the linker's refresh sorts scans and wants more.
+    func open(extra: [String: ConfigValue] = [:], cacheMiB: Int = 32) async throws -> (IssuerConfig, SQLiteStore) {
         let config = try IssuerConfig(reader: try await configReader(extra: extra))
-        return (config, try SQLiteStore(path: config.databasePath))
+        return (config, try SQLiteStore(path: config.databasePath, cacheMiB: cacheMiB))
     }
 
     /// Prints `value` as JSON when `--json` is given, else `text()`.

@@ -94,7 +94,7 @@ struct SegmentCommand: AsyncParsableCommand {
         @Flag(help: "Recompute everything from scans, entries, claims and feedback instead of what changed.") var full = false
         func run() async throws {
             try await reportingErrors {
-                let (_, store) = try await global.open()
+                let (_, store) = try await global.open(cacheMiB: 128)
                 let started = Date()
                 let report = try await store.refreshLinker(now: Date(), full: full)
                 let seconds = Date().timeIntervalSince(started)
