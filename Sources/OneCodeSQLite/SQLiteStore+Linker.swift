@@ -234,8 +234,9 @@ extension SQLiteStore: LinkerStore {
             """, arguments: [version, scanEnd, entryEnd, feedbackEnd, outboxEnd, now.timeIntervalSince1970])
 
         // Segments.
+        var changedSince: Int64?  // the version `linker_changed` holds the profiles changed after
         for segment in try Row.fetchAll(db, sql: "SELECT * FROM segment ORDER BY id") {
-            let (added, removed) = try refreshSegment(db, segment, version: version, now: now)
+            let (added, removed) = try refreshSegment(db, segment, version: version, now: now, changedSince: &changedSince)
             report.membersAdded += added
             report.membersRemoved += removed
             report.segmentsRefreshed += 1
@@ -278,7 +279,11 @@ extension SQLiteStore: LinkerStore {
 
     /// Refreshes one segment: all of it when it has never been refreshed (or after a full refresh),
     /// else only consumers whose profile changed since, or whose membership time alone may change.
-    static func refreshSegment(_ db: Database, _ segment: Row, version: Int64, now: Date) throws -> (added: Int, removed: Int) {
+    ///
+    /// Profiles changed after a version are gathered once into `linker_changed` and shared by every
+    /// segment refreshed from that version; each segment adds its own time-only changes in `linker_extra`.
+    static func refreshSegment(_ db: Database, _ segment: Row, version: Int64, now: Date,
+                               changedSince: inout Int64?) throws -> (added: Int, removed: Int) {
         let id: Int64 = segment["id"]
         let rule = try SegmentRule.parse(Data((segment["rules"] as String).utf8))
         let (sql, values) = condition(rule, now: now)
@@ -290,12 +295,16 @@ extension SQLiteStore: LinkerStore {
             try db.execute(sql: "INSERT INTO segment_member (segment_id, consumer) SELECT ?, p.consumer FROM consumer_profile p WHERE \(sql)",
                            arguments: StatementArguments([id] + values))
         } else {
-            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS linker_changed (consumer TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM linker_changed")
-            try db.execute(sql: "INSERT OR IGNORE INTO linker_changed SELECT consumer FROM consumer_profile WHERE version > ?", arguments: [since])
+            if changedSince != since {
+                try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS linker_changed (consumer TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM linker_changed")
+                try db.execute(sql: "INSERT INTO linker_changed SELECT consumer FROM consumer_profile WHERE version > ?", arguments: [since])
+                changedSince = since
+            }
+            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS linker_extra (consumer TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM linker_extra")
             let last = (segment["refreshed_at"] as Double?) ?? 0
             let windows = rule.windows
             for days in windows.lapsedDays {
-                try db.execute(sql: "INSERT OR IGNORE INTO linker_changed SELECT consumer FROM consumer_profile WHERE last_at >= ? AND last_at < ?",
+                try db.execute(sql: "INSERT OR IGNORE INTO linker_extra SELECT consumer FROM consumer_profile WHERE last_at >= ? AND last_at < ?",
                                arguments: [last - Double(days) * 86_400, now.timeIntervalSince1970 - Double(days) * 86_400])
             }
             for days in windows.scanDays {
@@ -305,20 +314,23 @@ extension SQLiteStore: LinkerStore {
                 if to > from {
                     let (low, high) = (try scanID(db, atOrAfter: Double(from) - 60), try scanID(db, atOrAfter: Double(to) + 60))
                     try db.execute(sql: """
-                        INSERT OR IGNORE INTO linker_changed SELECT DISTINCT consumer FROM scan
+                        INSERT OR IGNORE INTO linker_extra SELECT DISTINCT consumer FROM scan
                         WHERE id >= ? AND id < ? AND at >= ? AND at < ? AND consumer IS NOT NULL
                         """, arguments: [low, high, from, to])
                 }
             }
-            try db.execute(sql: "DELETE FROM segment_member WHERE segment_id = ? AND consumer IN (SELECT consumer FROM linker_changed)", arguments: [id])
+            let candidates = "SELECT consumer FROM linker_changed UNION SELECT consumer FROM linker_extra"
+            try db.execute(sql: "DELETE FROM segment_member WHERE segment_id = ? AND consumer IN (\(candidates))", arguments: [id])
             removed = db.changesCount
             try db.execute(sql: """
                 INSERT INTO segment_member (segment_id, consumer)
-                SELECT ?, p.consumer FROM linker_changed c JOIN consumer_profile p ON p.consumer = c.consumer WHERE \(sql)
+                SELECT ?, p.consumer FROM (\(candidates)) c JOIN consumer_profile p ON p.consumer = c.consumer WHERE \(sql)
                 """, arguments: StatementArguments([id] + values))
             added = db.changesCount
         }
-        let members = try Int.fetchOne(db, sql: "SELECT count(*) FROM segment_member WHERE segment_id = ?", arguments: [id]) ?? 0
+        let members = since == 0
+            ? try Int.fetchOne(db, sql: "SELECT count(*) FROM segment_member WHERE segment_id = ?", arguments: [id]) ?? 0
+            : before - removed + added
         if since == 0 {
             added = max(0, members - before)
             removed = max(0, before - members)

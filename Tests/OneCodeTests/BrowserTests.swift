@@ -10,7 +10,7 @@ struct BrowserTests {
     static let artifacts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("test-artifacts").path
 
-    @Test("renders at 390 px, the location button posts a granted position, a screenshot is written", arguments: ["en", "zh-CN"])
+    @Test("renders at 390 px, the location button posts a granted position, a screenshot is written, feedback is sent", arguments: ["en", "zh-CN"])
     func landingPage(language: String) async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
@@ -34,5 +34,8 @@ struct BrowserTests {
         let row = try Run.program("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"),
                                                        "SELECT region, round(latitude, 2), round(longitude, 2), bot FROM scan WHERE code = '\(codes[0])'"])
         #expect(row.stdout == "CN-31|31.23|121.47|0\n", "\(row.stdout)")
+        #expect(seen["feedbackReply"] as? String == (language == "en" ? "Thank you for your feedback." : "感谢您的反馈。"))
+        let feedback = try Run.program("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), "SELECT rating, comment FROM feedback"])
+        #expect(feedback.stdout == "4|Fresh <b>taste</b>, 好喝\n", "\(feedback.stdout)")
     }
 }

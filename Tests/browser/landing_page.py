@@ -3,8 +3,9 @@
 usage: landing_page.py URL SCREENSHOT.png [LANGUAGE]
 
 Checks that the page renders (verdict, product details, fits a 390 px wide screen), presses the
-location button with a granted, emulated position (Shanghai), waits for the post to succeed, and
-writes a screenshot. Prints one JSON line with what it saw; exits non-zero on any failure.
+location button with a granted, emulated position (Shanghai), waits for the post to succeed, writes
+a screenshot, then rates the item 4 with a comment through the feedback form and reads the thank-you
+page. Prints one JSON line with what it saw; exits non-zero on any failure.
 """
 import json
 import sys
@@ -50,6 +51,11 @@ try:
     seen["locationState"] = status.get_attribute("data-state")
     seen["locationText"] = status.text
     driver.save_screenshot(screenshot)
+    driver.find_element(By.CSS_SELECTOR, "form.feedback input[name=rating][value='4']").click()
+    driver.find_element(By.CSS_SELECTOR, "form.feedback textarea[name=comment]").send_keys("Fresh <b>taste</b>, 好喝")
+    driver.find_element(By.CSS_SELECTOR, "form.feedback button[type=submit]").click()
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "claimed"))
+    seen["feedbackReply"] = driver.find_element(By.ID, "claimed").text
     print(json.dumps(seen, ensure_ascii=False))
 finally:
     driver.quit()
