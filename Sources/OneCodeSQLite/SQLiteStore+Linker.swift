@@ -478,6 +478,19 @@ extension SQLiteStore: LinkerStore {
         }
     }
 
+    public func storeProfiles() async throws -> [StoreProfile] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT s.id, s.name, s.region, s.created_at, count(r.entry_id), count(DISTINCT e.consumer), max(r.at)
+                FROM store s LEFT JOIN redemption r ON r.store_id = s.id LEFT JOIN entry e ON e.id = r.entry_id
+                GROUP BY s.id ORDER BY s.id
+                """).map {
+                StoreProfile(store: Store(id: $0[0], name: $0[1], region: $0[2], createdAt: Date(timeIntervalSince1970: $0[3])),
+                             redemptions: $0[4], consumers: $0[5], lastRedemptionAt: ($0[6] as Double?).map(Date.init(timeIntervalSince1970:)))
+            }
+        }
+    }
+
     // MARK: - Leads
 
     public func leads(after: Int64, limit: Int, segment: SegmentID?, minScore: Double?) async throws -> LeadPage {

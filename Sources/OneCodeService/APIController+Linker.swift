@@ -36,6 +36,9 @@ extension APIController {
             let full = request.uri.queryParameters.get("full") == "true"
             return try Response.json(try await store.refreshLinker(now: Date(), full: full), status: .ok)
         }
+        route(api, .get, "stores", [.marketing, .sales]) { _, _ in
+            try Response.json(try await store.storeProfiles(), status: .ok)
+        }
         route(api, .get, "leads", [.sales]) { request, _ in
             let after = request.uri.queryParameters.get("after").map { Int64($0) } ?? 0
             guard let after, after >= 0 else { throw HTTPError(.badRequest, message: "after: must be a cursor from an earlier page, 0 or more") }

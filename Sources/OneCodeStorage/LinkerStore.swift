@@ -157,6 +157,22 @@ public struct DiversionAlert: Sendable, Codable, Equatable {
 
 public enum ScanRateGrouping: String, Sendable, CaseIterable { case batch, product, region, campaign }
 
+/// A store's profile, from its redemptions.
+public struct StoreProfile: Sendable, Codable, Equatable {
+    public var store: Store
+    public var redemptions: Int
+    /// Distinct consumers whose prizes it redeemed.
+    public var consumers: Int
+    public var lastRedemptionAt: Date?
+
+    public init(store: Store, redemptions: Int, consumers: Int, lastRedemptionAt: Date?) {
+        self.store = store
+        self.redemptions = redemptions
+        self.consumers = consumers
+        self.lastRedemptionAt = lastRedemptionAt
+    }
+}
+
 /// Profiles, segments, leads, feedback and reports: the linker's storage.
 public protocol LinkerStore: Sendable {
     /// Brings profiles, segment members and leads up to date. Incremental: only what changed since the
@@ -172,6 +188,7 @@ public protocol LinkerStore: Sendable {
     func members(of segment: SegmentID, after: String, limit: Int) async throws -> [String]
 
     func profile(_ consumer: String) async throws -> ConsumerProfile?
+    func storeProfiles() async throws -> [StoreProfile]
 
     /// Leads with a cursor above `after`, oldest change first.
     func leads(after: Int64, limit: Int, segment: SegmentID?, minScore: Double?) async throws -> LeadPage

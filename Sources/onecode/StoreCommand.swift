@@ -33,15 +33,17 @@ struct StoreCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List stores.")
+        static let configuration = CommandConfiguration(abstract: "List stores with their redemptions and the consumers they reached.")
         @OptionGroup var global: GlobalOptions
         func run() async throws {
             try await reportingErrors {
                 let (_, store) = try await global.open()
-                let stores = try await store.stores()
+                let stores = try await store.storeProfiles()
                 try global.emit(stores) {
                     stores.isEmpty ? "no stores yet; add one with `onecode store add --name N`" :
-                    Table(["id", "name", "region"], stores.map { [String($0.id), $0.name, $0.region ?? ""] }).text
+                    Table(["id", "name", "region", "redemptions", "consumers"], stores.map {
+                        [String($0.store.id), $0.store.name, $0.store.region ?? "", String($0.redemptions), String($0.consumers)]
+                    }).text
                 }
             }
         }

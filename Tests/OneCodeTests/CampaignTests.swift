@@ -289,6 +289,9 @@ struct CampaignTests {
         }
         let rows = try Run.program("/usr/bin/sqlite3", [fixture.folder.file("onecode.sqlite"), "SELECT store_id FROM redemption"])
         #expect(rows.stdout == "\(shop.id)\n")
+        // The store's profile: one redemption, one consumer reached.
+        let profiles = try await fixture.sqlite.storeProfiles()
+        #expect(profiles.count == 1 && profiles[0].redemptions == 1 && profiles[0].consumers == 1 && profiles[0].store.region == "CN-31")
     }
 
     @Test("points prizes credit the consumer's balance, shown on later scans")

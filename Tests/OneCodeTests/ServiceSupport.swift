@@ -163,6 +163,7 @@ final class CountingStore: OneCodeStore, @unchecked Sendable {
     func segment(_ id: SegmentID) async throws -> Segment? { count(); return try await base.segment(id) }
     func members(of segment: SegmentID, after: String, limit: Int) async throws -> [String] { count(); return try await base.members(of: segment, after: after, limit: limit) }
     func profile(_ consumer: String) async throws -> ConsumerProfile? { count(); return try await base.profile(consumer) }
+    func storeProfiles() async throws -> [StoreProfile] { count(); return try await base.storeProfiles() }
     func leads(after: Int64, limit: Int, segment: SegmentID?, minScore: Double?) async throws -> LeadPage {
         count(); return try await base.leads(after: after, limit: limit, segment: segment, minScore: minScore)
     }
