@@ -210,3 +210,24 @@ public enum JSONBool {
         return nil
     }
 }
+
+extension SegmentRule {
+    /// Whether `profile` is a member at `now`: the same meaning as the SQL the store evaluates a whole
+    /// segment with (a test checks incremental refreshes, which use this, against full rebuilds, which use SQL).
+    public func matches(_ profile: ConsumerProfile, now: Date) -> Bool {
+        switch self {
+        case let .all(rules): return rules.allSatisfy { $0.matches(profile, now: now) }
+        case let .any(rules): return rules.contains { $0.matches(profile, now: now) }
+        case let .region(codes):
+            return codes.contains { code in profile.regions.contains { $0 == code || $0.hasPrefix(code + "-") } }
+        case let .product(ids): return ids.contains { profile.products.contains($0.rawValue) }
+        case let .scans(atLeast, days):
+            let from = Int((now.timeIntervalSince1970 / 86_400).rounded(.down)) - days + 1
+            return profile.days.reduce(0) { $0 + ($1.key >= from ? $1.value : 0) } >= atLeast
+        case let .lapsed(days): return profile.lastScanAt.timeIntervalSince1970 < now.timeIntervalSince1970 - Double(days) * 86_400
+        case let .wonPrize(flag): return (profile.prizesWon > 0) == flag
+        case let .consent(flag): return (profile.consentAt != nil) == flag
+        case let .ratingAtMost(limit): return profile.minRating.map { $0 <= limit } ?? false
+        }
+    }
+}

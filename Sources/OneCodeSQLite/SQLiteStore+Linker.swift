@@ -29,6 +29,10 @@ struct ProfileRow {
     var lastRegion: String?
     var days: [Int: Int]
     var exists: Bool
+    // Filled on a full refresh only, from the other sources merged in consumer order.
+    var draws = 0, prizesWon = 0, points = 0, ratings = 0, ratingSum = 0
+    var minRating: Int?
+    var consentAt: Double?
 
     init(consumer: String) {
         self.consumer = consumer
@@ -43,20 +47,41 @@ struct ProfileRow {
     }
 
     init(row: Row) {
-        consumer = row["consumer"]
-        firstAt = row["first_at"]
-        lastAt = row["last_at"]
-        scans = row["scans"]
-        products = ProfileRow.list(row["products"]).compactMap { Int64($0) }
-        batches = ProfileRow.list(row["batches"]).compactMap { Int64($0) }
-        regions = ProfileRow.list(row["regions"])
-        lastBatch = row["last_batch"]
-        lastRegion = row["last_region"]
-        days = ProfileRow.days(row["days"])
+        consumer = row[0]
+        firstAt = row[1]
+        lastAt = row[2]
+        scans = row[3]
+        products = ProfileRow.integers(row[4])
+        batches = ProfileRow.integers(row[5])
+        regions = ProfileRow.list(row[6])
+        lastBatch = row[7]
+        lastRegion = row[8]
+        days = ProfileRow.days(row[16])
         exists = true
     }
 
     static func list(_ text: String) -> [String] { text.split(separator: ",").map(String.init) }
+
+    /// ",3,17," → [3, 17], reading bytes (this runs for every changed profile).
+    static func integers(_ text: String) -> [Int64] {
+        var values: [Int64] = []
+        var value: Int64 = 0, digits = false, negative = false
+        for byte in text.utf8 {
+            if byte >= 48 && byte <= 57 {
+                value = value * 10 + Int64(byte - 48)
+                digits = true
+            } else if byte == 45 {
+                negative = true
+            } else {
+                if digits { values.append(negative ? -value : value) }
+                value = 0
+                digits = false
+                negative = false
+            }
+        }
+        if digits { values.append(negative ? -value : value) }
+        return values
+    }
     static func joined(_ items: [Int64]) -> String {
         var text = ","
         for item in items.sorted() {
@@ -74,12 +99,21 @@ struct ProfileRow {
         }
         return text
     }
+    /// "20415:3,20416:1" → [20415: 3, 20416: 1], reading bytes.
     static func days(_ text: String) -> [Int: Int] {
         var days: [Int: Int] = [:]
-        for pair in text.split(separator: ",") {
-            let parts = pair.split(separator: ":")
-            if parts.count == 2, let day = Int(parts[0]), let count = Int(parts[1]) { days[day] = count }
+        var day = 0, count = 0, readingCount = false
+        for byte in text.utf8 {
+            switch byte {
+            case 48...57:
+                if readingCount { count = count * 10 + Int(byte - 48) } else { day = day * 10 + Int(byte - 48) }
+            case 58: readingCount = true  // ":"
+            default:  // ","
+                if readingCount { days[day] = count }
+                (day, count, readingCount) = (0, 0, false)
+            }
         }
+        if readingCount { days[day] = count }
         return days
     }
 
@@ -103,6 +137,13 @@ struct ProfileRow {
         return days.filter { $0.key > oldest }.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ",")
     }
 }
+
+/// A profile's columns in the order `ProfileRow(row:)` and `SQLiteStore.profile(from:)` read them by
+/// index (a name lookup lower-cases the name on every access; these run for every changed consumer).
+let profileColumns = """
+    p.consumer, p.first_at, p.last_at, p.scans, p.products, p.batches, p.regions, p.last_batch, p.last_region, p.draws, \
+    p.prizes_won, p.points, p.ratings, p.rating_sum, p.min_rating, p.consent_at, p.days
+    """
 
 extension SQLiteStore: LinkerStore {
     // MARK: - Refresh
@@ -138,15 +179,49 @@ extension SQLiteStore: LinkerStore {
         let products = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, product_id FROM batch").map { ($0[0] as Int64, $0[1] as Int64) })
 
         // Scans, consumer by consumer, merged into their profiles.
-        let existing = try db.cachedStatement(sql: "SELECT * FROM consumer_profile WHERE consumer = ?")
+        let existing = try db.cachedStatement(sql: "SELECT \(profileColumns) FROM consumer_profile p WHERE consumer = ?")
         let update = try db.cachedStatement(sql: """
             UPDATE consumer_profile SET first_at = ?, last_at = ?, scans = ?, products = ?, batches = ?, regions = ?, last_batch = ?,
                 last_region = ?, days = ?, version = ? WHERE consumer = ?
             """)
         let insert = try db.cachedStatement(sql: """
-            INSERT INTO consumer_profile (consumer, first_at, last_at, scans, products, batches, regions, last_batch, last_region, days, version)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO consumer_profile (consumer, first_at, last_at, scans, products, batches, regions, last_batch, last_region, days, version,
+                draws, prizes_won, points, ratings, rating_sum, min_rating, consent_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
+        // On a full refresh, draws, ratings and consent are merged in as each profile is written, from
+        // streams sorted by consumer like the scans (one insert per profile instead of later updates).
+        let entryStream = full ? try Row.fetchCursor(db, sql: """
+            SELECT consumer, count(*), sum(result = 'won'), sum(points) FROM entry WHERE id <= ? AND consumer IS NOT NULL
+            GROUP BY consumer ORDER BY consumer
+            """, arguments: [entryEnd]) : nil
+        let ratingStream = full ? try Row.fetchCursor(db, sql: """
+            SELECT consumer, count(*), sum(rating), min(rating) FROM feedback WHERE id <= ? AND consumer IS NOT NULL
+            GROUP BY consumer ORDER BY consumer
+            """, arguments: [feedbackEnd]) : nil
+        let contactStream = full ? try Row.fetchCursor(db, sql: "SELECT consumer, consented_at FROM consumer_contact ORDER BY consumer") : nil
+        var entryRow: (String, Int, Int, Int)?, ratingRow: (String, Int, Int, Int)?, contactRow: (String, Double)?
+        func before(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }  // SQLite's BINARY order
+        func attach(_ profile: inout ProfileRow) throws {
+            while let stream = entryStream {
+                if entryRow == nil { guard let row = try stream.next() else { break }; entryRow = (row[0], row[1], row[2], row[3]) }
+                guard let (who, draws, won, points) = entryRow, !before(profile.consumer, who) else { break }
+                if who == profile.consumer { (profile.draws, profile.prizesWon, profile.points) = (draws, won, points) }
+                entryRow = nil
+            }
+            while let stream = ratingStream {
+                if ratingRow == nil { guard let row = try stream.next() else { break }; ratingRow = (row[0], row[1], row[2], row[3]) }
+                guard let (who, count, sum, lowest) = ratingRow, !before(profile.consumer, who) else { break }
+                if who == profile.consumer { (profile.ratings, profile.ratingSum, profile.minRating) = (count, sum, lowest) }
+                ratingRow = nil
+            }
+            while let stream = contactStream {
+                if contactRow == nil { guard let row = try stream.next() else { break }; contactRow = (row[0], row[1]) }
+                guard let (who, at) = contactRow, !before(profile.consumer, who) else { break }
+                if who == profile.consumer { profile.consentAt = at }
+                contactRow = nil
+            }
+        }
         func save(_ profile: ProfileRow) throws {
             let values: [(any DatabaseValueConvertible)?] = [
                 profile.firstAt, profile.lastAt, profile.scans, ProfileRow.joined(profile.products),
@@ -156,7 +231,11 @@ extension SQLiteStore: LinkerStore {
             if profile.exists {
                 try update.execute(arguments: StatementArguments(values + [profile.consumer]))
             } else {
-                try insert.execute(arguments: StatementArguments([profile.consumer] + values))
+                var profile = profile
+                try attach(&profile)
+                try insert.execute(arguments: StatementArguments([profile.consumer] + values + [
+                    profile.draws, profile.prizesWon, profile.points, profile.ratings, profile.ratingSum, profile.minRating, profile.consentAt,
+                ]))
             }
             report.profilesChanged += 1
         }
@@ -201,28 +280,23 @@ extension SQLiteStore: LinkerStore {
         if let done = current { try save(done) }
         phase("scans into profiles")
 
-        // Draws, prizes and points.
-        try db.execute(sql: """
-            UPDATE consumer_profile SET draws = draws + d.new_draws, prizes_won = prizes_won + d.new_won, points = points + d.new_points, version = ?
-            FROM (SELECT consumer AS who, count(*) AS new_draws, sum(result = 'won') AS new_won, sum(points) AS new_points FROM entry
-                  WHERE id > ? AND id <= ? AND consumer IS NOT NULL GROUP BY consumer) AS d
-            WHERE consumer_profile.consumer = d.who
-            """, arguments: [version, state["entry_cursor"] as Int64, entryEnd])
-        // Ratings.
-        try db.execute(sql: """
-            UPDATE consumer_profile SET ratings = ratings + f.n, rating_sum = rating_sum + f.total,
-                min_rating = min(coalesce(min_rating, 5), f.lowest), version = ?
-            FROM (SELECT consumer AS who, count(*) AS n, sum(rating) AS total, min(rating) AS lowest FROM feedback
-                  WHERE id > ? AND id <= ? AND consumer IS NOT NULL GROUP BY consumer) AS f
-            WHERE consumer_profile.consumer = f.who
-            """, arguments: [version, state["feedback_cursor"] as Int64, feedbackEnd])
-        // Contact and consent: on a full refresh from the table, else from claims since (the outbox keeps their order).
-        if full {
+        // Draws, prizes and points (merged above on a full refresh).
+        if !full {
             try db.execute(sql: """
-                UPDATE consumer_profile SET consent_at = c.consented_at, version = ?
-                FROM consumer_contact AS c WHERE consumer_profile.consumer = c.consumer
-                """, arguments: [version])
-        } else {
+                UPDATE consumer_profile SET draws = draws + d.new_draws, prizes_won = prizes_won + d.new_won, points = points + d.new_points, version = ?
+                FROM (SELECT consumer AS who, count(*) AS new_draws, sum(result = 'won') AS new_won, sum(points) AS new_points FROM entry
+                      WHERE id > ? AND id <= ? AND consumer IS NOT NULL GROUP BY consumer) AS d
+                WHERE consumer_profile.consumer = d.who
+                """, arguments: [version, state["entry_cursor"] as Int64, entryEnd])
+            // Ratings.
+            try db.execute(sql: """
+                UPDATE consumer_profile SET ratings = ratings + f.n, rating_sum = rating_sum + f.total,
+                    min_rating = min(coalesce(min_rating, 5), f.lowest), version = ?
+                FROM (SELECT consumer AS who, count(*) AS n, sum(rating) AS total, min(rating) AS lowest FROM feedback
+                      WHERE id > ? AND id <= ? AND consumer IS NOT NULL GROUP BY consumer) AS f
+                WHERE consumer_profile.consumer = f.who
+                """, arguments: [version, state["feedback_cursor"] as Int64, feedbackEnd])
+            // Contact and consent from claims since the last refresh (the outbox keeps their order).
             try db.execute(sql: """
                 UPDATE consumer_profile SET consent_at = (SELECT consented_at FROM consumer_contact c WHERE c.consumer = consumer_profile.consumer), version = ?
                 WHERE consumer IN (SELECT json_extract(body, '$.data.consumer') FROM outbox WHERE id > ? AND id <= ? AND type = 'prize.claimed')
@@ -233,14 +307,18 @@ extension SQLiteStore: LinkerStore {
             UPDATE linker_state SET version = ?, scan_cursor = ?, entry_cursor = ?, feedback_cursor = ?, outbox_cursor = ?, refreshed_at = ?
             """, arguments: [version, scanEnd, entryEnd, feedbackEnd, outboxEnd, now.timeIntervalSince1970])
 
-        // Segments.
-        var changedSince: Int64?  // the version `linker_changed` holds the profiles changed after
-        for segment in try Row.fetchAll(db, sql: "SELECT * FROM segment ORDER BY id") {
-            let (added, removed) = try refreshSegment(db, segment, version: version, now: now, changedSince: &changedSince)
+        // Segments: new ones (and all after a full refresh) whole, in SQL; the others from the consumers
+        // that changed, in one pass.
+        let segments = try Row.fetchAll(db, sql: "SELECT * FROM segment ORDER BY id")
+        for segment in segments where (segment["version"] as Int64) == 0 {
+            let (added, removed) = try refreshWholeSegment(db, segment, version: version, now: now)
             report.membersAdded += added
             report.membersRemoved += removed
-            report.segmentsRefreshed += 1
         }
+        let (added, removed) = try refreshChangedMembers(db, segments.filter { ($0["version"] as Int64) > 0 }, version: version, now: now)
+        report.membersAdded += added
+        report.membersRemoved += removed
+        report.segmentsRefreshed = segments.count
         phase("segments")
         // Leads.
         let (changed, created) = try refreshLeads(db, since: full ? 0 : (state["version"] as Int64), now: now)
@@ -277,72 +355,82 @@ extension SQLiteStore: LinkerStore {
         }
     }
 
-    /// Refreshes one segment: all of it when it has never been refreshed (or after a full refresh),
-    /// else only consumers whose profile changed since, or whose membership time alone may change.
-    ///
-    /// Profiles changed after a version are gathered once into `linker_changed` and shared by every
-    /// segment refreshed from that version; each segment adds its own time-only changes in `linker_extra`.
-    static func refreshSegment(_ db: Database, _ segment: Row, version: Int64, now: Date,
-                               changedSince: inout Int64?) throws -> (added: Int, removed: Int) {
+    /// Evaluates a whole segment in SQL: after it is created, and after a full refresh.
+    static func refreshWholeSegment(_ db: Database, _ segment: Row, version: Int64, now: Date) throws -> (added: Int, removed: Int) {
         let id: Int64 = segment["id"]
         let rule = try SegmentRule.parse(Data((segment["rules"] as String).utf8))
         let (sql, values) = condition(rule, now: now)
         let before: Int = segment["members"]
-        let since: Int64 = segment["version"]
-        var added = 0, removed = 0
-        if since == 0 {
-            try db.execute(sql: "DELETE FROM segment_member WHERE segment_id = ?", arguments: [id])
-            try db.execute(sql: "INSERT INTO segment_member (segment_id, consumer) SELECT ?, p.consumer FROM consumer_profile p WHERE \(sql)",
-                           arguments: StatementArguments([id] + values))
-        } else {
-            if changedSince != since {
-                try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS linker_changed (consumer TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM linker_changed")
-                try db.execute(sql: "INSERT INTO linker_changed SELECT consumer FROM consumer_profile WHERE version > ?", arguments: [since])
-                changedSince = since
-            }
-            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS linker_extra (consumer TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM linker_extra")
-            let last = (segment["refreshed_at"] as Double?) ?? 0
+        try db.execute(sql: "DELETE FROM segment_member WHERE segment_id = ?", arguments: [id])
+        try db.execute(sql: "INSERT INTO segment_member (segment_id, consumer) SELECT ?, p.consumer FROM consumer_profile p WHERE \(sql)",
+                       arguments: StatementArguments([id] + values))
+        let members = try Int.fetchOne(db, sql: "SELECT count(*) FROM segment_member WHERE segment_id = ?", arguments: [id]) ?? 0
+        try db.execute(sql: "UPDATE segment SET version = ?, refreshed_at = ?, members = ? WHERE id = ?",
+                       arguments: [version, now.timeIntervalSince1970, members, id])
+        return (max(0, members - before), max(0, before - members))
+    }
+
+    /// Brings already-filled segments up to date from the consumers whose membership may have changed:
+    /// profiles changed since the segments' last refresh, and consumers that time alone may move (scans
+    /// leaving a `scans` window, consumers crossing a `lapsed` limit, both found from the scans of the
+    /// times that crossed). Each candidate's profile and current memberships are read once, every rule
+    /// is decided in Swift (`SegmentRule.matches`, the meaning of the SQL above), and only differences
+    /// are written.
+    static func refreshChangedMembers(_ db: Database, _ segments: [Row], version: Int64, now: Date) throws -> (added: Int, removed: Int) {
+        guard !segments.isEmpty else { return (0, 0) }
+        let rules = try segments.map { (id: $0["id"] as Int64, rule: try SegmentRule.parse(Data(($0["rules"] as String).utf8))) }
+        let since = segments.map { $0["version"] as Int64 }.min()!
+        let last = segments.compactMap { $0["refreshed_at"] as Double? }.min() ?? 0
+        try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS linker_changed (consumer TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM linker_changed")
+        try db.execute(sql: "INSERT INTO linker_changed SELECT consumer FROM consumer_profile WHERE version > ?", arguments: [since])
+        func addScanners(from: Double, to: Double) throws {
+            guard to > from else { return }
+            let (low, high) = (try scanID(db, atOrAfter: from - 60), try scanID(db, atOrAfter: to + 60))
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO linker_changed SELECT DISTINCT consumer FROM scan
+                WHERE id >= ? AND id < ? AND at >= ? AND at < ? AND consumer IS NOT NULL
+                """, arguments: [low, high, from, to])
+        }
+        for (_, rule) in rules {
             let windows = rule.windows
             for days in windows.lapsedDays {
-                try db.execute(sql: "INSERT OR IGNORE INTO linker_extra SELECT consumer FROM consumer_profile WHERE last_at >= ? AND last_at < ?",
-                               arguments: [last - Double(days) * 86_400, now.timeIntervalSince1970 - Double(days) * 86_400])
+                // Whoever lapsed since: their last scan fell in the span that crossed the limit.
+                try addScanners(from: last - Double(days) * 86_400, to: now.timeIntervalSince1970 - Double(days) * 86_400)
             }
             for days in windows.scanDays {
                 // Scans on days that left the window since the last refresh.
                 let from = (Int((last / 86_400).rounded(.down)) - days + 1) * 86_400
                 let to = (Int((now.timeIntervalSince1970 / 86_400).rounded(.down)) - days + 1) * 86_400
-                if to > from {
-                    let (low, high) = (try scanID(db, atOrAfter: Double(from) - 60), try scanID(db, atOrAfter: Double(to) + 60))
-                    try db.execute(sql: """
-                        INSERT OR IGNORE INTO linker_extra SELECT DISTINCT consumer FROM scan
-                        WHERE id >= ? AND id < ? AND at >= ? AND at < ? AND consumer IS NOT NULL
-                        """, arguments: [low, high, from, to])
+                try addScanners(from: Double(from), to: Double(to))
+            }
+        }
+        let insert = try db.cachedStatement(sql: "INSERT INTO segment_member (segment_id, consumer) VALUES (?, ?)")
+        let delete = try db.cachedStatement(sql: "DELETE FROM segment_member WHERE segment_id = ? AND consumer = ?")
+        var added: [Int64: Int] = [:], removed: [Int64: Int] = [:]
+        let candidates = try Row.fetchCursor(db, sql: """
+            SELECT \(profileColumns), (SELECT group_concat(m.segment_id) FROM segment_member m
+                WHERE m.segment_id IN (\(rules.map { String($0.id) }.joined(separator: ","))) AND m.consumer = p.consumer)
+            FROM linker_changed c JOIN consumer_profile p ON p.consumer = c.consumer
+            """)
+        while let row = try candidates.next() {
+            let profile = profile(from: row)
+            let current = ProfileRow.integers(row[17] as String? ?? "")
+            for (id, rule) in rules {
+                let wanted = rule.matches(profile, now: now)
+                if wanted && !current.contains(id) {
+                    try insert.execute(arguments: [id, profile.consumer])
+                    added[id, default: 0] += 1
+                } else if !wanted && current.contains(id) {
+                    try delete.execute(arguments: [id, profile.consumer])
+                    removed[id, default: 0] += 1
                 }
             }
-            let candidates = "SELECT consumer FROM linker_changed UNION SELECT consumer FROM linker_extra"
-            try db.execute(sql: "DELETE FROM segment_member WHERE segment_id = ? AND consumer IN (\(candidates))", arguments: [id])
-            removed = db.changesCount
-            try db.execute(sql: """
-                INSERT INTO segment_member (segment_id, consumer)
-                SELECT ?, p.consumer FROM (\(candidates)) c JOIN consumer_profile p ON p.consumer = c.consumer WHERE \(sql)
-                """, arguments: StatementArguments([id] + values))
-            added = db.changesCount
         }
-        let members = since == 0
-            ? try Int.fetchOne(db, sql: "SELECT count(*) FROM segment_member WHERE segment_id = ?", arguments: [id]) ?? 0
-            : before - removed + added
-        if since == 0 {
-            added = max(0, members - before)
-            removed = max(0, before - members)
-        } else {
-            // Re-added members were counted in both; report the net movement.
-            let stayed = (added + removed - abs(members - before)) / 2
-            added -= stayed
-            removed -= stayed
+        for (id, _) in rules {
+            try db.execute(sql: "UPDATE segment SET version = ?, refreshed_at = ?, members = members + ? - ? WHERE id = ?",
+                           arguments: [version, now.timeIntervalSince1970, added[id] ?? 0, removed[id] ?? 0, id])
         }
-        try db.execute(sql: "UPDATE segment SET version = ?, refreshed_at = ?, members = ? WHERE id = ?",
-                       arguments: [version, now.timeIntervalSince1970, members, id])
-        return (added, removed)
+        return (added.values.reduce(0, +), removed.values.reduce(0, +))
     }
 
     /// The first scan id whose time is at or after `at` (scans are appended in time order, within the
@@ -398,14 +486,14 @@ extension SQLiteStore: LinkerStore {
             }
         }
         let consumers = try Row.fetchCursor(db, sql: """
-            SELECT p.*, c.name AS contact_name, c.phone AS contact_phone FROM consumer_profile p JOIN consumer_contact c ON c.consumer = p.consumer
+            SELECT \(profileColumns), c.name, c.phone FROM consumer_profile p JOIN consumer_contact c ON c.consumer = p.consumer
             WHERE p.version > ? AND p.consent_at IS NOT NULL
             """, arguments: [since])
         while let row = try consumers.next() {
             let profile = profile(from: row)
             let segments = try String.fetchAll(segmentNames, arguments: [profile.consumer])
             let (score, reasons) = LeadScore.consumer(profile, segments: segments, now: now)
-            try put(kind: .consumer, ref: profile.consumer, name: row["contact_name"], phone: row["contact_phone"], score: score, reasons: reasons,
+            try put(kind: .consumer, ref: profile.consumer, name: row[17], phone: row[18], score: score, reasons: reasons,
                     source: Lead.Source(batch: profile.lastBatch, region: profile.lastRegion,
                                         store: try Int64.fetchOne(storeOf, arguments: [profile.consumer])))
         }
@@ -429,12 +517,11 @@ extension SQLiteStore: LinkerStore {
 
     static func profile(from row: Row) -> ConsumerProfile {
         ConsumerProfile(
-            consumer: row["consumer"], firstScanAt: Date(timeIntervalSince1970: row["first_at"]), lastScanAt: Date(timeIntervalSince1970: row["last_at"]),
-            scans: row["scans"], products: ProfileRow.list(row["products"]).compactMap { Int64($0) },
-            batches: ProfileRow.list(row["batches"]).compactMap { Int64($0) }, regions: ProfileRow.list(row["regions"]),
-            lastBatch: row["last_batch"], lastRegion: row["last_region"], draws: row["draws"], prizesWon: row["prizes_won"], points: row["points"],
-            ratings: row["ratings"], ratingSum: row["rating_sum"], minRating: row["min_rating"],
-            consentAt: (row["consent_at"] as Double?).map(Date.init(timeIntervalSince1970:)), days: ProfileRow.days(row["days"]))
+            consumer: row[0], firstScanAt: Date(timeIntervalSince1970: row[1]), lastScanAt: Date(timeIntervalSince1970: row[2]),
+            scans: row[3], products: ProfileRow.integers(row[4]), batches: ProfileRow.integers(row[5]), regions: ProfileRow.list(row[6]),
+            lastBatch: row[7], lastRegion: row[8], draws: row[9], prizesWon: row[10], points: row[11],
+            ratings: row[12], ratingSum: row[13], minRating: row[14],
+            consentAt: (row[15] as Double?).map(Date.init(timeIntervalSince1970:)), days: ProfileRow.days(row[16]))
     }
 
     // MARK: - Segments
@@ -474,7 +561,7 @@ extension SQLiteStore: LinkerStore {
 
     public func profile(_ consumer: String) async throws -> ConsumerProfile? {
         try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM consumer_profile WHERE consumer = ?", arguments: [consumer]).map(Self.profile(from:))
+            try Row.fetchOne(db, sql: "SELECT \(profileColumns) FROM consumer_profile p WHERE consumer = ?", arguments: [consumer]).map(Self.profile(from:))
         }
     }
 

@@ -353,6 +353,7 @@ extension SQLiteStore {
                     consumer TEXT NOT NULL,
                     PRIMARY KEY (segment_id, consumer)
                 ) WITHOUT ROWID;
+
                 -- seq: the export cursor; every new or changed lead takes the next one.
                 CREATE TABLE lead (
                     kind TEXT NOT NULL,
