@@ -185,6 +185,34 @@ struct LinkerTests {
         #expect(leads == consented && !consented.isEmpty)
     }
 
+    @Test("consumer ids of another form (imported data) are profiled alike; incremental from nothing equals full")
+    func fullRefreshFallback() async throws {
+        var world = try await LinkerWorld(codes: 30)
+        defer { world.fixture.folder.cleanup() }
+        let start = Date().addingTimeInterval(-10 * Self.day)
+        let consumers = (0..<5).map { _ in ConsumerID.random() }
+        for index in 0..<25 {
+            try await world.scan(consumers[index % 5], at: start + Double(index) * 3600 * 7, region: ["CN-31", "US", nil][index % 3])
+        }
+        _ = try await world.store.createSegment(name: "busy", rule: try SegmentRule.parse(Data(#"{"scans": {"atLeast": 2, "days": 30}}"#.utf8)))
+        _ = try await world.store.refreshLinker(now: Date(), full: true)
+        let packed = try world.dump()
+        _ = try Run.program("/usr/bin/sqlite3", [world.fixture.folder.file("onecode.sqlite"),
+                                                 "UPDATE scan SET consumer = 'imported-' || consumer WHERE consumer = '\(consumers[0].value)'"])
+        let report = try await world.store.refreshLinker(now: Date(), full: true)
+        #expect(report.scansRead == 25)
+        let sorted = try world.dump()
+        // The same profiles, the renamed consumer's under its new id.
+        #expect(Set(sorted.split(separator: "\n").map { $0.replacingOccurrences(of: "imported-", with: "") })
+                == Set(packed.split(separator: "\n").map(String.init)), "\(sorted)")
+        #expect(sorted.contains("imported-\(consumers[0].value)|"))
+        // Incremental from nothing gives the same as the full (fallback) refresh.
+        _ = try Run.program("/usr/bin/sqlite3", [world.fixture.folder.file("onecode.sqlite"),
+                                                 "DELETE FROM consumer_profile; DELETE FROM segment_member; UPDATE linker_state SET scan_cursor = 0, entry_cursor = 0, feedback_cursor = 0, outbox_cursor = 0; UPDATE segment SET version = 0, members = 0"])
+        _ = try await world.store.refreshLinker(now: Date(), full: false)
+        #expect(try world.dump() == sorted)
+    }
+
     @Test("lead export cursors: no gaps and no duplicates while scans and refreshes run beside the export")
     func exportCursors() async throws {
         var world = try await LinkerWorld(codes: 300)
