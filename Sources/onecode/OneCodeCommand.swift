@@ -5,7 +5,7 @@ import ArgumentParser
 struct OneCodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "onecode",
-        abstract: "One item, one code: issue unique QR codes, answer scans with a verdict, run scan-to-win campaigns.",
+        abstract: "One item, one code: issue unique QR codes, answer scans with a verdict, run scan-to-win campaigns, turn scans into segments and sales leads.",
         discussion: """
             Configuration comes from, in order: command-line options, environment variables \
             (ONECODE_DATABASE_PATH, ONECODE_CODES_BASE_URL, ONECODE_CODES_SECRET, ONECODE_CODES_LENGTH, \
