@@ -15,19 +15,13 @@ public struct ConsumerID: Hashable, Sendable, Codable, CustomStringConvertible {
     /// CSPRNG. New consumers' ids sort together, so indexes keyed by consumer grow at one end instead of
     /// taking a random page per insert; the random part keeps them unguessable.
     public static func random(now: Double = Date().timeIntervalSince1970) -> ConsumerID {
-        var generator = SystemRandomNumberGenerator()
-        var symbols = [UInt8](repeating: 0, count: 26)
+        var symbols = [UInt8](repeating: 0, count: 10)
         var millis = UInt64(max(0, now * 1000)) & ((1 << 50) - 1)
         for index in stride(from: 9, through: 0, by: -1) {
             symbols[index] = Crockford.alphabet[Int(millis & 31)]
             millis >>= 5
         }
-        var bits: UInt64 = generator.next()
-        for index in 10..<26 {
-            if index == 22 { bits = generator.next() }  // 12 symbols from the first draw, 4 from the second
-            symbols[index] = Crockford.alphabet[Int(bits & 31)]
-            bits >>= 5
-        }
+        symbols += Crockford.random(16)
         return ConsumerID(uncheckedValue: String(decoding: symbols, as: UTF8.self))
     }
 

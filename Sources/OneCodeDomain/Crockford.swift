@@ -21,6 +21,20 @@ public enum Crockford {
         return table
     }()
 
+    /// `count` symbols from the system CSPRNG, twelve from each 64-bit draw.
+    public static func random(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        var symbols: [UInt8] = []
+        symbols.reserveCapacity(count)
+        var bits: UInt64 = 0
+        for index in 0..<count {
+            if index % 12 == 0 { bits = generator.next() }
+            symbols.append(alphabet[Int(bits & 31)])
+            bits >>= 5
+        }
+        return symbols
+    }
+
     /// The value (0..<32) of one symbol byte, or `nil` when the byte is no symbol.
     @inline(__always)
     public static func value(of byte: UInt8) -> UInt8? {

@@ -64,7 +64,7 @@ public struct IssuerConfig: Sendable {
         guard mode == .demo else {
             throw InputError("codes.secret", "production mode needs a secret: set ONECODE_CODES_SECRET (at least 16 bytes) or put one in \(secretFile)")
         }
-        let text = RandomBytes.fill(count: 32).map { String(format: "%02x", $0) }.joined()
+        let text = RandomBytes.fill(count: 32).hex
         let directory = (secretFile as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

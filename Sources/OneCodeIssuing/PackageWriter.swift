@@ -275,17 +275,3 @@ final class BufferedFile {
         if !pending.isEmpty { try body(pending) }
     }
 }
-
-extension SHA256.Digest {
-    /// Lower-case hexadecimal, without a formatter (this runs once per artwork file).
-    var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(64)
-        for byte in self {
-            bytes.append(digits[Int(byte >> 4)])
-            bytes.append(digits[Int(byte & 15)])
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-}

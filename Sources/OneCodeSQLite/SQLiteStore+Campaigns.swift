@@ -215,8 +215,7 @@ extension SQLiteStore: CampaignStore {
             let kind = tier?.kind
             var redemption: String?
             if kind == .goods || kind == .coupon {
-                var generator = SystemRandomNumberGenerator()
-                redemption = String(decoding: (0..<12).map { _ in Crockford.alphabet[Int(generator.next() & 31)] }, as: UTF8.self)
+                redemption = String(decoding: Crockford.random(12), as: UTF8.self)
             }
             try db.execute(sql: """
                 INSERT INTO consumer_contact (consumer, name, phone, consent_version, consent_text, consented_at) VALUES (?, ?, ?, ?, ?, ?)

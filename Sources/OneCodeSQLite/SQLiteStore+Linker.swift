@@ -82,7 +82,9 @@ struct ProfileRow {
         if digits { values.append(negative ? -value : value) }
         return values
     }
-    static func joined(_ items: [Int64]) -> String {
+
+    /// [17, 3] → ",3,17,": sorted, so the same set always reads the same.
+    static func joined<T: Comparable & LosslessStringConvertible>(_ items: [T]) -> String {
         var text = ","
         for item in items.sorted() {
             text += String(item)
@@ -91,14 +93,6 @@ struct ProfileRow {
         return text
     }
 
-    static func joined(_ items: [String]) -> String {
-        var text = ","
-        for item in items.sorted() {
-            text += item
-            text += ","
-        }
-        return text
-    }
     /// "20415:3,20416:1" → [20415: 3, 20416: 1], reading bytes.
     static func days(_ text: String) -> [Int: Int] {
         var days: [Int: Int] = [:]
@@ -461,8 +455,8 @@ extension SQLiteStore: LinkerStore {
             INSERT OR REPLACE INTO lead (kind, ref, name, phone, score, reasons, source, created_at, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         func put(kind: Lead.Kind, ref: String, name: String?, phone: String?, score: Double, reasons: [String], source: Lead.Source) throws {
-            let reasonsText = String(decoding: try JSONEncoder().encode(reasons), as: UTF8.self)
-            let sourceText = String(decoding: try sourceEncoder.encode(source), as: UTF8.self)
+            let reasonsText = String(decoding: try leadEncoder.encode(reasons), as: UTF8.self)
+            let sourceText = String(decoding: try leadEncoder.encode(source), as: UTF8.self)
             let old = try Row.fetchOne(current, arguments: [kind.rawValue, ref])
             if let old, old[0] as String? == name, old[1] as String? == phone, old[2] as Double == score,
                old[3] as String == reasonsText, old[4] as String == sourceText { return }
@@ -509,7 +503,8 @@ extension SQLiteStore: LinkerStore {
         return (changed, created)
     }
 
-    static let sourceEncoder: JSONEncoder = {
+    /// Encodes a lead's reasons and source as stored (made once, not per lead).
+    static let leadEncoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return encoder

@@ -10,14 +10,7 @@ extension SQLiteStore: OutboxStore {
     /// The body is written by hand rather than with `JSONEncoder`: events are made on the scan path,
     /// inside the single writer's transaction, where the encoder cost a third of the draw's time.
     static func emit(_ db: Database, _ type: EventType, at: Date, _ data: (inout EventJSON) -> Void) throws {
-        var generator = SystemRandomNumberGenerator()
-        var id = "evt_"
-        var bits: UInt64 = generator.next()
-        for index in 0..<20 {
-            if index == 12 { bits = generator.next() }
-            id.unicodeScalars.append(Unicode.Scalar(Crockford.alphabet[Int(bits & 31)] | 0x20))  // lower case
-            bits >>= 5
-        }
+        let id = "evt_" + String(decoding: Crockford.random(20).map { $0 | 0x20 }, as: UTF8.self)  // lower case
         var payload = EventJSON()
         data(&payload)
         var body = EventJSON()

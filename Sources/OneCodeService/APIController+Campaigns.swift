@@ -27,9 +27,8 @@ extension APIController {
         }
         route(api, .get, "campaigns/:id/entries", [.marketing]) { request, context in
             let after = request.uri.queryParameters.get("after", as: Int64.self) ?? 0
-            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
             guard after >= 0 else { throw HTTPError(.badRequest, message: "after: must be an entry id, 0 or more") }
-            guard (1...1000).contains(limit) else { throw HTTPError(.badRequest, message: "limit: must be from 1 to 1000") }
+            let limit = try limit(request, default: 100, maximum: 1000)
             let entries = try await store.entries(of: campaign(context).id, after: after, limit: limit)
             struct Page: Encodable { var entries: [CampaignEntry]; var next: Int64? }
             return try Response.json(Page(entries: entries, next: entries.count == limit ? entries.last?.id : nil), status: .ok)

@@ -8,9 +8,8 @@ extension APIController {
     func registerEvents(_ api: RouterGroup<AppRequestContext>) {
         route(api, .get, "events", []) { request, _ in
             let after = request.uri.queryParameters.get("after", as: Int64.self) ?? 0
-            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
             guard after >= 0 else { throw HTTPError(.badRequest, message: "after: must be an event sequence number, 0 or more") }
-            guard (1...1000).contains(limit) else { throw HTTPError(.badRequest, message: "limit: must be from 1 to 1000") }
+            let limit = try limit(request, default: 100, maximum: 1000)
             let events = try await store.events(after: after, limit: limit)
             // Bodies are stored as the JSON receivers get; they are spliced in unchanged.
             let items = events.map { "{\"sequence\":\($0.sequence),\"event\":\($0.body)}" }.joined(separator: ",")

@@ -110,12 +110,6 @@ extension APIController {
         return segment
     }
 
-    func limit(_ request: Request, default value: Int, maximum: Int) throws -> Int {
-        let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? value
-        guard (1...maximum).contains(limit) else { throw HTTPError(.badRequest, message: "limit: must be from 1 to \(maximum)") }
-        return limit
-    }
-
     func grouping(_ request: Request, _ allowed: [String]) throws -> String {
         let by = request.uri.queryParameters.get("by") ?? allowed[0]
         guard allowed.contains(by) else { throw HTTPError(.badRequest, message: "by: must be \(allowed.joined(separator: ", "))") }

@@ -78,8 +78,7 @@ struct APIController: Sendable {
             return try Response.json(["code": issuer.signer.code(for: key), "blacklisted": reason], status: .ok)
         }
         route(api, .get, "codes/:code/scans", [.issuer, .marketing]) { request, context in
-            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
-            guard (1...1000).contains(limit) else { throw HTTPError(.badRequest, message: "limit: must be from 1 to 1000") }
+            let limit = try limit(request, default: 100, maximum: 1000)
             return try Response.json(try await store.scans(of: code(context), limit: limit), status: .ok)
         }
         route(api, .get, "stats/verdicts", [.issuer, .marketing, .sales]) { request, context in
@@ -93,6 +92,13 @@ struct APIController: Sendable {
             for verdict in Verdict.allCases { document[verdict.rawValue] = counts[verdict] ?? 0 }
             return try Response.json(document, status: .ok)
         }
+    }
+
+    /// The `limit` query parameter, `value` when absent. - Throws: 400 naming `limit` outside 1...maximum.
+    func limit(_ request: Request, default value: Int, maximum: Int) throws -> Int {
+        let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? value
+        guard (1...maximum).contains(limit) else { throw HTTPError(.badRequest, message: "limit: must be from 1 to \(maximum)") }
+        return limit
     }
 
     // MARK: - Bodies

@@ -8,9 +8,7 @@ import OneCodeStorage
 public enum TokenAuth {
     /// A new token's text (shown once) and the hash to store.
     public static func generate() -> (text: String, hash: [UInt8]) {
-        var generator = SystemRandomNumberGenerator()
-        let symbols = (0..<52).map { _ in Crockford.alphabet[Int(generator.next() & 31)] }
-        let text = "oc_" + String(decoding: symbols, as: UTF8.self)
+        let text = "oc_" + String(decoding: Crockford.random(52), as: UTF8.self)
         return (text, hash(text))
     }
 

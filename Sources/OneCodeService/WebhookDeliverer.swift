@@ -5,6 +5,7 @@ import FoundationNetworking
 #endif
 import Logging
 import Metrics
+import OneCodeDomain
 import OneCodeStorage
 import ServiceLifecycle
 
@@ -65,7 +66,7 @@ public final class WebhookDeliverer: Service, Sendable {
         var message = Data("\(timestamp).".utf8)
         message.append(body)
         let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: secret))
-        return "t=\(timestamp),v1=" + mac.map { String(format: "%02x", $0) }.joined()
+        return "t=\(timestamp),v1=" + mac.hex
     }
 
     /// Seconds to wait after failed attempt number `attempt` (1-based), before jitter.

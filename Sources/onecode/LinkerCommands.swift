@@ -63,7 +63,7 @@ struct SegmentCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let (_, store) = try await global.open()
-                guard let segment = try await store.segment(SegmentID(rawValue: id)) else { throw NotFoundError("id", "no segment with id \(id)") }
+                let segment = try await requireSegment(store, id, field: "id")
                 try global.emit(segment) {
                     "segment \(segment.id): \(segment.name)\nrules: \(segment.rules)\nmembers: \(segment.members)\nrefreshed: \(segment.refreshedAt.map { ISO8601DateFormatter().string(from: $0) } ?? "never")"
                 }
@@ -81,7 +81,7 @@ struct SegmentCommand: AsyncParsableCommand {
             try await reportingErrors {
                 guard (1...1_000_000).contains(limit) else { throw InputError("limit", "must be from 1 to 1000000") }
                 let (_, store) = try await global.open()
-                guard try await store.segment(SegmentID(rawValue: id)) != nil else { throw NotFoundError("id", "no segment with id \(id)") }
+                _ = try await requireSegment(store, id, field: "id")
                 let members = try await store.members(of: SegmentID(rawValue: id), after: after, limit: limit)
                 try global.emit(members) { members.joined(separator: "\n") }
             }
@@ -106,6 +106,12 @@ struct SegmentCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// The segment with `id`. - Throws: `NotFoundError(field, …)` when there is none.
+func requireSegment(_ store: some LinkerStore, _ id: Int64, field: String) async throws -> Segment {
+    guard let segment = try await store.segment(SegmentID(rawValue: id)) else { throw NotFoundError(field, "no segment with id \(id)") }
+    return segment
 }
 
 struct LeadsCommand: AsyncParsableCommand {
@@ -135,7 +141,7 @@ struct LeadsCommand: AsyncParsableCommand {
                 guard since >= 0 else { throw InputError("since", "must be a cursor from an earlier export, 0 or more") }
                 if let minScore, !(0...100).contains(minScore) { throw InputError("min-score", "must be from 0 to 100") }
                 let (_, store) = try await global.open()
-                if let segment, try await store.segment(SegmentID(rawValue: segment)) == nil { throw NotFoundError("segment", "no segment with id \(segment)") }
+                if let segment { _ = try await requireSegment(store, segment, field: "segment") }
                 if !noRefresh { _ = try await store.refreshLinker(now: Date(), full: false) }
                 let partial = out + ".partial"
                 guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
