@@ -58,6 +58,13 @@ let package = Package(
             dependencies: ["OneCodeDomain"],
             swiftSettings: strict
         ),
+        /// The rulebook: verdicts, draws, limits, claims, redemptions and feedback decided once, over the
+        /// transactions each storage backend lends (the domain decides, storage persists).
+        .target(
+            name: "OneCodeRulebook",
+            dependencies: ["OneCodeDomain", "OneCodeStorage"],
+            swiftSettings: strict
+        ),
         /// The embedded SQLite implementation of the storage interface (GRDB on the system libsqlite3).
         .target(
             name: "OneCodeSQLite",
@@ -95,7 +102,7 @@ let package = Package(
         .target(
             name: "OneCodeService",
             dependencies: [
-                "OneCodeDomain", "OneCodeStorage", "OneCodeIssuing", "OneCodeRendering", "OneCodeGeoIP", "CZlib",
+                "OneCodeDomain", "OneCodeStorage", "OneCodeRulebook", "OneCodeIssuing", "OneCodeRendering", "OneCodeGeoIP", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -112,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "onecode",
             dependencies: [
-                "OneCodeDomain", "OneCodeStorage", "OneCodeSQLite", "OneCodeRendering", "OneCodeIssuing", "OneCodeService",
+                "OneCodeDomain", "OneCodeStorage", "OneCodeRulebook", "OneCodeSQLite", "OneCodeRendering", "OneCodeIssuing", "OneCodeService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -127,10 +134,11 @@ let package = Package(
         .testTarget(
             name: "OneCodeTests",
             dependencies: [
-                "OneCodeDomain", "OneCodeStorage", "OneCodeSQLite", "OneCodeRendering", "OneCodeIssuing", "OneCodeService",
+                "OneCodeDomain", "OneCodeStorage", "OneCodeRulebook", "OneCodeSQLite", "OneCodeRendering", "OneCodeIssuing", "OneCodeService",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ],
             swiftSettings: strict

@@ -31,3 +31,15 @@ public struct BatchID: EntityID {
     public let rawValue: Int64
     public init(rawValue: Int64) { self.rawValue = rawValue }
 }
+
+/// Identifies a store (a retailer that redeems prizes).
+public struct StoreID: EntityID {
+    public let rawValue: Int64
+    public init(rawValue: Int64) { self.rawValue = rawValue }
+}
+
+/// Identifies one draw of one code in one campaign.
+public struct EntryID: EntityID {
+    public let rawValue: Int64
+    public init(rawValue: Int64) { self.rawValue = rawValue }
+}

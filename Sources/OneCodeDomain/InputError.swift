@@ -26,3 +26,19 @@ public struct NotFoundError: Error, Sendable, Equatable, CustomStringConvertible
     }
     public var description: String { "\(field): \(message)" }
 }
+
+/// A change refused because it would break an invariant that is already taken: a second claim of a
+/// prize, a second redemption, a second rating, a GTIN another product has.
+///
+/// The rules throw it when their check sees the conflict; storage throws the same error when the
+/// schema's constraint catches a race the check could not see (two writers at once), so a caller
+/// gets one answer either way (HTTP 409).
+public struct ConflictError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let field: String
+    public let message: String
+    public init(_ field: String, _ message: String) {
+        self.field = field
+        self.message = message
+    }
+    public var description: String { "\(field): \(message)" }
+}

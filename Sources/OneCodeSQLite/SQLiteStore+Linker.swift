@@ -466,17 +466,8 @@ extension SQLiteStore: LinkerStore {
             try write.execute(arguments: [kind.rawValue, ref, name, phone, score, reasonsText, sourceText, createdAt, now.timeIntervalSince1970, seq])
             if old == nil {
                 created += 1
-                try emit(db, .leadCreated, at: now) { data in
-                    data.add("kind", kind.rawValue)
-                    data.add("id", ref)
-                    data.add("name", name)
-                    data.add("phone", phone)
-                    data.add("reasons", reasons)
-                    data.add("score", score)
-                    data.add("sourceBatch", source.batch)
-                    data.add("sourceRegion", source.region)
-                    data.add("sourceStore", source.store)
-                }
+                try emit(db, .leadCreated, at: now, data: Lead.createdEvent(kind: kind, id: ref, name: name, phone: phone, score: score,
+                                                                 reasons: reasons, source: source))
             }
         }
         let consumers = try Row.fetchCursor(db, sql: """
@@ -664,22 +655,6 @@ extension SQLiteStore: LinkerStore {
     }
 
     // MARK: - Feedback and reports
-
-    public func addFeedback(key: CodeKey, code: String, consumer: ConsumerID, rating: Int, comment: String?, at: Date) async throws {
-        guard (1...5).contains(rating) else { throw InputError("rating", "must be a whole number from 1 to 5") }
-        try await writer.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT c.batch_id, b.product_id FROM code c JOIN batch b ON b.id = c.batch_id WHERE c.key = ?",
-                                             arguments: [key.rawValue]) else {
-                throw NotFoundError("code", "this code was never issued")
-            }
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM feedback WHERE code_key = ? AND consumer = ?", arguments: [key.rawValue, consumer.value]) != nil {
-                throw InputError("rating", "you have rated this item already")
-            }
-            try db.execute(sql: """
-                INSERT INTO feedback (at, code_key, code, batch_id, product_id, consumer, rating, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [at.timeIntervalSince1970, key.rawValue, code, row[0] as Int64, row[1] as Int64, consumer.value, rating, comment])
-        }
-    }
 
     public func feedbackReport(byBatch: Bool) async throws -> [FeedbackAggregate] {
         try await writer.read { db in

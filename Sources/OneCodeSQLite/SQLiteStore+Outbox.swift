@@ -7,12 +7,9 @@ extension SQLiteStore: OutboxStore {
     /// Writes an event to the outbox inside the caller's transaction, so it exists exactly when the
     /// change it reports does. `data` fills the event's `data` object.
     ///
-    /// The body is written by hand rather than with `JSONEncoder`: events are made on the scan path,
-    /// inside the single writer's transaction, where the encoder cost a third of the draw's time.
-    static func emit(_ db: Database, _ type: EventType, at: Date, _ data: (inout EventJSON) -> Void) throws {
+    /// The rules make `data` (OneCodeRulebook's `Events`); this adds the envelope and the row.
+    static func emit(_ db: Database, _ type: EventType, at: Date, data payload: EventJSON) throws {
         let id = "evt_" + String(decoding: Crockford.random(20).map { $0 | 0x20 }, as: UTF8.self)  // lower case
-        var payload = EventJSON()
-        data(&payload)
         var body = EventJSON()
         body.add("createdAt", at)
         body.add("data", payload)

@@ -370,6 +370,24 @@ extension SQLiteStore {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v10: the schema keeps the invariants") { db in
+            // One `genuine` per code with any number of writers: each counted scan carries its place
+            // among the code's counted scans (ord, 1 for the first; NULL when it does not count), and
+            // (code_key, ord) is unique, so two writers that both saw no earlier scan cannot both write
+            // a first scan. The count is the largest ord, one step down the index.
+            // One draw per code per campaign: (campaign_id, code_key) is unique, and the earlier draw is
+            // found through it.
+            try db.execute(sql: """
+                ALTER TABLE scan ADD COLUMN ord INTEGER CHECK (ord > 0);
+                UPDATE scan SET ord = r.n FROM (
+                    SELECT id, row_number() OVER (PARTITION BY code_key ORDER BY id) AS n FROM scan WHERE counted = 1
+                ) AS r WHERE scan.id = r.id;
+                DROP INDEX scan_code;
+                CREATE UNIQUE INDEX scan_code ON scan(code_key, ord);
+                DROP INDEX entry_scan;
+                CREATE UNIQUE INDEX entry_code ON entry(campaign_id, code_key);
+                """)
+        }
         return migrator
     }
 }
@@ -381,12 +399,14 @@ extension SQLiteStore: CatalogStore {
         try await writer.write { db in
             if let gtin = product.gtin,
                let other = try Int64.fetchOne(db, sql: "SELECT id FROM product WHERE gtin = ?", arguments: [gtin.digits]) {
-                throw InputError("gtin", "\(gtin.digits) is already registered for product \(other)")
+                throw ConflictError("gtin", "\(gtin.digits) is already registered for product \(other)")
             }
             let now = Date()
-            try db.execute(
-                sql: "INSERT INTO product (name, gtin, sku, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [product.name, product.gtin?.digits, product.sku, now.timeIntervalSince1970])
+            try Self.conflicts(as: ConflictError("gtin", "\(product.gtin?.digits ?? "") is already registered for another product")) {
+                try db.execute(
+                    sql: "INSERT INTO product (name, gtin, sku, created_at) VALUES (?, ?, ?, ?)",
+                    arguments: [product.name, product.gtin?.digits, product.sku, now.timeIntervalSince1970])
+            }
             return Product(id: ProductID(rawValue: db.lastInsertedRowID), name: product.name, gtin: product.gtin,
                            sku: product.sku, createdAt: now)
         }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import OneCodeDomain
+import OneCodeRulebook
 import OneCodeStorage
 
 extension APIController {
@@ -45,11 +46,7 @@ extension APIController {
             let body = try await request.decodeJSON(Body.self, context: context)
             let code = body.redemptionCode.trimmingCharacters(in: .whitespaces).uppercased()
             guard (1...32).contains(code.count) else { throw HTTPError(.badRequest, message: "redemptionCode: must be the code shown to the winner") }
-            do {
-                return try Response.json(try await store.redeem(code, store: storeID, at: Date()), status: .created)
-            } catch let error as InputError {
-                throw HTTPError(.conflict, message: error.description)
-            }
+            return try Response.json(try await store.redeem(code, store: StoreID(rawValue: storeID), at: Date()), status: .created)
         }
     }
 

@@ -11,6 +11,8 @@ import ServiceLifecycle
 public struct ServiceDependencies: Sendable {
     public var config: ServiceConfig
     public var store: any OneCodeStore
+    /// The port the scan writer records through: `store` unless a test puts a double in its place.
+    public var scans: any ScanTransactions
     public var signer: CodeSigner
     public var baseURL: String
     public var maxBatchCount: Int
@@ -23,6 +25,7 @@ public struct ServiceDependencies: Sendable {
         self.storageServices = storageServices
         self.config = config
         self.store = store
+        self.scans = store
         self.signer = signer
         self.baseURL = baseURL
         self.maxBatchCount = maxBatchCount
@@ -54,7 +57,7 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
 /// first, the writer commits every accepted scan after).
 public func buildApplication(_ deps: ServiceDependencies) throws -> some ApplicationProtocol {
     _ = PrometheusMetrics.registry  // bootstrap before any metric is made
-    let writer = ScanWriter(store: deps.store, rules: deps.config.rules, capacity: deps.config.queueCapacity,
+    let writer = ScanWriter(store: deps.scans, rules: deps.config.rules, capacity: deps.config.queueCapacity,
                             maxGroup: deps.config.maxGroup, logger: deps.logger)
     let router = try buildRouter(deps, writer: writer)
     return Application(

@@ -5,6 +5,7 @@ import Metrics
 import NIOCore
 import OneCodeDomain
 import OneCodeGeoIP
+import OneCodeRulebook
 import OneCodeStorage
 
 /// The public routes a phone reaches from a printed code: the scan page and its location post.
@@ -301,12 +302,8 @@ extension ScanController {
         }
         let comment = fields["comment"]?.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (comment?.count ?? 0) <= 500 else { throw HTTPError(.badRequest, message: "comment: must be at most 500 characters") }
-        do {
-            try await store.addFeedback(key: key, code: canonical, consumer: consumer, rating: rating,
-                                        comment: comment?.isEmpty == false ? comment : nil, at: Date())
-        } catch let error as InputError where error.field == "rating" {
-            throw HTTPError(.conflict, message: "rating: \(error.message)")
-        }
+        try await store.addFeedback(key: key, code: canonical, consumer: consumer, rating: rating,
+                                    comment: comment?.isEmpty == false ? comment : nil, at: Date())
         if wantsJSON(request) {
             return try Response.json(["rated": rating], status: .created)
         }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metrics
 import OneCodeDomain
+import OneCodeRulebook
 import OneCodeStorage
 import ServiceLifecycle
 import Synchronization
@@ -26,7 +27,7 @@ public final class ScanWriter: Service, Sendable {
         var stopping = false
     }
 
-    let store: any ScanStore
+    let store: any ScanTransactions
     let rules: VerdictRules
     let capacity: Int
     let maxGroup: Int
@@ -38,7 +39,7 @@ public final class ScanWriter: Service, Sendable {
     let queueDepth = Gauge(label: "onecode_writer_queue_depth")
     let groups = Counter(label: "onecode_writer_commits_total")
 
-    public init(store: any ScanStore, rules: VerdictRules, capacity: Int, maxGroup: Int, logger: Logger) {
+    public init(store: any ScanTransactions, rules: VerdictRules, capacity: Int, maxGroup: Int, logger: Logger) {
         self.store = store
         self.rules = rules
         self.capacity = capacity

@@ -98,7 +98,8 @@ public struct Redemption: Sendable, Codable, Equatable {
     }
 }
 
-/// Campaigns and their entries. Draws happen inside `ScanStore.recordScans`, in the scan's transaction.
+/// Campaigns, their entries and stores. Draws, claims and redemptions are rules (OneCodeRulebook's
+/// `CampaignBook`) run in the transactions of `ScanTransactions` and `ClaimTransactions`.
 public protocol CampaignStore: Sendable {
     func createCampaign(_ definition: CampaignDefinition) async throws -> Campaign
     func campaigns() async throws -> [Campaign]
@@ -109,18 +110,7 @@ public protocol CampaignStore: Sendable {
     func entries(of campaign: CampaignID, after: Int64, limit: Int) async throws -> [CampaignEntry]
     func stock(of campaign: CampaignID) async throws -> [TierStock]
 
-    /// Claims the prize the code won in `campaign`, for the consumer who drew it, in one transaction:
-    /// the claim, the consumer's contact and consent record (time, text version and text).
-    /// - Throws: `NotFoundError("code", …)` without a winning draw; `InputError("claim", …)` when another
-    ///   consumer drew it or it was claimed already.
-    func claim(campaign: CampaignID, key: CodeKey, consumer: ConsumerID, contact: ContactDetails,
-               consentVersion: String, consentText: String, at: Date) async throws -> Claim
-
     /// Registers a store with its API token (only the token's hash is stored).
     func addStore(name: String, region: String?, tokenHash: [UInt8]) async throws -> Store
     func stores() async throws -> [Store]
-    /// Redeems a claimed prize at a store, once.
-    /// - Throws: `NotFoundError("redemptionCode", …)` for an unknown code; `InputError("redemptionCode", …)` when
-    ///   it was redeemed already (the message says where and when).
-    func redeem(_ redemptionCode: String, store: Int64, at: Date) async throws -> Redemption
 }

@@ -199,8 +199,6 @@ public protocol LinkerStore: Sendable {
     /// scans, entries and ratings stay as anonymous aggregates. Returns whether anything was known.
     func forgetConsumer(_ consumer: String) async throws -> Bool
 
-    /// Records a 1-5 rating and optional comment for an issued code, once per consumer and code.
-    func addFeedback(key: CodeKey, code: String, consumer: ConsumerID, rating: Int, comment: String?, at: Date) async throws
     func feedbackReport(byBatch: Bool) async throws -> [FeedbackAggregate]
     func scanRate(by: ScanRateGrouping) async throws -> [ReportRow]
     func dailyScans(batch: BatchID?) async throws -> [ReportRow]
@@ -225,4 +223,22 @@ extension Lead {
     }
 
     public var jsonLine: String { String(decoding: (try? Lead.encoder.encode(self)) ?? Data(), as: UTF8.self) + "\n" }
+}
+
+extension Lead {
+    /// The `data` of a `lead.created` event.
+    public static func createdEvent(kind: Kind, id: String, name: String?, phone: String?, score: Double, reasons: [String],
+                                    source: Source) -> EventJSON {
+        var data = EventJSON()
+        data.add("kind", kind.rawValue)
+        data.add("id", id)
+        data.add("name", name)
+        data.add("phone", phone)
+        data.add("reasons", reasons)
+        data.add("score", score)
+        data.add("sourceBatch", source.batch)
+        data.add("sourceRegion", source.region)
+        data.add("sourceStore", source.store)
+        return data
+    }
 }

@@ -34,8 +34,7 @@ public struct ScanResult: Sendable, Equatable {
     public var verdict: Verdict
     public var reason: VerdictReason
     public var batchID: BatchID?
-    /// Counted scans of the code, this one included; read no further than `maxScans + 1`, so a
-    /// suspicious code reports at most `maxScans + 2`.
+    /// Counted scans of the code, this one included.
     public var scanCount: Int
     public var firstScanAt: Date?
     /// The scan's draws in live campaigns, new or shown again.
@@ -94,12 +93,6 @@ public struct ScanRecord: Sendable, Codable, Equatable {
 
 /// Scans and the lifecycle of codes.
 public protocol ScanStore: Sendable {
-    /// Records scans in one transaction (a group commit), deciding each verdict against the code's
-    /// state as left by the scans before it: its counted scans, their first time and their distinct
-    /// consumers. A bot's scan, or one of an inactive, void or blacklisted code, is recorded but not counted.
-    /// Returns one result per request, in order, once the transaction is durable.
-    func recordScans(_ requests: [ScanRequest], rules: VerdictRules) async throws -> [ScanResult]
-
     /// Attaches a consented position to this consumer's latest scan of the code.
     /// - Returns: the scan's id, or `nil` when the consumer has no scan of the code.
     func attachLocation(key: CodeKey, consumer: ConsumerID, latitude: Double, longitude: Double, region: String?) async throws -> Int64?
@@ -145,5 +138,6 @@ public protocol TokenStore: Sendable {
     func token(hash: [UInt8]) async throws -> APIToken?
 }
 
-/// Everything the service needs from storage.
+/// Everything the service needs from storage: each feature's port, and the transactions the rules run in.
 public typealias OneCodeStore = CatalogStore & ScanStore & TokenStore & CampaignStore & OutboxStore & LinkerStore
+    & ScanTransactions & ClaimTransactions & FeedbackTransactions

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import NIOCore
 import OneCodeDomain
 @testable import OneCodeService
+import OneCodeRulebook
 import OneCodeStorage
 import Testing
 

@@ -5,6 +5,7 @@ import OneCodeDomain
 @testable import OneCodeIssuing
 import OneCodeRendering
 import OneCodeSQLite
+import OneCodeRulebook
 import OneCodeStorage
 
 /// Issuing batches into a real SQLite file and checking the package a printer gets.

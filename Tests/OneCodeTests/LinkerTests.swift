@@ -6,6 +6,7 @@ import NIOCore
 import OneCodeDomain
 @testable import OneCodeService
 import OneCodeSQLite
+import OneCodeRulebook
 import OneCodeStorage
 import Testing
 

@@ -9,6 +9,7 @@ import OneCodeDomain
 import OneCodeIssuing
 @testable import OneCodeService
 import OneCodeSQLite
+import OneCodeRulebook
 import OneCodeStorage
 
 /// A real SQLite file with a product and a batch, and the service built over it.
@@ -51,13 +52,16 @@ struct ServiceFixture {
             .appendingPathComponent("Config/regions.geojson").path
     }
 
-    func deps(_ config: ServiceConfig, store: (any OneCodeStore)? = nil) -> ServiceDependencies {
-        ServiceDependencies(config: config, store: store ?? sqlite, signer: Self.signer, baseURL: "https://q.example.com",
-                            maxBatchCount: 1_000_000, logger: Logger(label: "test"))
+    /// - Parameter scans: the scan port the writer records through (the real store's unless a test counts it).
+    func deps(_ config: ServiceConfig, scans: (any ScanTransactions)? = nil) -> ServiceDependencies {
+        var deps = ServiceDependencies(config: config, store: sqlite, signer: Self.signer, baseURL: "https://q.example.com",
+                                       maxBatchCount: 1_000_000, logger: Logger(label: "test"))
+        if let scans { deps.scans = scans }
+        return deps
     }
 
-    func app(_ values: [String: ConfigValue] = [:], store: (any OneCodeStore)? = nil) throws -> some ApplicationProtocol {
-        try buildApplication(deps(try config(values), store: store))
+    func app(_ values: [String: ConfigValue] = [:], scans: (any ScanTransactions)? = nil) throws -> some ApplicationProtocol {
+        try buildApplication(deps(try config(values), scans: scans))
     }
 
     /// Counted scan rows of the code (bots excluded), straight from the database file.
@@ -92,88 +96,53 @@ func phone(cookie: String? = nil, json: Bool = false, language: String? = nil, a
     return headers
 }
 
-/// The real store, counting what reaches it.
-final class CountingStore: OneCodeStore, @unchecked Sendable {
+/// The scan port of the real store, counting the transactions and scans that reach it: the one
+/// port the scan path writes through (the other ports stay the real store's).
+final class CountingScans: ScanTransactions, @unchecked Sendable {
     let base: SQLiteStore
     let delay: Duration
     private let lock = NSLock()
-    private var _calls = 0, _recordCalls = 0, _recorded = 0
+    private var _calls = 0, _recorded = 0
+    /// Scan transactions opened.
     var calls: Int { lock.withLock { _calls } }
-    var recordCalls: Int { lock.withLock { _recordCalls } }
+    var recordCalls: Int { calls }
+    /// Scans written through them.
     var recorded: Int { lock.withLock { _recorded } }
 
     init(base: SQLiteStore, delay: Duration = .zero) {
         self.base = base
         self.delay = delay
     }
-    private func count() { lock.withLock { _calls += 1 } }
 
-    func recordScans(_ requests: [ScanRequest], rules: VerdictRules) async throws -> [ScanResult] {
-        count()
-        lock.withLock { _recordCalls += 1; _recorded += requests.count }
+    func withScanTransaction<T: Sendable>(_ body: @Sendable (any ScanTransaction) throws -> T) async throws -> T {
+        lock.withLock { _calls += 1 }
         if delay > .zero { try await Task.sleep(for: delay) }
-        return try await base.recordScans(requests, rules: rules)
+        let counter = self
+        return try await base.withScanTransaction { tx in try body(CountingTransaction(base: tx, counter: counter)) }
     }
-    func attachLocation(key: CodeKey, consumer: ConsumerID, latitude: Double, longitude: Double, region: String?) async throws -> Int64? {
-        count(); return try await base.attachLocation(key: key, consumer: consumer, latitude: latitude, longitude: longitude, region: region)
+
+    fileprivate func wrote() { lock.withLock { _recorded += 1 } }
+}
+
+/// Forwards to the real transaction, counting scans written.
+private struct CountingTransaction: ScanTransaction {
+    let base: any ScanTransaction
+    let counter: CountingScans
+    func code(_ key: CodeKey) throws -> CodeFacts? { try base.code(key) }
+    func countedScans(of key: CodeKey) throws -> Int { try base.countedScans(of: key) }
+    func firstCountedScan(of key: CodeKey) throws -> Date? { try base.firstCountedScan(of: key) }
+    func distinctConsumers(of key: CodeKey, upTo limit: Int) throws -> Int { try base.distinctConsumers(of: key, upTo: limit) }
+    func hasCountedScan(of key: CodeKey, by consumer: ConsumerID) throws -> Bool { try base.hasCountedScan(of: key, by: consumer) }
+    func insertScan(_ row: ScanRow) throws -> Int64 { counter.wrote(); return try base.insertScan(row) }
+    func liveCampaigns(at now: Date) throws -> [Campaign] { try base.liveCampaigns(at: now) }
+    func anyPointsAwarded() throws -> Bool { try base.anyPointsAwarded() }
+    func pointsBalance(of consumer: ConsumerID) throws -> Int { try base.pointsBalance(of: consumer) }
+    func entry(in campaign: CampaignID, code key: CodeKey) throws -> EntryFacts? { try base.entry(in: campaign, code: key) }
+    func draws(in campaign: CampaignID, by consumer: ConsumerID, day: String) throws -> Int { try base.draws(in: campaign, by: consumer, day: day) }
+    func wins(in campaign: CampaignID, by consumer: ConsumerID) throws -> Int { try base.wins(in: campaign, by: consumer) }
+    func takePrize(campaign: CampaignID, tier: Int, day: String, dailyStock: Int?) throws -> Bool {
+        try base.takePrize(campaign: campaign, tier: tier, day: day, dailyStock: dailyStock)
     }
-    func scans(of key: CodeKey, limit: Int) async throws -> [ScanRecord] { count(); return try await base.scans(of: key, limit: limit) }
-    func setStatus(_ status: BatchStatus, of batch: BatchID) async throws -> Batch { count(); return try await base.setStatus(status, of: batch) }
-    func blacklist(_ key: CodeKey, reason: String) async throws { count(); try await base.blacklist(key, reason: reason) }
-    func verdictCounts(batch: BatchID?) async throws -> [Verdict: Int] { count(); return try await base.verdictCounts(batch: batch) }
-    func createToken(name: String, scope: TokenScope, hash: [UInt8]) async throws -> APIToken { count(); return try await base.createToken(name: name, scope: scope, hash: hash) }
-    func token(hash: [UInt8]) async throws -> APIToken? { count(); return try await base.token(hash: hash) }
-    func addProduct(_ product: NewProduct) async throws -> Product { count(); return try await base.addProduct(product) }
-    func products() async throws -> [Product] { count(); return try await base.products() }
-    func product(_ id: ProductID) async throws -> Product? { count(); return try await base.product(id) }
-    func issueBatch<T: Sendable>(_ batch: NewBatch, codeLength: Int, _ body: @Sendable (Batch, Product, any CodeSink) throws -> T) async throws -> (Batch, T) {
-        count(); return try await base.issueBatch(batch, codeLength: codeLength, body)
-    }
-    func batches(product: ProductID?) async throws -> [Batch] { count(); return try await base.batches(product: product) }
-    func batch(_ id: BatchID) async throws -> Batch? { count(); return try await base.batch(id) }
-    func codeCount(batch: BatchID) async throws -> Int { count(); return try await base.codeCount(batch: batch) }
-    func createCampaign(_ definition: CampaignDefinition) async throws -> Campaign { count(); return try await base.createCampaign(definition) }
-    func campaigns() async throws -> [Campaign] { count(); return try await base.campaigns() }
-    func campaign(_ id: CampaignID) async throws -> Campaign? { count(); return try await base.campaign(id) }
-    func setStatus(_ status: CampaignStatus, of campaign: CampaignID) async throws -> Campaign { count(); return try await base.setStatus(status, of: campaign) }
-    func entries(of campaign: CampaignID, after: Int64, limit: Int) async throws -> [CampaignEntry] { count(); return try await base.entries(of: campaign, after: after, limit: limit) }
-    func stock(of campaign: CampaignID) async throws -> [TierStock] { count(); return try await base.stock(of: campaign) }
-    func addStore(name: String, region: String?, tokenHash: [UInt8]) async throws -> Store { count(); return try await base.addStore(name: name, region: region, tokenHash: tokenHash) }
-    func stores() async throws -> [Store] { count(); return try await base.stores() }
-    func redeem(_ redemptionCode: String, store: Int64, at: Date) async throws -> Redemption { count(); return try await base.redeem(redemptionCode, store: store, at: at) }
-    func claim(campaign: CampaignID, key: CodeKey, consumer: ConsumerID, contact: ContactDetails, consentVersion: String,
-               consentText: String, at: Date) async throws -> Claim {
-        count()
-        return try await base.claim(campaign: campaign, key: key, consumer: consumer, contact: contact, consentVersion: consentVersion,
-                                    consentText: consentText, at: at)
-    }
-    func code(_ key: CodeKey) async throws -> CodeRecord? { count(); return try await base.code(key) }
-    func events(after sequence: Int64, limit: Int) async throws -> [OutboxEvent] { count(); return try await base.events(after: sequence, limit: limit) }
-    func dueDeliveries(endpoints: [String], now: Date, limit: Int) async throws -> [WebhookDelivery] {
-        count(); return try await base.dueDeliveries(endpoints: endpoints, now: now, limit: limit)
-    }
-    func registerEndpoints(_ urls: [String]) async throws { count(); try await base.registerEndpoints(urls) }
-    func markDelivered(_ delivery: Int64, at: Date) async throws { count(); try await base.markDelivered(delivery, at: at) }
-    func markFailed(_ delivery: Int64, error: String, retryAt: Date?) async throws { count(); try await base.markFailed(delivery, error: error, retryAt: retryAt) }
-    func retryFailedDeliveries(endpoint: String?) async throws -> Int { count(); return try await base.retryFailedDeliveries(endpoint: endpoint) }
-    func webhookStatus() async throws -> [WebhookEndpointStatus] { count(); return try await base.webhookStatus() }
-    func refreshLinker(now: Date, full: Bool) async throws -> LinkerRefresh { count(); return try await base.refreshLinker(now: now, full: full) }
-    func createSegment(name: String, rule: SegmentRule) async throws -> Segment { count(); return try await base.createSegment(name: name, rule: rule) }
-    func segments() async throws -> [Segment] { count(); return try await base.segments() }
-    func segment(_ id: SegmentID) async throws -> Segment? { count(); return try await base.segment(id) }
-    func members(of segment: SegmentID, after: String, limit: Int) async throws -> [String] { count(); return try await base.members(of: segment, after: after, limit: limit) }
-    func profile(_ consumer: String) async throws -> ConsumerProfile? { count(); return try await base.profile(consumer) }
-    func storeProfiles() async throws -> [StoreProfile] { count(); return try await base.storeProfiles() }
-    func leads(after: Int64, limit: Int, segment: SegmentID?, minScore: Double?) async throws -> LeadPage {
-        count(); return try await base.leads(after: after, limit: limit, segment: segment, minScore: minScore)
-    }
-    func exportConsumer(_ consumer: String) async throws -> Data? { count(); return try await base.exportConsumer(consumer) }
-    func forgetConsumer(_ consumer: String) async throws -> Bool { count(); return try await base.forgetConsumer(consumer) }
-    func addFeedback(key: CodeKey, code: String, consumer: ConsumerID, rating: Int, comment: String?, at: Date) async throws {
-        count(); try await base.addFeedback(key: key, code: code, consumer: consumer, rating: rating, comment: comment, at: at)
-    }
-    func feedbackReport(byBatch: Bool) async throws -> [FeedbackAggregate] { count(); return try await base.feedbackReport(byBatch: byBatch) }
-    func scanRate(by grouping: ScanRateGrouping) async throws -> [ReportRow] { count(); return try await base.scanRate(by: grouping) }
-    func dailyScans(batch: BatchID?) async throws -> [ReportRow] { count(); return try await base.dailyScans(batch: batch) }
-    func diversion() async throws -> [DiversionAlert] { count(); return try await base.diversion() }
+    func insertEntry(_ row: EntryRow) throws -> EntryID { try base.insertEntry(row) }
+    func emit(_ type: EventType, at: Date, data: EventJSON) throws { try base.emit(type, at: at, data: data) }
 }

@@ -6,6 +6,7 @@ import HummingbirdTesting
 import NIOCore
 import OneCodeDomain
 @testable import OneCodeService
+import OneCodeRulebook
 import OneCodeStorage
 import Testing
 
@@ -63,8 +64,8 @@ struct ServiceTests {
     func unknownAndForged() async throws {
         let fixture = try await ServiceFixture()
         defer { fixture.folder.cleanup() }
-        let store = CountingStore(base: fixture.sqlite)
-        let app = try fixture.app(store: store)
+        let store = CountingScans(base: fixture.sqlite)
+        let app = try fixture.app(scans: store)
         let unknown = ServiceFixture.signer.code(for: CodeKey(rawValue: 12345))
         var forgedSymbols = Array(fixture.codes[0])
         forgedSymbols[5] = forgedSymbols[5] == "A" ? "B" : "A"
@@ -212,8 +213,8 @@ struct ServiceTests {
     func badInput(uri: String) async throws {
         let fixture = try await ServiceFixture(count: 1)
         defer { fixture.folder.cleanup() }
-        let store = CountingStore(base: fixture.sqlite)
-        let app = try fixture.app(store: store)
+        let store = CountingScans(base: fixture.sqlite)
+        let app = try fixture.app(scans: store)
         try await app.test(.router) { client in
             for method in [HTTPRequest.Method.get, .post, .put, .delete] {
                 let response = try await client.execute(uri: uri, method: method, headers: phone())
@@ -246,8 +247,8 @@ struct ServiceTests {
     func backpressure() async throws {
         let fixture = try await ServiceFixture(count: 40)
         defer { fixture.folder.cleanup() }
-        let store = CountingStore(base: fixture.sqlite, delay: .milliseconds(200))
-        let app = try fixture.app(["writer.queueCapacity": .init(.int(4), isSecret: false), "writer.maxGroup": .init(.int(4), isSecret: false)], store: store)
+        let store = CountingScans(base: fixture.sqlite, delay: .milliseconds(200))
+        let app = try fixture.app(["writer.queueCapacity": .init(.int(4), isSecret: false), "writer.maxGroup": .init(.int(4), isSecret: false)], scans: store)
         try await app.test(.router) { client in
             let statuses = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
                 for code in fixture.codes {

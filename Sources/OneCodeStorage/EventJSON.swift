@@ -2,18 +2,20 @@ import Foundation
 
 /// A JSON object written field by field, for outbox event bodies: strings escaped per RFC 8259,
 /// dates as ISO 8601 UTC seconds (as `JSONEncoder`'s `.iso8601` writes them), `nil` as `null`.
-struct EventJSON {
+public struct EventJSON: Sendable {
+    public init() {}
+
     private var fields = ""
 
     /// The finished object.
-    var text: String { "{" + fields + "}" }
+    public var text: String { "{" + fields + "}" }
 
     private mutating func key(_ name: String) {
         if !fields.isEmpty { fields += "," }
         fields += "\"" + name + "\":"
     }
 
-    mutating func add(_ name: String, _ value: String?) {
+    public mutating func add(_ name: String, _ value: String?) {
         key(name)
         guard let value else { fields += "null"; return }
         fields += "\""
@@ -32,19 +34,19 @@ struct EventJSON {
         fields += "\""
     }
 
-    mutating func add(_ name: String, _ value: Int64?) {
+    public mutating func add(_ name: String, _ value: Int64?) {
         key(name)
         fields += value.map { String($0) } ?? "null"
     }
 
-    mutating func add(_ name: String, _ value: Int?) { add(name, value.map(Int64.init)) }
+    public mutating func add(_ name: String, _ value: Int?) { add(name, value.map(Int64.init)) }
 
-    mutating func add(_ name: String, _ value: Double) {
+    public mutating func add(_ name: String, _ value: Double) {
         key(name)
         fields += value.isFinite ? String(value) : "null"
     }
 
-    mutating func add(_ name: String, _ values: [String]) {
+    public mutating func add(_ name: String, _ values: [String]) {
         key(name)
         // The same escaping as fields, without the keys.
         fields += "[" + values.map { value -> String in
@@ -54,7 +56,7 @@ struct EventJSON {
         }.joined(separator: ",") + "]"
     }
 
-    mutating func add(_ name: String, _ value: Date) {
+    public mutating func add(_ name: String, _ value: Date) {
         var seconds = time_t(value.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
@@ -63,7 +65,7 @@ struct EventJSON {
         fields += "\"\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z\""
     }
 
-    mutating func add(_ name: String, _ object: EventJSON) {
+    public mutating func add(_ name: String, _ object: EventJSON) {
         key(name)
         fields += object.text
     }

@@ -1,0 +1,90 @@
+import Foundation
+
+// MARK: - Draws
+
+extension CampaignDefinition {
+    /// Whether a consumer who has drawn `drawsToday` times today (campaign time zone) may draw again.
+    public func allowsDraw(drawsToday: Int) -> Bool {
+        limits.drawsPerConsumerPerDay.map { drawsToday < $0 } ?? true
+    }
+
+    /// Whether a consumer who has won `winsSoFar` prizes may win another.
+    public func allowsWin(winsSoFar: Int) -> Bool {
+        limits.winsPerConsumer.map { winsSoFar < $0 } ?? true
+    }
+
+    /// The points a draw of `tier` credits (0 unless it is a points prize).
+    public func points(forTier tier: Int?) -> Int {
+        guard let tier, tiers[tier].kind == .points else { return 0 }
+        return tiers[tier].value
+    }
+
+    /// The outcome a draw shows, new or earlier.
+    public func outcome(of campaign: CampaignID, _ result: DrawOutcome.Result, tier: Int?, new: Bool, entry: EntryID?) -> DrawOutcome {
+        DrawOutcome(campaign: campaign, campaignName: name, result: result, tier: tier, prize: tier.map { tiers[$0] }, new: new,
+                    entryID: entry?.rawValue)
+    }
+}
+
+extension DrawOutcome {
+    /// Whether the viewer may claim this draw's prize: it was won, on their phone, and not yet claimed.
+    public static func claimable(result: Result, drawnBy: String?, viewer: ConsumerID?, claimed: Bool) -> Bool {
+        result == .won && viewer != nil && drawnBy == viewer?.value && !claimed
+    }
+}
+
+// MARK: - Claims and redemptions
+
+/// Who may claim a prize, and what a claim makes.
+public enum ClaimRules {
+    public static let noPrize = "this code has no prize to claim in campaign"
+    public static let otherPhone = InputError("claim", "this prize was drawn on another phone; claim it there")
+    public static let alreadyClaimed = ConflictError("claim", "this prize has been claimed already")
+
+    /// Checks a claim of the draw `entry` (nil when the code won nothing in `campaign`) by `claimant`.
+    /// - Throws: `NotFoundError("code", …)` without a won draw; `InputError("claim", …)` when another
+    ///   phone drew it; `ConflictError("claim", …)` when it was claimed already.
+    public static func check(campaign: CampaignID, drawnBy: String??, claimed: Bool, claimant: ConsumerID) throws {
+        guard let drawnBy else { throw NotFoundError("code", "\(noPrize) \(campaign)") }
+        guard drawnBy == claimant.value else { throw otherPhone }
+        guard !claimed else { throw alreadyClaimed }
+    }
+
+    /// Goods and coupons are handed over at a store against a redemption code; cash and points are not.
+    public static func needsRedemptionCode(_ kind: PrizeKind?) -> Bool {
+        kind == .goods || kind == .coupon
+    }
+}
+
+/// When a store may redeem a claimed prize.
+public enum RedemptionRules {
+    public static let unknown = NotFoundError("redemptionCode", "no claimed prize has this redemption code")
+
+    /// The conflict for a prize redeemed already, saying where and when.
+    public static func alreadyRedeemed(store: StoreID?, at: Date?) -> ConflictError {
+        let when = at.map { ISO8601DateFormatter().string(from: $0) } ?? "an earlier time"
+        return ConflictError("redemptionCode", "was redeemed already, at store \(store.map(String.init(describing:)) ?? "?") on \(when)")
+    }
+
+    /// - Throws: `ConflictError("redemptionCode", …)` when the prize was redeemed already.
+    public static func check(redeemedBy: StoreID?, at: Date?) throws {
+        if redeemedBy != nil || at != nil { throw alreadyRedeemed(store: redeemedBy, at: at) }
+    }
+}
+
+// MARK: - Feedback
+
+/// What a rating must be, and who may leave one.
+public enum FeedbackRules {
+    public static let alreadyRated = ConflictError("rating", "you have rated this item already")
+    public static let maxComment = 500
+
+    /// The rating and comment as kept: the comment trimmed, empty as none.
+    /// - Throws: `InputError` naming `rating` or `comment`.
+    public static func validate(rating: Int, comment: String?) throws -> (rating: Int, comment: String?) {
+        guard (1...5).contains(rating) else { throw InputError("rating", "must be a whole number from 1 to 5") }
+        let trimmed = comment?.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (trimmed?.count ?? 0) <= maxComment else { throw InputError("comment", "must be at most \(maxComment) characters") }
+        return (rating, trimmed?.isEmpty == false ? trimmed : nil)
+    }
+}

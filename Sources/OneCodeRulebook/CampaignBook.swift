@@ -1,0 +1,103 @@
+import Foundation
+import OneCodeDomain
+import OneCodeStorage
+
+/// Draws, claims and redemptions, decided here for every backend.
+public enum CampaignBook {
+    /// The code's draw in `campaign`: the earlier one if there is one, else a new one.
+    ///
+    /// A new draw picks a tier with the CSPRNG, then takes it only if the consumer is under their
+    /// wins and the tier's stock (and daily stock) allows, with guarded updates in this transaction;
+    /// otherwise the draw is lost. The entry is written in the same transaction as the scan.
+    /// - Parameter earlierScans: whether the code had counted scans before this one; without them it
+    ///   cannot have drawn yet (only counted scans draw), and the lookup of an earlier entry is skipped.
+    /// - Parameter random: a uniform number in [0, 1); the CSPRNG's unless a test gives one.
+    static func draw(in tx: any ScanTransaction, _ campaign: Campaign, request: ScanRequest, scan: Int64, earlierScans: Bool,
+                     random: Double? = nil) throws -> DrawOutcome {
+        let definition = campaign.definition
+        if earlierScans, let earlier = try tx.entry(in: campaign.id, code: request.key) {
+            var outcome = definition.outcome(of: campaign.id, earlier.result, tier: earlier.tier, new: false, entry: earlier.id)
+            outcome.claimable = DrawOutcome.claimable(result: earlier.result, drawnBy: earlier.consumer, viewer: request.consumer,
+                                                      claimed: earlier.claimed)
+            return outcome
+        }
+        let day = definition.day(of: request.at)
+        if let consumer = request.consumer, definition.limits.drawsPerConsumerPerDay != nil,
+           !definition.allowsDraw(drawsToday: try tx.draws(in: campaign.id, by: consumer, day: day)) {
+            return definition.outcome(of: campaign.id, .dailyLimit, tier: nil, new: false, entry: nil)
+        }
+        var generator = SystemRandomNumberGenerator()
+        var tier = CampaignDefinition.pick(definition.tiers, random: random ?? Double.random(in: 0..<1, using: &generator))
+        if tier != nil, let consumer = request.consumer, definition.limits.winsPerConsumer != nil,
+           !definition.allowsWin(winsSoFar: try tx.wins(in: campaign.id, by: consumer)) {
+            tier = nil
+        }
+        if let won = tier, !(try tx.takePrize(campaign: campaign.id, tier: won, day: day, dailyStock: definition.tiers[won].dailyStock)) {
+            tier = nil  // out of stock, in all or for today
+        }
+        let result: DrawOutcome.Result = tier == nil ? .lost : .won
+        let entry = try tx.insertEntry(EntryRow(
+            campaign: campaign.id, scan: scan, key: request.key, code: request.code, consumer: request.consumer, at: request.at, day: day,
+            result: result, tier: tier, points: definition.points(forTier: tier)))
+        if let won = tier {
+            try tx.emit(.prizeWon, at: request.at, data: Events.prizeWon(campaign, tier: won, request: request, entry: entry))
+        }
+        var made = definition.outcome(of: campaign.id, result, tier: tier, new: true, entry: entry)
+        made.claimable = tier != nil && request.consumer != nil
+        return made
+    }
+
+    /// Claims the prize the code won in `campaign`, for the consumer who drew it: the claim, the
+    /// consumer's contact and consent record, and a redemption code for goods and coupons.
+    /// - Throws: what `ClaimRules.check` throws; `ConflictError("claim", …)` too when another claim
+    ///   got there between the check and the write.
+    public static func claim(in tx: any ClaimTransaction, campaign: CampaignID, key: CodeKey, consumer: ConsumerID, contact: ContactDetails,
+                             consentVersion: String, consentText: String, at: Date) throws -> Claim {
+        let entry = try tx.wonEntry(in: campaign, code: key)
+        try ClaimRules.check(campaign: campaign, drawnBy: entry.map { $0.consumer }, claimed: entry?.claimed ?? false, claimant: consumer)
+        guard let entry else { throw NotFoundError("code", "\(ClaimRules.noPrize) \(campaign)") }
+        let tier = entry.tier.flatMap { $0 < entry.definition.tiers.count ? entry.definition.tiers[$0] : nil }
+        let redemption = ClaimRules.needsRedemptionCode(tier?.kind) ? String(decoding: Crockford.random(12), as: UTF8.self) : nil
+        let claim = Claim(entryID: entry.id.rawValue, campaign: campaign, code: entry.code, consumer: consumer.value, contact: contact,
+                          consentVersion: consentVersion, at: at, prize: tier?.name, redemptionCode: redemption)
+        guard try tx.insertClaim(claim) else { throw ClaimRules.alreadyClaimed }
+        try tx.saveContact(consumer, contact, consentVersion: consentVersion, consentText: consentText, at: at)
+        try tx.emit(.prizeClaimed, at: at, data: Events.prizeClaimed(claim))
+        return claim
+    }
+
+    /// Redeems a claimed prize at a store, once.
+    /// - Throws: `RedemptionRules.unknown` for an unknown code; `ConflictError("redemptionCode", …)`
+    ///   when it was redeemed already (saying where and when), whether the check or the schema saw it.
+    public static func redeem(in tx: any ClaimTransaction, _ redemptionCode: String, store: StoreID, at: Date) throws -> Redemption {
+        guard let facts = try tx.redemptionFacts(redemptionCode) else { throw RedemptionRules.unknown }
+        try RedemptionRules.check(redeemedBy: facts.redeemedBy, at: facts.redeemedAt)
+        guard try tx.insertRedemption(entry: facts.entry, store: store, at: at) else {
+            let now = try tx.redemptionFacts(redemptionCode)
+            throw RedemptionRules.alreadyRedeemed(store: now?.redeemedBy, at: now?.redeemedAt)
+        }
+        let tiers = facts.definition.tiers
+        let prize = facts.tier.flatMap { $0 < tiers.count ? tiers[$0].name : nil }
+        let redemption = Redemption(redemptionCode: redemptionCode, campaign: facts.campaign, prize: prize, code: facts.code,
+                                    store: store.rawValue, at: at)
+        try tx.emit(.prizeRedeemed, at: at, data: Events.prizeRedeemed(redemption, entry: facts.entry))
+        return redemption
+    }
+}
+
+/// Ratings from the scan page.
+public enum FeedbackBook {
+    /// Records a 1-5 rating and optional comment for an issued code, once per consumer and code.
+    /// - Throws: `InputError` for a bad rating or comment, `NotFoundError("code", …)` for a code never
+    ///   issued, `FeedbackRules.alreadyRated` (a conflict) for a second rating.
+    public static func rate(in tx: any FeedbackTransaction, key: CodeKey, code: String, consumer: ConsumerID, rating: Int,
+                            comment: String?, at: Date) throws {
+        let (rating, comment) = try FeedbackRules.validate(rating: rating, comment: comment)
+        guard let facts = try tx.code(key) else { throw NotFoundError("code", "this code was never issued") }
+        if try tx.hasRated(key, by: consumer) { throw FeedbackRules.alreadyRated }
+        guard try tx.insertFeedback(FeedbackRow(key: key, code: code, batch: facts.batch, product: facts.product, consumer: consumer,
+                                                rating: rating, comment: comment, at: at)) else {
+            throw FeedbackRules.alreadyRated
+        }
+    }
+}

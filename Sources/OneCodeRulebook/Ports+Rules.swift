@@ -1,0 +1,50 @@
+import Foundation
+import OneCodeDomain
+import OneCodeStorage
+
+// The rules as the callers use them: each call is one transaction lent by the backend, with the
+// decision made here, in code every backend shares.
+
+extension ScanTransactions {
+    /// Records scans in one transaction (a group commit); see `ScanBook.record`. Returns one result
+    /// per request, in order, once the transaction is durable.
+    ///
+    /// When the schema refuses a write because another writer got there first (a counted scan of
+    /// the same code, a draw of the same code), the whole group is decided again against what that
+    /// writer committed: at most `attempts` times, then the conflict is thrown.
+    public func recordScans(_ requests: [ScanRequest], rules: VerdictRules, attempts: Int = 3) async throws -> [ScanResult] {
+        var attempt = 1
+        while true {
+            do {
+                return try await withScanTransaction { tx in try ScanBook.record(requests, rules: rules, in: tx) }
+            } catch is ConflictError where attempt < attempts {
+                attempt += 1
+            }
+        }
+    }
+}
+
+extension ClaimTransactions {
+    /// Claims a won prize for the consumer who drew it; see `CampaignBook.claim`.
+    public func claim(campaign: CampaignID, key: CodeKey, consumer: ConsumerID, contact: ContactDetails,
+                      consentVersion: String, consentText: String, at: Date) async throws -> Claim {
+        try await withClaimTransaction { tx in
+            try CampaignBook.claim(in: tx, campaign: campaign, key: key, consumer: consumer, contact: contact,
+                                   consentVersion: consentVersion, consentText: consentText, at: at)
+        }
+    }
+
+    /// Redeems a claimed prize at a store, once; see `CampaignBook.redeem`.
+    public func redeem(_ redemptionCode: String, store: StoreID, at: Date) async throws -> Redemption {
+        try await withClaimTransaction { tx in try CampaignBook.redeem(in: tx, redemptionCode, store: store, at: at) }
+    }
+}
+
+extension FeedbackTransactions {
+    /// Records a rating once per consumer and code; see `FeedbackBook.rate`.
+    public func addFeedback(key: CodeKey, code: String, consumer: ConsumerID, rating: Int, comment: String?, at: Date) async throws {
+        try await withFeedbackTransaction { tx in
+            try FeedbackBook.rate(in: tx, key: key, code: code, consumer: consumer, rating: rating, comment: comment, at: at)
+        }
+    }
+}

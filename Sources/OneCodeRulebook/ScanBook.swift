@@ -1,0 +1,79 @@
+import Foundation
+import OneCodeDomain
+import OneCodeStorage
+
+/// Recording scans: the verdict, the code's draws in live campaigns, points and events, decided here
+/// for every backend over the transaction the backend lends (`ScanTransaction`).
+///
+/// Reads come first (what the code and its scans say), then the decision (`VerdictRules`,
+/// `CampaignDefinition`'s limits), then the writes. Storage keeps the invariants a second writer
+/// could break between a read and a write: (code, ordinal) and (campaign, code) are unique, stock is
+/// guarded. When one of them refuses a write, the transaction throws `ConflictError` and the caller
+/// (`ScanWriter`) runs it again, so the scan is decided anew against what the other writer wrote.
+public enum ScanBook {
+    /// Records scans in one transaction (a group commit), deciding each against the code's state as
+    /// the scans before it in the group left it. Returns one result per request, in order.
+    public static func record(_ requests: [ScanRequest], rules: VerdictRules, in tx: any ScanTransaction,
+                              now: Date = Date()) throws -> [ScanResult] {
+        let live = try tx.liveCampaigns(at: now)
+        // Balances are looked up only once any points were ever awarded.
+        let anyPoints = try tx.anyPointsAwarded()
+        var results: [ScanResult] = []
+        results.reserveCapacity(requests.count)
+        for request in requests {
+            var state: CodeState?
+            var facts: CodeFacts?
+            var firstScanAt: Date?
+            var scanCount = 0
+            // Only a consumer's scan of a live code counts; scans of inactive, void or blacklisted
+            // codes, and bots' scans, are recorded as evidence but count for nothing.
+            var counts = false
+            if let code = try tx.code(request.key) {
+                facts = code
+                let live = code.status == .active && !code.blacklisted
+                counts = !request.bot && live
+                var consumerCount = 0, newConsumer = false
+                if live {
+                    scanCount = try tx.countedScans(of: request.key)
+                    if scanCount > 0 { firstScanAt = try tx.firstCountedScan(of: request.key) }
+                    // Past the scan threshold the verdict is decided; consumers need not be read.
+                    if scanCount <= rules.maxScans {
+                        consumerCount = try tx.distinctConsumers(of: request.key, upTo: rules.maxConsumers + 1)
+                        if counts, let consumer = request.consumer {
+                            newConsumer = try !tx.hasCountedScan(of: request.key, by: consumer)
+                        }
+                    }
+                }
+                state = CodeState(batchStatus: code.status, blacklisted: code.blacklisted, scanCount: scanCount,
+                                  consumerCount: consumerCount, newConsumer: newConsumer)
+                if counts {
+                    scanCount += 1
+                    firstScanAt = firstScanAt ?? request.at
+                }
+            }
+            let (verdict, reason) = rules.decide(state, counted: counts)
+            let scanID = try tx.insertScan(ScanRow(request: request, batch: facts?.batch, ordinal: counts ? scanCount : nil,
+                                                   verdict: verdict, reason: reason))
+            if verdict == .suspicious && counts {
+                try tx.emit(.scanSuspicious, at: request.at, data: Events.scanSuspicious(
+                    request, batch: facts?.batch, product: facts?.product, reason: reason, scanCount: scanCount, scan: scanID))
+            }
+            // A counted scan of a genuine code draws once per live campaign in scope, or shows its earlier draw.
+            var draws: [DrawOutcome] = []
+            if counts, verdict == .genuine || verdict == .repeat, let facts {
+                for campaign in live where campaign.definition.scope.contains(product: facts.product, batch: facts.batch, region: request.region) {
+                    draws.append(try CampaignBook.draw(in: tx, campaign, request: request, scan: scanID, earlierScans: scanCount > 1))
+                }
+            }
+            var points: Int?
+            if counts, let consumer = request.consumer,
+               anyPoints || draws.contains(where: { $0.result == .won && $0.prize?.kind == .points }) {
+                let balance = try tx.pointsBalance(of: consumer)
+                points = balance == 0 ? nil : balance
+            }
+            results.append(ScanResult(scanID: scanID, verdict: verdict, reason: reason, batchID: facts?.batch,
+                                      scanCount: scanCount, firstScanAt: firstScanAt, draws: draws, points: points))
+        }
+        return results
+    }
+}

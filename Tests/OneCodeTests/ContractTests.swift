@@ -1,0 +1,319 @@
+import Foundation
+import GRDB
+import Synchronization
+import OneCodeDomain
+import OneCodeIssuing
+import OneCodeRulebook
+@testable import OneCodeSQLite
+import OneCodeStorage
+import Testing
+
+/// A storage backend the contract suite runs against. Every test below takes one and runs once per
+/// backend; PostgreSQL joins this list as a second case.
+enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite
+
+    var testDescription: String { rawValue }
+
+    /// A fresh, migrated database of this backend in `folder`.
+    func open(_ folder: TemporaryFolder, name: String = "onecode.sqlite") throws -> SQLiteStore {
+        switch self {
+        case .sqlite: try SQLiteStore(path: folder.file(name))
+        }
+    }
+}
+
+/// A product, an active batch of codes and a live campaign on a backend: what most contract tests start from.
+struct ContractWorld {
+    static let signer = ServiceFixture.signer
+    let folder: TemporaryFolder
+    let store: SQLiteStore
+    let batch: Batch
+    let codes: [String]
+
+    init(_ backend: Backend, codes count: Int = 10) async throws {
+        folder = try TemporaryFolder()
+        store = try backend.open(folder)
+        let product = try await store.addProduct(try NewProduct(name: "Tea", gtin: nil, sku: nil))
+        let issued = try await Issuer(store: store, signer: Self.signer, baseURL: "https://q.example.com")
+            .issue(try NewBatch(productID: product.id, count: count, maxCount: 1000), package: PackageOptions(directory: folder.file("pkg")))
+        batch = try await store.setStatus(.active, of: issued.batch.id)
+        codes = try String(contentsOfFile: folder.file("pkg/codes.csv"), encoding: .utf8)
+            .split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[1]) }
+    }
+
+    func key(_ code: String) -> CodeKey {
+        guard case let .valid(key, _) = Self.signer.check(code) else { fatalError("bad code") }
+        return key
+    }
+
+    func request(_ code: String, consumer: ConsumerID? = ConsumerID.random(), at: Date = Date()) -> ScanRequest {
+        ScanRequest(key: key(code), code: code, at: at, consumer: consumer, ip: nil, userAgent: ServiceFixture.phone, referer: nil,
+                    bot: false, region: nil)
+    }
+
+    /// A live campaign over everything with one goods tier won on every draw.
+    func campaign(stock: Int = 10) async throws -> Campaign {
+        try await store.createCampaign(try CampaignDefinition.parse(Data("""
+            {"name": "Win", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "status": "live",
+             "tiers": [{"name": "Bottle", "kind": "goods", "value": 1, "probability": 1, "stock": \(stock)}]}
+            """.utf8)))
+    }
+}
+
+/// A scan transaction that answers the reads as a second writer saw them a moment ago (before the
+/// other writer's commit): the code has no counted scans and has not drawn. The rules then take the
+/// check-free path, and only the schema stands between them and a second `genuine` or a second draw.
+final class StaleScanReads: ScanTransaction, @unchecked Sendable {
+    let base: any ScanTransaction
+    init(_ base: any ScanTransaction) { self.base = base }
+    func code(_ key: CodeKey) throws -> CodeFacts? { try base.code(key) }
+    func countedScans(of key: CodeKey) throws -> Int { 0 }
+    func firstCountedScan(of key: CodeKey) throws -> Date? { nil }
+    func distinctConsumers(of key: CodeKey, upTo limit: Int) throws -> Int { 0 }
+    func hasCountedScan(of key: CodeKey, by consumer: ConsumerID) throws -> Bool { false }
+    func insertScan(_ row: ScanRow) throws -> Int64 { try base.insertScan(row) }
+    func liveCampaigns(at now: Date) throws -> [Campaign] { try base.liveCampaigns(at: now) }
+    func anyPointsAwarded() throws -> Bool { try base.anyPointsAwarded() }
+    func pointsBalance(of consumer: ConsumerID) throws -> Int { try base.pointsBalance(of: consumer) }
+    func entry(in campaign: CampaignID, code key: CodeKey) throws -> EntryFacts? { nil }
+    func draws(in campaign: CampaignID, by consumer: ConsumerID, day: String) throws -> Int { 0 }
+    func wins(in campaign: CampaignID, by consumer: ConsumerID) throws -> Int { 0 }
+    func takePrize(campaign: CampaignID, tier: Int, day: String, dailyStock: Int?) throws -> Bool {
+        try base.takePrize(campaign: campaign, tier: tier, day: day, dailyStock: dailyStock)
+    }
+    func insertEntry(_ row: EntryRow) throws -> EntryID { try base.insertEntry(row) }
+    func emit(_ type: EventType, at: Date, data: EventJSON) throws { try base.emit(type, at: at, data: data) }
+}
+
+/// Lends stale reads (`StaleScanReads`) to the first transaction only, like a writer that lost a race
+/// once and then reads what the winner committed.
+final class StaleOnce: ScanTransactions, @unchecked Sendable {
+    let base: SQLiteStore
+    let calls = Mutex(0)
+    init(_ base: SQLiteStore) { self.base = base }
+    func withScanTransaction<T: Sendable>(_ body: @Sendable (any ScanTransaction) throws -> T) async throws -> T {
+        let first = calls.withLock { calls in
+            calls += 1
+            return calls == 1
+        }
+        return try await base.withScanTransaction { tx in try body(first ? StaleScanReads(tx) : tx) }
+    }
+}
+
+/// The order in which transactions reached their commit.
+final class CommitLog: Sendable {
+    private let list = Mutex<[String]>([])
+    func add(_ item: String) { list.withLock { $0.append(item) } }
+    var items: [String] { list.withLock { $0 } }
+}
+
+/// Waits on a semaphore outside async code (the test holds a transaction open on the database's own thread).
+func blockingWait(_ semaphore: DispatchSemaphore) { semaphore.wait() }
+
+/// A claim transaction whose reads miss what another writer committed: no claim, no redemption.
+final class StaleClaimReads: ClaimTransaction, @unchecked Sendable {
+    let base: any ClaimTransaction
+    init(_ base: any ClaimTransaction) { self.base = base }
+    func wonEntry(in campaign: CampaignID, code key: CodeKey) throws -> WonEntry? {
+        guard var entry = try base.wonEntry(in: campaign, code: key) else { return nil }
+        entry.claimed = false
+        return entry
+    }
+    func saveContact(_ consumer: ConsumerID, _ contact: ContactDetails, consentVersion: String, consentText: String, at: Date) throws {
+        try base.saveContact(consumer, contact, consentVersion: consentVersion, consentText: consentText, at: at)
+    }
+    func insertClaim(_ claim: Claim) throws -> Bool { try base.insertClaim(claim) }
+    private let reads = Mutex(0)
+    /// The first read misses the other writer's redemption; a read after the refused write sees it.
+    func redemptionFacts(_ redemptionCode: String) throws -> RedemptionFacts? {
+        guard var facts = try base.redemptionFacts(redemptionCode) else { return nil }
+        guard reads.withLock({ reads in reads += 1; return reads == 1 }) else { return facts }
+        facts.redeemedBy = nil
+        facts.redeemedAt = nil
+        return facts
+    }
+    func insertRedemption(entry: EntryID, store: StoreID, at: Date) throws -> Bool { try base.insertRedemption(entry: entry, store: store, at: at) }
+    func emit(_ type: EventType, at: Date, data: EventJSON) throws { try base.emit(type, at: at, data: data) }
+}
+
+/// A feedback transaction that does not see the consumer's earlier rating.
+final class StaleFeedbackReads: FeedbackTransaction, @unchecked Sendable {
+    let base: any FeedbackTransaction
+    init(_ base: any FeedbackTransaction) { self.base = base }
+    func code(_ key: CodeKey) throws -> CodeFacts? { try base.code(key) }
+    func hasRated(_ key: CodeKey, by consumer: ConsumerID) throws -> Bool { false }
+    func insertFeedback(_ row: FeedbackRow) throws -> Bool { try base.insertFeedback(row) }
+}
+
+@Suite("Storage contract: the schema keeps the invariants; cursors never skip")
+struct ContractTests {
+    static let rules = VerdictRules()
+
+    @Test("one genuine per code: a second writer's stale first scan is refused by the schema and decided again as a repeat",
+          arguments: Backend.allCases)
+    func oneGenuinePerCode(_ backend: Backend) async throws {
+        let world = try await ContractWorld(backend)
+        defer { world.folder.cleanup() }
+        let code = world.codes[0]
+        let first = try await world.store.recordScans([world.request(code)], rules: Self.rules)
+        #expect(first[0].verdict == .genuine)
+        // The check-free path, run a second time: the rules see no earlier scan and write ordinal 1 again.
+        await #expect(throws: ConflictError.self) {
+            try await world.store.withScanTransaction { tx in try ScanBook.record([world.request(code)], rules: Self.rules, in: StaleScanReads(tx)) }
+        }
+        // `recordScans` runs a refused transaction again: this port lends stale reads the first time only,
+        // as a second writer that lost the race would see them, and the retry decides a repeat.
+        let retried = try await StaleOnce(world.store).recordScans([world.request(code)], rules: Self.rules)
+        #expect(retried[0].verdict == .repeat && retried[0].scanCount == 2)
+        #expect(try await world.store.verdictCounts(batch: nil) == [.genuine: 1, .repeat: 1])
+    }
+
+    @Test("one draw per code per campaign, stock never above its limit, even on the check-free path", arguments: Backend.allCases)
+    func oneDrawPerCode(_ backend: Backend) async throws {
+        let world = try await ContractWorld(backend)
+        defer { world.folder.cleanup() }
+        let campaign = try await world.campaign(stock: 1)
+        let code = world.codes[0]
+        let first = try await world.store.recordScans([world.request(code)], rules: Self.rules)
+        #expect(first[0].draws.map(\.result) == [.won])
+        // A second scan whose reads missed the first draw: its scan ordinal and its entry are both refused,
+        // and nothing of it (no scan row, no stock) is kept.
+        await #expect(throws: ConflictError.self) {
+            try await world.store.withScanTransaction { tx in
+                try ScanBook.record([world.request(code)], rules: VerdictRules(maxScans: 100, maxConsumers: 100), in: StaleScanReads(tx))
+            }
+        }
+        // Directly through the port: the entry row itself is refused.
+        await #expect(throws: ConflictError.self) {
+            try await world.store.withScanTransaction { tx in
+                _ = try tx.insertEntry(EntryRow(campaign: campaign.id, scan: 1, key: world.key(code), code: code, consumer: nil, at: Date(),
+                                                day: "2026-01-01", result: .lost, tier: nil, points: 0))
+            }
+        }
+        // Stock: the guard refuses a prize past the stock, and the CHECK refuses a write that skips the guard.
+        let took = try await world.store.withScanTransaction { tx in try tx.takePrize(campaign: campaign.id, tier: 0, day: "2026-01-01", dailyStock: nil) }
+        #expect(took == false)
+        #expect(try await world.store.stock(of: campaign.id).map(\.awarded) == [1])
+        #expect(try await world.store.entries(of: campaign.id, after: 0, limit: 10).count == 1)
+        #expect(try await world.store.scans(of: world.key(code), limit: 10).count == 1)
+    }
+
+    @Test("one claim per draw and one redemption per claim: a stale check gets the same conflict as a fresh one", arguments: Backend.allCases)
+    func oneClaimOneRedemption(_ backend: Backend) async throws {
+        let world = try await ContractWorld(backend)
+        defer { world.folder.cleanup() }
+        let campaign = try await world.campaign()
+        let code = world.codes[0], consumer = ConsumerID.random()
+        _ = try await world.store.recordScans([world.request(code, consumer: consumer)], rules: Self.rules)
+        let contact = try ContactDetails(name: "Ann", phone: "13812345678")
+        let claim = try await world.store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer, contact: contact,
+                                                consentVersion: "v1", consentText: "ok", at: Date())
+        // The checked path and the check-free path answer alike.
+        for stale in [false, true] {
+            let error = await #expect(throws: ConflictError.self) {
+                try await world.store.withClaimTransaction { tx in
+                    try CampaignBook.claim(in: stale ? StaleClaimReads(tx) : tx, campaign: campaign.id, key: world.key(code), consumer: consumer,
+                                           contact: contact, consentVersion: "v1", consentText: "ok", at: Date())
+                }
+            }
+            #expect(error == ClaimRules.alreadyClaimed, "stale: \(stale)")
+        }
+        let store = try await world.store.addStore(name: "Shop", region: nil, tokenHash: Array(repeating: 7, count: 32))
+        let storeID = StoreID(rawValue: store.id)
+        let redemptionCode = try #require(claim.redemptionCode)
+        let redeemedAt = Date(timeIntervalSince1970: 1_800_000_000)
+        _ = try await world.store.redeem(redemptionCode, store: storeID, at: redeemedAt)
+        for stale in [false, true] {
+            let error = await #expect(throws: ConflictError.self) {
+                try await world.store.withClaimTransaction { tx in
+                    try CampaignBook.redeem(in: stale ? StaleClaimReads(tx) : tx, redemptionCode, store: storeID, at: Date())
+                }
+            }
+            #expect(error == RedemptionRules.alreadyRedeemed(store: storeID, at: redeemedAt), "stale: \(stale)")
+            #expect(error?.message.contains("at store \(store.id) on 2027-01-15T08:00:00Z") == true)
+        }
+        let events = try await world.store.events(after: 0, limit: 100).map(\.type)
+        #expect(events == ["prize.won", "prize.claimed", "prize.redeemed"])
+    }
+
+    @Test("one rating per code and consumer, checked or not; one product per GTIN", arguments: Backend.allCases)
+    func oneRatingOneGTIN(_ backend: Backend) async throws {
+        let world = try await ContractWorld(backend)
+        defer { world.folder.cleanup() }
+        let code = world.codes[0], consumer = ConsumerID.random()
+        try await world.store.addFeedback(key: world.key(code), code: code, consumer: consumer, rating: 4, comment: nil, at: Date())
+        for stale in [false, true] {
+            let error = await #expect(throws: ConflictError.self) {
+                try await world.store.withFeedbackTransaction { tx in
+                    try FeedbackBook.rate(in: stale ? StaleFeedbackReads(tx) : tx, key: world.key(code), code: code, consumer: consumer,
+                                          rating: 1, comment: nil, at: Date())
+                }
+            }
+            #expect(error == FeedbackRules.alreadyRated)
+        }
+        #expect(try await world.store.feedbackReport(byBatch: false).map(\.count) == [1])
+        _ = try await world.store.addProduct(try NewProduct(name: "A", gtin: "6291041500213", sku: nil))
+        let error = await #expect(throws: ConflictError.self) {
+            _ = try await world.store.addProduct(try NewProduct(name: "B", gtin: "6291041500213", sku: nil))
+        }
+        #expect(error?.field == "gtin")
+    }
+
+    @Test("cursors never skip: two writers on one database commit in id order, so a reader past an id has seen every smaller one",
+          arguments: Backend.allCases)
+    func cursorsNeverSkip(_ backend: Backend) async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        // Two stores on one file stand for two processes (or nodes) writing the same database.
+        let nodeA = try backend.open(folder), nodeB = try backend.open(folder)
+        let holding = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let order = CommitLog()
+        // A takes an id and holds its transaction open; B writes meanwhile; then A commits.
+        async let a: Void = nodeA.withScanTransaction { tx in
+            try tx.emit(.scanSuspicious, at: Date(), data: EventJSON())
+            holding.signal()
+            blockingWait(release)
+            order.add("A")
+        }
+        blockingWait(holding)
+        async let b: Void = nodeB.withScanTransaction { tx in
+            try tx.emit(.prizeWon, at: Date(), data: EventJSON())
+            order.add("B")
+        }
+        // Whatever B does while A is open, a reader sees no event yet: nothing committed out of order.
+        try await Task.sleep(for: .milliseconds(200))
+        let seen = try await nodeB.events(after: 0, limit: 10)
+        release.signal()
+        _ = try await (a, b)
+        #expect(seen.isEmpty)
+        let events = try await nodeA.events(after: 0, limit: 10)
+        #expect(events.map(\.type) == ["scan.suspicious", "prize.won"])
+        #expect(order.items == ["A", "B"])
+        #expect(events.map(\.sequence) == events.map(\.sequence).sorted())
+    }
+
+    @Test("migration v10 numbers the counted scans of each code and keeps entries unique", arguments: Backend.allCases)
+    func migrationNumbersScans(_ backend: Backend) async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let path = folder.file("old.sqlite")
+        let queue = try DatabaseQueue(path: path)
+        try SQLiteStore.migrator.migrate(queue, upTo: "v9: linker")
+        try await queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO scan (at, code_key, code, bot, counted, verdict, reason) VALUES
+                  (1, 7, 'A', 0, 1, 'genuine', 'first-scan'), (2, 8, 'B', 0, 1, 'genuine', 'first-scan'),
+                  (3, 7, 'A', 1, 0, 'repeat', 'scanned-before'), (4, 7, 'A', 0, 1, 'repeat', 'scanned-before')
+                """)
+        }
+        try SQLiteStore.migrator.migrate(queue)
+        let ords = try await queue.read { db in try Int?.fetchAll(db, sql: "SELECT ord FROM scan ORDER BY id") }
+        #expect(ords == [1, 1, nil, 2])
+        await #expect(throws: DatabaseError.self) {
+            try await queue.write { db in
+                try db.execute(sql: "INSERT INTO scan (at, code_key, code, bot, counted, verdict, reason, ord) VALUES (5, 7, 'A', 0, 1, 'genuine', 'first-scan', 1)")
+            }
+        }
+    }
+}
