@@ -15,120 +15,37 @@ let scansSince = DatabaseFunction("oc_scans_since", argumentCount: 2, pure: true
     return total
 }
 
-/// A profile being merged: the stored row plus what arrived since.
+/// A profile being merged: the stored row plus what arrived since. The derivation is the domain's
+/// (`ProfileBuilder`); this knows only whether the row exists and how its columns read.
 struct ProfileRow {
-    var consumer: String
-    var firstAt: Double
-    var lastAt: Double
-    var scans: Int
-    // Small sets (a consumer scans a few products in a few regions) kept as arrays: no hashing per scan.
-    var products: [Int64]
-    var batches: [Int64]
-    var regions: [String]
-    var lastBatch: Int64?
-    var lastRegion: String?
-    var days: [Int: Int]
+    var builder: ProfileBuilder
     var exists: Bool
-    // Filled on a full refresh only, from the other sources merged in consumer order.
-    var draws = 0, prizesWon = 0, points = 0, ratings = 0, ratingSum = 0
-    var minRating: Int?
-    var consentAt: Double?
 
     init(consumer: String) {
-        self.consumer = consumer
-        firstAt = .infinity
-        lastAt = -.infinity
-        scans = 0
-        products = []
-        batches = []
-        regions = []
-        days = [:]
+        builder = ProfileBuilder(consumer: consumer)
         exists = false
     }
 
+    /// A stored profile, from a row of `profileColumns`.
     init(row: Row) {
-        consumer = row[0]
-        firstAt = row[1]
-        lastAt = row[2]
-        scans = row[3]
-        products = ProfileRow.integers(row[4])
-        batches = ProfileRow.integers(row[5])
-        regions = ProfileRow.list(row[6])
-        lastBatch = row[7]
-        lastRegion = row[8]
-        days = ProfileRow.days(row[16])
+        builder = ProfileBuilder(consumer: row[0])
+        builder.firstAt = row[1]
+        builder.lastAt = row[2]
+        builder.scans = row[3]
+        builder.products = ProfileText.integers(row[4])
+        builder.batches = ProfileText.integers(row[5])
+        builder.regions = ProfileText.regions(row[6])
+        builder.lastBatch = row[7]
+        builder.lastRegion = row[8]
+        builder.draws = row[9]
+        builder.prizesWon = row[10]
+        builder.points = row[11]
+        builder.ratings = row[12]
+        builder.ratingSum = row[13]
+        builder.minRating = row[14]
+        builder.consentAt = row[15]
+        builder.days = ProfileText.days(row[16])
         exists = true
-    }
-
-    static func list(_ text: String) -> [String] { text.split(separator: ",").map(String.init) }
-
-    /// ",3,17," → [3, 17], reading bytes (this runs for every changed profile).
-    static func integers(_ text: String) -> [Int64] {
-        var values: [Int64] = []
-        var value: Int64 = 0, digits = false, negative = false
-        for byte in text.utf8 {
-            if byte >= 48 && byte <= 57 {
-                value = value * 10 + Int64(byte - 48)
-                digits = true
-            } else if byte == 45 {
-                negative = true
-            } else {
-                if digits { values.append(negative ? -value : value) }
-                value = 0
-                digits = false
-                negative = false
-            }
-        }
-        if digits { values.append(negative ? -value : value) }
-        return values
-    }
-
-    /// [17, 3] → ",3,17,": sorted, so the same set always reads the same.
-    static func joined<T: Comparable & LosslessStringConvertible>(_ items: [T]) -> String {
-        var text = ","
-        for item in items.sorted() {
-            text += String(item)
-            text += ","
-        }
-        return text
-    }
-
-    /// "20415:3,20416:1" → [20415: 3, 20416: 1], reading bytes.
-    static func days(_ text: String) -> [Int: Int] {
-        var days: [Int: Int] = [:]
-        var day = 0, count = 0, readingCount = false
-        for byte in text.utf8 {
-            switch byte {
-            case 48...57:
-                if readingCount { count = count * 10 + Int(byte - 48) } else { day = day * 10 + Int(byte - 48) }
-            case 58: readingCount = true  // ":"
-            default:  // ","
-                if readingCount { days[day] = count }
-                (day, count, readingCount) = (0, 0, false)
-            }
-        }
-        if readingCount { days[day] = count }
-        return days
-    }
-
-    mutating func add(batch: Int64?, product: Int64?, region: String?, at: Double) {
-        scans += 1
-        firstAt = min(firstAt, at)
-        if at >= lastAt {  // the latest scan's batch and region (a region may be unknown)
-            lastAt = at
-            lastBatch = batch
-            lastRegion = region
-        }
-        if let batch, !batches.contains(batch) { batches.append(batch) }
-        if let product, !products.contains(product) { products.append(product) }
-        if let region, !regions.contains(region) { regions.append(region) }
-        days[Int((at / 86_400).rounded(.down)), default: 0] += 1
-    }
-
-    /// Day counts within the longest window a rule may use, as text.
-    func daysText() -> String {
-        let oldest = Int((lastAt / 86_400).rounded(.down)) - SegmentRule.maxDays
-        return days.filter { $0.key > oldest }.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ",")
     }
 }
 
@@ -160,7 +77,7 @@ extension SQLiteStore: LinkerStore {
         if full {
             try db.execute(sql: """
                 DELETE FROM consumer_profile;
-                UPDATE linker_state SET scan_cursor = 0, entry_cursor = 0, feedback_cursor = 0, outbox_cursor = 0;
+                UPDATE linker_state SET scan_cursor = 0, entry_cursor = 0, feedback_cursor = 0, outbox_cursor = 0, change_cursor = 0;
                 UPDATE segment SET version = 0;
                 """)
         }
@@ -170,6 +87,10 @@ extension SQLiteStore: LinkerStore {
         let entryEnd = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM entry") ?? 0
         let feedbackEnd = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM feedback") ?? 0
         let outboxEnd = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM outbox") ?? 0
+        let changeEnd = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM linker_change") ?? 0
+        // Consumers whose lead may say something new though their profile did not change (a segment
+        // they joined or left): their leads are scored again with the changed profiles'.
+        try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS linker_touched (consumer TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM linker_touched")
         let products = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, product_id FROM batch").map { ($0[0] as Int64, $0[1] as Int64) })
 
         // Scans, consumer by consumer, merged into their profiles.
@@ -196,7 +117,7 @@ extension SQLiteStore: LinkerStore {
         let contactStream = full ? try Row.fetchCursor(db, sql: "SELECT consumer, consented_at FROM consumer_contact ORDER BY consumer") : nil
         var entryRow: (String, Int, Int, Int)?, ratingRow: (String, Int, Int, Int)?, contactRow: (String, Double)?
         func before(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }  // SQLite's BINARY order
-        func attach(_ profile: inout ProfileRow) throws {
+        func attach(_ profile: inout ProfileBuilder) throws {
             while let stream = entryStream {
                 if entryRow == nil { guard let row = try stream.next() else { break }; entryRow = (row[0], row[1], row[2], row[3]) }
                 guard let (who, draws, won, points) = entryRow, !before(profile.consumer, who) else { break }
@@ -216,16 +137,16 @@ extension SQLiteStore: LinkerStore {
                 contactRow = nil
             }
         }
-        func save(_ profile: ProfileRow) throws {
+        func save(_ row: ProfileRow) throws {
+            var profile = row.builder
             let values: [(any DatabaseValueConvertible)?] = [
-                profile.firstAt, profile.lastAt, profile.scans, ProfileRow.joined(profile.products),
-                ProfileRow.joined(profile.batches), ProfileRow.joined(profile.regions), profile.lastBatch, profile.lastRegion,
-                profile.daysText(), version,
+                profile.firstAt, profile.lastAt, profile.scans, ProfileText.joined(profile.products),
+                ProfileText.joined(profile.batches), ProfileText.joined(profile.regions), profile.lastBatch, profile.lastRegion,
+                ProfileText.joined(profile.recentDays), version,
             ]
-            if profile.exists {
+            if row.exists {
                 try update.execute(arguments: StatementArguments(values + [profile.consumer]))
             } else {
-                var profile = profile
                 try attach(&profile)
                 try insert.execute(arguments: StatementArguments([profile.consumer] + values + [
                     profile.draws, profile.prizesWon, profile.points, profile.ratings, profile.ratingSum, profile.minRating, profile.consentAt,
@@ -268,11 +189,26 @@ extension SQLiteStore: LinkerStore {
                     return name
                 }()
             }
-            current!.add(batch: batch, product: batch.flatMap { products[$0] }, region: region, at: sqlite3_column_double(handle, 3))
+            current!.builder.add(batch: batch, product: batch.flatMap { products[$0] }, region: region, at: sqlite3_column_double(handle, 3))
             report.scansRead += 1
         }
         if let done = current { try save(done) }
         phase("scans into profiles")
+
+        // Late changes to scans the profiles already hold (a location shared after the scan moved it to
+        // another region): each moves one count between regions. A change to a scan this refresh read
+        // is already in its row; a full refresh reads every row as it is now.
+        if !full {
+            let scanCursor: Int64 = state["scan_cursor"]
+            for change in try Row.fetchAll(db, sql: """
+                SELECT consumer, at, old_region, new_region FROM linker_change WHERE id > ? AND id <= ? AND scan_id <= ? ORDER BY id
+                """, arguments: [state["change_cursor"] as Int64, changeEnd, scanCursor]) {
+                guard var profile = try Row.fetchOne(existing, arguments: [change[0] as String]).map(ProfileRow.init(row:)) else { continue }
+                profile.builder.moveScan(at: change[1], from: change[2], to: change[3])
+                try save(profile)
+            }
+        }
+        phase("late changes")
 
         // Draws, prizes and points (merged above on a full refresh).
         if !full {
@@ -298,8 +234,9 @@ extension SQLiteStore: LinkerStore {
         }
         phase("entries, feedback, contacts")
         try db.execute(sql: """
-            UPDATE linker_state SET version = ?, scan_cursor = ?, entry_cursor = ?, feedback_cursor = ?, outbox_cursor = ?, refreshed_at = ?
-            """, arguments: [version, scanEnd, entryEnd, feedbackEnd, outboxEnd, now.timeIntervalSince1970])
+            UPDATE linker_state SET version = ?, scan_cursor = ?, entry_cursor = ?, feedback_cursor = ?, outbox_cursor = ?, change_cursor = ?,
+                refreshed_at = ?
+            """, arguments: [version, scanEnd, entryEnd, feedbackEnd, outboxEnd, changeEnd, now.timeIntervalSince1970])
 
         // Segments: new ones (and all after a full refresh) whole, in SQL; the others from the consumers
         // that changed, in one pass.
@@ -322,30 +259,23 @@ extension SQLiteStore: LinkerStore {
         return report
     }
 
-    /// The SQL condition of `rule` over `consumer_profile p`, with its arguments.
+    /// The SQL condition of `rule` over `consumer_profile p` (the shared generator, `SegmentSQL`), with its arguments.
     static func condition(_ rule: SegmentRule, now: Date) -> (String, [any DatabaseValueConvertible]) {
-        switch rule {
-        case let .all(rules), let .any(rules):
-            let parts = rules.map { condition($0, now: now) }
-            let glue = if case .all = rule { " AND " } else { " OR " }
-            return ("(" + parts.map(\.0).joined(separator: glue) + ")", parts.flatMap(\.1))
-        case let .region(codes):
-            // "CN" matches "CN" and "CN-31"; codes are validated, so they hold no LIKE wildcards.
-            return ("(" + codes.map { _ in "p.regions LIKE ? OR p.regions LIKE ?" }.joined(separator: " OR ") + ")",
-                    codes.flatMap { ["%,\($0),%", "%,\($0)-%"] })
-        case let .product(ids):
-            return ("(" + ids.map { _ in "p.products LIKE ?" }.joined(separator: " OR ") + ")", ids.map { "%,\($0.rawValue),%" })
-        case let .scans(atLeast, days):
-            let today = Int((now.timeIntervalSince1970 / 86_400).rounded(.down))
-            return ("oc_scans_since(p.days, ?) >= ?", [today - days + 1, atLeast])
-        case let .lapsed(days):
-            return ("p.last_at < ?", [now.timeIntervalSince1970 - Double(days) * 86_400])
-        case let .wonPrize(flag):
-            return (flag ? "p.prizes_won > 0" : "p.prizes_won = 0", [])
-        case let .consent(flag):
-            return (flag ? "p.consent_at IS NOT NULL" : "p.consent_at IS NULL", [])
-        case let .ratingAtMost(limit):
-            return ("p.min_rating <= ?", [limit])
+        let (sql, values) = SegmentSQL.condition(rule, now: now.timeIntervalSince1970)
+        return (sql, values.map { value -> any DatabaseValueConvertible in
+            switch value {
+            case let .integer(number): number
+            case let .real(number): number
+            case let .text(text): text
+            }
+        })
+    }
+
+    /// The consumers a rule selects, evaluated in SQL over the stored profiles (tests compare it with `SegmentRule.matches`).
+    func evaluate(_ rule: SegmentRule, now: Date) async throws -> Set<String> {
+        try await writer.read { db in
+            let (sql, values) = Self.condition(rule, now: now)
+            return Set(try String.fetchAll(db, sql: "SELECT p.consumer FROM consumer_profile p WHERE \(sql)", arguments: StatementArguments(values)))
         }
     }
 
@@ -355,10 +285,13 @@ extension SQLiteStore: LinkerStore {
         let rule = try SegmentRule.parse(Data((segment["rules"] as String).utf8))
         let (sql, values) = condition(rule, now: now)
         let before: Int = segment["members"]
+        // Former and new members alike may have a lead whose reasons name the segment.
+        try db.execute(sql: "INSERT OR IGNORE INTO linker_touched SELECT consumer FROM segment_member WHERE segment_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM segment_member WHERE segment_id = ?", arguments: [id])
         try db.execute(sql: "INSERT INTO segment_member (segment_id, consumer) SELECT ?, p.consumer FROM consumer_profile p WHERE \(sql)",
                        arguments: StatementArguments([id] + values))
         let members = try Int.fetchOne(db, sql: "SELECT count(*) FROM segment_member WHERE segment_id = ?", arguments: [id]) ?? 0
+        try db.execute(sql: "INSERT OR IGNORE INTO linker_touched SELECT consumer FROM segment_member WHERE segment_id = ?", arguments: [id])
         try db.execute(sql: "UPDATE segment SET version = ?, refreshed_at = ?, members = ? WHERE id = ?",
                        arguments: [version, now.timeIntervalSince1970, members, id])
         return (max(0, members - before), max(0, before - members))
@@ -400,6 +333,7 @@ extension SQLiteStore: LinkerStore {
         }
         let insert = try db.cachedStatement(sql: "INSERT INTO segment_member (segment_id, consumer) VALUES (?, ?)")
         let delete = try db.cachedStatement(sql: "DELETE FROM segment_member WHERE segment_id = ? AND consumer = ?")
+        let touch = try db.cachedStatement(sql: "INSERT OR IGNORE INTO linker_touched (consumer) VALUES (?)")
         var added: [Int64: Int] = [:], removed: [Int64: Int] = [:]
         let candidates = try Row.fetchCursor(db, sql: """
             SELECT \(profileColumns), (SELECT group_concat(m.segment_id) FROM segment_member m
@@ -408,14 +342,16 @@ extension SQLiteStore: LinkerStore {
             """)
         while let row = try candidates.next() {
             let profile = profile(from: row)
-            let current = ProfileRow.integers(row[17] as String? ?? "")
+            let current = ProfileText.integers(row[17] as String? ?? "")
             for (id, rule) in rules {
                 let wanted = rule.matches(profile, now: now)
                 if wanted && !current.contains(id) {
                     try insert.execute(arguments: [id, profile.consumer])
+                    try touch.execute(arguments: [profile.consumer])
                     added[id, default: 0] += 1
                 } else if !wanted && current.contains(id) {
                     try delete.execute(arguments: [id, profile.consumer])
+                    try touch.execute(arguments: [profile.consumer])
                     removed[id, default: 0] += 1
                 }
             }
@@ -472,10 +408,11 @@ extension SQLiteStore: LinkerStore {
         }
         let consumers = try Row.fetchCursor(db, sql: """
             SELECT \(profileColumns), c.name, c.phone FROM consumer_profile p JOIN consumer_contact c ON c.consumer = p.consumer
-            WHERE p.version > ? AND p.consent_at IS NOT NULL
+            WHERE (p.version > ? OR p.consumer IN (SELECT consumer FROM temp.linker_touched)) AND p.consent_at IS NOT NULL
             """, arguments: [since])
         while let row = try consumers.next() {
             let profile = profile(from: row)
+            guard LeadPolicy.isLead(profile) else { continue }
             let segments = try String.fetchAll(segmentNames, arguments: [profile.consumer])
             let (score, reasons) = LeadScore.consumer(profile, segments: segments, now: now)
             try put(kind: .consumer, ref: profile.consumer, name: row[17], phone: row[18], score: score, reasons: reasons,
@@ -504,10 +441,11 @@ extension SQLiteStore: LinkerStore {
     static func profile(from row: Row) -> ConsumerProfile {
         ConsumerProfile(
             consumer: row[0], firstScanAt: Date(timeIntervalSince1970: row[1]), lastScanAt: Date(timeIntervalSince1970: row[2]),
-            scans: row[3], products: ProfileRow.integers(row[4]), batches: ProfileRow.integers(row[5]), regions: ProfileRow.list(row[6]),
+            scans: row[3], products: ProfileText.integers(row[4]), batches: ProfileText.integers(row[5]),
+            regions: ProfileText.regions(row[6]).map(\.name),
             lastBatch: row[7], lastRegion: row[8], draws: row[9], prizesWon: row[10], points: row[11],
             ratings: row[12], ratingSum: row[13], minRating: row[14],
-            consentAt: (row[15] as Double?).map(Date.init(timeIntervalSince1970:)), days: ProfileRow.days(row[16]))
+            consentAt: (row[15] as Double?).map(Date.init(timeIntervalSince1970:)), days: ProfileText.days(row[16]))
     }
 
     // MARK: - Segments
@@ -522,12 +460,55 @@ extension SQLiteStore: LinkerStore {
         guard (1...100).contains(name.count) else { throw InputError("name", "must be 1 to 100 characters") }
         return try await writer.write { db in
             if try Int64.fetchOne(db, sql: "SELECT id FROM segment WHERE name = ?", arguments: [name]) != nil {
-                throw InputError("name", "a segment named '\(name)' exists already")
+                throw ConflictError("name", "a segment named '\(name)' exists already")
             }
-            try db.execute(sql: "INSERT INTO segment (name, rules, created_at) VALUES (?, ?, ?)",
-                           arguments: [name, rule.jsonText, Date().timeIntervalSince1970])
+            try Self.conflicts(as: ConflictError("name", "a segment named '\(name)' exists already")) {
+                try db.execute(sql: "INSERT INTO segment (name, rules, created_at) VALUES (?, ?, ?)",
+                               arguments: [name, rule.jsonText, Date().timeIntervalSince1970])
+            }
             return Self.segment(from: try Row.fetchOne(db, sql: "SELECT * FROM segment WHERE id = ?", arguments: [db.lastInsertedRowID])!)
         }
+    }
+
+    public func updateSegment(_ id: SegmentID, name: String?, rule: SegmentRule?) async throws -> Segment {
+        let name = name?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let name, !(1...100).contains(name.count) { throw InputError("name", "must be 1 to 100 characters") }
+        return try await writer.write { db in
+            guard try Row.fetchOne(db, sql: "SELECT id FROM segment WHERE id = ?", arguments: [id.rawValue]) != nil else {
+                throw NotFoundError("id", "no segment with id \(id)")
+            }
+            if let name {
+                if try Int64.fetchOne(db, sql: "SELECT id FROM segment WHERE name = ? AND id != ?", arguments: [name, id.rawValue]) != nil {
+                    throw ConflictError("name", "a segment named '\(name)' exists already")
+                }
+                try db.execute(sql: "UPDATE segment SET name = ? WHERE id = ?", arguments: [name, id.rawValue])
+                // Lead reasons name the segment.
+                try Self.markMembersChanged(db, id)
+            }
+            if let rule {
+                // Version 0: the next refresh evaluates it whole, and re-scores its former and new members' leads.
+                try db.execute(sql: "UPDATE segment SET rules = ?, version = 0 WHERE id = ?", arguments: [rule.jsonText, id.rawValue])
+            }
+            return Self.segment(from: try Row.fetchOne(db, sql: "SELECT * FROM segment WHERE id = ?", arguments: [id.rawValue])!)
+        }
+    }
+
+    public func deleteSegment(_ id: SegmentID) async throws -> Bool {
+        try await writer.write { db in
+            try Self.markMembersChanged(db, id)
+            try db.execute(sql: "DELETE FROM segment_member WHERE segment_id = ?", arguments: [id.rawValue])
+            try db.execute(sql: "DELETE FROM segment WHERE id = ?", arguments: [id.rawValue])
+            return db.changesCount == 1
+        }
+    }
+
+    /// Marks the segment's members' profiles as changed for the next refresh, so their leads (whose
+    /// reasons name their segments) are scored again.
+    static func markMembersChanged(_ db: Database, _ id: SegmentID) throws {
+        try db.execute(sql: """
+            UPDATE consumer_profile SET version = (SELECT version + 1 FROM linker_state WHERE id = 1)
+            WHERE consumer IN (SELECT consumer FROM segment_member WHERE segment_id = ?)
+            """, arguments: [id.rawValue])
     }
 
     public func segments() async throws -> [Segment] {
@@ -627,27 +608,36 @@ extension SQLiteStore: LinkerStore {
     public func forgetConsumer(_ consumer: String) async throws -> Bool {
         try await writer.write { db in
             var known = 0
-            for sql in [
-                "DELETE FROM consumer_contact WHERE consumer = ?",
-                "DELETE FROM consumer_profile WHERE consumer = ?",
-                "DELETE FROM segment_member WHERE consumer = ?",
-                "DELETE FROM lead WHERE kind = 'consumer' AND ref = ?",
-                "UPDATE claim SET consumer = 'erased', name = '', phone = '' WHERE consumer = ?",
-                "UPDATE feedback SET consumer = NULL, comment = NULL WHERE consumer = ?",
-                "UPDATE entry SET consumer = NULL WHERE consumer = ?",
-                "UPDATE scan SET consumer = NULL, ip = NULL, user_agent = NULL, referer = NULL, latitude = NULL, longitude = NULL WHERE consumer = ?",
-                // Events name the consumer (and a claim's contact): keep the events, drop the person.
-                """
-                UPDATE outbox SET body = json_replace(body, '$.data.consumer', NULL, '$.data.name', NULL, '$.data.phone', NULL)
-                WHERE json_extract(body, '$.data.consumer') = ?
-                """,
-                """
-                UPDATE outbox SET body = json_replace(body, '$.data.id', NULL, '$.data.name', NULL, '$.data.phone', NULL)
-                WHERE type = 'lead.created' AND json_extract(body, '$.data.id') = ?
-                """,
-            ] {
-                try db.execute(sql: sql, arguments: [consumer])
-                known += db.changesCount
+            // The policy is the domain's; this is how each of its steps reads in SQLite.
+            for data in ErasurePolicy.Data.allCases {
+                let sql: [String]
+                switch (data, ErasurePolicy.action(for: data)) {
+                case (.contact, .delete): sql = ["DELETE FROM consumer_contact WHERE consumer = ?"]
+                case (.profile, .delete): sql = ["DELETE FROM consumer_profile WHERE consumer = ?"]
+                case (.segmentMemberships, .delete): sql = ["DELETE FROM segment_member WHERE consumer = ?"]
+                case (.lead, .delete): sql = ["DELETE FROM lead WHERE kind = 'consumer' AND ref = ?"]
+                case (.linkerChanges, .delete): sql = ["DELETE FROM linker_change WHERE consumer = ?"]
+                case (.claims, .anonymise): sql = ["UPDATE claim SET consumer = 'erased', name = '', phone = '' WHERE consumer = ?"]
+                case (.feedback, .anonymise): sql = ["UPDATE feedback SET consumer = NULL, comment = NULL WHERE consumer = ?"]
+                case (.entries, .anonymise): sql = ["UPDATE entry SET consumer = NULL WHERE consumer = ?"]
+                case (.scans, .anonymise):
+                    sql = ["UPDATE scan SET consumer = NULL, ip = NULL, user_agent = NULL, referer = NULL, latitude = NULL, longitude = NULL WHERE consumer = ?"]
+                case (.events, .anonymise):
+                    // Events name the consumer (and a claim's contact): keep the events, drop the person.
+                    sql = ["""
+                        UPDATE outbox SET body = json_replace(body, '$.data.consumer', NULL, '$.data.name', NULL, '$.data.phone', NULL)
+                        WHERE json_extract(body, '$.data.consumer') = ?
+                        """, """
+                        UPDATE outbox SET body = json_replace(body, '$.data.id', NULL, '$.data.name', NULL, '$.data.phone', NULL)
+                        WHERE type = 'lead.created' AND json_extract(body, '$.data.id') = ?
+                        """]
+                default:
+                    throw InputError("erasure", "the SQLite store does not know how to carry out \(data) erasure")
+                }
+                for statement in sql {
+                    try db.execute(sql: statement, arguments: [consumer])
+                    known += db.changesCount
+                }
             }
             try db.execute(sql: "UPDATE segment SET members = (SELECT count(*) FROM segment_member WHERE segment_id = segment.id)")
             return known > 0

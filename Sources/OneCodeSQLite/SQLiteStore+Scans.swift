@@ -6,11 +6,17 @@ import OneCodeStorage
 extension SQLiteStore: ScanStore {
     public func attachLocation(key: CodeKey, consumer: ConsumerID, latitude: Double, longitude: Double, region: String?) async throws -> Int64? {
         try await writer.write { db in
-            guard let id = try Int64.fetchOne(
-                db, sql: "SELECT id FROM scan WHERE code_key = ? AND consumer = ? ORDER BY id DESC LIMIT 1",
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT id, region, counted, at FROM scan WHERE code_key = ? AND consumer = ? ORDER BY id DESC LIMIT 1",
                 arguments: [key.rawValue, consumer.value]) else { return nil }
+            let id: Int64 = row[0], old: String? = row[1]
             try db.execute(sql: "UPDATE scan SET latitude = ?, longitude = ?, region = coalesce(?, region) WHERE id = ?",
                            arguments: [latitude, longitude, region, id])
+            // The linker may have read this scan already: tell it the region moved.
+            if let region, region != old, row[2] as Bool {
+                try db.execute(sql: "INSERT INTO linker_change (consumer, scan_id, at, old_region, new_region) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [consumer.value, id, row[3] as Double, old, region])
+            }
             return id
         }
     }

@@ -388,6 +388,27 @@ extension SQLiteStore {
                 CREATE UNIQUE INDEX entry_code ON entry(campaign_id, code_key);
                 """)
         }
+        migrator.registerMigration("v11: late changes reach the linker") { db in
+            // A scan's region can change after the linker read it (a location shared later). Each such
+            // change is logged in the transaction that makes it; the next refresh moves one count from
+            // the old region to the new (profiles now count scans per region: ",CN-31:2,CN:1,").
+            // Profiles are derived data: they are rebuilt in the new form by the next refresh.
+            try db.execute(sql: """
+                CREATE TABLE linker_change (
+                    id INTEGER PRIMARY KEY,
+                    consumer TEXT NOT NULL,
+                    scan_id INTEGER NOT NULL,
+                    at REAL NOT NULL,
+                    old_region TEXT,
+                    new_region TEXT
+                );
+                ALTER TABLE linker_state ADD COLUMN change_cursor INTEGER NOT NULL DEFAULT 0;
+                DELETE FROM consumer_profile;
+                DELETE FROM segment_member;
+                UPDATE segment SET version = 0, members = 0;
+                UPDATE linker_state SET scan_cursor = 0, entry_cursor = 0, feedback_cursor = 0, outbox_cursor = 0;
+                """)
+        }
         return migrator
     }
 }

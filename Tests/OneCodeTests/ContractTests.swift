@@ -317,3 +317,130 @@ struct ContractTests {
         }
     }
 }
+
+@Suite("Storage contract: the linker's incremental refresh equals a full one", .serialized)
+struct LinkerContractTests {
+    static let day = 86_400.0
+
+    /// Profiles, memberships and leads as text (versions, cursors and times of writing left out).
+    static func dump(_ world: LinkerWorld) throws -> String {
+        try world.dump() + Run.program("/usr/bin/sqlite3", [world.fixture.folder.file("onecode.sqlite"),
+            "SELECT kind, ref, name, phone, score, reasons, source FROM lead ORDER BY kind, ref"]).stdout
+    }
+
+    /// Runs an incremental refresh, dumps, runs a full refresh at the same time, dumps: the two must agree.
+    static func expectIncrementalEqualsFull(_ world: LinkerWorld, now: Date, _ comment: Comment) async throws -> String {
+        _ = try await world.store.refreshLinker(now: now, full: false)
+        let incremental = try dump(world)
+        _ = try await world.store.refreshLinker(now: now, full: true)
+        let full = try dump(world)
+        #expect(incremental == full, comment)
+        return full
+    }
+
+    @Test("late changes, new, edited and deleted segments reach profiles, members and leads at the next incremental refresh",
+          arguments: Backend.allCases)
+    func lateChangesReachTheLinker(_ backend: Backend) async throws {
+        var world = try await LinkerWorld()
+        defer { world.fixture.folder.cleanup() }
+        let store = world.store
+        let now = Date()
+        let campaign = try await store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        // Two consenting consumers (leads), one in Beijing by IP; one anonymous consumer.
+        let (a, b, c) = (ConsumerID.random(), ConsumerID.random(), ConsumerID.random())
+        var claimed: [String] = []
+        for (consumer, region) in [(a, nil), (b, "CN-11")] as [(ConsumerID, String?)] {
+            let (code, _) = try await world.scan(consumer, at: now - 2 * Self.day, region: region)
+            _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
+                                      contact: try ContactDetails(name: "N", phone: "1380000000\(claimed.count)"),
+                                      consentVersion: "v1", consentText: "ok", at: now)
+            claimed.append(code)
+        }
+        try await world.scan(c, at: now - Self.day, region: "CN-11")
+        _ = try await store.refreshLinker(now: now, full: false)
+
+        // A shares a location after the refresh read the scan: Shanghai. B's scan moves from Beijing to Shanghai.
+        #expect(try await store.attachLocation(key: world.key(claimed[0]), consumer: a, latitude: 31.2, longitude: 121.5, region: "CN-31") != nil)
+        #expect(try await store.attachLocation(key: world.key(claimed[1]), consumer: b, latitude: 31.2, longitude: 121.5, region: "CN-31") != nil)
+        let shanghai = try await store.createSegment(name: "Shanghai", rule: try SegmentRule.parse(Data(#"{"region": ["CN-31"]}"#.utf8)))
+        let beijing = try await store.createSegment(name: "Beijing", rule: try SegmentRule.parse(Data(#"{"region": ["CN-11"]}"#.utf8)))
+        let afterLocations = try await Self.expectIncrementalEqualsFull(world, now: now, "locations shared late, segments created after leads")
+        #expect(try await world.members(shanghai) == [a.value, b.value])
+        #expect(try await world.members(beijing) == [c.value])
+        #expect(afterLocations.contains("segments: Shanghai"))
+        let leads = try await store.leads(after: 0, limit: 10, segment: nil, minScore: nil).leads
+        #expect(leads.filter { $0.reasons.contains("segments: Shanghai") }.map(\.id).sorted() == [a.value, b.value].sorted())
+
+        // Edited: Shanghai becomes Beijing-or-Shanghai under a new name; Beijing is deleted.
+        _ = try await store.updateSegment(shanghai.id, name: "East", rule: try SegmentRule.parse(Data(#"{"region": ["CN-31", "CN-11"]}"#.utf8)))
+        #expect(try await store.deleteSegment(beijing.id))
+        let afterEdits = try await Self.expectIncrementalEqualsFull(world, now: now, "a segment edited and one deleted")
+        #expect(try await world.members(shanghai) == [a.value, b.value, c.value])
+        #expect(afterEdits.contains("segments: East") && !afterEdits.contains("Shanghai") && !afterEdits.contains("Beijing"))
+
+        // The clock passes a window: 40 days on, a lapsed segment takes everyone with no refresh-time change of profile.
+        _ = try await store.createSegment(name: "Lapsed", rule: try SegmentRule.parse(Data(#"{"lapsed": {"days": 30}}"#.utf8)))
+        _ = try await store.refreshLinker(now: now, full: false)
+        let later = now + 40 * Self.day
+        let afterTime = try await Self.expectIncrementalEqualsFull(world, now: later, "the clock passed a lapsed limit")
+        #expect(afterTime.contains("segments: East, Lapsed"))
+    }
+
+    @Test("the SQL that evaluates a whole segment selects exactly whom the Swift rule selects, on random profiles and rules",
+          arguments: Backend.allCases)
+    func generatedSQLEqualsSwift(_ backend: Backend) async throws {
+        let seed = UInt64.random(in: 1...UInt64.max)
+        var random = SeededGenerator(seed: seed)
+        var world = try await LinkerWorld(codes: 400)
+        defer { world.fixture.folder.cleanup() }
+        let now = Date()
+        let regions = ["CN-11", "CN-31", "CN-44", "US", "US-CA", nil]
+        var consumers: [ConsumerID] = []
+        for _ in 0..<60 { consumers.append(ConsumerID.random()) }
+        for _ in 0..<300 {
+            let consumer = consumers.randomElement(using: &random)!
+            try await world.scan(consumer, at: now - Double.random(in: 0...120, using: &random) * Self.day,
+                                 region: regions.randomElement(using: &random)!)
+        }
+        for consumer in consumers.prefix(20) where Bool.random(using: &random) {
+            try await world.store.addFeedback(key: world.key(world.fixture.codes[399]), code: world.fixture.codes[399], consumer: consumer,
+                                              rating: Int.random(in: 1...5, using: &random), comment: nil, at: now)
+        }
+        _ = try await world.store.refreshLinker(now: now, full: true)
+        var profiles: [ConsumerProfile] = []
+        for consumer in consumers { if let profile = try await world.store.profile(consumer.value) { profiles.append(profile) } }
+        func randomRule(_ depth: Int) -> SegmentRule {
+            switch Int.random(in: depth > 2 ? 2...8 : 0...8, using: &random) {
+            case 0: .all((0..<Int.random(in: 1...3, using: &random)).map { _ in randomRule(depth + 1) })
+            case 1: .any((0..<Int.random(in: 1...3, using: &random)).map { _ in randomRule(depth + 1) })
+            case 2: .region([["CN", "CN-31", "CN-11", "US", "US-CA", "CN-4"].randomElement(using: &random)!])
+            case 3: .product([ProductID(rawValue: Int64.random(in: 1...2, using: &random))])
+            case 4: .scans(atLeast: Int.random(in: 1...6, using: &random), days: Int.random(in: 1...120, using: &random))
+            case 5: .lapsed(days: Int.random(in: 1...100, using: &random))
+            case 6: .wonPrize(Bool.random(using: &random))
+            case 7: .consent(Bool.random(using: &random))
+            default: .ratingAtMost(Int.random(in: 1...5, using: &random))
+            }
+        }
+        for _ in 0..<200 {
+            let rule = randomRule(0)
+            let sql = try await world.store.evaluate(rule, now: now)
+            let swift = Set(profiles.filter { rule.matches($0, now: now) }.map(\.consumer))
+            #expect(sql == swift, "seed \(seed): \(rule.jsonText)")
+            if sql != swift { break }
+        }
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so a failing random test can be run again from its printed seed.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
