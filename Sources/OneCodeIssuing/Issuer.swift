@@ -34,10 +34,14 @@ public struct Issuer: Sendable {
 
     /// Issues a batch and writes its package into `package.directory`.
     ///
-    /// The codes, the batch row and the package are made in a staging folder inside one database
-    /// transaction; the transaction commits only when every file is written and synced, and the
-    /// staging folder is then renamed into place. A failure or interruption part-way rolls the
-    /// transaction back and removes the staging folder: no half batch, no half package.
+    /// The slow part runs outside any database transaction: keys are drawn, `codes.csv` and the
+    /// artwork are written into a staging folder and synced. Then one short transaction writes the
+    /// batch row and every code (from the staged keys) and the manifest that names the batch; it
+    /// commits only when all of it is durable, and the staging folder is then renamed into place.
+    /// Scans never wait behind rendering. A failure or interruption part-way rolls the transaction
+    /// back (if it had begun) and removes the staging folder: no half batch, no half package. A key
+    /// that another batch holds by the time the codes are written (odds below one in a thousand even
+    /// for a million codes into a billion) makes the whole issue run again with fresh keys.
     ///
     /// - Parameters:
     ///   - progress: told how many codes are done, after each chunk.
@@ -53,6 +57,26 @@ public struct Issuer: Sendable {
         guard let product = try await store.product(request.productID) else {
             throw NotFoundError("product", "no product with id \(request.productID); see `onecode product list`")
         }
+        var attempt = 1
+        while true {
+            do {
+                let (batch, manifest) = try await issueOnce(request, product: product, package: package, progress: progress,
+                                                            isCancelled: isCancelled)
+                return IssueResult(batch: batch, product: product, directory: package.directory, manifest: manifest,
+                                   seconds: Date().timeIntervalSince(started))
+            } catch is KeyTaken where attempt < 3 {
+                attempt += 1
+            }
+        }
+    }
+
+    /// A staged key was taken by the time the codes were written.
+    struct KeyTaken: Error {}
+
+    private func issueOnce(
+        _ request: NewBatch, product: Product, package: PackageOptions,
+        progress: @escaping @Sendable (Int) -> Void, isCancelled: @escaping @Sendable () -> Bool
+    ) async throws -> (Batch, Manifest) {
         let urls = try CodeURLBuilder(base: baseURL, form: request.urlForm, gtin: product.gtin, lot: request.lot,
                                       uppercase: request.uppercase)
         // Every URL of a batch has the same length, so one sample fixes the symbol version.
@@ -63,38 +87,52 @@ public struct Issuer: Sendable {
         let manager = FileManager.default
         if manager.fileExists(atPath: staging) { try manager.removeItem(atPath: staging) }  // left by a crash
         try manager.createDirectory(atPath: staging, withIntermediateDirectories: false)
-        let signer = self.signer, chunkSize = self.chunkSize
-        let (batch, manifest): (Batch, Manifest)
+        let signer = self.signer
+        let prefix = Array(urls.prefix.utf8).map { request.uppercase ? Self.upper($0) : $0 }
         do {
-            (batch, manifest) = try await store.issueBatch(request, codeLength: signer.length) { batch, product, sink in
-                let writer = try PackageWriter(directory: staging, options: package, count: batch.count)
-                let prefix = Array(urls.prefix.utf8).map { request.uppercase ? Self.upper($0) : $0 }
-                let tail = Array(",\(product.gtin?.digits ?? ""),\(batch.lot ?? "")\n".utf8)
-                let chunk = chunkSize ?? (package.artwork == .none ? 524_288 : 2_400)
-                var code = [UInt8](repeating: 0, count: signer.length)
-                var sequence = 1
-                while sequence <= batch.count {
-                    if isCancelled() { throw IssueInterrupted() }
-                    let size = min(chunk, batch.count - sequence + 1)
-                    var keys = RandomBytes.keys(count: size)
-                    // Insert in key order: each chunk walks the index once, front to back.
-                    for index in keys.indices.sorted(by: { keys[$0] < keys[$1] }) {
-                        while try !sink.insert(CodeKey(rawValue: keys[index]), sequence: sequence + index) {
-                            keys[index] = RandomBytes.keys(count: 1)[0]  // taken: draw again
-                        }
-                    }
-                    var texts: [String] = []
-                    if package.artwork != .none { texts.reserveCapacity(size) }
-                    for index in 0..<size {
-                        signer.fill(&code, key: CodeKey(rawValue: keys[index]))
-                        try writer.appendRow(sequence: sequence + index, code: code, urlPrefix: prefix, tail: tail)
-                        if package.artwork != .none { texts.append(String(decoding: code, as: UTF8.self)) }
-                    }
-                    if package.artwork != .none {
-                        try writer.render(codes: texts, urls: texts.map { urls.url(for: $0) }, first: sequence)
-                    }
-                    sequence += size
-                    progress(sequence - 1)
+            // Outside any transaction: keys, codes.csv, artwork; the keys are staged for the transaction.
+            let writer = try PackageWriter(directory: staging, options: package, count: request.count)
+            let keysPath = staging + "/.keys.tmp"
+            let keysFile = try BufferedFile(path: keysPath, hashing: false)
+            let tail = Array(",\(product.gtin?.digits ?? ""),\(request.lot ?? "")\n".utf8)
+            let chunk = chunkSize ?? (package.artwork == .none ? 524_288 : 2_400)
+            var code = [UInt8](repeating: 0, count: signer.length)
+            var sequence = 1
+            while sequence <= request.count {
+                if isCancelled() { throw IssueInterrupted() }
+                let size = min(chunk, request.count - sequence + 1)
+                let keys = RandomBytes.keys(count: size)
+                // Staged in key order: each chunk walks the index once, front to back, when inserted.
+                for index in keys.indices.sorted(by: { keys[$0] < keys[$1] }) {
+                    Self.append(keys[index], to: keysFile)
+                    Self.append(Int64(sequence + index), to: keysFile)
+                    try keysFile.flushIfFull()
+                }
+                var texts: [String] = []
+                if package.artwork != .none { texts.reserveCapacity(size) }
+                for index in 0..<size {
+                    signer.fill(&code, key: CodeKey(rawValue: keys[index]))
+                    try writer.appendRow(sequence: sequence + index, code: code, urlPrefix: prefix, tail: tail)
+                    if package.artwork != .none { texts.append(String(decoding: code, as: UTF8.self)) }
+                }
+                if package.artwork != .none {
+                    try writer.render(codes: texts, urls: texts.map { urls.url(for: $0) }, first: sequence)
+                }
+                sequence += size
+                progress(sequence - 1)
+            }
+            try keysFile.close()
+            try writer.close()
+            if isCancelled() { throw IssueInterrupted() }
+
+            // One short transaction: the batch, its codes, and the manifest that names it.
+            let (batch, manifest) = try await store.issueBatch(request, codeLength: signer.length) { batch, product, sink in
+                var inserted = 0
+                try BufferedFile.forEachRecord(of: keysPath, size: 16) { record in
+                    let key = record.loadUnaligned(as: Int64.self), sequence = record.loadUnaligned(fromByteOffset: 8, as: Int64.self)
+                    guard try sink.insert(CodeKey(rawValue: key), sequence: Int(sequence)) else { throw KeyTaken() }
+                    inserted += 1
+                    if inserted % 524_288 == 0, isCancelled() { throw IssueInterrupted() }
                 }
                 if isCancelled() { throw IssueInterrupted() }
                 let manifest = Manifest(
@@ -104,18 +142,24 @@ public struct Issuer: Sendable {
                                  createdAt: ISO8601DateFormatter().string(from: batch.createdAt)),
                     count: batch.count, codeLength: signer.length, urlForm: batch.urlForm, uppercase: batch.uppercase,
                     urlPrefix: String(decoding: prefix, as: UTF8.self), artwork: package.artwork, printSpec: printSpec)
-                try writer.finish(manifest: manifest)
+                try writer.writeManifest(manifest)
                 return manifest
             }
+            try writer.removeScratch()
+            try manager.removeItem(atPath: keysPath)
+            // Committed: move the finished package into place in one step.
+            if manager.fileExists(atPath: package.directory) { try manager.removeItem(atPath: package.directory) }  // validated empty
+            try manager.moveItem(atPath: staging, toPath: package.directory)
+            return (batch, manifest)
         } catch {
             try? manager.removeItem(atPath: staging)
             throw error
         }
-        // Committed: move the finished package into place in one step.
-        if manager.fileExists(atPath: package.directory) { try manager.removeItem(atPath: package.directory) }  // validated empty
-        try manager.moveItem(atPath: staging, toPath: package.directory)
-        return IssueResult(batch: batch, product: product, directory: package.directory, manifest: manifest,
-                           seconds: Date().timeIntervalSince(started))
+    }
+
+    @inline(__always)
+    static func append(_ value: Int64, to file: BufferedFile) {
+        withUnsafeBytes(of: value) { file.append(bytes: Array($0)) }
     }
 
     /// Issues a batch into `library/batch-{id}`: written under a temporary name, renamed once the batch id

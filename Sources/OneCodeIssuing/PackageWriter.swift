@@ -9,7 +9,8 @@ import Synchronization
 ///
 /// Memory stays flat: rows go through a 1 MiB buffer, artwork checksums go to a scratch file,
 /// and nothing holds the whole batch.
-final class PackageWriter {
+/// Used by one issuing task at a time, handed from the staging phase to the transaction (hence `@unchecked Sendable`).
+final class PackageWriter: @unchecked Sendable {
     let directory: String
     let options: PackageOptions
     private let csv: BufferedFile
@@ -81,23 +82,33 @@ final class PackageWriter {
         }
     }
 
-    /// Closes the files, writes `manifest.json` with every checksum, and syncs it all to disk.
-    func finish(manifest: Manifest) throws {
+    /// Closes and syncs `codes.csv` and the artwork, and records their checksums: the slow end of the
+    /// package, done before the issuing transaction starts.
+    func close() throws {
         try csv.close()
-        var entries = [Self.fileEntry(path: "codes.csv", sha256: csv.digest!, bytes: csv.written)]
+        entries = [Self.fileEntry(path: "codes.csv", sha256: csv.digest!, bytes: csv.written)]
         if let pdf {
             try pdf.finish()
             let (digest, size) = try Self.hashFile(directory + "/labels.pdf")
             entries.append(Self.fileEntry(path: "labels.pdf", sha256: digest, bytes: size))
         }
         try checksums.close()
+    }
+
+    private var entries: [[UInt8]] = []
+
+    /// Writes `manifest.json` with every checksum and syncs it (after `close`; the batch id it names is
+    /// known only inside the issuing transaction, so this is the one file written there).
+    func writeManifest(_ manifest: Manifest) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         var head = try encoder.encode(manifest)
         while let last = head.last, last != UInt8(ascii: "}") { head.removeLast() }
         head.removeLast()
         while let last = head.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: " ") { head.removeLast() }
-        let out = try BufferedFile(path: directory + "/manifest.json", hashing: false)
+        let path = directory + "/manifest.json"
+        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }  // an earlier attempt's
+        let out = try BufferedFile(path: path, hashing: false)
         out.append(bytes: Array(head))
         out.append(",\n  \"files\" : [\n")
         var first = true
@@ -112,6 +123,10 @@ final class PackageWriter {
         try BufferedFile.forEachLine(of: directory + "/.files.tmp") { try add($0) }
         out.append("\n  ]\n}\n")
         try out.close()
+    }
+
+    /// Removes the scratch files once the manifest is in place.
+    func removeScratch() throws {
         try FileManager.default.removeItem(atPath: directory + "/.files.tmp")
     }
 
@@ -257,6 +272,23 @@ final class BufferedFile {
             if count < 0 { if errno == EINTR { continue }; throw PackageError.write(path, errno) }
             if count == 0 { return }
             try body(Array(chunk[0..<count]))
+        }
+    }
+
+    /// Calls `body` with each fixed-size record of a file, in order (records may straddle reads).
+    static func forEachRecord(of path: String, size: Int, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var pending: [UInt8] = []
+        try forEachChunk(of: path) { chunk in
+            pending.append(contentsOf: chunk)
+            let whole = pending.count / size * size
+            try pending.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < whole {
+                    try body(UnsafeRawBufferPointer(rebasing: raw[offset..<offset + size]))
+                    offset += size
+                }
+            }
+            pending.removeFirst(whole)
         }
     }
 

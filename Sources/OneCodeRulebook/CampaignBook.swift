@@ -58,7 +58,7 @@ public enum CampaignBook {
         guard let entry else { throw NotFoundError("code", "\(ClaimRules.noPrize) \(campaign)") }
         let tier = entry.tier.flatMap { $0 < entry.definition.tiers.count ? entry.definition.tiers[$0] : nil }
         let redemption = ClaimRules.needsRedemptionCode(tier?.kind) ? String(decoding: Crockford.random(12), as: UTF8.self) : nil
-        let claim = Claim(entryID: entry.id.rawValue, campaign: campaign, code: entry.code, consumer: consumer.value, contact: contact,
+        let claim = Claim(entryID: entry.id, campaign: campaign, code: entry.code, consumer: consumer.value, contact: contact,
                           consentVersion: consentVersion, at: at, prize: tier?.name, redemptionCode: redemption)
         guard try tx.insertClaim(claim) else { throw ClaimRules.alreadyClaimed }
         try tx.saveContact(consumer, contact, consentVersion: consentVersion, consentText: consentText, at: at)
@@ -79,7 +79,7 @@ public enum CampaignBook {
         let tiers = facts.definition.tiers
         let prize = facts.tier.flatMap { $0 < tiers.count ? tiers[$0].name : nil }
         let redemption = Redemption(redemptionCode: redemptionCode, campaign: facts.campaign, prize: prize, code: facts.code,
-                                    store: store.rawValue, at: at)
+                                    store: store, at: at)
         try tx.emit(.prizeRedeemed, at: at, data: Events.prizeRedeemed(redemption, entry: facts.entry))
         return redemption
     }

@@ -47,7 +47,7 @@ enum Events {
         data.add("code", claim.code)
         data.add("consentVersion", claim.consentVersion)
         data.add("consumer", claim.consumer)
-        data.add("entryId", claim.entryID)
+        data.add("entryId", claim.entryID.rawValue)
         data.add("name", claim.contact.name)
         data.add("phone", claim.contact.phone)
         data.add("prize", claim.prize)
@@ -63,7 +63,7 @@ enum Events {
         data.add("entryId", entry.rawValue)
         data.add("prize", redemption.prize)
         data.add("redemptionCode", redemption.redemptionCode)
-        data.add("storeId", redemption.store)
+        data.add("storeId", redemption.store.rawValue)
         return data
     }
 }

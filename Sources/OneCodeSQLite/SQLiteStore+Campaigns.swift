@@ -87,7 +87,7 @@ extension SQLiteStore: CampaignStore {
             return try Row.fetchAll(db, sql: "SELECT * FROM entry WHERE campaign_id = ? AND id > ? ORDER BY id LIMIT ?",
                                     arguments: [campaign.rawValue, after, limit]).map { row in
                 let tier = row["tier"] as Int?
-                return CampaignEntry(id: row["id"], campaign: campaign, code: row["code"], consumer: row["consumer"],
+                return CampaignEntry(id: EntryID(rawValue: row["id"]), campaign: campaign, code: row["code"], consumer: row["consumer"],
                                      at: Date(timeIntervalSince1970: row["at"]), result: DrawOutcome.Result(rawValue: row["result"]) ?? .lost,
                                      tier: tier, prize: tier.flatMap { $0 < tiers.count ? tiers[$0].name : nil })
             }
@@ -111,14 +111,14 @@ extension SQLiteStore: CampaignStore {
             let id = db.lastInsertedRowID
             try db.execute(sql: "INSERT INTO api_token (name, scope, hash, created_at, store_id) VALUES (?, 'store', ?, ?, ?)",
                            arguments: ["store \(id): \(name)", Data(tokenHash), now.timeIntervalSince1970, id])
-            return Store(id: id, name: name, region: region, createdAt: now)
+            return Store(id: StoreID(rawValue: id), name: name, region: region, createdAt: now)
         }
     }
 
     public func stores() async throws -> [Store] {
         try await writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM store ORDER BY id").map {
-                Store(id: $0["id"], name: $0["name"], region: $0["region"], createdAt: Date(timeIntervalSince1970: $0["created_at"]))
+                Store(id: StoreID(rawValue: $0["id"]), name: $0["name"], region: $0["region"], createdAt: Date(timeIntervalSince1970: $0["created_at"]))
             }
         }
     }

@@ -539,7 +539,7 @@ extension SQLiteStore: LinkerStore {
                 FROM store s LEFT JOIN redemption r ON r.store_id = s.id LEFT JOIN entry e ON e.id = r.entry_id
                 GROUP BY s.id ORDER BY s.id
                 """).map {
-                StoreProfile(store: Store(id: $0[0], name: $0[1], region: $0[2], createdAt: Date(timeIntervalSince1970: $0[3])),
+                StoreProfile(store: Store(id: StoreID(rawValue: $0[0]), name: $0[1], region: $0[2], createdAt: Date(timeIntervalSince1970: $0[3])),
                              redemptions: $0[4], consumers: $0[5], lastRedemptionAt: ($0[6] as Double?).map(Date.init(timeIntervalSince1970:)))
             }
         }

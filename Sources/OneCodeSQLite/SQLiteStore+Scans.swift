@@ -83,7 +83,7 @@ extension SQLiteStore: TokenStore {
             try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE hash = ?", arguments: [Data(hash)]).flatMap { row in
                 TokenScope(rawValue: row["scope"]).map {
                     APIToken(id: row["id"], name: row["name"], scope: $0, createdAt: Date(timeIntervalSince1970: row["created_at"]),
-                             storeID: row["store_id"])
+                             storeID: (row["store_id"] as Int64?).map(StoreID.init(rawValue:)))
                 }
             }
         }

@@ -152,7 +152,7 @@ final class SQLiteTransaction: ScanTransaction, ClaimTransaction, FeedbackTransa
         try statement("""
             INSERT INTO claim (entry_id, consumer, name, phone, consent_version, at, redemption_code) VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (entry_id) DO NOTHING
-            """).execute(arguments: [claim.entryID, claim.consumer, claim.contact.name, claim.contact.phone, claim.consentVersion,
+            """).execute(arguments: [claim.entryID.rawValue, claim.consumer, claim.contact.name, claim.contact.phone, claim.consentVersion,
                                      claim.at.timeIntervalSince1970, claim.redemptionCode])
         return db.changesCount == 1
     }

@@ -32,7 +32,7 @@ extension APIController {
             let limit = try limit(request, default: 100, maximum: 1000)
             let entries = try await store.entries(of: campaign(context).id, after: after, limit: limit)
             struct Page: Encodable { var entries: [CampaignEntry]; var next: Int64? }
-            return try Response.json(Page(entries: entries, next: entries.count == limit ? entries.last?.id : nil), status: .ok)
+            return try Response.json(Page(entries: entries, next: entries.count == limit ? entries.last?.id.rawValue : nil), status: .ok)
         }
     }
 
@@ -46,7 +46,7 @@ extension APIController {
             let body = try await request.decodeJSON(Body.self, context: context)
             let code = body.redemptionCode.trimmingCharacters(in: .whitespaces).uppercased()
             guard (1...32).contains(code.count) else { throw HTTPError(.badRequest, message: "redemptionCode: must be the code shown to the winner") }
-            return try Response.json(try await store.redeem(code, store: StoreID(rawValue: storeID), at: Date()), status: .created)
+            return try Response.json(try await store.redeem(code, store: storeID, at: Date()), status: .created)
         }
     }
 

@@ -173,10 +173,7 @@ struct ScanController: Sendable {
                     DrawJSON(campaign: $0.campaign, name: $0.campaignName, result: $0.result, new: $0.new, prize: $0.prize,
                              message: LandingPage.message($0, content.language))
                 }, points: content.points)
-            let encoder = JSONEncoder()
-            encoder.dateEncodingStrategy = .iso8601
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            body = ByteBuffer(bytes: (try? encoder.encode(document)) ?? Data("{}".utf8))
+            body = ByteBuffer(bytes: (try? Response.jsonEncoder.encode(document)) ?? Data("{}".utf8))
         } else {
             headers[.contentType] = "text/html; charset=utf-8"
             headers[.contentLanguage] = content.language == .zh ? "zh-CN" : "en"
@@ -268,7 +265,12 @@ extension ScanController {
                 else if let text = value as? String { fields[name] = text }
             }
         } else {
-            fields = Self.formFields(String(buffer: buffer))
+            // Hummingbird's decoder; a body it cannot read is a 400 naming the body.
+            do {
+                fields = try URLEncodedFormDecoder().decode([String: String].self, from: String(buffer: buffer))
+            } catch {
+                throw HTTPError(.badRequest, message: "body: must be a form (name=value&…) of single values")
+            }
         }
         if fields["rating"] != nil { return try await feedback(request, context, code: code, fields: fields) }
         let (key, canonical, consumer) = try scanned(request, context, code: code, why: "the prize belongs to the phone that drew it")
@@ -315,20 +317,6 @@ extension ScanController {
         return Response(status: .created, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                         body: .init(byteBuffer: ByteBuffer(string: html)))
     }
-
-    /// Decodes `application/x-www-form-urlencoded` text.
-    static func formFields(_ text: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ part: Substring) -> String {
-                part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            guard let name = parts.first else { continue }
-            fields[decode(name)] = parts.count > 1 ? decode(parts[1]) : ""
-        }
-        return fields
-    }
 }
 
 extension HTTPField.Name {
@@ -338,12 +326,17 @@ extension HTTPField.Name {
 }
 
 extension Response {
-    /// A JSON response with sorted keys and ISO 8601 dates.
-    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status) throws -> Response {
+    /// The one JSON encoder of every response: sorted keys, ISO 8601 dates, slashes as they are.
+    static let jsonEncoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+        return encoder
+    }()
+
+    /// A JSON response, encoded by `jsonEncoder`.
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status) throws -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: try jsonEncoder.encode(value))))
     }
 }

@@ -3,7 +3,7 @@ import OneCodeDomain
 
 /// One draw of one code in one campaign: the audit trail.
 public struct CampaignEntry: Sendable, Codable, Equatable {
-    public var id: Int64
+    public var id: EntryID
     public var campaign: CampaignID
     public var code: String
     public var consumer: String?
@@ -12,7 +12,7 @@ public struct CampaignEntry: Sendable, Codable, Equatable {
     public var tier: Int?
     public var prize: String?
 
-    public init(id: Int64, campaign: CampaignID, code: String, consumer: String?, at: Date, result: DrawOutcome.Result, tier: Int?, prize: String?) {
+    public init(id: EntryID, campaign: CampaignID, code: String, consumer: String?, at: Date, result: DrawOutcome.Result, tier: Int?, prize: String?) {
         self.id = id
         self.campaign = campaign
         self.code = code
@@ -41,7 +41,7 @@ public struct TierStock: Sendable, Codable, Equatable {
 /// A claimed prize: the winner's contact, the consent they gave, and for goods and coupons the
 /// code a store redeems.
 public struct Claim: Sendable, Codable, Equatable {
-    public var entryID: Int64
+    public var entryID: EntryID
     public var campaign: CampaignID
     public var code: String
     public var consumer: String
@@ -52,7 +52,7 @@ public struct Claim: Sendable, Codable, Equatable {
     public var prize: String?
     public var redemptionCode: String?
 
-    public init(entryID: Int64, campaign: CampaignID, code: String, consumer: String, contact: ContactDetails,
+    public init(entryID: EntryID, campaign: CampaignID, code: String, consumer: String, contact: ContactDetails,
                 consentVersion: String, at: Date, prize: String?, redemptionCode: String?) {
         self.prize = prize
         self.entryID = entryID
@@ -68,11 +68,11 @@ public struct Claim: Sendable, Codable, Equatable {
 
 /// A retailer that redeems prizes.
 public struct Store: Sendable, Codable, Equatable {
-    public var id: Int64
+    public var id: StoreID
     public var name: String
     public var region: String?
     public var createdAt: Date
-    public init(id: Int64, name: String, region: String?, createdAt: Date) {
+    public init(id: StoreID, name: String, region: String?, createdAt: Date) {
         self.id = id
         self.name = name
         self.region = region
@@ -86,9 +86,9 @@ public struct Redemption: Sendable, Codable, Equatable {
     public var campaign: CampaignID
     public var prize: String?
     public var code: String
-    public var store: Int64
+    public var store: StoreID
     public var at: Date
-    public init(redemptionCode: String, campaign: CampaignID, prize: String?, code: String, store: Int64, at: Date) {
+    public init(redemptionCode: String, campaign: CampaignID, prize: String?, code: String, store: StoreID, at: Date) {
         self.redemptionCode = redemptionCode
         self.campaign = campaign
         self.prize = prize

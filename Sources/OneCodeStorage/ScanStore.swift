@@ -118,8 +118,8 @@ public struct APIToken: Sendable, Codable, Equatable {
     public var scope: TokenScope
     public var createdAt: Date
     /// For a `store` token, the store it acts for.
-    public var storeID: Int64?
-    public init(id: Int64, name: String, scope: TokenScope, createdAt: Date, storeID: Int64? = nil) {
+    public var storeID: StoreID?
+    public init(id: Int64, name: String, scope: TokenScope, createdAt: Date, storeID: StoreID? = nil) {
         self.id = id
         self.name = name
         self.scope = scope

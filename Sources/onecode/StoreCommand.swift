@@ -42,7 +42,7 @@ struct StoreCommand: AsyncParsableCommand {
                 try global.emit(stores) {
                     stores.isEmpty ? "no stores yet; add one with `onecode store add --name N`" :
                     Table(["id", "name", "region", "redemptions", "consumers"], stores.map {
-                        [String($0.store.id), $0.store.name, $0.store.region ?? "", String($0.redemptions), String($0.consumers)]
+                        [$0.store.id.description, $0.store.name, $0.store.region ?? "", String($0.redemptions), String($0.consumers)]
                     }).text
                 }
             }

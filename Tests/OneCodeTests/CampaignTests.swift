@@ -102,7 +102,7 @@ struct CampaignTests {
             let page = try await fixture.sqlite.entries(of: campaign.id, after: after, limit: 1000)
             entries += page
             guard let last = page.last else { break }
-            after = last.id
+            after = last.id.rawValue
         }
         #expect(entries.count == 10_000)
         #expect(Set(entries.map(\.code)).count == 10_000)  // one draw per code
@@ -276,7 +276,7 @@ struct CampaignTests {
             var response = try await client.execute(uri: "/api/redemptions", method: .post, headers: headers,
                                                      body: ByteBuffer(string: #"{"redemptionCode": "\#(redemptionCode.lowercased())"}"#))
             #expect(response.status == .created, "\(response.text)")
-            #expect(try response.json()["store"] as? Int == Int(shop.id) && (try response.json()["prize"] as? String) == "Free bottle")
+            #expect(try response.json()["store"] as? Int == Int(shop.id.rawValue) && (try response.json()["prize"] as? String) == "Free bottle")
             response = try await client.execute(uri: "/api/redemptions", method: .post, headers: headers,
                                                 body: ByteBuffer(string: #"{"redemptionCode": "\#(redemptionCode)"}"#))
             #expect(response.status == .conflict && response.text.contains("redeemed already"))

@@ -220,7 +220,7 @@ struct ContractTests {
             #expect(error == ClaimRules.alreadyClaimed, "stale: \(stale)")
         }
         let store = try await world.store.addStore(name: "Shop", region: nil, tokenHash: Array(repeating: 7, count: 32))
-        let storeID = StoreID(rawValue: store.id)
+        let storeID = store.id
         let redemptionCode = try #require(claim.redemptionCode)
         let redeemedAt = Date(timeIntervalSince1970: 1_800_000_000)
         _ = try await world.store.redeem(redemptionCode, store: storeID, at: redeemedAt)

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 import Testing
 import OneCodeDomain
 @testable import OneCodeIssuing
@@ -157,6 +158,39 @@ struct IssuerTests {
         try await Self.expectNothingIssued(fixture, out: out)
     }
 
+    @Test("artwork is rendered before the issuing transaction begins; the transaction only writes rows and the manifest")
+    func renderingOutsideTheTransaction() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.folder.cleanup() }
+        let out = fixture.folder.file("package")
+        let log = CommitLog()
+        let watching = Issuer(store: WatchedStore(base: fixture.store, log: log), signer: Self.signer, baseURL: "https://q.example.com")
+        var issuer = watching
+        issuer.chunkSize = 100
+        let result = try await issuer.issue(try fixture.batch(500), package: PackageOptions(directory: out, artwork: .png),
+                                            progress: { done in log.add("rendered \(done)") })
+        // Every chunk was drawn before the transaction began; inside it, only the codes went in.
+        #expect(log.items == ["rendered 100", "rendered 200", "rendered 300", "rendered 400", "rendered 500", "transaction", "500 codes"])
+        #expect(try await fixture.store.codeCount(batch: result.batch.id) == 500)
+        #expect(try Self.manifest(out).batch.id == result.batch.id)
+        #expect(!FileManager.default.fileExists(atPath: out + "/.keys.tmp") && !FileManager.default.fileExists(atPath: out + "/.files.tmp"))
+    }
+
+    @Test("a staged key taken by the time the codes are written: the issue runs again with fresh keys, package and rows agree")
+    func takenKeyRetries() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.folder.cleanup() }
+        let out = fixture.folder.file("package")
+        let issuer = Issuer(store: TakenOnceStore(base: fixture.store), signer: Self.signer, baseURL: "https://q.example.com")
+        let result = try await issuer.issue(try fixture.batch(300), package: PackageOptions(directory: out))
+        #expect(try await fixture.store.batches(product: nil).count == 1)
+        #expect(try await fixture.store.codeCount(batch: result.batch.id) == 300)
+        for row in try Self.csvRows(out + "/codes.csv").dropFirst() {
+            guard case let .valid(key, _) = Self.signer.check(row[1]) else { Issue.record("invalid \(row[1])"); continue }
+            #expect(try await fixture.store.code(key)?.sequence == Int(row[0]))
+        }
+    }
+
     @Test("a storage failure part-way (a full disk) leaves no batch, no codes and no package")
     func storageFailure() async throws {
         let fixture = try await Fixture()
@@ -245,6 +279,77 @@ struct FailingStore: CatalogStore {
         let failAfter = failAfter
         return try await base.issueBatch(batch, codeLength: codeLength) { batch, product, sink in
             try body(batch, product, Sink(base: sink, remaining: failAfter))
+        }
+    }
+    func addProduct(_ product: NewProduct) async throws -> Product { try await base.addProduct(product) }
+    func products() async throws -> [Product] { try await base.products() }
+    func product(_ id: ProductID) async throws -> Product? { try await base.product(id) }
+    func batches(product: ProductID?) async throws -> [Batch] { try await base.batches(product: product) }
+    func batch(_ id: BatchID) async throws -> Batch? { try await base.batch(id) }
+    func codeCount(batch: BatchID) async throws -> Int { try await base.codeCount(batch: batch) }
+    func code(_ key: CodeKey) async throws -> CodeRecord? { try await base.code(key) }
+}
+
+/// Records when the issuing transaction begins and how many codes it writes.
+struct WatchedStore: CatalogStore {
+    let base: SQLiteStore
+    let log: CommitLog
+
+    final class Sink: CodeSink {
+        let base: any CodeSink
+        var count = 0
+        init(base: any CodeSink) { self.base = base }
+        func insert(_ key: CodeKey, sequence: Int) throws -> Bool {
+            count += 1
+            return try base.insert(key, sequence: sequence)
+        }
+    }
+
+    func issueBatch<T: Sendable>(_ batch: NewBatch, codeLength: Int, _ body: @Sendable (Batch, Product, any CodeSink) throws -> T) async throws -> (Batch, T) {
+        let log = log
+        return try await base.issueBatch(batch, codeLength: codeLength) { batch, product, sink in
+            log.add("transaction")
+            let counting = Sink(base: sink)
+            let result = try body(batch, product, counting)
+            log.add("\(counting.count) codes")
+            return result
+        }
+    }
+    func addProduct(_ product: NewProduct) async throws -> Product { try await base.addProduct(product) }
+    func products() async throws -> [Product] { try await base.products() }
+    func product(_ id: ProductID) async throws -> Product? { try await base.product(id) }
+    func batches(product: ProductID?) async throws -> [Batch] { try await base.batches(product: product) }
+    func batch(_ id: BatchID) async throws -> Batch? { try await base.batch(id) }
+    func codeCount(batch: BatchID) async throws -> Int { try await base.codeCount(batch: batch) }
+    func code(_ key: CodeKey) async throws -> CodeRecord? { try await base.code(key) }
+}
+
+/// Reports the first key of the first issue as taken, as if another batch had drawn it meanwhile.
+final class TakenOnceStore: CatalogStore, @unchecked Sendable {
+    let base: SQLiteStore
+    private let attempts = Mutex(0)
+    init(base: SQLiteStore) { self.base = base }
+
+    final class Sink: CodeSink {
+        let base: any CodeSink
+        var refuseNext: Bool
+        init(base: any CodeSink, refuseNext: Bool) {
+            self.base = base
+            self.refuseNext = refuseNext
+        }
+        func insert(_ key: CodeKey, sequence: Int) throws -> Bool {
+            if refuseNext { refuseNext = false; return false }
+            return try base.insert(key, sequence: sequence)
+        }
+    }
+
+    func issueBatch<T: Sendable>(_ batch: NewBatch, codeLength: Int, _ body: @Sendable (Batch, Product, any CodeSink) throws -> T) async throws -> (Batch, T) {
+        let first = attempts.withLock { attempts in
+            attempts += 1
+            return attempts == 1
+        }
+        return try await base.issueBatch(batch, codeLength: codeLength) { batch, product, sink in
+            try body(batch, product, Sink(base: sink, refuseNext: first))
         }
     }
     func addProduct(_ product: NewProduct) async throws -> Product { try await base.addProduct(product) }

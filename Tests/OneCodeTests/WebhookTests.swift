@@ -143,7 +143,7 @@ struct WebhookTests {
             let data = events.compactMap { ($0["event"] as? [String: Any])?["data"] as? [String: Any] }
             #expect(data[0]["code"] as? String == code && (data[0]["prize"] as? [String: Any])?["name"] as? String == "Free bottle")
             #expect(data[1]["phone"] as? String == "+8613812345678" && data[1]["redemptionCode"] as? String == redemptionCode)
-            #expect(data[2]["storeId"] as? Int == Int(shop.id))
+            #expect(data[2]["storeId"] as? Int == Int(shop.id.rawValue))
             #expect(data[4]["code"] as? String == fixture.codes[1] && data[4]["reason"] as? String == "too-many-scans")
             let ids = events.compactMap { ($0["event"] as? [String: Any])?["id"] as? String }
             #expect(Set(ids).count == 5 && ids.allSatisfy { $0.hasPrefix("evt_") })
