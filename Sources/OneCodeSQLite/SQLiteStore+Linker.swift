@@ -81,6 +81,9 @@ extension SQLiteStore: LinkerStore {
                 UPDATE segment SET version = 0;
                 """)
         }
+        // Cursors by id into scans, entries, feedback, the outbox and late changes: sound because SQLite
+        // commits ids in order (one write lock; see OutboxStore's "Cursors never skip"), and the whole
+        // refresh reads one snapshot, inside this write transaction.
         let state = try Row.fetchOne(db, sql: "SELECT * FROM linker_state WHERE id = 1")!
         let version: Int64 = (state["version"] as Int64) + 1
         let scanEnd = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM scan") ?? 0

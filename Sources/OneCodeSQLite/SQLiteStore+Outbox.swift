@@ -56,7 +56,8 @@ extension SQLiteStore: OutboxStore {
             try await writer.write { db in
                 for endpoint in endpoints {
                     try Self.register(db, endpoint)
-                    // Outbox ids grow in commit order (one writer), so a cursor never skips an event.
+                    // Outbox ids grow in commit order (SQLite's one write lock; see OutboxStore's "Cursors never
+                    // skip"), so a cursor never skips an event.
                     try db.execute(sql: """
                         INSERT INTO webhook_delivery (endpoint, event, next_at)
                         SELECT ?, id, created_at FROM outbox WHERE id > (SELECT cursor FROM webhook_endpoint WHERE url = ?) ORDER BY id

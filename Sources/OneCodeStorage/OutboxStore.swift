@@ -69,8 +69,20 @@ public struct WebhookEndpointStatus: Sendable, Codable, Equatable {
 }
 
 /// The outbox: events written with the changes they report, and their deliveries to webhook endpoints.
+///
+/// ## Cursors never skip
+/// Every reader of an append-only table pages on its id (`events(after:)`, the endpoints' fan-out
+/// cursors, the linker's scan, entry, feedback, outbox and change cursors, lead export). That is only
+/// sound when a row can never become visible after a row with a larger id: a reader that passed id 7
+/// would never see an id 6 committed later. Each backend must promise it. SQLite keeps it by
+/// construction: a database has one write lock across all connections and processes, an id is
+/// assigned inside the write transaction that commits it, so transactions commit in id order
+/// (`ContractTests.cursorsNeverSkip` holds a transaction open and shows a second writer waits). A
+/// backend whose ids can commit out of order (PostgreSQL sequences) must page only up to a safe
+/// horizon: the ids of transactions older than the oldest one still open.
 public protocol OutboxStore: Sendable {
-    /// Events in writing order, after `sequence`.
+    /// Events in writing order, after `sequence`: never one that could still be followed by a smaller
+    /// sequence (see "Cursors never skip").
     func events(after sequence: Int64, limit: Int) async throws -> [OutboxEvent]
 
     /// Endpoints seen for the first time start at the newest event: they receive what is written from

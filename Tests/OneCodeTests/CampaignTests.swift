@@ -69,9 +69,9 @@ struct CampaignTests {
         #expect(CampaignDefinition.pick(tiers, random: 0.4999) == 2 && CampaignDefinition.pick(tiers, random: 0.5) == nil)
     }
 
-    @Test("10,000 concurrent draws on a tier with stock 100 and probability 1: exactly 100 winners, limits kept")
-    func neverOversold() async throws {
-        let fixture = try await ServiceFixture(count: 10_000)
+    @Test("10,000 concurrent draws on a tier with stock 100 and probability 1: exactly 100 winners, limits kept", arguments: Backend.allCases)
+    func neverOversold(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(count: 10_000, backend: backend)
         defer { fixture.folder.cleanup() }
         let campaign = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(Self.definition(#", "limits": {"winsPerConsumer": 1}"#)))
         let writer = ScanWriter(store: fixture.sqlite, rules: VerdictRules(), capacity: 20_000, maxGroup: 512, logger: Logger(label: "test"))
@@ -110,9 +110,9 @@ struct CampaignTests {
         #expect(winners.count == 100 && Set(winners.compactMap(\.consumer)).count == 100)  // one win per consumer
     }
 
-    @Test("draws follow the window, status and scope; repeat scans show the earlier outcome; bots do not draw")
-    func rules() async throws {
-        let fixture = try await ServiceFixture(count: 12)
+    @Test("draws follow the window, status and scope; repeat scans show the earlier outcome; bots do not draw", arguments: Backend.allCases)
+    func rules(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(count: 12, backend: backend)
         defer { fixture.folder.cleanup() }
         let store = fixture.sqlite
         let future = try await store.createCampaign(try CampaignDefinition.parse(Self.definition(start: "2098-01-01T00:00:00")))
@@ -206,9 +206,9 @@ struct CampaignTests {
         }
     }
 
-    @Test("a winner claims on the page: contact and consent recorded, a redemption code for goods, one claim per prize")
-    func claims() async throws {
-        let fixture = try await ServiceFixture(count: 4)
+    @Test("a winner claims on the page: contact and consent recorded, a redemption code for goods, one claim per prize", arguments: Backend.allCases)
+    func claims(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(count: 4, backend: backend)
         defer { fixture.folder.cleanup() }
         let campaign = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(Self.definition()))
         let app = try fixture.app(["claims.consentVersion": .init(.string("2026-11"), isSecret: false)])
@@ -256,9 +256,9 @@ struct CampaignTests {
         #expect(rows.stdout == "王 Ann|+8613812345678|2026-11|1\nBo|+8613700000000|2026-11|1\n2|2\n", "\(rows.stdout)")
     }
 
-    @Test("a store redeems a claimed prize once, with its own token; the redemption records the store")
-    func redemption() async throws {
-        let fixture = try await ServiceFixture(count: 2)
+    @Test("a store redeems a claimed prize once, with its own token; the redemption records the store", arguments: Backend.allCases)
+    func redemption(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(count: 2, backend: backend)
         defer { fixture.folder.cleanup() }
         let campaign = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(Self.definition()))
         let storeToken = TokenAuth.generate()
@@ -295,9 +295,9 @@ struct CampaignTests {
         #expect(profiles.count == 1 && profiles[0].redemptions == 1 && profiles[0].consumers == 1 && profiles[0].store.region == "CN-31")
     }
 
-    @Test("points prizes credit the consumer's balance, shown on later scans")
-    func points() async throws {
-        let fixture = try await ServiceFixture(count: 4)
+    @Test("points prizes credit the consumer's balance, shown on later scans", arguments: Backend.allCases)
+    func points(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(count: 4, backend: backend)
         defer { fixture.folder.cleanup() }
         _ = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(Self.definition(
             tiers: #"[{"name": "Points", "kind": "points", "value": 100, "probability": 1, "stock": 1000}]"#)))

@@ -16,8 +16,8 @@ struct LinkerWorld {
     var store: SQLiteStore { fixture.sqlite }
     var nextCode = 0
 
-    init(codes: Int = 200) async throws {
-        fixture = try await ServiceFixture(count: codes)
+    init(codes: Int = 200, backend: Backend = .sqlite) async throws {
+        fixture = try await ServiceFixture(count: codes, backend: backend)
     }
 
     func key(_ code: String) -> CodeKey {
@@ -70,9 +70,9 @@ struct LinkerTests {
         #expect { try SegmentRule.parse(Data(json.utf8)) } throws: { ($0 as? InputError)?.field == field }
     }
 
-    @Test("each rule selects exactly the consumers it describes; only consenting consumers become leads")
-    func ruleSemantics() async throws {
-        var world = try await LinkerWorld()
+    @Test("each rule selects exactly the consumers it describes; only consenting consumers become leads", arguments: Backend.allCases)
+    func ruleSemantics(_ backend: Backend) async throws {
+        var world = try await LinkerWorld(backend: backend)
         defer { world.fixture.folder.cleanup() }
         let store = world.store
         let now = Date()
@@ -135,9 +135,9 @@ struct LinkerTests {
         return out
     }
 
-    @Test("incremental refreshes over 40 simulated days give exactly what a full rebuild gives")
-    func incrementalEqualsFull() async throws {
-        var world = try await LinkerWorld(codes: 400)
+    @Test("incremental refreshes over 40 simulated days give exactly what a full rebuild gives", arguments: Backend.allCases)
+    func incrementalEqualsFull(_ backend: Backend) async throws {
+        var world = try await LinkerWorld(codes: 400, backend: backend)
         defer { world.fixture.folder.cleanup() }
         let store = world.store
         var random = SystemRandomNumberGenerator()
@@ -186,9 +186,9 @@ struct LinkerTests {
         #expect(leads == consented && !consented.isEmpty)
     }
 
-    @Test("consumer ids of another form (imported data) are profiled alike; incremental from nothing equals full")
-    func fullRefreshFallback() async throws {
-        var world = try await LinkerWorld(codes: 30)
+    @Test("consumer ids of another form (imported data) are profiled alike; incremental from nothing equals full", arguments: Backend.allCases)
+    func fullRefreshFallback(_ backend: Backend) async throws {
+        var world = try await LinkerWorld(codes: 30, backend: backend)
         defer { world.fixture.folder.cleanup() }
         let start = Date().addingTimeInterval(-10 * Self.day)
         let consumers = (0..<5).map { _ in ConsumerID.random() }
@@ -214,9 +214,9 @@ struct LinkerTests {
         #expect(try world.dump() == sorted)
     }
 
-    @Test("lead export cursors: no gaps and no duplicates while scans and refreshes run beside the export")
-    func exportCursors() async throws {
-        var world = try await LinkerWorld(codes: 300)
+    @Test("lead export cursors: no gaps and no duplicates while scans and refreshes run beside the export", arguments: Backend.allCases)
+    func exportCursors(_ backend: Backend) async throws {
+        var world = try await LinkerWorld(codes: 300, backend: backend)
         defer { world.fixture.folder.cleanup() }
         let store = world.store
         let campaign = try await store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition(
@@ -309,9 +309,9 @@ struct LinkerTests {
         #expect(!FileManager.default.fileExists(atPath: folder.file("x.csv")))
     }
 
-    @Test("forgetting a consumer erases contact, names, phones, comments and events' personal data; anonymous counts stay")
-    func erasure() async throws {
-        var world = try await LinkerWorld(codes: 20)
+    @Test("forgetting a consumer erases contact, names, phones, comments and events' personal data; anonymous counts stay", arguments: Backend.allCases)
+    func erasure(_ backend: Backend) async throws {
+        var world = try await LinkerWorld(codes: 20, backend: backend)
         defer { world.fixture.folder.cleanup() }
         let store = world.store
         let campaign = try await store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
@@ -378,9 +378,9 @@ struct LinkerTests {
         #expect(stored == "<script>alert(1)</script> 太甜\n")
     }
 
-    @Test("reports: scan rate by batch, product, region and campaign; scans per day; diversion alerts; API scopes and CSV")
-    func reports() async throws {
-        var world = try await LinkerWorld(codes: 10)
+    @Test("reports: scan rate by batch, product, region and campaign; scans per day; diversion alerts; API scopes and CSV", arguments: Backend.allCases)
+    func reports(_ backend: Backend) async throws {
+        var world = try await LinkerWorld(codes: 10, backend: backend)
         defer { world.fixture.folder.cleanup() }
         let store = world.store
         _ = try await store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))

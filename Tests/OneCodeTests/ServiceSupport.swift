@@ -24,9 +24,10 @@ struct ServiceFixture {
     /// The batch's codes, in sequence order.
     let codes: [String]
 
-    init(count: Int = 20, lot: String? = "L1", activate: Bool = true) async throws {
+    /// - Parameter backend: the storage backend under test (the contract suite's tests pass theirs).
+    init(count: Int = 20, lot: String? = "L1", activate: Bool = true, backend: Backend = .sqlite) async throws {
         folder = try TemporaryFolder()
-        sqlite = try SQLiteStore(path: folder.file("onecode.sqlite"))
+        sqlite = try backend.open(folder)
         product = try await sqlite.addProduct(try NewProduct(name: "Tea 绿茶", gtin: "6291041500213", sku: nil))
         let issuer = Issuer(store: sqlite, signer: Self.signer, baseURL: "https://q.example.com")
         let result = try await issuer.issue(
