@@ -7,7 +7,10 @@ extension SQLiteStore: ScanStore {
     public func attachLocation(key: CodeKey, consumer: ConsumerID, latitude: Double, longitude: Double, region: String?) async throws -> Int64? {
         try await writer.write { db in
             guard let row = try Row.fetchOne(
-                db, sql: "SELECT id, region, counted, at FROM scan WHERE code_key = ? AND consumer = ? ORDER BY id DESC LIMIT 1",
+                db, sql: """
+                    SELECT s.id, s.region, s.counted, s.at FROM code_log l JOIN scan s ON s.id = l.ref
+                    WHERE l.code_key = ? AND (l.slot > 0 OR l.slot < -1099511627776) AND s.consumer = ? ORDER BY s.id DESC LIMIT 1
+                    """,
                 arguments: [key.rawValue, consumer.value]) else { return nil }
             let id: Int64 = row[0], old: String? = row[1]
             try db.execute(sql: "UPDATE scan SET latitude = ?, longitude = ?, region = coalesce(?, region) WHERE id = ?",
@@ -23,7 +26,10 @@ extension SQLiteStore: ScanStore {
 
     public func scans(of key: CodeKey, limit: Int) async throws -> [ScanRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM scan WHERE code_key = ? ORDER BY id DESC LIMIT ?", arguments: [key.rawValue, limit]).map { row in
+            try Row.fetchAll(db, sql: """
+                SELECT s.* FROM code_log l JOIN scan s ON s.id = l.ref WHERE l.code_key = ? AND (l.slot > 0 OR l.slot < -1099511627776)
+                ORDER BY s.id DESC LIMIT ?
+                """, arguments: [key.rawValue, limit]).map { row in
                 ScanRecord(
                     id: row["id"], at: Date(timeIntervalSince1970: row["at"]), code: row["code"],
                     batchID: (row["batch_id"] as Int64?).map(BatchID.init(rawValue:)), consumer: row["consumer"], ip: row["ip"],

@@ -371,21 +371,28 @@ extension SQLiteStore {
                 """)
         }
         migrator.registerMigration("v10: the schema keeps the invariants") { db in
-            // One `genuine` per code with any number of writers: each counted scan carries its place
-            // among the code's counted scans (ord, 1 for the first; NULL when it does not count), and
-            // (code_key, ord) is unique, so two writers that both saw no earlier scan cannot both write
-            // a first scan. The count is the largest ord, one step down the index.
-            // One draw per code per campaign: (campaign_id, code_key) is unique, and the earlier draw is
-            // found through it.
+            // code_log: one row per claim a scan or a draw makes on a code, in one B-tree keyed by code,
+            // so the schema refuses what a second writer could break, and per-code reads walk one index:
+            //   slot n > 0        the code's n-th counted scan (ref: scan id). Unique (code, 1): one
+            //                     `genuine` per code; the count is the largest slot, one step down.
+            //   slot -campaign    the code's draw in that campaign (ref: entry id): one draw per code.
+            //   slot < -2^40      an uncounted scan (-2^40 - scan id), found by code like the others.
+            // A campaign scan's draw lands in the same leaf page as its scan (the same code key), so a
+            // draw costs no extra random page write (a separate unique index on entries cost a sixth of
+            // the campaign scan rate).
             try db.execute(sql: """
-                ALTER TABLE scan ADD COLUMN ord INTEGER CHECK (ord > 0);
-                UPDATE scan SET ord = r.n FROM (
-                    SELECT id, row_number() OVER (PARTITION BY code_key ORDER BY id) AS n FROM scan WHERE counted = 1
-                ) AS r WHERE scan.id = r.id;
+                CREATE TABLE code_log (
+                    code_key INTEGER NOT NULL,
+                    slot INTEGER NOT NULL,
+                    ref INTEGER NOT NULL,
+                    PRIMARY KEY (code_key, slot)
+                ) WITHOUT ROWID;
+                INSERT INTO code_log (code_key, slot, ref)
+                    SELECT code_key, row_number() OVER (PARTITION BY code_key ORDER BY id), id FROM scan WHERE counted = 1;
+                INSERT INTO code_log (code_key, slot, ref) SELECT code_key, -1099511627776 - id, id FROM scan WHERE counted = 0;
+                INSERT OR IGNORE INTO code_log (code_key, slot, ref) SELECT code_key, -campaign_id, id FROM entry ORDER BY id;
                 DROP INDEX scan_code;
-                CREATE UNIQUE INDEX scan_code ON scan(code_key, ord);
                 DROP INDEX entry_scan;
-                CREATE UNIQUE INDEX entry_code ON entry(campaign_id, code_key);
                 """)
         }
         migrator.registerMigration("v11: late changes reach the linker") { db in

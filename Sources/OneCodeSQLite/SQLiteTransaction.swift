@@ -27,40 +27,46 @@ final class SQLiteTransaction: ScanTransaction, ClaimTransaction, FeedbackTransa
     }
 
     func countedScans(of key: CodeKey) throws -> Int {
-        // The largest ordinal: one step down the (code_key, ord) index.
-        try Int.fetchOne(statement("SELECT ord FROM scan WHERE code_key = ? AND ord IS NOT NULL ORDER BY ord DESC LIMIT 1"),
+        // The largest slot: one step down the code's part of code_log.
+        try Int.fetchOne(statement("SELECT slot FROM code_log WHERE code_key = ? AND slot > 0 ORDER BY slot DESC LIMIT 1"),
                          arguments: [key.rawValue]) ?? 0
     }
 
     func firstCountedScan(of key: CodeKey) throws -> Date? {
-        try Double.fetchOne(statement("SELECT at FROM scan WHERE code_key = ? AND ord = 1"), arguments: [key.rawValue])
+        try Double.fetchOne(statement("SELECT s.at FROM code_log l JOIN scan s ON s.id = l.ref WHERE l.code_key = ? AND l.slot = 1"),
+                            arguments: [key.rawValue])
             .map(Date.init(timeIntervalSince1970:))
     }
 
     func distinctConsumers(of key: CodeKey, upTo limit: Int) throws -> Int {
         try Int.fetchOne(statement("""
-            SELECT count(*) FROM (SELECT DISTINCT consumer FROM scan WHERE code_key = ? AND ord > 0 AND consumer IS NOT NULL LIMIT ?)
+            SELECT count(*) FROM (SELECT DISTINCT s.consumer FROM code_log l JOIN scan s ON s.id = l.ref
+                                  WHERE l.code_key = ? AND l.slot > 0 AND s.consumer IS NOT NULL LIMIT ?)
             """), arguments: [key.rawValue, limit]) ?? 0
     }
 
     func hasCountedScan(of key: CodeKey, by consumer: ConsumerID) throws -> Bool {
-        try Int.fetchOne(statement("SELECT 1 FROM scan WHERE code_key = ? AND ord > 0 AND consumer = ? LIMIT 1"),
-                         arguments: [key.rawValue, consumer.value]) != nil
+        try Int.fetchOne(statement("""
+            SELECT 1 FROM code_log l JOIN scan s ON s.id = l.ref WHERE l.code_key = ? AND l.slot > 0 AND s.consumer = ? LIMIT 1
+            """), arguments: [key.rawValue, consumer.value]) != nil
     }
 
     func insertScan(_ row: ScanRow) throws -> Int64 {
         let request = row.request
+        try statement("""
+            INSERT INTO scan (at, code_key, code, batch_id, consumer, ip, user_agent, referer, bot, counted, region, verdict, reason)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+            request.at.timeIntervalSince1970, request.key.rawValue, request.code, row.batch?.rawValue, request.consumer?.value,
+            request.ip, request.userAgent, request.referer, request.bot, row.ordinal != nil, request.region,
+            row.verdict.rawValue, row.reason.rawValue,
+        ])
+        let id = db.lastInsertedRowID
         try SQLiteStore.conflicts(as: ConflictError("code", "another scan of this code was counted at the same time; decide again")) {
-            try statement("""
-                INSERT INTO scan (at, code_key, code, batch_id, consumer, ip, user_agent, referer, bot, counted, region, verdict, reason, ord)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [
-                request.at.timeIntervalSince1970, request.key.rawValue, request.code, row.batch?.rawValue, request.consumer?.value,
-                request.ip, request.userAgent, request.referer, request.bot, row.ordinal != nil, request.region,
-                row.verdict.rawValue, row.reason.rawValue, row.ordinal,
-            ])
+            try statement("INSERT INTO code_log (code_key, slot, ref) VALUES (?, ?, ?)")
+                .execute(arguments: [request.key.rawValue, row.ordinal.map(Int64.init) ?? SQLiteStore.uncountedSlot(id), id])
         }
-        return db.lastInsertedRowID
+        return id
     }
 
     // MARK: Campaigns and draws
@@ -80,9 +86,10 @@ final class SQLiteTransaction: ScanTransaction, ClaimTransaction, FeedbackTransa
 
     func entry(in campaign: CampaignID, code key: CodeKey) throws -> EntryFacts? {
         try Row.fetchOne(statement("""
-            SELECT e.id, e.result, e.tier, e.consumer, c.entry_id IS NOT NULL FROM entry e LEFT JOIN claim c ON c.entry_id = e.id
-            WHERE e.campaign_id = ? AND e.code_key = ?
-            """), arguments: [campaign.rawValue, key.rawValue]).map {
+            SELECT e.id, e.result, e.tier, e.consumer, c.entry_id IS NOT NULL
+            FROM code_log l JOIN entry e ON e.id = l.ref LEFT JOIN claim c ON c.entry_id = e.id
+            WHERE l.code_key = ? AND l.slot = ?
+            """), arguments: [key.rawValue, -campaign.rawValue]).map {
             EntryFacts(id: EntryID(rawValue: $0[0]), result: DrawOutcome.Result(rawValue: $0[1]) ?? .lost, tier: $0[2], consumer: $0[3], claimed: $0[4])
         }
     }
@@ -113,13 +120,15 @@ final class SQLiteTransaction: ScanTransaction, ClaimTransaction, FeedbackTransa
     }
 
     func insertEntry(_ row: EntryRow) throws -> EntryID {
+        try statement("""
+            INSERT INTO entry (campaign_id, scan_id, code_key, code, consumer, at, day, result, tier, points) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [row.campaign.rawValue, row.scan, row.key.rawValue, row.code, row.consumer?.value,
+                                     row.at.timeIntervalSince1970, row.day, row.result.rawValue, row.tier, row.points])
+        let id = db.lastInsertedRowID
         try SQLiteStore.conflicts(as: ConflictError("code", "this code drew in campaign \(row.campaign) already")) {
-            try statement("""
-                INSERT INTO entry (campaign_id, scan_id, code_key, code, consumer, at, day, result, tier, points) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [row.campaign.rawValue, row.scan, row.key.rawValue, row.code, row.consumer?.value,
-                                         row.at.timeIntervalSince1970, row.day, row.result.rawValue, row.tier, row.points])
+            try statement("INSERT INTO code_log (code_key, slot, ref) VALUES (?, ?, ?)").execute(arguments: [row.key.rawValue, -row.campaign.rawValue, id])
         }
-        return EntryID(rawValue: db.lastInsertedRowID)
+        return EntryID(rawValue: id)
     }
 
     func emit(_ type: EventType, at: Date, data: EventJSON) throws {
@@ -131,9 +140,9 @@ final class SQLiteTransaction: ScanTransaction, ClaimTransaction, FeedbackTransa
     func wonEntry(in campaign: CampaignID, code key: CodeKey) throws -> WonEntry? {
         try Row.fetchOne(statement("""
             SELECT e.id, e.consumer, e.code, e.tier, k.definition, c.entry_id IS NOT NULL
-            FROM entry e JOIN campaign k ON k.id = e.campaign_id LEFT JOIN claim c ON c.entry_id = e.id
-            WHERE e.campaign_id = ? AND e.code_key = ? AND e.result = 'won'
-            """), arguments: [campaign.rawValue, key.rawValue]).map {
+            FROM code_log l JOIN entry e ON e.id = l.ref JOIN campaign k ON k.id = e.campaign_id LEFT JOIN claim c ON c.entry_id = e.id
+            WHERE l.code_key = ? AND l.slot = ? AND e.result = 'won'
+            """), arguments: [key.rawValue, -campaign.rawValue]).map {
             WonEntry(id: EntryID(rawValue: $0[0]), consumer: $0[1], code: $0[2], tier: $0[3], definition: try SQLiteStore.definition($0[4]),
                      claimed: $0[5])
         }
@@ -203,6 +212,9 @@ extension SQLiteStore: ScanTransactions, ClaimTransactions, FeedbackTransactions
     public func withFeedbackTransaction<T: Sendable>(_ body: @Sendable (any FeedbackTransaction) throws -> T) async throws -> T {
         try await writer.write { db in try body(SQLiteTransaction(db)) }
     }
+
+    /// The code_log slot of an uncounted scan: below every campaign's slot (see migration v10).
+    static func uncountedSlot(_ scan: Int64) -> Int64 { -(1 << 40) - scan }
 
     /// Runs `body`, turning a UNIQUE or PRIMARY KEY violation into `conflict`: the one place where
     /// the schema's refusal of a race becomes the typed error the API answers 409 with.

@@ -293,7 +293,7 @@ struct ContractTests {
         #expect(events.map(\.sequence) == events.map(\.sequence).sorted())
     }
 
-    @Test("migration v10 numbers the counted scans of each code and keeps entries unique", arguments: Backend.allCases)
+    @Test("migration v10 numbers the counted scans of each code in code_log, which refuses a second first scan", arguments: Backend.allCases)
     func migrationNumbersScans(_ backend: Backend) async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
@@ -308,12 +308,10 @@ struct ContractTests {
                 """)
         }
         try SQLiteStore.migrator.migrate(queue)
-        let ords = try await queue.read { db in try Int?.fetchAll(db, sql: "SELECT ord FROM scan ORDER BY id") }
-        #expect(ords == [1, 1, nil, 2])
+        let slots = try await queue.read { db in try Int64.fetchAll(db, sql: "SELECT slot FROM code_log ORDER BY ref") }
+        #expect(slots == [1, 1, SQLiteStore.uncountedSlot(3), 2])
         await #expect(throws: DatabaseError.self) {
-            try await queue.write { db in
-                try db.execute(sql: "INSERT INTO scan (at, code_key, code, bot, counted, verdict, reason, ord) VALUES (5, 7, 'A', 0, 1, 'genuine', 'first-scan', 1)")
-            }
+            try await queue.write { db in try db.execute(sql: "INSERT INTO code_log (code_key, slot, ref) VALUES (7, 1, 5)") }
         }
     }
 }
