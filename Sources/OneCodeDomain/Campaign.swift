@@ -114,8 +114,7 @@ public struct CampaignDefinition: Sendable, Codable, Equatable {
             }
             return Int(double)
         }
-        let name = try string("name", in: root, path: "name").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...200).contains(name.count) else { throw InputError("name", "must be 1 to 200 characters") }
+        let name = try Name.validate(try string("name", in: root, path: "name"), field: "name", maximum: 200)
         let zoneName = try string("timeZone", in: root, path: "timeZone")
         guard let zone = TimeZone(identifier: zoneName) else {
             throw InputError("timeZone", "must be an IANA time zone such as Asia/Shanghai (got '\(zoneName)')")
@@ -154,8 +153,7 @@ public struct CampaignDefinition: Sendable, Codable, Equatable {
         for (index, item) in tierList.enumerated() {
             let path = "tiers[\(index)]"
             guard let object = item as? [String: Any] else { throw InputError(path, "must be an object") }
-            let tierName = try string("name", in: object, path: path + ".name")
-            guard (1...100).contains(tierName.count) else { throw InputError(path + ".name", "must be 1 to 100 characters") }
+            let tierName = try Name.validate(try string("name", in: object, path: path + ".name"), field: path + ".name", maximum: 100)
             let kindName = try string("kind", in: object, path: path + ".kind")
             guard let kind = PrizeKind(rawValue: kindName) else {
                 throw InputError(path + ".kind", "must be cash, coupon, goods or points (got '\(kindName)')")

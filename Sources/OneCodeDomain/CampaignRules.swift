@@ -74,16 +74,31 @@ public enum RedemptionRules {
 
 // MARK: - Feedback
 
-/// What a rating must be, and who may leave one.
+/// What a rating must be, and who may leave one: a consumer with a counted scan of the code, on a
+/// code that scans genuine or repeat (issued, active, not withdrawn), once.
 public enum FeedbackRules {
     public static let alreadyRated = ConflictError("rating", "you have rated this item already")
+    public static let notScanned = InputError("rating", "scan this item's code on this phone before rating it")
+    public static let notRateable = InputError("code", "this item cannot be rated: its code is not active or was withdrawn")
+
+    /// - Throws: `notRateable` for a code of an inactive or void batch or a blacklisted code;
+    ///   `notScanned` when the consumer has no counted scan of it.
+    public static func check(status: BatchStatus, blacklisted: Bool, scannedByRater: Bool) throws {
+        guard status == .active && !blacklisted else { throw notRateable }
+        guard scannedByRater else { throw notScanned }
+    }
     public static let maxComment = 500
 
     /// The rating and comment as kept: the comment trimmed, empty as none.
     /// - Throws: `InputError` naming `rating` or `comment`.
     public static func validate(rating: Int, comment: String?) throws -> (rating: Int, comment: String?) {
         guard (1...5).contains(rating) else { throw InputError("rating", "must be a whole number from 1 to 5") }
-        let trimmed = comment?.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Control characters and NUL go; line breaks stay (as \n).
+        let cleaned = comment.map { text in
+            String(String.UnicodeScalarView(text.replacingOccurrences(of: "\r\n", with: "\n").unicodeScalars
+                .filter { $0 == "\n" || !Name.isControl($0) }))
+        }
+        let trimmed = cleaned?.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (trimmed?.count ?? 0) <= maxComment else { throw InputError("comment", "must be at most \(maxComment) characters") }
         return (rating, trimmed?.isEmpty == false ? trimmed : nil)
     }

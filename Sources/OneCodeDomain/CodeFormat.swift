@@ -70,6 +70,14 @@ public struct CodeSigner: Sendable {
         self.hmac = hmac
     }
 
+    /// A key for another use of the server secret (`purpose` names it), independent of the codes'
+    /// keyed check: HMAC-SHA256 of the purpose under the secret.
+    public func derivedKey(_ purpose: String) -> SymmetricKey {
+        var derivation = hmac
+        derivation.update(data: Array("key/\(purpose)".utf8))
+        return SymmetricKey(data: Array(derivation.finalize()))
+    }
+
     /// The printed code for a key.
     public func code(for key: CodeKey) -> String {
         var symbols = [UInt8](repeating: 0, count: length)

@@ -42,3 +42,24 @@ public struct ConflictError: Error, Sendable, Equatable, CustomStringConvertible
     }
     public var description: String { "\(field): \(message)" }
 }
+
+/// Names people give things (products, campaigns, tiers, segments, stores, tokens): what every one of
+/// them must be, so none can carry terminal escape sequences or invisible text into a CLI or a page.
+public enum Name {
+    /// The name trimmed of surrounding white space.
+    /// - Throws: `InputError(field, …)` for an empty or overlong name, or one with control characters.
+    public static func validate(_ text: String, field: String, maximum: Int) throws -> String {
+        let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...maximum).contains(name.count) else { throw InputError(field, "must be 1 to \(maximum) characters") }
+        guard !name.unicodeScalars.contains(where: isControl) else {
+            throw InputError(field, "must not contain control characters (such as escape sequences or line breaks)")
+        }
+        return name
+    }
+
+    /// Control and format characters (C0, C1, DEL, and the bidirectional overrides).
+    public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        let category = scalar.properties.generalCategory
+        return category == .control || (category == .format && (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value))
+    }
+}

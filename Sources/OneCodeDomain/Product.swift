@@ -25,13 +25,7 @@ public struct NewProduct: Sendable, Equatable {
 
     /// - Throws: `InputError` for an empty or overlong name, a bad GTIN or a bad SKU.
     public init(name: String, gtin: String?, sku: String?) throws {
-        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty else { throw InputError("name", "must not be empty") }
-        guard name.count <= 200 else { throw InputError("name", "must be at most 200 characters") }
-        guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw InputError("name", "must not contain control characters")
-        }
-        self.name = name
+        self.name = try Name.validate(name, field: "name", maximum: 200)
         self.gtin = try gtin.map { try GTIN($0) }
         if let sku {
             guard (1...64).contains(sku.count), sku.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./".contains($0)) }) else {

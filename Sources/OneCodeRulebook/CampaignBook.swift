@@ -94,6 +94,7 @@ public enum FeedbackBook {
                             comment: String?, at: Date) throws {
         let (rating, comment) = try FeedbackRules.validate(rating: rating, comment: comment)
         guard let facts = try tx.code(key) else { throw NotFoundError("code", "this code was never issued") }
+        try FeedbackRules.check(status: facts.status, blacklisted: facts.blacklisted, scannedByRater: try tx.hasCountedScan(of: key, by: consumer))
         if try tx.hasRated(key, by: consumer) { throw FeedbackRules.alreadyRated }
         guard try tx.insertFeedback(FeedbackRow(key: key, code: code, batch: facts.batch, product: facts.product, consumer: consumer,
                                                 rating: rating, comment: comment, at: at)) else {

@@ -459,8 +459,7 @@ extension SQLiteStore: LinkerStore {
     }
 
     public func createSegment(name: String, rule: SegmentRule) async throws -> Segment {
-        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...100).contains(name.count) else { throw InputError("name", "must be 1 to 100 characters") }
+        let name = try Name.validate(name, field: "name", maximum: 100)
         return try await writer.write { db in
             if try Int64.fetchOne(db, sql: "SELECT id FROM segment WHERE name = ?", arguments: [name]) != nil {
                 throw ConflictError("name", "a segment named '\(name)' exists already")
@@ -474,8 +473,7 @@ extension SQLiteStore: LinkerStore {
     }
 
     public func updateSegment(_ id: SegmentID, name: String?, rule: SegmentRule?) async throws -> Segment {
-        let name = name?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let name, !(1...100).contains(name.count) { throw InputError("name", "must be 1 to 100 characters") }
+        let name = try name.map { try Name.validate($0, field: "name", maximum: 100) }
         return try await writer.write { db in
             guard try Row.fetchOne(db, sql: "SELECT id FROM segment WHERE id = ?", arguments: [id.rawValue]) != nil else {
                 throw NotFoundError("id", "no segment with id \(id)")
@@ -624,7 +622,8 @@ extension SQLiteStore: LinkerStore {
                 case (.feedback, .anonymise): sql = ["UPDATE feedback SET consumer = NULL, comment = NULL WHERE consumer = ?"]
                 case (.entries, .anonymise): sql = ["UPDATE entry SET consumer = NULL WHERE consumer = ?"]
                 case (.scans, .anonymise):
-                    sql = ["UPDATE scan SET consumer = NULL, ip = NULL, user_agent = NULL, referer = NULL, latitude = NULL, longitude = NULL WHERE consumer = ?"]
+                    sql = ["UPDATE scan SET consumer = NULL, ip = NULL, user_agent = NULL, referer = NULL, latitude = NULL, longitude = NULL WHERE consumer = ?",
+                           "UPDATE code_log SET consumer = NULL WHERE consumer = ?"]
                 case (.events, .anonymise):
                     // Events name the consumer (and a claim's contact): keep the events, drop the person.
                     sql = ["""

@@ -9,7 +9,7 @@ extension SQLiteStore: ScanStore {
             guard let row = try Row.fetchOne(
                 db, sql: """
                     SELECT s.id, s.region, s.counted, s.at FROM code_log l JOIN scan s ON s.id = l.ref
-                    WHERE l.code_key = ? AND (l.slot > 0 OR l.slot < -1099511627776) AND s.consumer = ? ORDER BY s.id DESC LIMIT 1
+                    WHERE l.code_key = ? AND (l.slot > 0 OR l.slot < -1099511627776) AND l.consumer = ? ORDER BY l.ref DESC LIMIT 1
                     """,
                 arguments: [key.rawValue, consumer.value]) else { return nil }
             let id: Int64 = row[0], old: String? = row[1]

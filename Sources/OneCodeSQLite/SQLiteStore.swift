@@ -385,11 +385,15 @@ extension SQLiteStore {
                     code_key INTEGER NOT NULL,
                     slot INTEGER NOT NULL,
                     ref INTEGER NOT NULL,
+                    -- a scan's time and consumer, so verdict reads need no scan row
+                    at REAL,
+                    consumer TEXT,
                     PRIMARY KEY (code_key, slot)
                 ) WITHOUT ROWID;
-                INSERT INTO code_log (code_key, slot, ref)
-                    SELECT code_key, row_number() OVER (PARTITION BY code_key ORDER BY id), id FROM scan WHERE counted = 1;
-                INSERT INTO code_log (code_key, slot, ref) SELECT code_key, -1099511627776 - id, id FROM scan WHERE counted = 0;
+                INSERT INTO code_log (code_key, slot, ref, at, consumer)
+                    SELECT code_key, row_number() OVER (PARTITION BY code_key ORDER BY id), id, at, consumer FROM scan WHERE counted = 1;
+                INSERT INTO code_log (code_key, slot, ref, at, consumer)
+                    SELECT code_key, -1099511627776 - id, id, at, consumer FROM scan WHERE counted = 0;
                 INSERT OR IGNORE INTO code_log (code_key, slot, ref) SELECT code_key, -campaign_id, id FROM entry ORDER BY id;
                 DROP INDEX scan_code;
                 DROP INDEX entry_scan;

@@ -13,7 +13,16 @@ final class SQLiteTransaction: ScanTransaction, ClaimTransaction, FeedbackTransa
 
     init(_ db: Database) { self.db = db }
 
-    private func statement(_ sql: String) throws -> Statement { try db.cachedStatement(sql: sql) }
+    /// Statements of this transaction by their call site: GRDB's cache is keyed by the SQL text (a
+    /// string hash per call); a group commit asks for the same dozen statements for every scan.
+    private var statements: [Int: Statement] = [:]
+
+    private func statement(_ sql: String, line: Int = #line) throws -> Statement {
+        if let known = statements[line] { return known }
+        let made = try db.cachedStatement(sql: sql)
+        statements[line] = made
+        return made
+    }
 
     // MARK: Codes and scans
 
@@ -32,23 +41,21 @@ final class SQLiteTransaction: ScanTransaction, ClaimTransaction, FeedbackTransa
                          arguments: [key.rawValue]) ?? 0
     }
 
+    // code_log carries each counted scan's time and consumer, so these read no scan row.
     func firstCountedScan(of key: CodeKey) throws -> Date? {
-        try Double.fetchOne(statement("SELECT s.at FROM code_log l JOIN scan s ON s.id = l.ref WHERE l.code_key = ? AND l.slot = 1"),
-                            arguments: [key.rawValue])
+        try Double.fetchOne(statement("SELECT at FROM code_log WHERE code_key = ? AND slot = 1"), arguments: [key.rawValue])
             .map(Date.init(timeIntervalSince1970:))
     }
 
     func distinctConsumers(of key: CodeKey, upTo limit: Int) throws -> Int {
         try Int.fetchOne(statement("""
-            SELECT count(*) FROM (SELECT DISTINCT s.consumer FROM code_log l JOIN scan s ON s.id = l.ref
-                                  WHERE l.code_key = ? AND l.slot > 0 AND s.consumer IS NOT NULL LIMIT ?)
+            SELECT count(*) FROM (SELECT DISTINCT consumer FROM code_log WHERE code_key = ? AND slot > 0 AND consumer IS NOT NULL LIMIT ?)
             """), arguments: [key.rawValue, limit]) ?? 0
     }
 
     func hasCountedScan(of key: CodeKey, by consumer: ConsumerID) throws -> Bool {
-        try Int.fetchOne(statement("""
-            SELECT 1 FROM code_log l JOIN scan s ON s.id = l.ref WHERE l.code_key = ? AND l.slot > 0 AND s.consumer = ? LIMIT 1
-            """), arguments: [key.rawValue, consumer.value]) != nil
+        try Int.fetchOne(statement("SELECT 1 FROM code_log WHERE code_key = ? AND slot > 0 AND consumer = ? LIMIT 1"),
+                         arguments: [key.rawValue, consumer.value]) != nil
     }
 
     func insertScan(_ row: ScanRow) throws -> Int64 {
@@ -63,8 +70,9 @@ final class SQLiteTransaction: ScanTransaction, ClaimTransaction, FeedbackTransa
         ])
         let id = db.lastInsertedRowID
         try SQLiteStore.conflicts(as: ConflictError("code", "another scan of this code was counted at the same time; decide again")) {
-            try statement("INSERT INTO code_log (code_key, slot, ref) VALUES (?, ?, ?)")
-                .execute(arguments: [request.key.rawValue, row.ordinal.map(Int64.init) ?? SQLiteStore.uncountedSlot(id), id])
+            try statement("INSERT INTO code_log (code_key, slot, ref, at, consumer) VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [request.key.rawValue, row.ordinal.map(Int64.init) ?? SQLiteStore.uncountedSlot(id), id,
+                                     request.at.timeIntervalSince1970, request.consumer?.value])
         }
         return id
     }

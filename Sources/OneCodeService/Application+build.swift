@@ -43,7 +43,8 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
     ScanController(
         signer: deps.signer, writer: writer, store: deps.store, catalog: CatalogCache(store: deps.store), page: LandingPage(),
         limiter: RateLimiter(rate: deps.config.ratePerSecond, burst: deps.config.rateBurst), regions: regions,
-        geoIP: try deps.config.geoIPFile.map { try IPRegionDatabase(path: $0) }, config: deps.config
+        geoIP: try deps.config.geoIPFile.map { try IPRegionDatabase(path: $0) }, config: deps.config,
+        cookies: ConsumerCookie(signer: deps.signer)
     ).register(on: router)
     OpsController(writer: writer).register(on: router)
     APIController(

@@ -20,7 +20,8 @@ struct ScanController: Sendable {
     let geoIP: IPRegionDatabase?
     let config: ServiceConfig
 
-    static let cookieName = "oc_cid"
+    /// Signs and checks the consumer cookie.
+    let cookies: ConsumerCookie
     static let scanCounters: [Verdict: Counter] = Dictionary(uniqueKeysWithValues: Verdict.allCases.map {
         ($0, Counter(label: "onecode_scans_total", dimensions: [("verdict", $0.rawValue)]))
     })
@@ -70,7 +71,7 @@ struct ScanController: Sendable {
             key = validKey
             canonical = validCanonical
         }
-        let existing = request.cookies[Self.cookieName].flatMap { ConsumerID($0.value) }
+        let existing = request.cookies[ConsumerCookie.name].flatMap { cookies.consumer($0.value) }
         let consumer = existing ?? ConsumerID.random()
         let bot = BotDetector.isBot(
             userAgent: request.headers[.userAgent],
@@ -181,7 +182,7 @@ struct ScanController: Sendable {
         }
         var response = Response(status: status, headers: headers, body: .init(byteBuffer: body))
         if let cookie {
-            response.setCookie(Cookie(name: Self.cookieName, value: cookie.value, maxAge: 2 * 365 * 24 * 3600, path: "/",
+            response.setCookie(Cookie(name: ConsumerCookie.name, value: cookies.value(for: cookie), maxAge: 2 * 365 * 24 * 3600, path: "/",
                                       secure: config.secureCookie, httpOnly: true, sameSite: .lax))
         }
         return response
@@ -211,7 +212,7 @@ struct ScanController: Sendable {
     func scanned(_ request: Request, _ context: AppRequestContext, code: String, why: String) throws -> (CodeKey, String, ConsumerID) {
         try limit(context)
         guard case let .valid(key, canonical) = signer.check(code) else { throw HTTPError(.notFound, message: "code: not a code of this service") }
-        guard let consumer = request.cookies[Self.cookieName].flatMap({ ConsumerID($0.value) }) else {
+        guard let consumer = request.cookies[ConsumerCookie.name].flatMap({ cookies.consumer($0.value) }) else {
             throw HTTPError(.badRequest, message: "cookie: scan the code first on this phone; \(why)")
         }
         return (key, canonical, consumer)

@@ -210,6 +210,7 @@ public protocol ClaimTransaction: EventTransaction {
 /// The write transaction a backend lends to the feedback rules.
 public protocol FeedbackTransaction {
     func code(_ key: CodeKey) throws -> CodeFacts?
+    func hasCountedScan(of key: CodeKey, by consumer: ConsumerID) throws -> Bool
     func hasRated(_ key: CodeKey, by consumer: ConsumerID) throws -> Bool
     /// Writes the rating unless the consumer rated the code (the schema keeps one per code and consumer).
     /// - Returns: `false` when they had.

@@ -20,8 +20,7 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let name = name.trimmingCharacters(in: .whitespaces)
-                guard (1...100).contains(name.count) else { throw InputError("name", "must be 1 to 100 characters") }
+                let name = try Name.validate(name, field: "name", maximum: 100)
                 guard scope != .store else { throw InputError("scope", "a store's token comes with the store: use `onecode store add`") }
                 let (_, store) = try await global.open()
                 let token = TokenAuth.generate()

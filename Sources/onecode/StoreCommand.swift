@@ -18,8 +18,7 @@ struct StoreCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let name = name.trimmingCharacters(in: .whitespaces)
-                guard (1...200).contains(name.count) else { throw InputError("name", "must be 1 to 200 characters") }
+                let name = try Name.validate(name, field: "name", maximum: 200)
                 if let region, !NewBatch.isRegionCode(region) { throw InputError("region", "must be an ISO 3166 code such as CN or CN-31") }
                 let (_, store) = try await global.open()
                 let token = TokenAuth.generate()

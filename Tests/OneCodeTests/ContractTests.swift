@@ -142,6 +142,7 @@ final class StaleFeedbackReads: FeedbackTransaction, @unchecked Sendable {
     let base: any FeedbackTransaction
     init(_ base: any FeedbackTransaction) { self.base = base }
     func code(_ key: CodeKey) throws -> CodeFacts? { try base.code(key) }
+    func hasCountedScan(of key: CodeKey, by consumer: ConsumerID) throws -> Bool { try base.hasCountedScan(of: key, by: consumer) }
     func hasRated(_ key: CodeKey, by consumer: ConsumerID) throws -> Bool { false }
     func insertFeedback(_ row: FeedbackRow) throws -> Bool { try base.insertFeedback(row) }
 }
@@ -242,6 +243,7 @@ struct ContractTests {
         let world = try await ContractWorld(backend)
         defer { world.folder.cleanup() }
         let code = world.codes[0], consumer = ConsumerID.random()
+        _ = try await world.store.recordScans([world.request(code, consumer: consumer)], rules: ContractTests.rules)
         try await world.store.addFeedback(key: world.key(code), code: code, consumer: consumer, rating: 4, comment: nil, at: Date())
         for stale in [false, true] {
             let error = await #expect(throws: ConflictError.self) {
@@ -401,6 +403,7 @@ struct LinkerContractTests {
                                  region: regions.randomElement(using: &random)!)
         }
         for consumer in consumers.prefix(20) where Bool.random(using: &random) {
+            try await world.scan(consumer, at: now - Self.day, region: nil, code: world.fixture.codes[399])
             try await world.store.addFeedback(key: world.key(world.fixture.codes[399]), code: world.fixture.codes[399], consumer: consumer,
                                               rating: Int.random(in: 1...5, using: &random), comment: nil, at: now)
         }

@@ -267,14 +267,15 @@ struct LinkerTests {
         #expect(try await store.leads(after: cursor, limit: 10, segment: nil, minScore: nil).leads.isEmpty)
     }
 
-    @Test("CSV export survives commas, quotes, newlines and Chinese (read back by Python's csv module); JSONL too")
+    @Test("CSV export survives commas, quotes and Chinese (read back by Python's csv module); JSONL too")
     func csvExport() async throws {
         var world = try await LinkerWorld(codes: 20)
         defer { world.fixture.folder.cleanup() }
         let store = world.store
         let campaign = try await store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
-        let tricky = "王, \"小明\" Smith"  // names cannot hold control characters; a segment name can
-        let segmentName = "VIP\nShanghai, \"A\""
+        let tricky = "王, \"小明\" Smith"  // names cannot hold control characters (nor line breaks)
+        let segmentName = "VIP Shanghai, \"A\""
+        await #expect(throws: InputError.self) { _ = try await store.createSegment(name: "VIP\nShanghai", rule: .consent(true)) }
         let consumer = ConsumerID.random()
         let (code, _) = try await world.scan(consumer, at: Date(), region: "CN-31")
         _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,

@@ -1,0 +1,39 @@
+import Crypto
+import Foundation
+import OneCodeDomain
+
+/// The consumer cookie: the consumer id and a tag only the server can make.
+///
+/// A consumer id is shown to marketing (entries, scans, segment members) and sent in webhooks, so it
+/// must not be enough to act as that consumer. The cookie carries `id.tag`, the tag an HMAC-SHA256 of
+/// the id under a key derived from the server secret; a cookie whose tag does not verify is ignored
+/// (the phone is treated as new). The tag appears nowhere but in the consumer's own cookie.
+struct ConsumerCookie: Sendable {
+    static let name = "oc_cid"
+    private let key: SymmetricKey
+
+    init(signer: CodeSigner) {
+        key = signer.derivedKey("consumer-cookie")
+    }
+
+    /// The cookie value for a consumer.
+    func value(for consumer: ConsumerID) -> String {
+        consumer.value + "." + tag(consumer.value)
+    }
+
+    /// The consumer a cookie value names, when its tag verifies.
+    func consumer(_ value: String) -> ConsumerID? {
+        guard let dot = value.firstIndex(of: "."), let id = ConsumerID(String(value[..<dot])) else { return nil }
+        let given = Array(value[value.index(after: dot)...].utf8), expected = Array(tag(id.value).utf8)
+        // Constant time: compare every byte whatever the first difference.
+        guard given.count == expected.count else { return nil }
+        var difference: UInt8 = 0
+        for index in given.indices { difference |= given[index] ^ expected[index] }
+        return difference == 0 ? id : nil
+    }
+
+    private func tag(_ id: String) -> String {
+        // 128 bits of the HMAC, hex.
+        HMAC<SHA256>.authenticationCode(for: Array(id.utf8), using: key).prefix(16).hex
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import OneCodeDomain
+@testable import OneCodeService
+import OneCodeSQLite
+import OneCodeRulebook
+import OneCodeStorage
+import Testing
+
+/// The attacks of the security review, each performed against the real application.
+@Suite("Security: nobody takes a prize, a rating or a name that is not theirs")
+struct SecurityTests {
+    static func form(_ cookie: String?) -> HTTPFields {
+        var headers = phone(cookie: cookie)
+        headers[.contentType] = "application/x-www-form-urlencoded"
+        return headers
+    }
+
+    @Test("a consumer id read from the API or a webhook cannot act as that consumer: the cookie's tag is checked")
+    func consumerIdIsNotACookie() async throws {
+        let fixture = try await ServiceFixture(count: 4)
+        defer { fixture.folder.cleanup() }
+        let campaign = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        let app = try fixture.app()
+        let code = fixture.codes[0]
+        try await app.test(.router) { client in
+            let scan = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone())
+            let winnerCookie = try #require(scan.cookie)
+            // What marketing sees: the entry names the winner's consumer id.
+            let entry = try #require(try await fixture.sqlite.entries(of: campaign.id, after: 0, limit: 1).first)
+            let winner = try #require(entry.consumer)
+            #expect(winnerCookie.hasPrefix("oc_cid=\(winner).") && winnerCookie.count > "oc_cid=\(winner).".count + 20)
+            // The attacker sets the id as the cookie, bare or with a made-up tag: neither is that consumer.
+            for forged in ["oc_cid=\(winner)", "oc_cid=\(winner).00000000000000000000000000000000", "oc_cid=\(winner)." + String(repeating: "a", count: 32)] {
+                let claim = try await client.execute(uri: "/s/\(code)", method: .post, headers: Self.form(forged),
+                                                     body: ByteBuffer(string: "campaign=\(campaign.id)&name=Mallory&phone=13900000000&consent=yes"))
+                #expect(claim.status == .badRequest && claim.text.contains("cookie"), "\(forged): \(claim.status) \(claim.text)")
+                // A scan with the forged cookie is a new phone: it is given a cookie of its own.
+                let page = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(cookie: forged))
+                #expect(page.cookie != nil && page.cookie != winnerCookie)
+            }
+            // The winner still claims with their own cookie; nothing of Mallory's was kept.
+            let claim = try await client.execute(uri: "/s/\(code)", method: .post, headers: Self.form(winnerCookie),
+                                                 body: ByteBuffer(string: "campaign=\(campaign.id)&name=Ann&phone=13812345678&consent=yes"))
+            #expect(claim.status == .created)
+        }
+        let stored = try Run.program("/usr/bin/sqlite3", [fixture.folder.file("onecode.sqlite"), "SELECT name FROM consumer_contact; SELECT name FROM claim"]).stdout
+        #expect(stored == "Ann\nAnn\n")
+    }
+
+    @Test("ratings only from a phone that scanned the code, only on live codes, once; comments lose control characters")
+    func feedbackIsReal() async throws {
+        let fixture = try await ServiceFixture(count: 4)
+        defer { fixture.folder.cleanup() }
+        let app = try fixture.app()
+        try await app.test(.router) { client in
+            // 20 random phones that never scanned the code: none is counted.
+            for _ in 0..<20 {
+                let stranger = try #require(try await client.execute(uri: "/s/\(fixture.codes[3])", method: .get, headers: phone()).cookie)
+                let rated = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .post, headers: Self.form(stranger),
+                                                     body: ByteBuffer(string: "rating=1"))
+                #expect(rated.status == .badRequest && rated.text.contains("scan this item"), "\(rated.text)")
+            }
+            let mine = try #require(try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone()).cookie)
+            let ok = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .post, headers: Self.form(mine),
+                                              body: ByteBuffer(string: "rating=4&comment=ok%00%1B%5B31m%0D%0Aline+two"))
+            #expect(ok.status == .created)
+        }
+        #expect(try await fixture.sqlite.feedbackReport(byBatch: true).map(\.count) == [1])
+        let comment = try Run.program("/usr/bin/sqlite3", [fixture.folder.file("onecode.sqlite"), "SELECT hex(comment) FROM feedback"]).stdout
+        #expect(comment == Array("ok[31m\nline two".utf8).hex.uppercased() + "\n")
+
+        // A code of a batch never activated cannot be rated, even by a phone that scanned it.
+        let inactive = try await ServiceFixture(count: 2, activate: false)
+        defer { inactive.folder.cleanup() }
+        let inactiveApp = try inactive.app()
+        try await inactiveApp.test(.router) { client in
+            let cookie = try #require(try await client.execute(uri: "/s/\(inactive.codes[0])", method: .get, headers: phone()).cookie)
+            let rated = try await client.execute(uri: "/s/\(inactive.codes[0])", method: .post, headers: Self.form(cookie),
+                                                 body: ByteBuffer(string: "rating=5"))
+            #expect(rated.status == .badRequest && rated.text.contains("cannot be rated"))
+        }
+        #expect(try await inactive.sqlite.feedbackReport(byBatch: false).isEmpty)
+    }
+
+    @Test("names with terminal escape sequences are refused: campaigns, tiers, segments, products", arguments: [
+        #"{"name": "Sum\u001b[2Jmer", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "tiers": [{"name": "A", "kind": "goods", "value": 1, "probability": 1, "stock": 1}]}"#,
+        #"{"name": "Summer", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "tiers": [{"name": "A\u0007", "kind": "goods", "value": 1, "probability": 1, "stock": 1}]}"#,
+    ])
+    func controlCharactersInNames(definition: String) async throws {
+        #expect { try CampaignDefinition.parse(Data(definition.utf8)) } throws: {
+            ($0 as? InputError)?.message.contains("control characters") == true
+        }
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let store = try SQLiteStore(path: folder.file("onecode.sqlite"))
+        await #expect(throws: InputError.self) { _ = try await store.createSegment(name: "VIP\u{1B}]0;pwned\u{07}", rule: .consent(true)) }
+        #expect(throws: InputError.self) { _ = try NewProduct(name: "Tea\u{202E}", gtin: nil, sku: nil) }
+    }
+}
