@@ -38,13 +38,15 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
     _ = PrometheusMetrics.registry
     let router = Router(context: AppRequestContext.self, options: [.caseInsensitive])
     router.add(middleware: MetricsMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware())
     let regions = try deps.config.loadRegions()
     ScanController(
         signer: deps.signer, writer: writer, store: deps.store, catalog: CatalogCache(store: deps.store), page: LandingPage(),
         limiter: RateLimiter(rate: deps.config.ratePerSecond, burst: deps.config.rateBurst), regions: regions,
         geoIP: try deps.config.geoIPFile.map { try IPRegionDatabase(path: $0) }, config: deps.config,
-        cookies: ConsumerCookie(signer: deps.signer)
+        cookies: ConsumerCookie(signer: deps.signer), sameOrigin: SameOriginCheck(baseURL: deps.baseURL),
+        secureCookie: deps.config.secureCookie || deps.baseURL.lowercased().hasPrefix("https://")
     ).register(on: router)
     OpsController(writer: writer).register(on: router)
     APIController(

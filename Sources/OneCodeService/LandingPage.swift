@@ -299,6 +299,19 @@ final class LandingPage: Sendable {
         ],
     ]
 
+    /// The location button's script, served from `/assets/location.js` so the pages' Content-Security-Policy
+    /// can allow scripts from this service only (`script-src 'self'`); its texts come from the section's data.
+    static let locationScript = """
+        (function(){var s=document.getElementById('location');if(!s||!navigator.geolocation){return}s.hidden=false;
+        var st=document.getElementById('location-status');
+        document.getElementById('locate').addEventListener('click',function(){
+        navigator.geolocation.getCurrentPosition(function(p){
+        fetch(s.dataset.path,{method:'POST',headers:{'Content-Type':'application/json'},credentials:'same-origin',
+        body:JSON.stringify({latitude:p.coords.latitude,longitude:p.coords.longitude})})
+        .then(function(r){st.textContent=r.ok?s.dataset.thanks:s.dataset.denied;st.dataset.state=r.ok?'ok':'error'});
+        },function(){st.textContent=s.dataset.denied;st.dataset.state='denied'})});})();
+        """
+
     static let drawHTML = """
         {{#draw}}<div class="draw {{result}}" data-result="{{result}}"><strong>{{campaign}}</strong><p>{{message}}</p>\
         {{#claim}}<form method="post" class="claim"><input type="hidden" name="campaign" value="{{campaignID}}">\
@@ -350,20 +363,11 @@ final class LandingPage: Sendable {
         <label>{{commentLabel}}<br><textarea name="comment" maxlength="500" rows="3"></textarea></label><br>\
         <button type="submit">{{submit}}</button></form>{{/feedback}}</section>
         {{#location}}
-        <section id="location" hidden>
+        <section id="location" hidden data-path="{{path}}" data-thanks="{{thanks}}" data-denied="{{denied}}">
         <button type="button" id="locate">{{button}}</button>
         <p id="location-status" role="status"></p>
         </section>
-        <script>
-        (function(){var s=document.getElementById('location');if(!navigator.geolocation){return}s.hidden=false;
-        var st=document.getElementById('location-status');
-        document.getElementById('locate').addEventListener('click',function(){
-        navigator.geolocation.getCurrentPosition(function(p){
-        fetch('{{path}}',{method:'POST',headers:{'Content-Type':'application/json'},credentials:'same-origin',
-        body:JSON.stringify({latitude:p.coords.latitude,longitude:p.coords.longitude})})
-        .then(function(r){st.textContent=r.ok?'{{thanks}}':'{{denied}}';st.dataset.state=r.ok?'ok':'error'});
-        },function(){st.textContent='{{denied}}';st.dataset.state='denied'})});})();
-        </script>
+        <script src="/assets/location.js" defer></script>
         {{/location}}
         <footer>{{footer}}</footer>
         </main></body></html>

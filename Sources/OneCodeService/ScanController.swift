@@ -22,6 +22,10 @@ struct ScanController: Sendable {
 
     /// Signs and checks the consumer cookie.
     let cookies: ConsumerCookie
+    /// Refuses cross-site posts.
+    let sameOrigin: SameOriginCheck
+    /// The cookie is `Secure` when configured, and whenever the public base URL is https.
+    let secureCookie: Bool
     static let scanCounters: [Verdict: Counter] = Dictionary(uniqueKeysWithValues: Verdict.allCases.map {
         ($0, Counter(label: "onecode_scans_total", dimensions: [("verdict", $0.rawValue)]))
     })
@@ -33,6 +37,10 @@ struct ScanController: Sendable {
         router.head("/s/:code") { request, context in try head(request, context, code: context.parameters.require("code")) }
         router.post("/s/:code/location") { request, context in try await location(request, context, code: context.parameters.require("code")) }
         router.post("/s/:code") { request, context in try await claim(request, context, code: context.parameters.require("code")) }
+        router.get("/assets/location.js") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                     body: .init(byteBuffer: ByteBuffer(string: LandingPage.locationScript)))
+        }
         for prefix in ["/01/:gtin/21/:serial", "/01/:gtin/10/:lot/21/:serial"] {
             router.get(RouterPath(prefix)) { request, context in
                 try await scan(request, context, code: gs1Serial(context))
@@ -183,7 +191,7 @@ struct ScanController: Sendable {
         var response = Response(status: status, headers: headers, body: .init(byteBuffer: body))
         if let cookie {
             response.setCookie(Cookie(name: ConsumerCookie.name, value: cookies.value(for: cookie), maxAge: 2 * 365 * 24 * 3600, path: "/",
-                                      secure: config.secureCookie, httpOnly: true, sameSite: .lax))
+                                      secure: secureCookie, httpOnly: true, sameSite: .lax))
         }
         return response
     }
@@ -219,6 +227,10 @@ struct ScanController: Sendable {
     }
 
     func location(_ request: Request, _ context: AppRequestContext, code: String) async throws -> Response {
+        try sameOrigin.check(request)
+        guard request.headers[.contentType]?.hasPrefix("application/json") == true else {
+            throw HTTPError(.unsupportedMediaType, message: "body: must be JSON (Content-Type: application/json)")
+        }
         let (key, _, consumer) = try scanned(request, context, code: code, why: "the location is attached to your scan")
         let body = try await request.decodeJSON(LocationBody.self, context: context)
         guard body.latitude.isFinite, (-90...90).contains(body.latitude) else {
@@ -250,6 +262,11 @@ extension ScanController {
     /// A post to the scan URL: a prize claim, or feedback when it carries a `rating`. Forms
     /// (`application/x-www-form-urlencoded`) and JSON both work.
     func claim(_ request: Request, _ context: AppRequestContext, code: String) async throws -> Response {
+        try sameOrigin.check(request)
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        guard contentType.hasPrefix("application/json") || contentType.hasPrefix("application/x-www-form-urlencoded") else {
+            throw HTTPError(.unsupportedMediaType, message: "body: must be a form (application/x-www-form-urlencoded) or JSON (application/json)")
+        }
         let buffer: ByteBuffer
         do { buffer = try await request.body.collect(upTo: context.maxUploadSize) } catch {
             throw HTTPError(.contentTooLarge, message: "body: must be at most \(context.maxUploadSize) bytes")

@@ -100,4 +100,76 @@ struct SecurityTests {
         await #expect(throws: InputError.self) { _ = try await store.createSegment(name: "VIP\u{1B}]0;pwned\u{07}", rule: .consent(true)) }
         #expect(throws: InputError.self) { _ = try NewProduct(name: "Tea\u{202E}", gtin: nil, sku: nil) }
     }
+
+    @Test("every response carries nosniff, same-origin referrers and no framing; HTML a CSP of its own resources; personal replies are not cached")
+    func headers() async throws {
+        let fixture = try await ServiceFixture(count: 2)
+        defer { fixture.folder.cleanup() }
+        let app = try fixture.app()
+        let admin = try await fixture.token(.admin)
+        try await app.test(.router) { client in
+            let page = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone())
+            let api = try await client.execute(uri: "/api/leads", method: .get, headers: [.authorization: "Bearer \(admin)"])
+            let missing = try await client.execute(uri: "/api/nothing", method: .get, headers: [.authorization: "Bearer \(admin)"])
+            let refused = try await client.execute(uri: "/api/leads", method: .get)
+            for (name, response) in [("page", page), ("api", api), ("404", missing), ("401", refused)] {
+                #expect(response.headers[.init("X-Content-Type-Options")!] == "nosniff", "\(name)")
+                #expect(response.headers[.init("Referrer-Policy")!] == "same-origin", "\(name)")
+                #expect(response.headers[.init("X-Frame-Options")!] == "DENY", "\(name)")
+                #expect(response.headers[.cacheControl] == "no-store", "\(name)")
+            }
+            let policy = try #require(page.headers[.contentSecurityPolicy])
+            #expect(policy.contains("default-src 'none'") && policy.contains("script-src 'self'") && policy.contains("frame-ancestors 'none'"))
+            #expect(!page.text.contains("<script>") && page.text.contains("<script src=\"/assets/location.js\""))
+            #expect(page.headers[.setCookie]?.contains("Secure") == true)  // the public base URL is https
+            let script = try await client.execute(uri: "/assets/location.js", method: .get)
+            #expect(script.status == .ok && script.text.contains("navigator.geolocation"))
+        }
+    }
+
+    @Test("public POSTs refuse other sites (Origin, Sec-Fetch-Site) and bodies of other types")
+    func crossSitePostsRefused() async throws {
+        let fixture = try await ServiceFixture(count: 2)
+        defer { fixture.folder.cleanup() }
+        let campaign = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        let app = try fixture.app()
+        let code = fixture.codes[0]
+        try await app.test(.router) { client in
+            let cookie = try #require(try await client.execute(uri: "/s/\(code)", method: .get, headers: phone()).cookie)
+            let body = "campaign=\(campaign.id)&name=Ann&phone=13812345678&consent=yes"
+            var evil = Self.form(cookie)
+            evil[.origin] = "https://evil.example"
+            var crossSite = Self.form(cookie)
+            crossSite[.init("Sec-Fetch-Site")!] = "cross-site"
+            for headers in [evil, crossSite] {
+                let response = try await client.execute(uri: "/s/\(code)", method: .post, headers: headers, body: ByteBuffer(string: body))
+                #expect(response.status == .forbidden && response.text.contains("origin"))
+                var location = headers
+                location[.contentType] = "application/json"
+                let located = try await client.execute(uri: "/s/\(code)/location", method: .post, headers: location,
+                                                       body: ByteBuffer(string: #"{"latitude": 31.2, "longitude": 121.5}"#))
+                #expect(located.status == .forbidden)
+            }
+            var plain = phone(cookie: cookie, json: true)
+            plain[.contentType] = "text/plain"
+            let json = #"{"campaign": \#(campaign.id), "name": "Ann", "phone": "13812345678", "consent": true}"#
+            #expect(try await client.execute(uri: "/s/\(code)", method: .post, headers: plain, body: ByteBuffer(string: json)).status == .unsupportedMediaType)
+            #expect(try await client.execute(uri: "/s/\(code)/location", method: .post, headers: plain,
+                                             body: ByteBuffer(string: #"{"latitude": 31.2, "longitude": 121.5}"#)).status == .unsupportedMediaType)
+            // From the service's own page it works.
+            var same = Self.form(cookie)
+            same[.origin] = "https://q.example.com"
+            same[.init("Sec-Fetch-Site")!] = "same-origin"
+            #expect(try await client.execute(uri: "/s/\(code)", method: .post, headers: same, body: ByteBuffer(string: body)).status == .created)
+        }
+        #expect(try await fixture.sqlite.verdictCounts(batch: nil)[.genuine] == 1)
+    }
+
+    @Test("CSV cells a spreadsheet would run are written as text; phone numbers stay text", arguments: [
+        ("+HYPERLINK(\"http://x\")", "\"'+HYPERLINK(\"\"http://x\"\")\""), ("-1+1", "'-1+1"), ("=1+1", "'=1+1"), ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"), ("\rx", "\"'\rx\""), ("+8613812345678", "'+8613812345678"), ("王小明", "王小明"), ("a,b", "\"a,b\""),
+    ])
+    func csvInjection(cell: String, written: String) {
+        #expect(CSV.field(cell) == written)
+    }
 }
