@@ -29,8 +29,15 @@ public indirect enum SegmentRule: Sendable, Equatable {
     /// The longest window a rule may look back over: day counts kept per consumer are pruned beyond it.
     public static let maxDays = 366
 
+    /// How deep `all`/`any` may nest, how many rules one segment may hold, and how long its JSON may be:
+    /// a rule must stay something a person can read, and something every backend evaluates in one statement.
+    public static let maxDepth = 6
+    public static let maxRules = 200
+    public static let maxBytes = 16_384
+
     /// Parses a rule. - Throws: `InputError` whose field is the JSON path of the bad part (`rules.all[1].scans.days`).
     public static func parse(_ data: Data) throws -> SegmentRule {
+        guard data.count <= maxBytes else { throw InputError("rules", "must be at most \(maxBytes) bytes of JSON (got \(data.count))") }
         guard let value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
             throw InputError("rules", "must be a JSON object such as {\"all\": [{\"region\": [\"CN-31\"]}, {\"consent\": true}]}")
         }
@@ -38,6 +45,13 @@ public indirect enum SegmentRule: Sendable, Equatable {
     }
 
     public static func parse(_ value: Any, path: String) throws -> SegmentRule {
+        var count = 0
+        return try parse(value, path: path, depth: 1, count: &count)
+    }
+
+    static func parse(_ value: Any, path: String, depth: Int, count: inout Int) throws -> SegmentRule {
+        count += 1
+        guard count <= maxRules else { throw InputError(path, "a segment may hold at most \(maxRules) rules in all") }
         let kinds = "all, any, region, product, scans, lapsed, wonPrize, consent or rating"
         guard let object = value as? [String: Any], object.count == 1, let (key, body) = object.first else {
             throw InputError(path, "must be an object with one key: \(kinds)")
@@ -57,7 +71,9 @@ public indirect enum SegmentRule: Sendable, Equatable {
         switch key {
         case "all", "any":
             guard let items = body as? [Any], !items.isEmpty, items.count <= 50 else { throw InputError(at, "must be a list of 1 to 50 rules") }
-            let rules = try items.enumerated().map { try parse($0.element, path: "\(at)[\($0.offset)]") }
+            guard depth < maxDepth else { throw InputError(at, "nests too deep: all and any may nest at most \(maxDepth) levels") }
+            var rules: [SegmentRule] = []
+            for (offset, item) in items.enumerated() { rules.append(try parse(item, path: "\(at)[\(offset)]", depth: depth + 1, count: &count)) }
             return key == "all" ? .all(rules) : .any(rules)
         case "region":
             guard let items = body as? [String], !items.isEmpty, items.count <= 100 else { throw InputError(at, "must be a list of 1 to 100 region codes") }

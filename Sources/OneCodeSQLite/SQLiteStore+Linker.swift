@@ -243,11 +243,31 @@ extension SQLiteStore: LinkerStore {
 
         // Segments: new ones (and all after a full refresh) whole, in SQL; the others from the consumers
         // that changed, in one pass.
-        let segments = try Row.fetchAll(db, sql: "SELECT * FROM segment ORDER BY id")
+        // A segment that cannot be evaluated (a rule stored before today's limits) is reported and
+        // skipped; the others are refreshed.
+        var segments: [Row] = []
+        for segment in try Row.fetchAll(db, sql: "SELECT * FROM segment ORDER BY id") {
+            do {
+                _ = try SegmentRule.parse(Data((segment["rules"] as String).utf8))
+                segments.append(segment)
+            } catch {
+                report.failedSegments.append("segment \(segment["id"] as Int64): its rule no longer parses (\(error)); edit or delete it")
+            }
+        }
         for segment in segments where (segment["version"] as Int64) == 0 {
-            let (added, removed) = try refreshWholeSegment(db, segment, version: version, now: now)
-            report.membersAdded += added
-            report.membersRemoved += removed
+            do {
+                var result = (added: 0, removed: 0)
+                try db.inSavepoint {
+                    result = try refreshWholeSegment(db, segment, version: version, now: now)
+                    return .commit
+                }
+                let (added, removed) = result
+                report.membersAdded += added
+                report.membersRemoved += removed
+            } catch let error as DatabaseError {
+                // The message only: never the statement, which holds the rule's values.
+                report.failedSegments.append("segment \(segment["id"] as Int64): could not be evaluated (\(error.message ?? "SQLite error \(error.resultCode)"))")
+            }
         }
         let (added, removed) = try refreshChangedMembers(db, segments.filter { ($0["version"] as Int64) > 0 }, version: version, now: now)
         report.membersAdded += added

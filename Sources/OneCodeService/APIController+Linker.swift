@@ -24,6 +24,22 @@ extension APIController {
         route(api, .get, "segments/:id", [.marketing, .sales]) { _, context in
             try Response.json(try await segment(context), status: .ok)
         }
+        route(api, .patch, "segments/:id", [.marketing]) { request, context in
+            let id = try await segment(context).id
+            let body = try await request.body.collect(upTo: context.maxUploadSize)
+            guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] else {
+                throw HTTPError(.badRequest, message: "body: must be a JSON object {\"name\": …, \"rules\": {…}} (either or both)")
+            }
+            if object["name"] != nil && !(object["name"] is String) { throw HTTPError(.badRequest, message: "name: must be a string") }
+            let rule = try object["rules"].map { try SegmentRule.parse($0, path: "rules") }
+            guard object["name"] != nil || rule != nil else { throw HTTPError(.badRequest, message: "name: give name, rules or both") }
+            return try Response.json(try await store.updateSegment(id, name: object["name"] as? String, rule: rule), status: .ok)
+        }
+        route(api, .delete, "segments/:id", [.marketing]) { _, context in
+            let id = try await segment(context).id
+            _ = try await store.deleteSegment(id)
+            return Response(status: .noContent)
+        }
         route(api, .get, "segments/:id/members", [.marketing]) { request, context in
             let segment = try await segment(context)
             let after = request.uri.queryParameters.get("after") ?? ""

@@ -31,8 +31,11 @@ public struct LinkerRefresh: Sendable, Codable, Equatable {
     public var membersRemoved: Int
     public var leadsChanged: Int
     public var leadsCreated: Int
+    /// Segments that could not be refreshed, with why; the others were.
+    public var failedSegments: [String]
 
     public init(full: Bool) {
+        failedSegments = []
         self.full = full
         scansRead = 0
         profilesChanged = 0

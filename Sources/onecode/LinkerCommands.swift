@@ -12,7 +12,39 @@ struct SegmentCommand: AsyncParsableCommand {
             {"consent": true}, {"rating": {"atMost": 2}}. Members are materialised; `refresh` updates profiles, every \
             segment and the leads from what changed since the last refresh (`--full` recomputes everything).
             """,
-        subcommands: [Create.self, List.self, Show.self, Members.self, Refresh.self])
+        subcommands: [Create.self, List.self, Show.self, Edit.self, Delete.self, Members.self, Refresh.self])
+
+    struct Edit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Rename a segment or give it a new rule; members follow on the next refresh.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The segment id.") var id: Int64
+        @Option(help: "A new name.") var name: String?
+        @Option(help: ArgumentHelp("A new rule as JSON.", valueName: "json")) var rules: String?
+
+        func run() async throws {
+            try await reportingErrors {
+                guard name != nil || rules != nil else { throw InputError("name", "give --name, --rules or both") }
+                let rule = try rules.map { try SegmentRule.parse(Data($0.utf8)) }
+                let (_, store) = try await global.open()
+                let segment = try await store.updateSegment(SegmentID(rawValue: id), name: name, rule: rule)
+                try global.emit(segment) { "segment \(segment.id): \(segment.name) \(segment.rules)\nrun `onecode segment refresh` to update its members" }
+            }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a segment and its members; leads that named it are re-scored on the next refresh.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The segment id.") var id: Int64
+
+        func run() async throws {
+            try await reportingErrors {
+                let (_, store) = try await global.open()
+                guard try await store.deleteSegment(SegmentID(rawValue: id)) else { throw NotFoundError("id", "no segment with id \(id)") }
+                try global.emit(["deleted": id]) { "deleted segment \(id)" }
+            }
+        }
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a segment; it fills on the next refresh.")
@@ -102,6 +134,7 @@ struct SegmentCommand: AsyncParsableCommand {
                     String(format: "%@ refresh in %.2f s: %d scans read, %d profiles changed, %d segments (+%d −%d members), %d leads changed (%d new)",
                            full ? "full" : "incremental", seconds, report.scansRead, report.profilesChanged, report.segmentsRefreshed,
                            report.membersAdded, report.membersRemoved, report.leadsChanged, report.leadsCreated)
+                        + report.failedSegments.map { "\nnot refreshed: " + $0 }.joined()
                 }
             }
         }

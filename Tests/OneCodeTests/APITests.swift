@@ -24,7 +24,7 @@ struct APITests {
         let writer = ScanWriter(store: fixture.sqlite, rules: config.rules, capacity: 10, maxGroup: 10, logger: .init(label: "t"))
         let router = try buildRouter(fixture.deps(config), writer: writer)
         let routes = router.routes.filter { $0.path.description.hasPrefix("/api") }.map { ($0.method, $0.path.description) }
-        #expect(routes.count == 35)
+        #expect(routes.count == 37)
         let table = APIController.scopes.withLock { $0 }
         var made: [TokenScope: String] = [:]
         for scope in TokenScope.allCases { made[scope] = try await fixture.token(scope) }

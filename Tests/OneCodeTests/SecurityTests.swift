@@ -172,4 +172,43 @@ struct SecurityTests {
     func csvInjection(cell: String, written: String) {
         #expect(CSV.field(cell) == written)
     }
+
+    @Test("one deep segment rule cannot break the linker: limits at parse time, the others refresh, and it can be edited or deleted")
+    func deepSegmentRules() async throws {
+        let deep = String(repeating: #"{"all": ["#, count: 100) + #"{"consent": true}"# + String(repeating: "]}", count: 100)
+        #expect { try SegmentRule.parse(Data(deep.utf8)) } throws: {
+            ($0 as? InputError)?.message.contains("at most \(SegmentRule.maxDepth) levels") == true
+        }
+        let wide = #"{"any": ["# + Array(repeating: #"{"all": [{"consent": true}, {"consent": false}, {"wonPrize": true}, {"wonPrize": false}]}"#, count: 45).joined(separator: ",") + "]}"
+        #expect { try SegmentRule.parse(Data(wide.utf8)) } throws: { ($0 as? InputError)?.message.contains("at most 200 rules") == true }
+
+        var world = try await LinkerWorld(codes: 4)
+        defer { world.fixture.folder.cleanup() }
+        let consumer = ConsumerID.random()
+        try await world.scan(consumer, at: Date(), region: "CN-31")
+        let good = try await world.store.createSegment(name: "Shanghai", rule: .region(["CN-31"]))
+        // A rule stored before the limits (by an older version): the refresh reports it and goes on.
+        let bad = try await world.store.createSegment(name: "Old", rule: .consent(true))
+        _ = try Run.program("/usr/bin/sqlite3", [world.fixture.folder.file("onecode.sqlite"),
+                                                 "UPDATE segment SET rules = '\(deep)' WHERE id = \(bad.id)"])
+        let report = try await world.store.refreshLinker(now: Date(), full: false)
+        #expect(try await world.members(good) == [consumer.value])
+        #expect(report.failedSegments.count == 1 && report.failedSegments[0].hasPrefix("segment \(bad.id):"))
+        #expect(!report.failedSegments[0].contains("SELECT"))
+        let app = try world.fixture.app()
+        let marketing = try await world.fixture.token(.marketing)
+        try await app.test(.router) { client in
+            let auth: HTTPFields = [.authorization: "Bearer \(marketing)", .contentType: "application/json"]
+            let edited = try await client.execute(uri: "/api/segments/\(good.id)", method: .patch, headers: auth,
+                                                  body: ByteBuffer(string: #"{"name": "East", "rules": {"region": ["CN"]}}"#))
+            #expect(edited.status == .ok && edited.text.contains("East"))
+            let tooDeep = try await client.execute(uri: "/api/segments/\(good.id)", method: .patch, headers: auth, body: ByteBuffer(string: #"{"rules": \#(deep)}"#))
+            #expect(tooDeep.status == .badRequest && tooDeep.text.contains("levels"))
+            #expect(try await client.execute(uri: "/api/segments/\(bad.id)", method: .delete, headers: auth).status == .noContent)
+            #expect(try await client.execute(uri: "/api/segments/\(bad.id)", method: .get, headers: auth).status == .notFound)
+        }
+        let after = try await world.store.refreshLinker(now: Date(), full: false)
+        #expect(after.failedSegments.isEmpty)
+        #expect(try await world.store.segments().map(\.name) == ["East"])
+    }
 }
