@@ -31,6 +31,10 @@ public enum VerdictReason: String, Sendable, Codable, CaseIterable {
     case batchNotActive = "batch-not-active"
     case batchVoid = "batch-void"
     case blacklisted
+    /// A GS1 Digital Link names a GTIN that is not the code's product's: the label was not issued so.
+    case gtinMismatch = "gtin-mismatch"
+    /// A GS1 Digital Link names a lot that is not the code's batch's.
+    case lotMismatch = "lot-mismatch"
 
     public init(_ forgery: ForgeryReason) {
         switch forgery {
@@ -90,6 +94,25 @@ public struct VerdictRules: Sendable, Equatable {
         if scans > maxScans { return (.suspicious, .tooManyScans) }
         if consumers > maxConsumers { return (.suspicious, .tooManyConsumers) }
         return state.scanCount == 0 ? (.genuine, .firstScan) : (.repeat, .scannedBefore)
+    }
+}
+
+/// What a GS1 Digital Link says besides the serial, checked against the code it carries.
+public struct LabelClaim: Sendable, Equatable {
+    /// The GTIN in the URL, as 14 digits.
+    public var gtin: String
+    public var lot: String?
+    public init(gtin: String, lot: String?) {
+        self.gtin = gtin
+        self.lot = lot
+    }
+
+    /// Why the claim does not match the code's product and batch, if it does not: a serial under
+    /// another GTIN or lot was never issued so, and is `unknown` with this reason (recorded, not counted).
+    public func mismatch(productGTIN: String?, batchLot: String?) -> VerdictReason? {
+        if gtin != productGTIN { return .gtinMismatch }
+        if let lot, lot != batchLot { return .lotMismatch }
+        return nil
     }
 }
 

@@ -28,7 +28,13 @@ public enum ScanBook {
             // Only a consumer's scan of a live code counts; scans of inactive, void or blacklisted
             // codes, and bots' scans, are recorded as evidence but count for nothing.
             var counts = false
-            if let code = try tx.code(request.key) {
+            var mismatch: VerdictReason?
+            let found = try tx.code(request.key)
+            if let code = found, let label = request.label, let reason = label.mismatch(productGTIN: code.gtin, batchLot: code.lot) {
+                // Another product's or lot's label: never issued so; recorded as evidence, counted for nothing.
+                facts = code
+                mismatch = reason
+            } else if let code = found {
                 facts = code
                 let live = code.status == .active && !code.blacklisted
                 counts = !request.bot && live
@@ -51,7 +57,7 @@ public enum ScanBook {
                     firstScanAt = firstScanAt ?? request.at
                 }
             }
-            let (verdict, reason) = rules.decide(state, counted: counts)
+            let (verdict, reason) = mismatch.map { (Verdict.unknown, $0) } ?? rules.decide(state, counted: counts)
             let scanID = try tx.insertScan(ScanRow(request: request, batch: facts?.batch, ordinal: counts ? scanCount : nil,
                                                    verdict: verdict, reason: reason))
             if verdict == .suspicious && counts {
@@ -71,7 +77,7 @@ public enum ScanBook {
                 let balance = try tx.pointsBalance(of: consumer)
                 points = balance == 0 ? nil : balance
             }
-            results.append(ScanResult(scanID: scanID, verdict: verdict, reason: reason, batchID: facts?.batch,
+            results.append(ScanResult(scanID: scanID, verdict: verdict, reason: reason, batchID: mismatch == nil ? facts?.batch : nil,
                                       scanCount: scanCount, firstScanAt: firstScanAt, draws: draws, points: points))
         }
         return results

@@ -43,7 +43,7 @@ struct ScanController: Sendable {
         }
         for prefix in ["/01/:gtin/21/:serial", "/01/:gtin/10/:lot/21/:serial"] {
             router.get(RouterPath(prefix)) { request, context in
-                try await scan(request, context, code: gs1Serial(context))
+                try await scan(request, context, code: gs1Serial(context), label: gs1Label(context))
             }
             router.head(RouterPath(prefix)) { request, context in
                 try head(request, context, code: gs1Serial(context))
@@ -63,7 +63,13 @@ struct ScanController: Sendable {
 
     // MARK: - Scan
 
-    func scan(_ request: Request, _ context: AppRequestContext, code: String) async throws -> Response {
+    /// The GTIN and lot a GS1 Digital Link names, to be checked against the code's product and batch.
+    func gs1Label(_ context: AppRequestContext) throws -> LabelClaim {
+        let gtin = try GTIN(try context.parameters.require("gtin"))
+        return LabelClaim(gtin: gtin.digits, lot: context.parameters.get("lot"))
+    }
+
+    func scan(_ request: Request, _ context: AppRequestContext, code: String, label: LabelClaim? = nil) async throws -> Response {
         try limit(context)
         guard code.utf8.count <= 64 else { throw HTTPError(.badRequest, message: "code: must be at most 64 characters") }
         let language = LandingPage.language(request.headers[.acceptLanguage])
@@ -89,7 +95,7 @@ struct ScanController: Sendable {
             ip: IPAddress.stored(context.remoteAddress, truncate: config.truncateIP),
             userAgent: request.headers[.userAgent].map { String($0.prefix(512)) },
             referer: request.headers[.referer].map { String($0.prefix(512)) }, bot: bot,
-            region: geoIP.flatMap { database in context.remoteAddress?.ipAddress.flatMap { database.region(ip: $0) } })
+            region: geoIP.flatMap { database in context.remoteAddress?.ipAddress.flatMap { database.region(ip: $0) } }, label: label)
         let result: ScanResult
         do {
             result = try await writer.record(scan)

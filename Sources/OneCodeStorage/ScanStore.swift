@@ -13,9 +13,12 @@ public struct ScanRequest: Sendable {
     public var referer: String?
     public var bot: Bool
     public var region: String?
+    /// The GTIN and lot of the GS1 Digital Link the scan came by, checked against the code's product and batch.
+    public var label: LabelClaim?
 
     public init(key: CodeKey, code: String, at: Date, consumer: ConsumerID?, ip: String?, userAgent: String?,
-                referer: String?, bot: Bool, region: String?) {
+                referer: String?, bot: Bool, region: String?, label: LabelClaim? = nil) {
+        self.label = label
         self.key = key
         self.code = code
         self.at = at

@@ -9,8 +9,13 @@ public struct CodeFacts: Sendable, Equatable {
     public var product: ProductID
     public var status: BatchStatus
     public var blacklisted: Bool
+    /// The product's GTIN (14 digits) and the batch's lot, for GS1 Digital Link scans.
+    public var gtin: String?
+    public var lot: String?
 
-    public init(batch: BatchID, product: ProductID, status: BatchStatus, blacklisted: Bool) {
+    public init(batch: BatchID, product: ProductID, status: BatchStatus, blacklisted: Bool, gtin: String? = nil, lot: String? = nil) {
+        self.gtin = gtin
+        self.lot = lot
         self.batch = batch
         self.product = product
         self.status = status

@@ -211,4 +211,28 @@ struct SecurityTests {
         #expect(after.failedSegments.isEmpty)
         #expect(try await world.store.segments().map(\.name) == ["East"])
     }
+
+    @Test("a serial under another product's GTIN or another lot is unknown with its reason, and counts for nothing")
+    func gs1Mismatch() async throws {
+        let fixture = try await ServiceFixture(count: 2, lot: "L1")
+        defer { fixture.folder.cleanup() }
+        let app = try fixture.app()
+        let serial = fixture.codes[0]
+        try await app.test(.router) { client in
+            for (uri, reason) in [("/01/04006381333931/21/\(serial)", "gtin-mismatch"), ("/01/06291041500213/10/L2/21/\(serial)", "lot-mismatch"),
+                                  ("/01/4006381333931/10/L1/21/\(serial)", "gtin-mismatch")] {
+                let response = try await client.execute(uri: uri, method: .get, headers: phone(json: true))
+                #expect(response.status == .notFound, "\(uri)")
+                let json = try response.json()
+                #expect(json["verdict"] as? String == "unknown" && json["reason"] as? String == reason && json["product"] == nil, "\(uri): \(json)")
+                let page = try await client.execute(uri: uri, method: .get, headers: phone(language: "zh"))
+                #expect(page.text.contains("标签可能不是正品"))
+            }
+            let right = try await client.execute(uri: "/01/06291041500213/10/L1/21/\(serial)", method: .get, headers: phone(json: true))
+            #expect(try right.json()["verdict"] as? String == "genuine")
+            let short = try await client.execute(uri: "/01/6291041500213/21/\(fixture.codes[1])", method: .get, headers: phone(json: true))
+            #expect(try short.json()["verdict"] as? String == "genuine")  // GTIN-13 in the path reads as the same GTIN
+        }
+        #expect(try await fixture.sqlite.verdictCounts(batch: nil) == [.unknown: 6, .genuine: 2])
+    }
 }
