@@ -14,6 +14,7 @@ struct APIController: Sendable {
     let issuer: Issuer
     let maxBatchCount: Int
     let packagesDirectory: String
+    let authFailuresPerMinute: Double
 
     /// The scopes each route accepts besides `admin`, by "METHOD /api/path"; the auth test walks the
     /// router's registered routes against it.
@@ -31,7 +32,7 @@ struct APIController: Sendable {
     }
 
     func register(on router: Router<AppRequestContext>) {
-        let api = router.group("api").add(middleware: BearerAuthMiddleware(store: store))
+        let api = router.group("api").add(middleware: BearerAuthMiddleware(store: store, failuresPerMinute: authFailuresPerMinute))
         registerCampaigns(api)
         registerRedemptions(api)
         registerEvents(api)

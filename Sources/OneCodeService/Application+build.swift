@@ -51,7 +51,8 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
     OpsController(writer: writer).register(on: router)
     APIController(
         store: deps.store, issuer: Issuer(store: deps.store, signer: deps.signer, baseURL: deps.baseURL),
-        maxBatchCount: deps.maxBatchCount, packagesDirectory: deps.config.packagesDirectory
+        maxBatchCount: deps.maxBatchCount, packagesDirectory: deps.config.packagesDirectory,
+        authFailuresPerMinute: deps.config.authFailuresPerMinute
     ).register(on: router)
     return router
 }

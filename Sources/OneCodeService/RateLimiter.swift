@@ -14,6 +14,16 @@ final class RateLimiter: Sendable {
         self.burst = burst
     }
 
+    /// Whether `key` has no token left: `nil` when it has one, else the seconds until it will (takes nothing).
+    func waitBeforeNext(_ key: String, now: UInt64 = DispatchTime.now().uptimeNanoseconds) -> Double? {
+        guard rate > 0 else { return nil }
+        return buckets.withLock { buckets in
+            guard let bucket = buckets[key] else { return nil }
+            let tokens = min(burst, bucket.tokens + Double(now &- bucket.updated) / 1e9 * rate)
+            return tokens >= 1 ? nil : (1 - tokens) / rate
+        }
+    }
+
     /// Takes a token for `key`; returns `nil` when allowed, else the seconds until one is available.
     func take(_ key: String, now: UInt64 = DispatchTime.now().uptimeNanoseconds) -> Double? {
         guard rate > 0 else { return nil }

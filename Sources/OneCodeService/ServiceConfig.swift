@@ -10,6 +10,8 @@ import OneCodeDomain
 /// - `writer.queueCapacity` (default 8192): scans waiting for the writer before requests get 503.
 /// - `writer.maxGroup` (default 1024): the most scans one transaction commits.
 /// - `rateLimit.perSecond` (default 10; 0 turns limiting off), `rateLimit.burst` (default 40): per-IP token bucket for public routes.
+/// - `rateLimit.authFailuresPerMinute` (default 10; 0 turns it off): failed `/api` authentications an address
+///   may make in a burst and per minute; past them it gets 429 until the allowance refills.
 /// - `privacy.truncateIP` (default true): keep IPv4 /24 and IPv6 /48 only; false keeps whole addresses.
 /// - `regions.file` (default `Config/regions.geojson`, ignored when missing): GeoJSON region polygons.
 /// - `geoip.file` (default none): a MaxMind-format database; when set, a scan's region comes from its IP
@@ -29,6 +31,7 @@ public struct ServiceConfig: Sendable {
     public var maxGroup: Int
     public var ratePerSecond: Double
     public var rateBurst: Double
+    public var authFailuresPerMinute: Double
     public var truncateIP: Bool
     public var regionsFile: String
     public var geoIPFile: String?
@@ -56,6 +59,8 @@ public struct ServiceConfig: Sendable {
         ratePerSecond = config.double(forKey: "rateLimit.perSecond", default: 10)
         rateBurst = config.double(forKey: "rateLimit.burst", default: 40)
         guard ratePerSecond >= 0, rateBurst >= 1 else { throw InputError("rateLimit.perSecond", "must be at least 0, and rateLimit.burst at least 1") }
+        authFailuresPerMinute = config.double(forKey: "rateLimit.authFailuresPerMinute", default: 10)
+        guard authFailuresPerMinute >= 0 else { throw InputError("rateLimit.authFailuresPerMinute", "must be 0 (off) or more") }
         truncateIP = config.bool(forKey: "privacy.truncateIP", default: true)
         regionsFile = config.string(forKey: "regions.file", default: "Config/regions.geojson")
         geoIPFile = config.string(forKey: "geoip.file").flatMap { $0.isEmpty ? nil : $0 }

@@ -16,17 +16,37 @@ public enum TokenAuth {
 }
 
 /// Refuses `/api` requests without a valid bearer token (401); the route then checks its scope (403).
+///
+/// Failed authentications are throttled per client address: after `failures.burst` of them, that
+/// address gets 429 (without its token being looked at) until the bucket refills, so tokens cannot be
+/// guessed at speed. Requests with a valid token never spend from the bucket.
 struct BearerAuthMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let store: any TokenStore
+    /// `perMinute` failures in a burst, then one more every 60/`perMinute` seconds (0: no limit).
+    let failures: RateLimiter
+
+    init(store: any TokenStore, failuresPerMinute: Double) {
+        self.store = store
+        failures = RateLimiter(rate: failuresPerMinute / 60, burst: max(1, failuresPerMinute))
+    }
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
+        let client = IPAddress.bucketKey(context.remoteAddress)
+        if let wait = failures.waitBeforeNext(client) {
+            throw HTTPError(.tooManyRequests, headers: [.retryAfter: String(max(1, Int(wait.rounded(.up))))],
+                            message: "authorization: too many failed attempts from this address; retry later")
+        }
+        func refuse(_ headers: HTTPFields, _ message: String) -> HTTPError {
+            _ = failures.take(client)
+            return HTTPError(.unauthorized, headers: headers, message: message)
+        }
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
-            throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "authorization: send 'Authorization: Bearer <token>' (see `onecode token create`)")
+            throw refuse([.wwwAuthenticate: "Bearer"], "authorization: send 'Authorization: Bearer <token>' (see `onecode token create`)")
         }
         let text = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
         guard text.utf8.count <= 128, let token = try await store.token(hash: TokenAuth.hash(text)) else {
-            throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""], message: "authorization: unknown token")
+            throw refuse([.wwwAuthenticate: "Bearer error=\"invalid_token\""], "authorization: unknown token")
         }
         var context = context
         context.token = token

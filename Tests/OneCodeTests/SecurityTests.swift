@@ -235,4 +235,26 @@ struct SecurityTests {
         }
         #expect(try await fixture.sqlite.verdictCounts(batch: nil) == [.unknown: 6, .genuine: 2])
     }
+
+    @Test("repeated failed authentications from one address are throttled; a valid token is not looked at meanwhile")
+    func authFailuresThrottled() async throws {
+        let fixture = try await ServiceFixture(count: 1)
+        defer { fixture.folder.cleanup() }
+        let admin = try await fixture.token(.admin)
+        let app = try fixture.app(["rateLimit.authFailuresPerMinute": .init(.double(5), isSecret: false)])
+        try await app.test(.router) { client in
+            // A valid token works, and costs nothing.
+            for _ in 0..<8 {
+                #expect(try await client.execute(uri: "/api/products", method: .get, headers: [.authorization: "Bearer \(admin)"]).status == .ok)
+            }
+            var statuses: [Int] = []
+            for guess in 0..<8 {
+                statuses.append(try await client.execute(uri: "/api/products", method: .get,
+                                                         headers: [.authorization: "Bearer oc_guess\(guess)"]).status.code)
+            }
+            #expect(statuses == [401, 401, 401, 401, 401, 429, 429, 429])
+            let locked = try await client.execute(uri: "/api/products", method: .get, headers: [.authorization: "Bearer \(admin)"])
+            #expect(locked.status == .tooManyRequests && Int(locked.headers[.retryAfter] ?? "") ?? 0 >= 1)
+        }
+    }
 }

@@ -42,6 +42,8 @@ struct ServiceFixture {
         var all: [AbsoluteConfigKey: ConfigValue] = [
             AbsoluteConfigKey(["onecode", "regions", "file"]): .init(.string(Self.regionsFile), isSecret: false),
             AbsoluteConfigKey(["onecode", "rateLimit", "perSecond"]): .init(.double(0), isSecret: false),
+            // The auth walk makes a hundred failed authentications from one address on purpose.
+            AbsoluteConfigKey(["onecode", "rateLimit", "authFailuresPerMinute"]): .init(.double(0), isSecret: false),
             AbsoluteConfigKey(["onecode", "packages", "directory"]): .init(.string(folder.file("packages")), isSecret: false),
         ]
         for (key, value) in values { all[AbsoluteConfigKey(["onecode"] + key.split(separator: ".").map(String.init))] = value }
