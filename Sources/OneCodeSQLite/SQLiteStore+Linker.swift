@@ -627,7 +627,7 @@ extension SQLiteStore: LinkerStore {
     }
 
     public func forgetConsumer(_ consumer: String) async throws -> Bool {
-        try await writer.write { db in
+        let known = try await writer.write { db in
             var known = 0
             // The policy is the domain's; this is how each of its steps reads in SQLite.
             for data in ErasurePolicy.Data.allCases {
@@ -664,6 +664,19 @@ extension SQLiteStore: LinkerStore {
             try db.execute(sql: "UPDATE segment SET members = (SELECT count(*) FROM segment_member WHERE segment_id = segment.id)")
             return known > 0
         }
+        // The old page images in the WAL still hold what was erased: copy the WAL into the database
+        // (secure_delete zeroes the freed content there) and truncate it. Readers may hold old frames
+        // for a moment; a few tries cover that.
+        if known, path != nil {
+            for attempt in 0..<20 {
+                let done = try await writer.writeWithoutTransaction { db -> Bool in
+                    (try? db.checkpoint(.truncate)) != nil
+                }
+                if done { break }
+                try await Task.sleep(for: .milliseconds(50 * (attempt + 1)))
+            }
+        }
+        return known
     }
 
     // MARK: - Feedback and reports

@@ -55,6 +55,8 @@ public struct SQLiteStore: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Deleted and overwritten content is zeroed, so erased personal data does not linger in free space.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
             // Checkpoints run beside the writer (`Checkpointer`), not inside its commits.
             if backgroundCheckpoints { try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
             try db.execute(sql: "PRAGMA cache_size = -\(cacheMiB * 1024)")  // bulk inserts and hot pages stay in cache

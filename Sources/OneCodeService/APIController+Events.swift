@@ -18,7 +18,7 @@ extension APIController {
                             body: .init(byteBuffer: ByteBuffer(string: "{\"events\":[\(items)],\"next\":\(next)}")))
         }
         route(api, .get, "webhooks", []) { _, _ in
-            try Response.json(try await store.webhookStatus(), status: .ok)
+            try Response.json(try await store.webhookStatus().map(\.redacted), status: .ok)
         }
         route(api, .post, "webhooks/retry", []) { request, _ in
             let endpoint = request.uri.queryParameters.get("endpoint")

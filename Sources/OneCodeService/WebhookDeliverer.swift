@@ -76,7 +76,7 @@ public final class WebhookDeliverer: Service, Sendable {
 
     public func run() async throws {
         guard !config.urls.isEmpty else { return }
-        logger.info("webhooks: delivering to \(config.urls.joined(separator: ", "))")
+        logger.info("webhooks: delivering to \(config.urls.map(WebhookURL.redacted).joined(separator: ", "))")
         do {
             try await store.registerEndpoints(config.urls)
         } catch {
@@ -140,7 +140,9 @@ public final class WebhookDeliverer: Service, Sendable {
             let wait = Self.backoff(attempt: attempt, base: config.retryBase, max: config.retryMax) * Double.random(in: 0.75...1)
             retryAt = Date().addingTimeInterval(wait)
         }
-        logger.warning("webhooks: \(delivery.event.id) to \(delivery.endpoint) failed (attempt \(attempt)): \(problem)\(retryAt == nil ? "; giving up" : "")")
+        // An error may quote the URL, and the URL may hold a secret.
+        problem = problem.replacingOccurrences(of: delivery.endpoint, with: WebhookURL.redacted(delivery.endpoint))
+        logger.warning("webhooks: \(delivery.event.id) to \(WebhookURL.redacted(delivery.endpoint)) failed (attempt \(attempt)): \(problem)\(retryAt == nil ? "; giving up" : "")")
         do {
             try await store.markFailed(delivery.id, error: problem, retryAt: retryAt)
         } catch {

@@ -106,3 +106,30 @@ public protocol OutboxStore: Sendable {
     /// Counts by endpoint.
     func webhookStatus() async throws -> [WebhookEndpointStatus]
 }
+
+/// Webhook URLs as they may be shown: in logs, `webhooks status` and the API. A URL can carry a
+/// secret (`https://user:token@host/…`, `?key=…`); the user information and every query value are
+/// replaced by `***`, the rest (where events go) is kept.
+public enum WebhookURL {
+    public static func redacted(_ url: String) -> String {
+        guard var parts = URLComponents(string: url) else { return "(unreadable URL)" }
+        if parts.user != nil || parts.password != nil {
+            parts.user = "***"
+            parts.password = nil
+        }
+        if let items = parts.queryItems, !items.isEmpty {
+            parts.queryItems = items.map { URLQueryItem(name: $0.name, value: $0.value == nil ? nil : "***") }
+        }
+        return parts.string ?? "(unreadable URL)"
+    }
+}
+
+extension WebhookEndpointStatus {
+    /// The status with its URL redacted, also where the last error quotes it.
+    public var redacted: WebhookEndpointStatus {
+        var copy = self
+        copy.url = WebhookURL.redacted(url)
+        copy.lastError = lastError.map { $0.replacingOccurrences(of: url, with: copy.url) }
+        return copy
+    }
+}

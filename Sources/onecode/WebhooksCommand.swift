@@ -19,7 +19,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let (_, store) = try await global.open()
-                let status = try await store.webhookStatus()
+                let status = try await store.webhookStatus().map(\.redacted)
                 try global.emit(status) {
                     status.isEmpty ? "no endpoint has received events yet; set webhooks.urls and run `onecode serve`" :
                     Table(["endpoint", "pending", "delivered", "failed", "last error"],

@@ -257,4 +257,51 @@ struct SecurityTests {
             #expect(locked.status == .tooManyRequests && Int(locked.headers[.retryAfter] ?? "") ?? 0 >= 1)
         }
     }
+
+    @Test("after an erasure the phone, name and comment are in no byte of the database files (main file and WAL)")
+    func erasureLeavesNoBytes() async throws {
+        var world = try await LinkerWorld(codes: 6)
+        defer { world.fixture.folder.cleanup() }
+        let store = world.store
+        let campaign = try await store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        let consumer = ConsumerID.random()
+        let (code, _) = try await world.scan(consumer, at: Date(), region: "CN-31")
+        let name = "Zebedee Quux", phone = "13877770123", comment = "call me at home, zq-7781"
+        _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
+                                  contact: try ContactDetails(name: name, phone: phone), consentVersion: "v1", consentText: "ok", at: Date())
+        try await store.addFeedback(key: world.key(code), code: code, consumer: consumer, rating: 2, comment: comment, at: Date())
+        _ = try await store.refreshLinker(now: Date(), full: false)  // the lead carries name and phone too
+        let files = ["onecode.sqlite", "onecode.sqlite-wal"].map { world.fixture.folder.file($0) }
+        func bytes() -> [UInt8] { files.flatMap { (try? Array(Data(contentsOf: URL(fileURLWithPath: $0)))) ?? [] } }
+        func holds(_ text: String, _ haystack: [UInt8]) -> Bool {
+            let needle = Array(text.utf8)
+            guard haystack.count >= needle.count else { return false }
+            return (0...(haystack.count - needle.count)).contains { haystack[$0] == needle[0] && Array(haystack[$0..<$0 + needle.count]) == needle }
+        }
+        let before = bytes()
+        #expect(holds(phone, before) && holds(name, before) && holds(comment, before))  // the search can see them
+        #expect(try await store.forgetConsumer(consumer.value))
+        let after = bytes()
+        for secret in [phone, "+86" + phone, name, comment] { #expect(!holds(secret, after), "\(secret) is still in the files") }
+    }
+
+    @Test("webhook URLs with credentials or query secrets are shown redacted in status, the API and errors")
+    func webhookURLsRedacted() async throws {
+        #expect(WebhookURL.redacted("https://crm:s3cret@hooks.example.com/in?token=abc&x=1") == "https://***@hooks.example.com/in?token=***&x=***")
+        #expect(WebhookURL.redacted("https://hooks.example.com/in") == "https://hooks.example.com/in")
+        let fixture = try await ServiceFixture(count: 1)
+        defer { fixture.folder.cleanup() }
+        let url = "http://crm:s3cret@127.0.0.1:9/hook?token=abc"
+        try await fixture.sqlite.registerEndpoints([url])
+        _ = try await fixture.sqlite.recordScans([ScanRequest(key: CodeKey(rawValue: 1), code: "X", at: Date(), consumer: nil, ip: nil,
+                                                               userAgent: nil, referer: nil, bot: false, region: nil)], rules: VerdictRules())
+        let status = try await fixture.sqlite.webhookStatus().map(\.redacted)
+        #expect(status.map(\.url) == ["http://***@127.0.0.1:9/hook?token=***"])
+        let admin = try await fixture.token(.admin)
+        let app = try fixture.app()
+        try await app.test(.router) { client in
+            let response = try await client.execute(uri: "/api/webhooks", method: .get, headers: [.authorization: "Bearer \(admin)"])
+            #expect(response.status == .ok && !response.text.contains("s3cret") && !response.text.contains("abc"))
+        }
+    }
 }
