@@ -55,11 +55,13 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
-/// The demo data `serve` adds to an empty database in demo mode.
+/// The demo data `serve` adds to an empty database in demo mode. A database that holds data gets no
+/// demo data and no new token: it runs as configured, and `serve` says how to make a token.
 enum DemoData {
     static func prepare(store: SQLiteStore, issuerConfig: IssuerConfig, serviceConfig: ServiceConfig, signer: CodeSigner) async throws {
         let base = issuerConfig.baseURL
-        if try await store.products().isEmpty {
+        let empty = try await store.products().isEmpty
+        if empty {
             let product = try await store.addProduct(try NewProduct(name: "Demo green tea 500 ml", gtin: "6291041500213", sku: "DEMO-TEA-500"))
             let issuer = Issuer(store: store, signer: signer, baseURL: base)
             let result = try await issuer.issue(
@@ -79,6 +81,10 @@ enum DemoData {
         var text = (try? String(contentsOfFile: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
         var known = false
         if let text { known = try await store.token(hash: TokenAuth.hash(text)) != nil }
+        if !known && !empty {
+            note("demo: this database holds data, so no demo token is made; create one with `onecode token create --scope admin --name NAME`")
+            return
+        }
         if !known {
             let token = TokenAuth.generate()
             _ = try await store.createToken(name: "demo admin", scope: .admin, hash: token.hash)

@@ -245,4 +245,27 @@ struct CLITests {
         kill(server.process.processIdentifier, SIGTERM)
         #expect(server.wait().status == 0)
     }
+
+    @Test("`onecode serve` in demo mode on a database that holds data adds no demo data and no token, and says how to make one")
+    func serveDemoOnData() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        #expect(try Run.program(Run.onecode, ["product", "add", "--name", "Real tea"], cwd: folder.path).status == 0)
+        let port = try DurabilityTests.freePort()
+        let server = try Run.start(Run.onecode, ["serve", "--port", String(port)], cwd: folder.path)
+        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
+        var up = false
+        for _ in 0..<200 where !up {
+            up = (try? await DurabilityTests.session.data(from: URL(string: "http://127.0.0.1:\(port)/healthz")!)) != nil
+            if !up { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(up)
+        let stderr = try String(contentsOfFile: server.err, encoding: .utf8)
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(server.wait().status == 0)
+        #expect(stderr.contains("no demo token is made") && stderr.contains("onecode token create"))
+        #expect(!FileManager.default.fileExists(atPath: folder.file("data/demo-admin-token")))
+        let counts = try Run.program("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), "SELECT count(*) FROM api_token; SELECT count(*) FROM product"]).stdout
+        #expect(counts == "0\n1\n")
+    }
 }
