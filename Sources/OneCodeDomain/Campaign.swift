@@ -70,10 +70,14 @@ public struct CampaignLimits: Sendable, Codable, Equatable {
     public var winsPerConsumer: Int?
     /// The most draws one consumer may have per day (campaign time zone).
     public var drawsPerConsumerPerDay: Int?
+    /// The most prizes one phone number may claim in the campaign: a consumer who drops their cookie
+    /// starts again at `winsPerConsumer`, but keeps their phone number.
+    public var winsPerPhone: Int?
 
-    public init(winsPerConsumer: Int? = nil, drawsPerConsumerPerDay: Int? = nil) {
+    public init(winsPerConsumer: Int? = nil, drawsPerConsumerPerDay: Int? = nil, winsPerPhone: Int? = nil) {
         self.winsPerConsumer = winsPerConsumer
         self.drawsPerConsumerPerDay = drawsPerConsumerPerDay
+        self.winsPerPhone = winsPerPhone
     }
 }
 
@@ -175,6 +179,7 @@ public struct CampaignDefinition: Sendable, Codable, Equatable {
             guard let object = value as? [String: Any] else { throw InputError("limits", "must be an object") }
             limits.winsPerConsumer = try integer(object["winsPerConsumer"], path: "limits.winsPerConsumer", minimum: 1)
             limits.drawsPerConsumerPerDay = try integer(object["drawsPerConsumerPerDay"], path: "limits.drawsPerConsumerPerDay", minimum: 1)
+            limits.winsPerPhone = try integer(object["winsPerPhone"], path: "limits.winsPerPhone", minimum: 1)
         }
         let statusName = (root["status"] as? String) ?? "draft"
         guard let status = CampaignStatus(rawValue: statusName), status == .draft || status == .live else {

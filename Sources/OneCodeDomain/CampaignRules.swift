@@ -50,6 +50,14 @@ public enum ClaimRules {
         guard !claimed else { throw alreadyClaimed }
     }
 
+    /// - Throws: `ConflictError("phone", …)` when the phone number has claimed as many prizes in the
+    ///   campaign as `limits.winsPerPhone` allows.
+    public static func checkPhone(claimsByPhone: Int, limits: CampaignLimits) throws {
+        if let limit = limits.winsPerPhone, claimsByPhone >= limit {
+            throw ConflictError("phone", "this phone number has claimed \(claimsByPhone) prize\(claimsByPhone == 1 ? "" : "s") in this campaign; it allows \(limit) per phone")
+        }
+    }
+
     /// Goods and coupons are handed over at a store against a redemption code; cash and points are not.
     public static func needsRedemptionCode(_ kind: PrizeKind?) -> Bool {
         kind == .goods || kind == .coupon

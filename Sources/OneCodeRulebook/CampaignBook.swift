@@ -56,6 +56,9 @@ public enum CampaignBook {
         let entry = try tx.wonEntry(in: campaign, code: key)
         try ClaimRules.check(campaign: campaign, drawnBy: entry.map { $0.consumer }, claimed: entry?.claimed ?? false, claimant: consumer)
         guard let entry else { throw NotFoundError("code", "\(ClaimRules.noPrize) \(campaign)") }
+        if entry.definition.limits.winsPerPhone != nil {
+            try ClaimRules.checkPhone(claimsByPhone: try tx.claims(in: campaign, phone: contact.phone), limits: entry.definition.limits)
+        }
         let tier = entry.tier.flatMap { $0 < entry.definition.tiers.count ? entry.definition.tiers[$0] : nil }
         let redemption = ClaimRules.needsRedemptionCode(tier?.kind) ? String(decoding: Crockford.random(12), as: UTF8.self) : nil
         let claim = Claim(entryID: entry.id, campaign: campaign, code: entry.code, consumer: consumer.value, contact: contact,

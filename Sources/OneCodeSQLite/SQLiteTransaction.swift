@@ -157,6 +157,11 @@ final class SQLiteTransaction: ScanTransaction, ClaimTransaction, FeedbackTransa
         }
     }
 
+    func claims(in campaign: CampaignID, phone: String) throws -> Int {
+        try Int.fetchOne(statement("SELECT count(*) FROM claim c JOIN entry e ON e.id = c.entry_id WHERE e.campaign_id = ? AND c.phone = ?"),
+                         arguments: [campaign.rawValue, phone]) ?? 0
+    }
+
     func saveContact(_ consumer: ConsumerID, _ contact: ContactDetails, consentVersion: String, consentText: String, at: Date) throws {
         try statement("""
             INSERT INTO consumer_contact (consumer, name, phone, consent_version, consent_text, consented_at) VALUES (?, ?, ?, ?, ?, ?)

@@ -200,6 +200,8 @@ public protocol ScanTransaction: EventTransaction {
 public protocol ClaimTransaction: EventTransaction {
     /// The code's won draw in the campaign.
     func wonEntry(in campaign: CampaignID, code key: CodeKey) throws -> WonEntry?
+    /// Claims of prizes in the campaign made with this phone number.
+    func claims(in campaign: CampaignID, phone: String) throws -> Int
     /// Keeps the consumer's contact and consent (the latest claim's).
     func saveContact(_ consumer: ConsumerID, _ contact: ContactDetails, consentVersion: String, consentText: String, at: Date) throws
     /// Writes the claim unless the draw has one (the schema keeps one claim per draw).

@@ -120,6 +120,7 @@ final class StaleClaimReads: ClaimTransaction, @unchecked Sendable {
         entry.claimed = false
         return entry
     }
+    func claims(in campaign: CampaignID, phone: String) throws -> Int { try base.claims(in: campaign, phone: phone) }
     func saveContact(_ consumer: ConsumerID, _ contact: ContactDetails, consentVersion: String, consentText: String, at: Date) throws {
         try base.saveContact(consumer, contact, consentVersion: consentVersion, consentText: consentText, at: at)
     }

@@ -304,4 +304,26 @@ struct SecurityTests {
             #expect(response.status == .ok && !response.text.contains("s3cret") && !response.text.contains("abc"))
         }
     }
+
+    @Test("winsPerPhone: dropping the cookie gives a fresh consumer, but the phone number cannot claim past the campaign's limit")
+    func winsPerPhone() async throws {
+        let fixture = try await ServiceFixture(count: 4)
+        defer { fixture.folder.cleanup() }
+        let campaign = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(CampaignTests.definition(#", "limits": {"winsPerConsumer": 1, "winsPerPhone": 1}"#)))
+        let app = try fixture.app()
+        try await app.test(.router) { client in
+            var statuses: [HTTPResponse.Status] = []
+            var messages: [String] = []
+            for code in fixture.codes.prefix(3) {
+                // A new phone each time, as if the cookie were dropped: each wins under winsPerConsumer.
+                let cookie = try #require(try await client.execute(uri: "/s/\(code)", method: .get, headers: phone()).cookie)
+                let claim = try await client.execute(uri: "/s/\(code)", method: .post, headers: Self.form(cookie),
+                                                     body: ByteBuffer(string: "campaign=\(campaign.id)&name=Ann&phone=138-1234-5678&consent=yes"))
+                statuses.append(claim.status)
+                messages.append(claim.text)
+            }
+            #expect(statuses == [.created, .conflict, .conflict])
+            #expect(messages[1].contains("phone") && messages[1].contains("1 per phone"))
+        }
+    }
 }
