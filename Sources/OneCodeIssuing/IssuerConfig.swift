@@ -56,24 +56,46 @@ public struct IssuerConfig: Sendable {
     }
 
     func secretBytes(notice: (String) -> Void) throws -> [UInt8] {
-        if let secret, !secret.isEmpty { return Array(secret.utf8) }
+        if let secret, !secret.isEmpty { return try checked(Array(secret.utf8), key: "codes.secret") }
         if let data = FileManager.default.contents(atPath: secretFile) {
+            if mode == .production, let attributes = try? FileManager.default.attributesOfItem(atPath: secretFile),
+               let permissions = (attributes[.posixPermissions] as? NSNumber)?.intValue, permissions & 0o077 != 0 {
+                throw InputError("codes.secretFile", "\(secretFile) can be read by other users (mode \(String(permissions, radix: 8))); run `chmod 600 \(secretFile)`")
+            }
             let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            return Array(text.utf8)
+            return try checked(Array(text.utf8), key: "codes.secretFile")
         }
         guard mode == .demo else {
             throw InputError("codes.secret", "production mode needs a secret: set ONECODE_CODES_SECRET (at least 16 bytes) or put one in \(secretFile)")
         }
-        let text = RandomBytes.fill(count: 32).hex
+        let text = Self.generateSecret()
         let directory = (secretFile as NSString).deletingLastPathComponent
         if !directory.isEmpty {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
-        guard FileManager.default.createFile(
-            atPath: secretFile, contents: Data((text + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw InputError("codes.secretFile", "cannot write the demo secret to \(secretFile)")
-        }
+        try Self.writePrivate(secretFile, Array((text + "\n").utf8), key: "codes.secretFile")
         notice("demo mode: generated a code secret and stored it in \(secretFile) (set ONECODE_CODES_SECRET in production)")
         return Array(text.utf8)
+    }
+
+    /// In production a secret must not be guessable by shape: at least 16 distinct characters.
+    func checked(_ secret: [UInt8], key: String) throws -> [UInt8] {
+        if mode == .production && Set(secret).count < 16 {
+            throw InputError(key, "has too little entropy (\(Set(secret).count) distinct characters); make one with `onecode secret generate`")
+        }
+        return secret
+    }
+
+    /// 32 bytes from the CSPRNG, as 64 hex digits.
+    public static func generateSecret() -> String { RandomBytes.fill(count: 32).hex }
+
+    /// Writes a new file that only its owner can read, from the start (no window at 0644).
+    /// - Throws: `InputError(key, …)` when it exists or cannot be written.
+    public static func writePrivate(_ path: String, _ bytes: [UInt8], key: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw InputError(key, "cannot create \(path) (\(String(cString: strerror(errno))))") }
+        defer { close(fd) }
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count, fsync(fd) == 0 else { throw InputError(key, "cannot write \(path) (\(String(cString: strerror(errno))))") }
     }
 }

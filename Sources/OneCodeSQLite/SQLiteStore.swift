@@ -22,10 +22,15 @@ public struct SQLiteStore: Sendable {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             } catch {
                 throw InputError("database", "cannot create the folder \(directory) (\(error.localizedDescription))")
             }
+        }
+        // A new database is its owner's alone from the start; SQLite gives its WAL the same mode.
+        if !FileManager.default.fileExists(atPath: path) {
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if fd >= 0 { close(fd) }
         }
         do {
             let pool = try DatabasePool(path: path, configuration: Self.configuration(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `onecode`: issue codes, print code packages and check codes.
 @main
@@ -12,7 +13,14 @@ struct OneCodeCommand: AsyncParsableCommand {
             ONECODE_BATCH_MAX_COUNT, ONECODE_MODE, ONECODE_HTTP_PORT, ONECODE_RATE_LIMIT_PER_SECOND, and the others \
             README lists), the JSON file named by ONECODE_CONFIG (default Config/onecode.json), then built-in defaults.
             """,
-        subcommands: [DemoCommand.self, ServeCommand.self, ProductCommand.self, BatchCommand.self, CodeCommand.self, ScansCommand.self, TokenCommand.self, CampaignCommand.self, StoreCommand.self, WebhooksCommand.self, SegmentCommand.self, LeadsCommand.self, ConsumerCommand.self, ReportCommand.self, QRCommand.self],
+        subcommands: [DemoCommand.self, ServeCommand.self, ProductCommand.self, BatchCommand.self, CodeCommand.self, ScansCommand.self, TokenCommand.self, CampaignCommand.self, StoreCommand.self, WebhooksCommand.self, SegmentCommand.self, LeadsCommand.self, ConsumerCommand.self, ReportCommand.self, QRCommand.self, SecretCommand.self],
         defaultSubcommand: DemoCommand.self
     )
+
+    /// Every file and folder the tool makes (database, WAL, secret, exports, packages) is its user's
+    /// alone from the start: 0600 files, 0700 folders.
+    static func main() async {
+        umask(0o077)
+        await main(nil)
+    }
 }

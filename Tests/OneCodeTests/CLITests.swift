@@ -268,4 +268,38 @@ struct CLITests {
         let counts = try Run.program("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), "SELECT count(*) FROM api_token; SELECT count(*) FROM product"]).stdout
         #expect(counts == "0\n1\n")
     }
+
+    @Test("files are their owner's alone from the start; production refuses a secret others can read or one of too little entropy")
+    func privateFiles() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        func mode(_ name: String) throws -> Int {
+            ((try FileManager.default.attributesOfItem(atPath: folder.file(name))[.posixPermissions]) as? NSNumber)?.intValue ?? -1
+        }
+        #expect(try Run.program(Run.onecode, ["product", "add", "--name", "Tea"], cwd: folder.path).status == 0)
+        #expect(try Run.program(Run.onecode, ["batch", "issue", "--product", "1", "--count", "5", "--out", folder.file("pkg")], cwd: folder.path).status == 0)
+        #expect(try Run.program(Run.onecode, ["leads", "export", "--format", "csv", "--out", folder.file("leads.csv")], cwd: folder.path).status == 0)
+        #expect(try mode("data") == 0o700)
+        for file in ["data/onecode.sqlite", "data/secret", "pkg/codes.csv", "pkg/manifest.json", "leads.csv"] {
+            let found = try mode(file)
+            #expect(found == 0o600, "\(file): \(String(found, radix: 8))")
+        }
+        if FileManager.default.fileExists(atPath: folder.file("data/onecode.sqlite-wal")) { #expect(try mode("data/onecode.sqlite-wal") == 0o600) }
+
+        // `onecode secret generate`: 64 hex digits; --out writes a new 0600 file.
+        let generated = try Run.program(Run.onecode, ["secret", "generate"], cwd: folder.path)
+        let secret = generated.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(generated.status == 0 && secret.count == 64 && secret.allSatisfy(\.isHexDigit))
+        #expect(try Run.program(Run.onecode, ["secret", "generate", "--out", folder.file("prod-secret")], cwd: folder.path).status == 0)
+        #expect(try mode("prod-secret") == 0o600)
+
+        let production = ["ONECODE_MODE": "production", "ONECODE_CODES_SECRET_FILE": folder.file("prod-secret")]
+        #expect(try Run.program(Run.onecode, ["code", "check", "0000000000000000A"], cwd: folder.path, environment: production).stderr.contains("codes.secretFile") == false)
+        chmod(folder.file("prod-secret"), 0o644)
+        let readable = try Run.program(Run.onecode, ["batch", "issue", "--product", "1", "--count", "1", "--out", folder.file("p2")], cwd: folder.path, environment: production)
+        #expect(readable.status != 0 && readable.stderr.contains("codes.secretFile") && readable.stderr.contains("chmod 600"), "\(readable.stderr)")
+        let weak = try Run.program(Run.onecode, ["batch", "issue", "--product", "1", "--count", "1", "--out", folder.file("p3")], cwd: folder.path,
+                                   environment: ["ONECODE_MODE": "production", "ONECODE_CODES_SECRET": String(repeating: "a", count: 32)])
+        #expect(weak.status != 0 && weak.stderr.contains("codes.secret") && weak.stderr.contains("onecode secret generate"), "\(weak.stderr)")
+    }
 }
