@@ -286,6 +286,10 @@ struct CLITests {
         }
         if FileManager.default.fileExists(atPath: folder.file("data/onecode.sqlite-wal")) { #expect(try mode("data/onecode.sqlite-wal") == 0o600) }
 
+        // Names reach terminals: one with an escape sequence is refused.
+        let shop = try Run.program(Run.onecode, ["store", "add", "--name", "Shop\u{1B}[2J"], cwd: folder.path)
+        #expect(shop.status != 0 && shop.stderr.contains("name: must not contain control characters"))
+
         // `onecode secret generate`: 64 hex digits; --out writes a new 0600 file.
         let generated = try Run.program(Run.onecode, ["secret", "generate"], cwd: folder.path)
         let secret = generated.stdout.trimmingCharacters(in: .whitespacesAndNewlines)

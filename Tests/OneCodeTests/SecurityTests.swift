@@ -45,7 +45,13 @@ struct SecurityTests {
             // The winner still claims with their own cookie; nothing of Mallory's was kept.
             let claim = try await client.execute(uri: "/s/\(code)", method: .post, headers: Self.form(winnerCookie),
                                                  body: ByteBuffer(string: "campaign=\(campaign.id)&name=Ann&phone=13812345678&consent=yes"))
-            #expect(claim.status == .created)
+            #expect(claim.status == .created && claim.headers[.cacheControl] == "no-store")
+            // The redemption code, shown again in JSON, is not cached either; nor is what the API says of a consumer.
+            let again = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(cookie: winnerCookie, json: true))
+            #expect(again.headers[.cacheControl] == "no-store")
+            let admin = try await fixture.token(.admin)
+            let consumer = try await client.execute(uri: "/api/consumers/\(winner)", method: .get, headers: [.authorization: "Bearer \(admin)"])
+            #expect(consumer.status == .ok && consumer.headers[.cacheControl] == "no-store")
         }
         let stored = try Run.program("/usr/bin/sqlite3", [fixture.folder.file("onecode.sqlite"), "SELECT name FROM consumer_contact; SELECT name FROM claim"]).stdout
         #expect(stored == "Ann\nAnn\n")
