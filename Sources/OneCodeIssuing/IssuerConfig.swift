@@ -78,12 +78,26 @@ public struct IssuerConfig: Sendable {
         return Array(text.utf8)
     }
 
-    /// In production a secret must not be guessable by shape: at least 16 distinct characters.
+    /// In production a secret must not be guessable by its shape (all one character, a short pattern):
+    /// its length times the Shannon entropy of its characters must reach 56 bits. `secret generate`'s
+    /// 64 hex digits give about 250.
     func checked(_ secret: [UInt8], key: String) throws -> [UInt8] {
-        if mode == .production && Set(secret).count < 16 {
-            throw InputError(key, "has too little entropy (\(Set(secret).count) distinct characters); make one with `onecode secret generate`")
+        let bits = Self.entropyBits(secret)
+        if mode == .production && bits < 56 {
+            throw InputError(key, "has too little entropy (about \(Int(bits)) bits; at least 56 needed); make one with `onecode secret generate`")
         }
         return secret
+    }
+
+    static func entropyBits(_ bytes: [UInt8]) -> Double {
+        guard !bytes.isEmpty else { return 0 }
+        var counts = [Int](repeating: 0, count: 256)
+        for byte in bytes { counts[Int(byte)] += 1 }
+        let total = Double(bytes.count)
+        let perSymbol = counts.reduce(0.0) { sum, count in
+            count == 0 ? sum : sum - Double(count) / total * log2(Double(count) / total)
+        }
+        return perSymbol * total
     }
 
     /// 32 bytes from the CSPRNG, as 64 hex digits.

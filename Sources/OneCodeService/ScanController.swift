@@ -12,7 +12,8 @@ import OneCodeStorage
 struct ScanController: Sendable {
     let signer: CodeSigner
     let writer: ScanWriter
-    let store: any OneCodeStore
+    /// The ports the public routes write through besides the scan writer's: locations, claims, ratings.
+    let store: any ScanStore & ClaimTransactions & FeedbackTransactions
     let catalog: CatalogCache
     let page: LandingPage
     let limiter: RateLimiter
@@ -174,7 +175,11 @@ struct ScanController: Sendable {
     }
 
     func respond(json: Bool, status: HTTPResponse.Status, content: LandingPage.Content, cookie: ConsumerID?) -> Response {
-        var headers: HTTPFields = [.cacheControl: "no-store", .vary: "Accept, Accept-Language, Cookie"]
+        // The security headers are set here on the hot path, in one literal; the middleware sees them and adds nothing.
+        var headers: HTTPFields = [
+            .cacheControl: "no-store", .vary: "Accept, Accept-Language, Cookie", .xContentTypeOptions: "nosniff",
+            .referrerPolicy: "same-origin", .xFrameOptions: "DENY",
+        ]
         let body: ByteBuffer
         if json {
             headers[.contentType] = "application/json; charset=utf-8"
@@ -191,6 +196,7 @@ struct ScanController: Sendable {
             body = ByteBuffer(bytes: (try? Response.jsonEncoder.encode(document)) ?? Data("{}".utf8))
         } else {
             headers[.contentType] = "text/html; charset=utf-8"
+            headers[.contentSecurityPolicy] = SecurityHeadersMiddleware.contentSecurityPolicy
             headers[.contentLanguage] = content.language == .zh ? "zh-CN" : "en"
             body = ByteBuffer(string: page.render(content))
         }

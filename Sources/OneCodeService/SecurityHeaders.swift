@@ -23,6 +23,7 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
     }
 
     static func apply(_ headers: inout HTTPFields) {
+        if headers[.xFrameOptions] != nil { return }  // set where the response was made (the scan page)
         headers[.xContentTypeOptions] = "nosniff"
         headers[.referrerPolicy] = "same-origin"
         headers[.xFrameOptions] = "DENY"

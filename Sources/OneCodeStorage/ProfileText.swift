@@ -38,12 +38,29 @@ public enum ProfileText {
         return text
     }
 
-    /// ",CN-11:1,CN-31:4," → [("CN-11", 1), ("CN-31", 4)].
+    /// ",CN-11:1,CN-31:4," → [("CN-11", 1), ("CN-31", 4)], reading bytes (this runs for every changed profile).
     public static func regions(_ text: String) -> [(name: String, scans: Int)] {
-        text.split(separator: ",").compactMap { item in
-            guard let colon = item.lastIndex(of: ":"), let count = Int(item[item.index(after: colon)...]) else { return nil }
-            return (String(item[..<colon]), count)
+        var regions: [(name: String, scans: Int)] = []
+        var text = text
+        text.withUTF8 { bytes in
+            var start = 0, colon = -1, index = 0
+            while index < bytes.count {
+                switch bytes[index] {
+                case 44:  // ","
+                    if colon > start {
+                        var count = 0
+                        for digit in bytes[(colon + 1)..<index] { count = count * 10 + Int(digit &- 48) }
+                        regions.append((String(decoding: bytes[start..<colon], as: UTF8.self), count))
+                    }
+                    start = index + 1
+                    colon = -1
+                case 58: colon = index  // ":"
+                default: break
+                }
+                index += 1
+            }
         }
+        return regions
     }
 
     public static func joined(_ regions: [(name: String, scans: Int)]) -> String {

@@ -191,6 +191,14 @@ struct IssuerTests {
         }
     }
 
+    @Test("production's entropy rule passes every generated secret and refuses secrets of one character or a short pattern")
+    func secretEntropy() {
+        for _ in 0..<2000 { #expect(IssuerConfig.entropyBits(Array(IssuerConfig.generateSecret().utf8)) >= 56) }
+        #expect(IssuerConfig.entropyBits(Array(String(repeating: "a", count: 64).utf8)) == 0)
+        #expect(IssuerConfig.entropyBits(Array(String(repeating: "ab", count: 16).utf8)) < 56)
+        #expect(IssuerConfig.entropyBits(Array("bench-secret-0123456789abcdef".utf8)) >= 56)  // what scripts/bench uses
+    }
+
     @Test("a storage failure part-way (a full disk) leaves no batch, no codes and no package")
     func storageFailure() async throws {
         let fixture = try await Fixture()
