@@ -25,7 +25,13 @@ struct APITests {
         let router = try buildRouter(fixture.deps(config), writer: writer)
         let routes = router.routes.filter { $0.path.description.hasPrefix("/api") }.map { ($0.method, $0.path.description) }
         #expect(routes.count == 37)
-        let table = APIController.scopes.withLock { $0 }
+        // What each route accepts, read from README's table (the documentation is the specification);
+        // the code's own registry must agree with it.
+        let table = try Self.documentedScopes()
+        let registered = APIController.scopes.withLock { $0 }
+        let differences = Set(table.keys).union(registered.keys).filter { table[$0] != registered[$0] }.sorted()
+            .map { "\($0): README \(table[$0].map { $0.map(\.rawValue).sorted() } ?? ["missing"]), code \(registered[$0].map { $0.map(\.rawValue).sorted() } ?? ["missing"])" }
+        #expect(differences.isEmpty, "README's scope table and the registered routes differ: \(differences)")
         var made: [TokenScope: String] = [:]
         for scope in TokenScope.allCases { made[scope] = try await fixture.token(scope) }
         let tokens = made
@@ -49,10 +55,41 @@ struct APITests {
                 // A token of an allowed scope (or admin) gets past authorisation.
                 let admin = try await client.execute(uri: uri, method: method, headers: [.authorization: "Bearer \(tokens[.admin]!)"])
                 #expect(admin.status != .unauthorized && admin.status != .forbidden, "\(key) with admin")
+                #expect(admin.status.code < 500, "\(key) with admin: \(admin.status) \(admin.text)")
+                for scope in allowed where scope != .store {
+                    let response = try await client.execute(uri: uri, method: method, headers: [.authorization: "Bearer \(tokens[scope]!)"])
+                    #expect(response.status != .forbidden && response.status.code < 500, "\(key) with scope \(scope): \(response.status)")
+                }
             }
         }
         // Every scope entry is a registered route: the table and the router agree.
         #expect(Set(table.keys) == Set(routes.map { "\($0.0.rawValue) \($0.1)" }))
+    }
+
+    /// README's "admin API" table as data: "METHOD /api/path" → the scopes besides admin.
+    static func documentedScopes() throws -> [String: Set<TokenScope>] {
+        let readme = try String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("README.md").path, encoding: .utf8)
+        var table: [String: Set<TokenScope>] = [:]
+        for line in readme.split(separator: "\n") where line.hasPrefix("| `") && line.contains(" /api/") {
+            let cells = line.dropFirst(2).components(separatedBy: " | ")
+            guard cells.count >= 2 else { continue }
+            let scopeText = cells[1].lowercased()
+            let scopes = scopeText.contains("admin only") ? Set<TokenScope>() : Set(TokenScope.allCases.filter { $0 != .admin && scopeText.contains($0.rawValue) })
+            for span in cells[0].components(separatedBy: "`").enumerated().filter({ $0.offset % 2 == 1 }).map(\.element) {
+                let words = span.split(separator: " ", maxSplits: 1)
+                guard words.count == 2, ["GET", "POST", "PATCH", "DELETE", "PUT"].contains(String(words[0])) else { continue }
+                let path = String(words[1].prefix { $0 != "?" && $0 != "[" && $0 != " " })
+                // `pause\|resume\|end`: alternatives of the last segment.
+                let alternatives = path.components(separatedBy: "\\|")
+                let prefix = alternatives[0].split(separator: "/").dropLast().joined(separator: "/")
+                for (index, alternative) in alternatives.enumerated() {
+                    let full = index == 0 ? alternative : "/" + prefix + "/" + alternative
+                    table["\(words[0]) \(full)"] = scopes
+                }
+            }
+        }
+        return table
     }
 
     @Test("products, batch issuance with a downloadable package, lifecycle, blacklist, scans and statistics")

@@ -259,7 +259,8 @@ struct IssuerTests {
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
-    func increment() { lock.withLock { count += 1 } }
+    /// - Returns: the count after this increment.
+    @discardableResult func increment() -> Int { lock.withLock { count += 1; return count } }
     var value: Int { lock.withLock { count } }
 }
 
