@@ -22,6 +22,8 @@ actor WebhookReceiver {
         var headers: [String: String]
         var body: String
         var status: Int
+        /// When it arrived.
+        var at = Date()
     }
 
     let port: Int
@@ -216,6 +218,34 @@ struct WebhookTests {
         #expect(try await fixture.sqlite.retryFailedDeliveries(endpoint: nil) == 1)
         status = try #require(try await fixture.sqlite.webhookStatus().first)
         #expect(status.failed == 0 && status.pending == 1)
+    }
+
+    @Test("retries are spaced as the backoff says: base·2^(n-1), capped, with at most a quarter taken off by jitter")
+    func retrySpacing() async throws {
+        let fixture = try await ServiceFixture(count: 2)
+        defer { fixture.folder.cleanup() }
+        let receiver = WebhookReceiver(port: try DurabilityTests.freePort(), failFirst: 1000)
+        try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        let config = try Self.webhookConfig([await receiver.url], maxAttempts: 5)  // base 0.05 s, cap 0.2 s
+        try await fixture.sqlite.registerEndpoints(config.urls)
+        _ = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        try await fixture.app().test(.router) { client in
+            _ = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone())
+        }
+        let deliverer = WebhookDeliverer(store: fixture.sqlite, config: config, logger: Logger(label: "test"))
+        let deadline = Date().addingTimeInterval(10)
+        while await receiver.received.count < 5 && Date() < deadline {
+            try await deliverer.deliverDue()
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let arrivals = await receiver.received.map(\.at)
+        #expect(arrivals.count == 5)
+        for (index, gap) in zip(arrivals.dropFirst(), arrivals).map({ $0.timeIntervalSince($1) }).enumerated() {
+            let backoff = WebhookDeliverer.backoff(attempt: index + 1, base: config.retryBase, max: config.retryMax)
+            #expect(gap >= 0.75 * backoff - 0.005, "retry \(index + 1) came \(gap) s after the attempt before; the backoff is \(backoff) s")
+            #expect(gap <= backoff + 0.25, "retry \(index + 1) waited \(gap) s for a backoff of \(backoff) s")
+        }
     }
 
     @Test("configuration: URLs must be http(s), a secret is required with them")
