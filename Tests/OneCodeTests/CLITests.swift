@@ -221,6 +221,7 @@ struct CLITests {
         defer { folder.cleanup() }
         let port = try DurabilityTests.freePort()
         let server = try Run.start(Run.onecode, ["serve", "--port", String(port)], cwd: folder.path)
+        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }  // on every path
         let base = "http://127.0.0.1:\(port)"
         var up = false
         for _ in 0..<200 where !up {

@@ -112,6 +112,7 @@ struct DurabilityTests {
         defer { folder.cleanup() }
         let codes = try Self.prepare(folder, count: 3000)
         let (server, base) = try await Self.startServer(folder)
+        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }  // on every path
         let statuses = await Self.scan(base, codes)
         let ok = statuses.filter { (200..<300).contains($0) }.count
         #expect(ok == 3000, "statuses: \(Dictionary(grouping: statuses, by: { $0 }).mapValues(\.count))")
@@ -135,6 +136,7 @@ struct DurabilityTests {
         defer { folder.cleanup() }
         let codes = try Self.prepare(folder, count: 4000)
         let (server, base) = try await Self.startServer(folder)
+        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }  // on every path
         let pid = server.process.processIdentifier
         // The signal goes after the 1,000th answer, so the load is surely still running (no timing guess).
         let statuses = await Self.scan(base, codes, concurrency: 32) { answered in
@@ -155,6 +157,7 @@ struct DurabilityTests {
         defer { folder.cleanup() }
         let codes = try Self.prepare(folder, count: 4000)
         let (server, base) = try await Self.startServer(folder)
+        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }  // on every path
         let pid = server.process.processIdentifier
         let results = await Self.scanCodes(base, codes, concurrency: 48) { answered in
             if answered == 1500 { kill(pid, SIGKILL) }

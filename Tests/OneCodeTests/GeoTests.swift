@@ -74,6 +74,7 @@ struct GeoTests {
         try Self.makeMMDB(folder.file("geo.mmdb"))
         let codes = try DurabilityTests.prepare(folder, count: 1)
         let (server, base) = try await DurabilityTests.startServer(folder, extra: ["ONECODE_GEOIP_FILE": folder.file("geo.mmdb")])
+        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }  // on every path
         var request = URLRequest(url: URL(string: "\(base)/s/\(codes[0])")!)
         request.setValue("Mozilla/5.0 (iPhone)", forHTTPHeaderField: "User-Agent")
         _ = try await DurabilityTests.session.data(for: request)

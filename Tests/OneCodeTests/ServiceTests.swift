@@ -282,7 +282,10 @@ struct ServiceTests {
             let first = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone())
             #expect(first.body.readableBytes < 8 * 1024)
             let again = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(cookie: first.cookie, language: "zh"))
-            let year = Calendar(identifier: .gregorian).component(.year, from: Date())
+            // The page shows Beijing time: take the year there, not in the machine's zone (they differ 16:00-24:00 UTC on 31 December).
+            var beijing = Calendar(identifier: .gregorian)
+            beijing.timeZone = TimeZone(identifier: "Asia/Shanghai")!
+            let year = beijing.component(.year, from: Date())
             #expect(again.text.contains("首次扫码") && again.text.contains("\(year)-") && again.text.contains("(北京时间)"))
         }
         #expect(LandingPage.escape("<b>\"x\"&'") == "&lt;b&gt;&quot;x&quot;&amp;&#39;")
