@@ -265,7 +265,7 @@ final class Counter: @unchecked Sendable {
 }
 
 /// The real store, whose code sink fails like a full disk after some inserts.
-struct FailingStore: CatalogStore {
+struct FailingStore: ForwardingCatalog {
     struct DiskFull: Error {}
     let base: SQLiteStore
     let failAfter: Int
@@ -290,17 +290,10 @@ struct FailingStore: CatalogStore {
             try body(batch, product, Sink(base: sink, remaining: failAfter))
         }
     }
-    func addProduct(_ product: NewProduct) async throws -> Product { try await base.addProduct(product) }
-    func products() async throws -> [Product] { try await base.products() }
-    func product(_ id: ProductID) async throws -> Product? { try await base.product(id) }
-    func batches(product: ProductID?) async throws -> [Batch] { try await base.batches(product: product) }
-    func batch(_ id: BatchID) async throws -> Batch? { try await base.batch(id) }
-    func codeCount(batch: BatchID) async throws -> Int { try await base.codeCount(batch: batch) }
-    func code(_ key: CodeKey) async throws -> CodeRecord? { try await base.code(key) }
 }
 
 /// Records when the issuing transaction begins and how many codes it writes.
-struct WatchedStore: CatalogStore {
+struct WatchedStore: ForwardingCatalog {
     let base: SQLiteStore
     let log: CommitLog
 
@@ -324,17 +317,10 @@ struct WatchedStore: CatalogStore {
             return result
         }
     }
-    func addProduct(_ product: NewProduct) async throws -> Product { try await base.addProduct(product) }
-    func products() async throws -> [Product] { try await base.products() }
-    func product(_ id: ProductID) async throws -> Product? { try await base.product(id) }
-    func batches(product: ProductID?) async throws -> [Batch] { try await base.batches(product: product) }
-    func batch(_ id: BatchID) async throws -> Batch? { try await base.batch(id) }
-    func codeCount(batch: BatchID) async throws -> Int { try await base.codeCount(batch: batch) }
-    func code(_ key: CodeKey) async throws -> CodeRecord? { try await base.code(key) }
 }
 
 /// Reports the first key of the first issue as taken, as if another batch had drawn it meanwhile.
-final class TakenOnceStore: CatalogStore, @unchecked Sendable {
+final class TakenOnceStore: ForwardingCatalog, @unchecked Sendable {
     let base: SQLiteStore
     private let attempts = Mutex(0)
     init(base: SQLiteStore) { self.base = base }
@@ -361,6 +347,14 @@ final class TakenOnceStore: CatalogStore, @unchecked Sendable {
             try body(batch, product, Sink(base: sink, refuseNext: first))
         }
     }
+}
+
+/// A catalogue double that changes only `issueBatch`: everything else goes to the real store.
+protocol ForwardingCatalog: CatalogStore {
+    var base: SQLiteStore { get }
+}
+
+extension ForwardingCatalog {
     func addProduct(_ product: NewProduct) async throws -> Product { try await base.addProduct(product) }
     func products() async throws -> [Product] { try await base.products() }
     func product(_ id: ProductID) async throws -> Product? { try await base.product(id) }
