@@ -13,6 +13,39 @@ import Testing
 /// Route tests against the real application builder, over a real SQLite file.
 @Suite("Scan service routes")
 struct ServiceTests {
+    @Test("every verdict has its page, in both languages, with its status", arguments: ["en", "zh"])
+    func verdictPages(language: String) async throws {
+        let fixture = try await ServiceFixture(count: 6, activate: false)
+        defer { fixture.folder.cleanup() }
+        let app = try fixture.app(["scan.maxScans": .init(.int(2), isSecret: false)])
+        let strings = LandingPage.strings[language == "zh" ? .zh : .en]!
+        try await app.test(.router) { client in
+            func visit(_ code: String, _ cookie: String? = nil) async throws -> TestResponse {
+                try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(cookie: cookie, language: language))
+            }
+            func expect(_ response: TestResponse, _ verdict: String, _ reason: String, _ status: HTTPResponse.Status) {
+                #expect(response.status == status, "\(verdict): \(response.status)")
+                #expect(response.text.contains("data-verdict=\"\(verdict)\""), "\(verdict) page")
+                #expect(response.text.contains(LandingPage.escape(strings["reason.\(reason)"]!)), "\(verdict): explanation for \(reason)")
+            }
+            expect(try await visit(fixture.codes[0]), "inactive", "batch-not-active", .forbidden)
+            _ = try await fixture.sqlite.setStatus(.active, of: fixture.batch.id)
+            let first = try await visit(fixture.codes[1])
+            expect(first, "genuine", "first-scan", .ok)
+            expect(try await visit(fixture.codes[1], first.cookie), "repeat", "scanned-before", .ok)
+            expect(try await visit(fixture.codes[1], first.cookie), "suspicious", "too-many-scans", .ok)
+            expect(try await visit(ServiceFixture.signer.code(for: CodeKey(rawValue: 4242))), "unknown", "not-issued", .notFound)
+            var forged = Array(fixture.codes[2])
+            forged[3] = forged[3] == "A" ? "B" : "A"
+            expect(try await visit(String(forged)), "forged", "check-character", .notFound)
+            guard case let .valid(key, _) = ServiceFixture.signer.check(fixture.codes[3]) else { Issue.record("bad code"); return }
+            try await fixture.sqlite.blacklist(key, reason: "stolen")
+            expect(try await visit(fixture.codes[3]), "void", "blacklisted", .gone)
+            _ = try await fixture.sqlite.setStatus(.void, of: fixture.batch.id)
+            expect(try await visit(fixture.codes[4]), "void", "batch-void", .gone)
+        }
+    }
+
     @Test("verdict transitions: inactive → genuine → repeat → suspicious; void batch; blacklisted code")
     func transitions() async throws {
         let fixture = try await ServiceFixture(activate: false)
@@ -32,6 +65,7 @@ struct ServiceTests {
             #expect(try response.json()["scanCount"] as? Int == 1)
             response = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(cookie: cookie, json: true))
             let repeatJSON = try response.json()
+            #expect(response.status == .ok)
             #expect(repeatJSON["verdict"] as? String == "repeat" && repeatJSON["scanCount"] as? Int == 2)
             #expect(repeatJSON["firstScanAt"] as? String != nil)
             #expect(response.headers[.setCookie] == nil)  // the consumer keeps its id
@@ -39,7 +73,7 @@ struct ServiceTests {
             response = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(json: true))
             #expect(try response.json()["verdict"] as? String == "repeat")
             response = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(json: true))
-            #expect(try response.json()["verdict"] as? String == "suspicious")
+            #expect(try response.json()["verdict"] as? String == "suspicious" && response.status == .ok)
             #expect(try response.json()["reason"] as? String == "too-many-consumers")
             // Too many scans by the first consumer (maxScans 4).
             response = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(cookie: cookie, json: true))
