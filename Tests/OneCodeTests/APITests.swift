@@ -56,6 +56,14 @@ struct APITests {
                 let admin = try await client.execute(uri: uri, method: method, headers: [.authorization: "Bearer \(tokens[.admin]!)"])
                 #expect(admin.status != .unauthorized && admin.status != .forbidden, "\(key) with admin")
                 #expect(admin.status.code < 500, "\(key) with admin: \(admin.status) \(admin.text)")
+                if method == .post || method == .patch {
+                    // Malformed and oversized bodies are the client's error, on every route that takes one.
+                    let auth: HTTPFields = [.authorization: "Bearer \(tokens[.admin]!)", .contentType: "application/json"]
+                    for body in ["{", "[1, 2", "null", #"{"name": 5}"#, String(repeating: "x", count: 3 << 20)] {
+                        let response = try await client.execute(uri: uri, method: method, headers: auth, body: ByteBuffer(string: body))
+                        #expect((200..<500).contains(response.status.code), "\(key) with body \(body.prefix(12)): \(response.status) \(response.text.prefix(200))")
+                    }
+                }
                 for scope in allowed where scope != .store {
                     let response = try await client.execute(uri: uri, method: method, headers: [.authorization: "Bearer \(tokens[scope]!)"])
                     #expect(response.status != .forbidden && response.status.code < 500, "\(key) with scope \(scope): \(response.status)")

@@ -75,14 +75,15 @@ struct CampaignTests {
         defer { fixture.folder.cleanup() }
         let campaign = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(Self.definition(#", "limits": {"winsPerConsumer": 1}"#)))
         let writer = ScanWriter(store: fixture.sqlite, rules: VerdictRules(), capacity: 20_000, maxGroup: 512, logger: Logger(label: "test"))
-        let consumers = (0..<5_000).map { _ in ConsumerID.random() }
+        // 200 consumers with 50 codes each, one after another: without the limit the first consumer would take 50 prizes.
+        let consumers = (0..<200).map { _ in ConsumerID.random() }
         let codes = fixture.codes
         let results = try await withThrowingTaskGroup(of: ScanResult.self) { group in
             group.addTask { try await writer.run(); throw CancellationError() }
             for (index, code) in codes.enumerated() {
                 guard case let .valid(key, canonical) = ServiceFixture.signer.check(code) else { continue }
                 group.addTask {
-                    try await writer.record(ScanRequest(key: key, code: canonical, at: Date(), consumer: consumers[index % 5_000], ip: nil,
+                    try await writer.record(ScanRequest(key: key, code: canonical, at: Date(), consumer: consumers[index / 50], ip: nil,
                                                         userAgent: "test", referer: nil, bot: false, region: nil))
                 }
             }
