@@ -33,9 +33,11 @@ struct ServeCommand: AsyncParsableCommand {
         var app: (any ApplicationProtocol)?
         try await reportingErrors {
             let reader = try await global.configReader(extra: extra)
-            let issuerConfig = try IssuerConfig(reader: reader)
-            let store = try SQLiteStore(path: issuerConfig.databasePath, cacheMiB: 96, backgroundCheckpoints: true)
+            var issuerConfig = try IssuerConfig(reader: reader)
             let config = try ServiceConfig(reader: reader, databasePath: issuerConfig.databasePath)
+            // In demo mode a base URL on this machine follows the address served, so the printed URLs open.
+            if issuerConfig.mode == .demo { issuerConfig.baseURL = DemoData.served(issuerConfig.baseURL, host: config.host, port: config.port) }
+            let store = try SQLiteStore(path: issuerConfig.databasePath, cacheMiB: 96, backgroundCheckpoints: true)
             let signer = try issuerConfig.signer(notice: note)
             var logger = Logger(label: "onecode")
             logger.logLevel = .info
@@ -58,6 +60,15 @@ struct ServeCommand: AsyncParsableCommand {
 /// The demo data `serve` adds to an empty database in demo mode. A database that holds data gets no
 /// demo data and no new token: it runs as configured, and `serve` says how to make a token.
 enum DemoData {
+    /// `url` with the address served when it points at this machine (127.0.0.1, localhost, ::1), else as it is.
+    static func served(_ url: String, host: String, port: Int) -> String {
+        guard var parts = URLComponents(string: url), let current = parts.host,
+              ["127.0.0.1", "localhost", "::1", "[::1]"].contains(current.lowercased()) else { return url }
+        if host != "0.0.0.0" && host != "::" { parts.host = host }
+        parts.port = port
+        return parts.string ?? url
+    }
+
     static func prepare(store: SQLiteStore, issuerConfig: IssuerConfig, serviceConfig: ServiceConfig, signer: CodeSigner) async throws {
         let base = issuerConfig.baseURL
         let empty = try await store.products().isEmpty
@@ -73,7 +84,7 @@ enum DemoData {
         // A few scan URLs from the newest active batch's package.
         if let batch = try await store.batches(product: nil).first(where: { $0.status == .active }),
            let csv = try? String(contentsOfFile: serviceConfig.packagesDirectory + "/batch-\(batch.id)/codes.csv", encoding: .utf8) {
-            let urls = csv.split(separator: "\n").dropFirst().prefix(3).map { $0.split(separator: ",")[2] }
+            let urls = csv.split(separator: "\n").dropFirst().prefix(3).map { served(String($0.split(separator: ",")[2]), host: serviceConfig.host, port: serviceConfig.port) }
             note("demo: scan these:\n" + urls.map { "  " + $0 }.joined(separator: "\n"))
         }
         // The demo admin token is kept in a file beside the database, like the demo secret.
