@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OneCodeDomain
 
 /// `onecode`: issue codes, print code packages and check codes.
 @main
@@ -13,6 +14,7 @@ struct OneCodeCommand: AsyncParsableCommand {
             ONECODE_BATCH_MAX_COUNT, ONECODE_MODE, ONECODE_HTTP_PORT, ONECODE_RATE_LIMIT_PER_SECOND, and the others \
             README lists), the JSON file named by ONECODE_CONFIG (default Config/onecode.json), then built-in defaults.
             """,
+        version: OneCodeVersion.current,
         subcommands: [DemoCommand.self, ServeCommand.self, ProductCommand.self, BatchCommand.self, CodeCommand.self, ScansCommand.self, TokenCommand.self, CampaignCommand.self, StoreCommand.self, WebhooksCommand.self, SegmentCommand.self, LeadsCommand.self, ConsumerCommand.self, ReportCommand.self, QRCommand.self, SecretCommand.self],
         defaultSubcommand: DemoCommand.self
     )

@@ -1,4 +1,7 @@
 import Foundation
+import HummingbirdTesting
+import OneCodeDomain
+@testable import OneCodeService
 import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -308,5 +311,22 @@ struct CLITests {
         let weak = try Run.program(Run.onecode, ["batch", "issue", "--product", "1", "--count", "1", "--out", folder.file("p3")], cwd: folder.path,
                                    environment: ["ONECODE_MODE": "production", "ONECODE_CODES_SECRET": String(repeating: "a", count: 32)])
         #expect(weak.status != 0 && weak.stderr.contains("codes.secret") && weak.stderr.contains("onecode secret generate"), "\(weak.stderr)")
+    }
+
+    @Test("`onecode --version`, `/healthz` and the build_info metric name this build's version")
+    func version() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let printed = try Run.program(Run.onecode, ["--version"], cwd: folder.path)
+        #expect(printed.status == 0 && printed.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == OneCodeVersion.current)
+        let fixture = try await ServiceFixture(count: 1)
+        defer { fixture.folder.cleanup() }
+        try await fixture.app().test(.router) { client in
+            let health = try await client.execute(uri: "/healthz", method: .get)
+            let healthJSON = try health.json()
+            #expect(health.status == .ok && healthJSON["version"] as? String == OneCodeVersion.current)
+            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            #expect(metrics.text.contains("onecode_build_info{version=\"\(OneCodeVersion.current)\"} 1"))
+        }
     }
 }
