@@ -35,6 +35,17 @@ public enum Crockford {
         return symbols
     }
 
+    /// Text a person typed, read as Crockford symbols: any case, spaces and dashes dropped, the look-alikes
+    /// read as their symbols (`I`/`L` as `1`, `O` as `0`). `nil` when a character is no symbol.
+    public static func canonical(_ typed: String) -> String? {
+        var symbols: [UInt8] = []
+        for byte in typed.utf8 where byte != UInt8(ascii: " ") && byte != UInt8(ascii: "-") {
+            guard let value = value(of: byte) else { return nil }
+            symbols.append(alphabet[Int(value)])
+        }
+        return String(decoding: symbols, as: UTF8.self)
+    }
+
     /// The value (0..<32) of one symbol byte, or `nil` when the byte is no symbol.
     @inline(__always)
     public static func value(of byte: UInt8) -> UInt8? {

@@ -516,11 +516,11 @@ extension SQLiteStore: CatalogStore {
     public func code(_ key: CodeKey) async throws -> CodeRecord? {
         try await writer.read { db in
             guard let row = try Row.fetchOne(
-                db, sql: "SELECT batch_id, seq FROM code WHERE key = ?", arguments: [key.rawValue]) else { return nil }
+                db, sql: "SELECT batch_id, seq, blacklist_reason FROM code WHERE key = ?", arguments: [key.rawValue]) else { return nil }
             let batchRow = try Row.fetchOne(db, sql: "SELECT * FROM batch WHERE id = ?", arguments: [row["batch_id"] as Int64])!
             let batch = try Self.batch(from: batchRow)
             let product = try Self.fetchProduct(db, batch.productID)!
-            return CodeRecord(key: key, sequence: row["seq"], batch: batch, product: product)
+            return CodeRecord(key: key, sequence: row["seq"], batch: batch, product: product, blacklistReason: row["blacklist_reason"])
         }
     }
 }

@@ -44,8 +44,10 @@ extension APIController {
                 throw HTTPError(.badRequest, message: "authorization: redemptions need a store's token (see `onecode store add`)")
             }
             let body = try await request.decodeJSON(Body.self, context: context)
-            let code = body.redemptionCode.trimmingCharacters(in: .whitespaces).uppercased()
-            guard (1...32).contains(code.count) else { throw HTTPError(.badRequest, message: "redemptionCode: must be the code shown to the winner") }
+            // Read as loosely as scan codes: any case, spaces and dashes, I/L/O for 1/1/0.
+            guard let code = Crockford.canonical(body.redemptionCode), (1...32).contains(code.count) else {
+                throw HTTPError(.badRequest, message: "redemptionCode: must be the code shown to the winner (letters and digits)")
+            }
             return try Response.json(try await store.redeem(code, store: storeID, at: Date()), status: .created)
         }
     }

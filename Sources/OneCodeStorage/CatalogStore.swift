@@ -13,8 +13,11 @@ public struct CodeRecord: Sendable, Equatable {
     public var sequence: Int
     public var batch: Batch
     public var product: Product
+    /// Why the code was blacklisted, when it was.
+    public var blacklistReason: String?
 
-    public init(key: CodeKey, sequence: Int, batch: Batch, product: Product) {
+    public init(key: CodeKey, sequence: Int, batch: Batch, product: Product, blacklistReason: String? = nil) {
+        self.blacklistReason = blacklistReason
         self.key = key
         self.sequence = sequence
         self.batch = batch

@@ -10,11 +10,12 @@ struct CodeCommand: AsyncParsableCommand {
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Say whether a code is valid, forged or unknown.",
+            abstract: "Say whether a code is valid, inactive, void, forged or unknown.",
             discussion: """
-                valid: passes the keyed check and was issued (its batch and product are shown). \
-                unknown: passes the keyed check but was never issued. \
-                forged: fails the keyed check (decided without the database). \
+                valid: passes the keyed check, was issued and its batch is active: a scan reads genuine or repeat \
+                (its batch and product are shown). inactive: issued, its batch not yet activated. void: its batch \
+                was voided or the code blacklisted (the reason is shown). unknown: passes the keyed check but was \
+                never issued. forged: fails the keyed check (decided without the database). \
                 Case does not matter; I and L read as 1, O as 0. Exit status: 0 valid, 1 otherwise.
                 """)
         @OptionGroup var global: GlobalOptions
@@ -40,7 +41,12 @@ struct CodeCommand: AsyncParsableCommand {
                     output = Output(code: text, verdict: "forged", reason: reason.rawValue)
                 case let .valid(key, canonical):
                     if let record = try await store.code(key) {
-                        output = Output(code: canonical, verdict: "valid", batch: record.batch, product: record.product, sequence: record.sequence)
+                        // The state a scan would find, as VerdictRules reads it.
+                        let (verdict, reason): (String, String?) = record.blacklistReason.map { ("void", "blacklisted: \($0)") }
+                            ?? (record.batch.status == .void ? ("void", "batch-void")
+                                : record.batch.status == .issued ? ("inactive", "batch-not-active") : ("valid", nil))
+                        output = Output(code: canonical, verdict: verdict, reason: reason, batch: record.batch, product: record.product,
+                                        sequence: record.sequence)
                     } else {
                         output = Output(code: canonical, verdict: "unknown", reason: "not-issued")
                     }
@@ -49,6 +55,8 @@ struct CodeCommand: AsyncParsableCommand {
                     switch output.verdict {
                     case "valid":
                         "valid: \(output.code) is #\(output.sequence!) of batch \(output.batch!.id) (\(output.batch!.status.rawValue)), product \(output.product!.id) \(output.product!.name)"
+                    case "inactive", "void":
+                        "\(output.verdict): \(output.code) is #\(output.sequence!) of batch \(output.batch!.id) (\(output.batch!.status.rawValue)), product \(output.product!.id) \(output.product!.name); \(output.reason!)"
                     case "unknown":
                         "unknown: \(output.code) passes the keyed check but was never issued"
                     default:

@@ -34,14 +34,16 @@ struct DemoCommand: AsyncParsableCommand {
             let issuer = Issuer(store: store, signer: signer, baseURL: config.baseURL)
             let request = try NewBatch(productID: product.id, count: count, maxCount: config.maxBatchCount, lot: "DEMO1",
                                        region: "CN", urlForm: .gs1)
-            let result = try await issuer.issue(request, package: PackageOptions(directory: directory, artwork: .svg))
+            var result = try await issuer.issue(request, package: PackageOptions(directory: directory, artwork: .svg))
+            // Activated, like the batch `serve` adds: its codes scan genuine (and `code check` says valid).
+            result.batch = try await store.setStatus(.active, of: result.batch.id)
             let csv = try String(contentsOfFile: directory + "/codes.csv", encoding: .utf8)
             let urls = csv.split(separator: "\n").dropFirst().prefix(3).map { String($0.split(separator: ",")[2]) }
             try global.emit(Output(product: product, batch: result.batch, package: directory, sampleURLs: urls)) {
                 """
                 OneCode demo
                   product \(product.id): \(product.name) (GTIN \(product.gtin!))
-                  batch \(result.batch.id): \(result.batch.count) codes, lot \(result.batch.lot ?? "-"), GS1 Digital Link URLs
+                  batch \(result.batch.id): \(result.batch.count) codes, lot \(result.batch.lot ?? "-"), GS1 Digital Link URLs, activated
                   package: \(directory)
                     codes.csv, manifest.json, qr/*.svg (QR version \(result.manifest.printSpec.qrVersion), EC M)
                   sample codes:

@@ -56,8 +56,15 @@ struct CLITests {
         let code = String(csv[1].split(separator: ",")[1])
         let show = try Run.onecode(["batch", "show", "1"], cwd: folder.path, environment: Self.secret)
         #expect(show.stdout.contains("50 (50 stored") && show.stdout.contains("CN-31") && show.stdout.contains("L7"))
+        // The code's real state: not yet active (exit 1), valid once activated (exit 0), void once blacklisted (exit 1).
+        let inactive = try Run.onecode(["code", "check", code.lowercased()], cwd: folder.path, environment: Self.secret)
+        #expect(inactive.status == 1 && inactive.stdout.hasPrefix("inactive:") && inactive.stdout.contains("batch 1"), "\(inactive.stdout)")
+        #expect(try Run.onecode(["batch", "activate", "1"], cwd: folder.path, environment: Self.secret).status == 0)
         let valid = try Run.onecode(["code", "check", code.lowercased()], cwd: folder.path, environment: Self.secret)
-        #expect(valid.status == 0 && valid.stdout.contains("batch 1"))
+        #expect(valid.status == 0 && valid.stdout.hasPrefix("valid:") && valid.stdout.contains("batch 1"))
+        #expect(try Run.onecode(["code", "blacklist", code, "--reason", "stolen pallet"], cwd: folder.path, environment: Self.secret).status == 0)
+        let void = try Run.onecode(["code", "check", code], cwd: folder.path, environment: Self.secret)
+        #expect(void.status == 1 && void.stdout.hasPrefix("void:") && void.stdout.contains("stolen pallet"), "\(void.stdout)")
         var forged = Array(code)
         forged[3] = forged[3] == "A" ? "B" : "A"
         let bad = try Run.onecode(["code", "check", String(forged), "--json"], cwd: folder.path, environment: Self.secret)

@@ -278,9 +278,14 @@ struct CampaignTests {
                                                      body: ByteBuffer(string: #"{"redemptionCode": "\#(redemptionCode.lowercased())"}"#))
             #expect(response.status == .created, "\(response.text)")
             #expect(try response.json()["store"] as? Int == Int(shop.id.rawValue) && (try response.json()["prize"] as? String) == "Free bottle")
+            // Typed the way a clerk may type it: groups with dashes, lower case, l for 1 and o for 0.
+            let typed = stride(from: 0, to: redemptionCode.count, by: 4).map { start in
+                String(Array(redemptionCode)[start..<min(start + 4, redemptionCode.count)])
+            }.joined(separator: "-").lowercased().replacingOccurrences(of: "1", with: "l").replacingOccurrences(of: "0", with: "o")
             response = try await client.execute(uri: "/api/redemptions", method: .post, headers: headers,
-                                                body: ByteBuffer(string: #"{"redemptionCode": "\#(redemptionCode)"}"#))
-            #expect(response.status == .conflict && response.text.contains("redeemed already"))
+                                                body: ByteBuffer(string: #"{"redemptionCode": "\#(typed)"}"#))
+            // Recognised as the same code: a second redemption, saying where and when the first was.
+            #expect(response.status == .conflict && response.text.contains("redeemed already, at store \(shop.id) on 20"), "\(typed): \(response.text)")
             response = try await client.execute(uri: "/api/redemptions", method: .post, headers: headers,
                                                 body: ByteBuffer(string: #"{"redemptionCode": "NOPE"}"#))
             #expect(response.status == .notFound && response.text.contains("redemptionCode"))
