@@ -37,15 +37,17 @@ extension DrawOutcome {
 
 /// Who may claim a prize, and what a claim makes.
 public enum ClaimRules {
-    public static let noPrize = "this code has no prize to claim in campaign"
+    /// The code won nothing in `campaign`.
+    public static func noPrize(_ campaign: CampaignID) -> NotFoundError {
+        NotFoundError("code", "this code has no prize to claim in campaign \(campaign)")
+    }
     public static let otherPhone = InputError("claim", "this prize was drawn on another phone; claim it there")
     public static let alreadyClaimed = ConflictError("claim", "this prize has been claimed already")
 
-    /// Checks a claim of the draw `entry` (nil when the code won nothing in `campaign`) by `claimant`.
-    /// - Throws: `NotFoundError("code", …)` without a won draw; `InputError("claim", …)` when another
-    ///   phone drew it; `ConflictError("claim", …)` when it was claimed already.
-    public static func check(campaign: CampaignID, drawnBy: String??, claimed: Bool, claimant: ConsumerID) throws {
-        guard let drawnBy else { throw NotFoundError("code", "\(noPrize) \(campaign)") }
+    /// Checks a claim of a won draw by `claimant` (a code without one is `noPrize`).
+    /// - Throws: `InputError("claim", …)` when another phone drew it; `ConflictError("claim", …)` when it
+    ///   was claimed already.
+    public static func check(drawnBy: String?, claimed: Bool, claimant: ConsumerID) throws {
         guard drawnBy == claimant.value else { throw otherPhone }
         guard !claimed else { throw alreadyClaimed }
     }

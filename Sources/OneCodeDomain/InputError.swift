@@ -59,7 +59,6 @@ public enum Name {
 
     /// Control and format characters (C0, C1, DEL, and the bidirectional overrides).
     public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        let category = scalar.properties.generalCategory
-        return category == .control || (category == .format && (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value))
+        scalar.properties.generalCategory == .control || (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 /// Regions are counted, not just collected, so a scan whose region changes later (a location the
 /// consumer shared after the scan) moves one count from the old region to the new one, and the
 /// profile stays what a rebuild from the scans would give.
-public struct ProfileBuilder: Sendable, Equatable {
+public struct ProfileBuilder: Sendable {
     public var consumer: String
     public var firstAt: Double
     public var lastAt: Double
@@ -35,8 +35,6 @@ public struct ProfileBuilder: Sendable, Equatable {
         regions = []
         days = [:]
     }
-
-    public static func == (a: ProfileBuilder, b: ProfileBuilder) -> Bool { a.profile == b.profile }
 
     /// Adds one counted scan.
     public mutating func add(batch: Int64?, product: Int64?, region: String?, at: Double) {

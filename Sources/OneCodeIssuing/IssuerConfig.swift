@@ -109,7 +109,9 @@ public struct IssuerConfig: Sendable {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw InputError(key, "cannot create \(path) (\(String(cString: strerror(errno))))") }
         defer { close(fd) }
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count, fsync(fd) == 0 else { throw InputError(key, "cannot write \(path) (\(String(cString: strerror(errno))))") }
+        do { try bytes.withUnsafeBytes { try PackageWriter.writeAll(fd, $0, path: path) } } catch {
+            throw InputError(key, "cannot write \(path) (\(error))")
+        }
+        guard fsync(fd) == 0 else { throw InputError(key, "cannot write \(path) (\(String(cString: strerror(errno))))") }
     }
 }

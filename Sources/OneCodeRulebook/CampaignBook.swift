@@ -53,9 +53,8 @@ public enum CampaignBook {
     ///   got there between the check and the write.
     public static func claim(in tx: any ClaimTransaction, campaign: CampaignID, key: CodeKey, consumer: ConsumerID, contact: ContactDetails,
                              consentVersion: String, consentText: String, at: Date) throws -> Claim {
-        let entry = try tx.wonEntry(in: campaign, code: key)
-        try ClaimRules.check(campaign: campaign, drawnBy: entry.map { $0.consumer }, claimed: entry?.claimed ?? false, claimant: consumer)
-        guard let entry else { throw NotFoundError("code", "\(ClaimRules.noPrize) \(campaign)") }
+        guard let entry = try tx.wonEntry(in: campaign, code: key) else { throw ClaimRules.noPrize(campaign) }
+        try ClaimRules.check(drawnBy: entry.consumer, claimed: entry.claimed, claimant: consumer)
         if entry.definition.limits.winsPerPhone != nil {
             try ClaimRules.checkPhone(claimsByPhone: try tx.claims(in: campaign, phone: contact.phone), limits: entry.definition.limits)
         }

@@ -36,10 +36,10 @@ public enum ScanBook {
                 mismatch = reason
             } else if let code = found {
                 facts = code
-                let live = code.status == .active && !code.blacklisted
-                counts = !request.bot && live
+                let scannable = code.status == .active && !code.blacklisted
+                counts = !request.bot && scannable
                 var consumerCount = 0, newConsumer = false
-                if live {
+                if scannable {
                     scanCount = try tx.countedScans(of: request.key)
                     if scanCount > 0 { firstScanAt = try tx.firstCountedScan(of: request.key) }
                     // Past the scan threshold the verdict is decided; consumers need not be read.

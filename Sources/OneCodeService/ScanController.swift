@@ -174,12 +174,15 @@ struct ScanController: Sendable {
         var message: String
     }
 
+    static let pageHeaders: HTTPFields = {
+        var headers: HTTPFields = [.cacheControl: "no-store", .vary: "Accept, Accept-Language, Cookie"]
+        headers.append(contentsOf: SecurityHeadersMiddleware.common)
+        return headers
+    }()
+
     func respond(json: Bool, status: HTTPResponse.Status, content: LandingPage.Content, cookie: ConsumerID?) -> Response {
-        // The security headers are set here on the hot path, in one literal; the middleware sees them and adds nothing.
-        var headers: HTTPFields = [
-            .cacheControl: "no-store", .vary: "Accept, Accept-Language, Cookie", .xContentTypeOptions: "nosniff",
-            .referrerPolicy: "same-origin", .xFrameOptions: "DENY",
-        ]
+        // Built from the security headers here, on the hot path; the middleware sees them and adds nothing.
+        var headers = Self.pageHeaders
         let body: ByteBuffer
         if json {
             headers[.contentType] = "application/json; charset=utf-8"

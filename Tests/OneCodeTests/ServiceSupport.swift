@@ -108,7 +108,6 @@ final class CountingScans: ScanTransactions, @unchecked Sendable {
     private var _calls = 0, _recorded = 0
     /// Scan transactions opened.
     var calls: Int { lock.withLock { _calls } }
-    var recordCalls: Int { calls }
     /// Scans written through them.
     var recorded: Int { lock.withLock { _recorded } }
 
