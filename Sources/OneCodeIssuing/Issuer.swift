@@ -64,14 +64,11 @@ public struct Issuer: Sendable {
                                                             isCancelled: isCancelled)
                 return IssueResult(batch: batch, product: product, directory: package.directory, manifest: manifest,
                                    seconds: Date().timeIntervalSince(started))
-            } catch is KeyTaken where attempt < 3 {
+            } catch is CodeKeyTaken where attempt < 3 {
                 attempt += 1
             }
         }
     }
-
-    /// A staged key was taken by the time the codes were written.
-    struct KeyTaken: Error {}
 
     private func issueOnce(
         _ request: NewBatch, product: Product, package: PackageOptions,
@@ -130,7 +127,7 @@ public struct Issuer: Sendable {
                 var inserted = 0
                 try BufferedFile.forEachRecord(of: keysPath, size: 16) { record in
                     let key = record.loadUnaligned(as: Int64.self), sequence = record.loadUnaligned(fromByteOffset: 8, as: Int64.self)
-                    guard try sink.insert(CodeKey(rawValue: key), sequence: Int(sequence)) else { throw KeyTaken() }
+                    guard try sink.insert(CodeKey(rawValue: key), sequence: Int(sequence)) else { throw CodeKeyTaken() }
                     inserted += 1
                     if inserted % 524_288 == 0, isCancelled() { throw IssueInterrupted() }
                 }

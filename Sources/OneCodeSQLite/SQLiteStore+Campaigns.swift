@@ -2,32 +2,10 @@ import Foundation
 import GRDB
 import OneCodeDomain
 import OneCodeStorage
-import Synchronization
 
 extension SQLiteStore: CampaignStore {
-    static let definitionEncoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
-
-    /// Decoded definitions by their stored text: live campaigns are read once per group commit, and a
-    /// definition never changes once stored, so each is decoded once.
-    static let decodedDefinitions = Mutex<[String: CampaignDefinition]>([:])
-
-    /// A stored definition, as `definitionEncoder` wrote it.
-    static func definition(_ json: String) throws -> CampaignDefinition {
-        if let known = decodedDefinitions.withLock({ $0[json] }) { return known }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        let definition = try decoder.decode(CampaignDefinition.self, from: Data(json.utf8))
-        decodedDefinitions.withLock { cache in
-            if cache.count >= 256 { cache.removeAll() }  // bounded; campaigns are few
-            cache[json] = definition
-        }
-        return definition
-    }
+    /// A stored definition (`StoredDefinition`).
+    static func definition(_ json: String) throws -> CampaignDefinition { try StoredDefinition.definition(json) }
 
     /// The campaign with `id`. - Throws: `NotFoundError("id", …)` when there is none.
     static func fetchCampaign(_ db: Database, _ id: CampaignID) throws -> Campaign {
@@ -46,7 +24,7 @@ extension SQLiteStore: CampaignStore {
     public func createCampaign(_ definition: CampaignDefinition) async throws -> Campaign {
         try await writer.write { db in
             let now = Date()
-            let json = String(decoding: try Self.definitionEncoder.encode(definition), as: UTF8.self)
+            let json = try StoredDefinition.text(definition)
             try db.execute(sql: """
                 INSERT INTO campaign (name, definition, status, starts_at, ends_at, created_at) VALUES (?, ?, ?, ?, ?, ?)
                 """, arguments: [definition.name, json, definition.status.rawValue, definition.start.timeIntervalSince1970,

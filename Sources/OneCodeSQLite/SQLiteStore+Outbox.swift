@@ -6,17 +6,11 @@ import OneCodeStorage
 extension SQLiteStore: OutboxStore {
     /// Writes an event to the outbox inside the caller's transaction, so it exists exactly when the
     /// change it reports does. `data` fills the event's `data` object.
-    ///
-    /// The rules make `data` (OneCodeRulebook's `Events`); this adds the envelope and the row.
+    /// The envelope is `OutboxEvent.envelope`'s.
     static func emit(_ db: Database, _ type: EventType, at: Date, data payload: EventJSON) throws {
-        let id = "evt_" + String(decoding: Crockford.random(20).map { $0 | 0x20 }, as: UTF8.self)  // lower case
-        var body = EventJSON()
-        body.add("createdAt", at)
-        body.add("data", payload)
-        body.add("id", id)
-        body.add("type", type.rawValue)
+        let (id, body) = OutboxEvent.envelope(type, at: at, data: payload)
         try db.cachedStatement(sql: "INSERT INTO outbox (event_id, type, body, created_at) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [id, type.rawValue, body.text, at.timeIntervalSince1970])
+            .execute(arguments: [id, type.rawValue, body, at.timeIntervalSince1970])
     }
 
     // MARK: OutboxStore

@@ -463,7 +463,7 @@ extension SQLiteStore: CatalogStore {
 
     public func issueBatch<T: Sendable>(
         _ new: NewBatch, codeLength: Int,
-        _ body: @Sendable (Batch, Product, any CodeSink) throws -> T
+        _ body: @escaping @Sendable (Batch, Product, any CodeSink) throws -> T
     ) async throws -> (Batch, T) {
         try await writer.write { db in
             guard let product = try Self.fetchProduct(db, new.productID) else {

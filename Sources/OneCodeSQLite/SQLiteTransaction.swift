@@ -215,15 +215,15 @@ final class SQLiteTransaction: ScanTransaction, ClaimTransaction, FeedbackTransa
 }
 
 extension SQLiteStore: ScanTransactions, ClaimTransactions, FeedbackTransactions {
-    public func withScanTransaction<T: Sendable>(_ body: @Sendable (any ScanTransaction) throws -> T) async throws -> T {
+    public func withScanTransaction<T: Sendable>(_ body: @escaping @Sendable (any ScanTransaction) throws -> T) async throws -> T {
         try await writer.write { db in try body(SQLiteTransaction(db)) }
     }
 
-    public func withClaimTransaction<T: Sendable>(_ body: @Sendable (any ClaimTransaction) throws -> T) async throws -> T {
+    public func withClaimTransaction<T: Sendable>(_ body: @escaping @Sendable (any ClaimTransaction) throws -> T) async throws -> T {
         try await writer.write { db in try body(SQLiteTransaction(db)) }
     }
 
-    public func withFeedbackTransaction<T: Sendable>(_ body: @Sendable (any FeedbackTransaction) throws -> T) async throws -> T {
+    public func withFeedbackTransaction<T: Sendable>(_ body: @escaping @Sendable (any FeedbackTransaction) throws -> T) async throws -> T {
         try await writer.write { db in try body(SQLiteTransaction(db)) }
     }
 

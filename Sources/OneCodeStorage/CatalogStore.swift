@@ -7,6 +7,13 @@ public protocol CodeSink: AnyObject {
     func insert(_ key: CodeKey, sequence: Int) throws -> Bool
 }
 
+/// A key of the batch being issued is held by another batch. A backend that writes codes in chunks
+/// (rather than answering each `CodeSink.insert`) throws this from `issueBatch`; the issuer then
+/// issues again with fresh keys, as when `insert` answers `false`.
+public struct CodeKeyTaken: Error {
+    public init() {}
+}
+
 /// Where a code belongs: its batch, that batch's product, and its place in the batch.
 public struct CodeRecord: Sendable, Equatable {
     public var key: CodeKey
@@ -43,7 +50,7 @@ public protocol CatalogStore: Sendable {
     /// - Throws: `NotFoundError("product", …)` for an unknown product, or what `body` throws.
     func issueBatch<T: Sendable>(
         _ batch: NewBatch, codeLength: Int,
-        _ body: @Sendable (Batch, Product, any CodeSink) throws -> T
+        _ body: @escaping @Sendable (Batch, Product, any CodeSink) throws -> T
     ) async throws -> (Batch, T)
 
     /// Batches, newest first, optionally of one product.

@@ -35,6 +35,20 @@ public struct OutboxEvent: Sendable, Equatable {
     }
 }
 
+extension OutboxEvent {
+    /// A new event's id and body (`{"createdAt":…,"data":{…},"id":…,"type":…}`), as every backend writes it.
+    /// The rules make `data` (OneCodeRulebook's `Events`); this adds the envelope.
+    public static func envelope(_ type: EventType, at: Date, data payload: EventJSON) -> (id: String, body: String) {
+        let id = "evt_" + String(decoding: Crockford.random(20).map { $0 | 0x20 }, as: UTF8.self)  // lower case
+        var body = EventJSON()
+        body.add("createdAt", at)
+        body.add("data", payload)
+        body.add("id", id)
+        body.add("type", type.rawValue)
+        return (id, body.text)
+    }
+}
+
 /// One event due for delivery to one endpoint.
 public struct WebhookDelivery: Sendable, Equatable {
     public var id: Int64

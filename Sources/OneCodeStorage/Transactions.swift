@@ -227,15 +227,15 @@ public protocol FeedbackTransaction {
 /// A backend that lends the scan rules their transaction: one write transaction per call, committed
 /// when `body` returns and rolled back when it throws.
 public protocol ScanTransactions: Sendable {
-    func withScanTransaction<T: Sendable>(_ body: @Sendable (any ScanTransaction) throws -> T) async throws -> T
+    func withScanTransaction<T: Sendable>(_ body: @escaping @Sendable (any ScanTransaction) throws -> T) async throws -> T
 }
 
 /// A backend that lends the claim and redemption rules their transaction.
 public protocol ClaimTransactions: Sendable {
-    func withClaimTransaction<T: Sendable>(_ body: @Sendable (any ClaimTransaction) throws -> T) async throws -> T
+    func withClaimTransaction<T: Sendable>(_ body: @escaping @Sendable (any ClaimTransaction) throws -> T) async throws -> T
 }
 
 /// A backend that lends the feedback rules their transaction.
 public protocol FeedbackTransactions: Sendable {
-    func withFeedbackTransaction<T: Sendable>(_ body: @Sendable (any FeedbackTransaction) throws -> T) async throws -> T
+    func withFeedbackTransaction<T: Sendable>(_ body: @escaping @Sendable (any FeedbackTransaction) throws -> T) async throws -> T
 }

@@ -284,7 +284,7 @@ struct FailingStore: ForwardingCatalog {
         }
     }
 
-    func issueBatch<T: Sendable>(_ batch: NewBatch, codeLength: Int, _ body: @Sendable (Batch, Product, any CodeSink) throws -> T) async throws -> (Batch, T) {
+    func issueBatch<T: Sendable>(_ batch: NewBatch, codeLength: Int, _ body: @escaping @Sendable (Batch, Product, any CodeSink) throws -> T) async throws -> (Batch, T) {
         let failAfter = failAfter
         return try await base.issueBatch(batch, codeLength: codeLength) { batch, product, sink in
             try body(batch, product, Sink(base: sink, remaining: failAfter))
@@ -307,7 +307,7 @@ struct WatchedStore: ForwardingCatalog {
         }
     }
 
-    func issueBatch<T: Sendable>(_ batch: NewBatch, codeLength: Int, _ body: @Sendable (Batch, Product, any CodeSink) throws -> T) async throws -> (Batch, T) {
+    func issueBatch<T: Sendable>(_ batch: NewBatch, codeLength: Int, _ body: @escaping @Sendable (Batch, Product, any CodeSink) throws -> T) async throws -> (Batch, T) {
         let log = log
         return try await base.issueBatch(batch, codeLength: codeLength) { batch, product, sink in
             log.add("transaction")
@@ -338,7 +338,7 @@ final class TakenOnceStore: ForwardingCatalog, @unchecked Sendable {
         }
     }
 
-    func issueBatch<T: Sendable>(_ batch: NewBatch, codeLength: Int, _ body: @Sendable (Batch, Product, any CodeSink) throws -> T) async throws -> (Batch, T) {
+    func issueBatch<T: Sendable>(_ batch: NewBatch, codeLength: Int, _ body: @escaping @Sendable (Batch, Product, any CodeSink) throws -> T) async throws -> (Batch, T) {
         let first = attempts.withLock { attempts in
             attempts += 1
             return attempts == 1

@@ -70,7 +70,7 @@ struct LinkerTests {
         #expect { try SegmentRule.parse(Data(json.utf8)) } throws: { ($0 as? InputError)?.field == field }
     }
 
-    @Test("each rule selects exactly the consumers it describes; only consenting consumers become leads", arguments: Backend.allCases)
+    @Test("each rule selects exactly the consumers it describes; only consenting consumers become leads", arguments: Backend.complete)
     func ruleSemantics(_ backend: Backend) async throws {
         var world = try await LinkerWorld(backend: backend)
         defer { world.fixture.folder.cleanup() }
@@ -128,7 +128,7 @@ struct LinkerTests {
         #expect(profile.scans == 3 && profile.regions == ["CN-31"] && profile.products == [world.fixture.product.id.rawValue])
     }
 
-    @Test("incremental refreshes over 40 simulated days give exactly what a full rebuild gives", arguments: Backend.allCases)
+    @Test("incremental refreshes over 40 simulated days give exactly what a full rebuild gives", arguments: Backend.complete)
     func incrementalEqualsFull(_ backend: Backend) async throws {
         var world = try await LinkerWorld(codes: 400, backend: backend)
         defer { world.fixture.folder.cleanup() }
@@ -179,7 +179,7 @@ struct LinkerTests {
         #expect(leads == consented && !consented.isEmpty)
     }
 
-    @Test("consumer ids of another form (imported data) are profiled alike; incremental from nothing equals full", arguments: Backend.allCases)
+    @Test("consumer ids of another form (imported data) are profiled alike; incremental from nothing equals full", arguments: Backend.complete)
     func fullRefreshFallback(_ backend: Backend) async throws {
         var world = try await LinkerWorld(codes: 30, backend: backend)
         defer { world.fixture.folder.cleanup() }
@@ -207,7 +207,7 @@ struct LinkerTests {
         #expect(try world.dump() == sorted)
     }
 
-    @Test("lead export cursors: no gaps and no duplicates while scans and refreshes run beside the export", arguments: Backend.allCases)
+    @Test("lead export cursors: no gaps and no duplicates while scans and refreshes run beside the export", arguments: Backend.complete)
     func exportCursors(_ backend: Backend) async throws {
         var world = try await LinkerWorld(codes: 300, backend: backend)
         defer { world.fixture.folder.cleanup() }
@@ -310,7 +310,7 @@ struct LinkerTests {
         #expect(!FileManager.default.fileExists(atPath: folder.file("x.csv")))
     }
 
-    @Test("forgetting a consumer erases contact, names, phones, comments and events' personal data; anonymous counts stay", arguments: Backend.allCases)
+    @Test("forgetting a consumer erases contact, names, phones, comments and events' personal data; anonymous counts stay", arguments: Backend.complete)
     func erasure(_ backend: Backend) async throws {
         var world = try await LinkerWorld(codes: 20, backend: backend)
         defer { world.fixture.folder.cleanup() }
@@ -379,7 +379,7 @@ struct LinkerTests {
         #expect(stored == "<script>alert(1)</script> 太甜\n")
     }
 
-    @Test("reports: scan rate by batch, product, region and campaign; scans per day; diversion alerts; API scopes and CSV", arguments: Backend.allCases)
+    @Test("reports: scan rate by batch, product, region and campaign; scans per day; diversion alerts; API scopes and CSV", arguments: Backend.complete)
     func reports(_ backend: Backend) async throws {
         var world = try await LinkerWorld(codes: 10, backend: backend)
         defer { world.fixture.folder.cleanup() }

@@ -27,7 +27,7 @@ struct ServiceFixture {
     /// - Parameter backend: the storage backend under test (the contract suite's tests pass theirs).
     init(count: Int = 20, lot: String? = "L1", activate: Bool = true, backend: Backend = .sqlite) async throws {
         folder = try TemporaryFolder()
-        sqlite = try backend.open(folder)
+        sqlite = try backend.openSQLite(folder)
         product = try await sqlite.addProduct(try NewProduct(name: "Tea 绿茶", gtin: "6291041500213", sku: nil))
         let issuer = Issuer(store: sqlite, signer: Self.signer, baseURL: "https://q.example.com")
         let result = try await issuer.issue(
@@ -116,7 +116,7 @@ final class CountingScans: ScanTransactions, @unchecked Sendable {
         self.delay = delay
     }
 
-    func withScanTransaction<T: Sendable>(_ body: @Sendable (any ScanTransaction) throws -> T) async throws -> T {
+    func withScanTransaction<T: Sendable>(_ body: @escaping @Sendable (any ScanTransaction) throws -> T) async throws -> T {
         lock.withLock { _calls += 1 }
         if delay > .zero { try await Task.sleep(for: delay) }
         let counter = self

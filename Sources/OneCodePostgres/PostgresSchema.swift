@@ -1,0 +1,281 @@
+import Foundation
+import OneCodeDomain
+import PostgresNIO
+
+/// The PostgreSQL schema: migrations registered here, in order, and never edited once shipped (as the
+/// SQLite ones). Each is applied in its own transaction under an advisory lock, so nodes starting
+/// together migrate once.
+///
+/// The same invariants as on SQLite are the schema's, not a writer's:
+/// - `code_log (code_key, slot)` primary key: slot n > 0 is the code's n-th counted scan (one `genuine`
+///   per code), slot −campaign its draw in that campaign (one draw per code), slot < −2^40 an uncounted
+///   scan. Every hot-path statement selects by code key, so the tables that grow with scans could be
+///   distributed by it.
+/// - `claim` keyed by entry, `redemption` keyed by claim, `feedback (code_key, consumer)` unique,
+///   `product.gtin` unique, `campaign_tier.awarded <= stock`.
+/// - `outbox.seq`: the order readers page on, given to events once committed, so none appears behind a
+///   reader's cursor (see `PostgresStore.sequenceEvents`).
+/// - `scan` is partitioned by month of `at`; partitions are made ahead of time (`ensurePartitions`).
+enum PostgresSchema {
+    static let migrations: [(name: String, sql: String)] = [
+        ("v1: catalogue, scans, campaigns, outbox", """
+            CREATE TABLE product (
+                id bigserial PRIMARY KEY,
+                name text NOT NULL,
+                gtin text UNIQUE,
+                sku text,
+                created_at timestamptz NOT NULL
+            );
+            CREATE TABLE batch (
+                id bigserial PRIMARY KEY,
+                product_id bigint NOT NULL REFERENCES product(id),
+                count integer NOT NULL CHECK (count > 0),
+                lot text,
+                production_date text NOT NULL,
+                expiry_date text,
+                region text,
+                status text NOT NULL CHECK (status IN ('issued', 'active', 'void')),
+                url_form text NOT NULL CHECK (url_form IN ('short', 'gs1')),
+                uppercase boolean NOT NULL,
+                code_length integer NOT NULL,
+                created_at timestamptz NOT NULL
+            );
+            CREATE INDEX batch_product ON batch(product_id);
+            -- key: the code's 60 random bits.
+            CREATE TABLE code (
+                key bigint PRIMARY KEY,
+                batch_id bigint NOT NULL REFERENCES batch(id),
+                seq integer NOT NULL,
+                blacklist_reason text
+            );
+            CREATE INDEX code_batch ON code(batch_id, seq);
+
+            CREATE TABLE scan (
+                id bigserial,
+                at timestamptz NOT NULL,
+                code_key bigint NOT NULL,
+                code text NOT NULL,
+                batch_id bigint,
+                consumer text,
+                ip text,
+                user_agent text,
+                referer text,
+                bot boolean NOT NULL,
+                counted boolean NOT NULL,
+                region text,
+                latitude double precision,
+                longitude double precision,
+                verdict text NOT NULL,
+                reason text NOT NULL,
+                PRIMARY KEY (id, at)
+            ) PARTITION BY RANGE (at);
+            -- Rows outside every month made ahead of time (a clock far off) still land somewhere.
+            CREATE TABLE scan_default PARTITION OF scan DEFAULT;
+            CREATE INDEX scan_batch ON scan(batch_id, verdict);
+
+            CREATE TABLE code_log (
+                code_key bigint NOT NULL,
+                slot bigint NOT NULL,
+                ref bigint NOT NULL,
+                at timestamptz,
+                consumer text,
+                PRIMARY KEY (code_key, slot)
+            );
+
+            CREATE TABLE store (
+                id bigserial PRIMARY KEY,
+                name text NOT NULL,
+                region text,
+                created_at timestamptz NOT NULL
+            );
+            CREATE TABLE api_token (
+                id bigserial PRIMARY KEY,
+                name text NOT NULL,
+                scope text NOT NULL,
+                hash bytea NOT NULL UNIQUE,
+                created_at timestamptz NOT NULL,
+                store_id bigint REFERENCES store(id)
+            );
+
+            CREATE TABLE campaign (
+                id bigserial PRIMARY KEY,
+                name text NOT NULL,
+                definition text NOT NULL,
+                status text NOT NULL CHECK (status IN ('draft', 'live', 'paused', 'ended')),
+                starts_at timestamptz NOT NULL,
+                ends_at timestamptz NOT NULL,
+                created_at timestamptz NOT NULL
+            );
+            -- The stock guard: an award past the stock fails the CHECK, so no tier is oversold.
+            CREATE TABLE campaign_tier (
+                campaign_id bigint NOT NULL REFERENCES campaign(id),
+                tier integer NOT NULL,
+                stock integer NOT NULL,
+                awarded integer NOT NULL DEFAULT 0 CHECK (awarded >= 0 AND awarded <= stock),
+                PRIMARY KEY (campaign_id, tier)
+            );
+            CREATE TABLE campaign_tier_day (
+                campaign_id bigint NOT NULL,
+                tier integer NOT NULL,
+                day text NOT NULL,
+                awarded integer NOT NULL,
+                PRIMARY KEY (campaign_id, tier, day)
+            );
+            CREATE TABLE entry (
+                id bigserial PRIMARY KEY,
+                campaign_id bigint NOT NULL REFERENCES campaign(id),
+                scan_id bigint NOT NULL,
+                code_key bigint NOT NULL,
+                code text NOT NULL,
+                consumer text,
+                at timestamptz NOT NULL,
+                day text NOT NULL,
+                result text NOT NULL,
+                tier integer,
+                points integer NOT NULL DEFAULT 0
+            );
+            CREATE INDEX entry_consumer ON entry(campaign_id, consumer, day);
+            CREATE INDEX entry_points ON entry(consumer) WHERE points > 0;
+            CREATE INDEX entry_campaign ON entry(campaign_id, id);
+
+            CREATE TABLE consumer_contact (
+                consumer text PRIMARY KEY,
+                name text NOT NULL,
+                phone text NOT NULL,
+                consent_version text NOT NULL,
+                consent_text text NOT NULL,
+                consented_at timestamptz NOT NULL
+            );
+            CREATE TABLE claim (
+                entry_id bigint PRIMARY KEY REFERENCES entry(id),
+                consumer text NOT NULL,
+                name text NOT NULL,
+                phone text NOT NULL,
+                consent_version text NOT NULL,
+                at timestamptz NOT NULL,
+                redemption_code text UNIQUE
+            );
+            CREATE INDEX claim_consumer ON claim(consumer);
+            CREATE INDEX claim_phone ON claim(phone);
+            CREATE TABLE redemption (
+                entry_id bigint PRIMARY KEY REFERENCES claim(entry_id),
+                store_id bigint NOT NULL REFERENCES store(id),
+                at timestamptz NOT NULL
+            );
+            CREATE INDEX redemption_store ON redemption(store_id);
+
+            CREATE TABLE feedback (
+                id bigserial PRIMARY KEY,
+                at timestamptz NOT NULL,
+                code_key bigint NOT NULL,
+                code text NOT NULL,
+                batch_id bigint NOT NULL,
+                product_id bigint NOT NULL,
+                consumer text,
+                rating integer NOT NULL CHECK (rating BETWEEN 1 AND 5),
+                comment text,
+                UNIQUE (code_key, consumer)
+            );
+
+            -- Events, each written in the transaction of the change it reports. seq: the reading order,
+            -- given once the event is committed (ids are taken before commit, in another order). tx: the
+            -- writing transaction, for diagnosis.
+            CREATE TABLE outbox (
+                id bigserial PRIMARY KEY,
+                event_id text NOT NULL,
+                type text NOT NULL,
+                body text NOT NULL,
+                created_at timestamptz NOT NULL,
+                tx xid8 NOT NULL DEFAULT pg_current_xact_id(),
+                seq bigint UNIQUE
+            );
+            CREATE INDEX outbox_unsequenced ON outbox(id) WHERE seq IS NULL;
+            -- Each endpoint's place in the outbox (a seq): later events are not yet queued for it.
+            CREATE TABLE webhook_endpoint (
+                url text PRIMARY KEY,
+                cursor bigint NOT NULL
+            );
+            CREATE TABLE webhook_delivery (
+                id bigserial PRIMARY KEY,
+                endpoint text NOT NULL REFERENCES webhook_endpoint(url),
+                event bigint NOT NULL REFERENCES outbox(id),
+                attempts integer NOT NULL DEFAULT 0,
+                next_at timestamptz NOT NULL,
+                delivered_at timestamptz,
+                failed_at timestamptz,
+                last_error text,
+                UNIQUE (endpoint, event)
+            );
+            CREATE INDEX webhook_due ON webhook_delivery(next_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
+            """),
+    ]
+
+    /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.
+    static let migrationLock: Int64 = 0x0C0DE_0001
+
+    /// Applies every migration the database lacks. - Throws: `InputError("database", …)` for a database
+    /// newer than this binary.
+    static func migrate(_ store: PostgresStore) async throws {
+        try await store.write { db in
+            try db.execute("SELECT pg_advisory_xact_lock(\(migrationLock))")
+            try db.execute("CREATE TABLE IF NOT EXISTS onecode_migration (name text PRIMARY KEY, applied_at timestamptz NOT NULL)")
+            let applied = try Set(db.rows("SELECT name FROM onecode_migration").map { try $0.decode(String.self) })
+            try refuseNewer(applied)
+            for migration in migrations where !applied.contains(migration.name) {
+                store.logger.notice("applying migration", metadata: ["migration": "\(migration.name)", "database": "\(store.location)"])
+                try db.script(migration.sql)
+                try db.execute("INSERT INTO onecode_migration (name, applied_at) VALUES (\(migration.name), now())")
+            }
+        }
+        try await ensurePartitions(store, around: Date())
+    }
+
+    /// - Throws: `InputError("database", …)` when the schema is not exactly this binary's.
+    static func check(_ store: PostgresStore) async throws {
+        let applied = try await store.read { db -> Set<String> in
+            let exists = try db.row("SELECT to_regclass('onecode_migration') IS NOT NULL")?.decode(Bool.self) ?? false
+            guard exists else { return [] }
+            return try Set(db.rows("SELECT name FROM onecode_migration").map { try $0.decode(String.self) })
+        }
+        try refuseNewer(applied)
+        let missing = migrations.map(\.name).filter { !applied.contains($0) }
+        guard missing.isEmpty else {
+            throw InputError("database", "the schema of \(store.location) is out of date (missing: \(missing.joined(separator: ", "))); run `onecode migrate`")
+        }
+    }
+
+    static func refuseNewer(_ applied: Set<String>) throws {
+        let unknown = applied.subtracting(migrations.map(\.name))
+        guard unknown.isEmpty else {
+            throw InputError("database", "the database has migrations this binary does not know (\(unknown.sorted().joined(separator: ", "))): it was upgraded by a newer OneCode; run that version")
+        }
+    }
+
+    /// Makes the scan partitions of the month of `date` and the two after it, when missing.
+    static func ensurePartitions(_ store: PostgresStore, around date: Date) async throws {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let month = calendar.date(from: calendar.dateComponents([.year, .month], from: date))!
+        let format = DateFormatter()
+        format.locale = Locale(identifier: "en_US_POSIX")
+        format.timeZone = calendar.timeZone
+        format.dateFormat = "yyyy-MM-dd"
+        let names = DateFormatter()
+        names.locale = format.locale
+        names.timeZone = calendar.timeZone
+        names.dateFormat = "yyyy_MM"
+        for offset in 0..<3 {
+            let start = calendar.date(byAdding: .month, value: offset, to: month)!
+            let end = calendar.date(byAdding: .month, value: 1, to: start)!
+            let name = "scan_" + names.string(from: start)
+            try await store.write { db in
+                try db.execute("SELECT pg_advisory_xact_lock(\(migrationLock))")
+                let exists = try db.row("SELECT to_regclass(\(name)) IS NOT NULL")?.decode(Bool.self) ?? false
+                guard !exists else { return }
+                try db.execute(PostgresQuery(unsafeSQL: """
+                    CREATE TABLE \(name) PARTITION OF scan FOR VALUES FROM ('\(format.string(from: start))') TO ('\(format.string(from: end))')
+                    """))
+            }
+        }
+    }
+}

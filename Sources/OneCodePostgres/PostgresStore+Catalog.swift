@@ -1,0 +1,252 @@
+import Foundation
+import NIOCore
+import OneCodeDomain
+import OneCodeStorage
+import PostgresNIO
+
+// MARK: - CatalogStore
+
+extension PostgresStore: CatalogStore {
+    static let productColumns: PostgresQuery = "id, name, gtin, sku, created_at"
+    static let batchColumns = "id, product_id, count, lot, production_date, expiry_date, region, status, url_form, uppercase, code_length, created_at"
+
+    static func product(from row: PostgresRow) throws -> Product {
+        let (id, name, gtin, sku, created) = try row.decode((Int64, String, String?, String?, Date).self)
+        return Product(id: ProductID(rawValue: id), name: name, gtin: try gtin.map { try GTIN($0) }, sku: sku, createdAt: created)
+    }
+
+    static func batch(from row: PostgresRow) throws -> Batch {
+        let (id, product, count, lot, production, expiry, region, status, form, uppercase, length, created) =
+            try row.decode((Int64, Int64, Int, String?, String, String?, String?, String, String, Bool, Int, Date).self)
+        return Batch(
+            id: BatchID(rawValue: id), productID: ProductID(rawValue: product), count: count, lot: lot,
+            productionDate: try Day(production, field: "production_date"), expiryDate: try expiry.map { try Day($0, field: "expiry_date") },
+            region: region, status: BatchStatus(rawValue: status) ?? .void, urlForm: URLForm(rawValue: form) ?? .short,
+            uppercase: uppercase, codeLength: length, createdAt: created)
+    }
+
+    static func fetchProduct(_ db: SyncConnection, _ id: ProductID) throws -> Product? {
+        try db.row("SELECT id, name, gtin, sku, created_at FROM product WHERE id = \(id.rawValue)").map(product(from:))
+    }
+
+    static func fetchBatch(_ db: SyncConnection, _ id: BatchID) throws -> Batch? {
+        try db.row(PostgresQuery(unsafeSQL: "SELECT \(batchColumns) FROM batch WHERE id = $1", binds: binds(id.rawValue))).map(batch(from:))
+    }
+
+    static func binds(_ values: Int64...) -> PostgresBindings {
+        var binds = PostgresBindings()
+        for value in values { binds.append(value) }
+        return binds
+    }
+
+    public func addProduct(_ product: NewProduct) async throws -> Product {
+        try await write { db in
+            if let gtin = product.gtin, let other = try db.row("SELECT id FROM product WHERE gtin = \(gtin.digits)")?.decode(Int64.self) {
+                throw ConflictError("gtin", "\(gtin.digits) is already registered for product \(other)")
+            }
+            let now = Date()
+            let result = try db.execute("""
+                INSERT INTO product (name, gtin, sku, created_at) VALUES (\(product.name), \(product.gtin?.digits), \(product.sku), \(now)) RETURNING id
+                """, conflict: ConflictError("gtin", "\(product.gtin?.digits ?? "") is already registered for another product"))
+            return Product(id: ProductID(rawValue: try result.rows.first!.decode(Int64.self)), name: product.name, gtin: product.gtin,
+                           sku: product.sku, createdAt: now)
+        }
+    }
+
+    public func products() async throws -> [Product] {
+        try await read { db in try db.rows("SELECT id, name, gtin, sku, created_at FROM product ORDER BY id").map(Self.product(from:)) }
+    }
+
+    public func product(_ id: ProductID) async throws -> Product? {
+        try await read { db in try Self.fetchProduct(db, id) }
+    }
+
+    public func issueBatch<T: Sendable>(
+        _ new: NewBatch, codeLength: Int,
+        _ body: @escaping @Sendable (Batch, Product, any CodeSink) throws -> T
+    ) async throws -> (Batch, T) {
+        try await write { db in
+            guard let product = try Self.fetchProduct(db, new.productID) else {
+                throw NotFoundError("product", "no product with id \(new.productID); see `onecode product list`")
+            }
+            let now = Date()
+            let id = try db.row("""
+                INSERT INTO batch (product_id, count, lot, production_date, expiry_date, region, status, url_form, uppercase, code_length, created_at)
+                VALUES (\(new.productID.rawValue), \(new.count), \(new.lot), \(new.productionDate.description), \(new.expiryDate?.description),
+                        \(new.region), 'issued', \(new.urlForm.rawValue), \(new.uppercase), \(codeLength), \(now))
+                RETURNING id
+                """)!.decode(Int64.self)
+            let batch = Batch(
+                id: BatchID(rawValue: id), productID: new.productID, count: new.count, lot: new.lot,
+                productionDate: new.productionDate, expiryDate: new.expiryDate, region: new.region, status: .issued,
+                urlForm: new.urlForm, uppercase: new.uppercase, codeLength: codeLength, createdAt: now)
+            let sink = PostgresCodeSink(db: db, batch: batch.id)
+            let result = try body(batch, product, sink)
+            guard try sink.flush() else { throw CodeKeyTaken() }
+            return (batch, result)
+        }
+    }
+
+    public func batches(product: ProductID?) async throws -> [Batch] {
+        try await read { db in
+            if let product {
+                return try db.rows(PostgresQuery(unsafeSQL: "SELECT \(Self.batchColumns) FROM batch WHERE product_id = $1 ORDER BY id DESC",
+                                                 binds: Self.binds(product.rawValue))).map(Self.batch(from:))
+            }
+            return try db.rows(PostgresQuery(unsafeSQL: "SELECT \(Self.batchColumns) FROM batch ORDER BY id DESC")).map(Self.batch(from:))
+        }
+    }
+
+    public func batch(_ id: BatchID) async throws -> Batch? {
+        try await read { db in try Self.fetchBatch(db, id) }
+    }
+
+    public func codeCount(batch: BatchID) async throws -> Int {
+        try await read { db in try db.row("SELECT count(*) FROM code WHERE batch_id = \(batch.rawValue)")?.decode(Int.self) ?? 0 }
+    }
+
+    public func code(_ key: CodeKey) async throws -> CodeRecord? {
+        try await read { db in
+            guard let row = try db.row("SELECT batch_id, seq, blacklist_reason FROM code WHERE key = \(key.rawValue)") else { return nil }
+            let (batchID, sequence, reason) = try row.decode((Int64, Int, String?).self)
+            let batch = try Self.fetchBatch(db, BatchID(rawValue: batchID))!
+            let product = try Self.fetchProduct(db, batch.productID)!
+            return CodeRecord(key: key, sequence: sequence, batch: batch, product: product, blacklistReason: reason)
+        }
+    }
+}
+
+/// Writes a batch's codes in chunks, each one set-based statement (`unnest` of two arrays), inside the
+/// issuing transaction: memory is one chunk whatever the batch's size. A key that another batch holds
+/// is found when its chunk is written: `insert` answers `false` then, or `issueBatch` throws
+/// `CodeKeyTaken` for the last chunk.
+final class PostgresCodeSink: CodeSink {
+    static let chunk = 32_768
+    private let db: SyncConnection
+    private let batch: Int64
+    private var keys: [Int64] = []
+    private var sequences: [Int64] = []
+
+    init(db: SyncConnection, batch: BatchID) {
+        self.db = db
+        self.batch = batch.rawValue
+        keys.reserveCapacity(Self.chunk)
+        sequences.reserveCapacity(Self.chunk)
+    }
+
+    func insert(_ key: CodeKey, sequence: Int) throws -> Bool {
+        keys.append(key.rawValue)
+        sequences.append(Int64(sequence))
+        return keys.count < Self.chunk ? true : try flush()
+    }
+
+    /// Writes the codes held; `false` when some key was taken.
+    func flush() throws -> Bool {
+        guard !keys.isEmpty else { return true }
+        let written = try db.execute("""
+            INSERT INTO code (key, batch_id, seq) SELECT k, \(batch), s FROM unnest(\(keys)::int8[], \(sequences)::int8[]) AS t(k, s)
+            ON CONFLICT (key) DO NOTHING
+            """)
+        let complete = written == keys.count
+        keys.removeAll(keepingCapacity: true)
+        sequences.removeAll(keepingCapacity: true)
+        return complete
+    }
+}
+
+// MARK: - ScanStore and TokenStore
+
+extension PostgresStore: ScanStore, TokenStore {
+    public func attachLocation(key: CodeKey, consumer: ConsumerID, latitude: Double, longitude: Double, region: String?) async throws -> Int64? {
+        try await write { db in
+            guard let row = try db.row("""
+                SELECT s.id, s.at FROM code_log l JOIN scan s ON s.id = l.ref AND s.at = l.at
+                WHERE l.code_key = \(key.rawValue) AND (l.slot > 0 OR l.slot < \(Self.uncountedBase)) AND l.consumer = \(consumer.value)
+                ORDER BY l.ref DESC LIMIT 1
+                """) else { return nil }
+            let (id, at) = try row.decode((Int64, Date).self)
+            try db.execute("""
+                UPDATE scan SET latitude = \(latitude), longitude = \(longitude), region = coalesce(\(region), region) WHERE id = \(id) AND at = \(at)
+                """)
+            // The SQLite store also logs a region change for its linker here; the PostgreSQL linker is not built yet.
+            return id
+        }
+    }
+
+    public func scans(of key: CodeKey, limit: Int) async throws -> [ScanRecord] {
+        try await read { db in
+            try db.rows("""
+                SELECT s.id, s.at, s.code, s.batch_id, s.consumer, s.ip, s.user_agent, s.referer, s.bot, s.region, s.latitude, s.longitude,
+                       s.verdict, s.reason
+                FROM code_log l JOIN scan s ON s.id = l.ref AND s.at = l.at
+                WHERE l.code_key = \(key.rawValue) AND (l.slot > 0 OR l.slot < \(Self.uncountedBase))
+                ORDER BY s.id DESC LIMIT \(limit)
+                """).map { row in
+                let (id, at, code, batch, consumer, ip, agent, referer, bot, region, latitude, longitude, verdict, reason) =
+                    try row.decode((Int64, Date, String, Int64?, String?, String?, String?, String?, Bool, String?, Double?, Double?, String, String).self)
+                return ScanRecord(id: id, at: at, code: code, batchID: batch.map(BatchID.init(rawValue:)), consumer: consumer, ip: ip,
+                                  userAgent: agent, referer: referer, bot: bot, region: region, latitude: latitude, longitude: longitude,
+                                  verdict: Verdict(rawValue: verdict) ?? .unknown, reason: VerdictReason(rawValue: reason) ?? .notIssued)
+            }
+        }
+    }
+
+    public func setStatus(_ status: BatchStatus, of batch: BatchID) async throws -> Batch {
+        try await write { db in
+            guard let row = try db.row(PostgresQuery(unsafeSQL: "SELECT \(Self.batchColumns) FROM batch WHERE id = $1 FOR UPDATE",
+                                                     binds: Self.binds(batch.rawValue))) else {
+                throw NotFoundError("id", "no batch with id \(batch)")
+            }
+            var current = try Self.batch(from: row)
+            guard current.status.canChange(to: status) else {
+                throw InputError("status", "batch \(batch) is \(current.status.rawValue) and cannot become \(status.rawValue) (issued → active → void; void is final)")
+            }
+            try db.execute("UPDATE batch SET status = \(status.rawValue) WHERE id = \(batch.rawValue)")
+            current.status = status
+            return current
+        }
+    }
+
+    public func blacklist(_ key: CodeKey, reason: String) async throws {
+        try await write { db in
+            guard try db.execute("UPDATE code SET blacklist_reason = \(reason) WHERE key = \(key.rawValue)") == 1 else {
+                throw NotFoundError("code", "this code was never issued")
+            }
+        }
+    }
+
+    public func verdictCounts(batch: BatchID?) async throws -> [Verdict: Int] {
+        try await read { db in
+            let rows = try batch.map {
+                try db.rows("SELECT verdict, count(*) FROM scan WHERE batch_id = \($0.rawValue) GROUP BY verdict")
+            } ?? db.rows("SELECT verdict, count(*) FROM scan GROUP BY verdict")
+            var counts: [Verdict: Int] = [:]
+            for row in rows {
+                let (verdict, count) = try row.decode((String, Int).self)
+                if let verdict = Verdict(rawValue: verdict) { counts[verdict] = count }
+            }
+            return counts
+        }
+    }
+
+    public func createToken(name: String, scope: TokenScope, hash: [UInt8]) async throws -> APIToken {
+        try await write { db in
+            let now = Date()
+            let id = try db.row("""
+                INSERT INTO api_token (name, scope, hash, created_at) VALUES (\(name), \(scope.rawValue), \(ByteBuffer(bytes: hash)), \(now)) RETURNING id
+                """)!.decode(Int64.self)
+            return APIToken(id: id, name: name, scope: scope, createdAt: now)
+        }
+    }
+
+    public func token(hash: [UInt8]) async throws -> APIToken? {
+        try await read { db in
+            try db.row("SELECT id, name, scope, created_at, store_id FROM api_token WHERE hash = \(ByteBuffer(bytes: hash))").flatMap { row in
+                let (id, name, scope, created, store) = try row.decode((Int64, String, String, Date, Int64?).self)
+                return TokenScope(rawValue: scope).map {
+                    APIToken(id: id, name: name, scope: $0, createdAt: created, storeID: store.map(StoreID.init(rawValue:)))
+                }
+            }
+        }
+    }
+}

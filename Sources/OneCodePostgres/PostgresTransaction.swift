@@ -1,0 +1,236 @@
+import Foundation
+import OneCodeDomain
+import OneCodeStorage
+import PostgresNIO
+
+/// The rows the rules read and write, in one PostgreSQL transaction: the counterpart of
+/// `SQLiteTransaction`, with the same statements in PostgreSQL's dialect. It decides nothing.
+///
+/// Isolation is READ COMMITTED: a statement sees what other nodes committed before it began, and the
+/// unique keys of `code_log`, `claim`, `redemption` and `feedback` refuse what a stale read let through
+/// (the loser waits for the winner's commit, then gets the unique violation, which becomes
+/// `ConflictError`). Stock is taken by a guarded UPDATE, re-checked on the row's newest version.
+final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTransaction {
+    let db: SyncConnection
+
+    init(_ db: SyncConnection) { self.db = db }
+
+    // MARK: Codes and scans
+
+    func code(_ key: CodeKey) throws -> CodeFacts? {
+        try db.row("""
+            SELECT c.batch_id, b.product_id, b.status, c.blacklist_reason IS NOT NULL, p.gtin, b.lot
+            FROM code c JOIN batch b ON b.id = c.batch_id JOIN product p ON p.id = b.product_id WHERE c.key = \(key.rawValue)
+            """).map {
+            let (batch, product, status, blacklisted, gtin, lot) = try $0.decode((Int64, Int64, String, Bool, String?, String?).self)
+            return CodeFacts(batch: BatchID(rawValue: batch), product: ProductID(rawValue: product), status: BatchStatus(rawValue: status) ?? .void,
+                             blacklisted: blacklisted, gtin: gtin, lot: lot)
+        }
+    }
+
+    func countedScans(of key: CodeKey) throws -> Int {
+        try db.row("SELECT slot FROM code_log WHERE code_key = \(key.rawValue) AND slot > 0 ORDER BY slot DESC LIMIT 1")?.decode(Int.self) ?? 0
+    }
+
+    func firstCountedScan(of key: CodeKey) throws -> Date? {
+        try db.row("SELECT at FROM code_log WHERE code_key = \(key.rawValue) AND slot = 1")?.decode(Date?.self)
+    }
+
+    func distinctConsumers(of key: CodeKey, upTo limit: Int) throws -> Int {
+        try db.row("""
+            SELECT count(*) FROM (SELECT DISTINCT consumer FROM code_log
+                WHERE code_key = \(key.rawValue) AND slot > 0 AND consumer IS NOT NULL LIMIT \(limit)) d
+            """)?.decode(Int.self) ?? 0
+    }
+
+    func hasCountedScan(of key: CodeKey, by consumer: ConsumerID) throws -> Bool {
+        try db.row("SELECT 1 FROM code_log WHERE code_key = \(key.rawValue) AND slot > 0 AND consumer = \(consumer.value) LIMIT 1") != nil
+    }
+
+    func insertScan(_ row: ScanRow) throws -> Int64 {
+        let request = row.request
+        // One round trip: the scan, then its code_log row (the slot refused when another scan holds it).
+        let result = try db.execute("""
+            WITH s AS (
+                INSERT INTO scan (at, code_key, code, batch_id, consumer, ip, user_agent, referer, bot, counted, region, verdict, reason)
+                VALUES (\(request.at), \(request.key.rawValue), \(request.code), \(row.batch?.rawValue), \(request.consumer?.value),
+                        \(request.ip), \(request.userAgent), \(request.referer), \(request.bot), \(row.ordinal != nil), \(request.region),
+                        \(row.verdict.rawValue), \(row.reason.rawValue))
+                RETURNING id)
+            INSERT INTO code_log (code_key, slot, ref, at, consumer)
+            SELECT \(request.key.rawValue), coalesce(\(row.ordinal.map(Int64.init)), \(PostgresStore.uncountedBase) - s.id), s.id,
+                   \(request.at), \(request.consumer?.value)
+            FROM s RETURNING ref
+            """, conflict: ConflictError("code", "another scan of this code was counted at the same time; decide again"))
+        guard let id = try result.rows.first?.decode(Int64.self) else { throw ConflictError("code", "the scan was not written; decide again") }
+        return id
+    }
+
+    // MARK: Campaigns and draws
+
+    func liveCampaigns(at now: Date) throws -> [Campaign] {
+        try db.rows("""
+            SELECT id, definition, status, created_at FROM campaign WHERE status = 'live' AND starts_at <= \(now) AND ends_at > \(now)
+            """).map(PostgresStore.campaign(from:))
+    }
+
+    func anyPointsAwarded() throws -> Bool {
+        try db.row("SELECT EXISTS (SELECT 1 FROM entry WHERE points > 0)")?.decode(Bool.self) ?? false
+    }
+
+    func pointsBalance(of consumer: ConsumerID) throws -> Int {
+        try db.row("SELECT coalesce(sum(points), 0)::bigint FROM entry WHERE consumer = \(consumer.value) AND points > 0")?.decode(Int.self) ?? 0
+    }
+
+    func entry(in campaign: CampaignID, code key: CodeKey) throws -> EntryFacts? {
+        try db.row("""
+            SELECT e.id, e.result, e.tier, e.consumer, c.entry_id IS NOT NULL
+            FROM code_log l JOIN entry e ON e.id = l.ref LEFT JOIN claim c ON c.entry_id = e.id
+            WHERE l.code_key = \(key.rawValue) AND l.slot = \(-campaign.rawValue)
+            """).map {
+            let (id, result, tier, consumer, claimed) = try $0.decode((Int64, String, Int?, String?, Bool).self)
+            return EntryFacts(id: EntryID(rawValue: id), result: DrawOutcome.Result(rawValue: result) ?? .lost, tier: tier, consumer: consumer,
+                              claimed: claimed)
+        }
+    }
+
+    func draws(in campaign: CampaignID, by consumer: ConsumerID, day: String) throws -> Int {
+        try db.row("SELECT count(*) FROM entry WHERE campaign_id = \(campaign.rawValue) AND consumer = \(consumer.value) AND day = \(day)")?
+            .decode(Int.self) ?? 0
+    }
+
+    func wins(in campaign: CampaignID, by consumer: ConsumerID) throws -> Int {
+        try db.row("SELECT count(*) FROM entry WHERE campaign_id = \(campaign.rawValue) AND consumer = \(consumer.value) AND result = 'won'")?
+            .decode(Int.self) ?? 0
+    }
+
+    func takePrize(campaign: CampaignID, tier: Int, day: String, dailyStock: Int?) throws -> Bool {
+        // Under READ COMMITTED a concurrent award makes this UPDATE re-check `awarded < stock` on the row's
+        // newest version, so two nodes never both take the last prize.
+        let took = try db.execute("""
+            UPDATE campaign_tier SET awarded = awarded + 1 WHERE campaign_id = \(campaign.rawValue) AND tier = \(tier) AND awarded < stock
+            """)
+        guard took == 1 else { return false }
+        guard let dailyStock else { return true }
+        let today = try db.execute("""
+            INSERT INTO campaign_tier_day AS d (campaign_id, tier, day, awarded) VALUES (\(campaign.rawValue), \(tier), \(day), 1)
+            ON CONFLICT (campaign_id, tier, day) DO UPDATE SET awarded = d.awarded + 1 WHERE d.awarded < \(dailyStock)
+            """)
+        if today == 1 { return true }
+        // Today's stock is gone: give the prize back to the campaign's stock.
+        try db.execute("UPDATE campaign_tier SET awarded = awarded - 1 WHERE campaign_id = \(campaign.rawValue) AND tier = \(tier)")
+        return false
+    }
+
+    func insertEntry(_ row: EntryRow) throws -> EntryID {
+        let result = try db.execute("""
+            WITH e AS (
+                INSERT INTO entry (campaign_id, scan_id, code_key, code, consumer, at, day, result, tier, points)
+                VALUES (\(row.campaign.rawValue), \(row.scan), \(row.key.rawValue), \(row.code), \(row.consumer?.value), \(row.at), \(row.day),
+                        \(row.result.rawValue), \(row.tier), \(row.points))
+                RETURNING id)
+            INSERT INTO code_log (code_key, slot, ref) SELECT \(row.key.rawValue), \(-row.campaign.rawValue), e.id FROM e RETURNING ref
+            """, conflict: ConflictError("code", "this code drew in campaign \(row.campaign) already"))
+        guard let id = try result.rows.first?.decode(Int64.self) else { throw ConflictError("code", "the draw was not written; decide again") }
+        return EntryID(rawValue: id)
+    }
+
+    func emit(_ type: EventType, at: Date, data: EventJSON) throws {
+        try PostgresStore.emit(db, type, at: at, data: data)
+    }
+
+    // MARK: Claims and redemptions
+
+    func wonEntry(in campaign: CampaignID, code key: CodeKey) throws -> WonEntry? {
+        try db.row("""
+            SELECT e.id, e.consumer, e.code, e.tier, k.definition, c.entry_id IS NOT NULL
+            FROM code_log l JOIN entry e ON e.id = l.ref JOIN campaign k ON k.id = e.campaign_id LEFT JOIN claim c ON c.entry_id = e.id
+            WHERE l.code_key = \(key.rawValue) AND l.slot = \(-campaign.rawValue) AND e.result = 'won'
+            """).map {
+            let (id, consumer, code, tier, definition, claimed) = try $0.decode((Int64, String?, String, Int?, String, Bool).self)
+            return WonEntry(id: EntryID(rawValue: id), consumer: consumer, code: code, tier: tier,
+                            definition: try StoredDefinition.definition(definition), claimed: claimed)
+        }
+    }
+
+    func claims(in campaign: CampaignID, phone: String) throws -> Int {
+        try db.row("""
+            SELECT count(*) FROM claim c JOIN entry e ON e.id = c.entry_id WHERE e.campaign_id = \(campaign.rawValue) AND c.phone = \(phone)
+            """)?.decode(Int.self) ?? 0
+    }
+
+    func saveContact(_ consumer: ConsumerID, _ contact: ContactDetails, consentVersion: String, consentText: String, at: Date) throws {
+        try db.execute("""
+            INSERT INTO consumer_contact (consumer, name, phone, consent_version, consent_text, consented_at)
+            VALUES (\(consumer.value), \(contact.name), \(contact.phone), \(consentVersion), \(consentText), \(at))
+            ON CONFLICT (consumer) DO UPDATE SET name = excluded.name, phone = excluded.phone,
+                consent_version = excluded.consent_version, consent_text = excluded.consent_text, consented_at = excluded.consented_at
+            """)
+    }
+
+    func insertClaim(_ claim: Claim) throws -> Bool {
+        try db.execute("""
+            INSERT INTO claim (entry_id, consumer, name, phone, consent_version, at, redemption_code)
+            VALUES (\(claim.entryID.rawValue), \(claim.consumer), \(claim.contact.name), \(claim.contact.phone), \(claim.consentVersion),
+                    \(claim.at), \(claim.redemptionCode))
+            ON CONFLICT (entry_id) DO NOTHING
+            """) == 1
+    }
+
+    func redemptionFacts(_ redemptionCode: String) throws -> RedemptionFacts? {
+        try db.row("""
+            SELECT c.entry_id, e.campaign_id, e.code, e.tier, k.definition, r.store_id, r.at
+            FROM claim c JOIN entry e ON e.id = c.entry_id JOIN campaign k ON k.id = e.campaign_id
+            LEFT JOIN redemption r ON r.entry_id = c.entry_id WHERE c.redemption_code = \(redemptionCode)
+            """).map {
+            let (entry, campaign, code, tier, definition, store, at) = try $0.decode((Int64, Int64, String, Int?, String, Int64?, Date?).self)
+            return RedemptionFacts(entry: EntryID(rawValue: entry), campaign: CampaignID(rawValue: campaign), code: code, tier: tier,
+                                   definition: try StoredDefinition.definition(definition), redeemedBy: store.map(StoreID.init(rawValue:)),
+                                   redeemedAt: at)
+        }
+    }
+
+    func insertRedemption(entry: EntryID, store: StoreID, at: Date) throws -> Bool {
+        try db.execute("""
+            INSERT INTO redemption (entry_id, store_id, at) VALUES (\(entry.rawValue), \(store.rawValue), \(at)) ON CONFLICT (entry_id) DO NOTHING
+            """) == 1
+    }
+
+    // MARK: Feedback
+
+    func hasRated(_ key: CodeKey, by consumer: ConsumerID) throws -> Bool {
+        try db.row("SELECT 1 FROM feedback WHERE code_key = \(key.rawValue) AND consumer = \(consumer.value)") != nil
+    }
+
+    func insertFeedback(_ row: FeedbackRow) throws -> Bool {
+        try db.execute("""
+            INSERT INTO feedback (at, code_key, code, batch_id, product_id, consumer, rating, comment)
+            VALUES (\(row.at), \(row.key.rawValue), \(row.code), \(row.batch.rawValue), \(row.product.rawValue), \(row.consumer.value),
+                    \(row.rating), \(row.comment))
+            ON CONFLICT (code_key, consumer) DO NOTHING
+            """) == 1
+    }
+}
+
+extension PostgresStore: ScanTransactions, ClaimTransactions, FeedbackTransactions {
+    public func withScanTransaction<T: Sendable>(_ body: @escaping @Sendable (any ScanTransaction) throws -> T) async throws -> T {
+        try await write { db in try body(PostgresTransaction(db)) }
+    }
+
+    public func withClaimTransaction<T: Sendable>(_ body: @escaping @Sendable (any ClaimTransaction) throws -> T) async throws -> T {
+        try await write { db in try body(PostgresTransaction(db)) }
+    }
+
+    public func withFeedbackTransaction<T: Sendable>(_ body: @escaping @Sendable (any FeedbackTransaction) throws -> T) async throws -> T {
+        try await write { db in try body(PostgresTransaction(db)) }
+    }
+
+    /// The code_log slots of uncounted scans lie below this minus the scan id (as on SQLite: below every campaign's slot).
+    static let uncountedBase: Int64 = -(1 << 40)
+
+    /// Writes an event inside the caller's transaction (`OutboxEvent.envelope`); its `seq` comes later.
+    static func emit(_ db: SyncConnection, _ type: EventType, at: Date, data: EventJSON) throws {
+        let (id, body) = OutboxEvent.envelope(type, at: at, data: data)
+        try db.execute("INSERT INTO outbox (event_id, type, body, created_at) VALUES (\(id), \(type.rawValue), \(body), \(at))")
+    }
+}
