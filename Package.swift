@@ -134,7 +134,8 @@ let package = Package(
         .executableTarget(
             name: "onecode",
             dependencies: [
-                "OneCodeDomain", "OneCodeStorage", "OneCodeRulebook", "OneCodeSQLite", "OneCodeRendering", "OneCodeIssuing", "OneCodeService",
+                "OneCodeDomain", "OneCodeStorage", "OneCodeRulebook", "OneCodeSQLite", "OneCodePostgres", "OneCodeRendering", "OneCodeIssuing",
+                "OneCodeService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

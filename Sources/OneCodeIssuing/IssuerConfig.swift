@@ -6,7 +6,11 @@ import OneCodeDomain
 ///
 /// Keys, under `onecode.` (environment: `ONECODE_…`, e.g. `ONECODE_CODES_BASE_URL`):
 /// - `mode`: `demo` (default) generates and keeps a secret when none is configured; `production` refuses to issue without one.
-/// - `database.path`: the SQLite file (default `data/onecode.sqlite`).
+/// - `database.path`: the SQLite file (default `data/onecode.sqlite`); its folder holds the data (secret, packages).
+/// - `database.url`: `postgres://user@host:port/database[?sslmode=disable|prefer|require]` selects PostgreSQL
+///   instead (`--database` takes either); the password from `database.passwordFile` or `database.password`
+///   (a secret), else from the URL.
+/// - `database.connections`: PostgreSQL connections per process (default 16).
 /// - `codes.baseURL`: public base URL printed in codes (default `http://127.0.0.1:8080`).
 /// - `codes.length`: code length, 17 to 20 (default 17).
 /// - `codes.secret`: the server secret (at least 16 bytes), read as a secret.
@@ -17,6 +21,10 @@ public struct IssuerConfig: Sendable {
 
     public var mode: Mode
     public var databasePath: String
+    /// A PostgreSQL URL when the database is PostgreSQL.
+    public var databaseURL: String?
+    public var databasePassword: String?
+    public var databaseConnections: Int
     public var baseURL: String
     public var codeLength: Int
     public var secret: String?
@@ -33,6 +41,19 @@ public struct IssuerConfig: Sendable {
         self.mode = mode
         databasePath = config.string(forKey: "database.path", default: "data/onecode.sqlite")
         guard !databasePath.isEmpty else { throw InputError("database", "must not be empty") }
+        databaseURL = config.string(forKey: "database.url").flatMap { $0.isEmpty ? nil : $0 }
+        if let file = config.string(forKey: "database.passwordFile"), !file.isEmpty {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw InputError("database.passwordFile", "cannot read \(file)")
+            }
+            databasePassword = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        } else {
+            databasePassword = config.string(forKey: "database.password", isSecret: true)
+        }
+        databaseConnections = config.int(forKey: "database.connections", default: 16)
+        guard (1...1000).contains(databaseConnections) else {
+            throw InputError("database.connections", "must be from 1 to 1000 (got \(databaseConnections))")
+        }
         baseURL = config.string(forKey: "codes.baseURL", default: "http://127.0.0.1:8080")
         try CodeURLBuilder.validateBase(baseURL)
         codeLength = config.int(forKey: "codes.length", default: CodeSigner.defaultLength)

@@ -230,13 +230,18 @@ enum PostgresSchema {
         try await ensurePartitions(store, around: Date())
     }
 
-    /// - Throws: `InputError("database", …)` when the schema is not exactly this binary's.
-    static func check(_ store: PostgresStore) async throws {
-        let applied = try await store.read { db -> Set<String> in
+    /// The names of the migrations the database has.
+    static func applied(_ store: PostgresStore) async throws -> Set<String> {
+        try await store.read { db -> Set<String> in
             let exists = try db.row("SELECT to_regclass('onecode_migration') IS NOT NULL")?.decode(Bool.self) ?? false
             guard exists else { return [] }
             return try Set(db.rows("SELECT name FROM onecode_migration").map { try $0.decode(String.self) })
         }
+    }
+
+    /// - Throws: `InputError("database", …)` when the schema is not exactly this binary's.
+    static func check(_ store: PostgresStore) async throws {
+        let applied = try await applied(store)
         try refuseNewer(applied)
         let missing = migrations.map(\.name).filter { !applied.contains($0) }
         guard missing.isEmpty else {
@@ -268,13 +273,19 @@ enum PostgresSchema {
             let start = calendar.date(byAdding: .month, value: offset, to: month)!
             let end = calendar.date(byAdding: .month, value: 1, to: start)!
             let name = "scan_" + names.string(from: start)
-            try await store.write { db in
-                try db.execute("SELECT pg_advisory_xact_lock(\(migrationLock))")
-                let exists = try db.row("SELECT to_regclass(\(name)) IS NOT NULL")?.decode(Bool.self) ?? false
-                guard !exists else { return }
-                try db.execute(PostgresQuery(unsafeSQL: """
-                    CREATE TABLE \(name) PARTITION OF scan FOR VALUES FROM ('\(format.string(from: start))') TO ('\(format.string(from: end))')
-                    """))
+            do {
+                try await store.write { db in
+                    try db.execute("SELECT pg_advisory_xact_lock(\(migrationLock))")
+                    let exists = try db.row("SELECT to_regclass(\(name)) IS NOT NULL")?.decode(Bool.self) ?? false
+                    guard !exists else { return }
+                    try db.execute(PostgresQuery(unsafeSQL: """
+                        CREATE TABLE \(name) PARTITION OF scan FOR VALUES FROM ('\(format.string(from: start))') TO ('\(format.string(from: end))')
+                        """))
+                }
+            } catch let error as PostgresFailure {
+                // The default partition already holds scans of that month (the service was not running when
+                // it began): they stay there, still found by every query; say so once.
+                store.logger.warning("cannot make the scan partition \(name): \(error.message)")
             }
         }
     }

@@ -100,12 +100,23 @@ public final class PostgresStore: Sendable {
     let logger: Logger
     private let running: Task<Void, Never>
 
-    /// Connects (the pool opens connections as they are needed) and migrates the schema when `migrate`.
+    /// What opening does with the schema.
+    public enum Schema: Sendable {
+        /// Applies the migrations the database lacks (under an advisory lock: once, whoever runs it).
+        case migrate
+        /// Refuses a schema that is not exactly this binary's, naming `onecode migrate`.
+        case requireCurrent
+        /// Leaves it as it is (`onecode migrate --status`).
+        case asIs
+    }
+
+    /// Connects (the pool opens connections as they are needed) and handles the schema as `schema` says.
     /// - Parameters:
     ///   - connections: the pool's size; also the number of threads transactions run on.
-    /// - Throws: `InputError("database", …)` when the server cannot be reached or the schema is not current
-    ///   and `migrate` is false.
-    public init(_ location: PostgresLocation, connections: Int = 16, migrate: Bool = true, logger: Logger = Logger(label: "onecode.postgres")) async throws {
+    /// - Throws: `InputError("database", …)` when the server cannot be reached, or the schema is newer than
+    ///   this binary, or (`requireCurrent`) older.
+    public init(_ location: PostgresLocation, connections: Int = 16, schema: Schema = .migrate,
+                logger: Logger = Logger(label: "onecode.postgres")) async throws {
         self.location = location
         self.logger = logger
         var configuration = location.clientConfiguration
@@ -124,15 +135,29 @@ public final class PostgresStore: Sendable {
             throw InputError("database", "cannot connect to \(location) (\(Self.describe(error)))")
         }
         do {
-            if migrate {
-                try await PostgresSchema.migrate(self)
-            } else {
-                try await PostgresSchema.check(self)
+            switch schema {
+            case .migrate: try await PostgresSchema.migrate(self)
+            case .requireCurrent: try await PostgresSchema.check(self)
+            case .asIs: break
             }
         } catch {
             await close()
             throw error
         }
+    }
+
+    /// The migrations applied to the database and those this binary would still apply, in order.
+    public func migrationStatus() async throws -> (applied: [String], pending: [String]) {
+        let applied = try await PostgresSchema.applied(self)
+        return (PostgresSchema.migrations.map(\.name).filter(applied.contains) + applied.subtracting(PostgresSchema.migrations.map(\.name)).sorted(),
+                PostgresSchema.migrations.map(\.name).filter { !applied.contains($0) })
+    }
+
+    /// Applies the pending migrations; returns their names.
+    public func migrate() async throws -> [String] {
+        let pending = try await migrationStatus().pending
+        try await PostgresSchema.migrate(self)
+        return pending
     }
 
     /// Stops the pool and its threads.

@@ -74,6 +74,20 @@ public struct SQLiteStore: Sendable {
 // MARK: - Schema
 
 extension SQLiteStore {
+    /// The migrations the file has and those opening it would apply, without changing it.
+    public static func migrationStatus(path: String) throws -> (applied: [String], pending: [String]) {
+        guard FileManager.default.fileExists(atPath: path) else { return ([], migrator.migrations) }
+        var configuration = Configuration()
+        configuration.readonly = true
+        do {
+            let applied = try DatabaseQueue(path: path, configuration: configuration).read { db in try migrator.appliedIdentifiers(db) }
+            return (migrator.migrations.filter(applied.contains) + applied.subtracting(migrator.migrations).sorted(),
+                    migrator.migrations.filter { !applied.contains($0) })
+        } catch let error as DatabaseError {
+            throw InputError("database", "cannot read \(path) as a OneCode database (\(error.message ?? "SQLite error \(error.resultCode)"))")
+        }
+    }
+
     /// Migrations are registered here, in order, and never edited once shipped.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()

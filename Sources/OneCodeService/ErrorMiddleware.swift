@@ -3,7 +3,7 @@ import Logging
 import OneCodeDomain
 
 /// Maps errors to HTTP responses in one place: bad input is a 400 and a missing entity a 404, each
-/// with the message naming the field, a conflict (taken already: a claim, a rating, a GTIN) a 409; anything unexpected is a 500 whose details stay in the log.
+/// with the message naming the field, a conflict (taken already: a claim, a rating, a GTIN) a 409, a capability this backend lacks a 501; anything unexpected is a 500 whose details stay in the log.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
@@ -18,6 +18,8 @@ struct ErrorMiddleware: RouterMiddleware {
             throw HTTPError(.notFound, message: error.description)
         } catch let error as ConflictError {
             throw HTTPError(.conflict, message: error.description)
+        } catch let error as UnavailableError {
+            throw HTTPError(.notImplemented, message: error.description)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             throw HTTPError(.internalServerError, message: "internal error; the details are in the server log")

@@ -3,13 +3,16 @@ import Configuration
 import Foundation
 import OneCodeDomain
 import OneCodeIssuing
+import OneCodePostgres
 import OneCodeSQLite
 import OneCodeStorage
 import SystemPackage
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The SQLite database file (default: data/onecode.sqlite).", valueName: "path"))
+    @Option(help: ArgumentHelp(
+        "The SQLite database file (default: data/onecode.sqlite), or a PostgreSQL URL postgres://user@host:port/database (the password from ONECODE_DATABASE_PASSWORD_FILE).",
+        valueName: "path-or-url"))
     var database: String?
 
     @Flag(help: "Print machine-readable JSON on standard output.")
@@ -18,7 +21,10 @@ struct GlobalOptions: ParsableArguments {
     /// The configuration: these options, then the environment, then the config file, then defaults.
     func configReader(extra: [String: ConfigValue] = [:]) async throws -> ConfigReader {
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
-        if let database { values[AbsoluteConfigKey(["onecode", "database", "path"])] = .init(.string(database), isSecret: false) }
+        if let database {
+            let key = PostgresLocation.isURL(database) ? "url" : "path"
+            values[AbsoluteConfigKey(["onecode", "database", key])] = .init(.string(database), isSecret: false)
+        }
         for (key, value) in extra { values[AbsoluteConfigKey(["onecode"] + key.split(separator: ".").map(String.init))] = value }
         let file = ProcessInfo.processInfo.environment["ONECODE_CONFIG"] ?? "Config/onecode.json"
         let fileProvider: FileProvider<JSONSnapshot>
@@ -34,11 +40,11 @@ struct GlobalOptions: ParsableArguments {
         ])
     }
 
-    /// The issuer configuration and the opened catalogue.
+    /// The issuer configuration and the opened store.
     /// - Parameter cacheMiB: SQLite's page cache; the linker's refresh sorts scans and wants more.
-    func open(extra: [String: ConfigValue] = [:], cacheMiB: Int = 32) async throws -> (IssuerConfig, SQLiteStore) {
+    func open(extra: [String: ConfigValue] = [:], cacheMiB: Int = 32) async throws -> (IssuerConfig, any OneCodeStore) {
         let config = try IssuerConfig(reader: try await configReader(extra: extra))
-        return (config, try SQLiteStore(path: config.databasePath, cacheMiB: cacheMiB))
+        return (config, try await Database.open(config, cacheMiB: cacheMiB))
     }
 
     /// Prints `value` as JSON when `--json` is given, else `text()`.
@@ -80,4 +86,26 @@ func fail(_ message: String, code: Int32 = 1) -> Never {
 
 func note(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// Opens the configured database: the SQLite file, or PostgreSQL when `database.url` names it.
+enum Database {
+    static func postgres(_ config: IssuerConfig) throws -> PostgresLocation? {
+        guard let url = config.databaseURL else { return nil }
+        return try PostgresLocation(url: url, password: config.databasePassword)
+    }
+
+    /// SQLite migrates as it opens; PostgreSQL must already have the schema this binary knows
+    /// (`onecode migrate` applies it once for every node).
+    static func open(_ config: IssuerConfig, cacheMiB: Int = 32, backgroundCheckpoints: Bool = false) async throws -> any OneCodeStore {
+        if let location = try postgres(config) {
+            return try await PostgresStore(location, connections: config.databaseConnections, schema: .requireCurrent)
+        }
+        return try SQLiteStore(path: config.databasePath, cacheMiB: cacheMiB, backgroundCheckpoints: backgroundCheckpoints)
+    }
+
+    /// What the messages say the database is.
+    static func describe(_ config: IssuerConfig) -> String {
+        (try? postgres(config))??.description ?? config.databasePath
+    }
 }
