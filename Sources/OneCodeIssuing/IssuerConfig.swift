@@ -11,6 +11,8 @@ import OneCodeDomain
 ///   instead (`--database` takes either); the password from `database.passwordFile` or `database.password`
 ///   (a secret), else from the URL.
 /// - `database.connections`: PostgreSQL connections per process (default 16).
+/// - `database.writers`: on PostgreSQL, scan groups one node writes at once (default 1; more pays when the
+///   database is across a network or on more cores than the node; SQLite always writes one).
 /// - `codes.baseURL`: public base URL printed in codes (default `http://127.0.0.1:8080`).
 /// - `codes.length`: code length, 17 to 20 (default 17).
 /// - `codes.secret`: the server secret (at least 16 bytes), read as a secret.
@@ -25,6 +27,7 @@ public struct IssuerConfig: Sendable {
     public var databaseURL: String?
     public var databasePassword: String?
     public var databaseConnections: Int
+    public var databaseWriters: Int
     public var baseURL: String
     public var codeLength: Int
     public var secret: String?
@@ -53,6 +56,10 @@ public struct IssuerConfig: Sendable {
         databaseConnections = config.int(forKey: "database.connections", default: 16)
         guard (1...1000).contains(databaseConnections) else {
             throw InputError("database.connections", "must be from 1 to 1000 (got \(databaseConnections))")
+        }
+        databaseWriters = config.int(forKey: "database.writers", default: 1)
+        guard (1...64).contains(databaseWriters), databaseWriters < databaseConnections else {
+            throw InputError("database.writers", "must be from 1 to 64 and below database.connections (got \(databaseWriters))")
         }
         baseURL = config.string(forKey: "codes.baseURL", default: "http://127.0.0.1:8080")
         try CodeURLBuilder.validateBase(baseURL)

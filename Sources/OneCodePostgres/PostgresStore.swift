@@ -186,14 +186,23 @@ public final class PostgresStore: Sendable {
 
     /// Runs `body` in one transaction on a leased connection, on one of the store's threads:
     /// committed when it returns, rolled back when it throws.
-    func write<T: Sendable>(_ body: @escaping @Sendable (SyncConnection) throws -> T) async throws -> T {
+    ///
+    /// BEGIN travels with the first statement, and `last` (a statement the body left for the end) with
+    /// COMMIT: a transaction of one read and one write is two round trips.
+    func write<T: Sendable>(_ body: @escaping @Sendable (SyncConnection) throws -> T,
+                            last: (@Sendable () throws -> PostgresQuery?)? = nil) async throws -> T {
         try await client.withConnection { connection in
             let db = SyncConnection(connection: connection, logger: self.logger)
             return try await self.threads.runIfActive {
-                try db.execute("BEGIN")
+                db.begin()
                 do {
                     let value = try body(db)
-                    try db.execute("COMMIT")
+                    let final = try last?()
+                    let results = try db.pipeline((final.map { [$0] } ?? []) + ["COMMIT"])
+                    // COMMIT of a transaction that failed is a ROLLBACK: never report that as written.
+                    guard results.last?.metadata.command == "COMMIT" else {
+                        throw PostgresFailure(state: "25P02", message: "the transaction was rolled back at commit")
+                    }
                     return value
                 } catch let error as PostgresFailure where Self.isTransient(error) {
                     _ = try? db.execute("ROLLBACK")
@@ -228,18 +237,47 @@ public struct PostgresFailure: Error, CustomStringConvertible {
         state = error.serverInfo?[.sqlState] ?? "?"
         message = error.serverInfo?[.message] ?? "\(error.code)"
     }
+
+    init(state: String, message: String) {
+        self.state = state
+        self.message = message
+    }
 }
 
 /// A leased connection used from a store thread: each call is one round trip, waited for.
 struct SyncConnection: Sendable {
     let connection: PostgresConnection
     let logger: Logger
+    private let opening = Opening()
+
+    init(connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// A BEGIN sent and not yet waited for. Used from the one thread running the transaction.
+    private final class Opening: @unchecked Sendable {
+        var begin: EventLoopFuture<PostgresQueryResult>?
+    }
+
+    /// Sends BEGIN; its answer is waited for with the next statement's (they share a round trip).
+    func begin() {
+        opening.begin = connection.query("BEGIN", logger: logger)
+    }
+
+    private func settleBegin() throws {
+        guard let begin = opening.begin else { return }
+        opening.begin = nil
+        _ = try begin.wait()
+    }
 
     /// - Throws: `PostgresFailure` for a statement the server refused.
     @discardableResult
     func run(_ query: PostgresQuery) throws -> PostgresQueryResult {
         do {
-            return try connection.query(query, logger: logger).wait()
+            let future = connection.query(query, logger: logger)
+            try settleBegin()
+            return try future.wait()
         } catch let error as PSQLError {
             throw PostgresFailure(error)
         }
@@ -260,6 +298,23 @@ struct SyncConnection: Sendable {
     }
 
     func rows(_ query: PostgresQuery) throws -> [PostgresRow] { try Array(run(query).rows) }
+
+    /// Sends every statement before waiting for the first answer: one round trip for all of them.
+    func pipeline(_ queries: [PostgresQuery]) throws -> [PostgresQueryResult] {
+        let futures = queries.map { connection.query($0, logger: logger) }
+        var results: [PostgresQueryResult] = []
+        var failure: PostgresFailure?
+        do { try settleBegin() } catch let error as PSQLError { failure = PostgresFailure(error) }
+        for future in futures {
+            do {
+                results.append(try future.wait())
+            } catch let error as PSQLError {
+                failure = failure ?? PostgresFailure(error)
+            }
+        }
+        if let failure { throw failure }
+        return results
+    }
 
     func row(_ query: PostgresQuery) throws -> PostgresRow? { try run(query).rows.first }
 

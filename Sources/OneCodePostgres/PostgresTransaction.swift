@@ -17,8 +17,66 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
 
     // MARK: Codes and scans
 
+    /// What `prepare` read of a group's codes, kept up to date as the group's scans are written.
+    struct Known {
+        var facts: CodeFacts?
+        /// The code's counted scans (slot, time, consumer) in slot order, the first `prefetchLimit`.
+        var counted: [(slot: Int, at: Date, consumer: String?)]
+        /// The largest counted slot.
+        var top: Int
+        /// Whether `counted` holds every counted scan (else consumer questions are asked of the database).
+        var complete: Bool { counted.count == top }
+    }
+    /// Counted scans read per code: past this (a code scanned hundreds of times) the rules' consumer
+    /// questions go to the database.
+    static let prefetchLimit = 128
+    private var known: [CodeKey: Known] = [:]
+    private var live: (at: Date, campaigns: [Campaign])?
+    private var anyPoints: Bool?
+    /// Scan ids taken ahead from the sequence, and the scans held until `flush`.
+    private var ids: [Int64] = []
+    private var pending = EventJSONArray()
+
+    /// One round trip for the whole group: the codes with their product and batch, their counted scans,
+    /// scan ids, the live campaigns, and whether points were ever awarded (pipelined statements).
+    func prepare(_ requests: [ScanRequest], now: Date) throws {
+        let keys = Array(Set(requests.map(\.key.rawValue)))
+        let results = try db.pipeline([
+            """
+            SELECT c.key, c.batch_id, b.product_id, b.status, c.blacklist_reason IS NOT NULL, p.gtin, b.lot,
+                   coalesce((SELECT max(slot) FROM code_log l WHERE l.code_key = c.key AND l.slot > 0), 0)
+            FROM code c JOIN batch b ON b.id = c.batch_id JOIN product p ON p.id = b.product_id WHERE c.key = ANY(\(keys))
+            """,
+            """
+            SELECT k.key, l.slot, l.at, l.consumer FROM unnest(\(keys)::int8[]) AS k(key)
+            CROSS JOIN LATERAL (SELECT slot, at, consumer FROM code_log WHERE code_key = k.key AND slot > 0
+                                ORDER BY slot LIMIT \(Self.prefetchLimit)) l
+            """,
+            "SELECT nextval('scan_id_seq') FROM generate_series(1, \(requests.count))",
+            "SELECT id, definition, status, created_at FROM campaign WHERE status = 'live' AND starts_at <= \(now) AND ends_at > \(now)",
+            "SELECT EXISTS (SELECT 1 FROM entry WHERE points > 0)",
+        ])
+        for key in keys { known[CodeKey(rawValue: key)] = Known(facts: nil, counted: [], top: 0) }
+        for row in results[0].rows {
+            let (key, batch, product, status, blacklisted, gtin, lot, top) =
+                try row.decode((Int64, Int64, Int64, String, Bool, String?, String?, Int).self)
+            known[CodeKey(rawValue: key)]?.facts = CodeFacts(
+                batch: BatchID(rawValue: batch), product: ProductID(rawValue: product), status: BatchStatus(rawValue: status) ?? .void,
+                blacklisted: blacklisted, gtin: gtin, lot: lot)
+            known[CodeKey(rawValue: key)]?.top = top
+        }
+        for row in results[1].rows {
+            let (key, slot, at, consumer) = try row.decode((Int64, Int, Date, String?).self)
+            known[CodeKey(rawValue: key)]?.counted.append((slot, at, consumer))
+        }
+        ids = try results[2].rows.map { try $0.decode(Int64.self) }.reversed()
+        live = (now, try results[3].rows.map(PostgresStore.campaign(from:)))
+        anyPoints = try results[4].rows.first?.decode(Bool.self) ?? false
+    }
+
     func code(_ key: CodeKey) throws -> CodeFacts? {
-        try db.row("""
+        if let known = known[key] { return known.facts }
+        return try db.row("""
             SELECT c.batch_id, b.product_id, b.status, c.blacklist_reason IS NOT NULL, p.gtin, b.lot
             FROM code c JOIN batch b ON b.id = c.batch_id JOIN product p ON p.id = b.product_id WHERE c.key = \(key.rawValue)
             """).map {
@@ -29,25 +87,79 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
     }
 
     func countedScans(of key: CodeKey) throws -> Int {
-        try db.row("SELECT slot FROM code_log WHERE code_key = \(key.rawValue) AND slot > 0 ORDER BY slot DESC LIMIT 1")?.decode(Int.self) ?? 0
+        if let known = known[key] { return known.top }
+        return try db.row("SELECT slot FROM code_log WHERE code_key = \(key.rawValue) AND slot > 0 ORDER BY slot DESC LIMIT 1")?.decode(Int.self) ?? 0
     }
 
     func firstCountedScan(of key: CodeKey) throws -> Date? {
-        try db.row("SELECT at FROM code_log WHERE code_key = \(key.rawValue) AND slot = 1")?.decode(Date?.self)
+        if let known = known[key] { return known.counted.first?.at }
+        return try db.row("SELECT at FROM code_log WHERE code_key = \(key.rawValue) AND slot = 1")?.decode(Date?.self)
     }
 
     func distinctConsumers(of key: CodeKey, upTo limit: Int) throws -> Int {
-        try db.row("""
+        if let known = known[key], known.complete {
+            var seen = Set<String>()
+            for scan in known.counted { if let consumer = scan.consumer { seen.insert(consumer) }; if seen.count >= limit { break } }
+            return seen.count
+        }
+        return try db.row("""
             SELECT count(*) FROM (SELECT DISTINCT consumer FROM code_log
                 WHERE code_key = \(key.rawValue) AND slot > 0 AND consumer IS NOT NULL LIMIT \(limit)) d
             """)?.decode(Int.self) ?? 0
     }
 
     func hasCountedScan(of key: CodeKey, by consumer: ConsumerID) throws -> Bool {
-        try db.row("SELECT 1 FROM code_log WHERE code_key = \(key.rawValue) AND slot > 0 AND consumer = \(consumer.value) LIMIT 1") != nil
+        if let known = known[key], known.complete { return known.counted.contains { $0.consumer == consumer.value } }
+        return try db.row("SELECT 1 FROM code_log WHERE code_key = \(key.rawValue) AND slot > 0 AND consumer = \(consumer.value) LIMIT 1") != nil
     }
 
+    /// After `prepare`, the scan takes an id taken ahead and is held until `flush` (one statement for the
+    /// group); the codes' cached state moves on as if it were written.
     func insertScan(_ row: ScanRow) throws -> Int64 {
+        let request = row.request
+        guard let id = ids.popLast() else { return try insertScanNow(row) }
+        var scan = EventJSON()
+        scan.add("id", id)
+        scan.add("at", request.at.timeIntervalSince1970)
+        scan.add("code_key", request.key.rawValue)
+        scan.add("code", request.code)
+        scan.add("batch_id", row.batch?.rawValue)
+        scan.add("consumer", request.consumer?.value)
+        scan.add("ip", request.ip)
+        scan.add("user_agent", request.userAgent)
+        scan.add("referer", request.referer)
+        scan.add("bot", request.bot ? 1 : 0)
+        scan.add("region", request.region)
+        scan.add("verdict", row.verdict.rawValue)
+        scan.add("reason", row.reason.rawValue)
+        scan.add("slot", row.ordinal.map(Int64.init) ?? PostgresStore.uncountedBase - id)
+        scan.add("counted", row.ordinal == nil ? 0 : 1)
+        pending.append(scan)
+        if let ordinal = row.ordinal, known[request.key] != nil {
+            known[request.key]!.counted.append((ordinal, request.at, request.consumer?.value))
+            known[request.key]!.top = max(known[request.key]!.top, ordinal)
+        }
+        return id
+    }
+
+    /// The statement that writes the held scans and their code_log rows (sent with COMMIT).
+    func flush() throws -> PostgresQuery? {
+        guard !pending.isEmpty else { return nil }
+        let rows = pending.text
+        pending = EventJSONArray()
+        return """
+            WITH x AS (
+                SELECT * FROM jsonb_to_recordset(\(rows)::jsonb) AS x(id bigint, at double precision, code_key bigint, code text, batch_id bigint,
+                    consumer text, ip text, user_agent text, referer text, bot int, region text, verdict text, reason text, slot bigint, counted int)),
+            s AS (
+                INSERT INTO scan (id, at, code_key, code, batch_id, consumer, ip, user_agent, referer, bot, counted, region, verdict, reason)
+                SELECT id, to_timestamp(at), code_key, code, batch_id, consumer, ip, user_agent, referer, bot <> 0, counted <> 0, region, verdict, reason
+                FROM x)
+            INSERT INTO code_log (code_key, slot, ref, at, consumer) SELECT code_key, slot, id, to_timestamp(at), consumer FROM x
+            """
+    }
+
+    private func insertScanNow(_ row: ScanRow) throws -> Int64 {
         let request = row.request
         // One round trip: the scan, then its code_log row (the slot refused when another scan holds it).
         let result = try db.execute("""
@@ -69,13 +181,15 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
     // MARK: Campaigns and draws
 
     func liveCampaigns(at now: Date) throws -> [Campaign] {
-        try db.rows("""
+        if let live, live.at == now { return live.campaigns }
+        return try db.rows("""
             SELECT id, definition, status, created_at FROM campaign WHERE status = 'live' AND starts_at <= \(now) AND ends_at > \(now)
             """).map(PostgresStore.campaign(from:))
     }
 
     func anyPointsAwarded() throws -> Bool {
-        try db.row("SELECT EXISTS (SELECT 1 FROM entry WHERE points > 0)")?.decode(Bool.self) ?? false
+        if let anyPoints { return anyPoints }
+        return try db.row("SELECT EXISTS (SELECT 1 FROM entry WHERE points > 0)")?.decode(Bool.self) ?? false
     }
 
     func pointsBalance(of consumer: ConsumerID) throws -> Int {
@@ -214,7 +328,17 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
 
 extension PostgresStore: ScanTransactions, ClaimTransactions, FeedbackTransactions {
     public func withScanTransaction<T: Sendable>(_ body: @escaping @Sendable (any ScanTransaction) throws -> T) async throws -> T {
-        try await write { db in try body(PostgresTransaction(db)) }
+        let box = TransactionBox()
+        do {
+            return try await write({ db in
+                let tx = PostgresTransaction(db)
+                box.tx = tx
+                return try body(tx)
+            }, last: { try box.tx?.flush() })
+        } catch let error as PostgresFailure where error.state == PostgresError.Code.uniqueViolation.raw {
+            // The held scans' slots: another writer counted a scan of one of these codes first.
+            throw ConflictError("code", "another scan of this code was counted at the same time; decide again")
+        }
     }
 
     public func withClaimTransaction<T: Sendable>(_ body: @escaping @Sendable (any ClaimTransaction) throws -> T) async throws -> T {
@@ -233,4 +357,17 @@ extension PostgresStore: ScanTransactions, ClaimTransactions, FeedbackTransactio
         let (id, body) = OutboxEvent.envelope(type, at: at, data: data)
         try db.execute("INSERT INTO outbox (event_id, type, body, created_at) VALUES (\(id), \(type.rawValue), \(body), \(at))")
     }
+}
+
+/// Rows as a JSON array, for `jsonb_to_recordset`: one parameter carries a whole group.
+struct EventJSONArray {
+    private var items: [String] = []
+    var isEmpty: Bool { items.isEmpty }
+    mutating func append(_ row: EventJSON) { items.append(row.text) }
+    var text: String { "[" + items.joined(separator: ",") + "]" }
+}
+
+/// The scan transaction, for the statement `write` sends with COMMIT.
+final class TransactionBox: @unchecked Sendable {
+    var tx: PostgresTransaction?
 }

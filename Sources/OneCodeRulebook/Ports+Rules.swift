@@ -7,18 +7,26 @@ import OneCodeStorage
 
 extension ScanTransactions {
     /// Records scans in one transaction (a group commit); see `ScanBook.record`. Returns one result
-    /// per request, in order, once the transaction is durable.
+    /// per request, in order, once the scans are durable.
     ///
     /// When the schema refuses a write because another writer got there first (a counted scan of
-    /// the same code, a draw of the same code), the whole group is decided again against what that
-    /// writer committed: at most `attempts` times, then the conflict is thrown.
-    public func recordScans(_ requests: [ScanRequest], rules: VerdictRules, attempts: Int = 3) async throws -> [ScanResult] {
+    /// the same code, a draw of the same code), the scans are decided again against what that writer
+    /// committed. A group that lost is split in halves, each its own transaction, so the scans that did
+    /// not race are not held back by one that did; a single scan is decided again up to `attempts`
+    /// times (each loss means another writer committed a scan of its code), then the conflict is thrown.
+    public func recordScans(_ requests: [ScanRequest], rules: VerdictRules, attempts: Int = 8) async throws -> [ScanResult] {
         var attempt = 1
         while true {
             do {
                 return try await withScanTransaction { tx in try ScanBook.record(requests, rules: rules, in: tx) }
+            } catch is ConflictError where requests.count > 1 {
+                let half = requests.count / 2
+                let first = try await recordScans(Array(requests[..<half]), rules: rules, attempts: attempts)
+                return try await first + recordScans(Array(requests[half...]), rules: rules, attempts: attempts)
             } catch is ConflictError where attempt < attempts {
                 attempt += 1
+                // The winner is committing: give it a moment, a little longer each time, never in step with another loser.
+                try await Task.sleep(for: .microseconds(Int.random(in: 100...(500 * attempt))))
             }
         }
     }

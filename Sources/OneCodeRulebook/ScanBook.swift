@@ -15,6 +15,7 @@ public enum ScanBook {
     /// the scans before it in the group left it. Returns one result per request, in order.
     public static func record(_ requests: [ScanRequest], rules: VerdictRules, in tx: any ScanTransaction,
                               now: Date = Date()) throws -> [ScanResult] {
+        try tx.prepare(requests, now: now)
         let live = try tx.liveCampaigns(at: now)
         // Balances are looked up only once any points were ever awarded.
         let anyPoints = try tx.anyPointsAwarded()

@@ -19,6 +19,8 @@ public struct ServiceDependencies: Sendable {
     public var logger: Logger
     /// Services of the storage to run beside the server (SQLite's checkpointer).
     public var storageServices: [any Service]
+    /// Scan groups written at once (`ScanWriter`): 1 on SQLite, more on PostgreSQL.
+    public var writers = 1
 
     public init(config: ServiceConfig, store: any OneCodeStore, signer: CodeSigner, baseURL: String, maxBatchCount: Int,
                 logger: Logger, storageServices: [any Service] = []) {
@@ -62,7 +64,7 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
 public func buildApplication(_ deps: ServiceDependencies) throws -> some ApplicationProtocol {
     _ = PrometheusMetrics.registry  // bootstrap before any metric is made
     let writer = ScanWriter(store: deps.scans, rules: deps.config.rules, capacity: deps.config.queueCapacity,
-                            maxGroup: deps.config.maxGroup, logger: deps.logger)
+                            maxGroup: deps.config.maxGroup, writers: deps.writers, logger: deps.logger)
     let router = try buildRouter(deps, writer: writer)
     return Application(
         router: router,

@@ -15,6 +15,10 @@ public struct WriterStopped: Error {}
 /// Records scans with group commit: every scan that arrives while a transaction is being written waits
 /// for the next one, so one fsync covers many scans, and no request waits longer than about one commit.
 ///
+/// With `writers` above 1 (a backend with row locks: PostgreSQL) that many groups are written at once,
+/// so one group's round trips and commit overlap another's; a code is never in two groups at once
+/// (its later scans wait for the next group), so concurrent groups of one node do not race on a code.
+///
 /// A request is answered only after the transaction holding its scan is durable. The queue is bounded:
 /// when it is full, `record` fails at once with `WriterOverloaded` instead of growing memory. On
 /// graceful shutdown the writer stops taking scans, commits every accepted one, then returns.
@@ -23,14 +27,17 @@ public final class ScanWriter: Service, Sendable {
 
     struct State {
         var queue: [(ScanRequest, Waiter)] = []
-        var wakeUp: CheckedContinuation<Void, Never>?
+        var wakeUps: [CheckedContinuation<Void, Never>] = []
         var stopping = false
+        /// Codes in groups being written.
+        var writing: Set<CodeKey> = []
     }
 
     let store: any ScanTransactions
     let rules: VerdictRules
     let capacity: Int
     let maxGroup: Int
+    let writers: Int
     let logger: Logger
     private let state = Mutex(State())
 
@@ -39,7 +46,8 @@ public final class ScanWriter: Service, Sendable {
     let queueDepth = Gauge(label: "onecode_writer_queue_depth")
     let groups = Counter(label: "onecode_writer_commits_total")
 
-    public init(store: any ScanTransactions, rules: VerdictRules, capacity: Int, maxGroup: Int, logger: Logger) {
+    public init(store: any ScanTransactions, rules: VerdictRules, capacity: Int, maxGroup: Int, writers: Int = 1, logger: Logger) {
+        self.writers = max(1, writers)
         self.store = store
         self.rules = rules
         self.capacity = capacity
@@ -55,9 +63,7 @@ public final class ScanWriter: Service, Sendable {
                 if state.stopping { return .failure(WriterStopped()) }
                 if state.queue.count >= capacity { return .failure(WriterOverloaded()) }
                 state.queue.append((request, waiter))
-                let wake = state.wakeUp
-                state.wakeUp = nil
-                return .success(wake)
+                return .success(state.wakeUps.popLast())
             }
             switch outcome {
             case let .failure(error): waiter.resume(throwing: error)
@@ -73,7 +79,9 @@ public final class ScanWriter: Service, Sendable {
         // Graceful shutdown and cancellation both stop intake and let the loop drain the queue.
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
-                await self.loop()
+                await withTaskGroup(of: Void.self) { loops in
+                    for _ in 0..<self.writers { loops.addTask { await self.loop() } }
+                }
             } onGracefulShutdown: {
                 self.stop()
             }
@@ -83,38 +91,60 @@ public final class ScanWriter: Service, Sendable {
     }
 
     private func stop() {
-        let wake = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let wakes = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.stopping = true
-            defer { state.wakeUp = nil }
-            return state.wakeUp
+            defer { state.wakeUps = [] }
+            return state.wakeUps
         }
-        wake?.resume()
+        for wake in wakes { wake.resume() }
     }
 
     private func loop() async {
         while true {
             await waitForWork()
-            let (group, stopping) = state.withLock { state in
-                let count = min(maxGroup, state.queue.count)
-                let group = Array(state.queue.prefix(count))
-                state.queue.removeFirst(count)
-                return (group, state.stopping)
+            let (group, drained) = state.withLock { state -> ([(ScanRequest, Waiter)], Bool) in
+                if state.stopping && state.queue.isEmpty { return ([], true) }
+                var group: [(ScanRequest, Waiter)] = []
+                if writers == 1 {
+                    group = Array(state.queue.prefix(maxGroup))
+                    state.queue.removeFirst(group.count)
+                } else {
+                    // Codes another group is writing stay queued for a later group.
+                    var rest: [(ScanRequest, Waiter)] = []
+                    for item in state.queue {
+                        if group.count < maxGroup, !state.writing.contains(item.0.key) {
+                            state.writing.insert(item.0.key)
+                            group.append(item)
+                        } else {
+                            rest.append(item)
+                        }
+                    }
+                    state.queue = rest
+                }
+                return (group, false)
             }
             queueDepth.record(depth)
-            if group.isEmpty {
-                if stopping { return }  // drained: every accepted scan is committed
-                continue
-            }
+            if drained { return }  // every accepted scan is committed (or in another writer's group)
+            if group.isEmpty { continue }
             await commit(group)
+            if writers > 1 {
+                let wake = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                    for (request, _) in group { state.writing.remove(request.key) }
+                    return state.queue.isEmpty ? nil : state.wakeUps.popLast()
+                }
+                wake?.resume()
+            }
         }
     }
 
-    /// Returns when there are scans to write or the writer is stopping.
+    /// Returns when there are scans this writer may take (none of their codes in another writer's
+    /// group), or the writer is stopping and nothing is queued.
     private func waitForWork() async {
         await withCheckedContinuation { (wake: CheckedContinuation<Void, Never>) in
             let ready = state.withLock { state -> Bool in
-                if !state.queue.isEmpty || state.stopping { return true }
-                state.wakeUp = wake
+                if state.stopping && state.queue.isEmpty { return true }
+                if state.queue.contains(where: { !state.writing.contains($0.0.key) }) { return true }
+                state.wakeUps.append(wake)
                 return false
             }
             if ready { wake.resume() }

@@ -165,6 +165,10 @@ public protocol EventTransaction {
 /// The write transaction a backend lends to the scan rules: it reads and writes rows and decides
 /// nothing. The rules (`ScanBook` in OneCodeRulebook) run between its reads and its writes.
 public protocol ScanTransaction: EventTransaction {
+    /// Called once before the rules decide a group, with all of its requests: a backend whose every read
+    /// is a round trip reads here, at once, what the rules will ask of these codes (and may hold its
+    /// writes until the transaction ends). A backend whose reads are local does nothing.
+    func prepare(_ requests: [ScanRequest], now: Date) throws
     func code(_ key: CodeKey) throws -> CodeFacts?
     /// The number of counted scans of the code (the largest ordinal written).
     func countedScans(of key: CodeKey) throws -> Int
@@ -194,6 +198,10 @@ public protocol ScanTransaction: EventTransaction {
     /// - Throws: `ConflictError("code", …)` when the code drew in this campaign already (a race: the
     ///   rules looked first); the caller runs the transaction again and shows that draw.
     func insertEntry(_ row: EntryRow) throws -> EntryID
+}
+
+extension ScanTransaction {
+    public func prepare(_ requests: [ScanRequest], now: Date) throws {}
 }
 
 /// The write transaction a backend lends to the claim and redemption rules (`CampaignBook`).

@@ -47,11 +47,13 @@ struct ServeCommand: AsyncParsableCommand {
             }
             // New webhook endpoints start at the newest event before any request is taken.
             try await store.registerEndpoints(config.webhooks.urls)
-            app = try buildApplication(ServiceDependencies(
+            var deps = ServiceDependencies(
                 config: config, store: store, signer: signer, baseURL: issuerConfig.baseURL,
                 maxBatchCount: issuerConfig.maxBatchCount, logger: logger,
                 storageServices: (store as? PostgresStore).map { [PartitionKeeper(store: $0)] }
-                    ?? [Checkpointer(path: issuerConfig.databasePath, logger: logger)]))
+                    ?? [Checkpointer(path: issuerConfig.databasePath, logger: logger)])
+            if store is PostgresStore { deps.writers = issuerConfig.databaseWriters }
+            app = try buildApplication(deps)
             if store is PostgresStore { note("onecode: the linker (segments, leads, reports, consumer export and erasure) does not run on PostgreSQL yet; its routes answer 501") }
             note("onecode: serving on http://\(config.host):\(config.port) (database \(Database.describe(issuerConfig))); Ctrl-C stops")
         }

@@ -98,6 +98,7 @@ struct ContractWorld {
 final class StaleScanReads: ScanTransaction, @unchecked Sendable {
     let base: any ScanTransaction
     init(_ base: any ScanTransaction) { self.base = base }
+    func prepare(_ requests: [ScanRequest], now: Date) throws { try base.prepare(requests, now: now) }
     func code(_ key: CodeKey) throws -> CodeFacts? { try base.code(key) }
     func countedScans(of key: CodeKey) throws -> Int { 0 }
     func firstCountedScan(of key: CodeKey) throws -> Date? { nil }

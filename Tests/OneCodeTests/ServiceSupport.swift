@@ -130,6 +130,7 @@ final class CountingScans: ScanTransactions, @unchecked Sendable {
 private struct CountingTransaction: ScanTransaction {
     let base: any ScanTransaction
     let counter: CountingScans
+    func prepare(_ requests: [ScanRequest], now: Date) throws { try base.prepare(requests, now: now) }
     func code(_ key: CodeKey) throws -> CodeFacts? { try base.code(key) }
     func countedScans(of key: CodeKey) throws -> Int { try base.countedScans(of: key) }
     func firstCountedScan(of key: CodeKey) throws -> Date? { try base.firstCountedScan(of: key) }
