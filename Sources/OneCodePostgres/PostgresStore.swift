@@ -93,7 +93,7 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
 /// Every invariant is the schema's (see `PostgresSchema`): two nodes that race on a code's first scan,
 /// its draw, a claim, a redemption or a rating get a unique violation for the loser, which the port
 /// turns into `ConflictError` and the rulebook decides again, exactly as on SQLite.
-public final class PostgresStore: Sendable {
+public final class PostgresStore: Sendable, StorageReadiness {
     public let location: PostgresLocation
     let client: PostgresClient
     let threads: NIOThreadPool
@@ -144,6 +144,13 @@ public final class PostgresStore: Sendable {
             await close()
             throw error
         }
+    }
+
+    /// The server takes a write transaction, and the schema is this binary's (a node upgraded before its
+    /// database, or after, is not ready).
+    public func checkReady() async throws {
+        try await PostgresSchema.check(self)
+        try await write { db in _ = try db.execute("SELECT 1") }
     }
 
     /// The migrations applied to the database and those this binary would still apply, in order.

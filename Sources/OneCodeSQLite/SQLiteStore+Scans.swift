@@ -95,3 +95,10 @@ extension SQLiteStore: TokenStore {
         }
     }
 }
+
+extension SQLiteStore: StorageReadiness {
+    /// Takes the write lock (BEGIN IMMEDIATE) and lets it go: it waits while another writer holds it.
+    public func checkReady() async throws {
+        try await writer.write { db in try db.execute(sql: "SELECT 1") }
+    }
+}

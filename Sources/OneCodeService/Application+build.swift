@@ -39,6 +39,7 @@ public struct ServiceDependencies: Sendable {
 public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws -> Router<AppRequestContext> {
     _ = PrometheusMetrics.registry
     let router = Router(context: AppRequestContext.self, options: [.caseInsensitive])
+    router.add(middleware: ClientAddressMiddleware(proxies: deps.config.trustedProxies))
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware())
@@ -50,7 +51,7 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
         cookies: ConsumerCookie(signer: deps.signer), sameOrigin: SameOriginCheck(baseURL: deps.baseURL),
         secureCookie: deps.config.secureCookie || deps.baseURL.lowercased().hasPrefix("https://")
     ).register(on: router)
-    OpsController(writer: writer).register(on: router)
+    OpsController(writer: writer, storage: deps.store).register(on: router)
     APIController(
         store: deps.store, issuer: Issuer(store: deps.store, signer: deps.signer, baseURL: deps.baseURL),
         maxBatchCount: deps.maxBatchCount, packagesDirectory: deps.config.packagesDirectory,

@@ -1,11 +1,16 @@
 import Hummingbird
 import Metrics
+import Synchronization
 import NIOCore
 import OneCodeDomain
+import OneCodeStorage
 
-/// `/healthz` and `/metrics` (Prometheus text format).
+/// `/healthz` (the process answers), `/readyz` (it can take scans now) and `/metrics` (Prometheus text format).
 struct OpsController: Sendable {
     let writer: ScanWriter
+    let storage: any StorageReadiness
+    /// How long `/readyz` waits for the database before it says not ready.
+    static let readinessBound: Duration = .seconds(2)
 
     func register(on router: Router<AppRequestContext>) {
         // The build's version as a metric (value 1), so dashboards can tell which build a node runs.
@@ -13,6 +18,20 @@ struct OpsController: Sendable {
         router.get("healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
                      body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok","version":"\#(OneCodeVersion.current)"}"# + "\n")))
+        }
+        // For load balancers: 200 only when the writer takes scans and the database takes a write within the
+        // bound (a lock held elsewhere, an unreachable server or a schema of another version is a 503).
+        router.get("readyz") { _, _ in
+            let problem: String?
+            if writer.isStopping {
+                problem = "stopping"
+            } else {
+                problem = await Self.within(Self.readinessBound) { try await storage.checkReady() }
+            }
+            let body = problem.map { #"{"status":"unavailable","reason":"\#(Self.escaped($0))"}"# } ?? #"{"status":"ready"}"#
+            return Response(status: problem == nil ? .ok : .serviceUnavailable,
+                            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(string: body + "\n")))
         }
         router.get("metrics") { _, _ in
             writer.queueDepth.record(writer.depth)
@@ -25,5 +44,34 @@ struct OpsController: Sendable {
         router.get("ping") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "pong")))
         }
+    }
+
+    /// `nil` when `check` returned within `bound`, else why not. Answers at the bound even when the check
+    /// cannot be cancelled (a database waiting on a lock); the check then ends on its own.
+    static func within(_ bound: Duration, _ check: @escaping @Sendable () async throws -> Void) async -> String? {
+        final class Once: Sendable {
+            let done = Mutex(false)
+            func first() -> Bool { done.withLock { done in defer { done = true }; return !done } }
+        }
+        let once = Once()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
+            let answer: @Sendable (String?) -> Void = { value in
+                if once.first() { continuation.resume(returning: value) }
+            }
+            let probe = Task {
+                do { try await check(); answer(nil) } catch { answer("database: \(error)") }
+            }
+            Task {
+                try? await Task.sleep(for: bound)
+                answer("database: no write transaction within \(bound)")
+                probe.cancel()
+            }
+        }
+    }
+
+    static func escaped(_ text: String) -> String {
+        var json = EventJSON()
+        json.add("r", text)
+        return String(json.text.dropFirst(6).dropLast(2))
     }
 }

@@ -7,12 +7,16 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The connection's remote address.
     public let remoteAddress: SocketAddress?
+    /// Who the request comes from: the peer, or the client a trusted proxy names (`TrustedProxies`).
+    /// Rate limits, stored addresses and regions by IP use this.
+    public var clientAddress: SocketAddress?
     /// The token that authenticated an `/api` request.
     public var token: APIToken?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        clientAddress = remoteAddress
     }
 
     /// Request bodies are small JSON or form documents.

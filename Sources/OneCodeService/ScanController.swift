@@ -93,10 +93,10 @@ struct ScanController: Sendable {
             purpose: request.headers[.purpose] ?? request.headers[.secPurpose] ?? request.headers[.xPurpose])
         let scan = ScanRequest(
             key: key, code: canonical, at: Date(), consumer: bot ? nil : consumer,
-            ip: IPAddress.stored(context.remoteAddress, truncate: config.truncateIP),
+            ip: IPAddress.stored(context.clientAddress, truncate: config.truncateIP),
             userAgent: request.headers[.userAgent].map { String($0.prefix(512)) },
             referer: request.headers[.referer].map { String($0.prefix(512)) }, bot: bot,
-            region: geoIP.flatMap { database in context.remoteAddress?.ipAddress.flatMap { database.region(ip: $0) } }, label: label)
+            region: geoIP.flatMap { database in context.clientAddress?.ipAddress.flatMap { database.region(ip: $0) } }, label: label)
         let result: ScanResult
         do {
             result = try await writer.record(scan)
@@ -212,7 +212,7 @@ struct ScanController: Sendable {
     }
 
     func limit(_ context: AppRequestContext) throws {
-        if let wait = limiter.take(IPAddress.bucketKey(context.remoteAddress)) {
+        if let wait = limiter.take(IPAddress.bucketKey(context.clientAddress)) {
             Self.rejected.increment()
             throw HTTPError(.tooManyRequests, headers: [.retryAfter: String(max(1, Int(wait.rounded(.up))))],
                             message: "too many requests: please slow down")

@@ -72,6 +72,9 @@ public final class ScanWriter: Service, Sendable {
         }
     }
 
+    /// Whether the writer has stopped taking scans (shutting down).
+    public var isStopping: Bool { state.withLock { $0.stopping } }
+
     /// Scans waiting for the writer.
     public var depth: Int { state.withLock { $0.queue.count } }
 

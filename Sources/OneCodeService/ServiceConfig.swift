@@ -6,6 +6,8 @@ import OneCodeDomain
 ///
 /// Keys, under `onecode.` (environment `ONECODE_…`):
 /// - `http.host` (default `127.0.0.1`), `http.port` (default `8080`).
+/// - `http.trustedProxies` (default none): addresses or CIDRs of the load balancers whose `Forwarded` /
+///   `X-Forwarded-For` name the client (`ONECODE_HTTP_TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1`).
 /// - `scan.maxScans` (default 20), `scan.maxConsumers` (default 5): above either, a code is suspicious.
 /// - `writer.queueCapacity` (default 8192): scans waiting for the writer before requests get 503.
 /// - `writer.maxGroup` (default 1024): the most scans one transaction commits.
@@ -33,6 +35,7 @@ public struct ServiceConfig: Sendable {
     public var rateBurst: Double
     public var authFailuresPerMinute: Double
     public var truncateIP: Bool
+    public var trustedProxies: TrustedProxies
     public var regionsFile: String
     public var geoIPFile: String?
     public var packagesDirectory: String
@@ -62,6 +65,7 @@ public struct ServiceConfig: Sendable {
         authFailuresPerMinute = config.double(forKey: "rateLimit.authFailuresPerMinute", default: 10)
         guard authFailuresPerMinute >= 0 else { throw InputError("rateLimit.authFailuresPerMinute", "must be 0 (off) or more") }
         truncateIP = config.bool(forKey: "privacy.truncateIP", default: true)
+        trustedProxies = try TrustedProxies(config.stringArray(forKey: "http.trustedProxies", default: []))
         regionsFile = config.string(forKey: "regions.file", default: "Config/regions.geojson")
         geoIPFile = config.string(forKey: "geoip.file").flatMap { $0.isEmpty ? nil : $0 }
         let directory = (databasePath as NSString).deletingLastPathComponent

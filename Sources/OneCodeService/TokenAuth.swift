@@ -32,7 +32,7 @@ struct BearerAuthMiddleware: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
-        let client = IPAddress.bucketKey(context.remoteAddress)
+        let client = IPAddress.bucketKey(context.clientAddress)
         if let wait = failures.waitBeforeNext(client) {
             throw HTTPError(.tooManyRequests, headers: [.retryAfter: String(max(1, Int(wait.rounded(.up))))],
                             message: "authorization: too many failed attempts from this address; retry later")

@@ -141,6 +141,13 @@ public protocol TokenStore: Sendable {
     func token(hash: [UInt8]) async throws -> APIToken?
 }
 
+/// Whether the database can take writes now: what a load balancer's readiness check asks.
+public protocol StorageReadiness: Sendable {
+    /// Returns once a write transaction could begin (and, on PostgreSQL, the schema is this binary's).
+    /// - Throws: why not.
+    func checkReady() async throws
+}
+
 /// Everything the service needs from storage: each feature's port, and the transactions the rules run in.
 public typealias OneCodeStore = CatalogStore & ScanStore & TokenStore & CampaignStore & OutboxStore & LinkerStore
-    & ScanTransactions & ClaimTransactions & FeedbackTransactions
+    & ScanTransactions & ClaimTransactions & FeedbackTransactions & StorageReadiness

@@ -117,3 +117,124 @@ extension DurabilityTests {
         }
     }
 }
+
+/// Behind a load balancer: forwarded client addresses only from configured proxies.
+@Suite("Trusted proxies: forwarded addresses only from configured peers", .serialized)
+struct TrustedProxyTests {
+    static func scan(_ base: String, _ code: String, headers: [String: String] = [:]) async throws -> Int {
+        var request = URLRequest(url: URL(string: "\(base)/s/\(code)")!)
+        request.setValue("Mozilla/5.0 (iPhone) proxy-test", forHTTPHeaderField: "User-Agent")
+        request.setValue("application/json", forHTTPHeaderField: "Accept")
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (_, response) = try await DurabilityTests.session.data(for: request)
+        return (response as? HTTPURLResponse)?.statusCode ?? 0
+    }
+
+    /// The stored address of the code's newest scan.
+    static func storedIP(_ folder: TemporaryFolder, _ code: String) throws -> String? {
+        let result = try Run.onecode(["scans", code, "--json", "--limit", "1"], cwd: folder.path, environment: DurabilityTests.environment)
+        let scans = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]
+        return scans?.first?["ip"] as? String
+    }
+
+    @Test("a spoofed X-Forwarded-For from an untrusted peer is ignored (address and rate limit); from a trusted proxy it names the client")
+    func forwardedHeaders() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let codes = try DurabilityTests.prepare(folder, count: 20)
+        let limits = ["ONECODE_RATE_LIMIT_PER_SECOND": "0.01", "ONECODE_RATE_LIMIT_BURST": "2"]
+
+        // No proxy configured: the header changes nothing, neither the stored address nor the bucket.
+        let (plain, base) = try await DurabilityTests.startServer(folder, extra: limits)
+        #expect(try await Self.scan(base, codes[0], headers: ["X-Forwarded-For": "203.0.113.7"]) == 200)
+        #expect(try await Self.scan(base, codes[1], headers: ["X-Forwarded-For": "203.0.113.8"]) == 200)
+        #expect(try await Self.scan(base, codes[2], headers: ["X-Forwarded-For": "198.51.100.9", "Forwarded": "for=198.51.100.9"]) == 429)
+        kill(plain.process.processIdentifier, SIGTERM)
+        #expect(plain.wait().status == 0)
+        #expect(try Self.storedIP(folder, codes[0]) == "127.0.0.0/24")
+
+        // 127.0.0.1 is the balancer: the rightmost address it did not add is the client, bucketed on its own.
+        let (proxied, viaProxy) = try await DurabilityTests.startServer(
+            folder, extra: limits.merging(["ONECODE_HTTP_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1"]) { $1 })
+        defer { if proxied.process.isRunning { kill(proxied.process.processIdentifier, SIGKILL) } }
+        #expect(try await Self.scan(viaProxy, codes[3], headers: ["X-Forwarded-For": "192.0.2.1, 203.0.113.7, 10.1.2.3"]) == 200)
+        #expect(try await Self.scan(viaProxy, codes[4], headers: ["Forwarded": "for=\"[2001:db8:cafe::17]:4711\""]) == 200)
+        #expect(try await Self.scan(viaProxy, codes[5], headers: ["X-Forwarded-For": "203.0.113.7"]) == 200)
+        #expect(try await Self.scan(viaProxy, codes[6], headers: ["X-Forwarded-For": "203.0.113.7"]) == 429)
+        #expect(try await Self.scan(viaProxy, codes[7], headers: ["X-Forwarded-For": "198.51.100.20"]) == 200)
+        kill(proxied.process.processIdentifier, SIGTERM)
+        #expect(proxied.wait().status == 0)
+        #expect(try Self.storedIP(folder, codes[3]) == "203.0.113.0/24")
+        #expect(try Self.storedIP(folder, codes[4]) == "2001:db8:cafe::/48")
+        #expect(try Self.storedIP(folder, codes[7]) == "198.51.100.0/24")
+    }
+
+    @Test("a trustedProxies entry that is not an address or CIDR is refused, naming the key")
+    func badEntry() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let result = try Run.onecode(["serve", "--port", "0"], cwd: folder.path,
+                                     environment: DurabilityTests.environment.merging(["ONECODE_HTTP_TRUSTED_PROXIES": "10.0.0.0/33"]) { $1 })
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("http.trustedProxies") && result.stderr.contains("10.0.0.0/33"), "\(result.stderr)")
+    }
+}
+
+@Suite("Readiness: /readyz answers what a load balancer needs", .serialized)
+struct ReadinessTests {
+    static func ready(_ base: String) async throws -> (Int, String) {
+        let (body, response) = try await DurabilityTests.session.data(from: URL(string: base + "/readyz")!)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: body, as: UTF8.self))
+    }
+
+    @Test("SQLite: 503 within the bound while another process holds the write lock, 200 again once it lets go; /healthz stays 200")
+    func sqliteLock() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        _ = try DurabilityTests.prepare(folder, count: 5)
+        let (server, base) = try await DurabilityTests.startServer(folder)
+        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
+        #expect(try await Self.ready(base).0 == 200)
+        let holder = try Run.start("python3", ["-c", """
+            import sqlite3, sys, time
+            c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+            c.execute('BEGIN IMMEDIATE')
+            print('locked', flush=True)
+            time.sleep(5)
+            """, folder.file("data/onecode.sqlite")])
+        defer { if holder.process.isRunning { kill(holder.process.processIdentifier, SIGKILL) } }
+        for _ in 0..<100 where !((try? String(contentsOfFile: holder.out, encoding: .utf8)) ?? "").contains("locked") {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let started = ContinuousClock.now
+        let (status, body) = try await Self.ready(base)
+        #expect(status == 503, "\(body)")
+        #expect(body.contains("no write transaction within"), "\(body)")
+        #expect(ContinuousClock.now - started < .seconds(4))
+        #expect(try await DurabilityTests.session.data(from: URL(string: base + "/healthz")!).1 is HTTPURLResponse)
+        kill(holder.process.processIdentifier, SIGKILL)
+        _ = holder.wait()
+        var recovered = 0
+        for _ in 0..<50 {
+            recovered = try await Self.ready(base).0
+            if recovered == 200 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(recovered == 200)
+    }
+
+    @Test("PostgreSQL: 200 on the schema this binary knows, 503 naming the cause once the database was upgraded past it")
+    func postgresSchema() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let environment = try PostgresTests.database(folder)
+        #expect(try Run.onecode(["migrate"], cwd: folder.path, environment: environment).status == 0)
+        let (server, base) = try await DurabilityTests.startServer(folder, extra: environment)
+        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
+        #expect(try await Self.ready(base).0 == 200)
+        let url = environment["ONECODE_DATABASE_URL"]!
+        #expect(try Run.program("/usr/bin/psql", [url, "-qc", "INSERT INTO onecode_migration VALUES ('v99: from the future', now())"]).status == 0)
+        let (status, body) = try await Self.ready(base)
+        #expect(status == 503 && body.contains("newer OneCode"), "\(body)")
+    }
+}
