@@ -163,16 +163,12 @@ extension PostgresStore: OutboxStore {
         }
     }
 
-    /// How long a node holds the deliveries it took: another node takes them again after this when
-    /// the first died mid-delivery.
-    static let deliveryLease: Double = 30
-
     /// Deliveries due at `now`, taken for this node: rows locked by another node's taking are skipped
-    /// (`FOR UPDATE SKIP LOCKED`), and taking one moves it `deliveryLease` into the future, so two
-    /// nodes never send the same delivery at once.
-    public func dueDeliveries(endpoints: [String], now: Date, limit: Int) async throws -> [WebhookDelivery] {
+    /// (`FOR UPDATE SKIP LOCKED`), and taking one moves it `lease` seconds into the future, so two nodes
+    /// never send the same delivery at once, and one that died holding it gives it up after the lease.
+    public func dueDeliveries(endpoints: [String], now: Date, limit: Int, lease: TimeInterval) async throws -> [WebhookDelivery] {
         try await sequenceEvents()
-        let lease = now.addingTimeInterval(Self.deliveryLease)
+        let lease = now.addingTimeInterval(lease)
         return try await write { db in
             let newest = try db.row("SELECT coalesce(max(seq), 0) FROM outbox")?.decode(Int64.self) ?? 0
             for endpoint in endpoints {

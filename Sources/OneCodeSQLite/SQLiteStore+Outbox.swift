@@ -38,7 +38,7 @@ extension SQLiteStore: OutboxStore {
             """, arguments: [url])
     }
 
-    public func dueDeliveries(endpoints: [String], now: Date, limit: Int) async throws -> [WebhookDelivery] {
+    public func dueDeliveries(endpoints: [String], now: Date, limit: Int, lease: TimeInterval) async throws -> [WebhookDelivery] {
         // Enqueue only when something is new: a read decides, so an idle poll writes nothing.
         let behind = try await writer.read { db -> Bool in
             let newest = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM outbox") ?? 0

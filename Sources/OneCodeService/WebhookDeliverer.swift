@@ -98,7 +98,8 @@ public final class WebhookDeliverer: Service, Sendable {
     /// Sends every delivery due now (at most 64, concurrently); returns how many were attempted.
     @discardableResult
     public func deliverDue() async throws -> Int {
-        let due = try await store.dueDeliveries(endpoints: config.urls, now: Date(), limit: 64)
+        // A taken delivery is held for longer than an attempt can last (the request's timeout, and margin).
+        let due = try await store.dueDeliveries(endpoints: config.urls, now: Date(), limit: 64, lease: config.timeout + 2)
         await withTaskGroup(of: Void.self) { group in
             for delivery in due { group.addTask { await self.deliver(delivery) } }
         }

@@ -106,7 +106,11 @@ public protocol OutboxStore: Sendable {
 
     /// Deliveries due at `now`, oldest first. Before reading, every event written since an endpoint's
     /// cursor becomes a pending delivery for it (an unregistered endpoint is registered first).
-    func dueDeliveries(endpoints: [String], now: Date, limit: Int) async throws -> [WebhookDelivery]
+    ///
+    /// With several nodes, a delivery is taken by one node at a time: it is not due again for `lease`
+    /// seconds (longer than an attempt may take), so when the node that took it dies, another node
+    /// takes it after that. A backend with one process (SQLite's `serve`) may ignore `lease`.
+    func dueDeliveries(endpoints: [String], now: Date, limit: Int, lease: TimeInterval) async throws -> [WebhookDelivery]
 
     /// The receiver answered 2xx.
     func markDelivered(_ delivery: Int64, at: Date) async throws

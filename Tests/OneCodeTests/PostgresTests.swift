@@ -238,3 +238,103 @@ struct ReadinessTests {
         #expect(status == 503 && body.contains("newer OneCode"), "\(body)")
     }
 }
+
+@Suite("PostgreSQL webhooks: each delivery sent by one node at a time, taken over when that node dies", .serialized)
+struct PostgresWebhookTests {
+    static let secret = "webhook-secret-0123456789"
+
+    /// A migrated database with an active batch; the environment for it, and the codes.
+    static func world(_ folder: TemporaryFolder, count: Int) throws -> ([String: String], [String]) {
+        let environment = try PostgresTests.database(folder)
+        #expect(try Run.onecode(["migrate"], cwd: folder.path, environment: environment).status == 0)
+        for arguments in [["product", "add", "--name", "Tea"], ["batch", "issue", "--product", "1", "--count", String(count), "--out", "pkg"],
+                          ["batch", "activate", "1"]] {
+            let result = try Run.onecode(arguments, cwd: folder.path, environment: environment)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+        let codes = try String(contentsOfFile: folder.file("pkg/codes.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { String($0.split(separator: ",")[1]) }
+        return (environment, codes)
+    }
+
+    /// Two scans of each code: with one scan allowed, the second is suspicious, and each writes an event.
+    static func suspicious(_ base: String, _ codes: [String]) async throws {
+        for code in codes {
+            var scan = URLRequest(url: URL(string: "\(base)/s/\(code)")!)
+            scan.setValue(ServiceFixture.phone, forHTTPHeaderField: "User-Agent")
+            for _ in 0..<2 { _ = try await DurabilityTests.session.data(for: scan) }
+        }
+    }
+
+    @Test("two nodes delivering from one outbox: every event reaches the receiver exactly once")
+    func onceAcrossNodes() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let (database, codes) = try Self.world(folder, count: 30)
+        let receiver = WebhookReceiver(port: try DurabilityTests.freePort())
+        try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        let environment = database.merging([
+            "ONECODE_WEBHOOKS_URLS": await receiver.url, "ONECODE_WEBHOOKS_SECRET": Self.secret, "ONECODE_SCAN_MAX_SCANS": "1",
+            "ONECODE_WEBHOOKS_POLL_SECONDS": "0.05",
+        ]) { $1 }
+        let (a, baseA) = try await DurabilityTests.startServer(folder, extra: environment)
+        let (b, baseB) = try await DurabilityTests.startServer(folder, extra: environment)
+        defer { for node in [a, b] where node.process.isRunning { kill(node.process.processIdentifier, SIGKILL) } }
+        async let fromA: Void = Self.suspicious(baseA, Array(codes[..<15]))
+        async let fromB: Void = Self.suspicious(baseB, Array(codes[15...]))
+        _ = try await (fromA, fromB)
+        let received = try await receiver.wait { $0.count >= 30 }
+        try await Task.sleep(for: .milliseconds(500))  // a second delivery of any of them would arrive by now
+        let all = await receiver.received
+        #expect(received.count >= 30)
+        #expect(all.count == 30)
+        #expect(Set(all.compactMap { $0.headers["idempotency-key"] }).count == 30)
+    }
+
+    @Test("a node killed with SIGKILL while delivering: another node sends the delivery once its lease ends")
+    func takeover() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let (database, codes) = try Self.world(folder, count: 2)
+        let port = try DurabilityTests.freePort()
+        // A receiver that takes the connection and never answers: node A's attempt hangs.
+        let hanging = try Run.start("python3", ["-c", """
+            import socket, sys, time
+            s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16)
+            print("listening", flush=True)
+            held = []
+            while True:
+                c, _ = s.accept(); held.append(c); print("accepted", flush=True)
+            """, String(port)])
+        defer { if hanging.process.isRunning { kill(hanging.process.processIdentifier, SIGKILL) } }
+        let environment = database.merging([
+            "ONECODE_WEBHOOKS_URLS": "http://127.0.0.1:\(port)/hook", "ONECODE_WEBHOOKS_SECRET": Self.secret, "ONECODE_SCAN_MAX_SCANS": "1",
+            "ONECODE_WEBHOOKS_POLL_SECONDS": "0.05", "ONECODE_WEBHOOKS_TIMEOUT_SECONDS": "2",
+        ]) { $1 }
+        let (a, baseA) = try await DurabilityTests.startServer(folder, extra: environment)
+        defer { if a.process.isRunning { kill(a.process.processIdentifier, SIGKILL) } }
+        try await Self.suspicious(baseA, [codes[0]])
+        for _ in 0..<200 where !((try? String(contentsOfFile: hanging.out, encoding: .utf8)) ?? "").contains("accepted") {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let killedAt = Date()
+        kill(a.process.processIdentifier, SIGKILL)
+        _ = a.wait()
+        kill(hanging.process.processIdentifier, SIGKILL)
+        _ = hanging.wait()
+
+        let receiver = WebhookReceiver(port: port)
+        try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        let (b, _) = try await DurabilityTests.startServer(folder, extra: environment)
+        defer { if b.process.isRunning { kill(b.process.processIdentifier, SIGKILL) } }
+        let received = try await receiver.wait(seconds: 15) { !$0.isEmpty }
+        #expect(received.count == 1)
+        let after = Date().timeIntervalSince(killedAt)
+        // Not before the lease (timeout 2 s + 2 s) ends, and within seconds of it.
+        #expect(after > 3 && after < 10, "taken over after \(after) s")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(await receiver.received.count == 1)
+    }
+}
