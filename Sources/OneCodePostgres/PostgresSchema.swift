@@ -256,8 +256,8 @@ enum PostgresSchema {
         }
     }
 
-    /// Makes the scan partitions of the month of `date` and the two after it, when missing.
-    static func ensurePartitions(_ store: PostgresStore, around date: Date) async throws {
+    /// Makes the scan partitions of the month of `date` and the `months - 1` after it, when missing.
+    static func ensurePartitions(_ store: PostgresStore, around date: Date, months: Int = 3) async throws {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let month = calendar.date(from: calendar.dateComponents([.year, .month], from: date))!
@@ -269,7 +269,7 @@ enum PostgresSchema {
         names.locale = format.locale
         names.timeZone = calendar.timeZone
         names.dateFormat = "yyyy_MM"
-        for offset in 0..<3 {
+        for offset in 0..<months {
             let start = calendar.date(byAdding: .month, value: offset, to: month)!
             let end = calendar.date(byAdding: .month, value: 1, to: start)!
             let name = "scan_" + names.string(from: start)

@@ -582,3 +582,70 @@ final class SQLiteCodeSink: CodeSink {
         return db.changesCount == 1
     }
 }
+
+// MARK: - Copying out (`onecode db copy`)
+
+/// Where a copy's read of a table stands: the key of the last row read.
+public struct CopyPosition: Sendable {
+    let key: [DatabaseValue]
+}
+
+extension SQLiteStore {
+    /// Up to `limit` rows of `table` after `position`, in key order, as a JSON array of objects
+    /// (`CopyTable.Kind.carried`: times as seconds, booleans as 0/1, blobs as hex).
+    public func copyRows(_ table: CopyTable, after position: CopyPosition?, limit: Int) async throws -> (json: String, rows: Int, next: CopyPosition?) {
+        try await writer.read { db in
+            let columns = table.columns.map { "\"\($0.name)\"" }.joined(separator: ", ")
+            let key = table.key.map { "\"\($0)\"" }.joined(separator: ", ")
+            var sql = "SELECT \(columns) FROM \(table.name)"
+            var arguments: [DatabaseValue] = []
+            if let position {
+                sql += " WHERE (\(key)) > (\(databaseQuestionMarks(count: table.key.count)))"
+                arguments = position.key
+            }
+            sql += " ORDER BY \(key) LIMIT \(limit)"
+            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
+            var items: [String] = []
+            items.reserveCapacity(rows.count)
+            for row in rows {
+                var object = EventJSON()
+                for (index, column) in table.columns.enumerated() {
+                    let value = row[index] as DatabaseValue
+                    if value.isNull { object.add(column.name, nil as String?); continue }
+                    switch column.kind {
+                    case .integer, .bool: object.add(column.name, Int64.fromDatabaseValue(value))
+                    case .real, .time: object.add(column.name, Double.fromDatabaseValue(value) ?? 0)
+                    case .text: object.add(column.name, String.fromDatabaseValue(value))
+                    case .blob: object.add(column.name, Data.fromDatabaseValue(value).map { $0.map { String(format: "%02x", $0) }.joined() })
+                    }
+                }
+                items.append(object.text)
+            }
+            let next = rows.last.map { last in CopyPosition(key: table.key.map { name in last[name] as DatabaseValue }) }
+            return ("[" + items.joined(separator: ",") + "]", rows.count, next ?? position)
+        }
+    }
+
+    /// The number of rows of a copied table, and the first and last scan times (for partitions).
+    public func copyCount(_ table: CopyTable) async throws -> Int {
+        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.name)") ?? 0 }
+    }
+
+    public func scanTimeRange() async throws -> ClosedRange<Date>? {
+        try await writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT min(at), max(at) FROM scan"), let low = row[0] as Double?, let high = row[1] as Double? else {
+                return nil
+            }
+            return Date(timeIntervalSince1970: low)...Date(timeIntervalSince1970: high)
+        }
+    }
+
+    /// Linker rows a copy to a backend without the linker leaves behind: segments, profiles, leads.
+    public func linkerRowCounts() async throws -> [String: Int] {
+        try await writer.read { db in
+            var counts: [String: Int] = [:]
+            for table in ["segment", "consumer_profile", "lead"] { counts[table] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
+            return counts
+        }
+    }
+}

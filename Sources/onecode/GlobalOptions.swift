@@ -49,13 +49,17 @@ struct GlobalOptions: ParsableArguments {
 
     /// Prints `value` as JSON when `--json` is given, else `text()`.
     func emit<T: Encodable>(_ value: T, _ text: () -> String) throws {
+        try Self.print(value, json: json, text)
+    }
+
+    static func print<T: Encodable>(_ value: T, json: Bool, _ text: () -> String) throws {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = .iso8601
-            print(String(decoding: try encoder.encode(value), as: UTF8.self))
+            Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
         } else {
-            print(text())
+            Swift.print(text())
         }
     }
 }

@@ -338,3 +338,54 @@ struct PostgresWebhookTests {
         #expect(await receiver.received.count == 1)
     }
 }
+
+@Suite("Moving a deployment: onecode db copy from SQLite to PostgreSQL", .serialized)
+struct DatabaseCopyTests {
+    @Test("every table copied with counts checked; a second run copies nothing; on PostgreSQL scans go on where they were, tokens work")
+    func copy() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let codes = try DurabilityTests.prepare(folder, count: 20)
+        let token = try Run.onecode(["token", "create", "--scope", "admin", "--name", "ops"], cwd: folder.path, environment: DurabilityTests.environment)
+        let secret = try #require(token.stdout.split(separator: "\n").first { $0.hasPrefix("oc_") }.map(String.init), "\(token.stdout)")
+        let (sqlite, base) = try await DurabilityTests.startServer(folder)
+        defer { if sqlite.process.isRunning { kill(sqlite.process.processIdentifier, SIGKILL) } }
+        let first = await DurabilityTests.verdicts(base, Array(codes[..<5]) + [codes[0]], concurrency: 1)
+        #expect(first.map(\.verdict) == ["genuine", "genuine", "genuine", "genuine", "genuine", "repeat"])
+        kill(sqlite.process.processIdentifier, SIGTERM)
+        #expect(sqlite.wait().status == 0)
+
+        let environment = try PostgresTests.database(folder)
+        let url = environment["ONECODE_DATABASE_URL"]!
+        #expect(try Run.onecode(["migrate", "--database", url], cwd: folder.path, environment: DurabilityTests.environment).status == 0)
+        let copied = try Run.onecode(["db", "copy", "--from", "data/onecode.sqlite", "--to", url, "--json"], cwd: folder.path,
+                                     environment: DurabilityTests.environment)
+        #expect(copied.status == 0, "\(copied.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(copied.stdout.utf8)) as? [String: Any])
+        let tables = try #require(report["tables"] as? [[String: Any]])
+        func row(_ name: String) -> [String: Int] {
+            (tables.first { $0["table"] as? String == name } ?? [:]).compactMapValues { $0 as? Int }
+        }
+        #expect(row("scan") == ["source": 6, "copied": 6, "target": 6])
+        #expect(row("code") == ["source": 20, "copied": 20, "target": 20])
+        #expect(row("api_token") == ["source": 1, "copied": 1, "target": 1])
+        #expect(tables.count == 18)
+        let again = try Run.onecode(["db", "copy", "--from", "data/onecode.sqlite", "--to", url, "--json"], cwd: folder.path,
+                                    environment: DurabilityTests.environment)
+        #expect(again.status == 0 && !again.stdout.contains("\"copied\" : 1") && again.stdout.contains("\"copied\" : 0"), "\(again.stdout)")
+
+        let (postgres, pgBase) = try await DurabilityTests.startServer(folder, extra: environment)
+        defer { if postgres.process.isRunning { kill(postgres.process.processIdentifier, SIGKILL) } }
+        let next = await DurabilityTests.verdicts(pgBase, [codes[0], codes[10]], concurrency: 1)
+        #expect(next.map(\.verdict) == ["repeat", "genuine"])
+        var request = URLRequest(url: URL(string: pgBase + "/api/stats/verdicts")!)
+        request.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization")
+        let (body, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        #expect(String(decoding: body, as: UTF8.self).contains("\"genuine\":6"), "\(String(decoding: body, as: UTF8.self))")
+        kill(postgres.process.processIdentifier, SIGTERM)
+        #expect(postgres.wait().status == 0)
+        let ids = try Run.program("/usr/bin/psql", [url, "-tAc", "SELECT string_agg(id::text, ',' ORDER BY id) FROM scan"])
+        #expect(ids.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1,2,3,4,5,6,7,8")
+    }
+}

@@ -1,0 +1,66 @@
+/// A table as `onecode db copy` moves it between backends: its columns, how each is typed, and the key
+/// it is read in order of. Both backends keep these tables with these columns.
+public struct CopyTable: Sendable {
+    public enum Kind: Sendable {
+        case integer, real, text, bool, time, blob
+        /// PostgreSQL's type for the value as the copy carries it (times as seconds, blobs as hex).
+        public var carried: String {
+            switch self {
+            case .integer: "bigint"
+            case .real, .time: "double precision"
+            case .text, .blob: "text"
+            case .bool: "int"
+            }
+        }
+    }
+
+    public var name: String
+    public var columns: [(name: String, kind: Kind)]
+    /// Columns of the primary key (or `rowid`), read in this order.
+    public var key: [String]
+    /// The target's unique key a row already copied meets (the key, but a partitioned table's includes
+    /// its partition column).
+    public var unique: [String]
+
+    public init(_ name: String, key: [String] = ["id"], unique: [String]? = nil, _ columns: [(String, Kind)]) {
+        self.name = name
+        self.key = key
+        self.unique = unique ?? key
+        self.columns = columns.map { (name: $0.0, kind: $0.1) }
+    }
+
+    /// Every table of the catalogue, scans, campaigns and outbox, parents before children.
+    public static let all: [CopyTable] = [
+        CopyTable("product", [("id", .integer), ("name", .text), ("gtin", .text), ("sku", .text), ("created_at", .time)]),
+        CopyTable("batch", [("id", .integer), ("product_id", .integer), ("count", .integer), ("lot", .text), ("production_date", .text),
+                            ("expiry_date", .text), ("region", .text), ("status", .text), ("url_form", .text), ("uppercase", .bool),
+                            ("code_length", .integer), ("created_at", .time)]),
+        CopyTable("code", key: ["key"], [("key", .integer), ("batch_id", .integer), ("seq", .integer), ("blacklist_reason", .text)]),
+        CopyTable("store", [("id", .integer), ("name", .text), ("region", .text), ("created_at", .time)]),
+        CopyTable("api_token", [("id", .integer), ("name", .text), ("scope", .text), ("hash", .blob), ("created_at", .time), ("store_id", .integer)]),
+        CopyTable("scan", unique: ["id", "at"], [("id", .integer), ("at", .time), ("code_key", .integer), ("code", .text), ("batch_id", .integer), ("consumer", .text),
+                           ("ip", .text), ("user_agent", .text), ("referer", .text), ("bot", .bool), ("counted", .bool), ("region", .text),
+                           ("latitude", .real), ("longitude", .real), ("verdict", .text), ("reason", .text)]),
+        CopyTable("code_log", key: ["code_key", "slot"], [("code_key", .integer), ("slot", .integer), ("ref", .integer), ("at", .time),
+                                                          ("consumer", .text)]),
+        CopyTable("campaign", [("id", .integer), ("name", .text), ("definition", .text), ("status", .text), ("starts_at", .time),
+                               ("ends_at", .time), ("created_at", .time)]),
+        CopyTable("campaign_tier", key: ["campaign_id", "tier"], [("campaign_id", .integer), ("tier", .integer), ("stock", .integer),
+                                                                  ("awarded", .integer)]),
+        CopyTable("campaign_tier_day", key: ["campaign_id", "tier", "day"], [("campaign_id", .integer), ("tier", .integer), ("day", .text),
+                                                                             ("awarded", .integer)]),
+        CopyTable("entry", [("id", .integer), ("campaign_id", .integer), ("scan_id", .integer), ("code_key", .integer), ("code", .text),
+                            ("consumer", .text), ("at", .time), ("day", .text), ("result", .text), ("tier", .integer), ("points", .integer)]),
+        CopyTable("consumer_contact", key: ["consumer"], [("consumer", .text), ("name", .text), ("phone", .text), ("consent_version", .text),
+                                                          ("consent_text", .text), ("consented_at", .time)]),
+        CopyTable("claim", key: ["entry_id"], [("entry_id", .integer), ("consumer", .text), ("name", .text), ("phone", .text),
+                                               ("consent_version", .text), ("at", .time), ("redemption_code", .text)]),
+        CopyTable("redemption", key: ["entry_id"], [("entry_id", .integer), ("store_id", .integer), ("at", .time)]),
+        CopyTable("feedback", [("id", .integer), ("at", .time), ("code_key", .integer), ("code", .text), ("batch_id", .integer),
+                               ("product_id", .integer), ("consumer", .text), ("rating", .integer), ("comment", .text)]),
+        CopyTable("outbox", [("id", .integer), ("event_id", .text), ("type", .text), ("body", .text), ("created_at", .time)]),
+        CopyTable("webhook_endpoint", key: ["url"], [("url", .text), ("cursor", .integer)]),
+        CopyTable("webhook_delivery", [("id", .integer), ("endpoint", .text), ("event", .integer), ("attempts", .integer), ("next_at", .time),
+                                       ("delivered_at", .time), ("failed_at", .time), ("last_error", .text)]),
+    ]
+}
