@@ -208,13 +208,23 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
         }
     }
 
+    /// Limits per consumer or phone are counts checked before a write, and a second node could write
+    /// between another's count and its write: the count is taken under a transaction-scoped advisory
+    /// lock on (what is limited, campaign, who), so two nodes' checks of the same consumer or phone take
+    /// turns and the second sees the first's row.
+    private func lockLimit(_ kind: String, _ campaign: CampaignID, _ who: String) throws {
+        try db.execute("SELECT pg_advisory_xact_lock(hashtextextended(\(kind + ":" + String(campaign.rawValue) + ":" + who), 0))")
+    }
+
     func draws(in campaign: CampaignID, by consumer: ConsumerID, day: String) throws -> Int {
-        try db.row("SELECT count(*) FROM entry WHERE campaign_id = \(campaign.rawValue) AND consumer = \(consumer.value) AND day = \(day)")?
+        try lockLimit("draws", campaign, consumer.value)
+        return try db.row("SELECT count(*) FROM entry WHERE campaign_id = \(campaign.rawValue) AND consumer = \(consumer.value) AND day = \(day)")?
             .decode(Int.self) ?? 0
     }
 
     func wins(in campaign: CampaignID, by consumer: ConsumerID) throws -> Int {
-        try db.row("SELECT count(*) FROM entry WHERE campaign_id = \(campaign.rawValue) AND consumer = \(consumer.value) AND result = 'won'")?
+        try lockLimit("wins", campaign, consumer.value)
+        return try db.row("SELECT count(*) FROM entry WHERE campaign_id = \(campaign.rawValue) AND consumer = \(consumer.value) AND result = 'won'")?
             .decode(Int.self) ?? 0
     }
 
@@ -268,7 +278,8 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
     }
 
     func claims(in campaign: CampaignID, phone: String) throws -> Int {
-        try db.row("""
+        try lockLimit("phone", campaign, phone)
+        return try db.row("""
             SELECT count(*) FROM claim c JOIN entry e ON e.id = c.entry_id WHERE e.campaign_id = \(campaign.rawValue) AND c.phone = \(phone)
             """)?.decode(Int.self) ?? 0
     }

@@ -84,10 +84,10 @@ struct ContractWorld {
     }
 
     /// A live campaign over everything with one goods tier won on every draw.
-    func campaign(stock: Int = 10) async throws -> Campaign {
+    func campaign(stock: Int = 10, limits: String = "{}") async throws -> Campaign {
         try await store.createCampaign(try CampaignDefinition.parse(Data("""
             {"name": "Win", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "status": "live",
-             "tiers": [{"name": "Bottle", "kind": "goods", "value": 1, "probability": 1, "stock": \(stock)}]}
+             "tiers": [{"name": "Bottle", "kind": "goods", "value": 1, "probability": 1, "stock": \(stock)}], "limits": \(limits)}
             """.utf8)))
     }
 }
@@ -374,6 +374,42 @@ struct ContractTests {
         #expect(Set(entries.map(\.code)).count == 60)
         #expect(entries.filter { $0.result == .won }.count == 25)
         #expect(try await world.store.verdictCounts(batch: nil) == [.genuine: 60, .repeat: 60])
+    }
+
+    @Test("limits per consumer and phone hold across nodes: one consumer's scans on two nodes win once; one phone claims once",
+          arguments: Backend.allCases)
+    func limitsAcrossNodes(_ backend: Backend) async throws {
+        let world = try await ContractWorld(backend, codes: 40)
+        defer { world.folder.cleanup() }
+        let campaign = try await world.campaign(stock: 100, limits: #"{"winsPerConsumer": 1, "winsPerPhone": 1}"#)
+        let nodeB = try await backend.open(world.folder)
+        let consumer = ConsumerID.random()
+        // One consumer, forty different codes, half on each node, one scan per transaction, all at once.
+        let results = try await withThrowingTaskGroup(of: ScanResult.self) { group in
+            for (index, code) in world.codes.enumerated() {
+                let node: any ContractStore = index % 2 == 0 ? world.store : nodeB
+                group.addTask { try await node.recordScans([world.request(code, consumer: consumer)], rules: Self.rules)[0] }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.flatMap(\.draws).filter { $0.result == .won }.count == 1)
+        #expect(try await world.store.entries(of: campaign.id, after: 0, limit: 100).filter { $0.result == .won }.count == 1)
+
+        // Two winners (two consumers) claiming with the same phone on two nodes at once: one claim.
+        let (first, second) = (ConsumerID.random(), ConsumerID.random())
+        let other = try await world.campaign(stock: 100, limits: #"{"winsPerPhone": 1}"#)
+        let codeA = world.codes[1], codeB = world.codes[2]
+        _ = try await world.store.recordScans([world.request(codeA, consumer: first), world.request(codeB, consumer: second)],
+                                              rules: VerdictRules(maxScans: 100, maxConsumers: 100))
+        let contact = try ContactDetails(name: "Ann", phone: "13812345678")
+        func claim(_ node: any ContractStore, _ code: String, _ consumer: ConsumerID) async -> Bool {
+            (try? await node.claim(campaign: other.id, key: world.key(code), consumer: consumer, contact: contact,
+                                   consentVersion: "v1", consentText: "ok", at: Date())) != nil
+        }
+        async let claimA = claim(world.store, codeA, first)
+        async let claimB = claim(nodeB, codeB, second)
+        let claims = await [claimA, claimB]
+        #expect(claims.filter { $0 }.count == 1, "\(claims)")
     }
 
     @Test("migration v10 numbers the counted scans of each code in code_log, which refuses a second first scan (SQLite)")
