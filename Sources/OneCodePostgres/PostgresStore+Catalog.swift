@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import OneCodeDomain
 import OneCodeStorage
@@ -80,10 +82,18 @@ extension PostgresStore: CatalogStore {
                 id: BatchID(rawValue: id), productID: new.productID, count: new.count, lot: new.lot,
                 productionDate: new.productionDate, expiryDate: new.expiryDate, region: new.region, status: .issued,
                 urlForm: new.urlForm, uppercase: new.uppercase, codeLength: codeLength, createdAt: now)
-            let sink = PostgresCodeSink(db: db, batch: batch.id)
-            let result = try body(batch, product, sink)
-            guard try sink.flush() else { throw CodeKeyTaken() }
-            return (batch, result)
+            let sink = PostgresCodeSink(connection: db.connection, logger: db.logger, batch: batch.id)
+            do {
+                let result = try body(batch, product, sink)
+                try sink.finish()
+                return (batch, result)
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == PostgresError.Code.uniqueViolation.raw {
+                sink.abandon()
+                throw CodeKeyTaken()
+            } catch {
+                sink.abandon()
+                throw (error as? PSQLError).map(PostgresFailure.init) ?? error
+            }
         }
     }
 
@@ -116,41 +126,82 @@ extension PostgresStore: CatalogStore {
     }
 }
 
-/// Writes a batch's codes in chunks, each one set-based statement (`unnest` of two arrays), inside the
-/// issuing transaction: memory is one chunk whatever the batch's size. A key that another batch holds
-/// is found when its chunk is written: `insert` answers `false` then, or `issueBatch` throws
-/// `CodeKeyTaken` for the last chunk.
-final class PostgresCodeSink: CodeSink {
-    static let chunk = 32_768
-    private let db: SyncConnection
-    private let batch: Int64
-    private var keys: [Int64] = []
-    private var sequences: [Int64] = []
+/// Streams a batch's codes into `code` with `COPY … FROM STDIN` inside the issuing transaction: the
+/// issuer's thread writes text rows into 256 KiB chunks, handed to the connection's COPY at most four at
+/// a time (memory stays a few chunks whatever the batch's size). A key another batch holds fails the
+/// COPY with a unique violation when it arrives, and `issueBatch` throws `CodeKeyTaken`, so the issuer
+/// issues again with fresh keys.
+final class PostgresCodeSink: CodeSink, @unchecked Sendable {
+    static let chunkBytes = 256 * 1024
+    private let batch: String
+    private var buffer = ByteBuffer()
+    private let chunks: AsyncStream<ByteBuffer>
+    private let feed: AsyncStream<ByteBuffer>.Continuation
+    private let slots = DispatchSemaphore(value: 4)
+    private let finished = DispatchSemaphore(value: 0)
+    private let failure = NIOLockedValueBox<(any Error)?>(nil)
+    private var closed = false
 
-    init(db: SyncConnection, batch: BatchID) {
-        self.db = db
-        self.batch = batch.rawValue
-        keys.reserveCapacity(Self.chunk)
-        sequences.reserveCapacity(Self.chunk)
+    init(connection: PostgresConnection, logger: Logger, batch: BatchID) {
+        self.batch = String(batch.rawValue)
+        (chunks, feed) = AsyncStream<ByteBuffer>.makeStream()
+        buffer.reserveCapacity(Self.chunkBytes + 64)
+        let chunks = chunks, slots = slots, finished = finished, failure = failure
+        Task {
+            do {
+                try await connection.copyFrom(table: "code", columns: ["key", "batch_id", "seq"], logger: logger) { writer in
+                    for await chunk in chunks {
+                        try await writer.write(chunk)
+                        slots.signal()
+                    }
+                }
+            } catch {
+                failure.withLockedValue { $0 = error }
+                // Whoever waits for a slot must not wait for ever.
+                for _ in 0..<4 { slots.signal() }
+            }
+            finished.signal()
+        }
     }
+
+    private func failed() -> (any Error)? { failure.withLockedValue { $0 } }
 
     func insert(_ key: CodeKey, sequence: Int) throws -> Bool {
-        keys.append(key.rawValue)
-        sequences.append(Int64(sequence))
-        return keys.count < Self.chunk ? true : try flush()
+        buffer.writeString(String(key.rawValue))
+        buffer.writeInteger(UInt8(ascii: "\t"))
+        buffer.writeString(batch)
+        buffer.writeInteger(UInt8(ascii: "\t"))
+        buffer.writeString(String(sequence))
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        if buffer.readableBytes >= Self.chunkBytes { try send() }
+        return true
     }
 
-    /// Writes the codes held; `false` when some key was taken.
-    func flush() throws -> Bool {
-        guard !keys.isEmpty else { return true }
-        let written = try db.execute("""
-            INSERT INTO code (key, batch_id, seq) SELECT k, \(batch), s FROM unnest(\(keys)::int8[], \(sequences)::int8[]) AS t(k, s)
-            ON CONFLICT (key) DO NOTHING
-            """)
-        let complete = written == keys.count
-        keys.removeAll(keepingCapacity: true)
-        sequences.removeAll(keepingCapacity: true)
-        return complete
+    private func send() throws {
+        if let error = failed() { throw error }
+        slots.wait()
+        if let error = failed() { throw error }
+        feed.yield(buffer)
+        buffer = ByteBuffer()
+        buffer.reserveCapacity(Self.chunkBytes + 64)
+    }
+
+    /// Sends the last rows and waits for the COPY to end. - Throws: what the server said of it.
+    func finish() throws {
+        if buffer.readableBytes > 0 { try send() }
+        closed = true
+        feed.finish()
+        finished.wait()
+        if let error = failed() { throw error }
+    }
+
+    /// Ends the COPY after the issuer gave up (the transaction then rolls back).
+    func abandon() {
+        guard !closed else { return }
+        closed = true
+        failure.withLockedValue { if $0 == nil { $0 = CancellationError() } }
+        feed.finish()
+        finished.wait()
     }
 }
 

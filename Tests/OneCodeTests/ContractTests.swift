@@ -412,6 +412,38 @@ struct ContractTests {
         #expect(claims.filter { $0 }.count == 1, "\(claims)")
     }
 
+    @Test("issuing is all or nothing: a key another batch holds refuses the batch (the issuer draws again); a body that fails part-way keeps nothing",
+          arguments: Backend.allCases)
+    func issuingAllOrNothing(_ backend: Backend) async throws {
+        let world = try await ContractWorld(backend, codes: 10)
+        defer { world.folder.cleanup() }
+        let taken = world.key(world.codes[3])
+        let request = try NewBatch(productID: world.batch.productID, count: 70_000, maxCount: 1_000_000)
+        struct GaveUp: Error {}
+        // 70,000 codes (more than one chunk of either backend), the 50,000th a key batch 1 holds.
+        await #expect(throws: CodeKeyTaken.self) {
+            _ = try await world.store.issueBatch(request, codeLength: 17) { _, _, sink in
+                for sequence in 1...70_000 {
+                    let key = sequence == 50_000 ? taken : CodeKey(rawValue: Int64(sequence) << 20 | 0x5A5)
+                    guard try sink.insert(key, sequence: sequence) else { throw CodeKeyTaken() }
+                }
+            }
+        }
+        await #expect(throws: GaveUp.self) {
+            _ = try await world.store.issueBatch(request, codeLength: 17) { _, _, sink in
+                for sequence in 1...60_000 { _ = try sink.insert(CodeKey(rawValue: Int64(sequence) << 20 | 0x5A6), sequence: sequence) }
+                throw GaveUp()
+            }
+        }
+        #expect(try await world.store.batches(product: nil).count == 1)
+        #expect(try backend.count("code", in: world.folder) == 10)
+        // The store goes on as before: a batch that fits is issued whole.
+        let (batch, _) = try await world.store.issueBatch(request, codeLength: 17) { _, _, sink in
+            for sequence in 1...70_000 { _ = try sink.insert(CodeKey(rawValue: Int64(sequence) << 20 | 0x5A7), sequence: sequence) }
+        }
+        #expect(try await world.store.codeCount(batch: batch.id) == 70_000)
+    }
+
     @Test("migration v10 numbers the counted scans of each code in code_log, which refuses a second first scan (SQLite)")
     func migrationNumbersScans() async throws {
         let folder = try TemporaryFolder()
