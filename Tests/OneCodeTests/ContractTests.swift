@@ -9,8 +9,8 @@ import OneCodeRulebook
 import OneCodeStorage
 import Testing
 
-/// The ports the contract suite exercises: every port but the linker's.
-typealias ContractStore = CatalogStore & ScanStore & TokenStore & CampaignStore & OutboxStore
+/// The ports the contract suite exercises (the linker's only where every backend has it: export and erasure).
+typealias ContractStore = CatalogStore & ScanStore & TokenStore & CampaignStore & OutboxStore & LinkerStore
     & ScanTransactions & ClaimTransactions & FeedbackTransactions
 
 /// A storage backend the contract suite runs against. Every test below takes one and runs once per backend.
@@ -442,6 +442,43 @@ struct ContractTests {
             for sequence in 1...70_000 { _ = try sink.insert(CodeKey(rawValue: Int64(sequence) << 20 | 0x5A7), sequence: sequence) }
         }
         #expect(try await world.store.codeCount(batch: batch.id) == 70_000)
+    }
+
+    @Test("a consumer's export holds their data; erasure leaves none of it in any table and keeps the anonymous counts",
+          arguments: Backend.allCases)
+    func exportAndErasure(_ backend: Backend) async throws {
+        let world = try await ContractWorld(backend)
+        defer { world.folder.cleanup() }
+        let campaign = try await world.campaign()
+        let consumer = ConsumerID.random(), other = ConsumerID.random()
+        var request = world.request(world.codes[0], consumer: consumer)
+        request.ip = "203.0.113.0/24"
+        request.referer = "https://erin.example/"
+        _ = try await world.store.recordScans([request, world.request(world.codes[1], consumer: other)], rules: Self.rules)
+        _ = try await world.store.attachLocation(key: world.key(world.codes[0]), consumer: consumer, latitude: 31.2304, longitude: 121.4737, region: "CN-31")
+        _ = try await world.store.claim(campaign: campaign.id, key: world.key(world.codes[0]), consumer: consumer,
+                                        contact: try ContactDetails(name: "Erin Zhao", phone: "13800000009"), consentVersion: "v1", consentText: "ok", at: Date())
+        try await world.store.addFeedback(key: world.key(world.codes[0]), code: world.codes[0], consumer: consumer, rating: 1,
+                                          comment: "call me on 13800000009", at: Date())
+        let exported = try #require(try await world.store.exportConsumer(consumer.value))
+        let document = try #require(try JSONSerialization.jsonObject(with: exported) as? [String: Any])
+        #expect((document["contact"] as? [String: Any])?["phone"] as? String == "+8613800000009")
+        #expect((document["scans"] as? [Any])?.count == 1 && (document["claims"] as? [Any])?.count == 1 && (document["feedback"] as? [Any])?.count == 1)
+        #expect(try await world.store.forgetConsumer(consumer.value))
+        #expect(try await world.store.exportConsumer(consumer.value) == nil)
+        #expect(try await world.store.forgetConsumer(consumer.value) == false)
+        // Every row of every table, as the database's own client dumps it: nothing of the person is left.
+        let dump = switch backend {
+        case .sqlite: try Run.program("/usr/bin/sqlite3", [world.folder.file("onecode.sqlite"), ".dump"]).stdout
+        case .postgres: try Run.program("/usr/bin/pg_dump", ["--data-only", TestPostgres.database(world.folder.file("onecode.sqlite")).url]).stdout
+        }
+        for trace in ["Erin", "13800000009", consumer.value, "203.0.113", "erin.example", "31.2304", "121.4737"] {
+            #expect(!dump.contains(trace), "\(trace) is still stored")
+        }
+        #expect(dump.contains(other.value))
+        #expect(try backend.count("scan", in: world.folder) == 2)
+        #expect(try backend.count("feedback", in: world.folder) == 1)
+        #expect(try backend.query("SELECT count(*) FROM claim WHERE name = ''", in: world.folder) == "1")
     }
 
     @Test("migration v10 numbers the counted scans of each code in code_log, which refuses a second first scan (SQLite)")
