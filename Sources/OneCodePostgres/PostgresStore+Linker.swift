@@ -3,14 +3,14 @@ import OneCodeDomain
 import OneCodeStorage
 import PostgresNIO
 
-/// The linker (profiles, segments, leads, feedback reports) is not built on PostgreSQL yet: those calls
+/// The linker's profiles, segments and leads are not built on PostgreSQL yet: those calls
 /// answer `UnavailableError`, which the API turns into a 501 and the CLI into one line and exit 1. The
 /// SQLite linker's cursors page on ids, which is sound only with one writer; the PostgreSQL one must
-/// page on commit-ordered sequences as the outbox does. A consumer's export and erasure work: they
-/// read and change the rows that exist here.
+/// page on commit-ordered sequences as the outbox does. A consumer's export and erasure, the store
+/// profiles and the reports work: they read and change the base tables, as on SQLite.
 extension PostgresStore: LinkerStore {
     static let noLinker = UnavailableError(
-        "database", "the linker (segments, leads, reports) does not run on PostgreSQL yet; use the SQLite database for it")
+        "database", "the linker's profiles, segments and leads do not run on PostgreSQL yet; use the SQLite database for them")
 
     public var hasLinker: Bool { false }
     public func refreshLinker(now: Date, full: Bool) async throws -> LinkerRefresh { throw Self.noLinker }
@@ -21,12 +21,7 @@ extension PostgresStore: LinkerStore {
     public func segment(_ id: SegmentID) async throws -> Segment? { throw Self.noLinker }
     public func members(of segment: SegmentID, after: String, limit: Int) async throws -> [String] { throw Self.noLinker }
     public func profile(_ consumer: String) async throws -> ConsumerProfile? { throw Self.noLinker }
-    public func storeProfiles() async throws -> [StoreProfile] { throw Self.noLinker }
     public func leads(after: Int64, limit: Int, segment: SegmentID?, minScore: Double?) async throws -> LeadPage { throw Self.noLinker }
-    public func feedbackReport(byBatch: Bool) async throws -> [FeedbackAggregate] { throw Self.noLinker }
-    public func scanRate(by: ScanRateGrouping) async throws -> [ReportRow] { throw Self.noLinker }
-    public func dailyScans(batch: BatchID?) async throws -> [ReportRow] { throw Self.noLinker }
-    public func diversion() async throws -> [DiversionAlert] { throw Self.noLinker }
 }
 
 // MARK: - A consumer's data
@@ -92,6 +87,112 @@ extension PostgresStore {
                 }
             }
             return known > 0
+        }
+    }
+}
+
+// MARK: - Store profiles and reports (the same queries as SQLite's)
+
+extension PostgresStore {
+    public func storeProfiles() async throws -> [StoreProfile] {
+        try await read { db in
+            try db.rows("""
+                SELECT s.id, s.name, s.region, s.created_at, count(r.entry_id), count(DISTINCT e.consumer), max(r.at)
+                FROM store s LEFT JOIN redemption r ON r.store_id = s.id LEFT JOIN entry e ON e.id = r.entry_id
+                GROUP BY s.id ORDER BY s.id
+                """).map {
+                let (id, name, region, created, redemptions, consumers, last) = try $0.decode((Int64, String, String?, Date, Int, Int, Date?).self)
+                return StoreProfile(store: Store(id: StoreID(rawValue: id), name: name, region: region, createdAt: created),
+                                    redemptions: redemptions, consumers: consumers, lastRedemptionAt: last)
+            }
+        }
+    }
+
+    public func feedbackReport(byBatch: Bool) async throws -> [FeedbackAggregate] {
+        try await read { db in
+            let group = byBatch ? "product_id, batch_id" : "product_id"
+            return try db.rows(PostgresQuery(unsafeSQL: """
+                SELECT product_id, \(byBatch ? "batch_id" : "NULL::bigint"), count(*), avg(rating)::double precision,
+                       avg((rating <= 2)::int)::double precision
+                FROM feedback GROUP BY \(group) ORDER BY \(group)
+                """)).map {
+                let (product, batch, count, average, low) = try $0.decode((Int64, Int64?, Int, Double, Double).self)
+                return FeedbackAggregate(productId: product, batchId: batch, count: count, average: average, lowShare: low)
+            }
+        }
+    }
+
+    public func scanRate(by grouping: ScanRateGrouping) async throws -> [ReportRow] {
+        let counted = "(SELECT batch_id, count(DISTINCT code_key) AS codes, count(*) AS scans FROM scan WHERE counted GROUP BY batch_id)"
+        let sql: String
+        switch grouping {
+        case .batch:
+            sql = """
+                SELECT 'batch ' || b.id, b.count::bigint, coalesce(s.codes, 0), coalesce(s.scans, 0) FROM batch b
+                LEFT JOIN \(counted) s ON s.batch_id = b.id ORDER BY b.id
+                """
+        case .product:
+            sql = """
+                SELECT 'product ' || b.product_id, sum(b.count)::bigint, sum(coalesce(s.codes, 0))::bigint, sum(coalesce(s.scans, 0))::bigint
+                FROM batch b LEFT JOIN \(counted) s ON s.batch_id = b.id GROUP BY b.product_id ORDER BY b.product_id
+                """
+        case .region:
+            // By each batch's intended sales region (no region sorts first, as SQLite sorts NULL).
+            sql = """
+                SELECT coalesce(b.region, '(none)'), sum(b.count)::bigint, sum(coalesce(s.codes, 0))::bigint, sum(coalesce(s.scans, 0))::bigint
+                FROM batch b LEFT JOIN \(counted) s ON s.batch_id = b.id GROUP BY b.region ORDER BY b.region NULLS FIRST
+                """
+        case .campaign:
+            // Codes that drew in the campaign over codes issued in its scope (all batches not void when unscoped).
+            return try await read { db in
+                let batches = try db.rows("SELECT id, product_id, count FROM batch WHERE status != 'void'").map {
+                    try $0.decode((Int64, Int64, Int).self)
+                }
+                return try db.rows("SELECT id, name, definition FROM campaign ORDER BY id").map { row in
+                    let (id, name, text) = try row.decode((Int64, String, String).self)
+                    let scope = try StoredDefinition.definition(text).scope
+                    let issued = batches.filter { batch in
+                        scope.batches.map { $0.contains(BatchID(rawValue: batch.0)) } ?? true
+                            && scope.products.map { $0.contains(ProductID(rawValue: batch.1)) } ?? true
+                    }.reduce(0) { $0 + $1.2 }
+                    let drawn = try db.row("SELECT count(*) FROM entry WHERE campaign_id = \(id)")?.decode(Int.self) ?? 0
+                    return ReportRow(key: "campaign \(id): \(name)", issued: issued, scanned: drawn, scans: nil,
+                                     rate: issued > 0 ? Double(drawn) / Double(issued) : nil)
+                }
+            }
+        }
+        return try await read { db in
+            try db.rows(PostgresQuery(unsafeSQL: sql)).map {
+                let (key, issued, scanned, scans) = try $0.decode((String, Int, Int, Int).self)
+                return ReportRow(key: key, issued: issued, scanned: scanned, scans: scans, rate: issued > 0 ? Double(scanned) / Double(issued) : nil)
+            }
+        }
+    }
+
+    public func dailyScans(batch: BatchID?) async throws -> [ReportRow] {
+        try await read { db in
+            try db.rows("""
+                SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(DISTINCT code_key), count(*) FROM scan
+                WHERE counted AND (\(batch?.rawValue)::bigint IS NULL OR batch_id = \(batch?.rawValue)) GROUP BY day ORDER BY day
+                """).map {
+                let (day, codes, scans) = try $0.decode((String, Int, Int).self)
+                return ReportRow(key: day, issued: nil, scanned: codes, scans: scans, rate: nil)
+            }
+        }
+    }
+
+    public func diversion() async throws -> [DiversionAlert] {
+        try await read { db in
+            try db.rows("""
+                SELECT s.batch_id, b.region, s.region, count(*), count(DISTINCT s.code_key), min(s.at), max(s.at)
+                FROM scan s JOIN batch b ON b.id = s.batch_id
+                WHERE s.counted AND b.region IS NOT NULL AND s.region IS NOT NULL
+                  AND s.region != b.region AND s.region NOT LIKE b.region || '-%'
+                GROUP BY s.batch_id, b.region, s.region ORDER BY count(*) DESC, s.batch_id, s.region
+                """).map {
+                let (batch, intended, region, scans, codes, first, last) = try $0.decode((Int64, String, String, Int, Int, Date, Date).self)
+                return DiversionAlert(batchId: batch, intendedRegion: intended, region: region, scans: scans, codes: codes, firstAt: first, lastAt: last)
+            }
         }
     }
 }

@@ -54,7 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
                     ?? [Checkpointer(path: issuerConfig.databasePath, logger: logger)])
             if store is PostgresStore { deps.writers = issuerConfig.databaseWriters }
             app = try buildApplication(deps)
-            if store is PostgresStore { note("onecode: the linker (segments, leads, reports) does not run on PostgreSQL yet; its routes answer 501 (consumer export and erasure work)") }
+            if store is PostgresStore { note("onecode: the linker's profiles, segments and leads do not run on PostgreSQL yet; their routes answer 501 (reports, consumer export and erasure work)") }
             note("onecode: serving on http://\(config.host):\(config.port) (database \(Database.describe(issuerConfig))); Ctrl-C stops")
         }
         try await app!.runService()

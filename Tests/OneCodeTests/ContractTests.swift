@@ -481,6 +481,64 @@ struct ContractTests {
         #expect(try backend.query("SELECT count(*) FROM claim WHERE name = ''", in: world.folder) == "1")
     }
 
+    /// The same scenario on a backend, and every report and the store profiles it gives, as text.
+    static func reports(_ backend: Backend) async throws -> String {
+        let world = try await ContractWorld(backend, codes: 6)
+        defer { world.folder.cleanup() }
+        let store = world.store
+        let regional = try await Issuer(store: store, signer: ContractWorld.signer, baseURL: "https://q.example.com")
+            .issue(try NewBatch(productID: world.batch.productID, count: 4, maxCount: 100, region: "CN-31"),
+                   package: PackageOptions(directory: world.folder.file("pkg2")))
+        _ = try await store.setStatus(.active, of: regional.batch.id)
+        let codes2 = try String(contentsOfFile: world.folder.file("pkg2/codes.csv"), encoding: .utf8)
+            .split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[1]) }
+        let campaign = try await world.campaign()
+        let day1 = Date(timeIntervalSince1970: 1_790_000_000), day2 = day1 + 86_400
+        let (a, b) = (ConsumerID.random(), ConsumerID.random())
+        func scan(_ code: String, _ consumer: ConsumerID, _ at: Date, _ region: String?) async throws {
+            var request = world.request(code, consumer: consumer, at: at)
+            request.region = region
+            _ = try await store.recordScans([request], rules: VerdictRules(maxScans: 100, maxConsumers: 100))
+        }
+        try await scan(world.codes[0], a, day1, "CN-31")
+        try await scan(world.codes[0], b, day2, "CN-31")
+        try await scan(world.codes[1], a, day2, nil)
+        try await scan(codes2[0], a, day1, "CN-31-01")
+        try await scan(codes2[1], b, day2, "CN-11")
+        try await scan(codes2[2], b, day2 + 60, "CN-11")
+        try await store.addFeedback(key: world.key(world.codes[0]), code: world.codes[0], consumer: a, rating: 2, comment: nil, at: day2)
+        try await store.addFeedback(key: world.key(codes2[0]), code: codes2[0], consumer: a, rating: 5, comment: nil, at: day2)
+        let claim = try await store.claim(campaign: campaign.id, key: world.key(world.codes[0]), consumer: a,
+                                          contact: try ContactDetails(name: "Ann", phone: "13812345678"), consentVersion: "v1", consentText: "ok", at: day2)
+        let shop = try await store.addStore(name: "Shop", region: "CN-31", tokenHash: Array(repeating: 1, count: 32))
+        _ = try await store.addStore(name: "Quiet", region: nil, tokenHash: Array(repeating: 2, count: 32))
+        _ = try await store.redeem(try #require(claim.redemptionCode), store: shop.id, at: day2 + 3_600)
+        var lines: [String] = []
+        for grouping in ScanRateGrouping.allCases {
+            lines += try await store.scanRate(by: grouping).map { "rate \(grouping): \($0.key) \($0.issued ?? -1) \($0.scanned) \($0.scans ?? -1) \($0.rate ?? -1)" }
+        }
+        lines += try await store.dailyScans(batch: nil).map { "daily: \($0.key) \($0.scanned) \($0.scans ?? -1)" }
+        lines += try await store.dailyScans(batch: regional.batch.id).map { "daily batch: \($0.key) \($0.scanned) \($0.scans ?? -1)" }
+        lines += try await store.diversion().map {
+            "diversion: \($0.batchId) \($0.intendedRegion) \($0.region) \($0.scans) \($0.codes) \(Int($0.firstAt.timeIntervalSince1970)) \(Int($0.lastAt.timeIntervalSince1970))"
+        }
+        for byBatch in [false, true] {
+            lines += try await store.feedbackReport(byBatch: byBatch).map { "feedback: \($0.productId) \($0.batchId ?? -1) \($0.count) \($0.average) \($0.lowShare)" }
+        }
+        lines += try await store.storeProfiles().map {
+            "store: \($0.store.name) \($0.store.region ?? "-") \($0.redemptions) \($0.consumers) \($0.lastRedemptionAt.map { Int($0.timeIntervalSince1970) } ?? -1)"
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    @Test("reports and store profiles: the same scenario gives the same figures on SQLite and PostgreSQL")
+    func reportsAgree() async throws {
+        let sqlite = try await Self.reports(.sqlite), postgres = try await Self.reports(.postgres)
+        #expect(sqlite == postgres)
+        #expect(sqlite.contains("diversion: 2 CN-31 CN-11 2 2") && sqlite.contains("store: Shop CN-31 1 1") && sqlite.contains("rate batch: batch 2 4 3 3 0.75"),
+                "\(sqlite)")
+    }
+
     @Test("migration v10 numbers the counted scans of each code in code_log, which refuses a second first scan (SQLite)")
     func migrationNumbersScans() async throws {
         let folder = try TemporaryFolder()

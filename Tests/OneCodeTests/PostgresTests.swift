@@ -74,7 +74,7 @@ struct PostgresTests {
         request.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization")
         let (body, response) = try await URLSession.shared.data(for: request)
         #expect((response as? HTTPURLResponse)?.statusCode == 501)
-        #expect(String(decoding: body, as: UTF8.self).contains("does not run on PostgreSQL yet"))
+        #expect(String(decoding: body, as: UTF8.self).contains("do not run on PostgreSQL yet"))
 
         for node in [a, b] { kill(node.process.processIdentifier, SIGTERM) }
         for node in [a, b] {
