@@ -389,3 +389,107 @@ struct DatabaseCopyTests {
         #expect(ids.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1,2,3,4,5,6,7,8")
     }
 }
+
+@Suite("Several nodes behind nginx on one PostgreSQL", .serialized)
+struct BalancedNodesTests {
+    /// nginx in front of `upstreams`, on a free port; stopped by its PID.
+    static func balancer(_ folder: TemporaryFolder, _ upstreams: [String]) async throws -> (Run.Started, String) {
+        let port = try DurabilityTests.freePort()
+        let prefix = folder.file("nginx")
+        try FileManager.default.createDirectory(atPath: prefix, withIntermediateDirectories: true)
+        chmod(prefix, 0o777)
+        let conf = """
+            daemon off;
+            worker_processes 2;
+            pid \(prefix)/nginx.pid;
+            error_log \(prefix)/error.log;
+            events { worker_connections 1024; }
+            http {
+              access_log off;
+              client_body_temp_path \(prefix); proxy_temp_path \(prefix); fastcgi_temp_path \(prefix); uwsgi_temp_path \(prefix); scgi_temp_path \(prefix);
+              upstream onecode { \(upstreams.map { "server \($0.replacingOccurrences(of: "http://", with: "")) max_fails=1 fail_timeout=30s;" }.joined(separator: " ")) keepalive 32; }
+              server {
+                listen 127.0.0.1:\(port);
+                location / {
+                  proxy_pass http://onecode;
+                  proxy_http_version 1.1;
+                  proxy_set_header Connection "";
+                  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+                }
+              }
+            }
+            """
+        try conf.write(toFile: folder.file("nginx.conf"), atomically: true, encoding: .utf8)
+        let nginx = try Run.start("/usr/sbin/nginx", ["-c", folder.file("nginx.conf"), "-p", prefix])
+        let base = "http://127.0.0.1:\(port)"
+        for _ in 0..<100 {
+            if let (_, response) = try? await URLSession.shared.data(from: URL(string: base + "/healthz")!),
+               (response as? HTTPURLResponse)?.statusCode == 200 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return (nginx, base)
+    }
+
+    @Test("two nodes behind nginx: 10,000 scans over 2,000 codes give exactly 2,000 genuine and 100 winners of 100; kill -9 of one under load loses no acknowledged scan and the other keeps answering; every event delivered")
+    func balanced() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let (database, codes) = try PostgresWebhookTests.world(folder, count: 2_000)
+        try """
+            {"name": "Hundred", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "status": "live",
+             "tiers": [{"name": "Bottle", "kind": "goods", "value": 1, "probability": 1, "stock": 100}]}
+            """.write(toFile: folder.file("campaign.json"), atomically: true, encoding: .utf8)
+        #expect(try Run.onecode(["campaign", "create", "--file", "campaign.json"], cwd: folder.path, environment: database).status == 0)
+        let receiver = WebhookReceiver(port: try DurabilityTests.freePort())
+        try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        let environment = database.merging([
+            "ONECODE_WEBHOOKS_URLS": await receiver.url, "ONECODE_WEBHOOKS_SECRET": PostgresWebhookTests.secret,
+            "ONECODE_WEBHOOKS_POLL_SECONDS": "0.1", "ONECODE_HTTP_TRUSTED_PROXIES": "127.0.0.1",
+        ]) { $1 }
+        let (a, baseA) = try await DurabilityTests.startServer(folder, extra: environment)
+        let (b, baseB) = try await DurabilityTests.startServer(folder, extra: environment)
+        defer { for node in [a, b] where node.process.isRunning { kill(node.process.processIdentifier, SIGKILL) } }
+        let (nginx, base) = try await Self.balancer(folder, [baseA, baseB])
+        defer { if nginx.process.isRunning { kill(nginx.process.processIdentifier, SIGTERM); _ = nginx.wait() } }
+        let url = database["ONECODE_DATABASE_URL"]!
+        func value(_ sql: String) throws -> String {
+            try Run.program("/usr/bin/psql", [url, "-tAc", sql]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        // Each code five times, 64 at once, through the balancer: every code is scanned on both nodes.
+        let load = (0..<5).flatMap { _ in codes.shuffled() }
+        let verdicts = await DurabilityTests.verdicts(base, load, concurrency: 64)
+        #expect(verdicts.filter { $0.verdict == "genuine" }.count == 2_000)
+        #expect(verdicts.filter { $0.verdict == "repeat" }.count == 8_000)
+        #expect(try value("SELECT count(*) FROM (SELECT code FROM scan WHERE verdict = 'genuine' GROUP BY code HAVING count(*) = 1) c") == "2000")
+        #expect(try value("SELECT count(*) || ' ' || count(DISTINCT code_key) || ' ' || count(*) FILTER (WHERE result = 'won') FROM entry") == "2000 2000 100")
+        #expect(try value("SELECT awarded FROM campaign_tier") == "100")
+        #expect(try value("SELECT count(DISTINCT batch_id) FROM scan") == "1")
+
+        // kill -9 of node A after 1,000 more answers: every acknowledged scan is a row; B keeps answering.
+        let before = try Int(value("SELECT count(*) FROM scan")) ?? -1
+        let killed = Counter(), victim = a.process.processIdentifier
+        let statuses = await DurabilityTests.scanCodes(base, Array((codes + codes).shuffled().prefix(3_000)), concurrency: 32) { done in
+            if done == 1_000 && killed.increment() == 1 { kill(victim, SIGKILL) }
+        }
+        let acknowledged = statuses.filter { (200..<300).contains($0.status) }
+        #expect(!a.process.isRunning || a.wait().reason == .uncaughtSignal)
+        #expect(acknowledged.count >= 2_900, "\(statuses.filter { !(200..<300).contains($0.status) }.count) failed")
+        let after = try Int(value("SELECT count(*) FROM scan")) ?? -1
+        #expect(after - before >= acknowledged.count)
+        let stored = Set(try value("SELECT string_agg(code, ',') FROM scan").split(separator: ",").map(String.init))
+        #expect(Set(acknowledged.map(\.code)).isSubset(of: stored))
+        // (Scans from new phones each time: past five phones a code is suspicious.)
+        #expect(["repeat", "suspicious"].contains(try #require(await DurabilityTests.verdicts(base, [codes[0]]).first).verdict))
+
+        // Every prize.won event reaches the receiver (B delivers what A left); duplicates only with the same key.
+        @Sendable func prizes(_ received: [WebhookReceiver.Received]) -> Set<String> {
+            Set(received.filter { $0.headers["onecode-event"] == "prize.won" }.compactMap { $0.headers["idempotency-key"] })
+        }
+        let received = try await receiver.wait(seconds: 30) { prizes($0).count >= 100 }
+        #expect(prizes(received).count == 100)
+        kill(b.process.processIdentifier, SIGTERM)
+        #expect(b.wait().status == 0)
+    }
+}
