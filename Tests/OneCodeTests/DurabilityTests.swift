@@ -71,9 +71,16 @@ struct DurabilityTests {
     /// Like `scan`, with each code beside its status.
     static func scanCodes(_ base: String, _ codes: [String], concurrency: Int = 64,
                           answered: @escaping @Sendable (Int) -> Void = { _ in }) async -> [(code: String, status: Int)] {
+        await scanEach(base, codes, concurrency: concurrency, answered: answered).map { ($0.code, $0.status) }
+    }
+
+    /// Sends one scan per code (a phone, JSON), `concurrency` at a time; each code with its status (0 for a
+    /// failed request) and body. `answered` is told after each 2xx, with how many there have been.
+    static func scanEach(_ base: String, _ codes: [String], concurrency: Int,
+                         answered: @escaping @Sendable (Int) -> Void = { _ in }) async -> [(code: String, status: Int, body: Data?)] {
         let done = Counter()
-        return await withTaskGroup(of: (String, Int).self) { group in
-            var results: [(code: String, status: Int)] = []
+        return await withTaskGroup(of: (String, Int, Data?).self) { group in
+            var results: [(code: String, status: Int, body: Data?)] = []
             var iterator = codes.makeIterator()
             func add() -> Bool {
                 guard let code = iterator.next() else { return false }
@@ -81,10 +88,10 @@ struct DurabilityTests {
                     var request = URLRequest(url: URL(string: "\(base)/s/\(code)")!)
                     request.setValue("Mozilla/5.0 (iPhone) durability-test", forHTTPHeaderField: "User-Agent")
                     request.setValue("application/json", forHTTPHeaderField: "Accept")
-                    guard let (_, response) = try? await session.data(for: request) else { return (code, 0) }
+                    guard let (data, response) = try? await session.data(for: request) else { return (code, 0, nil) }
                     let status = (response as? HTTPURLResponse)?.statusCode ?? 0
                     if (200..<300).contains(status) { answered(done.increment()) }
-                    return (code, status)
+                    return (code, status, data)
                 }
                 return true
             }

@@ -43,15 +43,7 @@ struct PostgresTests {
     func twoNodes() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let environment = try Self.database(folder)
-        #expect(try Run.onecode(["migrate"], cwd: folder.path, environment: environment).status == 0)
-        for arguments in [["product", "add", "--name", "Tea"], ["batch", "issue", "--product", "1", "--count", "300", "--out", "pkg"],
-                          ["batch", "activate", "1"]] {
-            let result = try Run.onecode(arguments, cwd: folder.path, environment: environment)
-            #expect(result.status == 0, "\(arguments): \(result.stderr)")
-        }
-        let codes = try String(contentsOfFile: folder.file("pkg/codes.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
-            .map { String($0.split(separator: ",")[1]) }
+        let (environment, codes) = try PostgresWebhookTests.world(folder, count: 300)
         #expect(codes.count == 300)
         let token = try Run.onecode(["token", "create", "--scope", "admin", "--name", "ops"], cwd: folder.path, environment: environment)
         let secret = try #require(token.stdout.split(separator: "\n").first { $0.hasPrefix("oc_") }.map(String.init), "\(token.stdout)")
@@ -92,28 +84,9 @@ struct PostgresTests {
 extension DurabilityTests {
     /// Scans each code once (a phone), `concurrency` at a time; the verdict of each answer.
     static func verdicts(_ base: String, _ codes: [String], concurrency: Int = 16) async -> [(code: String, verdict: String)] {
-        await withTaskGroup(of: (String, String).self) { group in
-            var results: [(code: String, verdict: String)] = []
-            var iterator = codes.makeIterator()
-            func add() -> Bool {
-                guard let code = iterator.next() else { return false }
-                group.addTask {
-                    var request = URLRequest(url: URL(string: "\(base)/s/\(code)")!)
-                    request.setValue("Mozilla/5.0 (iPhone) two-nodes-test", forHTTPHeaderField: "User-Agent")
-                    request.setValue("application/json", forHTTPHeaderField: "Accept")
-                    guard let (data, _) = try? await session.data(for: request),
-                          let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                          let verdict = object["verdict"] as? String else { return (code, "failed") }
-                    return (code, verdict)
-                }
-                return true
-            }
-            for _ in 0..<concurrency where add() {}
-            for await result in group {
-                results.append(result)
-                _ = add()
-            }
-            return results
+        await scanEach(base, codes, concurrency: concurrency).map { answer in
+            let object = answer.body.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+            return (answer.code, object?["verdict"] as? String ?? "failed")
         }
     }
 }

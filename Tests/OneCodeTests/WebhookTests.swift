@@ -244,7 +244,9 @@ struct WebhookTests {
         for (index, gap) in zip(arrivals.dropFirst(), arrivals).map({ $0.timeIntervalSince($1) }).enumerated() {
             let backoff = WebhookDeliverer.backoff(attempt: index + 1, base: config.retryBase, max: config.retryMax)
             #expect(gap >= 0.75 * backoff - 0.005, "retry \(index + 1) came \(gap) s after the attempt before; the backoff is \(backoff) s")
-            #expect(gap <= backoff + 0.25, "retry \(index + 1) waited \(gap) s for a backoff of \(backoff) s")
+            // Arrival can lag its schedule on a loaded machine (the suite runs PostgreSQL nodes beside this):
+            // the bound only catches a retry that waits far past its backoff.
+            #expect(gap <= backoff + 1, "retry \(index + 1) waited \(gap) s for a backoff of \(backoff) s")
         }
     }
 
