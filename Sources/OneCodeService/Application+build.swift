@@ -21,6 +21,8 @@ public struct ServiceDependencies: Sendable {
     public var storageServices: [any Service]
     /// Scan groups written at once (`ScanWriter`): 1 on SQLite, more on PostgreSQL.
     public var writers = 1
+    /// Told the port the server listens on once it does (the one picked when `http.port` is 0).
+    public var onListening: @Sendable (Int) async -> Void = { _ in }
 
     public init(config: ServiceConfig, store: any OneCodeStore, signer: CodeSigner, baseURL: String, maxBatchCount: Int,
                 logger: Logger, storageServices: [any Service] = []) {
@@ -77,5 +79,6 @@ public func buildApplication(_ deps: ServiceDependencies) throws -> some Applica
         ]) + (deps.config.linkerRefreshSeconds > 0 && deps.store.hasLinker ? [
             LinkerService(store: deps.store, interval: .milliseconds(Int64(deps.config.linkerRefreshSeconds * 1000)), logger: deps.logger),
         ] : []),
+        onServerRunning: { channel in await deps.onListening(channel.localAddress?.port ?? deps.config.port) },
         logger: deps.logger)
 }

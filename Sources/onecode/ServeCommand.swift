@@ -25,7 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
-    @Option(help: "Port to listen on (default 8080; 0 picks a free one).") var port: Int?
+    @Option(help: "Port to listen on (default 8080; 0 picks a free one, printed as \"listening on …\").") var port: Int?
 
     func run() async throws {
         var extra: [String: ConfigValue] = [:]
@@ -53,9 +53,11 @@ struct ServeCommand: AsyncParsableCommand {
                 storageServices: (store as? PostgresStore).map { [PartitionKeeper(store: $0)] }
                     ?? [Checkpointer(path: issuerConfig.databasePath, logger: logger)])
             if store is PostgresStore { deps.writers = issuerConfig.databaseWriters }
+            let host = config.host
+            deps.onListening = { port in note("onecode: listening on http://\(host):\(port)") }
             app = try buildApplication(deps)
             if store is PostgresStore { note("onecode: the linker's profiles, segments and leads do not run on PostgreSQL yet; their routes answer 501 (reports, consumer export and erasure work)") }
-            note("onecode: serving on http://\(config.host):\(config.port) (database \(Database.describe(issuerConfig))); Ctrl-C stops")
+            note("onecode: serving on http://\(config.host):\(config.port == 0 ? "(a free port)" : String(config.port)) (database \(Database.describe(issuerConfig))); Ctrl-C stops")
         }
         try await app!.runService()
         note("onecode: stopped; every accepted scan is committed")

@@ -38,20 +38,24 @@ struct DurabilityTests {
             .map { String($0.split(separator: ",")[1]) }
     }
 
+    /// Starts `onecode serve` on a port it picks itself (`--port 0`) and reads the port from its
+    /// "listening on" line: no other process can take the port between a probe and the bind.
     static func startServer(_ folder: TemporaryFolder, extra: [String: String] = [:]) async throws -> (Run.Started, String) {
-        let port = try freePort()
-        let server = try Run.start(Run.onecode, ["serve", "--port", String(port)], cwd: folder.path,
+        let server = try Run.start(Run.onecode, ["serve", "--port", "0"], cwd: folder.path,
                                    environment: environment.merging(["ONECODE_MODE": "production",
                                                                      "ONECODE_REGIONS_FILE": ServiceFixture.regionsFile]) { $1 }
                                        .merging(extra) { $1 })
-        let base = "http://127.0.0.1:\(port)"
-        for _ in 0..<200 {
-            if let (_, response) = try? await URLSession.shared.data(from: URL(string: base + "/healthz")!),
-               (response as? HTTPURLResponse)?.statusCode == 200 { return (server, base) }
-            try await Task.sleep(for: .milliseconds(50))
+        for _ in 0..<400 {
+            let log = (try? String(contentsOfFile: server.err, encoding: .utf8)) ?? ""
+            if let line = log.split(separator: "\n").first(where: { $0.contains("onecode: listening on http://") }),
+               let port = line.split(separator: ":").last.map(String.init), let number = Int(port) {
+                return (server, "http://127.0.0.1:\(number)")
+            }
+            if !server.process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(25))
         }
-        Issue.record("server did not start")
-        return (server, base)
+        Issue.record("server did not start: \((try? String(contentsOfFile: server.err, encoding: .utf8)) ?? "")")
+        return (server, "http://127.0.0.1:1")
     }
 
     static let session: URLSession = {
