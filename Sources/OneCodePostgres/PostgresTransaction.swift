@@ -142,7 +142,8 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
         return id
     }
 
-    /// The statement that writes the held scans and their code_log rows (sent with COMMIT).
+    /// The statement that writes the held scans and their code_log rows (sent with COMMIT). The rows go
+    /// in key order, so two nodes' groups that share codes wait on each other in one order, not in a cycle.
     func flush() throws -> PostgresQuery? {
         guard !pending.isEmpty else { return nil }
         let rows = pending.text
@@ -156,6 +157,7 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
                 SELECT id, to_timestamp(at), code_key, code, batch_id, consumer, ip, user_agent, referer, bot <> 0, counted <> 0, region, verdict, reason
                 FROM x)
             INSERT INTO code_log (code_key, slot, ref, at, consumer) SELECT code_key, slot, id, to_timestamp(at), consumer FROM x
+            ORDER BY code_key, slot
             """
     }
 

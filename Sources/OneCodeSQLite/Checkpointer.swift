@@ -28,11 +28,18 @@ public struct Checkpointer: Service {
                 logger.warning("checkpoint failed", metadata: ["error": "\(error)"])
             }
         }
-        // Stops with the service group; the last checkpoint leaves the WAL small for the next start.
+        // Stops with the service group; the last checkpoint leaves the WAL small for the next start. It runs
+        // synchronously, so a cancelled group (a server that could not bind) still gets it.
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: interval)
+            if Task.isCancelled || Task.isShuttingDownGracefully { break }
             await checkpoint("PASSIVE")
         }
-        await checkpoint("TRUNCATE")
+        func truncate() throws { try connection.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") } }
+        do {
+            try truncate()
+        } catch {
+            logger.warning("checkpoint failed", metadata: ["error": "\(error)"])
+        }
     }
 }

@@ -3,6 +3,7 @@ import Configuration
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import OneCodeDomain
 import OneCodeIssuing
 import OneCodePostgres
@@ -32,12 +33,17 @@ struct ServeCommand: AsyncParsableCommand {
         if let host { extra["http.host"] = .init(.string(host), isSecret: false) }
         if let port { extra["http.port"] = .init(.int(port), isSecret: false) }
         var app: (any ApplicationProtocol)?
+        var listenAddress = ""
         try await reportingErrors {
             let reader = try await global.configReader(extra: extra)
             var issuerConfig = try IssuerConfig(reader: reader)
             let config = try ServiceConfig(reader: reader, databasePath: issuerConfig.databasePath)
             // In demo mode a base URL on this machine follows the address served, so the printed URLs open.
             if issuerConfig.mode == .demo { issuerConfig.baseURL = DemoData.served(issuerConfig.baseURL, host: config.host, port: config.port) }
+            // A port another process holds is said before anything is prepared (the bind is checked again below).
+            if config.port != 0, let problem = Self.cannotListen(host: config.host, port: config.port) {
+                fail("http.port: cannot listen on \(config.host):\(config.port) (\(problem)); choose another with --port or ONECODE_HTTP_PORT")
+            }
             let store = try await Database.open(issuerConfig, cacheMiB: 96, backgroundCheckpoints: true)
             let signer = try issuerConfig.signer(notice: note)
             var logger = Logger(label: "onecode")
@@ -54,13 +60,33 @@ struct ServeCommand: AsyncParsableCommand {
                     ?? [Checkpointer(path: issuerConfig.databasePath, logger: logger)])
             if store is PostgresStore { deps.writers = issuerConfig.databaseWriters }
             let host = config.host
+            listenAddress = "\(config.host):\(config.port)"
             deps.onListening = { port in note("onecode: listening on http://\(host):\(port)") }
             app = try buildApplication(deps)
             if store is PostgresStore { note("onecode: the linker's profiles, segments and leads do not run on PostgreSQL yet; their routes answer 501 (reports, consumer export and erasure work)") }
             note("onecode: serving on http://\(config.host):\(config.port == 0 ? "(a free port)" : String(config.port)) (database \(Database.describe(issuerConfig))); Ctrl-C stops")
         }
-        try await app!.runService()
+        do {
+            try await app!.runService()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EADDRNOTAVAIL || error.errnoCode == EACCES {
+            fail("http.port: cannot listen on \(listenAddress) (\(error.errnoCode == EADDRINUSE ? "another process uses it" : String(cString: strerror(error.errnoCode)))); choose another with --port or ONECODE_HTTP_PORT")
+        }
         note("onecode: stopped; every accepted scan is committed")
+    }
+}
+
+extension ServeCommand {
+    /// Why a TCP socket cannot bind `host:port` now, or `nil` when it can.
+    static func cannotListen(host: String, port: Int) -> String? {
+        guard let address = try? SocketAddress.makeAddressResolvingHost(host, port: port) else { return nil }  // the server says why
+        let fd = socket(address.protocol == .inet6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var reuse: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+        let result = address.withSockAddr { bind(fd, $0, socklen_t($1)) }
+        guard result != 0 else { return nil }
+        return errno == EADDRINUSE ? "another process uses it" : String(cString: strerror(errno))
     }
 }
 

@@ -466,3 +466,26 @@ struct BalancedNodesTests {
         #expect(b.wait().status == 0)
     }
 }
+
+@Suite("serve's start-up errors")
+struct ServeStartTests {
+    @Test("a port another process holds: one line naming http.port, exit 1, nothing prepared")
+    func portTaken() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let port = try DurabilityTests.freePort()
+        let holder = try Run.start("python3", ["-c", """
+            import socket, sys, time
+            s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); print("listening", flush=True); time.sleep(20)
+            """, String(port)])
+        defer { if holder.process.isRunning { kill(holder.process.processIdentifier, SIGKILL) } }
+        for _ in 0..<200 where !((try? String(contentsOfFile: holder.out, encoding: .utf8)) ?? "").contains("listening") {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let result = try Run.onecode(["serve", "--port", String(port)], cwd: folder.path)
+        #expect(result.status == 1)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix("error: http.port: cannot listen on 127.0.0.1:\(port) (another process uses it)"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("data")))
+    }
+}
