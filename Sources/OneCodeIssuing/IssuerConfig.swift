@@ -53,17 +53,17 @@ public struct IssuerConfig: Sendable {
         } else {
             databasePassword = config.string(forKey: "database.password", isSecret: true)
         }
-        databaseConnections = config.int(forKey: "database.connections", default: 16)
+        databaseConnections = try config.checkedInt("database.connections", default: 16)
         guard (1...1000).contains(databaseConnections) else {
             throw InputError("database.connections", "must be from 1 to 1000 (got \(databaseConnections))")
         }
-        databaseWriters = config.int(forKey: "database.writers", default: 1)
+        databaseWriters = try config.checkedInt("database.writers", default: 1)
         guard (1...64).contains(databaseWriters), databaseWriters < databaseConnections else {
             throw InputError("database.writers", "must be from 1 to 64 and below database.connections (got \(databaseWriters))")
         }
         baseURL = config.string(forKey: "codes.baseURL", default: "http://127.0.0.1:8080")
         try CodeURLBuilder.validateBase(baseURL)
-        codeLength = config.int(forKey: "codes.length", default: CodeSigner.defaultLength)
+        codeLength = try config.checkedInt("codes.length", default: CodeSigner.defaultLength)
         guard CodeSigner.lengths.contains(codeLength) else {
             throw InputError("codes.length", "must be from \(CodeSigner.lengths.lowerBound) to \(CodeSigner.lengths.upperBound) (got \(codeLength))")
         }
@@ -71,7 +71,7 @@ public struct IssuerConfig: Sendable {
         let directory = (databasePath as NSString).deletingLastPathComponent
         secretFile = config.string(
             forKey: "codes.secretFile", default: directory.isEmpty ? "secret" : directory + "/secret")
-        maxBatchCount = config.int(forKey: "batch.maxCount", default: 10_000_000)
+        maxBatchCount = try config.checkedInt("batch.maxCount", default: 10_000_000)
         guard maxBatchCount >= 1 else { throw InputError("batch.maxCount", "must be at least 1 (got \(maxBatchCount))") }
     }
 

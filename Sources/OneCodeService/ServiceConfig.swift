@@ -49,34 +49,34 @@ public struct ServiceConfig: Sendable {
     public init(reader: ConfigReader, databasePath: String) throws {
         let config = reader.scoped(to: "onecode")
         host = config.string(forKey: "http.host", default: "127.0.0.1")
-        port = config.int(forKey: "http.port", default: 8080)
+        port = try config.checkedInt("http.port", default: 8080)
         guard (0...65535).contains(port) else { throw InputError("http.port", "must be from 0 to 65535 (got \(port))") }
-        rules = VerdictRules(maxScans: config.int(forKey: "scan.maxScans", default: 20),
-                             maxConsumers: config.int(forKey: "scan.maxConsumers", default: 5))
+        rules = VerdictRules(maxScans: try config.checkedInt("scan.maxScans", default: 20),
+                             maxConsumers: try config.checkedInt("scan.maxConsumers", default: 5))
         guard rules.maxScans >= 1, rules.maxConsumers >= 1 else {
             throw InputError("scan.maxScans", "scan.maxScans and scan.maxConsumers must be at least 1")
         }
-        queueCapacity = config.int(forKey: "writer.queueCapacity", default: 8192)
-        maxGroup = config.int(forKey: "writer.maxGroup", default: 1024)
+        queueCapacity = try config.checkedInt("writer.queueCapacity", default: 8192)
+        maxGroup = try config.checkedInt("writer.maxGroup", default: 1024)
         guard queueCapacity >= 1, maxGroup >= 1 else { throw InputError("writer.queueCapacity", "writer.queueCapacity and writer.maxGroup must be at least 1") }
-        ratePerSecond = config.double(forKey: "rateLimit.perSecond", default: 10)
-        rateBurst = config.double(forKey: "rateLimit.burst", default: 40)
+        ratePerSecond = try config.checkedDouble("rateLimit.perSecond", default: 10)
+        rateBurst = try config.checkedDouble("rateLimit.burst", default: 40)
         guard ratePerSecond >= 0, rateBurst >= 1 else { throw InputError("rateLimit.perSecond", "must be at least 0, and rateLimit.burst at least 1") }
-        authFailuresPerMinute = config.double(forKey: "rateLimit.authFailuresPerMinute", default: 10)
+        authFailuresPerMinute = try config.checkedDouble("rateLimit.authFailuresPerMinute", default: 10)
         guard authFailuresPerMinute >= 0 else { throw InputError("rateLimit.authFailuresPerMinute", "must be 0 (off) or more") }
-        truncateIP = config.bool(forKey: "privacy.truncateIP", default: true)
+        truncateIP = try config.checkedBool("privacy.truncateIP", default: true)
         trustedProxies = try TrustedProxies(config.stringArray(forKey: "http.trustedProxies", default: []))
         regionsFile = config.string(forKey: "regions.file", default: "Config/regions.geojson")
         geoIPFile = config.string(forKey: "geoip.file").flatMap { $0.isEmpty ? nil : $0 }
         let directory = (databasePath as NSString).deletingLastPathComponent
         packagesDirectory = config.string(forKey: "packages.directory", default: directory.isEmpty ? "packages" : directory + "/packages")
-        secureCookie = config.bool(forKey: "cookie.secure", default: false)
+        secureCookie = try config.checkedBool("cookie.secure", default: false)
         consentText = config.string(forKey: "claims.consentText", default:
             "I agree that the brand stores my name and phone number to deliver my prize and to contact me about its products. I can ask for my data to be exported or erased at any time.")
         consentVersion = config.string(forKey: "claims.consentVersion", default: "v1")
         guard !consentText.isEmpty, !consentVersion.isEmpty else { throw InputError("claims.consentText", "must not be empty") }
         webhooks = try WebhookConfig(config.scoped(to: "webhooks"))
-        linkerRefreshSeconds = config.double(forKey: "linker.refreshSeconds", default: 60)
+        linkerRefreshSeconds = try config.checkedDouble("linker.refreshSeconds", default: 60)
         guard linkerRefreshSeconds >= 0 else { throw InputError("linker.refreshSeconds", "must be 0 (off) or more") }
     }
 
@@ -112,11 +112,11 @@ public struct WebhookConfig: Sendable {
             throw InputError("webhooks.secret", "must be at least 16 characters when webhooks.urls is set (it signs every delivery)")
         }
         secret = Array(secretText.utf8)
-        timeout = config.double(forKey: "timeoutSeconds", default: 10)
-        retryBase = config.double(forKey: "retryBaseSeconds", default: 5)
-        retryMax = config.double(forKey: "retryMaxSeconds", default: 3600)
-        maxAttempts = config.int(forKey: "maxAttempts", default: 20)
-        poll = config.double(forKey: "pollSeconds", default: 1)
+        timeout = try config.checkedDouble("timeoutSeconds", default: 10, name: "webhooks.timeoutSeconds")
+        retryBase = try config.checkedDouble("retryBaseSeconds", default: 5, name: "webhooks.retryBaseSeconds")
+        retryMax = try config.checkedDouble("retryMaxSeconds", default: 3600, name: "webhooks.retryMaxSeconds")
+        maxAttempts = try config.checkedInt("maxAttempts", default: 20, name: "webhooks.maxAttempts")
+        poll = try config.checkedDouble("pollSeconds", default: 1, name: "webhooks.pollSeconds")
         guard timeout > 0 else { throw InputError("webhooks.timeoutSeconds", "must be above 0") }
         guard retryBase > 0, retryMax >= retryBase else {
             throw InputError("webhooks.retryBaseSeconds", "must be above 0, and webhooks.retryMaxSeconds at least as large")

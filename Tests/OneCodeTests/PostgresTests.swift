@@ -489,3 +489,29 @@ struct ServeStartTests {
         #expect(!FileManager.default.fileExists(atPath: folder.file("data")))
     }
 }
+
+extension ServeStartTests {
+    @Test("a value of the wrong type is an error naming its key, not the default: environment and config file", arguments: [
+        (["ONECODE_HTTP_PORT": "abc"], nil as String?, "http.port: must be a whole number (got 'abc')"),
+        ([:], #"{"onecode": {"http": {"port": "18082"}}}"#, "http.port: must be a whole number (got '18082')"),
+        (["ONECODE_RATE_LIMIT_PER_SECOND": "fast"], nil, "rateLimit.perSecond: must be a number (got 'fast')"),
+        (["ONECODE_WEBHOOKS_MAX_ATTEMPTS": "many"], nil, "webhooks.maxAttempts: must be a whole number (got 'many')"),
+        (["ONECODE_CODES_LENGTH": "x17"], nil, "codes.length: must be a whole number (got 'x17')"),
+    ])
+    func wrongTypes(environment: [String: String], file: String?, message: String) async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        var environment = environment
+        if let file {
+            try file.write(toFile: folder.file("onecode.json"), atomically: true, encoding: .utf8)
+            environment["ONECODE_CONFIG"] = folder.file("onecode.json")
+        }
+        // No --port here: the option would win over the value under test. A server that starts anyway is stopped.
+        let server = try Run.start(Run.onecode, ["serve"], cwd: folder.path, environment: environment)
+        for _ in 0..<400 where server.process.isRunning { try await Task.sleep(for: .milliseconds(25)) }
+        if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) }
+        let result = server.wait()
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("error: " + message), "\(result.stderr)")
+    }
+}
