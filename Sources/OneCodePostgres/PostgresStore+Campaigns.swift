@@ -16,8 +16,7 @@ extension PostgresStore: CampaignStore {
 
     /// - Throws: `NotFoundError("id", …)` when there is none.
     static func fetchCampaign(_ db: SyncConnection, _ id: CampaignID, lock: Bool = false) throws -> Campaign {
-        let sql = "SELECT id, definition, status, created_at FROM campaign WHERE id = $1" + (lock ? " FOR UPDATE" : "")
-        guard let row = try db.row(PostgresQuery(unsafeSQL: sql, binds: binds(id.rawValue))) else {
+        guard let row = try db.row("SELECT id, definition, status, created_at FROM campaign WHERE id = \(id.rawValue)\(unescaped: lock ? " FOR UPDATE" : "")") else {
             throw NotFoundError("id", "no campaign with id \(id)")
         }
         return try campaign(from: row)

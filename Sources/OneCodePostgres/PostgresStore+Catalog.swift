@@ -9,7 +9,6 @@ import PostgresNIO
 // MARK: - CatalogStore
 
 extension PostgresStore: CatalogStore {
-    static let productColumns: PostgresQuery = "id, name, gtin, sku, created_at"
     static let batchColumns = "id, product_id, count, lot, production_date, expiry_date, region, status, url_form, uppercase, code_length, created_at"
 
     static func product(from row: PostgresRow) throws -> Product {
@@ -32,13 +31,7 @@ extension PostgresStore: CatalogStore {
     }
 
     static func fetchBatch(_ db: SyncConnection, _ id: BatchID) throws -> Batch? {
-        try db.row(PostgresQuery(unsafeSQL: "SELECT \(batchColumns) FROM batch WHERE id = $1", binds: binds(id.rawValue))).map(batch(from:))
-    }
-
-    static func binds(_ values: Int64...) -> PostgresBindings {
-        var binds = PostgresBindings()
-        for value in values { binds.append(value) }
-        return binds
+        try db.row("SELECT \(unescaped: batchColumns) FROM batch WHERE id = \(id.rawValue)").map(batch(from:))
     }
 
     public func addProduct(_ product: NewProduct) async throws -> Product {
@@ -100,10 +93,10 @@ extension PostgresStore: CatalogStore {
     public func batches(product: ProductID?) async throws -> [Batch] {
         try await read { db in
             if let product {
-                return try db.rows(PostgresQuery(unsafeSQL: "SELECT \(Self.batchColumns) FROM batch WHERE product_id = $1 ORDER BY id DESC",
-                                                 binds: Self.binds(product.rawValue))).map(Self.batch(from:))
+                return try db.rows("SELECT \(unescaped: Self.batchColumns) FROM batch WHERE product_id = \(product.rawValue) ORDER BY id DESC")
+                    .map(Self.batch(from:))
             }
-            return try db.rows(PostgresQuery(unsafeSQL: "SELECT \(Self.batchColumns) FROM batch ORDER BY id DESC")).map(Self.batch(from:))
+            return try db.rows("SELECT \(unescaped: Self.batchColumns) FROM batch ORDER BY id DESC").map(Self.batch(from:))
         }
     }
 
@@ -244,8 +237,7 @@ extension PostgresStore: ScanStore, TokenStore {
 
     public func setStatus(_ status: BatchStatus, of batch: BatchID) async throws -> Batch {
         try await write { db in
-            guard let row = try db.row(PostgresQuery(unsafeSQL: "SELECT \(Self.batchColumns) FROM batch WHERE id = $1 FOR UPDATE",
-                                                     binds: Self.binds(batch.rawValue))) else {
+            guard let row = try db.row("SELECT \(unescaped: Self.batchColumns) FROM batch WHERE id = \(batch.rawValue) FOR UPDATE") else {
                 throw NotFoundError("id", "no batch with id \(batch)")
             }
             var current = try Self.batch(from: row)
