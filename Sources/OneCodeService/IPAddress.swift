@@ -4,23 +4,26 @@ import NIOCore
 enum IPAddress {
     /// The address to store for a peer, or `nil` for a Unix socket or an unknown peer.
     static func stored(_ address: SocketAddress?, truncate: Bool) -> String? {
-        guard let address else { return nil }
-        switch address {
-        case let .v4(v4):
-            var bytes = withUnsafeBytes(of: v4.address.sin_addr.s_addr) { Array($0) }  // network order
+        guard let address, var bytes = bytes(address) else { return nil }
+        if bytes.count == 4 {
             if truncate { bytes[3] = 0 }
             return bytes.map(String.init).joined(separator: ".") + (truncate ? "/24" : "")
+        }
+        if truncate { for index in 6..<16 { bytes[index] = 0 } }
+        let groups = stride(from: 0, to: 16, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+        return truncate ? groups[0..<3].joined(separator: ":") + "::/48" : groups.joined(separator: ":")
+    }
+
+    /// The address's bytes in network order: 4 for IPv4 (an IPv4-mapped IPv6 address too), 16 for IPv6;
+    /// `nil` for a Unix socket.
+    static func bytes(_ address: SocketAddress) -> [UInt8]? {
+        switch address {
+        case let .v4(v4): return withUnsafeBytes(of: v4.address.sin_addr.s_addr) { Array($0) }
         case let .v6(v6):
-            var bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
-            if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {  // IPv4-mapped
-                if truncate { bytes[15] = 0 }
-                return bytes[12...].map(String.init).joined(separator: ".") + (truncate ? "/24" : "")
-            }
-            if truncate { for index in 6..<16 { bytes[index] = 0 } }
-            let groups = stride(from: 0, to: 16, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
-            return truncate ? groups[0..<3].joined(separator: ":") + "::/48" : groups.joined(separator: ":")
-        default:
-            return nil
+            let bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+            if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF { return Array(bytes[12...]) }
+            return bytes
+        default: return nil
         }
     }
 

@@ -47,25 +47,12 @@ public struct TrustedProxies: Sendable {
         }
     }
 
-    /// The address's bytes (4 for IPv4, 16 for IPv6; an IPv4-mapped IPv6 address as IPv4).
     static func bytes(_ text: String) -> [UInt8]? {
-        guard let address = try? SocketAddress(ipAddress: text, port: 0) else { return nil }
-        return bytes(address)
-    }
-
-    static func bytes(_ address: SocketAddress) -> [UInt8]? {
-        switch address {
-        case let .v4(v4): return withUnsafeBytes(of: v4.address.sin_addr.s_addr) { Array($0) }
-        case let .v6(v6):
-            let bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
-            if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF { return Array(bytes[12...]) }
-            return bytes
-        default: return nil
-        }
+        (try? SocketAddress(ipAddress: text, port: 0)).flatMap(IPAddress.bytes)
     }
 
     func trusts(_ address: SocketAddress) -> Bool {
-        guard !networks.isEmpty, let bytes = Self.bytes(address) else { return false }
+        guard !networks.isEmpty, let bytes = IPAddress.bytes(address) else { return false }
         return networks.contains { $0.contains(bytes) }
     }
 
