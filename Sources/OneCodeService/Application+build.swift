@@ -41,7 +41,8 @@ public struct ServiceDependencies: Sendable {
 public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws -> Router<AppRequestContext> {
     _ = PrometheusMetrics.registry
     let router = Router(context: AppRequestContext.self, options: [.caseInsensitive])
-    router.add(middleware: ClientAddressMiddleware(proxies: deps.config.trustedProxies))
+    // Without trusted proxies the client is the peer the context already holds: no middleware on the scan path.
+    if !deps.config.trustedProxies.isEmpty { router.add(middleware: ClientAddressMiddleware(proxies: deps.config.trustedProxies)) }
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware())

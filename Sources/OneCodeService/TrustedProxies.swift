@@ -29,6 +29,9 @@ public struct TrustedProxies: Sendable {
 
     public static let none = TrustedProxies(networks: [])
 
+    /// No proxy is trusted: every request's client is its peer.
+    public var isEmpty: Bool { networks.isEmpty }
+
     init(networks: [Network]) { self.networks = networks }
 
     /// - Throws: `InputError("http.trustedProxies", …)` naming the entry that is not an address or CIDR.
