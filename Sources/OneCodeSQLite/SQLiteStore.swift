@@ -626,11 +626,12 @@ extension SQLiteStore {
         }
     }
 
-    /// The number of rows of a copied table, and the first and last scan times (for partitions).
+    /// The number of rows of a copied table.
     public func copyCount(_ table: CopyTable) async throws -> Int {
         try await writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.name)") ?? 0 }
     }
 
+    /// The first and last scan times (the target makes partitions for those months).
     public func scanTimeRange() async throws -> ClosedRange<Date>? {
         try await writer.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT min(at), max(at) FROM scan"), let low = row[0] as Double?, let high = row[1] as Double? else {
