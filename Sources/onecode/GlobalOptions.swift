@@ -101,9 +101,11 @@ enum Database {
 
     /// SQLite migrates as it opens; PostgreSQL must already have the schema this binary knows
     /// (`onecode migrate` applies it once for every node).
-    static func open(_ config: IssuerConfig, cacheMiB: Int = 32, backgroundCheckpoints: Bool = false) async throws -> any OneCodeStore {
+    /// - Parameter service: the long-running service takes `database.connections`; a one-shot command a few.
+    static func open(_ config: IssuerConfig, cacheMiB: Int = 32, backgroundCheckpoints: Bool = false, service: Bool = false) async throws -> any OneCodeStore {
         if let location = try postgres(config) {
-            return try await PostgresStore(location, connections: config.databaseConnections, schema: .requireCurrent)
+            return try await PostgresStore(location, connections: service ? config.databaseConnections : min(4, config.databaseConnections),
+                                           schema: .requireCurrent)
         }
         return try SQLiteStore(path: config.databasePath, cacheMiB: cacheMiB, backgroundCheckpoints: backgroundCheckpoints)
     }

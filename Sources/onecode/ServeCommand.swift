@@ -44,7 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
             if config.port != 0, let problem = Self.cannotListen(host: config.host, port: config.port) {
                 fail("http.port: cannot listen on \(config.host):\(config.port) (\(problem)); choose another with --port or ONECODE_HTTP_PORT")
             }
-            let store = try await Database.open(issuerConfig, cacheMiB: 96, backgroundCheckpoints: true)
+            let store = try await Database.open(issuerConfig, cacheMiB: 96, backgroundCheckpoints: true, service: true)
             let signer = try issuerConfig.signer(notice: note)
             var logger = Logger(label: "onecode")
             logger.logLevel = .info
