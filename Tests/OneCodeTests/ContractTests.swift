@@ -140,8 +140,35 @@ final class CommitLog: Sendable {
     var items: [String] { list.withLock { $0 } }
 }
 
-/// Waits on a semaphore outside async code (the test holds a transaction open on the database's own thread).
+/// Waits on a semaphore outside async code: only from a database's own thread (a test holding a
+/// transaction open there), never from a test's async code, whose threads are the cooperative pool's.
 func blockingWait(_ semaphore: DispatchSemaphore) { semaphore.wait() }
+
+/// A one-shot signal raised from any thread and awaited by async code without blocking a thread: a test
+/// that blocked a cooperative thread waiting for work that itself needs one deadlocks once as many tests
+/// do the same as the machine has cores (two here, both cases of one parameterised test).
+final class OneShotSignal: Sendable {
+    private let state = Mutex<(raised: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func raise() {
+        let waiters = state.withLock { state in
+            state.raised = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let raised = state.withLock { state in
+                if !state.raised { state.waiters.append(continuation) }
+                return state.raised
+            }
+            if raised { continuation.resume() }
+        }
+    }
+}
 
 /// A claim transaction whose reads miss what another writer committed: no claim, no redemption.
 final class StaleClaimReads: ClaimTransaction, @unchecked Sendable {
@@ -302,16 +329,16 @@ struct ContractTests {
         defer { folder.cleanup() }
         // Two stores on one database stand for two processes (or nodes) writing it.
         let nodeA = try await backend.open(folder), nodeB = try await backend.open(folder)
-        let holding = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let holding = OneShotSignal(), release = DispatchSemaphore(value: 0)
         let order = CommitLog()
         // A takes an id and holds its transaction open; B writes meanwhile; then A commits.
         async let a: Void = nodeA.withScanTransaction { tx in
             try tx.emit(.scanSuspicious, at: Date(), data: EventJSON())
-            holding.signal()
+            holding.raise()
             blockingWait(release)
             order.add("A")
         }
-        blockingWait(holding)
+        await holding.wait()
         async let b: Void = nodeB.withScanTransaction { tx in
             try tx.emit(.prizeWon, at: Date(), data: EventJSON())
             order.add("B")
