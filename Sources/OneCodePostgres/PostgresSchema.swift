@@ -208,6 +208,99 @@ enum PostgresSchema {
             );
             CREATE INDEX webhook_due ON webhook_delivery(next_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
             """),
+        ("v2: the linker", """
+            -- Each row's writing transaction (as a number), so a linker refresh reads exactly the rows committed
+            -- since the last refresh's snapshot: ids commit out of order with several writers. Rows from before
+            -- this migration have none; the first refresh reads every row. BRIN: tiny, and the rows of one
+            -- time lie together.
+            ALTER TABLE scan ADD COLUMN tx bigint;
+            ALTER TABLE scan ALTER COLUMN tx SET DEFAULT pg_current_xact_id()::text::bigint;
+            CREATE INDEX scan_tx ON scan USING brin (tx);
+            CREATE INDEX scan_at ON scan USING brin (at);
+            ALTER TABLE entry ADD COLUMN tx bigint;
+            ALTER TABLE entry ALTER COLUMN tx SET DEFAULT pg_current_xact_id()::text::bigint;
+            CREATE INDEX entry_tx ON entry USING brin (tx);
+            ALTER TABLE feedback ADD COLUMN tx bigint;
+            ALTER TABLE feedback ALTER COLUMN tx SET DEFAULT pg_current_xact_id()::text::bigint;
+            CREATE INDEX feedback_tx ON feedback USING brin (tx);
+            -- A counted scan's region changed after it was written (a location shared later): the refresh moves
+            -- one count when the scan was in the profiles already (its transaction, scan_tx, was visible then).
+            CREATE TABLE linker_change (
+                id bigserial PRIMARY KEY,
+                consumer text NOT NULL,
+                scan_tx bigint,
+                at double precision NOT NULL,
+                old_region text,
+                new_region text,
+                tx bigint NOT NULL DEFAULT pg_current_xact_id()::text::bigint
+            );
+            CREATE INDEX linker_change_tx ON linker_change USING brin (tx);
+            CREATE INDEX linker_change_consumer ON linker_change (consumer);
+            -- Derived from scans, entries, claims and feedback; rebuilt at will. The columns read as SQLite's
+            -- (times as Unix seconds, sets as ProfileText writes them), so one segment SQL serves both.
+            CREATE TABLE consumer_profile (
+                consumer text PRIMARY KEY,
+                first_at double precision NOT NULL,
+                last_at double precision NOT NULL,
+                scans integer NOT NULL,
+                products text NOT NULL,
+                batches text NOT NULL,
+                regions text NOT NULL,
+                last_batch bigint,
+                last_region text,
+                draws integer NOT NULL DEFAULT 0,
+                prizes_won integer NOT NULL DEFAULT 0,
+                points integer NOT NULL DEFAULT 0,
+                ratings integer NOT NULL DEFAULT 0,
+                rating_sum integer NOT NULL DEFAULT 0,
+                min_rating integer,
+                consent_at double precision,
+                days text NOT NULL,
+                version bigint NOT NULL
+            );
+            CREATE INDEX profile_version ON consumer_profile (version);
+            -- snapshot: the last refresh's; outbox_cursor: the last outbox seq it read claims from.
+            CREATE TABLE linker_state (
+                id integer PRIMARY KEY CHECK (id = 1),
+                version bigint NOT NULL,
+                snapshot pg_snapshot,
+                outbox_cursor bigint NOT NULL,
+                lead_seq bigint NOT NULL,
+                refreshed_at double precision
+            );
+            INSERT INTO linker_state VALUES (1, 0, NULL, 0, 0, NULL);
+            CREATE TABLE segment (
+                id bigserial PRIMARY KEY,
+                name text NOT NULL UNIQUE,
+                rules text NOT NULL,
+                created_at double precision NOT NULL,
+                refreshed_at double precision,
+                version bigint NOT NULL DEFAULT 0,
+                members integer NOT NULL DEFAULT 0
+            );
+            CREATE TABLE segment_member (
+                segment_id bigint NOT NULL REFERENCES segment(id),
+                consumer text NOT NULL,
+                PRIMARY KEY (segment_id, consumer)
+            );
+            CREATE INDEX segment_member_consumer ON segment_member (consumer);
+            -- seq: the export cursor; only the refresh (one at a time, under the linker's lock) gives them.
+            CREATE TABLE lead (
+                kind text NOT NULL,
+                ref text NOT NULL,
+                name text,
+                phone text,
+                score double precision NOT NULL,
+                reasons text NOT NULL,
+                source text NOT NULL,
+                created_at double precision NOT NULL,
+                updated_at double precision NOT NULL,
+                seq bigint NOT NULL UNIQUE,
+                PRIMARY KEY (kind, ref)
+            );
+            -- SegmentSQL's oc_scans_since(days, fromDay): counted scans in a profile's "day:count,…" on or after a day.
+            CREATE FUNCTION oc_scans_since(days text, from_day bigint) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT coalesce(sum(split_part(d, ':', 2)::bigint), 0)::bigint FROM unnest(string_to_array(days, ',')) AS d WHERE d <> '' AND split_part(d, ':', 1)::bigint >= from_day $$;
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

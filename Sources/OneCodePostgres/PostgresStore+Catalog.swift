@@ -204,15 +204,23 @@ extension PostgresStore: ScanStore, TokenStore {
     public func attachLocation(key: CodeKey, consumer: ConsumerID, latitude: Double, longitude: Double, region: String?) async throws -> Int64? {
         try await write { db in
             guard let row = try db.row("""
-                SELECT s.id, s.at FROM code_log l JOIN scan s ON s.id = l.ref AND s.at = l.at
+                SELECT s.id, s.at, s.region, s.counted, s.tx, extract(epoch FROM s.at)::float8 FROM code_log l JOIN scan s ON s.id = l.ref AND s.at = l.at
                 WHERE l.code_key = \(key.rawValue) AND (l.slot > 0 OR l.slot < \(Self.uncountedBase)) AND l.consumer = \(consumer.value)
                 ORDER BY l.ref DESC LIMIT 1
+                FOR UPDATE OF s
                 """) else { return nil }
-            let (id, at) = try row.decode((Int64, Date).self)
+            let (id, at, old, counted, scanTx, seconds) = try row.decode((Int64, Date, String?, Bool, Int64?, Double).self)
             try db.execute("""
                 UPDATE scan SET latitude = \(latitude), longitude = \(longitude), region = coalesce(\(region), region) WHERE id = \(id) AND at = \(at)
                 """)
-            // The SQLite store also logs a region change for its linker here; the PostgreSQL linker is not built yet.
+            // The linker may have read this scan already: tell it the region moved (it applies the move only
+            // when the scan's own transaction was in its last snapshot).
+            if let region, region != old, counted {
+                try db.execute("""
+                    INSERT INTO linker_change (consumer, scan_tx, at, old_region, new_region)
+                    VALUES (\(consumer.value), \(scanTx), \(seconds), \(old), \(region))
+                    """)
+            }
             return id
         }
     }

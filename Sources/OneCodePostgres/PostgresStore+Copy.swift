@@ -51,10 +51,14 @@ extension PostgresStore {
         }
     }
 
-    /// After a copy: every id sequence continues after the largest id copied.
+    /// After a copy: every id sequence continues after the largest id copied, the lead cursor after the
+    /// largest lead copied, and the next linker refresh is a full one (it rebuilds profiles and memberships).
     public func continueSequences() async throws {
         try await write { db in
-            for table in ["product", "batch", "scan", "store", "api_token", "campaign", "entry", "feedback", "outbox", "webhook_delivery"] {
+            try db.execute("""
+                UPDATE linker_state SET snapshot = NULL, lead_seq = greatest(lead_seq, (SELECT coalesce(max(seq), 0) FROM lead))
+                """)
+            for table in ["product", "batch", "scan", "store", "api_token", "campaign", "entry", "feedback", "outbox", "webhook_delivery", "segment"] {
                 try db.execute(PostgresQuery(unsafeSQL: """
                     SELECT setval(pg_get_serial_sequence('\(table)', 'id'), greatest((SELECT max(id) FROM \(table)), 1), (SELECT max(id) FROM \(table)) IS NOT NULL)
                     """))

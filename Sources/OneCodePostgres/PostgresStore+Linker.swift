@@ -3,31 +3,10 @@ import OneCodeDomain
 import OneCodeStorage
 import PostgresNIO
 
-/// The linker's profiles, segments and leads are not built on PostgreSQL yet: those calls
-/// answer `UnavailableError`, which the API turns into a 501 and the CLI into one line and exit 1. The
-/// SQLite linker's cursors page on ids, which is sound only with one writer; the PostgreSQL one must
-/// page on commit-ordered sequences as the outbox does. A consumer's export and erasure, the store
-/// profiles and the reports work: they read and change the base tables, as on SQLite.
-extension PostgresStore: LinkerStore {
-    static let noLinker = UnavailableError(
-        "database", "the linker's profiles, segments and leads do not run on PostgreSQL yet; use the SQLite database for them")
-
-    public var hasLinker: Bool { false }
-    public func refreshLinker(now: Date, full: Bool) async throws -> LinkerRefresh { throw Self.noLinker }
-    public func createSegment(name: String, rule: SegmentRule) async throws -> Segment { throw Self.noLinker }
-    public func updateSegment(_ id: SegmentID, name: String?, rule: SegmentRule?) async throws -> Segment { throw Self.noLinker }
-    public func deleteSegment(_ id: SegmentID) async throws -> Bool { throw Self.noLinker }
-    public func segments() async throws -> [Segment] { throw Self.noLinker }
-    public func segment(_ id: SegmentID) async throws -> Segment? { throw Self.noLinker }
-    public func members(of segment: SegmentID, after: String, limit: Int) async throws -> [String] { throw Self.noLinker }
-    public func profile(_ consumer: String) async throws -> ConsumerProfile? { throw Self.noLinker }
-    public func leads(after: Int64, limit: Int, segment: SegmentID?, minScore: Double?) async throws -> LeadPage { throw Self.noLinker }
-}
-
 // MARK: - A consumer's data
 
 extension PostgresStore {
-    /// Everything stored about a consumer, as on SQLite (profile, segments and lead are not kept here).
+    /// Everything stored about a consumer, as on SQLite.
     public func exportConsumer(_ consumer: String) async throws -> Data? {
         let parts = try await read { db -> [String: String] in
             func rows(_ sql: String) throws -> String {
@@ -42,12 +21,17 @@ extension PostgresStore {
                 "entries": try rows("SELECT id, campaign_id, code, at, result, tier, points FROM entry WHERE consumer = $1 ORDER BY id"),
                 "claims": try rows("SELECT entry_id, name, phone, consent_version, at, redemption_code FROM claim WHERE consumer = $1"),
                 "feedback": try rows("SELECT at, code, rating, comment FROM feedback WHERE consumer = $1 ORDER BY id"),
+                "profile": try rows("SELECT consumer, first_at, last_at, scans, products, batches, regions, last_batch, last_region, draws, prizes_won, points, ratings, rating_sum, min_rating, consent_at, days, version FROM consumer_profile WHERE consumer = $1"),
+                "segments": try rows("SELECT s.name FROM segment_member m JOIN segment s ON s.id = m.segment_id WHERE m.consumer = $1 ORDER BY s.name"),
+                "lead": try rows("SELECT score, reasons, source, created_at, updated_at FROM lead WHERE kind = 'consumer' AND ref = $1"),
             ]
         }
-        var document: [String: Any] = ["consumer": consumer, "segments": [String]()]
+        var document: [String: Any] = ["consumer": consumer]
         for (name, json) in parts { document[name] = try JSONSerialization.jsonObject(with: Data(json.utf8)) }
-        document["contact"] = (document["contact"] as? [Any])?.first
-        let empty = ["scans", "entries", "claims", "feedback"].allSatisfy { (document[$0] as? [Any])?.isEmpty ?? true } && document["contact"] == nil
+        for single in ["contact", "profile", "lead"] { document[single] = (document[single] as? [Any])?.first }
+        document["segments"] = ((document["segments"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }
+        let empty = ["scans", "entries", "claims", "feedback"].allSatisfy { (document[$0] as? [Any])?.isEmpty ?? true }
+            && document["contact"] == nil && document["profile"] == nil
         if empty { return nil }
         return try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted])
     }
@@ -65,8 +49,10 @@ extension PostgresStore {
             for data in ErasurePolicy.Data.allCases {
                 switch (data, ErasurePolicy.action(for: data)) {
                 case (.contact, .delete): try run("DELETE FROM consumer_contact WHERE consumer = $1")
-                case (.profile, .delete), (.segmentMemberships, .delete), (.lead, .delete), (.linkerChanges, .delete):
-                    break  // the linker's rows: none on PostgreSQL yet
+                case (.profile, .delete): try run("DELETE FROM consumer_profile WHERE consumer = $1")
+                case (.segmentMemberships, .delete): try run("DELETE FROM segment_member WHERE consumer = $1")
+                case (.lead, .delete): try run("DELETE FROM lead WHERE kind = 'consumer' AND ref = $1")
+                case (.linkerChanges, .delete): try run("DELETE FROM linker_change WHERE consumer = $1")
                 case (.claims, .anonymise): try run("UPDATE claim SET consumer = 'erased', name = '', phone = '' WHERE consumer = $1")
                 case (.feedback, .anonymise): try run("UPDATE feedback SET consumer = NULL, comment = NULL WHERE consumer = $1")
                 case (.entries, .anonymise): try run("UPDATE entry SET consumer = NULL WHERE consumer = $1")
@@ -85,6 +71,9 @@ extension PostgresStore {
                 default:
                     throw InputError("erasure", "the PostgreSQL store does not know how to carry out \(data) erasure")
                 }
+            }
+            if known > 0 {
+                try db.execute("UPDATE segment SET members = (SELECT count(*) FROM segment_member WHERE segment_id = segment.id)")
             }
             return known > 0
         }

@@ -641,11 +641,11 @@ extension SQLiteStore {
         }
     }
 
-    /// Linker rows a copy to a backend without the linker leaves behind: segments, profiles, leads.
+    /// The derived linker rows a copy leaves for the target's first refresh to rebuild: profiles and memberships.
     public func linkerRowCounts() async throws -> [String: Int] {
         try await writer.read { db in
             var counts: [String: Int] = [:]
-            for table in ["segment", "consumer_profile", "lead"] { counts[table] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
+            for table in ["consumer_profile", "segment_member"] { counts[table] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
             return counts
         }
     }

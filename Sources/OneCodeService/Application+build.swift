@@ -77,7 +77,7 @@ public func buildApplication(_ deps: ServiceDependencies) throws -> some Applica
         // The deliverer stops before the writer, so its last bookkeeping can still commit.
         services: deps.storageServices + [writer] + (deps.config.webhooks.urls.isEmpty ? [] : [
             WebhookDeliverer(store: deps.store, config: deps.config.webhooks, logger: deps.logger) as any Service,
-        ]) + (deps.config.linkerRefreshSeconds > 0 && deps.store.hasLinker ? [
+        ]) + (deps.config.linkerRefreshSeconds > 0 ? [
             LinkerService(store: deps.store, interval: .milliseconds(Int64(deps.config.linkerRefreshSeconds * 1000)), logger: deps.logger),
         ] : []),
         onServerRunning: { channel in await deps.onListening(channel.localAddress?.port ?? deps.config.port) },

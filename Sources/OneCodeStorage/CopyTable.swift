@@ -29,7 +29,7 @@ public struct CopyTable: Sendable {
         self.columns = columns.map { (name: $0.0, kind: $0.1) }
     }
 
-    /// Every table of the catalogue, scans, campaigns and outbox, parents before children.
+    /// Every table of the catalogue, scans, campaigns, outbox and linker that is not derived, parents before children.
     public static let all: [CopyTable] = [
         CopyTable("product", [("id", .integer), ("name", .text), ("gtin", .text), ("sku", .text), ("created_at", .time)]),
         CopyTable("batch", [("id", .integer), ("product_id", .integer), ("count", .integer), ("lot", .text), ("production_date", .text),
@@ -62,5 +62,12 @@ public struct CopyTable: Sendable {
         CopyTable("webhook_endpoint", key: ["url"], [("url", .text), ("cursor", .integer)]),
         CopyTable("webhook_delivery", [("id", .integer), ("endpoint", .text), ("event", .integer), ("attempts", .integer), ("next_at", .time),
                                        ("delivered_at", .time), ("failed_at", .time), ("last_error", .text)]),
+        // The linker's own records: segments (people wrote them) and leads (sales tools hold their cursors).
+        // Profiles and memberships are derived: the first refresh on the target rebuilds them.
+        CopyTable("segment", [("id", .integer), ("name", .text), ("rules", .text), ("created_at", .real), ("refreshed_at", .real),
+                              ("version", .integer), ("members", .integer)]),
+        CopyTable("lead", key: ["kind", "ref"], [("kind", .text), ("ref", .text), ("name", .text), ("phone", .text), ("score", .real),
+                                                 ("reasons", .text), ("source", .text), ("created_at", .real), ("updated_at", .real),
+                                                 ("seq", .integer)]),
     ]
 }

@@ -178,10 +178,6 @@ public struct StoreProfile: Sendable, Codable, Equatable {
 
 /// Profiles, segments, leads, feedback and reports: the linker's storage.
 public protocol LinkerStore: Sendable {
-    /// Whether this backend has the linker; one without answers `UnavailableError` everywhere, and the
-    /// service runs no background refresh over it.
-    var hasLinker: Bool { get }
-
     /// Brings profiles, segment members and leads up to date. Incremental: only what changed since the
     /// last refresh (new scans, entries, feedback, claims), plus consumers whose membership changes with
     /// time alone (a scan leaving a window, a consumer lapsing). `full` recomputes everything from the
@@ -218,10 +214,6 @@ public protocol LinkerStore: Sendable {
     func scanRate(by: ScanRateGrouping) async throws -> [ReportRow]
     func dailyScans(batch: BatchID?) async throws -> [ReportRow]
     func diversion() async throws -> [DiversionAlert]
-}
-
-extension LinkerStore {
-    public var hasLinker: Bool { true }
 }
 
 extension Lead {

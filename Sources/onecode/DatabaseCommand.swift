@@ -20,8 +20,9 @@ struct DatabaseCommand: AsyncParsableCommand {
                 --database URL`). Rows are copied in key order, 5,000 at a time; rows the target holds already \
                 (same key) are kept as they are, so running the copy again after an interruption adds only what is \
                 missing. Afterwards every id sequence continues after the largest id copied, webhook endpoints keep \
-                their place in the outbox, and each table's count on the target is checked against the source's. \
-                The linker's segments, profiles and leads are not copied: the linker does not run on PostgreSQL yet.
+                their place in the outbox, lead export cursors continue, and each table's count on the target is \
+                checked against the source's. Segments and leads are copied; profiles and segment memberships are \
+                derived, so they are not: the first linker refresh on the target rebuilds them (a full refresh).
                 """)
 
         @Option(help: ArgumentHelp("The SQLite database file to copy.", valueName: "path")) var from: String
@@ -77,7 +78,7 @@ struct DatabaseCommand: AsyncParsableCommand {
                     }
                     lines.append("copied to \(target.location): counts checked, id sequences continued")
                     if !report.notCopied.isEmpty {
-                        lines.append("not copied (the linker does not run on PostgreSQL yet): "
+                        lines.append("not copied (derived; the first linker refresh on the target rebuilds them): "
                                      + report.notCopied.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key) rows" }.joined(separator: ", "))
                     }
                     return lines.joined(separator: "\n")

@@ -63,7 +63,6 @@ struct ServeCommand: AsyncParsableCommand {
             listenAddress = "\(config.host):\(config.port)"
             deps.onListening = { port in note("onecode: listening on http://\(host):\(port)") }
             app = try buildApplication(deps)
-            if store is PostgresStore { note("onecode: the linker's profiles, segments and leads do not run on PostgreSQL yet; their routes answer 501 (reports, consumer export and erasure work)") }
             note("onecode: serving on http://\(config.host):\(config.port == 0 ? "(a free port)" : String(config.port)) (database \(Database.describe(issuerConfig))); Ctrl-C stops")
         }
         do {

@@ -73,8 +73,8 @@ struct CampaignTests {
     func neverOversold(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(count: 10_000, backend: backend)
         defer { fixture.folder.cleanup() }
-        let campaign = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(Self.definition(#", "limits": {"winsPerConsumer": 1}"#)))
-        let writer = ScanWriter(store: fixture.sqlite, rules: VerdictRules(), capacity: 20_000, maxGroup: 512, logger: Logger(label: "test"))
+        let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(Self.definition(#", "limits": {"winsPerConsumer": 1}"#)))
+        let writer = ScanWriter(store: fixture.store, rules: VerdictRules(), capacity: 20_000, maxGroup: 512, logger: Logger(label: "test"))
         // 200 consumers with 50 codes each, one after another: without the limit the first consumer would take 50 prizes.
         let consumers = (0..<200).map { _ in ConsumerID.random() }
         let codes = fixture.codes
@@ -95,12 +95,12 @@ struct CampaignTests {
         let won = results.flatMap(\.draws).filter { $0.result == .won }
         #expect(won.count == 100)
         #expect(results.allSatisfy { $0.draws.count == 1 && $0.draws[0].new })
-        let stock = try await fixture.sqlite.stock(of: campaign.id)
+        let stock = try await fixture.store.stock(of: campaign.id)
         #expect(stock == [TierStock(tier: 0, name: "Free bottle", stock: 100, awarded: 100)])
         var entries: [CampaignEntry] = []
         var after: Int64 = 0
         while true {
-            let page = try await fixture.sqlite.entries(of: campaign.id, after: after, limit: 1000)
+            let page = try await fixture.store.entries(of: campaign.id, after: after, limit: 1000)
             entries += page
             guard let last = page.last else { break }
             after = last.id.rawValue
@@ -115,7 +115,7 @@ struct CampaignTests {
     func rules(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(count: 12, backend: backend)
         defer { fixture.folder.cleanup() }
-        let store = fixture.sqlite
+        let store = fixture.store
         let future = try await store.createCampaign(try CampaignDefinition.parse(Self.definition(start: "2098-01-01T00:00:00")))
         let past = try await store.createCampaign(try CampaignDefinition.parse(Self.definition(start: "2020-01-01T00:00:00", end: "2021-01-01T00:00:00")))
         let otherProduct = try await store.createCampaign(try CampaignDefinition.parse(Self.definition(#", "scope": {"products": [99]}"#)))
@@ -211,7 +211,7 @@ struct CampaignTests {
     func claims(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(count: 4, backend: backend)
         defer { fixture.folder.cleanup() }
-        let campaign = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(Self.definition()))
+        let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(Self.definition()))
         let app = try fixture.app(["claims.consentVersion": .init(.string("2026-11"), isSecret: false)])
         let code = fixture.codes[0]
         try await app.test(.router) { client in
@@ -252,18 +252,19 @@ struct CampaignTests {
             #expect(reply.status == .created)
             #expect(try reply.json()["redemptionCode"] as? String != nil)
         }
-        let rows = try Run.program("/usr/bin/sqlite3", [fixture.folder.file("onecode.sqlite"),
-            "SELECT name, phone, consent_version, length(consent_text) > 20 FROM consumer_contact ORDER BY phone DESC; SELECT count(*), count(DISTINCT redemption_code) FROM claim"])
-        #expect(rows.stdout == "王 Ann|+8613812345678|2026-11|1\nBo|+8613700000000|2026-11|1\n2|2\n", "\(rows.stdout)")
+        let rows = try fixture.backend.dump([
+            "SELECT name, phone, consent_version, CASE WHEN length(consent_text) > 20 THEN 1 ELSE 0 END FROM consumer_contact ORDER BY phone DESC",
+            "SELECT count(*), count(DISTINCT redemption_code) FROM claim"], in: fixture.folder)
+        #expect(rows == "王 Ann|+8613812345678|2026-11|1\nBo|+8613700000000|2026-11|1\n--\n2|2", "\(rows)")
     }
 
     @Test("a store redeems a claimed prize once, with its own token; the redemption records the store", arguments: Backend.complete)
     func redemption(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(count: 2, backend: backend)
         defer { fixture.folder.cleanup() }
-        let campaign = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(Self.definition()))
+        let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(Self.definition()))
         let storeToken = TokenAuth.generate()
-        let shop = try await fixture.sqlite.addStore(name: "Corner shop", region: "CN-31", tokenHash: storeToken.hash)
+        let shop = try await fixture.store.addStore(name: "Corner shop", region: "CN-31", tokenHash: storeToken.hash)
         let app = try fixture.app()
         let code = fixture.codes[0]
         try await app.test(.router) { client in
@@ -294,10 +295,9 @@ struct CampaignTests {
                                                 body: ByteBuffer(string: #"{"redemptionCode": "\#(redemptionCode)"}"#))
             #expect(response.status == .badRequest && response.text.contains("store"))
         }
-        let rows = try Run.program("/usr/bin/sqlite3", [fixture.folder.file("onecode.sqlite"), "SELECT store_id FROM redemption"])
-        #expect(rows.stdout == "\(shop.id)\n")
+        #expect(try fixture.backend.query("SELECT store_id FROM redemption", in: fixture.folder) == "\(shop.id)")
         // The store's profile: one redemption, one consumer reached.
-        let profiles = try await fixture.sqlite.storeProfiles()
+        let profiles = try await fixture.store.storeProfiles()
         #expect(profiles.count == 1 && profiles[0].redemptions == 1 && profiles[0].consumers == 1 && profiles[0].store.region == "CN-31")
     }
 
@@ -305,7 +305,7 @@ struct CampaignTests {
     func points(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(count: 4, backend: backend)
         defer { fixture.folder.cleanup() }
-        _ = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(Self.definition(
+        _ = try await fixture.store.createCampaign(try CampaignDefinition.parse(Self.definition(
             tiers: #"[{"name": "Points", "kind": "points", "value": 100, "probability": 1, "stock": 1000}]"#)))
         let app = try fixture.app()
         try await app.test(.router) { client in

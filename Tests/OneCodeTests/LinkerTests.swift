@@ -5,7 +5,8 @@ import HummingbirdTesting
 import NIOCore
 import OneCodeDomain
 @testable import OneCodeService
-import OneCodeSQLite
+@testable import OneCodePostgres
+@testable import OneCodeSQLite
 import OneCodeRulebook
 import OneCodeStorage
 import Testing
@@ -13,7 +14,8 @@ import Testing
 /// Builds linker data through the real store: scans through `recordScans`, claims, feedback.
 struct LinkerWorld {
     let fixture: ServiceFixture
-    var store: SQLiteStore { fixture.sqlite }
+    var store: any OneCodeStore { fixture.store }
+    var backend: Backend { fixture.backend }
     var nextCode = 0
 
     init(codes: Int = 200, backend: Backend = .sqlite) async throws {
@@ -42,12 +44,25 @@ struct LinkerWorld {
 
     /// Profiles and memberships as text, to compare refreshes (versions left out).
     func dump() throws -> String {
-        try Run.program("/usr/bin/sqlite3", [fixture.folder.file("onecode.sqlite"), """
+        try backend.dump(["""
             SELECT consumer, first_at, last_at, scans, products, batches, regions, last_batch, last_region, draws, prizes_won, points,
-                   ratings, rating_sum, min_rating, consent_at, days FROM consumer_profile ORDER BY consumer;
-            SELECT segment_id, consumer FROM segment_member ORDER BY segment_id, consumer;
-            SELECT id, members FROM segment ORDER BY id;
-            """]).stdout
+                   ratings, rating_sum, min_rating, consent_at, days FROM consumer_profile ORDER BY consumer
+            """, "SELECT segment_id, consumer FROM segment_member ORDER BY segment_id, consumer",
+            "SELECT id, members FROM segment ORDER BY id"], in: fixture.folder) + "\n"
+    }
+
+    /// Runs SQL on the world's database with the backend's client (tests that change rows behind the store's back).
+    func sql(_ statement: String) throws {
+        _ = try backend.query(statement, in: fixture.folder)
+    }
+
+    /// The consumers a rule selects, evaluated in the backend's SQL.
+    func evaluate(_ rule: SegmentRule, now: Date) async throws -> Set<String> {
+        switch store {
+        case let sqlite as SQLiteStore: try await sqlite.evaluate(rule, now: now)
+        case let postgres as PostgresStore: try await postgres.evaluate(rule, now: now)
+        default: fatalError("no SQL evaluation for \(type(of: store))")
+        }
     }
 }
 
@@ -191,8 +206,7 @@ struct LinkerTests {
         _ = try await world.store.createSegment(name: "busy", rule: try SegmentRule.parse(Data(#"{"scans": {"atLeast": 2, "days": 30}}"#.utf8)))
         _ = try await world.store.refreshLinker(now: Date(), full: true)
         let packed = try world.dump()
-        _ = try Run.program("/usr/bin/sqlite3", [world.fixture.folder.file("onecode.sqlite"),
-                                                 "UPDATE scan SET consumer = 'imported-' || consumer WHERE consumer = '\(consumers[0].value)'"])
+        try world.sql("UPDATE scan SET consumer = 'imported-' || consumer WHERE consumer = '\(consumers[0].value)'")
         let report = try await world.store.refreshLinker(now: Date(), full: true)
         #expect(report.scansRead == 25)
         let sorted = try world.dump()
@@ -201,8 +215,9 @@ struct LinkerTests {
                 == Set(packed.split(separator: "\n").map(String.init)), "\(sorted)")
         #expect(sorted.contains("imported-\(consumers[0].value)|"))
         // Incremental from nothing gives the same as the full (fallback) refresh.
-        _ = try Run.program("/usr/bin/sqlite3", [world.fixture.folder.file("onecode.sqlite"),
-                                                 "DELETE FROM consumer_profile; DELETE FROM segment_member; UPDATE linker_state SET scan_cursor = 0, entry_cursor = 0, feedback_cursor = 0, outbox_cursor = 0; UPDATE segment SET version = 0, members = 0"])
+        try world.sql("DELETE FROM consumer_profile; DELETE FROM segment_member; UPDATE segment SET version = 0, members = 0; " + (backend == .sqlite
+            ? "UPDATE linker_state SET scan_cursor = 0, entry_cursor = 0, feedback_cursor = 0, outbox_cursor = 0"
+            : "UPDATE linker_state SET snapshot = NULL, outbox_cursor = 0"))
         _ = try await world.store.refreshLinker(now: Date(), full: false)
         #expect(try world.dump() == sorted)
     }
@@ -331,14 +346,13 @@ struct LinkerTests {
         #expect(try await store.forgetConsumer(consumer.value))
         #expect(try await store.exportConsumer(consumer.value) == nil)
         #expect(try await store.forgetConsumer(consumer.value) == false)
-        let database = world.fixture.folder.file("onecode.sqlite")
-        let text = try Run.program("/usr/bin/sqlite3", [database, """
-            SELECT count(*) FROM scan; SELECT count(*) FROM scan WHERE consumer IS NOT NULL; SELECT count(*) FROM consumer_contact;
-            SELECT name || '|' || phone FROM claim; SELECT rating || '|' || coalesce(comment, 'none') FROM feedback;
-            SELECT count(*) FROM outbox WHERE body LIKE '%Erin%' OR body LIKE '%13800000009%' OR body LIKE '%\(consumer.value)%';
-            SELECT members FROM segment; SELECT count(*) FROM lead;
-            """]).stdout
-        #expect(text == "2\n1\n0\n|\n1|none\n0\n1\n0\n", "\(text)")
+        let text = try backend.dump([
+            "SELECT count(*) FROM scan", "SELECT count(*) FROM scan WHERE consumer IS NOT NULL", "SELECT count(*) FROM consumer_contact",
+            "SELECT name || '|' || phone FROM claim", "SELECT rating || '|' || coalesce(comment, 'none') FROM feedback",
+            "SELECT count(*) FROM outbox WHERE body LIKE '%Erin%' OR body LIKE '%13800000009%' OR body LIKE '%\(consumer.value)%'",
+            "SELECT members FROM segment", "SELECT count(*) FROM lead",
+        ], in: world.fixture.folder)
+        #expect(text == ["2", "1", "0", "|", "1|none", "0", "1", "0"].joined(separator: "\n--\n"), "\(text)")
         #expect(try await store.feedbackReport(byBatch: false).first?.count == 1)
     }
 
@@ -391,7 +405,7 @@ struct LinkerTests {
         try await world.scan(consumer, at: Date(), region: "US")
         // The fixture's batch has no intended region: nothing is diverted yet.
         #expect(try await store.diversion().isEmpty)
-        _ = try Run.program("/usr/bin/sqlite3", [world.fixture.folder.file("onecode.sqlite"), "UPDATE batch SET region = 'CN'"])
+        try world.sql("UPDATE batch SET region = 'CN'")
         let alerts = try await store.diversion()
         #expect(alerts.count == 1 && alerts[0].region == "US" && alerts[0].scans == 2 && alerts[0].codes == 2 && alerts[0].intendedRegion == "CN")
         let byBatch = try await store.scanRate(by: .batch)
@@ -412,7 +426,7 @@ struct LinkerTests {
             response = try await client.execute(uri: "/api/reports/daily", method: .get, headers: [.authorization: "Bearer \(issuer)"])
             #expect(response.status == .forbidden)
         }
-        let result = try Run.onecode(["report", "scan-rate", "--by", "batch", "--format", "csv", "--database", "onecode.sqlite"],
+        let result = try Run.onecode(["report", "scan-rate", "--by", "batch", "--format", "csv", "--database", backend.database(world.fixture.folder)],
                                      cwd: world.fixture.folder.path, environment: ["ONECODE_CODES_SECRET": "service-test-secret-0123456789"])
         #expect(result.stdout == "batch,issued,scanned,scans,rate\r\nbatch 1,10,3,3,30.00%\r\n", "\(result.stdout) \(result.stderr)")
     }

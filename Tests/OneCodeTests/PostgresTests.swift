@@ -39,7 +39,7 @@ struct PostgresTests {
         #expect(!FileManager.default.fileExists(atPath: folder.file("data/onecode.sqlite")))
     }
 
-    @Test("two serve nodes on one database, every code scanned on both at once: exactly one genuine per code; the linker answers 501")
+    @Test("two serve nodes on one database, every code scanned on both at once: exactly one genuine per code; the linker answers on both")
     func twoNodes() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
@@ -62,11 +62,24 @@ struct PostgresTests {
         #expect(verdicts.filter { $0.verdict == "repeat" }.count == 300)
         #expect(Set(verdicts.filter { $0.verdict == "genuine" }.map(\.code)).count == 300)
 
-        var request = URLRequest(url: URL(string: baseA + "/api/segments")!)
-        request.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization")
-        let (body, response) = try await URLSession.shared.data(for: request)
-        #expect((response as? HTTPURLResponse)?.statusCode == 501)
-        #expect(String(decoding: body, as: UTF8.self).contains("do not run on PostgreSQL yet"))
+        // A segment made on one node is refreshed and read on the other.
+        var create = URLRequest(url: URL(string: baseA + "/api/segments")!)
+        create.httpMethod = "POST"
+        create.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization")
+        create.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        create.httpBody = Data(#"{"name": "all tea", "rules": {"product": [1]}}"#.utf8)
+        let (created, createdResponse) = try await URLSession.shared.data(for: create)
+        #expect((createdResponse as? HTTPURLResponse)?.statusCode == 201, "\(String(decoding: created, as: UTF8.self))")
+        var refresh = URLRequest(url: URL(string: baseB + "/api/segments/refresh")!)
+        refresh.httpMethod = "POST"
+        refresh.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization")
+        let (refreshed, refreshResponse) = try await URLSession.shared.data(for: refresh)
+        #expect((refreshResponse as? HTTPURLResponse)?.statusCode == 200, "\(String(decoding: refreshed, as: UTF8.self))")
+        var list = URLRequest(url: URL(string: baseA + "/api/segments")!)
+        list.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization")
+        let (segments, _) = try await URLSession.shared.data(for: list)
+        // Scans carry no consumer here (no cookie), so the segment is refreshed and empty.
+        #expect(String(decoding: segments, as: UTF8.self).contains(#""refreshedAt""#), "\(String(decoding: segments, as: UTF8.self))")
 
         for node in [a, b] { kill(node.process.processIdentifier, SIGTERM) }
         for node in [a, b] {
@@ -330,6 +343,14 @@ struct DatabaseCopyTests {
         #expect(first.map(\.verdict) == ["genuine", "genuine", "genuine", "genuine", "genuine", "repeat"])
         kill(sqlite.process.processIdentifier, SIGTERM)
         #expect(sqlite.wait().status == 0)
+        // The linker's own records: a segment people wrote, and a lead whose cursor a CRM holds.
+        #expect(try Run.onecode(["segment", "create", "--name", "Tea buyers", "--rules", #"{"product": [1]}"#], cwd: folder.path,
+                                environment: DurabilityTests.environment).status == 0)
+        _ = try Run.program("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), """
+            INSERT INTO lead (kind, ref, name, phone, score, reasons, source, created_at, updated_at, seq)
+            VALUES ('store', '9', 'Shop', NULL, 12.5, '[]', '{}', 1700000000, 1700000000, 41);
+            UPDATE linker_state SET lead_seq = 41
+            """])
 
         let environment = try PostgresTests.database(folder)
         let url = environment["ONECODE_DATABASE_URL"]!
@@ -345,7 +366,9 @@ struct DatabaseCopyTests {
         #expect(row("scan") == ["source": 6, "copied": 6, "target": 6])
         #expect(row("code") == ["source": 20, "copied": 20, "target": 20])
         #expect(row("api_token") == ["source": 1, "copied": 1, "target": 1])
-        #expect(tables.count == 18)
+        #expect(row("segment") == ["source": 1, "copied": 1, "target": 1])
+        #expect(row("lead") == ["source": 1, "copied": 1, "target": 1])
+        #expect(tables.count == 20)
         let again = try Run.onecode(["db", "copy", "--from", "data/onecode.sqlite", "--to", url, "--json"], cwd: folder.path,
                                     environment: DurabilityTests.environment)
         #expect(again.status == 0 && !again.stdout.contains("\"copied\" : 1") && again.stdout.contains("\"copied\" : 0"), "\(again.stdout)")
@@ -363,6 +386,14 @@ struct DatabaseCopyTests {
         #expect(postgres.wait().status == 0)
         let ids = try Run.program("/usr/bin/psql", [url, "-tAc", "SELECT string_agg(id::text, ',' ORDER BY id) FROM scan"])
         #expect(ids.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1,2,3,4,5,6,7,8")
+        // The linker on the target: the copied segment refreshes, a new segment takes the next id, lead cursors go on after 41.
+        let refreshed = try Run.onecode(["segment", "refresh", "--database", url, "--json"], cwd: folder.path, environment: DurabilityTests.environment)
+        #expect(refreshed.status == 0 && refreshed.stdout.contains(#""full" : true"#), "\(refreshed.stdout) \(refreshed.stderr)")
+        let second = try Run.onecode(["segment", "create", "--name", "Shanghai", "--rules", #"{"region": ["CN-31"]}"#, "--database", url, "--json"],
+                                     cwd: folder.path, environment: DurabilityTests.environment)
+        #expect(second.status == 0 && second.stdout.contains(#""id" : 2"#), "\(second.stdout) \(second.stderr)")
+        let state = try Run.program("/usr/bin/psql", [url, "-tAc", "SELECT lead_seq || '|' || (SELECT max(seq) FROM lead) FROM linker_state"])
+        #expect(state.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "41|41")
     }
 }
 

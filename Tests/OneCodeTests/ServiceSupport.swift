@@ -12,13 +12,17 @@ import OneCodeSQLite
 import OneCodeRulebook
 import OneCodeStorage
 
-/// A real SQLite file with a product and a batch, and the service built over it.
+/// A real database (an SQLite file, or a PostgreSQL database) with a product and a batch, and the
+/// service built over it.
 struct ServiceFixture {
     static let signer = try! CodeSigner(secret: Array("service-test-secret-0123456789".utf8))
     static let phone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
 
     let folder: TemporaryFolder
-    let sqlite: SQLiteStore
+    let backend: Backend
+    let store: any OneCodeStore
+    /// The store as SQLite's, for tests of what only SQLite has.
+    var sqlite: SQLiteStore { store as! SQLiteStore }
     let product: Product
     let batch: Batch
     /// The batch's codes, in sequence order.
@@ -27,15 +31,16 @@ struct ServiceFixture {
     /// - Parameter backend: the storage backend under test (the contract suite's tests pass theirs).
     init(count: Int = 20, lot: String? = "L1", activate: Bool = true, backend: Backend = .sqlite) async throws {
         folder = try TemporaryFolder()
-        sqlite = try backend.openSQLite(folder)
-        product = try await sqlite.addProduct(try NewProduct(name: "Tea 绿茶", gtin: "6291041500213", sku: nil))
-        let issuer = Issuer(store: sqlite, signer: Self.signer, baseURL: "https://q.example.com")
+        self.backend = backend
+        store = try await backend.open(folder)
+        product = try await store.addProduct(try NewProduct(name: "Tea 绿茶", gtin: "6291041500213", sku: nil))
+        let issuer = Issuer(store: store, signer: Self.signer, baseURL: "https://q.example.com")
         let result = try await issuer.issue(
             try NewBatch(productID: product.id, count: count, maxCount: 1_000_000, lot: lot, urlForm: .gs1),
             package: PackageOptions(directory: folder.file("package")))
         codes = try String(contentsOfFile: folder.file("package/codes.csv"), encoding: .utf8)
             .split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[1]) }
-        batch = activate ? try await sqlite.setStatus(.active, of: result.batch.id) : result.batch
+        batch = activate ? try await store.setStatus(.active, of: result.batch.id) : result.batch
     }
 
     func config(_ values: [String: ConfigValue] = [:]) throws -> ServiceConfig {
@@ -57,7 +62,7 @@ struct ServiceFixture {
 
     /// - Parameter scans: the scan port the writer records through (the real store's unless a test counts it).
     func deps(_ config: ServiceConfig, scans: (any ScanTransactions)? = nil) -> ServiceDependencies {
-        var deps = ServiceDependencies(config: config, store: sqlite, signer: Self.signer, baseURL: "https://q.example.com",
+        var deps = ServiceDependencies(config: config, store: store, signer: Self.signer, baseURL: "https://q.example.com",
                                        maxBatchCount: 1_000_000, logger: Logger(label: "test"))
         if let scans { deps.scans = scans }
         return deps
@@ -70,12 +75,12 @@ struct ServiceFixture {
     /// Counted scan rows of the code (bots excluded), straight from the database file.
     func scanCount(_ code: String) async throws -> Int {
         guard case let .valid(key, _) = Self.signer.check(code) else { return -1 }
-        return try await sqlite.scans(of: key, limit: 10_000).count
+        return try await store.scans(of: key, limit: 10_000).count
     }
 
     func token(_ scope: TokenScope) async throws -> String {
         let token = TokenAuth.generate()
-        _ = try await sqlite.createToken(name: "test \(scope)", scope: scope, hash: token.hash)
+        _ = try await store.createToken(name: "test \(scope)", scope: scope, hash: token.hash)
         return token.text
     }
 }
