@@ -139,6 +139,24 @@ final class StaleOnce: ScanTransactions, @unchecked Sendable {
     }
 }
 
+/// Holds each scan transaction open after its body ran (and after it wrote an event, so it has its
+/// transaction id early) until released: a writer that took its ids first and commits last.
+final class HeldScans: ScanTransactions, @unchecked Sendable {
+    let base: any ScanTransactions
+    let holding = OneShotSignal()
+    let release = DispatchSemaphore(value: 0)
+    init(_ base: any ScanTransactions) { self.base = base }
+    func withScanTransaction<T: Sendable>(_ body: @escaping @Sendable (any ScanTransaction) throws -> T) async throws -> T {
+        try await base.withScanTransaction { [holding, release] tx in
+            try tx.emit(.scanSuspicious, at: Date(), data: EventJSON())
+            let value = try body(tx)
+            holding.raise()
+            blockingWait(release)
+            return value
+        }
+    }
+}
+
 /// The order in which transactions reached their commit.
 final class CommitLog: Sendable {
     private let list = Mutex<[String]>([])
@@ -692,6 +710,32 @@ struct LinkerContractTests {
         let turns = try Self.dump(world)
         _ = try await nodeB.refreshLinker(now: now, full: true)
         #expect(try Self.dump(world) == turns)
+    }
+
+    @Test("refreshes never skip a scan that commits out of order: taken first, committed after a later scan was refreshed, it still reaches its profile (PostgreSQL)")
+    func refreshNeverSkips() async throws {
+        var world = try await LinkerWorld(codes: 10, backend: .postgres)
+        defer { world.fixture.folder.cleanup() }
+        let early = ConsumerID.random(), late = ConsumerID.random()
+        try await world.scan(late, at: Date(), region: "CN-31")
+        _ = try await world.store.refreshLinker(now: Date(), full: false)
+        let held = HeldScans(world.store)
+        let request = ScanRequest(key: world.key(world.fixture.codes[5]), code: world.fixture.codes[5], at: Date(), consumer: early, ip: nil,
+                                  userAgent: ServiceFixture.phone, referer: nil, bot: false, region: "CN-11")
+        async let first = held.recordScans([request], rules: VerdictRules())
+        await held.holding.wait()
+        // A later scan commits and is refreshed while the first is still open.
+        try await world.scan(late, at: Date(), region: "CN-31")
+        let meanwhile = try await world.store.refreshLinker(now: Date(), full: false)
+        #expect(meanwhile.scansRead == 1)
+        #expect(try await world.store.profile(early.value) == nil)
+        held.release.signal()
+        #expect(try await first.first?.verdict == .genuine)
+        let after = try await world.store.refreshLinker(now: Date(), full: false)
+        #expect(after.scansRead == 1)
+        #expect(try await world.store.profile(early.value)?.regions == ["CN-11"])
+        #expect(try await world.store.profile(late.value)?.scans == 2)
+        _ = try await Self.expectIncrementalEqualsFull(world, now: Date(), "a scan committed out of order")
     }
 
     @Test("a node that dies holding the linker's lock (kill -9) does not stop the others: the lock goes with its session (PostgreSQL)")
