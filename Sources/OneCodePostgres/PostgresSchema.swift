@@ -278,9 +278,10 @@ enum PostgresSchema {
                 version bigint NOT NULL DEFAULT 0,
                 members integer NOT NULL DEFAULT 0
             );
+            -- Byte order (as SQLite sorts text), so a member cursor means the same on both and pages by the key.
             CREATE TABLE segment_member (
                 segment_id bigint NOT NULL REFERENCES segment(id),
-                consumer text NOT NULL,
+                consumer text COLLATE "C" NOT NULL,
                 PRIMARY KEY (segment_id, consumer)
             );
             CREATE INDEX segment_member_consumer ON segment_member (consumer);

@@ -36,10 +36,13 @@ extension PostgresStore {
         return try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted])
     }
 
-    /// Erases a consumer as `ErasurePolicy` says, in one transaction. Old row versions stay in the table
-    /// files until PostgreSQL's (auto)vacuum reuses them: README says so.
+    /// Erases a consumer as `ErasurePolicy` says, in one transaction, between linker refreshes. Old row
+    /// versions stay in the table files until PostgreSQL's (auto)vacuum reuses them: README says so.
     public func forgetConsumer(_ consumer: String) async throws -> Bool {
         try await write { db in
+            // Not beside a linker refresh: one whose snapshot predates this erasure would write the
+            // consumer's profile and lead back from the rows it still sees.
+            try db.execute("SELECT pg_advisory_xact_lock(\(Self.linkerLock))")
             var known = 0
             func run(_ sql: String) throws {
                 var binds = PostgresBindings()

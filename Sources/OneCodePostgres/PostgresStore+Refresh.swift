@@ -20,6 +20,9 @@ import PostgresNIO
 extension PostgresStore: LinkerStore {
     static let linkerLock: Int64 = 0x0C0DE_0003
 
+    /// With ONECODE_LINKER_TRACE set, each phase's time goes to stderr (for `scripts/bench linker --postgres`).
+    static let linkerTrace = ProcessInfo.processInfo.environment["ONECODE_LINKER_TRACE"] != nil
+
     /// A profile's columns in the order `builder(from:)` reads them.
     static let profileColumns = """
         p.consumer, p.first_at, p.last_at, p.scans, p.products, p.batches, p.regions, p.last_batch, p.last_region, p.draws, \
@@ -86,6 +89,12 @@ extension PostgresStore: LinkerStore {
         let (snapshot, previous, lastVersion, outboxCursor, outboxEnd) = try state.decode((String, String?, Int64, Int64, Int64).self)
         let full = requested || previous == nil
         var report = LinkerRefresh(full: full)
+        var phaseStart = Date()
+        func phase(_ name: String) {
+            guard linkerTrace else { return }
+            FileHandle.standardError.write(Data(String(format: "linker: %@ %.3f s\n", name, Date().timeIntervalSince(phaseStart)).utf8))
+            phaseStart = Date()
+        }
         let version = lastVersion + 1
         // The rows committed since the last refresh's snapshot (all of them on a full refresh).
         let fresh: String
@@ -97,6 +106,9 @@ extension PostgresStore: LinkerStore {
         } else {
             fresh = ""
         }
+        // The refresh sorts every new scan by consumer: a batch job, one at a time, so it may take more
+        // memory than a request's statement does (the server's default spills that sort to disk).
+        try db.execute("SET LOCAL work_mem = '64MB'")
         if full {
             try db.execute("DELETE FROM segment_member")
             try db.execute("DELETE FROM consumer_profile")
@@ -147,6 +159,7 @@ extension PostgresStore: LinkerStore {
             report.profilesChanged += 1
         }
         try db.execute("CLOSE linker_scans")
+        phase("scans into profiles")
 
         // Late region changes to scans the profiles held already (their transaction was in the last
         // snapshot, or they predate transaction numbers); a scan read just now was read with its region as it is.
@@ -165,6 +178,7 @@ extension PostgresStore: LinkerStore {
             }
         }
 
+        phase("late changes")
         // Draws, prizes and points; ratings; consent from claims (all of them on a full refresh).
         try db.execute(PostgresQuery(unsafeSQL: """
             UPDATE consumer_profile p SET draws = p.draws + d.n, prizes_won = p.prizes_won + d.won, points = p.points + d.points, version = \(version)
@@ -192,6 +206,7 @@ extension PostgresStore: LinkerStore {
                 refreshed_at = \(now.timeIntervalSince1970)
             """))
 
+        phase("entries, feedback, contacts")
         // Segments: new and edited ones (all after a full refresh) whole, in SQL; the others from the
         // consumers that changed or that time moved.
         var segments: [(id: Int64, rule: SegmentRule, version: Int64, refreshedAt: Double?, members: Int)] = []
@@ -230,8 +245,10 @@ extension PostgresStore: LinkerStore {
         report.membersAdded += added
         report.membersRemoved += removed
         report.segmentsRefreshed = segments.count
+        phase("segments")
 
         let (changed, created) = try refreshLeads(db, since: full ? 0 : lastVersion, now: now)
+        phase("leads")
         report.leadsChanged = changed
         report.leadsCreated = created
         return report
@@ -543,6 +560,8 @@ extension PostgresStore: LinkerStore {
     public func updateSegment(_ id: SegmentID, name: String?, rule: SegmentRule?) async throws -> Segment {
         let name = try name.map { try Name.validate($0, field: "name", maximum: 100) }
         return try await write { db in
+            // Between refreshes (a refresh that read the old rule would otherwise fail at its commit).
+            try db.execute("SELECT pg_advisory_xact_lock(\(Self.linkerLock))")
             guard try db.row("SELECT id FROM segment WHERE id = \(id.rawValue) FOR UPDATE") != nil else {
                 throw NotFoundError("id", "no segment with id \(id)")
             }
@@ -562,6 +581,7 @@ extension PostgresStore: LinkerStore {
 
     public func deleteSegment(_ id: SegmentID) async throws -> Bool {
         try await write { db in
+            try db.execute("SELECT pg_advisory_xact_lock(\(Self.linkerLock))")
             try Self.markMembersChanged(db, id)
             try db.execute("DELETE FROM segment_member WHERE segment_id = \(id.rawValue)")
             return try db.execute("DELETE FROM segment WHERE id = \(id.rawValue)") == 1
@@ -589,10 +609,10 @@ extension PostgresStore: LinkerStore {
 
     public func members(of segment: SegmentID, after: String, limit: Int) async throws -> [String] {
         try await read { db in
-            // Byte order, as SQLite sorts text, so a cursor means the same on both.
+            // The column sorts bytewise (as SQLite sorts text): a cursor means the same on both, and pages by the key.
             try db.rows("""
-                SELECT consumer FROM segment_member WHERE segment_id = \(segment.rawValue) AND consumer COLLATE "C" > \(after)
-                ORDER BY consumer COLLATE "C" LIMIT \(limit)
+                SELECT consumer FROM segment_member WHERE segment_id = \(segment.rawValue) AND consumer > \(after)
+                ORDER BY consumer LIMIT \(limit)
                 """).map { try $0.decode(String.self) }
         }
     }

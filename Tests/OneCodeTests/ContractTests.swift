@@ -743,6 +743,8 @@ struct LinkerContractTests {
         var world = try await LinkerWorld(codes: 10, backend: .postgres)
         defer { world.fixture.folder.cleanup() }
         try await world.scan(ConsumerID.random(), at: Date(), region: nil)
+        let erased = ConsumerID.random()
+        try await world.scan(erased, at: Date(), region: nil)
         // A session that takes the lock and then sits idle, as a node's connection does between statements;
         // the helper prints the psql's PID once the lock is held.
         let holder = try Run.start("python3", ["-c", """
@@ -761,15 +763,22 @@ struct LinkerContractTests {
             if psql == nil { try await Task.sleep(for: .milliseconds(20)) }
         }
         let holderPID = try #require(psql, "the helper never held the lock")
+        // An erasure waits for the refresh's lock too: a refresh whose snapshot predates it would write the
+        // profile back. (It runs first, so the refresh after it never sees the consumer.)
+        let forget = Task { [store = world.store] in try await store.forgetConsumer(erased.value) }
+        try await Task.sleep(for: .milliseconds(300))
         let refresh = Task { [store = world.store] in try await store.refreshLinker(now: Date(), full: false) }
         try await Task.sleep(for: .milliseconds(500))
-        // The holder is alive: the refresh waits for it (whatever the machine's speed, it cannot have run).
+        // The holder is alive: the refresh and the erasure wait for it (whatever the machine's speed, they cannot have run).
         #expect(try world.backend.query("SELECT count(*) FROM consumer_profile", in: world.fixture.folder) == "0")
+        #expect(try world.backend.query("SELECT count(*) FROM scan WHERE consumer IS NOT NULL", in: world.fixture.folder) == "2")
         kill(holderPID, SIGKILL)
+        #expect(try await forget.value)
         let report = try await refresh.value
         kill(holder.process.processIdentifier, SIGKILL)
         _ = holder.wait()
         #expect(report.scansRead == 1 && report.profilesChanged == 1)
+        #expect(try await world.store.profile(erased.value) == nil)
     }
 
     @Test("the SQL that evaluates a whole segment selects exactly whom the Swift rule selects, on random profiles and rules",
