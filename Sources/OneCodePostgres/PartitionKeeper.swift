@@ -20,3 +20,18 @@ public struct PartitionKeeper: Service {
         }
     }
 }
+
+/// The store's connection pool as one of `serve`'s services: listed first, it stops last, once the scan
+/// writer has committed what it accepted and the deliverer has written its bookkeeping; then the pool
+/// closes its connections (the PostgresClient runs from the moment the store opens, since `serve`
+/// checks the database and its schema before the service group starts).
+public struct PostgresPool: Service {
+    let store: PostgresStore
+
+    public init(store: PostgresStore) { self.store = store }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await store.close()
+    }
+}

@@ -56,7 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
             var deps = ServiceDependencies(
                 config: config, store: store, signer: signer, baseURL: issuerConfig.baseURL,
                 maxBatchCount: issuerConfig.maxBatchCount, logger: logger,
-                storageServices: (store as? PostgresStore).map { [PartitionKeeper(store: $0)] }
+                storageServices: (store as? PostgresStore).map { [PostgresPool(store: $0), PartitionKeeper(store: $0)] }
                     ?? [Checkpointer(path: issuerConfig.databasePath, logger: logger)])
             if store is PostgresStore { deps.writers = issuerConfig.databaseWriters }
             let host = config.host
