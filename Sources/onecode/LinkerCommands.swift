@@ -132,7 +132,7 @@ struct SegmentCommand: AsyncParsableCommand {
                 let seconds = Date().timeIntervalSince(started)
                 try global.emit(report) {
                     String(format: "%@ refresh in %.2f s: %d scans read, %d profiles changed, %d segments (+%d −%d members), %d leads changed (%d new)",
-                           full ? "full" : "incremental", seconds, report.scansRead, report.profilesChanged, report.segmentsRefreshed,
+                           report.full ? "full" : "incremental", seconds, report.scansRead, report.profilesChanged, report.segmentsRefreshed,
                            report.membersAdded, report.membersRemoved, report.leadsChanged, report.leadsCreated)
                         + report.failedSegments.map { "\nnot refreshed: " + $0 }.joined()
                 }
