@@ -16,7 +16,7 @@ struct BrowserTests {
         defer { folder.cleanup() }
         let codes = try DurabilityTests.prepare(folder, count: 2)
         let (server, base) = try await DurabilityTests.startServer(folder)
-        defer { kill(server.process.processIdentifier, SIGTERM); _ = server.wait() }
+        defer { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
         try FileManager.default.createDirectory(atPath: Self.artifacts, withIntermediateDirectories: true)
         let screenshot = Self.artifacts + "/landing-page-\(language).png"
         try? FileManager.default.removeItem(atPath: screenshot)

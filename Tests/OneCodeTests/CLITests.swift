@@ -121,26 +121,26 @@ struct CLITests {
     }
 
     /// Starts a large issuance and waits until it is writing codes.
-    static func startLargeIssue(_ folder: TemporaryFolder) throws -> Run.Started {
+    static func startLargeIssue(_ folder: TemporaryFolder) async throws -> Run.Started {
         let started = try Run.start(Run.onecode, ["batch", "issue", "--product", "1", "--count", "5000000", "--out", "pkg"],
                                     cwd: folder.path, environment: secret)
         let csv = folder.file(".pkg.partial/codes.csv")
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             if let size = (try? FileManager.default.attributesOfItem(atPath: csv))?[.size] as? Int, size > 1_000_000 { break }
-            usleep(20_000)
+            try await Task.sleep(for: .milliseconds(20))
         }
         #expect(started.process.isRunning, "issuance ended before it could be interrupted")
         return started
     }
 
     @Test("Ctrl-C part-way: exit 130, no batch, no package, nothing left behind")
-    func interrupt() throws {
+    func interrupt() async throws {
         let folder = try Self.prepared()
         defer { folder.cleanup() }
-        let started = try Self.startLargeIssue(folder)
+        let started = try await Self.startLargeIssue(folder)
         kill(started.process.processIdentifier, SIGINT)
-        let result = started.wait()
+        let result = await started.wait()
         #expect(result.status == 130, "\(result.stderr)")
         #expect(result.stderr.contains("interrupted"))
         #expect(try Self.batchCount(folder) == 0)
@@ -149,12 +149,12 @@ struct CLITests {
     }
 
     @Test("a crash part-way (SIGKILL) keeps no batch and no package; the next run succeeds")
-    func crash() throws {
+    func crash() async throws {
         let folder = try Self.prepared()
         defer { folder.cleanup() }
-        let started = try Self.startLargeIssue(folder)
+        let started = try await Self.startLargeIssue(folder)
         kill(started.process.processIdentifier, SIGKILL)
-        let result = started.wait()
+        let result = await started.wait()
         #expect(result.reason == .uncaughtSignal)
         #expect(try Self.batchCount(folder) == 0)
         #expect(!FileManager.default.fileExists(atPath: folder.file("pkg")))
@@ -256,7 +256,7 @@ struct CLITests {
         #expect((statsResponse as? HTTPURLResponse)?.statusCode == 200)
         #expect(String(decoding: stats, as: UTF8.self).contains("\"genuine\":1"))
         kill(server.process.processIdentifier, SIGTERM)
-        #expect(server.wait().status == 0)
+        #expect(await server.wait().status == 0)
     }
 
     @Test("`onecode serve` in demo mode on a database that holds data adds no demo data and no token, and says how to make one")
@@ -275,7 +275,7 @@ struct CLITests {
         #expect(up)
         let stderr = try String(contentsOfFile: server.err, encoding: .utf8)
         kill(server.process.processIdentifier, SIGTERM)
-        #expect(server.wait().status == 0)
+        #expect(await server.wait().status == 0)
         #expect(stderr.contains("no demo token is made") && stderr.contains("onecode token create"))
         #expect(!FileManager.default.fileExists(atPath: folder.file("data/demo-admin-token")))
         let counts = try Run.program("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), "SELECT count(*) FROM api_token; SELECT count(*) FROM product"]).stdout

@@ -776,7 +776,7 @@ struct LinkerContractTests {
         #expect(try await forget.value)
         let report = try await refresh.value
         kill(holder.process.processIdentifier, SIGKILL)
-        _ = holder.wait()
+        _ = await holder.wait()
         #expect(report.scansRead == 1 && report.profilesChanged == 1)
         #expect(try await world.store.profile(erased.value) == nil)
     }

@@ -136,7 +136,7 @@ struct DurabilityTests {
         #expect(metrics.contains("onecode_writer_group_size") && metrics.contains("onecode_writer_commit_seconds"))
         #expect(metrics.contains("http_server_request_duration_bucket"))
         kill(server.process.processIdentifier, SIGTERM)
-        let result = server.wait()
+        let result = await server.wait()
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try Self.rows(folder) == ok)
     }
@@ -153,7 +153,7 @@ struct DurabilityTests {
         let statuses = await Self.scan(base, codes, concurrency: 32) { answered in
             if answered == 1000 { kill(pid, SIGTERM) }
         }
-        let result = server.wait()
+        let result = await server.wait()
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("every accepted scan is committed"))
         let ok = statuses.filter { (200..<300).contains($0) }.count
@@ -173,7 +173,7 @@ struct DurabilityTests {
         let results = await Self.scanCodes(base, codes, concurrency: 48) { answered in
             if answered == 1500 { kill(pid, SIGKILL) }
         }
-        _ = server.wait()
+        _ = await server.wait()
         let acknowledged = Set(results.filter { (200..<300).contains($0.status) }.map(\.code))
         let stored = Set(try Run.program("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), "SELECT code FROM scan"]).stdout
             .split(separator: "\n").map(String.init))

@@ -32,11 +32,12 @@ enum Run {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     }
 
-    /// Runs a program to completion.
+    /// Runs a program to completion (blocking the calling thread: for short commands; a long-running
+    /// process is `start`ed and its `wait()` awaited, which holds no thread meanwhile).
     @discardableResult
     static func program(_ path: String, _ arguments: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
         let process = try start(path, arguments, cwd: cwd, environment: environment)
-        return process.wait()
+        return process.waitBlocking()
     }
 
     static func onecode(_ arguments: [String], cwd: String, environment: [String: String] = [:]) throws -> ProcessResult {
@@ -44,15 +45,27 @@ enum Run {
     }
 
     /// A started program whose output is collected in files (no pipe can fill up and block it).
-    final class Started {
+    final class Started: @unchecked Sendable {
         let process: Process
         let out: String, err: String
+        /// Raised by the process's termination handler.
+        let exited = OneShotSignal()
         init(process: Process, out: String, err: String) {
             self.process = process
             self.out = out
             self.err = err
         }
-        func wait() -> ProcessResult {
+
+        /// Waits for the process to end without holding a thread: Swift's cooperative pool has as many
+        /// threads as the machine has cores (two here), and a test blocking one starves every other
+        /// test's async work (a receiver, a server, a database call) meanwhile.
+        func wait() async -> ProcessResult {
+            await exited.wait()
+            return waitBlocking()
+        }
+
+        /// Waits for the process to end, blocking the calling thread.
+        func waitBlocking() -> ProcessResult {
             process.waitUntilExit()
             let stdout = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
             let stderr = (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
@@ -79,8 +92,10 @@ enum Run {
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
         process.standardInput = FileHandle.nullDevice
+        let started = Started(process: process, out: out, err: err)
+        process.terminationHandler = { [exited = started.exited] _ in exited.raise() }
         try process.run()
-        return Started(process: process, out: out, err: err)
+        return started
     }
 
     /// Decodes every QR symbol in an image file with zbar's `zbarimg`; one string per symbol.

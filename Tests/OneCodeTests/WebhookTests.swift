@@ -292,7 +292,7 @@ struct WebhookTests {
         }
         #expect(status.contains("\"lastError\"") && status.contains("\"pending\" : 1") && status.contains("\"delivered\" : 0"), "\(status)")
         kill(server.process.processIdentifier, SIGTERM)
-        #expect(server.wait().status == 0)
+        #expect(await server.wait().status == 0)
         let events = try Run.onecode(["webhooks", "events"], cwd: folder.path, environment: DurabilityTests.environment).stdout
         let event = Self.body(try #require(events.split(separator: "\n").first.map(String.init)))
         let id = try #require((event["event"] as? [String: Any])?["id"] as? String)
@@ -303,7 +303,7 @@ struct WebhookTests {
         (server, base) = try await DurabilityTests.startServer(folder, extra: environment)
         let received = try await receiver.wait { !$0.isEmpty }
         kill(server.process.processIdentifier, SIGTERM)
-        #expect(server.wait().status == 0)
+        #expect(await server.wait().status == 0)
         #expect(received.count == 1 && received.first?.headers["idempotency-key"] == id, "\(received.map(\.headers))")
         #expect(received.first.map(Self.verify) == true)
         #expect(Self.body(received.first?.body ?? "")["type"] as? String == "scan.suspicious")
