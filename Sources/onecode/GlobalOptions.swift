@@ -26,18 +26,38 @@ struct GlobalOptions: ParsableArguments {
             values[AbsoluteConfigKey(["onecode", "database", key])] = .init(.string(database), isSecret: false)
         }
         for (key, value) in extra { values[AbsoluteConfigKey(["onecode"] + key.split(separator: ".").map(String.init))] = value }
-        let file = ProcessInfo.processInfo.environment["ONECODE_CONFIG"] ?? "Config/onecode.json"
-        let fileProvider: FileProvider<JSONSnapshot>
-        do {
-            fileProvider = try await FileProvider<JSONSnapshot>(filePath: FilePath(file), allowMissing: true)
-        } catch {
-            throw InputError("config", "cannot read \(file) as JSON (\(error))")
+        let environment = ProcessInfo.processInfo.environment
+        try ConfigKeys.checkEnvironment(environment)
+        var providers: [any ConfigProvider] = [InMemoryProvider(name: "arguments", values: values), EnvironmentVariablesProvider()]
+        if let file = try Self.configFile(environment) {
+            _ = try ConfigKeys.fileValues(try Self.read(file), file: file)
+            do {
+                providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(file), allowMissing: false))
+            } catch {
+                throw InputError("config", "cannot read \(file) as JSON (\(error))")
+            }
         }
-        return ConfigReader(providers: [
-            InMemoryProvider(name: "arguments", values: values),
-            EnvironmentVariablesProvider(),
-            fileProvider,
-        ])
+        return ConfigReader(providers: providers)
+    }
+
+    /// The config file to read, if any: the one `ONECODE_CONFIG` names (which must exist; an empty
+    /// value means none), else `Config/onecode.json` when it exists.
+    static func configFile(_ environment: [String: String]) throws -> String? {
+        guard let named = environment["ONECODE_CONFIG"] else {
+            return FileManager.default.fileExists(atPath: "Config/onecode.json") ? "Config/onecode.json" : nil
+        }
+        if named.isEmpty { return nil }
+        guard FileManager.default.fileExists(atPath: named) else {
+            throw InputError("config", "ONECODE_CONFIG names \(named), which does not exist (set it to an existing JSON file, or to nothing for no file)")
+        }
+        return named
+    }
+
+    static func read(_ file: String) throws -> Data {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw InputError("config", "cannot read \(file) (permissions?)")
+        }
+        return data
     }
 
     /// The issuer configuration and the opened store.

@@ -164,17 +164,38 @@ struct CLITests {
         #expect(!FileManager.default.fileExists(atPath: folder.file(".pkg.partial")))
     }
 
-    @Test("every command explains itself with --help", arguments: [
-        [], ["demo"], ["product"], ["product", "add"], ["product", "list"], ["batch"], ["batch", "issue"], ["batch", "list"],
-        ["batch", "show"], ["code", "check"], ["qr"], ["serve"], ["token", "create"], ["batch", "activate"], ["batch", "void"],
-        ["code", "blacklist"], ["scans"],
-    ])
-    func help(command: [String]) throws {
+    /// The subcommands a command's `--help` lists.
+    static func subcommands(_ help: String) -> [String] {
+        guard let section = help.components(separatedBy: "SUBCOMMANDS:\n").dropFirst().first else { return [] }
+        // The list ends at the first empty line ("See 'onecode help …'" follows it).
+        let list = section.components(separatedBy: "\n\n").first ?? ""
+        return list.split(separator: "\n").compactMap { line -> String? in
+            // "  name (default)   Description": a name two spaces in; continuation lines are indented further.
+            guard line.hasPrefix("  "), !line.hasPrefix("   "), let name = line.split(separator: " ").first else { return nil }
+            return String(name)
+        }
+    }
+
+    @Test("every command explains itself with --help: the whole tree, walked from the top, each with an overview, usage and its options")
+    func help() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let result = try Run.onecode(command + ["--help"], cwd: folder.path)
-        #expect(result.status == 0)
-        #expect(result.stdout.contains("OVERVIEW:") || result.stdout.contains("USAGE:"))
+        var pending: [[String]] = [[]], seen: [[String]] = []
+        while let command = pending.popLast(), seen.count < 500 {
+            let result = try Run.onecode(command + ["--help"], cwd: folder.path)
+            #expect(result.status == 0, "\(command)")
+            #expect(result.stdout.contains("OVERVIEW:") && result.stdout.contains("USAGE: onecode"), "\(command): \(result.stdout)")
+            let children = Self.subcommands(result.stdout)
+            // A leaf says what it takes; every one shows --help itself.
+            #expect(result.stdout.contains("-h, --help"), "\(command)")
+            pending += children.map { command + [$0] }
+            seen.append(command)
+        }
+        #expect(seen.count >= 58, "only \(seen.count) commands found")
+        for expected in [["serve"], ["config", "check"], ["segment", "refresh"], ["leads", "export"], ["db", "copy"], ["webhooks", "retry"],
+                         ["report", "diversion"], ["consumer", "forget"], ["migrate"]] {
+            #expect(seen.contains(expected), "\(expected) missing from the tree")
+        }
         #expect(!FileManager.default.fileExists(atPath: folder.file("data")))
     }
 

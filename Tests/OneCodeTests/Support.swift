@@ -82,7 +82,7 @@ enum Run {
         process.arguments = path.hasPrefix("/") ? arguments : [path] + arguments
         if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ONECODE_") }
-        env["ONECODE_CONFIG"] = "/nonexistent/onecode.json"
+        env["ONECODE_CONFIG"] = ""  // no config file: each test sets what it needs
         for (key, value) in environment { env[key] = value }
         process.environment = env
         let out = NSTemporaryDirectory() + "onecode-out-" + UUID().uuidString

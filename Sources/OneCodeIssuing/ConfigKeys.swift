@@ -1,0 +1,143 @@
+import Foundation
+import OneCodeDomain
+
+/// Every configuration key OneCode reads, in one list: what `onecode config check` prints, what a config
+/// file or an `ONECODE_*` variable is checked against (a misspelt key is an error, not ignored), and what
+/// README's table documents (a test holds the two equal).
+public enum ConfigKeys {
+    public struct Key: Sendable, Equatable {
+        /// Below `onecode`: `codes.length`.
+        public var name: String
+        /// What the key is when nothing sets it, as README says it.
+        public var defaultText: String
+        /// Whether its value is never printed.
+        public var secret: Bool
+
+        /// `ONECODE_CODES_LENGTH`: the variable swift-configuration's environment provider reads for it
+        /// (dots become underscores, and a word break in camel case does too: `baseURL` → `BASE_URL`).
+        public var environment: String {
+            var name = "ONECODE_"
+            var previous: Character = "."
+            for character in self.name {
+                if character == "." {
+                    name += "_"
+                } else {
+                    if character.isUppercase && previous.isLowercase { name += "_" }
+                    name += character.uppercased()
+                }
+                previous = character
+            }
+            return name
+        }
+    }
+
+    static func key(_ name: String, _ defaultText: String, secret: Bool = false) -> Key {
+        Key(name: name, defaultText: defaultText, secret: secret)
+    }
+
+    public static let all: [Key] = [
+        key("mode", "demo"),
+        key("database.path", "data/onecode.sqlite"),
+        key("database.url", "none"),
+        key("database.password", "none", secret: true),
+        key("database.passwordFile", "none"),
+        key("database.connections", "16"),
+        key("database.writers", "1"),
+        key("codes.baseURL", "http://127.0.0.1:8080"),
+        key("codes.length", "17"),
+        key("codes.secret", "none", secret: true),
+        key("codes.secretFile", "secret beside the database"),
+        key("batch.maxCount", "10000000"),
+        key("http.host", "127.0.0.1"),
+        key("http.port", "8080"),
+        key("http.trustedProxies", "none"),
+        key("scan.maxScans", "20"),
+        key("scan.maxConsumers", "5"),
+        key("writer.queueCapacity", "8192"),
+        key("writer.maxGroup", "1024"),
+        key("rateLimit.perSecond", "10"),
+        key("rateLimit.burst", "40"),
+        key("rateLimit.authFailuresPerMinute", "10"),
+        key("privacy.truncateIP", "true"),
+        key("regions.file", "Config/regions.geojson"),
+        key("geoip.file", "none"),
+        key("packages.directory", "packages beside the database"),
+        key("cookie.secure", "false"),
+        key("claims.consentText", "a plain statement"),
+        key("claims.consentVersion", "v1"),
+        key("linker.refreshSeconds", "60"),
+        key("webhooks.urls", "none"),
+        key("webhooks.secret", "none", secret: true),
+        key("webhooks.timeoutSeconds", "10"),
+        key("webhooks.retryBaseSeconds", "5"),
+        key("webhooks.retryMaxSeconds", "3600"),
+        key("webhooks.maxAttempts", "20"),
+        key("webhooks.pollSeconds", "1"),
+    ]
+
+    /// `ONECODE_*` variables that are not keys: the config file's name, and switches for tests and benchmarks.
+    public static let otherVariables: Set<String> = ["ONECODE_CONFIG", "ONECODE_LINKER_TRACE", "ONECODE_TEST_POSTGRES"]
+
+    /// The key nearest to a misspelt one, when it is near enough to suggest.
+    public static func suggestion(for name: String, among names: [String]) -> String? {
+        let scored = names.map { ($0, distance($0.lowercased(), name.lowercased())) }.min { $0.1 < $1.1 }
+        guard let (best, score) = scored, score <= max(2, name.count / 4) else { return nil }
+        return best
+    }
+
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        guard !a.isEmpty else { return b.count }
+        guard !b.isEmpty else { return a.count }
+        var row = Array(0...b.count)
+        for i in 1...a.count {
+            var previous = row[0]
+            row[0] = i
+            for j in 1...b.count {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return row[b.count]
+    }
+
+    /// The leaf values of a config file's JSON, by key below `onecode` (`codes.length` → "17").
+    /// - Throws: `InputError("config", …)` for a file that is not `{"onecode": {…}}`, or a key OneCode does not read.
+    public static func fileValues(_ data: Data, file: String) throws -> [String: String] {
+        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw InputError("config", "\(file) is not a JSON object {\"onecode\": {…}}")
+        }
+        for name in root.keys where name != "onecode" {
+            throw InputError("config", "\(file): unknown top-level key '\(name)' (the keys go inside \"onecode\": {…})")
+        }
+        var values: [String: String] = [:]
+        func walk(_ value: Any, _ path: String) {
+            if let object = value as? [String: Any] {
+                for (name, inner) in object { walk(inner, path.isEmpty ? name : path + "." + name) }
+            } else if let array = value as? [Any] {
+                values[path] = array.map { "\($0)" }.joined(separator: ",")
+            } else if value is NSNull {
+                values[path] = "null"
+            } else {
+                values[path] = "\(value)"
+            }
+        }
+        walk(root["onecode"] ?? [:], "")
+        let known = all.map(\.name)
+        for name in values.keys.sorted() where !known.contains(name) {
+            let hint = suggestion(for: name, among: known).map { " (did you mean \($0)?)" } ?? ""
+            throw InputError("config", "\(file): unknown key onecode.\(name)\(hint); README's configuration table lists every key")
+        }
+        return values
+    }
+
+    /// - Throws: `InputError("config", …)` for an `ONECODE_*` variable that is no key's.
+    public static func checkEnvironment(_ environment: [String: String]) throws {
+        let known = Set(all.map(\.environment)).union(otherVariables)
+        for name in environment.keys.sorted() where name.hasPrefix("ONECODE_") && !known.contains(name) {
+            let hint = suggestion(for: name, among: Array(known)).map { " (did you mean \($0)?)" } ?? ""
+            throw InputError("config", "unknown environment variable \(name)\(hint); README's configuration table lists every key")
+        }
+    }
+}
