@@ -269,8 +269,8 @@ extension PostgresStore: ScanStore, TokenStore {
     public func verdictCounts(batch: BatchID?) async throws -> [Verdict: Int] {
         try await read { db in
             let rows = try batch.map {
-                try db.rows("SELECT verdict, count(*) FROM scan WHERE batch_id = \($0.rawValue) GROUP BY verdict")
-            } ?? db.rows("SELECT verdict, count(*) FROM scan GROUP BY verdict")
+                try db.rows("SELECT verdict, count(*) FROM scan WHERE batch_id = \($0.rawValue) AND NOT bot GROUP BY verdict")
+            } ?? db.rows("SELECT verdict, count(*) FROM scan WHERE NOT bot GROUP BY verdict")
             var counts: [Verdict: Int] = [:]
             for row in rows {
                 let (verdict, count) = try row.decode((String, Int).self)

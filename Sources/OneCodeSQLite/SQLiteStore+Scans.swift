@@ -65,8 +65,8 @@ extension SQLiteStore: ScanStore {
     public func verdictCounts(batch: BatchID?) async throws -> [Verdict: Int] {
         try await writer.read { db in
             let rows = try batch.map {
-                try Row.fetchAll(db, sql: "SELECT verdict, count(*) FROM scan WHERE batch_id = ? GROUP BY verdict", arguments: [$0.rawValue])
-            } ?? Row.fetchAll(db, sql: "SELECT verdict, count(*) FROM scan GROUP BY verdict")
+                try Row.fetchAll(db, sql: "SELECT verdict, count(*) FROM scan WHERE batch_id = ? AND bot = 0 GROUP BY verdict", arguments: [$0.rawValue])
+            } ?? Row.fetchAll(db, sql: "SELECT verdict, count(*) FROM scan WHERE bot = 0 GROUP BY verdict")
             var counts: [Verdict: Int] = [:]
             for row in rows { if let verdict = Verdict(rawValue: row[0]) { counts[verdict] = row[1] } }
             return counts

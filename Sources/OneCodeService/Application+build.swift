@@ -40,6 +40,7 @@ public struct ServiceDependencies: Sendable {
 /// The router with every route; tests build it too.
 public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws -> Router<AppRequestContext> {
     _ = PrometheusMetrics.registry
+    PrometheusMetrics.declareSeries()
     let router = Router(context: AppRequestContext.self, options: [.caseInsensitive])
     // Without trusted proxies the client is the peer the context already holds: no middleware on the scan path.
     if !deps.config.trustedProxies.isEmpty { router.add(middleware: ClientAddressMiddleware(proxies: deps.config.trustedProxies)) }

@@ -13,8 +13,6 @@ struct OpsController: Sendable {
     static let readinessBound: Duration = .seconds(2)
 
     func register(on router: Router<AppRequestContext>) {
-        // The build's version as a metric (value 1), so dashboards can tell which build a node runs.
-        Gauge(label: "onecode_build_info", dimensions: [("version", OneCodeVersion.current)]).record(1)
         router.get("healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
                      body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok","version":"\#(OneCodeVersion.current)"}"# + "\n")))

@@ -110,7 +110,7 @@ public protocol ScanStore: Sendable {
     /// Blacklists an issued code. - Throws: `NotFoundError("code", …)` when it was never issued.
     func blacklist(_ key: CodeKey, reason: String) async throws
 
-    /// The number of scans by verdict, optionally of one batch.
+    /// The number of scans by verdict, optionally of one batch; bot scans are not in it (as `onecode_scans_total`).
     func verdictCounts(batch: BatchID?) async throws -> [Verdict: Int]
 }
 

@@ -1,0 +1,63 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+@testable import OneCodeService
+import Testing
+
+@Suite("Metrics: what /metrics serves passes promtool, every series explained and present from the start", .serialized)
+struct MetricsTests {
+    static func metrics(_ base: String) async throws -> String {
+        let (data, _) = try await DurabilityTests.session.data(from: URL(string: base + "/metrics")!)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test("promtool check metrics passes; HELP on every series; counters end in _total; the documented series are there before any scan")
+    func promtool() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let codes = try DurabilityTests.prepare(folder, count: 3)
+        let token = try Run.onecode(["token", "create", "--scope", "marketing", "--name", "dashboards"], cwd: folder.path,
+                                    environment: DurabilityTests.environment)
+        let secret = try #require(token.stdout.split(separator: "\n").first { $0.hasPrefix("oc_") }.map(String.init), "\(token.stdout)")
+        let (server, base) = try await DurabilityTests.startServer(folder)
+        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
+        let fresh = try await Self.metrics(base)
+        for series in ["onecode_scans_total{verdict=\"genuine\"} 0", "onecode_scans_total{verdict=\"suspicious\"} 0", "onecode_bot_scans_total 0",
+                       "onecode_rejected_requests_total 0", "onecode_writer_commits_total 0", "onecode_writer_queue_depth 0",
+                       "onecode_webhook_deliveries_total{result=\"failed\"} 0", "onecode_build_info{version="] {
+            #expect(fresh.contains(series), "\(series) missing before any scan")
+        }
+        _ = await DurabilityTests.scanCodes(base, [codes[0], codes[1]], concurrency: 1)
+        var bot = URLRequest(url: URL(string: base + "/s/" + codes[2])!)
+        bot.setValue("Mozilla/5.0 (compatible; Googlebot/2.1)", forHTTPHeaderField: "User-Agent")
+        _ = try await DurabilityTests.session.data(for: bot)
+        _ = try await DurabilityTests.session.data(from: URL(string: base + "/api/products")!)  // a 401 too
+        let text = try await Self.metrics(base)
+        #expect(text.contains("onecode_scans_total{verdict=\"genuine\"} 2"), "\(text)")
+        #expect(text.contains("onecode_bot_scans_total 1"))
+        // The API's figures agree with the metrics: the bot's scan is in neither's genuine count.
+        var stats = URLRequest(url: URL(string: base + "/api/stats/verdicts")!)
+        stats.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization")
+        let (body, _) = try await DurabilityTests.session.data(for: stats)
+        let figures = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Int])
+        #expect(figures["genuine"] == 2 && figures.values.reduce(0, +) == 2, "\(figures)")
+        try text.write(toFile: folder.file("metrics.txt"), atomically: true, encoding: .utf8)
+        let check = try Run.program("/bin/sh", ["-c", "promtool check metrics < \(folder.file("metrics.txt"))"])
+        #expect(check.status == 0 && check.stdout.isEmpty && check.stderr.isEmpty, "promtool: \(check.stdout) \(check.stderr)")
+        #expect(!text.contains("Undocumented"), "\(text.split(separator: "\n").filter { $0.contains("Undocumented") })")
+        for line in text.split(separator: "\n") where line.hasPrefix("# TYPE ") && line.hasSuffix(" counter") {
+            #expect(line.split(separator: " ")[2].hasSuffix("_total"), "\(line)")
+        }
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(await server.wait().status == 0)
+    }
+
+    @Test("README names every series /metrics explains")
+    func documented() throws {
+        let readme = ConfigTests.readme
+        for name in PrometheusMetrics.help.keys.sorted() {
+            #expect(readme.contains("`\(name)"), "README does not name \(name)")
+        }
+    }
+}
