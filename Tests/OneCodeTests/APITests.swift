@@ -100,6 +100,45 @@ struct APITests {
         return table
     }
 
+    @Test("one error body everywhere: code, message and field; unknown /api routes a JSON 404, a known route with another method 405 with Allow")
+    func errorBodies() async throws {
+        let fixture = try await ServiceFixture()
+        defer { fixture.folder.cleanup() }
+        let app = try fixture.app()
+        let issuer = try await fixture.token(.issuer)
+        let headers: HTTPFields = [.authorization: "Bearer \(issuer)", .contentType: "application/json"]
+        @Sendable func error(_ response: TestResponse) throws -> [String: Any] {
+            #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
+            let object = try JSONSerialization.jsonObject(with: Data(response.text.utf8)) as? [String: Any]
+            let error = try #require(object?["error"] as? [String: Any], "\(response.text)")
+            #expect(Set(error.keys) == ["code", "message", "field"], "\(response.text)")
+            return error
+        }
+        try await app.test(.router) { client in
+            var response = try await client.execute(uri: "/api/nothing/here", method: .get)
+            #expect(response.status == .notFound)
+            var body = try error(response)
+            #expect(body["code"] as? String == "not_found" && body["field"] is NSNull)
+            response = try await client.execute(uri: "/api/products", method: .delete, headers: headers)
+            #expect(response.status == .methodNotAllowed && response.headers[.allow] == "GET, POST")
+            #expect(try error(response)["code"] as? String == "method_not_allowed")
+            response = try await client.execute(uri: "/api/batches/7/activate", method: .get, headers: headers)
+            #expect(response.status == .methodNotAllowed && response.headers[.allow] == "POST")
+            response = try await client.execute(uri: "/api/products", method: .post, headers: headers, body: ByteBuffer(string: #"{"name": ""}"#))
+            body = try error(response)
+            #expect(response.status == .badRequest && body["code"] as? String == "invalid" && body["field"] as? String == "name")
+            response = try await client.execute(uri: "/api/products", method: .post, headers: headers, body: ByteBuffer(string: #"{"name": "A", "gtin": "6291041500213"}"#))
+            body = try error(response)
+            #expect(response.status == .conflict && body["code"] as? String == "conflict" && body["field"] as? String == "gtin", "\(body)")
+            response = try await client.execute(uri: "/api/products", method: .get)
+            body = try error(response)
+            #expect(response.status == .unauthorized && body["code"] as? String == "unauthorized")
+            response = try await client.execute(uri: "/api/batches/99", method: .get, headers: headers)
+            body = try error(response)
+            #expect(response.status == .notFound && body["code"] as? String == "not_found" && body["field"] as? String == "id", "\(body)")
+        }
+    }
+
     @Test("products, batch issuance with a downloadable package, lifecycle, blacklist, scans and statistics")
     func lifecycle() async throws {
         let fixture = try await ServiceFixture()

@@ -68,7 +68,7 @@ struct ConfigTests {
             // Every command reads the file and the environment; only those that serve read http.port.
             let commands = environment["ONECODE_HTTP_PORT"] == nil ? [["product", "list"], ["config", "check"]] : [["config", "check"], ["serve"]]
             for command in commands {
-                let result = try Run.onecode(command, cwd: folder.path, environment: environment)
+                let result = try Run.onecode(command, cwd: folder.path, environment: environment, timeout: 60)
                 #expect(result.status == 1, "\(command) \(environment)")
                 #expect(result.stderr.contains(message), "\(command): \(result.stderr)")
                 #expect(!FileManager.default.fileExists(atPath: folder.file("data")), "\(command) made a database despite the error")

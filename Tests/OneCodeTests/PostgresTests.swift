@@ -514,13 +514,15 @@ struct ServeStartTests {
         let port = try DurabilityTests.freePort()
         let holder = try Run.start("python3", ["-c", """
             import socket, sys, time
-            s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); print("listening", flush=True); time.sleep(20)
+            s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); print("listening", flush=True); time.sleep(600)
             """, String(port)])
         defer { if holder.process.isRunning { kill(holder.process.processIdentifier, SIGKILL) } }
         for _ in 0..<200 where !((try? String(contentsOfFile: holder.out, encoding: .utf8)) ?? "").contains("listening") {
             try await Task.sleep(for: .milliseconds(20))
         }
-        let result = try Run.onecode(["serve", "--port", String(port)], cwd: folder.path)
+        // It must refuse at once; were it to serve (the holder gone, a check lost), it is killed after 60 s and this fails.
+        let result = try Run.onecode(["serve", "--port", String(port)], cwd: folder.path, timeout: 60)
+        #expect(holder.process.isRunning, "the port's holder ended before serve tried the port")
         #expect(result.status == 1)
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 1 && lines[0].hasPrefix("error: http.port: cannot listen on 127.0.0.1:\(port) (another process uses it)"), "\(result.stderr)")

@@ -34,14 +34,19 @@ enum Run {
 
     /// Runs a program to completion (blocking the calling thread: for short commands; a long-running
     /// process is `start`ed and its `wait()` awaited, which holds no thread meanwhile).
+    /// A program still running after `timeout` seconds is killed (SIGKILL): a test fails, the suite never hangs
+    /// (a `serve` that should have refused to start, say).
     @discardableResult
-    static func program(_ path: String, _ arguments: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
+    static func program(_ path: String, _ arguments: [String], cwd: String? = nil, environment: [String: String] = [:],
+                        timeout: Double = 300) throws -> ProcessResult {
         let process = try start(path, arguments, cwd: cwd, environment: environment)
+        let killer = process.killer(after: timeout)
+        defer { killer.cancel() }
         return process.waitBlocking()
     }
 
-    static func onecode(_ arguments: [String], cwd: String, environment: [String: String] = [:]) throws -> ProcessResult {
-        try program(onecode, arguments, cwd: cwd, environment: environment)
+    static func onecode(_ arguments: [String], cwd: String, environment: [String: String] = [:], timeout: Double = 300) throws -> ProcessResult {
+        try program(onecode, arguments, cwd: cwd, environment: environment, timeout: timeout)
     }
 
     /// A started program whose output is collected in files (no pipe can fill up and block it).
@@ -59,9 +64,23 @@ enum Run {
         /// Waits for the process to end without holding a thread: Swift's cooperative pool has as many
         /// threads as the machine has cores (two here), and a test blocking one starves every other
         /// test's async work (a receiver, a server, a database call) meanwhile.
-        func wait() async -> ProcessResult {
+        func wait(timeout: Double = 300) async -> ProcessResult {
+            let killer = killer(after: timeout)
+            defer { killer.cancel() }
             await exited.wait()
             return waitBlocking()
+        }
+
+        /// Kills the process with SIGKILL if it still runs after `seconds` (cancel it once the process ended).
+        func killer(after seconds: Double) -> DispatchWorkItem {
+            let item = DispatchWorkItem { [process] in
+                if process.isRunning {
+                    FileHandle.standardError.write(Data("test support: killing \(process.executableURL?.lastPathComponent ?? "?") \(process.arguments ?? []), still running after \(Int(seconds)) s\n".utf8))
+                    kill(process.processIdentifier, SIGKILL)
+                }
+            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: item)
+            return item
         }
 
         /// Waits for the process to end, blocking the calling thread.
