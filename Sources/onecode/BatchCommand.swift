@@ -51,7 +51,15 @@ struct BatchCommand: AsyncParsableCommand {
                     urlForm: urlForm, uppercase: uppercase)
                 let options = PackageOptions(directory: out, artwork: qr, errorCorrection: ec)
                 try options.validate()
-                let issuer = Issuer(store: store, signer: try config.signer(notice: note), baseURL: config.baseURL)
+                let signer = try config.signer(notice: note)
+                var loopbackWarning: String?
+                if let host = CodeURLHost.loopback(config.baseURL) {
+                    // Codes are printed once and scanned for years: a base URL on this machine opens on no phone.
+                    let advice = "phones cannot open \(host); set codes.baseURL (or --base-url) to the public address, e.g. https://q.brand.example"
+                    if config.mode == .production { throw InputError("base-url", "\(config.baseURL) is this machine (\(advice))") }
+                    loopbackWarning = "warning: the codes point at \(config.baseURL), this machine: \(advice) before printing them"
+                }
+                let issuer = Issuer(store: store, signer: signer, baseURL: config.baseURL)
                 let bar = ProgressBar(total: count)
                 Interrupts.install()
                 let result = try await issuer.issue(
@@ -64,6 +72,7 @@ struct BatchCommand: AsyncParsableCommand {
                     took \(String(format: "%.2f", result.seconds)) s
                     """
                 }
+                if let loopbackWarning { note(loopbackWarning) }
             }
         }
     }
@@ -123,5 +132,16 @@ struct BatchCommand: AsyncParsableCommand {
                 }
             }
         }
+    }
+}
+
+/// Base URLs that only the issuing machine opens.
+enum CodeURLHost {
+    /// The host when `url` points at this machine (loopback or localhost), else nil.
+    static func loopback(_ url: String) -> String? {
+        guard let host = URLComponents(string: url)?.host?.lowercased() else { return nil }
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if bare == "localhost" || bare.hasSuffix(".localhost") || bare == "::1" || bare.hasPrefix("127.") || bare == "0.0.0.0" { return host }
+        return nil
     }
 }

@@ -339,6 +339,20 @@ struct CLITests {
         let weak = try Run.program(Run.onecode, ["batch", "issue", "--product", "1", "--count", "1", "--out", folder.file("p3")], cwd: folder.path,
                                    environment: ["ONECODE_MODE": "production", "ONECODE_CODES_SECRET": String(repeating: "a", count: 32)])
         #expect(weak.status != 0 && weak.stderr.contains("codes.secret") && weak.stderr.contains("onecode secret generate"), "\(weak.stderr)")
+
+        // Codes that point at this machine open on no phone: refused in production, a warning in demo mode.
+        let good = ["ONECODE_MODE": "production", "ONECODE_CODES_SECRET": secret]
+        for base in ["http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080"] {
+            let loopback = try Run.program(Run.onecode, ["batch", "issue", "--product", "1", "--count", "1", "--out", folder.file("p4"),
+                                                         "--base-url", base], cwd: folder.path, environment: good)
+            #expect(loopback.status == 1 && loopback.stderr.contains("error: base-url: \(base) is this machine"), "\(base): \(loopback.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: folder.file("p4")))
+        }
+        let public_ = try Run.program(Run.onecode, ["batch", "issue", "--product", "1", "--count", "1", "--out", folder.file("p5"),
+                                                    "--base-url", "https://q.brand.example"], cwd: folder.path, environment: good)
+        #expect(public_.status == 0 && !public_.stderr.contains("warning"), "\(public_.stderr)")
+        let demo = try Run.program(Run.onecode, ["batch", "issue", "--product", "1", "--count", "1", "--out", folder.file("p6")], cwd: folder.path)
+        #expect(demo.status == 0 && demo.stderr.contains("warning: the codes point at http://127.0.0.1:8080, this machine"), "\(demo.stderr)")
     }
 
     @Test("`onecode --version`, `/healthz` and the build_info metric name this build's version")

@@ -264,6 +264,9 @@ struct PostgresWebhookTests {
         let environment = database.merging([
             "ONECODE_WEBHOOKS_URLS": await receiver.url, "ONECODE_WEBHOOKS_SECRET": Self.secret, "ONECODE_SCAN_MAX_SCANS": "1",
             "ONECODE_WEBHOOKS_POLL_SECONDS": "0.05",
+            // A lease (timeout + 2 s) no loaded machine outlasts: a delivery that timed out is retried, by design
+            // (at least once, same idempotency key), and would count twice here without being the fault under test.
+            "ONECODE_WEBHOOKS_TIMEOUT_SECONDS": "60",
         ]) { $1 }
         let (a, baseA) = try await DurabilityTests.startServer(folder, extra: environment)
         let (b, baseB) = try await DurabilityTests.startServer(folder, extra: environment)
