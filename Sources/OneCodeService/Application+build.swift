@@ -55,7 +55,7 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
         cookies: ConsumerCookie(signer: deps.signer), sameOrigin: SameOriginCheck(baseURL: deps.baseURL),
         secureCookie: deps.config.secureCookie || deps.baseURL.lowercased().hasPrefix("https://")
     ).register(on: router)
-    OpsController(writer: writer, storage: deps.store).register(on: router)
+    OpsController(writer: writer, storage: deps.store, outbox: deps.store).register(on: router)
     APIController(
         store: deps.store, issuer: Issuer(store: deps.store, signer: deps.signer, baseURL: deps.baseURL),
         maxBatchCount: deps.maxBatchCount, packagesDirectory: deps.config.packagesDirectory,

@@ -21,6 +21,7 @@ public enum PrometheusMetrics {
         "onecode_writer_commit_seconds": "Time a group commit takes.",
         "onecode_writer_commits_total": "Group commits written.",
         "onecode_webhook_deliveries_total": "Webhook delivery attempts, by result (delivered, failed).",
+        "onecode_webhook_pending_deliveries": "Webhook deliveries queued and not yet delivered or given up, all endpoints.",
         "hb_requests_total": "HTTP requests answered, by method, route and status.",
         "hb_request_errors_total": "HTTP requests that ended in an error, by method, route and status.",
         "http_server_request_duration": "Time to answer an HTTP request, by method, route and status.",
@@ -36,6 +37,7 @@ public enum PrometheusMetrics {
         _ = Counter(label: "onecode_rejected_requests_total")
         _ = Counter(label: "onecode_writer_commits_total")
         Gauge(label: "onecode_writer_queue_depth").record(0)
+        Gauge(label: "onecode_webhook_pending_deliveries").record(0)
     }
 
     /// The registry behind `MetricsSystem`; the first call bootstraps it.

@@ -9,6 +9,9 @@ import OneCodeStorage
 struct OpsController: Sendable {
     let writer: ScanWriter
     let storage: any StorageReadiness
+    /// Where the pending webhook deliveries are counted (at each scrape).
+    let outbox: any OutboxStore
+    let pendingDeliveries = Gauge(label: "onecode_webhook_pending_deliveries")
     /// How long `/readyz` waits for the database before it says not ready.
     static let readinessBound: Duration = .seconds(2)
 
@@ -33,6 +36,10 @@ struct OpsController: Sendable {
         }
         router.get("metrics") { _, _ in
             writer.queueDepth.record(writer.depth)
+            // Queued and not yet delivered (nor given up): a number that only grows means a receiver is down.
+            if let endpoints = try? await outbox.webhookStatus() {
+                pendingDeliveries.record(endpoints.reduce(0) { $0 + $1.pending })
+            }
             var buffer: [UInt8] = []
             PrometheusMetrics.registry.emit(into: &buffer)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

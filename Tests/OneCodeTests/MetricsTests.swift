@@ -53,6 +53,30 @@ struct MetricsTests {
         #expect(await server.wait().status == 0)
     }
 
+    @Test("onecode_webhook_pending_deliveries counts what a down receiver has not taken")
+    func pendingDeliveries() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let codes = try DurabilityTests.prepare(folder, count: 2)
+        let closed = try DurabilityTests.freePort()  // nothing listens there
+        let (server, base) = try await DurabilityTests.startServer(folder, extra: [
+            "ONECODE_WEBHOOKS_URLS": "http://127.0.0.1:\(closed)/hook", "ONECODE_WEBHOOKS_SECRET": "metrics-webhook-secret-0123",
+            "ONECODE_WEBHOOKS_POLL_SECONDS": "0.05", "ONECODE_SCAN_MAX_SCANS": "1",
+        ])
+        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
+        #expect(try await Self.metrics(base).contains("onecode_webhook_pending_deliveries 0"))
+        try await PostgresWebhookTests.suspicious(base, codes)  // two suspicious scans: two events
+        var text = ""
+        for _ in 0..<100 {
+            text = try await Self.metrics(base)
+            if text.contains("onecode_webhook_pending_deliveries 2") { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(text.contains("onecode_webhook_pending_deliveries 2"), "\(text.split(separator: "\n").filter { $0.contains("webhook") })")
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(await server.wait().status == 0)
+    }
+
     @Test("README names every series /metrics explains")
     func documented() throws {
         let readme = ConfigTests.readme
