@@ -134,6 +134,23 @@ public indirect enum SegmentRule: Sendable, Equatable {
         default: ([], [])
         }
     }
+
+    /// The spans of scan times (Unix seconds, `from` inclusive, `to` exclusive) whose scanners time alone
+    /// may have moved in or out of this rule between a refresh at `last` and one at `now`: for a `lapsed`
+    /// limit, whoever's last scan fell in the span that crossed it; for a `scans` window, the days that
+    /// left the window. Every backend's refresh re-decides those scanners' memberships.
+    public func crossedSpans(since last: Double, now: Double) -> [(from: Double, to: Double)] {
+        var spans: [(from: Double, to: Double)] = []
+        for days in windows.lapsedDays {
+            spans.append((last - Double(days) * 86_400, now - Double(days) * 86_400))
+        }
+        for days in windows.scanDays {
+            let from = (Int((last / 86_400).rounded(.down)) - days + 1) * 86_400
+            let to = (Int((now / 86_400).rounded(.down)) - days + 1) * 86_400
+            spans.append((Double(from), Double(to)))
+        }
+        return spans.filter { $0.to > $0.from }
+    }
 }
 
 /// What the linker knows of one consumer, derived from scans, entries, claims and feedback.

@@ -345,22 +345,13 @@ extension PostgresStore: LinkerStore {
         try db.execute("CREATE TEMP TABLE linker_changed (consumer text PRIMARY KEY) ON COMMIT DROP")
         try db.execute("INSERT INTO linker_changed SELECT consumer FROM consumer_profile WHERE version > \(since)")
         func addScanners(from: Double, to: Double) throws {
-            guard to > from else { return }
             try db.execute("""
                 INSERT INTO linker_changed SELECT DISTINCT consumer FROM scan
                 WHERE at >= to_timestamp(\(from)) AND at < to_timestamp(\(to)) AND consumer IS NOT NULL ON CONFLICT DO NOTHING
                 """)
         }
         for segment in segments {
-            let windows = segment.rule.windows
-            for days in windows.lapsedDays {
-                try addScanners(from: last - Double(days) * 86_400, to: now.timeIntervalSince1970 - Double(days) * 86_400)
-            }
-            for days in windows.scanDays {
-                let from = (Int((last / 86_400).rounded(.down)) - days + 1) * 86_400
-                let to = (Int((now.timeIntervalSince1970 / 86_400).rounded(.down)) - days + 1) * 86_400
-                try addScanners(from: Double(from), to: Double(to))
-            }
+            for span in segment.rule.crossedSpans(since: last, now: now.timeIntervalSince1970) { try addScanners(from: span.from, to: span.to) }
         }
         let ids = segments.map(\.id)
         var added: [Int64: Int] = [:], removed: [Int64: Int] = [:]

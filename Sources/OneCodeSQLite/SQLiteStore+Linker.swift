@@ -334,7 +334,6 @@ extension SQLiteStore: LinkerStore {
         try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS linker_changed (consumer TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM linker_changed")
         try db.execute(sql: "INSERT INTO linker_changed SELECT consumer FROM consumer_profile WHERE version > ?", arguments: [since])
         func addScanners(from: Double, to: Double) throws {
-            guard to > from else { return }
             let (low, high) = (try scanID(db, atOrAfter: from - 60), try scanID(db, atOrAfter: to + 60))
             try db.execute(sql: """
                 INSERT OR IGNORE INTO linker_changed SELECT DISTINCT consumer FROM scan
@@ -342,17 +341,7 @@ extension SQLiteStore: LinkerStore {
                 """, arguments: [low, high, from, to])
         }
         for (_, rule) in rules {
-            let windows = rule.windows
-            for days in windows.lapsedDays {
-                // Whoever lapsed since: their last scan fell in the span that crossed the limit.
-                try addScanners(from: last - Double(days) * 86_400, to: now.timeIntervalSince1970 - Double(days) * 86_400)
-            }
-            for days in windows.scanDays {
-                // Scans on days that left the window since the last refresh.
-                let from = (Int((last / 86_400).rounded(.down)) - days + 1) * 86_400
-                let to = (Int((now.timeIntervalSince1970 / 86_400).rounded(.down)) - days + 1) * 86_400
-                try addScanners(from: Double(from), to: Double(to))
-            }
+            for span in rule.crossedSpans(since: last, now: now.timeIntervalSince1970) { try addScanners(from: span.from, to: span.to) }
         }
         let insert = try db.cachedStatement(sql: "INSERT INTO segment_member (segment_id, consumer) VALUES (?, ?)")
         let delete = try db.cachedStatement(sql: "DELETE FROM segment_member WHERE segment_id = ? AND consumer = ?")
