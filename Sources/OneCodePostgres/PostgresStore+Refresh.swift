@@ -61,21 +61,9 @@ extension PostgresStore: LinkerStore {
         return try await read { db in
             try db.execute("SELECT pg_advisory_lock(\(Self.linkerLock))")
             defer { _ = try? db.execute("SELECT pg_advisory_unlock(\(Self.linkerLock))") }
-            try db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
-            do {
-                let report = try Self.refresh(db, now: now, full: full)
-                guard try db.run("COMMIT").metadata.command == "COMMIT" else {
-                    throw PostgresFailure(state: "25P02", message: "the linker refresh was rolled back at commit")
-                }
-                return report
-            } catch let error as PostgresFailure where Self.isTransient(error) {
-                _ = try? db.execute("ROLLBACK")
-                // A segment edited or a consumer erased while the refresh ran: nothing was written; the next
-                // refresh (or a retry) does it all.
-                throw ConflictError("linker", "rows the refresh read changed meanwhile (\(error.message)); refresh again")
-            } catch {
-                _ = try? db.execute("ROLLBACK")
-                throw error
+            // One snapshot for the whole refresh, taken by its first statement, once the lock is held.
+            return try Self.transaction(db, begin: "BEGIN ISOLATION LEVEL REPEATABLE READ") { db in
+                try Self.refresh(db, now: now, full: full)
             }
         }
     }

@@ -200,27 +200,32 @@ public final class PostgresStore: Sendable, StorageReadiness {
                             last: (@Sendable () throws -> PostgresQuery?)? = nil) async throws -> T {
         try await client.withConnection { connection in
             let db = SyncConnection(connection: connection, logger: self.logger)
-            return try await self.threads.runIfActive {
-                db.begin()
-                do {
-                    let value = try body(db)
-                    let final = try last?()
-                    let results = try db.pipeline((final.map { [$0] } ?? []) + ["COMMIT"])
-                    // COMMIT of a transaction that failed is a ROLLBACK: never report that as written.
-                    guard results.last?.metadata.command == "COMMIT" else {
-                        throw PostgresFailure(state: "25P02", message: "the transaction was rolled back at commit")
-                    }
-                    return value
-                } catch let error as PostgresFailure where Self.isTransient(error) {
-                    _ = try? db.execute("ROLLBACK")
-                    // Two nodes' transactions waited on each other's rows (PostgreSQL ended one): the same
-                    // conflict as a lost race, which the rulebook's callers run again.
-                    throw ConflictError("database", "a concurrent transaction held the same rows (\(Self.describe(error))); try again")
-                } catch {
-                    _ = try? db.execute("ROLLBACK")
-                    throw error
-                }
+            return try await self.threads.runIfActive { try Self.transaction(db, body, last: last) }
+        }
+    }
+
+    /// `body` in one transaction on `db` (`begin` opens it), committed when it returns, rolled back when
+    /// it throws; a deadlock or serialization failure becomes `ConflictError`.
+    static func transaction<T>(_ db: SyncConnection, begin: PostgresQuery = "BEGIN", _ body: (SyncConnection) throws -> T,
+                               last: (() throws -> PostgresQuery?)? = nil) throws -> T {
+        db.begin(begin)
+        do {
+            let value = try body(db)
+            let final = try last?()
+            let results = try db.pipeline((final.map { [$0] } ?? []) + ["COMMIT"])
+            // COMMIT of a transaction that failed is a ROLLBACK: never report that as written.
+            guard results.last?.metadata.command == "COMMIT" else {
+                throw PostgresFailure(state: "25P02", message: "the transaction was rolled back at commit")
             }
+            return value
+        } catch let error as PostgresFailure where isTransient(error) {
+            _ = try? db.execute("ROLLBACK")
+            // Two transactions waited on each other's rows, or one read rows another changed (PostgreSQL
+            // ended it): the same conflict as a lost race, which callers run again.
+            throw ConflictError("database", "a concurrent transaction held the same rows (\(describe(error))); try again")
+        } catch {
+            _ = try? db.execute("ROLLBACK")
+            throw error
         }
     }
 
@@ -267,9 +272,10 @@ struct SyncConnection: Sendable {
         var begin: EventLoopFuture<PostgresQueryResult>?
     }
 
-    /// Sends BEGIN; its answer is waited for with the next statement's (they share a round trip).
-    func begin() {
-        opening.begin = connection.query("BEGIN", logger: logger)
+    /// Sends BEGIN (or `statement`, a BEGIN with its isolation level); its answer is waited for with the
+    /// next statement's (they share a round trip).
+    func begin(_ statement: PostgresQuery = "BEGIN") {
+        opening.begin = connection.query(statement, logger: logger)
     }
 
     private func settleBegin() throws {
