@@ -43,17 +43,6 @@ public struct ConflictError: Error, Sendable, Equatable, CustomStringConvertible
     public var description: String { "\(field): \(message)" }
 }
 
-/// A capability this deployment does not have (yet): the API answers 501, the CLI exits 1.
-public struct UnavailableError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let field: String
-    public let message: String
-    public init(_ field: String, _ message: String) {
-        self.field = field
-        self.message = message
-    }
-    public var description: String { "\(field): \(message)" }
-}
-
 /// Names people give things (products, campaigns, tiers, segments, stores, tokens): what every one of
 /// them must be, so none can carry terminal escape sequences or invisible text into a CLI or a page.
 public enum Name {

@@ -207,7 +207,7 @@ extension PostgresStore: LinkerStore {
             }
         }
         for segment in segments where segment.version == 0 {
-            let (sql, binds) = condition(segment.rule, now: now)
+            let (sql, binds) = SegmentSQL.condition(segment.rule, now: now.timeIntervalSince1970)
             try db.execute("SAVEPOINT segment")
             do {
                 try db.execute("INSERT INTO linker_touched SELECT consumer FROM segment_member WHERE segment_id = \(segment.id) ON CONFLICT DO NOTHING")
@@ -283,11 +283,6 @@ extension PostgresStore: LinkerStore {
 
     // MARK: - Segment SQL
 
-    /// SegmentSQL's condition with PostgreSQL's numbered parameters, and its values.
-    static func condition(_ rule: SegmentRule, now: Date) -> (String, [SQLValue]) {
-        SegmentSQL.condition(rule, now: now.timeIntervalSince1970)
-    }
-
     /// `?` placeholders numbered `$first`, `$first+1`, … (the generated SQL has no `?` but its placeholders).
     static func numbered(_ sql: String, from first: Int) -> String {
         var result = "", next = first
@@ -313,7 +308,7 @@ extension PostgresStore: LinkerStore {
     /// The consumers a rule selects, evaluated in SQL over the stored profiles (tests compare it with `SegmentRule.matches`).
     func evaluate(_ rule: SegmentRule, now: Date) async throws -> Set<String> {
         try await read { db in
-            let (sql, values) = Self.condition(rule, now: now)
+            let (sql, values) = SegmentSQL.condition(rule, now: now.timeIntervalSince1970)
             var binds = PostgresBindings()
             for value in values { Self.append(value, to: &binds) }
             return Set(try db.rows(PostgresQuery(unsafeSQL: "SELECT p.consumer FROM consumer_profile p WHERE \(Self.numbered(sql, from: 1))", binds: binds))

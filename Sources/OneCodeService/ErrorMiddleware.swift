@@ -8,7 +8,7 @@ import OneCodeDomain
 /// Maps errors to HTTP responses in one place, with one body everywhere:
 /// `{"error": {"code": "invalid", "message": "count: must be …", "field": "count"}}`. Bad input is a 400
 /// and a missing entity a 404, each naming the field; a conflict (taken already: a claim, a rating, a
-/// GTIN) a 409; a capability this backend lacks a 501; anything unexpected a 500 whose details stay in
+/// GTIN) a 409; anything unexpected a 500 whose details stay in
 /// the log. Under `/api`, a path no route has is a JSON 404 and a route asked with another method a 405
 /// with `Allow`.
 struct ErrorMiddleware: RouterMiddleware {
@@ -56,8 +56,6 @@ struct ErrorMiddleware: RouterMiddleware {
             throw APIError(.notFound, code: "not_found", message: error.description, field: error.field)
         } catch let error as ConflictError {
             throw APIError(.conflict, code: "conflict", message: error.description, field: error.field)
-        } catch let error as UnavailableError {
-            throw APIError(.notImplemented, code: "unavailable", message: error.description, field: error.field)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             throw APIError(.internalServerError, code: "internal", message: "internal error; the details are in the server log")

@@ -168,32 +168,6 @@ final class CommitLog: Sendable {
 /// transaction open there), never from a test's async code, whose threads are the cooperative pool's.
 func blockingWait(_ semaphore: DispatchSemaphore) { semaphore.wait() }
 
-/// A one-shot signal raised from any thread and awaited by async code without blocking a thread: a test
-/// that blocked a cooperative thread waiting for work that itself needs one deadlocks once as many tests
-/// do the same as the machine has cores (two here, both cases of one parameterised test).
-final class OneShotSignal: Sendable {
-    private let state = Mutex<(raised: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func raise() {
-        let waiters = state.withLock { state in
-            state.raised = true
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let raised = state.withLock { state in
-                if !state.raised { state.waiters.append(continuation) }
-                return state.raised
-            }
-            if raised { continuation.resume() }
-        }
-    }
-}
-
 /// A claim transaction whose reads miss what another writer committed: no claim, no redemption.
 final class StaleClaimReads: ClaimTransaction, @unchecked Sendable {
     let base: any ClaimTransaction

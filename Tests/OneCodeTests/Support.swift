@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// A fresh folder under the system's temporary directory, removed by `cleanup()`.
@@ -127,5 +128,31 @@ enum Run {
     static func rasterise(svg: String, png: String) throws {
         let result = try program("/usr/bin/rsvg-convert", ["-o", png, svg])
         #expect(result.status == 0, "rsvg-convert: \(result.stderr)")
+    }
+}
+
+/// A one-shot signal raised from any thread and awaited by async code without blocking a thread: a test
+/// that blocked a cooperative thread waiting for work that itself needs one deadlocks once as many tests
+/// do the same as the machine has cores (two here, both cases of one parameterised test).
+final class OneShotSignal: Sendable {
+    private let state = Mutex<(raised: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func raise() {
+        let waiters = state.withLock { state in
+            state.raised = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let raised = state.withLock { state in
+                if !state.raised { state.waiters.append(continuation) }
+                return state.raised
+            }
+            if raised { continuation.resume() }
+        }
     }
 }
