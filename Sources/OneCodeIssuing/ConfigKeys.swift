@@ -12,6 +12,9 @@ public enum ConfigKeys {
         public var defaultText: String
         /// Whether its value is never printed.
         public var secret: Bool
+        /// Whether its value names a file or folder: given relative in a config file, it is read relative
+        /// to that file's folder (relative elsewhere: to the working directory).
+        public var path: Bool
 
         /// `ONECODE_CODES_LENGTH`: the variable swift-configuration's environment provider reads for it
         /// (dots become underscores, and a word break in camel case does too: `baseURL` → `BASE_URL`).
@@ -31,22 +34,22 @@ public enum ConfigKeys {
         }
     }
 
-    static func key(_ name: String, _ defaultText: String, secret: Bool = false) -> Key {
-        Key(name: name, defaultText: defaultText, secret: secret)
+    static func key(_ name: String, _ defaultText: String, secret: Bool = false, path: Bool = false) -> Key {
+        Key(name: name, defaultText: defaultText, secret: secret, path: path)
     }
 
     public static let all: [Key] = [
         key("mode", "demo"),
-        key("database.path", "data/onecode.sqlite"),
+        key("database.path", "data/onecode.sqlite", path: true),
         key("database.url", "none"),
         key("database.password", "none", secret: true),
-        key("database.passwordFile", "none"),
+        key("database.passwordFile", "none", path: true),
         key("database.connections", "16"),
         key("database.writers", "1"),
         key("codes.baseURL", "http://127.0.0.1:8080"),
         key("codes.length", "17"),
         key("codes.secret", "none", secret: true),
-        key("codes.secretFile", "secret beside the database"),
+        key("codes.secretFile", "secret beside the database", path: true),
         key("batch.maxCount", "10000000"),
         key("http.host", "127.0.0.1"),
         key("http.port", "8080"),
@@ -59,9 +62,9 @@ public enum ConfigKeys {
         key("rateLimit.burst", "40"),
         key("rateLimit.authFailuresPerMinute", "10"),
         key("privacy.truncateIP", "true"),
-        key("regions.file", "Config/regions.geojson"),
-        key("geoip.file", "none"),
-        key("packages.directory", "packages beside the database"),
+        key("regions.file", "Config/regions.geojson if it exists", path: true),
+        key("geoip.file", "none", path: true),
+        key("packages.directory", "packages beside the database", path: true),
         key("cookie.secure", "false"),
         key("claims.consentText", "a plain statement"),
         key("claims.consentVersion", "v1"),
@@ -130,6 +133,31 @@ public enum ConfigKeys {
             throw InputError("config", "\(file): unknown key onecode.\(name)\(hint); README's configuration table lists every key")
         }
         return values
+    }
+
+    /// The path-valued keys of a config file, resolved against the file's folder: `database.path` `"data/onecode.sqlite"`
+    /// in `/etc/onecode/onecode.json` is `/etc/onecode/data/onecode.sqlite`, wherever the command runs. Absolute paths
+    /// and empty values (a file turned off) stay as they are.
+    public static func resolvedPaths(_ values: [String: String], file: String) -> [String: String] {
+        let folder = (file as NSString).deletingLastPathComponent
+        var resolved: [String: String] = [:]
+        for key in all where key.path {
+            guard let value = values[key.name], !value.isEmpty, !value.hasPrefix("/"), !folder.isEmpty else { continue }
+            resolved[key.name] = normalized(folder + "/" + value)
+        }
+        return resolved
+    }
+
+    /// `Config/../data/x` → `data/x`: `.` and `name/..` removed, leading `..` of a relative path kept.
+    static func normalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == "..", let last = parts.last, last != ".." { parts.removeLast(); continue }
+            parts.append(part)
+        }
+        let joined = parts.joined(separator: "/")
+        return path.hasPrefix("/") ? "/" + joined : (joined.isEmpty ? "." : joined)
     }
 
     /// - Throws: `InputError("config", …)` for an `ONECODE_*` variable that is no key's.

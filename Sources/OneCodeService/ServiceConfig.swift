@@ -15,7 +15,8 @@ import OneCodeDomain
 /// - `rateLimit.authFailuresPerMinute` (default 10; 0 turns it off): failed `/api` authentications an address
 ///   may make in a burst and per minute; past them it gets 429 until the allowance refills.
 /// - `privacy.truncateIP` (default true): keep IPv4 /24 and IPv6 /48 only; false keeps whole addresses.
-/// - `regions.file` (default `Config/regions.geojson`, ignored when missing): GeoJSON region polygons.
+/// - `regions.file` (default `Config/regions.geojson` when that file exists; empty turns regions off): GeoJSON
+///   region polygons. A file the key names must be readable.
 /// - `geoip.file` (default none): a MaxMind-format database; when set, a scan's region comes from its IP
 ///   until the consumer shares a position.
 /// - `packages.directory` (default `packages` beside the database): where API-issued packages are kept.
@@ -36,7 +37,10 @@ public struct ServiceConfig: Sendable {
     public var authFailuresPerMinute: Double
     public var truncateIP: Bool
     public var trustedProxies: TrustedProxies
-    public var regionsFile: String
+    /// `nil`: no regions.
+    public var regionsFile: String?
+    /// Whether the regions file was named by configuration (then it must be readable) or is the default.
+    var regionsConfigured: Bool
     public var geoIPFile: String?
     public var packagesDirectory: String
     public var secureCookie: Bool
@@ -66,7 +70,13 @@ public struct ServiceConfig: Sendable {
         guard authFailuresPerMinute >= 0 else { throw InputError("rateLimit.authFailuresPerMinute", "must be 0 (off) or more") }
         truncateIP = try config.checkedBool("privacy.truncateIP", default: true)
         trustedProxies = try TrustedProxies(config.stringArray(forKey: "http.trustedProxies", default: []))
-        regionsFile = config.string(forKey: "regions.file", default: "Config/regions.geojson")
+        if let named = config.string(forKey: "regions.file") {
+            regionsFile = named.isEmpty ? nil : named
+            regionsConfigured = true
+        } else {
+            regionsFile = FileManager.default.fileExists(atPath: "Config/regions.geojson") ? "Config/regions.geojson" : nil
+            regionsConfigured = false
+        }
         geoIPFile = config.string(forKey: "geoip.file").flatMap { $0.isEmpty ? nil : $0 }
         let directory = (databasePath as NSString).deletingLastPathComponent
         packagesDirectory = config.string(forKey: "packages.directory", default: directory.isEmpty ? "packages" : directory + "/packages")
@@ -80,10 +90,18 @@ public struct ServiceConfig: Sendable {
         guard linkerRefreshSeconds >= 0 else { throw InputError("linker.refreshSeconds", "must be 0 (off) or more") }
     }
 
-    /// The regions file, or `nil` when it does not exist. - Throws: `InputError("regions", …)` for a bad file.
+    /// The regions, or `nil` when none are configured.
+    /// - Throws: `InputError("regions.file", …)` for a file that cannot be read or is not region GeoJSON.
     public func loadRegions() throws -> RegionMap? {
-        guard let data = FileManager.default.contents(atPath: regionsFile) else { return nil }
-        return try RegionMap(geoJSON: data)
+        guard let regionsFile else { return nil }
+        guard let data = FileManager.default.contents(atPath: regionsFile) else {
+            throw InputError("regions.file", "cannot read \(regionsFile)" + (regionsConfigured ? " (set regions.file to \"\" to run without regions)" : ""))
+        }
+        do {
+            return try RegionMap(geoJSON: data)
+        } catch let error as InputError {
+            throw InputError("regions.file", "\(regionsFile): \(error.message)")
+        }
     }
 }
 

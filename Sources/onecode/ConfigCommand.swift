@@ -16,7 +16,8 @@ struct ConfigCommand: AsyncParsableCommand {
             discussion: """
                 Reads the configuration as `serve` does (options, ONECODE_* variables, the file ONECODE_CONFIG \
                 names or Config/onecode.json, then defaults), checks it (a misspelt key, a value of the wrong \
-                type, a file that does not exist is an error naming it), and prints each key with its value and \
+                type, a file that does not exist or cannot be read is an error naming it; a relative path in the \
+                config file is read relative to that file's folder), and prints each key with its value and \
                 its source. Secret values (codes.secret, database.password, webhooks.secret) are never printed, \
                 only whether they are set. Exits 1 when the configuration has an error.
                 """)
@@ -33,10 +34,12 @@ struct ConfigCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let reader = try await global.configReader()
                 let issuer = try IssuerConfig(reader: reader)
-                _ = try ServiceConfig(reader: reader, databasePath: issuer.databasePath)
+                let service = try ServiceConfig(reader: reader, databasePath: issuer.databasePath)
+                _ = try service.loadRegions()
                 let environment = ProcessInfo.processInfo.environment
                 let file = try GlobalOptions.configFile(environment)
-                let fileValues = try file.map { try ConfigKeys.fileValues(try GlobalOptions.read($0), file: $0) } ?? [:]
+                var fileValues = try file.map { try ConfigKeys.fileValues(try GlobalOptions.read($0), file: $0) } ?? [:]
+                if let file { fileValues.merge(ConfigKeys.resolvedPaths(fileValues, file: file)) { $1 } }
                 var arguments: [String: String] = [:]
                 if let database = global.database {
                     arguments[database.hasPrefix("postgres") ? "database.url" : "database.path"] = database

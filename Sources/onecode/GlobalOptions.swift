@@ -30,7 +30,14 @@ struct GlobalOptions: ParsableArguments {
         try ConfigKeys.checkEnvironment(environment)
         var providers: [any ConfigProvider] = [InMemoryProvider(name: "arguments", values: values), EnvironmentVariablesProvider()]
         if let file = try Self.configFile(environment) {
-            _ = try ConfigKeys.fileValues(try Self.read(file), file: file)
+            let fileValues = try ConfigKeys.fileValues(try Self.read(file), file: file)
+            // The file's relative paths are the file's: they shadow its own values, below options and variables.
+            let paths = ConfigKeys.resolvedPaths(fileValues, file: file)
+            if !paths.isEmpty {
+                providers.append(InMemoryProvider(name: "config file paths", values: Dictionary(uniqueKeysWithValues: paths.map {
+                    (AbsoluteConfigKey(["onecode"] + $0.key.split(separator: ".").map(String.init)), ConfigValue(.string($0.value), isSecret: false))
+                })))
+            }
             do {
                 providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(file), allowMissing: false))
             } catch {

@@ -102,4 +102,37 @@ struct ConfigTests {
         let text = try Run.onecode(["config", "check"], cwd: folder.path, environment: ["ONECODE_CONFIG": "onecode.json"])
         #expect(text.status == 0 && text.stdout.contains("configuration ok (mode demo"), "\(text.stdout) \(text.stderr)")
     }
+
+    @Test("relative paths in a config file are the file's, wherever the command runs; a named file that cannot be read is an error")
+    func pathsRelativeToTheFile() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        try FileManager.default.createDirectory(atPath: folder.file("etc/onecode"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: folder.file("work"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: ServiceFixture.regionsFile, toPath: folder.file("etc/onecode/regions.geojson"))
+        try #"{"onecode": {"database": {"path": "data/onecode.sqlite"}, "regions": {"file": "regions.geojson"}}}"#
+            .write(toFile: folder.file("etc/onecode/onecode.json"), atomically: true, encoding: .utf8)
+        let environment = ["ONECODE_CONFIG": folder.file("etc/onecode/onecode.json")]
+        let listed = try Run.onecode(["product", "list"], cwd: folder.file("work"), environment: environment, timeout: 60)
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(FileManager.default.fileExists(atPath: folder.file("etc/onecode/data/onecode.sqlite")))
+        #expect(!FileManager.default.fileExists(atPath: folder.file("work/data")))
+        let check = try Run.onecode(["config", "check", "--json"], cwd: folder.file("work"), environment: environment, timeout: 60)
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdout.contains(folder.file("etc/onecode/regions.geojson")), "\(check.stdout)")
+        // A variable's relative path is the working directory's, as a shell user expects.
+        let variable = try Run.onecode(["config", "check"], cwd: folder.file("work"),
+                                       environment: environment.merging(["ONECODE_REGIONS_FILE": "regions.geojson"]) { $1 }, timeout: 60)
+        #expect(variable.status == 1 && variable.stderr.contains("regions.file: cannot read regions.geojson"), "\(variable.stderr)")
+        // Named in the file and gone: never a silent "regions off"; an empty value is how to turn them off.
+        try FileManager.default.removeItem(atPath: folder.file("etc/onecode/regions.geojson"))
+        for command in [["config", "check"], ["serve", "--port", "0"]] {
+            let result = try Run.onecode(command, cwd: folder.file("work"), environment: environment, timeout: 60)
+            #expect(result.status == 1 && result.stderr.contains("regions.file: cannot read \(folder.file("etc/onecode/regions.geojson"))"),
+                    "\(command): \(result.stderr)")
+        }
+        let off = try Run.onecode(["config", "check"], cwd: folder.file("work"),
+                                  environment: environment.merging(["ONECODE_REGIONS_FILE": ""]) { $1 }, timeout: 60)
+        #expect(off.status == 0, "\(off.stderr)")
+    }
 }
