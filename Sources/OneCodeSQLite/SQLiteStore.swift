@@ -10,6 +10,21 @@ public struct SQLiteStore: Sendable {
     let writer: any DatabaseWriter
     /// The database file, or `nil` in memory.
     public let path: String?
+    /// The migrations opening it applied (empty when its schema was already current).
+    public private(set) var appliedNow: [String] = []
+    /// Whether opening it created its schema (a new file).
+    public private(set) var created = false
+
+    /// What opening does with a schema older than this binary's (a newer one is always refused).
+    public enum Schema: Sendable {
+        /// Applies the missing migrations (`serve`, `migrate`, demo mode, and a new file in any mode).
+        case migrate
+        /// Refuses an existing database that lacks migrations, naming `onecode migrate` (other commands
+        /// in production mode: no command but `serve` and `migrate` upgrades a production database).
+        case requireCurrent
+        /// Opens it as it is, migrating nothing (`onecode backup`: a backup before an upgrade).
+        case asIs
+    }
 
     /// Opens (creating when needed) the database file at `path` and migrates it.
     /// - Parameters:
@@ -17,8 +32,10 @@ public struct SQLiteStore: Sendable {
     ///     codes' pages stay in memory.
     ///   - backgroundCheckpoints: leave WAL checkpoints to a `Checkpointer` beside the writer instead of
     ///     running them inside commits (the long-running service does).
-    /// - Throws: `InputError("database", …)` when the file cannot be opened or is not a OneCode database.
-    public init(path: String, cacheMiB: Int = 32, backgroundCheckpoints: Bool = false) throws {
+    ///   - schema: whether an older schema is upgraded or refused.
+    /// - Throws: `InputError("database", …)` when the file cannot be opened, is not a OneCode database, was
+    ///   upgraded by a newer OneCode, or lacks migrations and `schema` is `.requireCurrent`.
+    public init(path: String, cacheMiB: Int = 32, backgroundCheckpoints: Bool = false, schema: Schema = .migrate) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             do {
@@ -35,9 +52,23 @@ public struct SQLiteStore: Sendable {
         do {
             let pool = try DatabasePool(path: path, configuration: Self.configuration(
                 cacheMiB: cacheMiB, backgroundCheckpoints: backgroundCheckpoints))
-            try Self.migrator.migrate(pool)
+            let migrator = Self.migrator
+            let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
+            let unknown = applied.subtracting(migrator.migrations)
+            guard unknown.isEmpty || schema == .asIs else {
+                throw InputError("database", "\(path) was upgraded by a newer OneCode (migrations this binary does not know: \(unknown.sorted().joined(separator: ", "))); run that version, or restore a backup taken before the upgrade")
+            }
+            let pending = migrator.migrations.filter { !applied.contains($0) }
+            if schema == .requireCurrent, !applied.isEmpty, !pending.isEmpty {
+                throw InputError("database", "\(path) has an older schema (pending: \(pending.joined(separator: ", "))); production mode upgrades only in `onecode migrate` or `onecode serve` (back it up first: `onecode backup --out FILE`)")
+            }
+            if schema != .asIs { try migrator.migrate(pool) }
             writer = pool
             self.path = path
+            if schema != .asIs {
+                appliedNow = pending
+                created = applied.isEmpty
+            }
         } catch let error as DatabaseError {
             throw InputError("database", "cannot open \(path) as a OneCode database (\(error.message ?? "SQLite error \(error.resultCode)"))")
         }

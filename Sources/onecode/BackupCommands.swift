@@ -34,7 +34,7 @@ struct BackupCommand: AsyncParsableCommand {
             guard FileManager.default.fileExists(atPath: config.databasePath) else {
                 throw InputError("database", "no database at \(config.databasePath)")
             }
-            let store = try SQLiteStore(path: config.databasePath)
+            let store = try SQLiteStore(path: config.databasePath, schema: .asIs)
             let report = try await store.backup(to: out)
             try global.emit(report) { "backed up " + describe(report) }
         }

@@ -47,7 +47,7 @@ struct DatabaseCommand: AsyncParsableCommand {
                 guard PostgresLocation.isURL(to) else { throw InputError("to", "expected postgres://user@host:port/database") }
                 let reader = try await GlobalOptions.parse([]).configReader()
                 let config = try IssuerConfig(reader: reader)
-                let source = try SQLiteStore(path: from)
+                let source = try SQLiteStore(path: from, schema: .requireCurrent)
                 let target = try await PostgresStore(try PostgresLocation(url: to, password: config.databasePassword), connections: 4,
                                                      schema: .requireCurrent)
                 if let range = try await source.scanTimeRange() { try await target.preparePartitions(for: range) }

@@ -126,15 +126,21 @@ enum Database {
         return try PostgresLocation(url: url, password: config.databasePassword)
     }
 
-    /// SQLite migrates as it opens; PostgreSQL must already have the schema this binary knows
-    /// (`onecode migrate` applies it once for every node).
+    /// PostgreSQL must already have the schema this binary knows (`onecode migrate` applies it once for
+    /// every node). SQLite is migrated as `serve` opens it (saying so) and as any command opens it in demo
+    /// mode; in production mode other commands refuse an older schema rather than upgrade it unasked.
     /// - Parameter service: the long-running service takes `database.connections`; a one-shot command a few.
     static func open(_ config: IssuerConfig, cacheMiB: Int = 32, backgroundCheckpoints: Bool = false, service: Bool = false) async throws -> any OneCodeStore {
         if let location = try postgres(config) {
             return try await PostgresStore(location, connections: service ? config.databaseConnections : min(4, config.databaseConnections),
                                            schema: .requireCurrent)
         }
-        return try SQLiteStore(path: config.databasePath, cacheMiB: cacheMiB, backgroundCheckpoints: backgroundCheckpoints)
+        let store = try SQLiteStore(path: config.databasePath, cacheMiB: cacheMiB, backgroundCheckpoints: backgroundCheckpoints,
+                                    schema: service || config.mode == .demo ? .migrate : .requireCurrent)
+        if !store.appliedNow.isEmpty && !store.created && (service || config.mode == .production) {
+            note("database \(config.databasePath): upgraded, applied migrations \(store.appliedNow.joined(separator: ", "))")
+        }
+        return store
     }
 
     /// What the messages say the database is.

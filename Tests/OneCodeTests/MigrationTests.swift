@@ -1,0 +1,84 @@
+import Foundation
+import GRDB
+@testable import OneCodeSQLite
+import Testing
+
+/// Upgrades happen when the operator asks: `serve` and `migrate` upgrade an SQLite database (saying so),
+/// other commands in production mode refuse an older schema, and every command refuses a newer one.
+@Suite("SQLite migrations: no command upgrades a production database unasked, none opens a newer one")
+struct MigrationTests {
+    static let production = ["ONECODE_MODE": "production", "ONECODE_CODES_SECRET": "migration-secret-0123456789"]
+
+    /// A database with every migration but the last, as the binary before this one left it.
+    static func older(_ file: String) throws -> String {
+        let queue = try DatabaseQueue(path: file)
+        let migrations = SQLiteStore.migrator.migrations
+        try SQLiteStore.migrator.migrate(queue, upTo: migrations[migrations.count - 2])
+        try queue.close()
+        return migrations[migrations.count - 1]
+    }
+
+    static func pending(_ file: String) throws -> [String] { try SQLiteStore.migrationStatus(path: file).pending }
+
+    @Test("production: read and write commands refuse an older schema and change nothing; backup copies it as it is; migrate upgrades")
+    func productionRefusesOlder() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        try FileManager.default.createDirectory(atPath: folder.file("data"), withIntermediateDirectories: true)
+        let database = folder.file("data/onecode.sqlite")
+        let last = try Self.older(database)
+        for command in [["product", "list"], ["product", "add", "--name", "Tea"], ["segment", "refresh"]] {
+            let result = try Run.onecode(command, cwd: folder.path, environment: Self.production, timeout: 60)
+            #expect(result.status == 1, "\(command): \(result.stdout)")
+            #expect(result.stderr.contains("error: database: data/onecode.sqlite has an older schema (pending: \(last))")
+                    && result.stderr.contains("onecode migrate"), "\(command): \(result.stderr)")
+            #expect(try Self.pending(database) == [last], "\(command) upgraded the database")
+        }
+        let backup = try Run.onecode(["backup", "--out", "before-upgrade.sqlite"], cwd: folder.path, environment: Self.production, timeout: 60)
+        #expect(backup.status == 0, "\(backup.stderr)")
+        #expect(try Self.pending(folder.file("before-upgrade.sqlite")) == [last] && Self.pending(database) == [last])
+        let status = try Run.onecode(["migrate", "--status"], cwd: folder.path, environment: Self.production, timeout: 60)
+        #expect(status.status == 0 && status.stdout.contains("pending (run `onecode migrate`): \(last)"), "\(status.stdout)")
+        let migrate = try Run.onecode(["migrate"], cwd: folder.path, environment: Self.production, timeout: 60)
+        #expect(migrate.status == 0 && migrate.stdout.contains("applied now: \(last)") && migrate.stdout.contains("up to date"), "\(migrate.stdout)")
+        let list = try Run.onecode(["product", "list"], cwd: folder.path, environment: Self.production, timeout: 60)
+        #expect(list.status == 0, "\(list.stderr)")
+    }
+
+    @Test("demo mode upgrades as it opens; serve upgrades in production and says so in its log")
+    func serveUpgrades() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        try FileManager.default.createDirectory(atPath: folder.file("data"), withIntermediateDirectories: true)
+        let database = folder.file("data/onecode.sqlite")
+        _ = try Self.older(folder.file("demo.sqlite"))
+        let demo = try Run.onecode(["product", "list", "--database", "demo.sqlite"], cwd: folder.path,
+                                   environment: ["ONECODE_CODES_SECRET": "migration-secret-0123456789"], timeout: 60)
+        #expect(demo.status == 0 && !demo.stderr.contains("upgraded"), "\(demo.stderr)")
+        #expect(try Self.pending(folder.file("demo.sqlite")).isEmpty)
+
+        let last = try Self.older(database)
+        let (server, base) = try await DurabilityTests.startServer(folder, extra: Self.production)
+        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
+        #expect(!base.hasSuffix(":1"))
+        kill(server.process.processIdentifier, SIGTERM)
+        let result = await server.wait()
+        #expect(result.stderr.contains("database data/onecode.sqlite: upgraded, applied migrations \(last)"), "\(result.stderr)")
+        #expect(try Self.pending(database).isEmpty)
+    }
+
+    @Test("a database a newer OneCode upgraded is refused by every command, serve included, in both modes")
+    func newerRefused() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let environment = ["ONECODE_CODES_SECRET": "migration-secret-0123456789"]
+        #expect(try Run.onecode(["product", "add", "--name", "Tea"], cwd: folder.path, environment: environment).status == 0)
+        _ = try BackupTests.sqlite(folder.file("data/onecode.sqlite"), "INSERT INTO grdb_migrations VALUES ('v99: from the future')")
+        for (command, mode) in [(["product", "list"], "demo"), (["serve", "--port", "0"], "demo"), (["product", "list"], "production"),
+                                (["migrate"], "production"), (["serve", "--port", "0"], "production")] {
+            let result = try Run.onecode(command, cwd: folder.path, environment: environment.merging(["ONECODE_MODE": mode]) { $1 }, timeout: 60)
+            #expect(result.status == 1 && result.stderr.contains("was upgraded by a newer OneCode (migrations this binary does not know: v99: from the future)"),
+                    "\(command) \(mode): \(result.stderr)")
+        }
+    }
+}
