@@ -44,6 +44,7 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
     let router = Router(context: AppRequestContext.self, options: [.caseInsensitive])
     // Without trusted proxies the client is the peer the context already holds: no middleware on the scan path.
     if !deps.config.trustedProxies.isEmpty { router.add(middleware: ClientAddressMiddleware(proxies: deps.config.trustedProxies)) }
+    if deps.config.log.access { router.add(middleware: AccessLogMiddleware()) }
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware())

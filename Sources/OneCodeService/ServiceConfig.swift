@@ -25,6 +25,7 @@ import OneCodeDomain
 /// - `webhooks.urls` (default none; comma-separated in the environment), `webhooks.secret` (required with
 ///   URLs, at least 16 characters), `webhooks.timeoutSeconds` (10), `webhooks.retryBaseSeconds` (5),
 ///   `webhooks.retryMaxSeconds` (3600), `webhooks.maxAttempts` (20), `webhooks.pollSeconds` (1): see `WebhookDeliverer`.
+/// - `log.level` (default info), `log.format` (`text` or `json` lines), `log.access` (default false): see `LogConfig`.
 /// - `linker.refreshSeconds` (default 60; 0 turns it off): how often profiles, segments and leads are refreshed.
 public struct ServiceConfig: Sendable {
     public var host: String
@@ -48,6 +49,7 @@ public struct ServiceConfig: Sendable {
     public var consentVersion: String
     public var webhooks: WebhookConfig
     public var linkerRefreshSeconds: Double
+    public var log: LogConfig
 
     /// - Throws: `InputError` naming the key whose value is out of range.
     public init(reader: ConfigReader, databasePath: String) throws {
@@ -88,6 +90,7 @@ public struct ServiceConfig: Sendable {
         webhooks = try WebhookConfig(config.scoped(to: "webhooks"))
         linkerRefreshSeconds = try config.checkedDouble("linker.refreshSeconds", default: 60)
         guard linkerRefreshSeconds >= 0 else { throw InputError("linker.refreshSeconds", "must be 0 (off) or more") }
+        log = try LogConfig(config)
     }
 
     /// The regions, or `nil` when none are configured.

@@ -34,11 +34,16 @@ struct BearerAuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
         let client = IPAddress.bucketKey(context.clientAddress)
         if let wait = failures.waitBeforeNext(client) {
+            context.logger.warning("authentication throttled", metadata: ["client": "\(IPAddress.stored(context.clientAddress, truncate: true) ?? "unknown")"])
             throw HTTPError(.tooManyRequests, headers: [.retryAfter: String(max(1, Int(wait.rounded(.up))))],
                             message: "authorization: too many failed attempts from this address; retry later")
         }
         func refuse(_ headers: HTTPFields, _ message: String) -> HTTPError {
             _ = failures.take(client)
+            // The address truncated whatever privacy.truncateIP says: enough to see a pattern, not a person.
+            context.logger.warning("authentication failed", metadata: [
+                "client": "\(IPAddress.stored(context.clientAddress, truncate: true) ?? "unknown")", "reason": "\(message)",
+            ])
             return HTTPError(.unauthorized, headers: headers, message: message)
         }
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {

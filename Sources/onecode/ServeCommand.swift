@@ -34,6 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let port { extra["http.port"] = .init(.int(port), isSecret: false) }
         var app: (any ApplicationProtocol)?
         var listenAddress = ""
+        var say: @Sendable (String) -> Void = { note($0) }
         try await reportingErrors {
             let reader = try await global.configReader(extra: extra)
             var issuerConfig = try IssuerConfig(reader: reader)
@@ -46,8 +47,10 @@ struct ServeCommand: AsyncParsableCommand {
             }
             let store = try await Database.open(issuerConfig, cacheMiB: 96, backgroundCheckpoints: true, service: true)
             let signer = try issuerConfig.signer(notice: note)
+            let logConfig = config.log
+            LoggingSystem.bootstrap { label in logConfig.handler(label: label) }
             var logger = Logger(label: "onecode")
-            logger.logLevel = .info
+            logger.logLevel = config.log.level
             if issuerConfig.mode == .demo {
                 try await DemoData.prepare(store: store, issuerConfig: issuerConfig, serviceConfig: config, signer: signer)
             }
@@ -61,16 +64,20 @@ struct ServeCommand: AsyncParsableCommand {
             if store is PostgresStore { deps.writers = issuerConfig.databaseWriters }
             let host = config.host
             listenAddress = "\(config.host):\(config.port)"
-            deps.onListening = { port in note("onecode: listening on http://\(host):\(port)") }
+            // With JSON logs, the service's own lines are JSON too (log shippers read every line).
+            let json = config.log.format == .json
+            let serviceLogger = logger
+            say = { json ? serviceLogger.notice("\($0)") : note($0) }
+            deps.onListening = { [say] port in say("onecode: listening on http://\(host):\(port)") }
             app = try buildApplication(deps)
-            note("onecode: serving on http://\(config.host):\(config.port == 0 ? "(a free port)" : String(config.port)) (database \(Database.describe(issuerConfig))); Ctrl-C stops")
+            say("onecode: serving on http://\(config.host):\(config.port == 0 ? "(a free port)" : String(config.port)) (database \(Database.describe(issuerConfig))); Ctrl-C stops")
         }
         do {
             try await app!.runService()
         } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EADDRNOTAVAIL || error.errnoCode == EACCES {
             fail("http.port: cannot listen on \(listenAddress) (\(error.errnoCode == EADDRINUSE ? "another process uses it" : String(cString: strerror(error.errnoCode)))); choose another with --port or ONECODE_HTTP_PORT")
         }
-        note("onecode: stopped; every accepted scan is committed")
+        say("onecode: stopped; every accepted scan is committed")
     }
 }
 
