@@ -72,6 +72,8 @@ public enum ConfigKeys {
         key("log.level", "info"),
         key("log.format", "text"),
         key("log.access", "false"),
+        key("metrics.port", "none"),
+        key("metrics.host", "127.0.0.1"),
         key("webhooks.urls", "none"),
         key("webhooks.secret", "none", secret: true),
         key("webhooks.timeoutSeconds", "10"),

@@ -23,6 +23,8 @@ public struct ServiceDependencies: Sendable {
     public var writers = 1
     /// Told the port the server listens on once it does (the one picked when `http.port` is 0).
     public var onListening: @Sendable (Int) async -> Void = { _ in }
+    /// Told the port of the internal `/metrics` listener (`metrics.port`) once it listens.
+    public var onMetricsListening: @Sendable (Int) async -> Void = { _ in }
 
     public init(config: ServiceConfig, store: any OneCodeStore, signer: CodeSigner, baseURL: String, maxBatchCount: Int,
                 logger: Logger, storageServices: [any Service] = []) {
@@ -56,7 +58,7 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
         cookies: ConsumerCookie(signer: deps.signer), sameOrigin: SameOriginCheck(baseURL: deps.baseURL),
         secureCookie: deps.config.secureCookie || deps.baseURL.lowercased().hasPrefix("https://")
     ).register(on: router)
-    OpsController(writer: writer, storage: deps.store, outbox: deps.store).register(on: router)
+    OpsController(writer: writer, storage: deps.store, outbox: deps.store, servesMetrics: deps.config.metricsPort == nil).register(on: router)
     APIController(
         store: deps.store, issuer: Issuer(store: deps.store, signer: deps.signer, baseURL: deps.baseURL),
         maxBatchCount: deps.maxBatchCount, packagesDirectory: deps.config.packagesDirectory,
@@ -72,6 +74,16 @@ public func buildApplication(_ deps: ServiceDependencies) throws -> some Applica
     let writer = ScanWriter(store: deps.scans, rules: deps.config.rules, capacity: deps.config.queueCapacity,
                             maxGroup: deps.config.maxGroup, writers: deps.writers, logger: deps.logger)
     let router = try buildRouter(deps, writer: writer)
+    // `/metrics` alone on an internal listener; it stops first (the last service), before the public server.
+    var metrics: [any Service] = []
+    if let port = deps.config.metricsPort {
+        let metricsRouter = Router(context: AppRequestContext.self)
+        metricsRouter.add(middleware: ErrorMiddleware())
+        OpsController(writer: writer, storage: deps.store, outbox: deps.store).registerMetrics(on: metricsRouter)
+        metrics.append(Application(
+            router: metricsRouter, configuration: .init(address: .hostname(deps.config.metricsHost, port: port), serverName: "OneCode"),
+            onServerRunning: { channel in await deps.onMetricsListening(channel.localAddress?.port ?? port) }, logger: deps.logger))
+    }
     return Application(
         router: router,
         configuration: .init(address: .hostname(deps.config.host, port: deps.config.port), serverName: "OneCode"),
@@ -81,7 +93,7 @@ public func buildApplication(_ deps: ServiceDependencies) throws -> some Applica
             WebhookDeliverer(store: deps.store, config: deps.config.webhooks, logger: deps.logger) as any Service,
         ]) + (deps.config.linkerRefreshSeconds > 0 ? [
             LinkerService(store: deps.store, interval: .milliseconds(Int64(deps.config.linkerRefreshSeconds * 1000)), logger: deps.logger),
-        ] : []),
+        ] : []) + metrics,
         onServerRunning: { channel in await deps.onListening(channel.localAddress?.port ?? deps.config.port) },
         logger: deps.logger)
 }

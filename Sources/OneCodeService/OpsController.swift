@@ -12,6 +12,8 @@ struct OpsController: Sendable {
     /// Where the pending webhook deliveries are counted (at each scrape).
     let outbox: any OutboxStore
     let pendingDeliveries = Gauge(label: "onecode_webhook_pending_deliveries")
+    /// `false` when `/metrics` has a port of its own.
+    var servesMetrics = true
     /// How long `/readyz` waits for the database before it says not ready.
     static let readinessBound: Duration = .seconds(2)
 
@@ -34,6 +36,15 @@ struct OpsController: Sendable {
                             headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(string: body + "\n")))
         }
+        if servesMetrics { registerMetrics(on: router) }
+        // The same server's cheapest route: the benchmark's ceiling for this framework here.
+        router.get("ping") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "pong")))
+        }
+    }
+
+    /// `/metrics`: on the public router, or alone on the internal one (`metrics.port`).
+    func registerMetrics(on router: Router<AppRequestContext>) {
         router.get("metrics") { _, _ in
             writer.queueDepth.record(writer.depth)
             // Queued and not yet delivered (nor given up): a number that only grows means a receiver is down.
@@ -44,10 +55,6 @@ struct OpsController: Sendable {
             PrometheusMetrics.registry.emit(into: &buffer)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
-        }
-        // The same server's cheapest route: the benchmark's ceiling for this framework here.
-        router.get("ping") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "pong")))
         }
     }
 

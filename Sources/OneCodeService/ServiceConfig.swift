@@ -26,6 +26,8 @@ import OneCodeDomain
 ///   URLs, at least 16 characters), `webhooks.timeoutSeconds` (10), `webhooks.retryBaseSeconds` (5),
 ///   `webhooks.retryMaxSeconds` (3600), `webhooks.maxAttempts` (20), `webhooks.pollSeconds` (1): see `WebhookDeliverer`.
 /// - `log.level` (default info), `log.format` (`text` or `json` lines), `log.access` (default false): see `LogConfig`.
+/// - `metrics.port` (default none: `/metrics` on the public port), `metrics.host` (default `127.0.0.1`): an internal
+///   listener for `/metrics` alone; the public port then answers `/metrics` with 404.
 /// - `linker.refreshSeconds` (default 60; 0 turns it off): how often profiles, segments and leads are refreshed.
 public struct ServiceConfig: Sendable {
     public var host: String
@@ -50,6 +52,9 @@ public struct ServiceConfig: Sendable {
     public var webhooks: WebhookConfig
     public var linkerRefreshSeconds: Double
     public var log: LogConfig
+    /// `metrics.port`: serve `/metrics` there (on `metrics.host`) instead of on the public port; `nil`: the public port.
+    public var metricsPort: Int?
+    public var metricsHost: String
 
     /// - Throws: `InputError` naming the key whose value is out of range.
     public init(reader: ConfigReader, databasePath: String) throws {
@@ -91,6 +96,19 @@ public struct ServiceConfig: Sendable {
         linkerRefreshSeconds = try config.checkedDouble("linker.refreshSeconds", default: 60)
         guard linkerRefreshSeconds >= 0 else { throw InputError("linker.refreshSeconds", "must be 0 (off) or more") }
         log = try LogConfig(config)
+        metricsHost = config.string(forKey: "metrics.host", default: "127.0.0.1")
+        if config.string(forKey: "metrics.port").map({ $0.isEmpty || $0 == "none" }) == true {
+            metricsPort = nil
+        } else if config.string(forKey: "metrics.port") != nil || config.int(forKey: "metrics.port") != nil {
+            let port = try config.checkedInt("metrics.port", default: 0)
+            guard (0...65535).contains(port) else { throw InputError("metrics.port", "must be from 0 to 65535 (got \(port))") }
+            guard port == 0 || port != self.port || metricsHost != host else {
+                throw InputError("metrics.port", "must differ from http.port (\(port)); it is the internal port for /metrics only")
+            }
+            metricsPort = port
+        } else {
+            metricsPort = nil
+        }
     }
 
     /// The regions, or `nil` when none are configured.

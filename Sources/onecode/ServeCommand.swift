@@ -45,6 +45,9 @@ struct ServeCommand: AsyncParsableCommand {
             if config.port != 0, let problem = Self.cannotListen(host: config.host, port: config.port) {
                 fail("http.port: cannot listen on \(config.host):\(config.port) (\(problem)); choose another with --port or ONECODE_HTTP_PORT")
             }
+            if let metricsPort = config.metricsPort, metricsPort != 0, let problem = Self.cannotListen(host: config.metricsHost, port: metricsPort) {
+                fail("metrics.port: cannot listen on \(config.metricsHost):\(metricsPort) (\(problem)); choose another with ONECODE_METRICS_PORT")
+            }
             let store = try await Database.open(issuerConfig, cacheMiB: 96, backgroundCheckpoints: true, service: true)
             let signer = try issuerConfig.signer(notice: note)
             let logConfig = config.log
@@ -69,6 +72,8 @@ struct ServeCommand: AsyncParsableCommand {
             let serviceLogger = logger
             say = { json ? serviceLogger.notice("\($0)") : note($0) }
             deps.onListening = { [say] port in say("onecode: listening on http://\(host):\(port)") }
+            let metricsHost = config.metricsHost
+            deps.onMetricsListening = { [say] port in say("onecode: metrics on http://\(metricsHost):\(port)/metrics") }
             app = try buildApplication(deps)
             say("onecode: serving on http://\(config.host):\(config.port == 0 ? "(a free port)" : String(config.port)) (database \(Database.describe(issuerConfig))); Ctrl-C stops")
         }

@@ -84,4 +84,36 @@ struct MetricsTests {
             #expect(readme.contains("`\(name)"), "README does not name \(name)")
         }
     }
+
+    @Test("metrics.port: /metrics alone on the internal listener; the public port answers it with 404")
+    func separatePort() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let codes = try DurabilityTests.prepare(folder, count: 1)
+        let (server, base) = try await DurabilityTests.startServer(folder, extra: ["ONECODE_METRICS_PORT": "0"])
+        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
+        var internalBase = ""
+        for _ in 0..<400 where internalBase.isEmpty {
+            let log = (try? String(contentsOfFile: server.err, encoding: .utf8)) ?? ""
+            if let line = log.split(separator: "\n").first(where: { $0.hasPrefix("onecode: metrics on http://127.0.0.1:") }) {
+                internalBase = String(line.dropFirst("onecode: metrics on ".count).dropLast("/metrics".count))
+            } else {
+                try await Task.sleep(for: .milliseconds(25))
+            }
+        }
+        try #require(!internalBase.isEmpty && internalBase != base)
+        _ = await DurabilityTests.scanCodes(base, [codes[0]], concurrency: 1)
+        let (_, publicAnswer) = try await DurabilityTests.session.data(from: URL(string: base + "/metrics")!)
+        #expect((publicAnswer as? HTTPURLResponse)?.statusCode == 404)
+        let (data, internalAnswer) = try await DurabilityTests.session.data(from: URL(string: internalBase + "/metrics")!)
+        #expect((internalAnswer as? HTTPURLResponse)?.statusCode == 200)
+        #expect(String(decoding: data, as: UTF8.self).contains("onecode_scans_total{verdict=\"genuine\"} 1"))
+        let (_, scanThere) = try await DurabilityTests.session.data(from: URL(string: internalBase + "/s/" + codes[0])!)
+        #expect((scanThere as? HTTPURLResponse)?.statusCode == 404, "the internal port serves /metrics only")
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(await server.wait().status == 0)
+        let same = try Run.onecode(["config", "check"], cwd: folder.path,
+                                   environment: DurabilityTests.environment.merging(["ONECODE_METRICS_PORT": "8080"]) { $1 }, timeout: 60)
+        #expect(same.status == 1 && same.stderr.contains("metrics.port: must differ from http.port"), "\(same.stderr)")
+    }
 }
