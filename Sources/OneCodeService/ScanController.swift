@@ -170,8 +170,16 @@ struct ScanController: Sendable {
         var name: String
         var result: DrawOutcome.Result
         var new: Bool
-        var prize: PrizeTier?
+        /// What a consumer may see of a prize: never its odds or stock.
+        var prize: PrizeJSON?
         var message: String
+    }
+
+    struct PrizeJSON: Encodable {
+        var name: String
+        var kind: PrizeKind
+        var value: Int
+        init(_ tier: PrizeTier) { name = tier.name; kind = tier.kind; value = tier.value }
     }
 
     static let pageHeaders: HTTPFields = {
@@ -193,7 +201,7 @@ struct ScanController: Sendable {
                 batch: content.productionDate.map { _ in .init(lot: content.lot, productionDate: content.productionDate, expiryDate: content.expiryDate) },
                 firstScanAt: content.firstScanAt, scanCount: content.scanCount, location: content.locationPath,
                 campaign: content.draws.map {
-                    DrawJSON(campaign: $0.campaign, name: $0.campaignName, result: $0.result, new: $0.new, prize: $0.prize,
+                    DrawJSON(campaign: $0.campaign, name: $0.campaignName, result: $0.result, new: $0.new, prize: $0.prize.map(PrizeJSON.init),
                              message: LandingPage.message($0, content.language))
                 }, points: content.points)
             body = ByteBuffer(bytes: (try? Response.jsonEncoder.encode(document)) ?? Data("{}".utf8))

@@ -243,7 +243,13 @@ struct CampaignTests {
             #expect(again.status == .conflict && again.text.contains("claimed already"))
             let later = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(cookie: cookie))
             #expect(!later.text.contains("class=\"claim\"") && later.text.contains("already won"))
-            // JSON works too.
+            // JSON works too; a consumer sees the prize, never its odds or the stock left.
+            let shown = try await client.execute(uri: "/s/\(fixture.codes[3])", method: .get, headers: phone(json: true))
+            let draws = try #require(try shown.json()["campaign"] as? [[String: Any]], "\(shown.text)")
+            #expect(draws.count == 1 && draws[0]["result"] as? String == "won", "\(shown.text)")
+            let prize = try #require(draws[0]["prize"] as? [String: Any])
+            #expect(Set(prize.keys) == ["name", "kind", "value"] && prize["name"] as? String == "Free bottle", "\(prize)")
+            #expect(!shown.text.contains("probability") && !shown.text.contains("tock"), "\(shown.text)")
             let second = try #require(try await client.execute(uri: "/s/\(fixture.codes[2])", method: .get, headers: phone()).cookie)
             var json = phone(cookie: second, json: true)
             json[.contentType] = "application/json"
