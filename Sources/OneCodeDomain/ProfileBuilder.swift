@@ -100,6 +100,9 @@ public enum ErasurePolicy {
         case delete
         /// The rows stay; the named fields are emptied.
         case anonymise(fields: [String])
+        /// The row stays as a deletion marker for those who copied it: kind `erased`, the named fields
+        /// emptied, the next export cursor.
+        case tombstone(fields: [String])
     }
 
     /// Each kind of data, and what erasure does to it.
@@ -109,7 +112,8 @@ public enum ErasurePolicy {
 
     public static func action(for data: Data) -> Action {
         switch data {
-        case .contact, .profile, .segmentMemberships, .lead, .linkerChanges: .delete
+        case .contact, .profile, .segmentMemberships, .linkerChanges: .delete
+        case .lead: .tombstone(fields: ["name", "phone", "score", "reasons", "source"])
         case .claims: .anonymise(fields: ["consumer", "name", "phone"])
         case .feedback: .anonymise(fields: ["consumer", "comment"])
         case .entries: .anonymise(fields: ["consumer"])

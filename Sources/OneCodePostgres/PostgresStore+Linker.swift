@@ -44,6 +44,7 @@ extension PostgresStore {
             // consumer's profile and lead back from the rows it still sees.
             try db.execute("SELECT pg_advisory_xact_lock(\(Self.linkerLock))")
             var known = 0
+            var hadLead = false
             func run(_ sql: String) throws {
                 var binds = PostgresBindings()
                 binds.append(consumer)
@@ -54,7 +55,18 @@ extension PostgresStore {
                 case (.contact, .delete): try run("DELETE FROM consumer_contact WHERE consumer = $1")
                 case (.profile, .delete): try run("DELETE FROM consumer_profile WHERE consumer = $1")
                 case (.segmentMemberships, .delete): try run("DELETE FROM segment_member WHERE consumer = $1")
-                case (.lead, .delete): try run("DELETE FROM lead WHERE kind = 'consumer' AND ref = $1")
+                case (.lead, .tombstone):
+                    // The linker lock (above) keeps lead_seq to one writer at a time, as in a refresh.
+                    hadLead = try db.row("SELECT EXISTS (SELECT 1 FROM lead WHERE kind = 'consumer' AND ref = \(consumer))")?.decode(Bool.self) ?? false
+                    guard hadLead else { continue }
+                    // An older marker of the same id (erased before, a lead again since) gives way to the new one.
+                    try db.execute("DELETE FROM lead WHERE kind = 'erased' AND ref = \(consumer)")
+                    try db.execute("UPDATE linker_state SET lead_seq = lead_seq + 1 WHERE id = 1")
+                    known += try db.execute("""
+                        UPDATE lead SET kind = 'erased', name = NULL, phone = NULL, score = 0, reasons = '[]', source = '{}', updated_at = \(Date().timeIntervalSince1970),
+                            seq = (SELECT lead_seq FROM linker_state WHERE id = 1)
+                        WHERE kind = 'consumer' AND ref = \(consumer)
+                        """)
                 case (.linkerChanges, .delete): try run("DELETE FROM linker_change WHERE consumer = $1")
                 case (.claims, .anonymise): try run("UPDATE claim SET consumer = 'erased', name = '', phone = '' WHERE consumer = $1")
                 case (.feedback, .anonymise): try run("UPDATE feedback SET consumer = NULL, comment = NULL WHERE consumer = $1")
@@ -68,7 +80,7 @@ extension PostgresStore {
                         try run("""
                             UPDATE outbox SET body = jsonb_set(jsonb_set(jsonb_set(body::jsonb, '{data,\(field)}', 'null', false),
                                 '{data,name}', 'null', false), '{data,phone}', 'null', false)::text
-                            WHERE (body::jsonb) #>> '{data,\(field)}' = $1\(field == "id" ? " AND type = 'lead.created'" : "")
+                            WHERE (body::jsonb) #>> '{data,\(field)}' = $1\(field == "id" ? " AND type = 'lead.created'" : " AND type <> 'consumer.erased'")
                             """)
                     }
                 default:
@@ -77,6 +89,8 @@ extension PostgresStore {
             }
             if known > 0 {
                 try db.execute("UPDATE segment SET members = (SELECT count(*) FROM segment_member WHERE segment_id = segment.id)")
+                // After the events lost the person: this one names the ids, for every receiver to erase too.
+                try Self.emit(db, .consumerErased, at: Date(), data: Lead.erasedEvent(consumer: consumer, hadLead: hadLead))
             }
             return known > 0
         }

@@ -478,13 +478,14 @@ extension PostgresStore: LinkerStore {
             var sql = "SELECT kind, ref, name, phone, score, reasons, source, created_at, updated_at, seq FROM lead WHERE seq > $1"
             var binds = PostgresBindings()
             binds.append(after)
+            // Erased leads pass every filter: a CRM deletes what it imported under any of them.
             if let minScore {
                 binds.append(minScore)
-                sql += " AND score >= $\(binds.count)"
+                sql += " AND (kind = 'erased' OR score >= $\(binds.count))"
             }
             if let segment {
                 binds.append(segment.rawValue)
-                sql += " AND kind = 'consumer' AND EXISTS (SELECT 1 FROM segment_member m WHERE m.segment_id = $\(binds.count) AND m.consumer = lead.ref)"
+                sql += " AND (kind = 'erased' OR kind = 'consumer' AND EXISTS (SELECT 1 FROM segment_member m WHERE m.segment_id = $\(binds.count) AND m.consumer = lead.ref))"
             }
             binds.append(limit + 1)
             sql += " ORDER BY seq LIMIT $\(binds.count)"

@@ -64,7 +64,7 @@ public enum CampaignBook {
                           consentVersion: consentVersion, at: at, prize: tier?.name, redemptionCode: redemption)
         guard try tx.insertClaim(claim) else { throw ClaimRules.alreadyClaimed }
         try tx.saveContact(consumer, contact, consentVersion: consentVersion, consentText: consentText, at: at)
-        try tx.emit(.prizeClaimed, at: at, data: Events.prizeClaimed(claim))
+        try tx.emit(.prizeClaimed, at: at, data: Events.prizeClaimed(claim, prize: Events.prize(entry.tier, in: entry.definition)))
         return claim
     }
 
@@ -82,7 +82,7 @@ public enum CampaignBook {
         let prize = facts.tier.flatMap { $0 < tiers.count ? tiers[$0].name : nil }
         let redemption = Redemption(redemptionCode: redemptionCode, campaign: facts.campaign, prize: prize, code: facts.code,
                                     store: store, at: at)
-        try tx.emit(.prizeRedeemed, at: at, data: Events.prizeRedeemed(redemption, entry: facts.entry))
+        try tx.emit(.prizeRedeemed, at: at, data: Events.prizeRedeemed(redemption, entry: facts.entry, prize: Events.prize(facts.tier, in: facts.definition)))
         return redemption
     }
 }

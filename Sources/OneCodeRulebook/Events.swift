@@ -31,16 +31,27 @@ enum Events {
         data.add("code", request.code)
         data.add("consumer", request.consumer?.value)
         data.add("entryId", entry.rawValue)
-        var prizeData = EventJSON()
-        prizeData.add("kind", prize.kind.rawValue)
-        prizeData.add("name", prize.name)
-        prizeData.add("tier", tier)
-        prizeData.add("value", prize.value)
-        data.add("prize", prizeData)
+        data.add("prize", Self.prize(tier, prize))
         return data
     }
 
-    static func prizeClaimed(_ claim: Claim) -> EventJSON {
+    /// A prize as every event writes it: `{"kind", "name", "tier", "value"}`.
+    static func prize(_ tier: Int, _ prize: PrizeTier) -> EventJSON {
+        var data = EventJSON()
+        data.add("kind", prize.kind.rawValue)
+        data.add("name", prize.name)
+        data.add("tier", tier)
+        data.add("value", prize.value)
+        return data
+    }
+
+    /// The prize tier an entry won, when its definition still has it.
+    static func prize(_ tier: Int?, in definition: CampaignDefinition) -> EventJSON? {
+        guard let tier, tier >= 0, tier < definition.tiers.count else { return nil }
+        return prize(tier, definition.tiers[tier])
+    }
+
+    static func prizeClaimed(_ claim: Claim, prize: EventJSON?) -> EventJSON {
         var data = EventJSON()
         data.add("at", claim.at)
         data.add("campaignId", claim.campaign.rawValue)
@@ -50,18 +61,18 @@ enum Events {
         data.add("entryId", claim.entryID.rawValue)
         data.add("name", claim.contact.name)
         data.add("phone", claim.contact.phone)
-        data.add("prize", claim.prize)
+        if let prize { data.add("prize", prize) } else { data.add("prize", nil as String?) }
         data.add("redemptionCode", claim.redemptionCode)
         return data
     }
 
-    static func prizeRedeemed(_ redemption: Redemption, entry: EntryID) -> EventJSON {
+    static func prizeRedeemed(_ redemption: Redemption, entry: EntryID, prize: EventJSON?) -> EventJSON {
         var data = EventJSON()
         data.add("at", redemption.at)
         data.add("campaignId", redemption.campaign.rawValue)
         data.add("code", redemption.code)
         data.add("entryId", entry.rawValue)
-        data.add("prize", redemption.prize)
+        if let prize { data.add("prize", prize) } else { data.add("prize", nil as String?) }
         data.add("redemptionCode", redemption.redemptionCode)
         data.add("storeId", redemption.store.rawValue)
         return data

@@ -561,12 +561,13 @@ extension SQLiteStore: LinkerStore {
         try await writer.read { db in
             var sql = "SELECT * FROM lead WHERE seq > ?"
             var arguments: [any DatabaseValueConvertible] = [after]
+            // Erased leads pass every filter: a CRM deletes what it imported under any of them.
             if let minScore {
-                sql += " AND score >= ?"
+                sql += " AND (kind = 'erased' OR score >= ?)"
                 arguments.append(minScore)
             }
             if let segment {
-                sql += " AND kind = 'consumer' AND EXISTS (SELECT 1 FROM segment_member m WHERE m.segment_id = ? AND m.consumer = lead.ref)"
+                sql += " AND (kind = 'erased' OR kind = 'consumer' AND EXISTS (SELECT 1 FROM segment_member m WHERE m.segment_id = ? AND m.consumer = lead.ref))"
                 arguments.append(segment.rawValue)
             }
             sql += " ORDER BY seq LIMIT ?"
@@ -618,6 +619,7 @@ extension SQLiteStore: LinkerStore {
     public func forgetConsumer(_ consumer: String) async throws -> Bool {
         let known = try await writer.write { db in
             var known = 0
+            var hadLead = false
             // The policy is the domain's; this is how each of its steps reads in SQLite.
             for data in ErasurePolicy.Data.allCases {
                 let sql: [String]
@@ -625,7 +627,19 @@ extension SQLiteStore: LinkerStore {
                 case (.contact, .delete): sql = ["DELETE FROM consumer_contact WHERE consumer = ?"]
                 case (.profile, .delete): sql = ["DELETE FROM consumer_profile WHERE consumer = ?"]
                 case (.segmentMemberships, .delete): sql = ["DELETE FROM segment_member WHERE consumer = ?"]
-                case (.lead, .delete): sql = ["DELETE FROM lead WHERE kind = 'consumer' AND ref = ?"]
+                case (.lead, .tombstone):
+                    hadLead = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM lead WHERE kind = 'consumer' AND ref = ?)", arguments: [consumer]) ?? false
+                    guard hadLead else { continue }
+                    // An older marker of the same id (erased before, a lead again since) gives way to the new one.
+                    try db.execute(sql: "DELETE FROM lead WHERE kind = 'erased' AND ref = ?", arguments: [consumer])
+                    try db.execute(sql: "UPDATE linker_state SET lead_seq = lead_seq + 1 WHERE id = 1")
+                    try db.execute(sql: """
+                        UPDATE lead SET kind = 'erased', name = NULL, phone = NULL, score = 0, reasons = '[]', source = '{}', updated_at = ?,
+                            seq = (SELECT lead_seq FROM linker_state WHERE id = 1)
+                        WHERE kind = 'consumer' AND ref = ?
+                        """, arguments: [Date().timeIntervalSince1970, consumer])
+                    known += db.changesCount
+                    continue
                 case (.linkerChanges, .delete): sql = ["DELETE FROM linker_change WHERE consumer = ?"]
                 case (.claims, .anonymise): sql = ["UPDATE claim SET consumer = 'erased', name = '', phone = '' WHERE consumer = ?"]
                 case (.feedback, .anonymise): sql = ["UPDATE feedback SET consumer = NULL, comment = NULL WHERE consumer = ?"]
@@ -637,7 +651,7 @@ extension SQLiteStore: LinkerStore {
                     // Events name the consumer (and a claim's contact): keep the events, drop the person.
                     sql = ["""
                         UPDATE outbox SET body = json_replace(body, '$.data.consumer', NULL, '$.data.name', NULL, '$.data.phone', NULL)
-                        WHERE json_extract(body, '$.data.consumer') = ?
+                        WHERE json_extract(body, '$.data.consumer') = ? AND type <> 'consumer.erased'
                         """, """
                         UPDATE outbox SET body = json_replace(body, '$.data.id', NULL, '$.data.name', NULL, '$.data.phone', NULL)
                         WHERE type = 'lead.created' AND json_extract(body, '$.data.id') = ?
@@ -651,6 +665,8 @@ extension SQLiteStore: LinkerStore {
                 }
             }
             try db.execute(sql: "UPDATE segment SET members = (SELECT count(*) FROM segment_member WHERE segment_id = segment.id)")
+            // After the events lost the person: this one names the ids, for every receiver to erase too.
+            if known > 0 { try Self.emit(db, .consumerErased, at: Date(), data: Lead.erasedEvent(consumer: consumer, hadLead: hadLead)) }
             return known > 0
         }
         // The old page images in the WAL still hold what was erased: copy the WAL into the database

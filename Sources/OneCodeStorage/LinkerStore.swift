@@ -49,7 +49,9 @@ public struct LinkerRefresh: Sendable, Codable, Equatable {
 
 /// Something sales can act on: a consenting consumer or a store, scored, with reasons and source.
 public struct Lead: Sendable, Codable, Equatable {
-    public enum Kind: String, Sendable, Codable { case consumer, store }
+    /// `erased`: a consumer lead whose person was erased, exported once more at the next cursor with no
+    /// personal fields, so a CRM that imported it deletes it.
+    public enum Kind: String, Sendable, Codable { case consumer, store, erased }
     public struct Source: Sendable, Codable, Equatable {
         public var batch: Int64?
         public var region: String?
@@ -250,6 +252,14 @@ extension Lead {
         data.add("sourceBatch", source.batch)
         data.add("sourceRegion", source.region)
         data.add("sourceStore", source.store)
+        return data
+    }
+
+    /// The `data` of a `consumer.erased` event: the ids only (`lead` when they had one, else null).
+    public static func erasedEvent(consumer: String, hadLead: Bool) -> EventJSON {
+        var data = EventJSON()
+        data.add("consumer", consumer)
+        data.add("lead", hadLead ? consumer : nil)
         return data
     }
 }

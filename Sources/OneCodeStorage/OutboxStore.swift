@@ -13,6 +13,9 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     case prizeRedeemed = "prize.redeemed"
     /// A linker refresh found a new lead.
     case leadCreated = "lead.created"
+    /// A consumer was erased: `{"consumer", "lead"}` ids only, so every system that received their
+    /// data can delete it too.
+    case consumerErased = "consumer.erased"
 }
 
 /// One event as written: `body` is the whole JSON document a webhook receives.

@@ -339,6 +339,8 @@ struct LinkerTests {
         try await store.addFeedback(key: world.key(code), code: code, consumer: consumer, rating: 1, comment: "my number is 13800000009", at: Date())
         _ = try await store.createSegment(name: "all", rule: .product([world.fixture.product.id]))
         _ = try await store.refreshLinker(now: Date(), full: false)
+        let imported = try await store.leads(after: 0, limit: 100, segment: nil, minScore: nil)
+        #expect(imported.leads.map(\.id) == [consumer.value] && imported.leads[0].kind == .consumer)
         let exported = try #require(try await store.exportConsumer(consumer.value))
         let document = try #require(try JSONSerialization.jsonObject(with: exported) as? [String: Any])
         #expect((document["contact"] as? [String: Any])?["phone"] as? String == "+8613800000009")
@@ -349,10 +351,21 @@ struct LinkerTests {
         let text = try backend.dump([
             "SELECT count(*) FROM scan", "SELECT count(*) FROM scan WHERE consumer IS NOT NULL", "SELECT count(*) FROM consumer_contact",
             "SELECT name || '|' || phone FROM claim", "SELECT rating || '|' || coalesce(comment, 'none') FROM feedback",
-            "SELECT count(*) FROM outbox WHERE body LIKE '%Erin%' OR body LIKE '%13800000009%' OR body LIKE '%\(consumer.value)%'",
-            "SELECT members FROM segment", "SELECT count(*) FROM lead",
+            "SELECT count(*) FROM outbox WHERE body LIKE '%Erin%' OR body LIKE '%13800000009%'",
+            "SELECT type FROM outbox WHERE body LIKE '%\(consumer.value)%'",
+            "SELECT members FROM segment",
+            "SELECT kind || '|' || coalesce(name, '') || coalesce(phone, '') || '|' || score || '|' || reasons || '|' || source FROM lead",
         ], in: world.fixture.folder)
-        #expect(text == ["2", "1", "0", "|", "1|none", "0", "1", "0"].joined(separator: "\n--\n"), "\(text)")
+        #expect(text == ["2", "1", "0", "|", "1|none", "0", "consumer.erased", "1", "erased||0\(backend == .sqlite ? ".0" : "")|[]|{}"]
+            .joined(separator: "\n--\n"), "\(text)")
+        // The CRM that imported the lead reads its deletion at the next cursor: the id, no personal field.
+        let next = try await store.leads(after: imported.cursor, limit: 100, segment: nil, minScore: 50)
+        #expect(next.leads.count == 1 && next.leads[0].kind == .erased && next.leads[0].id == consumer.value
+                && next.leads[0].name == nil && next.leads[0].phone == nil && next.leads[0].reasons.isEmpty && next.leads[0].cursor > imported.cursor,
+                "\(next.leads)")
+        #expect(try await store.leads(after: next.cursor, limit: 100, segment: nil, minScore: nil).leads.isEmpty)
+        let events = try await store.events(after: 0, limit: 100).filter { $0.type == "consumer.erased" }
+        #expect(events.count == 1 && events[0].body.contains(#""data":{"consumer":"\#(consumer.value)","lead":"\#(consumer.value)"}"#), "\(events)")
         #expect(try await store.feedbackReport(byBatch: false).first?.count == 1)
     }
 

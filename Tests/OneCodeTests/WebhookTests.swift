@@ -144,6 +144,12 @@ struct WebhookTests {
             #expect(types == ["prize.won", "prize.claimed", "prize.redeemed", "prize.won", "scan.suspicious"], "\(types)")
             let data = events.compactMap { ($0["event"] as? [String: Any])?["data"] as? [String: Any] }
             #expect(data[0]["code"] as? String == code && (data[0]["prize"] as? [String: Any])?["name"] as? String == "Free bottle")
+            // One shape for the prize in every event that names it.
+            for index in 0..<3 {
+                let prize = data[index]["prize"] as? [String: Any]
+                #expect(prize?["name"] as? String == "Free bottle" && prize?["tier"] as? Int == 0 && prize?["kind"] as? String == "goods"
+                        && prize?["value"] is Int, "\(types[index]): \(data[index])")
+            }
             #expect(data[1]["phone"] as? String == "+8613812345678" && data[1]["redemptionCode"] as? String == redemptionCode)
             #expect(data[2]["storeId"] as? Int == Int(shop.id.rawValue))
             #expect(data[4]["code"] as? String == fixture.codes[1] && data[4]["reason"] as? String == "too-many-scans")
