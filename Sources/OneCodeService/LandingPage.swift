@@ -257,8 +257,8 @@ final class LandingPage: Sendable {
             "headline.forged": "Not a genuine code", "headline.inactive": "Not yet on sale", "headline.void": "Code withdrawn",
             "reason.first-scan": "This is the first time this code has been scanned. Thank you for checking.",
             "reason.scanned-before": "This code has been scanned before. If you just opened this item, compare the first scan time below.",
-            "reason.too-many-scans": "This code has been scanned far more often than one item would be. The brand has been notified.",
-            "reason.too-many-consumers": "This code has been scanned by many different people. The brand has been notified.",
+            "reason.too-many-scans": "This code has been scanned far more often than one item would be. Every scan is recorded, and the brand can review codes like this one.",
+            "reason.too-many-consumers": "This code has been scanned by many different people. Every scan is recorded, and the brand can review codes like this one.",
             "reason.not-issued": "This code was never issued by the brand.",
             "reason.malformed": "This is not a code issued by the brand.",
             "reason.check-character": "This code does not check out. If you typed it, please check it for typos.",
@@ -283,8 +283,8 @@ final class LandingPage: Sendable {
             "headline.unknown": "未知的码", "headline.forged": "非正品码", "headline.inactive": "尚未上市", "headline.void": "此码已作废",
             "reason.first-scan": "这是此码第一次被扫描。感谢您的验证。",
             "reason.scanned-before": "此码之前已被扫描过。如果您刚刚打开此商品，请核对下方的首次扫码时间。",
-            "reason.too-many-scans": "此码的扫描次数远超单件商品的正常次数，品牌方已收到提醒。",
-            "reason.too-many-consumers": "此码已被许多不同的人扫描，品牌方已收到提醒。",
+            "reason.too-many-scans": "此码的扫描次数远超单件商品的正常次数。每次扫描都有记录，品牌方可以核查此类码。",
+            "reason.too-many-consumers": "此码已被许多不同的人扫描。每次扫描都有记录，品牌方可以核查此类码。",
             "reason.not-issued": "品牌方从未发放过此码。",
             "reason.malformed": "这不是品牌方发放的码。",
             "reason.check-character": "此码校验失败。如果是手动输入，请检查是否输错。",
@@ -346,7 +346,7 @@ final class LandingPage: Sendable {
         .unknown,.forged,.void{background:#a8201a}.inactive{background:#6b6b6b}
         h1{font-size:1.5rem;margin:0 0 .5rem}
         dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}
-        dt{color:#666}dd{margin:0;word-break:break-all}
+        dt{color:#666}dd{margin:0;overflow-wrap:anywhere}
         section{background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}
         section:empty{display:none}
         .draw{margin:.25rem 0}.draw.won strong{color:#1b7f3b}
