@@ -51,6 +51,38 @@ struct ServiceTests {
         }
     }
 
+    @Test("/ is the code-entry page: a code typed loosely opens its scan page; a typo is caught by the check symbol, said in the page's language")
+    func entryPage() async throws {
+        let fixture = try await ServiceFixture(count: 2)
+        defer { fixture.folder.cleanup() }
+        let app = try fixture.app()
+        let code = fixture.codes[0]
+        try await app.test(.router) { client in
+            let empty = try await client.execute(uri: "/", method: .get, headers: phone(language: "zh-CN"))
+            #expect(empty.status == .ok && empty.text.contains("<form method=\"get\" action=\"/\">") && empty.text.contains("标签上的码")
+                    && empty.text.contains("<label for=\"code\">"), "\(empty.text)")
+            // Lower case, dashes and spaces, I/L/O for 1/1/0: as a person copies a label.
+            var typed = ""
+            for (index, character) in code.lowercased().enumerated() {
+                if index > 0 && index % 4 == 0 { typed += index % 8 == 0 ? " " : "-" }
+                typed += character == "0" ? "o" : character == "1" ? "l" : String(character)
+            }
+            let query = typed.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? typed
+            let opened = try await client.execute(uri: "/?code=\(query)", method: .get, headers: phone())
+            #expect(opened.status == .seeOther && opened.headers[.location] == "/s/\(code)", "\(typed): \(opened.status) \(opened.headers)")
+            // One symbol mistyped: the check symbol catches it; what was typed stays in the field.
+            var wrong = Array(code)
+            wrong[5] = wrong[5] == "X" ? "Y" : "X"
+            let typo = try await client.execute(uri: "/?code=\(String(wrong))", method: .get, headers: phone(language: "zh-CN"))
+            #expect(typo.status == .badRequest && typo.text.contains("此码校验不通过") && typo.text.contains("value=\"\(String(wrong))\"")
+                    && typo.text.contains("aria-invalid=\"true\""), "\(typo.text)")
+            let short = try await client.execute(uri: "/?code=ABC123", method: .get, headers: phone(language: "en"))
+            #expect(short.status == .badRequest && short.text.contains("17 to 20 letters and digits; this has 6"), "\(short.text)")
+            let hostile = try await client.execute(uri: "/?code=%3Cscript%3E", method: .get, headers: phone(language: "en"))
+            #expect(hostile.status == .badRequest && !hostile.text.contains("<script>") && hostile.text.contains("&lt;script&gt;"))
+        }
+    }
+
     @Test("verdict transitions: inactive → genuine → repeat → suspicious; void batch; blacklisted code")
     func transitions() async throws {
         let fixture = try await ServiceFixture(activate: false)
