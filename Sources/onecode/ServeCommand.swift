@@ -40,7 +40,11 @@ struct ServeCommand: AsyncParsableCommand {
             var issuerConfig = try IssuerConfig(reader: reader)
             let config = try ServiceConfig(reader: reader, databasePath: issuerConfig.databasePath)
             // In demo mode a base URL on this machine follows the address served, so the printed URLs open.
-            if issuerConfig.mode == .demo { issuerConfig.baseURL = DemoData.served(issuerConfig.baseURL, host: config.host, port: config.port) }
+            // (With --port 0 the port is known only once listening: codes keep the configured URL, and the
+            // URLs printed then follow the port picked.)
+            if issuerConfig.mode == .demo && config.port != 0 {
+                issuerConfig.baseURL = DemoData.served(issuerConfig.baseURL, host: config.host, port: config.port)
+            }
             // A port another process holds is said before anything is prepared (the bind is checked again below).
             if config.port != 0, let problem = Self.cannotListen(host: config.host, port: config.port) {
                 fail("http.port: cannot listen on \(config.host):\(config.port) (\(problem)); choose another with --port or ONECODE_HTTP_PORT")
@@ -54,8 +58,9 @@ struct ServeCommand: AsyncParsableCommand {
             LoggingSystem.bootstrap { label in logConfig.handler(label: label) }
             var logger = Logger(label: "onecode")
             logger.logLevel = config.log.level
+            var announce: @Sendable (Int) -> Void = { _ in }
             if issuerConfig.mode == .demo {
-                try await DemoData.prepare(store: store, issuerConfig: issuerConfig, serviceConfig: config, signer: signer)
+                announce = try await DemoData.prepare(store: store, issuerConfig: issuerConfig, serviceConfig: config, signer: signer)
             }
             // New webhook endpoints start at the newest event before any request is taken.
             try await store.registerEndpoints(config.webhooks.urls)
@@ -71,7 +76,10 @@ struct ServeCommand: AsyncParsableCommand {
             let json = config.log.format == .json
             let serviceLogger = logger
             say = { json ? serviceLogger.notice("\($0)") : note($0) }
-            deps.onListening = { [say] port in say("onecode: listening on http://\(host):\(port)") }
+            deps.onListening = { [say, announce] port in
+                say("onecode: listening on http://\(host):\(port)")
+                announce(port)
+            }
             let metricsHost = config.metricsHost
             deps.onMetricsListening = { [say] port in say("onecode: metrics on http://\(metricsHost):\(port)/metrics") }
             app = try buildApplication(deps)
@@ -113,7 +121,10 @@ enum DemoData {
         return parts.string ?? url
     }
 
-    static func prepare(store: any OneCodeStore, issuerConfig: IssuerConfig, serviceConfig: ServiceConfig, signer: CodeSigner) async throws {
+    /// Adds the demo data when the database is empty, and returns what prints the scan URLs and the
+    /// token's curl line for the port the server listens on.
+    static func prepare(store: any OneCodeStore, issuerConfig: IssuerConfig, serviceConfig: ServiceConfig,
+                        signer: CodeSigner) async throws -> @Sendable (Int) -> Void {
         let base = issuerConfig.baseURL
         let empty = try await store.products().isEmpty
         if empty {
@@ -126,19 +137,26 @@ enum DemoData {
             note("demo: added product \(product.id) and activated batch \(result.batch.id) of 100 codes (package in \(serviceConfig.packagesDirectory)/batch-\(result.batch.id))")
         }
         // A few scan URLs from the newest active batch's package.
+        var urls: [String] = []
         if let batch = try await store.batches(product: nil).first(where: { $0.status == .active }),
            let csv = try? String(contentsOfFile: serviceConfig.packagesDirectory + "/batch-\(batch.id)/codes.csv", encoding: .utf8) {
-            let urls = csv.split(separator: "\n").dropFirst().prefix(3).map { served(String($0.split(separator: ",")[2]), host: serviceConfig.host, port: serviceConfig.port) }
-            note("demo: scan these:\n" + urls.map { "  " + $0 }.joined(separator: "\n"))
+            urls = csv.split(separator: "\n").dropFirst().prefix(3).map { String($0.split(separator: ",")[2]) }
         }
+        let host = serviceConfig.host
         // The demo admin token is kept in a file beside the database, like the demo secret.
         let file = ((issuerConfig.databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("demo-admin-token")
         var text = (try? String(contentsOfFile: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
         var known = false
         if let text { known = try await store.token(hash: TokenAuth.hash(text)) != nil }
+        let scanURLs = urls
+        let scanThese = { @Sendable (port: Int) in
+            if !scanURLs.isEmpty { note("demo: scan these:\n" + scanURLs.map { "  " + served($0, host: host, port: port) }.joined(separator: "\n")) }
+        }
         if !known && !empty {
-            note("demo: this database holds data, so no demo token is made; create one with `onecode token create --scope admin --name NAME`")
-            return
+            return { port in
+                scanThese(port)
+                note("demo: this database holds data, so no demo token is made; create one with `onecode token create --scope admin --name NAME`")
+            }
         }
         if !known {
             let token = TokenAuth.generate()
@@ -146,6 +164,10 @@ enum DemoData {
             _ = FileManager.default.createFile(atPath: file, contents: Data((token.text + "\n").utf8), attributes: [.posixPermissions: 0o600])
             text = token.text
         }
-        note("demo: admin token (kept in \(file)): \(text!)\n  curl -H 'Authorization: Bearer \(text!)' http://\(serviceConfig.host):\(serviceConfig.port)/api/stats/verdicts")
+        let token = text!
+        return { port in
+            scanThese(port)
+            note("demo: admin token (kept in \(file)): \(token)\n  curl -H 'Authorization: Bearer \(token)' http://\(host):\(port)/api/stats/verdicts")
+        }
     }
 }

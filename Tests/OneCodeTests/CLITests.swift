@@ -250,17 +250,18 @@ struct CLITests {
     func serveDemo() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let port = try DurabilityTests.freePort()
-        let server = try Run.start(Run.onecode, ["serve", "--port", String(port)], cwd: folder.path)
+        // --port 0: the server picks a free port; the demo's lines name the one it got.
+        let server = try Run.start(Run.onecode, ["serve", "--port", "0"], cwd: folder.path)
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }  // on every path
-        let base = "http://127.0.0.1:\(port)"
-        var up = false
-        for _ in 0..<200 where !up {
-            up = (try? await DurabilityTests.session.data(from: URL(string: base + "/healthz")!)) != nil
-            if !up { try await Task.sleep(for: .milliseconds(50)) }
+        var stderr = ""
+        for _ in 0..<400 where !stderr.contains("/api/stats/verdicts") && server.process.isRunning {
+            try await Task.sleep(for: .milliseconds(25))
+            stderr = (try? String(contentsOfFile: server.err, encoding: .utf8)) ?? ""
         }
-        #expect(up)
-        let stderr = try String(contentsOfFile: server.err, encoding: .utf8)
+        let listening = try #require(stderr.split(separator: "\n").first { $0.hasPrefix("onecode: listening on http://127.0.0.1:") }, "\(stderr)")
+        let port = try #require(Int(listening.split(separator: ":").last ?? ""))
+        #expect(port != 0 && !stderr.contains("127.0.0.1:0/"), "\(stderr)")
+        let base = "http://127.0.0.1:\(port)"
         let url = try #require(stderr.split(separator: "\n").first { $0.contains("/01/06291041500213/") }?.trimmingCharacters(in: .whitespaces))
         let token = try String(contentsOfFile: folder.file("data/demo-admin-token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(stderr.contains(token))
@@ -294,10 +295,11 @@ struct CLITests {
             if !up { try await Task.sleep(for: .milliseconds(50)) }
         }
         #expect(up)
-        let stderr = try String(contentsOfFile: server.err, encoding: .utf8)
         kill(server.process.processIdentifier, SIGTERM)
-        #expect(await server.wait().status == 0)
-        #expect(stderr.contains("no demo token is made") && stderr.contains("onecode token create"))
+        let result = await server.wait()
+        #expect(result.status == 0)
+        // Said once listening; read after the stop, when every line is written.
+        #expect(result.stderr.contains("no demo token is made") && result.stderr.contains("onecode token create"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.file("data/demo-admin-token")))
         let counts = try Run.program("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), "SELECT count(*) FROM api_token; SELECT count(*) FROM product"]).stdout
         #expect(counts == "0\n1\n")
