@@ -127,6 +127,8 @@ public enum ConfigKeys {
                 values[path] = array.map { "\($0)" }.joined(separator: ",")
             } else if value is NSNull {
                 values[path] = "null"
+            } else if let number = value as? NSNumber, String(cString: number.objCType) == "c" {
+                values[path] = number.boolValue ? "true" : "false"  // JSON true, not NSNumber's "1"
             } else {
                 values[path] = "\(value)"
             }

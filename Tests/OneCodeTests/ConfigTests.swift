@@ -80,7 +80,7 @@ struct ConfigTests {
     func check() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        try #"{"onecode": {"codes": {"length": 18}, "webhooks": {"pollSeconds": 2, "secret": "file-webhook-secret-0123456789"}}}"#
+        try #"{"onecode": {"codes": {"length": 18}, "log": {"access": true}, "webhooks": {"pollSeconds": 2, "secret": "file-webhook-secret-0123456789"}}}"#
             .write(toFile: folder.file("onecode.json"), atomically: true, encoding: .utf8)
         let result = try Run.onecode(["config", "check", "--json"], cwd: folder.path, environment: [
             "ONECODE_CONFIG": "onecode.json", "ONECODE_CODES_SECRET": "env-codes-secret-0123456789",
@@ -92,6 +92,7 @@ struct ConfigTests {
         #expect(entries.count == ConfigKeys.all.count)
         #expect(byKey["codes.length"] == ["key": "codes.length", "value": "18", "source": "file onecode.json"])
         #expect(byKey["http.port"]?["value"] == "9090" && byKey["http.port"]?["source"] == "environment ONECODE_HTTP_PORT")
+        #expect(byKey["log.access"]?["value"] == "true", "\(byKey["log.access"] ?? [:])")
         #expect(byKey["rateLimit.burst"] == ["key": "rateLimit.burst", "value": "40", "source": "default"])
         #expect(byKey["codes.secret"]?["value"] == "(set, not shown)" && byKey["webhooks.secret"]?["value"] == "(set, not shown)")
         #expect(byKey["database.password"]?["value"] == "(not set)")
