@@ -506,7 +506,8 @@ extension PostgresStore: LinkerStore {
             let more = leads.count > limit
             if more { leads.removeLast() }
             if rows.isEmpty { newest = try db.row("SELECT coalesce(max(seq), 0) FROM lead")?.decode(Int64.self) ?? 0 }
-            return LeadPage(leads: leads, cursor: more ? leads.last!.cursor : max(after, newest), more: more)
+            // (Below `after` when `after` is beyond every cursor given: the caller says it is no cursor of this list.)
+            return LeadPage(leads: leads, cursor: more ? leads.last!.cursor : newest, more: more)
         }
     }
 

@@ -582,7 +582,8 @@ extension SQLiteStore: LinkerStore {
             let more = leads.count > limit
             if more { leads.removeLast() }
             // A short page has seen everything up to the newest cursor in this snapshot, filtered out or not.
-            let cursor = more ? leads.last!.cursor : max(after, try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM lead") ?? 0)
+            // (Below `after` when `after` is beyond every cursor given: the caller says it is no cursor of this list.)
+            let cursor = more ? leads.last!.cursor : try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM lead") ?? 0
             return LeadPage(leads: leads, cursor: cursor, more: more)
         }
     }

@@ -11,50 +11,89 @@ extension APIController {
         route(api, .post, "campaigns", [.marketing]) { request, context in
             let body = try await request.body.collect(upTo: context.maxUploadSize)
             let definition = try CampaignDefinition.parse(Data(body.readableBytesView))
-            return try Response.json(try await store.createCampaign(definition), status: .created)
+            let campaign = try await store.createCampaign(definition)
+            return try Response.api(try await view(campaign), status: .created, headers: [.location: "/api/campaigns/\(campaign.id)"])
         }
-        route(api, .get, "campaigns", [.marketing, .sales]) { _, _ in
-            try Response.json(try await store.campaigns(), status: .ok)
+        route(api, .get, "campaigns", [.marketing, .sales]) { request, _ in
+            let query = try PageQuery(request, default: 100, maximum: 1000)
+            var views: [CampaignView] = []
+            for campaign in try await store.campaigns() { views.append(try await view(campaign)) }
+            return try Response.api(try Page(of: views, query, key: \.campaign.id.rawValue), status: .ok)
         }
         route(api, .get, "campaigns/:id", [.marketing, .sales]) { _, context in
-            let campaign = try await campaign(context)
-            struct Reply: Encodable { var campaign: Campaign; var stock: [TierStock] }
-            return try Response.json(Reply(campaign: campaign, stock: try await store.stock(of: campaign.id)), status: .ok)
+            try Response.api(try await view(try await campaign(context)), status: .ok)
         }
         for (action, status) in [("pause", CampaignStatus.paused), ("resume", .live), ("end", .ended)] {
             route(api, .post, "campaigns/:id/\(action)", [.marketing]) { _, context in
-                try Response.json(try await store.setStatus(status, of: campaign(context).id), status: .ok)
+                try Response.api(try await view(try await store.setStatus(status, of: campaign(context).id)), status: .ok)
             }
         }
         route(api, .get, "campaigns/:id/entries", [.marketing]) { request, context in
-            let after = request.uri.queryParameters.get("after", as: Int64.self) ?? 0
-            guard after >= 0 else { throw HTTPError(.badRequest, message: "after: must be an entry id, 0 or more") }
-            let limit = try limit(request, default: 100, maximum: 1000)
-            let entries = try await store.entries(of: campaign(context).id, after: after, limit: limit)
-            struct Page: Encodable { var entries: [CampaignEntry]; var next: Int64? }
-            return try Response.json(Page(entries: entries, next: entries.count == limit ? entries.last?.id.rawValue : nil), status: .ok)
+            let query = try PageQuery(request, default: 100, maximum: 1000)
+            let entries = try await store.entries(of: campaign(context).id, after: try query.afterNumber(), limit: query.limit + 1)
+            return try Response.api(Page(fetched: entries, limit: query.limit) { String($0.id.rawValue) }, status: .ok)
         }
     }
 
     /// A store redeems a claimed prize with its store token: once, recorded with the store.
     func registerRedemptions(_ api: RouterGroup<AppRequestContext>) {
         route(api, .post, "redemptions", [.store]) { request, context in
-            struct Body: Decodable { var redemptionCode: String }
-            guard let storeID = context.token?.storeID else {
+            struct Body: Decodable { var redemptionCode: String; var store: Int64? }
+            let body = try await request.decodeJSON(Body.self, context: context)
+            // A store's token redeems as that store; an admin redeems on behalf of the store it names.
+            let storeID: StoreID
+            if let own = context.token?.storeID {
+                if let named = body.store, named != own.rawValue {
+                    throw HTTPError(.forbidden, message: "store: this token is store \(own)'s; it cannot redeem as store \(named)")
+                }
+                storeID = own
+            } else if context.token?.scope == .admin {
+                guard let named = body.store else {
+                    throw HTTPError(.badRequest, message: "store: an admin token redeems on behalf of a store; name it (\"store\": ID, see `onecode store list`)")
+                }
+                guard try await store.stores().contains(where: { $0.id.rawValue == named }) else {
+                    throw HTTPError(.notFound, message: "store: no store \(named)")
+                }
+                storeID = StoreID(rawValue: named)
+            } else {
                 throw HTTPError(.badRequest, message: "authorization: redemptions need a store's token (see `onecode store add`)")
             }
-            let body = try await request.decodeJSON(Body.self, context: context)
             // Read as loosely as scan codes: any case, spaces and dashes, I/L/O for 1/1/0.
             guard let code = Crockford.canonical(body.redemptionCode), (1...32).contains(code.count) else {
                 throw HTTPError(.badRequest, message: "redemptionCode: must be the code shown to the winner (letters and digits)")
             }
-            return try Response.json(try await store.redeem(code, store: storeID, at: Date()), status: .created)
+            return try Response.api(try await store.redeem(code, store: storeID, at: Date()), status: .created)
         }
+    }
+
+    /// A campaign as every route shows it: its definition (whose status is the campaign's), and the stock
+    /// of each tier.
+    func view(_ campaign: Campaign) async throws -> CampaignView {
+        CampaignView(campaign: campaign, stock: try await store.stock(of: campaign.id))
     }
 
     func campaign(_ context: AppRequestContext) async throws -> Campaign {
         guard let id = CampaignID(try context.parameters.require("id")) else { throw HTTPError(.badRequest, message: "id: must be a positive campaign id") }
         guard let campaign = try await store.campaign(id) else { throw HTTPError(.notFound, message: "id: no campaign \(id)") }
         return campaign
+    }
+}
+
+/// One shape for a campaign on list, get, create and status changes.
+struct CampaignView: Encodable {
+    var campaign: Campaign
+    var stock: [TierStock]
+
+    enum Keys: String, CodingKey { case id, status, createdAt, definition, stock }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        var definition = campaign.definition
+        definition.status = campaign.status  // a paused campaign's definition says paused, not the status it was created with
+        try container.encode(campaign.id, forKey: .id)
+        try container.encode(campaign.status, forKey: .status)
+        try container.encode(campaign.createdAt, forKey: .createdAt)
+        try container.encode(definition, forKey: .definition)
+        try container.encode(stock, forKey: .stock)
     }
 }

@@ -16,13 +16,15 @@ extension APIController {
             guard let name = object["name"] as? String else { throw HTTPError(.badRequest, message: "name: is required, a string") }
             guard let rules = object["rules"] else { throw HTTPError(.badRequest, message: "rules: is required") }
             let rule = try SegmentRule.parse(rules, path: "rules")
-            return try Response.json(try await store.createSegment(name: name, rule: rule), status: .created)
+            let segment = try await store.createSegment(name: name, rule: rule)
+            return try Response.api(segment, status: .created, headers: [.location: "/api/segments/\(segment.id)"])
         }
-        route(api, .get, "segments", [.marketing, .sales]) { _, _ in
-            try Response.json(try await store.segments(), status: .ok)
+        route(api, .get, "segments", [.marketing, .sales]) { request, _ in
+            let query = try PageQuery(request, default: 100, maximum: 1000)
+            return try Response.api(try Page(of: try await store.segments(), query, key: \.id.rawValue), status: .ok)
         }
         route(api, .get, "segments/:id", [.marketing, .sales]) { _, context in
-            try Response.json(try await segment(context), status: .ok)
+            try Response.api(try await segment(context), status: .ok)
         }
         route(api, .patch, "segments/:id", [.marketing]) { request, context in
             let id = try await segment(context).id
@@ -33,7 +35,7 @@ extension APIController {
             if object["name"] != nil && !(object["name"] is String) { throw HTTPError(.badRequest, message: "name: must be a string") }
             let rule = try object["rules"].map { try SegmentRule.parse($0, path: "rules") }
             guard object["name"] != nil || rule != nil else { throw HTTPError(.badRequest, message: "name: give name, rules or both") }
-            return try Response.json(try await store.updateSegment(id, name: object["name"] as? String, rule: rule), status: .ok)
+            return try Response.api(try await store.updateSegment(id, name: object["name"] as? String, rule: rule), status: .ok)
         }
         route(api, .delete, "segments/:id", [.marketing]) { _, context in
             let id = try await segment(context).id
@@ -42,23 +44,21 @@ extension APIController {
         }
         route(api, .get, "segments/:id/members", [.marketing]) { request, context in
             let segment = try await segment(context)
-            let after = request.uri.queryParameters.get("after") ?? ""
-            let limit = try limit(request, default: 1000, maximum: 10_000)
-            let members = try await store.members(of: segment.id, after: after, limit: limit)
-            struct Page: Encodable { var members: [String]; var next: String? }
-            return try Response.json(Page(members: members, next: members.count == limit ? members.last : nil), status: .ok)
+            let query = try PageQuery(request, default: 1000, maximum: 10_000)
+            let members = try await store.members(of: segment.id, after: query.after ?? "", limit: query.limit + 1)
+            return try Response.api(Page(fetched: members, limit: query.limit) { $0 }, status: .ok)
         }
         route(api, .post, "segments/refresh", [.marketing]) { request, _ in
             let full = request.uri.queryParameters.get("full") == "true"
-            return try Response.json(try await store.refreshLinker(now: Date(), full: full), status: .ok)
+            return try Response.api(try await store.refreshLinker(now: Date(), full: full), status: .ok)
         }
-        route(api, .get, "stores", [.marketing, .sales]) { _, _ in
-            try Response.json(try await store.storeProfiles(), status: .ok)
+        route(api, .get, "stores", [.marketing, .sales]) { request, _ in
+            let query = try PageQuery(request, default: 100, maximum: 1000)
+            return try Response.api(try Page(of: try await store.storeProfiles(), query, key: \.store.id.rawValue), status: .ok)
         }
         route(api, .get, "leads", [.sales]) { request, _ in
-            let after = request.uri.queryParameters.get("after").map { Int64($0) } ?? 0
-            guard let after, after >= 0 else { throw HTTPError(.badRequest, message: "after: must be a cursor from an earlier page, 0 or more") }
-            let limit = try limit(request, default: 500, maximum: 5000)
+            let query = try PageQuery(request, default: 500, maximum: 5000)
+            let after = try query.afterNumber(), limit = query.limit
             let segment = try request.uri.queryParameters.get("segment").map { text -> SegmentID in
                 guard let id = Int64(text) else { throw HTTPError(.badRequest, message: "segment: must be a segment id") }
                 return SegmentID(rawValue: id)
@@ -69,8 +69,13 @@ extension APIController {
                 return value
             }
             let page = try await store.leads(after: after, limit: limit, segment: segment, minScore: minScore)
+            // A cursor past the newest this list gave is no cursor of it (not echoed back as if valid).
+            guard after <= page.cursor else {
+                throw HTTPError(.badRequest, message: "after: \(after) is beyond the newest cursor (\(page.cursor)); pass a `next` this list gave")
+            }
             switch request.uri.queryParameters.get("format") ?? "json" {
-            case "json": return try Response.json(page, status: .ok)
+            // Leads' `next` is always given: the cursor to poll from for what changes later.
+            case "json": return try Response.api(LeadsPage(items: page.leads, next: String(page.cursor), more: page.more), status: .ok)
             case "csv":
                 return text(Lead.csvHeader + page.leads.map(\.csvRow).joined(), type: "text/csv; charset=utf-8", cursor: page.cursor)
             case "jsonl":
@@ -86,7 +91,7 @@ extension APIController {
         route(api, .delete, "consumers/:id", []) { _, context in
             let id = try context.parameters.require("id")
             guard try await store.forgetConsumer(id) else { throw HTTPError(.notFound, message: "id: nothing is stored about consumer \(id)") }
-            return try Response.json(["erased": id], status: .ok)
+            return try Response.api(["erased": id], status: .ok)
         }
         route(api, .get, "reports/feedback", [.marketing, .sales]) { request, _ in
             let byBatch = try grouping(request, ["product", "batch"]) == "batch"
@@ -140,11 +145,19 @@ extension APIController {
     /// A report as JSON, or as CSV with `?format=csv`.
     func report<T: Encodable>(_ request: Request, _ rows: [T], header: [String], csv: (T) -> [String]) throws -> Response {
         switch request.uri.queryParameters.get("format") ?? "json" {
-        case "json": return try Response.json(rows, status: .ok)
+        case "json": return try Response.api(try Page(rows: rows, PageQuery(request, default: 1000, maximum: 10_000)), status: .ok)
         case "csv":
             return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: CSV.row(header) + rows.map { CSV.row(csv($0)) }.joined())))
         default: throw HTTPError(.badRequest, message: "format: must be json or csv")
         }
     }
+}
+
+/// The leads page: `next` is always the cursor to pass as `after` next time; `more` says whether
+/// another page is ready now.
+struct LeadsPage: Encodable {
+    var items: [Lead]
+    var next: String
+    var more: Bool
 }

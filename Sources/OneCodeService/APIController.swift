@@ -37,18 +37,26 @@ struct APIController: Sendable {
         registerRedemptions(api)
         registerEvents(api)
         registerLinker(api)
-        route(api, .get, "products", [.issuer, .marketing, .sales]) { _, context in
-            return try Response.json(try await store.products(), status: .ok)
+        route(api, .get, "products", [.issuer, .marketing, .sales]) { request, _ in
+            let query = try PageQuery(request, default: 100, maximum: 1000)
+            return try Response.api(try Page(of: try await store.products(), query, key: \.id.rawValue), status: .ok)
         }
         route(api, .post, "products", [.issuer]) { request, context in
             let body = try await decode(ProductBody.self, request, context)
-            return try Response.json(try await store.addProduct(try NewProduct(name: body.name, gtin: body.gtin, sku: body.sku)), status: .created)
+            return try Response.api(try await store.addProduct(try NewProduct(name: body.name, gtin: body.gtin, sku: body.sku)), status: .created)
         }
-        route(api, .get, "batches", [.issuer, .marketing, .sales]) { _, context in
-            return try Response.json(try await store.batches(product: nil), status: .ok)
+        route(api, .get, "batches", [.issuer, .marketing, .sales]) { request, _ in
+            let query = try PageQuery(request, default: 100, maximum: 1000)
+            var product: ProductID?
+            if let text = request.uri.queryParameters.get("product") {
+                guard let id = Int64(text), id > 0 else { throw HTTPError(.badRequest, message: "product: must be a positive product id (got '\(text)')") }
+                product = ProductID(rawValue: id)
+            }
+            let batches = try await store.batches(product: product).map(BatchView.init)
+            return try Response.api(try Page(of: batches, query, key: \.batch.id.rawValue), status: .ok)
         }
         route(api, .get, "batches/:id", [.issuer, .marketing, .sales]) { _, context in
-            return try Response.json(try await batch(context), status: .ok)
+            return try Response.api(BatchView(try await batch(context)), status: .ok)
         }
         route(api, .post, "batches", [.issuer]) { request, context in
             return try await issue(request, context)
@@ -65,10 +73,10 @@ struct APIController: Sendable {
             ], body: .init(byteBuffer: ByteBuffer(bytes: zip)))
         }
         route(api, .post, "batches/:id/activate", [.issuer]) { _, context in
-            return try Response.json(try await store.setStatus(.active, of: batch(context).id), status: .ok)
+            return try Response.api(BatchView(try await store.setStatus(.active, of: batch(context).id)), status: .ok)
         }
         route(api, .post, "batches/:id/void", [.issuer]) { _, context in
-            return try Response.json(try await store.setStatus(.void, of: batch(context).id), status: .ok)
+            return try Response.api(BatchView(try await store.setStatus(.void, of: batch(context).id)), status: .ok)
         }
         route(api, .post, "codes/:code/blacklist", [.issuer]) { request, context in
             let body = try await decode(BlacklistBody.self, request, context)
@@ -76,11 +84,13 @@ struct APIController: Sendable {
             guard (1...500).contains(reason.count) else { throw HTTPError(.badRequest, message: "reason: must be 1 to 500 characters") }
             let key = try code(context)
             try await store.blacklist(key, reason: reason)
-            return try Response.json(["code": issuer.signer.code(for: key), "blacklisted": reason], status: .ok)
+            return try Response.api(["code": issuer.signer.code(for: key), "blacklisted": reason], status: .ok)
         }
         route(api, .get, "codes/:code/scans", [.issuer, .marketing]) { request, context in
-            let limit = try limit(request, default: 100, maximum: 1000)
-            return try Response.json(try await store.scans(of: code(context), limit: limit), status: .ok)
+            let query = try PageQuery(request, default: 100, maximum: 1000)
+            // A code's scans are few (it turns suspicious past scan.maxScans): paged over the newest 10,000, oldest first.
+            let scans = try await store.scans(of: code(context), limit: 10_000)
+            return try Response.api(try Page(of: scans, query, key: \.id), status: .ok)
         }
         route(api, .get, "stats/verdicts", [.issuer, .marketing, .sales]) { request, context in
             var batch: BatchID?
@@ -91,16 +101,10 @@ struct APIController: Sendable {
             let counts = try await store.verdictCounts(batch: batch)
             var document: [String: Int] = [:]
             for verdict in Verdict.allCases { document[verdict.rawValue] = counts[verdict] ?? 0 }
-            return try Response.json(document, status: .ok)
+            return try Response.api(document, status: .ok)
         }
     }
 
-    /// The `limit` query parameter, `value` when absent. - Throws: 400 naming `limit` outside 1...maximum.
-    func limit(_ request: Request, default value: Int, maximum: Int) throws -> Int {
-        let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? value
-        guard (1...maximum).contains(limit) else { throw HTTPError(.badRequest, message: "limit: must be from 1 to \(maximum)") }
-        return limit
-    }
 
     // MARK: - Bodies
 
@@ -149,7 +153,23 @@ struct APIController: Sendable {
             expiryDate: try body.expiryDate.map { try Day($0, field: "expiryDate") }, region: body.region,
             urlForm: form, uppercase: body.uppercase ?? false)
         let result = try await issuer.issue(new, intoLibrary: packagesDirectory, artwork: artwork, errorCorrection: ec)
-        struct Reply: Encodable { var batch: Batch; var package: String; var manifest: Manifest }
-        return try Response.json(Reply(batch: result.batch, package: "/api/batches/\(result.batch.id)/package.zip", manifest: result.manifest), status: .created)
+        let view = BatchView(result.batch)
+        return try Response.api(view, status: .created, headers: [.location: "/api/batches/\(result.batch.id)"])
+    }
+}
+
+/// A batch as every `/api` route shows it (list, get, create, activate, void): the batch and where its
+/// package is downloaded.
+struct BatchView: Encodable {
+    let batch: Batch
+
+    init(_ batch: Batch) { self.batch = batch }
+
+    enum Keys: String, CodingKey { case package }
+
+    func encode(to encoder: any Encoder) throws {
+        try batch.encode(to: encoder)
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode("/api/batches/\(batch.id)/package.zip", forKey: .package)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import OneCodeDomain
 
 /// A segment: a named rule and its materialised members.
-public struct Segment: Sendable, Codable, Equatable {
+public struct Segment: Sendable, Encodable, Equatable {
     public var id: SegmentID
     public var name: String
     /// The rule as JSON (`SegmentRule.parse` reads it).
@@ -18,6 +18,19 @@ public struct Segment: Sendable, Codable, Equatable {
         self.createdAt = createdAt
         self.refreshedAt = refreshedAt
         self.members = members
+    }
+
+    enum CodingKeys: String, CodingKey { case id, name, rules, createdAt, refreshedAt, members }
+
+    /// `rules` nests as the JSON object it is (not JSON inside a string).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(name, forKey: .name)
+        try container.encode(JSONValue(parsing: rules), forKey: .rules)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encodeIfPresent(refreshedAt, forKey: .refreshedAt)
+        try container.encode(members, forKey: .members)
     }
 }
 

@@ -81,9 +81,7 @@ struct GlobalOptions: ParsableArguments {
 
     static func print<T: Encodable>(_ value: T, json: Bool, _ text: () -> String) throws {
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            encoder.dateEncodingStrategy = .iso8601
+            let encoder = JSONShape.encoder(pretty: true)  // the API's convention: productId, ISO 8601 times
             Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
         } else {
             Swift.print(text())

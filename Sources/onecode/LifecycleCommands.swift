@@ -13,7 +13,7 @@ struct TokenCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create an API token and print it once.",
-            discussion: "Only the token's SHA-256 is stored: keep the printed token, it cannot be shown again. Scopes: admin (everything), issuer (products, batches, packages, lifecycle), marketing (scans and statistics), sales (read products, batches, statistics).")
+            discussion: "Only the token's SHA-256 is stored: keep the printed token, it cannot be shown again. Scopes (README's route table is exact): admin (every route: events, webhooks, a consumer's export and erasure, redeeming on behalf of a named store); issuer (products, batches, packages, activate/void, blacklist, a code's scans); marketing (campaigns and their entries, segments and their members, the linker refresh, reports, stores, a code's scans, statistics); sales (leads; reads products, batches, campaigns, segments, reports, stores, statistics). A store's token, from `onecode store add`, only redeems as that store.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "admin, issuer, marketing or sales (stores get theirs from `onecode store add`).") var scope: TokenScope
         @Option(help: "A name to recognise the token by.") var name: String

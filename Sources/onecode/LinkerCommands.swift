@@ -189,6 +189,9 @@ struct LeadsCommand: AsyncParsableCommand {
                         for lead in page.leads { chunk += format == .csv ? lead.csvRow : lead.jsonLine }
                         try handle.write(contentsOf: Data(chunk.utf8))
                         count += page.leads.count
+                        guard page.cursor >= cursor else {
+                            throw InputError("since", "\(since) is beyond the newest cursor (\(page.cursor)); pass the cursor an earlier export printed")
+                        }
                         cursor = page.cursor
                         if !page.more { break }
                     }

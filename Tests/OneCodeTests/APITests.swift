@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import OneCodeDomain
+import OneCodeIssuing
 @testable import OneCodeService
 import OneCodeRulebook
 import OneCodeStorage
@@ -139,6 +140,64 @@ struct APITests {
         }
     }
 
+    @Test("every list answers {items, next}; limit and after are checked; next pages on; filters are honoured")
+    func paging() async throws {
+        let fixture = try await ServiceFixture(count: 3)
+        defer { fixture.folder.cleanup() }
+        let app = try fixture.app()
+        let admin = try await fixture.token(.admin)
+        let other = try await fixture.store.addProduct(try NewProduct(name: "Second tea", gtin: nil, sku: nil))
+        let third = try await fixture.store.addProduct(try NewProduct(name: "Third tea", gtin: nil, sku: nil))
+        _ = try await Issuer(store: fixture.store, signer: ServiceFixture.signer, baseURL: "https://q.example.com")
+            .issue(try NewBatch(productID: other.id, count: 2, maxCount: 100), package: PackageOptions(directory: fixture.folder.file("p2")))
+        _ = try await fixture.store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        _ = try await fixture.store.createSegment(name: "all", rule: .product([fixture.product.id]))
+        let lists = ["/api/products", "/api/batches", "/api/campaigns", "/api/campaigns/1/entries", "/api/events", "/api/webhooks",
+                     "/api/segments", "/api/segments/1/members", "/api/stores", "/api/leads", "/api/codes/\(fixture.codes[0])/scans",
+                     "/api/reports/feedback", "/api/reports/scan-rate", "/api/reports/daily", "/api/reports/diversion"]
+        try await app.test(.router) { client in
+            let auth: HTTPFields = [.authorization: "Bearer \(admin)"]
+            for list in lists {
+                let page = try await client.execute(uri: list, method: .get, headers: auth)
+                let body = try page.json()
+                #expect(page.status == .ok && body["items"] is [Any] && body.keys.contains("next"), "\(list): \(page.text)")
+                for (query, field) in [("limit=abc", "limit"), ("limit=0", "limit"), ("limit=99999999", "limit"), ("after=xyz", "after")]
+                where !(list.hasSuffix("/members") && field == "after") {
+                    let bad = try await client.execute(uri: list + "?" + query, method: .get, headers: auth)
+                    let error = try bad.json()["error"] as? [String: Any]
+                    #expect(bad.status == .badRequest && error?["field"] as? String == field, "\(list)?\(query): \(bad.text)")
+                }
+            }
+            // Three products, two a page: the cursor leads on, and ends.
+            var response = try await client.execute(uri: "/api/products?limit=2", method: .get, headers: auth)
+            let first = try response.json()
+            #expect((first["items"] as? [[String: Any]])?.compactMap { $0["id"] as? Int } == [Int(fixture.product.id.rawValue), Int(other.id.rawValue)])
+            let next = try #require(first["next"] as? String)
+            response = try await client.execute(uri: "/api/products?limit=2&after=\(next)", method: .get, headers: auth)
+            #expect((try response.json()["items"] as? [[String: Any]])?.compactMap { $0["id"] as? Int } == [Int(third.id.rawValue)])
+            #expect(try response.json()["next"] is NSNull, "\(response.text)")
+            response = try await client.execute(uri: "/api/products?after=999", method: .get, headers: auth)
+            let beyond = try response.json()
+            #expect((beyond["items"] as? [Any])?.isEmpty == true && beyond["next"] is NSNull)
+            // ?product= keeps that product's batches only.
+            response = try await client.execute(uri: "/api/batches?product=\(other.id)", method: .get, headers: auth)
+            let batches = try response.json()["items"] as? [[String: Any]] ?? []
+            #expect(batches.count == 1 && batches.allSatisfy { $0["productId"] as? Int == Int(other.id.rawValue) }, "\(response.text)")
+            response = try await client.execute(uri: "/api/batches?product=abc", method: .get, headers: auth)
+            #expect(response.status == .badRequest && response.text.contains("product"))
+            // One shape for a campaign everywhere; its definition's status is the campaign's.
+            _ = try await client.execute(uri: "/api/campaigns/1/pause", method: .post, headers: auth)
+            let listed = try await client.execute(uri: "/api/campaigns", method: .get, headers: auth)
+            let got = try await client.execute(uri: "/api/campaigns/1", method: .get, headers: auth)
+            let item = try #require((try listed.json()["items"] as? [[String: Any]])?.first)
+            #expect(Set(item.keys) == Set(try got.json().keys) && Set(item.keys) == ["id", "status", "createdAt", "definition", "stock"])
+            #expect((item["definition"] as? [String: Any])?["status"] as? String == "paused" && item["status"] as? String == "paused")
+            // A segment's rules nest as JSON, not JSON in a string.
+            let segment = try await client.execute(uri: "/api/segments/1", method: .get, headers: auth)
+            #expect((try segment.json()["rules"] as? [String: Any])?["product"] != nil, "\(segment.text)")
+        }
+    }
+
     @Test("products, batch issuance with a downloadable package, lifecycle, blacklist, scans and statistics")
     func lifecycle() async throws {
         let fixture = try await ServiceFixture()
@@ -162,7 +221,10 @@ struct APITests {
             response = try await client.execute(uri: "/api/batches", method: .post, headers: auth(issuer, json: true),
                                                 body: ByteBuffer(string: #"{"product": \#(product), "count": 25, "lot": "A1", "urlForm": "gs1", "qr": "svg"}"#))
             #expect(response.status == .created, "\(response.text)")
-            let batch = try #require((try response.json()["batch"] as? [String: Any])?["id"] as? Int)
+            // The batch as every route shows it, with where its package is, and where it lives.
+            let batch = try #require(try response.json()["id"] as? Int)
+            #expect(try response.json()["package"] as? String == "/api/batches/\(batch)/package.zip" && response.headers[.location] == "/api/batches/\(batch)")
+            #expect(try response.json()["productId"] as? Int == product && !response.text.contains("productID"), "\(response.text)")
             for (body, field) in [(#"{"product": \#(product), "count": 0}"#, "count"), (#"{"product": 999, "count": 5}"#, "product"),
                                   (#"{"count": 5}"#, "product"), (#"{"product": \#(product), "count": 5, "ec": "Z"}"#, "ec"),
                                   (#"{"product": \#(product), "count": "many"}"#, "count")] {
@@ -184,8 +246,8 @@ struct APITests {
             #expect(try response.json()["status"] as? String == "active")
             #expect(try await client.execute(uri: "/s/\(code)", method: .get, headers: phone()).status == .ok)
             response = try await client.execute(uri: "/api/codes/\(code)/scans", method: .get, headers: auth(marketing))
-            let scans = try JSONSerialization.jsonObject(with: Data(response.text.utf8)) as? [[String: Any]] ?? []
-            #expect(scans.map { $0["verdict"] as? String } == ["genuine", "inactive"])
+            let scans = try response.json()["items"] as? [[String: Any]] ?? []
+            #expect(scans.map { $0["verdict"] as? String } == ["inactive", "genuine"], "\(response.text)")
             #expect(scans.first?["ip"] == nil || scans.first?["ip"] is NSNull)
             response = try await client.execute(uri: "/api/codes/\(code)/blacklist", method: .post, headers: auth(issuer, json: true),
                                                 body: ByteBuffer(string: #"{"reason": "found on a grey-market listing"}"#))

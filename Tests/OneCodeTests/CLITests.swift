@@ -34,7 +34,7 @@ struct CLITests {
         #expect(demo.status == 0, "\(demo.stderr)")
         #expect(demo.stderr.contains("generated a code secret"))
         let output = try #require(try JSONSerialization.jsonObject(with: Data(demo.stdout.utf8)) as? [String: Any])
-        let urls = try #require(output["sampleURLs"] as? [String])
+        let urls = try #require(output["sampleUrls"] as? [String])
         #expect(urls.count == 3)
         let check = try Run.onecode(["code", "check", urls[0]], cwd: folder.path)
         #expect(check.status == 0 && check.stdout.hasPrefix("valid:"), "\(check.stdout)\(check.stderr)")

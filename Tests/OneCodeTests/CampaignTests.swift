@@ -300,11 +300,29 @@ struct CampaignTests {
             response = try await client.execute(uri: "/api/redemptions", method: .post, headers: [.authorization: "Bearer \(admin)"],
                                                 body: ByteBuffer(string: #"{"redemptionCode": "\#(redemptionCode)"}"#))
             #expect(response.status == .badRequest && response.text.contains("store"))
+            // An admin redeems on behalf of the store it names; a store's token cannot name another store.
+            let other = try #require(try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone()).cookie)
+            var otherJSON = phone(cookie: other, json: true)
+            otherJSON[.contentType] = "application/json"
+            let otherClaim = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .post, headers: otherJSON,
+                                                      body: ByteBuffer(string: #"{"campaign": \#(campaign.id), "name": "Bo", "phone": "13812345679", "consent": true}"#))
+            let otherCode = try #require(try otherClaim.json()["redemptionCode"] as? String)
+            let adminJSON: HTTPFields = [.authorization: "Bearer \(admin)", .contentType: "application/json"]
+            response = try await client.execute(uri: "/api/redemptions", method: .post, headers: headers,
+                                                body: ByteBuffer(string: #"{"redemptionCode": "\#(otherCode)", "store": 999}"#))
+            #expect(response.status == .forbidden && response.text.contains("store"), "\(response.text)")
+            response = try await client.execute(uri: "/api/redemptions", method: .post, headers: adminJSON,
+                                                body: ByteBuffer(string: #"{"redemptionCode": "\#(otherCode)", "store": 999}"#))
+            #expect(response.status == .notFound && response.text.contains("no store 999"), "\(response.text)")
+            response = try await client.execute(uri: "/api/redemptions", method: .post, headers: adminJSON,
+                                                body: ByteBuffer(string: #"{"redemptionCode": "\#(otherCode)", "store": \#(shop.id)}"#))
+            let onBehalf = try response.json()["store"] as? Int
+            #expect(response.status == .created && onBehalf == Int(shop.id.rawValue), "\(response.text)")
         }
-        #expect(try fixture.backend.query("SELECT store_id FROM redemption", in: fixture.folder) == "\(shop.id)")
-        // The store's profile: one redemption, one consumer reached.
+        #expect(try fixture.backend.query("SELECT store_id FROM redemption", in: fixture.folder) == "\(shop.id)\n\(shop.id)")
+        // The store's profile: two redemptions, two consumers reached.
         let profiles = try await fixture.store.storeProfiles()
-        #expect(profiles.count == 1 && profiles[0].redemptions == 1 && profiles[0].consumers == 1 && profiles[0].store.region == "CN-31")
+        #expect(profiles.count == 1 && profiles[0].redemptions == 2 && profiles[0].consumers == 2 && profiles[0].store.region == "CN-31")
     }
 
     @Test("points prizes credit the consumer's balance, shown on later scans", arguments: Backend.complete)

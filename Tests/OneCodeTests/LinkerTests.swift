@@ -397,7 +397,7 @@ struct LinkerTests {
             let viaJSON = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .post, headers: json, body: ByteBuffer(string: #"{"rating": 5}"#))
             #expect(viaJSON.status == .created)
             let report = try await client.execute(uri: "/api/reports/feedback?by=batch", method: .get, headers: [.authorization: "Bearer \(admin)"])
-            let rows = try JSONSerialization.jsonObject(with: Data(report.text.utf8)) as? [[String: Any]]
+            let rows = try report.json()["items"] as? [[String: Any]]
             #expect(rows?.first?["count"] as? Int == 2 && rows?.first?["average"] as? Double == 3.5 && rows?.first?["lowShare"] as? Double == 0.5)
             let csv = try await client.execute(uri: "/api/reports/feedback?format=csv", method: .get, headers: [.authorization: "Bearer \(admin)"])
             #expect(csv.text.hasPrefix("product,batch,ratings,average,low_share\r\n\(fixture.product.id),,2,3.5,0.5\r\n"), "\(csv.text)")
@@ -468,11 +468,14 @@ struct LinkerTests {
             let refreshed = try response.json()["profilesChanged"] as? Int
             #expect(response.status == .ok && refreshed == 1)
             response = try await client.execute(uri: "/api/segments/1/members", method: .get, headers: headers)
-            #expect((try response.json()["members"] as? [String]) == [consumer.value])
+            #expect((try response.json()["items"] as? [String]) == [consumer.value] && response.text.contains("\"next\":null"), "\(response.text)")
             response = try await client.execute(uri: "/api/leads?segment=1&limit=10", method: .get, headers: [.authorization: "Bearer \(sales)"])
-            let leads = try response.json()["leads"] as? [[String: Any]]
-            let leadCursor = try response.json()["cursor"] as? Int
-            #expect(leads?.first?["name"] as? String == "Api" && leadCursor == 1)
+            let leads = try response.json()["items"] as? [[String: Any]]
+            let leadCursor = try response.json()["next"] as? String
+            #expect(leads?.first?["name"] as? String == "Api" && leadCursor == "1", "\(response.text)")
+            // A cursor beyond every one this list gave is refused, not echoed back.
+            response = try await client.execute(uri: "/api/leads?after=99", method: .get, headers: [.authorization: "Bearer \(sales)"])
+            #expect(response.status == .badRequest && response.text.contains("beyond the newest cursor (1)"), "\(response.text)")
             response = try await client.execute(uri: "/api/leads?after=1&format=csv", method: .get, headers: [.authorization: "Bearer \(sales)"])
             #expect(response.text == Lead.csvHeader && response.headers[HTTPField.Name("OneCode-Cursor")!] == "1")
             response = try await client.execute(uri: "/api/leads", method: .get, headers: [.authorization: "Bearer \(marketing)"])

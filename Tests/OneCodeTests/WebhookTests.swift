@@ -139,7 +139,7 @@ struct WebhookTests {
 
             let page = try await client.execute(uri: "/api/events?limit=10", method: .get, headers: [.authorization: "Bearer \(admin)"])
             #expect(page.status == .ok)
-            let events = try #require(try page.json()["events"] as? [[String: Any]])
+            let events = try #require(try page.json()["items"] as? [[String: Any]])
             let types = events.compactMap { ($0["event"] as? [String: Any])?["type"] as? String }
             #expect(types == ["prize.won", "prize.claimed", "prize.redeemed", "prize.won", "scan.suspicious"], "\(types)")
             let data = events.compactMap { ($0["event"] as? [String: Any])?["data"] as? [String: Any] }
