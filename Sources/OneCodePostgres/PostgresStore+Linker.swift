@@ -33,7 +33,7 @@ extension PostgresStore {
         let empty = ["scans", "entries", "claims", "feedback"].allSatisfy { (document[$0] as? [Any])?.isEmpty ?? true }
             && document["contact"] == nil && document["profile"] == nil
         if empty { return nil }
-        return try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted])
+        return try ConsumerExport.data(document)
     }
 
     /// Erases a consumer as `ErasurePolicy` says, in one transaction, between linker refreshes. Old row

@@ -613,7 +613,7 @@ extension SQLiteStore: LinkerStore {
             let empty = ["scans", "entries", "claims", "feedback"].allSatisfy { (document[$0] as? [Any])?.isEmpty ?? true }
                 && document["contact"] == nil && document["profile"] == nil
             if empty { return nil }
-            return try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted])
+            return try ConsumerExport.data(document)
         }
     }
 
