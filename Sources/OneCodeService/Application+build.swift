@@ -59,6 +59,7 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
         secureCookie: deps.config.secureCookie || deps.baseURL.lowercased().hasPrefix("https://")
     ).register(on: router)
     EntryPage(signer: deps.signer).register(on: router)
+    OpenAPIDocument.register(on: router, maxBatchCount: deps.maxBatchCount)
     OpsController(writer: writer, storage: deps.store, outbox: deps.store, servesMetrics: deps.config.metricsPort == nil).register(on: router)
     APIController(
         store: deps.store, issuer: Issuer(store: deps.store, signer: deps.signer, baseURL: deps.baseURL),

@@ -24,7 +24,9 @@ struct APITests {
         let config = try fixture.config()
         let writer = ScanWriter(store: fixture.sqlite, rules: config.rules, capacity: 10, maxGroup: 10, logger: .init(label: "t"))
         let router = try buildRouter(fixture.deps(config), writer: writer)
-        let routes = router.routes.filter { $0.path.description.hasPrefix("/api") }.map { ($0.method, $0.path.description) }
+        // Every route under /api but the public description of them all.
+        let routes = router.routes.filter { $0.path.description.hasPrefix("/api") && $0.path.description != "/api/openapi.json" }
+            .map { ($0.method, $0.path.description) }
         #expect(routes.count == 37)
         // What each route accepts, read from README's table (the documentation is the specification);
         // the code's own registry must agree with it.
@@ -137,6 +139,41 @@ struct APITests {
             response = try await client.execute(uri: "/api/batches/99", method: .get, headers: headers)
             body = try error(response)
             #expect(response.status == .notFound && body["code"] as? String == "not_found" && body["field"] as? String == "id", "\(body)")
+        }
+    }
+
+    @Test("the OpenAPI document describes every /api route with README's scopes, is served without a token, and is the repository's openapi.json")
+    func openAPI() async throws {
+        let fixture = try await ServiceFixture()
+        defer { fixture.folder.cleanup() }
+        let config = try fixture.config()
+        let writer = ScanWriter(store: fixture.sqlite, rules: config.rules, capacity: 10, maxGroup: 10, logger: .init(label: "t"))
+        let router = try buildRouter(fixture.deps(config), writer: writer)
+        let routes = router.routes.filter { $0.path.description.hasPrefix("/api") && $0.path.description != "/api/openapi.json" }
+            .map { "\($0.method.rawValue) \($0.path.description)" }
+        let app = Application(router: router)
+        try await app.test(.router) { client in
+            let response = try await client.execute(uri: "/api/openapi.json", method: .get)
+            #expect(response.status == .ok)
+            let document = try response.json()
+            #expect(document["openapi"] as? String == "3.1.0")
+            let paths = try #require(document["paths"] as? [String: [String: Any]])
+            var described: [String: Set<String>] = [:]
+            for (path, operations) in paths {
+                for (method, operation) in operations {
+                    let security = ((operation as? [String: Any])?["security"] as? [[String: [String]]])?.first?["bearer"] ?? []
+                    described["\(method.uppercased()) \(path)"] = Set(security)
+                }
+            }
+            #expect(Set(described.keys) == Set(routes), "undescribed: \(Set(routes).subtracting(described.keys).sorted()), stale: \(Set(described.keys).subtracting(routes).sorted())")
+            for (route, scopes) in try Self.documentedScopes() {
+                #expect(described[route] == Set(scopes.map(\.rawValue) + ["admin"]), "\(route): document \(described[route] ?? []), README \(scopes)")
+            }
+            // The repository keeps the same document (regenerate: onecode serve, then curl /api/openapi.json > openapi.json).
+            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            let kept = try String(contentsOf: root.appendingPathComponent("openapi.json"), encoding: .utf8)
+            let served = String(decoding: OpenAPIDocument.json(maxBatchCount: 10_000_000), as: UTF8.self)
+            #expect(kept == served, "openapi.json differs from the served document; regenerate it")
         }
     }
 

@@ -1,0 +1,283 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import OneCodeDomain
+import OneCodeStorage
+
+/// The OpenAPI 3.1 description of every `/api` route: bodies, errors, pagination, and the scopes each
+/// accepts as its security requirement. Served at `/api/openapi.json` (no token needed) and kept in the
+/// repository as `openapi.json` (a test holds the two equal); schemathesis checks the live service
+/// against it.
+enum OpenAPIDocument {
+    typealias Object = [String: Any]
+
+    /// The document as JSON text (sorted keys, so the file in the repository diffs cleanly).
+    static func json(maxBatchCount: Int) -> Data {
+        (try? JSONSerialization.data(withJSONObject: document(maxBatchCount: maxBatchCount),
+                                     options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
+    }
+
+    static func register(on router: Router<AppRequestContext>, maxBatchCount: Int) {
+        let body = json(maxBatchCount: maxBatchCount)
+        router.get("/api/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-cache"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+    }
+
+    // MARK: - Building blocks
+
+    static func ref(_ name: String) -> Object { ["$ref": "#/components/schemas/\(name)"] }
+    static func nullable(_ type: String) -> Object { ["type": [type, "null"]] }
+    static var string: Object { ["type": "string"] }
+    static var integer: Object { ["type": "integer"] }
+    static var number: Object { ["type": "number"] }
+    static var boolean: Object { ["type": "boolean"] }
+    static var time: Object { ["type": "string", "format": "date-time"] }
+    static var id: Object { ["type": "integer", "minimum": 1] }
+
+    static func object(_ properties: Object, required: [String] = []) -> Object {
+        var schema: Object = ["type": "object", "properties": properties]
+        if !required.isEmpty { schema["required"] = required }
+        return schema
+    }
+
+    static func array(_ items: Object) -> Object { ["type": "array", "items": items] }
+
+    /// `{"items": [...], "next": "..."|null}`.
+    static func page(_ item: Object) -> Object {
+        object(["items": array(item), "next": nullable("string")], required: ["items", "next"])
+    }
+
+    static func json(_ schema: Object, _ description: String) -> Object {
+        ["description": description, "content": ["application/json": ["schema": schema]]]
+    }
+
+    static func query(_ name: String, _ schema: Object, _ description: String) -> Object {
+        ["name": name, "in": "query", "required": false, "schema": schema, "description": description]
+    }
+
+    static func path(_ name: String, _ schema: Object) -> Object {
+        ["name": name, "in": "path", "required": true, "schema": schema]
+    }
+
+    static func paging(default value: Int, maximum: Int) -> [Object] {
+        [query("limit", ["type": "integer", "minimum": 1, "maximum": maximum, "default": value], "Items per page."),
+         query("after", string, "The `next` of the page before; absent for the first page.")]
+    }
+
+    /// The error answers any operation may give, each with the one error body.
+    static let errorStatuses = [("400", "The input is wrong; `field` names it."), ("401", "No token, or an unknown one."),
+                                ("403", "The token's scope does not allow this route."), ("404", "No such resource."),
+                                ("405", "The route does not take this method; `Allow` lists those it takes."),
+                                ("409", "A conflict: it exists already, or was claimed, redeemed or rated already."),
+                                ("413", "The body is too large."), ("415", "The body is not JSON."),
+                                ("429", "Too many failed authentications from this address.")]
+
+    static var format: Object { query("format", ["type": "string", "enum": ["json", "csv"]], "json (default) or csv.") }
+
+    /// An operation: its scopes (besides admin) as the security requirement, its parameters, body and
+    /// answers; every operation may answer the error statuses.
+    static func operation(_ summary: String, scopes: [String], parameters: [Object] = [], body: Object? = nil,
+                          ok: (status: String, response: Object), extra: [String: Object] = [:]) -> Object {
+        var responses: Object = [ok.status: ok.response]
+        for (status, response) in extra { responses[status] = response }
+        for status in errorStatuses.map(\.0) { responses[status] = responses[status] ?? ["$ref": "#/components/responses/E\(status)"] }
+        var operation: Object = ["summary": summary, "responses": responses,
+                                 "security": [["bearer": (scopes + ["admin"]).sorted()]]]
+        if !parameters.isEmpty { operation["parameters"] = parameters }
+        if let body { operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": body]]] }
+        return operation
+    }
+
+    // MARK: - The document
+
+    static func document(maxBatchCount: Int) -> Object {
+        let read = ["issuer", "marketing", "sales"]
+        let csvOrJSON: (Object, String) -> Object = { schema, description in
+            ["description": description, "content": ["application/json": ["schema": schema], "text/csv": ["schema": string]]]
+        }
+        let paths: Object = [
+            "/api/products": [
+                "get": operation("List products", scopes: read, parameters: paging(default: 100, maximum: 1000),
+                                 ok: ("200", json(page(ref("Product")), "A page of products."))),
+                "post": operation("Add a product", scopes: ["issuer"], body: object([
+                    "name": ["type": "string", "minLength": 1, "maxLength": 200],
+                    "gtin": nullable("string"), "sku": nullable("string"),
+                ], required: ["name"]), ok: ("201", json(ref("Product"), "The product."))),
+            ],
+            "/api/batches": [
+                "get": operation("List batches", scopes: read, parameters: paging(default: 100, maximum: 1000)
+                                    + [query("product", id, "Only this product's batches.")],
+                                 ok: ("200", json(page(ref("Batch")), "A page of batches."))),
+                "post": operation("Issue a batch of codes (its package is kept for download)", scopes: ["issuer"], body: object([
+                    "product": id, "count": ["type": "integer", "minimum": 1, "maximum": maxBatchCount],
+                    "lot": nullable("string"), "productionDate": ["type": ["string", "null"], "format": "date"],
+                    "expiryDate": ["type": ["string", "null"], "format": "date"], "region": nullable("string"),
+                    "urlForm": ["type": "string", "enum": ["short", "gs1"]], "uppercase": boolean,
+                    "qr": ["type": "string", "enum": ["none", "svg", "png", "pdf"]], "ec": ["type": "string", "enum": ["L", "M", "Q", "H"]],
+                ], required: ["product", "count"]), ok: ("201", json(ref("Batch"), "The batch; `Location` names it."))),
+            ],
+            "/api/batches/{id}": ["get": operation("A batch", scopes: read, parameters: [path("id", id)], ok: ("200", json(ref("Batch"), "The batch.")))],
+            "/api/batches/{id}/package.zip": ["get": operation(
+                "The batch's code package (codes.csv, manifest.json, artwork)", scopes: ["issuer"], parameters: [path("id", id)],
+                ok: ("200", ["description": "A zip archive.", "content": ["application/zip": ["schema": ["type": "string", "contentMediaType": "application/zip"]]]]))],
+            "/api/batches/{id}/activate": ["post": operation("Activate a batch", scopes: ["issuer"], parameters: [path("id", id)], ok: ("200", json(ref("Batch"), "The batch.")))],
+            "/api/batches/{id}/void": ["post": operation("Void a batch (final)", scopes: ["issuer"], parameters: [path("id", id)], ok: ("200", json(ref("Batch"), "The batch.")))],
+            "/api/codes/{code}/blacklist": ["post": operation(
+                "Withdraw one code", scopes: ["issuer"], parameters: [path("code", string)],
+                body: object(["reason": ["type": "string", "minLength": 1, "maxLength": 500]], required: ["reason"]),
+                ok: ("200", json(object(["code": string, "blacklisted": string], required: ["code", "blacklisted"]), "The code and the reason.")))],
+            "/api/codes/{code}/scans": ["get": operation(
+                "A code's scans, oldest first", scopes: ["issuer", "marketing"], parameters: [path("code", string)] + paging(default: 100, maximum: 1000),
+                ok: ("200", json(page(ref("Scan")), "A page of scans.")))],
+            "/api/stats/verdicts": ["get": operation(
+                "Counted scans by verdict (bots excluded)", scopes: read, parameters: [query("batch", id, "Only this batch.")],
+                ok: ("200", json(["type": "object", "additionalProperties": integer], "Counts by verdict.")))],
+            "/api/campaigns": [
+                "get": operation("List campaigns", scopes: ["marketing", "sales"], parameters: paging(default: 100, maximum: 1000),
+                                 ok: ("200", json(page(ref("Campaign")), "A page of campaigns."))),
+                "post": operation("Create a campaign from its definition", scopes: ["marketing"], body: ref("CampaignDefinition"),
+                                  ok: ("201", json(ref("Campaign"), "The campaign; `Location` names it."))),
+            ],
+            "/api/campaigns/{id}": ["get": operation("A campaign with its stock", scopes: ["marketing", "sales"], parameters: [path("id", id)],
+                                                     ok: ("200", json(ref("Campaign"), "The campaign.")))],
+            "/api/campaigns/{id}/pause": ["post": operation("Pause a live campaign", scopes: ["marketing"], parameters: [path("id", id)], ok: ("200", json(ref("Campaign"), "The campaign.")))],
+            "/api/campaigns/{id}/resume": ["post": operation("Resume a paused campaign", scopes: ["marketing"], parameters: [path("id", id)], ok: ("200", json(ref("Campaign"), "The campaign.")))],
+            "/api/campaigns/{id}/end": ["post": operation("End a campaign (final)", scopes: ["marketing"], parameters: [path("id", id)], ok: ("200", json(ref("Campaign"), "The campaign.")))],
+            "/api/campaigns/{id}/entries": ["get": operation(
+                "A campaign's draws, in order", scopes: ["marketing"], parameters: [path("id", id)] + paging(default: 100, maximum: 1000),
+                ok: ("200", json(page(ref("Entry")), "A page of entries.")))],
+            "/api/redemptions": ["post": operation(
+                "Redeem a claimed prize at a store (a store's token; an admin names the store)", scopes: ["store"],
+                body: object(["redemptionCode": ["type": "string", "minLength": 1], "store": id], required: ["redemptionCode"]),
+                ok: ("201", json(ref("Redemption"), "The redemption.")))],
+            "/api/events": ["get": operation("The outbox, in order", scopes: [], parameters: paging(default: 100, maximum: 1000),
+                                             ok: ("200", json(page(object(["sequence": integer, "event": ref("Event")], required: ["sequence", "event"])), "A page of events.")))],
+            "/api/webhooks": ["get": operation("Delivery status per endpoint", scopes: [], parameters: paging(default: 100, maximum: 1000),
+                                               ok: ("200", json(page(ref("WebhookEndpoint")), "A page of endpoints.")))],
+            "/api/webhooks/retry": ["post": operation(
+                "Queue given-up deliveries again", scopes: [], parameters: [query("endpoint", string, "Only this endpoint's URL.")],
+                ok: ("200", json(object(["requeued": integer], required: ["requeued"]), "How many were queued.")))],
+            "/api/segments": [
+                "get": operation("List segments", scopes: ["marketing", "sales"], parameters: paging(default: 100, maximum: 1000),
+                                 ok: ("200", json(page(ref("Segment")), "A page of segments."))),
+                "post": operation("Create a segment", scopes: ["marketing"],
+                                  body: object(["name": ["type": "string", "minLength": 1, "maxLength": 100], "rules": ref("SegmentRule")], required: ["name", "rules"]),
+                                  ok: ("201", json(ref("Segment"), "The segment; `Location` names it."))),
+            ],
+            "/api/segments/{id}": [
+                "get": operation("A segment", scopes: ["marketing", "sales"], parameters: [path("id", id)], ok: ("200", json(ref("Segment"), "The segment."))),
+                "patch": operation("Rename a segment or change its rules", scopes: ["marketing"], parameters: [path("id", id)],
+                                   body: ["type": "object", "properties": ["name": ["type": "string", "minLength": 1, "maxLength": 100], "rules": ref("SegmentRule")], "minProperties": 1],
+                                   ok: ("200", json(ref("Segment"), "The segment."))),
+                "delete": operation("Delete a segment", scopes: ["marketing"], parameters: [path("id", id)], ok: ("204", ["description": "Deleted."])),
+            ],
+            "/api/segments/{id}/members": ["get": operation(
+                "A segment's members (consumer ids, in order)", scopes: ["marketing"], parameters: [path("id", id)] + paging(default: 1000, maximum: 10_000),
+                ok: ("200", json(page(string), "A page of consumer ids.")))],
+            "/api/segments/refresh": ["post": operation(
+                "Refresh profiles, segments and leads now", scopes: ["marketing"], parameters: [query("full", ["type": "string", "enum": ["true", "false"]], "Recompute everything.")],
+                ok: ("200", json(ref("RefreshReport"), "What the refresh changed.")))],
+            "/api/stores": ["get": operation("Stores with their redemptions", scopes: ["marketing", "sales"], parameters: paging(default: 100, maximum: 1000),
+                                             ok: ("200", json(page(ref("StoreProfile")), "A page of stores.")))],
+            "/api/leads": ["get": operation(
+                "Leads new or changed after a cursor", scopes: ["sales"],
+                parameters: paging(default: 500, maximum: 5000) + [
+                    query("segment", id, "Only members of this segment (erased leads always)."),
+                    query("minScore", ["type": "number", "minimum": 0, "maximum": 100], "Only scores at least this (erased leads always)."),
+                    query("format", ["type": "string", "enum": ["json", "csv", "jsonl"]], "json (default), csv or jsonl; the cursor is in OneCode-Cursor."),
+                ],
+                ok: ("200", ["description": "Leads; `next` is always the cursor to poll from.", "content": [
+                    "application/json": ["schema": object(["items": array(ref("Lead")), "next": string, "more": boolean], required: ["items", "next", "more"])],
+                    "text/csv": ["schema": string], "application/x-ndjson": ["schema": string],
+                ]]))],
+            "/api/consumers/{id}": [
+                "get": operation("Everything stored about a consumer", scopes: [], parameters: [path("id", string)],
+                                 ok: ("200", json(["type": "object"], "The consumer's data."))),
+                "delete": operation("Erase a consumer", scopes: [], parameters: [path("id", string)],
+                                    ok: ("200", json(object(["erased": string], required: ["erased"]), "The erased id."))),
+            ],
+            "/api/reports/feedback": ["get": operation(
+                "Ratings by product or batch", scopes: ["marketing", "sales"],
+                parameters: paging(default: 1000, maximum: 10_000) + [query("by", ["type": "string", "enum": ["product", "batch"]], "Grouping."), format],
+                ok: ("200", csvOrJSON(page(ref("FeedbackRow")), "Report rows.")))],
+            "/api/reports/scan-rate": ["get": operation(
+                "Scan rate by batch, product, region or campaign", scopes: ["marketing", "sales"],
+                parameters: paging(default: 1000, maximum: 10_000) + [query("by", ["type": "string", "enum": ["batch", "product", "region", "campaign"]], "Grouping."), format],
+                ok: ("200", csvOrJSON(page(ref("ReportRow")), "Report rows.")))],
+            "/api/reports/daily": ["get": operation(
+                "Scans per day", scopes: ["marketing", "sales"], parameters: paging(default: 1000, maximum: 10_000) + [query("batch", id, "Only this batch."), format],
+                ok: ("200", csvOrJSON(page(ref("ReportRow")), "Report rows.")))],
+            "/api/reports/diversion": ["get": operation(
+                "Batches scanned outside their intended region", scopes: ["marketing", "sales"], parameters: paging(default: 1000, maximum: 10_000) + [format],
+                ok: ("200", csvOrJSON(page(ref("DiversionRow")), "Report rows.")))],
+        ]
+        var errors: Object = [:]
+        for (status, description) in errorStatuses { errors["E\(status)"] = json(ref("Error"), description) }
+        let schemas: Object = [
+            "Error": object(["error": object(["code": string, "message": string, "field": nullable("string")], required: ["code", "message", "field"])], required: ["error"]),
+            "Product": object(["id": integer, "name": string, "gtin": string, "sku": string, "createdAt": time], required: ["id", "name", "createdAt"]),
+            "Batch": object([
+                "id": integer, "productId": integer, "count": integer, "codeLength": integer, "lot": string,
+                "productionDate": ["type": "string", "format": "date"], "expiryDate": ["type": "string", "format": "date"], "region": string,
+                "urlForm": ["type": "string", "enum": ["short", "gs1"]], "uppercase": boolean,
+                "status": ["type": "string", "enum": ["issued", "active", "void"]], "createdAt": time, "package": string,
+            ], required: ["id", "productId", "count", "status", "createdAt", "package"]),
+            "Scan": object([
+                "id": integer, "at": time, "code": string, "batchId": integer, "consumer": string, "ip": string, "userAgent": string,
+                "referer": string, "bot": boolean, "region": string, "latitude": number, "longitude": number,
+                "verdict": ["type": "string", "enum": Verdict.allCases.map(\.rawValue)], "reason": string,
+            ], required: ["id", "at", "code", "bot", "verdict"]),
+            "PrizeTier": object(["name": string, "kind": ["type": "string", "enum": ["cash", "goods", "coupon", "points"]], "value": integer,
+                                 "probability": number, "stock": integer, "dailyStock": integer], required: ["name", "kind", "value", "probability", "stock"]),
+            "CampaignDefinition": object([
+                "name": string, "start": time, "end": time, "timeZone": string,
+                "scope": ["type": "object"], "limits": ["type": "object"], "tiers": array(ref("PrizeTier")),
+                "status": ["type": "string", "enum": ["draft", "live", "paused", "ended"]],
+            ], required: ["name", "start", "end", "timeZone", "tiers"]),
+            "Campaign": object([
+                "id": integer, "status": ["type": "string", "enum": ["draft", "live", "paused", "ended"]], "createdAt": time,
+                "definition": ref("CampaignDefinition"),
+                "stock": array(object(["tier": integer, "name": string, "stock": integer, "awarded": integer], required: ["tier", "name", "stock", "awarded"])),
+            ], required: ["id", "status", "createdAt", "definition", "stock"]),
+            "Entry": object(["id": integer, "campaign": integer, "code": string, "consumer": string, "at": time,
+                             "result": ["type": "string", "enum": ["won", "lost"]], "tier": integer, "prize": string], required: ["id", "campaign", "code", "at", "result"]),
+            "Redemption": object(["redemptionCode": string, "campaign": integer, "prize": string, "code": string, "store": integer, "at": time],
+                                 required: ["redemptionCode", "campaign", "code", "store", "at"]),
+            "Event": object(["id": string, "type": string, "createdAt": time, "data": ["type": "object"]], required: ["id", "type", "createdAt", "data"]),
+            "WebhookEndpoint": object(["url": string, "pending": integer, "delivered": integer, "failed": integer, "lastError": string],
+                                      required: ["url", "pending", "delivered", "failed"]),
+            "SegmentRule": ["type": "object", "description": "all/any, region, product, scans {atLeast, days}, lapsed, wonPrize, consent, rating {atMost} (README: Segments)."],
+            "Segment": object(["id": integer, "name": string, "rules": ref("SegmentRule"), "createdAt": time, "refreshedAt": time, "members": integer],
+                              required: ["id", "name", "rules", "createdAt", "members"]),
+            "StoreProfile": object(["store": object(["id": integer, "name": string, "region": string, "createdAt": time], required: ["id", "name", "createdAt"]),
+                                    "redemptions": integer, "consumers": integer, "lastRedemptionAt": time], required: ["store", "redemptions", "consumers"]),
+            "Lead": object([
+                "kind": ["type": "string", "enum": ["consumer", "store", "erased"]], "id": string, "name": string, "phone": string,
+                "score": number, "reasons": array(string), "source": object(["batch": integer, "region": string, "store": integer]),
+                "createdAt": time, "updatedAt": time, "cursor": integer,
+            ], required: ["kind", "id", "score", "reasons", "source", "createdAt", "updatedAt", "cursor"]),
+            "RefreshReport": object([
+                "full": boolean, "scansRead": integer, "profilesChanged": integer, "segmentsRefreshed": integer, "membersAdded": integer,
+                "membersRemoved": integer, "leadsChanged": integer, "leadsCreated": integer, "failedSegments": array(string),
+            ], required: ["full", "profilesChanged", "leadsChanged"]),
+            "ReportRow": object(["key": string, "issued": integer, "scanned": integer, "scans": integer, "rate": number], required: ["key", "scanned"]),
+            "FeedbackRow": object(["productId": integer, "batchId": integer, "count": integer, "average": number, "lowShare": number],
+                                  required: ["productId", "count", "average", "lowShare"]),
+            "DiversionRow": object(["batchId": integer, "intendedRegion": string, "region": string, "scans": integer, "codes": integer,
+                                    "firstAt": time, "lastAt": time], required: ["batchId", "intendedRegion", "region", "scans", "codes", "firstAt", "lastAt"]),
+        ]
+        return [
+            "openapi": "3.1.0",
+            "info": ["title": "OneCode admin API", "version": OneCodeVersion.current,
+                     "description": "Bearer tokens with scopes (README: Admin API); every list answers {items, next}; every error {error: {code, message, field}}."],
+            "paths": paths,
+            "components": [
+                "schemas": schemas, "responses": errors,
+                "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer",
+                                               "description": "`onecode token create --scope S`; a route's requirement lists the scopes it accepts."]],
+            ],
+        ]
+    }
+}
