@@ -227,24 +227,30 @@ final class LandingPage: Sendable {
             detail("scanCount", mark + "count" + mark)
         }
         detail("code", content.code)
-        let object: [String: Any] = [
+        var object: [String: Any] = [
             "lang": content.language == .zh ? "zh-CN" : "en",
             "title": strings["title"]!,
             "verdictClass": content.verdict.rawValue,
             "headline": strings["headline.\(content.verdict.rawValue)"]!,
             "explanation": strings["reason.\(content.reason.rawValue)"]!,
             "details": details,
-            "location": content.locationPath.map { ["path": $0, "button": strings["locate"]!, "thanks": strings["locateThanks"]!, "denied": strings["locateDenied"]!] } as Any,
             "campaignTitle": strings["campaign"]!,
             "campaign": mark + "campaign" + mark,
             "feedbackTitle": strings["feedback"]!,
-            // Only an item that checks out is worth rating.
-            "feedback": content.verdict == .genuine || content.verdict == .repeat ? [
-                "title": strings["feedback"]!, "ratingLabel": strings["rating"]!, "commentLabel": strings["comment"]!,
-                "submit": strings["feedbackSubmit"]!, "stars": (1...5).map { ["value": String($0)] },
-            ] as [String: Any] : nil as Any?,
             "footer": strings["footer"]!,
         ]
+        // Sections are present only when they work for this verdict: a nil boxed in `Any` would still open
+        // a mustache section (and its empty labels would fall back to the page's own keys).
+        if let path = content.locationPath {
+            object["location"] = ["path": path, "button": strings["locate"]!, "thanks": strings["locateThanks"]!, "denied": strings["locateDenied"]!]
+        }
+        // Only an item that checks out is worth rating.
+        if content.verdict == .genuine || content.verdict == .repeat {
+            object["feedback"] = [
+                "title": strings["feedback"]!, "ratingLabel": strings["rating"]!, "commentLabel": strings["comment"]!,
+                "submit": strings["feedbackSubmit"]!, "stars": (1...5).map { ["value": String($0)] },
+            ] as [String: Any]
+        }
         return template.render(object)
     }
 

@@ -25,6 +25,13 @@ struct ServiceTests {
             }
             func expect(_ response: TestResponse, _ verdict: String, _ reason: String, _ status: HTTPResponse.Status) {
                 #expect(response.status == status, "\(verdict): \(response.status)")
+                // Only widgets that work for the verdict, each labelled: a rating form on genuine and repeat pages only.
+                let rateable = verdict == "genuine" || verdict == "repeat"
+                #expect(response.text.contains("<textarea") == rateable && response.text.contains("class=\"feedback\"") == rateable, "\(verdict) page widgets")
+                for empty in ["<legend></legend>", "<button type=\"submit\"></button>", "<button type=\"button\" id=\"locate\"></button>",
+                              "<label><br>", "data-thanks=\"\""] {
+                    #expect(!response.text.contains(empty), "\(verdict) page has an unlabelled widget: \(empty)")
+                }
                 #expect(response.text.contains("data-verdict=\"\(verdict)\""), "\(verdict) page")
                 #expect(response.text.contains(LandingPage.escape(strings["reason.\(reason)"]!)), "\(verdict): explanation for \(reason)")
             }
