@@ -69,6 +69,7 @@ public enum ConfigKeys {
         key("claims.consentText", "a plain statement"),
         key("claims.consentVersion", "v1"),
         key("linker.refreshSeconds", "60"),
+        key("display.timeZone", "Asia/Shanghai"),
         key("log.level", "info"),
         key("log.format", "text"),
         key("log.access", "false"),

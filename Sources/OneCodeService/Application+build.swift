@@ -52,7 +52,7 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
     router.add(middleware: ErrorMiddleware())
     let regions = try deps.config.loadRegions()
     ScanController(
-        signer: deps.signer, writer: writer, store: deps.store, catalog: CatalogCache(store: deps.store), page: LandingPage(),
+        signer: deps.signer, writer: writer, store: deps.store, catalog: CatalogCache(store: deps.store), page: LandingPage(timeZone: deps.config.displayTimeZone),
         limiter: RateLimiter(rate: deps.config.ratePerSecond, burst: deps.config.rateBurst), regions: regions,
         geoIP: try deps.config.geoIPFile.map { try IPRegionDatabase(path: $0) }, config: deps.config,
         cookies: ConsumerCookie(signer: deps.signer), sameOrigin: SameOriginCheck(baseURL: deps.baseURL),

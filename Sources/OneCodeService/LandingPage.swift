@@ -43,7 +43,11 @@ final class LandingPage: Sendable {
         var claimable: Bool
     }
 
-    init() {
+    /// Where the page's times are shown (`display.timeZone`).
+    let timeZone: TimeZone
+
+    init(timeZone: TimeZone = TimeZone(identifier: "Asia/Shanghai")!) {
+        self.timeZone = timeZone
         template = try! MustacheTemplate(string: Self.html)  // constants: tested on every page render
         drawTemplate = try! MustacheTemplate(string: Self.drawHTML)
         claimedTemplate = try! MustacheTemplate(string: Self.claimedHTML)
@@ -154,7 +158,7 @@ final class LandingPage: Sendable {
             switch piece {
             case let .text(text): html += text
             case .code: html += Self.escape(content.code)
-            case .firstScan: html += content.firstScanAt.map { Self.format($0, content.language) } ?? ""
+            case .firstScan: html += content.firstScanAt.map { format($0, content.language) } ?? ""
             case .scanCount: html += content.scanCount.map(String.init) ?? ""
             case .campaign:
                 if !content.draws.isEmpty { html += drawSection(content.draws, content.language, consentText: content.consentText) }
@@ -180,9 +184,20 @@ final class LandingPage: Sendable {
         }
     }
 
-    /// The first-scan time, to the minute, in Beijing time for Chinese and UTC for English.
-    static func format(_ date: Date, _ language: Language) -> String {
-        let offset = language == .zh ? 8 * 3600 : 0
+    /// The first-scan time, to the minute, in `display.timeZone`, labelled (Beijing time by default).
+    func format(_ date: Date, _ language: Language) -> String { Self.format(date, language, zone: timeZone) }
+
+    static func format(_ date: Date, _ language: Language, zone: TimeZone) -> String {
+        let offset = zone.secondsFromGMT(for: date)
+        let label: String
+        if zone.identifier == "Asia/Shanghai" {
+            label = language == .zh ? "(北京时间)" : "(Beijing time)"
+        } else if offset == 0 && (zone.identifier == "UTC" || zone.identifier == "GMT") {
+            label = "UTC"
+        } else {
+            let minutes = abs(offset) / 60
+            label = "(UTC\(offset < 0 ? "-" : "+")\(minutes / 600)\(minutes / 60 % 10):\(minutes % 60 / 10)\(minutes % 10))"
+        }
         let seconds = Int(date.timeIntervalSince1970.rounded(.down)) + offset
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let minutes = (seconds - days * 86_400) / 60
@@ -197,7 +212,7 @@ final class LandingPage: Sendable {
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
-        return "\(year)-\(two(month))-\(two(day)) \(two(minutes / 60)):\(two(minutes % 60)) " + (language == .zh ? "(北京时间)" : "UTC")
+        return "\(year)-\(two(month))-\(two(day)) \(two(minutes / 60)):\(two(minutes % 60)) " + label
     }
 
     static func escape(_ text: String) -> String {

@@ -52,6 +52,8 @@ public struct ServiceConfig: Sendable {
     public var webhooks: WebhookConfig
     public var linkerRefreshSeconds: Double
     public var log: LogConfig
+    /// `display.timeZone`: where the scan page shows times (default Asia/Shanghai, labelled "Beijing time").
+    public var displayTimeZone: TimeZone
     /// `metrics.port`: serve `/metrics` there (on `metrics.host`) instead of on the public port; `nil`: the public port.
     public var metricsPort: Int?
     public var metricsHost: String
@@ -96,6 +98,11 @@ public struct ServiceConfig: Sendable {
         linkerRefreshSeconds = try config.checkedDouble("linker.refreshSeconds", default: 60)
         guard linkerRefreshSeconds >= 0 else { throw InputError("linker.refreshSeconds", "must be 0 (off) or more") }
         log = try LogConfig(config)
+        let zoneName = config.string(forKey: "display.timeZone", default: "Asia/Shanghai")
+        guard let zone = TimeZone(identifier: zoneName) else {
+            throw InputError("display.timeZone", "must be an IANA time zone such as Asia/Shanghai or Europe/Berlin (got '\(zoneName)')")
+        }
+        displayTimeZone = zone
         metricsHost = config.string(forKey: "metrics.host", default: "127.0.0.1")
         if config.string(forKey: "metrics.port").map({ $0.isEmpty || $0 == "none" }) == true {
             metricsPort = nil

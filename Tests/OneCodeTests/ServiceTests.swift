@@ -367,9 +367,16 @@ struct ServiceTests {
             #expect(again.text.contains("首次扫码") && again.text.contains("\(year)-") && again.text.contains("(北京时间)"))
         }
         #expect(LandingPage.escape("<b>\"x\"&'") == "&lt;b&gt;&quot;x&quot;&amp;&#39;")
-        #expect(LandingPage.format(Date(timeIntervalSince1970: 0), .en) == "1970-01-01 00:00 UTC")
-        #expect(LandingPage.format(Date(timeIntervalSince1970: 1_767_225_599), .zh) == "2026-01-01 07:59 (北京时间)")
-        #expect(LandingPage.format(Date(timeIntervalSince1970: 951_782_400), .en) == "2000-02-29 00:00 UTC")
+        // Both languages show the display zone's time, labelled (the English page said UTC before).
+        let shanghai = TimeZone(identifier: "Asia/Shanghai")!, utc = TimeZone(identifier: "UTC")!
+        #expect(LandingPage.format(Date(timeIntervalSince1970: 0), .en, zone: shanghai) == "1970-01-01 08:00 (Beijing time)")
+        #expect(LandingPage.format(Date(timeIntervalSince1970: 1_767_225_599), .zh, zone: shanghai) == "2026-01-01 07:59 (北京时间)")
+        #expect(LandingPage.format(Date(timeIntervalSince1970: 951_782_400), .en, zone: utc) == "2000-02-29 00:00 UTC")
+        // Summer and winter in Berlin; a zone west of UTC.
+        let berlin = TimeZone(identifier: "Europe/Berlin")!
+        #expect(LandingPage.format(Date(timeIntervalSince1970: 1_782_900_000), .en, zone: berlin) == "2026-07-01 12:00 (UTC+02:00)")
+        #expect(LandingPage.format(Date(timeIntervalSince1970: 1_767_225_599), .en, zone: berlin) == "2026-01-01 00:59 (UTC+01:00)")
+        #expect(LandingPage.format(Date(timeIntervalSince1970: 0), .en, zone: TimeZone(identifier: "America/St_Johns")!) == "1969-12-31 20:30 (UTC-03:30)")
     }
 
     @Test("token bucket arithmetic, with the clock passed in")
