@@ -22,6 +22,9 @@ public enum Verdict: String, Sendable, Codable, CaseIterable {
 public enum VerdictReason: String, Sendable, Codable, CaseIterable {
     case firstScan = "first-scan"
     case scannedBefore = "scanned-before"
+    /// The same phone scanned this code before: its own rescan, recorded but not counted, so reloading
+    /// one's own page never makes a code look suspicious.
+    case rescannedByYou = "rescanned-by-you"
     case tooManyScans = "too-many-scans"
     case tooManyConsumers = "too-many-consumers"
     case notIssued = "not-issued"
@@ -81,7 +84,9 @@ public struct VerdictRules: Sendable, Equatable {
     ///
     /// - Parameter counted: whether the scan counts (a consumer's scan, not a bot's or a preview's).
     ///   An uncounted scan gets the verdict the code would show without changing it.
-    public func decide(_ state: CodeState?, counted: Bool) -> (Verdict, VerdictReason) {
+    /// - Parameter ownRescan: the scanning phone has a counted scan of this code already: the scan is not
+    ///   counted, and a code that would read `repeat` says it is the phone's own rescan.
+    public func decide(_ state: CodeState?, counted: Bool, ownRescan: Bool = false) -> (Verdict, VerdictReason) {
         guard let state else { return (.unknown, .notIssued) }
         if state.blacklisted { return (.void, .blacklisted) }
         switch state.batchStatus {
@@ -93,7 +98,8 @@ public struct VerdictRules: Sendable, Equatable {
         let consumers = state.consumerCount + (counted && state.newConsumer ? 1 : 0)
         if scans > maxScans { return (.suspicious, .tooManyScans) }
         if consumers > maxConsumers { return (.suspicious, .tooManyConsumers) }
-        return state.scanCount == 0 ? (.genuine, .firstScan) : (.repeat, .scannedBefore)
+        if state.scanCount == 0 { return (.genuine, .firstScan) }
+        return (.repeat, ownRescan ? .rescannedByYou : .scannedBefore)
     }
 }
 

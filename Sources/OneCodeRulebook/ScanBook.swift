@@ -29,6 +29,9 @@ public enum ScanBook {
             // Only a consumer's scan of a live code counts; scans of inactive, void or blacklisted
             // codes, and bots' scans, are recorded as evidence but count for nothing.
             var counts = false
+            // The phone's own rescan: shown its earlier draws, recorded, never counted (suspicion counts
+            // other phones, and scans beyond a threshold).
+            var ownRescan = false
             var mismatch: VerdictReason?
             let found = try tx.code(request.key)
             if let code = found, let label = request.label, let reason = label.mismatch(productGTIN: code.gtin, batchLot: code.lot) {
@@ -48,9 +51,11 @@ public enum ScanBook {
                         consumerCount = try tx.distinctConsumers(of: request.key, upTo: rules.maxConsumers + 1)
                         if counts, let consumer = request.consumer {
                             newConsumer = try !tx.hasCountedScan(of: request.key, by: consumer)
+                            ownRescan = !newConsumer
                         }
                     }
                 }
+                if ownRescan { counts = false }
                 state = CodeState(batchStatus: code.status, blacklisted: code.blacklisted, scanCount: scanCount,
                                   consumerCount: consumerCount, newConsumer: newConsumer)
                 if counts {
@@ -58,7 +63,7 @@ public enum ScanBook {
                     firstScanAt = firstScanAt ?? request.at
                 }
             }
-            let (verdict, reason) = mismatch.map { (Verdict.unknown, $0) } ?? rules.decide(state, counted: counts)
+            let (verdict, reason) = mismatch.map { (Verdict.unknown, $0) } ?? rules.decide(state, counted: counts, ownRescan: ownRescan)
             let scanID = try tx.insertScan(ScanRow(request: request, batch: facts?.batch, ordinal: counts ? scanCount : nil,
                                                    verdict: verdict, reason: reason))
             if verdict == .suspicious && counts {
@@ -67,13 +72,13 @@ public enum ScanBook {
             }
             // A counted scan of a genuine code draws once per live campaign in scope, or shows its earlier draw.
             var draws: [DrawOutcome] = []
-            if counts, verdict == .genuine || verdict == .repeat, let facts {
+            if counts || ownRescan, verdict == .genuine || verdict == .repeat, let facts {
                 for campaign in live where campaign.definition.scope.contains(product: facts.product, batch: facts.batch, region: request.region) {
-                    draws.append(try CampaignBook.draw(in: tx, campaign, request: request, scan: scanID, earlierScans: scanCount > 1))
+                    draws.append(try CampaignBook.draw(in: tx, campaign, request: request, scan: scanID, earlierScans: ownRescan || scanCount > 1))
                 }
             }
             var points: Int?
-            if counts, let consumer = request.consumer,
+            if counts || ownRescan, let consumer = request.consumer,
                anyPoints || draws.contains(where: { $0.result == .won && $0.prize?.kind == .points }) {
                 let balance = try tx.pointsBalance(of: consumer)
                 points = balance == 0 ? nil : balance

@@ -132,7 +132,7 @@ enum OpenAPIDocument {
                 "A code's scans, oldest first", scopes: ["issuer", "marketing"], parameters: [path("code", string)] + paging(default: 100, maximum: 1000),
                 ok: ("200", json(page(ref("Scan")), "A page of scans.")))],
             "/api/stats/verdicts": ["get": operation(
-                "Counted scans by verdict (bots excluded)", scopes: read, parameters: [query("batch", id, "Only this batch.")],
+                "Scans by verdict (bots excluded)", scopes: read, parameters: [query("batch", id, "Only this batch.")],
                 ok: ("200", json(["type": "object", "additionalProperties": integer], "Counts by verdict.")))],
             "/api/campaigns": [
                 "get": operation("List campaigns", scopes: ["marketing", "sales"], parameters: paging(default: 100, maximum: 1000),

@@ -41,12 +41,14 @@ struct SchemathesisTests {
             let (_, response) = try await DurabilityTests.session.data(for: request)
             #expect((response as? HTTPURLResponse)?.statusCode == 201, "\(path)")
         }
-        let run = try Run.program("/bin/sh", ["-c", """
+        // Awaited, not blocking: the run takes seconds, and a blocked thread is half of this machine's
+        // cooperative pool (other suites' database waits and receivers would starve meanwhile).
+        let run = await (try Run.start("/bin/sh", ["-c", """
             exec python3 -c 'import sys; from schemathesis.cli import schemathesis; sys.argv[0] = "schemathesis"; sys.exit(schemathesis())' \
               --no-color run "$0/api/openapi.json" -H "Authorization: Bearer $1" \
               --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
               --max-examples 10 --workers 1 --seed \(Self.seed) --request-timeout 30
-            """, base, token], cwd: folder.path, timeout: 400)
+            """, base, token], cwd: folder.path)).wait(timeout: 400)
         let output = run.stdout + run.stderr
         #expect(run.status == 0, "schemathesis (seed \(Self.seed)):\n\(output.suffix(6000))")
         #expect(output.contains("37 selected / 37 total"), "\(output.suffix(2000))")

@@ -39,8 +39,9 @@ struct ServiceTests {
             _ = try await fixture.sqlite.setStatus(.active, of: fixture.batch.id)
             let first = try await visit(fixture.codes[1])
             expect(first, "genuine", "first-scan", .ok)
-            expect(try await visit(fixture.codes[1], first.cookie), "repeat", "scanned-before", .ok)
-            let suspicious = try await visit(fixture.codes[1], first.cookie)
+            expect(try await visit(fixture.codes[1], first.cookie), "repeat", "rescanned-by-you", .ok)
+            expect(try await visit(fixture.codes[1]), "repeat", "scanned-before", .ok)
+            let suspicious = try await visit(fixture.codes[1])
             expect(suspicious, "suspicious", "too-many-scans", .ok)
             // It says only what is true: nobody is told unless webhooks are configured and delivered.
             #expect(!suspicious.text.contains("notified") && !suspicious.text.contains("已收到提醒"))
@@ -107,21 +108,30 @@ struct ServiceTests {
             #expect(response.status == .ok)
             #expect(try response.json()["verdict"] as? String == "genuine")
             #expect(try response.json()["scanCount"] as? Int == 1)
-            response = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(cookie: cookie, json: true))
-            let repeatJSON = try response.json()
-            #expect(response.status == .ok)
-            #expect(repeatJSON["verdict"] as? String == "repeat" && repeatJSON["scanCount"] as? Int == 2)
-            #expect(repeatJSON["firstScanAt"] as? String != nil)
-            #expect(response.headers[.setCookie] == nil)  // the consumer keeps its id
+            // The same phone again, and again: its own rescans, read as such and never counted (maxScans 4).
+            for _ in 0..<6 {
+                response = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(cookie: cookie, json: true))
+                let own = try response.json()
+                #expect(response.status == .ok)
+                #expect(own["verdict"] as? String == "repeat" && own["reason"] as? String == "rescanned-by-you" && own["scanCount"] as? Int == 1, "\(own)")
+                #expect(own["firstScanAt"] as? String != nil)
+                #expect(response.headers[.setCookie] == nil)  // the consumer keeps its id
+            }
+            let ownPage = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(cookie: cookie))
+            #expect(ownPage.text.contains("checked before on this phone") && ownPage.text.contains("First scanned"), "\(ownPage.text)")
             // A second consumer is fine, a third is one too many (maxConsumers 2).
             response = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(json: true))
-            #expect(try response.json()["verdict"] as? String == "repeat")
+            #expect(try response.json()["verdict"] as? String == "repeat" && response.json()["reason"] as? String == "scanned-before")
+            #expect(try response.json()["scanCount"] as? Int == 2)
             response = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(json: true))
             #expect(try response.json()["verdict"] as? String == "suspicious" && response.status == .ok)
             #expect(try response.json()["reason"] as? String == "too-many-consumers")
-            // Too many scans by the first consumer (maxScans 4).
+            // The first phone's rescan now shows the code as it stands: suspicious (others made it so).
             response = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(cookie: cookie, json: true))
-            #expect(try response.json()["reason"] as? String == "too-many-scans")
+            #expect(try response.json()["verdict"] as? String == "suspicious")
+            // Too many scans (maxScans 4): more phones.
+            for _ in 0..<2 { response = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(json: true)) }
+            #expect(try response.json()["reason"] as? String == "too-many-scans", "\(response.text)")
             // Blacklist another code; void the batch.
             guard case let .valid(key, _) = ServiceFixture.signer.check(fixture.codes[1]) else { Issue.record("bad code"); return }
             try await fixture.sqlite.blacklist(key, reason: "stolen pallet")
@@ -134,8 +144,9 @@ struct ServiceTests {
             #expect(try response.json()["reason"] as? String == "batch-void")
         }
         let counts = try await fixture.sqlite.verdictCounts(batch: fixture.batch.id)
-        #expect(counts == [.inactive: 1, .genuine: 1, .repeat: 2, .suspicious: 2, .void: 2])
-        #expect(try await fixture.scanCount(code) == 6)
+        // Every scan is recorded (own rescans too: 7 of the 8 repeats), but only other phones made the code suspicious.
+        #expect(counts == [.inactive: 1, .genuine: 1, .repeat: 8, .suspicious: 4, .void: 2], "\(counts)")
+        #expect(try await fixture.scanCount(code) == 14)
     }
 
     @Test("unknown codes are recorded; forged codes are answered without touching the database")
@@ -239,7 +250,7 @@ struct ServiceTests {
             #expect(en.text.contains("Genuine product") && en.text.contains("<html lang=\"en\">"))
             let cookie = try #require(en.headers[.setCookie])
             #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Max-Age=63072000"))
-            let repeatPage = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone(cookie: en.cookie))
+            let repeatPage = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone())
             #expect(repeatPage.text.contains("scanned before") && repeatPage.text.contains("Times scanned"))
         }
         #expect(LandingPage.language(nil) == .en)
