@@ -256,6 +256,21 @@ public struct DrawOutcome: Sendable, Codable, Equatable {
     public var entryID: Int64?
     /// Whether this scan's consumer won it and has not claimed it yet.
     public var claimable: Bool = false
+    /// The claim the viewer made of this prize, shown to them alone on later scans.
+    public var claim: ClaimState?
+
+    /// A claimed prize as its winner sees it again: the code to show at a store, and whether (where and
+    /// when) it was redeemed.
+    public struct ClaimState: Sendable, Codable, Equatable {
+        public var redemptionCode: String?
+        public var redeemedAt: Date?
+        public var redeemedAtStore: String?
+        public init(redemptionCode: String?, redeemedAt: Date?, redeemedAtStore: String?) {
+            self.redemptionCode = redemptionCode
+            self.redeemedAt = redeemedAt
+            self.redeemedAtStore = redeemedAtStore
+        }
+    }
 
     public init(campaign: CampaignID, campaignName: String, result: Result, tier: Int?, prize: PrizeTier?, new: Bool, entryID: Int64?) {
         self.campaign = campaign

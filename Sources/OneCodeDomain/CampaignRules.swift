@@ -28,8 +28,9 @@ extension CampaignDefinition {
 
 extension DrawOutcome {
     /// Whether the viewer may claim this draw's prize: it was won, on their phone, and not yet claimed.
-    public static func claimable(result: Result, drawnBy: String?, viewer: ConsumerID?, claimed: Bool) -> Bool {
-        result == .won && viewer != nil && drawnBy == viewer?.value && !claimed
+    /// A points prize is credited as it is drawn: there is nothing to claim.
+    public static func claimable(result: Result, drawnBy: String?, viewer: ConsumerID?, claimed: Bool, kind: PrizeKind?) -> Bool {
+        result == .won && viewer != nil && drawnBy == viewer?.value && !claimed && kind != .points
     }
 }
 

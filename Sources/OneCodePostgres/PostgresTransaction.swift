@@ -200,13 +200,15 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
 
     func entry(in campaign: CampaignID, code key: CodeKey) throws -> EntryFacts? {
         try db.row("""
-            SELECT e.id, e.result, e.tier, e.consumer, c.entry_id IS NOT NULL
+            SELECT e.id, e.result, e.tier, e.consumer, c.entry_id IS NOT NULL, c.redemption_code, r.at, s.name
             FROM code_log l JOIN entry e ON e.id = l.ref LEFT JOIN claim c ON c.entry_id = e.id
+            LEFT JOIN redemption r ON r.entry_id = e.id LEFT JOIN store s ON s.id = r.store_id
             WHERE l.code_key = \(key.rawValue) AND l.slot = \(-campaign.rawValue)
             """).map {
-            let (id, result, tier, consumer, claimed) = try $0.decode((Int64, String, Int?, String?, Bool).self)
+            let (id, result, tier, consumer, claimed, code, redeemedAt, store) =
+                try $0.decode((Int64, String, Int?, String?, Bool, String?, Date?, String?).self)
             return EntryFacts(id: EntryID(rawValue: id), result: DrawOutcome.Result(rawValue: result) ?? .lost, tier: tier, consumer: consumer,
-                              claimed: claimed)
+                              claimed: claimed, redemptionCode: code, redeemedAt: redeemedAt, redeemedAtStore: store)
         }
     }
 

@@ -18,7 +18,11 @@ public enum CampaignBook {
         if earlierScans, let earlier = try tx.entry(in: campaign.id, code: request.key) {
             var outcome = definition.outcome(of: campaign.id, earlier.result, tier: earlier.tier, new: false, entry: earlier.id)
             outcome.claimable = DrawOutcome.claimable(result: earlier.result, drawnBy: earlier.consumer, viewer: request.consumer,
-                                                      claimed: earlier.claimed)
+                                                      claimed: earlier.claimed, kind: outcome.prize?.kind)
+            // Its winner finds the prize again: the redemption code and whether it was redeemed.
+            if earlier.claimed, request.consumer != nil, earlier.consumer == request.consumer?.value {
+                outcome.claim = .init(redemptionCode: earlier.redemptionCode, redeemedAt: earlier.redeemedAt, redeemedAtStore: earlier.redeemedAtStore)
+            }
             return outcome
         }
         let day = definition.day(of: request.at)
@@ -43,7 +47,7 @@ public enum CampaignBook {
             try tx.emit(.prizeWon, at: request.at, data: Events.prizeWon(campaign, tier: won, request: request, entry: entry))
         }
         var made = definition.outcome(of: campaign.id, result, tier: tier, new: true, entry: entry)
-        made.claimable = tier != nil && request.consumer != nil
+        made.claimable = tier != nil && request.consumer != nil && made.prize?.kind != .points
         return made
     }
 

@@ -95,11 +95,13 @@ final class SQLiteTransaction: ScanTransaction, ClaimTransaction, FeedbackTransa
 
     func entry(in campaign: CampaignID, code key: CodeKey) throws -> EntryFacts? {
         try Row.fetchOne(statement("""
-            SELECT e.id, e.result, e.tier, e.consumer, c.entry_id IS NOT NULL
+            SELECT e.id, e.result, e.tier, e.consumer, c.entry_id IS NOT NULL, c.redemption_code, r.at, s.name
             FROM code_log l JOIN entry e ON e.id = l.ref LEFT JOIN claim c ON c.entry_id = e.id
+            LEFT JOIN redemption r ON r.entry_id = e.id LEFT JOIN store s ON s.id = r.store_id
             WHERE l.code_key = ? AND l.slot = ?
             """), arguments: [key.rawValue, -campaign.rawValue]).map {
-            EntryFacts(id: EntryID(rawValue: $0[0]), result: DrawOutcome.Result(rawValue: $0[1]) ?? .lost, tier: $0[2], consumer: $0[3], claimed: $0[4])
+            EntryFacts(id: EntryID(rawValue: $0[0]), result: DrawOutcome.Result(rawValue: $0[1]) ?? .lost, tier: $0[2], consumer: $0[3], claimed: $0[4],
+                       redemptionCode: $0[5], redeemedAt: ($0[6] as Double?).map(Date.init(timeIntervalSince1970:)), redeemedAtStore: $0[7])
         }
     }
 

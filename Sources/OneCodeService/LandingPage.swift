@@ -75,7 +75,26 @@ final class LandingPage: Sendable {
                 cache[key] = made
             }
             return made
-        }.joined()
+        }.enumerated().map { index, html in html + claimState(draws[index], language) }.joined()
+    }
+
+    /// For the winner's own later scans: the redemption code again, and whether (where, when) it was redeemed.
+    func claimState(_ draw: DrawOutcome, _ language: Language) -> String {
+        guard let claim = draw.claim else { return "" }
+        let strings = Self.strings[language]!
+        var html = "<div class=\"claimed\" id=\"claim-\(draw.campaign)\">"
+        if let code = claim.redemptionCode {
+            html += "<p>\(Self.escape(strings["yourCode"]!))</p><p class=\"code\" id=\"redemption\">\(Self.escape(code))</p>"
+        }
+        if let at = claim.redeemedAt {
+            html += "<p id=\"redeemed\">" + Self.escape(strings["redeemedAt"]!.replacingOccurrences(of: "{store}", with: claim.redeemedAtStore ?? "?")
+                .replacingOccurrences(of: "{time}", with: format(at, language))) + "</p>"
+        } else if claim.redemptionCode != nil {
+            html += "<p id=\"redeemed\">\(Self.escape(strings["notRedeemed"]!))</p>"
+        } else {
+            html += "<p id=\"redeemed\">\(Self.escape(strings["claimedNoCode"]!))</p>"
+        }
+        return html + "</div>"
     }
 
     /// What a draw says, in the consumer's language.
@@ -298,6 +317,8 @@ final class LandingPage: Sendable {
             "rating": "How do you rate this product? (1 = poor, 5 = excellent)", "comment": "Comment (optional)",
             "feedbackSubmit": "Send", "feedbackThanks": "Thank you for your feedback.",
             "footer": "Checked by OneCode",
+            "yourCode": "Your redemption code:", "notRedeemed": "Not redeemed yet: show this code at a participating store.",
+            "redeemedAt": "Redeemed at {store}, {time}.", "claimedNoCode": "Claimed: the brand will contact you to deliver it.",
         ],
         .zh: [
             "title": "产品验证", "product": "产品", "gtin": "商品条码", "lot": "批号", "produced": "生产日期",
@@ -324,6 +345,8 @@ final class LandingPage: Sendable {
             "campaign": "活动", "feedback": "您的反馈",
             "rating": "您给这件产品打几分？（1 = 差，5 = 很好）", "comment": "留言（可选）", "feedbackSubmit": "提交",
             "feedbackThanks": "感谢您的反馈。", "footer": "由 OneCode 验证",
+            "yourCode": "您的兑奖码：", "notRedeemed": "尚未兑换：请在参与门店出示此码。",
+            "redeemedAt": "已于 {time} 在 {store} 兑换。", "claimedNoCode": "已领取：品牌方将联系您发放奖品。",
         ],
     ]
 
@@ -373,7 +396,7 @@ final class LandingPage: Sendable {
         dt{color:#666}dd{margin:0;overflow-wrap:anywhere}
         section{background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}
         section:empty{display:none}
-        .draw{margin:.25rem 0}.draw.won strong{color:#1b7f3b}
+        .draw{margin:.25rem 0}.draw.won strong{color:#1b7f3b}.code{font:1.5rem monospace;letter-spacing:.1em}
         fieldset{border:0;padding:0;margin:0 0 .5rem}textarea{width:100%;box-sizing:border-box;font:inherit}
         button{font:inherit;padding:.6rem 1rem;border-radius:.5rem;border:1px solid #1b5e8c;background:#fff;color:#1b5e8c;width:100%}
         footer{color:#888;font-size:.8rem;text-align:center;margin:2rem 0}

@@ -173,6 +173,10 @@ struct ScanController: Sendable {
         /// What a consumer may see of a prize: never its odds or stock.
         var prize: PrizeJSON?
         var message: String
+        /// For the winner's own later scans: the claim's redemption code and whether it was redeemed.
+        var redemptionCode: String?
+        var redeemedAt: Date?
+        var redeemedAtStore: String?
     }
 
     struct PrizeJSON: Encodable {
@@ -202,7 +206,8 @@ struct ScanController: Sendable {
                 firstScanAt: content.firstScanAt, scanCount: content.scanCount, location: content.locationPath,
                 campaign: content.draws.map {
                     DrawJSON(campaign: $0.campaign, name: $0.campaignName, result: $0.result, new: $0.new, prize: $0.prize.map(PrizeJSON.init),
-                             message: LandingPage.message($0, content.language))
+                             message: LandingPage.message($0, content.language), redemptionCode: $0.claim?.redemptionCode,
+                             redeemedAt: $0.claim?.redeemedAt, redeemedAtStore: $0.claim?.redeemedAtStore)
                 }, points: content.points)
             body = ByteBuffer(bytes: (try? Response.jsonEncoder.encode(document)) ?? Data("{}".utf8))
         } else {

@@ -52,13 +52,21 @@ public struct EntryFacts: Sendable, Equatable {
     public var tier: Int?
     public var consumer: String?
     public var claimed: Bool
+    /// The claim's redemption code, and where and when it was redeemed (for its winner's later scans).
+    public var redemptionCode: String?
+    public var redeemedAt: Date?
+    public var redeemedAtStore: String?
 
-    public init(id: EntryID, result: DrawOutcome.Result, tier: Int?, consumer: String?, claimed: Bool) {
+    public init(id: EntryID, result: DrawOutcome.Result, tier: Int?, consumer: String?, claimed: Bool,
+                redemptionCode: String? = nil, redeemedAt: Date? = nil, redeemedAtStore: String? = nil) {
         self.id = id
         self.result = result
         self.tier = tier
         self.consumer = consumer
         self.claimed = claimed
+        self.redemptionCode = redemptionCode
+        self.redeemedAt = redeemedAt
+        self.redeemedAtStore = redeemedAtStore
     }
 }
 

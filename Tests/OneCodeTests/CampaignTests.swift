@@ -280,10 +280,22 @@ struct CampaignTests {
             let claim = try await client.execute(uri: "/s/\(code)", method: .post, headers: json,
                                                  body: ByteBuffer(string: #"{"campaign": \#(campaign.id), "name": "Ann", "phone": "13812345678", "consent": true}"#))
             let redemptionCode = try #require(try claim.json()["redemptionCode"] as? String)
+            // The winner finds it again on a later scan; nobody else sees it.
+            var later = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(cookie: cookie))
+            #expect(later.text.contains("id=\"redemption\">\(redemptionCode)<") && later.text.contains("Not redeemed yet"), "\(later.text)")
+            let stranger = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone())
+            #expect(!stranger.text.contains(redemptionCode) && stranger.text.contains("already won"))
             let headers: HTTPFields = [.authorization: "Bearer \(storeToken.text)", .contentType: "application/json"]
             var response = try await client.execute(uri: "/api/redemptions", method: .post, headers: headers,
                                                      body: ByteBuffer(string: #"{"redemptionCode": "\#(redemptionCode.lowercased())"}"#))
             #expect(response.status == .created, "\(response.text)")
+            // Redeemed: where and when, on the page and in the JSON.
+            later = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(cookie: cookie, language: "zh-CN"))
+            #expect(later.text.contains("在 Corner shop 兑换") && later.text.contains("(北京时间)"), "\(later.text)")
+            let laterJSON = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(cookie: cookie, json: true))
+            let draw = try #require((try laterJSON.json()["campaign"] as? [[String: Any]])?.first)
+            #expect(draw["redemptionCode"] as? String == redemptionCode && draw["redeemedAtStore"] as? String == "Corner shop"
+                    && draw["redeemedAt"] is String, "\(draw)")
             #expect(try response.json()["store"] as? Int == Int(shop.id.rawValue) && (try response.json()["prize"] as? String) == "Free bottle")
             // Typed the way a clerk may type it: groups with dashes, lower case, l for 1 and o for 0.
             let typed = stride(from: 0, to: redemptionCode.count, by: 4).map { start in
@@ -342,6 +354,8 @@ struct CampaignTests {
             #expect(try response.json()["points"] as? Int == 100)  // another consumer, their own balance
             let page = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(cookie: cookie))
             #expect(page.text.contains("Your points: 200"))
+            // Points are credited as they are won: no name or phone is asked for.
+            #expect(!page.text.contains("class=\"claim\"") && !page.text.contains("name=\"phone\""), "\(page.text)")
             let bot = try await client.execute(uri: "/s/\(fixture.codes[3])", method: .get, headers: phone(json: true, agent: "Googlebot"))
             #expect(try bot.json()["points"] == nil)
         }
