@@ -31,7 +31,6 @@ final class LandingPage: Sendable {
     }
 
     let drawTemplate: MustacheTemplate
-    let claimedTemplate: MustacheTemplate
     private let drawCache = Mutex<[DrawKey: String]>([:])
 
     struct DrawKey: Hashable {
@@ -50,7 +49,6 @@ final class LandingPage: Sendable {
         self.timeZone = timeZone
         template = try! MustacheTemplate(string: Self.html)  // constants: tested on every page render
         drawTemplate = try! MustacheTemplate(string: Self.drawHTML)
-        claimedTemplate = try! MustacheTemplate(string: Self.claimedHTML)
     }
 
     /// The campaign section for a scan's draws, rendered once per campaign, outcome and language.
@@ -263,6 +261,7 @@ final class LandingPage: Sendable {
         detail("code", content.code)
         var object: [String: Any] = [
             "lang": content.language == .zh ? "zh-CN" : "en",
+            "css": Self.css,
             "title": strings["title"]!,
             "verdictClass": content.verdict.rawValue,
             "headline": strings["headline.\(content.reason.rawValue)"] ?? strings["headline.\(content.verdict.rawValue)"]!,
@@ -372,12 +371,8 @@ final class LandingPage: Sendable {
         <button type="submit">{{submit}}</button></form>{{/claim}}</div>{{/draw}}
         """
 
-    static let claimedHTML = """
-        <!doctype html><html lang="{{lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-        <title>{{title}}</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:30rem;margin:0 auto;padding:1rem}
-        .code{font:1.5rem monospace;letter-spacing:.1em}</style></head>
-        <body><h1 id="claimed">{{claimed}}</h1><p>{{prize}}</p>{{#redemption}}<p>{{label}}</p><p class="code" id="redemption">{{code}}</p>{{/redemption}}</body></html>
-        """
+    /// One style for every page a phone sees: the scan page, the claim and thanks pages, the form answers.
+    static let css = #"body{margin:0;font:16px/1.5 system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f4f4f2;color:#222}main{max-width:30rem;margin:0 auto;padding:1rem}.verdict{border-radius:.75rem;padding:1.25rem;color:#fff;background:#666}.genuine{background:#1b7f3b}.repeat{background:#2f6f9f}.suspicious{background:#b35c00}.unknown,.forged,.void{background:#a8201a}.inactive{background:#6b6b6b}h1{font-size:1.5rem;margin:0 0 .5rem}dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}dt{color:#666}dd{margin:0;overflow-wrap:anywhere}section{background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}section:empty{display:none}.draw{margin:.25rem 0}.draw.won strong{color:#1b7f3b}.code{font:1.5rem monospace;letter-spacing:.1em}fieldset{border:0;padding:0;margin:0 0 .5rem}textarea{width:100%;box-sizing:border-box;font:inherit}button{font:inherit;padding:.6rem 1rem;border-radius:.5rem;border:1px solid #1b5e8c;background:#fff;color:#1b5e8c;width:100%}footer{color:#888;font-size:.8rem;text-align:center;margin:2rem 0}"#
 
     static let html = """
         <!doctype html>
@@ -385,22 +380,7 @@ final class LandingPage: Sendable {
         <meta name="viewport" content="width=device-width,initial-scale=1">
         <meta name="robots" content="noindex">
         <title>{{title}}</title>
-        <style>
-        body{margin:0;font:16px/1.5 system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f4f4f2;color:#222}
-        main{max-width:30rem;margin:0 auto;padding:1rem}
-        .verdict{border-radius:.75rem;padding:1.25rem;color:#fff;background:#666}
-        .genuine{background:#1b7f3b}.repeat{background:#2f6f9f}.suspicious{background:#b35c00}
-        .unknown,.forged,.void{background:#a8201a}.inactive{background:#6b6b6b}
-        h1{font-size:1.5rem;margin:0 0 .5rem}
-        dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}
-        dt{color:#666}dd{margin:0;overflow-wrap:anywhere}
-        section{background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}
-        section:empty{display:none}
-        .draw{margin:.25rem 0}.draw.won strong{color:#1b7f3b}.code{font:1.5rem monospace;letter-spacing:.1em}
-        fieldset{border:0;padding:0;margin:0 0 .5rem}textarea{width:100%;box-sizing:border-box;font:inherit}
-        button{font:inherit;padding:.6rem 1rem;border-radius:.5rem;border:1px solid #1b5e8c;background:#fff;color:#1b5e8c;width:100%}
-        footer{color:#888;font-size:.8rem;text-align:center;margin:2rem 0}
-        </style></head>
+        <style>{{{css}}}</style></head>
         <body><main>
         <div class="verdict {{verdictClass}}" id="verdict" data-verdict="{{verdictClass}}">
         <h1>{{headline}}</h1>

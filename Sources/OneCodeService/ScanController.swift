@@ -318,7 +318,20 @@ extension ScanController {
                 throw HTTPError(.badRequest, message: "body: must be a form (name=value&…) of single values")
             }
         }
-        if fields["rating"] != nil { return try await feedback(request, context, code: code, fields: fields) }
+        let answer = FormAnswer(language: LandingPage.language(request.headers[.acceptLanguage]), path: request.uri.path)
+        // A form gets its answer as a page in its language (the form again, the problem beside the field);
+        // JSON requests keep the JSON errors.
+        if fields["rating"] != nil {
+            do { return try await feedback(request, context, code: code, fields: fields, answer: answer) } catch where !wantsJSON(request) {
+                return answer.again(.feedback, fields: fields, error: error)
+            }
+        }
+        do { return try await claim(request, context, code: code, fields: fields, answer: answer) } catch where !wantsJSON(request) {
+            return answer.again(.claim(campaign: fields["campaign"] ?? "", consentText: config.consentText), fields: fields, error: error)
+        }
+    }
+
+    func claim(_ request: Request, _ context: AppRequestContext, code: String, fields: [String: String], answer: FormAnswer) async throws -> Response {
         let (key, canonical, consumer) = try scanned(request, context, code: code, why: "the prize belongs to the phone that drew it")
         guard let campaign = fields["campaign"].flatMap(CampaignID.init) else { throw HTTPError(.badRequest, message: "campaign: must be a campaign id") }
         guard ["yes", "on", "true"].contains(fields["consent"] ?? "") else {
@@ -332,18 +345,16 @@ extension ScanController {
             return try Response.json(ClaimReply(claimed: true, campaign: campaign, code: canonical, prize: prize,
                                                 redemptionCode: claim.redemptionCode), status: .created)
         }
-        let language = LandingPage.language(request.headers[.acceptLanguage])
-        let strings = LandingPage.strings[language]!
-        let html = page.claimedTemplate.render([
-            "lang": language == .zh ? "zh-CN" : "en", "title": strings["title"]!, "claimed": strings["claimed"]!, "prize": prize ?? "",
-            "redemption": claim.redemptionCode.map { ["label": strings["redemption"]!, "code": $0] } as Any,
-        ])
-        return Response(status: .created, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(string: html)))
+        let strings = LandingPage.strings[answer.language]!
+        var body = "<p>\(LandingPage.escape(prize ?? ""))</p>"
+        if let code = claim.redemptionCode {
+            body += "<p>\(LandingPage.escape(strings["redemption"]!))</p><p class=\"code\" id=\"redemption\">\(LandingPage.escape(code))</p>"
+        }
+        return answer.page(status: .created, heading: strings["claimed"]!, body: body, id: "claimed")
     }
 
     /// A 1-5 rating and an optional comment (at most 500 characters) from the page's feedback form.
-    func feedback(_ request: Request, _ context: AppRequestContext, code: String, fields: [String: String]) async throws -> Response {
+    func feedback(_ request: Request, _ context: AppRequestContext, code: String, fields: [String: String], answer: FormAnswer) async throws -> Response {
         let (key, canonical, consumer) = try scanned(request, context, code: code, why: "feedback is kept with your scan")
         guard let rating = fields["rating"].flatMap({ Int($0) }), (1...5).contains(rating) else {
             throw HTTPError(.badRequest, message: "rating: must be a whole number from 1 to 5")
@@ -355,13 +366,7 @@ extension ScanController {
         if wantsJSON(request) {
             return try Response.json(["rated": rating], status: .created)
         }
-        let language = LandingPage.language(request.headers[.acceptLanguage])
-        let strings = LandingPage.strings[language]!
-        let html = page.claimedTemplate.render([
-            "lang": language == .zh ? "zh-CN" : "en", "title": strings["title"]!, "claimed": strings["feedbackThanks"]!, "prize": "",
-        ])
-        return Response(status: .created, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(string: html)))
+        return answer.page(status: .created, heading: LandingPage.strings[answer.language]!["feedbackThanks"]!, body: "", id: "thanks")
     }
 }
 

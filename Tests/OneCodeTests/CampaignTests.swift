@@ -264,6 +264,50 @@ struct CampaignTests {
         #expect(rows == "王 Ann|+8613812345678|2026-11|1\nBo|+8613700000000|2026-11|1\n--\n2|2", "\(rows)")
     }
 
+    @Test("a form with a bad field gets the form again in the page's language, the problem beside the field and the typed values kept; rating twice is a friendly page")
+    func formAnswers() async throws {
+        let fixture = try await ServiceFixture(count: 2)
+        defer { fixture.folder.cleanup() }
+        let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(Self.definition()))
+        let app = try fixture.app()
+        let code = fixture.codes[0]
+        try await app.test(.router) { client in
+            let cookie = try #require(try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(language: "zh-CN")).cookie)
+            var form = phone(cookie: cookie, language: "zh-CN")
+            form[.contentType] = "application/x-www-form-urlencoded"
+            let bad = try await client.execute(uri: "/s/\(code)", method: .post, headers: form,
+                                               body: ByteBuffer(string: "campaign=\(campaign.id)&name=%E7%8E%8B%E5%B0%8F%E6%98%8E&phone=12345&consent=yes"))
+            #expect(bad.status == .badRequest && bad.headers[.contentType]?.hasPrefix("text/html") == true, "\(bad.text)")
+            #expect(bad.text.contains("<html lang=\"zh-CN\">") && bad.text.contains("id=\"error-phone\"") && bad.text.contains("请填写手机号"), "\(bad.text)")
+            #expect(bad.text.contains("value=\"王小明\"") && bad.text.contains("value=\"12345\" aria-invalid=\"true\"") && bad.text.contains(" checked>"))
+            #expect(bad.text.contains("href=\"/s/\(code)\" id=\"back\"") && bad.text.contains("返回商品页") && !bad.text.contains("\"error\":{"))
+            // The same mistake as JSON is the JSON error.
+            var json = phone(cookie: cookie, json: true)
+            json[.contentType] = "application/json"
+            let badJSON = try await client.execute(uri: "/s/\(code)", method: .post, headers: json,
+                                                   body: ByteBuffer(string: #"{"campaign": \#(campaign.id), "name": "Ann", "phone": "12345", "consent": true}"#))
+            let jsonError = try badJSON.json()["error"] as? [String: Any]
+            #expect(badJSON.status == .badRequest && jsonError?["field"] as? String == "phone")
+            // No consent: said beside the box, in English for an English phone.
+            var english = phone(cookie: cookie, language: "en")
+            english[.contentType] = "application/x-www-form-urlencoded"
+            let unticked = try await client.execute(uri: "/s/\(code)", method: .post, headers: english,
+                                                    body: ByteBuffer(string: "campaign=\(campaign.id)&name=Ann&phone=13812345678"))
+            #expect(unticked.status == .badRequest && unticked.text.contains("id=\"error-consent\"") && unticked.text.contains("Tick the box"), "\(unticked.text)")
+            // Claimed, then the thanks page in the page's style with the way back.
+            let claimed = try await client.execute(uri: "/s/\(code)", method: .post, headers: form,
+                                                   body: ByteBuffer(string: "campaign=\(campaign.id)&name=Ann&phone=13812345678&consent=yes"))
+            #expect(claimed.status == .created && claimed.text.contains("id=\"claimed\"") && claimed.text.contains("id=\"back\"")
+                    && claimed.text.contains("background:#f4f4f2"), "\(claimed.text)")
+            // Rating twice: a friendly page, not JSON.
+            for expected in [HTTPResponse.Status.created, .conflict] {
+                let rated = try await client.execute(uri: "/s/\(code)", method: .post, headers: form, body: ByteBuffer(string: "rating=4"))
+                #expect(rated.status == expected && rated.headers[.contentType]?.hasPrefix("text/html") == true, "\(rated.text)")
+                if expected == .conflict { #expect(rated.text.contains("感谢：您已评价过此商品。") && !rated.text.contains("<form"), "\(rated.text)") }
+            }
+        }
+    }
+
     @Test("a store redeems a claimed prize once, with its own token; the redemption records the store", arguments: Backend.complete)
     func redemption(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(count: 2, backend: backend)

@@ -54,8 +54,10 @@ try:
     driver.find_element(By.CSS_SELECTOR, "form.feedback input[name=rating][value='4']").click()
     driver.find_element(By.CSS_SELECTOR, "form.feedback textarea[name=comment]").send_keys("Fresh <b>taste</b>, 好喝")
     driver.find_element(By.CSS_SELECTOR, "form.feedback button[type=submit]").click()
-    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "claimed"))
-    seen["feedbackReply"] = driver.find_element(By.ID, "claimed").text
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "thanks"))
+    seen["feedbackReply"] = driver.find_element(By.ID, "thanks").text
+    # The thanks page has the scan page's style and the way back to the product.
+    seen["backLink"] = driver.find_element(By.ID, "back").get_attribute("href")
     print(json.dumps(seen, ensure_ascii=False))
 finally:
     driver.quit()

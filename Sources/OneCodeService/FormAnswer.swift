@@ -1,0 +1,139 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import OneCodeDomain
+
+/// What a phone's claim or rating form gets back as HTML (JSON requests keep JSON): a thanks page, or
+/// the form again with what was typed and the problem beside the field, in the page's language and
+/// style, with a link back to the product's page.
+struct FormAnswer {
+    enum Form { case claim(campaign: String, consentText: String), feedback }
+
+    let language: LandingPage.Language
+    /// The scan page the form was on (`/s/CODE` or the GS1 path): where "back" goes and the form posts.
+    let path: String
+
+    var strings: [String: String] { Self.strings[language]! }
+
+    static let strings: [LandingPage.Language: [String: String]] = [
+        .en: [
+            "back": "Back to the product", "fix": "Please check the form.",
+            "error.name": "Enter your name (1 to 100 characters).",
+            "error.phone": "Enter a mobile phone number, such as 138 1234 5678 or +49 30 1234567.",
+            "error.consent": "Tick the box to agree; the prize cannot be claimed without it.",
+            "error.campaign": "This form is out of date: open the product's page again.",
+            "error.claim": "This prize belongs to the phone that drew it.",
+            "error.claimed": "This prize has been claimed already.",
+            "error.phoneLimit": "This phone number has claimed as many prizes in this campaign as it allows.",
+            "error.rating": "Choose a rating from 1 to 5.",
+            "error.comment": "A comment can have at most 500 characters.",
+            "error.other": "This could not be done: %@",
+            "rated": "Thank you: you have rated this item already.",
+            "error.notScanned": "Scan this item's code on this phone before rating it.",
+            "error.notRateable": "This item cannot be rated: its code is not active or was withdrawn.",
+        ],
+        .zh: [
+            "back": "返回商品页", "fix": "请检查表单。",
+            "error.name": "请填写姓名（1 到 100 个字）。",
+            "error.phone": "请填写手机号，例如 138 1234 5678。",
+            "error.consent": "请勾选同意，否则无法领取奖品。",
+            "error.campaign": "此表单已过期，请重新打开商品页。",
+            "error.claim": "此奖品属于抽中它的手机。",
+            "error.claimed": "此奖品已被领取。",
+            "error.phoneLimit": "此手机号在本活动中的领奖次数已达上限。",
+            "error.rating": "请选择 1 到 5 分。",
+            "error.comment": "留言最多 500 个字。",
+            "error.other": "无法完成：%@",
+            "rated": "感谢：您已评价过此商品。",
+            "error.notScanned": "请先用这部手机扫描此商品的码，再评价。",
+            "error.notRateable": "此商品无法评价：其码未激活或已撤回。",
+        ],
+    ]
+
+    /// The field an error is about, and what to say beside it.
+    func problem(_ error: any Error) -> (field: String, message: String, status: HTTPResponse.Status) {
+        var field = "", detail = "\(error)", status = HTTPResponse.Status.badRequest
+        if let input = error as? InputError { field = input.field; detail = input.message }
+        else if let conflict = error as? ConflictError { field = conflict.field; detail = conflict.message; status = .conflict }
+        else if let http = error as? HTTPError {
+            status = http.status
+            let message = http.body ?? ""
+            if let colon = message.firstIndex(of: ":") { field = String(message[..<colon]); detail = String(message[message.index(after: colon)...]) }
+        }
+        detail = detail.trimmingCharacters(in: .whitespaces)
+        // The rules' own refusals of a rating, and a value typed into the form: said in the page's language.
+        if let input = error as? InputError, input == FeedbackRules.notScanned { return (field, strings["error.notScanned"]!, status) }
+        if let input = error as? InputError, input == FeedbackRules.notRateable { return (field, strings["error.notRateable"]!, status) }
+        if status == .badRequest, ["name", "phone", "consent", "rating", "comment"].contains(field) {
+            return (field, strings["error.\(field)"]!, status)
+        }
+        if status == .conflict && field == "rating" { return (field, strings["rated"]!, status) }
+        // Anything else: the service's own words on an English page (they say exactly what happened);
+        // a Chinese page says it in Chinese where a translation exists.
+        if language == .en { return (field, detail.prefix(1).uppercased() + detail.dropFirst(), status) }
+        let key: String? = switch (field, status) {
+        case ("claim", .conflict): detail.contains("claimed already") ? "error.claimed" : "error.claim"
+        case ("phone", .conflict): "error.phoneLimit"
+        case ("claim", _): "error.claim"
+        case ("campaign", _): "error.campaign"
+        default: nil
+        }
+        return (field, key.map { strings[$0]! } ?? String(format: strings["error.other"]!, detail), status)
+    }
+
+    /// A page of the same style: a heading, what it says, an optional form, and the way back.
+    func page(status: HTTPResponse.Status, heading: String, body: String, id: String) -> Response {
+        let e = LandingPage.escape
+        let html = """
+            <!doctype html><html lang="\(language == .zh ? "zh-CN" : "en")"><head><meta charset="utf-8">
+            <meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex">
+            <title>\(e(LandingPage.strings[language]!["title"]!))</title><style>\(LandingPage.css)
+            .error{color:#a8201a;margin:.25rem 0}input{font:inherit;width:100%;box-sizing:border-box;padding:.4rem}</style></head>
+            <body><main><section id="\(id)"><h1>\(e(heading))</h1>\(body)</section>
+            <p><a href="\(e(path))" id="back">\(e(strings["back"]!))</a></p>
+            <footer>\(e(LandingPage.strings[language]!["footer"]!))</footer></main></body></html>
+            """
+        var headers = ScanController.pageHeaders
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// The form again: the values typed, the problem beside its field (or above the form).
+    func again(_ form: Form, fields: [String: String], error: any Error) -> Response {
+        let (field, message, status) = problem(error)
+        let e = LandingPage.escape
+        let page = LandingPage.strings[language]!
+        func note(_ name: String) -> String {
+            field == name ? "<p class=\"error\" id=\"error-\(name)\" role=\"alert\">\(e(message))</p>" : ""
+        }
+        let known: Set<String>
+        var html = ""
+        switch form {
+        case let .claim(campaign, consentText):
+            known = ["name", "phone", "consent"]
+            html += "<form method=\"post\" action=\"\(e(path))\" class=\"claim\"><input type=\"hidden\" name=\"campaign\" value=\"\(e(campaign))\">"
+            html += "<label>\(e(page["claimName"]!))<br><input name=\"name\" required maxlength=\"100\" autocomplete=\"name\" value=\"\(e(fields["name"] ?? ""))\""
+                + (field == "name" ? " aria-invalid=\"true\" aria-describedby=\"error-name\"" : "") + "></label>" + note("name")
+            html += "<label>\(e(page["claimPhone"]!))<br><input name=\"phone\" type=\"tel\" required maxlength=\"20\" autocomplete=\"tel\" value=\"\(e(fields["phone"] ?? ""))\""
+                + (field == "phone" ? " aria-invalid=\"true\" aria-describedby=\"error-phone\"" : "") + "></label>" + note("phone")
+            let ticked = ["yes", "on", "true"].contains(fields["consent"] ?? "")
+            html += "<label><input type=\"checkbox\" name=\"consent\" value=\"yes\" required\(ticked ? " checked" : "")> \(e(consentText))</label>" + note("consent")
+            html += "<button type=\"submit\">\(e(page["claimSubmit"]!))</button></form>"
+        case .feedback:
+            if status == .conflict && field == "rating" {
+                return self.page(status: .conflict, heading: message, body: "", id: "rated")
+            }
+            known = ["rating", "comment"]
+            html += "<form method=\"post\" action=\"\(e(path))\" class=\"feedback\"><fieldset class=\"stars\"><legend>\(e(page["rating"]!))</legend>"
+            for value in 1...5 {
+                html += "<label><input type=\"radio\" name=\"rating\" value=\"\(value)\" required\(fields["rating"] == String(value) ? " checked" : "")> \(value)</label> "
+            }
+            html += "</fieldset>" + note("rating")
+            html += "<label>\(e(page["comment"]!))<br><textarea name=\"comment\" maxlength=\"500\" rows=\"3\">\(e(fields["comment"] ?? ""))</textarea></label>" + note("comment")
+            html += "<button type=\"submit\">\(e(page["feedbackSubmit"]!))</button></form>"
+        }
+        // A problem with no field of this form is said above it.
+        let top = known.contains(field) ? "" : "<p class=\"error\" id=\"error\" role=\"alert\">\(e(message))</p>"
+        return self.page(status: status, heading: strings["fix"]!, body: top + html, id: "form")
+    }
+}
