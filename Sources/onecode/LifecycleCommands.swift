@@ -43,10 +43,23 @@ extension BatchCommand {
     }
 
     struct Void: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Void a batch: every code of it is answered as void. Final.")
+        static let configuration = CommandConfiguration(
+            abstract: "Void a batch: every code of it is answered as void. Final.",
+            discussion: "Asks for confirmation on a terminal (type the batch id); elsewhere (scripts, pipes) it needs --yes.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The batch id.") var id: Int64
-        func run() async throws { try await setStatus(global, id, .void) }
+        @Flag(help: "Void without asking: the batch's codes can never be answered genuine again.") var yes = false
+
+        func run() async throws {
+            if !yes {
+                guard isatty(STDIN_FILENO) == 1 else {
+                    fail("yes: voiding batch \(id) is final (its codes are answered void for good); confirm with --yes")
+                }
+                FileHandle.standardError.write(Data("Voiding batch \(id) is final: every code of it will be answered void, for good.\nType the batch id to confirm: ".utf8))
+                guard readLine()?.trimmingCharacters(in: .whitespaces) == String(id) else { fail("yes: not confirmed; batch \(id) is unchanged") }
+            }
+            try await setStatus(global, id, .void)
+        }
     }
 }
 
