@@ -108,3 +108,29 @@ public enum FeedbackBook {
         }
     }
 }
+
+extension CampaignStore where Self: CatalogStore {
+    /// Creates a campaign whose scope names only products and batches of the catalogue: every unknown
+    /// one is reported at once (`scope.products[1]: no product 99; scope.batches[0]: no batch 7`).
+    /// - Throws: `InputError` naming the first unknown entry, its message listing them all.
+    public func createCheckedCampaign(_ definition: CampaignDefinition) async throws -> Campaign {
+        var problems: [(field: String, message: String)] = []
+        if let products = definition.scope.products {
+            let known = Set(try await self.products().map(\.id))
+            for (index, id) in products.enumerated() where !known.contains(id) {
+                problems.append(("scope.products[\(index)]", "no product \(id)"))
+            }
+        }
+        if let batches = definition.scope.batches {
+            let known = Set(try await self.batches(product: nil).map(\.id))
+            for (index, id) in batches.enumerated() where !known.contains(id) {
+                problems.append(("scope.batches[\(index)]", "no batch \(id)"))
+            }
+        }
+        if let first = problems.first {
+            let rest = problems.dropFirst().map { "; \($0.field): \($0.message)" }.joined()
+            throw InputError(first.field, first.message + rest + " (the scope names products and batches of the catalogue)")
+        }
+        return try await createCampaign(definition)
+    }
+}

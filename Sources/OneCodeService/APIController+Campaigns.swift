@@ -11,7 +11,7 @@ extension APIController {
         route(api, .post, "campaigns", [.marketing]) { request, context in
             let body = try await request.body.collect(upTo: context.maxUploadSize)
             let definition = try CampaignDefinition.parse(Data(body.readableBytesView))
-            let campaign = try await store.createCampaign(definition)
+            let campaign = try await store.createCheckedCampaign(definition)
             return try Response.api(try await view(campaign), status: .created, headers: [.location: "/api/campaigns/\(campaign.id)"])
         }
         route(api, .get, "campaigns", [.marketing, .sales]) { request, _ in

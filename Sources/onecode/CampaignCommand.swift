@@ -25,7 +25,7 @@ struct CampaignCommand: AsyncParsableCommand {
                 guard let data = FileManager.default.contents(atPath: file) else { throw InputError("file", "cannot read \(file)") }
                 let definition = try CampaignDefinition.parse(data)
                 let (_, store) = try await global.open()
-                let campaign = try await store.createCampaign(definition)
+                let campaign = try await store.createCheckedCampaign(definition)
                 try global.emit(campaign) { "campaign \(campaign.id): \(definition.name) (\(campaign.status.rawValue), \(definition.tiers.count) tiers)" }
             }
         }

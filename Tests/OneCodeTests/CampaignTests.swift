@@ -264,6 +264,27 @@ struct CampaignTests {
         #expect(rows == "王 Ann|+8613812345678|2026-11|1\nBo|+8613700000000|2026-11|1\n--\n2|2", "\(rows)")
     }
 
+    @Test("a campaign's scope names products and batches of the catalogue: every unknown one is reported at once, nothing is created")
+    func scopeChecked() async throws {
+        let fixture = try await ServiceFixture(count: 1)
+        defer { fixture.folder.cleanup() }
+        let app = try fixture.app()
+        let marketing = try await fixture.token(.marketing)
+        try await app.test(.router) { client in
+            let headers: HTTPFields = [.authorization: "Bearer \(marketing)", .contentType: "application/json"]
+            let bad = try await client.execute(uri: "/api/campaigns", method: .post, headers: headers, body: ByteBuffer(data: Self.definition(
+                #", "scope": {"products": [99, \#(fixture.product.id)], "batches": [\#(fixture.batch.id), 42, 43]}"#)))
+            let error = try bad.json()["error"] as? [String: Any]
+            let message = error?["message"] as? String ?? ""
+            #expect(bad.status == .badRequest && error?["field"] as? String == "scope.products[0]", "\(bad.text)")
+            #expect(message.contains("no product 99") && message.contains("scope.batches[1]: no batch 42") && message.contains("scope.batches[2]: no batch 43"), "\(message)")
+            #expect(try await fixture.store.campaigns().isEmpty)
+            let good = try await client.execute(uri: "/api/campaigns", method: .post, headers: headers, body: ByteBuffer(data: Self.definition(
+                #", "scope": {"products": [\#(fixture.product.id)], "batches": [\#(fixture.batch.id)]}"#)))
+            #expect(good.status == .created, "\(good.text)")
+        }
+    }
+
     @Test("a form with a bad field gets the form again in the page's language, the problem beside the field and the typed values kept; rating twice is a friendly page")
     func formAnswers() async throws {
         let fixture = try await ServiceFixture(count: 2)
