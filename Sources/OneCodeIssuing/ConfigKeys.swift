@@ -67,6 +67,7 @@ public enum ConfigKeys {
         key("packages.directory", "packages beside the database", path: true),
         key("cookie.secure", "false"),
         key("claims.consentText", "a plain statement"),
+        key("claims.consentTextZh", "a plain statement in Chinese"),
         key("claims.consentVersion", "v1"),
         key("linker.refreshSeconds", "60"),
         key("display.timeZone", "Asia/Shanghai"),

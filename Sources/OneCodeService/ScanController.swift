@@ -120,7 +120,7 @@ struct ScanController: Sendable {
         }
         content.draws = result.draws
         content.points = result.points
-        content.consentText = config.consentText
+        content.consentText = config.consentText(content.language)
         if !bot, [.genuine, .repeat, .suspicious].contains(result.verdict) {
             content.locationPath = "/s/\(canonical)/location"
         }
@@ -327,7 +327,7 @@ extension ScanController {
             }
         }
         do { return try await claim(request, context, code: code, fields: fields, answer: answer) } catch where !wantsJSON(request) {
-            return answer.again(.claim(campaign: fields["campaign"] ?? "", consentText: config.consentText), fields: fields, error: error)
+            return answer.again(.claim(campaign: fields["campaign"] ?? "", consentText: config.consentText(answer.language)), fields: fields, error: error)
         }
     }
 
@@ -339,7 +339,7 @@ extension ScanController {
         }
         let contact = try ContactDetails(name: fields["name"] ?? "", phone: fields["phone"] ?? "")
         let claim = try await store.claim(campaign: campaign, key: key, consumer: consumer, contact: contact,
-                                          consentVersion: config.consentVersion, consentText: config.consentText, at: Date())
+                                          consentVersion: config.consentVersion, consentText: config.consentText(answer.language), at: Date())
         let prize = claim.prize
         if wantsJSON(request) {
             return try Response.json(ClaimReply(claimed: true, campaign: campaign, code: canonical, prize: prize,

@@ -21,7 +21,8 @@ import OneCodeDomain
 ///   until the consumer shares a position.
 /// - `packages.directory` (default `packages` beside the database): where API-issued packages are kept.
 /// - `cookie.secure` (default false): mark the consumer cookie Secure (set true behind HTTPS).
-/// - `claims.consentText`, `claims.consentVersion` (default `v1`): the consent a winner gives when claiming.
+/// - `claims.consentText`, `claims.consentTextZh`, `claims.consentVersion` (default `v1`): the consent a winner gives
+///   when claiming, in English and Chinese (both are that version's text).
 /// - `webhooks.urls` (default none; comma-separated in the environment), `webhooks.secret` (required with
 ///   URLs, at least 16 characters), `webhooks.timeoutSeconds` (10), `webhooks.retryBaseSeconds` (5),
 ///   `webhooks.retryMaxSeconds` (3600), `webhooks.maxAttempts` (20), `webhooks.pollSeconds` (1): see `WebhookDeliverer`.
@@ -47,7 +48,10 @@ public struct ServiceConfig: Sendable {
     public var geoIPFile: String?
     public var packagesDirectory: String
     public var secureCookie: Bool
+    /// `claims.consentText` (English) and `claims.consentTextZh` (Chinese): the consent shown on the
+    /// page in its language, and recorded with the claim as it was shown.
     public var consentText: String
+    public var consentTextZh: String
     public var consentVersion: String
     public var webhooks: WebhookConfig
     public var linkerRefreshSeconds: Double
@@ -93,6 +97,9 @@ public struct ServiceConfig: Sendable {
         consentText = config.string(forKey: "claims.consentText", default:
             "I agree that the brand stores my name and phone number to deliver my prize and to contact me about its products. I can ask for my data to be exported or erased at any time.")
         consentVersion = config.string(forKey: "claims.consentVersion", default: "v1")
+        consentTextZh = config.string(forKey: "claims.consentTextZh", default:
+            "我同意品牌方保存我的姓名和手机号，用于发放奖品并就其产品与我联系。我可以随时要求导出或删除我的数据。")
+        guard !consentTextZh.isEmpty else { throw InputError("claims.consentTextZh", "must not be empty") }
         guard !consentText.isEmpty, !consentVersion.isEmpty else { throw InputError("claims.consentText", "must not be empty") }
         webhooks = try WebhookConfig(config.scoped(to: "webhooks"))
         linkerRefreshSeconds = try config.checkedDouble("linker.refreshSeconds", default: 60)
@@ -170,4 +177,9 @@ public struct WebhookConfig: Sendable {
         guard maxAttempts >= 1 else { throw InputError("webhooks.maxAttempts", "must be at least 1") }
         guard poll > 0 else { throw InputError("webhooks.pollSeconds", "must be above 0") }
     }
+}
+
+extension ServiceConfig {
+    /// The consent text of a page's language.
+    func consentText(_ language: LandingPage.Language) -> String { language == .zh ? consentTextZh : consentText }
 }

@@ -253,15 +253,19 @@ struct CampaignTests {
             let second = try #require(try await client.execute(uri: "/s/\(fixture.codes[2])", method: .get, headers: phone()).cookie)
             var json = phone(cookie: second, json: true)
             json[.contentType] = "application/json"
+            json[.acceptLanguage] = "zh-CN"
             let reply = try await client.execute(uri: "/01/06291041500213/21/\(fixture.codes[2])", method: .post, headers: json,
                                                  body: ByteBuffer(string: #"{"campaign": \#(campaign.id), "name": "Bo", "phone": "+8613700000000", "consent": true}"#))
             #expect(reply.status == .created)
             #expect(try reply.json()["redemptionCode"] as? String != nil)
         }
+        // The consent recorded is the text the phone was shown, in its language, with the version.
+        let config = try fixture.config()
         let rows = try fixture.backend.dump([
-            "SELECT name, phone, consent_version, CASE WHEN length(consent_text) > 20 THEN 1 ELSE 0 END FROM consumer_contact ORDER BY phone DESC",
+            "SELECT name, phone, consent_version, consent_text FROM consumer_contact ORDER BY phone DESC",
             "SELECT count(*), count(DISTINCT redemption_code) FROM claim"], in: fixture.folder)
-        #expect(rows == "王 Ann|+8613812345678|2026-11|1\nBo|+8613700000000|2026-11|1\n--\n2|2", "\(rows)")
+        #expect(rows == "王 Ann|+8613812345678|2026-11|\(config.consentText)\nBo|+8613700000000|2026-11|\(config.consentTextZh)\n--\n2|2", "\(rows)")
+        #expect(config.consentTextZh.contains("我同意") && config.consentText.hasPrefix("I agree"))
     }
 
     @Test("a campaign's scope names products and batches of the catalogue: every unknown one is reported at once, nothing is created")
@@ -301,6 +305,9 @@ struct CampaignTests {
             #expect(bad.status == .badRequest && bad.headers[.contentType]?.hasPrefix("text/html") == true, "\(bad.text)")
             #expect(bad.text.contains("<html lang=\"zh-CN\">") && bad.text.contains("id=\"error-phone\"") && bad.text.contains("请填写手机号"), "\(bad.text)")
             #expect(bad.text.contains("value=\"王小明\"") && bad.text.contains("value=\"12345\" aria-invalid=\"true\"") && bad.text.contains(" checked>"))
+            #expect(bad.text.contains("我同意品牌方保存我的姓名和手机号"), "the consent in the page's language")
+            let zhPage = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(cookie: cookie, language: "zh-CN"))
+            #expect(zhPage.text.contains("我同意品牌方保存我的姓名和手机号") && !zhPage.text.contains("I agree"), "\(zhPage.text)")
             #expect(bad.text.contains("href=\"/s/\(code)\" id=\"back\"") && bad.text.contains("返回商品页") && !bad.text.contains("\"error\":{"))
             // The same mistake as JSON is the JSON error.
             var json = phone(cookie: cookie, json: true)
