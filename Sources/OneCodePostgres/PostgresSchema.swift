@@ -302,6 +302,9 @@ enum PostgresSchema {
             -- SegmentSQL's oc_scans_since(days, fromDay): counted scans in a profile's "day:count,…" on or after a day.
             CREATE FUNCTION oc_scans_since(days text, from_day bigint) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT coalesce(sum(split_part(d, ':', 2)::bigint), 0)::bigint FROM unnest(string_to_array(days, ',')) AS d WHERE d <> '' AND split_part(d, ':', 1)::bigint >= from_day $$;
             """),
+        ("v3: token last use", """
+            ALTER TABLE api_token ADD COLUMN last_used_at timestamptz;
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

@@ -292,12 +292,29 @@ extension PostgresStore: ScanStore, TokenStore {
 
     public func token(hash: [UInt8]) async throws -> APIToken? {
         try await read { db in
-            try db.row("SELECT id, name, scope, created_at, store_id FROM api_token WHERE hash = \(ByteBuffer(bytes: hash))").flatMap { row in
-                let (id, name, scope, created, store) = try row.decode((Int64, String, String, Date, Int64?).self)
-                return TokenScope(rawValue: scope).map {
-                    APIToken(id: id, name: name, scope: $0, createdAt: created, storeID: store.map(StoreID.init(rawValue:)))
-                }
-            }
+            try db.row("SELECT id, name, scope, created_at, store_id, last_used_at FROM api_token WHERE hash = \(ByteBuffer(bytes: hash))")
+                .flatMap(Self.token(_:))
         }
+    }
+
+    static func token(_ row: PostgresRow) throws -> APIToken? {
+        let (id, name, scope, created, store, used) = try row.decode((Int64, String, String, Date, Int64?, Date?).self)
+        return TokenScope(rawValue: scope).map {
+            APIToken(id: id, name: name, scope: $0, createdAt: created, storeID: store.map(StoreID.init(rawValue:)), lastUsedAt: used)
+        }
+    }
+
+    public func tokens() async throws -> [APIToken] {
+        try await read { db in
+            try db.rows("SELECT id, name, scope, created_at, store_id, last_used_at FROM api_token ORDER BY id").compactMap(Self.token(_:))
+        }
+    }
+
+    public func revokeToken(_ id: Int64) async throws -> Bool {
+        try await write { db in try db.execute("DELETE FROM api_token WHERE id = \(id)") > 0 }
+    }
+
+    public func touchToken(_ id: Int64, at: Date) async throws {
+        try await write { db in _ = try db.execute("UPDATE api_token SET last_used_at = \(at) WHERE id = \(id)") }
     }
 }

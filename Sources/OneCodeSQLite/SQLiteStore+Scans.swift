@@ -86,12 +86,32 @@ extension SQLiteStore: TokenStore {
 
     public func token(hash: [UInt8]) async throws -> APIToken? {
         try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE hash = ?", arguments: [Data(hash)]).flatMap { row in
-                TokenScope(rawValue: row["scope"]).map {
-                    APIToken(id: row["id"], name: row["name"], scope: $0, createdAt: Date(timeIntervalSince1970: row["created_at"]),
-                             storeID: (row["store_id"] as Int64?).map(StoreID.init(rawValue:)))
-                }
-            }
+            try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE hash = ?", arguments: [Data(hash)]).flatMap(Self.token(_:))
+        }
+    }
+
+    static func token(_ row: Row) -> APIToken? {
+        TokenScope(rawValue: row["scope"]).map {
+            APIToken(id: row["id"], name: row["name"], scope: $0, createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                     storeID: (row["store_id"] as Int64?).map(StoreID.init(rawValue:)),
+                     lastUsedAt: (row["last_used_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+        }
+    }
+
+    public func tokens() async throws -> [APIToken] {
+        try await writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM api_token ORDER BY id").compactMap(Self.token(_:)) }
+    }
+
+    public func revokeToken(_ id: Int64) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM api_token WHERE id = ?", arguments: [id])
+            return db.changesCount > 0
+        }
+    }
+
+    public func touchToken(_ id: Int64, at: Date) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE api_token SET last_used_at = ? WHERE id = ?", arguments: [at.timeIntervalSince1970, id])
         }
     }
 }

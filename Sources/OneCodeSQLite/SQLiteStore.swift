@@ -472,6 +472,9 @@ extension SQLiteStore {
                 UPDATE linker_state SET scan_cursor = 0, entry_cursor = 0, feedback_cursor = 0, outbox_cursor = 0;
                 """)
         }
+        migrator.registerMigration("v12: token last use") { db in
+            try db.execute(sql: "ALTER TABLE api_token ADD COLUMN last_used_at REAL")
+        }
         return migrator
     }
 }

@@ -16,6 +16,16 @@ extension APIController {
             return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: "{\"items\":[\(items)],\"next\":\(next)}")))
         }
+        route(api, .get, "tokens", []) { request, _ in
+            let query = try PageQuery(request, default: 100, maximum: 1000)
+            return try Response.api(try Page(of: try await store.tokens(), query, key: \.id), status: .ok)
+        }
+        route(api, .delete, "tokens/:id", []) { _, context in
+            let text = try context.parameters.require("id")
+            guard let id = Int64(text), id > 0 else { throw HTTPError(.badRequest, message: "id: must be a positive token id") }
+            guard try await store.revokeToken(id) else { throw HTTPError(.notFound, message: "id: no token \(id)") }
+            return Response(status: .noContent)
+        }
         route(api, .get, "webhooks", []) { request, _ in
             let query = try PageQuery(request, default: 100, maximum: 1000)
             let endpoints = try await store.webhookStatus().map(\.redacted)

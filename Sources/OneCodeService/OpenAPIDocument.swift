@@ -154,6 +154,9 @@ enum OpenAPIDocument {
                 ok: ("201", json(ref("Redemption"), "The redemption.")))],
             "/api/events": ["get": operation("The outbox, in order", scopes: [], parameters: paging(default: 100, maximum: 1000),
                                              ok: ("200", json(page(object(["sequence": integer, "event": ref("Event")], required: ["sequence", "event"])), "A page of events.")))],
+            "/api/tokens": ["get": operation("The API tokens (never a secret)", scopes: [], parameters: paging(default: 100, maximum: 1000),
+                                             ok: ("200", json(page(ref("Token")), "A page of tokens.")))],
+            "/api/tokens/{id}": ["delete": operation("Revoke a token", scopes: [], parameters: [path("id", id)], ok: ("204", ["description": "Revoked."]))],
             "/api/webhooks": ["get": operation("Delivery status per endpoint", scopes: [], parameters: paging(default: 100, maximum: 1000),
                                                ok: ("200", json(page(ref("WebhookEndpoint")), "A page of endpoints.")))],
             "/api/webhooks/retry": ["post": operation(
@@ -246,6 +249,8 @@ enum OpenAPIDocument {
             "Redemption": object(["redemptionCode": string, "campaign": integer, "prize": string, "code": string, "store": integer, "at": time],
                                  required: ["redemptionCode", "campaign", "code", "store", "at"]),
             "Event": object(["id": string, "type": string, "createdAt": time, "data": ["type": "object"]], required: ["id", "type", "createdAt", "data"]),
+            "Token": object(["id": integer, "name": string, "scope": ["type": "string", "enum": TokenScope.allCases.map(\.rawValue)],
+                             "createdAt": time, "storeId": integer, "lastUsedAt": time], required: ["id", "name", "scope", "createdAt"]),
             "WebhookEndpoint": object(["url": string, "pending": integer, "delivered": integer, "failed": integer, "lastError": string],
                                       required: ["url", "pending", "delivered", "failed"]),
             "SegmentRule": ["type": "object", "description": "all/any, region, product, scans {atLeast, days}, lapsed, wonPrize, consent, rating {atMost} (README: Segments)."],

@@ -53,6 +53,13 @@ struct BearerAuthMiddleware: RouterMiddleware {
         guard text.utf8.count <= 128, let token = try await store.token(hash: TokenAuth.hash(text)) else {
             throw refuse([.wwwAuthenticate: "Bearer error=\"invalid_token\""], "authorization: unknown token")
         }
+        // Last use to the minute: a write at most once a minute per token, not one per request.
+        let now = Date()
+        if token.lastUsedAt.map({ now.timeIntervalSince($0) >= 60 }) ?? true {
+            do { try await store.touchToken(token.id, at: now) } catch {
+                context.logger.warning("cannot record a token's last use", metadata: ["token": "\(token.id)", "error": "\(error)"])
+            }
+        }
         var context = context
         context.token = token
         return try await next(request, context)

@@ -122,12 +122,15 @@ public struct APIToken: Sendable, Codable, Equatable {
     public var createdAt: Date
     /// For a `store` token, the store it acts for.
     public var storeID: StoreID?
-    public init(id: Int64, name: String, scope: TokenScope, createdAt: Date, storeID: StoreID? = nil) {
+    /// When it last authenticated a request (to the minute; `nil`: never).
+    public var lastUsedAt: Date?
+    public init(id: Int64, name: String, scope: TokenScope, createdAt: Date, storeID: StoreID? = nil, lastUsedAt: Date? = nil) {
         self.id = id
         self.name = name
         self.scope = scope
         self.createdAt = createdAt
         self.storeID = storeID
+        self.lastUsedAt = lastUsedAt
     }
 }
 
@@ -139,6 +142,12 @@ public enum TokenScope: String, Sendable, Codable, CaseIterable {
 public protocol TokenStore: Sendable {
     func createToken(name: String, scope: TokenScope, hash: [UInt8]) async throws -> APIToken
     func token(hash: [UInt8]) async throws -> APIToken?
+    /// Every token (never a secret: only hashes are stored), in id order.
+    func tokens() async throws -> [APIToken]
+    /// Removes a token: it authenticates nothing from then on. `false` when there is no such token.
+    func revokeToken(_ id: Int64) async throws -> Bool
+    /// Records that the token authenticated a request now.
+    func touchToken(_ id: Int64, at: Date) async throws
 }
 
 /// Whether the database can take writes now: what a load balancer's readiness check asks.

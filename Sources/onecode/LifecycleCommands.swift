@@ -8,7 +8,45 @@ extension TokenScope: ExpressibleByArgument {}
 
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "token", abstract: "Manage admin API tokens.", subcommands: [Create.self])
+        commandName: "token", abstract: "Manage admin API tokens.", subcommands: [Create.self, List.self, Revoke.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the API tokens: id, name, scope, store, created, last used (never a secret: only hashes are stored).")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                let (_, store) = try await global.open()
+                let tokens = try await store.tokens()
+                let dates = ISO8601DateFormatter()
+                try global.emit(tokens) {
+                    guard !tokens.isEmpty else { return "no tokens yet; create one with `onecode token create --scope S --name N`" }
+                    return tokens.map { token in
+                        "\(token.id)\t\(token.scope.rawValue)\(token.storeID.map { " (store \($0))" } ?? "")\t\(token.name)\tcreated \(dates.string(from: token.createdAt))"
+                            + "\tlast used \(token.lastUsedAt.map { dates.string(from: $0) } ?? "never")"
+                    }.joined(separator: "\n")
+                }
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke an API token: it authenticates nothing from then on (a running serve sees it at once).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The token id (`onecode token list`).") var id: Int64
+
+        func run() async throws {
+            try await reportingErrors {
+                guard id > 0 else { throw InputError("id", "must be a positive token id") }
+                let (_, store) = try await global.open()
+                guard try await store.revokeToken(id) else { throw InputError("id", "no token \(id) (`onecode token list` shows them)") }
+                struct Output: Encodable { var revoked: Int64 }
+                try global.emit(Output(revoked: id)) { "token \(id) is revoked" }
+            }
+        }
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

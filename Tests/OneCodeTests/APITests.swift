@@ -14,7 +14,9 @@ import Testing
 struct APITests {
     /// Concrete values for a route's parameters.
     static func concrete(_ path: String, batch: BatchID, code: String) -> String {
-        path.replacingOccurrences(of: "{id}", with: path.hasPrefix("/api/campaigns") ? "1" : batch.description).replacingOccurrences(of: "{code}", with: code)
+        // A token id no token has: the walk's admin call must not revoke a token the walk goes on using.
+        let id = path.hasPrefix("/api/campaigns") ? "1" : path.hasPrefix("/api/tokens") ? "999999" : batch.description
+        return path.replacingOccurrences(of: "{id}", with: id).replacingOccurrences(of: "{code}", with: code)
     }
 
     @Test("every /api route refuses a missing or unknown token (401) and a token of the wrong scope (403)")
@@ -27,7 +29,7 @@ struct APITests {
         // Every route under /api but the public description of them all.
         let routes = router.routes.filter { $0.path.description.hasPrefix("/api") && $0.path.description != "/api/openapi.json" }
             .map { ($0.method, $0.path.description) }
-        #expect(routes.count == 37)
+        #expect(routes.count == 39)
         // What each route accepts, read from README's table (the documentation is the specification);
         // the code's own registry must agree with it.
         let table = try Self.documentedScopes()
@@ -177,6 +179,38 @@ struct APITests {
         }
     }
 
+    @Test("tokens are listed without secrets, with their last use, and a revoked one authenticates nothing (API and CLI)")
+    func tokenListAndRevoke() async throws {
+        let fixture = try await ServiceFixture()
+        defer { fixture.folder.cleanup() }
+        let app = try fixture.app()
+        let admin = try await fixture.token(.admin)
+        let sales = try await fixture.token(.sales)
+        try await app.test(.router) { client in
+            let salesAuth: HTTPFields = [.authorization: "Bearer \(sales)"]
+            #expect(try await client.execute(uri: "/api/products", method: .get, headers: salesAuth).status == .ok)
+            let adminAuth: HTTPFields = [.authorization: "Bearer \(admin)"]
+            var response = try await client.execute(uri: "/api/tokens", method: .get, headers: adminAuth)
+            let items = try response.json()["items"] as? [[String: Any]] ?? []
+            #expect(items.map { $0["scope"] as? String } == ["admin", "sales"] && items.allSatisfy { $0["lastUsedAt"] is String }, "\(response.text)")
+            #expect(!response.text.contains(admin) && !response.text.contains(sales) && !response.text.contains("hash"))
+            let salesID = try #require(items.last?["id"] as? Int)
+            #expect(try await client.execute(uri: "/api/tokens", method: .get, headers: salesAuth).status == .forbidden)
+            response = try await client.execute(uri: "/api/tokens/\(salesID)", method: .delete, headers: adminAuth)
+            #expect(response.status == .noContent)
+            #expect(try await client.execute(uri: "/api/products", method: .get, headers: salesAuth).status == .unauthorized)
+            response = try await client.execute(uri: "/api/tokens/\(salesID)", method: .delete, headers: adminAuth)
+            #expect(response.status == .notFound)
+        }
+        // The CLI on the same database: listed without secrets; revoking an unknown id names it.
+        let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": "cli-token-secret-0123456789"]
+        let list = try Run.onecode(["token", "list", "--database", fixture.folder.file("onecode.sqlite")], cwd: fixture.folder.path, environment: environment)
+        #expect(list.status == 0 && list.stdout.contains("admin") && list.stdout.contains("last used 20") && !list.stdout.contains(admin), "\(list.stdout) \(list.stderr)")
+        #expect(!list.stdout.contains("sales"))
+        let unknown = try Run.onecode(["token", "revoke", "99", "--database", fixture.folder.file("onecode.sqlite")], cwd: fixture.folder.path, environment: environment)
+        #expect(unknown.status == 1 && unknown.stderr.hasPrefix("error: id: no token 99"), "\(unknown.stderr)")
+    }
+
     @Test("every list answers {items, next}; limit and after are checked; next pages on; filters are honoured")
     func paging() async throws {
         let fixture = try await ServiceFixture(count: 3)
@@ -189,7 +223,7 @@ struct APITests {
             .issue(try NewBatch(productID: other.id, count: 2, maxCount: 100), package: PackageOptions(directory: fixture.folder.file("p2")))
         _ = try await fixture.store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
         _ = try await fixture.store.createSegment(name: "all", rule: .product([fixture.product.id]))
-        let lists = ["/api/products", "/api/batches", "/api/campaigns", "/api/campaigns/1/entries", "/api/events", "/api/webhooks",
+        let lists = ["/api/products", "/api/batches", "/api/campaigns", "/api/campaigns/1/entries", "/api/events", "/api/webhooks", "/api/tokens",
                      "/api/segments", "/api/segments/1/members", "/api/stores", "/api/leads", "/api/codes/\(fixture.codes[0])/scans",
                      "/api/reports/feedback", "/api/reports/scan-rate", "/api/reports/daily", "/api/reports/diversion"]
         try await app.test(.router) { client in

@@ -47,11 +47,12 @@ struct SchemathesisTests {
             exec python3 -c 'import sys; from schemathesis.cli import schemathesis; sys.argv[0] = "schemathesis"; sys.exit(schemathesis())' \
               --no-color run "$0/api/openapi.json" -H "Authorization: Bearer $1" \
               --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-              --max-examples 10 --workers 1 --seed \(Self.seed) --request-timeout 30
+              --max-examples 10 --workers 1 --seed \(Self.seed) --request-timeout 30 --exclude-path-regex '^/api/tokens/' 
             """, base, token], cwd: folder.path)).wait(timeout: 400)
         let output = run.stdout + run.stderr
         #expect(run.status == 0, "schemathesis (seed \(Self.seed)):\n\(output.suffix(6000))")
-        #expect(output.contains("37 selected / 37 total"), "\(output.suffix(2000))")
+        // Every operation but revoking a token (it would revoke the run's own).
+        #expect(output.contains("38 selected / 39 total"), "\(output.suffix(2000))")
         kill(server.process.processIdentifier, SIGTERM)
         #expect(await server.wait().status == 0)
     }
