@@ -290,6 +290,28 @@ struct CLITests {
         #expect(await server.wait().status == 0)
     }
 
+    @Test("a bad command line is one error line in the common style, naming the option, with a did-you-mean; exit 64")
+    func usageErrors() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        for (arguments, expected) in [
+            (["batch", "issue", "--product", "1", "--cuont", "5"], "error: cuont: `onecode batch issue` has no option --cuont (did you mean --count?)"),
+            (["batch", "issue", "--product", "1", "--out", "x"], "error: count: is required (--count)"),
+            (["product", "ad"], "error: ad: not an argument or command of `onecode product` (did you mean add?)"),
+            (["batch", "issue", "--product", "x", "--count", "5", "--out", "y"], "error: product: 'x' is not a valid value for --product <id>"),
+            (["token", "revoke"], "error: id: is required"),
+            (["--frobnicate"], "error: frobnicate: unknown option"),
+        ] {
+            let result = try Run.onecode(arguments, cwd: folder.path, timeout: 60)
+            #expect(result.status == 64 && result.stderr.hasPrefix(expected), "\(arguments): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("--help`") && !result.stderr.contains("Error:"), "\(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: folder.file("data")), "\(arguments) made a database")
+        }
+        // Help and version are not errors.
+        #expect(try Run.onecode(["batch", "issue", "--help"], cwd: folder.path).status == 0)
+        #expect(try Run.onecode(["--version"], cwd: folder.path).status == 0)
+    }
+
     @Test("`onecode serve` in demo mode on a database that holds data adds no demo data and no token, and says how to make one")
     func serveDemoOnData() async throws {
         let folder = try TemporaryFolder()
