@@ -65,7 +65,7 @@ struct APIController: Sendable {
             let batch = try await batch(context)
             let directory = packagesDirectory + "/batch-\(batch.id)"
             guard FileManager.default.fileExists(atPath: directory + "/manifest.json") else {
-                throw HTTPError(.notFound, message: "package: batch \(batch.id) was not issued over the API; its package is where `onecode batch issue --out` wrote it")
+                throw HTTPError(.notFound, message: "package: no copy of batch \(batch.id)'s package is kept in the packages library (issued by an older OneCode, or packages.directory moved); it is where `onecode batch issue --out` wrote it")
             }
             let zip = try ZipArchive.store(directory: directory, root: "batch-\(batch.id)")
             return Response(status: .ok, headers: [

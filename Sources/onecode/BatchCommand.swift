@@ -2,6 +2,7 @@ import ArgumentParser
 import Configuration
 import Foundation
 import OneCodeDomain
+import OneCodeService
 import OneCodeIssuing
 import OneCodeRendering
 
@@ -65,6 +66,16 @@ struct BatchCommand: AsyncParsableCommand {
                 let result = try await issuer.issue(
                     request, package: options, progress: { bar.update($0) }, isCancelled: { Interrupts.isSet })
                 bar.finish()
+                // The service serves every batch's package (GET /api/batches/{id}/package.zip): a copy goes
+                // into its library, beside the one written to --out.
+                let library = try ServiceConfig(reader: try await global.configReader(extra: extra), databasePath: config.databasePath).packagesDirectory
+                let kept = library + "/batch-\(result.batch.id)"
+                do {
+                    try FileManager.default.createDirectory(atPath: library, withIntermediateDirectories: true)
+                    if !FileManager.default.fileExists(atPath: kept) { try FileManager.default.copyItem(atPath: result.directory, toPath: kept) }
+                } catch {
+                    note("warning: the package is in \(result.directory), but no copy could be kept in \(library) for the API (\(error.localizedDescription))")
+                }
                 try global.emit(result) {
                     """
                     batch \(result.batch.id): \(result.batch.count) codes for product \(result.product.id) (\(result.product.name)), status \(result.batch.status.rawValue)

@@ -290,6 +290,31 @@ struct CLITests {
         #expect(await server.wait().status == 0)
     }
 
+    @Test("a batch issued on the command line is downloadable from the API, byte for byte as written to --out")
+    func cliPackageOverAPI() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        _ = try DurabilityTests.prepare(folder, count: 5)
+        let created = try Run.onecode(["token", "create", "--scope", "issuer", "--name", "print house"], cwd: folder.path, environment: DurabilityTests.environment)
+        let token = try #require(created.stdout.split(separator: "\n").first { $0.hasPrefix("oc_") }.map(String.init))
+        let (server, base) = try await DurabilityTests.startServer(folder)
+        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
+        var request = URLRequest(url: URL(string: base + "/api/batches/1/package.zip")!)
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (zip, response) = try await DurabilityTests.session.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        try zip.write(to: URL(fileURLWithPath: folder.file("package.zip")))
+        let unzip = try Run.program("/usr/bin/python3", ["-c", """
+            import sys, zipfile, hashlib
+            z = zipfile.ZipFile(sys.argv[1])
+            for name in ("codes.csv", "manifest.json"):
+                print(hashlib.sha256(z.read("batch-1/" + name)).hexdigest() == hashlib.sha256(open(sys.argv[2] + "/" + name, "rb").read()).hexdigest())
+            """, folder.file("package.zip"), folder.file("pkg")])
+        #expect(unzip.stdout == "True\nTrue\n", "\(unzip.stdout) \(unzip.stderr)")
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(await server.wait().status == 0)
+    }
+
     @Test("a bad command line is one error line in the common style, naming the option, with a did-you-mean; exit 64")
     func usageErrors() throws {
         let folder = try TemporaryFolder()
