@@ -114,6 +114,25 @@ extension PostgresStore {
         }
     }
 
+    public func feedbackList(_ filter: FeedbackFilter, before: Int64, limit: Int) async throws -> [FeedbackItem] {
+        try await read { db in
+            var sql = "SELECT f.id, f.at, f.code, f.product_id, p.name, f.batch_id, f.rating, f.comment, f.consumer FROM feedback f JOIN product p ON p.id = f.product_id WHERE true"
+            var binds = PostgresBindings()
+            if before > 0 { binds.append(before); sql += " AND f.id < $\(binds.count)" }
+            if let product = filter.product { binds.append(product); sql += " AND f.product_id = $\(binds.count)" }
+            if let batch = filter.batch { binds.append(batch); sql += " AND f.batch_id = $\(binds.count)" }
+            if let maxRating = filter.maxRating { binds.append(maxRating); sql += " AND f.rating <= $\(binds.count)" }
+            binds.append(limit)
+            sql += " ORDER BY f.id DESC LIMIT $\(binds.count)"
+            return try db.rows(PostgresQuery(unsafeSQL: sql, binds: binds)).map {
+                let (id, at, code, product, name, batch, rating, comment, consumer) =
+                    try $0.decode((Int64, Date, String, Int64, String, Int64, Int, String?, String?).self)
+                return FeedbackItem(id: id, at: at, code: code, productId: product, productName: name, batchId: batch, rating: rating,
+                                    comment: comment, consumer: consumer)
+            }
+        }
+    }
+
     public func feedbackReport(byBatch: Bool) async throws -> [FeedbackAggregate] {
         try await read { db in
             let group = byBatch ? "product_id, batch_id" : "product_id"

@@ -687,6 +687,23 @@ extension SQLiteStore: LinkerStore {
 
     // MARK: - Feedback and reports
 
+    public func feedbackList(_ filter: FeedbackFilter, before: Int64, limit: Int) async throws -> [FeedbackItem] {
+        try await writer.read { db in
+            var sql = "SELECT f.id, f.at, f.code, f.product_id, p.name, f.batch_id, f.rating, f.comment, f.consumer FROM feedback f JOIN product p ON p.id = f.product_id WHERE 1"
+            var arguments: [any DatabaseValueConvertible] = []
+            if before > 0 { sql += " AND f.id < ?"; arguments.append(before) }
+            if let product = filter.product { sql += " AND f.product_id = ?"; arguments.append(product) }
+            if let batch = filter.batch { sql += " AND f.batch_id = ?"; arguments.append(batch) }
+            if let maxRating = filter.maxRating { sql += " AND f.rating <= ?"; arguments.append(maxRating) }
+            sql += " ORDER BY f.id DESC LIMIT ?"
+            arguments.append(limit)
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map {
+                FeedbackItem(id: $0[0], at: Date(timeIntervalSince1970: $0[1]), code: $0[2], productId: $0[3], productName: $0[4],
+                             batchId: $0[5], rating: $0[6], comment: $0[7], consumer: $0[8])
+            }
+        }
+    }
+
     public func feedbackReport(byBatch: Bool) async throws -> [FeedbackAggregate] {
         try await writer.read { db in
             let group = byBatch ? "product_id, batch_id" : "product_id"

@@ -93,6 +93,21 @@ extension APIController {
             guard try await store.forgetConsumer(id) else { throw HTTPError(.notFound, message: "id: nothing is stored about consumer \(id)") }
             return try Response.api(["erased": id], status: .ok)
         }
+        route(api, .get, "feedback", [.marketing]) { request, _ in
+            let query = try PageQuery(request, default: 100, maximum: 1000)
+            func number(_ name: String, _ range: ClosedRange<Int64>) throws -> Int64? {
+                try request.uri.queryParameters.get(name).map { text in
+                    guard let value = Int64(text), range.contains(value) else {
+                        throw HTTPError(.badRequest, message: "\(name): must be a whole number from \(range.lowerBound) to \(range.upperBound) (got '\(text)')")
+                    }
+                    return value
+                }
+            }
+            let filter = FeedbackFilter(product: try number("product", 1...Int64.max), batch: try number("batch", 1...Int64.max),
+                                        maxRating: try number("maxRating", 1...5).map(Int.init))
+            let fetched = try await store.feedbackList(filter, before: try query.afterNumber(), limit: query.limit + 1)
+            return try Response.api(Page(fetched: fetched, limit: query.limit) { String($0.id) }, status: .ok)
+        }
         route(api, .get, "reports/feedback", [.marketing, .sales]) { request, _ in
             let byBatch = try grouping(request, ["product", "batch"]) == "batch"
             let rows = try await store.feedbackReport(byBatch: byBatch)

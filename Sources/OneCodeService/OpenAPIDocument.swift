@@ -201,6 +201,11 @@ enum OpenAPIDocument {
                 "delete": operation("Erase a consumer", scopes: [], parameters: [path("id", string)],
                                     ok: ("200", json(object(["erased": string], required: ["erased"]), "The erased id."))),
             ],
+            "/api/feedback": ["get": operation(
+                "Ratings and comments, newest first: the inbox of those who answer consumers", scopes: ["marketing"],
+                parameters: paging(default: 100, maximum: 1000) + [query("product", id, "Only this product's."), query("batch", id, "Only this batch's."),
+                                                                   query("maxRating", ["type": "integer", "minimum": 1, "maximum": 5], "Only ratings of at most this.")],
+                ok: ("200", json(page(ref("Feedback")), "A page of ratings.")))],
             "/api/reports/feedback": ["get": operation(
                 "Ratings by product or batch", scopes: ["marketing", "sales"],
                 parameters: paging(default: 1000, maximum: 10_000) + [query("by", ["type": "string", "enum": ["product", "batch"]], "Grouping."), format],
@@ -249,6 +254,9 @@ enum OpenAPIDocument {
             "Redemption": object(["redemptionCode": string, "campaign": integer, "prize": string, "code": string, "store": integer, "at": time],
                                  required: ["redemptionCode", "campaign", "code", "store", "at"]),
             "Event": object(["id": string, "type": string, "createdAt": time, "data": ["type": "object"]], required: ["id", "type", "createdAt", "data"]),
+            "Feedback": object(["id": integer, "at": time, "code": string, "productId": integer, "productName": string, "batchId": integer,
+                                "rating": ["type": "integer", "minimum": 1, "maximum": 5], "comment": string, "consumer": string],
+                               required: ["id", "at", "code", "productId", "productName", "batchId", "rating"]),
             "Token": object(["id": integer, "name": string, "scope": ["type": "string", "enum": TokenScope.allCases.map(\.rawValue)],
                              "createdAt": time, "storeId": integer, "lastUsedAt": time], required: ["id", "name", "scope", "createdAt"]),
             "WebhookEndpoint": object(["url": string, "pending": integer, "delivered": integer, "failed": integer, "lastError": string],

@@ -226,6 +226,8 @@ public protocol LinkerStore: Sendable {
     func forgetConsumer(_ consumer: String) async throws -> Bool
 
     func feedbackReport(byBatch: Bool) async throws -> [FeedbackAggregate]
+    /// Ratings and comments, newest first: those with an id below `before` (0: from the newest), at most `limit`.
+    func feedbackList(_ filter: FeedbackFilter, before: Int64, limit: Int) async throws -> [FeedbackItem]
     func scanRate(by: ScanRateGrouping) async throws -> [ReportRow]
     func dailyScans(batch: BatchID?) async throws -> [ReportRow]
     func diversion() async throws -> [DiversionAlert]
@@ -274,5 +276,44 @@ extension Lead {
         data.add("consumer", consumer)
         data.add("lead", hadLead ? consumer : nil)
         return data
+    }
+}
+
+/// Which ratings the feedback inbox shows.
+public struct FeedbackFilter: Sendable, Equatable {
+    public var product: Int64?
+    public var batch: Int64?
+    /// Only ratings of at most this many stars (the unhappy ones first to answer).
+    public var maxRating: Int?
+    public init(product: Int64? = nil, batch: Int64? = nil, maxRating: Int? = nil) {
+        self.product = product
+        self.batch = batch
+        self.maxRating = maxRating
+    }
+}
+
+/// One rating in the inbox of the people who answer consumers.
+public struct FeedbackItem: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var at: Date
+    public var code: String
+    public var productId: Int64
+    public var productName: String
+    public var batchId: Int64
+    public var rating: Int
+    public var comment: String?
+    /// `nil` once the consumer was erased.
+    public var consumer: String?
+    public init(id: Int64, at: Date, code: String, productId: Int64, productName: String, batchId: Int64, rating: Int,
+                comment: String?, consumer: String?) {
+        self.id = id
+        self.at = at
+        self.code = code
+        self.productId = productId
+        self.productName = productName
+        self.batchId = batchId
+        self.rating = rating
+        self.comment = comment
+        self.consumer = consumer
     }
 }

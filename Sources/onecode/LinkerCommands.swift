@@ -330,3 +330,44 @@ struct ReportCommand: AsyncParsableCommand {
         }
     }
 }
+
+/// The inbox of the people who answer consumers: ratings and comments, newest first.
+struct FeedbackCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "feedback", abstract: "Read consumers' ratings and comments, newest first.", subcommands: [List.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List ratings and comments, newest first (GET /api/feedback).",
+            discussion: "Pages by --before: the id of the last rating shown (each page ends with the command for the next).")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this product's ratings.") var product: Int64?
+        @Option(help: "Only this batch's ratings.") var batch: Int64?
+        @Option(name: .customLong("max-rating"), help: "Only ratings of at most this many stars (1-5): the unhappy ones.") var maxRating: Int?
+        @Option(help: "Only ratings older than this id (the page before's last).") var before: Int64 = 0
+        @Option(help: "At most this many (1-1000).") var limit: Int = 50
+
+        func run() async throws {
+            try await reportingErrors {
+                if let product, product < 1 { throw InputError("product", "must be a positive product id") }
+                if let batch, batch < 1 { throw InputError("batch", "must be a positive batch id") }
+                if let maxRating, !(1...5).contains(maxRating) { throw InputError("max-rating", "must be from 1 to 5 (got \(maxRating))") }
+                guard before >= 0 else { throw InputError("before", "must be a rating id from an earlier page") }
+                guard (1...1000).contains(limit) else { throw InputError("limit", "must be from 1 to 1000 (got \(limit))") }
+                let (_, store) = try await global.open()
+                let items = try await store.feedbackList(FeedbackFilter(product: product, batch: batch, maxRating: maxRating), before: before, limit: limit)
+                try global.emit(items) {
+                    guard !items.isEmpty else { return "no ratings" + (before > 0 ? " before \(before)" : " yet") }
+                    let dates = ISO8601DateFormatter()
+                    let rows = items.map { item in
+                        [String(item.id), dates.string(from: item.at), "\(item.productName) (\(item.productId))", String(item.batchId),
+                         String(repeating: "★", count: item.rating) + String(repeating: "☆", count: 5 - item.rating), item.comment ?? "", item.code]
+                    }
+                    var text = Table(["id", "at", "product", "batch", "rating", "comment", "code"], rows).text
+                    if items.count == limit, let last = items.last { text += "\nolder: onecode feedback list --before \(last.id)" }
+                    return text
+                }
+            }
+        }
+    }
+}

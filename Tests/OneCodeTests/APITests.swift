@@ -29,7 +29,7 @@ struct APITests {
         // Every route under /api but the public description of them all.
         let routes = router.routes.filter { $0.path.description.hasPrefix("/api") && $0.path.description != "/api/openapi.json" }
             .map { ($0.method, $0.path.description) }
-        #expect(routes.count == 39)
+        #expect(routes.count == 40)
         // What each route accepts, read from README's table (the documentation is the specification);
         // the code's own registry must agree with it.
         let table = try Self.documentedScopes()
@@ -223,7 +223,7 @@ struct APITests {
             .issue(try NewBatch(productID: other.id, count: 2, maxCount: 100), package: PackageOptions(directory: fixture.folder.file("p2")))
         _ = try await fixture.store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
         _ = try await fixture.store.createSegment(name: "all", rule: .product([fixture.product.id]))
-        let lists = ["/api/products", "/api/batches", "/api/campaigns", "/api/campaigns/1/entries", "/api/events", "/api/webhooks", "/api/tokens",
+        let lists = ["/api/products", "/api/batches", "/api/campaigns", "/api/campaigns/1/entries", "/api/events", "/api/webhooks", "/api/tokens", "/api/feedback",
                      "/api/segments", "/api/segments/1/members", "/api/stores", "/api/leads", "/api/codes/\(fixture.codes[0])/scans",
                      "/api/reports/feedback", "/api/reports/scan-rate", "/api/reports/daily", "/api/reports/diversion"]
         try await app.test(.router) { client in

@@ -454,6 +454,50 @@ struct LinkerTests {
         #expect(result.stdout == "batch,issued,scanned,scans,rate\r\nbatch 1,10,3,3,30.00%\r\n", "\(result.stdout) \(result.stderr)")
     }
 
+    @Test("the feedback inbox: ratings and comments newest first, filtered by product, batch and rating, paged, on the API and the CLI")
+    func feedbackInbox() async throws {
+        let fixture = try await ServiceFixture(count: 4)
+        defer { fixture.folder.cleanup() }
+        let app = try fixture.app()
+        let marketing = try await fixture.token(.marketing)
+        try await app.test(.router) { client in
+            for (index, (rating, comment)) in [(1, "leaking cap"), (4, "fine"), (2, "tastes stale")].enumerated() {
+                let cookie = try #require(try await client.execute(uri: "/s/\(fixture.codes[index])", method: .get, headers: phone()).cookie)
+                var json = phone(cookie: cookie, json: true)
+                json[.contentType] = "application/json"
+                let rated = try await client.execute(uri: "/s/\(fixture.codes[index])", method: .post, headers: json,
+                                                     body: ByteBuffer(string: #"{"rating": \#(rating), "comment": "\#(comment)"}"#))
+                #expect(rated.status == .created)
+            }
+            let auth: HTTPFields = [.authorization: "Bearer \(marketing)"]
+            var response = try await client.execute(uri: "/api/feedback", method: .get, headers: auth)
+            var items = try response.json()["items"] as? [[String: Any]] ?? []
+            #expect(items.compactMap { $0["comment"] as? String } == ["tastes stale", "fine", "leaking cap"], "\(response.text)")
+            #expect(items.allSatisfy { $0["productName"] as? String == fixture.product.name && $0["code"] is String })
+            response = try await client.execute(uri: "/api/feedback?maxRating=2&product=\(fixture.product.id)&batch=\(fixture.batch.id)", method: .get, headers: auth)
+            items = try response.json()["items"] as? [[String: Any]] ?? []
+            #expect(items.compactMap { $0["rating"] as? Int } == [2, 1], "\(response.text)")
+            response = try await client.execute(uri: "/api/feedback?limit=2", method: .get, headers: auth)
+            let next = try #require(try response.json()["next"] as? String)
+            response = try await client.execute(uri: "/api/feedback?limit=2&after=\(next)", method: .get, headers: auth)
+            items = try response.json()["items"] as? [[String: Any]] ?? []
+            let last = try response.json()
+            #expect(items.compactMap { $0["comment"] as? String } == ["leaking cap"] && last["next"] is NSNull)
+            response = try await client.execute(uri: "/api/feedback?maxRating=9", method: .get, headers: auth)
+            #expect(response.status == .badRequest && response.text.contains("maxRating"))
+            response = try await client.execute(uri: "/api/feedback?product=999", method: .get, headers: auth)
+            #expect((try response.json()["items"] as? [Any])?.isEmpty == true)
+        }
+        let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": "cli-feedback-secret-0123456789"]
+        let list = try Run.onecode(["feedback", "list", "--max-rating", "2", "--database", fixture.folder.file("onecode.sqlite")],
+                                   cwd: fixture.folder.path, environment: environment)
+        #expect(list.status == 0 && list.stdout.contains("tastes stale") && list.stdout.contains("leaking cap") && !list.stdout.contains("fine"), "\(list.stdout) \(list.stderr)")
+        #expect(list.stdout.contains(fixture.product.name) && list.stdout.contains("★☆☆☆☆"))
+        let bad = try Run.onecode(["feedback", "list", "--max-rating", "7", "--database", fixture.folder.file("onecode.sqlite")],
+                                  cwd: fixture.folder.path, environment: environment)
+        #expect(bad.status == 1 && bad.stderr.hasPrefix("error: max-rating:"))
+    }
+
     @Test("segments and leads over the API: create with path errors, refresh, members, leads with cursor, consumer export and erasure")
     func api() async throws {
         var world = try await LinkerWorld(codes: 10)
