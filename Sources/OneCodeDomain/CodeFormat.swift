@@ -178,3 +178,10 @@ enum GF32 {
         return sum
     }
 }
+
+extension CodeSigner {
+    /// SHA-256 of a text, as lower-case hex (for ids of texts, such as a consent's).
+    public static func sha256Hex(_ text: String) -> String {
+        SHA256.hash(data: Array(text.utf8)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+}

@@ -305,6 +305,9 @@ enum PostgresSchema {
         ("v3: token last use", """
             ALTER TABLE api_token ADD COLUMN last_used_at timestamptz;
             """),
+        ("v4: feedback by consumer", """
+            CREATE INDEX feedback_consumer ON feedback(consumer, id);
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

@@ -505,6 +505,7 @@ extension PostgresStore: LinkerStore {
             }
             let more = leads.count > limit
             if more { leads.removeLast() }
+            try Self.crmRows(db, for: leads).apply(to: &leads)
             if rows.isEmpty { newest = try db.row("SELECT coalesce(max(seq), 0) FROM lead")?.decode(Int64.self) ?? 0 }
             // (Below `after` when `after` is beyond every cursor given: the caller says it is no cursor of this list.)
             return LeadPage(leads: leads, cursor: more ? leads.last!.cursor : newest, more: more)
@@ -597,5 +598,39 @@ extension PostgresStore: LinkerStore {
         try await read { db in
             try db.row("SELECT \(unescaped: Self.profileColumns) FROM consumer_profile p WHERE consumer = \(consumer)").map { try Self.builder(from: $0).profile }
         }
+    }
+}
+
+extension PostgresStore {
+    /// The CRM fields of a page of leads: four reads by the page's consumer and batch ids (as on SQLite).
+    static func crmRows(_ db: SyncConnection, for leads: [Lead]) throws -> LeadCRMRows {
+        var rows = LeadCRMRows()
+        let (consumers, batches) = LeadCRMRows.keys(leads)
+        if !consumers.isEmpty {
+            for row in try db.rows("SELECT consumer, consented_at, consent_version, consent_text FROM consumer_contact WHERE consumer = ANY(\(consumers))") {
+                let (consumer, at, version, text) = try row.decode((String, Date, String, String).self)
+                rows.contacts[consumer] = (at, version, text)
+            }
+            for row in try db.rows("""
+                SELECT DISTINCT ON (consumer) consumer, rating, comment FROM feedback WHERE consumer = ANY(\(consumers)) ORDER BY consumer, id DESC
+                """) {
+                let (consumer, rating, comment) = try row.decode((String, Int, String?).self)
+                rows.latestRatings[consumer] = (rating, comment)
+            }
+            for row in try db.rows("""
+                SELECT DISTINCT ON (c.consumer) c.consumer, e.campaign_id FROM claim c JOIN entry e ON e.id = c.entry_id
+                WHERE c.consumer = ANY(\(consumers)) ORDER BY c.consumer, c.entry_id DESC
+                """) {
+                let (consumer, campaign) = try row.decode((String, Int64).self)
+                rows.latestCampaigns[consumer] = campaign
+            }
+        }
+        if !batches.isEmpty {
+            for row in try db.rows("SELECT id, product_id FROM batch WHERE id = ANY(\(batches))") {
+                let (batch, product) = try row.decode((Int64, Int64).self)
+                rows.batchProducts[batch] = product
+            }
+        }
+        return rows
     }
 }

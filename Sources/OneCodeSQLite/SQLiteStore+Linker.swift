@@ -581,11 +581,43 @@ extension SQLiteStore: LinkerStore {
             }
             let more = leads.count > limit
             if more { leads.removeLast() }
+            try Self.crmRows(db, for: leads).apply(to: &leads)
             // A short page has seen everything up to the newest cursor in this snapshot, filtered out or not.
             // (Below `after` when `after` is beyond every cursor given: the caller says it is no cursor of this list.)
             let cursor = more ? leads.last!.cursor : try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM lead") ?? 0
             return LeadPage(leads: leads, cursor: cursor, more: more)
         }
+    }
+
+    /// The CRM fields of a page of leads: four reads by the page's consumer and batch ids.
+    static func crmRows(_ db: Database, for leads: [Lead]) throws -> LeadCRMRows {
+        var rows = LeadCRMRows()
+        let (consumers, batches) = LeadCRMRows.keys(leads)
+        if !consumers.isEmpty {
+            let marks = Array(repeating: "?", count: consumers.count).joined(separator: ",")
+            let arguments = StatementArguments(consumers)
+            for row in try Row.fetchAll(db, sql: "SELECT consumer, consented_at, consent_version, consent_text FROM consumer_contact WHERE consumer IN (\(marks))", arguments: arguments) {
+                rows.contacts[row[0]] = (Date(timeIntervalSince1970: row[1]), row[2], row[3])
+            }
+            for row in try Row.fetchAll(db, sql: """
+                SELECT consumer, rating, comment FROM feedback WHERE id IN (SELECT max(id) FROM feedback WHERE consumer IN (\(marks)) GROUP BY consumer)
+                """, arguments: arguments) {
+                rows.latestRatings[row[0]] = (row[1], row[2])
+            }
+            for row in try Row.fetchAll(db, sql: """
+                SELECT c.consumer, e.campaign_id FROM claim c JOIN entry e ON e.id = c.entry_id
+                WHERE c.entry_id IN (SELECT max(entry_id) FROM claim WHERE consumer IN (\(marks)) GROUP BY consumer)
+                """, arguments: arguments) {
+                rows.latestCampaigns[row[0]] = row[1]
+            }
+        }
+        if !batches.isEmpty {
+            let marks = Array(repeating: "?", count: batches.count).joined(separator: ",")
+            for row in try Row.fetchAll(db, sql: "SELECT id, product_id FROM batch WHERE id IN (\(marks))", arguments: StatementArguments(batches)) {
+                rows.batchProducts[row[0]] = row[1]
+            }
+        }
+        return rows
     }
 
     // MARK: - A consumer's data

@@ -475,6 +475,10 @@ extension SQLiteStore {
         migrator.registerMigration("v12: token last use") { db in
             try db.execute(sql: "ALTER TABLE api_token ADD COLUMN last_used_at REAL")
         }
+        migrator.registerMigration("v13: feedback by consumer") { db in
+            // The lead export reads each consumer's latest rating; erasure finds their ratings.
+            try db.execute(sql: "CREATE INDEX feedback_consumer ON feedback(consumer, id)")
+        }
         return migrator
     }
 }

@@ -270,7 +270,9 @@ enum OpenAPIDocument {
                 "kind": ["type": "string", "enum": ["consumer", "store", "erased"]], "id": string, "name": string, "phone": string,
                 "score": number, "reasons": array(string), "source": object(["batch": integer, "region": string, "store": integer]),
                 "createdAt": time, "updatedAt": time, "cursor": integer,
-            ], required: ["kind", "id", "score", "reasons", "source", "createdAt", "updatedAt", "cursor"]),
+                "crm": object(["consentedAt": time, "consentVersion": string, "consentTextId": string, "campaignId": integer, "productId": integer,
+                               "lastRating": integer, "lastComment": string]),
+            ], required: ["kind", "id", "score", "reasons", "source", "createdAt", "updatedAt", "cursor", "crm"]),
             "RefreshReport": object([
                 "full": boolean, "scansRead": integer, "profilesChanged": integer, "segmentsRefreshed": integer, "membersAdded": integer,
                 "membersRemoved": integer, "leadsChanged": integer, "leadsCreated": integer, "failedSegments": array(string),

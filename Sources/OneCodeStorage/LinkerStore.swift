@@ -88,6 +88,21 @@ public struct Lead: Sendable, Codable, Equatable {
     public var updatedAt: Date
     /// The export position of this version of the lead: pass the largest seen as `after`.
     public var cursor: Int64
+    /// What a CRM needs beside the score, read as the lead is exported: the consent (when, which version,
+    /// which text: the first 12 hex digits of its SHA-256), the campaign of the latest claim, the product
+    /// of the source batch, and the consumer's latest rating and comment.
+    public var crm = CRM()
+
+    public struct CRM: Sendable, Codable, Equatable {
+        public var consentedAt: Date?
+        public var consentVersion: String?
+        public var consentTextId: String?
+        public var campaignId: Int64?
+        public var productId: Int64?
+        public var lastRating: Int?
+        public var lastComment: String?
+        public init() {}
+    }
 
     public init(kind: Kind, id: String, name: String?, phone: String?, score: Double, reasons: [String], source: Source,
                 createdAt: Date, updatedAt: Date, cursor: Int64) {
@@ -235,7 +250,8 @@ public protocol LinkerStore: Sendable {
 
 extension Lead {
     public static let csvHeader = CSV.row(["cursor", "kind", "id", "name", "phone", "score", "reasons", "source_batch", "source_region",
-                                           "source_store", "created_at", "updated_at"])
+                                           "source_store", "created_at", "updated_at", "consented_at", "consent_version", "consent_text_id",
+                                           "campaign_id", "product_id", "last_rating", "last_comment"])
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -247,7 +263,9 @@ extension Lead {
         let dates = ISO8601DateFormatter()
         return CSV.row([String(cursor), kind.rawValue, id, name ?? "", phone ?? "", String(score), reasons.joined(separator: "; "),
                         source.batch.map(String.init) ?? "", source.region ?? "", source.store.map(String.init) ?? "",
-                        dates.string(from: createdAt), dates.string(from: updatedAt)])
+                        dates.string(from: createdAt), dates.string(from: updatedAt), crm.consentedAt.map(dates.string(from:)) ?? "",
+                        crm.consentVersion ?? "", crm.consentTextId ?? "", crm.campaignId.map(String.init) ?? "",
+                        crm.productId.map(String.init) ?? "", crm.lastRating.map(String.init) ?? "", crm.lastComment ?? ""])
     }
 
     public var jsonLine: String { String(decoding: (try? Lead.encoder.encode(self)) ?? Data(), as: UTF8.self) + "\n" }
@@ -315,5 +333,46 @@ public struct FeedbackItem: Sendable, Codable, Equatable {
         self.rating = rating
         self.comment = comment
         self.consumer = consumer
+    }
+}
+
+extension Lead.CRM {
+    /// The id of a consent text: the first 12 hex digits of its SHA-256 (the same text, the same id).
+    public static func textId(_ text: String?) -> String? {
+        text.map { String(CodeSigner.sha256Hex($0).prefix(12)) }
+    }
+}
+
+/// The rows a backend reads for a page of leads' CRM fields, and how they are put on the leads: the
+/// same for every backend (each reads them with its own four queries, in the page's snapshot).
+public struct LeadCRMRows: Sendable {
+    public var contacts: [String: (at: Date, version: String, text: String)] = [:]
+    public var latestRatings: [String: (rating: Int, comment: String?)] = [:]
+    public var latestCampaigns: [String: Int64] = [:]
+    public var batchProducts: [Int64: Int64] = [:]
+    public init() {}
+
+    /// The consumer ids and batch ids a page needs rows for.
+    public static func keys(_ leads: [Lead]) -> (consumers: [String], batches: [Int64]) {
+        (leads.filter { $0.kind == .consumer }.map(\.id), Array(Set(leads.compactMap(\.source.batch))).sorted())
+    }
+
+    public func apply(to leads: inout [Lead]) {
+        for index in leads.indices where leads[index].kind != .erased {
+            let id = leads[index].id
+            var crm = Lead.CRM()
+            if leads[index].kind == .consumer {
+                if let contact = contacts[id] {
+                    crm.consentedAt = contact.at
+                    crm.consentVersion = contact.version
+                    crm.consentTextId = Lead.CRM.textId(contact.text)
+                }
+                crm.lastRating = latestRatings[id]?.rating
+                crm.lastComment = latestRatings[id]?.comment
+                crm.campaignId = latestCampaigns[id]
+            }
+            crm.productId = leads[index].source.batch.flatMap { batchProducts[$0] }
+            leads[index].crm = crm
+        }
     }
 }

@@ -341,6 +341,14 @@ struct LinkerTests {
         _ = try await store.refreshLinker(now: Date(), full: false)
         let imported = try await store.leads(after: 0, limit: 100, segment: nil, minScore: nil)
         #expect(imported.leads.map(\.id) == [consumer.value] && imported.leads[0].kind == .consumer)
+        // What a CRM needs beside the score: the consent, the campaign and product behind the lead, the latest rating.
+        let crm = imported.leads[0].crm
+        #expect(crm.consentVersion == "v1" && crm.consentTextId == Lead.CRM.textId("ok") && crm.consentTextId?.count == 12 && crm.consentedAt != nil)
+        #expect(crm.campaignId == campaign.id.rawValue && crm.productId == world.fixture.product.id.rawValue, "\(crm)")
+        #expect(crm.lastRating == 1 && crm.lastComment == "my number is 13800000009", "\(crm)")
+        let csvLine = imported.leads[0].csvRow
+        #expect(Lead.csvHeader.hasSuffix("consented_at,consent_version,consent_text_id,campaign_id,product_id,last_rating,last_comment\r\n"))
+        #expect(csvLine.contains(",v1,\(crm.consentTextId!),\(campaign.id),\(world.fixture.product.id),1,my number is 13800000009\r\n"), "\(csvLine)")
         let exported = try #require(try await store.exportConsumer(consumer.value))
         let document = try #require(try JSONSerialization.jsonObject(with: exported) as? [String: Any])
         #expect((document["contact"] as? [String: Any])?["phone"] as? String == "+8613800000009")
