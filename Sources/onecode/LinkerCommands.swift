@@ -168,9 +168,11 @@ struct LeadsCommand: AsyncParsableCommand {
         @Option(name: .customLong("min-score"), help: "Only leads scoring at least this (0 to 100).") var minScore: Double?
         @Option(help: "The file to write (replaced whole, never half-written).") var out: String
         @Flag(name: .customLong("no-refresh"), help: "Export what the last refresh computed, without refreshing first.") var noRefresh = false
+        @Flag(help: "Start the CSV with a UTF-8 byte-order mark, so Excel opens Chinese names correctly.") var bom = false
 
         func run() async throws {
             try await reportingErrors {
+                if bom && format != .csv { throw InputError("bom", "is for CSV only (JSON lines are UTF-8 without one)") }
                 guard since >= 0 else { throw InputError("since", "must be a cursor from an earlier export, 0 or more") }
                 if let minScore, !(0...100).contains(minScore) { throw InputError("min-score", "must be from 0 to 100") }
                 let (_, store) = try await global.open()
@@ -182,7 +184,7 @@ struct LeadsCommand: AsyncParsableCommand {
                 }
                 var cursor = since, count = 0
                 do {
-                    if format == .csv { try handle.write(contentsOf: Data(Lead.csvHeader.utf8)) }
+                    if format == .csv { try handle.write(contentsOf: Data(((bom ? "\u{FEFF}" : "") + Lead.csvHeader).utf8)) }
                     while true {
                         let page = try await store.leads(after: cursor, limit: 5000, segment: segment.map(SegmentID.init(rawValue:)), minScore: minScore)
                         var chunk = ""

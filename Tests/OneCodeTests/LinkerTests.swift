@@ -310,6 +310,20 @@ struct LinkerTests {
             """, folder.file("leads.csv")])
         let rows = try JSONSerialization.jsonObject(with: Data(parsed.stdout.utf8)) as? [[String]]
         #expect(rows?.first?.first == tricky && rows?.first?.last?.contains(segmentName) == true, "\(parsed.stdout) \(parsed.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder.file("leads.csv"))).prefix(3) != Data([0xEF, 0xBB, 0xBF]))
+        // --bom: the byte-order mark Excel needs, and Python's utf-8-sig still reads the same rows.
+        result = try Run.onecode(["leads", "export", "--format", "csv", "--bom", "--no-refresh", "--out", "bom.csv", "--database", "onecode.sqlite"],
+                                 cwd: folder.path, environment: environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder.file("bom.csv"))).prefix(3) == Data([0xEF, 0xBB, 0xBF]))
+        let withBOM = try Run.program("/usr/bin/env", ["python3", "-c", """
+            import csv, sys
+            rows = list(csv.DictReader(open(sys.argv[1], newline='', encoding='utf-8-sig')))
+            print(rows[0]['name'] == sys.argv[2], list(rows[0].keys())[0])
+            """, folder.file("bom.csv"), tricky])
+        #expect(withBOM.stdout == "True cursor\n", "\(withBOM.stdout) \(withBOM.stderr)")
+        result = try Run.onecode(["leads", "export", "--format", "jsonl", "--bom", "--out", "x.jsonl", "--database", "onecode.sqlite"], cwd: folder.path, environment: environment)
+        #expect(result.status == 1 && result.stderr.hasPrefix("error: bom:"))
         result = try Run.onecode(["leads", "export", "--format", "jsonl", "--since", "1", "--out", "more.jsonl", "--database", "onecode.sqlite"],
                                  cwd: folder.path, environment: environment)
         #expect(result.status == 0 && result.stdout.contains("wrote 0 leads"), "\(result.stdout) \(result.stderr)")
