@@ -1,4 +1,5 @@
 import Foundation
+import OneCodeDomain
 import Testing
 
 /// The landing page as a consumer's phone shows it: headless Chromium (Debian's), phone viewport.
@@ -38,5 +39,46 @@ struct BrowserTests {
         #expect((seen["backLink"] as? String)?.contains("/s/") == true, "\(seen["backLink"] ?? "no link back")")
         let feedback = try Run.program("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), "SELECT rating, comment FROM feedback"])
         #expect(feedback.stdout == "4|Fresh <b>taste</b>, 好喝\n", "\(feedback.stdout)")
+    }
+
+    @Test("every verdict's page at phone size in both languages: its verdict, headline and explanation, only its own widgets, each labelled; screenshots in test-artifacts", arguments: ["en", "zh-CN"])
+    func verdictPages(language: String) async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let codes = try DurabilityTests.prepare(folder, count: 6)
+        let environment = DurabilityTests.environment
+        // A second batch, never activated; a withdrawn code; a code the secret makes but nobody issued.
+        #expect(try Run.onecode(["batch", "issue", "--product", "1", "--count", "1", "--out", "pkg2"], cwd: folder.path, environment: environment).status == 0)
+        let inactive = try String(contentsOfFile: folder.file("pkg2/codes.csv"), encoding: .utf8).split(separator: "\n")[1].split(separator: ",")[1]
+        #expect(try Run.onecode(["code", "blacklist", codes[4], "--reason", "stolen pallet"], cwd: folder.path, environment: environment).status == 0)
+        let signer = try CodeSigner(secret: Array(environment["ONECODE_CODES_SECRET"]!.utf8))
+        let unknown = signer.code(for: CodeKey(rawValue: 987_654_321))
+        var forged = Array(codes[3])
+        forged[6] = forged[6] == "X" ? "Y" : "X"
+        let (server, base) = try await DurabilityTests.startServer(folder)
+        defer { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
+        // Other phones first: one scan makes codes[1] a repeat; six phones make codes[2] suspicious (maxConsumers 5).
+        _ = await DurabilityTests.scanCodes(base, [codes[1]] + Array(repeating: codes[2], count: 6), concurrency: 1)
+        let pages: [(String, String, String)] = [
+            ("genuine", codes[0], "genuine"), ("repeat", codes[1], "repeat"), ("suspicious", codes[2], "suspicious"),
+            ("forged", String(forged), "forged"), ("unknown", unknown, "unknown"), ("inactive", String(inactive), "inactive"), ("void", codes[4], "void"),
+        ]
+        try FileManager.default.createDirectory(atPath: Self.artifacts, withIntermediateDirectories: true)
+        let script = URL(fileURLWithPath: Self.script).deletingLastPathComponent().appendingPathComponent("verdict_pages.py").path
+        let run = await (try Run.start("python3", [script, language, Self.artifacts] + pages.map { "\($0.0)=\(base)/s/\($0.1)" })).wait()
+        #expect(run.status == 0, "browser: \(run.stderr)")
+        let seen = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: [String: Any]], "\(run.stdout)")
+        for (name, _, verdict) in pages {
+            let page = try #require(seen[name], "\(name) not seen")
+            #expect(page["verdict"] as? String == verdict, "\(name): \(page)")
+            #expect(page["lang"] as? String == (language == "en" ? "en" : "zh-CN") && page["fits"] as? Bool == true, "\(name): \(page)")
+            #expect((page["headline"] as? String)?.isEmpty == false && (page["explanation"] as? String)?.isEmpty == false, "\(name): \(page)")
+            // Rating and location only where they work; no button without its label.
+            let rateable = verdict == "genuine" || verdict == "repeat"
+            #expect((page["forms"] as? Int ?? -1) == (rateable ? 1 : 0), "\(name): \(page)")
+            #expect((page["buttons"] as? [String] ?? [""]).allSatisfy { !$0.isEmpty }, "\(name): \(page)")
+            let png = try Data(contentsOf: URL(fileURLWithPath: Self.artifacts + "/verdict-\(name)-\(language).png"))
+            #expect(png.count > 5000 && png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        }
     }
 }
