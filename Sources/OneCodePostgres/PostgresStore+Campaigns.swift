@@ -75,10 +75,22 @@ extension PostgresStore: CampaignStore {
 
     public func stock(of campaign: CampaignID) async throws -> [TierStock] {
         try await read { db in
-            let tiers = try Self.fetchCampaign(db, campaign).definition.tiers
-            return try db.rows("SELECT tier, stock, awarded FROM campaign_tier WHERE campaign_id = \(campaign.rawValue) ORDER BY tier").map {
-                let (tier, stock, awarded) = try $0.decode((Int, Int, Int).self)
-                return TierStock(tier: tier, name: tiers[tier].name, stock: stock, awarded: awarded)
+            let definition = try Self.fetchCampaign(db, campaign).definition
+            let tiers = definition.tiers
+            let today = definition.day(of: Date())
+            return try db.rows("""
+                SELECT t.tier, t.stock, t.awarded, coalesce(d.awarded, 0),
+                       (SELECT count(*) FROM claim c JOIN entry e ON e.id = c.entry_id WHERE e.campaign_id = t.campaign_id AND e.tier = t.tier)::int,
+                       (SELECT count(*) FROM redemption r JOIN entry e ON e.id = r.entry_id WHERE e.campaign_id = t.campaign_id AND e.tier = t.tier)::int
+                FROM campaign_tier t LEFT JOIN campaign_tier_day d ON d.campaign_id = t.campaign_id AND d.tier = t.tier AND d.day = \(today)
+                WHERE t.campaign_id = \(campaign.rawValue) ORDER BY t.tier
+                """).map {
+                let (tier, stockTotal, awarded, awardedToday, claimed, redeemed) = try $0.decode((Int, Int, Int, Int, Int, Int).self)
+                var stock = TierStock(tier: tier, name: tiers[tier].name, stock: stockTotal, awarded: awarded)
+                stock.today(awarded: awardedToday, dailyStock: tiers[tier].dailyStock)
+                stock.claimed = claimed
+                stock.redeemed = redeemed
+                return stock
             }
         }
     }

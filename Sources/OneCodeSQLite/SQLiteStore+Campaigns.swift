@@ -74,10 +74,21 @@ extension SQLiteStore: CampaignStore {
 
     public func stock(of campaign: CampaignID) async throws -> [TierStock] {
         try await writer.read { db in
-            let tiers = try Self.fetchCampaign(db, campaign).definition.tiers
-            return try Row.fetchAll(db, sql: "SELECT tier, stock, awarded FROM campaign_tier WHERE campaign_id = ? ORDER BY tier",
-                                    arguments: [campaign.rawValue]).map {
-                TierStock(tier: $0[0], name: tiers[$0[0] as Int].name, stock: $0[1], awarded: $0[2])
+            let definition = try Self.fetchCampaign(db, campaign).definition
+            let tiers = definition.tiers
+            let today = definition.day(of: Date())
+            return try Row.fetchAll(db, sql: """
+                SELECT t.tier, t.stock, t.awarded, coalesce(d.awarded, 0),
+                       (SELECT count(*) FROM claim c JOIN entry e ON e.id = c.entry_id WHERE e.campaign_id = t.campaign_id AND e.tier = t.tier),
+                       (SELECT count(*) FROM redemption r JOIN entry e ON e.id = r.entry_id WHERE e.campaign_id = t.campaign_id AND e.tier = t.tier)
+                FROM campaign_tier t LEFT JOIN campaign_tier_day d ON d.campaign_id = t.campaign_id AND d.tier = t.tier AND d.day = ?
+                WHERE t.campaign_id = ? ORDER BY t.tier
+                """, arguments: [today, campaign.rawValue]).map {
+                var stock = TierStock(tier: $0[0], name: tiers[$0[0] as Int].name, stock: $0[1], awarded: $0[2])
+                stock.today(awarded: $0[3], dailyStock: tiers[$0[0] as Int].dailyStock)
+                stock.claimed = $0[4]
+                stock.redeemed = $0[5]
+                return stock
             }
         }
     }

@@ -248,7 +248,9 @@ enum OpenAPIDocument {
             "Campaign": object([
                 "id": integer, "status": ["type": "string", "enum": ["draft", "live", "paused", "ended"]], "createdAt": time,
                 "definition": ref("CampaignDefinition"),
-                "stock": array(object(["tier": integer, "name": string, "stock": integer, "awarded": integer], required: ["tier", "name", "stock", "awarded"])),
+                "stock": array(object(["tier": integer, "name": string, "stock": integer, "awarded": integer, "awardedToday": integer,
+                                       "dailyStockLeft": integer, "claimed": integer, "redeemed": integer],
+                                      required: ["tier", "name", "stock", "awarded", "claimed", "redeemed"])),
             ], required: ["id", "status", "createdAt", "definition", "stock"]),
             "Entry": object(["id": integer, "campaign": integer, "code": string, "consumer": string, "at": time,
                              "result": ["type": "string", "enum": ["won", "lost"]], "tier": integer, "prize": string], required: ["id", "campaign", "code", "at", "result"]),

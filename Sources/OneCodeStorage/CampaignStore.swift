@@ -30,11 +30,24 @@ public struct TierStock: Sendable, Codable, Equatable {
     public var name: String
     public var stock: Int
     public var awarded: Int
+    /// With a daily stock: awarded today (in the campaign's time zone) and what today's stock has left
+    /// (`nil` without one: days are not counted then).
+    public var awardedToday: Int?
+    public var dailyStockLeft: Int?
+    /// Prizes of this tier claimed by their winners, and redeemed at a store.
+    public var claimed: Int = 0
+    public var redeemed: Int = 0
     public init(tier: Int, name: String, stock: Int, awarded: Int) {
         self.tier = tier
         self.name = name
         self.stock = stock
         self.awarded = awarded
+    }
+
+    /// Today's figures from the day's awards, given the tier's daily stock.
+    public mutating func today(awarded: Int, dailyStock: Int?) {
+        awardedToday = dailyStock == nil ? nil : awarded
+        dailyStockLeft = dailyStock.map { max(0, $0 - awarded) }
     }
 }
 

@@ -66,10 +66,17 @@ struct CampaignCommand: AsyncParsableCommand {
                 }
                 let stock = try await store.stock(of: campaign.id)
                 try global.emit(Output(campaign: campaign, stock: stock)) {
-                    "campaign \(campaign.id): \(campaign.definition.name) (\(campaign.status.rawValue), \(campaign.definition.timeZone))\n" +
-                    Table(["tier", "name", "kind", "probability", "stock", "awarded"], stock.map { tier in
-                        let prize = campaign.definition.tiers[tier.tier]
-                        return [String(tier.tier), tier.name, prize.kind.rawValue, String(prize.probability), String(tier.stock), String(tier.awarded)]
+                    // Times in the campaign's own zone, as its definition was written.
+                    let definition = campaign.definition
+                    let local = DateFormatter()
+                    local.timeZone = TimeZone(identifier: definition.timeZone) ?? .gmt
+                    local.dateFormat = "yyyy-MM-dd HH:mm"
+                    return "campaign \(campaign.id): \(definition.name) (\(campaign.status.rawValue))\n"
+                        + "from \(local.string(from: definition.start)) to \(local.string(from: definition.end)) \(definition.timeZone)\n" +
+                    Table(["tier", "name", "kind", "probability", "stock", "awarded", "today", "left today", "claimed", "redeemed"], stock.map { tier in
+                        let prize = definition.tiers[tier.tier]
+                        return [String(tier.tier), tier.name, prize.kind.rawValue, String(prize.probability), String(tier.stock), String(tier.awarded),
+                                tier.awardedToday.map(String.init) ?? "-", tier.dailyStockLeft.map(String.init) ?? "-", String(tier.claimed), String(tier.redeemed)]
                     }).text
                 }
             }

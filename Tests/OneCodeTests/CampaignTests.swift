@@ -180,6 +180,8 @@ struct CampaignTests {
         #expect(result.status == 1 && result.stderr.hasPrefix("error: status:"))
         result = try Run.onecode(["campaign", "show", "1"], cwd: folder.path, environment: CLITests.secret)
         #expect(result.stdout.contains("Free bottle") && result.stdout.contains("100"))
+        // Its times in its own zone, and the tier's claims and redemptions.
+        #expect(result.stdout.contains(" Asia/Shanghai\n") && result.stdout.contains("from 20") && result.stdout.contains("claimed") && result.stdout.contains("redeemed"), "\(result.stdout)")
         result = try Run.onecode(["campaign", "list", "--json"], cwd: folder.path, environment: CLITests.secret)
         #expect(result.stdout.contains("\"status\" : \"ended\""))
         try Data(#"{"name": "x", "timeZone": "Mars/Base"}"#.utf8).write(to: URL(fileURLWithPath: folder.file("bad.json")))
@@ -266,6 +268,26 @@ struct CampaignTests {
             "SELECT count(*), count(DISTINCT redemption_code) FROM claim"], in: fixture.folder)
         #expect(rows == "王 Ann|+8613812345678|2026-11|\(config.consentText)\nBo|+8613700000000|2026-11|\(config.consentTextZh)\n--\n2|2", "\(rows)")
         #expect(config.consentTextZh.contains("我同意") && config.consentText.hasPrefix("I agree"))
+    }
+
+    @Test("dailyStock: a tier awards at most that many a day (in the campaign's zone); the stock shows today's awards and what is left", arguments: Backend.complete)
+    func dailyStock(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(count: 5, backend: backend)
+        defer { fixture.folder.cleanup() }
+        let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(Self.definition(
+            tiers: #"[{"name": "Free bottle", "kind": "goods", "value": 1, "probability": 1, "stock": 100, "dailyStock": 3}]"#)))
+        let app = try fixture.app()
+        try await app.test(.router) { client in
+            var results: [String] = []
+            for code in fixture.codes {
+                let page = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(json: true))
+                results.append((try page.json()["campaign"] as? [[String: Any]])?.first?["result"] as? String ?? "none")
+            }
+            // Probability 1: the first three win; today's stock is gone for the other two.
+            #expect(results == ["won", "won", "won", "lost", "lost"], "\(results)")
+        }
+        let stock = try await fixture.store.stock(of: campaign.id)
+        #expect(stock.map(\.awarded) == [3] && stock.map(\.awardedToday) == [3] && stock.map(\.dailyStockLeft) == [0], "\(stock)")
     }
 
     @Test("a campaign's scope names products and batches of the catalogue: every unknown one is reported at once, nothing is created")
@@ -404,6 +426,9 @@ struct CampaignTests {
             #expect(response.status == .created && onBehalf == Int(shop.id.rawValue), "\(response.text)")
         }
         #expect(try fixture.backend.query("SELECT store_id FROM redemption", in: fixture.folder) == "\(shop.id)\n\(shop.id)")
+        // The campaign's stock says what became of its prizes: both claimed, both redeemed.
+        let stock = try await fixture.store.stock(of: campaign.id)
+        #expect(stock.map(\.awarded) == [2] && stock.map(\.claimed) == [2] && stock.map(\.redeemed) == [2] && stock[0].dailyStockLeft == nil, "\(stock)")
         // The store's profile: two redemptions, two consumers reached.
         let profiles = try await fixture.store.storeProfiles()
         #expect(profiles.count == 1 && profiles[0].redemptions == 2 && profiles[0].consumers == 2 && profiles[0].store.region == "CN-31")
