@@ -51,14 +51,16 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware())
     let regions = try deps.config.loadRegions()
+    let page = LandingPage(timeZone: deps.config.displayTimeZone, brand: deps.config.brand)
+    deps.config.brand.register(on: router)
     ScanController(
-        signer: deps.signer, writer: writer, store: deps.store, catalog: CatalogCache(store: deps.store), page: LandingPage(timeZone: deps.config.displayTimeZone),
+        signer: deps.signer, writer: writer, store: deps.store, catalog: CatalogCache(store: deps.store), page: page,
         limiter: RateLimiter(rate: deps.config.ratePerSecond, burst: deps.config.rateBurst), regions: regions,
         geoIP: try deps.config.geoIPFile.map { try IPRegionDatabase(path: $0) }, config: deps.config,
         cookies: ConsumerCookie(signer: deps.signer), sameOrigin: SameOriginCheck(baseURL: deps.baseURL),
         secureCookie: deps.config.secureCookie || deps.baseURL.lowercased().hasPrefix("https://")
     ).register(on: router)
-    EntryPage(signer: deps.signer).register(on: router)
+    EntryPage(signer: deps.signer, brand: deps.config.brand).register(on: router)
     OpenAPIDocument.register(on: router, maxBatchCount: deps.maxBatchCount)
     OpsController(writer: writer, storage: deps.store, outbox: deps.store, servesMetrics: deps.config.metricsPort == nil).register(on: router)
     APIController(

@@ -8,6 +8,7 @@ import OneCodeDomain
 /// was typed kept. A code that checks goes to its scan page (`/s/{code}`), which gives the verdict.
 struct EntryPage: Sendable {
     let signer: CodeSigner
+    var brand: Brand = .none
 
     static let strings: [LandingPage.Language: [String: String]] = [
         .en: [
@@ -65,14 +66,14 @@ struct EntryPage: Sendable {
             input{font:1.25rem monospace;letter-spacing:.08em;width:100%;box-sizing:border-box;padding:.5rem;text-transform:uppercase}
             .error{color:#a8201a;margin:.5rem 0}
             button{font:inherit;padding:.6rem 1rem;border-radius:.5rem;border:1px solid #1b5e8c;background:#fff;color:#1b5e8c;width:100%;margin-top:.75rem}
-            footer{color:#888;font-size:.8rem;text-align:center;margin:2rem 0}</style></head>
-            <body><main><h1>\(e(strings["headline"]!))</h1><p>\(e(strings["intro"]!))</p>
+            footer{color:#888;font-size:.8rem;text-align:center;margin:2rem 0}\(brand.css)</style></head>
+            <body><main>\(brand.header)<h1>\(e(strings["headline"]!))</h1><p>\(e(strings["intro"]!))</p>
             <form method="get" action="/"><label for="code">\(e(strings["label"]!))</label>
             <input id="code" name="code" value="\(e(typed))" autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="40" required\
             \(error == nil ? "" : " aria-invalid=\"true\" aria-describedby=\"code-error\"")>
             \(error.map { "<p class=\"error\" id=\"code-error\" role=\"alert\">\(e($0))</p>" } ?? "")
             <button type="submit">\(e(strings["submit"]!))</button></form>
-            <footer>\(e(strings["footer"]!))</footer></main></body></html>
+            <footer>\(brand.contact(language))\(e(strings["footer"]!))</footer></main></body></html>
             """
         var headers = ScanController.pageHeaders
         headers[.contentType] = "text/html; charset=utf-8"

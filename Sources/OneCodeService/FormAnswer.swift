@@ -12,6 +12,7 @@ struct FormAnswer {
     let language: LandingPage.Language
     /// The scan page the form was on (`/s/CODE` or the GS1 path): where "back" goes and the form posts.
     let path: String
+    var brand: Brand = .none
 
     var strings: [String: String] { Self.strings[language]! }
 
@@ -87,11 +88,11 @@ struct FormAnswer {
         let html = """
             <!doctype html><html lang="\(language == .zh ? "zh-CN" : "en")"><head><meta charset="utf-8">
             <meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex">
-            <title>\(e(LandingPage.strings[language]!["title"]!))</title><style>\(LandingPage.css)
+            <title>\(e(LandingPage.strings[language]!["title"]!))</title><style>\(LandingPage.css)\(brand.css)
             .error{color:#a8201a;margin:.25rem 0}input{font:inherit;width:100%;box-sizing:border-box;padding:.4rem}</style></head>
-            <body><main><section id="\(id)"><h1>\(e(heading))</h1>\(body)</section>
+            <body><main>\(brand.header)<section id="\(id)"><h1>\(e(heading))</h1>\(body)</section>
             <p><a href="\(e(path))" id="back">\(e(strings["back"]!))</a></p>
-            <footer>\(e(LandingPage.strings[language]!["footer"]!))</footer></main></body></html>
+            <footer>\(brand.contact(language))\(e(LandingPage.strings[language]!["footer"]!))</footer></main></body></html>
             """
         var headers = ScanController.pageHeaders
         headers[.contentType] = "text/html; charset=utf-8"

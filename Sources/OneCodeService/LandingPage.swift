@@ -45,8 +45,12 @@ final class LandingPage: Sendable {
     /// Where the page's times are shown (`display.timeZone`).
     let timeZone: TimeZone
 
-    init(timeZone: TimeZone = TimeZone(identifier: "Asia/Shanghai")!) {
+    /// The brand on every page.
+    let brand: Brand
+
+    init(timeZone: TimeZone = TimeZone(identifier: "Asia/Shanghai")!, brand: Brand = .none) {
         self.timeZone = timeZone
+        self.brand = brand
         template = try! MustacheTemplate(string: Self.html)  // constants: tested on every page render
         drawTemplate = try! MustacheTemplate(string: Self.drawHTML)
     }
@@ -261,7 +265,9 @@ final class LandingPage: Sendable {
         detail("code", content.code)
         var object: [String: Any] = [
             "lang": content.language == .zh ? "zh-CN" : "en",
-            "css": Self.css,
+            "css": Self.css + brand.css,
+            "brandHeader": brand.header,
+            "contact": brand.contact(content.language),
             "title": strings["title"]!,
             "verdictClass": content.verdict.rawValue,
             "headline": strings["headline.\(content.reason.rawValue)"] ?? strings["headline.\(content.verdict.rawValue)"]!,
@@ -381,7 +387,7 @@ final class LandingPage: Sendable {
         <meta name="robots" content="noindex">
         <title>{{title}}</title>
         <style>{{{css}}}</style></head>
-        <body><main>
+        <body><main>{{{brandHeader}}}
         <div class="verdict {{verdictClass}}" id="verdict" data-verdict="{{verdictClass}}">
         <h1>{{headline}}</h1>
         <p>{{explanation}}</p>
@@ -400,7 +406,7 @@ final class LandingPage: Sendable {
         </section>
         <script src="/assets/location.js" defer></script>
         {{/location}}
-        <footer>{{footer}}</footer>
+        <footer>{{{contact}}}{{footer}}</footer>
         </main></body></html>
         """
 }

@@ -318,7 +318,7 @@ extension ScanController {
                 throw HTTPError(.badRequest, message: "body: must be a form (name=value&…) of single values")
             }
         }
-        let answer = FormAnswer(language: LandingPage.language(request.headers[.acceptLanguage]), path: request.uri.path)
+        let answer = FormAnswer(language: LandingPage.language(request.headers[.acceptLanguage]), path: request.uri.path, brand: page.brand)
         // A form gets its answer as a page in its language (the form again, the problem beside the field);
         // JSON requests keep the JSON errors.
         if fields["rating"] != nil {

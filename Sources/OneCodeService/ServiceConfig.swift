@@ -58,6 +58,8 @@ public struct ServiceConfig: Sendable {
     public var log: LogConfig
     /// `display.timeZone`: where the scan page shows times (default Asia/Shanghai, labelled "Beijing time").
     public var displayTimeZone: TimeZone
+    /// `brand.*`: the brand on every page.
+    var brand: Brand
     /// `metrics.port`: serve `/metrics` there (on `metrics.host`) instead of on the public port; `nil`: the public port.
     public var metricsPort: Int?
     public var metricsHost: String
@@ -110,6 +112,9 @@ public struct ServiceConfig: Sendable {
             throw InputError("display.timeZone", "must be an IANA time zone such as Asia/Shanghai or Europe/Berlin (got '\(zoneName)')")
         }
         displayTimeZone = zone
+        brand = try Brand(name: config.string(forKey: "brand.name"), color: config.string(forKey: "brand.color"),
+                          logoFile: config.string(forKey: "brand.logoFile"), phone: config.string(forKey: "brand.phone"),
+                          url: config.string(forKey: "brand.url"))
         metricsHost = config.string(forKey: "metrics.host", default: "127.0.0.1")
         if config.string(forKey: "metrics.port").map({ $0.isEmpty || $0 == "none" }) == true {
             metricsPort = nil

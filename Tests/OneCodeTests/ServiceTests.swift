@@ -91,6 +91,39 @@ struct ServiceTests {
         }
     }
 
+    @Test("the brand on every page: name and logo (served here, no other site), colour, phone and contact link; none without configuration")
+    func brand() async throws {
+        let fixture = try await ServiceFixture(count: 2)
+        defer { fixture.folder.cleanup() }
+        let logo = fixture.folder.file("logo.svg")
+        try ##"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><rect width="40" height="40" fill="#0a7"/></svg>"##
+            .write(toFile: logo, atomically: true, encoding: .utf8)
+        let app = try fixture.app([
+            "brand.name": .init(.string("Green Leaf Tea"), isSecret: false), "brand.color": .init(.string("#0a7f3b"), isSecret: false),
+            "brand.logoFile": .init(.string(logo), isSecret: false), "brand.phone": .init(.string("400 800 1234"), isSecret: false),
+            "brand.url": .init(.string("https://greenleaf.example/contact"), isSecret: false),
+        ])
+        try await app.test(.router) { client in
+            let scan = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(language: "zh-CN"))
+            for page in [scan, try await client.execute(uri: "/", method: .get, headers: phone())] {
+                #expect(page.text.contains("<header class=\"brand\"><img src=\"/assets/logo\" alt=\"Green Leaf Tea\" height=\"40\"><span>Green Leaf Tea</span></header>"), "\(page.text)")
+                #expect(page.text.contains("<a href=\"tel:4008001234\">400 800 1234</a>") && page.text.contains("href=\"https://greenleaf.example/contact\""))
+                #expect(page.text.contains("border-bottom:3px solid #0a7f3b"))
+            }
+            #expect(scan.text.contains("联系我们"))
+            let image = try await client.execute(uri: "/assets/logo", method: .get)
+            #expect(image.status == .ok && image.headers[.contentType] == "image/svg+xml" && image.text.contains("<rect"))
+        }
+        // Without configuration: no header, no logo route.
+        try await fixture.app().test(.router) { client in
+            let plain = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone())
+            #expect(!plain.text.contains("class=\"brand\"") && !plain.text.contains("/assets/logo"))
+            #expect(try await client.execute(uri: "/assets/logo", method: .get).status == .notFound)
+        }
+        #expect(throws: InputError.self) { try fixture.config(["brand.color": .init(.string("green"), isSecret: false)]) }
+        #expect(throws: InputError.self) { try fixture.config(["brand.logoFile": .init(.string(fixture.folder.file("none.png")), isSecret: false)]) }
+    }
+
     @Test("verdict transitions: inactive → genuine → repeat → suspicious; void batch; blacklisted code")
     func transitions() async throws {
         let fixture = try await ServiceFixture(activate: false)
