@@ -19,16 +19,21 @@ struct APITests {
         return path.replacingOccurrences(of: "{id}", with: id).replacingOccurrences(of: "{code}", with: code)
     }
 
+    /// The real router, and every route under /api but the public description of them all.
+    static func apiRoutes(_ fixture: ServiceFixture) throws -> (Router<AppRequestContext>, [(HTTPRequest.Method, String)]) {
+        let config = try fixture.config()
+        let writer = ScanWriter(store: fixture.sqlite, rules: config.rules, capacity: 10, maxGroup: 10, logger: .init(label: "t"))
+        let router = try buildRouter(fixture.deps(config), writer: writer)
+        let routes = router.routes.filter { $0.path.description.hasPrefix("/api") && $0.path.description != "/api/openapi.json" }
+            .map { ($0.method, $0.path.description) }
+        return (router, routes)
+    }
+
     @Test("every /api route refuses a missing or unknown token (401) and a token of the wrong scope (403)")
     func authWalk() async throws {
         let fixture = try await ServiceFixture()
         defer { fixture.folder.cleanup() }
-        let config = try fixture.config()
-        let writer = ScanWriter(store: fixture.sqlite, rules: config.rules, capacity: 10, maxGroup: 10, logger: .init(label: "t"))
-        let router = try buildRouter(fixture.deps(config), writer: writer)
-        // Every route under /api but the public description of them all.
-        let routes = router.routes.filter { $0.path.description.hasPrefix("/api") && $0.path.description != "/api/openapi.json" }
-            .map { ($0.method, $0.path.description) }
+        let (router, routes) = try Self.apiRoutes(fixture)
         #expect(routes.count == 40)
         // What each route accepts, read from README's table (the documentation is the specification);
         // the code's own registry must agree with it.
@@ -148,11 +153,8 @@ struct APITests {
     func openAPI() async throws {
         let fixture = try await ServiceFixture()
         defer { fixture.folder.cleanup() }
-        let config = try fixture.config()
-        let writer = ScanWriter(store: fixture.sqlite, rules: config.rules, capacity: 10, maxGroup: 10, logger: .init(label: "t"))
-        let router = try buildRouter(fixture.deps(config), writer: writer)
-        let routes = router.routes.filter { $0.path.description.hasPrefix("/api") && $0.path.description != "/api/openapi.json" }
-            .map { "\($0.method.rawValue) \($0.path.description)" }
+        let (router, apiRoutes) = try Self.apiRoutes(fixture)
+        let routes = apiRoutes.map { "\($0.0.rawValue) \($0.1)" }
         let app = Application(router: router)
         try await app.test(.router) { client in
             let response = try await client.execute(uri: "/api/openapi.json", method: .get)

@@ -8,27 +8,19 @@ a screenshot, then rates the item 4 with a comment through the feedback form and
 page. Prints one JSON line with what it saw; exits non-zero on any failure.
 """
 import json
+import os
 import sys
 from urllib.parse import urlparse
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from phone import phone_browser  # noqa: E402
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 url, screenshot = sys.argv[1], sys.argv[2]
 language = sys.argv[3] if len(sys.argv) > 3 else "en"
 
-options = webdriver.ChromeOptions()
-options.binary_location = "/usr/bin/chromium"
-for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", f"--lang={language}"):
-    options.add_argument(argument)
-options.add_experimental_option("prefs", {"intl.accept_languages": language})
-options.add_experimental_option("mobileEmulation", {
-    "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2},
-    "userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
-})
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+driver = phone_browser(language)
 try:
     origin = "{0.scheme}://{0.netloc}".format(urlparse(url))
     driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": origin, "permissions": ["geolocation"]})

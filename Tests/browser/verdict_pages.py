@@ -7,25 +7,18 @@ screen, and which widgets it has (forms, buttons, their labels). Prints one JSON
 non-zero on any failure.
 """
 import json
+import os
 import sys
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from phone import phone_browser  # noqa: E402
 from selenium.webdriver.common.by import By
 
 language, out = sys.argv[1], sys.argv[2]
 pages = [argument.split("=", 1) for argument in sys.argv[3:]]
 
-options = webdriver.ChromeOptions()
-options.binary_location = "/usr/bin/chromium"
-for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", f"--lang={language}"):
-    options.add_argument(argument)
-options.add_experimental_option("prefs", {"intl.accept_languages": language})
-options.add_experimental_option("mobileEmulation", {
-    "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2},
-    "userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
-})
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+driver = phone_browser(language)
 seen = {}
 try:
     for name, url in pages:
