@@ -112,16 +112,16 @@ extension APIController {
         }
         route(api, .get, "reports/feedback", [.marketing, .sales]) { request, _ in
             let byBatch = try grouping(request, ["product", "batch"]) == "batch"
-            let rows = try await store.feedbackReport(byBatch: byBatch)
-            return try report(request, rows, header: ["product", "batch", "ratings", "average", "low_share"]) {
-                [String($0.productId), $0.batchId.map(String.init) ?? "", String($0.count), String($0.average), String($0.lowShare)]
+            let rows = try await store.named(try await store.feedbackReport(byBatch: byBatch))
+            return try report(request, rows, header: ["product", "batch", "name", "ratings", "average", "low_share"]) {
+                [String($0.productId), $0.batchId.map(String.init) ?? "", $0.name ?? "", String($0.count), String($0.average), String($0.lowShare)]
             }
         }
         route(api, .get, "reports/scan-rate", [.marketing, .sales]) { request, _ in
             let by = ScanRateGrouping(rawValue: try grouping(request, ScanRateGrouping.allCases.map(\.rawValue)))!
-            let rows = try await store.scanRate(by: by)
-            return try report(request, rows, header: [by.rawValue, "issued", "scanned", "scans", "rate"]) {
-                [$0.key, $0.issued.map(String.init) ?? "", String($0.scanned), $0.scans.map(String.init) ?? "", $0.rate.map { String($0) } ?? ""]
+            let rows = try await store.named(try await store.scanRate(by: by))
+            return try report(request, rows, header: [by.rawValue, "name", "issued", "scanned", "scans", "rate"]) {
+                [$0.key, $0.name ?? "", $0.issued.map(String.init) ?? "", String($0.scanned), $0.scans.map(String.init) ?? "", $0.rate.map { String($0) } ?? ""]
             }
         }
         route(api, .get, "reports/daily", [.marketing, .sales]) { request, _ in

@@ -140,6 +140,8 @@ public struct FeedbackAggregate: Sendable, Codable, Equatable {
     public var average: Double
     /// Share of ratings of 1 or 2.
     public var lowShare: Double
+    /// The product's name (and the batch's lot), beside the ids.
+    public var name: String?
 
     public init(productId: Int64, batchId: Int64?, count: Int, average: Double, lowShare: Double) {
         self.productId = productId
@@ -153,6 +155,8 @@ public struct FeedbackAggregate: Sendable, Codable, Equatable {
 /// One row of a report: a key (batch, product, region, campaign or day) and its figures.
 public struct ReportRow: Sendable, Codable, Equatable {
     public var key: String
+    /// What the key names, for a person: a product's name, a batch's product and lot.
+    public var name: String?
     public var issued: Int?
     public var scanned: Int
     public var scans: Int?
@@ -374,5 +378,37 @@ public struct LeadCRMRows: Sendable {
             crm.productId = leads[index].source.batch.flatMap { batchProducts[$0] }
             leads[index].crm = crm
         }
+    }
+}
+
+extension CatalogStore {
+    /// Reports name what their ids are (`batch 3` is "Green tea 500 ml, lot A1"), read from the catalogue once.
+    public func named(_ rows: [ReportRow]) async throws -> [ReportRow] {
+        let (products, batches) = try await catalogueNames()
+        return rows.map { row in
+            var row = row
+            let parts = row.key.split(separator: " ")
+            if parts.count == 2, let id = Int64(parts[1]) {
+                row.name = parts[0] == "batch" ? batches[id] : parts[0] == "product" ? products[id] : nil
+            }
+            return row
+        }
+    }
+
+    public func named(_ rows: [FeedbackAggregate]) async throws -> [FeedbackAggregate] {
+        let (products, batches) = try await catalogueNames()
+        return rows.map { row in
+            var row = row
+            row.name = row.batchId.flatMap { batches[$0] } ?? products[row.productId]
+            return row
+        }
+    }
+
+    func catalogueNames() async throws -> (products: [Int64: String], batches: [Int64: String]) {
+        let products = Dictionary(try await self.products().map { ($0.id.rawValue, $0.name) }) { $1 }
+        let batches = Dictionary(try await self.batches(product: nil).map { batch in
+            (batch.id.rawValue, (products[batch.productID.rawValue] ?? "product \(batch.productID)") + (batch.lot.map { ", lot \($0)" } ?? ""))
+        }) { $1 }
+        return (products, batches)
     }
 }

@@ -275,9 +275,9 @@ struct ReportCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let (_, store) = try await global.open()
-                let rows = try await store.feedbackReport(byBatch: byBatch)
-                try ReportCommand.show(["product", "batch", "ratings", "average", "rated 1-2"], rows.map {
-                    [String($0.productId), $0.batchId.map(String.init) ?? "", String($0.count), String(format: "%.2f", $0.average), percent($0.lowShare)]
+                let rows = try await store.named(try await store.feedbackReport(byBatch: byBatch))
+                try ReportCommand.show(["product", "batch", "name", "ratings", "average", "rated 1-2"], rows.map {
+                    [String($0.productId), $0.batchId.map(String.init) ?? "", $0.name ?? "", String($0.count), String(format: "%.2f", $0.average), percent($0.lowShare)]
                 }, as: global.json ? .json : format, json: rows)
             }
         }
@@ -293,9 +293,9 @@ struct ReportCommand: AsyncParsableCommand {
             try await reportingErrors {
                 guard let grouping = ScanRateGrouping(rawValue: by) else { throw InputError("by", "must be batch, product, region or campaign") }
                 let (_, store) = try await global.open()
-                let rows = try await store.scanRate(by: grouping)
-                try ReportCommand.show([by, "issued", "scanned", "scans", "rate"], rows.map {
-                    [$0.key, $0.issued.map(String.init) ?? "", String($0.scanned), $0.scans.map(String.init) ?? "", percent($0.rate)]
+                let rows = try await store.named(try await store.scanRate(by: grouping))
+                try ReportCommand.show([by, "name", "issued", "scanned", "scans", "rate"], rows.map {
+                    [$0.key, $0.name ?? "", $0.issued.map(String.init) ?? "", String($0.scanned), $0.scans.map(String.init) ?? "", percent($0.rate)]
                 }, as: global.json ? .json : format, json: rows)
             }
         }

@@ -432,7 +432,8 @@ struct LinkerTests {
             let rows = try report.json()["items"] as? [[String: Any]]
             #expect(rows?.first?["count"] as? Int == 2 && rows?.first?["average"] as? Double == 3.5 && rows?.first?["lowShare"] as? Double == 0.5)
             let csv = try await client.execute(uri: "/api/reports/feedback?format=csv", method: .get, headers: [.authorization: "Bearer \(admin)"])
-            #expect(csv.text.hasPrefix("product,batch,ratings,average,low_share\r\n\(fixture.product.id),,2,3.5,0.5\r\n"), "\(csv.text)")
+            // Names beside the ids.
+            #expect(csv.text.hasPrefix("product,batch,name,ratings,average,low_share\r\n\(fixture.product.id),,\(fixture.product.name),2,3.5,0.5\r\n"), "\(csv.text)")
         }
         let stored = try Run.program("/usr/bin/sqlite3", [fixture.folder.file("onecode.sqlite"), "SELECT comment FROM feedback WHERE rating = 2"]).stdout
         #expect(stored == "<script>alert(1)</script> 太甜\n")
@@ -473,7 +474,7 @@ struct LinkerTests {
         }
         let result = try Run.onecode(["report", "scan-rate", "--by", "batch", "--format", "csv", "--database", backend.database(world.fixture.folder)],
                                      cwd: world.fixture.folder.path, environment: ["ONECODE_CODES_SECRET": "service-test-secret-0123456789"])
-        #expect(result.stdout == "batch,issued,scanned,scans,rate\r\nbatch 1,10,3,3,30.00%\r\n", "\(result.stdout) \(result.stderr)")
+        #expect(result.stdout == "batch,name,issued,scanned,scans,rate\r\nbatch 1,\"Tea 绿茶, lot L1\",10,3,3,30.00%\r\n", "\(result.stdout) \(result.stderr)")
     }
 
     @Test("the feedback inbox: ratings and comments newest first, filtered by product, batch and rating, paged, on the API and the CLI")
