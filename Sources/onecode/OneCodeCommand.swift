@@ -50,7 +50,7 @@ enum UsageErrors {
         let unknown = arguments.filter { $0.hasPrefix("--") }.map { String($0.dropFirst(2).prefix { $0 != "=" }) }
             .filter { !$0.isEmpty && !options.contains($0) && $0 != "help" && $0 != "version" }
         if let first = unknown.first {
-            let hint = ConfigKeysSuggestion.nearest(first, among: options).map { " (did you mean --\($0)?)" } ?? ""
+            let hint = ConfigKeys.suggestion(for: first, among: options).map { " (did you mean --\($0)?)" } ?? ""
             return "\(first): \(command == OneCodeCommand.self ? "unknown option" : "`onecode \(path.joined(separator: " "))` has no option --\(first)")\(hint); \(usage)"
         }
         if let match = text.firstMatch(of: /Missing expected argument '--([a-z-]+)[^']*'/) {
@@ -64,7 +64,7 @@ enum UsageErrors {
         }
         if let match = text.firstMatch(of: /Unexpected argument '([^']*)'/) {
             let subcommands = command.configuration.subcommands.map { $0._commandName }
-            let hint = ConfigKeysSuggestion.nearest(String(match.1), among: subcommands).map { " (did you mean \($0)?)" } ?? ""
+            let hint = ConfigKeys.suggestion(for: String(match.1), among: subcommands).map { " (did you mean \($0)?)" } ?? ""
             return "\(match.1): not an argument or command of `onecode\(path.isEmpty ? "" : " " + path.joined(separator: " "))`\(hint); \(usage)"
         }
         return text.isEmpty ? nil : text.prefix(1).lowercased() + text.dropFirst() + "; " + usage
@@ -89,9 +89,3 @@ enum UsageErrors {
     }
 }
 
-/// The nearest name to a misspelt one (the configuration's rule: a small edit distance).
-enum ConfigKeysSuggestion {
-    static func nearest(_ name: String, among names: [String]) -> String? {
-        ConfigKeys.suggestion(for: name, among: names)
-    }
-}

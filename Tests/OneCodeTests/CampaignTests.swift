@@ -368,12 +368,16 @@ struct CampaignTests {
         let app = try fixture.app()
         let code = fixture.codes[0]
         try await app.test(.router) { client in
-            let cookie = try #require(try await client.execute(uri: "/s/\(code)", method: .get, headers: phone()).cookie)
-            var json = phone(cookie: cookie, json: true)
-            json[.contentType] = "application/json"
-            let claim = try await client.execute(uri: "/s/\(code)", method: .post, headers: json,
-                                                 body: ByteBuffer(string: #"{"campaign": \#(campaign.id), "name": "Ann", "phone": "13812345678", "consent": true}"#))
-            let redemptionCode = try #require(try claim.json()["redemptionCode"] as? String)
+            /// A phone scans the code (winning: probability 1) and claims the prize as JSON; its cookie and redemption code.
+            func winAndClaim(_ code: String, name: String, phone number: String) async throws -> (cookie: String, redemptionCode: String) {
+                let cookie = try #require(try await client.execute(uri: "/s/\(code)", method: .get, headers: phone()).cookie)
+                var json = phone(cookie: cookie, json: true)
+                json[.contentType] = "application/json"
+                let claim = try await client.execute(uri: "/s/\(code)", method: .post, headers: json, body: ByteBuffer(
+                    string: #"{"campaign": \#(campaign.id), "name": "\#(name)", "phone": "\#(number)", "consent": true}"#))
+                return (cookie, try #require(try claim.json()["redemptionCode"] as? String))
+            }
+            let (cookie, redemptionCode) = try await winAndClaim(code, name: "Ann", phone: "13812345678")
             // The winner finds it again on a later scan; nobody else sees it.
             var later = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(cookie: cookie))
             #expect(later.text.contains("id=\"redemption\">\(redemptionCode)<") && later.text.contains("Not redeemed yet"), "\(later.text)")
@@ -407,12 +411,7 @@ struct CampaignTests {
                                                 body: ByteBuffer(string: #"{"redemptionCode": "\#(redemptionCode)"}"#))
             #expect(response.status == .badRequest && response.text.contains("store"))
             // An admin redeems on behalf of the store it names; a store's token cannot name another store.
-            let other = try #require(try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone()).cookie)
-            var otherJSON = phone(cookie: other, json: true)
-            otherJSON[.contentType] = "application/json"
-            let otherClaim = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .post, headers: otherJSON,
-                                                      body: ByteBuffer(string: #"{"campaign": \#(campaign.id), "name": "Bo", "phone": "13812345679", "consent": true}"#))
-            let otherCode = try #require(try otherClaim.json()["redemptionCode"] as? String)
+            let otherCode = try await winAndClaim(fixture.codes[1], name: "Bo", phone: "13812345679").redemptionCode
             let adminJSON: HTTPFields = [.authorization: "Bearer \(admin)", .contentType: "application/json"]
             response = try await client.execute(uri: "/api/redemptions", method: .post, headers: headers,
                                                 body: ByteBuffer(string: #"{"redemptionCode": "\#(otherCode)", "store": 999}"#))
