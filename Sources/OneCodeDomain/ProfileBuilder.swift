@@ -17,6 +17,9 @@ public struct ProfileBuilder: Sendable {
     /// Counted scans per region, in first-seen order.
     public var regions: [(name: String, scans: Int)]
     public var lastBatch: Int64?
+    /// The latest region known: the region of the latest scan that has one (a scan's region comes
+    /// from its address or a location shared later, and may be unknown), so a lead's source region
+    /// is not emptied by one scan without a region.
     public var lastRegion: String?
     /// Counted scans per UTC day number.
     public var days: [Int: Int]
@@ -40,10 +43,12 @@ public struct ProfileBuilder: Sendable {
     public mutating func add(batch: Int64?, product: Int64?, region: String?, at: Double) {
         scans += 1
         firstAt = min(firstAt, at)
-        if at >= lastAt {  // the latest scan's batch and region (a region may be unknown)
+        if at >= lastAt {  // the latest scan's batch; its region when it has one
             lastAt = at
             lastBatch = batch
-            lastRegion = region
+            if let region { lastRegion = region }
+        } else if lastRegion == nil, let region {
+            lastRegion = region  // an earlier scan's region, when no later scan has one
         }
         if let batch, !batches.contains(batch) { batches.append(batch) }
         if let product, !products.contains(product) { products.append(product) }
@@ -56,7 +61,8 @@ public struct ProfileBuilder: Sendable {
         guard old != new else { return }
         if let old { count(old, by: -1) }
         if let new { count(new, by: 1) }
-        if at >= lastAt { lastRegion = new }
+        if at >= lastAt, let new { lastRegion = new }
+        else if lastRegion == nil, let new { lastRegion = new }
     }
 
     private mutating func count(_ region: String, by change: Int) {

@@ -95,9 +95,11 @@ struct LinkerTests {
         for offset in [4.0, 2, 1] { try await world.scan(a, at: now - offset * Self.day, region: "CN-31") }  // regular in Shanghai
         try await world.scan(b, at: now - 90 * Self.day, region: "CN-11")  // lapsed, Beijing
         try await world.scan(d, at: now - 3 * Self.day, region: nil)
-        // C wins a prize (a live campaign with probability 1) and claims it with consent.
+        // C scans in the US, then wins a prize (a live campaign with probability 1) on a scan whose
+        // region is unknown, and claims it with consent: the lead's source region is the latest known.
+        try await world.scan(c, at: now - 2 * Self.day, region: "US")
         let campaign = try await store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
-        let (cCode, cScan) = try await world.scan(c, at: now - Self.day, region: "US")
+        let (cCode, cScan) = try await world.scan(c, at: now - Self.day, region: nil)
         #expect(cScan.draws.first?.result == .won)
         _ = try await store.claim(campaign: campaign.id, key: world.key(cCode), consumer: c, contact: try ContactDetails(name: "Cui", phone: "13800000001"),
                                   consentVersion: "v1", consentText: "ok", at: now)
@@ -134,9 +136,9 @@ struct LinkerTests {
         let page = try await store.leads(after: 0, limit: 100, segment: nil, minScore: nil)
         #expect(page.leads.map(\.id) == [c.value] && page.leads[0].phone == "+8613800000001" && page.leads[0].source.region == "US")
         #expect(page.leads[0].reasons.contains { $0.contains("1 won") })
-        // README's formula by hand for C: last scan a day ago, 1 scan of 1 product, 1 prize, no rating:
-        // 30·e^(−1/30) + 25·1/20 + 15·1/5 + 20·1/3 + 10·0.5 = 29.016 + 1.25 + 3 + 6.667 + 5 = 44.9
-        #expect(page.leads[0].score == 44.9)
+        // README's formula by hand for C: last scan a day ago, 2 scans of 1 product, 1 prize, no rating:
+        // 30·e^(−1/30) + 25·2/20 + 15·1/5 + 20·1/3 + 10·0.5 = 29.016 + 2.5 + 3 + 6.667 + 5 = 46.2
+        #expect(page.leads[0].score == 46.2)
         let events = try await store.events(after: 0, limit: 100).map(\.type)
         #expect(events.filter { $0 == "lead.created" }.count == 1)
         let profile = try #require(try await store.profile(a.value))
