@@ -95,7 +95,7 @@ let package = Package(
         /// QR symbols and their artwork (SVG, PNG, PDF label sheets); the only importer of libqrencode.
         .target(
             name: "OneCodeRendering",
-            dependencies: ["OneCodeDomain", "CQREncode", "CZlib"],
+            dependencies: ["OneCodeDomain", "CQREncode", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         /// Issuing batches and writing the printer's code package.

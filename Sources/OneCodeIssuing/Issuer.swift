@@ -88,7 +88,9 @@ public struct Issuer: Sendable {
         let prefix = Array(urls.prefix.utf8).map { request.uppercase ? Self.upper($0) : $0 }
         do {
             // Outside any transaction: keys, codes.csv, artwork; the keys are staged for the transaction.
-            let writer = try PackageWriter(directory: staging, options: package, count: request.count)
+            let layout = SheetLayout(modulesPerSide: sample.width, captionCharacters: signer.length)
+            let heading = PDFLabelSheet.Heading(title: product.name, gtin: product.gtin?.digits, lot: request.lot, labels: request.count)
+            let writer = try PackageWriter(directory: staging, options: package, count: request.count, sheet: (layout, heading))
             let keysPath = staging + "/.keys.tmp"
             let keysFile = try BufferedFile(path: keysPath, hashing: false)
             let tail = Array(",\(product.gtin?.digits ?? ""),\(request.lot ?? "")\n".utf8)
@@ -138,7 +140,8 @@ public struct Issuer: Sendable {
                                  expiryDate: batch.expiryDate, region: batch.region, status: batch.status,
                                  createdAt: ISO8601DateFormatter().string(from: batch.createdAt)),
                     count: batch.count, codeLength: signer.length, urlForm: batch.urlForm, uppercase: batch.uppercase,
-                    urlPrefix: String(decoding: prefix, as: UTF8.self), artwork: package.artwork, printSpec: printSpec)
+                    urlPrefix: String(decoding: prefix, as: UTF8.self), artwork: package.artwork, printSpec: printSpec,
+                    sheet: package.artwork == .pdf ? layout : nil)
                 try writer.writeManifest(manifest)
                 return manifest
             }

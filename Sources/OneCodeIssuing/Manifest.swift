@@ -31,6 +31,12 @@ public struct Manifest: Codable, Sendable {
         public var minimumModuleSizeMillimetres: Double
         public var recommendedSymbolSideMillimetres: Double
         public var encodingMode: String
+        /// The module size the artwork in this package is drawn at (the recommended one): PDF labels are
+        /// drawn so, SVG states it in millimetres, PNG records the density (pHYs) that prints it so.
+        public var artworkModuleSizeMillimetres: Double
+        /// PNG artwork: pixels per module and the recorded density, pixels per metre.
+        public var pngPixelsPerModule: Int
+        public var pngPixelsPerMetre: Int
     }
     public struct File: Codable, Sendable {
         public var path: String
@@ -48,16 +54,19 @@ public struct Manifest: Codable, Sendable {
     public var urlPrefix: String
     public var artwork: ArtworkFormat
     public var printSpec: PrintSpec
+    /// The label sheet's layout, when the artwork is `labels.pdf`.
+    public var sheet: SheetLayout?
     /// Absent while writing; present when a manifest is read back.
     public var files: [File]?
 
     static func printSpec(symbol: QRSymbol, ec: ErrorCorrection, uppercase: Bool) -> PrintSpec {
-        let recommended = 0.5
+        let recommended = PrintSize.moduleMillimetres
         return PrintSpec(
             qrVersion: symbol.version, errorCorrection: ec, modulesPerSide: symbol.width,
             quietZoneModules: QRSymbol.quietZone, recommendedModuleSizeMillimetres: recommended,
-            minimumModuleSizeMillimetres: 0.33,
+            minimumModuleSizeMillimetres: PrintSize.minimumModuleMillimetres,
             recommendedSymbolSideMillimetres: Double(symbol.width + 2 * QRSymbol.quietZone) * recommended,
-            encodingMode: uppercase ? "alphanumeric" : "byte")
+            encodingMode: uppercase ? "alphanumeric" : "byte", artworkModuleSizeMillimetres: recommended,
+            pngPixelsPerModule: PrintSize.pngPixelsPerModule, pngPixelsPerMetre: PrintSize.pngPixelsPerMetre)
     }
 }

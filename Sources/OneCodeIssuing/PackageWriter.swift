@@ -16,9 +16,14 @@ final class PackageWriter: @unchecked Sendable {
     private let csv: BufferedFile
     private var checksums: BufferedFile
     private var pdf: PDFLabelSheet?
+    /// Labels drawn but not yet on a page (a chunk of codes need not fill its last page).
+    private var pendingLabels: [PDFLabelSheet.Label] = []
+    private var pagesWritten = 0
     private let digits: Int
 
-    init(directory: String, options: PackageOptions, count: Int) throws {
+    /// - Parameters:
+    ///   - sheet: the label sheet's layout and heading, for PDF artwork.
+    init(directory: String, options: PackageOptions, count: Int, sheet: (SheetLayout, PDFLabelSheet.Heading)? = nil) throws {
         self.directory = directory
         self.options = options
         digits = max(6, String(count).count)
@@ -29,7 +34,8 @@ final class PackageWriter: @unchecked Sendable {
         case .svg, .png:
             try FileManager.default.createDirectory(atPath: directory + "/qr", withIntermediateDirectories: false)
         case .pdf:
-            pdf = try PDFLabelSheet(path: directory + "/labels.pdf")
+            guard let sheet else { preconditionFailure("PDF artwork needs a sheet layout") }
+            pdf = try PDFLabelSheet(path: directory + "/labels.pdf", layout: sheet.0, heading: sheet.1)
         case .none:
             break
         }
@@ -71,15 +77,28 @@ final class PackageWriter: @unchecked Sendable {
             try checksums.flushIfFull()
         case .pdf:
             let ec = options.errorCorrection
-            let labels = try Self.parallelMap(urls.count) { index in
+            pendingLabels += try Self.parallelMap(urls.count) { index in
                 PDFLabelSheet.Label(symbol: try QRSymbol(urls[index], ec: ec), caption: codes[index])
             }
-            let perPage = PDFLabelSheet.labelsPerPage
-            let pages = try Self.parallelMap((labels.count + perPage - 1) / perPage) { page in
-                PDFLabelSheet.page(labels[(page * perPage)..<min(labels.count, (page + 1) * perPage)])
-            }
-            for page in pages { try pdf!.append(page: page) }
+            try writePages(includingPartial: false)
         }
+    }
+
+    /// Draws the pending labels' full pages on every core and appends them in order (and the last,
+    /// partly filled page when `includingPartial`).
+    private func writePages(includingPartial: Bool) throws {
+        guard let pdf else { return }
+        let perPage = pdf.layout.labelsPerPage
+        let pages = includingPartial ? (pendingLabels.count + perPage - 1) / perPage : pendingLabels.count / perPage
+        guard pages > 0 else { return }
+        let labels = pendingLabels, first = pagesWritten, layout = pdf.layout, heading = pdf.heading
+        let drawn = try Self.parallelMap(pages) { page in
+            PDFLabelSheet.page(labels[(page * perPage)..<min(labels.count, (page + 1) * perPage)], number: first + page,
+                               layout: layout, heading: heading)
+        }
+        for page in drawn { try pdf.append(page: page) }
+        pagesWritten += pages
+        pendingLabels.removeFirst(min(pendingLabels.count, pages * perPage))
     }
 
     /// Closes and syncs `codes.csv` and the artwork, and records their checksums: the slow end of the
@@ -88,9 +107,8 @@ final class PackageWriter: @unchecked Sendable {
         try csv.close()
         entries = [Self.fileEntry(path: "codes.csv", sha256: csv.digest!, bytes: csv.written)]
         if let pdf {
-            try pdf.finish()
-            let (digest, size) = try Self.hashFile(directory + "/labels.pdf")
-            entries.append(Self.fileEntry(path: "labels.pdf", sha256: digest, bytes: size))
+            try writePages(includingPartial: true)
+            try pdf.synchronize()
         }
         try checksums.close()
     }
@@ -100,6 +118,11 @@ final class PackageWriter: @unchecked Sendable {
     /// Writes `manifest.json` with every checksum and syncs it (after `close`; the batch id it names is
     /// known only inside the issuing transaction, so this is the one file written there).
     func writeManifest(_ manifest: Manifest) throws {
+        if let pdf {  // the batch's number goes into every page's heading, then the sheet is complete
+            let (digest, size) = try pdf.finish(batch: String(manifest.batch.id.rawValue))
+            entries.append(Self.fileEntry(path: "labels.pdf", sha256: digest.hex, bytes: size))
+            self.pdf = nil
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         var head = try encoder.encode(manifest)
@@ -181,16 +204,6 @@ final class PackageWriter: @unchecked Sendable {
             }
             offset += written
         }
-    }
-
-    static func hashFile(_ path: String) throws -> (String, Int) {
-        var hasher = SHA256()
-        var size = 0
-        try BufferedFile.forEachChunk(of: path) { chunk in
-            hasher.update(data: chunk)
-            size += chunk.count
-        }
-        return (hasher.finalize().hex, size)
     }
 }
 

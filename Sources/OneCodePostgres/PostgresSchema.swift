@@ -308,6 +308,9 @@ enum PostgresSchema {
         ("v4: feedback by consumer", """
             CREATE INDEX feedback_consumer ON feedback(consumer, id);
             """),
+        ("v5: product names per language and image", """
+            ALTER TABLE product ADD COLUMN name_zh text, ADD COLUMN name_en text, ADD COLUMN image_url text;
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

@@ -11,9 +11,12 @@ import PostgresNIO
 extension PostgresStore: CatalogStore {
     static let batchColumns = "id, product_id, count, lot, production_date, expiry_date, region, status, url_form, uppercase, code_length, created_at"
 
+    static let productColumns = "id, name, name_zh, name_en, gtin, sku, image_url, created_at"
+
     static func product(from row: PostgresRow) throws -> Product {
-        let (id, name, gtin, sku, created) = try row.decode((Int64, String, String?, String?, Date).self)
-        return Product(id: ProductID(rawValue: id), name: name, gtin: try gtin.map { try GTIN($0) }, sku: sku, createdAt: created)
+        let (id, name, nameZh, nameEn, gtin, sku, image, created) = try row.decode((Int64, String, String?, String?, String?, String?, String?, Date).self)
+        return Product(id: ProductID(rawValue: id), name: name, nameZh: nameZh, nameEn: nameEn, gtin: try gtin.map { try GTIN($0) }, sku: sku,
+                       imageURL: image, createdAt: created)
     }
 
     static func batch(from row: PostgresRow) throws -> Batch {
@@ -27,7 +30,7 @@ extension PostgresStore: CatalogStore {
     }
 
     static func fetchProduct(_ db: SyncConnection, _ id: ProductID) throws -> Product? {
-        try db.row("SELECT id, name, gtin, sku, created_at FROM product WHERE id = \(id.rawValue)").map(product(from:))
+        try db.row("SELECT \(unescaped: productColumns) FROM product WHERE id = \(id.rawValue)").map(product(from:))
     }
 
     static func fetchBatch(_ db: SyncConnection, _ id: BatchID) throws -> Batch? {
@@ -41,15 +44,29 @@ extension PostgresStore: CatalogStore {
             }
             let now = Date()
             let result = try db.execute("""
-                INSERT INTO product (name, gtin, sku, created_at) VALUES (\(product.name), \(product.gtin?.digits), \(product.sku), \(now)) RETURNING id
+                INSERT INTO product (name, name_zh, name_en, gtin, sku, image_url, created_at)
+                VALUES (\(product.name), \(product.nameZh), \(product.nameEn), \(product.gtin?.digits), \(product.sku), \(product.imageURL), \(now))
+                RETURNING id
                 """, conflict: ConflictError("gtin", "\(product.gtin?.digits ?? "") is already registered for another product"))
-            return Product(id: ProductID(rawValue: try result.rows.first!.decode(Int64.self)), name: product.name, gtin: product.gtin,
-                           sku: product.sku, createdAt: now)
+            return Product(id: ProductID(rawValue: try result.rows.first!.decode(Int64.self)), name: product.name, nameZh: product.nameZh,
+                           nameEn: product.nameEn, gtin: product.gtin, sku: product.sku, imageURL: product.imageURL, createdAt: now)
+        }
+    }
+
+    public func updateProduct(_ id: ProductID, _ change: ProductChange) async throws -> Product? {
+        try await write { db in
+            guard let product = try db.row("SELECT \(unescaped: Self.productColumns) FROM product WHERE id = \(id.rawValue) FOR UPDATE")
+                .map(Self.product(from:)) else { return nil }
+            let changed = change.applied(to: product)
+            _ = try db.execute("""
+                UPDATE product SET name_zh = \(changed.nameZh), name_en = \(changed.nameEn), image_url = \(changed.imageURL) WHERE id = \(id.rawValue)
+                """)
+            return changed
         }
     }
 
     public func products() async throws -> [Product] {
-        try await read { db in try db.rows("SELECT id, name, gtin, sku, created_at FROM product ORDER BY id").map(Self.product(from:)) }
+        try await read { db in try db.rows("SELECT \(unescaped: Self.productColumns) FROM product ORDER BY id").map(Self.product(from:)) }
     }
 
     public func product(_ id: ProductID) async throws -> Product? {

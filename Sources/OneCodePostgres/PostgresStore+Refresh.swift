@@ -594,6 +594,15 @@ extension PostgresStore: LinkerStore {
         }
     }
 
+    public func memberProfiles(of segment: SegmentID, after: String, limit: Int) async throws -> [ConsumerProfile] {
+        try await read { db in
+            try db.rows("""
+                SELECT \(unescaped: Self.profileColumns) FROM segment_member m JOIN consumer_profile p ON p.consumer = m.consumer
+                WHERE m.segment_id = \(segment.rawValue) AND m.consumer > \(after) ORDER BY m.consumer LIMIT \(limit)
+                """).map { try Self.builder(from: $0).profile }
+        }
+    }
+
     public func profile(_ consumer: String) async throws -> ConsumerProfile? {
         try await read { db in
             try db.row("SELECT \(unescaped: Self.profileColumns) FROM consumer_profile p WHERE consumer = \(consumer)").map { try Self.builder(from: $0).profile }

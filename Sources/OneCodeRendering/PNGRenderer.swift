@@ -1,9 +1,13 @@
 import CZlib
 
-/// Draws a QR symbol as a 1-bit greyscale PNG, quiet zone included.
+/// Draws a QR symbol as a 1-bit greyscale PNG, quiet zone included, with its physical resolution
+/// recorded (pHYs) so that it prints at the stated module size.
 public enum PNGRenderer {
-    /// - Parameter scale: pixels per module.
-    public static func render(_ symbol: QRSymbol, scale: Int = 8) -> [UInt8] {
+    /// - Parameters:
+    ///   - scale: pixels per module.
+    ///   - moduleMillimetres: the printed size of one module, which fixes the recorded density.
+    public static func render(_ symbol: QRSymbol, scale: Int = PrintSize.pngPixelsPerModule,
+                              moduleMillimetres: Double = PrintSize.moduleMillimetres) -> [UInt8] {
         let side = (symbol.width + 2 * QRSymbol.quietZone) * scale
         let rowBytes = (side + 7) / 8
         // Raw scanlines: a filter byte, then the packed pixels (1 = white). The first scanline of
@@ -32,6 +36,12 @@ public enum PNGRenderer {
         header.appendBigEndian(UInt32(side))
         header += [1, 0, 0, 0, 0]  // bit depth 1, greyscale, deflate, adaptive filter, no interlace
         appendChunk("IHDR", header, to: &png)
+        var density = [UInt8]()
+        let perMetre = UInt32((Double(scale) / moduleMillimetres * 1000).rounded())
+        density.appendBigEndian(perMetre)
+        density.appendBigEndian(perMetre)
+        density.append(1)  // the unit is the metre
+        appendChunk("pHYs", density, to: &png)
         appendChunk("IDAT", deflate(raw), to: &png)
         appendChunk("IEND", [], to: &png)
         return png

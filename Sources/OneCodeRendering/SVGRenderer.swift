@@ -1,14 +1,16 @@
-/// Draws a QR symbol as a small SVG: one path of row runs, quiet zone included, crisp edges.
+/// Draws a QR symbol as a small SVG: one path of row runs, quiet zone included, crisp edges, its
+/// width and height in millimetres (a module of the stated size; the view box counts modules).
 public enum SVGRenderer {
-    /// - Parameter moduleSize: the size of one module in the SVG's user units (pixels when shown as is).
-    public static func render(_ symbol: QRSymbol, moduleSize: Int = 8) -> [UInt8] {
+    /// - Parameter moduleMillimetres: the printed size of one module.
+    public static func render(_ symbol: QRSymbol, moduleMillimetres: Double = PrintSize.moduleMillimetres) -> [UInt8] {
         let side = symbol.width + 2 * QRSymbol.quietZone
-        let pixels = String(side * moduleSize)
+        let millimetres = Double(side) * moduleMillimetres
+        let size = (millimetres.rounded() == millimetres ? String(Int(millimetres)) : String(millimetres)) + "mm"
         var out: [UInt8] = []
         out.reserveCapacity(symbol.width * symbol.width * 4 + 400)
         out += Array("""
             <?xml version="1.0" encoding="UTF-8"?>
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(pixels)" height="\(pixels)" viewBox="0 0 \(side) \(side)" shape-rendering="crispEdges">\
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(size)" height="\(size)" viewBox="0 0 \(side) \(side)" shape-rendering="crispEdges">\
             <rect width="\(side)" height="\(side)" fill="#fff"/><path fill="#000" d="
             """.utf8)
         // One "M x y h w v1 h-w z" a run of dark modules.

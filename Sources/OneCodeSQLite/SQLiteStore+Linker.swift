@@ -536,6 +536,15 @@ extension SQLiteStore: LinkerStore {
         }
     }
 
+    public func memberProfiles(of segment: SegmentID, after: String, limit: Int) async throws -> [ConsumerProfile] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT \(profileColumns) FROM segment_member m JOIN consumer_profile p ON p.consumer = m.consumer
+                WHERE m.segment_id = ? AND m.consumer > ? ORDER BY m.consumer LIMIT ?
+                """, arguments: [segment.rawValue, after, limit]).map(Self.profile(from:))
+        }
+    }
+
     public func profile(_ consumer: String) async throws -> ConsumerProfile? {
         try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT \(profileColumns) FROM consumer_profile p WHERE consumer = ?", arguments: [consumer]).map(Self.profile(from:))

@@ -479,6 +479,13 @@ extension SQLiteStore {
             // The lead export reads each consumer's latest rating; erasure finds their ratings.
             try db.execute(sql: "CREATE INDEX feedback_consumer ON feedback(consumer, id)")
         }
+        migrator.registerMigration("v14: product names per language and image") { db in
+            try db.execute(sql: """
+                ALTER TABLE product ADD COLUMN name_zh TEXT;
+                ALTER TABLE product ADD COLUMN name_en TEXT;
+                ALTER TABLE product ADD COLUMN image_url TEXT;
+                """)
+        }
         return migrator
     }
 }
@@ -495,11 +502,22 @@ extension SQLiteStore: CatalogStore {
             let now = Date()
             try Self.conflicts(as: ConflictError("gtin", "\(product.gtin?.digits ?? "") is already registered for another product")) {
                 try db.execute(
-                    sql: "INSERT INTO product (name, gtin, sku, created_at) VALUES (?, ?, ?, ?)",
-                    arguments: [product.name, product.gtin?.digits, product.sku, now.timeIntervalSince1970])
+                    sql: "INSERT INTO product (name, name_zh, name_en, gtin, sku, image_url, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [product.name, product.nameZh, product.nameEn, product.gtin?.digits, product.sku, product.imageURL,
+                                now.timeIntervalSince1970])
             }
-            return Product(id: ProductID(rawValue: db.lastInsertedRowID), name: product.name, gtin: product.gtin,
-                           sku: product.sku, createdAt: now)
+            return Product(id: ProductID(rawValue: db.lastInsertedRowID), name: product.name, nameZh: product.nameZh, nameEn: product.nameEn,
+                           gtin: product.gtin, sku: product.sku, imageURL: product.imageURL, createdAt: now)
+        }
+    }
+
+    public func updateProduct(_ id: ProductID, _ change: ProductChange) async throws -> Product? {
+        try await writer.write { db in
+            guard let product = try Self.fetchProduct(db, id) else { return nil }
+            let changed = change.applied(to: product)
+            try db.execute(sql: "UPDATE product SET name_zh = ?, name_en = ?, image_url = ? WHERE id = ?",
+                           arguments: [changed.nameZh, changed.nameEn, changed.imageURL, id.rawValue])
+            return changed
         }
     }
 
@@ -586,8 +604,8 @@ extension SQLiteStore {
 
     static func product(from row: Row) throws -> Product {
         Product(
-            id: ProductID(rawValue: row["id"]), name: row["name"],
-            gtin: try (row["gtin"] as String?).map { try GTIN($0) }, sku: row["sku"],
+            id: ProductID(rawValue: row["id"]), name: row["name"], nameZh: row["name_zh"], nameEn: row["name_en"],
+            gtin: try (row["gtin"] as String?).map { try GTIN($0) }, sku: row["sku"], imageURL: row["image_url"],
             createdAt: Date(timeIntervalSince1970: row["created_at"]))
     }
 

@@ -15,6 +15,8 @@ struct APIController: Sendable {
     let maxBatchCount: Int
     let packagesDirectory: String
     let authFailuresPerMinute: Double
+    /// The scan pages' catalogue, told when a product changes here.
+    var catalog: CatalogCache? = nil
 
     /// The scopes each route accepts besides `admin`, by "METHOD /api/path"; the auth test walks the
     /// router's registered routes against it.
@@ -43,7 +45,17 @@ struct APIController: Sendable {
         }
         route(api, .post, "products", [.issuer]) { request, context in
             let body = try await decode(ProductBody.self, request, context)
-            return try Response.api(try await store.addProduct(try NewProduct(name: body.name, gtin: body.gtin, sku: body.sku)), status: .created)
+            let new = try NewProduct(name: body.name, nameZh: body.nameZh, nameEn: body.nameEn, gtin: body.gtin, sku: body.sku,
+                                     imageURL: body.imageUrl)
+            return try Response.api(try await store.addProduct(new), status: .created)
+        }
+        route(api, .patch, "products/:id", [.issuer]) { request, context in
+            let body = try await decode(ProductChangeBody.self, request, context)
+            guard let id = ProductID(try context.parameters.require("id")) else { throw HTTPError(.badRequest, message: "id: must be a positive product id") }
+            let change = try ProductChange(nameZh: body.nameZh, nameEn: body.nameEn, imageURL: body.imageUrl)
+            guard let product = try await store.updateProduct(id, change) else { throw HTTPError(.notFound, message: "id: no product \(id)") }
+            catalog?.forget(product: product.id)
+            return try Response.api(product, status: .ok)
         }
         route(api, .get, "batches", [.issuer, .marketing, .sales]) { request, _ in
             let query = try PageQuery(request, default: 100, maximum: 1000)
@@ -108,7 +120,8 @@ struct APIController: Sendable {
 
     // MARK: - Bodies
 
-    struct ProductBody: Decodable { var name: String; var gtin: String?; var sku: String? }
+    struct ProductBody: Decodable { var name: String; var nameZh: String?; var nameEn: String?; var gtin: String?; var sku: String?; var imageUrl: String? }
+    struct ProductChangeBody: Decodable { var nameZh: String?; var nameEn: String?; var imageUrl: String? }
     struct BlacklistBody: Decodable { var reason: String }
     struct IssueBody: Decodable {
         var product: Int64

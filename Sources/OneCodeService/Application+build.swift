@@ -53,8 +53,9 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
     let regions = try deps.config.loadRegions()
     let page = LandingPage(timeZone: deps.config.displayTimeZone, brand: deps.config.brand)
     deps.config.brand.register(on: router)
+    let catalog = CatalogCache(store: deps.store)
     ScanController(
-        signer: deps.signer, writer: writer, store: deps.store, catalog: CatalogCache(store: deps.store), page: page,
+        signer: deps.signer, writer: writer, store: deps.store, catalog: catalog, page: page,
         limiter: RateLimiter(rate: deps.config.ratePerSecond, burst: deps.config.rateBurst), regions: regions,
         geoIP: try deps.config.geoIPFile.map { try IPRegionDatabase(path: $0) }, config: deps.config,
         cookies: ConsumerCookie(signer: deps.signer), sameOrigin: SameOriginCheck(baseURL: deps.baseURL),
@@ -66,7 +67,7 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
     APIController(
         store: deps.store, issuer: Issuer(store: deps.store, signer: deps.signer, baseURL: deps.baseURL),
         maxBatchCount: deps.maxBatchCount, packagesDirectory: deps.config.packagesDirectory,
-        authFailuresPerMinute: deps.config.authFailuresPerMinute
+        authFailuresPerMinute: deps.config.authFailuresPerMinute, catalog: catalog
     ).register(on: router)
     return router
 }

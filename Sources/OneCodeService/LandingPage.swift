@@ -22,6 +22,9 @@ final class LandingPage: Sendable {
         var reason: VerdictReason
         var batch: BatchID?
         var location: Bool
+        /// A product's names and image can change: a page made with the old ones is not reused.
+        var productName: String?
+        var productImage: String?
     }
 
     /// A run of finished HTML, or a slot to fill.
@@ -145,7 +148,10 @@ final class LandingPage: Sendable {
         var verdict: Verdict
         var reason: VerdictReason
         var code: String
+        /// The product's name in the page's language.
         var productName: String?
+        /// An https address of the product's picture.
+        var productImage: String?
         var gtin: String?
         var lot: String?
         var productionDate: String?
@@ -164,7 +170,7 @@ final class LandingPage: Sendable {
 
     func render(_ content: Content) -> String {
         let key = Key(language: content.language, verdict: content.verdict, reason: content.reason, batch: content.batch,
-                      location: content.locationPath != nil)
+                      location: content.locationPath != nil, productName: content.productName, productImage: content.productImage)
         let pieces = cache.withLock { $0[key] } ?? {
             let made = Self.pieces(renderTemplate(content))
             cache.withLock { cache in
@@ -280,6 +286,7 @@ final class LandingPage: Sendable {
         ]
         // Sections are present only when they work for this verdict: a nil boxed in `Any` would still open
         // a mustache section (and its empty labels would fall back to the page's own keys).
+        if let image = content.productImage { object["image"] = ["src": image, "alt": content.productName ?? ""] }
         if let path = content.locationPath {
             object["location"] = ["path": path, "button": strings["locate"]!, "thanks": strings["locateThanks"]!, "denied": strings["locateDenied"]!]
         }
@@ -378,7 +385,7 @@ final class LandingPage: Sendable {
         """
 
     /// One style for every page a phone sees: the scan page, the claim and thanks pages, the form answers.
-    static let css = #"body{margin:0;font:16px/1.5 system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f4f4f2;color:#222}main{max-width:30rem;margin:0 auto;padding:1rem}.verdict{border-radius:.75rem;padding:1.25rem;color:#fff;background:#666}.genuine{background:#1b7f3b}.repeat{background:#2f6f9f}.suspicious{background:#b35c00}.unknown,.forged,.void{background:#a8201a}.inactive{background:#6b6b6b}h1{font-size:1.5rem;margin:0 0 .5rem}dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}dt{color:#666}dd{margin:0;overflow-wrap:anywhere}section{background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}section:empty{display:none}.draw{margin:.25rem 0}.draw.won strong{color:#1b7f3b}.code{font:1.5rem monospace;letter-spacing:.1em}fieldset{border:0;padding:0;margin:0 0 .5rem}textarea{width:100%;box-sizing:border-box;font:inherit}button{font:inherit;padding:.6rem 1rem;border-radius:.5rem;border:1px solid #1b5e8c;background:#fff;color:#1b5e8c;width:100%}footer{color:#888;font-size:.8rem;text-align:center;margin:2rem 0}"#
+    static let css = #"body{margin:0;font:16px/1.5 system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f4f4f2;color:#222}main{max-width:30rem;margin:0 auto;padding:1rem}.verdict{border-radius:.75rem;padding:1.25rem;color:#fff;background:#666}.genuine{background:#1b7f3b}.repeat{background:#2f6f9f}.suspicious{background:#b35c00}.unknown,.forged,.void{background:#a8201a}.inactive{background:#6b6b6b}h1{font-size:1.5rem;margin:0 0 .5rem}dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}dt{color:#666}dd{margin:0;overflow-wrap:anywhere}section{background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}section:empty{display:none}.draw{margin:.25rem 0}.draw.won strong{color:#1b7f3b}.code{font:1.5rem monospace;letter-spacing:.1em}fieldset{border:0;padding:0;margin:0 0 .5rem}textarea{width:100%;box-sizing:border-box;font:inherit}button{font:inherit;padding:.6rem 1rem;border-radius:.5rem;border:1px solid #1b5e8c;background:#fff;color:#1b5e8c;width:100%}footer{color:#888;font-size:.8rem;text-align:center;margin:2rem 0}img.product{display:block;max-width:100%;max-height:14rem;margin:1rem auto 0;border-radius:.75rem}"#
 
     static let html = """
         <!doctype html>
@@ -392,6 +399,7 @@ final class LandingPage: Sendable {
         <h1>{{headline}}</h1>
         <p>{{explanation}}</p>
         </div>
+        {{#image}}<img class="product" src="{{src}}" alt="{{alt}}" referrerpolicy="no-referrer">{{/image}}
         <dl>{{#details}}<dt>{{label}}</dt><dd>{{value}}</dd>{{/details}}</dl>
         <section id="campaign" aria-label="{{campaignTitle}}">{{{campaign}}}</section>
         <section id="feedback" aria-label="{{feedbackTitle}}">{{#feedback}}<form method="post" class="feedback">\

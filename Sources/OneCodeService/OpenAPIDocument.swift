@@ -103,8 +103,15 @@ enum OpenAPIDocument {
                                  ok: ("200", json(page(ref("Product")), "A page of products."))),
                 "post": operation("Add a product", scopes: ["issuer"], body: object([
                     "name": ["type": "string", "minLength": 1, "maxLength": 200],
-                    "gtin": nullable("string"), "sku": nullable("string"),
+                    "nameZh": nullable("string"), "nameEn": nullable("string"),
+                    "gtin": nullable("string"), "sku": nullable("string"), "imageUrl": ["type": ["string", "null"], "format": "uri"],
                 ], required: ["name"]), ok: ("201", json(ref("Product"), "The product."))),
+            ],
+            "/api/products/{id}": [
+                "patch": operation("Change a product's names per language or picture (\"\" clears one; the rest stays)", scopes: ["issuer"],
+                                   parameters: [path("id", id)], body: object([
+                                       "nameZh": nullable("string"), "nameEn": nullable("string"), "imageUrl": nullable("string"),
+                                   ], required: []), ok: ("200", json(ref("Product"), "The product as changed."))),
             ],
             "/api/batches": [
                 "get": operation("List batches", scopes: read, parameters: paging(default: 100, maximum: 1000)
@@ -177,8 +184,9 @@ enum OpenAPIDocument {
                 "delete": operation("Delete a segment", scopes: ["marketing"], parameters: [path("id", id)], ok: ("204", ["description": "Deleted."])),
             ],
             "/api/segments/{id}/members": ["get": operation(
-                "A segment's members (consumer ids, in order)", scopes: ["marketing"], parameters: [path("id", id)] + paging(default: 1000, maximum: 10_000),
-                ok: ("200", json(page(string), "A page of consumer ids.")))],
+                "A segment's members with their profile summaries, in consumer id order", scopes: ["marketing"],
+                parameters: [path("id", id)] + paging(default: 1000, maximum: 10_000),
+                ok: ("200", json(page(ref("Member")), "A page of members; `after` is a consumer id.")))],
             "/api/segments/refresh": ["post": operation(
                 "Refresh profiles, segments and leads now", scopes: ["marketing"], parameters: [query("full", ["type": "string", "enum": ["true", "false"]], "Recompute everything.")],
                 ok: ("200", json(ref("RefreshReport"), "What the refresh changed.")))],
@@ -226,7 +234,13 @@ enum OpenAPIDocument {
         for (status, description) in errorStatuses { errors["E\(status)"] = json(ref("Error"), description) }
         let schemas: Object = [
             "Error": object(["error": object(["code": string, "message": string, "field": nullable("string")], required: ["code", "message", "field"])], required: ["error"]),
-            "Product": object(["id": integer, "name": string, "gtin": string, "sku": string, "createdAt": time], required: ["id", "name", "createdAt"]),
+            "Member": object([
+                "consumer": string, "scans": integer, "firstScanAt": time, "lastScanAt": time,
+                "products": array(object(["id": integer, "name": string], required: ["id"])), "regions": array(string), "lastRegion": string,
+                "draws": integer, "prizesWon": integer, "points": integer, "ratings": integer, "averageRating": number, "consent": boolean,
+            ], required: ["consumer", "scans", "firstScanAt", "lastScanAt", "products", "regions", "draws", "prizesWon", "points", "ratings", "consent"]),
+            "Product": object(["id": integer, "name": string, "nameZh": string, "nameEn": string, "gtin": string, "sku": string,
+                               "imageUrl": string, "createdAt": time], required: ["id", "name", "createdAt"]),
             "Batch": object([
                 "id": integer, "productId": integer, "count": integer, "codeLength": integer, "lot": string,
                 "productionDate": ["type": "string", "format": "date"], "expiryDate": ["type": "string", "format": "date"], "region": string,

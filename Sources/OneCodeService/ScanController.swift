@@ -110,7 +110,8 @@ struct ScanController: Sendable {
         var content = LandingPage.Content(language: language, verdict: result.verdict, reason: result.reason, code: canonical)
         if let batchID = result.batchID, let (batch, product) = try await catalog.entry(batchID) {
             content.batch = batchID
-            content.productName = product.name
+            content.productName = product.name(in: language.rawValue)
+            content.productImage = product.imageURL
             content.gtin = product.gtin?.digits
             content.lot = batch.lot
             content.productionDate = batch.productionDate.description
@@ -150,7 +151,7 @@ struct ScanController: Sendable {
     }
 
     struct ScanJSON: Encodable {
-        struct ProductJSON: Encodable { var name: String; var gtin: String? }
+        struct ProductJSON: Encodable { var name: String; var gtin: String?; var imageUrl: String? }
         struct BatchJSON: Encodable { var lot: String?; var productionDate: String?; var expiryDate: String? }
         var verdict: Verdict
         var reason: VerdictReason
@@ -201,7 +202,7 @@ struct ScanController: Sendable {
             let strings = LandingPage.strings[content.language]!
             let document = ScanJSON(
                 verdict: content.verdict, reason: content.reason, message: strings["reason.\(content.reason.rawValue)"]!, code: content.code,
-                product: content.productName.map { .init(name: $0, gtin: content.gtin) },
+                product: content.productName.map { .init(name: $0, gtin: content.gtin, imageUrl: content.productImage) },
                 batch: content.productionDate.map { _ in .init(lot: content.lot, productionDate: content.productionDate, expiryDate: content.expiryDate) },
                 firstScanAt: content.firstScanAt, scanCount: content.scanCount, location: content.locationPath,
                 campaign: content.draws.map {
@@ -212,7 +213,8 @@ struct ScanController: Sendable {
             body = ByteBuffer(bytes: (try? Response.jsonEncoder.encode(document)) ?? Data("{}".utf8))
         } else {
             headers[.contentType] = "text/html; charset=utf-8"
-            headers[.contentSecurityPolicy] = SecurityHeadersMiddleware.contentSecurityPolicy
+            headers[.contentSecurityPolicy] = content.productImage.flatMap(ProductImage.origin)
+                .map(SecurityHeadersMiddleware.contentSecurityPolicy(imagesFrom:)) ?? SecurityHeadersMiddleware.contentSecurityPolicy
             headers[.contentLanguage] = content.language == .zh ? "zh-CN" : "en"
             body = ByteBuffer(string: page.render(content))
         }

@@ -11,6 +11,11 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
     static let contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; "
         + "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
+    /// The policy of a scan page that shows a product's picture from `origin` (and nothing else from there).
+    static func contentSecurityPolicy(imagesFrom origin: String) -> String {
+        contentSecurityPolicy.replacingOccurrences(of: "img-src 'self' data:;", with: "img-src 'self' data: \(origin);")
+    }
+
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
         do {
             var response = try await next(request, context)

@@ -41,6 +41,8 @@ public protocol CatalogStore: Sendable {
     /// Every product, oldest first.
     func products() async throws -> [Product]
     func product(_ id: ProductID) async throws -> Product?
+    /// Changes a product's names per language and image; nil when there is no such product.
+    func updateProduct(_ id: ProductID, _ change: ProductChange) async throws -> Product?
 
     /// Issues a batch all-or-nothing.
     ///

@@ -31,7 +31,8 @@ public struct CopyTable: Sendable {
 
     /// Every table of the catalogue, scans, campaigns, outbox and linker that is not derived, parents before children.
     public static let all: [CopyTable] = [
-        CopyTable("product", [("id", .integer), ("name", .text), ("gtin", .text), ("sku", .text), ("created_at", .time)]),
+        CopyTable("product", [("id", .integer), ("name", .text), ("name_zh", .text), ("name_en", .text), ("gtin", .text), ("sku", .text),
+                              ("image_url", .text), ("created_at", .time)]),
         CopyTable("batch", [("id", .integer), ("product_id", .integer), ("count", .integer), ("lot", .text), ("production_date", .text),
                             ("expiry_date", .text), ("region", .text), ("status", .text), ("url_form", .text), ("uppercase", .bool),
                             ("code_length", .integer), ("created_at", .time)]),

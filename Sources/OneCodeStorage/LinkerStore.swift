@@ -231,6 +231,8 @@ public protocol LinkerStore: Sendable {
     func segment(_ id: SegmentID) async throws -> Segment?
     /// Members in id order, after `after`.
     func members(of segment: SegmentID, after: String, limit: Int) async throws -> [String]
+    /// Members' profiles in id order, after `after`.
+    func memberProfiles(of segment: SegmentID, after: String, limit: Int) async throws -> [ConsumerProfile]
 
     func profile(_ consumer: String) async throws -> ConsumerProfile?
     func storeProfiles() async throws -> [StoreProfile]
@@ -410,5 +412,44 @@ extension CatalogStore {
             (batch.id.rawValue, (products[batch.productID.rawValue] ?? "product \(batch.productID)") + (batch.lot.map { ", lot \($0)" } ?? ""))
         }) { $1 }
         return (products, batches)
+    }
+}
+
+/// A segment member as marketing reads it: who (a random id), how much and where they scanned, which
+/// products (with names), what they won and rated, and whether they gave consent.
+public struct MemberSummary: Encodable, Sendable, Equatable {
+    public struct ProductName: Encodable, Sendable, Equatable {
+        public var id: Int64
+        public var name: String?
+    }
+    public var consumer: String
+    public var scans: Int
+    public var firstScanAt: Date
+    public var lastScanAt: Date
+    public var products: [ProductName]
+    public var regions: [String]
+    public var lastRegion: String?
+    public var draws: Int
+    public var prizesWon: Int
+    public var points: Int
+    public var ratings: Int
+    public var averageRating: Double?
+    public var consent: Bool
+
+    /// - Parameter names: product names by id.
+    public init(_ profile: ConsumerProfile, names: [Int64: String]) {
+        consumer = profile.consumer
+        scans = profile.scans
+        firstScanAt = profile.firstScanAt
+        lastScanAt = profile.lastScanAt
+        products = profile.products.map { ProductName(id: $0, name: names[$0]) }
+        regions = profile.regions
+        lastRegion = profile.lastRegion
+        draws = profile.draws
+        prizesWon = profile.prizesWon
+        points = profile.points
+        ratings = profile.ratings
+        averageRating = profile.averageRating.map { ($0 * 10).rounded() / 10 }
+        consent = profile.consentAt != nil
     }
 }

@@ -24,7 +24,7 @@ struct DemoCommand: AsyncParsableCommand {
             if let existing = try await store.products().first(where: { $0.gtin?.digits == "0" + gtin }) {
                 product = existing
             } else {
-                product = try await store.addProduct(try NewProduct(name: "Demo green tea 500 ml", gtin: gtin, sku: "DEMO-TEA-500"))
+                product = try await store.addProduct(try NewProduct(name: "Demo green tea 500 ml", nameZh: "演示绿茶 500 毫升", nameEn: "Demo green tea 500 ml", gtin: gtin, sku: "DEMO-TEA-500"))
             }
             let packages = ((config.databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("packages")
             try FileManager.default.createDirectory(atPath: packages, withIntermediateDirectories: true)

@@ -104,18 +104,35 @@ struct SegmentCommand: AsyncParsableCommand {
     }
 
     struct Members: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A segment's members (consumer ids), in id order.")
+        static let configuration = CommandConfiguration(
+            abstract: "A segment's members with their profile summaries, in id order.",
+            discussion: "Each member: the consumer id, counted scans, the last scan (UTC), regions, products by name, prizes won, average rating and whether they consented to be contacted. --ids prints the ids alone, one a line.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The segment id.") var id: Int64
         @Option(help: "Only ids after this one (paging).") var after = ""
         @Option(help: "At most this many (1 to 1000000).") var limit = 1000
+        @Flag(help: "Print only the consumer ids.") var ids = false
         func run() async throws {
             try await reportingErrors {
                 guard (1...1_000_000).contains(limit) else { throw InputError("limit", "must be from 1 to 1000000") }
                 let (_, store) = try await global.open()
                 _ = try await requireSegment(store, id, field: "id")
-                let members = try await store.members(of: SegmentID(rawValue: id), after: after, limit: limit)
-                try global.emit(members) { members.joined(separator: "\n") }
+                if ids {
+                    let members = try await store.members(of: SegmentID(rawValue: id), after: after, limit: limit)
+                    return try global.emit(members) { members.joined(separator: "\n") }
+                }
+                let names = Dictionary(try await store.products().map { ($0.id.rawValue, $0.name) }, uniquingKeysWith: { first, _ in first })
+                let members = try await store.memberProfiles(of: SegmentID(rawValue: id), after: after, limit: limit).map { MemberSummary($0, names: names) }
+                let day = ISO8601DateFormatter()
+                day.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate, .withSpaceBetweenDateAndTime]
+                try global.emit(members) {
+                    members.isEmpty ? "no members (run `onecode segment refresh` if scans arrived since)" :
+                    Table(["consumer", "scans", "last scan (UTC)", "regions", "products", "won", "rating", "consent"], members.map { member in
+                        [member.consumer, String(member.scans), String(day.string(from: member.lastScanAt).prefix(16)), member.regions.joined(separator: " "),
+                         member.products.map { $0.name.map { "\($0)" } ?? "#\($0.id)" }.joined(separator: "; "), String(member.prizesWon),
+                         member.averageRating.map { String(format: "%.1f", $0) } ?? "", member.consent ? "yes" : "no"]
+                    }).text
+                }
             }
         }
     }

@@ -4,8 +4,8 @@ import OneCodeDomain
 struct ProductCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "product",
-        abstract: "Register and list products.",
-        subcommands: [Add.self, List.self])
+        abstract: "Register, change and list products.",
+        subcommands: [Add.self, Update.self, List.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -13,18 +13,54 @@ struct ProductCommand: AsyncParsableCommand {
             discussion: "The GTIN (8, 12, 13 or 14 digits) is checked against its GS1 check digit and stored as GTIN-14; a product needs one for GS1 Digital Link codes.")
 
         @OptionGroup var global: GlobalOptions
-        @Option(help: "The product's name, as consumers will see it.") var name: String
+        @Option(help: "The product's name, as consumers will see it (and the fallback for a language without its own).") var name: String
+        @Option(name: .customLong("name-zh"), help: ArgumentHelp("Its name on Chinese pages.", valueName: "name")) var nameZh: String?
+        @Option(name: .customLong("name-en"), help: ArgumentHelp("Its name on English pages.", valueName: "name")) var nameEn: String?
         @Option(help: "GTIN-8, -12, -13 or -14, with its check digit.") var gtin: String?
         @Option(help: "Your own stock-keeping unit.") var sku: String?
+        @Option(name: .customLong("image-url"), help: ArgumentHelp("An https address of its picture, shown on its scan pages (the phone fetches it from there).", valueName: "url")) var imageURL: String?
 
         func run() async throws {
             try await reportingErrors {
-                let new = try NewProduct(name: name, gtin: gtin, sku: sku)
+                let new = try NewProduct(name: name, nameZh: nameZh, nameEn: nameEn, gtin: gtin, sku: sku, imageURL: imageURL)
                 let (_, store) = try await global.open()
                 let product = try await store.addProduct(new)
-                try global.emit(product) { "product \(product.id): \(product.name)" + (product.gtin.map { " (GTIN \($0))" } ?? "") }
+                try global.emit(product) { ProductCommand.describe(product) }
             }
         }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a product's names per language or its picture.",
+            discussion: "Give only what changes; an empty value (\"\") clears it. Scan pages show the change within a minute on every node. The name, GTIN and SKU stay: codes already printed carry them.")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The product's id.") var id: Int64
+        @Option(name: .customLong("name-zh"), help: ArgumentHelp("Its name on Chinese pages.", valueName: "name")) var nameZh: String?
+        @Option(name: .customLong("name-en"), help: ArgumentHelp("Its name on English pages.", valueName: "name")) var nameEn: String?
+        @Option(name: .customLong("image-url"), help: ArgumentHelp("An https address of its picture.", valueName: "url")) var imageURL: String?
+
+        func run() async throws {
+            try await reportingErrors {
+                guard id > 0 else { throw InputError("id", "must be a positive product id") }
+                let change = try ProductChange(nameZh: nameZh, nameEn: nameEn, imageURL: imageURL)
+                let (_, store) = try await global.open()
+                guard let product = try await store.updateProduct(ProductID(rawValue: id), change) else {
+                    throw InputError("id", "no product \(id); `onecode product list` shows them")
+                }
+                try global.emit(product) { ProductCommand.describe(product) }
+            }
+        }
+    }
+
+    /// A product in a line or two: its names and picture.
+    static func describe(_ product: Product) -> String {
+        var lines = ["product \(product.id): \(product.name)" + (product.gtin.map { " (GTIN \($0))" } ?? "")]
+        if let name = product.nameZh { lines.append("  zh: \(name)") }
+        if let name = product.nameEn { lines.append("  en: \(name)") }
+        if let image = product.imageURL { lines.append("  image: \(image)") }
+        return lines.joined(separator: "\n")
     }
 
     struct List: AsyncParsableCommand {
@@ -37,7 +73,9 @@ struct ProductCommand: AsyncParsableCommand {
                 let products = try await store.products()
                 try global.emit(products) {
                     products.isEmpty ? "no products yet; add one with `onecode product add --name NAME`" :
-                    Table(["id", "name", "gtin", "sku"], products.map { [$0.id.description, $0.name, $0.gtin?.digits ?? "", $0.sku ?? ""] }).text
+                    Table(["id", "name", "zh", "en", "gtin", "sku", "image"], products.map {
+                        [$0.id.description, $0.name, $0.nameZh ?? "", $0.nameEn ?? "", $0.gtin?.digits ?? "", $0.sku ?? "", $0.imageURL ?? ""]
+                    }).text
                 }
             }
         }

@@ -7,7 +7,7 @@ struct QRCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qr",
         abstract: "Draw one QR symbol for any text.",
-        discussion: "The format follows the file name: .svg, .png or .pdf (a one-label A4 sheet).")
+        discussion: "The format follows the file name: .svg, .png or .pdf (a one-label A4 sheet). Every format prints at 0.5 mm a module: the PDF draws it so, the SVG states its size in millimetres, the PNG records its density (8 pixels a module, 406.4 dpi).")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The text to encode.") var text: String
@@ -26,9 +26,13 @@ struct QRCommand: AsyncParsableCommand {
             let symbol = try QRSymbol(text, ec: ec)
             switch ext {
             case "pdf":
-                let sheet = try PDFLabelSheet(path: out)
-                try sheet.append(page: PDFLabelSheet.page([PDFLabelSheet.Label(symbol: symbol, caption: String(text.prefix(30)))][...]))
-                try sheet.finish()
+                let caption = String(text.prefix(30))
+                let layout = SheetLayout(modulesPerSide: symbol.width, captionCharacters: caption.count)
+                let heading = PDFLabelSheet.Heading(title: "OneCode QR, EC \(ec.rawValue)", labels: 1)
+                let sheet = try PDFLabelSheet(path: out, layout: layout, heading: heading)
+                try sheet.append(page: PDFLabelSheet.page([PDFLabelSheet.Label(symbol: symbol, caption: caption)][...], number: 0,
+                                                          layout: layout, heading: heading))
+                try sheet.finish(batch: nil)
             default:
                 let bytes = ext == "svg" ? SVGRenderer.render(symbol) : PNGRenderer.render(symbol)
                 guard FileManager.default.createFile(atPath: out, contents: Data(bytes)) else {

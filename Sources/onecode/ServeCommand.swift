@@ -128,7 +128,7 @@ enum DemoData {
         let base = issuerConfig.baseURL
         let empty = try await store.products().isEmpty
         if empty {
-            let product = try await store.addProduct(try NewProduct(name: "Demo green tea 500 ml", gtin: "6291041500213", sku: "DEMO-TEA-500"))
+            let product = try await store.addProduct(try NewProduct(name: "Demo green tea 500 ml", nameZh: "演示绿茶 500 毫升", nameEn: "Demo green tea 500 ml", gtin: "6291041500213", sku: "DEMO-TEA-500"))
             let issuer = Issuer(store: store, signer: signer, baseURL: base)
             let result = try await issuer.issue(
                 try NewBatch(productID: product.id, count: 100, maxCount: issuerConfig.maxBatchCount, lot: "DEMO1", region: "CN-31", urlForm: .gs1),

@@ -34,7 +34,7 @@ struct APITests {
         let fixture = try await ServiceFixture()
         defer { fixture.folder.cleanup() }
         let (router, routes) = try Self.apiRoutes(fixture)
-        #expect(routes.count == 40)
+        #expect(routes.count == 41)
         // What each route accepts, read from README's table (the documentation is the specification);
         // the code's own registry must agree with it.
         let table = try Self.documentedScopes()

@@ -320,6 +320,30 @@ struct ContractTests {
         #expect(error?.field == "gtin")
     }
 
+    @Test("a product's names per language and picture are stored, changed one at a time, cleared by an empty value, and read back", arguments: Backend.allCases)
+    func productNamesAndImage(_ backend: Backend) async throws {
+        let world = try await ContractWorld(backend)
+        defer { world.folder.cleanup() }
+        let added = try await world.store.addProduct(try NewProduct(name: "Oolong", nameZh: "乌龙茶", gtin: nil, sku: nil,
+                                                                    imageURL: "https://cdn.example.com/oolong.jpg"))
+        #expect(added.nameZh == "乌龙茶" && added.nameEn == nil && added.imageURL == "https://cdn.example.com/oolong.jpg")
+        // (Times compared to the millisecond: PostgreSQL keeps microseconds.)
+        func same(_ read: Product?, _ expected: Product?) -> Bool {
+            guard var read, let expected else { return read == nil && expected == nil }
+            guard abs(read.createdAt.timeIntervalSince(expected.createdAt)) < 0.001 else { return false }
+            read.createdAt = expected.createdAt
+            return read == expected
+        }
+        #expect(same(try await world.store.product(added.id), added))
+        // Only what a change names changes; "" clears.
+        let named = try await world.store.updateProduct(added.id, try ProductChange(nameEn: "Oolong tea"))
+        #expect(named?.nameZh == "乌龙茶" && named?.nameEn == "Oolong tea" && named?.imageURL == added.imageURL)
+        let cleared = try await world.store.updateProduct(added.id, try ProductChange(nameZh: "", imageURL: ""))
+        #expect(cleared?.nameZh == nil && cleared?.nameEn == "Oolong tea" && cleared?.imageURL == nil)
+        #expect(same(try await world.store.products().first { $0.id == added.id }, cleared))
+        #expect(try await world.store.updateProduct(ProductID(rawValue: 999_999), try ProductChange(nameEn: "x")) == nil)
+    }
+
     @Test("cursors never skip: a reader past a sequence has seen every smaller one, while another writer holds its transaction open",
           arguments: Backend.allCases)
     func cursorsNeverSkip(_ backend: Backend) async throws {

@@ -113,32 +113,116 @@ struct IssuerTests {
         }
     }
 
-    @Test("PDF label sheets: every symbol on a page decodes, with its code printed under it")
+    @Test("PDF label sheets: every label cut out at the manifest's layout decodes; each page names product, GTIN, batch, lot, labels and page")
     func pdfLabels() async throws {
         let fixture = try await Fixture()
         defer { fixture.folder.cleanup() }
         let out = fixture.folder.file("package")
-        _ = try await fixture.issuer.issue(try fixture.batch(30, form: .gs1), package: PackageOptions(directory: out, artwork: .pdf))
-        try Self.verifyChecksums(out, try Self.manifest(out))
+        var issuer = fixture.issuer
+        issuer.chunkSize = 25  // chunks of codes that end mid-page: pages still fill in sequence
+        let result = try await issuer.issue(try fixture.batch(70, form: .gs1, lot: "L-26.12"), package: PackageOptions(directory: out, artwork: .pdf))
+        let manifest = try Self.manifest(out)
+        try Self.verifyChecksums(out, manifest)
+        let sheet = try #require(manifest.sheet)
+        #expect(sheet.pageSize == "A4" && sheet.columns * sheet.rows == sheet.labelsPerPage && sheet.cropMarks)
+        let perPage = sheet.labelsPerPage  // 70 labels fill one page and part of a second
+        #expect(perPage >= 24 && perPage < 70 && sheet.symbolSideMillimetres == manifest.printSpec.recommendedSymbolSideMillimetres)
         let rows = try Self.csvRows(out + "/codes.csv").dropFirst()
-        // Cut each label out of its page at 150 dpi and decode it alone, as a print check would.
+        // Cut each label out of its page where the manifest says it is, at 150 dpi, and decode it alone.
         var decoded: [String] = []
-        for index in 0..<30 {
-            let frame = PDFLabelSheet.cellFrame(index % PDFLabelSheet.labelsPerPage)
-            let px = { (points: Double) in String(Int(points / 72 * 150)) }
+        for index in 0..<70 {
+            let slot = index % sheet.labelsPerPage
+            let x = sheet.gridLeftMillimetres + Double(slot % sheet.columns) * sheet.labelWidthMillimetres
+            let y = sheet.gridTopMillimetres + Double(slot / sheet.columns) * sheet.labelHeightMillimetres
+            let px = { (millimetres: Double) in String(Int(millimetres / 25.4 * 150)) }
             let prefix = fixture.folder.file("label\(index)")
-            let page = String(index / PDFLabelSheet.labelsPerPage + 1)
+            let page = String(index / sheet.labelsPerPage + 1)
             let render = try Run.program("/usr/bin/pdftoppm", ["-r", "150", "-gray", "-png", "-singlefile", "-f", page, "-l", page,
-                                                               "-x", px(frame.x), "-y", px(frame.y), "-W", px(frame.width), "-H", px(frame.height),
-                                                               out + "/labels.pdf", prefix])
+                                                               "-x", px(x), "-y", px(y), "-W", px(sheet.labelWidthMillimetres),
+                                                               "-H", px(sheet.labelHeightMillimetres), out + "/labels.pdf", prefix])
             #expect(render.status == 0, "pdftoppm: \(render.stderr)")
             decoded += try Run.zbar(prefix + ".png")
         }
         #expect(decoded == rows.map { $0[2] })
         let pages = try Run.program("/usr/bin/pdfinfo", [out + "/labels.pdf"])
-        #expect(pages.stdout.split(separator: "\n").contains { $0.hasPrefix("Pages:") && $0.hasSuffix(" 2") })  // 24 labels a page
-        let text = try Run.program("/usr/bin/pdftotext", [out + "/labels.pdf", "-"])
-        for row in rows { #expect(text.stdout.contains(row[1])) }
+        #expect(pages.stdout.split(separator: "\n").contains { $0.hasPrefix("Pages:") && $0.hasSuffix(" 2") })
+        // Each page's heading and footer, read back as text (the product's name is Chinese).
+        for (page, range, codes) in [(1, "labels 1-\(perPage) of 70", rows.prefix(perPage)), (2, "labels \(perPage + 1)-70 of 70", rows.dropFirst(perPage))] {
+            let text = try Run.program("/usr/bin/pdftotext", ["-f", String(page), "-l", String(page), out + "/labels.pdf", "-"])
+            #expect(text.status == 0 && text.stderr.isEmpty, "\(text.stderr)")
+            let words = text.stdout.replacingOccurrences(of: "\n", with: " ")
+            for expected in ["Tea 绿茶", "GTIN 06291041500213", "batch \(result.batch.id)  lot L-26.12", range, "page \(page) of 2"] {
+                #expect(words.contains(expected), "page \(page): \(expected) in \(words.prefix(300))")
+            }
+            for row in codes { #expect(words.contains(row[1])) }
+        }
+    }
+
+    @Test("artwork is drawn at the module size the manifest states: PDF measured at 300 dpi, PNG by its pixels and pHYs, SVG by its millimetres and rasterised",
+          arguments: [ArtworkFormat.pdf, .png, .svg])
+    func artworkMatchesTheSpec(format: ArtworkFormat) async throws {
+        let fixture = try await Fixture()
+        defer { fixture.folder.cleanup() }
+        let out = fixture.folder.file("package")
+        _ = try await fixture.issuer.issue(try fixture.batch(3), package: PackageOptions(directory: out, artwork: format))
+        let manifest = try Self.manifest(out)
+        let spec = manifest.printSpec
+        #expect(spec.artworkModuleSizeMillimetres == spec.recommendedModuleSizeMillimetres)
+        let side = spec.modulesPerSide + 2 * spec.quietZoneModules
+        let measured: Double  // millimetres a module, as drawn
+        switch format {
+        case .pdf:
+            // The first label's symbol at 300 dpi: its top row of modules runs from the left finder
+            // pattern's edge to the right one's, exactly modulesPerSide modules.
+            let sheet = try #require(manifest.sheet)
+            let prefix = fixture.folder.file("page")
+            let dpi = 300.0, px = { (millimetres: Double) in String(Int(millimetres / 25.4 * dpi)) }
+            let render = try Run.program("/usr/bin/pdftoppm", ["-r", "300", "-gray", "-singlefile", "-f", "1", "-l", "1",
+                                                               "-x", px(sheet.gridLeftMillimetres), "-y", px(sheet.gridTopMillimetres),
+                                                               "-W", px(sheet.labelWidthMillimetres), "-H", px(sheet.labelHeightMillimetres),
+                                                               out + "/labels.pdf", prefix])
+            #expect(render.status == 0, "pdftoppm: \(render.stderr)")
+            let image = try Greymap(path: prefix + ".pgm")
+            let top = try #require((0..<image.height).first { y in (0..<image.width).contains { image.isDark($0, y) } })
+            let dark = (0..<image.width).filter { image.isDark($0, top) }
+            measured = Double(dark.last! - dark.first! + 1) / Double(spec.modulesPerSide) / dpi * 25.4
+        case .png:
+            let png = try [UInt8](Data(contentsOf: URL(fileURLWithPath: out + "/qr/000001.png")))
+            let width = Self.bigEndian(png[16..<20])
+            let density = try #require(Self.pngChunk("pHYs", in: png))
+            #expect(density.count == 9 && density[8] == 1)  // pixels per metre
+            #expect(Self.bigEndian(density[0..<4]) == Self.bigEndian(density[4..<8]))
+            #expect(width / side == spec.pngPixelsPerModule && Self.bigEndian(density[0..<4]) == spec.pngPixelsPerMetre)
+            measured = Double(width) / Double(side) / Double(Self.bigEndian(density[0..<4])) * 1000
+            #expect(try Run.zbar(out + "/qr/000001.png").count == 1)
+        case .svg:
+            let svg = try String(contentsOfFile: out + "/qr/000001.svg", encoding: .utf8)
+            let stated = try #require(svg.firstMatch(of: /width="([0-9.]+)mm" height="([0-9.]+)mm" viewBox="0 0 ([0-9]+) ([0-9]+)"/))
+            #expect(stated.1 == stated.2 && Int(stated.3) == side && Int(stated.4) == side)
+            // Rasterised at 300 dpi, the image is as wide as the millimetres say.
+            let png = fixture.folder.file("svg.png")
+            try Run.rasterise(svg: out + "/qr/000001.svg", png: png)
+            let width = Self.bigEndian(try [UInt8](Data(contentsOf: URL(fileURLWithPath: png)))[16..<20])
+            #expect(abs(Double(width) / 300 * 25.4 - Double(stated.1)!) < 0.2)
+            measured = Double(width) / Double(side) / 300 * 25.4
+            #expect(try Run.zbar(png).count == 1)
+        case .none:
+            return
+        }
+        #expect(abs(measured - spec.recommendedModuleSizeMillimetres) < 0.02, "\(format): \(measured) mm a module")
+    }
+
+    static func bigEndian(_ bytes: ArraySlice<UInt8>) -> Int { bytes.reduce(0) { $0 << 8 | Int($1) } }
+
+    /// The data of the first chunk of `type` in a PNG file.
+    static func pngChunk(_ type: String, in png: [UInt8]) -> [UInt8]? {
+        var offset = 8
+        while offset + 8 <= png.count {
+            let length = bigEndian(png[offset..<(offset + 4)])
+            if String(decoding: png[(offset + 4)..<(offset + 8)], as: UTF8.self) == type { return Array(png[(offset + 8)..<(offset + 8 + length)]) }
+            offset += 12 + length
+        }
+        return nil
     }
 
     @Test("an interruption part-way leaves no batch, no codes and no package")
@@ -358,6 +442,7 @@ extension ForwardingCatalog {
     func addProduct(_ product: NewProduct) async throws -> Product { try await base.addProduct(product) }
     func products() async throws -> [Product] { try await base.products() }
     func product(_ id: ProductID) async throws -> Product? { try await base.product(id) }
+    func updateProduct(_ id: ProductID, _ change: ProductChange) async throws -> Product? { try await base.updateProduct(id, change) }
     func batches(product: ProductID?) async throws -> [Batch] { try await base.batches(product: product) }
     func batch(_ id: BatchID) async throws -> Batch? { try await base.batch(id) }
     func codeCount(batch: BatchID) async throws -> Int { try await base.codeCount(batch: batch) }

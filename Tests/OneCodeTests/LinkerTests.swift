@@ -534,6 +534,7 @@ struct LinkerTests {
         _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
                                   contact: try ContactDetails(name: "Api", phone: "13800000007"), consentVersion: "v1", consentText: "ok", at: Date())
         let app = try world.fixture.app()
+        let fixture = world.fixture
         let marketing = try await world.fixture.token(.marketing), sales = try await world.fixture.token(.sales), admin = try await world.fixture.token(.admin)
         try await app.test(.router) { client in
             let headers: HTTPFields = [.authorization: "Bearer \(marketing)", .contentType: "application/json"]
@@ -547,7 +548,24 @@ struct LinkerTests {
             let refreshed = try response.json()["profilesChanged"] as? Int
             #expect(response.status == .ok && refreshed == 1)
             response = try await client.execute(uri: "/api/segments/1/members", method: .get, headers: headers)
-            #expect((try response.json()["items"] as? [String]) == [consumer.value] && response.text.contains("\"next\":null"), "\(response.text)")
+            // Members come with their profile summary, products named.
+            let members = try #require(try response.json()["items"] as? [[String: Any]], "\(response.text)")
+            #expect(members.map { $0["consumer"] as? String } == [consumer.value] && response.text.contains("\"next\":null"), "\(response.text)")
+            #expect(members.first?["scans"] as? Int == 1 && members.first?["regions"] as? [String] == ["CN-31"] && members.first?["prizesWon"] as? Int == 1)
+            #expect(JSONBool.value(members.first?["consent"]) == true && members.first?["lastScanAt"] is String)
+            let products = members.first?["products"] as? [[String: Any]]
+            #expect(products?.count == 1 && products?.first?["name"] as? String == fixture.product.name, "\(response.text)")
+            // The same on the command line: a table with names, or the ids alone.
+            let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": "cli-members-secret-0123456789"]
+            let database = ["--database", fixture.folder.file("onecode.sqlite")]
+            let table = try Run.onecode(["segment", "members", "1"] + database, cwd: fixture.folder.path, environment: environment)
+            let row = table.stdout.split(separator: "\n").last.map(String.init) ?? ""
+            #expect(table.status == 0 && table.stdout.hasPrefix("consumer") && row.hasPrefix(consumer.value), "\(table.stdout) \(table.stderr)")
+            #expect(row.contains(fixture.product.name) && row.contains("CN-31") && row.hasSuffix("yes"), "\(row)")
+            let ids = try Run.onecode(["segment", "members", "1", "--ids"] + database, cwd: fixture.folder.path, environment: environment)
+            #expect(ids.status == 0 && ids.stdout == consumer.value + "\n", "\(ids.stdout)")
+            let missing = try Run.onecode(["segment", "members", "9"] + database, cwd: fixture.folder.path, environment: environment)
+            #expect(missing.status != 0 && missing.stderr.hasPrefix("error: id:"), "\(missing.stderr)")
             response = try await client.execute(uri: "/api/leads?segment=1&limit=10", method: .get, headers: [.authorization: "Bearer \(sales)"])
             let leads = try response.json()["items"] as? [[String: Any]]
             let leadCursor = try response.json()["next"] as? String

@@ -292,6 +292,48 @@ struct ServiceTests {
         #expect(LandingPage.language("de, ja") == .en)
     }
 
+    @Test("a product's name in the phone's language (the other's, then its name, when one is missing), its picture allowed by the page's policy alone")
+    func productNamesAndPicture() async throws {
+        let fixture = try await ServiceFixture()
+        defer { fixture.folder.cleanup() }
+        let product = fixture.batch.productID
+        _ = try await fixture.store.updateProduct(product, try ProductChange(nameZh: "绿茶 500 毫升", nameEn: "Green tea 500 ml",
+                                                                             imageURL: "https://cdn.example.com:8443/tea.jpg"))
+        let app = try fixture.app()
+        try await app.test(.router) { client in
+            let zh = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(language: "zh-CN"))
+            #expect(zh.text.contains("绿茶 500 毫升") && !zh.text.contains("Green tea 500 ml") && !zh.text.contains("Tea 绿茶"))
+            #expect(zh.text.contains(#"<img class="product" src="https://cdn.example.com:8443/tea.jpg" alt="绿茶 500 毫升""#))
+            let policy = try #require(zh.headers[.contentSecurityPolicy])
+            #expect(policy.contains("img-src 'self' data: https://cdn.example.com:8443;") && policy.contains("default-src 'none'"))
+            let en = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone(language: "en-GB"))
+            #expect(en.text.contains("Green tea 500 ml") && !en.text.contains("绿茶 500 毫升"))
+            let document = try await client.execute(uri: "/s/\(fixture.codes[2])", method: .get, headers: phone(json: true, language: "en")).json()
+            let shown = try #require(document["product"] as? [String: Any])
+            #expect(shown["name"] as? String == "Green tea 500 ml" && shown["imageUrl"] as? String == "https://cdn.example.com:8443/tea.jpg")
+        }
+        // Without an English name an English phone reads the Chinese one; without either, the name; no picture, no other origin.
+        _ = try await fixture.store.updateProduct(product, try ProductChange(nameEn: "", imageURL: ""))
+        let later = try fixture.app()  // a new node: its catalogue reads the product as it is now
+        try await later.test(.router) { client in
+            let en = try await client.execute(uri: "/s/\(fixture.codes[3])", method: .get, headers: phone(language: "en"))
+            #expect(en.text.contains("绿茶 500 毫升") && !en.text.contains("<img class=\"product\""))
+            #expect(en.headers[.contentSecurityPolicy]?.contains("img-src 'self' data:;") == true)
+        }
+        _ = try await fixture.store.updateProduct(product, try ProductChange(nameZh: ""))
+        try await fixture.app().test(.router) { client in
+            let zh = try await client.execute(uri: "/s/\(fixture.codes[4])", method: .get, headers: phone(language: "zh"))
+            #expect(zh.text.contains("Tea 绿茶"))
+        }
+        // What an image address must be.
+        for bad in ["http://cdn.example.com/a.jpg", "https://", "javascript:alert(1)", "https://a.example/x y.jpg", "https://a.example/a;b",
+                    "https://user@a.example/a.jpg", "https://a.example/\"onerror=x"] {
+            #expect(throws: InputError.self, "\(bad)") { _ = try ProductChange(imageURL: bad) }
+        }
+        #expect(throws: InputError.self) { _ = try ProductChange() }  // nothing to change
+        #expect(ProductImage.origin("https://CDN.example.com/a/b.png?x=1") == "https://cdn.example.com")
+    }
+
     @Test("consented location: attached to the consumer's scan, region from the polygons; bad bodies are 400")
     func location() async throws {
         let fixture = try await ServiceFixture()

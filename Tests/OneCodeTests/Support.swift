@@ -126,7 +126,8 @@ enum Run {
 
     /// Rasterises an SVG to PNG with librsvg's `rsvg-convert`.
     static func rasterise(svg: String, png: String) throws {
-        let result = try program("/usr/bin/rsvg-convert", ["-o", png, svg])
+        // At 300 dpi: artwork states its size in millimetres (0.5 mm a module is 5.9 pixels there).
+        let result = try program("/usr/bin/rsvg-convert", ["--dpi-x", "300", "--dpi-y", "300", "-o", png, svg])
         #expect(result.status == 0, "rsvg-convert: \(result.stderr)")
     }
 }
@@ -155,4 +156,27 @@ final class OneShotSignal: Sendable {
             if raised { continuation.resume() }
         }
     }
+}
+
+/// A binary greymap (PGM, P5) as pdftoppm writes it with `-gray`.
+struct Greymap {
+    let width: Int, height: Int
+    let pixels: [UInt8]
+
+    init(path: String) throws {
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        // "P5" width height maxval, separated by whitespace, then one byte a pixel.
+        var fields: [Int] = [], index = 2, current = ""
+        while fields.count < 3, index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            if byte >= 48 && byte <= 57 { current.append(Character(UnicodeScalar(byte))) }
+            else if !current.isEmpty { fields.append(Int(current)!); current = "" }
+        }
+        guard bytes.starts(with: Array("P5".utf8)), fields.count == 3 else { throw CocoaError(.fileReadCorruptFile) }
+        (width, height) = (fields[0], fields[1])
+        pixels = Array(bytes[index..<(index + width * height)])
+    }
+
+    func isDark(_ x: Int, _ y: Int) -> Bool { pixels[y * width + x] < 128 }
 }
