@@ -117,7 +117,9 @@ public struct LabelClaim: Sendable, Equatable {
     /// another GTIN or lot was never issued so, and is `unknown` with this reason (recorded, not counted).
     public func mismatch(productGTIN: String?, batchLot: String?) -> VerdictReason? {
         if gtin != productGTIN { return .gtinMismatch }
-        if let lot, lot != batchLot { return .lotMismatch }
+        // Lots compare without regard to case: a link read or typed in lower case (or printed in upper
+        // case) names the same lot; lots are letters, digits, '-', '.' and '_'.
+        if let lot, lot.uppercased() != batchLot?.uppercased() { return .lotMismatch }
         return nil
     }
 }

@@ -207,7 +207,13 @@ struct CLITests {
             let result = try Run.onecode(["qr", "https://example.com/s/HELLO", "--out", file, "--ec", "H"], cwd: folder.path)
             #expect(result.status == 0, "\(result.stderr)")
         }
+        // Each file read back as a phone would see it: the PNG as is, the SVG and the PDF rasterised.
         #expect(try Run.zbar(folder.file("a.png")) == ["https://example.com/s/HELLO"])
+        try Run.rasterise(svg: folder.file("a.svg"), png: folder.file("svg.png"))
+        #expect(try Run.zbar(folder.file("svg.png")) == ["https://example.com/s/HELLO"])
+        let page = try Run.program("/usr/bin/pdftoppm", ["-r", "300", "-gray", "-png", "-singlefile", folder.file("a.pdf"), folder.file("pdf")])
+        #expect(page.status == 0, "\(page.stderr)")
+        #expect(try Run.zbar(folder.file("pdf.png")) == ["https://example.com/s/HELLO"])
         let exists = try Run.onecode(["qr", "again", "--out", "a.png"], cwd: folder.path)
         #expect(exists.status == 1 && exists.stderr.contains("out:"))
     }

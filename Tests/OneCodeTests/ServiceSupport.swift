@@ -25,21 +25,27 @@ struct ServiceFixture {
     var sqlite: SQLiteStore { store as! SQLiteStore }
     let product: Product
     let batch: Batch
-    /// The batch's codes, in sequence order.
+    /// The batch's codes, in sequence order, and the URLs printed for them.
     let codes: [String]
+    let urls: [String]
 
     /// - Parameter backend: the storage backend under test (the contract suite's tests pass theirs).
-    init(count: Int = 20, lot: String? = "L1", activate: Bool = true, backend: Backend = .sqlite) async throws {
+    /// - Parameters:
+    ///   - gtin: the product's GTIN (8, 12, 13 or 14 digits), which its GS1 Digital Links carry as 14.
+    ///   - uppercase: whether the batch's URLs are printed in upper case.
+    init(count: Int = 20, lot: String? = "L1", activate: Bool = true, backend: Backend = .sqlite, gtin: String = "6291041500213",
+         uppercase: Bool = false) async throws {
         folder = try TemporaryFolder()
         self.backend = backend
         store = try await backend.open(folder)
-        product = try await store.addProduct(try NewProduct(name: "Tea 绿茶", gtin: "6291041500213", sku: nil))
+        product = try await store.addProduct(try NewProduct(name: "Tea 绿茶", gtin: gtin, sku: nil))
         let issuer = Issuer(store: store, signer: Self.signer, baseURL: "https://q.example.com")
         let result = try await issuer.issue(
-            try NewBatch(productID: product.id, count: count, maxCount: 1_000_000, lot: lot, urlForm: .gs1),
+            try NewBatch(productID: product.id, count: count, maxCount: 1_000_000, lot: lot, urlForm: .gs1, uppercase: uppercase),
             package: PackageOptions(directory: folder.file("package")))
-        codes = try String(contentsOfFile: folder.file("package/codes.csv"), encoding: .utf8)
-            .split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[1]) }
+        let rows = try String(contentsOfFile: folder.file("package/codes.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+        codes = rows.map { String($0.split(separator: ",")[1]) }
+        urls = rows.map { String($0.split(separator: ",")[2]) }
         batch = activate ? try await store.setStatus(.active, of: result.batch.id) : result.batch
     }
 

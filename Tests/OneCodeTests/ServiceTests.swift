@@ -236,6 +236,52 @@ struct ServiceTests {
         #expect(try await fixture.scanCount(code) == 5)
     }
 
+    @Test("GS1 Digital Links as printed and as people mangle them: upper case, lots with '.', '-' and small letters, GTIN-8 and -12; another lot or GTIN, an unissued serial, a forged one",
+          arguments: [("96385074", "LOT-26.1A", true), ("036000291452", "b_7-x.2", false), ("6291041500213", "L1", true)])
+    func gs1Links(gtin: String, lot: String, uppercase: Bool) async throws {
+        let fixture = try await ServiceFixture(count: 6, lot: lot, gtin: gtin, uppercase: uppercase)
+        defer { fixture.folder.cleanup() }
+        let app = try fixture.app()
+        let gtin14 = try GTIN(gtin).digits
+        @Sendable func path(_ url: String) -> String { String(url.dropFirst("https://q.example.com".count)) }
+        try await app.test(.router) { client in
+            /// The status, verdict and reason a phone gets, as one line.
+            func verdict(_ uri: String) async throws -> String {
+                let response = try await client.execute(uri: uri, method: .get, headers: phone(json: true))
+                let document = try response.json()
+                return "\(response.status.code) \(document["verdict"] as? String ?? "-") \(document["reason"] as? String ?? "-")"
+            }
+            // The URL as printed (upper case when the batch is), and in lower case.
+            #expect(fixture.urls[0] == (uppercase ? "HTTPS://Q.EXAMPLE.COM/01/\(gtin14)/10/\(lot.uppercased())/21/\(fixture.codes[0])"
+                                                  : "https://q.example.com/01/\(gtin14)/10/\(lot)/21/\(fixture.codes[0])"))
+            let printed = try await verdict(path(fixture.urls[0]))
+            #expect(printed == "200 genuine first-scan", "\(fixture.urls[0])")
+            let lower = try await verdict(path(fixture.urls[1]).lowercased())
+            #expect(lower == "200 genuine first-scan")
+            // The GTIN as the label's barcode carries it (8 or 12 digits), and as 14.
+            let short = try await verdict("/01/\(gtin)/10/\(lot)/21/\(fixture.codes[2])")
+            #expect(short == "200 genuine first-scan")
+            let noLot = try await verdict("/01/\(gtin14)/21/\(fixture.codes[3])")  // without the lot
+            #expect(noLot == "200 genuine first-scan")
+            // A serial under another lot or GTIN was never issued so: unknown, with the reason.
+            let otherLot = try await verdict("/01/\(gtin14)/10/OTHER-1/21/\(fixture.codes[4])")
+            #expect(otherLot == "404 unknown lot-mismatch")
+            let otherGTIN = try await verdict("/01/04006381333931/10/\(lot)/21/\(fixture.codes[4])")
+            #expect(otherGTIN == "404 unknown gtin-mismatch")
+            // A serial that checks but was never issued; one that does not check.
+            let unissued = ServiceFixture.signer.code(for: CodeKey(rawValue: 0x0FED_CBA9_8765_4321))
+            let never = try await verdict("/01/\(gtin14)/21/\(unissued)")
+            #expect(never.hasPrefix("404 unknown"), "\(never)")
+            var forged = Array(fixture.codes[5])
+            forged[3] = forged[3] == "A" ? "B" : "A"
+            let fake = try await verdict("/01/\(gtin14)/21/\(String(forged))")
+            #expect(fake.hasPrefix("404 forged"), "\(fake)")
+            // The mismatched scans were not counted against the real code: its own label still reads first.
+            let real = try await verdict(path(fixture.urls[4]))
+            #expect(real == "200 genuine first-scan")
+        }
+    }
+
     @Test("HEAD answers without counting; bots get the page but do not count")
     func headAndBots() async throws {
         let fixture = try await ServiceFixture()
