@@ -30,8 +30,21 @@ public struct URLSessionTransport: WebhookTransport {
         request.httpMethod = "POST"
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         request.httpBody = body
-        let (_, response) = try await session.data(for: request)
-        return (response as? HTTPURLResponse)?.statusCode ?? 0
+        let session = session, finished = request
+        // The request's own timeout is not a deadline (on Linux it did not end a request whose receiver
+        // accepted it and then said nothing), and a delivery must end within its lease: race a timer.
+        return try await withThrowingTaskGroup(of: Int.self) { group in
+            group.addTask {
+                let (_, response) = try await session.data(for: finished)
+                return (response as? HTTPURLResponse)?.statusCode ?? 0
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(timeout))
+                throw URLError(.timedOut, userInfo: [NSLocalizedDescriptionKey: "no answer within \(timeout) s"])
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
     }
 }
 

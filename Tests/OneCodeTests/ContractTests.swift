@@ -90,10 +90,11 @@ struct ContractWorld {
     }
 
     /// A live campaign over everything with one goods tier won on every draw.
-    func campaign(stock: Int = 10, limits: String = "{}") async throws -> Campaign {
+    func campaign(stock: Int = 10, dailyStock: Int? = nil, limits: String = "{}") async throws -> Campaign {
         try await store.createCampaign(try CampaignDefinition.parse(Data("""
             {"name": "Win", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "status": "live",
-             "tiers": [{"name": "Bottle", "kind": "goods", "value": 1, "probability": 1, "stock": \(stock)}], "limits": \(limits)}
+             "tiers": [{"name": "Bottle", "kind": "goods", "value": 1, "probability": 1, "stock": \(stock)\(dailyStock.map { ", \"dailyStock\": \($0)" } ?? "")}],
+             "limits": \(limits)}
             """.utf8)))
     }
 }
@@ -318,6 +319,55 @@ struct ContractTests {
             _ = try await world.store.addProduct(try NewProduct(name: "B", gtin: "6291041500213", sku: nil))
         }
         #expect(error?.field == "gtin")
+    }
+
+    @Test("goods and coupon prizes get a redemption code a store redeems; cash gets none", arguments: Backend.allCases)
+    func redemptionCodesByKind(_ backend: Backend) async throws {
+        let world = try await ContractWorld(backend)
+        defer { world.folder.cleanup() }
+        let shop = try await world.store.addStore(name: "Shop 1", region: "CN-31", tokenHash: Array(repeating: 7, count: 32))
+        for (index, kind) in ["coupon", "goods", "cash"].enumerated() {
+            let campaign = try await world.store.createCampaign(try CampaignDefinition.parse(Data("""
+                {"name": "\(kind)", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "status": "live",
+                 "tiers": [{"name": "Prize", "kind": "\(kind)", "value": 500, "probability": 1, "stock": 5}]}
+                """.utf8)))
+            let consumer = ConsumerID.random(), code = world.codes[index]
+            let scan = try await world.store.recordScans([world.request(code, consumer: consumer)], rules: ContractTests.rules)
+            #expect(scan[0].draws.first { $0.campaign == campaign.id }?.result == .won, "\(kind)")
+            let claim = try await world.store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
+                                                    contact: try ContactDetails(name: "Li", phone: "1380000000\(index)"), consentVersion: "v1",
+                                                    consentText: "ok", at: Date())
+            if kind == "cash" {
+                #expect(claim.redemptionCode == nil)
+            } else {
+                let redemption = try #require(claim.redemptionCode, "\(kind)")
+                #expect(redemption.count == 12 && redemption.allSatisfy { "0123456789ABCDEFGHJKMNPQRSTVWXYZ".contains($0) }, "\(redemption)")
+                let redeemed = try await world.store.redeem(redemption, store: shop.id, at: Date())
+                #expect(redeemed.store == shop.id, "\(kind)")
+            }
+        }
+    }
+
+    @Test("daily limits turn over at midnight in the campaign's time zone (Asia/Shanghai, 16:00 UTC), not at UTC midnight", arguments: Backend.allCases)
+    func dailyLimitsAtLocalMidnight(_ backend: Backend) async throws {
+        let world = try await ContractWorld(backend)
+        defer { world.folder.cleanup() }
+        _ = try await world.campaign(stock: 100, dailyStock: 1, limits: #"{"drawsPerConsumerPerDay": 1}"#)
+        let utc = ISO8601DateFormatter()
+        let evening = utc.date(from: "2026-06-01T15:50:00Z")!, later = utc.date(from: "2026-06-01T15:55:00Z")!
+        let afterMidnight = utc.date(from: "2026-06-01T16:05:00Z")!  // the same UTC day, the next day in Shanghai
+        let consumer = ConsumerID.random(), other = ConsumerID.random()
+        func draw(_ index: Int, _ who: ConsumerID, _ at: Date) async throws -> String {
+            let result = try await world.store.recordScans([world.request(world.codes[index], consumer: who, at: at)], rules: ContractTests.rules)
+            return result[0].draws.first?.result.rawValue ?? "no draw"
+        }
+        // 23:50 in Shanghai: the day's one prize and the consumer's one draw.
+        #expect(try await draw(0, consumer, evening) == "won")
+        // 23:55: the consumer has drawn today; another consumer finds today's stock gone.
+        #expect(try await draw(1, consumer, later) == "daily-limit")
+        #expect(try await draw(2, other, later) == "lost")
+        // 00:05 the next day in Shanghai (still 1 June in UTC): a new day's draw and stock.
+        #expect(try await draw(3, consumer, afterMidnight) == "won")
     }
 
     @Test("a product's names per language and picture are stored, changed one at a time, cleared by an empty value, and read back", arguments: Backend.allCases)

@@ -258,7 +258,7 @@ struct PostgresWebhookTests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let (database, codes) = try Self.world(folder, count: 30)
-        let receiver = WebhookReceiver(port: try DurabilityTests.freePort())
+        let receiver = WebhookReceiver()
         try await receiver.start()
         defer { Task { await receiver.stop() } }
         let environment = database.merging([
@@ -453,7 +453,7 @@ struct BalancedNodesTests {
              "tiers": [{"name": "Bottle", "kind": "goods", "value": 1, "probability": 1, "stock": 100}]}
             """.write(toFile: folder.file("campaign.json"), atomically: true, encoding: .utf8)
         #expect(try Run.onecode(["campaign", "create", "--file", "campaign.json"], cwd: folder.path, environment: database).status == 0)
-        let receiver = WebhookReceiver(port: try DurabilityTests.freePort())
+        let receiver = WebhookReceiver()
         try await receiver.start()
         defer { Task { await receiver.stop() } }
         let environment = database.merging([

@@ -16,7 +16,8 @@ import OneCodeRulebook
 import OneCodeStorage
 import Testing
 
-/// A real HTTP receiver on 127.0.0.1 that records what it gets and fails the first `failFirst` requests.
+/// A real HTTP receiver on 127.0.0.1 that records what it gets and fails the first `failFirst` requests
+/// (and holds the first `slowFirst` for `slowSeconds` before answering: a receiver that times out).
 actor WebhookReceiver {
     struct Received: Sendable {
         var headers: [String: String]
@@ -26,17 +27,29 @@ actor WebhookReceiver {
         var at = Date()
     }
 
-    let port: Int
+    /// The port it listens on: the one asked for, or (asked for 0) the one the system gave.
+    private(set) var port: Int
     var failFirst: Int
+    let slowFirst: Int, slowSeconds: Double
     private(set) var received: [Received] = []
+    private var arrivals = 0
     private var task: Task<Void, any Error>?
 
-    init(port: Int, failFirst: Int = 0) {
+    /// - Parameter port: 0 (the default) binds any free port, reported by `port` once started.
+    init(port: Int = 0, failFirst: Int = 0, slowFirst: Int = 0, slowSeconds: Double = 0) {
         self.port = port
         self.failFirst = failFirst
+        self.slowFirst = slowFirst
+        self.slowSeconds = slowSeconds
     }
 
     var url: String { "http://127.0.0.1:\(port)/hook" }
+
+    /// Which request this is (from 0), counted as it arrives.
+    func arrive() -> Int {
+        arrivals += 1
+        return arrivals - 1
+    }
 
     func record(_ headers: HTTPFields, _ body: String) -> Int {
         let status = received.count < failFirst ? 500 : 200
@@ -46,20 +59,30 @@ actor WebhookReceiver {
         return status
     }
 
+    func bound(_ port: Int?) { if let port { self.port = port } }
+
     func start() async throws {
         let router = Router()
+        let slowFirst = slowFirst, slowSeconds = slowSeconds
         router.post("hook") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 1 << 20)
+            if await self.arrive() < slowFirst {  // the sender gives up first; nothing is recorded
+                try await Task.sleep(for: .seconds(slowSeconds))
+                return Response(status: .ok)
+            }
             return Response(status: .init(code: await self.record(request.headers, String(buffer: body))))
         }
         var logger = Logger(label: "receiver")
         logger.logLevel = .critical
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
+                              onServerRunning: { channel in await self.bound(channel.localAddress?.port) }, logger: logger)
         task = Task { try await app.runService(gracefulShutdownSignals: []) }
-        for _ in 0..<100 {  // until it listens
-            var request = URLRequest(url: URL(string: url)!)
-            request.httpMethod = "GET"
-            if let (_, response) = try? await URLSession.shared.data(for: request), (response as? HTTPURLResponse) != nil { return }
+        for _ in 0..<200 {  // until it listens
+            if port != 0 {
+                var request = URLRequest(url: URL(string: url)!)
+                request.httpMethod = "GET"
+                if let (_, response) = try? await URLSession.shared.data(for: request), (response as? HTTPURLResponse) != nil { return }
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
     }
@@ -78,8 +101,9 @@ actor WebhookReceiver {
 struct WebhookTests {
     static let secret = "webhook-test-secret-0123456789"
 
-    static func webhookConfig(_ urls: [String], maxAttempts: Int = 20) throws -> WebhookConfig {
+    static func webhookConfig(_ urls: [String], maxAttempts: Int = 20, timeout: Double = 10) throws -> WebhookConfig {
         let reader = ConfigReader(provider: InMemoryProvider(values: [
+            "onecode.webhooks.timeoutSeconds": .init(.double(timeout), isSecret: false),
             "onecode.webhooks.urls": .init(.stringArray(urls), isSecret: false),
             "onecode.webhooks.secret": .init(.string(secret), isSecret: true),
             "onecode.webhooks.retryBaseSeconds": .init(.double(0.05), isSecret: false),
@@ -167,7 +191,7 @@ struct WebhookTests {
     func retries() async throws {
         let fixture = try await ServiceFixture(count: 2)
         defer { fixture.folder.cleanup() }
-        let receiver = WebhookReceiver(port: try DurabilityTests.freePort(), failFirst: 2)
+        let receiver = WebhookReceiver(failFirst: 2)
         try await receiver.start()
         defer { Task { await receiver.stop() } }
         let config = try Self.webhookConfig([await receiver.url])
@@ -207,7 +231,7 @@ struct WebhookTests {
         #expect(WebhookDeliverer.backoff(attempt: 30, base: 5, max: 3600) == 3600)
         let fixture = try await ServiceFixture(count: 2)
         defer { fixture.folder.cleanup() }
-        let receiver = WebhookReceiver(port: try DurabilityTests.freePort(), failFirst: 1000)
+        let receiver = WebhookReceiver(failFirst: 1000)
         try await receiver.start()
         defer { Task { await receiver.stop() } }
         let config = try Self.webhookConfig([await receiver.url], maxAttempts: 3)
@@ -233,7 +257,7 @@ struct WebhookTests {
     func retrySpacing() async throws {
         let fixture = try await ServiceFixture(count: 2)
         defer { fixture.folder.cleanup() }
-        let receiver = WebhookReceiver(port: try DurabilityTests.freePort(), failFirst: 1000)
+        let receiver = WebhookReceiver(failFirst: 1000)
         try await receiver.start()
         defer { Task { await receiver.stop() } }
         let config = try Self.webhookConfig([await receiver.url], maxAttempts: 5)  // base 0.05 s, cap 0.2 s
@@ -256,6 +280,77 @@ struct WebhookTests {
             // No upper bound on arrival: a loaded machine delays any wake-up (CI saw 1.5 s for a 0.2 s
             // backoff), so lateness is no fact about the schedule. The cap is the backoff test's.
         }
+    }
+
+    @Test("a receiver that does not answer within webhooks.timeoutSeconds is a failed attempt, retried with the same idempotency key")
+    func timeout() async throws {
+        let fixture = try await ServiceFixture(count: 2)
+        defer { fixture.folder.cleanup() }
+        let receiver = WebhookReceiver(slowFirst: 1, slowSeconds: 5)
+        try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        let config = try Self.webhookConfig([await receiver.url], timeout: 0.5)
+        try await fixture.sqlite.registerEndpoints(config.urls)
+        _ = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        try await fixture.app().test(.router) { client in
+            _ = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone())
+        }
+        let deliverer = WebhookDeliverer(store: fixture.sqlite, config: config, logger: Logger(label: "test"))
+        // The first attempt waits for the timeout, not for the receiver's five seconds.
+        try await deliverer.deliverDue()
+        var status = try #require(try await fixture.sqlite.webhookStatus().first)
+        #expect(status.pending == 1 && status.delivered == 0 && status.lastError?.contains("no answer within 0.5 s") == true, "\(status)")
+        for _ in 0..<200 where try await fixture.sqlite.webhookStatus().first?.delivered != 1 {
+            try await deliverer.deliverDue()
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        status = try #require(try await fixture.sqlite.webhookStatus().first)
+        #expect(status.delivered == 1 && status.pending == 0)
+        let event = try #require(try await fixture.sqlite.events(after: 0, limit: 10).first)
+        let received = await receiver.received
+        #expect(received.count == 1 && received.first?.headers["idempotency-key"] == event.id)
+        #expect(await receiver.arrive() == 2)  // the slow first request and the one recorded
+    }
+
+    @Test("an endpoint configured for the first time receives events from then on, not the history; `webhooks retry --endpoint` requeues that endpoint's alone")
+    func newEndpointAndRetryByEndpoint() async throws {
+        let fixture = try await ServiceFixture(count: 3)
+        defer { fixture.folder.cleanup() }
+        let failing = WebhookReceiver(failFirst: 1000), good = WebhookReceiver()
+        try await failing.start()
+        try await good.start()
+        defer { Task { await failing.stop(); await good.stop() } }
+        _ = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        // One endpoint, which refuses everything; one attempt each, then given up.
+        let first = try Self.webhookConfig([await failing.url], maxAttempts: 1)
+        try await fixture.sqlite.registerEndpoints(first.urls)
+        try await fixture.app().test(.router) { client in _ = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone()) }
+        try await WebhookDeliverer(store: fixture.sqlite, config: first, logger: Logger(label: "test")).deliverDue()
+        // A second endpoint joins; then another event.
+        let both = try Self.webhookConfig([await failing.url, await good.url], maxAttempts: 1)
+        try await fixture.sqlite.registerEndpoints(both.urls)
+        try await fixture.app().test(.router) { client in _ = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone()) }
+        let deliverer = WebhookDeliverer(store: fixture.sqlite, config: both, logger: Logger(label: "test"))
+        for _ in 0..<100 {
+            try await deliverer.deliverDue()
+            if await good.received.count >= 1, await failing.received.count >= 2 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let events = try await fixture.sqlite.events(after: 0, limit: 10)
+        try #require(events.count == 2, "\(events.map(\.type))")
+        // The new endpoint got the second event only; the first endpoint tried both.
+        #expect(await good.received.map { $0.headers["onecode-event-id"] } == [events[1].id])
+        #expect(await failing.received.map { $0.headers["onecode-event-id"] } == events.map(\.id))
+        // Requeue by endpoint on the command line: the good one has nothing given up, the failing one two.
+        let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": "cli-webhooks-secret-0123456789"]
+        let database = ["--database", fixture.folder.file("onecode.sqlite")]
+        let none = try Run.onecode(["webhooks", "retry", "--endpoint", await good.url] + database, cwd: fixture.folder.path, environment: environment)
+        #expect(none.status == 0 && none.stdout == "requeued 0 failed deliveries\n", "\(none.stdout) \(none.stderr)")
+        let two = try Run.onecode(["webhooks", "retry", "--endpoint", await failing.url] + database, cwd: fixture.folder.path, environment: environment)
+        #expect(two.status == 0 && two.stdout == "requeued 2 failed deliveries\n", "\(two.stdout) \(two.stderr)")
+        let status = try await fixture.sqlite.webhookStatus()
+        #expect(status.first { $0.url == first.urls[0] }.map { [$0.pending, $0.failed] } == [2, 0], "\(status)")
+        #expect(status.first { $0.url == both.urls[1] }.map { [$0.pending, $0.delivered, $0.failed] } == [0, 1, 0], "\(status)")
     }
 
     @Test("configuration: URLs must be http(s), a secret is required with them")
