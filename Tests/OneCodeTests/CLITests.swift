@@ -348,9 +348,9 @@ struct CLITests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         #expect(try Run.program(Run.onecode, ["product", "add", "--name", "Real tea"], cwd: folder.path).status == 0)
-        let port = try DurabilityTests.freePort()
-        let server = try Run.start(Run.onecode, ["serve", "--port", String(port)], cwd: folder.path)
+        let server = try Run.start(Run.onecode, ["serve", "--port", "0"], cwd: folder.path)
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
+        let port = try await DurabilityTests.reportedPort(server, in: server.err, after: "onecode: listening on http://127.0.0.1:") ?? 1
         var up = false
         for _ in 0..<200 where !up {
             up = (try? await DurabilityTests.session.data(from: URL(string: "http://127.0.0.1:\(port)/healthz")!)) != nil

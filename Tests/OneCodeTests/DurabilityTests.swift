@@ -13,18 +13,50 @@ struct DurabilityTests {
         "ONECODE_RATE_LIMIT_PER_SECOND": "0",
     ]
 
-    /// A port nothing listens on right now.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
+    /// A port held for a test: bound on 127.0.0.1 (SO_REUSEPORT) but not listening, so connections to it
+    /// are refused, no other test's bind can take it, and a server started with `reuseport` may listen
+    /// on it beside the hold. Released when closed.
+    final class ReservedPort: @unchecked Sendable {
+        let port: Int
+        private var fd: Int32
+
+        init() throws {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var one: Int32 = 1
+            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = 0
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+            guard bound == 0 else { close(fd); throw POSIXError(.EADDRINUSE) }
+            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+            port = Int(UInt16(bigEndian: address.sin_port))
+            self.fd = fd
+        }
+
+        func release() {
+            if fd >= 0 { close(fd) }
+            fd = -1
+        }
+
+        deinit { release() }
+    }
+
+    /// The port a process reports once it listens: a line of its output (`file`) with `marker` followed
+    /// by the port (`onecode: listening on http://127.0.0.1:PORT`, a helper's `listening PORT`).
+    static func reportedPort(_ started: Run.Started, in file: String, after marker: String) async throws -> Int? {
+        for _ in 0..<400 {
+            let log = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+            if let line = log.split(separator: "\n").first(where: { $0.contains(marker) }),
+               let number = Int(line.split(separator: marker).last.map { String($0).trimmingCharacters(in: .whitespaces) } ?? "") {
+                return number
+            }
+            if !started.process.isRunning { return nil }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        return nil
     }
 
     /// A folder with an active batch of `count` codes; returns the codes.
@@ -45,14 +77,8 @@ struct DurabilityTests {
                                    environment: environment.merging(["ONECODE_MODE": "production",
                                                                      "ONECODE_REGIONS_FILE": ServiceFixture.regionsFile]) { $1 }
                                        .merging(extra) { $1 })
-        for _ in 0..<400 {
-            let log = (try? String(contentsOfFile: server.err, encoding: .utf8)) ?? ""
-            if let line = log.split(separator: "\n").first(where: { $0.contains("onecode: listening on http://") }),
-               let port = line.split(separator: ":").last.map(String.init), let number = Int(port) {
-                return (server, "http://127.0.0.1:\(number)")
-            }
-            if !server.process.isRunning { break }
-            try await Task.sleep(for: .milliseconds(25))
+        if let port = try await reportedPort(server, in: server.err, after: "onecode: listening on http://127.0.0.1:") {
+            return (server, "http://127.0.0.1:\(port)")
         }
         Issue.record("server did not start: \((try? String(contentsOfFile: server.err, encoding: .utf8)) ?? "")")
         return (server, "http://127.0.0.1:1")
@@ -156,6 +182,10 @@ struct DurabilityTests {
         let result = await server.wait()
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("every accepted scan is committed"))
+        // Checkpointed on the way out (TRUNCATE): the WAL is empty, the database file alone holds every scan.
+        let wal = folder.file("data/onecode.sqlite-wal")
+        let walBytes = (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0
+        #expect(walBytes == 0, "\(walBytes) bytes left in the WAL after SIGTERM")
         let ok = statuses.filter { (200..<300).contains($0) }.count
         #expect(ok > 0)
         #expect(ok < 4000, "the load should still be running when SIGTERM arrives")

@@ -58,7 +58,9 @@ struct MetricsTests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let codes = try DurabilityTests.prepare(folder, count: 2)
-        let closed = try DurabilityTests.freePort()  // nothing listens there
+        let reserved = try DurabilityTests.ReservedPort()  // held, nothing listens: refused
+        defer { reserved.release() }
+        let closed = reserved.port
         let (server, base) = try await DurabilityTests.startServer(folder, extra: [
             "ONECODE_WEBHOOKS_URLS": "http://127.0.0.1:\(closed)/hook", "ONECODE_WEBHOOKS_SECRET": "metrics-webhook-secret-0123",
             "ONECODE_WEBHOOKS_POLL_SECONDS": "0.05", "ONECODE_SCAN_MAX_SCANS": "1",

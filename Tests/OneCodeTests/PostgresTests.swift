@@ -287,17 +287,18 @@ struct PostgresWebhookTests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let (database, codes) = try Self.world(folder, count: 2)
-        let port = try DurabilityTests.freePort()
-        // A receiver that takes the connection and never answers: node A's attempt hangs.
+        // A receiver that takes the connection and never answers: node A's attempt hangs. It takes a port
+        // the system picks (and says which); the real receiver takes the port over after it is killed.
         let hanging = try Run.start("python3", ["-c", """
-            import socket, sys, time
-            s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16)
-            print("listening", flush=True)
+            import socket, time
+            s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 0)); s.listen(16)
+            print("listening", s.getsockname()[1], flush=True)
             held = []
             while True:
                 c, _ = s.accept(); held.append(c); print("accepted", flush=True)
-            """, String(port)])
+            """])
         defer { if hanging.process.isRunning { kill(hanging.process.processIdentifier, SIGKILL) } }
+        let port = try #require(try await DurabilityTests.reportedPort(hanging, in: hanging.out, after: "listening"))
         let environment = database.merging([
             "ONECODE_WEBHOOKS_URLS": "http://127.0.0.1:\(port)/hook", "ONECODE_WEBHOOKS_SECRET": Self.secret, "ONECODE_SCAN_MAX_SCANS": "1",
             "ONECODE_WEBHOOKS_POLL_SECONDS": "0.05", "ONECODE_WEBHOOKS_TIMEOUT_SECONDS": "2",
@@ -407,7 +408,10 @@ struct DatabaseCopyTests {
 struct BalancedNodesTests {
     /// nginx in front of `upstreams`, on a free port; stopped by its PID.
     static func balancer(_ folder: TemporaryFolder, _ upstreams: [String]) async throws -> (Run.Started, String) {
-        let port = try DurabilityTests.freePort()
+        // Held until nginx listens beside the hold (reuseport): no other test can bind it meanwhile.
+        let reserved = try DurabilityTests.ReservedPort()
+        defer { reserved.release() }
+        let port = reserved.port
         let prefix = folder.file("nginx")
         try FileManager.default.createDirectory(atPath: prefix, withIntermediateDirectories: true)
         chmod(prefix, 0o777)
@@ -422,7 +426,7 @@ struct BalancedNodesTests {
               client_body_temp_path \(prefix); proxy_temp_path \(prefix); fastcgi_temp_path \(prefix); uwsgi_temp_path \(prefix); scgi_temp_path \(prefix);
               upstream onecode { \(upstreams.map { "server \($0.replacingOccurrences(of: "http://", with: "")) max_fails=1 fail_timeout=30s;" }.joined(separator: " ")) keepalive 32; }
               server {
-                listen 127.0.0.1:\(port);
+                listen 127.0.0.1:\(port) reuseport;
                 location / {
                   proxy_pass http://onecode;
                   proxy_http_version 1.1;
@@ -514,15 +518,13 @@ struct ServeStartTests {
     func portTaken() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let port = try DurabilityTests.freePort()
+        // The holder takes a port the system picks and says which.
         let holder = try Run.start("python3", ["-c", """
-            import socket, sys, time
-            s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); print("listening", flush=True); time.sleep(600)
-            """, String(port)])
+            import socket, time
+            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); print("listening", s.getsockname()[1], flush=True); time.sleep(600)
+            """])
         defer { if holder.process.isRunning { kill(holder.process.processIdentifier, SIGKILL) } }
-        for _ in 0..<200 where !((try? String(contentsOfFile: holder.out, encoding: .utf8)) ?? "").contains("listening") {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        let port = try #require(try await DurabilityTests.reportedPort(holder, in: holder.out, after: "listening"))
         // It must refuse at once; were it to serve (the holder gone, a check lost), it is killed after 60 s and this fails.
         let result = try Run.onecode(["serve", "--port", String(port)], cwd: folder.path, timeout: 60)
         #expect(holder.process.isRunning, "the port's holder ended before serve tried the port")

@@ -376,7 +376,10 @@ struct WebhookTests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let codes = try DurabilityTests.prepare(folder, count: 2)
-        let port = try DurabilityTests.freePort()
+        // The receiver's port, held while it is "down" (connections refused, no other test can bind it).
+        let reserved = try DurabilityTests.ReservedPort()
+        defer { reserved.release() }
+        let port = reserved.port
         let environment = [
             "ONECODE_WEBHOOKS_URLS": "http://127.0.0.1:\(port)/hook", "ONECODE_WEBHOOKS_SECRET": Self.secret,
             "ONECODE_WEBHOOKS_RETRY_BASE_SECONDS": "0.1", "ONECODE_WEBHOOKS_RETRY_MAX_SECONDS": "0.3",
@@ -401,6 +404,7 @@ struct WebhookTests {
         let event = Self.body(try #require(events.split(separator: "\n").first.map(String.init)))
         let id = try #require((event["event"] as? [String: Any])?["id"] as? String)
 
+        reserved.release()
         let receiver = WebhookReceiver(port: port)
         try await receiver.start()
         defer { Task { await receiver.stop() } }
