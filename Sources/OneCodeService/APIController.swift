@@ -18,15 +18,14 @@ struct APIController: Sendable {
     /// The scan pages' catalogue, told when a product changes here.
     var catalog: CatalogCache? = nil
 
-    /// The scopes each route accepts besides `admin`, by "METHOD /api/path"; the auth test walks the
-    /// router's registered routes against it.
-    static let scopes = Mutex<[String: Set<TokenScope>]>([:])
+    /// The routes registered, with the scopes each accepts (for 405's `Allow`).
+    let routes: APIRouteTable
 
     /// Registers a route that refuses tokens outside `scopes` (and `admin`) with 403.
     func route(_ group: RouterGroup<AppRequestContext>, _ method: HTTPRequest.Method, _ path: String, _ scopes: Set<TokenScope>,
                _ handler: @escaping @Sendable (Request, AppRequestContext) async throws -> Response) {
         let described = path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
-        Self.scopes.withLock { $0["\(method.rawValue) /api/\(described)"] = scopes }
+        routes.add(method, "/api/\(described)", scopes)
         group.on(RouterPath(path), method: method) { request, context in
             try context.require(scopes)
             return try await handler(request, context)

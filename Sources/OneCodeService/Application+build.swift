@@ -49,7 +49,8 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
     if deps.config.log.access { router.add(middleware: AccessLogMiddleware()) }
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
-    router.add(middleware: ErrorMiddleware())
+    let apiRoutes = APIRouteTable()
+    router.add(middleware: ErrorMiddleware(routes: apiRoutes))
     let regions = try deps.config.loadRegions()
     let page = LandingPage(timeZone: deps.config.displayTimeZone, brand: deps.config.brand)
     deps.config.brand.register(on: router)
@@ -67,7 +68,7 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
     APIController(
         store: deps.store, issuer: Issuer(store: deps.store, signer: deps.signer, baseURL: deps.baseURL),
         maxBatchCount: deps.maxBatchCount, packagesDirectory: deps.config.packagesDirectory,
-        authFailuresPerMinute: deps.config.authFailuresPerMinute, catalog: catalog
+        authFailuresPerMinute: deps.config.authFailuresPerMinute, catalog: catalog, routes: apiRoutes
     ).register(on: router)
     return router
 }

@@ -4,6 +4,8 @@ import Hummingbird
 import Logging
 import NIOCore
 import OneCodeDomain
+import OneCodeStorage
+import Synchronization
 
 /// Maps errors to HTTP responses in one place, with one body everywhere:
 /// `{"error": {"code": "invalid", "message": "count: must be …", "field": "count"}}`. Bad input is a 400
@@ -14,22 +16,8 @@ import OneCodeDomain
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
-    /// The API's routes as path patterns and their methods (`APIController.route` fills it), for 405.
-    static func allowed(_ path: String) -> [String] {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        return APIController.scopes.withLock { scopes in
-            scopes.keys.compactMap { key -> String? in
-                let pieces = key.split(separator: " ", maxSplits: 1).map(String.init)
-                guard pieces.count == 2 else { return nil }
-                let pattern = pieces[1].split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-                guard pattern.count == parts.count else { return nil }
-                for (want, have) in zip(pattern, parts) where !(want.hasPrefix("{") && want.hasSuffix("}")) && want.lowercased() != have.lowercased() {
-                    return nil
-                }
-                return pieces[0]
-            }
-        }.sorted()
-    }
+    /// The API's routes of this router (nil where there is no API), for 405's `Allow`.
+    var routes: APIRouteTable? = nil
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
         do {
@@ -38,7 +26,7 @@ struct ErrorMiddleware: RouterMiddleware {
             throw error
         } catch let error as HTTPError {
             if error.status == .notFound && error.body == nil && request.uri.path.hasPrefix("/api") {
-                let methods = Self.allowed(request.uri.path)
+                let methods = routes?.methods(for: request.uri.path) ?? []
                 if !methods.isEmpty {
                     throw APIError(.methodNotAllowed, code: "method_not_allowed",
                                    message: "\(request.method.rawValue) is not a method of \(request.uri.path); it takes \(methods.joined(separator: ", "))",
@@ -128,5 +116,32 @@ struct APIError: HTTPResponseError, Sendable {
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// The API routes one router registered: "METHOD /api/path" → the scopes each accepts besides `admin`.
+/// One table a router (`APIController.route` fills it), so apps built side by side share nothing.
+final class APIRouteTable: Sendable {
+    private let entries = Mutex<[String: Set<TokenScope>]>([:])
+
+    func add(_ method: HTTPRequest.Method, _ path: String, _ scopes: Set<TokenScope>) {
+        entries.withLock { $0["\(method.rawValue) \(path)"] = scopes }
+    }
+
+    var all: [String: Set<TokenScope>] { entries.withLock { $0 } }
+
+    /// The methods routes with `path`'s shape answer (a `{parameter}` matches any one segment).
+    func methods(for path: String) -> [String] {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        return all.keys.compactMap { key -> String? in
+            let pieces = key.split(separator: " ", maxSplits: 1).map(String.init)
+            guard pieces.count == 2 else { return nil }
+            let pattern = pieces[1].split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+            guard pattern.count == parts.count else { return nil }
+            for (want, have) in zip(pattern, parts) where !(want.hasPrefix("{") && want.hasSuffix("}")) && want.lowercased() != have.lowercased() {
+                return nil
+            }
+            return pieces[0]
+        }.sorted()
     }
 }
