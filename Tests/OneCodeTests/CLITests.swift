@@ -200,7 +200,7 @@ struct CLITests {
     }
 
     @Test("qr draws a symbol zbar reads, in each format")
-    func qr() throws {
+    func qr() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         for file in ["a.png", "a.svg", "a.pdf"] {
@@ -208,12 +208,12 @@ struct CLITests {
             #expect(result.status == 0, "\(result.stderr)")
         }
         // Each file read back as a phone would see it: the PNG as is, the SVG and the PDF rasterised.
-        #expect(try Run.zbar(folder.file("a.png")) == ["https://example.com/s/HELLO"])
-        try Run.rasterise(svg: folder.file("a.svg"), png: folder.file("svg.png"))
-        #expect(try Run.zbar(folder.file("svg.png")) == ["https://example.com/s/HELLO"])
-        let page = try Run.program("/usr/bin/pdftoppm", ["-r", "300", "-gray", "-png", "-singlefile", folder.file("a.pdf"), folder.file("pdf")])
+        #expect(try await Run.zbar(folder.file("a.png")) == ["https://example.com/s/HELLO"])
+        try await Run.rasterise(svg: folder.file("a.svg"), png: folder.file("svg.png"))
+        #expect(try await Run.zbar(folder.file("svg.png")) == ["https://example.com/s/HELLO"])
+        let page = try await Run.run("/usr/bin/pdftoppm", ["-r", "300", "-gray", "-png", "-singlefile", folder.file("a.pdf"), folder.file("pdf")])
         #expect(page.status == 0, "\(page.stderr)")
-        #expect(try Run.zbar(folder.file("pdf.png")) == ["https://example.com/s/HELLO"])
+        #expect(try await Run.zbar(folder.file("pdf.png")) == ["https://example.com/s/HELLO"])
         let exists = try Run.onecode(["qr", "again", "--out", "a.png"], cwd: folder.path)
         #expect(exists.status == 1 && exists.stderr.contains("out:"))
     }

@@ -691,7 +691,7 @@ struct LinkerContractTests {
         defer { world.fixture.folder.cleanup() }
         let store = world.store
         let now = Date()
-        let campaign = try await store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        let campaign = try await store.liveCampaign()
         // Two consenting consumers (leads), one in Beijing by IP; one anonymous consumer.
         let (a, b, c) = (ConsumerID.random(), ConsumerID.random(), ConsumerID.random())
         var claimed: [String] = []
@@ -737,7 +737,7 @@ struct LinkerContractTests {
     func refreshesTakeTurns(_ backend: Backend) async throws {
         var world = try await LinkerWorld(codes: 60, backend: backend)
         defer { world.fixture.folder.cleanup() }
-        let campaign = try await world.store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        let campaign = try await world.store.liveCampaign()
         let now = Date()
         var consumers: [ConsumerID] = []
         for index in 0..<20 {

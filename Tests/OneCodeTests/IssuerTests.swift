@@ -106,10 +106,10 @@ struct IssuerTests {
             #expect(row[2] == "HTTPS://Q.EXAMPLE.COM/S/" + row[1])
             var image = out + "/qr/" + String(repeating: "0", count: 6 - row[0].count) + row[0] + "." + format.rawValue
             if format == .svg {
-                try Run.rasterise(svg: image, png: fixture.folder.file("r.png"))
+                try await Run.rasterise(svg: image, png: fixture.folder.file("r.png"))
                 image = fixture.folder.file("r.png")
             }
-            #expect(try Run.zbar(image) == [row[2]])
+            #expect(try await Run.zbar(image) == [row[2]])
         }
     }
 
@@ -137,18 +137,18 @@ struct IssuerTests {
             let px = { (millimetres: Double) in String(Int(millimetres / 25.4 * 150)) }
             let prefix = fixture.folder.file("label\(index)")
             let page = String(index / sheet.labelsPerPage + 1)
-            let render = try Run.program("/usr/bin/pdftoppm", ["-r", "150", "-gray", "-png", "-singlefile", "-f", page, "-l", page,
+            let render = try await Run.run("/usr/bin/pdftoppm", ["-r", "150", "-gray", "-png", "-singlefile", "-f", page, "-l", page,
                                                                "-x", px(x), "-y", px(y), "-W", px(sheet.labelWidthMillimetres),
                                                                "-H", px(sheet.labelHeightMillimetres), out + "/labels.pdf", prefix])
             #expect(render.status == 0, "pdftoppm: \(render.stderr)")
-            decoded += try Run.zbar(prefix + ".png")
+            decoded += try await Run.zbar(prefix + ".png")
         }
         #expect(decoded == rows.map { $0[2] })
-        let pages = try Run.program("/usr/bin/pdfinfo", [out + "/labels.pdf"])
+        let pages = try await Run.run("/usr/bin/pdfinfo", [out + "/labels.pdf"])
         #expect(pages.stdout.split(separator: "\n").contains { $0.hasPrefix("Pages:") && $0.hasSuffix(" 2") })
         // Each page's heading and footer, read back as text (the product's name is Chinese).
         for (page, range, codes) in [(1, "labels 1-\(perPage) of 70", rows.prefix(perPage)), (2, "labels \(perPage + 1)-70 of 70", rows.dropFirst(perPage))] {
-            let text = try Run.program("/usr/bin/pdftotext", ["-f", String(page), "-l", String(page), out + "/labels.pdf", "-"])
+            let text = try await Run.run("/usr/bin/pdftotext", ["-f", String(page), "-l", String(page), out + "/labels.pdf", "-"])
             #expect(text.status == 0 && text.stderr.isEmpty, "\(text.stderr)")
             let words = text.stdout.replacingOccurrences(of: "\n", with: " ")
             for expected in ["Tea 绿茶", "GTIN 06291041500213", "batch \(result.batch.id)  lot L-26.12", range, "page \(page) of 2"] {
@@ -169,10 +169,10 @@ struct IssuerTests {
         #expect(try Self.manifest(out).printSpec.errorCorrection == ec)
         let rows = try Self.csvRows(out + "/codes.csv").dropFirst()
         // The whole first page at 300 dpi: zbar finds every symbol on it.
-        let render = try Run.program("/usr/bin/pdftoppm", ["-r", "300", "-gray", "-png", "-singlefile", "-f", "1", "-l", "1",
+        let render = try await Run.run("/usr/bin/pdftoppm", ["-r", "300", "-gray", "-png", "-singlefile", "-f", "1", "-l", "1",
                                                            out + "/labels.pdf", fixture.folder.file("page")])
         #expect(render.status == 0, "pdftoppm: \(render.stderr)")
-        #expect(Set(try Run.zbar(fixture.folder.file("page.png"))) == Set(rows.map { $0[2] }))
+        #expect(Set(try await Run.zbar(fixture.folder.file("page.png"))) == Set(rows.map { $0[2] }))
     }
 
     @Test("artwork is drawn at the module size the manifest states: PDF measured at 300 dpi, PNG by its pixels and pHYs, SVG by its millimetres and rasterised",
@@ -194,7 +194,7 @@ struct IssuerTests {
             let sheet = try #require(manifest.sheet)
             let prefix = fixture.folder.file("page")
             let dpi = 300.0, px = { (millimetres: Double) in String(Int(millimetres / 25.4 * dpi)) }
-            let render = try Run.program("/usr/bin/pdftoppm", ["-r", "300", "-gray", "-singlefile", "-f", "1", "-l", "1",
+            let render = try await Run.run("/usr/bin/pdftoppm", ["-r", "300", "-gray", "-singlefile", "-f", "1", "-l", "1",
                                                                "-x", px(sheet.gridLeftMillimetres), "-y", px(sheet.gridTopMillimetres),
                                                                "-W", px(sheet.labelWidthMillimetres), "-H", px(sheet.labelHeightMillimetres),
                                                                out + "/labels.pdf", prefix])
@@ -211,18 +211,18 @@ struct IssuerTests {
             #expect(Self.bigEndian(density[0..<4]) == Self.bigEndian(density[4..<8]))
             #expect(width / side == spec.pngPixelsPerModule && Self.bigEndian(density[0..<4]) == spec.pngPixelsPerMetre)
             measured = Double(width) / Double(side) / Double(Self.bigEndian(density[0..<4])) * 1000
-            #expect(try Run.zbar(out + "/qr/000001.png").count == 1)
+            #expect(try await Run.zbar(out + "/qr/000001.png").count == 1)
         case .svg:
             let svg = try String(contentsOfFile: out + "/qr/000001.svg", encoding: .utf8)
             let stated = try #require(svg.firstMatch(of: /width="([0-9.]+)mm" height="([0-9.]+)mm" viewBox="0 0 ([0-9]+) ([0-9]+)"/))
             #expect(stated.1 == stated.2 && Int(stated.3) == side && Int(stated.4) == side)
             // Rasterised at 300 dpi, the image is as wide as the millimetres say.
             let png = fixture.folder.file("svg.png")
-            try Run.rasterise(svg: out + "/qr/000001.svg", png: png)
+            try await Run.rasterise(svg: out + "/qr/000001.svg", png: png)
             let width = Self.bigEndian(try [UInt8](Data(contentsOf: URL(fileURLWithPath: png)))[16..<20])
             #expect(abs(Double(width) / 300 * 25.4 - Double(stated.1)!) < 0.2)
             measured = Double(width) / Double(side) / 300 * 25.4
-            #expect(try Run.zbar(png).count == 1)
+            #expect(try await Run.zbar(png).count == 1)
         case .none:
             return
         }

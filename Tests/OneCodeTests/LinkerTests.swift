@@ -98,7 +98,7 @@ struct LinkerTests {
         // C scans in the US, then wins a prize (a live campaign with probability 1) on a scan whose
         // region is unknown, and claims it with consent: the lead's source region is the latest known.
         try await world.scan(c, at: now - 2 * Self.day, region: "US")
-        let campaign = try await store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        let campaign = try await store.liveCampaign()
         let (cCode, cScan) = try await world.scan(c, at: now - Self.day, region: nil)
         #expect(cScan.draws.first?.result == .won)
         _ = try await store.claim(campaign: campaign.id, key: world.key(cCode), consumer: c, contact: try ContactDetails(name: "Cui", phone: "13800000001"),
@@ -289,7 +289,7 @@ struct LinkerTests {
         var world = try await LinkerWorld(codes: 20)
         defer { world.fixture.folder.cleanup() }
         let store = world.store
-        let campaign = try await store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        let campaign = try await store.liveCampaign()
         let tricky = "王, \"小明\" Smith"  // names cannot hold control characters (nor line breaks)
         let segmentName = "VIP Shanghai, \"A\""
         await #expect(throws: InputError.self) { _ = try await store.createSegment(name: "VIP\nShanghai", rule: .consent(true)) }
@@ -346,7 +346,7 @@ struct LinkerTests {
         var world = try await LinkerWorld(codes: 20, backend: backend)
         defer { world.fixture.folder.cleanup() }
         let store = world.store
-        let campaign = try await store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        let campaign = try await store.liveCampaign()
         let consumer = ConsumerID.random(), other = ConsumerID.random()
         let (code, _) = try await world.scan(consumer, at: Date(), region: "CN-31")
         try await world.scan(other, at: Date(), region: "CN-31")
@@ -446,7 +446,7 @@ struct LinkerTests {
         var world = try await LinkerWorld(codes: 10, backend: backend)
         defer { world.fixture.folder.cleanup() }
         let store = world.store
-        _ = try await store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        _ = try await store.liveCampaign()
         let consumer = ConsumerID.random()
         try await world.scan(consumer, at: Date(), region: "US")
         try await world.scan(consumer, at: Date(), region: "CN-31")
@@ -528,7 +528,7 @@ struct LinkerTests {
         var world = try await LinkerWorld(codes: 10)
         defer { world.fixture.folder.cleanup() }
         let store = world.store
-        let campaign = try await store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        let campaign = try await store.liveCampaign()
         let consumer = ConsumerID.random()
         let (code, _) = try await world.scan(consumer, at: Date(), region: "CN-31")
         _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
@@ -558,13 +558,13 @@ struct LinkerTests {
             // The same on the command line: a table with names, or the ids alone.
             let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": "cli-members-secret-0123456789"]
             let database = ["--database", fixture.folder.file("onecode.sqlite")]
-            let table = try Run.onecode(["segment", "members", "1"] + database, cwd: fixture.folder.path, environment: environment)
+            let table = try await Run.run(Run.onecode, ["segment", "members", "1"] + database, cwd: fixture.folder.path, environment: environment)
             let row = table.stdout.split(separator: "\n").last.map(String.init) ?? ""
             #expect(table.status == 0 && table.stdout.hasPrefix("consumer") && row.hasPrefix(consumer.value), "\(table.stdout) \(table.stderr)")
             #expect(row.contains(fixture.product.name) && row.contains("CN-31") && row.hasSuffix("yes"), "\(row)")
-            let ids = try Run.onecode(["segment", "members", "1", "--ids"] + database, cwd: fixture.folder.path, environment: environment)
+            let ids = try await Run.run(Run.onecode, ["segment", "members", "1", "--ids"] + database, cwd: fixture.folder.path, environment: environment)
             #expect(ids.status == 0 && ids.stdout == consumer.value + "\n", "\(ids.stdout)")
-            let missing = try Run.onecode(["segment", "members", "9"] + database, cwd: fixture.folder.path, environment: environment)
+            let missing = try await Run.run(Run.onecode, ["segment", "members", "9"] + database, cwd: fixture.folder.path, environment: environment)
             #expect(missing.status != 0 && missing.stderr.hasPrefix("error: id:"), "\(missing.stderr)")
             response = try await client.execute(uri: "/api/leads?segment=1&limit=10", method: .get, headers: [.authorization: "Bearer \(sales)"])
             let leads = try response.json()["items"] as? [[String: Any]]

@@ -21,23 +21,23 @@ struct QRDecodeTests {
     static let cases: [(String, ErrorCorrection)] = urls.flatMap { url in ErrorCorrection.allCases.map { (url, $0) } }
 
     @Test("PNG decodes to the printed URL", arguments: cases)
-    func png(url: String, ec: ErrorCorrection) throws {
+    func png(url: String, ec: ErrorCorrection) async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let symbol = try QRSymbol(url, ec: ec)
         let file = folder.file("code.png")
         try Data(PNGRenderer.render(symbol, scale: 4)).write(to: URL(fileURLWithPath: file))
-        #expect(try Run.zbar(file) == [url])
+        #expect(try await Run.zbar(file) == [url])
     }
 
     @Test("SVG, rasterised, decodes to the printed URL", arguments: cases)
-    func svg(url: String, ec: ErrorCorrection) throws {
+    func svg(url: String, ec: ErrorCorrection) async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let symbol = try QRSymbol(url, ec: ec)
         try Data(SVGRenderer.render(symbol)).write(to: URL(fileURLWithPath: folder.file("code.svg")))
-        try Run.rasterise(svg: folder.file("code.svg"), png: folder.file("code.png"))
-        #expect(try Run.zbar(folder.file("code.png")) == [url])
+        try await Run.rasterise(svg: folder.file("code.svg"), png: folder.file("code.png"))
+        #expect(try await Run.zbar(folder.file("code.png")) == [url])
     }
 
     @Test("upper-case URLs never make larger symbols, and sometimes smaller ones (alphanumeric mode)")

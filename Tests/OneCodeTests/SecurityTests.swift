@@ -23,7 +23,7 @@ struct SecurityTests {
     func consumerIdIsNotACookie() async throws {
         let fixture = try await ServiceFixture(count: 4)
         defer { fixture.folder.cleanup() }
-        let campaign = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        let campaign = try await fixture.sqlite.liveCampaign()
         let app = try fixture.app()
         let code = fixture.codes[0]
         try await app.test(.router) { client in
@@ -137,7 +137,7 @@ struct SecurityTests {
     func crossSitePostsRefused() async throws {
         let fixture = try await ServiceFixture(count: 2)
         defer { fixture.folder.cleanup() }
-        let campaign = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        let campaign = try await fixture.sqlite.liveCampaign()
         let app = try fixture.app()
         let code = fixture.codes[0]
         try await app.test(.router) { client in
@@ -269,7 +269,7 @@ struct SecurityTests {
         var world = try await LinkerWorld(codes: 6)
         defer { world.fixture.folder.cleanup() }
         let store = world.store
-        let campaign = try await store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        let campaign = try await store.liveCampaign()
         let consumer = ConsumerID.random()
         let (code, _) = try await world.scan(consumer, at: Date(), region: "CN-31")
         let name = "Zebedee Quux", phone = "13877770123", comment = "call me at home, zq-7781"

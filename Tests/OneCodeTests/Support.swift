@@ -1,6 +1,8 @@
 import Foundation
 import Synchronization
 import Testing
+import OneCodeDomain
+import OneCodeStorage
 
 /// A fresh folder under the system's temporary directory, removed by `cleanup()`.
 struct TemporaryFolder {
@@ -118,16 +120,24 @@ enum Run {
         return started
     }
 
+    /// Runs a program to completion without holding a thread while it runs: for tests that run many
+    /// (artwork decoded file by file), so that the two cooperative threads stay free for other suites.
+    @discardableResult
+    static func run(_ path: String, _ arguments: [String], cwd: String? = nil, environment: [String: String] = [:],
+                    timeout: Double = 300) async throws -> ProcessResult {
+        try await start(path, arguments, cwd: cwd, environment: environment).wait(timeout: timeout)
+    }
+
     /// Decodes every QR symbol in an image file with zbar's `zbarimg`; one string per symbol.
-    static func zbar(_ image: String) throws -> [String] {
-        let result = try program("/usr/bin/zbarimg", ["--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", image])
+    static func zbar(_ image: String) async throws -> [String] {
+        let result = try await run("/usr/bin/zbarimg", ["--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", image])
         return result.stdout.split(separator: "\n").map(String.init)
     }
 
     /// Rasterises an SVG to PNG with librsvg's `rsvg-convert`.
-    static func rasterise(svg: String, png: String) throws {
+    static func rasterise(svg: String, png: String) async throws {
         // At 300 dpi: artwork states its size in millimetres (0.5 mm a module is 5.9 pixels there).
-        let result = try program("/usr/bin/rsvg-convert", ["--dpi-x", "300", "--dpi-y", "300", "-o", png, svg])
+        let result = try await run("/usr/bin/rsvg-convert", ["--dpi-x", "300", "--dpi-y", "300", "-o", png, svg])
         #expect(result.status == 0, "rsvg-convert: \(result.stderr)")
     }
 }
@@ -179,4 +189,12 @@ struct Greymap {
     }
 
     func isDark(_ x: Int, _ y: Int) -> Bool { pixels[y * width + x] < 128 }
+}
+
+extension CampaignStore {
+    /// "A store with a live campaign": a campaign made from `definition` (by default CampaignTests'
+    /// live one-tier campaign over everything, won on every draw).
+    func liveCampaign(_ definition: Data = CampaignTests.definition()) async throws -> Campaign {
+        try await createCampaign(try CampaignDefinition.parse(definition))
+    }
 }

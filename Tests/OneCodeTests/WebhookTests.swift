@@ -134,7 +134,7 @@ struct WebhookTests {
     func outbox() async throws {
         let fixture = try await ServiceFixture(count: 3)
         defer { fixture.folder.cleanup() }
-        let campaign = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        let campaign = try await fixture.sqlite.liveCampaign()
         let storeToken = TokenAuth.generate()
         let shop = try await fixture.sqlite.addStore(name: "Corner shop", region: "CN-31", tokenHash: storeToken.hash)
         let app = try fixture.app(["scan.maxScans": .init(.int(1), isSecret: false)])
@@ -196,7 +196,7 @@ struct WebhookTests {
         defer { Task { await receiver.stop() } }
         let config = try Self.webhookConfig([await receiver.url])
         try await fixture.sqlite.registerEndpoints(config.urls)
-        _ = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        _ = try await fixture.sqlite.liveCampaign()
         try await fixture.app().test(.router) { client in
             _ = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone())
         }
@@ -236,7 +236,7 @@ struct WebhookTests {
         defer { Task { await receiver.stop() } }
         let config = try Self.webhookConfig([await receiver.url], maxAttempts: 3)
         try await fixture.sqlite.registerEndpoints(config.urls)
-        _ = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        _ = try await fixture.sqlite.liveCampaign()
         try await fixture.app().test(.router) { client in
             _ = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone())
         }
@@ -262,7 +262,7 @@ struct WebhookTests {
         defer { Task { await receiver.stop() } }
         let config = try Self.webhookConfig([await receiver.url], maxAttempts: 5)  // base 0.05 s, cap 0.2 s
         try await fixture.sqlite.registerEndpoints(config.urls)
-        _ = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        _ = try await fixture.sqlite.liveCampaign()
         try await fixture.app().test(.router) { client in
             _ = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone())
         }
@@ -291,7 +291,7 @@ struct WebhookTests {
         defer { Task { await receiver.stop() } }
         let config = try Self.webhookConfig([await receiver.url], timeout: 0.5)
         try await fixture.sqlite.registerEndpoints(config.urls)
-        _ = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        _ = try await fixture.sqlite.liveCampaign()
         try await fixture.app().test(.router) { client in
             _ = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone())
         }
@@ -320,7 +320,7 @@ struct WebhookTests {
         try await failing.start()
         try await good.start()
         defer { Task { await failing.stop(); await good.stop() } }
-        _ = try await fixture.sqlite.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        _ = try await fixture.sqlite.liveCampaign()
         // One endpoint, which refuses everything; one attempt each, then given up.
         let first = try Self.webhookConfig([await failing.url], maxAttempts: 1)
         try await fixture.sqlite.registerEndpoints(first.urls)
@@ -344,9 +344,9 @@ struct WebhookTests {
         // Requeue by endpoint on the command line: the good one has nothing given up, the failing one two.
         let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": "cli-webhooks-secret-0123456789"]
         let database = ["--database", fixture.folder.file("onecode.sqlite")]
-        let none = try Run.onecode(["webhooks", "retry", "--endpoint", await good.url] + database, cwd: fixture.folder.path, environment: environment)
+        let none = try await Run.run(Run.onecode, ["webhooks", "retry", "--endpoint", await good.url] + database, cwd: fixture.folder.path, environment: environment)
         #expect(none.status == 0 && none.stdout == "requeued 0 failed deliveries\n", "\(none.stdout) \(none.stderr)")
-        let two = try Run.onecode(["webhooks", "retry", "--endpoint", await failing.url] + database, cwd: fixture.folder.path, environment: environment)
+        let two = try await Run.run(Run.onecode, ["webhooks", "retry", "--endpoint", await failing.url] + database, cwd: fixture.folder.path, environment: environment)
         #expect(two.status == 0 && two.stdout == "requeued 2 failed deliveries\n", "\(two.stdout) \(two.stderr)")
         let status = try await fixture.sqlite.webhookStatus()
         #expect(status.first { $0.url == first.urls[0] }.map { [$0.pending, $0.failed] } == [2, 0], "\(status)")
