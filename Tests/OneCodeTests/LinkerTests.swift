@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import OneCodeDomain
+import OneCodeIssuing
 @testable import OneCodeService
 @testable import OneCodePostgres
 @testable import OneCodeSQLite
@@ -339,6 +340,113 @@ struct LinkerTests {
             #expect(result.status != 0 && result.stderr.contains(field), "\(arguments): \(result.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: folder.file("x.csv")))
+    }
+
+    @Test("store leads by README's formula; leads export refreshes first unless --no-refresh, and replaces its file whole (a new file renamed over the old; a failure leaves no part)",
+          arguments: Backend.complete)
+    func storeLeadsAndExportFile(_ backend: Backend) async throws {
+        var world = try await LinkerWorld(codes: 10, backend: backend)
+        defer { world.fixture.folder.cleanup() }
+        let store = world.store
+        let campaign = try await store.liveCampaign()
+        let shop = try await store.addStore(name: "Corner shop", region: "CN-31", tokenHash: Array(repeating: 9, count: 32))
+        // Two winners claim; the shop redeems both prizes.
+        var redemptions: [String] = []
+        for (index, name) in ["Ana", "Bo"].enumerated() {
+            let consumer = ConsumerID.random()
+            let (code, _) = try await world.scan(consumer, at: Date(), region: "CN-31")
+            let claim = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
+                                              contact: try ContactDetails(name: name, phone: "1380000001\(index)"), consentVersion: "v1",
+                                              consentText: "ok", at: Date())
+            redemptions.append(try #require(claim.redemptionCode))
+        }
+        for code in redemptions { _ = try await store.redeem(code, store: shop.id, at: Date()) }
+        _ = try await store.refreshLinker(now: Date(), full: false)
+        let page = try await store.leads(after: 0, limit: 100, segment: nil, minScore: nil)
+        let shopLead = try #require(page.leads.first { $0.kind == .store })
+        // 60·min(redemptions, 50)/50 + 40·min(consumers reached, 50)/50 = 60·2/50 + 40·2/50 = 2.4 + 1.6
+        #expect(shopLead.id == String(shop.id.rawValue) && shopLead.name == "Corner shop" && shopLead.score == 4.0, "\(shopLead)")
+        #expect(shopLead.reasons == ["2 prize redemptions for 2 consumers"] && shopLead.source.region == "CN-31" && shopLead.source.store == shop.id.rawValue)
+        #expect(page.leads.filter { $0.kind == .consumer }.count == 2)
+
+        guard backend == .sqlite else { return }  // the command line below reads the SQLite file
+        let folder = world.fixture.folder
+        let environment = ["ONECODE_CODES_SECRET": "service-test-secret-0123456789"]
+        func export(_ extra: [String], to file: String) async throws -> ProcessResult {
+            try await Run.run(Run.onecode, ["leads", "export", "--format", "jsonl", "--out", file, "--database", "onecode.sqlite"] + extra,
+                              cwd: folder.path, environment: environment)
+        }
+        func lines(_ file: String) throws -> [String] {
+            try String(contentsOfFile: folder.file(file), encoding: .utf8).split(separator: "\n").map(String.init)
+        }
+        #expect(try await export([], to: "leads.jsonl").status == 0)
+        #expect(try lines("leads.jsonl").count == 3)
+        let inode = try FileManager.default.attributesOfItem(atPath: folder.file("leads.jsonl"))[.systemFileNumber] as? Int
+        // A third consenting winner, not refreshed yet: --no-refresh exports what the last refresh computed.
+        let third = ConsumerID.random()
+        let (code, _) = try await world.scan(third, at: Date(), region: nil)
+        _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: third,
+                                  contact: try ContactDetails(name: "Cy", phone: "13800000019"), consentVersion: "v1", consentText: "ok", at: Date())
+        #expect(try await export(["--no-refresh"], to: "leads.jsonl").status == 0)
+        #expect(try lines("leads.jsonl").count == 3)
+        let replaced = try FileManager.default.attributesOfItem(atPath: folder.file("leads.jsonl"))[.systemFileNumber] as? Int
+        #expect(inode != nil && replaced != inode, "the export wrote into the old file instead of renaming a new one over it")
+        #expect(try await export([], to: "leads.jsonl").status == 0)  // refreshes first
+        #expect(try lines("leads.jsonl").count == 4 && (try lines("leads.jsonl")).contains { $0.contains("\"Cy\"") })
+        // A destination that cannot be replaced (a folder): an error naming out, the folder untouched, no partial file.
+        try FileManager.default.createDirectory(atPath: folder.file("taken"), withIntermediateDirectories: false)
+        let failed = try await export([], to: "taken")
+        #expect(failed.status != 0 && failed.stderr.hasPrefix("error: out:"), "\(failed.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.file("taken")).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: folder.file("taken.partial")))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".partial") }.isEmpty)
+    }
+
+    @Test("the command line's reports and consumer commands: report feedback, daily and diversion (CSV read by Python); consumer export and forget")
+    func reportAndConsumerCommands() async throws {
+        var world = try await LinkerWorld(codes: 10)
+        defer { world.fixture.folder.cleanup() }
+        let store = world.store, folder = world.fixture.folder
+        // A second batch meant for Beijing, scanned in Shanghai: a diversion.
+        let issued = try await Issuer(store: store, signer: ServiceFixture.signer, baseURL: "https://q.example.com").issue(
+            try NewBatch(productID: world.fixture.product.id, count: 3, maxCount: 100, region: "CN-11"),
+            package: PackageOptions(directory: folder.file("beijing")))
+        _ = try await store.setStatus(.active, of: issued.batch.id)
+        let diverted = try String(contentsOfFile: folder.file("beijing/codes.csv"), encoding: .utf8).split(separator: "\n")[1].split(separator: ",")[1]
+        let consumer = ConsumerID.random()
+        try await world.scan(consumer, at: Date(), region: "CN-31", code: String(diverted))
+        let (code, _) = try await world.scan(consumer, at: Date(), region: "CN-31")
+        try await store.addFeedback(key: world.key(code), code: code, consumer: consumer, rating: 2, comment: "too sweet, 太甜", at: Date())
+        let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": "cli-reports-secret-0123456789"]
+        func onecode(_ arguments: [String]) async throws -> ProcessResult {
+            try await Run.run(Run.onecode, arguments + ["--database", folder.file("onecode.sqlite")], cwd: folder.path, environment: environment)
+        }
+        func csv(_ text: String) async throws -> [[String: String]] {
+            try text.write(toFile: folder.file("report.csv"), atomically: true, encoding: .utf8)
+            let parsed = try await Run.run("/usr/bin/python3", ["-c", "import csv, json, sys; print(json.dumps(list(csv.DictReader(open(sys.argv[1], newline='', encoding='utf-8')))))",
+                                                                folder.file("report.csv")])
+            return try JSONSerialization.jsonObject(with: Data(parsed.stdout.utf8)) as? [[String: String]] ?? []
+        }
+        let diversion = try await onecode(["report", "diversion", "--format", "csv"])
+        let alerts = try await csv(diversion.stdout)
+        #expect(diversion.status == 0 && alerts.count == 1, "\(diversion.stdout) \(diversion.stderr)")
+        #expect(alerts.first?["batch"] == String(issued.batch.id.rawValue) && alerts.first?["intended"] == "CN-11" && alerts.first?["scanned in"] == "CN-31")
+        let daily = try await onecode(["report", "daily", "--format", "csv"])
+        let days = try await csv(daily.stdout)
+        #expect(days.count == 1 && days.first?["scans"] == "2" && days.first?["codes"] == "2", "\(daily.stdout)")
+        let feedback = try await onecode(["report", "feedback", "--format", "csv"])
+        let ratings = try await csv(feedback.stdout)
+        #expect(feedback.status == 0 && ratings.count == 1 && ratings.first?["name"] == world.fixture.product.name
+                && ratings.first?["ratings"] == "1" && ratings.first?["average"] == "2.00" && ratings.first?["rated 1-2"] == "100.00%", "\(feedback.stdout)")
+        // A consumer's data, then their erasure.
+        let export = try await onecode(["consumer", "export", consumer.value])
+        let document = try JSONSerialization.jsonObject(with: Data(export.stdout.utf8)) as? [String: Any]
+        #expect(export.status == 0 && document != nil && export.stdout.contains("too sweet, 太甜"), "\(export.stdout.prefix(300)) \(export.stderr)")
+        let forget = try await onecode(["consumer", "forget", consumer.value])
+        #expect(forget.status == 0 && forget.stdout.hasPrefix("erased consumer \(consumer.value)"), "\(forget.stdout) \(forget.stderr)")
+        let gone = try await onecode(["consumer", "export", consumer.value])
+        #expect(gone.status != 0 && gone.stderr.hasPrefix("error: id:") && gone.stdout.isEmpty, "\(gone.stderr)")
+        #expect(try await onecode(["consumer", "forget", consumer.value]).status != 0)
     }
 
     @Test("forgetting a consumer erases contact, names, phones, comments and events' personal data; anonymous counts stay", arguments: Backend.complete)
