@@ -47,6 +47,9 @@ struct BrowserTests {
         defer { folder.cleanup() }
         let codes = try DurabilityTests.prepare(folder, count: 6)
         let environment = DurabilityTests.environment
+        // The product named per language: each page shows its own.
+        #expect(try Run.onecode(["product", "update", "1", "--name-zh", "绿茶 500 毫升", "--name-en", "Green tea 500 ml"],
+                                cwd: folder.path, environment: environment).status == 0)
         // A second batch, never activated; a withdrawn code; a code the secret makes but nobody issued.
         #expect(try Run.onecode(["batch", "issue", "--product", "1", "--count", "1", "--out", "pkg2"], cwd: folder.path, environment: environment).status == 0)
         let inactive = try String(contentsOfFile: folder.file("pkg2/codes.csv"), encoding: .utf8).split(separator: "\n")[1].split(separator: ",")[1]
@@ -77,6 +80,11 @@ struct BrowserTests {
             let rateable = verdict == "genuine" || verdict == "repeat"
             #expect((page["forms"] as? Int ?? -1) == (rateable ? 1 : 0), "\(name): \(page)")
             #expect((page["buttons"] as? [String] ?? [""]).allSatisfy { !$0.isEmpty }, "\(name): \(page)")
+            // A page that knows the product names it in the phone's language.
+            let details = (page["details"] as? [[String]] ?? []).filter { $0.count == 2 }
+            let product = details.first { $0[0] == (language == "en" ? "Product" : "产品") }?[1]
+            let known = ["genuine", "repeat", "suspicious", "inactive", "void"].contains(verdict)
+            #expect(product == (known ? (language == "en" ? "Green tea 500 ml" : "绿茶 500 毫升") : nil), "\(name): \(details)")
             let png = try Data(contentsOf: URL(fileURLWithPath: Self.artifacts + "/verdict-\(name)-\(language).png"))
             #expect(png.count > 5000 && png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
         }

@@ -33,6 +33,7 @@ try:
             "fits": driver.execute_script("return document.documentElement.scrollWidth") <= driver.execute_script("return window.innerWidth"),
             "forms": len(driver.find_elements(By.TAG_NAME, "form")),
             "buttons": buttons,
+            "details": [[dt.text, dd.text] for dt, dd in zip(driver.find_elements(By.TAG_NAME, "dt"), driver.find_elements(By.TAG_NAME, "dd"))],
         }
         driver.save_screenshot(f"{out}/verdict-{name}-{language}.png")
 finally:
