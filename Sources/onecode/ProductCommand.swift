@@ -14,15 +14,13 @@ struct ProductCommand: AsyncParsableCommand {
 
         @OptionGroup var global: GlobalOptions
         @Option(help: "The product's name, as consumers will see it (and the fallback for a language without its own).") var name: String
-        @Option(name: .customLong("name-zh"), help: ArgumentHelp("Its name on Chinese pages.", valueName: "name")) var nameZh: String?
-        @Option(name: .customLong("name-en"), help: ArgumentHelp("Its name on English pages.", valueName: "name")) var nameEn: String?
         @Option(help: "GTIN-8, -12, -13 or -14, with its check digit.") var gtin: String?
         @Option(help: "Your own stock-keeping unit.") var sku: String?
-        @Option(name: .customLong("image-url"), help: ArgumentHelp("An https address of its picture, shown on its scan pages (the phone fetches it from there).", valueName: "url")) var imageURL: String?
+        @OptionGroup var shown: ShownOptions
 
         func run() async throws {
             try await reportingErrors {
-                let new = try NewProduct(name: name, nameZh: nameZh, nameEn: nameEn, gtin: gtin, sku: sku, imageURL: imageURL)
+                let new = try NewProduct(name: name, nameZh: shown.nameZh, nameEn: shown.nameEn, gtin: gtin, sku: sku, imageURL: shown.imageURL)
                 let (_, store) = try await global.open()
                 let product = try await store.addProduct(new)
                 try global.emit(product) { ProductCommand.describe(product) }
@@ -37,14 +35,12 @@ struct ProductCommand: AsyncParsableCommand {
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The product's id.") var id: Int64
-        @Option(name: .customLong("name-zh"), help: ArgumentHelp("Its name on Chinese pages.", valueName: "name")) var nameZh: String?
-        @Option(name: .customLong("name-en"), help: ArgumentHelp("Its name on English pages.", valueName: "name")) var nameEn: String?
-        @Option(name: .customLong("image-url"), help: ArgumentHelp("An https address of its picture.", valueName: "url")) var imageURL: String?
+        @OptionGroup var shown: ShownOptions
 
         func run() async throws {
             try await reportingErrors {
                 guard id > 0 else { throw InputError("id", "must be a positive product id") }
-                let change = try ProductChange(nameZh: nameZh, nameEn: nameEn, imageURL: imageURL)
+                let change = try ProductChange(nameZh: shown.nameZh, nameEn: shown.nameEn, imageURL: shown.imageURL)
                 let (_, store) = try await global.open()
                 guard let product = try await store.updateProduct(ProductID(rawValue: id), change) else {
                     throw InputError("id", "no product \(id); `onecode product list` shows them")
@@ -52,6 +48,13 @@ struct ProductCommand: AsyncParsableCommand {
                 try global.emit(product) { ProductCommand.describe(product) }
             }
         }
+    }
+
+    /// What consumers see of a product besides its name: names per language and a picture.
+    struct ShownOptions: ParsableArguments {
+        @Option(name: .customLong("name-zh"), help: ArgumentHelp("Its name on Chinese pages.", valueName: "name")) var nameZh: String?
+        @Option(name: .customLong("name-en"), help: ArgumentHelp("Its name on English pages.", valueName: "name")) var nameEn: String?
+        @Option(name: .customLong("image-url"), help: ArgumentHelp("An https address of its picture, shown on its scan pages (the phone fetches it from there).", valueName: "url")) var imageURL: String?
     }
 
     /// A product in a line or two: its names and picture.

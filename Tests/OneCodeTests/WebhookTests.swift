@@ -113,6 +113,17 @@ struct WebhookTests {
         return try ServiceConfig(reader: reader, databasePath: "/tmp/x.sqlite").webhooks
     }
 
+    /// Where most webhook tests start: `config`'s endpoints registered, a live campaign, one winning scan
+    /// (one `prize.won` in the outbox); answers a deliverer for `config`, which the test drives.
+    static func oneWin(_ fixture: ServiceFixture, _ config: WebhookConfig) async throws -> WebhookDeliverer {
+        try await fixture.sqlite.registerEndpoints(config.urls)
+        _ = try await fixture.sqlite.liveCampaign()
+        try await fixture.app().test(.router) { client in
+            _ = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone())
+        }
+        return WebhookDeliverer(store: fixture.sqlite, config: config, logger: Logger(label: "test"))
+    }
+
     /// Checks a received request's signature the way a receiver would, with its own HMAC.
     static func verify(_ received: WebhookReceiver.Received) -> Bool {
         guard let header = received.headers["onecode-signature"] else { return false }
@@ -195,12 +206,7 @@ struct WebhookTests {
         try await receiver.start()
         defer { Task { await receiver.stop() } }
         let config = try Self.webhookConfig([await receiver.url])
-        try await fixture.sqlite.registerEndpoints(config.urls)
-        _ = try await fixture.sqlite.liveCampaign()
-        try await fixture.app().test(.router) { client in
-            _ = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone())
-        }
-        let deliverer = WebhookDeliverer(store: fixture.sqlite, config: config, logger: Logger(label: "test"))
+        let deliverer = try await Self.oneWin(fixture, config)
         var rounds = 0
         while try await fixture.sqlite.webhookStatus().first?.delivered != 1 && rounds < 200 {
             try await deliverer.deliverDue()
@@ -235,12 +241,7 @@ struct WebhookTests {
         try await receiver.start()
         defer { Task { await receiver.stop() } }
         let config = try Self.webhookConfig([await receiver.url], maxAttempts: 3)
-        try await fixture.sqlite.registerEndpoints(config.urls)
-        _ = try await fixture.sqlite.liveCampaign()
-        try await fixture.app().test(.router) { client in
-            _ = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone())
-        }
-        let deliverer = WebhookDeliverer(store: fixture.sqlite, config: config, logger: Logger(label: "test"))
+        let deliverer = try await Self.oneWin(fixture, config)
         for _ in 0..<60 {
             try await deliverer.deliverDue()
             try await Task.sleep(for: .milliseconds(20))
@@ -261,12 +262,7 @@ struct WebhookTests {
         try await receiver.start()
         defer { Task { await receiver.stop() } }
         let config = try Self.webhookConfig([await receiver.url], maxAttempts: 5)  // base 0.05 s, cap 0.2 s
-        try await fixture.sqlite.registerEndpoints(config.urls)
-        _ = try await fixture.sqlite.liveCampaign()
-        try await fixture.app().test(.router) { client in
-            _ = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone())
-        }
-        let deliverer = WebhookDeliverer(store: fixture.sqlite, config: config, logger: Logger(label: "test"))
+        let deliverer = try await Self.oneWin(fixture, config)
         let deadline = Date().addingTimeInterval(10)
         while await receiver.received.count < 5 && Date() < deadline {
             try await deliverer.deliverDue()
@@ -290,12 +286,7 @@ struct WebhookTests {
         try await receiver.start()
         defer { Task { await receiver.stop() } }
         let config = try Self.webhookConfig([await receiver.url], timeout: 0.5)
-        try await fixture.sqlite.registerEndpoints(config.urls)
-        _ = try await fixture.sqlite.liveCampaign()
-        try await fixture.app().test(.router) { client in
-            _ = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone())
-        }
-        let deliverer = WebhookDeliverer(store: fixture.sqlite, config: config, logger: Logger(label: "test"))
+        let deliverer = try await Self.oneWin(fixture, config)
         // The first attempt waits for the timeout, not for the receiver's five seconds.
         try await deliverer.deliverDue()
         var status = try #require(try await fixture.sqlite.webhookStatus().first)
