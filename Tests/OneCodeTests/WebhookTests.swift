@@ -113,6 +113,16 @@ struct WebhookTests {
         return try ServiceConfig(reader: reader, databasePath: "/tmp/x.sqlite").webhooks
     }
 
+    /// Drives `deliverer` until `done` holds or 30 s pass: a deadline, not a count of rounds (a loaded
+    /// machine is slow), and the test's expectations then say what arrived.
+    static func drive(_ deliverer: WebhookDeliverer, until done: () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(30)
+        while try await !done(), Date() < deadline {
+            try await deliverer.deliverDue()
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// Where most webhook tests start: `config`'s endpoints registered, a live campaign, one winning scan
     /// (one `prize.won` in the outbox); answers a deliverer for `config`, which the test drives.
     static func oneWin(_ fixture: ServiceFixture, _ config: WebhookConfig) async throws -> WebhookDeliverer {
@@ -207,12 +217,7 @@ struct WebhookTests {
         defer { Task { await receiver.stop() } }
         let config = try Self.webhookConfig([await receiver.url])
         let deliverer = try await Self.oneWin(fixture, config)
-        var rounds = 0
-        while try await fixture.sqlite.webhookStatus().first?.delivered != 1 && rounds < 200 {
-            try await deliverer.deliverDue()
-            try await Task.sleep(for: .milliseconds(20))
-            rounds += 1
-        }
+        try await Self.drive(deliverer) { try await fixture.sqlite.webhookStatus().first?.delivered == 1 }
         let received = await receiver.received
         #expect(received.map(\.status) == [500, 500, 200])
         let event = try #require(try await fixture.sqlite.events(after: 0, limit: 10).first)
@@ -242,10 +247,9 @@ struct WebhookTests {
         defer { Task { await receiver.stop() } }
         let config = try Self.webhookConfig([await receiver.url], maxAttempts: 3)
         let deliverer = try await Self.oneWin(fixture, config)
-        for _ in 0..<60 {
-            try await deliverer.deliverDue()
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        // Until it is given up, then a while more.
+        try await Self.drive(deliverer) { try await fixture.sqlite.webhookStatus().first?.failed == 1 }
+        for _ in 0..<5 { try await deliverer.deliverDue() }  // nothing more goes out once given up
         #expect(await receiver.received.count == 3)
         var status = try #require(try await fixture.sqlite.webhookStatus().first)
         #expect(status.failed == 1 && status.pending == 0 && status.lastError == "HTTP 500")
@@ -291,10 +295,7 @@ struct WebhookTests {
         try await deliverer.deliverDue()
         var status = try #require(try await fixture.sqlite.webhookStatus().first)
         #expect(status.pending == 1 && status.delivered == 0 && status.lastError?.contains("no answer within 0.5 s") == true, "\(status)")
-        for _ in 0..<200 where try await fixture.sqlite.webhookStatus().first?.delivered != 1 {
-            try await deliverer.deliverDue()
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await Self.drive(deliverer) { try await fixture.sqlite.webhookStatus().first?.delivered == 1 }
         status = try #require(try await fixture.sqlite.webhookStatus().first)
         #expect(status.delivered == 1 && status.pending == 0)
         let event = try #require(try await fixture.sqlite.events(after: 0, limit: 10).first)
@@ -322,10 +323,9 @@ struct WebhookTests {
         try await fixture.sqlite.registerEndpoints(both.urls)
         try await fixture.app().test(.router) { client in _ = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone()) }
         let deliverer = WebhookDeliverer(store: fixture.sqlite, config: both, logger: Logger(label: "test"))
-        for _ in 0..<100 {
-            try await deliverer.deliverDue()
-            if await good.received.count >= 1, await failing.received.count >= 2 { break }
-            try await Task.sleep(for: .milliseconds(20))
+        try await Self.drive(deliverer) {
+            let (delivered, tried) = (await good.received.count, await failing.received.count)
+            return delivered >= 1 && tried >= 2
         }
         let events = try await fixture.sqlite.events(after: 0, limit: 10)
         try #require(events.count == 2, "\(events.map(\.type))")
