@@ -74,14 +74,19 @@ struct APIController: Sendable {
         }
         route(api, .get, "batches/:id/package.zip", [.issuer]) { _, context in
             let batch = try await batch(context)
-            let directory = packagesDirectory + "/batch-\(batch.id)"
-            guard FileManager.default.fileExists(atPath: directory + "/manifest.json") else {
-                throw HTTPError(.notFound, message: "package: no copy of batch \(batch.id)'s package is kept in the packages library (issued by an older OneCode, or packages.directory moved); it is where `onecode batch issue --out` wrote it")
+            // The library keeps a batch's package as a zip (what `batch issue` leaves there) or as the folder
+            // the service wrote (zipped at the first download, and kept).
+            let zip = packagesDirectory + "/batch-\(batch.id).zip", directory = packagesDirectory + "/batch-\(batch.id)"
+            if !FileManager.default.fileExists(atPath: zip) {
+                guard FileManager.default.fileExists(atPath: directory + "/manifest.json") else {
+                    throw HTTPError(.notFound, message: "package: no copy of batch \(batch.id)'s package is kept in the packages library (issued by an older OneCode, or packages.directory moved); it is where `onecode batch issue --out` wrote it")
+                }
+                try ZipArchive.write(directory: directory, root: "batch-\(batch.id)", to: zip)
             }
-            let zip = try ZipArchive.store(directory: directory, root: "batch-\(batch.id)")
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: zip), options: .alwaysMapped)
             return Response(status: .ok, headers: [
                 .contentType: "application/zip", .contentDisposition: "attachment; filename=\"batch-\(batch.id).zip\"",
-            ], body: .init(byteBuffer: ByteBuffer(bytes: zip)))
+            ], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
         route(api, .post, "batches/:id/activate", [.issuer]) { _, context in
             return try Response.api(BatchView(try await store.setStatus(.active, of: batch(context).id)), status: .ok)

@@ -67,12 +67,15 @@ struct BatchCommand: AsyncParsableCommand {
                     request, package: options, progress: { bar.update($0) }, isCancelled: { Interrupts.isSet })
                 bar.finish()
                 // The service serves every batch's package (GET /api/batches/{id}/package.zip): a copy goes
-                // into its library, beside the one written to --out.
+                // into its library, beside the one written to --out, as one zip (one file to create, however
+                // many artwork files the package holds).
                 let library = try ServiceConfig(reader: try await global.configReader(extra: extra), databasePath: config.databasePath).packagesDirectory
-                let kept = library + "/batch-\(result.batch.id)"
+                let kept = library + "/batch-\(result.batch.id).zip"
                 do {
                     try FileManager.default.createDirectory(atPath: library, withIntermediateDirectories: true)
-                    if !FileManager.default.fileExists(atPath: kept) { try FileManager.default.copyItem(atPath: result.directory, toPath: kept) }
+                    if !FileManager.default.fileExists(atPath: kept) {
+                        try ZipArchive.write(directory: result.directory, root: "batch-\(result.batch.id)", to: kept)
+                    }
                 } catch {
                     note("warning: the package is in \(result.directory), but no copy could be kept in \(library) for the API (\(error.localizedDescription))")
                 }
