@@ -95,11 +95,23 @@ struct Table {
     }
     var text: String {
         let all = [header] + rows
-        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        let widths = header.indices.map { column in all.map { Self.width($0[column]) }.max() ?? 0 }
         return all.map { row in
-            row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
+            row.enumerated().map { $1 + String(repeating: " ", count: max(0, widths[$0] - Self.width($1))) }
                 .joined(separator: "  ").trimmingTrailingSpaces()
         }.joined(separator: "\n")
+    }
+
+    /// Columns a terminal gives `text`: two for each wide character (Chinese, Japanese, Korean, full-width
+    /// forms), one for the rest, so columns line up under Chinese names.
+    static func width(_ text: String) -> Int {
+        text.unicodeScalars.reduce(0) { sum, scalar in
+            let value = scalar.value
+            let wide = (0x1100...0x115F).contains(value) || (0x2E80...0xA4CF).contains(value) || (0xAC00...0xD7A3).contains(value)
+                || (0xF900...0xFAFF).contains(value) || (0xFE30...0xFE4F).contains(value) || (0xFF00...0xFF60).contains(value)
+                || (0xFFE0...0xFFE6).contains(value) || (0x20000...0x3FFFD).contains(value)
+            return sum + (wide ? 2 : scalar.properties.generalCategory == .nonspacingMark ? 0 : 1)
+        }
     }
 }
 

@@ -42,6 +42,12 @@ struct CLITests {
         let again = try Run.onecode([], cwd: folder.path)
         #expect(again.status == 0 && !again.stderr.contains("generated"))
         #expect(try Run.onecode(["product", "list", "--json"], cwd: folder.path).stdout.components(separatedBy: "\"id\"").count == 2)
+        // The table's columns line up on a terminal under Chinese names (two columns a character).
+        #expect(try Run.onecode(["product", "add", "--name", "Oolong", "--name-zh", "乌龙茶", "--gtin", "4006381333931"], cwd: folder.path).status == 0)
+        let table = try Run.onecode(["product", "list"], cwd: folder.path).stdout.split(separator: "\n").map(String.init)
+        func columns(_ text: Substring) -> Int { text.unicodeScalars.reduce(0) { $0 + ((0x4E00...0x9FFF).contains($1.value) ? 2 : 1) } }
+        let starts = zip(table, ["gtin", "06291041500213", "04006381333931"]).map { line, cell in line.range(of: cell).map { columns(line[..<$0.lowerBound]) } }
+        #expect(starts.count == 3 && Set(starts).count == 1 && starts[0] != nil, "\(table)")
     }
 
     @Test("issue, list, show and check a batch")
