@@ -69,13 +69,13 @@ public struct ProductChange: Sendable, Equatable {
 
     /// - Throws: `InputError` naming the bad field, or when nothing would change.
     public init(nameZh: String? = nil, nameEn: String? = nil, imageURL: String? = nil) throws {
-        func field(_ value: String?, _ name: String, _ check: (String) throws -> String) throws -> Field? {
+        func field(_ value: String?, _ check: (String) throws -> String) throws -> Field? {
             guard let value else { return nil }
             return value.trimmingCharacters(in: .whitespaces).isEmpty ? .clear : .set(try check(value))
         }
-        self.nameZh = try field(nameZh, "nameZh") { try Name.validate($0, field: "nameZh", maximum: 200) }
-        self.nameEn = try field(nameEn, "nameEn") { try Name.validate($0, field: "nameEn", maximum: 200) }
-        self.imageURL = try field(imageURL, "imageUrl") { try ProductImage.validate($0, field: "imageUrl") }
+        self.nameZh = try field(nameZh) { try Name.validate($0, field: "nameZh", maximum: 200) }
+        self.nameEn = try field(nameEn) { try Name.validate($0, field: "nameEn", maximum: 200) }
+        self.imageURL = try field(imageURL) { try ProductImage.validate($0, field: "imageUrl") }
         guard self.nameZh != nil || self.nameEn != nil || self.imageURL != nil else {
             throw InputError("product", "nothing to change: give nameZh, nameEn or imageUrl (an empty value clears it)")
         }

@@ -46,8 +46,7 @@ extension APIController {
             let segment = try await segment(context)
             let query = try PageQuery(request, default: 1000, maximum: 10_000)
             let profiles = try await store.memberProfiles(of: segment.id, after: query.after ?? "", limit: query.limit + 1)
-            let names = Dictionary(try await store.products().map { ($0.id.rawValue, $0.name) }, uniquingKeysWith: { first, _ in first })
-            return try Response.api(Page(fetched: profiles.map { MemberSummary($0, names: names) }, limit: query.limit) { $0.consumer }, status: .ok)
+            return try Response.api(Page(fetched: try await store.named(profiles), limit: query.limit) { $0.consumer }, status: .ok)
         }
         route(api, .post, "segments/refresh", [.marketing]) { request, _ in
             let full = request.uri.queryParameters.get("full") == "true"

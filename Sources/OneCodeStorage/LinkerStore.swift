@@ -406,8 +406,18 @@ extension CatalogStore {
         }
     }
 
+    /// Segment members with their profile summaries, products named.
+    public func named(_ profiles: [ConsumerProfile]) async throws -> [MemberSummary] {
+        let products = try await productNames()
+        return profiles.map { MemberSummary($0, names: products) }
+    }
+
+    func productNames() async throws -> [Int64: String] {
+        Dictionary(try await self.products().map { ($0.id.rawValue, $0.name) }) { $1 }
+    }
+
     func catalogueNames() async throws -> (products: [Int64: String], batches: [Int64: String]) {
-        let products = Dictionary(try await self.products().map { ($0.id.rawValue, $0.name) }) { $1 }
+        let products = try await productNames()
         let batches = Dictionary(try await self.batches(product: nil).map { batch in
             (batch.id.rawValue, (products[batch.productID.rawValue] ?? "product \(batch.productID)") + (batch.lot.map { ", lot \($0)" } ?? ""))
         }) { $1 }

@@ -121,8 +121,7 @@ struct SegmentCommand: AsyncParsableCommand {
                     let members = try await store.members(of: SegmentID(rawValue: id), after: after, limit: limit)
                     return try global.emit(members) { members.joined(separator: "\n") }
                 }
-                let names = Dictionary(try await store.products().map { ($0.id.rawValue, $0.name) }, uniquingKeysWith: { first, _ in first })
-                let members = try await store.memberProfiles(of: SegmentID(rawValue: id), after: after, limit: limit).map { MemberSummary($0, names: names) }
+                let members = try await store.named(try await store.memberProfiles(of: SegmentID(rawValue: id), after: after, limit: limit))
                 let day = ISO8601DateFormatter()
                 day.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate, .withSpaceBetweenDateAndTime]
                 try global.emit(members) {
