@@ -150,8 +150,9 @@ final class LandingPage: Sendable {
         var code: String
         /// The product's name in the page's language.
         var productName: String?
-        /// An https address of the product's picture.
+        /// An https address of the product's picture, and the page's policy that allows it.
         var productImage: String?
+        var imagePolicy: String?
         var gtin: String?
         var lot: String?
         var productionDate: String?

@@ -108,8 +108,10 @@ struct ScanController: Sendable {
         }
         if bot { Self.botScans.increment() } else { Self.scanCounters[result.verdict]!.increment() }
         var content = LandingPage.Content(language: language, verdict: result.verdict, reason: result.reason, code: canonical)
-        if let batchID = result.batchID, let (batch, product) = try await catalog.entry(batchID) {
+        if let batchID = result.batchID, let entry = try await catalog.entry(batchID) {
+            let batch = entry.batch, product = entry.product
             content.batch = batchID
+            content.imagePolicy = entry.imagePolicy
             content.productName = product.name(in: language.rawValue)
             content.productImage = product.imageURL
             content.gtin = product.gtin?.digits
@@ -213,8 +215,7 @@ struct ScanController: Sendable {
             body = ByteBuffer(bytes: (try? Response.jsonEncoder.encode(document)) ?? Data("{}".utf8))
         } else {
             headers[.contentType] = "text/html; charset=utf-8"
-            headers[.contentSecurityPolicy] = content.productImage.flatMap(ProductImage.origin)
-                .map(SecurityHeadersMiddleware.contentSecurityPolicy(imagesFrom:)) ?? SecurityHeadersMiddleware.contentSecurityPolicy
+            headers[.contentSecurityPolicy] = content.imagePolicy ?? SecurityHeadersMiddleware.contentSecurityPolicy
             headers[.contentLanguage] = content.language == .zh ? "zh-CN" : "en"
             body = ByteBuffer(string: page.render(content))
         }
