@@ -275,9 +275,9 @@ struct CLITests {
         let server = try Run.start(Run.onecode, ["serve", "--port", "0"], cwd: folder.path)
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }  // on every path
         var stderr = ""
-        for _ in 0..<400 where !stderr.contains("/api/stats/verdicts") && server.process.isRunning {
-            try await Task.sleep(for: .milliseconds(25))
+        _ = try await eventually {
             stderr = (try? String(contentsOfFile: server.err, encoding: .utf8)) ?? ""
+            return stderr.contains("/api/stats/verdicts") || !server.process.isRunning
         }
         let listening = try #require(stderr.split(separator: "\n").first { $0.hasPrefix("onecode: listening on http://127.0.0.1:") }, "\(stderr)")
         let port = try #require(Int(listening.split(separator: ":").last ?? ""))
@@ -357,12 +357,9 @@ struct CLITests {
         let server = try Run.start(Run.onecode, ["serve", "--port", "0"], cwd: folder.path)
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
         let port = try await DurabilityTests.reportedPort(server, in: server.err, after: "onecode: listening on http://127.0.0.1:") ?? 1
-        var up = false
-        for _ in 0..<200 where !up {
-            up = (try? await DurabilityTests.session.data(from: URL(string: "http://127.0.0.1:\(port)/healthz")!)) != nil
-            if !up { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(up)
+        #expect(try await eventually(every: .milliseconds(50)) {
+            (try? await DurabilityTests.session.data(from: URL(string: "http://127.0.0.1:\(port)/healthz")!)) != nil
+        })
         kill(server.process.processIdentifier, SIGTERM)
         let result = await server.wait()
         #expect(result.status == 0)

@@ -817,10 +817,10 @@ struct LinkerContractTests {
             """, try TestPostgres.database(world.fixture.folder.file("onecode.sqlite")).url, String(PostgresStore.linkerLock)])
         defer { if holder.process.isRunning { kill(holder.process.processIdentifier, SIGKILL) } }
         var psql: pid_t?
-        for _ in 0..<500 where psql == nil {
+        _ = try await eventually {
             let line = ((try? String(contentsOfFile: holder.out, encoding: .utf8)) ?? "").split(separator: "\n").first { $0.hasPrefix("held ") }
             psql = line.flatMap { pid_t($0.dropFirst(5)) }
-            if psql == nil { try await Task.sleep(for: .milliseconds(20)) }
+            return psql != nil
         }
         let holderPID = try #require(psql, "the helper never held the lock")
         // An erasure waits for the refresh's lock too: a refresh whose snapshot predates it would write the

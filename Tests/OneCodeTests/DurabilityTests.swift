@@ -47,16 +47,15 @@ struct DurabilityTests {
     /// The port a process reports once it listens: a line of its output (`file`) with `marker` followed
     /// by the port (`onecode: listening on http://127.0.0.1:PORT`, a helper's `listening PORT`).
     static func reportedPort(_ started: Run.Started, in file: String, after marker: String) async throws -> Int? {
-        for _ in 0..<400 {
+        var port: Int?
+        _ = try await eventually {
             let log = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
-            if let line = log.split(separator: "\n").first(where: { $0.contains(marker) }),
-               let number = Int(line.split(separator: marker).last.map { String($0).trimmingCharacters(in: .whitespaces) } ?? "") {
-                return number
+            if let line = log.split(separator: "\n").first(where: { $0.contains(marker) }) {
+                port = Int(line.split(separator: marker).last.map { String($0).trimmingCharacters(in: .whitespaces) } ?? "")
             }
-            if !started.process.isRunning { return nil }
-            try await Task.sleep(for: .milliseconds(25))
+            return port != nil || !started.process.isRunning
         }
-        return nil
+        return port
     }
 
     /// A folder with an active batch of `count` codes; returns the codes.

@@ -21,12 +21,11 @@ struct LogTests {
                 .map { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] ?? ["unparsed": String($0)] }
         }
         var base = ""
-        for _ in 0..<400 where base.isEmpty && server.process.isRunning {
+        _ = try await eventually {
             if let message = lines().compactMap({ $0["message"] as? String }).first(where: { $0.hasPrefix("onecode: listening on http://") }) {
                 base = String(message.dropFirst("onecode: listening on ".count))
-            } else {
-                try await Task.sleep(for: .milliseconds(25))
             }
+            return !base.isEmpty || !server.process.isRunning
         }
         try #require(!base.isEmpty, "\(lines())")
         let wrongToken = "oc_WRONGTOKENTEXT0123456789"

@@ -69,10 +69,9 @@ struct MetricsTests {
         #expect(try await Self.metrics(base).contains("onecode_webhook_pending_deliveries 0"))
         try await PostgresWebhookTests.suspicious(base, codes)  // two suspicious scans: two events
         var text = ""
-        for _ in 0..<100 {
+        _ = try await eventually(every: .milliseconds(50)) {
             text = try await Self.metrics(base)
-            if text.contains("onecode_webhook_pending_deliveries 2") { break }
-            try await Task.sleep(for: .milliseconds(50))
+            return text.contains("onecode_webhook_pending_deliveries 2")
         }
         #expect(text.contains("onecode_webhook_pending_deliveries 2"), "\(text.split(separator: "\n").filter { $0.contains("webhook") })")
         kill(server.process.processIdentifier, SIGTERM)
@@ -95,13 +94,12 @@ struct MetricsTests {
         let (server, base) = try await DurabilityTests.startServer(folder, extra: ["ONECODE_METRICS_PORT": "0"])
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
         var internalBase = ""
-        for _ in 0..<400 where internalBase.isEmpty {
+        _ = try await eventually {
             let log = (try? String(contentsOfFile: server.err, encoding: .utf8)) ?? ""
             if let line = log.split(separator: "\n").first(where: { $0.hasPrefix("onecode: metrics on http://127.0.0.1:") }) {
                 internalBase = String(line.dropFirst("onecode: metrics on ".count).dropLast("/metrics".count))
-            } else {
-                try await Task.sleep(for: .milliseconds(25))
             }
+            return !internalBase.isEmpty
         }
         try #require(!internalBase.isEmpty && internalBase != base)
         _ = await DurabilityTests.scanCodes(base, [codes[0]], concurrency: 1)

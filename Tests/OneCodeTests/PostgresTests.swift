@@ -189,9 +189,7 @@ struct ReadinessTests {
             time.sleep(120)
             """, folder.file("data/onecode.sqlite")])
         defer { if holder.process.isRunning { kill(holder.process.processIdentifier, SIGKILL) } }
-        for _ in 0..<100 where !((try? String(contentsOfFile: holder.out, encoding: .utf8)) ?? "").contains("locked") {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try #require(try await eventually { fileContains(holder.out, "locked") }, "the helper never took the write lock")
         let (status, body) = try await Self.ready(base)
         #expect(status == 503, "\(body)")
         #expect(body.contains("no write transaction within"), "\(body)")
@@ -201,13 +199,7 @@ struct ReadinessTests {
         #expect(try await DurabilityTests.session.data(from: URL(string: base + "/healthz")!).1 is HTTPURLResponse)
         kill(holder.process.processIdentifier, SIGKILL)
         _ = await holder.wait()
-        var recovered = 0
-        for _ in 0..<50 {
-            recovered = try await Self.ready(base).0
-            if recovered == 200 { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        #expect(recovered == 200)
+        #expect(try await eventually(every: .milliseconds(100)) { try await Self.ready(base).0 == 200 })
     }
 
     @Test("PostgreSQL: 200 on the schema this binary knows, 503 naming the cause once the database was upgraded past it")
@@ -306,9 +298,7 @@ struct PostgresWebhookTests {
         let (a, baseA) = try await DurabilityTests.startServer(folder, extra: environment)
         defer { if a.process.isRunning { kill(a.process.processIdentifier, SIGKILL) } }
         try await Self.suspicious(baseA, [codes[0]])
-        for _ in 0..<200 where !((try? String(contentsOfFile: hanging.out, encoding: .utf8)) ?? "").contains("accepted") {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        #expect(try await eventually { fileContains(hanging.out, "accepted") }, "the delivery never reached the hanging receiver")
         kill(a.process.processIdentifier, SIGKILL)
         _ = await a.wait()
         kill(hanging.process.processIdentifier, SIGKILL)
@@ -439,10 +429,8 @@ struct BalancedNodesTests {
         try conf.write(toFile: folder.file("nginx.conf"), atomically: true, encoding: .utf8)
         let nginx = try Run.start("/usr/sbin/nginx", ["-c", folder.file("nginx.conf"), "-p", prefix])
         let base = "http://127.0.0.1:\(port)"
-        for _ in 0..<100 {
-            if let (_, response) = try? await URLSession.shared.data(from: URL(string: base + "/healthz")!),
-               (response as? HTTPURLResponse)?.statusCode == 200 { break }
-            try await Task.sleep(for: .milliseconds(50))
+        _ = try await eventually(every: .milliseconds(50)) {
+            ((try? await URLSession.shared.data(from: URL(string: base + "/healthz")!))?.1 as? HTTPURLResponse)?.statusCode == 200
         }
         return (nginx, base)
     }
@@ -553,7 +541,7 @@ extension ServeStartTests {
         }
         // No --port here: the option would win over the value under test. A server that starts anyway is stopped.
         let server = try Run.start(Run.onecode, ["serve"], cwd: folder.path, environment: environment)
-        for _ in 0..<400 where server.process.isRunning { try await Task.sleep(for: .milliseconds(25)) }
+        _ = try await eventually { !server.process.isRunning }
         if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) }
         let result = await server.wait()
         #expect(result.status == 1)

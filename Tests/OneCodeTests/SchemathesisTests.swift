@@ -20,13 +20,12 @@ struct SchemathesisTests {
         let server = try Run.start(Run.onecode, ["serve", "--port", "0"], cwd: folder.path, environment: environment)
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
         var base = ""
-        for _ in 0..<400 where base.isEmpty && server.process.isRunning {
+        _ = try await eventually {
             let log = (try? String(contentsOfFile: server.err, encoding: .utf8)) ?? ""
             if log.contains("demo: admin token"), let line = log.split(separator: "\n").first(where: { $0.hasPrefix("onecode: listening on ") }) {
                 base = String(line.dropFirst("onecode: listening on ".count))
-            } else {
-                try await Task.sleep(for: .milliseconds(25))
             }
+            return !base.isEmpty || !server.process.isRunning
         }
         try #require(!base.isEmpty, "\((try? String(contentsOfFile: server.err, encoding: .utf8)) ?? "")")
         let token = try String(contentsOfFile: folder.file("data/demo-admin-token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -142,6 +142,25 @@ enum Run {
     }
 }
 
+/// Polls `condition` every `every` until it holds or `seconds` pass, and says whether it held: a deadline,
+/// not a count of rounds, and a generous one (a loaded CI machine can leave a test's task unrun for
+/// seconds, so a count of short sleeps runs out long before a slow start is over).
+/// (`condition` runs in the caller's isolation: an actor's state may be read in it.)
+func eventually(within seconds: Double = 60, every pause: Duration = .milliseconds(25), isolation: isolated (any Actor)? = #isolation,
+                _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while true {
+        if try await condition() { return true }
+        if Date() >= deadline { return false }
+        try await Task.sleep(for: pause)
+    }
+}
+
+/// Whether the file at `path` (a started program's output) contains `text` yet.
+func fileContains(_ path: String, _ text: String) -> Bool {
+    ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").contains(text)
+}
+
 /// A one-shot signal raised from any thread and awaited by async code without blocking a thread: a test
 /// that blocked a cooperative thread waiting for work that itself needs one deadlocks once as many tests
 /// do the same as the machine has cores (two here, both cases of one parameterised test).

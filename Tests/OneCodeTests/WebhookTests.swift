@@ -77,20 +77,18 @@ actor WebhookReceiver {
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
                               onServerRunning: { channel in await self.bound(channel.localAddress?.port) }, logger: logger)
         task = Task { try await app.runService(gracefulShutdownSignals: []) }
-        for _ in 0..<200 {  // until it listens
-            if port != 0 {
-                var request = URLRequest(url: URL(string: url)!)
-                request.httpMethod = "GET"
-                if let (_, response) = try? await URLSession.shared.data(for: request), (response as? HTTPURLResponse) != nil { return }
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        _ = try await eventually(every: .milliseconds(20)) {  // until it listens
+            guard port != 0 else { return false }
+            var request = URLRequest(url: URL(string: url)!)
+            request.httpMethod = "GET"
+            return ((try? await URLSession.shared.data(for: request))?.1 as? HTTPURLResponse) != nil
         }
     }
 
     func stop() { task?.cancel() }
 
     /// Waits until `condition` holds for what was received, up to `seconds`.
-    func wait(seconds: Double = 10, until condition: @Sendable ([Received]) -> Bool) async throws -> [Received] {
+    func wait(seconds: Double = 60, until condition: @Sendable ([Received]) -> Bool) async throws -> [Received] {
         let deadline = Date().addingTimeInterval(seconds)
         while !condition(received) && Date() < deadline { try await Task.sleep(for: .milliseconds(25)) }
         return received
@@ -267,7 +265,7 @@ struct WebhookTests {
         defer { Task { await receiver.stop() } }
         let config = try Self.webhookConfig([await receiver.url], maxAttempts: 5)  // base 0.05 s, cap 0.2 s
         let deliverer = try await Self.oneWin(fixture, config)
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(60)
         while await receiver.received.count < 5 && Date() < deadline {
             try await deliverer.deliverDue()
             try await Task.sleep(for: .milliseconds(5))
@@ -383,10 +381,9 @@ struct WebhookTests {
         for _ in 0..<2 { _ = try await DurabilityTests.session.data(for: scan) }
         // The receiver is down: the delivery fails and waits.
         var status = ""
-        for _ in 0..<100 {
-            status = try Run.onecode(["webhooks", "status", "--json"], cwd: folder.path, environment: DurabilityTests.environment).stdout
-            if status.contains("\"lastError\"") { break }
-            try await Task.sleep(for: .milliseconds(50))
+        _ = try await eventually(every: .milliseconds(50)) {
+            status = try await Run.run(Run.onecode, ["webhooks", "status", "--json"], cwd: folder.path, environment: DurabilityTests.environment).stdout
+            return status.contains("\"lastError\"")
         }
         #expect(status.contains("\"lastError\"") && status.contains("\"pending\" : 1") && status.contains("\"delivered\" : 0"), "\(status)")
         kill(server.process.processIdentifier, SIGTERM)
