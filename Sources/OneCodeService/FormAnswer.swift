@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Mustache
 import NIOCore
 import OneCodeDomain
 
@@ -88,8 +89,7 @@ struct FormAnswer {
         let html = """
             <!doctype html><html lang="\(language == .zh ? "zh-CN" : "en")"><head><meta charset="utf-8">
             <meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex">
-            <title>\(e(LandingPage.strings[language]!["title"]!))</title><style>\(LandingPage.css)\(brand.css)
-            .error{color:#a8201a;margin:.25rem 0}input{font:inherit;width:100%;box-sizing:border-box;padding:.4rem}</style></head>
+            <title>\(e(LandingPage.strings[language]!["title"]!))</title><style>\(LandingPage.css)\(brand.css)</style></head>
             <body><main>\(brand.header)<section id="\(id)"><h1>\(e(heading))</h1>\(body)</section>
             <p><a href="\(e(path))" id="back">\(e(strings["back"]!))</a></p>
             <footer>\(brand.contact(language))\(e(LandingPage.strings[language]!["footer"]!))</footer></main></body></html>
@@ -99,42 +99,31 @@ struct FormAnswer {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    /// The form again: the values typed, the problem beside its field (or above the form).
+    /// The form again (the scan page's own template): the values typed, the problem beside its field,
+    /// or above the form when it is about no field of it.
     func again(_ form: Form, fields: [String: String], error: any Error) -> Response {
         let (field, message, status) = problem(error)
-        let e = LandingPage.escape
-        let page = LandingPage.strings[language]!
-        func note(_ name: String) -> String {
-            field == name ? "<p class=\"error\" id=\"error-\(name)\" role=\"alert\">\(e(message))</p>" : ""
-        }
-        let known: Set<String>
-        var html = ""
+        var values: [String: Any], known: Set<String>, template: MustacheTemplate
         switch form {
         case let .claim(campaign, consentText):
             known = ["name", "phone", "consent"]
-            html += "<form method=\"post\" action=\"\(e(path))\" class=\"claim\"><input type=\"hidden\" name=\"campaign\" value=\"\(e(campaign))\">"
-            html += "<label>\(e(page["claimName"]!))<br><input name=\"name\" required maxlength=\"100\" autocomplete=\"name\" value=\"\(e(fields["name"] ?? ""))\""
-                + (field == "name" ? " aria-invalid=\"true\" aria-describedby=\"error-name\"" : "") + "></label>" + note("name")
-            html += "<label>\(e(page["claimPhone"]!))<br><input name=\"phone\" type=\"tel\" required maxlength=\"20\" autocomplete=\"tel\" value=\"\(e(fields["phone"] ?? ""))\""
-                + (field == "phone" ? " aria-invalid=\"true\" aria-describedby=\"error-phone\"" : "") + "></label>" + note("phone")
-            let ticked = ["yes", "on", "true"].contains(fields["consent"] ?? "")
-            html += "<label><input type=\"checkbox\" name=\"consent\" value=\"yes\" required\(ticked ? " checked" : "")> \(e(consentText))</label>" + note("consent")
-            html += "<button type=\"submit\">\(e(page["claimSubmit"]!))</button></form>"
+            template = LandingPage.claimForm
+            values = LandingPage.claimFields(language, campaign: campaign, consentText: consentText)
+            values["nameValue"] = fields["name"] ?? ""
+            values["phoneValue"] = fields["phone"] ?? ""
+            values["consentChecked"] = ["yes", "on", "true"].contains(fields["consent"] ?? "")
         case .feedback:
             if status == .conflict && field == "rating" {
-                return self.page(status: .conflict, heading: message, body: "", id: "rated")
+                return page(status: .conflict, heading: message, body: "", id: "rated")
             }
             known = ["rating", "comment"]
-            html += "<form method=\"post\" action=\"\(e(path))\" class=\"feedback\"><fieldset class=\"stars\"><legend>\(e(page["rating"]!))</legend>"
-            for value in 1...5 {
-                html += "<label><input type=\"radio\" name=\"rating\" value=\"\(value)\" required\(fields["rating"] == String(value) ? " checked" : "")> \(value)</label> "
-            }
-            html += "</fieldset>" + note("rating")
-            html += "<label>\(e(page["comment"]!))<br><textarea name=\"comment\" maxlength=\"500\" rows=\"3\">\(e(fields["comment"] ?? ""))</textarea></label>" + note("comment")
-            html += "<button type=\"submit\">\(e(page["feedbackSubmit"]!))</button></form>"
+            template = LandingPage.feedbackForm
+            values = LandingPage.feedbackFields(language, chosen: fields["rating"])
+            values["commentValue"] = fields["comment"] ?? ""
         }
-        // A problem with no field of this form is said above it.
-        let top = known.contains(field) ? "" : "<p class=\"error\" id=\"error\" role=\"alert\">\(e(message))</p>"
-        return self.page(status: status, heading: strings["fix"]!, body: top + html, id: "form")
+        values["action"] = path
+        if known.contains(field) { values[field + "Error"] = message }
+        let top = known.contains(field) ? "" : "<p class=\"error\" id=\"error\" role=\"alert\">\(LandingPage.escape(message))</p>"
+        return page(status: status, heading: strings["fix"]!, body: top + template.render(values), id: "form")
     }
 }

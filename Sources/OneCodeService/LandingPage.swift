@@ -69,10 +69,9 @@ final class LandingPage: Sendable {
                 "result": draw.result.rawValue, "campaign": draw.campaignName, "message": Self.message(draw, language),
             ]
             if draw.claimable {
-                object["claim"] = [
-                    "campaignID": draw.campaign.description, "title": strings["claim"]!, "name": strings["claimName"]!,
-                    "phone": strings["claimPhone"]!, "consent": consentText, "submit": strings["claimSubmit"]!,
-                ]
+                var fields = Self.claimFields(language, campaign: draw.campaign.description, consentText: consentText)
+                fields["title"] = strings["claim"]!
+                object["claimForm"] = Self.claimForm.render(fields)
             }
             let made = drawTemplate.render(["draw": object])
             drawCache.withLock { cache in
@@ -293,10 +292,9 @@ final class LandingPage: Sendable {
         }
         // Only an item that checks out is worth rating.
         if content.verdict == .genuine || content.verdict == .repeat {
-            object["feedback"] = [
-                "title": strings["feedback"]!, "ratingLabel": strings["rating"]!, "commentLabel": strings["comment"]!,
-                "submit": strings["feedbackSubmit"]!, "stars": (1...5).map { ["value": String($0)] },
-            ] as [String: Any]
+            var fields = Self.feedbackFields(content.language)
+            fields["title"] = strings["feedback"]!
+            object["feedbackForm"] = Self.feedbackForm.render(fields)
         }
         return template.render(object)
     }
@@ -378,15 +376,53 @@ final class LandingPage: Sendable {
 
     static let drawHTML = """
         {{#draw}}<div class="draw {{result}}" data-result="{{result}}"><strong>{{campaign}}</strong><p>{{message}}</p>\
-        {{#claim}}<form method="post" class="claim"><input type="hidden" name="campaign" value="{{campaignID}}">\
-        <p><b>{{title}}</b></p><label>{{name}}<br><input name="name" required maxlength="100" autocomplete="name"></label><br>\
-        <label>{{phone}}<br><input name="phone" type="tel" required maxlength="20" autocomplete="tel"></label><br>\
-        <label><input type="checkbox" name="consent" value="yes" required> {{consent}}</label><br>\
-        <button type="submit">{{submit}}</button></form>{{/claim}}</div>{{/draw}}
+        {{{claimForm}}}</div>{{/draw}}
         """
 
+    /// The claim form: empty on the scan page; on a form answer (`FormAnswer`) posted to `action`, with the
+    /// values typed and the problem beside its field (`nameError`, `phoneError`, `consentError`).
+    static let claimForm = try! MustacheTemplate(string: """
+        <form method="post"{{#action}} action="{{.}}"{{/action}} class="claim"><input type="hidden" name="campaign" value="{{campaignID}}">\
+        {{#title}}<p><b>{{.}}</b></p>{{/title}}\
+        <label>{{name}}<br><input name="name" required maxlength="100" autocomplete="name"{{#nameValue}} value="{{.}}"{{/nameValue}}\
+        {{#nameError}} aria-invalid="true" aria-describedby="error-name"{{/nameError}}></label>\
+        {{#nameError}}<p class="error" id="error-name" role="alert">{{.}}</p>{{/nameError}}<br>\
+        <label>{{phone}}<br><input name="phone" type="tel" required maxlength="20" autocomplete="tel"{{#phoneValue}} value="{{.}}"{{/phoneValue}}\
+        {{#phoneError}} aria-invalid="true" aria-describedby="error-phone"{{/phoneError}}></label>\
+        {{#phoneError}}<p class="error" id="error-phone" role="alert">{{.}}</p>{{/phoneError}}<br>\
+        <label><input type="checkbox" name="consent" value="yes" required{{#consentChecked}} checked{{/consentChecked}}> {{consent}}</label>\
+        {{#consentError}}<p class="error" id="error-consent" role="alert">{{.}}</p>{{/consentError}}<br>\
+        <button type="submit">{{submit}}</button></form>
+        """)
+
+    /// The rating form, on the scan page and again on a form answer (as the claim form: `action`, the
+    /// star chosen, the comment typed, `ratingError`, `commentError`).
+    static let feedbackForm = try! MustacheTemplate(string: """
+        <form method="post"{{#action}} action="{{.}}"{{/action}} class="feedback">{{#title}}<p><b>{{.}}</b></p>{{/title}}\
+        <fieldset class="stars"><legend>{{ratingLabel}}</legend>\
+        {{#stars}}<label><input type="radio" name="rating" value="{{value}}" required{{#chosen}} checked{{/chosen}}> {{value}}</label> {{/stars}}</fieldset>\
+        {{#ratingError}}<p class="error" id="error-rating" role="alert">{{.}}</p>{{/ratingError}}\
+        <label>{{commentLabel}}<br><textarea name="comment" maxlength="500" rows="3">{{commentValue}}</textarea></label>\
+        {{#commentError}}<p class="error" id="error-comment" role="alert">{{.}}</p>{{/commentError}}<br>\
+        <button type="submit">{{submit}}</button></form>
+        """)
+
+    /// The rating form's values: its labels in `language`, the star `chosen` checked.
+    static func feedbackFields(_ language: Language, chosen: String? = nil) -> [String: Any] {
+        let strings = strings[language]!
+        return ["ratingLabel": strings["rating"]!, "commentLabel": strings["comment"]!, "submit": strings["feedbackSubmit"]!,
+                "stars": (1...5).map { ["value": String($0), "chosen": String($0) == chosen] }]
+    }
+
+    /// The claim form's values: its labels in `language`, for `campaign`, with `consentText`.
+    static func claimFields(_ language: Language, campaign: String, consentText: String) -> [String: Any] {
+        let strings = strings[language]!
+        return ["campaignID": campaign, "name": strings["claimName"]!, "phone": strings["claimPhone"]!, "consent": consentText,
+                "submit": strings["claimSubmit"]!]
+    }
+
     /// One style for every page a phone sees: the scan page, the claim and thanks pages, the form answers.
-    static let css = #"body{margin:0;font:16px/1.5 system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f4f4f2;color:#222}main{max-width:30rem;margin:0 auto;padding:1rem}.verdict{border-radius:.75rem;padding:1.25rem;color:#fff;background:#666}.genuine{background:#1b7f3b}.repeat{background:#2f6f9f}.suspicious{background:#b35c00}.unknown,.forged,.void{background:#a8201a}.inactive{background:#6b6b6b}h1{font-size:1.5rem;margin:0 0 .5rem}dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}dt{color:#666}dd{margin:0;overflow-wrap:anywhere}section{background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}section:empty{display:none}.draw{margin:.25rem 0}.draw.won strong{color:#1b7f3b}.code{font:1.5rem monospace;letter-spacing:.1em}fieldset{border:0;padding:0;margin:0 0 .5rem}textarea{width:100%;box-sizing:border-box;font:inherit}button{font:inherit;padding:.6rem 1rem;border-radius:.5rem;border:1px solid #1b5e8c;background:#fff;color:#1b5e8c;width:100%}footer{color:#888;font-size:.8rem;text-align:center;margin:2rem 0}img.product{display:block;max-width:100%;max-height:14rem;margin:1rem auto 0;border-radius:.75rem}"#
+    static let css = #"body{margin:0;font:16px/1.5 system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f4f4f2;color:#222}main{max-width:30rem;margin:0 auto;padding:1rem}.verdict{border-radius:.75rem;padding:1.25rem;color:#fff;background:#666}.genuine{background:#1b7f3b}.repeat{background:#2f6f9f}.suspicious{background:#b35c00}.unknown,.forged,.void{background:#a8201a}.inactive{background:#6b6b6b}h1{font-size:1.5rem;margin:0 0 .5rem}dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}dt{color:#666}dd{margin:0;overflow-wrap:anywhere}section{background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}section:empty{display:none}.draw{margin:.25rem 0}.draw.won strong{color:#1b7f3b}.code{font:1.5rem monospace;letter-spacing:.1em}fieldset{border:0;padding:0;margin:0 0 .5rem}textarea{width:100%;box-sizing:border-box;font:inherit}button{font:inherit;padding:.6rem 1rem;border-radius:.5rem;border:1px solid #1b5e8c;background:#fff;color:#1b5e8c;width:100%}footer{color:#888;font-size:.8rem;text-align:center;margin:2rem 0}img.product{display:block;max-width:100%;max-height:14rem;margin:1rem auto 0;border-radius:.75rem}input[type=tel],input[name=name]{font:inherit;width:100%;box-sizing:border-box;padding:.4rem}.error{color:#a8201a;margin:.25rem 0}"#
 
     static let html = """
         <!doctype html>
@@ -403,11 +439,7 @@ final class LandingPage: Sendable {
         {{#image}}<img class="product" src="{{src}}" alt="{{alt}}" referrerpolicy="no-referrer">{{/image}}
         <dl>{{#details}}<dt>{{label}}</dt><dd>{{value}}</dd>{{/details}}</dl>
         <section id="campaign" aria-label="{{campaignTitle}}">{{{campaign}}}</section>
-        <section id="feedback" aria-label="{{feedbackTitle}}">{{#feedback}}<form method="post" class="feedback">\
-        <p><b>{{title}}</b></p><fieldset class="stars"><legend>{{ratingLabel}}</legend>\
-        {{#stars}}<label><input type="radio" name="rating" value="{{value}}" required> {{value}}</label> {{/stars}}</fieldset>\
-        <label>{{commentLabel}}<br><textarea name="comment" maxlength="500" rows="3"></textarea></label><br>\
-        <button type="submit">{{submit}}</button></form>{{/feedback}}</section>
+        <section id="feedback" aria-label="{{feedbackTitle}}">{{{feedbackForm}}}</section>
         {{#location}}
         <section id="location" hidden data-path="{{path}}" data-thanks="{{thanks}}" data-denied="{{denied}}">
         <button type="button" id="locate">{{button}}</button>

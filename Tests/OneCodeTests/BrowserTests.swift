@@ -11,7 +11,7 @@ struct BrowserTests {
     static let artifacts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("test-artifacts").path
 
-    @Test("renders at 390 px, the location button posts a granted position, a screenshot is written, feedback is sent", arguments: ["en", "zh-CN"])
+    @Test("renders at 390 px, the location button posts a granted position, a screenshot is written, feedback is sent (once refused, from the form again)", arguments: ["en", "zh-CN"])
     func landingPage(language: String) async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
@@ -35,6 +35,12 @@ struct BrowserTests {
         let row = try Run.program("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"),
                                                        "SELECT region, round(latitude, 2), round(longitude, 2), bot FROM scan WHERE code = '\(codes[0])'"])
         #expect(row.stdout == "CN-31|31.23|121.47|0\n", "\(row.stdout)")
+        // The form again: the problem beside the comment in the page's language, the star kept, the five stars
+        // on one row (an input style meant for text fields once stretched each onto its own line).
+        let again = try #require(seen["again"] as? [String: Any], "\(seen)")
+        #expect(again["error"] as? String == (language == "en" ? "A comment can have at most 500 characters." : "留言最多 500 个字。"), "\(again)")
+        #expect(again["chosen"] as? [String] == ["4"] && again["starRows"] as? Int == 1 && again["comment"] as? Int == 501, "\(again)")
+        #expect(again["fits"] as? Bool == true, "\(again)")
         #expect(seen["feedbackReply"] as? String == (language == "en" ? "Thank you for your feedback." : "感谢您的反馈。"))
         #expect((seen["backLink"] as? String)?.contains("/s/") == true, "\(seen["backLink"] ?? "no link back")")
         let feedback = try Run.program("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), "SELECT rating, comment FROM feedback"])

@@ -349,6 +349,13 @@ struct CampaignTests {
                                                    body: ByteBuffer(string: "campaign=\(campaign.id)&name=Ann&phone=13812345678&consent=yes"))
             #expect(claimed.status == .created && claimed.text.contains("id=\"claimed\"") && claimed.text.contains("id=\"back\"")
                     && claimed.text.contains("background:#f4f4f2"), "\(claimed.text)")
+            // A comment too long: the rating form again (the scan page's), the star chosen and the comment kept.
+            let long = String(repeating: "好", count: 501)
+            let tooLong = try await client.execute(uri: "/s/\(code)", method: .post, headers: form,
+                                                   body: ByteBuffer(string: "rating=4&comment=" + long.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!))
+            #expect(tooLong.status == .badRequest && tooLong.text.contains("id=\"error-comment\"") && tooLong.text.contains("留言最多 500 个字"), "\(tooLong.text)")
+            #expect(tooLong.text.contains("value=\"4\" required checked>") && !tooLong.text.contains("value=\"3\" required checked")
+                    && tooLong.text.contains(">\(long)</textarea>") && tooLong.text.contains("action=\"/s/\(code)\" class=\"feedback\""), "\(tooLong.text)")
             // Rating twice: a friendly page, not JSON.
             for expected in [HTTPResponse.Status.created, .conflict] {
                 let rated = try await client.execute(uri: "/s/\(code)", method: .post, headers: form, body: ByteBuffer(string: "rating=4"))

@@ -4,8 +4,8 @@ usage: landing_page.py URL SCREENSHOT.png [LANGUAGE]
 
 Checks that the page renders (verdict, product details, fits a 390 px wide screen), presses the
 location button with a granted, emulated position (Shanghai), waits for the post to succeed, writes
-a screenshot, then rates the item 4 with a comment through the feedback form and reads the thank-you
-page. Prints one JSON line with what it saw; exits non-zero on any failure.
+a screenshot, then rates the item 4 with a comment too long (the answer is the form again, read and
+screenshot), puts the comment right there and reads the thank-you page. Prints one JSON line with what it saw; exits non-zero on any failure.
 """
 import json
 import os
@@ -43,8 +43,26 @@ try:
     seen["locationState"] = status.get_attribute("data-state")
     seen["locationText"] = status.text
     driver.save_screenshot(screenshot)
+    # A comment over the limit (the textarea's maxlength lifted, as a browser that ignores it would send):
+    # the form comes back in the page's style, the star still chosen, the problem beside the comment.
     driver.find_element(By.CSS_SELECTOR, "form.feedback input[name=rating][value='4']").click()
-    driver.find_element(By.CSS_SELECTOR, "form.feedback textarea[name=comment]").send_keys("Fresh <b>taste</b>, 好喝")
+    area = driver.find_element(By.CSS_SELECTOR, "form.feedback textarea[name=comment]")
+    driver.execute_script("arguments[0].removeAttribute('maxlength'); arguments[0].value = arguments[1]", area, "x" * 501)
+    driver.find_element(By.CSS_SELECTOR, "form.feedback button[type=submit]").click()
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "error-comment"))
+    radios = driver.find_elements(By.CSS_SELECTOR, "form.feedback input[name=rating]")
+    seen["again"] = {
+        "error": driver.find_element(By.ID, "error-comment").text,
+        "chosen": [r.get_attribute("value") for r in radios if r.is_selected()],
+        "starRows": len({r.location["y"] for r in radios}),
+        "fits": driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"),
+        "comment": len(driver.find_element(By.CSS_SELECTOR, "form.feedback textarea[name=comment]").get_attribute("value")),
+    }
+    driver.save_screenshot(screenshot.replace(".png", "-again.png"))
+    # Put right on the answer page, the form is sent from there.
+    area = driver.find_element(By.CSS_SELECTOR, "form.feedback textarea[name=comment]")
+    area.clear()
+    area.send_keys("Fresh <b>taste</b>, 好喝")
     driver.find_element(By.CSS_SELECTOR, "form.feedback button[type=submit]").click()
     WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "thanks"))
     seen["feedbackReply"] = driver.find_element(By.ID, "thanks").text
