@@ -76,8 +76,9 @@ enum Run {
 
         /// Kills the process with SIGKILL if it still runs after `seconds` (cancel it once the process ended).
         func killer(after seconds: Double) -> DispatchWorkItem {
-            let item = DispatchWorkItem { [process] in
-                if process.isRunning {
+            // Weak: a cancelled item stays queued until its deadline and would keep the process object alive.
+            let item = DispatchWorkItem { [weak process] in
+                if let process, process.isRunning {
                     FileHandle.standardError.write(Data("test support: killing \(process.executableURL?.lastPathComponent ?? "?") \(process.arguments ?? []), still running after \(Int(seconds)) s\n".utf8))
                     kill(process.processIdentifier, SIGKILL)
                 }
@@ -111,11 +112,21 @@ enum Run {
         let err = out + ".err"
         _ = FileManager.default.createFile(atPath: out, contents: nil)
         _ = FileManager.default.createFile(atPath: err, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
+        let stdout = try FileHandle(forWritingTo: URL(fileURLWithPath: out)), stderr = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
+        process.standardOutput = stdout
+        process.standardError = stderr
         process.standardInput = FileHandle.nullDevice
         let started = Started(process: process, out: out, err: err)
         process.terminationHandler = { [exited = started.exited] _ in exited.raise() }
+        // The child has its own copies; ours are closed at once. Left to the Process object, two descriptors for each
+        // program stayed open as long as it lived (a killer's timer keeps it for minutes): 1,700 open in
+        // a full run, and Foundation's Process.run() on this toolchain over-reads its listing of
+        // /proc/self/fd once that listing fills glibc's 32 KiB buffer (about 1,300 descriptors) and
+        // crashes now and then (swift-corelibs-foundation pull request 5472).
+        defer {
+            try? stdout.close()
+            try? stderr.close()
+        }
         try process.run()
         return started
     }
