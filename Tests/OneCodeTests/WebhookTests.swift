@@ -77,12 +77,19 @@ actor WebhookReceiver {
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
                               onServerRunning: { channel in await self.bound(channel.localAddress?.port) }, logger: logger)
         task = Task { try await app.runService(gracefulShutdownSignals: []) }
-        _ = try await eventually(every: .milliseconds(20)) {  // until it listens
+        let listening = try await eventually(every: .milliseconds(20)) {  // until it listens
             guard port != 0 else { return false }
             var request = URLRequest(url: URL(string: url)!)
             request.httpMethod = "GET"
             return ((try? await URLSession.shared.data(for: request))?.1 as? HTTPURLResponse) != nil
         }
+        // Said here, not as a delivery that never arrives a minute later.
+        guard listening else { throw NotListening(url: url) }
+    }
+
+    struct NotListening: Error, CustomStringConvertible {
+        let url: String
+        var description: String { "the webhook receiver never answered on \(url)" }
     }
 
     func stop() { task?.cancel() }
