@@ -98,11 +98,11 @@ let package = Package(
             dependencies: ["OneCodeDomain", "CQREncode", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
-        /// Issuing batches and writing the printer's code package.
+        /// Issuing batches and writing the printer's code package (and the zip the API serves it as).
         .target(
             name: "OneCodeIssuing",
             dependencies: [
-                "OneCodeDomain", "OneCodeStorage", "OneCodeRendering",
+                "OneCodeDomain", "OneCodeStorage", "OneCodeRendering", "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ],
@@ -118,7 +118,7 @@ let package = Package(
         .target(
             name: "OneCodeService",
             dependencies: [
-                "OneCodeDomain", "OneCodeStorage", "OneCodeRulebook", "OneCodeIssuing", "OneCodeRendering", "OneCodeGeoIP", "CZlib",
+                "OneCodeDomain", "OneCodeStorage", "OneCodeRulebook", "OneCodeIssuing", "OneCodeRendering", "OneCodeGeoIP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),

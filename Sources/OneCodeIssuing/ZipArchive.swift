@@ -35,8 +35,8 @@ public enum ZipArchive {
                 // The CRC first (the local header carries it), then the bytes: the file is read twice,
                 // from the page cache when it was just written.
                 var crc: uLong = 0, size = 0
-                try eachChunk(of: file) { chunk in
-                    crc = chunk.withUnsafeBytes { crc32(crc, $0.bindMemory(to: Bytef.self).baseAddress, uInt($0.count)) }
+                try BufferedFile.forEachChunk(of: file) { chunk in
+                    crc = chunk.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt($0.count)) }
                     size += chunk.count
                 }
                 guard size < Int(UInt32.max), offset + size + 1024 < Int(UInt32.max) else { throw tooLarge("package too large for a zip without zip64") }
@@ -46,10 +46,7 @@ public enum ZipArchive {
                 local.le32(0x0403_4b50); local.le16(20); local.le16(0x0800); local.le16(0); local.le16(0); local.le16(0x21)
                 local.le32(UInt32(crc)); local.le32(UInt32(size)); local.le32(UInt32(size)); local.le16(UInt16(name.count)); local.le16(0)
                 try emit(local + name)
-                try eachChunk(of: file) { chunk in
-                    try out.write(contentsOf: chunk)
-                    offset += chunk.count
-                }
+                try BufferedFile.forEachChunk(of: file, emit)
                 central.le32(0x0201_4b50); central.le16(20); central.le16(20); central.le16(0x0800); central.le16(0)
                 central.le16(0); central.le16(0x21); central.le32(UInt32(crc)); central.le32(UInt32(size)); central.le32(UInt32(size))
                 central.le16(UInt16(name.count)); central.le16(0); central.le16(0); central.le16(0); central.le16(0)
@@ -69,12 +66,6 @@ public enum ZipArchive {
             try? manager.removeItem(atPath: partial)
             throw error
         }
-    }
-
-    static func eachChunk(of path: String, _ body: (Data) throws -> Void) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path]) }
-        defer { try? handle.close() }
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { try body(chunk) }
     }
 
     static func tooLarge(_ message: String) -> CocoaError {
