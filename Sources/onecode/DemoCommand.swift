@@ -19,12 +19,11 @@ struct DemoCommand: AsyncParsableCommand {
         try await reportingErrors {
             let (config, store) = try await global.open()
             let signer = try config.signer(notice: note)
-            let gtin = "6291041500213"  // GS1's own check-digit example
             let product: Product
-            if let existing = try await store.products().first(where: { $0.gtin?.digits == "0" + gtin }) {
+            if let existing = try await store.products().first(where: { $0.gtin?.digits == "0" + DemoData.gtin }) {
                 product = existing
             } else {
-                product = try await store.addProduct(try NewProduct(name: "Demo green tea 500 ml", nameZh: "演示绿茶 500 毫升", nameEn: "Demo green tea 500 ml", gtin: gtin, sku: "DEMO-TEA-500"))
+                product = try await store.addProduct(try DemoData.product())
             }
             let packages = ((config.databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("packages")
             try FileManager.default.createDirectory(atPath: packages, withIntermediateDirectories: true)

@@ -128,7 +128,7 @@ struct SegmentCommand: AsyncParsableCommand {
                     members.isEmpty ? "no members (run `onecode segment refresh` if scans arrived since)" :
                     Table(["consumer", "scans", "last scan (UTC)", "regions", "products", "won", "rating", "consent"], members.map { member in
                         [member.consumer, String(member.scans), String(day.string(from: member.lastScanAt).prefix(16)), member.regions.joined(separator: " "),
-                         member.products.map { $0.name.map { "\($0)" } ?? "#\($0.id)" }.joined(separator: "; "), String(member.prizesWon),
+                         member.products.map { $0.name ?? "#\($0.id)" }.joined(separator: "; "), String(member.prizesWon),
                          member.averageRating.map { String(format: "%.1f", $0) } ?? "", member.consent ? "yes" : "no"]
                     }).text
                 }

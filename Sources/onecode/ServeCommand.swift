@@ -121,6 +121,12 @@ enum DemoData {
         return parts.string ?? url
     }
 
+    /// The demo's product (GS1's own check-digit example for its GTIN), named in both languages.
+    static let gtin = "6291041500213"
+    static func product() throws -> NewProduct {
+        try NewProduct(name: "Demo green tea 500 ml", nameZh: "演示绿茶 500 毫升", nameEn: "Demo green tea 500 ml", gtin: gtin, sku: "DEMO-TEA-500")
+    }
+
     /// Adds the demo data when the database is empty, and returns what prints the scan URLs and the
     /// token's curl line for the port the server listens on.
     static func prepare(store: any OneCodeStore, issuerConfig: IssuerConfig, serviceConfig: ServiceConfig,
@@ -128,7 +134,7 @@ enum DemoData {
         let base = issuerConfig.baseURL
         let empty = try await store.products().isEmpty
         if empty {
-            let product = try await store.addProduct(try NewProduct(name: "Demo green tea 500 ml", nameZh: "演示绿茶 500 毫升", nameEn: "Demo green tea 500 ml", gtin: "6291041500213", sku: "DEMO-TEA-500"))
+            let product = try await store.addProduct(try DemoData.product())
             let issuer = Issuer(store: store, signer: signer, baseURL: base)
             let result = try await issuer.issue(
                 try NewBatch(productID: product.id, count: 100, maxCount: issuerConfig.maxBatchCount, lot: "DEMO1", region: "CN-31", urlForm: .gs1),
