@@ -43,12 +43,10 @@ public struct ProfileBuilder: Sendable {
     public mutating func add(batch: Int64?, product: Int64?, region: String?, at: Double) {
         scans += 1
         firstAt = min(firstAt, at)
-        if at >= lastAt {  // the latest scan's batch; its region when it has one
+        know(region, at: at)
+        if at >= lastAt {  // the latest scan's batch
             lastAt = at
             lastBatch = batch
-            if let region { lastRegion = region }
-        } else if lastRegion == nil, let region {
-            lastRegion = region  // an earlier scan's region, when no later scan has one
         }
         if let batch, !batches.contains(batch) { batches.append(batch) }
         if let product, !products.contains(product) { products.append(product) }
@@ -61,8 +59,13 @@ public struct ProfileBuilder: Sendable {
         guard old != new else { return }
         if let old { count(old, by: -1) }
         if let new { count(new, by: 1) }
-        if at >= lastAt, let new { lastRegion = new }
-        else if lastRegion == nil, let new { lastRegion = new }
+        know(new, at: at)
+    }
+
+    /// A scan at `at` has `region`: the latest known region if no later scan has one (a scan without a
+    /// region changes nothing).
+    private mutating func know(_ region: String?, at: Double) {
+        if let region, at >= lastAt || lastRegion == nil { lastRegion = region }
     }
 
     private mutating func count(_ region: String, by change: Int) {
