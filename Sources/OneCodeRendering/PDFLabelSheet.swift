@@ -11,7 +11,12 @@ public enum PrintSize {
     /// Pixels per module in PNG artwork: 8 pixels of 0.0625 mm (406.4 dpi).
     public static let pngPixelsPerModule = 8
     /// The PNG's recorded density (pHYs), pixels per metre, for `moduleMillimetres` a module.
-    public static var pngPixelsPerMetre: Int { Int((Double(pngPixelsPerModule) / moduleMillimetres * 1000).rounded()) }
+    public static var pngPixelsPerMetre: Int { pixelsPerMetre(pixelsPerModule: pngPixelsPerModule, moduleMillimetres: moduleMillimetres) }
+
+    /// The density that prints `pixelsPerModule` pixels as a module of `moduleMillimetres`.
+    public static func pixelsPerMetre(pixelsPerModule: Int, moduleMillimetres: Double) -> Int {
+        Int((Double(pixelsPerModule) / moduleMillimetres * 1000).rounded())
+    }
 }
 
 /// How labels sit on a sheet: A4 pages, a grid of equal labels that abut so one cut separates two,
@@ -47,7 +52,7 @@ public struct SheetLayout: Sendable, Codable, Equatable {
     public init(modulesPerSide: Int, moduleSize: Double = PrintSize.moduleMillimetres, captionCharacters: Int) {
         moduleSizeMillimetres = moduleSize
         symbolSideMillimetres = Double(modulesPerSide + 2 * QRSymbol.quietZone) * moduleSize
-        let captionWidth = Double(captionCharacters) * 0.6 * Self.captionPoints / 72 * 25.4
+        let captionWidth = PDFLabelSheet.courierWidth(captionCharacters, size: Self.captionPoints) / 72 * 25.4
         labelWidthMillimetres = Self.up(max(symbolSideMillimetres, captionWidth) + 2 * Self.padding)
         labelHeightMillimetres = Self.up(symbolSideMillimetres + Self.captionGap + Self.captionHeight + 2 * Self.padding)
         columns = max(1, Int((pageWidthMillimetres - 2 * Self.sideMargin) / labelWidthMillimetres))
@@ -154,7 +159,7 @@ public final class PDFLabelSheet {
             }
             out += "f Q\n"
             let caption = escape(label.caption)
-            let textWidth = Double(caption.count) * 0.6 * SheetLayout.captionPoints
+            let textWidth = courierWidth(caption.count, size: SheetLayout.captionPoints)
             let labelFrame = layout.labelFrame(index)
             let baseline = pageHeight - points(frame.y + frame.side + SheetLayout.captionGap + SheetLayout.captionHeight * 0.8)
             out += "BT /F1 \(fmt(SheetLayout.captionPoints)) Tf \(fmt(points(labelFrame.x) + (points(labelFrame.width) - textWidth) / 2)) \(fmt(baseline)) Td (\(caption)) Tj ET\n"
@@ -171,7 +176,7 @@ public final class PDFLabelSheet {
         let pages = layout.pages(for: heading.labels)
         out += text("labels \(first)-\(last) of \(heading.labels) (sequence in codes.csv)", x: left, y: bottom, size: 7)
         let pageText = "page \(number + 1) of \(pages)"
-        out += text(pageText, x: right - Double(pageText.count) * 0.6 * 7, y: bottom, size: 7)
+        out += text(pageText, x: right - courierWidth(pageText.count, size: 7), y: bottom, size: 7)
         return Array(out.utf8)
     }
 
@@ -196,7 +201,7 @@ public final class PDFLabelSheet {
     @discardableResult
     public func finish(batch: String?) throws -> (sha256: SHA256.Digest, bytes: Int) {
         let right = Self.escape([batch.map { "batch \($0)" }, heading.lot.map { "lot \($0)" }].compactMap { $0 }.joined(separator: "  "))
-        let form = "BT /F1 8 Tf \(Self.fmt(-Double(right.count) * 0.6 * 8)) 0 Td (\(right)) Tj ET"
+        let form = "BT /F1 8 Tf \(Self.fmt(-Self.courierWidth(right.count, size: 8))) 0 Td (\(right)) Tj ET"
         try writeObject(4, Array("<< /Type /XObject /Subtype /Form /BBox [-400 -3 0 9] /Resources << /Font << /F1 3 0 R >> >> /Length \(form.utf8.count) >>\nstream\n\(form)\nendstream".utf8))
         try writeObject(3, Array("<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>".utf8))
         // Headings in Chinese use Adobe's standard simplified-Chinese font (a reader supplies it).
@@ -271,5 +276,7 @@ public final class PDFLabelSheet {
     }
 
     static func points(_ millimetres: Double) -> Double { millimetres / 25.4 * 72 }
+    /// The width in points of `characters` of Courier at `size` points (0.6 em a character).
+    static func courierWidth(_ characters: Int, size: Double) -> Double { Double(characters) * 0.6 * size }
     static func fmt(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
 }

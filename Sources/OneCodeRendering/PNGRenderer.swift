@@ -37,7 +37,7 @@ public enum PNGRenderer {
         header += [1, 0, 0, 0, 0]  // bit depth 1, greyscale, deflate, adaptive filter, no interlace
         appendChunk("IHDR", header, to: &png)
         var density = [UInt8]()
-        let perMetre = UInt32((Double(scale) / moduleMillimetres * 1000).rounded())
+        let perMetre = UInt32(PrintSize.pixelsPerMetre(pixelsPerModule: scale, moduleMillimetres: moduleMillimetres))
         density.appendBigEndian(perMetre)
         density.appendBigEndian(perMetre)
         density.append(1)  // the unit is the metre
