@@ -71,7 +71,7 @@ let package = Package(
         .target(
             name: "OneCodeSQLite",
             dependencies: [
-                "OneCodeDomain", "OneCodeStorage", .product(name: "GRDB", package: "GRDB.swift"),
+                "OneCodeDomain", "OneCodeStorage", "OneCodeRulebook", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "OneCodePostgres",
             dependencies: [
-                "OneCodeDomain", "OneCodeStorage",
+                "OneCodeDomain", "OneCodeStorage", "OneCodeRulebook",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

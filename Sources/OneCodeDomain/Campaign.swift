@@ -16,6 +16,14 @@ public enum CampaignStatus: String, Sendable, Codable, CaseIterable {
         case let (a, b): a == b && a != .ended
         }
     }
+
+    /// The one check every backend and surface runs before changing a campaign's status.
+    /// - Throws: `InputError("status", …)` naming the allowed changes.
+    public func checkChange(to next: CampaignStatus, of campaign: CampaignID) throws {
+        guard canChange(to: next) else {
+            throw InputError("status", "campaign \(campaign) is \(rawValue) and cannot become \(next.rawValue) (draft → live ⇄ paused → ended)")
+        }
+    }
 }
 
 public enum PrizeKind: String, Sendable, Codable, CaseIterable { case cash, coupon, goods, points }
@@ -59,7 +67,7 @@ public struct CampaignScope: Sendable, Codable, Equatable {
         if let products, !products.contains(product) { return false }
         if let batches, !batches.contains(batch) { return false }
         if let regions {
-            guard let region, regions.contains(where: { region == $0 || region.hasPrefix($0 + "-") }) else { return false }
+            guard let region, regions.contains(where: { RegionCode.covers($0, region) }) else { return false }
         }
         return true
     }

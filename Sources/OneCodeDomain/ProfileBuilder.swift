@@ -99,35 +99,3 @@ public enum LeadPolicy {
     /// Only a consumer who gave contact and recorded consent is a lead.
     public static func isLead(_ profile: ConsumerProfile) -> Bool { profile.consentAt != nil }
 }
-
-/// What erasing a consumer does to each kind of data stored about them: the policy every backend
-/// carries out in one transaction. Personal data goes; what counts anonymously (a scan happened, a
-/// prize was drawn, a rating was given) stays, no longer linked to the person.
-public enum ErasurePolicy {
-    public enum Action: Sendable, Equatable {
-        /// The rows go.
-        case delete
-        /// The rows stay; the named fields are emptied.
-        case anonymise(fields: [String])
-        /// The row stays as a deletion marker for those who copied it: kind `erased`, the named fields
-        /// emptied, the next export cursor.
-        case tombstone(fields: [String])
-    }
-
-    /// Each kind of data, and what erasure does to it.
-    public enum Data: String, Sendable, CaseIterable {
-        case contact, profile, segmentMemberships, lead, linkerChanges, claims, feedback, entries, scans, events
-    }
-
-    public static func action(for data: Data) -> Action {
-        switch data {
-        case .contact, .profile, .segmentMemberships, .linkerChanges: .delete
-        case .lead: .tombstone(fields: ["name", "phone", "score", "reasons", "source"])
-        case .claims: .anonymise(fields: ["consumer", "name", "phone"])
-        case .feedback: .anonymise(fields: ["consumer", "comment"])
-        case .entries: .anonymise(fields: ["consumer"])
-        case .scans: .anonymise(fields: ["consumer", "ip", "userAgent", "referer", "latitude", "longitude"])
-        case .events: .anonymise(fields: ["consumer", "name", "phone"])
-        }
-    }
-}

@@ -1,5 +1,21 @@
 import Foundation
 
+/// Region codes (ISO 3166: `CN`, its subdivision `CN-31`): the one rule for "a region is within an area",
+/// used by campaign scopes, segment rules and diversion alike.
+public enum RegionCode {
+    /// Whether `area` covers `region`: the same code, or one of its subdivisions (`CN` covers `CN-31`;
+    /// `CN-3` does not cover `CN-31`). Case matters: codes are stored as validated, upper case.
+    public static func covers(_ area: String, _ region: String) -> Bool {
+        region == area || region.hasPrefix(area + "-")
+    }
+
+    /// `covers` as SQL over two text expressions, for SQLite and PostgreSQL alike (no `LIKE`: its
+    /// wildcards and SQLite's case folding would make it another rule). A test holds the two equal.
+    public static func coversSQL(area: String, region: String) -> String {
+        "(\(region) = \(area) OR substr(\(region), 1, length(\(area)) + 1) = \(area) || '-')"
+    }
+}
+
 /// Region polygons from a GeoJSON `FeatureCollection`, each feature with a `code` property.
 ///
 /// A point is matched against the polygons in file order; the first that contains it wins.

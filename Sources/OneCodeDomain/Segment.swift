@@ -252,7 +252,7 @@ extension SegmentRule {
         case let .all(rules): return rules.allSatisfy { $0.matches(profile, now: now) }
         case let .any(rules): return rules.contains { $0.matches(profile, now: now) }
         case let .region(codes):
-            return codes.contains { code in profile.regions.contains { $0 == code || $0.hasPrefix(code + "-") } }
+            return codes.contains { code in profile.regions.contains { RegionCode.covers(code, $0) } }
         case let .product(ids): return ids.contains { profile.products.contains($0.rawValue) }
         case let .scans(atLeast, days):
             let from = Int((now.timeIntervalSince1970 / 86_400).rounded(.down)) - days + 1

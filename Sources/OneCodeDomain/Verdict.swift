@@ -134,4 +134,12 @@ extension BatchStatus {
         default: false
         }
     }
+
+    /// The one check every backend and surface runs before changing a batch's status.
+    /// - Throws: `InputError("status", …)` naming the allowed changes.
+    public func checkChange(to next: BatchStatus, of batch: BatchID) throws {
+        guard canChange(to: next) else {
+            throw InputError("status", "batch \(batch) is \(rawValue) and cannot become \(next.rawValue) (issued → active → void; void is final)")
+        }
+    }
 }

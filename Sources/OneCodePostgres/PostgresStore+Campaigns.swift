@@ -50,9 +50,7 @@ extension PostgresStore: CampaignStore {
     public func setStatus(_ status: CampaignStatus, of id: CampaignID) async throws -> Campaign {
         try await write { db in
             var campaign = try Self.fetchCampaign(db, id, lock: true)
-            guard campaign.status.canChange(to: status) else {
-                throw InputError("status", "campaign \(id) is \(campaign.status.rawValue) and cannot become \(status.rawValue) (draft → live ⇄ paused → ended)")
-            }
+            try campaign.status.checkChange(to: status, of: id)
             try db.execute("UPDATE campaign SET status = \(status.rawValue) WHERE id = \(id.rawValue)")
             campaign.status = status
             return campaign

@@ -266,9 +266,7 @@ extension PostgresStore: ScanStore, TokenStore {
                 throw NotFoundError("id", "no batch with id \(batch)")
             }
             var current = try Self.batch(from: row)
-            guard current.status.canChange(to: status) else {
-                throw InputError("status", "batch \(batch) is \(current.status.rawValue) and cannot become \(status.rawValue) (issued → active → void; void is final)")
-            }
+            try current.status.checkChange(to: status, of: batch)
             try db.execute("UPDATE batch SET status = \(status.rawValue) WHERE id = \(batch.rawValue)")
             current.status = status
             return current

@@ -1,223 +1,269 @@
 import Foundation
 import OneCodeDomain
+import OneCodeRulebook
 import OneCodeStorage
 import PostgresNIO
 
-// MARK: - A consumer's data
+/// The linker on PostgreSQL: the refresh is `LinkerBook`'s, over `PostgresLinkerTransaction` (which
+/// says how the window of new rows is found with several writers). Nothing on the scan path waits
+/// for the linker, and the linker waits for nobody.
+///
+/// **Once at a time.** A refresh holds a session advisory lock for its whole run (taken before its
+/// repeatable-read snapshot, so a refresh that waited reads what the previous one wrote); every node's
+/// timer may call it, and they take turns. A node that dies mid-refresh ends its session, so the lock
+/// passes on at once.
+extension PostgresStore: LinkerStore {
+    static let linkerLock: Int64 = 0x0C0DE_0003
 
-extension PostgresStore {
-    /// Everything stored about a consumer, as on SQLite.
-    public func exportConsumer(_ consumer: String) async throws -> Data? {
-        let parts = try await read { db -> [String: String] in
-            func rows(_ sql: String) throws -> String {
-                var binds = PostgresBindings()
-                binds.append(consumer)
-                let query = PostgresQuery(unsafeSQL: "SELECT coalesce(json_agg(t), '[]')::text FROM (\(sql)) t", binds: binds)
-                return try db.row(query)?.decode(String.self) ?? "[]"
-            }
-            return [
-                "contact": try rows("SELECT name, phone, consent_version, consent_text, consented_at FROM consumer_contact WHERE consumer = $1"),
-                "scans": try rows("SELECT id, at, code, batch_id, ip, user_agent, region, latitude, longitude, verdict FROM scan WHERE consumer = $1 ORDER BY id"),
-                "entries": try rows("SELECT id, campaign_id, code, at, result, tier, points FROM entry WHERE consumer = $1 ORDER BY id"),
-                "claims": try rows("SELECT entry_id, name, phone, consent_version, at, redemption_code FROM claim WHERE consumer = $1"),
-                "feedback": try rows("SELECT at, code, rating, comment FROM feedback WHERE consumer = $1 ORDER BY id"),
-                "profile": try rows("SELECT consumer, first_at, last_at, scans, products, batches, regions, last_batch, last_region, draws, prizes_won, points, ratings, rating_sum, min_rating, consent_at, days, version FROM consumer_profile WHERE consumer = $1"),
-                "segments": try rows("SELECT s.name FROM segment_member m JOIN segment s ON s.id = m.segment_id WHERE m.consumer = $1 ORDER BY s.name"),
-                "lead": try rows("SELECT score, reasons, source, created_at, updated_at FROM lead WHERE kind = 'consumer' AND ref = $1"),
-            ]
-        }
-        var document: [String: Any] = ["consumer": consumer]
-        for (name, json) in parts { document[name] = try JSONSerialization.jsonObject(with: Data(json.utf8)) }
-        for single in ["contact", "profile", "lead"] { document[single] = (document[single] as? [Any])?.first }
-        document["segments"] = ((document["segments"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }
-        let empty = ["scans", "entries", "claims", "feedback"].allSatisfy { (document[$0] as? [Any])?.isEmpty ?? true }
-            && document["contact"] == nil && document["profile"] == nil
-        if empty { return nil }
-        return try ConsumerExport.data(document)
+    /// A profile's columns in the order `builder(from:)` reads them.
+    static let profileColumns = """
+        p.consumer, p.first_at, p.last_at, p.scans, p.products, p.batches, p.regions, p.last_batch, p.last_region, p.draws, \
+        p.prizes_won, p.points, p.ratings, p.rating_sum, p.min_rating, p.consent_at, p.days
+        """
+
+    /// The decoded columns of `profileColumns`.
+    typealias ProfileColumns = (String, Double, Double, Int, String, String, String, Int64?, String?, Int, Int, Int, Int, Int, Int?, Double?, String)
+
+    static func builder(from row: PostgresRow) throws -> ProfileBuilder {
+        builder(from: try row.decode(ProfileColumns.self))
     }
 
-    /// Erases a consumer as `ErasurePolicy` says, in one transaction, between linker refreshes. Old row
-    /// versions stay in the table files until PostgreSQL's (auto)vacuum reuses them: README says so.
-    public func forgetConsumer(_ consumer: String) async throws -> Bool {
-        try await write { db in
-            // Not beside a linker refresh: one whose snapshot predates this erasure would write the
-            // consumer's profile and lead back from the rows it still sees.
+    static func builder(from c: ProfileColumns) -> ProfileBuilder {
+        var builder = ProfileBuilder(consumer: c.0)
+        builder.firstAt = c.1
+        builder.lastAt = c.2
+        builder.scans = c.3
+        builder.products = ProfileText.integers(c.4)
+        builder.batches = ProfileText.integers(c.5)
+        builder.regions = ProfileText.regions(c.6)
+        builder.lastBatch = c.7
+        builder.lastRegion = c.8
+        (builder.draws, builder.prizesWon, builder.points, builder.ratings, builder.ratingSum) = (c.9, c.10, c.11, c.12, c.13)
+        builder.minRating = c.14
+        builder.consentAt = c.15
+        builder.days = ProfileText.days(c.16)
+        return builder
+    }
+
+    // MARK: - Refresh
+
+    public func refreshLinker(now: Date, full: Bool) async throws -> LinkerRefresh {
+        // Claims are read from the outbox by seq: number what has committed first.
+        _ = try await sequenceEvents()
+        return try await read { db in
+            try db.execute("SELECT pg_advisory_lock(\(Self.linkerLock))")
+            defer { _ = try? db.execute("SELECT pg_advisory_unlock(\(Self.linkerLock))") }
+            // One snapshot for the whole refresh, taken by its first statement, once the lock is held.
+            return try Self.transaction(db, begin: "BEGIN ISOLATION LEVEL REPEATABLE READ") { db in
+                try LinkerBook.refresh(in: PostgresLinkerTransaction(db), now: now, full: full)
+            }
+        }
+    }
+
+    // MARK: - Segment SQL
+
+    /// `?` placeholders numbered `$first`, `$first+1`, … (the generated SQL has no `?` but its placeholders).
+    static func numbered(_ sql: String, from first: Int) -> String {
+        var result = "", next = first
+        for character in sql {
+            if character == "?" {
+                result += "$\(next)"
+                next += 1
+            } else {
+                result.append(character)
+            }
+        }
+        return result
+    }
+
+    static func append(_ value: SQLValue, to binds: inout PostgresBindings) {
+        switch value {
+        case let .integer(number): binds.append(number)
+        case let .real(number): binds.append(number)
+        case let .text(text): binds.append(text)
+        }
+    }
+
+    /// The consumers a rule selects, evaluated in SQL over the stored profiles (tests compare it with `SegmentRule.matches`).
+    func evaluate(_ rule: SegmentRule, now: Date) async throws -> Set<String> {
+        try await read { db in
+            let (sql, values) = SegmentSQL.condition(rule, now: now.timeIntervalSince1970)
+            var binds = PostgresBindings()
+            for value in values { Self.append(value, to: &binds) }
+            return Set(try db.rows(PostgresQuery(unsafeSQL: "SELECT p.consumer FROM consumer_profile p WHERE \(Self.numbered(sql, from: 1))", binds: binds))
+                .map { try $0.decode(String.self) })
+        }
+    }
+
+    // MARK: - Leads
+
+    public func leads(after: Int64, limit: Int, segment: SegmentID?, minScore: Double?) async throws -> LeadPage {
+        try await read { db in
+            var sql = "SELECT kind, ref, name, phone, score, reasons, source, created_at, updated_at, seq FROM lead WHERE seq > $1"
+            var binds = PostgresBindings()
+            binds.append(after)
+            // Erased leads pass every filter: a CRM deletes what it imported under any of them.
+            if let minScore {
+                binds.append(minScore)
+                sql += " AND (kind = 'erased' OR score >= $\(binds.count))"
+            }
+            if let segment {
+                binds.append(segment.rawValue)
+                sql += " AND (kind = 'erased' OR kind = 'consumer' AND EXISTS (SELECT 1 FROM segment_member m WHERE m.segment_id = $\(binds.count) AND m.consumer = lead.ref))"
+            }
+            binds.append(limit + 1)
+            sql += " ORDER BY seq LIMIT $\(binds.count)"
+            let decoder = JSONDecoder()
+            // One snapshot for the page and the newest cursor (a short page has seen everything up to it).
+            let rows = try db.rows(PostgresQuery(unsafeSQL: "SELECT *, (SELECT coalesce(max(seq), 0) FROM lead) FROM (\(sql)) page ORDER BY seq",
+                                                 binds: binds))
+            var newest: Int64 = 0
+            var leads = try rows.map { row -> Lead in
+                let (kind, ref, name, phone, score, reasons, source, created, updated, seq, top) =
+                    try row.decode((String, String, String?, String?, Double, String, String, Double, Double, Int64, Int64).self)
+                newest = top
+                return Lead(kind: Lead.Kind(rawValue: kind) ?? .consumer, id: ref, name: name, phone: phone, score: score,
+                            reasons: (try? decoder.decode([String].self, from: Data(reasons.utf8))) ?? [],
+                            source: (try? decoder.decode(Lead.Source.self, from: Data(source.utf8))) ?? Lead.Source(batch: nil, region: nil, store: nil),
+                            createdAt: Date(timeIntervalSince1970: created), updatedAt: Date(timeIntervalSince1970: updated), cursor: seq)
+            }
+            let more = leads.count > limit
+            if more { leads.removeLast() }
+            try Self.crmRows(db, for: leads).apply(to: &leads)
+            if rows.isEmpty { newest = try db.row("SELECT coalesce(max(seq), 0) FROM lead")?.decode(Int64.self) ?? 0 }
+            // (Below `after` when `after` is beyond every cursor given: the caller says it is no cursor of this list.)
+            return LeadPage(leads: leads, cursor: more ? leads.last!.cursor : newest, more: more)
+        }
+    }
+
+    // MARK: - Segments and profiles
+
+    static func segment(from row: PostgresRow) throws -> Segment {
+        let (id, name, rules, created, refreshed, members) = try row.decode((Int64, String, String, Double, Double?, Int).self)
+        return Segment(id: SegmentID(rawValue: id), name: name, rules: rules, createdAt: Date(timeIntervalSince1970: created),
+                       refreshedAt: refreshed.map(Date.init(timeIntervalSince1970:)), members: members)
+    }
+
+    static let segmentColumns = "id, name, rules, created_at, refreshed_at, members"
+
+    public func createSegment(name: String, rule: SegmentRule) async throws -> Segment {
+        let name = try Name.validate(name, field: "name", maximum: 100)
+        let taken = ConflictError("name", "a segment named '\(name)' exists already")
+        return try await write { db in
+            let row = try db.execute("""
+                INSERT INTO segment (name, rules, created_at) VALUES (\(name), \(rule.jsonText), \(Date().timeIntervalSince1970))
+                RETURNING \(unescaped: Self.segmentColumns)
+                """, conflict: taken).rows.first
+            return try Self.segment(from: row!)
+        }
+    }
+
+    public func updateSegment(_ id: SegmentID, name: String?, rule: SegmentRule?) async throws -> Segment {
+        let name = try name.map { try Name.validate($0, field: "name", maximum: 100) }
+        return try await write { db in
+            // Between refreshes (a refresh that read the old rule would otherwise fail at its commit).
             try db.execute("SELECT pg_advisory_xact_lock(\(Self.linkerLock))")
-            var known = 0
-            var hadLead = false
-            func run(_ sql: String) throws {
-                var binds = PostgresBindings()
-                binds.append(consumer)
-                known += try db.execute(PostgresQuery(unsafeSQL: sql, binds: binds))
+            guard try db.row("SELECT id FROM segment WHERE id = \(id.rawValue) FOR UPDATE") != nil else {
+                throw NotFoundError("id", "no segment with id \(id)")
             }
-            for data in ErasurePolicy.Data.allCases {
-                switch (data, ErasurePolicy.action(for: data)) {
-                case (.contact, .delete): try run("DELETE FROM consumer_contact WHERE consumer = $1")
-                case (.profile, .delete): try run("DELETE FROM consumer_profile WHERE consumer = $1")
-                case (.segmentMemberships, .delete): try run("DELETE FROM segment_member WHERE consumer = $1")
-                case (.lead, .tombstone):
-                    // The linker lock (above) keeps lead_seq to one writer at a time, as in a refresh.
-                    hadLead = try db.row("SELECT EXISTS (SELECT 1 FROM lead WHERE kind = 'consumer' AND ref = \(consumer))")?.decode(Bool.self) ?? false
-                    guard hadLead else { continue }
-                    // An older marker of the same id (erased before, a lead again since) gives way to the new one.
-                    try db.execute("DELETE FROM lead WHERE kind = 'erased' AND ref = \(consumer)")
-                    try db.execute("UPDATE linker_state SET lead_seq = lead_seq + 1 WHERE id = 1")
-                    known += try db.execute("""
-                        UPDATE lead SET kind = 'erased', name = NULL, phone = NULL, score = 0, reasons = '[]', source = '{}', updated_at = \(Date().timeIntervalSince1970),
-                            seq = (SELECT lead_seq FROM linker_state WHERE id = 1)
-                        WHERE kind = 'consumer' AND ref = \(consumer)
-                        """)
-                case (.linkerChanges, .delete): try run("DELETE FROM linker_change WHERE consumer = $1")
-                case (.claims, .anonymise): try run("UPDATE claim SET consumer = 'erased', name = '', phone = '' WHERE consumer = $1")
-                case (.feedback, .anonymise): try run("UPDATE feedback SET consumer = NULL, comment = NULL WHERE consumer = $1")
-                case (.entries, .anonymise): try run("UPDATE entry SET consumer = NULL WHERE consumer = $1")
-                case (.scans, .anonymise):
-                    try run("UPDATE scan SET consumer = NULL, ip = NULL, user_agent = NULL, referer = NULL, latitude = NULL, longitude = NULL WHERE consumer = $1")
-                    try run("UPDATE code_log SET consumer = NULL WHERE consumer = $1")
-                case (.events, .anonymise):
-                    // Events name the consumer (and a claim's contact): keep the events, drop the person.
-                    for field in ["consumer", "id"] {
-                        try run("""
-                            UPDATE outbox SET body = jsonb_set(jsonb_set(jsonb_set(body::jsonb, '{data,\(field)}', 'null', false),
-                                '{data,name}', 'null', false), '{data,phone}', 'null', false)::text
-                            WHERE (body::jsonb) #>> '{data,\(field)}' = $1\(field == "id" ? " AND type = 'lead.created'" : " AND type <> 'consumer.erased'")
-                            """)
-                    }
-                default:
-                    throw InputError("erasure", "the PostgreSQL store does not know how to carry out \(data) erasure")
-                }
+            if let name {
+                try db.execute("UPDATE segment SET name = \(name) WHERE id = \(id.rawValue)",
+                               conflict: ConflictError("name", "a segment named '\(name)' exists already"))
+                // Lead reasons name the segment.
+                try Self.markMembersChanged(db, id)
             }
-            if known > 0 {
-                try db.execute("UPDATE segment SET members = (SELECT count(*) FROM segment_member WHERE segment_id = segment.id)")
-                // After the events lost the person: this one names the ids, for every receiver to erase too.
-                try Self.emit(db, .consumerErased, at: Date(), data: Lead.erasedEvent(consumer: consumer, hadLead: hadLead))
+            if let rule {
+                // Version 0: the next refresh evaluates it whole, and re-scores its former and new members' leads.
+                try db.execute("UPDATE segment SET rules = \(rule.jsonText), version = 0 WHERE id = \(id.rawValue)")
             }
-            return known > 0
+            return try Self.segment(from: db.row("SELECT \(unescaped: Self.segmentColumns) FROM segment WHERE id = \(id.rawValue)")!)
+        }
+    }
+
+    public func deleteSegment(_ id: SegmentID) async throws -> Bool {
+        try await write { db in
+            try db.execute("SELECT pg_advisory_xact_lock(\(Self.linkerLock))")
+            try Self.markMembersChanged(db, id)
+            try db.execute("DELETE FROM segment_member WHERE segment_id = \(id.rawValue)")
+            return try db.execute("DELETE FROM segment WHERE id = \(id.rawValue)") == 1
+        }
+    }
+
+    /// Marks the segment's members' profiles as changed for the next refresh, so their leads (whose
+    /// reasons name their segments) are scored again.
+    static func markMembersChanged(_ db: SyncConnection, _ id: SegmentID) throws {
+        try db.execute("""
+            UPDATE consumer_profile SET version = (SELECT version + 1 FROM linker_state WHERE id = 1)
+            WHERE consumer IN (SELECT consumer FROM segment_member WHERE segment_id = \(id.rawValue))
+            """)
+    }
+
+    public func segments() async throws -> [Segment] {
+        try await read { db in try db.rows("SELECT \(unescaped: Self.segmentColumns) FROM segment ORDER BY id").map(Self.segment(from:)) }
+    }
+
+    public func segment(_ id: SegmentID) async throws -> Segment? {
+        try await read { db in
+            try db.row("SELECT \(unescaped: Self.segmentColumns) FROM segment WHERE id = \(id.rawValue)").map(Self.segment(from:))
+        }
+    }
+
+    public func members(of segment: SegmentID, after: String, limit: Int) async throws -> [String] {
+        try await read { db in
+            // The column sorts bytewise (as SQLite sorts text): a cursor means the same on both, and pages by the key.
+            try db.rows("""
+                SELECT consumer FROM segment_member WHERE segment_id = \(segment.rawValue) AND consumer > \(after)
+                ORDER BY consumer LIMIT \(limit)
+                """).map { try $0.decode(String.self) }
+        }
+    }
+
+    public func memberProfiles(of segment: SegmentID, after: String, limit: Int) async throws -> [ConsumerProfile] {
+        try await read { db in
+            try db.rows("""
+                SELECT \(unescaped: Self.profileColumns) FROM segment_member m JOIN consumer_profile p ON p.consumer = m.consumer
+                WHERE m.segment_id = \(segment.rawValue) AND m.consumer > \(after) ORDER BY m.consumer LIMIT \(limit)
+                """).map { try Self.builder(from: $0).profile }
+        }
+    }
+
+    public func profile(_ consumer: String) async throws -> ConsumerProfile? {
+        try await read { db in
+            try db.row("SELECT \(unescaped: Self.profileColumns) FROM consumer_profile p WHERE consumer = \(consumer)").map { try Self.builder(from: $0).profile }
         }
     }
 }
 
-// MARK: - Store profiles and reports (the same queries as SQLite's)
-
 extension PostgresStore {
-    public func storeProfiles() async throws -> [StoreProfile] {
-        try await read { db in
-            try db.rows("""
-                SELECT s.id, s.name, s.region, s.created_at, count(r.entry_id), count(DISTINCT e.consumer), max(r.at)
-                FROM store s LEFT JOIN redemption r ON r.store_id = s.id LEFT JOIN entry e ON e.id = r.entry_id
-                GROUP BY s.id ORDER BY s.id
-                """).map {
-                let (id, name, region, created, redemptions, consumers, last) = try $0.decode((Int64, String, String?, Date, Int, Int, Date?).self)
-                return StoreProfile(store: Store(id: StoreID(rawValue: id), name: name, region: region, createdAt: created),
-                                    redemptions: redemptions, consumers: consumers, lastRedemptionAt: last)
+    /// The CRM fields of a page of leads: four reads by the page's consumer and batch ids (as on SQLite).
+    static func crmRows(_ db: SyncConnection, for leads: [Lead]) throws -> LeadCRMRows {
+        var rows = LeadCRMRows()
+        let (consumers, batches) = LeadCRMRows.keys(leads)
+        if !consumers.isEmpty {
+            for row in try db.rows("SELECT consumer, consented_at, consent_version, consent_text FROM consumer_contact WHERE consumer = ANY(\(consumers))") {
+                let (consumer, at, version, text) = try row.decode((String, Date, String, String).self)
+                rows.contacts[consumer] = (at, version, text)
+            }
+            for row in try db.rows("""
+                SELECT DISTINCT ON (consumer) consumer, rating, comment FROM feedback WHERE consumer = ANY(\(consumers)) ORDER BY consumer, id DESC
+                """) {
+                let (consumer, rating, comment) = try row.decode((String, Int, String?).self)
+                rows.latestRatings[consumer] = (rating, comment)
+            }
+            for row in try db.rows("""
+                SELECT DISTINCT ON (c.consumer) c.consumer, e.campaign_id FROM claim c JOIN entry e ON e.id = c.entry_id
+                WHERE c.consumer = ANY(\(consumers)) ORDER BY c.consumer, c.entry_id DESC
+                """) {
+                let (consumer, campaign) = try row.decode((String, Int64).self)
+                rows.latestCampaigns[consumer] = campaign
             }
         }
-    }
-
-    public func feedbackList(_ filter: FeedbackFilter, before: Int64, limit: Int) async throws -> [FeedbackItem] {
-        try await read { db in
-            var sql = "SELECT f.id, f.at, f.code, f.product_id, p.name, f.batch_id, f.rating, f.comment, f.consumer FROM feedback f JOIN product p ON p.id = f.product_id WHERE true"
-            var binds = PostgresBindings()
-            if before > 0 { binds.append(before); sql += " AND f.id < $\(binds.count)" }
-            if let product = filter.product { binds.append(product); sql += " AND f.product_id = $\(binds.count)" }
-            if let batch = filter.batch { binds.append(batch); sql += " AND f.batch_id = $\(binds.count)" }
-            if let maxRating = filter.maxRating { binds.append(maxRating); sql += " AND f.rating <= $\(binds.count)" }
-            binds.append(limit)
-            sql += " ORDER BY f.id DESC LIMIT $\(binds.count)"
-            return try db.rows(PostgresQuery(unsafeSQL: sql, binds: binds)).map {
-                let (id, at, code, product, name, batch, rating, comment, consumer) =
-                    try $0.decode((Int64, Date, String, Int64, String, Int64, Int, String?, String?).self)
-                return FeedbackItem(id: id, at: at, code: code, productId: product, productName: name, batchId: batch, rating: rating,
-                                    comment: comment, consumer: consumer)
+        if !batches.isEmpty {
+            for row in try db.rows("SELECT id, product_id FROM batch WHERE id = ANY(\(batches))") {
+                let (batch, product) = try row.decode((Int64, Int64).self)
+                rows.batchProducts[batch] = product
             }
         }
-    }
-
-    public func feedbackReport(byBatch: Bool) async throws -> [FeedbackAggregate] {
-        try await read { db in
-            let group = byBatch ? "product_id, batch_id" : "product_id"
-            return try db.rows(PostgresQuery(unsafeSQL: """
-                SELECT product_id, \(byBatch ? "batch_id" : "NULL::bigint"), count(*), avg(rating)::double precision,
-                       avg((rating <= 2)::int)::double precision
-                FROM feedback GROUP BY \(group) ORDER BY \(group)
-                """)).map {
-                let (product, batch, count, average, low) = try $0.decode((Int64, Int64?, Int, Double, Double).self)
-                return FeedbackAggregate(productId: product, batchId: batch, count: count, average: average, lowShare: low)
-            }
-        }
-    }
-
-    public func scanRate(by grouping: ScanRateGrouping) async throws -> [ReportRow] {
-        let counted = "(SELECT batch_id, count(DISTINCT code_key) AS codes, count(*) AS scans FROM scan WHERE counted GROUP BY batch_id)"
-        let sql: String
-        switch grouping {
-        case .batch:
-            sql = """
-                SELECT 'batch ' || b.id, b.count::bigint, coalesce(s.codes, 0), coalesce(s.scans, 0) FROM batch b
-                LEFT JOIN \(counted) s ON s.batch_id = b.id ORDER BY b.id
-                """
-        case .product:
-            sql = """
-                SELECT 'product ' || b.product_id, sum(b.count)::bigint, sum(coalesce(s.codes, 0))::bigint, sum(coalesce(s.scans, 0))::bigint
-                FROM batch b LEFT JOIN \(counted) s ON s.batch_id = b.id GROUP BY b.product_id ORDER BY b.product_id
-                """
-        case .region:
-            // By each batch's intended sales region (no region sorts first, as SQLite sorts NULL).
-            sql = """
-                SELECT coalesce(b.region, '(none)'), sum(b.count)::bigint, sum(coalesce(s.codes, 0))::bigint, sum(coalesce(s.scans, 0))::bigint
-                FROM batch b LEFT JOIN \(counted) s ON s.batch_id = b.id GROUP BY b.region ORDER BY b.region NULLS FIRST
-                """
-        case .campaign:
-            // Codes that drew in the campaign over codes issued in its scope (all batches not void when unscoped).
-            return try await read { db in
-                let batches = try db.rows("SELECT id, product_id, count FROM batch WHERE status != 'void'").map {
-                    try $0.decode((Int64, Int64, Int).self)
-                }
-                return try db.rows("SELECT id, name, definition FROM campaign ORDER BY id").map { row in
-                    let (id, name, text) = try row.decode((Int64, String, String).self)
-                    let scope = try StoredDefinition.definition(text).scope
-                    let issued = batches.filter { batch in
-                        scope.batches.map { $0.contains(BatchID(rawValue: batch.0)) } ?? true
-                            && scope.products.map { $0.contains(ProductID(rawValue: batch.1)) } ?? true
-                    }.reduce(0) { $0 + $1.2 }
-                    let drawn = try db.row("SELECT count(*) FROM entry WHERE campaign_id = \(id)")?.decode(Int.self) ?? 0
-                    return ReportRow(key: "campaign \(id): \(name)", issued: issued, scanned: drawn, scans: nil,
-                                     rate: issued > 0 ? Double(drawn) / Double(issued) : nil)
-                }
-            }
-        }
-        return try await read { db in
-            try db.rows(PostgresQuery(unsafeSQL: sql)).map {
-                let (key, issued, scanned, scans) = try $0.decode((String, Int, Int, Int).self)
-                return ReportRow(key: key, issued: issued, scanned: scanned, scans: scans, rate: issued > 0 ? Double(scanned) / Double(issued) : nil)
-            }
-        }
-    }
-
-    public func dailyScans(batch: BatchID?) async throws -> [ReportRow] {
-        try await read { db in
-            try db.rows("""
-                SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(DISTINCT code_key), count(*) FROM scan
-                WHERE counted AND (\(batch?.rawValue)::bigint IS NULL OR batch_id = \(batch?.rawValue)) GROUP BY day ORDER BY day
-                """).map {
-                let (day, codes, scans) = try $0.decode((String, Int, Int).self)
-                return ReportRow(key: day, issued: nil, scanned: codes, scans: scans, rate: nil)
-            }
-        }
-    }
-
-    public func diversion() async throws -> [DiversionAlert] {
-        try await read { db in
-            try db.rows("""
-                SELECT s.batch_id, b.region, s.region, count(*), count(DISTINCT s.code_key), min(s.at), max(s.at)
-                FROM scan s JOIN batch b ON b.id = s.batch_id
-                WHERE s.counted AND b.region IS NOT NULL AND s.region IS NOT NULL
-                  AND s.region != b.region AND s.region NOT LIKE b.region || '-%'
-                GROUP BY s.batch_id, b.region, s.region ORDER BY count(*) DESC, s.batch_id, s.region
-                """).map {
-                let (batch, intended, region, scans, codes, first, last) = try $0.decode((Int64, String, String, Int, Int, Date, Date).self)
-                return DiversionAlert(batchId: batch, intendedRegion: intended, region: region, scans: scans, codes: codes, firstAt: first, lastAt: last)
-            }
-        }
+        return rows
     }
 }

@@ -50,9 +50,7 @@ extension SQLiteStore: CampaignStore {
     public func setStatus(_ status: CampaignStatus, of id: CampaignID) async throws -> Campaign {
         try await writer.write { db in
             var campaign = try Self.fetchCampaign(db, id)
-            guard campaign.status.canChange(to: status) else {
-                throw InputError("status", "campaign \(id) is \(campaign.status.rawValue) and cannot become \(status.rawValue) (draft → live ⇄ paused → ended)")
-            }
+            try campaign.status.checkChange(to: status, of: id)
             try db.execute(sql: "UPDATE campaign SET status = ? WHERE id = ?", arguments: [status.rawValue, id.rawValue])
             campaign.status = status
             return campaign

@@ -46,9 +46,7 @@ extension SQLiteStore: ScanStore {
                 throw NotFoundError("id", "no batch with id \(batch)")
             }
             var current = try Self.batch(from: row)
-            guard current.status.canChange(to: status) else {
-                throw InputError("status", "batch \(batch) is \(current.status.rawValue) and cannot become \(status.rawValue) (issued → active → void; void is final)")
-            }
+            try current.status.checkChange(to: status, of: batch)
             try db.execute(sql: "UPDATE batch SET status = ? WHERE id = ?", arguments: [status.rawValue, batch.rawValue])
             current.status = status
             return current

@@ -118,7 +118,8 @@ public enum SegmentSQL {
             let glue = if case .all = rule { " AND " } else { " OR " }
             return ("(" + parts.map(\.sql).joined(separator: glue) + ")", parts.flatMap(\.values))
         case let .region(codes):
-            // "CN" matches "CN" and "CN-31"; codes are validated, so they hold no LIKE wildcards.
+            // `RegionCode.covers` over the profile's list text (",CN-31:2,"): "CN" matches ",CN:" and ",CN-";
+            // codes are validated upper case, so they hold no LIKE wildcards and case folding changes nothing.
             return ("(" + codes.map { _ in "p.regions LIKE ? OR p.regions LIKE ?" }.joined(separator: " OR ") + ")",
                     codes.flatMap { [.text("%,\($0):%"), .text("%,\($0)-%")] })
         case let .product(ids):

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OneCodeDomain
+import OneCodeService
 import OneCodeStorage
 
 struct SegmentCommand: AsyncParsableCommand {
