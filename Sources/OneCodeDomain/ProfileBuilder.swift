@@ -21,6 +21,9 @@ public struct ProfileBuilder: Sendable {
     /// from its address or a location shared later, and may be unknown), so a lead's source region
     /// is not emptied by one scan without a region.
     public var lastRegion: String?
+    /// The time of the scan `lastRegion` came from, so a region learnt later for an older scan (a
+    /// location shared after the scan) is judged against it, as a rebuild from the scans would.
+    public var lastRegionAt: Double?
     /// Counted scans per UTC day number.
     public var days: [Int: Int]
     // From entries, ratings and consent.
@@ -62,10 +65,14 @@ public struct ProfileBuilder: Sendable {
         know(new, at: at)
     }
 
-    /// A scan at `at` has `region`: the latest known region if no later scan has one (a scan without a
-    /// region changes nothing).
+    /// A scan at `at` has `region`: the latest known region unless a later scan has one (a scan without
+    /// a region changes nothing). Among scans at the same time, the later one told wins.
     private mutating func know(_ region: String?, at: Double) {
-        if let region, at >= lastAt || lastRegion == nil { lastRegion = region }
+        guard let region else { return }
+        if lastRegionAt.map({ at >= $0 }) ?? true {
+            lastRegion = region
+            lastRegionAt = at
+        }
     }
 
     private mutating func count(_ region: String, by change: Int) {

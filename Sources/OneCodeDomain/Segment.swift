@@ -202,14 +202,16 @@ public struct ConsumerProfile: Sendable, Codable, Equatable {
 /// The lead score, 0 to 100, and the reasons behind it.
 ///
 ///     score = 30·R + 25·F + 15·V + 20·E + 10·S
-///     R (recency)    = exp(−days since the last scan / 30)
+///     R (recency)    = exp(−whole UTC days since the last scan's day / 30)
 ///     F (frequency)  = min(counted scans, 20) / 20
 ///     V (product value: breadth) = min(distinct products scanned, 5) / 5
 ///     E (campaign engagement)    = min(prizes won, 3) / 3
 ///     S (feedback)   = (average rating − 1) / 4, or 0.5 without ratings
 public enum LeadScore {
     public static func consumer(_ profile: ConsumerProfile, segments: [String], now: Date) -> (score: Double, reasons: [String]) {
-        let idleDays = max(0, now.timeIntervalSince(profile.lastScanAt) / 86_400)
+        // Whole UTC days: the score changes once a day, when every lead is scored again, so it never
+        // depends on when between two refreshes it was computed.
+        let idleDays = Double(max(0, day(of: now) - day(of: profile.lastScanAt)))
         let recency = exp(-idleDays / 30)
         let frequency = Double(min(profile.scans, 20)) / 20
         let breadth = Double(min(profile.products.count, 5)) / 5
@@ -225,6 +227,9 @@ public enum LeadScore {
         if !segments.isEmpty { reasons.append("segments: " + segments.joined(separator: ", ")) }
         return ((score * 10).rounded() / 10, reasons)
     }
+
+    /// The UTC day number of a time: what a lead's recency counts.
+    public static func day(of date: Date) -> Int { ProfileBuilder.day(date.timeIntervalSince1970) }
 
     /// A store: 60·min(redemptions, 50)/50 + 40·min(consumers reached, 50)/50.
     public static func store(redemptions: Int, consumers: Int) -> (score: Double, reasons: [String]) {

@@ -30,11 +30,11 @@ final class PostgresLinkerTransaction: LinkerTransaction, ErasureTransaction {
 
     func begin(full requested: Bool) throws -> LinkerWindow {
         guard let state = try db.row("""
-            SELECT pg_current_snapshot()::text, snapshot::text, version, outbox_cursor, (SELECT coalesce(max(seq), 0) FROM outbox)
+            SELECT pg_current_snapshot()::text, snapshot::text, version, outbox_cursor, (SELECT coalesce(max(seq), 0) FROM outbox), refreshed_at
             FROM linker_state WHERE id = 1
             """) else { throw PostgresFailure(state: "55000", message: "linker_state has no row; run onecode migrate") }
-        let lastVersion: Int64
-        (snapshot, previous, lastVersion, outboxCursor, outboxEnd) = try state.decode((String, String?, Int64, Int64, Int64).self)
+        let lastVersion: Int64, lastRefreshAt: Double?
+        (snapshot, previous, lastVersion, outboxCursor, outboxEnd, lastRefreshAt) = try state.decode((String, String?, Int64, Int64, Int64, Double?).self)
         // Without the last snapshot there is no window to start from.
         let full = requested || previous == nil
         if let previous, !full {
@@ -48,7 +48,7 @@ final class PostgresLinkerTransaction: LinkerTransaction, ErasureTransaction {
         try db.execute("SET LOCAL work_mem = '64MB'")
         // Consumers whose memberships change in this transaction: their leads are scored again.
         try db.execute("CREATE TEMP TABLE linker_touched (consumer text PRIMARY KEY) ON COMMIT DROP")
-        return LinkerWindow(lastVersion: lastVersion, full: full)
+        return LinkerWindow(lastVersion: lastVersion, full: full, lastRefreshAt: lastRefreshAt)
     }
 
     func clearProfiles() throws {
@@ -105,18 +105,19 @@ final class PostgresLinkerTransaction: LinkerTransaction, ErasureTransaction {
             row.add("last_batch", profile.lastBatch)
             row.add("last_region", profile.lastRegion)
             row.add("days", ProfileText.joined(profile.recentDays))
+            if let at = profile.lastRegionAt { row.add("last_region_at", at) } else { row.add("last_region_at", nil as Int64?) }
             rows.append(row)
         }
         try db.execute("""
             INSERT INTO consumer_profile (consumer, first_at, last_at, scans, products, batches, regions, last_batch, last_region, days, version,
-                draws, prizes_won, points, ratings, rating_sum)
+                draws, prizes_won, points, ratings, rating_sum, last_region_at)
             SELECT r.consumer, r.first_at, r.last_at, r.scans, r.products, r.batches, r.regions, r.last_batch, r.last_region, r.days, \(version),
-                0, 0, 0, 0, 0
+                0, 0, 0, 0, 0, r.last_region_at
             FROM jsonb_to_recordset(\(rows.text)::jsonb) AS r(consumer text, first_at float8, last_at float8, scans int, products text, batches text,
-                regions text, last_batch bigint, last_region text, days text)
+                regions text, last_batch bigint, last_region text, days text, last_region_at float8)
             ON CONFLICT (consumer) DO UPDATE SET first_at = excluded.first_at, last_at = excluded.last_at, scans = excluded.scans,
                 products = excluded.products, batches = excluded.batches, regions = excluded.regions, last_batch = excluded.last_batch,
-                last_region = excluded.last_region, days = excluded.days, version = excluded.version
+                last_region = excluded.last_region, days = excluded.days, version = excluded.version, last_region_at = excluded.last_region_at
             """)
     }
 
@@ -227,11 +228,11 @@ final class PostgresLinkerTransaction: LinkerTransaction, ErasureTransaction {
             WHERE c.consumer > \(after) ORDER BY c.consumer LIMIT \(limit)
             """).map { row in
             let columns = try row.decode((String, Double, Double, Int, String, String, String, Int64?, String?, Int, Int, Int, Int, Int, Int?, Double?,
-                                          String, [Int64]).self)
+                                          String, Double?, [Int64]).self)
             let profile = PostgresStore.builder(from: (columns.0, columns.1, columns.2, columns.3, columns.4, columns.5, columns.6, columns.7,
                                                        columns.8, columns.9, columns.10, columns.11, columns.12, columns.13, columns.14, columns.15,
-                                                       columns.16)).profile
-            return MembershipCandidate(profile: profile, memberOf: Set(columns.17))
+                                                       columns.16, columns.17)).profile
+            return MembershipCandidate(profile: profile, memberOf: Set(columns.18))
         }
     }
 
@@ -271,8 +272,8 @@ final class PostgresLinkerTransaction: LinkerTransaction, ErasureTransaction {
             """).map { row in
             let profile = try PostgresStore.builder(from: row).profile
             let extra = try row.decode((String, Double, Double, Int, String, String, String, Int64?, String?, Int, Int, Int, Int, Int, Int?, Double?, String,
-                                        String, String, [String], Int64?).self)
-            return ConsumerLeadFacts(profile: profile, name: extra.17, phone: extra.18, segments: extra.19, store: extra.20)
+                                        Double?, String, String, [String], Int64?).self)
+            return ConsumerLeadFacts(profile: profile, name: extra.18, phone: extra.19, segments: extra.20, store: extra.21)
         }
     }
 

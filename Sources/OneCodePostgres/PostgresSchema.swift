@@ -311,6 +311,11 @@ enum PostgresSchema {
         ("v5: product names per language and image", """
             ALTER TABLE product ADD COLUMN name_zh text, ADD COLUMN name_en text, ADD COLUMN image_url text;
             """),
+        // The next refresh is a full one (no snapshot to start from), which fills the new column.
+        ("v6: a profile's latest region knows its time", """
+            ALTER TABLE consumer_profile ADD COLUMN last_region_at double precision;
+            UPDATE linker_state SET snapshot = NULL;
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

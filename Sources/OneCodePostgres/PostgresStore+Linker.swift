@@ -18,11 +18,12 @@ extension PostgresStore: LinkerStore {
     /// A profile's columns in the order `builder(from:)` reads them.
     static let profileColumns = """
         p.consumer, p.first_at, p.last_at, p.scans, p.products, p.batches, p.regions, p.last_batch, p.last_region, p.draws, \
-        p.prizes_won, p.points, p.ratings, p.rating_sum, p.min_rating, p.consent_at, p.days
+        p.prizes_won, p.points, p.ratings, p.rating_sum, p.min_rating, p.consent_at, p.days, p.last_region_at
         """
 
     /// The decoded columns of `profileColumns`.
-    typealias ProfileColumns = (String, Double, Double, Int, String, String, String, Int64?, String?, Int, Int, Int, Int, Int, Int?, Double?, String)
+    typealias ProfileColumns = (String, Double, Double, Int, String, String, String, Int64?, String?, Int, Int, Int, Int, Int, Int?, Double?, String,
+                                Double?)
 
     static func builder(from row: PostgresRow) throws -> ProfileBuilder {
         builder(from: try row.decode(ProfileColumns.self))
@@ -42,6 +43,7 @@ extension PostgresStore: LinkerStore {
         builder.minRating = c.14
         builder.consentAt = c.15
         builder.days = ProfileText.days(c.16)
+        builder.lastRegionAt = c.17
         return builder
     }
 

@@ -22,7 +22,7 @@ extension PostgresStore {
                 "entries": try rows("SELECT id, campaign_id, code, at, result, tier, points FROM entry WHERE consumer = $1 ORDER BY id"),
                 "claims": try rows("SELECT entry_id, name, phone, consent_version, at, redemption_code FROM claim WHERE consumer = $1"),
                 "feedback": try rows("SELECT at, code, rating, comment FROM feedback WHERE consumer = $1 ORDER BY id"),
-                "profile": try rows("SELECT consumer, first_at, last_at, scans, products, batches, regions, last_batch, last_region, draws, prizes_won, points, ratings, rating_sum, min_rating, consent_at, days, version FROM consumer_profile WHERE consumer = $1"),
+                "profile": try rows("SELECT consumer, first_at, last_at, scans, products, batches, regions, last_batch, last_region, draws, prizes_won, points, ratings, rating_sum, min_rating, consent_at, days, version, last_region_at FROM consumer_profile WHERE consumer = $1"),
                 "segments": try rows("SELECT s.name FROM segment_member m JOIN segment s ON s.id = m.segment_id WHERE m.consumer = $1 ORDER BY s.name"),
                 "lead": try rows("SELECT score, reasons, source, created_at, updated_at FROM lead WHERE kind = 'consumer' AND ref = $1"),
             ]

@@ -14,6 +14,9 @@ import OneCodeStorage
 ///   segments (a full computation keeps the members it finds again: it counts only real changes);
 /// - `leadsChanged`: leads that got a new export cursor because what they say changed;
 ///   `leadsCreated`: those among them that did not exist before (each emits `lead.created`);
+/// - leads are scored again when their profile or memberships change, and all of them on the first
+///   refresh of a UTC day (a score's recency counts whole days), so an incremental refresh gives the
+///   same scores and reasons as a full one at the same time;
 /// - `failedSegments`: segments left as they were, with why (a rule that no longer parses keeps its
 ///   last members until it is edited or deleted, on a full computation too).
 public enum LinkerBook {
@@ -47,7 +50,9 @@ public enum LinkerBook {
 
         try refreshSegments(tx, full: full, version: version, now: now, report: &report)
         phase("segments")
-        let (changed, created) = try refreshLeads(tx, since: full ? 0 : window.lastVersion, now: now)
+        // A lead's recency counts whole days: on a new day every consenting consumer is scored again.
+        let newDay = window.lastRefreshAt.map { LeadScore.day(of: Date(timeIntervalSince1970: $0)) != LeadScore.day(of: now) } ?? true
+        let (changed, created) = try refreshLeads(tx, since: full || newDay ? 0 : window.lastVersion, now: now)
         report.leadsChanged = changed
         report.leadsCreated = created
         phase("leads")

@@ -39,7 +39,7 @@ final class SQLiteLinkerTransaction: LinkerTransaction, ErasureTransaction {
                       change: try end("linker_change"))
         // Consumers whose memberships change in this transaction: their leads are scored again.
         try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS linker_touched (consumer TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM linker_touched")
-        return LinkerWindow(lastVersion: state["version"], full: requested)
+        return LinkerWindow(lastVersion: state["version"], full: requested, lastRefreshAt: state["refreshed_at"])
     }
 
     func clearProfiles() throws {
@@ -109,17 +109,18 @@ final class SQLiteLinkerTransaction: LinkerTransaction, ErasureTransaction {
 
     func saveProfiles(_ profiles: [ProfileBuilder], version: Int64) throws {
         let upsert = try db.cachedStatement(sql: """
-            INSERT INTO consumer_profile (consumer, first_at, last_at, scans, products, batches, regions, last_batch, last_region, days, version)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO consumer_profile (consumer, first_at, last_at, scans, products, batches, regions, last_batch, last_region, days, version,
+                last_region_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (consumer) DO UPDATE SET first_at = excluded.first_at, last_at = excluded.last_at, scans = excluded.scans,
                 products = excluded.products, batches = excluded.batches, regions = excluded.regions, last_batch = excluded.last_batch,
-                last_region = excluded.last_region, days = excluded.days, version = excluded.version
+                last_region = excluded.last_region, days = excluded.days, version = excluded.version, last_region_at = excluded.last_region_at
             """)
         for profile in profiles {
             try upsert.execute(arguments: [
                 profile.consumer, profile.firstAt, profile.lastAt, profile.scans, ProfileText.joined(profile.products),
                 ProfileText.joined(profile.batches), ProfileText.joined(profile.regions), profile.lastBatch, profile.lastRegion,
-                ProfileText.joined(profile.recentDays), version,
+                ProfileText.joined(profile.recentDays), version, profile.lastRegionAt,
             ])
         }
     }
@@ -238,7 +239,7 @@ final class SQLiteLinkerTransaction: LinkerTransaction, ErasureTransaction {
             FROM linker_changed c JOIN consumer_profile p ON p.consumer = c.consumer
             WHERE c.consumer > ? ORDER BY c.consumer LIMIT ?
             """, arguments: [after, limit]).map {
-            MembershipCandidate(profile: SQLiteStore.profile(from: $0), memberOf: Set(ProfileText.integers($0[17] as String? ?? "")))
+            MembershipCandidate(profile: SQLiteStore.profile(from: $0), memberOf: Set(ProfileText.integers($0[18] as String? ?? "")))
         }
     }
 
@@ -276,7 +277,7 @@ final class SQLiteLinkerTransaction: LinkerTransaction, ErasureTransaction {
             ORDER BY p.consumer LIMIT ?
             """, arguments: [version, after, limit]).map { row in
             let profile = SQLiteStore.profile(from: row)
-            return ConsumerLeadFacts(profile: profile, name: row[17], phone: row[18],
+            return ConsumerLeadFacts(profile: profile, name: row[18], phone: row[19],
                                      segments: try String.fetchAll(segmentNames, arguments: [profile.consumer]),
                                      store: try Int64.fetchOne(storeOf, arguments: [profile.consumer]))
         }

@@ -36,6 +36,7 @@ extension SQLiteStore {
         builder.minRating = row[14]
         builder.consentAt = row[15]
         builder.days = ProfileText.days(row[16])
+        builder.lastRegionAt = row[17]
         return builder
     }
 }
@@ -44,7 +45,7 @@ extension SQLiteStore {
 /// index (a name lookup lower-cases the name on every access; these run for every changed consumer).
 let profileColumns = """
     p.consumer, p.first_at, p.last_at, p.scans, p.products, p.batches, p.regions, p.last_batch, p.last_region, p.draws, \
-    p.prizes_won, p.points, p.ratings, p.rating_sum, p.min_rating, p.consent_at, p.days
+    p.prizes_won, p.points, p.ratings, p.rating_sum, p.min_rating, p.consent_at, p.days, p.last_region_at
     """
 
 extension SQLiteStore: LinkerStore {

@@ -486,6 +486,29 @@ extension SQLiteStore {
                 ALTER TABLE product ADD COLUMN image_url TEXT;
                 """)
         }
+        migrator.registerMigration("v15: a profile's latest region knows its time; segment ids never reused") { db in
+            // Profiles gain the time of their latest known region; the next refresh computes every profile
+            // anew (cursors back to the start). Segments get AUTOINCREMENT ids, as PostgreSQL's never come
+            // back after a deletion (an id in a sales tool's export must not name another segment later).
+            try db.execute(sql: """
+                ALTER TABLE consumer_profile ADD COLUMN last_region_at REAL;
+                DELETE FROM consumer_profile;
+                UPDATE linker_state SET scan_cursor = 0, entry_cursor = 0, feedback_cursor = 0, outbox_cursor = 0, change_cursor = 0;
+                CREATE TABLE segment_new (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE,
+                    rules TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    refreshed_at REAL,
+                    version INTEGER NOT NULL DEFAULT 0,
+                    members INTEGER NOT NULL DEFAULT 0
+                );
+                INSERT INTO segment_new (id, name, rules, created_at, refreshed_at, version, members)
+                    SELECT id, name, rules, created_at, refreshed_at, 0, members FROM segment;
+                DROP TABLE segment;
+                ALTER TABLE segment_new RENAME TO segment;
+                """)
+        }
         return migrator
     }
 }

@@ -8,10 +8,13 @@ public struct LinkerWindow: Sendable, Equatable {
     public var lastVersion: Int64
     /// A full computation: asked for, or needed because the backend has no window to start from.
     public var full: Bool
+    /// The `now` of the last refresh (Unix time), if there was one.
+    public var lastRefreshAt: Double?
 
-    public init(lastVersion: Int64, full: Bool) {
+    public init(lastVersion: Int64, full: Bool, lastRefreshAt: Double?) {
         self.lastVersion = lastVersion
         self.full = full
+        self.lastRefreshAt = lastRefreshAt
     }
 }
 

@@ -56,7 +56,9 @@ struct CampaignTests {
         let tiers = [0.05, 0.15, 0.3].enumerated().map {
             PrizeTier(name: "T\($0.offset)", kind: .points, value: 10, probability: $0.element, stock: 1_000_000, dailyStock: nil)
         }
-        var generator = SystemRandomNumberGenerator()
+        // A fixed seed: at p = 0.0001 a fresh one would fail once in 10,000 runs by chance (ONECODE_TEST_SEED tries others).
+        let seed = TestSeed.make("winRates", fixed: 20_261_207)
+        var generator = SeededGenerator(seed: seed)
         var observed = [0, 0, 0, 0]
         let draws = 100_000
         for _ in 0..<draws {
@@ -64,7 +66,7 @@ struct CampaignTests {
         }
         let expected = [0.05, 0.15, 0.3, 0.5].map { $0 * Double(draws) }
         let chiSquare = zip(observed, expected).reduce(0) { $0 + pow(Double($1.0) - $1.1, 2) / $1.1 }
-        #expect(chiSquare < 21.11, "chi-square \(chiSquare) over the 0.0001 critical value; observed \(observed)")  // df 3, p = 0.0001
+        #expect(chiSquare < 21.11, "seed \(seed): chi-square \(chiSquare) over the 0.0001 critical value; observed \(observed)")  // df 3, p = 0.0001
         #expect(CampaignDefinition.pick(tiers, random: 0.0) == 0 && CampaignDefinition.pick(tiers, random: 0.05) == 1)
         #expect(CampaignDefinition.pick(tiers, random: 0.4999) == 2 && CampaignDefinition.pick(tiers, random: 0.5) == nil)
     }
