@@ -26,6 +26,16 @@ public enum LinkerBook {
     /// With ONECODE_LINKER_TRACE set, each phase's time goes to stderr (for `scripts/bench linker`).
     static let trace = ProcessInfo.processInfo.environment["ONECODE_LINKER_TRACE"] != nil
 
+    /// With ONECODE_LINKER_HOLD=S, a refresh says so on stderr and waits S seconds half-way (profiles
+    /// written, segments and leads not yet), its transaction open: the tests kill it there.
+    static let hold = ProcessInfo.processInfo.environment["ONECODE_LINKER_HOLD"].flatMap(Double.init)
+
+    static func holdForTests() {
+        guard let hold else { return }
+        FileHandle.standardError.write(Data("linker: holding the refresh open for \(hold) s (ONECODE_LINKER_HOLD)\n".utf8))
+        Thread.sleep(forTimeInterval: hold)
+    }
+
     /// Brings profiles, segment members and leads up to date inside one transaction.
     public static func refresh(in tx: any LinkerTransaction, now: Date, full requested: Bool) throws -> LinkerRefresh {
         var phaseStart = Date()
@@ -47,6 +57,7 @@ public enum LinkerBook {
         try tx.addActivity(version: version, full: full)
         try tx.closeWindow(version: version, now: now)
         phase("entries, feedback, contacts")
+        holdForTests()
 
         try refreshSegments(tx, full: full, version: version, now: now, report: &report)
         phase("segments")
@@ -66,14 +77,28 @@ public enum LinkerBook {
         let products = try tx.batchProducts()
         var current: ProfileBuilder?
         var done: [ProfileBuilder] = []
+        // With the trace on: where this phase's time goes (reading scans, reading profiles, writing them).
+        var spent = (read: 0.0, load: 0.0, save: 0.0)
+        func timed<T>(_ part: WritableKeyPath<(read: Double, load: Double, save: Double), Double>, _ body: () throws -> T) rethrows -> T {
+            guard trace else { return try body() }
+            let start = Date()
+            defer { spent[keyPath: part] += Date().timeIntervalSince(start) }
+            return try body()
+        }
+        defer {
+            if trace {
+                FileHandle.standardError.write(Data(String(format: "linker:   reading scans %.3f s, reading profiles %.3f s, writing profiles %.3f s\n",
+                                                           spent.read, spent.load, spent.save).utf8))
+            }
+        }
         while true {
-            let scans = try tx.nextScans(limit: page)
+            let scans = try timed(\.read) { try tx.nextScans(limit: page) }
             if scans.isEmpty { break }
             var stored: [String: ProfileBuilder] = [:]
             if !full {
                 var consumers: [String] = []
                 for scan in scans where consumers.last != scan.consumer && current?.consumer != scan.consumer { consumers.append(scan.consumer) }
-                stored = try tx.storedProfiles(consumers)
+                stored = try timed(\.load) { try tx.storedProfiles(consumers) }
             }
             for scan in scans {
                 if current?.consumer != scan.consumer {
@@ -84,7 +109,7 @@ public enum LinkerBook {
                 report.scansRead += 1
             }
             // The last consumer may go on in the next page.
-            try tx.saveProfiles(done, version: version)
+            try timed(\.save) { try tx.saveProfiles(done, version: version) }
             report.profilesChanged += done.count
             done.removeAll(keepingCapacity: true)
         }

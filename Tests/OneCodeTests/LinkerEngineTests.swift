@@ -304,3 +304,54 @@ struct LinkerSequenceTests {
         #expect(refreshes > 10)
     }
 }
+
+@Suite("Linker engine: a refresh killed part-way", .serialized)
+struct LinkerKillTests {
+    @Test("a refresh killed half-way (SIGKILL or SIGTERM) leaves what the last one wrote; the next refresh completes it as a full one would",
+          arguments: [Backend.sqlite, .postgres], [SIGKILL, SIGTERM])
+    func killedRefresh(_ backend: Backend, _ signal: Int32) async throws {
+        var world = try await LinkerWorld(backend: backend)
+        defer { world.fixture.folder.cleanup() }
+        let store = world.store
+        let now = Date()
+        let campaign = try await store.liveCampaign()
+        _ = try await store.createSegment(name: "Shanghai", rule: try SegmentRule.parse(Data(#"{"region": ["CN-31"]}"#.utf8)))
+        var consumers: [ConsumerID] = []
+        for index in 0..<6 {
+            let consumer = ConsumerID.random()
+            consumers.append(consumer)
+            let (code, _) = try await world.scan(consumer, at: now - Double(index) * 3600, region: index % 2 == 0 ? "CN-31" : "CN-11")
+            if index < 3 {
+                _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
+                                          contact: try ContactDetails(name: "N\(index)", phone: "1370000000\(index)"), consentVersion: "v1",
+                                          consentText: "ok", at: now)
+            }
+        }
+        _ = try await store.refreshLinker(now: now, full: false)
+        // More arrives: scans by known and new consumers, a location shared late.
+        for index in 0..<6 { try await world.scan(index < 3 ? consumers[index] : ConsumerID.random(), at: now, region: "CN-31") }
+        let before = try LinkerContractTests.dump(world)
+
+        let refresh = try Run.start(Run.onecode, ["segment", "refresh", "--database", try backend.database(world.fixture.folder)],
+                                    cwd: world.fixture.folder.path,
+                                    environment: DurabilityTests.environment.merging(["ONECODE_LINKER_HOLD": "120"]) { $1 })
+        let holding = try await eventually {
+            ((try? String(contentsOfFile: refresh.err, encoding: .utf8)) ?? "").contains("linker: holding the refresh open")
+        }
+        #expect(holding, "the refresh never reached its half-way point")
+        kill(refresh.process.processIdentifier, signal)
+        let result = await refresh.wait(timeout: 60)
+        #expect(result.status != 0, "\(result)")
+        // Nothing of the killed refresh is seen.
+        #expect(try LinkerContractTests.dump(world) == before)
+
+        // The next refresh (on PostgreSQL: once the server has seen the session end and freed its lock)
+        // completes it: what a full computation gives.
+        let next = try await store.refreshLinker(now: now, full: false)
+        #expect(next.scansRead == 6, "\(next)")
+        let completed = try LinkerContractTests.dump(world)
+        _ = try await store.refreshLinker(now: now, full: true)
+        #expect(try LinkerContractTests.dump(world) == completed)
+        #expect(completed != before)
+    }
+}
