@@ -91,6 +91,20 @@ public enum FeedbackRules {
     public static let alreadyRated = ConflictError("rating", "you have rated this item already")
     public static let notScanned = InputError("rating", "scan this item's code on this phone before rating it")
     public static let notRateable = InputError("code", "this item cannot be rated: its code is not active or was withdrawn")
+    public static let suspiciousCode = InputError("code", "this item cannot be rated: its code was scanned too often or by too many phones")
+    /// The most ratings one code takes: a label photographed and passed around cannot flood a product's
+    /// ratings (which feed segments and lead scores).
+    public static let maxRatingsPerCode = 5
+    public static let ratingsFull = ConflictError("rating", "this item has \(maxRatingsPerCode) ratings already, as many as one item takes")
+
+    /// A code is rated only while it scans `genuine` or `repeat`: not once it reads `suspicious`, and
+    /// never past `maxRatingsPerCode`.
+    /// - Throws: `suspiciousCode`, `ratingsFull`.
+    public static func check(scans: Int, consumers: Int, ratings: Int, rules: VerdictRules) throws {
+        let state = CodeState(batchStatus: .active, blacklisted: false, scanCount: scans, consumerCount: consumers, newConsumer: false)
+        if rules.decide(state, counted: false).0 == .suspicious { throw suspiciousCode }
+        guard ratings < maxRatingsPerCode else { throw ratingsFull }
+    }
 
     /// - Throws: `notRateable` for a code of an inactive or void batch or a blacklisted code;
     ///   `notScanned` when the consumer has no counted scan of it.

@@ -327,6 +327,10 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
 
     // MARK: Feedback
 
+    func ratings(of key: CodeKey) throws -> Int {
+        try db.row("SELECT count(*)::int FROM feedback WHERE code_key = \(key.rawValue)")?.decode(Int.self) ?? 0
+    }
+
     func hasRated(_ key: CodeKey, by consumer: ConsumerID) throws -> Bool {
         try db.row("SELECT 1 FROM feedback WHERE code_key = \(key.rawValue) AND consumer = \(consumer.value)") != nil
     }

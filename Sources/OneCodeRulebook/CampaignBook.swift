@@ -95,13 +95,16 @@ public enum CampaignBook {
 public enum FeedbackBook {
     /// Records a 1-5 rating and optional comment for an issued code, once per consumer and code.
     /// - Throws: `InputError` for a bad rating or comment, `NotFoundError("code", …)` for a code never
-    ///   issued, `FeedbackRules.alreadyRated` (a conflict) for a second rating.
+    ///   issued, `FeedbackRules.alreadyRated` (a conflict) for a second rating, `FeedbackRules.suspiciousCode`
+    ///   for a code that reads suspicious under `rules`, `FeedbackRules.ratingsFull` past the cap.
     public static func rate(in tx: any FeedbackTransaction, key: CodeKey, code: String, consumer: ConsumerID, rating: Int,
-                            comment: String?, at: Date) throws {
+                            comment: String?, at: Date, rules: VerdictRules) throws {
         let (rating, comment) = try FeedbackRules.validate(rating: rating, comment: comment)
         guard let facts = try tx.code(key) else { throw NotFoundError("code", "this code was never issued") }
         try FeedbackRules.check(status: facts.status, blacklisted: facts.blacklisted, scannedByRater: try tx.hasCountedScan(of: key, by: consumer))
         if try tx.hasRated(key, by: consumer) { throw FeedbackRules.alreadyRated }
+        try FeedbackRules.check(scans: try tx.countedScans(of: key), consumers: try tx.distinctConsumers(of: key, upTo: rules.maxConsumers + 1),
+                                ratings: try tx.ratings(of: key), rules: rules)
         guard try tx.insertFeedback(FeedbackRow(key: key, code: code, batch: facts.batch, product: facts.product, consumer: consumer,
                                                 rating: rating, comment: comment, at: at)) else {
             throw FeedbackRules.alreadyRated

@@ -50,9 +50,11 @@ extension ClaimTransactions {
 
 extension FeedbackTransactions {
     /// Records a rating once per consumer and code; see `FeedbackBook.rate`.
-    public func addFeedback(key: CodeKey, code: String, consumer: ConsumerID, rating: Int, comment: String?, at: Date) async throws {
+    /// - Parameter rules: the verdict rules the scan service runs with (a code they call suspicious takes no rating).
+    public func addFeedback(key: CodeKey, code: String, consumer: ConsumerID, rating: Int, comment: String?, at: Date,
+                            rules: VerdictRules = VerdictRules()) async throws {
         try await withFeedbackTransaction { tx in
-            try FeedbackBook.rate(in: tx, key: key, code: code, consumer: consumer, rating: rating, comment: comment, at: at)
+            try FeedbackBook.rate(in: tx, key: key, code: code, consumer: consumer, rating: rating, comment: comment, at: at, rules: rules)
         }
     }
 }

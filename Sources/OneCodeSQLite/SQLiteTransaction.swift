@@ -202,6 +202,10 @@ final class SQLiteTransaction: ScanTransaction, ClaimTransaction, FeedbackTransa
 
     // MARK: Feedback
 
+    func ratings(of key: CodeKey) throws -> Int {
+        try Int.fetchOne(statement("SELECT count(*) FROM feedback WHERE code_key = ?"), arguments: [key.rawValue]) ?? 0
+    }
+
     func hasRated(_ key: CodeKey, by consumer: ConsumerID) throws -> Bool {
         try Int.fetchOne(statement("SELECT 1 FROM feedback WHERE code_key = ? AND consumer = ?"), arguments: [key.rawValue, consumer.value]) != nil
     }

@@ -33,6 +33,8 @@ struct FormAnswer {
             "rated": "Thank you: you have rated this item already.",
             "error.notScanned": "Scan this item's code on this phone before rating it.",
             "error.notRateable": "This item cannot be rated: its code is not active or was withdrawn.",
+            "error.suspiciousCode": "This item cannot be rated: its code was scanned too often or by too many phones.",
+            "error.ratingsFull": "This item has as many ratings as one item takes.",
         ],
         .zh: [
             "back": "返回商品页", "fix": "请检查表单。",
@@ -49,6 +51,8 @@ struct FormAnswer {
             "rated": "感谢：您已评价过此商品。",
             "error.notScanned": "请先用这部手机扫描此商品的码，再评价。",
             "error.notRateable": "此商品无法评价：其码未激活或已撤回。",
+            "error.suspiciousCode": "此商品无法评价：其码被扫描次数过多或被过多手机扫描。",
+            "error.ratingsFull": "此商品的评价数已达上限。",
         ],
     ]
 
@@ -66,6 +70,8 @@ struct FormAnswer {
         // The rules' own refusals of a rating, and a value typed into the form: said in the page's language.
         if let input = error as? InputError, input == FeedbackRules.notScanned { return (field, strings["error.notScanned"]!, status) }
         if let input = error as? InputError, input == FeedbackRules.notRateable { return (field, strings["error.notRateable"]!, status) }
+        if let input = error as? InputError, input == FeedbackRules.suspiciousCode { return (field, strings["error.suspiciousCode"]!, status) }
+        if let conflict = error as? ConflictError, conflict == FeedbackRules.ratingsFull { return (field, strings["error.ratingsFull"]!, status) }
         if status == .badRequest, ["name", "phone", "consent", "rating", "comment"].contains(field) {
             return (field, strings["error.\(field)"]!, status)
         }

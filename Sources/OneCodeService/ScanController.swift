@@ -365,7 +365,7 @@ extension ScanController {
         let comment = fields["comment"]?.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (comment?.count ?? 0) <= 500 else { throw HTTPError(.badRequest, message: "comment: must be at most 500 characters") }
         try await store.addFeedback(key: key, code: canonical, consumer: consumer, rating: rating,
-                                    comment: comment?.isEmpty == false ? comment : nil, at: Date())
+                                    comment: comment?.isEmpty == false ? comment : nil, at: Date(), rules: config.rules)
         if wantsJSON(request) {
             return try Response.json(["rated": rating], status: .created)
         }

@@ -235,6 +235,12 @@ public protocol FeedbackTransaction {
     func code(_ key: CodeKey) throws -> CodeFacts?
     func hasCountedScan(of key: CodeKey, by consumer: ConsumerID) throws -> Bool
     func hasRated(_ key: CodeKey, by consumer: ConsumerID) throws -> Bool
+    /// The number of counted scans of the code.
+    func countedScans(of key: CodeKey) throws -> Int
+    /// Distinct consumers among the code's counted scans, counting no further than `limit`.
+    func distinctConsumers(of key: CodeKey, upTo limit: Int) throws -> Int
+    /// The number of ratings of the code.
+    func ratings(of key: CodeKey) throws -> Int
     /// Writes the rating unless the consumer rated the code (the schema keeps one per code and consumer).
     /// - Returns: `false` when they had.
     func insertFeedback(_ row: FeedbackRow) throws -> Bool

@@ -203,6 +203,9 @@ final class StaleFeedbackReads: FeedbackTransaction, @unchecked Sendable {
     func code(_ key: CodeKey) throws -> CodeFacts? { try base.code(key) }
     func hasCountedScan(of key: CodeKey, by consumer: ConsumerID) throws -> Bool { try base.hasCountedScan(of: key, by: consumer) }
     func hasRated(_ key: CodeKey, by consumer: ConsumerID) throws -> Bool { false }
+    func countedScans(of key: CodeKey) throws -> Int { try base.countedScans(of: key) }
+    func distinctConsumers(of key: CodeKey, upTo limit: Int) throws -> Int { try base.distinctConsumers(of: key, upTo: limit) }
+    func ratings(of key: CodeKey) throws -> Int { 0 }
     func insertFeedback(_ row: FeedbackRow) throws -> Bool { try base.insertFeedback(row) }
 }
 
@@ -308,7 +311,7 @@ struct ContractTests {
             let error = await #expect(throws: ConflictError.self) {
                 try await world.store.withFeedbackTransaction { tx in
                     try FeedbackBook.rate(in: stale ? StaleFeedbackReads(tx) : tx, key: world.key(code), code: code, consumer: consumer,
-                                          rating: 1, comment: nil, at: Date())
+                                          rating: 1, comment: nil, at: Date(), rules: ContractTests.rules)
                 }
             }
             #expect(error == FeedbackRules.alreadyRated)
