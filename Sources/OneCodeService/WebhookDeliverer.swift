@@ -21,7 +21,17 @@ public struct URLSessionTransport: WebhookTransport {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.httpShouldSetCookies = false
         configuration.httpMaximumConnectionsPerHost = 8
-        session = URLSession(configuration: configuration)
+        session = URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
+    }
+
+    /// A redirect is the receiver's answer, not a new address: following it would send the event and its
+    /// signature to wherever a receiver points, and count the delivery as done though the receiver
+    /// configured got nothing. The 3xx is returned as it is (a failed attempt).
+    final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+            completionHandler(nil)
+        }
     }
 
     public func post(_ url: String, headers: [String: String], body: Data, timeout: Double) async throws -> Int {
@@ -55,7 +65,8 @@ public struct URLSessionTransport: WebhookTransport {
 /// - `OneCode-Event`: its type;
 /// - `OneCode-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed by webhooks.secret>`.
 ///
-/// A 2xx answer delivers; anything else (another status, a refused connection, a timeout) is retried
+/// A 2xx answer delivers; anything else (another status, a redirect, which is never followed, a refused
+/// connection, a timeout) is retried
 /// after `retryBase × 2^(attempt-1)` seconds (at most `retryMax`, less up to a quarter of jitter), and
 /// given up after `maxAttempts` (kept as failed; `onecode webhooks retry` queues them again). Pending
 /// deliveries are rows in the database, so a restart resumes them.

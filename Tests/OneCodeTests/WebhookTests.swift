@@ -31,13 +31,16 @@ actor WebhookReceiver {
     private(set) var port: Int
     var failFirst: Int
     let slowFirst: Int, slowSeconds: Double
+    /// Answers every request with a 307 to this URL (and records nothing).
+    let redirect: String?
     private(set) var received: [Received] = []
     private var arrivals = 0
     private var task: Task<Void, any Error>?
 
     /// - Parameter port: 0 (the default) binds any free port, reported by `port` once started.
-    init(port: Int = 0, failFirst: Int = 0, slowFirst: Int = 0, slowSeconds: Double = 0) {
+    init(port: Int = 0, failFirst: Int = 0, slowFirst: Int = 0, slowSeconds: Double = 0, redirect: String? = nil) {
         self.port = port
+        self.redirect = redirect
         self.failFirst = failFirst
         self.slowFirst = slowFirst
         self.slowSeconds = slowSeconds
@@ -63,9 +66,10 @@ actor WebhookReceiver {
 
     func start() async throws {
         let router = Router()
-        let slowFirst = slowFirst, slowSeconds = slowSeconds
+        let slowFirst = slowFirst, slowSeconds = slowSeconds, redirect = redirect
         router.post("hook") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 1 << 20)
+            if let redirect { return Response(status: .temporaryRedirect, headers: [.location: redirect]) }
             if await self.arrive() < slowFirst {  // the sender gives up first; nothing is recorded
                 try await Task.sleep(for: .seconds(slowSeconds))
                 return Response(status: .ok)
@@ -285,6 +289,26 @@ struct WebhookTests {
             // No upper bound on arrival: a loaded machine delays any wake-up (CI saw 1.5 s for a 0.2 s
             // backoff), so lateness is no fact about the schedule. The cap is the backoff test's.
         }
+    }
+
+    /// The attack: a receiver answering 307 got the signature headers sent on to the redirect's target,
+    /// and the delivery counted as done though the real receiver got nothing.
+    @Test("a redirect is a failed delivery: the client does not follow it, and the redirect's target receives nothing")
+    func redirectsAreFailures() async throws {
+        let fixture = try await ServiceFixture(count: 2)
+        defer { fixture.folder.cleanup() }
+        let target = WebhookReceiver()
+        try await target.start()
+        let redirecting = WebhookReceiver(redirect: await target.url)
+        try await redirecting.start()
+        defer { Task { await target.stop(); await redirecting.stop() } }
+        let config = try Self.webhookConfig([await redirecting.url], maxAttempts: 2)
+        let deliverer = try await Self.oneWin(fixture, config)
+        try await deliverer.deliverDue()
+        let status = try #require(try await fixture.sqlite.webhookStatus().first)
+        #expect(status.delivered == 0 && status.lastError?.contains("HTTP 307") == true, "\(status)")
+        #expect(await target.received.isEmpty)
+        #expect(await target.arrive() == 0)  // not even an unrecorded request reached it
     }
 
     @Test("a receiver that does not answer within webhooks.timeoutSeconds is a failed attempt, retried with the same idempotency key")
