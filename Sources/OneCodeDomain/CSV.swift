@@ -1,4 +1,6 @@
 /// RFC 4180 CSV: fields with a comma, quote, CR or LF are quoted, quotes doubled; rows end in CRLF.
+/// A field with a semicolon is quoted too: a spreadsheet in a locale whose list separator is `;` would
+/// otherwise split `x;=1+1` into two cells and run the second.
 ///
 /// A cell a spreadsheet would run as a formula (OWASP's CSV injection: one starting with `=`, `+`, `-`,
 /// `@`, a tab or a carriage return) is written with a leading `'`, which spreadsheets read as "text":
@@ -9,7 +11,7 @@ public enum CSV {
     public static func field(_ text: String) -> String {
         var text = text
         if let first = text.unicodeScalars.first, formulaStarts.contains(first) { text = "'" + text }
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        guard text.contains(where: { $0 == "," || $0 == ";" || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 

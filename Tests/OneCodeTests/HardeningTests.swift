@@ -48,3 +48,20 @@ struct HardeningTests {
         #expect(try backend.query("SELECT count(*) FROM feedback", in: world.fixture.folder) == "10")
     }
 }
+
+@Suite("Hardening: CSV in a semicolon locale")
+struct CSVSemicolonTests {
+    /// The attack: `x;=1+1` in a name was written bare; a spreadsheet splitting on `;` ran `=1+1`.
+    @Test("a cell with a semicolon is quoted: a reader splitting on ';' (Python's csv module) sees one cell, not a formula")
+    func semicolonsAreQuoted() async throws {
+        #expect(CSV.row(["x;=1+1", "plain", "a,b"]) == "\"x;=1+1\",plain,\"a,b\"\r\n")
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        try CSV.row(["x;=1+1"]).write(toFile: folder.file("row.csv"), atomically: true, encoding: .utf8)
+        let read = try await Run.run("python3", ["-c", """
+            import csv, sys
+            print([row for row in csv.reader(open(sys.argv[1], newline=''), delimiter=';')])
+            """, folder.file("row.csv")])
+        #expect(read.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[['x;=1+1']]", "\(read.stdout) \(read.stderr)")
+    }
+}
