@@ -1,6 +1,8 @@
 import Foundation
+import NIOCore
 import OneCodeDomain
 import OneCodeRulebook
+@testable import OneCodeService
 import OneCodeStorage
 import Testing
 
@@ -63,5 +65,24 @@ struct CSVSemicolonTests {
             print([row for row in csv.reader(open(sys.argv[1], newline=''), delimiter=';')])
             """, folder.file("row.csv")])
         #expect(read.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[['x;=1+1']]", "\(read.stdout) \(read.stderr)")
+    }
+}
+
+@Suite("Hardening: the rate limiter's buckets")
+struct RateLimitBucketTests {
+    /// The attack: a client with an IPv6 network took a new address per request and was never limited.
+    @Test("IPv6 clients are limited per /64 (any address of one network shares a bucket); IPv4 per address, mapped or not")
+    func bucketsByNetwork() throws {
+        func key(_ text: String) throws -> String { IPAddress.bucketKey(try SocketAddress(ipAddress: text, port: 0)) }
+        #expect(try key("2001:db8:1:2::1") == "2001:db8:1:2::/64")
+        #expect(try key("2001:db8:1:2:ffff:eeee:dddd:9") == key("2001:db8:1:2::1"))
+        #expect(try key("2001:db8:1:3::1") != key("2001:db8:1:2::1"))
+        #expect(try key("192.0.2.7") == "192.0.2.7" && key("192.0.2.8") == "192.0.2.8")
+        #expect(try key("::ffff:192.0.2.7") == "192.0.2.7")
+        // One token a second, burst one: the second address of the same network waits.
+        let limiter = RateLimiter(rate: 1, burst: 1)
+        #expect(limiter.take(try key("2001:db8:1:2::1"), now: 1_000_000_000) == nil)
+        #expect(limiter.take(try key("2001:db8:1:2::2"), now: 1_000_000_001) != nil)
+        #expect(limiter.take(try key("2001:db8:1:3::1"), now: 1_000_000_002) == nil)
     }
 }
