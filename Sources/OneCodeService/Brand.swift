@@ -74,11 +74,18 @@ struct Brand: Sendable {
         return base + ".brand{border-bottom:3px solid \(color);padding-bottom:.5rem}button{border-color:\(color);color:\(color)}"
     }
 
+    /// The logo's Content-Security-Policy: a sandboxed document with no scripts, styles inline only.
+    static let logoPolicy = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
     func register(on router: Router<AppRequestContext>) {
         guard let logo else { return }
         let body = ByteBuffer(bytes: logo.bytes)
+        // An agency's SVG may hold a script: opened on its own (not as an <img>, where none runs) it would
+        // run in this service's origin. The policy sandboxes the document and allows no script.
         router.get("/assets/logo") { _, _ in
-            Response(status: .ok, headers: [.contentType: logo.type, .cacheControl: "public, max-age=86400"], body: .init(byteBuffer: body))
+            Response(status: .ok, headers: [.contentType: logo.type, .cacheControl: "public, max-age=86400",
+                                             .contentSecurityPolicy: Self.logoPolicy],
+                     body: .init(byteBuffer: body))
         }
     }
 }

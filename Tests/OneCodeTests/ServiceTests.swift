@@ -113,6 +113,10 @@ struct ServiceTests {
             #expect(scan.text.contains("联系我们"))
             let image = try await client.execute(uri: "/assets/logo", method: .get)
             #expect(image.status == .ok && image.headers[.contentType] == "image/svg+xml" && image.text.contains("<rect"))
+            // An SVG opened on its own runs its scripts in this origin unless the policy sandboxes it (README: Security).
+            let policy = image.headers[.contentSecurityPolicy] ?? ""
+            #expect(policy.hasPrefix("sandbox") && policy.contains("default-src 'none'") && !policy.contains("script-src"), "\(policy)")
+            #expect(image.headers[.xContentTypeOptions] == "nosniff")
         }
         // Without configuration: no header, no logo route.
         try await fixture.app().test(.router) { client in
