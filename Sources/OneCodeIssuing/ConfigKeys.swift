@@ -54,6 +54,7 @@ public enum ConfigKeys {
         key("http.host", "127.0.0.1"),
         key("http.port", "8080"),
         key("http.trustedProxies", "none"),
+        key("http.forwardedHeader", "X-Forwarded-For"),
         key("scan.maxScans", "20"),
         key("scan.maxConsumers", "5"),
         key("writer.queueCapacity", "8192"),

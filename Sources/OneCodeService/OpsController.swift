@@ -45,7 +45,10 @@ struct OpsController: Sendable {
 
     /// `/metrics`: on the public router, or alone on the internal one (`metrics.port`).
     func registerMetrics(on router: Router<AppRequestContext>) {
-        router.get("metrics") { _, _ in
+        router.get("metrics") { request, _ in
+            // Exactly `/metrics`: the router ignores case (codes are printed in upper case too), and a
+            // proxy that blocks `location = /metrics` must not be passed by `/METRICS` or `/metrics/`.
+            guard request.uri.path == "/metrics" else { throw HTTPError(.notFound) }
             writer.queueDepth.record(writer.depth)
             // Queued and not yet delivered (nor given up): a number that only grows means a receiver is down.
             if let endpoints = try? await outbox.webhookStatus() {

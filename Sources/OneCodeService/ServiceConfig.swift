@@ -8,6 +8,8 @@ import OneCodeDomain
 /// - `http.host` (default `127.0.0.1`), `http.port` (default `8080`).
 /// - `http.trustedProxies` (default none): addresses or CIDRs of the load balancers whose `Forwarded` /
 ///   `X-Forwarded-For` name the client (`ONECODE_HTTP_TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1`).
+/// - `http.forwardedHeader` (default `X-Forwarded-For`, or `Forwarded`): the one header those proxies set;
+///   the other is never read (a client's own `Forwarded` passed through would name any address).
 /// - `scan.maxScans` (default 20), `scan.maxConsumers` (default 5): above either, a code is suspicious.
 /// - `writer.queueCapacity` (default 8192): scans waiting for the writer before requests get 503.
 /// - `writer.maxGroup` (default 1024): the most scans one transaction commits.
@@ -84,7 +86,11 @@ public struct ServiceConfig: Sendable {
         authFailuresPerMinute = try config.checkedDouble("rateLimit.authFailuresPerMinute", default: 10)
         guard authFailuresPerMinute >= 0 else { throw InputError("rateLimit.authFailuresPerMinute", "must be 0 (off) or more") }
         truncateIP = try config.checkedBool("privacy.truncateIP", default: true)
-        trustedProxies = try TrustedProxies(config.stringArray(forKey: "http.trustedProxies", default: []))
+        let header = config.string(forKey: "http.forwardedHeader", default: "X-Forwarded-For")
+        guard let forwarded = TrustedProxies.Header(rawValue: header.lowercased()) else {
+            throw InputError("http.forwardedHeader", "must be X-Forwarded-For or Forwarded (the header your proxy sets), not \(header)")
+        }
+        trustedProxies = try TrustedProxies(config.stringArray(forKey: "http.trustedProxies", default: []), header: forwarded)
         if let named = config.string(forKey: "regions.file") {
             regionsFile = named.isEmpty ? nil : named
             regionsConfigured = true

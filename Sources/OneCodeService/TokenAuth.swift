@@ -18,8 +18,9 @@ public enum TokenAuth {
 /// Refuses `/api` requests without a valid bearer token (401); the route then checks its scope (403).
 ///
 /// Failed authentications are throttled per client address: after `failures.burst` of them, that
-/// address gets 429 (without its token being looked at) until the bucket refills, so tokens cannot be
-/// guessed at speed. Requests with a valid token never spend from the bucket.
+/// address's failures get 429 until the bucket refills. A valid token always passes: failures sent
+/// "from" a victim's address (a forged header, a shared NAT) never lock its owner out, and tokens
+/// (260 random bits) are not guessed by trying faster.
 struct BearerAuthMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let store: any TokenStore
@@ -33,12 +34,12 @@ struct BearerAuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
         let client = IPAddress.bucketKey(context.clientAddress)
-        if let wait = failures.waitBeforeNext(client) {
-            context.logger.warning("authentication throttled", metadata: ["client": "\(IPAddress.stored(context.clientAddress, truncate: true) ?? "unknown")"])
-            throw HTTPError(.tooManyRequests, headers: [.retryAfter: String(max(1, Int(wait.rounded(.up))))],
-                            message: "authorization: too many failed attempts from this address; retry later")
-        }
         func refuse(_ headers: HTTPFields, _ message: String) -> HTTPError {
+            if let wait = failures.waitBeforeNext(client) {
+                context.logger.warning("authentication throttled", metadata: ["client": "\(IPAddress.stored(context.clientAddress, truncate: true) ?? "unknown")"])
+                return HTTPError(.tooManyRequests, headers: [.retryAfter: String(max(1, Int(wait.rounded(.up))))],
+                                 message: "authorization: too many failed attempts from this address; retry later")
+            }
             _ = failures.take(client)
             // The address truncated whatever privacy.truncateIP says: enough to see a pattern, not a person.
             context.logger.warning("authentication failed", metadata: [

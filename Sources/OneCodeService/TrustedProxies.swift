@@ -5,7 +5,9 @@ import OneCodeDomain
 
 /// The proxies (load balancers) whose `Forwarded` / `X-Forwarded-For` headers say who the client is
 /// (`http.trustedProxies`, CIDRs). From any other peer the headers are ignored: a client cannot choose
-/// the address it is rate-limited, stored and located by.
+/// the address it is rate-limited, stored and located by. Only the header the deployment's proxy sets
+/// is read (`http.forwardedHeader`): a proxy that sets `X-Forwarded-For` passes a client's own
+/// `Forwarded` through untouched, and reading it would let the client name any address.
 ///
 /// The client is the rightmost address in the header chain that is not itself a trusted proxy (each
 /// proxy appends the peer it saw, so addresses left of an untrusted one may be forged).
@@ -25,17 +27,28 @@ public struct TrustedProxies: Sendable {
         }
     }
 
+    /// The header the trusted proxies set (`http.forwardedHeader`).
+    public enum Header: String, Sendable {
+        case xForwardedFor = "x-forwarded-for"
+        case forwarded
+    }
+
     let networks: [Network]
+    let header: Header
 
     public static let none = TrustedProxies(networks: [])
 
     /// No proxy is trusted: every request's client is its peer.
     public var isEmpty: Bool { networks.isEmpty }
 
-    init(networks: [Network]) { self.networks = networks }
+    init(networks: [Network], header: Header = .xForwardedFor) {
+        self.networks = networks
+        self.header = header
+    }
 
     /// - Throws: `InputError("http.trustedProxies", …)` naming the entry that is not an address or CIDR.
-    public init(_ entries: [String]) throws {
+    public init(_ entries: [String], header: Header = .xForwardedFor) throws {
+        self.header = header
         networks = try entries.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { entry in
             let parts = entry.split(separator: "/", maxSplits: 1).map(String.init)
             guard let bytes = Self.bytes(parts[0]) else {
@@ -63,7 +76,7 @@ public struct TrustedProxies: Sendable {
     /// name one.
     public func client(peer: SocketAddress?, headers: HTTPFields) -> SocketAddress? {
         guard let peer, trusts(peer) else { return peer }
-        let chain = Self.forwardedFor(headers) ?? Self.xForwardedFor(headers)
+        let chain = header == .forwarded ? Self.forwardedFor(headers) ?? [] : Self.xForwardedFor(headers)
         guard !chain.isEmpty else { return peer }
         var client = peer
         for text in chain.reversed() {

@@ -1,4 +1,8 @@
 import Foundation
+import Configuration
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
 import NIOCore
 import OneCodeDomain
 import OneCodeRulebook
@@ -84,5 +88,49 @@ struct RateLimitBucketTests {
         #expect(limiter.take(try key("2001:db8:1:2::1"), now: 1_000_000_000) == nil)
         #expect(limiter.take(try key("2001:db8:1:2::2"), now: 1_000_000_001) != nil)
         #expect(limiter.take(try key("2001:db8:1:3::1"), now: 1_000_000_002) == nil)
+    }
+}
+
+@Suite("Hardening: who the client is, and what is public")
+struct ClientAddressTests {
+    /// The attack: behind the shipped nginx (which sets X-Forwarded-For and passes a client's own
+    /// `Forwarded` through), `Forwarded: for=198.51.100.23` was stored as the scan's address.
+    @Test("only the configured forwarded header is read (X-Forwarded-For by default), its rightmost untrusted hop; a client's own Forwarded names nobody")
+    func onlyTheProxysHeader() throws {
+        let peer = try SocketAddress(ipAddress: "127.0.0.1", port: 40000)
+        let headers: HTTPFields = [HTTPField.Name("Forwarded")!: "for=198.51.100.23", HTTPField.Name("X-Forwarded-For")!: "198.51.100.99, 203.0.113.9"]
+        let byDefault = try TrustedProxies(["127.0.0.1"])
+        #expect(byDefault.client(peer: peer, headers: headers)?.ipAddress == "203.0.113.9")
+        let forwardedOnly: HTTPFields = [HTTPField.Name("Forwarded")!: "for=198.51.100.23"]
+        #expect(byDefault.client(peer: peer, headers: forwardedOnly)?.ipAddress == "127.0.0.1")
+        let forwarded = try TrustedProxies(["127.0.0.1"], header: .forwarded)
+        #expect(forwarded.client(peer: peer, headers: headers)?.ipAddress == "198.51.100.23")
+        // A peer that is no trusted proxy: neither header counts.
+        let stranger = try SocketAddress(ipAddress: "192.0.2.50", port: 40000)
+        #expect(byDefault.client(peer: stranger, headers: headers)?.ipAddress == "192.0.2.50")
+        // A value that is neither header is refused, naming the key.
+        let reader = ConfigReader(provider: InMemoryProvider(values: ["onecode.http.forwardedHeader": .init(.string("X-Real-IP"), isSecret: false)]))
+        #expect(throws: InputError.self) { try ServiceConfig(reader: reader, databasePath: "/tmp/x.sqlite") }
+        do { _ = try ServiceConfig(reader: reader, databasePath: "/tmp/x.sqlite") } catch let error as InputError {
+            #expect(error.field == "http.forwardedHeader")
+        }
+        // The shipped nginx location clears a client's Forwarded and blocks /metrics in any case.
+        let nginx = try String(contentsOfFile: "Config/nginx-onecode.conf", encoding: .utf8)
+        #expect(nginx.contains("proxy_set_header Forwarded \"\";") && nginx.contains("location ~* ^/metrics(/|$) { return 404; }"))
+    }
+
+    /// The attack: `/METRICS`, `/Metrics` and `/metrics/` passed nginx's `location = /metrics` (the router ignores case).
+    @Test("/metrics answers only at exactly /metrics: /METRICS, /Metrics and /metrics/ are 404")
+    func metricsExactly() async throws {
+        let fixture = try await ServiceFixture(count: 1)
+        defer { fixture.folder.cleanup() }
+        try await fixture.app().test(.router) { client in
+            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            #expect(metrics.status == .ok)
+            for path in ["/METRICS", "/Metrics", "/metrics/"] {
+                let other = try await client.execute(uri: path, method: .get)
+                #expect(other.status == .notFound, "\(path)")
+            }
+        }
     }
 }

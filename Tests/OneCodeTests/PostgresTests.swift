@@ -144,7 +144,8 @@ struct TrustedProxyTests {
             folder, extra: limits.merging(["ONECODE_HTTP_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1"]) { $1 })
         defer { if proxied.process.isRunning { kill(proxied.process.processIdentifier, SIGKILL) } }
         #expect(try await Self.scan(viaProxy, codes[3], headers: ["X-Forwarded-For": "192.0.2.1, 203.0.113.7, 10.1.2.3"]) == 200)
-        #expect(try await Self.scan(viaProxy, codes[4], headers: ["Forwarded": "for=\"[2001:db8:cafe::17]:4711\""]) == 200)
+        // An IPv6 client named by the proxy's header (a client's own `Forwarded` is not read: HardeningTests).
+        #expect(try await Self.scan(viaProxy, codes[4], headers: ["X-Forwarded-For": "2001:db8:cafe::17"]) == 200)
         #expect(try await Self.scan(viaProxy, codes[5], headers: ["X-Forwarded-For": "203.0.113.7"]) == 200)
         #expect(try await Self.scan(viaProxy, codes[6], headers: ["X-Forwarded-For": "203.0.113.7"]) == 429)
         #expect(try await Self.scan(viaProxy, codes[7], headers: ["X-Forwarded-For": "198.51.100.20"]) == 200)
