@@ -3,6 +3,7 @@ import Foundation
 import OneCodeDomain
 import OneCodeIssuing
 import OneCodeService
+import OneCodeStorage
 
 struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,7 +52,7 @@ struct ConfigCommand: AsyncParsableCommand {
                         else if let value = fileValues[key.name] { (value, "file \(file ?? "")") }
                         else { (nil, "default") }
                     let shown = key.secret ? (value == nil ? "(not set)" : "(set, not shown)")
-                        : Self.redacted(value ?? key.defaultText)
+                        : Self.redacted(value ?? key.defaultText, key: key.name)
                     return Entry(key: key.name, value: shown, source: source)
                 }
                 try global.emit(entries) {
@@ -62,7 +63,16 @@ struct ConfigCommand: AsyncParsableCommand {
             }
         }
 
-        /// A URL's password replaced (a PostgreSQL URL may carry one).
+        /// A value as it may be printed: webhook URLs as the service's logs show them (user information
+        /// and query values replaced: `?token=…` is a secret), any other URL's password replaced (a
+        /// PostgreSQL URL may carry one).
+        static func redacted(_ value: String, key: String) -> String {
+            if key == "webhooks.urls" {
+                return value.split(separator: ",").map { WebhookURL.redacted($0.trimmingCharacters(in: .whitespaces)) }.joined(separator: ",")
+            }
+            return redacted(value)
+        }
+
         static func redacted(_ value: String) -> String {
             guard value.contains("://"), var url = URLComponents(string: value), url.password != nil else { return value }
             url.password = "***"

@@ -85,6 +85,8 @@ struct ConfigTests {
         let result = try Run.onecode(["config", "check", "--json"], cwd: folder.path, environment: [
             "ONECODE_CONFIG": "onecode.json", "ONECODE_CODES_SECRET": "env-codes-secret-0123456789",
             "ONECODE_DATABASE_URL": "postgres://ops:hunter2-password@db.internal:5432/onecode", "ONECODE_HTTP_PORT": "9090",
+            // A receiver's secret in its URL (the attack pass: `config check`, which the systemd unit runs at every start, printed it).
+            "ONECODE_WEBHOOKS_URLS": "https://crm.example/hook?token=qsecret-value,https://user:pw-secret@hooks.example/in",
         ])
         #expect(result.status == 0, "\(result.stderr)")
         let entries = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: String]])
@@ -97,7 +99,8 @@ struct ConfigTests {
         #expect(byKey["codes.secret"]?["value"] == "(set, not shown)" && byKey["webhooks.secret"]?["value"] == "(set, not shown)")
         #expect(byKey["database.password"]?["value"] == "(not set)")
         #expect(byKey["database.url"]?["value"] == "postgres://ops:***@db.internal:5432/onecode")
-        for secret in ["env-codes-secret-0123456789", "file-webhook-secret-0123456789", "hunter2-password"] {
+        #expect(byKey["webhooks.urls"]?["value"] == "https://crm.example/hook?token=***,https://***@hooks.example/in", "\(byKey["webhooks.urls"] ?? [:])")
+        for secret in ["env-codes-secret-0123456789", "file-webhook-secret-0123456789", "hunter2-password", "qsecret-value", "pw-secret"] {
             #expect(!result.stdout.contains(secret) && !result.stderr.contains(secret))
         }
         let text = try Run.onecode(["config", "check"], cwd: folder.path, environment: ["ONECODE_CONFIG": "onecode.json"])

@@ -860,9 +860,11 @@ struct LinkerContractTests {
             try await world.scan(consumer, at: now - Double.random(in: 0...120, using: &random) * Self.day,
                                  region: regions.randomElement(using: &random)!)
         }
-        for consumer in consumers.prefix(20) where Bool.random(using: &random) {
-            try await world.scan(consumer, at: now - Self.day, region: nil, code: world.fixture.codes[399])
-            try await world.store.addFeedback(key: world.key(world.fixture.codes[399]), code: world.fixture.codes[399], consumer: consumer,
+        // Each rater rates a code of their own (a code takes at most 5 ratings, and none once suspicious).
+        for (index, consumer) in consumers.prefix(20).enumerated() where Bool.random(using: &random) {
+            let code = world.fixture.codes[399 - index]
+            try await world.scan(consumer, at: now - Self.day, region: nil, code: code)
+            try await world.store.addFeedback(key: world.key(code), code: code, consumer: consumer,
                                               rating: Int.random(in: 1...5, using: &random), comment: nil, at: now)
         }
         _ = try await world.store.refreshLinker(now: now, full: true)
