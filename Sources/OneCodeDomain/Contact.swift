@@ -6,7 +6,9 @@ public struct ContactDetails: Sendable, Codable, Equatable {
 
     /// - Parameters:
     ///   - phone: E.164 (`+` and 7 to 15 digits) or a mainland China mobile number (11 digits from 13 to 19),
-    ///     spaces and dashes allowed.
+    ///     spaces, dashes, dots and brackets allowed. One number is kept one way whatever way it was
+    ///     typed (limits per phone count it once): `00` is `+`, and China's trunk `0` after `+86` goes
+    ///     (`+86 0139 1234 5678` is `+8613912345678`, as `139 1234 5678` is).
     /// - Throws: `InputError` naming `name` or `phone`.
     public init(name: String, phone: String) throws {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -14,7 +16,9 @@ public struct ContactDetails: Sendable, Codable, Equatable {
         guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw InputError("name", "must not contain control characters")
         }
-        let compact = phone.filter { $0 != " " && $0 != "-" }
+        var compact = phone.filter { !" -.()\u{00A0}".contains($0) }
+        if compact.hasPrefix("00") { compact = "+" + compact.dropFirst(2) }
+        if compact.hasPrefix("+860") { compact = "+86" + compact.dropFirst(4) }
         let digits = compact.hasPrefix("+") ? String(compact.dropFirst()) : compact
         guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
             throw InputError("phone", "must be a phone number such as +8613812345678 or 13812345678")

@@ -134,3 +134,24 @@ struct ClientAddressTests {
         }
     }
 }
+
+@Suite("Hardening: one phone, one number")
+struct PhoneNumberTests {
+    /// The attack: `limits.winsPerPhone` counted `+860139 1234 5678` and `13912345678` as two phones.
+    @Test("a phone number typed any usual way is kept as one E.164 number, so limits per phone count it once", arguments: [
+        "13912345678", "139 1234 5678", "139-1234-5678", "+86 139 1234 5678", "+860139 1234 5678", "+86 (0)139 1234 5678",
+        "0086 139 1234 5678", "008613912345678", "+86.139.1234.5678",
+    ])
+    func oneNumber(_ typed: String) throws {
+        #expect(try ContactDetails(name: "N", phone: typed).phone == "+8613912345678")
+    }
+
+    @Test("other countries keep their number; nonsense is still refused naming the field")
+    func others() throws {
+        #expect(try ContactDetails(name: "N", phone: "+49 30 1234567").phone == "+49301234567")
+        #expect(try ContactDetails(name: "N", phone: "0049 30 1234567").phone == "+49301234567")
+        for bad in ["123", "+0 123 4567", "139123456789", "phone"] {
+            #expect(throws: InputError.self, "\(bad)") { try ContactDetails(name: "N", phone: bad) }
+        }
+    }
+}
