@@ -155,3 +155,16 @@ struct PhoneNumberTests {
         }
     }
 }
+
+@Suite("Hardening: what a product's picture may name")
+struct ProductImageTests {
+    /// The attack: `--image-url https://*/x.png` gave the scan page `img-src https://*` (any https site).
+    @Test("an image address with a wildcard or other odd host is refused naming imageUrl; a real host's origin is what the policy allows", arguments: [
+        "https://*/x.png", "https://*.example.com/x.png", "https://%2A/x.png", "https://cdn.example.com*/x.png", "https://_/x.png",
+    ])
+    func wildcardsRefused(_ address: String) throws {
+        #expect(throws: InputError.self) { try ProductImage.validate(address, field: "imageUrl") }
+        do { _ = try ProductImage.validate(address, field: "imageUrl") } catch let error as InputError { #expect(error.field == "imageUrl") }
+        #expect(ProductImage.origin(try ProductImage.validate("https://CDN.example.com:8443/tea.jpg", field: "imageUrl")) == "https://cdn.example.com:8443")
+    }
+}
