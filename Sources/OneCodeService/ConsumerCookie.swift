@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Hummingbird
 import OneCodeDomain
 
 /// The consumer cookie: the consumer id and a tag only the server can make.
@@ -10,6 +11,20 @@ import OneCodeDomain
 /// (the phone is treated as new). The tag appears nowhere but in the consumer's own cookie.
 struct ConsumerCookie: Sendable {
     static let name = "oc_cid"
+    /// The name on https: a browser keeps a `__Host-` cookie only when it is `Secure`, for `/`, and set
+    /// by this host itself, so a sibling subdomain cannot plant one (a consumer id of its choosing).
+    static let hostName = "__Host-oc_cid"
+
+    /// The cookie's name for a service whose cookies are `Secure` or not.
+    static func name(secure: Bool) -> String { secure ? hostName : name }
+
+    /// The consumer a request's cookie names. On https the `__Host-` cookie is read first; a phone that
+    /// has only the unprefixed one of before is still known (`legacy`: the caller sets the new one).
+    func consumer(in cookies: Cookies, secure: Bool) -> (id: ConsumerID, legacy: Bool)? {
+        if let value = cookies[Self.name(secure: secure)], let id = consumer(value.value) { return (id, false) }
+        if secure, let value = cookies[Self.name], let id = consumer(value.value) { return (id, true) }
+        return nil
+    }
     private let key: SymmetricKey
 
     init(signer: CodeSigner) {

@@ -86,7 +86,8 @@ struct ScanController: Sendable {
             key = validKey
             canonical = validCanonical
         }
-        let existing = request.cookies[ConsumerCookie.name].flatMap { cookies.consumer($0.value) }
+        let known = cookies.consumer(in: request.cookies, secure: secureCookie)
+        let existing = known?.id
         let consumer = existing ?? ConsumerID.random()
         let bot = BotDetector.isBot(
             userAgent: request.headers[.userAgent],
@@ -128,7 +129,7 @@ struct ScanController: Sendable {
             content.locationPath = "/s/\(canonical)/location"
         }
         return respond(json: json, status: Self.status(result.verdict), content: content,
-                       cookie: bot || existing != nil ? nil : consumer)
+                       cookie: bot || (existing != nil && known?.legacy != true) ? nil : consumer)
     }
 
     /// HEAD: the status a GET would most likely get, computed without counting or storing anything.
@@ -221,8 +222,8 @@ struct ScanController: Sendable {
         }
         var response = Response(status: status, headers: headers, body: .init(byteBuffer: body))
         if let cookie {
-            response.setCookie(Cookie(name: ConsumerCookie.name, value: cookies.value(for: cookie), maxAge: 2 * 365 * 24 * 3600, path: "/",
-                                      secure: secureCookie, httpOnly: true, sameSite: .lax))
+            response.setCookie(Cookie(name: ConsumerCookie.name(secure: secureCookie), value: cookies.value(for: cookie), maxAge: 2 * 365 * 24 * 3600,
+                                      path: "/", secure: secureCookie, httpOnly: true, sameSite: .lax))
         }
         return response
     }
@@ -251,7 +252,7 @@ struct ScanController: Sendable {
     func scanned(_ request: Request, _ context: AppRequestContext, code: String, why: String) throws -> (CodeKey, String, ConsumerID) {
         try limit(context)
         guard case let .valid(key, canonical) = signer.check(code) else { throw HTTPError(.notFound, message: "code: not a code of this service") }
-        guard let consumer = request.cookies[ConsumerCookie.name].flatMap({ cookies.consumer($0.value) }) else {
+        guard let consumer = cookies.consumer(in: request.cookies, secure: secureCookie)?.id else {
             throw HTTPError(.badRequest, message: "cookie: scan the code first on this phone; \(why)")
         }
         return (key, canonical, consumer)

@@ -168,3 +168,31 @@ struct ProductImageTests {
         #expect(ProductImage.origin(try ProductImage.validate("https://CDN.example.com:8443/tea.jpg", field: "imageUrl")) == "https://cdn.example.com:8443")
     }
 }
+
+@Suite("Hardening: the consumer cookie on https")
+struct HostCookieTests {
+    /// The attack pass: on https the consumer cookie had no `__Host-` prefix, so a sibling subdomain
+    /// could plant one (a consumer id of its choosing) for this host.
+    @Test("with secure cookies the consumer cookie is __Host-oc_cid (Secure, Path=/, no Domain) and is read back; a phone with the unprefixed cookie of before is still known and given the new one")
+    func hostPrefix() async throws {
+        let fixture = try await ServiceFixture(count: 3)
+        defer { fixture.folder.cleanup() }
+        let app = try fixture.app(["cookie.secure": .init(.bool(true), isSecret: false)])
+        try await app.test(.router) { client in
+            let first = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(json: true))
+            let setCookie = try #require(first.headers[.setCookie])
+            #expect(setCookie.hasPrefix("__Host-oc_cid=") && setCookie.contains("Secure") && setCookie.contains("Path=/")
+                        && !setCookie.lowercased().contains("domain="), "\(setCookie)")
+            // The same phone again: its own rescan, no new cookie.
+            let cookie = try #require(first.cookie)
+            let again = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(cookie: cookie, json: true))
+            #expect(again.text.contains("rescanned-by-you") && again.headers[.setCookie] == nil, "\(again.text)")
+            // A phone that kept the unprefixed cookie from before https: the same consumer, now with the new cookie.
+            let legacy = "oc_cid=" + cookie.dropFirst("__Host-oc_cid=".count)
+            let old = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(cookie: legacy, json: true))
+            #expect(old.text.contains("rescanned-by-you") && old.cookie == cookie, "\(old.text) \(old.cookie ?? "")")
+        }
+        // Without secure cookies (an http base URL, cookie.secure off) the name stays oc_cid: a __Host- cookie needs Secure.
+        #expect(ConsumerCookie.name(secure: false) == "oc_cid" && ConsumerCookie.name(secure: true) == "__Host-oc_cid")
+    }
+}

@@ -32,9 +32,9 @@ struct SecurityTests {
             // What marketing sees: the entry names the winner's consumer id.
             let entry = try #require(try await fixture.sqlite.entries(of: campaign.id, after: 0, limit: 1).first)
             let winner = try #require(entry.consumer)
-            #expect(winnerCookie.hasPrefix("oc_cid=\(winner).") && winnerCookie.count > "oc_cid=\(winner).".count + 20)
+            #expect(winnerCookie.hasPrefix("__Host-oc_cid=\(winner).") && winnerCookie.count > "__Host-oc_cid=\(winner).".count + 20)
             // The attacker sets the id as the cookie, bare or with a made-up tag: neither is that consumer.
-            for forged in ["oc_cid=\(winner)", "oc_cid=\(winner).00000000000000000000000000000000", "oc_cid=\(winner)." + String(repeating: "a", count: 32)] {
+            for forged in ["__Host-oc_cid=\(winner)", "__Host-oc_cid=\(winner).00000000000000000000000000000000", "oc_cid=\(winner)." + String(repeating: "a", count: 32)] {
                 let claim = try await client.execute(uri: "/s/\(code)", method: .post, headers: Self.form(forged),
                                                      body: ByteBuffer(string: "campaign=\(campaign.id)&name=Mallory&phone=13900000000&consent=yes"))
                 #expect(claim.status == .badRequest && claim.text.lowercased().contains("scan the code first on this phone"), "\(forged): \(claim.status) \(claim.text)")
