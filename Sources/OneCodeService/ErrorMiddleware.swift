@@ -45,7 +45,8 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch let error as ConflictError {
             throw APIError(.conflict, code: "conflict", message: error.description, field: error.field)
         } catch {
-            context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            // The route's template, never the path: a path holds a code or a consumer id.
+            context.logger.error("request failed", metadata: ["error": "\(error)", "route": "\(context.endpointPath ?? "(no route)")"])
             throw APIError(.internalServerError, code: "internal", message: "internal error; the details are in the server log")
         }
     }

@@ -3,6 +3,7 @@ import Configuration
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NIOCore
 import OneCodeDomain
 import OneCodeRulebook
@@ -194,5 +195,49 @@ struct HostCookieTests {
         }
         // Without secure cookies (an http base URL, cookie.secure off) the name stays oc_cid: a __Host- cookie needs Secure.
         #expect(ConsumerCookie.name(secure: false) == "oc_cid" && ConsumerCookie.name(secure: true) == "__Host-oc_cid")
+    }
+}
+
+/// Log lines a test reads back.
+final class CapturedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [(message: String, metadata: Logger.Metadata)] = []
+    func append(_ message: String, _ metadata: Logger.Metadata) { lock.withLock { lines.append((message, metadata)) } }
+    var all: [(message: String, metadata: Logger.Metadata)] { lock.withLock { lines } }
+
+    struct Handler: LogHandler {
+        let log: CapturedLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+            log.append("\(message)", self.metadata.merging(metadata ?? [:]) { $1 })
+        }
+    }
+}
+
+@Suite("Hardening: what a failure logs")
+struct FailureLogTests {
+    /// The attack pass: a 500's log line carried the request path, and with it a code (or a consumer id).
+    @Test("a 500's log line names the route's template, not the path: no code in the log")
+    func routeTemplateInLog() async throws {
+        let fixture = try await ServiceFixture(count: 2)
+        defer { fixture.folder.cleanup() }
+        let admin = try await fixture.token(.admin)
+        let captured = CapturedLog()
+        var deps = fixture.deps(try fixture.config())
+        deps.logger = Logger(label: "test") { _ in CapturedLog.Handler(log: captured) }
+        // A real internal failure: the scans table is gone behind the service's back.
+        _ = try Run.program("/usr/bin/sqlite3", [fixture.folder.file("onecode.sqlite"), "DROP TABLE scan"])
+        try await buildApplication(deps).test(.router) { client in
+            let answer = try await client.execute(uri: "/api/codes/\(fixture.codes[0])/scans", method: .get, headers: [.authorization: "Bearer \(admin)"])
+            #expect(answer.status == .internalServerError && !answer.text.contains(fixture.codes[0]), "\(answer.status) \(answer.text)")
+        }
+        let failures = captured.all.filter { $0.message == "request failed" }
+        #expect(failures.count == 1 && failures.first?.metadata["route"]?.description == "/api/codes/{code}/scans", "\(failures)")
+        #expect(!captured.all.contains { "\($0.message) \($0.metadata)".contains(fixture.codes[0]) }, "\(captured.all)")
     }
 }
