@@ -89,6 +89,9 @@ extension SQLiteStore {
     /// on writing to the kept file.
     /// - Returns: what was restored, and where the database it replaced was kept.
     public static func restore(from backup: String, to path: String, replace: Bool) throws -> (BackupReport, kept: String?) {
+        // The file a link names: copied as a link, the live database would be the backup itself, and
+        // every write would change the backup.
+        let backup = URL(fileURLWithPath: backup).resolvingSymlinksInPath().path
         let report = try inspect(backup, reportAs: path)
         let files = [path, path + "-wal", path + "-shm"]
         var kept: String?

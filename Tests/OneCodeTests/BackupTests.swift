@@ -57,6 +57,31 @@ struct BackupTests {
         #expect(try Self.sqlite(folder.file("data/onecode.sqlite"), "PRAGMA integrity_check") == "ok")
     }
 
+    /// The attack pass: `restore --from` a symlink failed (`cannot open … .restoring to sync it`) or made the
+    /// live database a link into the backup, after which writes changed the backup.
+    @Test("restore --from a symbolic link copies the file it names: the database is a file of its own, and writing to it leaves the backup as it was")
+    func restoreFromLink() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let environment = DurabilityTests.environment
+        _ = try DurabilityTests.prepare(folder, count: 3)
+        try FileManager.default.createDirectory(atPath: folder.file("backups"), withIntermediateDirectories: true)
+        let backup = try Run.onecode(["backup", "--out", "backups/monday.sqlite"], cwd: folder.path, environment: environment)
+        #expect(backup.status == 0, "\(backup.stderr)")
+        try FileManager.default.createSymbolicLink(atPath: folder.file("latest.sqlite"), withDestinationPath: folder.file("backups/monday.sqlite"))
+        let before = try Data(contentsOf: URL(fileURLWithPath: folder.file("backups/monday.sqlite")))
+        let restored = try Run.onecode(["restore", "--from", "latest.sqlite", "--database", "restored/onecode.sqlite"], cwd: folder.path,
+                                       environment: environment)
+        #expect(restored.status == 0, "\(restored.stderr)")
+        let attributes = try FileManager.default.attributesOfItem(atPath: folder.file("restored/onecode.sqlite"))
+        #expect(attributes[.type] as? FileAttributeType == .typeRegular)
+        let added = try Run.onecode(["product", "add", "--name", "After the restore", "--database", "restored/onecode.sqlite"], cwd: folder.path,
+                                    environment: environment)
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder.file("backups/monday.sqlite"))) == before)
+        #expect(try Self.sqlite(folder.file("backups/monday.sqlite"), "SELECT count(*) FROM product WHERE name = 'After the restore'") == "0")
+    }
+
     @Test("restore refuses what is not a whole OneCode database, or one from a newer OneCode; backup refuses PostgreSQL")
     func refusals() throws {
         let folder = try TemporaryFolder()
