@@ -50,7 +50,8 @@ extension APIController {
         }
         route(api, .post, "segments/refresh", [.marketing]) { request, _ in
             let full = request.uri.queryParameters.get("full") == "true"
-            return try Response.api(try await store.refreshLinker(now: Date(), full: full), status: .ok)
+            // At most one at a time: another asked for meanwhile is a 409 naming the running one.
+            return try Response.api(try await linkerGate.run(full: full) { try await store.refreshLinker(now: Date(), full: full) }, status: .ok)
         }
         route(api, .get, "stores", [.marketing, .sales]) { request, _ in
             let query = try PageQuery(request, default: 100, maximum: 1000)

@@ -20,6 +20,8 @@ struct APIController: Sendable {
 
     /// The routes registered, with the scopes each accepts (for 405's `Allow`).
     let routes: APIRouteTable
+    /// One linker refresh at a time (shared with the periodic one).
+    var linkerGate = LinkerGate()
 
     /// Registers a route that refuses tokens outside `scopes` (and `admin`) with 403.
     func route(_ group: RouterGroup<AppRequestContext>, _ method: HTTPRequest.Method, _ path: String, _ scopes: Set<TokenScope>,

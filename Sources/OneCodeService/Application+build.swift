@@ -25,6 +25,8 @@ public struct ServiceDependencies: Sendable {
     public var onListening: @Sendable (Int) async -> Void = { _ in }
     /// Told the port of the internal `/metrics` listener (`metrics.port`) once it listens.
     public var onMetricsListening: @Sendable (Int) async -> Void = { _ in }
+    /// One linker refresh at a time: the periodic one and the API's share it.
+    public var linkerGate = LinkerGate()
 
     public init(config: ServiceConfig, store: any OneCodeStore, signer: CodeSigner, baseURL: String, maxBatchCount: Int,
                 logger: Logger, storageServices: [any Service] = []) {
@@ -68,7 +70,7 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
     APIController(
         store: deps.store, issuer: Issuer(store: deps.store, signer: deps.signer, baseURL: deps.baseURL),
         maxBatchCount: deps.maxBatchCount, packagesDirectory: deps.config.packagesDirectory,
-        authFailuresPerMinute: deps.config.authFailuresPerMinute, catalog: catalog, routes: apiRoutes
+        authFailuresPerMinute: deps.config.authFailuresPerMinute, catalog: catalog, routes: apiRoutes, linkerGate: deps.linkerGate
     ).register(on: router)
     return router
 }
@@ -98,7 +100,8 @@ public func buildApplication(_ deps: ServiceDependencies) throws -> some Applica
         services: deps.storageServices + [writer] + (deps.config.webhooks.urls.isEmpty ? [] : [
             WebhookDeliverer(store: deps.store, config: deps.config.webhooks, logger: deps.logger) as any Service,
         ]) + (deps.config.linkerRefreshSeconds > 0 ? [
-            LinkerService(store: deps.store, interval: .milliseconds(Int64(deps.config.linkerRefreshSeconds * 1000)), logger: deps.logger),
+            LinkerService(store: deps.store, gate: deps.linkerGate, interval: .milliseconds(Int64(deps.config.linkerRefreshSeconds * 1000)),
+                          logger: deps.logger),
         ] : []) + metrics,
         onServerRunning: { channel in await deps.onListening(channel.localAddress?.port ?? deps.config.port) },
         logger: deps.logger)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OneCodeDomain
 import OneCodeStorage
 import ServiceLifecycle
 
@@ -17,8 +18,16 @@ public struct LinkerService: Service {
     /// Before the first refresh (the interval, unless a test says otherwise).
     let firstWait: Duration
 
-    public init(store: any LinkerStore, interval: Duration, logger: Logger) {
-        self.init(interval: interval, logger: logger) { try await store.refreshLinker(now: Date(), full: false) }
+    /// - Parameter gate: shared with the API's refreshes; a round that finds one running waits for the
+    ///   next interval (that one brings everything up to date).
+    public init(store: any LinkerStore, gate: LinkerGate = LinkerGate(), interval: Duration, logger: Logger) {
+        self.init(interval: interval, logger: logger) {
+            do {
+                return try await gate.run(full: false) { try await store.refreshLinker(now: Date(), full: false) }
+            } catch is ConflictError {
+                return LinkerRefresh(full: false)
+            }
+        }
     }
 
     init(interval: Duration, logger: Logger, retryBase: Duration = .seconds(1), firstWait: Duration? = nil,

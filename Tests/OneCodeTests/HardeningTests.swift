@@ -241,3 +241,28 @@ struct FailureLogTests {
         #expect(!captured.all.contains { "\($0.message) \($0.metadata)".contains(fixture.codes[0]) }, "\(captured.all)")
     }
 }
+
+@Suite("Hardening: refreshes asked for over the API")
+struct RefreshGateTests {
+    /// The attack pass: `POST /api/segments/refresh?full=true` had no limit on how many ran at once; three
+    /// at once held SQLite's write lock (and the scans behind it) three times as long.
+    @Test("one refresh at a time: asked for while one runs, the API answers 409 naming the running one; once it ends, 200")
+    func oneAtATime() async throws {
+        let fixture = try await ServiceFixture(count: 2)
+        defer { fixture.folder.cleanup() }
+        let marketing = try await fixture.token(.marketing)
+        let deps = fixture.deps(try fixture.config())
+        try await buildApplication(deps).test(.router) { client in
+            try deps.linkerGate.enter(full: true)  // as a refresh running in this process
+            let refused = try await client.execute(uri: "/api/segments/refresh?full=true", method: .post, headers: [.authorization: "Bearer \(marketing)"])
+            #expect(refused.status == .conflict && refused.text.contains("full refresh has been running"), "\(refused.text)")
+            #expect(throws: ConflictError.self) { try deps.linkerGate.enter(full: false) }
+            deps.linkerGate.leave()
+            let done = try await client.execute(uri: "/api/segments/refresh", method: .post, headers: [.authorization: "Bearer \(marketing)"])
+            #expect(done.status == .ok, "\(done.text)")
+            // The gate is free again after a refresh, also one that failed.
+            try deps.linkerGate.enter(full: false)
+            deps.linkerGate.leave()
+        }
+    }
+}
