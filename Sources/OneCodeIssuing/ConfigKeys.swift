@@ -55,6 +55,8 @@ public enum ConfigKeys {
         key("http.port", "8080"),
         key("http.trustedProxies", "none"),
         key("http.forwardedHeader", "X-Forwarded-For"),
+        key("http.idleTimeoutSeconds", "30"),
+        key("http.maxConnections", "the open-file limit less 128"),
         key("scan.maxScans", "20"),
         key("scan.maxConsumers", "5"),
         key("writer.queueCapacity", "8192"),

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import OneCodeDomain
 import OneCodeGeoIP
@@ -94,7 +95,11 @@ public func buildApplication(_ deps: ServiceDependencies) throws -> some Applica
     }
     return Application(
         router: router,
-        configuration: .init(address: .hostname(deps.config.host, port: deps.config.port), serverName: "OneCode"),
+        // Connections are bounded in time and number: one that sends nothing (half-sent headers too) is
+        // closed after http.idleTimeoutSeconds, and beyond http.maxConnections new ones wait to be accepted.
+        server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(deps.config.idleTimeoutSeconds * 1_000_000_000)))),
+        configuration: .init(address: .hostname(deps.config.host, port: deps.config.port), serverName: "OneCode",
+                             availableConnectionsDelegate: MaximumAvailableConnections(deps.config.maxConnections)),
         // Shut down in reverse: the server first, then the writer commits what it accepted, then storage.
         // The deliverer stops before the writer, so its last bookkeeping can still commit.
         services: deps.storageServices + [writer] + (deps.config.webhooks.urls.isEmpty ? [] : [

@@ -8,6 +8,10 @@ import OneCodeDomain
 /// - `http.host` (default `127.0.0.1`), `http.port` (default `8080`).
 /// - `http.trustedProxies` (default none): addresses or CIDRs of the load balancers whose `Forwarded` /
 ///   `X-Forwarded-For` name the client (`ONECODE_HTTP_TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1`).
+/// - `http.idleTimeoutSeconds` (default 30): a connection that sends nothing for this long is closed,
+///   whether it is between requests or half-way through a request's headers.
+/// - `http.maxConnections` (default: the process's open-file limit less 128): connections beyond it wait
+///   to be accepted, so held-open connections cannot use up the descriptors the database needs.
 /// - `http.forwardedHeader` (default `X-Forwarded-For`, or `Forwarded`): the one header those proxies set;
 ///   the other is never read (a client's own `Forwarded` passed through would name any address).
 /// - `scan.maxScans` (default 20), `scan.maxConsumers` (default 5): above either, a code is suspicious.
@@ -35,6 +39,8 @@ import OneCodeDomain
 public struct ServiceConfig: Sendable {
     public var host: String
     public var port: Int
+    public var idleTimeoutSeconds: Double
+    public var maxConnections: Int
     public var rules: VerdictRules
     public var queueCapacity: Int
     public var maxGroup: Int
@@ -71,6 +77,14 @@ public struct ServiceConfig: Sendable {
         let config = reader.scoped(to: "onecode")
         host = config.string(forKey: "http.host", default: "127.0.0.1")
         port = try config.checkedInt("http.port", default: 8080)
+        idleTimeoutSeconds = try config.checkedDouble("http.idleTimeoutSeconds", default: 30)
+        guard idleTimeoutSeconds > 0 && idleTimeoutSeconds <= 3600 else {
+            throw InputError("http.idleTimeoutSeconds", "must be more than 0 and at most 3600 seconds")
+        }
+        var limit = rlimit()
+        let openFiles = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 ? Int(min(limit.rlim_cur, 1 << 20)) : 1024
+        maxConnections = try config.checkedInt("http.maxConnections", default: max(16, openFiles - 128))
+        guard maxConnections >= 1 else { throw InputError("http.maxConnections", "must be 1 or more") }
         guard (0...65535).contains(port) else { throw InputError("http.port", "must be from 0 to 65535 (got \(port))") }
         rules = VerdictRules(maxScans: try config.checkedInt("scan.maxScans", default: 20),
                              maxConsumers: try config.checkedInt("scan.maxConsumers", default: 5))

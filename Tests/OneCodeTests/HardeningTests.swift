@@ -266,3 +266,61 @@ struct RefreshGateTests {
         }
     }
 }
+
+@Suite("Hardening: connections are bounded", .serialized)
+struct ConnectionBoundTests {
+    /// The attack pass: 300 connections with half-sent headers stayed open 80 s; with 200 file
+    /// descriptors, `/healthz` stopped answering.
+    @Test("a connection that stalls half-way through its headers is closed after http.idleTimeoutSeconds; beyond http.maxConnections new ones wait, and /healthz answers once the stalled ones are gone")
+    func stalledConnectionsEnd() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        _ = try DurabilityTests.prepare(folder, count: 1)
+        let (server, base) = try await DurabilityTests.startServer(folder, extra: [
+            "ONECODE_HTTP_IDLE_TIMEOUT_SECONDS": "1", "ONECODE_HTTP_MAX_CONNECTIONS": "4",
+        ])
+        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
+        let port = try #require(base.split(separator: ":").last.map(String.init))
+        // Eight connections send half a request each and stop; then /healthz is asked on a new one. Each
+        // stalled connection must be closed by the server (recv gives b''), within a generous deadline.
+        let probe = try await Run.run("python3", ["-c", """
+            import socket, sys, time
+            port = int(sys.argv[1])
+            held = []
+            for _ in range(8):
+                s = socket.create_connection(("127.0.0.1", port), timeout=20)
+                s.sendall(b"GET /healthz HTTP/1.1\\r\\nHost: x\\r\\nX-Slow: ")
+                held.append(s)
+            closed = 0
+            for s in held:
+                try:
+                    closed += s.recv(1024) == b""
+                except ConnectionResetError:
+                    closed += 1
+                except socket.timeout:
+                    break  # still open after 20 s: the server never closed it
+            h = socket.create_connection(("127.0.0.1", port), timeout=60)
+            h.sendall(b"GET /healthz HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n")
+            answer = h.recv(1024).split(b"\\r\\n")[0].decode()
+            print(closed, answer)
+            """, port], timeout: 180)
+        #expect(probe.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "8 HTTP/1.1 200 OK", "\(probe.stdout) \(probe.stderr)")
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(await server.wait().status == 0)
+    }
+
+    @Test("http.idleTimeoutSeconds and http.maxConnections take sensible values only, named in the error")
+    func bounds() throws {
+        for (key, value) in [("http.idleTimeoutSeconds", ConfigValue(.double(0), isSecret: false)), ("http.maxConnections", ConfigValue(.int(0), isSecret: false))] {
+            let reader = ConfigReader(provider: InMemoryProvider(values: [AbsoluteConfigKey(["onecode"] + key.split(separator: ".").map(String.init)): value]))
+            do {
+                _ = try ServiceConfig(reader: reader, databasePath: "/tmp/x.sqlite")
+                Issue.record("\(key) = 0 was taken")
+            } catch let error as InputError {
+                #expect(error.field == key)
+            }
+        }
+        let defaults = try ServiceConfig(reader: ConfigReader(provider: InMemoryProvider(values: [:])), databasePath: "/tmp/x.sqlite")
+        #expect(defaults.idleTimeoutSeconds == 30 && defaults.maxConnections >= 16)
+    }
+}
