@@ -162,14 +162,17 @@ public struct Issuer: Sendable {
         withUnsafeBytes(of: value) { file.append(bytes: Array($0)) }
     }
 
-    /// Issues a batch into `library/batch-{id}`: written under a temporary name, renamed once the batch id
-    /// is known. The service's API and its demo keep packages this way, so the API can serve them by id.
+    /// Issues a batch into the library (`PackageLibrary.name`): written under a temporary name, renamed
+    /// once the batch is known. The service's API and its demo keep packages this way, so the API can
+    /// serve them by id. Whatever stood at that name already (a leftover) is moved aside, never a
+    /// reason to fail once the batch is committed.
     public func issue(_ request: NewBatch, intoLibrary library: String, artwork: ArtworkFormat = .none,
                       errorCorrection: ErrorCorrection = .M) async throws -> IssueResult {
         try FileManager.default.createDirectory(atPath: library, withIntermediateDirectories: true)
         let pending = library + "/pending-" + UUID().uuidString
         var result = try await issue(request, package: PackageOptions(directory: pending, artwork: artwork, errorCorrection: errorCorrection))
-        result.directory = library + "/batch-\(result.batch.id)"
+        result.directory = library + "/" + PackageLibrary.name(for: result.batch)
+        try PackageLibrary.clear(result.directory)
         try FileManager.default.moveItem(atPath: pending, toPath: result.directory)
         return result
     }

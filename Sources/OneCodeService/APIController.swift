@@ -78,11 +78,13 @@ struct APIController: Sendable {
             let batch = try await batch(context)
             // The library keeps a batch's package as a zip (what `batch issue` leaves there) or as the folder
             // the service wrote (zipped at the first download, and kept).
-            let zip = packagesDirectory + "/batch-\(batch.id).zip", directory = packagesDirectory + "/batch-\(batch.id)"
-            if !FileManager.default.fileExists(atPath: zip) {
-                guard FileManager.default.fileExists(atPath: directory + "/manifest.json") else {
-                    throw HTTPError(.notFound, message: "package: no copy of batch \(batch.id)'s package is kept in the packages library (issued by an older OneCode, or packages.directory moved); it is where `onecode batch issue --out` wrote it")
-                }
+            // Only a package surely this batch's (PackageLibrary): after a restore, an older batch's package
+            // under the same id is never served.
+            guard let kept = PackageLibrary.find(batch, in: packagesDirectory) else {
+                throw HTTPError(.notFound, message: "package: no copy of batch \(batch.id)'s package is kept in the packages library (issued by an older OneCode, before a restore, or packages.directory moved); it is where `onecode batch issue --out` wrote it")
+            }
+            let zip = kept.zip
+            if let directory = kept.folder, !FileManager.default.fileExists(atPath: zip) {
                 try ZipArchive.write(directory: directory, root: "batch-\(batch.id)", to: zip)
             }
             // Streamed from the file in pieces (a download of a large package never sits in memory whole:

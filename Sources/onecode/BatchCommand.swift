@@ -70,12 +70,11 @@ struct BatchCommand: AsyncParsableCommand {
                 // into its library, beside the one written to --out, as one zip (one file to create, however
                 // many artwork files the package holds).
                 let library = try ServiceConfig(reader: try await global.configReader(extra: extra), databasePath: config.databasePath).packagesDirectory
-                let kept = library + "/batch-\(result.batch.id).zip"
+                // Named for this batch (PackageLibrary): never taken for another batch of the same id after a restore.
+                let kept = library + "/" + PackageLibrary.name(for: result.batch) + ".zip"
                 do {
                     try FileManager.default.createDirectory(atPath: library, withIntermediateDirectories: true)
-                    if !FileManager.default.fileExists(atPath: kept) {
-                        try ZipArchive.write(directory: result.directory, root: "batch-\(result.batch.id)", to: kept)
-                    }
+                    try ZipArchive.write(directory: result.directory, root: "batch-\(result.batch.id)", to: kept)
                 } catch {
                     note("warning: the package is in \(result.directory), but no copy could be kept in \(library) for the API (\(error.localizedDescription))")
                 }

@@ -140,12 +140,13 @@ enum DemoData {
                 try NewBatch(productID: product.id, count: 100, maxCount: issuerConfig.maxBatchCount, lot: "DEMO1", region: "CN-31", urlForm: .gs1),
                 intoLibrary: serviceConfig.packagesDirectory, artwork: .svg)
             _ = try await store.setStatus(.active, of: result.batch.id)
-            note("demo: added product \(product.id) and activated batch \(result.batch.id) of 100 codes (package in \(serviceConfig.packagesDirectory)/batch-\(result.batch.id))")
+            note("demo: added product \(product.id) and activated batch \(result.batch.id) of 100 codes (package in \(result.directory))")
         }
         // A few scan URLs from the newest active batch's package.
         var urls: [String] = []
         if let batch = try await store.batches(product: nil).first(where: { $0.status == .active }),
-           let csv = try? String(contentsOfFile: serviceConfig.packagesDirectory + "/batch-\(batch.id)/codes.csv", encoding: .utf8) {
+           let folder = PackageLibrary.find(batch, in: serviceConfig.packagesDirectory)?.folder,
+           let csv = try? String(contentsOfFile: folder + "/codes.csv", encoding: .utf8) {
             urls = csv.split(separator: "\n").dropFirst().prefix(3).map { String($0.split(separator: ",")[2]) }
         }
         let host = serviceConfig.host

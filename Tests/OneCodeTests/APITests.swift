@@ -307,7 +307,10 @@ struct APITests {
             try Data(buffer: response.body).write(to: URL(fileURLWithPath: zip))
             let unzip = try Run.program("/usr/bin/python3", ["-c", "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(len(z.namelist())); print(z.read('batch-\(batch)/codes.csv').decode().count('\\n'))", zip])
             #expect(unzip.stdout == "27\n26\n", "\(unzip.stdout)\(unzip.stderr)")  // csv + manifest + 25 svg; header + 25 rows
-            let csv = try String(contentsOfFile: fixture.folder.file("packages/batch-\(batch)/codes.csv"), encoding: .utf8)
+            // Kept in the library under the batch's id and creation time (PackageLibrary).
+            let kept = try #require(try FileManager.default.contentsOfDirectory(atPath: fixture.folder.file("packages"))
+                .first { $0.hasPrefix("batch-\(batch)-") && !$0.hasSuffix(".zip") })
+            let csv = try String(contentsOfFile: fixture.folder.file("packages/\(kept)/codes.csv"), encoding: .utf8)
             let code = String(csv.split(separator: "\n")[1].split(separator: ",")[1])
             // Inactive until activated; activate, scan, blacklist, void.
             #expect(try await client.execute(uri: "/s/\(code)", method: .get, headers: phone()).status == .forbidden)

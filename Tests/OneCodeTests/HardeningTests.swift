@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import OneCodeDomain
+import OneCodeIssuing
 import OneCodeRulebook
 @testable import OneCodeService
 import OneCodeStorage
@@ -322,5 +323,50 @@ struct ConnectionBoundTests {
         }
         let defaults = try ServiceConfig(reader: ConfigReader(provider: InMemoryProvider(values: [:])), databasePath: "/tmp/x.sqlite")
         #expect(defaults.idleTimeoutSeconds == 30 && defaults.maxConnections >= 16)
+    }
+}
+
+@Suite("Hardening: a batch's package is its own")
+struct PackageLibraryTests {
+    static func auth(_ token: String, json: Bool = false) -> HTTPFields {
+        var fields: HTTPFields = [.authorization: "Bearer \(token)"]
+        if json { fields[.contentType] = "application/json" }
+        return fields
+    }
+
+    /// The attack pass: after restoring a backup taken before batch 2 and issuing a new batch 2, the
+    /// library served the old batch 2's package (its codes answer `unknown`); a leftover
+    /// `packages/batch-3/` made `POST /api/batches` answer 500 after committing batch 3.
+    @Test("an older package under the same batch id is never served, and a leftover in the library never fails an issue after its commit")
+    func ownPackageOnly() async throws {
+        let fixture = try await ServiceFixture(count: 2)  // batch 1
+        defer { fixture.folder.cleanup() }
+        let issuer = try await fixture.token(.issuer)
+        let library = fixture.folder.file("packages")
+        try FileManager.default.createDirectory(atPath: library, withIntermediateDirectories: true)
+        // What a restore leaves behind: batch 2's and 3's packages from before, in an older OneCode's names,
+        // written an hour before the batches the database will now give those ids.
+        let stale = library + "/batch-2.zip"
+        try Data("an older batch 2's package".utf8).write(to: URL(fileURLWithPath: stale))
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: stale)
+        try FileManager.default.createDirectory(atPath: library + "/batch-3", withIntermediateDirectories: true)
+        try "{}".write(toFile: library + "/batch-3/manifest.json", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: library + "/batch-3/manifest.json")
+        try await fixture.app().test(.router) { client in
+            for expected in [2, 3] {
+                let issued = try await client.execute(uri: "/api/batches", method: .post, headers: Self.auth(issuer, json: true),
+                                                      body: ByteBuffer(string: #"{"product": \#(fixture.product.id), "count": 3}"#))
+                #expect(issued.status == .created, "\(issued.text)")
+                #expect(try issued.json()["id"] as? Int == expected)
+                let zip = try await client.execute(uri: "/api/batches/\(expected)/package.zip", method: .get, headers: Self.auth(issuer))
+                #expect(zip.status == .ok && zip.body.readableBytes > 100 && !zip.text.contains("an older batch"), "\(zip.status)")
+            }
+        }
+        // An older package alone (no package of the batch as the database has it) is not served: 404, not the wrong codes.
+        let batch2 = try #require(try await fixture.store.batch(BatchID(rawValue: 2)))
+        for name in try FileManager.default.contentsOfDirectory(atPath: library) where name.hasPrefix("batch-2-") {
+            try FileManager.default.removeItem(atPath: library + "/" + name)
+        }
+        #expect(PackageLibrary.find(batch2, in: library) == nil)
     }
 }
