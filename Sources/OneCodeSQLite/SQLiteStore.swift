@@ -486,10 +486,12 @@ extension SQLiteStore {
                 ALTER TABLE product ADD COLUMN image_url TEXT;
                 """)
         }
-        migrator.registerMigration("v15: a profile's latest region knows its time; segment ids never reused") { db in
+        migrator.registerMigration("v15: a profile's latest region knows its time; segment and late-change ids never reused") { db in
             // Profiles gain the time of their latest known region; the next refresh computes every profile
             // anew (cursors back to the start). Segments get AUTOINCREMENT ids, as PostgreSQL's never come
             // back after a deletion (an id in a sales tool's export must not name another segment later).
+            // So do late changes: erasure deletes a consumer's, and a rowid taken again below the
+            // linker's cursor was a change the next refresh never read (the property test found it).
             try db.execute(sql: """
                 ALTER TABLE consumer_profile ADD COLUMN last_region_at REAL;
                 DELETE FROM consumer_profile;
@@ -507,6 +509,17 @@ extension SQLiteStore {
                     SELECT id, name, rules, created_at, refreshed_at, 0, members FROM segment;
                 DROP TABLE segment;
                 ALTER TABLE segment_new RENAME TO segment;
+                CREATE TABLE linker_change_new (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    consumer TEXT NOT NULL,
+                    scan_id INTEGER NOT NULL,
+                    at REAL NOT NULL,
+                    old_region TEXT,
+                    new_region TEXT
+                );
+                INSERT INTO linker_change_new SELECT id, consumer, scan_id, at, old_region, new_region FROM linker_change;
+                DROP TABLE linker_change;
+                ALTER TABLE linker_change_new RENAME TO linker_change;
                 """)
         }
         return migrator
