@@ -82,3 +82,43 @@ struct MigrationTests {
         }
     }
 }
+
+@Suite("SQLite migration v15: what it keeps and what it recomputes")
+struct MigrationV15Tests {
+    @Test("v15 keeps segments (ids, rules, members) and late changes, gives both ids that never come back, and empties profiles and cursors so the next refresh rebuilds every profile")
+    func keepsSegmentsAndChanges() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let file = folder.file("onecode.sqlite")
+        let queue = try DatabaseQueue(path: file)
+        let migrations = SQLiteStore.migrator.migrations
+        let v15 = try #require(migrations.first { $0.hasPrefix("v15:") })
+        try SQLiteStore.migrator.migrate(queue, upTo: try #require(migrations.last { $0.hasPrefix("v14:") }))
+        try await queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO segment (id, name, rules, created_at, version, members) VALUES (1, 'A', '{"consent": true}', 0, 3, 1), (2, 'B', '{"consent": false}', 0, 3, 0);
+                INSERT INTO segment_member (segment_id, consumer) VALUES (1, 'C1');
+                INSERT INTO linker_change (id, consumer, scan_id, at, old_region, new_region) VALUES (1, 'C1', 1, 0, 'CN-11', 'CN-31'), (2, 'C2', 2, 0, NULL, 'CN-44');
+                INSERT INTO consumer_profile (consumer, first_at, last_at, scans, products, batches, regions, days, version)
+                    VALUES ('C1', 0, 0, 1, ',', ',', ',', ',', 3);
+                UPDATE linker_state SET scan_cursor = 9, change_cursor = 2, version = 3;
+                """)
+        }
+        try SQLiteStore.migrator.migrate(queue, upTo: v15)
+        try await queue.write { db in
+            #expect(try String.fetchAll(db, sql: "SELECT id || name || rules || members FROM segment ORDER BY id")
+                        == ["1A{\"consent\": true}1", "2B{\"consent\": false}0"])
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM segment_member") == 1)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM linker_change") == 2)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM consumer_profile") == 0)
+            #expect(try Int.fetchOne(db, sql: "SELECT scan_cursor + change_cursor FROM linker_state") == 0)
+            // Deleted ids do not come back: the next rows take 3 (late changes) and 3 (segments).
+            try db.execute(sql: "DELETE FROM linker_change WHERE id = 2; DELETE FROM segment_member WHERE segment_id = 2; DELETE FROM segment WHERE id = 2")
+            try db.execute(sql: "INSERT INTO linker_change (consumer, scan_id, at) VALUES ('C3', 3, 0)")
+            try db.execute(sql: "INSERT INTO segment (name, rules, created_at) VALUES ('C', '{\"consent\": true}', 0)")
+            #expect(try Int64.fetchOne(db, sql: "SELECT max(id) FROM linker_change") == 3)
+            #expect(try Int64.fetchOne(db, sql: "SELECT max(id) FROM segment") == 3)
+            #expect(try Bool.fetchOne(db, sql: "SELECT count(*) = 0 FROM pragma_foreign_key_check") == true)
+        }
+    }
+}
