@@ -21,8 +21,10 @@ struct LinkerServiceTests {
             return LinkerRefresh(full: false)
         }
         let task = Task { try await service.run() }
-        await done.wait()
+        // A deadline, not an open-ended wait: a timer that never tried again fails here instead of hanging.
+        let retried = try await eventually { done.isRaised }
         task.cancel()
+        #expect(retried, "the third refresh never came")
         #expect(calls.withLock { $0 } == 3)
     }
 }

@@ -187,6 +187,9 @@ final class OneShotSignal: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Whether it was raised (for a wait with a deadline: `eventually { signal.isRaised }`).
+    var isRaised: Bool { state.withLock { $0.raised } }
+
     func wait() async {
         await withCheckedContinuation { continuation in
             let raised = state.withLock { state in
