@@ -113,6 +113,20 @@ struct IssuerTests {
         }
     }
 
+    @Test("README's sheet: a 17-character code at QR version 3 gives 6 × 10 labels of 29.2 × 26 mm on A4")
+    func readmeSheet() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.folder.cleanup() }
+        let out = fixture.folder.file("package")
+        _ = try await fixture.issuer.issue(try fixture.batch(60), package: PackageOptions(directory: out, artwork: .pdf))
+        let manifest = try Self.manifest(out)
+        let sheet = try #require(manifest.sheet)
+        #expect(manifest.codeLength == 17 && manifest.printSpec.qrVersion == 3, "\(manifest.codeLength) \(manifest.printSpec.qrVersion)")
+        #expect(sheet.pageSize == "A4" && sheet.columns == 6 && sheet.rows == 10, "\(sheet.columns) × \(sheet.rows)")
+        #expect(abs(sheet.labelWidthMillimetres - 29.2) < 0.05 && abs(sheet.labelHeightMillimetres - 26) < 0.05,
+                "\(sheet.labelWidthMillimetres) × \(sheet.labelHeightMillimetres) mm")
+    }
+
     @Test("PDF label sheets: every label cut out at the manifest's layout decodes; each page names product, GTIN, batch, lot, labels and page")
     func pdfLabels() async throws {
         let fixture = try await Fixture()
