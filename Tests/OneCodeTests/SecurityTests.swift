@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NIOCore
 import OneCodeDomain
 @testable import OneCodeService
@@ -298,19 +299,32 @@ struct SecurityTests {
     func webhookURLsRedacted() async throws {
         #expect(WebhookURL.redacted("https://crm:s3cret@hooks.example.com/in?token=abc&x=1") == "https://***@hooks.example.com/in?token=***&x=***")
         #expect(WebhookURL.redacted("https://hooks.example.com/in") == "https://hooks.example.com/in")
-        let fixture = try await ServiceFixture(count: 1)
+        let fixture = try await ServiceFixture(count: 2)
         defer { fixture.folder.cleanup() }
+        // Port 9 on loopback refuses the connection: every delivery fails, and its error is recorded and logged.
         let url = "http://crm:s3cret@127.0.0.1:9/hook?token=abc"
+        let captured = CapturedLog()
+        let deliverer = WebhookDeliverer(store: fixture.sqlite, config: try WebhookTests.webhookConfig([url], maxAttempts: 3),
+                                         logger: Logger(label: "test") { _ in CapturedLog.Handler(log: captured) })
         try await fixture.sqlite.registerEndpoints([url])
-        _ = try await fixture.sqlite.recordScans([ScanRequest(key: CodeKey(rawValue: 1), code: "X", at: Date(), consumer: nil, ip: nil,
-                                                               userAgent: nil, referer: nil, bot: false, region: nil)], rules: VerdictRules())
+        _ = try await fixture.sqlite.liveCampaign()
+        try await fixture.app().test(.router) { client in
+            _ = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone())
+        }
+        try await deliverer.deliverDue()
+        let raw = try #require(try await fixture.sqlite.webhookStatus().first)
+        #expect(raw.lastError != nil && raw.delivered == 0, "\(raw)")
         let status = try await fixture.sqlite.webhookStatus().map(\.redacted)
         #expect(status.map(\.url) == ["http://***@127.0.0.1:9/hook?token=***"])
+        #expect(status.allSatisfy { ($0.lastError ?? "").contains("s3cret") == false && ($0.lastError ?? "").contains("token=abc") == false })
+        // What the deliverer logged about the failure names the endpoint only redacted.
+        let logged = captured.all.map { "\($0.message) \($0.metadata)" }.joined(separator: "\n")
+        #expect(!logged.isEmpty && !logged.contains("s3cret") && !logged.contains("token=abc"), "\(logged)")
         let admin = try await fixture.token(.admin)
-        let app = try fixture.app()
-        try await app.test(.router) { client in
+        try await fixture.app().test(.router) { client in
             let response = try await client.execute(uri: "/api/webhooks", method: .get, headers: [.authorization: "Bearer \(admin)"])
-            #expect(response.status == .ok && !response.text.contains("s3cret") && !response.text.contains("abc"))
+            #expect(response.status == .ok && !response.text.contains("s3cret") && !response.text.contains("token=abc"), "\(response.text)")
+            #expect(response.text.contains("127.0.0.1:9"))
         }
     }
 
