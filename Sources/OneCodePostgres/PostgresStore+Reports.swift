@@ -37,13 +37,9 @@ extension PostgresStore {
         return try ConsumerExport.data(document)
     }
 
-    /// Erases a consumer as `ErasurePolicy` says (`ErasureBook`), in one transaction, between linker
-    /// refreshes. Old row versions stay in the table files until PostgreSQL's (auto)vacuum reuses them:
-    /// README says so.
-    public func forgetConsumer(_ consumer: String) async throws -> Bool {
-        try await forgetConsumer(consumer, policy: .standard)
-    }
-
+    /// Erases a consumer as `policy` says (`ErasureBook`), in one transaction, between linker
+    /// refreshes. Old row versions stay in the table files until vacuum reuses them: README says what
+    /// erasure guarantees on PostgreSQL and how an operator completes it.
     public func forgetConsumer(_ consumer: String, policy: ErasurePolicy) async throws -> Bool {
         try await write { db in
             // Not beside a linker refresh: one whose snapshot predates this erasure would write the

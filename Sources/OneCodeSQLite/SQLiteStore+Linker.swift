@@ -278,11 +278,7 @@ extension SQLiteStore: LinkerStore {
         }
     }
 
-    /// Erases a consumer as `ErasurePolicy` says (`ErasureBook`), in one write transaction.
-    public func forgetConsumer(_ consumer: String) async throws -> Bool {
-        try await forgetConsumer(consumer, policy: .standard)
-    }
-
+    /// Erases a consumer as `policy` says (`ErasureBook`), in one write transaction.
     public func forgetConsumer(_ consumer: String, policy: ErasurePolicy) async throws -> Bool {
         let known = try await writer.write { db in try ErasureBook.forget(consumer, policy: policy, in: SQLiteLinkerTransaction(db)) }
         // The old page images in the WAL still hold what was erased: copy the WAL into the database

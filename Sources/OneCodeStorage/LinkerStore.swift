@@ -242,9 +242,10 @@ public protocol LinkerStore: Sendable {
 
     /// Everything stored about a consumer, as a JSON document; `nil` when nothing is.
     func exportConsumer(_ consumer: String) async throws -> Data?
-    /// Erases a consumer: contact, claims' names and phones, comments, profile, memberships and lead go;
-    /// scans, entries and ratings stay as anonymous aggregates. Returns whether anything was known.
-    func forgetConsumer(_ consumer: String) async throws -> Bool
+    /// Erases a consumer as `policy` says (`ErasureBook`; `.standard`: contact, claims' names and phones,
+    /// comments, profile, memberships and lead go; scans, entries and ratings stay as anonymous
+    /// aggregates). Returns whether anything was known.
+    func forgetConsumer(_ consumer: String, policy: ErasurePolicy) async throws -> Bool
 
     func feedbackReport(byBatch: Bool) async throws -> [FeedbackAggregate]
     /// Ratings and comments, newest first: those with an id below `before` (0: from the newest), at most `limit`.
@@ -277,6 +278,13 @@ extension Lead {
         data.add("consumer", consumer)
         data.add("lead", hadLead ? consumer : nil)
         return data
+    }
+}
+
+extension LinkerStore {
+    /// Erases a consumer as OneCode's policy says (`ErasurePolicy.standard`).
+    public func forgetConsumer(_ consumer: String) async throws -> Bool {
+        try await forgetConsumer(consumer, policy: .standard)
     }
 }
 

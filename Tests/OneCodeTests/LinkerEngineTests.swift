@@ -97,11 +97,7 @@ struct LinkerEngineTests {
     }
 
     func forget(_ consumer: String, policy: ErasurePolicy, in store: any OneCodeStore) async throws -> Bool {
-        switch store {
-        case let sqlite as SQLiteStore: try await sqlite.forgetConsumer(consumer, policy: policy)
-        case let postgres as PostgresStore: try await postgres.forgetConsumer(consumer, policy: policy)
-        default: fatalError("no erasure for \(type(of: store))")
-        }
+        try await store.forgetConsumer(consumer, policy: policy)
     }
 
     /// Pairs chosen to tell a prefix test from a subdivision test, and `LIKE` from equality.
