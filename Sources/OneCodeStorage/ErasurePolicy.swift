@@ -96,7 +96,4 @@ public struct ErasurePolicy: Sendable {
             EventRule(match: "id", onlyType: EventType.leadCreated.rawValue, fields: ["id", "name", "phone"]),
         ])),
     ])
-
-    /// The rules for one kind of data.
-    public func rules(for data: Data) -> [Rule] { rules.filter { $0.data == data } }
 }
