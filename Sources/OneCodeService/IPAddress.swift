@@ -31,6 +31,8 @@ enum IPAddress {
     /// subscriber's network: a host may take any of its 2^64 addresses, and counting per /128 let one
     /// client spread its requests over as many buckets as it liked).
     static func bucketKey(_ address: SocketAddress?) -> String {
+        // A plain IPv4 peer (the common case, on every scan) as NIO formats it, with no copies of its bytes.
+        if case .v4 = address { return address?.ipAddress ?? "unknown" }
         guard let address, let bytes = bytes(address) else { return address?.ipAddress ?? "unknown" }
         if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
         return stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }.joined(separator: ":") + "::/64"
