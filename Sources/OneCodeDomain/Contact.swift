@@ -39,3 +39,15 @@ public struct ContactDetails: Sendable, Codable, Equatable {
 }
 
 import Foundation
+
+/// A statement a consumer agreed to, as it was shown: its version and its text (in the page's language).
+/// A claim records two: the consent to deliver the prize (required) and, apart from it, the consent to be
+/// contacted about the brand's products (optional; only it makes a consumer a sales lead).
+public struct Consent: Sendable, Codable, Equatable {
+    public var version: String
+    public var text: String
+    public init(version: String, text: String) {
+        self.version = version
+        self.text = text
+    }
+}

@@ -153,7 +153,7 @@ final class PostgresLinkerTransaction: LinkerTransaction, ErasureTransaction {
                                WHERE seq > \(outboxCursor) AND seq <= \(outboxEnd) AND type = 'prize.claimed')
             """
         try db.execute(PostgresQuery(unsafeSQL: """
-            UPDATE consumer_profile p SET consent_at = extract(epoch FROM c.consented_at)::float8, version = \(version)
+            UPDATE consumer_profile p SET consent_at = extract(epoch FROM c.marketing_consented_at)::float8, version = \(version)
             FROM consumer_contact c WHERE c.consumer = p.consumer \(claimed)
             """))
     }

@@ -316,6 +316,16 @@ enum PostgresSchema {
             ALTER TABLE consumer_profile ADD COLUMN last_region_at double precision;
             UPDATE linker_state SET snapshot = NULL;
             """),
+        // A claim's consent was one statement, to deliver the prize and to be contacted: those who gave it
+        // keep both (the marketing columns copy it); new claims record the second only when ticked.
+        ("v7: the marketing consent apart from the prize's", """
+            ALTER TABLE consumer_contact ADD COLUMN marketing_consent_version text, ADD COLUMN marketing_consent_text text,
+                ADD COLUMN marketing_consented_at timestamptz;
+            UPDATE consumer_contact SET marketing_consent_version = consent_version, marketing_consent_text = consent_text,
+                marketing_consented_at = consented_at;
+            ALTER TABLE claim ADD COLUMN marketing_consent_version text;
+            UPDATE claim SET marketing_consent_version = consent_version;
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

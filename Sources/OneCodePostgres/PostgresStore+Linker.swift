@@ -242,7 +242,10 @@ extension PostgresStore {
         var rows = LeadCRMRows()
         let (consumers, batches) = LeadCRMRows.keys(leads)
         if !consumers.isEmpty {
-            for row in try db.rows("SELECT consumer, consented_at, consent_version, consent_text FROM consumer_contact WHERE consumer = ANY(\(consumers))") {
+            for row in try db.rows("""
+                SELECT consumer, marketing_consented_at, marketing_consent_version, marketing_consent_text FROM consumer_contact
+                WHERE consumer = ANY(\(consumers)) AND marketing_consented_at IS NOT NULL
+                """) {
                 let (consumer, at, version, text) = try row.decode((String, Date, String, String).self)
                 rows.contacts[consumer] = (at, version, text)
             }

@@ -10,31 +10,18 @@ extension PostgresStore {
     /// Everything stored about a consumer, as on SQLite.
     public func exportConsumer(_ consumer: String) async throws -> Data? {
         let parts = try await read { db -> [String: String] in
-            func rows(_ sql: String) throws -> String {
+            var parts: [String: String] = [:]
+            for (name, sql) in ConsumerExport.queries("$1") {
                 var binds = PostgresBindings()
                 binds.append(consumer)
                 let query = PostgresQuery(unsafeSQL: "SELECT coalesce(json_agg(t), '[]')::text FROM (\(sql)) t", binds: binds)
-                return try db.row(query)?.decode(String.self) ?? "[]"
+                parts[name] = try db.row(query)?.decode(String.self) ?? "[]"
             }
-            return [
-                "contact": try rows("SELECT name, phone, consent_version, consent_text, consented_at FROM consumer_contact WHERE consumer = $1"),
-                "scans": try rows("SELECT id, at, code, batch_id, ip, user_agent, region, latitude, longitude, verdict FROM scan WHERE consumer = $1 ORDER BY id"),
-                "entries": try rows("SELECT id, campaign_id, code, at, result, tier, points FROM entry WHERE consumer = $1 ORDER BY id"),
-                "claims": try rows("SELECT entry_id, name, phone, consent_version, at, redemption_code FROM claim WHERE consumer = $1"),
-                "feedback": try rows("SELECT at, code, rating, comment FROM feedback WHERE consumer = $1 ORDER BY id"),
-                "profile": try rows("SELECT consumer, first_at, last_at, scans, products, batches, regions, last_batch, last_region, draws, prizes_won, points, ratings, rating_sum, min_rating, consent_at, days, version, last_region_at FROM consumer_profile WHERE consumer = $1"),
-                "segments": try rows("SELECT s.name FROM segment_member m JOIN segment s ON s.id = m.segment_id WHERE m.consumer = $1 ORDER BY s.name"),
-                "lead": try rows("SELECT score, reasons, source, created_at, updated_at FROM lead WHERE kind = 'consumer' AND ref = $1"),
-            ]
+            return parts
         }
-        var document: [String: Any] = ["consumer": consumer]
-        for (name, json) in parts { document[name] = try JSONSerialization.jsonObject(with: Data(json.utf8)) }
-        for single in ["contact", "profile", "lead"] { document[single] = (document[single] as? [Any])?.first }
-        document["segments"] = ((document["segments"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }
-        let empty = ["scans", "entries", "claims", "feedback"].allSatisfy { (document[$0] as? [Any])?.isEmpty ?? true }
-            && document["contact"] == nil && document["profile"] == nil
-        if empty { return nil }
-        return try ConsumerExport.data(document)
+        return try ConsumerExport.document(consumer, rows: try parts.mapValues { json in
+            try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] ?? []
+        })
     }
 
     /// Erases a consumer as `policy` says (`ErasureBook`), in one transaction, between linker

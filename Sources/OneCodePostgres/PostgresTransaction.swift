@@ -288,20 +288,22 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
             """)?.decode(Int.self) ?? 0
     }
 
-    func saveContact(_ consumer: ConsumerID, _ contact: ContactDetails, consentVersion: String, consentText: String, at: Date) throws {
+    func saveContact(_ consumer: ConsumerID, _ contact: ContactDetails, consent: Consent, marketing: Consent?, at: Date) throws {
+        let marketingAt: Date? = marketing == nil ? nil : at
         try db.execute("""
-            INSERT INTO consumer_contact (consumer, name, phone, consent_version, consent_text, consented_at)
-            VALUES (\(consumer.value), \(contact.name), \(contact.phone), \(consentVersion), \(consentText), \(at))
-            ON CONFLICT (consumer) DO UPDATE SET name = excluded.name, phone = excluded.phone,
-                consent_version = excluded.consent_version, consent_text = excluded.consent_text, consented_at = excluded.consented_at
+            INSERT INTO consumer_contact (consumer, name, phone, consent_version, consent_text, consented_at,
+                marketing_consent_version, marketing_consent_text, marketing_consented_at)
+            VALUES (\(consumer.value), \(contact.name), \(contact.phone), \(consent.version), \(consent.text), \(at),
+                    \(marketing?.version), \(marketing?.text), \(marketingAt))
+            ON CONFLICT (consumer) DO UPDATE SET \(unescaped: ConsumerContactColumns.upsert)
             """)
     }
 
     func insertClaim(_ claim: Claim) throws -> Bool {
         try db.execute("""
-            INSERT INTO claim (entry_id, consumer, name, phone, consent_version, at, redemption_code)
+            INSERT INTO claim (entry_id, consumer, name, phone, consent_version, marketing_consent_version, at, redemption_code)
             VALUES (\(claim.entryID.rawValue), \(claim.consumer), \(claim.contact.name), \(claim.contact.phone), \(claim.consentVersion),
-                    \(claim.at), \(claim.redemptionCode))
+                    \(claim.marketingConsentVersion), \(claim.at), \(claim.redemptionCode))
             ON CONFLICT (entry_id) DO NOTHING
             """) == 1
     }

@@ -52,11 +52,12 @@ public enum CampaignBook {
     }
 
     /// Claims the prize the code won in `campaign`, for the consumer who drew it: the claim, the
-    /// consumer's contact and consent record, and a redemption code for goods and coupons.
+    /// consumer's contact and consent records (the prize's, and the marketing consent when given), and a
+    /// redemption code for goods and coupons.
     /// - Throws: what `ClaimRules.check` throws; `ConflictError("claim", …)` too when another claim
     ///   got there between the check and the write.
     public static func claim(in tx: any ClaimTransaction, campaign: CampaignID, key: CodeKey, consumer: ConsumerID, contact: ContactDetails,
-                             consentVersion: String, consentText: String, at: Date) throws -> Claim {
+                             consent: Consent, marketing: Consent?, at: Date) throws -> Claim {
         guard let entry = try tx.wonEntry(in: campaign, code: key) else { throw ClaimRules.noPrize(campaign) }
         try ClaimRules.check(drawnBy: entry.consumer, claimed: entry.claimed, claimant: consumer)
         if entry.definition.limits.winsPerPhone != nil {
@@ -65,9 +66,10 @@ public enum CampaignBook {
         let tier = entry.tier.flatMap { $0 < entry.definition.tiers.count ? entry.definition.tiers[$0] : nil }
         let redemption = ClaimRules.needsRedemptionCode(tier?.kind) ? String(decoding: Crockford.random(12), as: UTF8.self) : nil
         let claim = Claim(entryID: entry.id, campaign: campaign, code: entry.code, consumer: consumer.value, contact: contact,
-                          consentVersion: consentVersion, at: at, prize: tier?.name, redemptionCode: redemption)
+                          consentVersion: consent.version, marketingConsentVersion: marketing?.version, at: at, prize: tier?.name,
+                          redemptionCode: redemption)
         guard try tx.insertClaim(claim) else { throw ClaimRules.alreadyClaimed }
-        try tx.saveContact(consumer, contact, consentVersion: consentVersion, consentText: consentText, at: at)
+        try tx.saveContact(consumer, contact, consent: consent, marketing: marketing, at: at)
         try tx.emit(.prizeClaimed, at: at, data: Events.prizeClaimed(claim, prize: Events.prize(entry.tier, in: entry.definition)))
         return claim
     }

@@ -59,6 +59,7 @@ enum Events {
         data.add("consentVersion", claim.consentVersion)
         data.add("consumer", claim.consumer)
         data.add("entryId", claim.entryID.rawValue)
+        data.add("marketingConsentVersion", claim.marketingConsentVersion)
         data.add("name", claim.contact.name)
         data.add("phone", claim.contact.phone)
         if let prize { data.add("prize", prize) } else { data.add("prize", nil as String?) }

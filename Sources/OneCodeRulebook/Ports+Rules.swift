@@ -34,11 +34,12 @@ extension ScanTransactions {
 
 extension ClaimTransactions {
     /// Claims a won prize for the consumer who drew it; see `CampaignBook.claim`.
+    /// - Parameter marketing: the consent to be contacted about the brand's products, when the claimant gave it.
     public func claim(campaign: CampaignID, key: CodeKey, consumer: ConsumerID, contact: ContactDetails,
-                      consentVersion: String, consentText: String, at: Date) async throws -> Claim {
+                      consentVersion: String, consentText: String, marketing: Consent? = nil, at: Date) async throws -> Claim {
         try await withClaimTransaction { tx in
             try CampaignBook.claim(in: tx, campaign: campaign, key: key, consumer: consumer, contact: contact,
-                                   consentVersion: consentVersion, consentText: consentText, at: at)
+                                   consent: Consent(version: consentVersion, text: consentText), marketing: marketing, at: at)
         }
     }
 

@@ -148,13 +148,13 @@ final class SQLiteLinkerTransaction: LinkerTransaction, ErasureTransaction {
                   WHERE id > ? AND id <= ? AND consumer IS NOT NULL GROUP BY consumer) AS f
             WHERE consumer_profile.consumer = f.who
             """, arguments: [version, cursors.feedback, ends.feedback])
-        // Contact and consent: every contact on a full computation, else from claims in the window (the outbox keeps their order).
+        // Marketing consent (what makes a lead): every contact on a full computation, else from claims in the window.
         let claimed = full ? "" : """
             AND c.consumer IN (SELECT json_extract(body, '$.data.consumer') FROM outbox WHERE id > \(cursors.outbox) AND id <= \(ends.outbox)
                                AND type = 'prize.claimed')
             """
         try db.execute(sql: """
-            UPDATE consumer_profile SET consent_at = c.consented_at, version = ?
+            UPDATE consumer_profile SET consent_at = c.marketing_consented_at, version = ?
             FROM consumer_contact c WHERE c.consumer = consumer_profile.consumer \(claimed)
             """, arguments: [version])
     }

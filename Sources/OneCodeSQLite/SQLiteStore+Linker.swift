@@ -225,7 +225,10 @@ extension SQLiteStore: LinkerStore {
         if !consumers.isEmpty {
             let marks = Array(repeating: "?", count: consumers.count).joined(separator: ",")
             let arguments = StatementArguments(consumers)
-            for row in try Row.fetchAll(db, sql: "SELECT consumer, consented_at, consent_version, consent_text FROM consumer_contact WHERE consumer IN (\(marks))", arguments: arguments) {
+            for row in try Row.fetchAll(db, sql: """
+                SELECT consumer, marketing_consented_at, marketing_consent_version, marketing_consent_text FROM consumer_contact
+                WHERE consumer IN (\(marks)) AND marketing_consented_at IS NOT NULL
+                """, arguments: arguments) {
                 rows.contacts[row[0]] = (Date(timeIntervalSince1970: row[1]), row[2], row[3])
             }
             for row in try Row.fetchAll(db, sql: """
@@ -253,28 +256,15 @@ extension SQLiteStore: LinkerStore {
 
     public func exportConsumer(_ consumer: String) async throws -> Data? {
         try await writer.read { db in
-            func rows(_ sql: String) throws -> [[String: Any]] {
-                try Row.fetchAll(db, sql: sql, arguments: [consumer]).map { row in
+            var rows: [String: [[String: Any]]] = [:]
+            for (name, sql) in ConsumerExport.queries("?") {
+                rows[name] = try Row.fetchAll(db, sql: sql, arguments: [consumer]).map { row in
                     var object: [String: Any] = [:]
                     for (column, value) in row { object[column] = value.storage.value.map { $0 as Any } ?? NSNull() }
                     return object
                 }
             }
-            var document: [String: Any] = ["consumer": consumer]
-            document["contact"] = try rows("SELECT name, phone, consent_version, consent_text, consented_at FROM consumer_contact WHERE consumer = ?").first
-            document["scans"] = try rows("SELECT id, at, code, batch_id, ip, user_agent, region, latitude, longitude, verdict FROM scan WHERE consumer = ? ORDER BY id")
-            document["entries"] = try rows("SELECT id, campaign_id, code, at, result, tier, points FROM entry WHERE consumer = ? ORDER BY id")
-            document["claims"] = try rows("SELECT entry_id, name, phone, consent_version, at, redemption_code FROM claim WHERE consumer = ?")
-            document["feedback"] = try rows("SELECT at, code, rating, comment FROM feedback WHERE consumer = ? ORDER BY id")
-            document["profile"] = try rows("SELECT * FROM consumer_profile WHERE consumer = ?").first
-            document["segments"] = try String.fetchAll(db, sql: """
-                SELECT s.name FROM segment_member m JOIN segment s ON s.id = m.segment_id WHERE m.consumer = ? ORDER BY s.name
-                """, arguments: [consumer])
-            document["lead"] = try rows("SELECT score, reasons, source, created_at, updated_at FROM lead WHERE kind = 'consumer' AND ref = ?").first
-            let empty = ["scans", "entries", "claims", "feedback"].allSatisfy { (document[$0] as? [Any])?.isEmpty ?? true }
-                && document["contact"] == nil && document["profile"] == nil
-            if empty { return nil }
-            return try ConsumerExport.data(document)
+            return try ConsumerExport.document(consumer, rows: rows)
         }
     }
 

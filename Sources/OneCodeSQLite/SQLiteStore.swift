@@ -522,6 +522,19 @@ extension SQLiteStore {
                 ALTER TABLE linker_change_new RENAME TO linker_change;
                 """)
         }
+        migrator.registerMigration("v16: the marketing consent apart from the prize's") { db in
+            // A claim's consent was one statement, to deliver the prize and to be contacted: those who gave
+            // it keep both (the marketing columns copy it); new claims record the second only when ticked.
+            try db.execute(sql: """
+                ALTER TABLE consumer_contact ADD COLUMN marketing_consent_version TEXT;
+                ALTER TABLE consumer_contact ADD COLUMN marketing_consent_text TEXT;
+                ALTER TABLE consumer_contact ADD COLUMN marketing_consented_at REAL;
+                UPDATE consumer_contact SET marketing_consent_version = consent_version, marketing_consent_text = consent_text,
+                    marketing_consented_at = consented_at;
+                ALTER TABLE claim ADD COLUMN marketing_consent_version TEXT;
+                UPDATE claim SET marketing_consent_version = consent_version;
+                """)
+        }
         return migrator
     }
 }

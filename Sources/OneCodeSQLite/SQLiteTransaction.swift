@@ -164,21 +164,23 @@ final class SQLiteTransaction: ScanTransaction, ClaimTransaction, FeedbackTransa
                          arguments: [campaign.rawValue, phone]) ?? 0
     }
 
-    func saveContact(_ consumer: ConsumerID, _ contact: ContactDetails, consentVersion: String, consentText: String, at: Date) throws {
+    func saveContact(_ consumer: ConsumerID, _ contact: ContactDetails, consent: Consent, marketing: Consent?, at: Date) throws {
         try statement("""
-            INSERT INTO consumer_contact (consumer, name, phone, consent_version, consent_text, consented_at) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT (consumer) DO UPDATE SET name = excluded.name, phone = excluded.phone,
-                consent_version = excluded.consent_version, consent_text = excluded.consent_text, consented_at = excluded.consented_at
-            """).execute(arguments: [consumer.value, contact.name, contact.phone, consentVersion, consentText, at.timeIntervalSince1970])
+            INSERT INTO consumer_contact (consumer, name, phone, consent_version, consent_text, consented_at,
+                marketing_consent_version, marketing_consent_text, marketing_consented_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (consumer) DO UPDATE SET \(ConsumerContactColumns.upsert)
+            """).execute(arguments: [consumer.value, contact.name, contact.phone, consent.version, consent.text, at.timeIntervalSince1970,
+                                     marketing?.version, marketing?.text, marketing.map { _ in at.timeIntervalSince1970 }])
     }
 
     func insertClaim(_ claim: Claim) throws -> Bool {
         // The primary key (one claim per entry) decides; DO NOTHING leaves the transaction usable on every backend.
         try statement("""
-            INSERT INTO claim (entry_id, consumer, name, phone, consent_version, at, redemption_code) VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO claim (entry_id, consumer, name, phone, consent_version, marketing_consent_version, at, redemption_code)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (entry_id) DO NOTHING
             """).execute(arguments: [claim.entryID.rawValue, claim.consumer, claim.contact.name, claim.contact.phone, claim.consentVersion,
-                                     claim.at.timeIntervalSince1970, claim.redemptionCode])
+                                     claim.marketingConsentVersion, claim.at.timeIntervalSince1970, claim.redemptionCode])
         return db.changesCount == 1
     }
 

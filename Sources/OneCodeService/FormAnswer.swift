@@ -8,7 +8,7 @@ import OneCodeDomain
 /// the form again with what was typed and the problem beside the field, in the page's language and
 /// style, with a link back to the product's page.
 struct FormAnswer {
-    enum Form { case claim(campaign: String, consentText: String), feedback }
+    enum Form { case claim(campaign: String, consents: ClaimConsents), feedback }
 
     let language: LandingPage.Language
     /// The scan page the form was on (`/s/CODE` or the GS1 path): where "back" goes and the form posts.
@@ -111,13 +111,14 @@ struct FormAnswer {
         let (field, message, status) = problem(error)
         var values: [String: Any], known: Set<String>, template: MustacheTemplate
         switch form {
-        case let .claim(campaign, consentText):
+        case let .claim(campaign, consents):
             known = ["name", "phone", "consent"]
             template = LandingPage.claimForm
-            values = LandingPage.claimFields(language, campaign: campaign, consentText: consentText)
+            values = LandingPage.claimFields(language, campaign: campaign, consents: consents)
             values["nameValue"] = fields["name"] ?? ""
             values["phoneValue"] = fields["phone"] ?? ""
-            values["consentChecked"] = ["yes", "on", "true"].contains(fields["consent"] ?? "")
+            values["consentChecked"] = ScanController.ticked(fields["consent"])
+            values["marketingChecked"] = ScanController.ticked(fields["marketing"])
         case .feedback:
             if status == .conflict && field == "rating" {
                 return page(status: .conflict, heading: message, body: "", id: "rated")

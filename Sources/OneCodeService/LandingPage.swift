@@ -59,7 +59,7 @@ final class LandingPage: Sendable {
     }
 
     /// The campaign section for a scan's draws, rendered once per campaign, outcome and language.
-    func drawSection(_ draws: [DrawOutcome], _ language: Language, consentText: String) -> String {
+    func drawSection(_ draws: [DrawOutcome], _ language: Language, consents: ClaimConsents) -> String {
         draws.map { draw in
             let key = DrawKey(language: language, campaign: draw.campaign, result: draw.result, tier: draw.tier, new: draw.new,
                               claimable: draw.claimable)
@@ -69,7 +69,7 @@ final class LandingPage: Sendable {
                 "result": draw.result.rawValue, "campaign": draw.campaignName, "message": Self.message(draw, language),
             ]
             if draw.claimable {
-                var fields = Self.claimFields(language, campaign: draw.campaign.description, consentText: consentText)
+                var fields = Self.claimFields(language, campaign: draw.campaign.description, consents: consents)
                 fields["title"] = strings["claim"]!
                 object["claimForm"] = Self.claimForm.render(fields)
             }
@@ -161,7 +161,7 @@ final class LandingPage: Sendable {
         var locationPath: String?
         /// The scan's draws in live campaigns.
         var draws: [DrawOutcome] = []
-        var consentText = ""
+        var consents = ClaimConsents(prize: "", marketing: "")
         /// The consumer's points balance.
         var points: Int?
     }
@@ -188,7 +188,7 @@ final class LandingPage: Sendable {
             case .firstScan: html += content.firstScanAt.map { format($0, content.language) } ?? ""
             case .scanCount: html += content.scanCount.map(String.init) ?? ""
             case .campaign:
-                if !content.draws.isEmpty { html += drawSection(content.draws, content.language, consentText: content.consentText) }
+                if !content.draws.isEmpty { html += drawSection(content.draws, content.language, consents: content.consents) }
                 if let points = content.points {
                     html += "<p class=\"points\" id=\"points\">" + Self.strings[content.language]!["points"]! + " " + String(points) + "</p>"
                 }
@@ -392,6 +392,7 @@ final class LandingPage: Sendable {
         {{#phoneError}}<p class="error" id="error-phone" role="alert">{{.}}</p>{{/phoneError}}<br>\
         <label><input type="checkbox" name="consent" value="yes" required{{#consentChecked}} checked{{/consentChecked}}> {{consent}}</label>\
         {{#consentError}}<p class="error" id="error-consent" role="alert">{{.}}</p>{{/consentError}}<br>\
+        <label><input type="checkbox" name="marketing" value="yes"{{#marketingChecked}} checked{{/marketingChecked}}> {{marketing}}</label><br>\
         <button type="submit">{{submit}}</button></form>
         """)
 
@@ -414,10 +415,11 @@ final class LandingPage: Sendable {
                 "stars": (1...5).map { ["value": String($0), "chosen": String($0) == chosen] }]
     }
 
-    /// The claim form's values: its labels in `language`, for `campaign`, with `consentText`.
-    static func claimFields(_ language: Language, campaign: String, consentText: String) -> [String: Any] {
+    /// The claim form's values: its labels in `language`, for `campaign`, with its two consents' texts.
+    static func claimFields(_ language: Language, campaign: String, consents: ClaimConsents) -> [String: Any] {
         let strings = strings[language]!
-        return ["campaignID": campaign, "name": strings["claimName"]!, "phone": strings["claimPhone"]!, "consent": consentText,
+        return ["campaignID": campaign, "name": strings["claimName"]!, "phone": strings["claimPhone"]!, "consent": consents.prize,
+                "marketing": consents.marketing,
                 "submit": strings["claimSubmit"]!]
     }
 

@@ -124,7 +124,7 @@ struct ScanController: Sendable {
         }
         content.draws = result.draws
         content.points = result.points
-        content.consentText = config.consentText(content.language)
+        content.consents = config.claimConsents(content.language)
         if !bot, [.genuine, .repeat, .suspicious].contains(result.verdict) {
             content.locationPath = "/s/\(canonical)/location"
         }
@@ -331,19 +331,27 @@ extension ScanController {
             }
         }
         do { return try await claim(request, context, code: code, fields: fields, answer: answer) } catch where !wantsJSON(request) {
-            return answer.again(.claim(campaign: fields["campaign"] ?? "", consentText: config.consentText(answer.language)), fields: fields, error: error)
+            return answer.again(.claim(campaign: fields["campaign"] ?? "", consents: config.claimConsents(answer.language)), fields: fields, error: error)
         }
     }
+
+    /// A ticked checkbox (`yes`, `on` or `true`, as forms and JSON send it).
+    static func ticked(_ value: String?) -> Bool { ["yes", "on", "true"].contains(value ?? "") }
 
     func claim(_ request: Request, _ context: AppRequestContext, code: String, fields: [String: String], answer: FormAnswer) async throws -> Response {
         let (key, canonical, consumer) = try scanned(request, context, code: code, why: "the prize belongs to the phone that drew it")
         guard let campaign = fields["campaign"].flatMap(CampaignID.init) else { throw HTTPError(.badRequest, message: "campaign: must be a campaign id") }
-        guard ["yes", "on", "true"].contains(fields["consent"] ?? "") else {
+        guard Self.ticked(fields["consent"]) else {
             throw HTTPError(.badRequest, message: "consent: must be accepted to claim the prize")
         }
+        if let marketing = fields["marketing"], !Self.ticked(marketing), !["", "no", "off", "false"].contains(marketing) {
+            throw HTTPError(.badRequest, message: "marketing: must be yes or no (the optional consent to be contacted about products)")
+        }
         let contact = try ContactDetails(name: fields["name"] ?? "", phone: fields["phone"] ?? "")
+        let consents = config.claimConsents(answer.language)
+        let marketing = Self.ticked(fields["marketing"]) ? Consent(version: config.marketingConsentVersion, text: consents.marketing) : nil
         let claim = try await store.claim(campaign: campaign, key: key, consumer: consumer, contact: contact,
-                                          consentVersion: config.consentVersion, consentText: config.consentText(answer.language), at: Date())
+                                          consentVersion: config.consentVersion, consentText: consents.prize, marketing: marketing, at: Date())
         let prize = claim.prize
         if wantsJSON(request) {
             return try Response.json(ClaimReply(claimed: true, campaign: campaign, code: canonical, prize: prize,

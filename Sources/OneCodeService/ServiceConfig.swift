@@ -27,8 +27,10 @@ import OneCodeDomain
 ///   until the consumer shares a position.
 /// - `packages.directory` (default `packages` beside the database): where API-issued packages are kept.
 /// - `cookie.secure` (default false): mark the consumer cookie Secure (set true behind HTTPS).
-/// - `claims.consentText`, `claims.consentTextZh`, `claims.consentVersion` (default `v1`): the consent a winner gives
-///   when claiming, in English and Chinese (both are that version's text).
+/// - `claims.consentText`, `claims.consentTextZh`, `claims.consentVersion` (default `v2`): the consent a winner gives
+///   when claiming, to deliver the prize (required), in English and Chinese (both are that version's text).
+/// - `claims.marketingConsentText`, `claims.marketingConsentTextZh`, `claims.marketingConsentVersion` (default `v2`):
+///   the separate, optional consent to be contacted about the brand's products; only it makes a lead.
 /// - `webhooks.urls` (default none; comma-separated in the environment), `webhooks.secret` (required with
 ///   URLs, at least 16 characters), `webhooks.timeoutSeconds` (10), `webhooks.retryBaseSeconds` (5),
 ///   `webhooks.retryMaxSeconds` (3600), `webhooks.maxAttempts` (20), `webhooks.pollSeconds` (1): see `WebhookDeliverer`.
@@ -56,11 +58,16 @@ public struct ServiceConfig: Sendable {
     public var geoIPFile: String?
     public var packagesDirectory: String
     public var secureCookie: Bool
-    /// `claims.consentText` (English) and `claims.consentTextZh` (Chinese): the consent shown on the
-    /// page in its language, and recorded with the claim as it was shown.
+    /// `claims.consentText` (English) and `claims.consentTextZh` (Chinese): the consent to deliver the
+    /// prize shown on the page in its language, and recorded with the claim as it was shown.
     public var consentText: String
     public var consentTextZh: String
     public var consentVersion: String
+    /// `claims.marketingConsent…`: the optional consent to be contacted about the brand's products, shown
+    /// apart, recorded only when ticked.
+    public var marketingConsentText: String
+    public var marketingConsentTextZh: String
+    public var marketingConsentVersion: String
     public var webhooks: WebhookConfig
     public var linkerRefreshSeconds: Double
     public var log: LogConfig
@@ -117,12 +124,23 @@ public struct ServiceConfig: Sendable {
         packagesDirectory = config.string(forKey: "packages.directory", default: directory.isEmpty ? "packages" : directory + "/packages")
         secureCookie = try config.checkedBool("cookie.secure", default: false)
         consentText = config.string(forKey: "claims.consentText", default:
-            "I agree that the brand stores my name and phone number to deliver my prize and to contact me about its products. I can ask for my data to be exported or erased at any time.")
-        consentVersion = config.string(forKey: "claims.consentVersion", default: "v1")
+            "I agree that the brand stores my name and phone number to deliver my prize. I can ask for my data to be exported or erased at any time.")
+        consentVersion = config.string(forKey: "claims.consentVersion", default: "v2")
         consentTextZh = config.string(forKey: "claims.consentTextZh", default:
-            "我同意品牌方保存我的姓名和手机号，用于发放奖品并就其产品与我联系。我可以随时要求导出或删除我的数据。")
-        guard !consentTextZh.isEmpty else { throw InputError("claims.consentTextZh", "must not be empty") }
-        guard !consentText.isEmpty, !consentVersion.isEmpty else { throw InputError("claims.consentText", "must not be empty") }
+            "我同意品牌方保存我的姓名和手机号，用于发放奖品。我可以随时要求导出或删除我的数据。")
+        marketingConsentText = config.string(forKey: "claims.marketingConsentText", default:
+            "Optional: the brand may also contact me about its products and offers.")
+        marketingConsentTextZh = config.string(forKey: "claims.marketingConsentTextZh", default:
+            "可选：我同意品牌方就其产品和优惠与我联系。")
+        marketingConsentVersion = config.string(forKey: "claims.marketingConsentVersion", default: "v2")
+        for (key, value) in [("claims.consentText", consentText), ("claims.consentTextZh", consentTextZh), ("claims.consentVersion", consentVersion),
+                             ("claims.marketingConsentText", marketingConsentText), ("claims.marketingConsentTextZh", marketingConsentTextZh),
+                             ("claims.marketingConsentVersion", marketingConsentVersion)] where value.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw InputError(key, "must not be empty")
+        }
+        guard consentText != marketingConsentText, consentTextZh != marketingConsentTextZh else {
+            throw InputError("claims.marketingConsentText", "must differ from claims.consentText: the prize and marketing are two consents")
+        }
         webhooks = try WebhookConfig(config.scoped(to: "webhooks"))
         linkerRefreshSeconds = try config.checkedDouble("linker.refreshSeconds", default: 60)
         guard linkerRefreshSeconds >= 0 else { throw InputError("linker.refreshSeconds", "must be 0 (off) or more") }
@@ -207,4 +225,16 @@ public struct WebhookConfig: Sendable {
 extension ServiceConfig {
     /// The consent text of a page's language.
     func consentText(_ language: LandingPage.Language) -> String { language == .zh ? consentTextZh : consentText }
+
+    /// The claim form's two statements in a page's language.
+    func claimConsents(_ language: LandingPage.Language) -> ClaimConsents {
+        ClaimConsents(prize: consentText(language), marketing: language == .zh ? marketingConsentTextZh : marketingConsentText)
+    }
+}
+
+/// The claim form's two statements, as one page shows them: the consent to deliver the prize (required)
+/// and the consent to be contacted about the brand's products (optional).
+struct ClaimConsents: Sendable, Hashable {
+    var prize: String
+    var marketing: String
 }

@@ -51,8 +51,8 @@ public struct TierStock: Sendable, Codable, Equatable {
     }
 }
 
-/// A claimed prize: the winner's contact, the consent they gave, and for goods and coupons the
-/// code a store redeems.
+/// A claimed prize: the winner's contact, the consents they gave (to deliver the prize; to be contacted
+/// about the brand's products, when they chose to), and for goods and coupons the code a store redeems.
 public struct Claim: Sendable, Codable, Equatable {
     public var entryID: EntryID
     public var campaign: CampaignID
@@ -60,13 +60,16 @@ public struct Claim: Sendable, Codable, Equatable {
     public var consumer: String
     public var contact: ContactDetails
     public var consentVersion: String
+    /// The version of the marketing consent given with this claim; nil when the box was left unticked.
+    public var marketingConsentVersion: String?
     public var at: Date
     /// The prize tier's name.
     public var prize: String?
     public var redemptionCode: String?
 
     public init(entryID: EntryID, campaign: CampaignID, code: String, consumer: String, contact: ContactDetails,
-                consentVersion: String, at: Date, prize: String?, redemptionCode: String?) {
+                consentVersion: String, marketingConsentVersion: String? = nil, at: Date, prize: String?, redemptionCode: String?) {
+        self.marketingConsentVersion = marketingConsentVersion
         self.prize = prize
         self.entryID = entryID
         self.campaign = campaign
@@ -126,4 +129,18 @@ public protocol CampaignStore: Sendable {
     /// Registers a store with its API token (only the token's hash is stored).
     func addStore(name: String, region: String?, tokenHash: [UInt8]) async throws -> Store
     func stores() async throws -> [Store]
+}
+
+/// `consumer_contact` as both backends write it.
+public enum ConsumerContactColumns {
+    /// The `ON CONFLICT (consumer) DO UPDATE SET` list of `saveContact`: the latest claim's contact and
+    /// prize consent; the marketing consent only when this claim gave it (an unticked box keeps the
+    /// earlier one: not ticking is not withdrawing).
+    public static let upsert = """
+        name = excluded.name, phone = excluded.phone, consent_version = excluded.consent_version, consent_text = excluded.consent_text,
+        consented_at = excluded.consented_at,
+        marketing_consent_version = coalesce(excluded.marketing_consent_version, consumer_contact.marketing_consent_version),
+        marketing_consent_text = coalesce(excluded.marketing_consent_text, consumer_contact.marketing_consent_text),
+        marketing_consented_at = coalesce(excluded.marketing_consented_at, consumer_contact.marketing_consented_at)
+        """
 }

@@ -4,6 +4,32 @@ import Foundation
 /// camelCase keys, ISO 8601 UTC times, and the profile's stored encodings read out (`",3,17,"` is
 /// `[3, 17]`, `"20415:3"` is `{"2025-11-23": 3}`, a lead's reasons and source are JSON).
 public enum ConsumerExport {
+    /// The queries of an export, each with one parameter (the consumer) spelled `mark` (`?` or `$1`).
+    public static func queries(_ mark: String) -> [(name: String, sql: String)] {
+        [
+            ("contact", "SELECT name, phone, consent_version, consent_text, consented_at, marketing_consent_version, marketing_consent_text, marketing_consented_at FROM consumer_contact WHERE consumer = \(mark)"),
+            ("scans", "SELECT id, at, code, batch_id, ip, user_agent, region, latitude, longitude, verdict FROM scan WHERE consumer = \(mark) ORDER BY id"),
+            ("entries", "SELECT id, campaign_id, code, at, result, tier, points FROM entry WHERE consumer = \(mark) ORDER BY id"),
+            ("claims", "SELECT entry_id, name, phone, consent_version, marketing_consent_version, at, redemption_code FROM claim WHERE consumer = \(mark)"),
+            ("feedback", "SELECT at, code, rating, comment FROM feedback WHERE consumer = \(mark) ORDER BY id"),
+            ("profile", "SELECT consumer, first_at, last_at, scans, products, batches, regions, last_batch, last_region, draws, prizes_won, points, ratings, rating_sum, min_rating, consent_at, days, version, last_region_at FROM consumer_profile WHERE consumer = \(mark)"),
+            ("segments", "SELECT s.name FROM segment_member m JOIN segment s ON s.id = m.segment_id WHERE m.consumer = \(mark) ORDER BY s.name"),
+            ("lead", "SELECT score, reasons, source, created_at, updated_at FROM lead WHERE kind = 'consumer' AND ref = \(mark)"),
+        ]
+    }
+
+    /// The export from each query's rows (column name to value), or nil when nothing is stored about
+    /// the consumer.
+    public static func document(_ consumer: String, rows: [String: [[String: Any]]]) throws -> Data? {
+        var document: [String: Any] = ["consumer": consumer]
+        for (name, found) in rows { document[name] = found }
+        for single in ["contact", "profile", "lead"] { document[single] = rows[single]?.first }
+        document["segments"] = (rows["segments"] ?? []).compactMap { $0["name"] as? String }
+        let empty = ["scans", "entries", "claims", "feedback"].allSatisfy { rows[$0]?.isEmpty ?? true }
+            && document["contact"] == nil && document["profile"] == nil
+        return empty ? nil : try data(document)
+    }
+
     /// The finished document (pretty, sorted keys) from the raw one.
     public static func data(_ raw: [String: Any]) throws -> Data {
         try JSONSerialization.data(withJSONObject: shaped(raw, key: ""), options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])

@@ -88,7 +88,7 @@ public struct Lead: Sendable, Codable, Equatable {
     public var updatedAt: Date
     /// The export position of this version of the lead: pass the largest seen as `after`.
     public var cursor: Int64
-    /// What a CRM needs beside the score, read as the lead is exported: the consent (when, which version,
+    /// What a CRM needs beside the score, read as the lead is exported: the marketing consent (when, which version,
     /// which text: the first 12 hex digits of its SHA-256), the campaign of the latest claim, the product
     /// of the source batch, and the consumer's latest rating and comment.
     public var crm = CRM()

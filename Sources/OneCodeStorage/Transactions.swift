@@ -218,8 +218,10 @@ public protocol ClaimTransaction: EventTransaction {
     func wonEntry(in campaign: CampaignID, code key: CodeKey) throws -> WonEntry?
     /// Claims of prizes in the campaign made with this phone number.
     func claims(in campaign: CampaignID, phone: String) throws -> Int
-    /// Keeps the consumer's contact and consent (the latest claim's).
-    func saveContact(_ consumer: ConsumerID, _ contact: ContactDetails, consentVersion: String, consentText: String, at: Date) throws
+    /// Keeps the consumer's contact and prize consent (the latest claim's) and, when `marketing` is given,
+    /// their marketing consent (kept as it was when a later claim leaves the box unticked: not ticking is
+    /// not withdrawing; erasure is).
+    func saveContact(_ consumer: ConsumerID, _ contact: ContactDetails, consent: Consent, marketing: Consent?, at: Date) throws
     /// Writes the claim unless the draw has one (the schema keeps one claim per draw).
     /// - Returns: `false` when another claim holds the draw: the rules answer with the conflict.
     func insertClaim(_ claim: Claim) throws -> Bool

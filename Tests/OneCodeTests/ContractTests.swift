@@ -179,8 +179,8 @@ final class StaleClaimReads: ClaimTransaction, @unchecked Sendable {
         return entry
     }
     func claims(in campaign: CampaignID, phone: String) throws -> Int { try base.claims(in: campaign, phone: phone) }
-    func saveContact(_ consumer: ConsumerID, _ contact: ContactDetails, consentVersion: String, consentText: String, at: Date) throws {
-        try base.saveContact(consumer, contact, consentVersion: consentVersion, consentText: consentText, at: at)
+    func saveContact(_ consumer: ConsumerID, _ contact: ContactDetails, consent: Consent, marketing: Consent?, at: Date) throws {
+        try base.saveContact(consumer, contact, consent: consent, marketing: marketing, at: at)
     }
     func insertClaim(_ claim: Claim) throws -> Bool { try base.insertClaim(claim) }
     private let reads = Mutex(0)
@@ -277,7 +277,7 @@ struct ContractTests {
             let error = await #expect(throws: ConflictError.self) {
                 try await world.store.withClaimTransaction { tx in
                     try CampaignBook.claim(in: stale ? StaleClaimReads(tx) : tx, campaign: campaign.id, key: world.key(code), consumer: consumer,
-                                           contact: contact, consentVersion: "v1", consentText: "ok", at: Date())
+                                           contact: contact, consent: Consent(version: "v1", text: "ok"), marketing: nil, at: Date())
                 }
             }
             #expect(error == ClaimRules.alreadyClaimed, "stale: \(stale)")
@@ -515,7 +515,7 @@ struct ContractTests {
         let contact = try ContactDetails(name: "Ann", phone: "13812345678")
         func claim(_ node: any ContractStore, _ code: String, _ consumer: ConsumerID) async -> Bool {
             (try? await node.claim(campaign: other.id, key: world.key(code), consumer: consumer, contact: contact,
-                                   consentVersion: "v1", consentText: "ok", at: Date())) != nil
+                                   consentVersion: "v1", consentText: "ok", marketing: .ok, at: Date())) != nil
         }
         async let claimA = claim(world.store, codeA, first)
         async let claimB = claim(nodeB, codeB, second)
@@ -568,7 +568,7 @@ struct ContractTests {
         _ = try await world.store.recordScans([request, world.request(world.codes[1], consumer: other)], rules: Self.rules)
         _ = try await world.store.attachLocation(key: world.key(world.codes[0]), consumer: consumer, latitude: 31.2304, longitude: 121.4737, region: "CN-31")
         _ = try await world.store.claim(campaign: campaign.id, key: world.key(world.codes[0]), consumer: consumer,
-                                        contact: try ContactDetails(name: "Erin Zhao", phone: "13800000009"), consentVersion: "v1", consentText: "ok", at: Date())
+                                        contact: try ContactDetails(name: "Erin Zhao", phone: "13800000009"), consentVersion: "v1", consentText: "ok", marketing: .ok, at: Date())
         try await world.store.addFeedback(key: world.key(world.codes[0]), code: world.codes[0], consumer: consumer, rating: 1,
                                           comment: "call me on 13800000009", at: Date())
         let exported = try #require(try await world.store.exportConsumer(consumer.value))
@@ -623,7 +623,7 @@ struct ContractTests {
         try await store.addFeedback(key: world.key(world.codes[0]), code: world.codes[0], consumer: a, rating: 2, comment: nil, at: day2)
         try await store.addFeedback(key: world.key(codes2[0]), code: codes2[0], consumer: a, rating: 5, comment: nil, at: day2)
         let claim = try await store.claim(campaign: campaign.id, key: world.key(world.codes[0]), consumer: a,
-                                          contact: try ContactDetails(name: "Ann", phone: "13812345678"), consentVersion: "v1", consentText: "ok", at: day2)
+                                          contact: try ContactDetails(name: "Ann", phone: "13812345678"), consentVersion: "v1", consentText: "ok", marketing: .ok, at: day2)
         let shop = try await store.addStore(name: "Shop", region: "CN-31", tokenHash: Array(repeating: 1, count: 32))
         _ = try await store.addStore(name: "Quiet", region: nil, tokenHash: Array(repeating: 2, count: 32))
         _ = try await store.redeem(try #require(claim.redemptionCode), store: shop.id, at: day2 + 3_600)
@@ -711,7 +711,7 @@ struct LinkerContractTests {
             let (code, _) = try await world.scan(consumer, at: now - 2 * Self.day, region: region)
             _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
                                       contact: try ContactDetails(name: "N", phone: "1380000000\(claimed.count)"),
-                                      consentVersion: "v1", consentText: "ok", at: now)
+                                      consentVersion: "v1", consentText: "ok", marketing: .ok, at: now)
             claimed.append(code)
         }
         try await world.scan(c, at: now - Self.day, region: "CN-11")
@@ -757,7 +757,7 @@ struct LinkerContractTests {
             let (code, _) = try await world.scan(consumer, at: now - Double(index) * 3600, region: index % 2 == 0 ? "CN-31" : "CN-11")
             _ = try await world.store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
                                             contact: try ContactDetails(name: "N\(index)", phone: "1390000\(String(format: "%04d", index))"),
-                                            consentVersion: "v1", consentText: "ok", at: now)
+                                            consentVersion: "v1", consentText: "ok", marketing: .ok, at: now)
             consumers.append(consumer)
         }
         _ = try await world.store.createSegment(name: "Shanghai", rule: try SegmentRule.parse(Data(#"{"region": ["CN-31"]}"#.utf8)))
@@ -917,4 +917,9 @@ struct SeededGenerator: RandomNumberGenerator {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+}
+
+extension Consent {
+    /// A marketing consent as tests give it with a claim (text "ok": its id is README's example).
+    static let ok = Consent(version: "v1", text: "ok")
 }

@@ -370,3 +370,63 @@ struct PackageLibraryTests {
         #expect(PackageLibrary.find(batch2, in: library) == nil)
     }
 }
+
+@Suite("Hardening: two consents, apart (PIPL)")
+struct ConsentSeparationTests {
+    /// The finding: the prize claim's one consent made every claimant a marketing lead.
+    @Test("the prize's consent and the marketing consent are two checkboxes, two records with versions; only the marketing one makes a lead, and an unticked box later does not take it back", arguments: Backend.complete)
+    func twoConsents(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(count: 4, backend: backend)
+        defer { fixture.folder.cleanup() }
+        let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        let app = try fixture.app()
+        let config = try fixture.config()
+        #expect(config.consentText != config.marketingConsentText && config.consentVersion == "v2" && config.marketingConsentVersion == "v2")
+        try await app.test(.router) { client in
+            // Ann wins on two codes; Bo on one.
+            let ann = try #require(try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone()).cookie)
+            let page = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone(cookie: ann))
+            // Two checkboxes: the prize's required, the marketing one optional and unticked, each with its own text.
+            #expect(page.text.contains(#"<input type="checkbox" name="consent" value="yes" required> \#(config.consentText)"#), "\(page.text)")
+            #expect(page.text.contains(#"<input type="checkbox" name="marketing" value="yes"> \#(config.marketingConsentText)"#), "\(page.text)")
+            let zh = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone(cookie: ann, language: "zh-CN"))
+            #expect(zh.text.contains(config.marketingConsentTextZh) && zh.text.contains(config.consentTextZh))
+            let bo = try #require(try await client.execute(uri: "/s/\(fixture.codes[2])", method: .get, headers: phone()).cookie)
+            func claim(_ cookie: String, _ code: String, _ extra: String) async throws -> TestResponse {
+                var form = phone(cookie: cookie)
+                form[.contentType] = "application/x-www-form-urlencoded"
+                return try await client.execute(uri: "/s/\(code)", method: .post, headers: form,
+                                                body: ByteBuffer(string: "campaign=\(campaign.id)&name=N&phone=13800000001&consent=yes\(extra)"))
+            }
+            // A value that is neither yes nor no is refused naming the field; the form keeps what was typed.
+            let odd = try await claim(ann, fixture.codes[0], "&marketing=maybe")
+            #expect(odd.status == .badRequest && odd.text.contains("Must be yes or no (the optional consent"), "\(odd.text)")
+            #expect(odd.text.contains(#"name="consent" value="yes" required checked"#))
+            #expect(try await claim(ann, fixture.codes[0], "&marketing=yes").status == .created)
+            #expect(try await claim(bo, fixture.codes[2], "").status == .created)
+            // Ann's second claim leaves the box unticked: her marketing consent stands.
+            #expect(try await claim(ann, fixture.codes[1], "&marketing=no").status == .created)
+        }
+        let contacts = try fixture.backend.dump([
+            "SELECT consent_version, consent_text, marketing_consent_version, coalesce(marketing_consent_text, '-'), marketing_consented_at IS NULL FROM consumer_contact ORDER BY marketing_consented_at IS NULL",
+            "SELECT consent_version, coalesce(marketing_consent_version, '-') FROM claim ORDER BY entry_id"], in: fixture.folder)
+        #expect(contacts == """
+            v2|\(config.consentText)|v2|\(config.marketingConsentText)|\(backend == .sqlite ? "0" : "f")
+            v2|\(config.consentText)||-|\(backend == .sqlite ? "1" : "t")
+            --
+            v2|v2
+            v2|-
+            v2|-
+            """, "\(contacts)")
+        let store = fixture.store
+        _ = try await store.refreshLinker(now: Date(), full: false)
+        let leads = try await store.leads(after: 0, limit: 10, segment: nil, minScore: nil).leads
+        #expect(leads.count == 1, "\(leads)")
+        let lead = try #require(leads.first)
+        #expect(lead.crm.consentVersion == "v2" && lead.crm.consentTextId == Lead.CRM.textId(config.marketingConsentText))
+        // The events say which claims carried the marketing consent.
+        let events = try fixture.backend.query("SELECT body FROM outbox WHERE type = 'prize.claimed' ORDER BY 1", in: fixture.folder)
+        #expect(events.components(separatedBy: #""marketingConsentVersion":"v2""#).count == 2, "\(events)")
+        #expect(events.components(separatedBy: #""marketingConsentVersion":null"#).count == 3, "\(events)")
+    }
+}

@@ -27,7 +27,7 @@ struct LinkerEngineTests {
         try await world.scan(b, at: now - Self.day, region: "CN-31")
         let (codeC, _) = try await world.scan(c, at: now - Self.day, region: "CN-11")
         _ = try await store.claim(campaign: campaign.id, key: world.key(codeA), consumer: a,
-                                  contact: try ContactDetails(name: "A", phone: "13800000001"), consentVersion: "v1", consentText: "ok", at: now)
+                                  contact: try ContactDetails(name: "A", phone: "13800000001"), consentVersion: "v1", consentText: "ok", marketing: .ok, at: now)
         let shanghai = try await store.createSegment(name: "Shanghai", rule: try SegmentRule.parse(Data(#"{"region": ["CN-31"]}"#.utf8)))
 
         // 4 scans by 3 consumers; a and b are in Shanghai; a alone consented.
@@ -223,7 +223,7 @@ struct LinkerSequenceTests {
             case let .claim(consumer, index):
                 _ = try? await store.claim(campaign: campaign.id, key: world.key(code(index)), consumer: consumers[consumer],
                                            contact: try ContactDetails(name: "C\(consumer)", phone: "1390000\(String(format: "%04d", consumer))"),
-                                           consentVersion: "v1", consentText: "ok", at: clock)
+                                           consentVersion: "v1", consentText: "ok", marketing: .ok, at: clock)
             case let .erase(consumer):
                 _ = try await store.forgetConsumer(consumers[consumer].value)
             case let .createSegment(rule):
@@ -322,7 +322,7 @@ struct LinkerKillTests {
             if index < 3 {
                 _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
                                           contact: try ContactDetails(name: "N\(index)", phone: "1370000000\(index)"), consentVersion: "v1",
-                                          consentText: "ok", at: now)
+                                          consentText: "ok", marketing: .ok, at: now)
             }
         }
         _ = try await store.refreshLinker(now: now, full: false)

@@ -103,7 +103,7 @@ struct LinkerTests {
         let (cCode, cScan) = try await world.scan(c, at: now - Self.day, region: nil)
         #expect(cScan.draws.first?.result == .won)
         _ = try await store.claim(campaign: campaign.id, key: world.key(cCode), consumer: c, contact: try ContactDetails(name: "Cui", phone: "13800000001"),
-                                  consentVersion: "v1", consentText: "ok", at: now)
+                                  consentVersion: "v1", consentText: "ok", marketing: .ok, at: now)
         try await store.addFeedback(key: world.key(world.fixture.codes[4]), code: world.fixture.codes[4], consumer: d, rating: 2, comment: "meh", at: now)
         let rules: [(String, Set<ConsumerID>)] = [
             (#"{"region": ["CN-31"]}"#, [a]),
@@ -173,7 +173,7 @@ struct LinkerTests {
                 if result.draws.first?.result == .won, Bool.random(using: &random) {
                     _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
                                               contact: try ContactDetails(name: "C\(day)", phone: "1380000\(String(format: "%04d", day))"),
-                                              consentVersion: "v1", consentText: "ok", at: clock)
+                                              consentVersion: "v1", consentText: "ok", marketing: .ok, at: clock)
                     consented.insert(consumer.value)
                 }
                 if Int.random(in: 0..<4, using: &random) == 0 {
@@ -239,7 +239,7 @@ struct LinkerTests {
             let (code, _) = try await world.scan(consumer, at: Date(), region: "CN-31")
             _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
                                       contact: try ContactDetails(name: "Lead \(index)", phone: "139000000\(String(format: "%02d", index))"),
-                                      consentVersion: "v1", consentText: "ok", at: Date())
+                                      consentVersion: "v1", consentText: "ok", marketing: .ok, at: Date())
             consumers.append(consumer)
         }
         _ = try await store.refreshLinker(now: Date(), full: false)
@@ -298,7 +298,7 @@ struct LinkerTests {
         let consumer = ConsumerID.random()
         let (code, _) = try await world.scan(consumer, at: Date(), region: "CN-31")
         _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
-                                  contact: try ContactDetails(name: tricky, phone: "+8613800000000"), consentVersion: "v1", consentText: "ok", at: Date())
+                                  contact: try ContactDetails(name: tricky, phone: "+8613800000000"), consentVersion: "v1", consentText: "ok", marketing: .ok, at: Date())
         _ = try await store.createSegment(name: segmentName, rule: .product([world.fixture.product.id]))
         _ = try await store.refreshLinker(now: Date(), full: false)
         _ = try await store.refreshLinker(now: Date(), full: true)  // reasons name the segment once it has members
@@ -358,7 +358,7 @@ struct LinkerTests {
             let (code, _) = try await world.scan(consumer, at: Date(), region: "CN-31")
             let claim = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
                                               contact: try ContactDetails(name: name, phone: "1380000001\(index)"), consentVersion: "v1",
-                                              consentText: "ok", at: Date())
+                                              consentText: "ok", marketing: .ok, at: Date())
             redemptions.append(try #require(claim.redemptionCode))
         }
         for code in redemptions { _ = try await store.redeem(code, store: shop.id, at: Date()) }
@@ -387,7 +387,7 @@ struct LinkerTests {
         let third = ConsumerID.random()
         let (code, _) = try await world.scan(third, at: Date(), region: nil)
         _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: third,
-                                  contact: try ContactDetails(name: "Cy", phone: "13800000019"), consentVersion: "v1", consentText: "ok", at: Date())
+                                  contact: try ContactDetails(name: "Cy", phone: "13800000019"), consentVersion: "v1", consentText: "ok", marketing: .ok, at: Date())
         #expect(try await export(["--no-refresh"], to: "leads.jsonl").status == 0)
         #expect(try lines("leads.jsonl").count == 3)
         let replaced = try FileManager.default.attributesOfItem(atPath: folder.file("leads.jsonl"))[.systemFileNumber] as? Int
@@ -460,7 +460,7 @@ struct LinkerTests {
         let (code, _) = try await world.scan(consumer, at: Date(), region: "CN-31")
         try await world.scan(other, at: Date(), region: "CN-31")
         _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
-                                  contact: try ContactDetails(name: "Erin", phone: "13800000009"), consentVersion: "v1", consentText: "ok", at: Date())
+                                  contact: try ContactDetails(name: "Erin", phone: "13800000009"), consentVersion: "v1", consentText: "ok", marketing: .ok, at: Date())
         try await store.addFeedback(key: world.key(code), code: code, consumer: consumer, rating: 1, comment: "my number is 13800000009", at: Date())
         _ = try await store.createSegment(name: "all", rule: .product([world.fixture.product.id]))
         _ = try await store.refreshLinker(now: Date(), full: false)
@@ -641,7 +641,7 @@ struct LinkerTests {
         let consumer = ConsumerID.random()
         let (code, _) = try await world.scan(consumer, at: Date(), region: "CN-31")
         _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
-                                  contact: try ContactDetails(name: "Api", phone: "13800000007"), consentVersion: "v1", consentText: "ok", at: Date())
+                                  contact: try ContactDetails(name: "Api", phone: "13800000007"), consentVersion: "v1", consentText: "ok", marketing: .ok, at: Date())
         let app = try world.fixture.app()
         let fixture = world.fixture
         let marketing = try await world.fixture.token(.marketing), sales = try await world.fixture.token(.sales), admin = try await world.fixture.token(.admin)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+@testable import OneCodePostgres
 @testable import OneCodeSQLite
 import Testing
 
@@ -120,5 +121,45 @@ struct MigrationV15Tests {
             #expect(try Int64.fetchOne(db, sql: "SELECT max(id) FROM segment") == 3)
             #expect(try Bool.fetchOne(db, sql: "SELECT count(*) = 0 FROM pragma_foreign_key_check") == true)
         }
+    }
+}
+
+@Suite("The marketing consent migration (SQLite v16, PostgreSQL v7)")
+struct MarketingConsentMigrationTests {
+    /// Before, one statement covered the prize and marketing: those who gave it keep both.
+    @Test("every claimant of before keeps both consents: the marketing columns copy the one they gave, claims too", arguments: Backend.complete)
+    func claimantsKeepBoth(_ backend: Backend) async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let before = """
+            INSERT INTO consumer_contact (consumer, name, phone, consent_version, consent_text, consented_at)
+                VALUES ('C1', 'Ann', '+8613800000001', 'v1', 'I agree to both', \(backend == .sqlite ? "1796000000" : "to_timestamp(1796000000)"));
+            INSERT INTO claim (entry_id, consumer, name, phone, consent_version, at) VALUES (7, 'C1', 'Ann', '+8613800000001', 'v1', \(backend == .sqlite ? "1796000000" : "to_timestamp(1796000000)"));
+            """
+        let check = [
+            "SELECT marketing_consent_version, marketing_consent_text, marketing_consented_at = consented_at FROM consumer_contact",
+            "SELECT marketing_consent_version FROM claim"]
+        switch backend {
+        case .sqlite:
+            let file = folder.file("onecode.sqlite")
+            var configuration = Configuration()
+            configuration.foreignKeysEnabled = false  // a claim without its draw: only the columns matter here
+            let queue = try DatabaseQueue(path: file, configuration: configuration)
+            let migrations = SQLiteStore.migrator.migrations
+            let v16 = try #require(migrations.first { $0.hasPrefix("v16:") })
+            try SQLiteStore.migrator.migrate(queue, upTo: try #require(migrations.last { $0.hasPrefix("v15:") }))
+            try await queue.write { db in try db.execute(sql: before) }
+            try SQLiteStore.migrator.migrate(queue, upTo: v16)
+        case .postgres:
+            let url = try TestPostgres.database(folder.file("onecode.sqlite")).url
+            let v7 = try #require(PostgresSchema.migrations.firstIndex { $0.name.hasPrefix("v7:") })
+            let older = PostgresSchema.migrations[..<v7].map(\.sql).joined(separator: "\n")
+            for script in [older, "SET session_replication_role = replica;\n" + before, PostgresSchema.migrations[v7].sql] {
+                let run = try Run.program("/usr/bin/psql", [url, "-v", "ON_ERROR_STOP=1", "-qc", script])
+                #expect(run.status == 0, "\(run.stderr)")
+            }
+        }
+        let rows = try backend.dump(check, in: folder)
+        #expect(rows == "v1|I agree to both|\(backend == .sqlite ? "1" : "t")\n--\nv1", "\(rows)")
     }
 }

@@ -278,7 +278,7 @@ struct SecurityTests {
         let (code, _) = try await world.scan(consumer, at: Date(), region: "CN-31")
         let name = "Zebedee Quux", phone = "13877770123", comment = "call me at home, zq-7781"
         _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
-                                  contact: try ContactDetails(name: name, phone: phone), consentVersion: "v1", consentText: "ok", at: Date())
+                                  contact: try ContactDetails(name: name, phone: phone), consentVersion: "v1", consentText: "ok", marketing: .ok, at: Date())
         try await store.addFeedback(key: world.key(code), code: code, consumer: consumer, rating: 2, comment: comment, at: Date())
         _ = try await store.refreshLinker(now: Date(), full: false)  // the lead carries name and phone too
         let files = ["onecode.sqlite", "onecode.sqlite-wal"].map { world.fixture.folder.file($0) }
