@@ -35,11 +35,12 @@ public struct Issuer: Sendable {
     /// Issues a batch and writes its package into `package.directory`.
     ///
     /// The slow part runs outside any database transaction: keys are drawn, `codes.csv` and the
-    /// artwork are written into a staging folder and synced. Then one short transaction writes the
-    /// batch row and every code (from the staged keys) and the manifest that names the batch; it
-    /// commits only when all of it is durable, and the staging folder is then renamed into place.
-    /// Scans never wait behind rendering. A failure or interruption part-way rolls the transaction
-    /// back (if it had begun) and removes the staging folder: no half batch, no half package. A key
+    /// artwork are written into a staging folder and synced. Then the store writes the batch row and
+    /// every code (from the staged keys) and the manifest that names the batch, all-or-nothing
+    /// (`CatalogStore.issueBatch`: SQLite in short transactions, so scans never wait behind a large
+    /// batch), and the staging folder is then renamed into place. Scans never wait behind rendering. A
+    /// failure or interruption part-way takes back what was written and removes the staging folder: no
+    /// half batch, no half package. A key
     /// that another batch holds by the time the codes are written (odds below one in a thousand even
     /// for a million codes into a billion) makes the whole issue run again with fresh keys.
     ///

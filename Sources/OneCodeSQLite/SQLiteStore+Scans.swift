@@ -42,7 +42,7 @@ extension SQLiteStore: ScanStore {
 
     public func setStatus(_ status: BatchStatus, of batch: BatchID) async throws -> Batch {
         try await writer.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM batch WHERE id = ?", arguments: [batch.rawValue]) else {
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM batch WHERE id = ? AND \(Self.issued)", arguments: [batch.rawValue]) else {
                 throw NotFoundError("id", "no batch with id \(batch)")
             }
             var current = try Self.batch(from: row)

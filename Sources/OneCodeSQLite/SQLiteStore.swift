@@ -535,6 +535,15 @@ extension SQLiteStore {
                 UPDATE claim SET marketing_consent_version = consent_version;
                 """)
         }
+        migrator.registerMigration("v17: batches issued in short transactions") { db in
+            // A batch being issued, its codes written a chunk per transaction so scans never wait behind it.
+            try db.execute(sql: """
+                CREATE TABLE batch_issuing (
+                    batch_id INTEGER PRIMARY KEY REFERENCES batch(id),
+                    heartbeat_at REAL NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }
@@ -580,11 +589,24 @@ extension SQLiteStore: CatalogStore {
         try await writer.read { db in try Self.fetchProduct(db, id) }
     }
 
+    /// Codes written per transaction while issuing: about a scan group's time (a few ms), so scans are
+    /// never held behind an issue longer than behind a group commit.
+    static let issueChunk = 2_048
+    /// An issue whose process has written nothing for this long died part-way: its codes are taken back
+    /// by the next issue.
+    static let abandonedIssueSeconds = 600.0
+
+    /// Issues a batch in short transactions, so scans never wait behind a large batch (SQLite has one
+    /// writer): the batch is written first, marked as being issued (`batch_issuing`: not listed, cannot be
+    /// activated, its codes scan `inactive`), then its codes a chunk at a time, then the mark goes with the
+    /// last step. What fails part-way is taken back (its codes deleted, the batch too); an issue whose
+    /// process died is taken back by the next one.
     public func issueBatch<T: Sendable>(
         _ new: NewBatch, codeLength: Int,
         _ body: @escaping @Sendable (Batch, Product, any CodeSink) throws -> T
     ) async throws -> (Batch, T) {
-        try await writer.write { db in
+        try await takeBackAbandonedIssues()
+        let (batch, product) = try await writer.write { db in
             guard let product = try Self.fetchProduct(db, new.productID) else {
                 throw NotFoundError("product", "no product with id \(new.productID); see `onecode product list`")
             }
@@ -602,9 +624,87 @@ extension SQLiteStore: CatalogStore {
                 id: BatchID(rawValue: db.lastInsertedRowID), productID: new.productID, count: new.count, lot: new.lot,
                 productionDate: new.productionDate, expiryDate: new.expiryDate, region: new.region, status: .issued,
                 urlForm: new.urlForm, uppercase: new.uppercase, codeLength: codeLength, createdAt: now)
-            let sink = try SQLiteCodeSink(db: db, batch: batch.id)
-            let result = try body(batch, product, sink)
+            try db.execute(sql: "INSERT INTO batch_issuing (batch_id, heartbeat_at) VALUES (?, ?)",
+                           arguments: [batch.id.rawValue, now.timeIntervalSince1970])
+            return (batch, product)
+        }
+        let sink = SQLiteCodeSink(writer: writer, batch: batch.id)
+        do {
+            // The issuer's loop blocks on each chunk's write: on a thread of its own, not the service's.
+            let result = try await Self.onOwnThread {
+                let result = try body(batch, product, sink)
+                try sink.flush()
+                return result
+            }
+            try await writer.write { db in
+                try db.execute(sql: "DELETE FROM batch_issuing WHERE batch_id = ?", arguments: [batch.id.rawValue])
+                // Taken back meanwhile as abandoned (a clock far off, or a stall of ten minutes): not issued.
+                guard db.changesCount == 1 else { throw ConflictError("batch", "the issue stalled and was taken back; issue again") }
+            }
             return (batch, result)
+        } catch {
+            try? await takeBack(batch.id, keys: sink.written)
+            throw error
+        }
+    }
+
+    /// Deletes a part-issued batch: its codes (those in `keys`, else found by a walk of the code table in
+    /// key order), then the batch and its mark, a chunk per transaction.
+    func takeBack(_ batch: BatchID, keys: [Int64]?) async throws {
+        let id = batch.rawValue
+        if let keys {
+            for start in stride(from: 0, to: keys.count, by: Self.issueChunk) {
+                let chunk = Array(keys[start..<min(keys.count, start + Self.issueChunk)])
+                try await writer.write { db in
+                    let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                    try db.execute(sql: "DELETE FROM code WHERE batch_id = ? AND key IN (\(marks))",
+                                   arguments: StatementArguments([id] + chunk))
+                }
+            }
+        } else {
+            var after = Int64.min
+            while true {
+                let from = after
+                let last = try await writer.write { db -> Int64? in
+                    let found = try Int64.fetchAll(db, sql: "SELECT key FROM code WHERE key > ? AND batch_id = ? ORDER BY key LIMIT ?",
+                                                   arguments: [from, id, Self.issueChunk])
+                    guard let last = found.last else { return nil }
+                    let marks = Array(repeating: "?", count: found.count).joined(separator: ",")
+                    try db.execute(sql: "DELETE FROM code WHERE key IN (\(marks))", arguments: StatementArguments(found))
+                    return last
+                }
+                guard let last else { break }
+                after = last
+            }
+        }
+        try await writer.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT count(*) = 1 FROM batch_issuing WHERE batch_id = ?", arguments: [id]) == true else { return }
+            try db.execute(sql: "DELETE FROM batch_issuing WHERE batch_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM batch WHERE id = ?", arguments: [id])
+        }
+    }
+
+    /// Takes back issues whose process stopped writing more than `abandonedIssueSeconds` ago.
+    func takeBackAbandonedIssues() async throws {
+        let cutoff = Date().timeIntervalSince1970 - Self.abandonedIssueSeconds
+        let abandoned = try await writer.read { db in
+            try Int64.fetchAll(db, sql: "SELECT batch_id FROM batch_issuing WHERE heartbeat_at < ?", arguments: [cutoff])
+        }
+        for id in abandoned {
+            // Claimed first (the heartbeat moved to now), so a second node's issue does not walk it too.
+            let claimed = try await writer.write { db -> Bool in
+                try db.execute(sql: "UPDATE batch_issuing SET heartbeat_at = ? WHERE batch_id = ? AND heartbeat_at < ?",
+                               arguments: [Date().timeIntervalSince1970, id, cutoff])
+                return db.changesCount == 1
+            }
+            if claimed { try await takeBack(BatchID(rawValue: id), keys: nil) }
+        }
+    }
+
+    /// Runs blocking work on a thread of its own, off Swift's cooperative pool.
+    static func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try work() }) }.start()
         }
     }
 
@@ -612,9 +712,10 @@ extension SQLiteStore: CatalogStore {
         try await writer.read { db in
             let rows: [Row]
             if let product {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM batch WHERE product_id = ? ORDER BY id DESC", arguments: [product.rawValue])
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM batch WHERE product_id = ? AND \(Self.issued) ORDER BY id DESC",
+                                        arguments: [product.rawValue])
             } else {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM batch ORDER BY id DESC")
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM batch WHERE \(Self.issued) ORDER BY id DESC")
             }
             return try rows.map(Self.batch(from:))
         }
@@ -622,7 +723,7 @@ extension SQLiteStore: CatalogStore {
 
     public func batch(_ id: BatchID) async throws -> Batch? {
         try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM batch WHERE id = ?", arguments: [id.rawValue]).map(Self.batch(from:))
+            try Row.fetchOne(db, sql: "SELECT * FROM batch WHERE id = ? AND \(Self.issued)", arguments: [id.rawValue]).map(Self.batch(from:))
         }
     }
 
@@ -647,6 +748,9 @@ extension SQLiteStore: CatalogStore {
 // MARK: - Rows
 
 extension SQLiteStore {
+    /// A batch whose issue has finished (`batch_issuing` holds those still being written).
+    static let issued = "id NOT IN (SELECT batch_id FROM batch_issuing)"
+
     static func fetchProduct(_ db: Database, _ id: ProductID) throws -> Product? {
         try Row.fetchOne(db, sql: "SELECT * FROM product WHERE id = ?", arguments: [id.rawValue]).map(product(from:))
     }
@@ -669,22 +773,46 @@ extension SQLiteStore {
     }
 }
 
-/// Inserts a batch's codes with one cached prepared statement, inside the issuing transaction.
-final class SQLiteCodeSink: CodeSink {
-    private let db: Database
-    private let statement: Statement
+/// Writes a batch's codes a chunk per transaction (`SQLiteStore.issueChunk`), each with the issue's
+/// heartbeat, from the issuer's thread. A key another batch holds fails the chunk with `CodeKeyTaken`
+/// (the issuer issues again with fresh keys). Keeps the keys it wrote, to take them back on failure.
+final class SQLiteCodeSink: CodeSink, @unchecked Sendable {
+    private let writer: any DatabaseWriter
     private let batch: Int64
+    private var pending: [(key: Int64, sequence: Int)] = []
+    private(set) var written: [Int64] = []
 
-    init(db: Database, batch: BatchID) throws {
-        self.db = db
+    init(writer: any DatabaseWriter, batch: BatchID) {
+        self.writer = writer
         self.batch = batch.rawValue
-        statement = try db.cachedStatement(sql: "INSERT OR IGNORE INTO code (key, batch_id, seq) VALUES (?, ?, ?)")
+        pending.reserveCapacity(SQLiteStore.issueChunk)
     }
 
     func insert(_ key: CodeKey, sequence: Int) throws -> Bool {
-        statement.setUncheckedArguments([key.rawValue, batch, sequence])
-        try statement.execute()
-        return db.changesCount == 1
+        pending.append((key.rawValue, sequence))
+        if pending.count >= SQLiteStore.issueChunk { try flush() }
+        return true
+    }
+
+    func flush() throws {
+        guard !pending.isEmpty else { return }
+        let chunk = pending, batch = batch
+        pending.removeAll(keepingCapacity: true)
+        let inserted = try writer.write { db -> Int in
+            let statement = try db.cachedStatement(sql: "INSERT OR IGNORE INTO code (key, batch_id, seq) VALUES (?, ?, ?)")
+            var inserted = 0
+            for code in chunk {
+                statement.setUncheckedArguments([code.key, batch, code.sequence])
+                try statement.execute()
+                inserted += db.changesCount
+            }
+            try db.execute(sql: "UPDATE batch_issuing SET heartbeat_at = ? WHERE batch_id = ?", arguments: [Date().timeIntervalSince1970, batch])
+            return inserted
+        }
+        // Ignored rows are keys another batch holds: none of this chunk's keys were lost (the IGNOREd ones
+        // are not ours); the ones written are remembered for the take-back.
+        written.append(contentsOf: chunk.map(\.key))
+        if inserted != chunk.count { throw CodeKeyTaken() }
     }
 }
 

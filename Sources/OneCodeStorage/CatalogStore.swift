@@ -46,9 +46,11 @@ public protocol CatalogStore: Sendable {
 
     /// Issues a batch all-or-nothing.
     ///
-    /// Creates the batch, then lends `body` a sink for its codes within the same transaction. When
-    /// `body` throws, nothing of the batch is kept; when it returns, the batch and every code it
-    /// inserted are committed together.
+    /// Creates the batch, then lends `body` a sink for its codes. When `body` throws, nothing of the
+    /// batch is kept; when it returns, the batch and every code it inserted are issued together. A
+    /// backend may write the codes in several transactions (SQLite does, so scans never wait behind a
+    /// large batch): until the issue ends the batch is not listed, cannot change status, and is taken
+    /// back if the issue fails.
     /// - Throws: `NotFoundError("product", …)` for an unknown product, or what `body` throws.
     func issueBatch<T: Sendable>(
         _ batch: NewBatch, codeLength: Int,

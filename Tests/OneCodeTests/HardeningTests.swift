@@ -10,6 +10,8 @@ import OneCodeIssuing
 import OneCodeRulebook
 @testable import OneCodeService
 import OneCodeStorage
+@testable import OneCodeSQLite
+import GRDB
 import Testing
 
 /// The second attack pass's findings, each held by a test that failed before its fix.
@@ -428,5 +430,71 @@ struct ConsentSeparationTests {
         let events = try fixture.backend.query("SELECT body FROM outbox WHERE type = 'prize.claimed' ORDER BY 1", in: fixture.folder)
         #expect(events.components(separatedBy: #""marketingConsentVersion":"v2""#).count == 2, "\(events)")
         #expect(events.components(separatedBy: #""marketingConsentVersion":null"#).count == 3, "\(events)")
+    }
+}
+
+@Suite("Hardening: a large batch never holds the scan writer")
+struct IssueWhileScanningTests {
+    /// The attack: an issuer's `POST /api/batches` of 1,000,000 codes held scans 3.5 s on SQLite (one writer).
+    @Test("a scan made while a large batch's codes are being written is recorded before the batch is issued; the batch is unlisted and cannot be activated until then")
+    func scanDuringIssue() async throws {
+        var world = try await LinkerWorld(backend: .sqlite)
+        defer { world.fixture.folder.cleanup() }
+        let store = try #require(world.store as? SQLiteStore)
+        let product = world.fixture.product
+        let issuer = Issuer(store: store, signer: ServiceFixture.signer, baseURL: "https://q.example.com")
+        let request = try NewBatch(productID: product.id, count: 300_000, maxCount: 10_000_000, lot: "BIG", urlForm: .short, uppercase: false)
+        let out = world.fixture.folder.file("big")
+        let issuing = Task { try await issuer.issue(request, package: PackageOptions(directory: out)) }
+        // Wait (with a deadline) for the batch's codes to start going in.
+        let deadline = Date().addingTimeInterval(120)
+        var pending: Int64?
+        while pending == nil, Date() < deadline {
+            pending = try await store.writer.read { db in try Int64.fetchOne(db, sql: "SELECT batch_id FROM batch_issuing") }
+            if pending == nil { try await Task.sleep(for: .milliseconds(2)) }
+        }
+        let id = try #require(pending, "the issue never started writing codes")
+        // Meanwhile: the batch is not listed and cannot be activated, and a scan is recorded ...
+        #expect(try await store.batch(BatchID(rawValue: id)) == nil)
+        await #expect(throws: NotFoundError.self) { try await store.setStatus(.active, of: BatchID(rawValue: id)) }
+        let (_, scanned) = try await world.scan(ConsumerID.random(), at: Date(), region: nil)
+        #expect(scanned.verdict == .genuine)
+        // ... while the batch is still being written: the scan did not wait for the whole batch.
+        let stillIssuing = try await store.writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM batch_issuing WHERE batch_id = ?", arguments: [id])
+        }
+        let codesSoFar = try await store.codeCount(batch: BatchID(rawValue: id))
+        #expect(stillIssuing == 1 && codesSoFar < 300_000, "issuing: \(String(describing: stillIssuing)), codes so far: \(codesSoFar)")
+        let result = try await issuing.value
+        #expect(result.batch.id.rawValue == id)
+        #expect(try await store.codeCount(batch: result.batch.id) == 300_000)
+        #expect(try await store.batch(result.batch.id)?.status == .issued)
+        #expect(try await store.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM batch_issuing") } == 0)
+    }
+
+    @Test("an issue whose process died part-way (its mark untouched for ten minutes) is taken back by the next issue: its codes and batch are gone")
+    func abandonedIssueTakenBack() async throws {
+        let fixture = try await ServiceFixture(count: 5)
+        defer { fixture.folder.cleanup() }
+        let store = fixture.sqlite
+        // What a killed `batch issue` leaves: a batch, some of its codes, and its mark with an old heartbeat.
+        try await store.writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO batch (id, product_id, count, lot, production_date, status, url_form, uppercase, code_length, created_at)
+                    VALUES (77, \(fixture.product.id.rawValue), 1000, 'X', '2026-01-01', 'issued', 'short', 0, 17, 0);
+                INSERT INTO code (key, batch_id, seq) VALUES (-5, 77, 1), (123456789, 77, 2), (9000000000000, 77, 3);
+                INSERT INTO batch_issuing (batch_id, heartbeat_at) VALUES (77, \(Date().timeIntervalSince1970 - 601));
+                """)
+        }
+        #expect(try await store.batches(product: nil).map(\.id.rawValue) == [fixture.batch.id.rawValue])
+        let issuer = Issuer(store: store, signer: ServiceFixture.signer, baseURL: "https://q.example.com")
+        let fresh = try await issuer.issue(try NewBatch(productID: fixture.product.id, count: 10, maxCount: 1000, lot: "Y", urlForm: .short, uppercase: false),
+                                           package: PackageOptions(directory: fixture.folder.file("fresh")))
+        let left = try await store.writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM code WHERE batch_id = 77) + (SELECT count(*) FROM batch WHERE id = 77) + (SELECT count(*) FROM batch_issuing)")
+        }
+        #expect(left == 0)
+        #expect(try await store.codeCount(batch: fresh.batch.id) == 10)
+        #expect(try await store.codeCount(batch: fixture.batch.id) == 5)
     }
 }

@@ -5,7 +5,8 @@ import Testing
 import OneCodeDomain
 @testable import OneCodeIssuing
 import OneCodeRendering
-import OneCodeSQLite
+@testable import OneCodeSQLite
+import GRDB
 import OneCodeRulebook
 import OneCodeStorage
 
@@ -334,7 +335,11 @@ struct IssuerTests {
 
     static func expectNothingIssued(_ fixture: Fixture, out: String) async throws {
         #expect(try await fixture.store.batches(product: nil).isEmpty)
-        #expect(try await fixture.store.codeCount(batch: BatchID(rawValue: 1)) == 0)
+        // Not merely unlisted: no row of the batch, its codes or its issue is left.
+        let rows = try await fixture.store.writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM batch) + (SELECT count(*) FROM code) + (SELECT count(*) FROM batch_issuing)")
+        }
+        #expect(rows == 0)
         #expect(!FileManager.default.fileExists(atPath: out))
         let left = try FileManager.default.contentsOfDirectory(atPath: fixture.folder.path).filter { !$0.hasPrefix("onecode.sqlite") }
         #expect(left.isEmpty, "left behind: \(left)")
