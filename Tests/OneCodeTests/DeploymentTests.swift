@@ -1,0 +1,179 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// README's "Production on one machine", run with the files it installs, as they are shipped: only the
+/// places a machine differs (install paths, ports, a certificate) are moved, and the test fails if the
+/// file no longer has the line it moves.
+@Suite("The shipped production files: config, systemd units and nginx, run as README installs them", .serialized)
+struct DeploymentTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    static func shipped(_ name: String) throws -> String {
+        try String(contentsOfFile: root + "/Config/" + name, encoding: .utf8)
+    }
+
+    /// `text` with each pair's first string replaced by its second; each must be there.
+    static func moved(_ text: String, _ name: String, _ pairs: [(String, String)]) -> String {
+        var text = text
+        for (from, to) in pairs {
+            #expect(text.contains(from), "\(name) no longer has \(from)")
+            text = text.replacingOccurrences(of: from, with: to)
+        }
+        return text
+    }
+
+    /// The value of `key=` in a unit (the first).
+    static func directive(_ unit: String, _ key: String) -> String? {
+        unit.split(separator: "\n").first { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
+    }
+
+    static func curl(_ arguments: [String]) throws -> String {
+        let result = try Run.program("/usr/bin/curl", ["-s", "-k", "--max-time", "20"] + arguments, timeout: 60)
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test("config check, migrate and serve as onecode.service runs them; nginx-onecode.conf in front over TLS: the client is the peer nginx saw, whatever headers it sends; /metrics in any spelling is 404; http redirects; the backup unit's command writes a private copy; SIGTERM commits and exits 0")
+    func shippedFilesRun() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let etc = folder.file("etc"), lib = folder.file("lib"), backups = folder.file("backups"), web = folder.file("nginx")
+        for path in [etc, lib, backups, web] {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        // /etc/onecode: the example config (paths under the folder, ports the service picks), regions, a secret.
+        let config = Self.moved(try Self.shipped("production.example.json"), "production.example.json", [
+            ("/var/lib/onecode", lib), (#""port": 8080"#, #""port": 0"#), (#""port": 9464"#, #""port": 0"#)])
+        try config.write(toFile: etc + "/onecode.json", atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(atPath: Self.root + "/Config/regions.geojson", toPath: etc + "/regions.geojson")
+        let secret = try Run.onecode(["secret", "generate", "--out", etc + "/secret"], cwd: folder.path)
+        #expect(secret.status == 0, "\(secret.stderr)")
+
+        // onecode.service, its paths moved: verified as systemd would load it, then its commands run.
+        let unitPaths = [("/usr/local/bin/onecode", Run.onecode), ("/etc/onecode/onecode.json", etc + "/onecode.json"),
+                         ("/var/lib/onecode", lib), ("/var/backups/onecode", backups)]
+        let unit = Self.moved(try Self.shipped("onecode.service"), "onecode.service", unitPaths.filter { $0.0 != "/var/backups/onecode" })
+        let backupUnit = Self.moved(try Self.shipped("onecode-backup.service"), "onecode-backup.service", unitPaths.filter { $0.0 != "/usr/local/bin/onecode" })
+            .replacingOccurrences(of: "exec /usr/local/bin/onecode", with: "exec \(Run.onecode)")
+        let units = folder.file("units")
+        try FileManager.default.createDirectory(atPath: units, withIntermediateDirectories: true)
+        try unit.write(toFile: units + "/onecode.service", atomically: true, encoding: .utf8)
+        try backupUnit.write(toFile: units + "/onecode-backup.service", atomically: true, encoding: .utf8)
+        try Self.shipped("onecode-backup.timer").write(toFile: units + "/onecode-backup.timer", atomically: true, encoding: .utf8)
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") {
+            let verified = try Run.program("/usr/bin/systemd-analyze", ["verify", "onecode.service", "onecode-backup.service", "onecode-backup.timer"],
+                                           cwd: units, timeout: 120)
+            #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+        }
+        let environment = try #require(Self.directive(unit, "Environment")).split(separator: "=", maxSplits: 1).map(String.init)
+        let env = [environment[0]: environment[1]]
+        #expect(env["ONECODE_CONFIG"] == etc + "/onecode.json")
+        let cwd = try #require(Self.directive(unit, "WorkingDirectory"))
+        func command(_ key: String) throws -> [String] { try #require(Self.directive(unit, key)).split(separator: " ").map(String.init) }
+        let check = try command("ExecStartPre")
+        let checked = try Run.program(check[0], Array(check.dropFirst()), cwd: cwd, environment: env)
+        #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
+        #expect(checked.stdout.contains(etc + "/secret"), "the config's relative secret is the file's: \(checked.stdout)")
+        // README's next steps: migrate, then (for this test) a product and an active batch of three.
+        for arguments in [["migrate"], ["product", "add", "--name", "Tea", "--gtin", "6291041500213"],
+                          ["batch", "issue", "--product", "1", "--count", "3", "--out", lib + "/pkg"], ["batch", "activate", "1"]] {
+            let result = try Run.program(Run.onecode, arguments, cwd: cwd, environment: env)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+        let code = try #require(String(contentsOfFile: lib + "/pkg/codes.csv", encoding: .utf8).split(separator: "\n").dropFirst().first?
+            .split(separator: ",")[1]).description
+        let serve = try command("ExecStart")
+        let server = try Run.start(serve[0], Array(serve.dropFirst()), cwd: cwd, environment: env)
+        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
+        // The service's own lines are JSON with `log.format` json: the port follows the marker in the message.
+        func logged(_ marker: String) async throws -> Int? {
+            var port: Int?
+            _ = try await eventually {
+                let log = (try? String(contentsOfFile: server.err, encoding: .utf8)) ?? ""
+                port = log.split(separator: "\n").lazy.compactMap { line in
+                    line.range(of: marker).flatMap { Int(line[$0.upperBound...].prefix { $0.isNumber }) }
+                }.first
+                return port != nil || !server.process.isRunning
+            }
+            return port
+        }
+        let port = try #require(try await logged("onecode: listening on http://127.0.0.1:"),
+                                "serve did not start: \((try? String(contentsOfFile: server.err, encoding: .utf8)) ?? "")")
+        let internalPort = try #require(try await logged("onecode: metrics on http://127.0.0.1:"), "no metrics port in the log")
+
+        // nginx-onecode.conf in front: listening on held ports, a self-signed certificate for the name.
+        let cert = try Run.program("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=q.brand.example",
+                                                        "-keyout", web + "/privkey.pem", "-out", web + "/fullchain.pem"], timeout: 60)
+        #expect(cert.status == 0, "\(cert.stderr)")
+        let plain = try DurabilityTests.ReservedPort(), tls = try DurabilityTests.ReservedPort()
+        let site = Self.moved(try Self.shipped("nginx-onecode.conf"), "nginx-onecode.conf", [
+            ("server 127.0.0.1:8080;", "server 127.0.0.1:\(port);"), ("listen 80;", "listen 127.0.0.1:\(plain.port) reuseport;"),
+            ("listen 443 ssl http2;", "listen 127.0.0.1:\(tls.port) ssl http2 reuseport;"), ("/etc/ssl/onecode", web)])
+        try site.write(toFile: web + "/onecode.conf", atomically: true, encoding: .utf8)
+        try """
+            pid \(web)/nginx.pid;
+            error_log \(web)/error.log;
+            events { worker_connections 128; }
+            http {
+                access_log \(web)/access.log;
+                client_body_temp_path \(web)/body; proxy_temp_path \(web)/proxy; fastcgi_temp_path \(web)/fastcgi;
+                uwsgi_temp_path \(web)/uwsgi; scgi_temp_path \(web)/scgi;
+                include \(web)/onecode.conf;
+            }
+            """.write(toFile: web + "/nginx.conf", atomically: true, encoding: .utf8)
+        let tested = try Run.program("/usr/sbin/nginx", ["-t", "-c", web + "/nginx.conf"], timeout: 60)
+        #expect(tested.status == 0, "nginx -t: \(tested.stderr)")
+        let nginx = try Run.start("/usr/sbin/nginx", ["-c", web + "/nginx.conf", "-g", "daemon off;"])
+        defer { if nginx.process.isRunning { kill(nginx.process.processIdentifier, SIGQUIT) } }
+        let https = "https://127.0.0.1:\(tls.port)"
+        _ = try await eventually { (try? Self.curl(["-o", "/dev/null", "-w", "%{http_code}", https + "/healthz"])) == "200" || !nginx.process.isRunning }
+        plain.release()
+        tls.release()
+
+        // A phone at 127.0.1.2 (not the proxy's address) sends addresses of its choosing: the scan is stored
+        // as the address nginx saw, truncated.
+        let agent = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
+        let scanned = try Self.curl(["--interface", "127.0.1.2", "-A", agent, "-H", "X-Forwarded-For: 203.0.113.9", "-H", "Forwarded: for=198.51.100.23",
+                                     "-o", "/dev/null", "-w", "%{http_code}", "\(https)/s/\(code)"])
+        #expect(scanned == "200")
+        let stored = try Backend.sqlite.query("SELECT group_concat(ip) FROM scan", in: folder, name: "lib/onecode.sqlite")
+        #expect(stored.hasPrefix("127.0.1.0"), "stored: \(stored)")
+        // nginx itself refuses every spelling (its own 404 page): none reaches the service.
+        for path in ["/metrics", "/METRICS", "/Metrics", "/metrics/", "/metrics/x"] {
+            let answer = try Self.curl(["-w", "\n%{http_code}", https + path])
+            #expect(answer.hasSuffix("\n404") && answer.contains("<center>nginx"), "\(path): \(answer)")
+        }
+        let redirect = try Self.curl(["-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "http://127.0.0.1:\(plain.port)/s/\(code)"])
+        #expect(redirect.hasPrefix("301 https://127.0.0.1/s/\(code)"), "\(redirect)")
+        let metrics = try Self.curl(["http://127.0.0.1:\(internalPort)/metrics"])
+        #expect(metrics.contains(#"onecode_scans_total{verdict="genuine"} 1"#), "\(metrics.prefix(500))")
+        let access = (try? String(contentsOfFile: web + "/access.log", encoding: .utf8)) ?? ""
+        #expect(access.contains("/s/\(code)"), "nginx logged the scan")
+
+        // onecode-backup.service's command, as its unit runs it (a shell; %% is systemd's %).
+        let backup = try #require(Self.directive(backupUnit, "ExecStart"))
+        let words = backup.replacingOccurrences(of: "%%", with: "%")
+        let shellCommand = try #require(words.split(separator: "'").dropFirst().first.map(String.init))
+        let backedUp = try Run.program("/bin/sh", ["-c", shellCommand], cwd: lib, environment: env, timeout: 120)
+        #expect(backedUp.status == 0, "\(backedUp.stderr)")
+        let copies = try FileManager.default.contentsOfDirectory(atPath: backups).filter { $0.hasPrefix("onecode-") && $0.hasSuffix("Z.sqlite") }
+        #expect(copies.count == 1, "\(copies)")
+        if let copy = copies.first {
+            let mode = try FileManager.default.attributesOfItem(atPath: backups + "/" + copy)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+            #expect(try Backend.sqlite.query("SELECT count(*) FROM scan", in: folder, name: "backups/" + copy) == "1")
+        }
+
+        // KillSignal=SIGTERM within TimeoutStopSec: every accepted scan committed, exit 0.
+        #expect(Self.directive(unit, "KillSignal") == "SIGTERM")
+        let stop = Double(try #require(Self.directive(unit, "TimeoutStopSec"))) ?? 30
+        kill(server.process.processIdentifier, SIGTERM)
+        let stopped = await server.wait(timeout: stop)
+        #expect(stopped.status == 0 && stopped.reason == .exit, "\(stopped.stderr.suffix(500))")
+        #expect(stopped.stderr.contains("every accepted scan is committed"))
+        kill(nginx.process.processIdentifier, SIGQUIT)
+        _ = await nginx.wait(timeout: 30)
+    }
+}
