@@ -436,48 +436,82 @@ struct ConsentSeparationTests {
 @Suite("Hardening: a large batch never holds the scan writer")
 struct IssueWhileScanningTests {
     /// The attack: an issuer's `POST /api/batches` of 1,000,000 codes held scans 3.5 s on SQLite (one writer).
-    @Test("a scan made while a large batch's codes are being written is recorded before the batch is issued; the batch is unlisted and cannot be activated until then", arguments: Backend.complete)
+    /// The real store, whose issue pauses half-way through its codes until the test lets it go on: what
+    /// the test checks meanwhile cannot race the issue's end.
+    struct PausingCatalog: CatalogStore {
+        let base: any OneCodeStore
+        let after: Int
+        let reached = OneShotSignal()
+        let proceed = DispatchSemaphore(value: 0)
+
+        final class Sink: CodeSink, @unchecked Sendable {
+            let base: any CodeSink
+            let catalog: PausingCatalog
+            var count = 0
+            init(base: any CodeSink, catalog: PausingCatalog) {
+                self.base = base
+                self.catalog = catalog
+            }
+            func insert(_ key: CodeKey, sequence: Int) throws -> Bool {
+                count += 1
+                if count == catalog.after {
+                    catalog.reached.raise()
+                    catalog.proceed.wait()
+                }
+                return try base.insert(key, sequence: sequence)
+            }
+        }
+
+        func issueBatch<T: Sendable>(_ batch: NewBatch, codeLength: Int, _ body: @escaping @Sendable (Batch, Product, any CodeSink) throws -> T) async throws -> (Batch, T) {
+            try await base.issueBatch(batch, codeLength: codeLength) { batch, product, sink in
+                try body(batch, product, Sink(base: sink, catalog: self))
+            }
+        }
+        func addProduct(_ product: NewProduct) async throws -> Product { try await base.addProduct(product) }
+        func products() async throws -> [Product] { try await base.products() }
+        func product(_ id: ProductID) async throws -> Product? { try await base.product(id) }
+        func updateProduct(_ id: ProductID, _ change: ProductChange) async throws -> Product? { try await base.updateProduct(id, change) }
+        func batches(product: ProductID?) async throws -> [Batch] { try await base.batches(product: product) }
+        func batch(_ id: BatchID) async throws -> Batch? { try await base.batch(id) }
+        func codeCount(batch: BatchID) async throws -> Int { try await base.codeCount(batch: batch) }
+        func code(_ key: CodeKey) async throws -> CodeRecord? { try await base.code(key) }
+    }
+
+    @Test("a scan made while a large batch's codes are being written is recorded before the batch is issued; the batch is unlisted and cannot be activated until then",
+          .timeLimit(.minutes(3)),  // a scan held behind the paused issue (before the fix, on SQLite) never returns
+          arguments: Backend.complete)
     func scanDuringIssue(_ backend: Backend) async throws {
         var world = try await LinkerWorld(backend: backend)
         defer { world.fixture.folder.cleanup() }
         let store = world.store
-        let folder = world.fixture.folder
-        let product = world.fixture.product
-        let issuer = Issuer(store: store, signer: ServiceFixture.signer, baseURL: "https://q.example.com")
-        let request = try NewBatch(productID: product.id, count: 300_000, maxCount: 10_000_000, lot: "BIG", urlForm: .short, uppercase: false)
-        let out = folder.file("big")
-        /// The batch being written, seen from outside the issue: SQLite's mark (its id), PostgreSQL's COPY in progress.
-        func issuing() async throws -> Int64? {
-            switch backend {
-            case .sqlite:
-                return try await (store as! SQLiteStore).writer.read { db in try Int64.fetchOne(db, sql: "SELECT batch_id FROM batch_issuing") }
-            case .postgres:
-                let copied = try backend.query("SELECT coalesce(max(tuples_processed), -1) FROM pg_stat_progress_copy WHERE datname = current_database()", in: folder)
-                return (Int64(copied) ?? -1) > 0 ? Int64(world.fixture.batch.id.rawValue + 1) : nil
-            }
-        }
+        let pausing = PausingCatalog(base: store, after: 100_000)
+        let issuer = Issuer(store: pausing, signer: ServiceFixture.signer, baseURL: "https://q.example.com")
+        let request = try NewBatch(productID: world.fixture.product.id, count: 200_000, maxCount: 10_000_000, lot: "BIG", urlForm: .short, uppercase: false)
+        let out = world.fixture.folder.file("big")
         let issue = Task { try await issuer.issue(request, package: PackageOptions(directory: out)) }
-        // Wait (with a deadline) for the batch's codes to start going in.
-        let deadline = Date().addingTimeInterval(120)
-        var pending: Int64?
-        while pending == nil, Date() < deadline {
-            pending = try await issuing()
-            if pending == nil { try await Task.sleep(for: .milliseconds(2)) }
+        // Half the codes are written (SQLite: committed a chunk at a time; PostgreSQL: in its COPY) and the issue waits.
+        #expect(try await eventually(within: 120) { pausing.reached.isRaised }, "the issue never reached its half-way point")
+        let id = BatchID(rawValue: world.fixture.batch.id.rawValue + 1)
+        if backend == .sqlite {
+            let marked = try await (store as! SQLiteStore).writer.read { db in try Int64.fetchOne(db, sql: "SELECT batch_id FROM batch_issuing") }
+            #expect(marked == id.rawValue)
+            #expect(try await store.codeCount(batch: id) >= 90_000, "the first chunks are committed")
         }
-        let id = BatchID(rawValue: try #require(pending, "the issue never started writing codes"))
-        // Meanwhile: the batch is not listed and cannot be activated, and a scan is recorded ...
+        // Meanwhile the batch is not listed and cannot be activated, and a scan is answered and recorded.
         #expect(try await store.batch(id) == nil)
         #expect(try await store.batches(product: nil).map(\.id) == [world.fixture.batch.id])
         await #expect(throws: NotFoundError.self) { try await store.setStatus(.active, of: id) }
-        let (_, scanned) = try await world.scan(ConsumerID.random(), at: Date(), region: nil)
+        let (code, scanned) = try await world.scan(ConsumerID.random(), at: Date(), region: nil)
         #expect(scanned.verdict == .genuine)
-        // ... while the batch is still being written: the scan did not wait for the whole batch.
-        #expect(try await issuing() == id.rawValue, "the issue had ended when the scan was answered")
+        #expect(try await store.scans(of: world.key(code), limit: 10).count == 1)
+        pausing.proceed.signal()
         let result = try await issue.value
         #expect(result.batch.id == id)
-        #expect(try await store.codeCount(batch: result.batch.id) == 300_000)
+        #expect(try await store.codeCount(batch: result.batch.id) == 200_000)
         #expect(try await store.batch(result.batch.id)?.status == .issued)
-        #expect(try await issuing() == nil)
+        if backend == .sqlite {
+            #expect(try await (store as! SQLiteStore).writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM batch_issuing") } == 0)
+        }
     }
 
     @Test("an issue whose process died part-way (its mark untouched for ten minutes) is taken back by the next issue: its codes and batch are gone")
