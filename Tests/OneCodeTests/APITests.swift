@@ -22,16 +22,16 @@ struct APITests {
     /// The real router, and every route under /api but the public description of them all.
     static func apiRoutes(_ fixture: ServiceFixture) throws -> (Router<AppRequestContext>, [(HTTPRequest.Method, String)]) {
         let config = try fixture.config()
-        let writer = ScanWriter(store: fixture.sqlite, rules: config.rules, capacity: 10, maxGroup: 10, logger: .init(label: "t"))
+        let writer = ScanWriter(store: fixture.store, rules: config.rules, capacity: 10, maxGroup: 10, logger: .init(label: "t"))
         let router = try buildRouter(fixture.deps(config), writer: writer)
         let routes = router.routes.filter { $0.path.description.hasPrefix("/api") && $0.path.description != "/api/openapi.json" }
             .map { ($0.method, $0.path.description) }
         return (router, routes)
     }
 
-    @Test("every /api route refuses a missing or unknown token (401) and a token of the wrong scope (403)")
-    func authWalk() async throws {
-        let fixture = try await ServiceFixture()
+    @Test("every /api route refuses a missing or unknown token (401) and a token of the wrong scope (403)", arguments: Backend.complete)
+    func authWalk(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend)
         defer { fixture.folder.cleanup() }
         let (router, routes) = try Self.apiRoutes(fixture)
         #expect(routes.count == 41)
@@ -106,9 +106,9 @@ struct APITests {
         return table
     }
 
-    @Test("one error body everywhere: code, message and field; unknown /api routes a JSON 404, a known route with another method 405 with Allow")
-    func errorBodies() async throws {
-        let fixture = try await ServiceFixture()
+    @Test("one error body everywhere: code, message and field; unknown /api routes a JSON 404, a known route with another method 405 with Allow", arguments: Backend.complete)
+    func errorBodies(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend)
         defer { fixture.folder.cleanup() }
         let app = try fixture.app()
         let issuer = try await fixture.token(.issuer)
@@ -145,9 +145,9 @@ struct APITests {
         }
     }
 
-    @Test("the OpenAPI document describes every /api route with README's scopes, is served without a token, and is the repository's openapi.json")
-    func openAPI() async throws {
-        let fixture = try await ServiceFixture()
+    @Test("the OpenAPI document describes every /api route with README's scopes, is served without a token, and is the repository's openapi.json", arguments: Backend.complete)
+    func openAPI(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend)
         defer { fixture.folder.cleanup() }
         let (router, apiRoutes) = try Self.apiRoutes(fixture)
         let routes = apiRoutes.map { "\($0.0.rawValue) \($0.1)" }
@@ -177,9 +177,9 @@ struct APITests {
         }
     }
 
-    @Test("tokens are listed without secrets, with their last use, and a revoked one authenticates nothing (API and CLI)")
-    func tokenListAndRevoke() async throws {
-        let fixture = try await ServiceFixture()
+    @Test("tokens are listed without secrets, with their last use, and a revoked one authenticates nothing (API and CLI)", arguments: Backend.complete)
+    func tokenListAndRevoke(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend)
         defer { fixture.folder.cleanup() }
         let app = try fixture.app()
         let admin = try await fixture.token(.admin)
@@ -202,16 +202,16 @@ struct APITests {
         }
         // The CLI on the same database: listed without secrets; revoking an unknown id names it.
         let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": "cli-token-secret-0123456789"]
-        let list = try Run.onecode(["token", "list", "--database", fixture.folder.file("onecode.sqlite")], cwd: fixture.folder.path, environment: environment)
+        let list = try Run.onecode(["token", "list", "--database", try backend.database(fixture.folder)], cwd: fixture.folder.path, environment: environment)
         #expect(list.status == 0 && list.stdout.contains("admin") && list.stdout.contains("last used 20") && !list.stdout.contains(admin), "\(list.stdout) \(list.stderr)")
         #expect(!list.stdout.contains("sales"))
-        let unknown = try Run.onecode(["token", "revoke", "99", "--database", fixture.folder.file("onecode.sqlite")], cwd: fixture.folder.path, environment: environment)
+        let unknown = try Run.onecode(["token", "revoke", "99", "--database", try backend.database(fixture.folder)], cwd: fixture.folder.path, environment: environment)
         #expect(unknown.status == 1 && unknown.stderr.hasPrefix("error: id: no token 99"), "\(unknown.stderr)")
     }
 
-    @Test("every list answers {items, next}; limit and after are checked; next pages on; filters are honoured")
-    func paging() async throws {
-        let fixture = try await ServiceFixture(count: 3)
+    @Test("every list answers {items, next}; limit and after are checked; next pages on; filters are honoured", arguments: Backend.complete)
+    func paging(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 3)
         defer { fixture.folder.cleanup() }
         let app = try fixture.app()
         let admin = try await fixture.token(.admin)
@@ -267,9 +267,9 @@ struct APITests {
         }
     }
 
-    @Test("products, batch issuance with a downloadable package, lifecycle, blacklist, scans and statistics")
-    func lifecycle() async throws {
-        let fixture = try await ServiceFixture()
+    @Test("products, batch issuance with a downloadable package, lifecycle, blacklist, scans and statistics", arguments: Backend.complete)
+    func lifecycle(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend)
         defer { fixture.folder.cleanup() }
         let app = try fixture.app()
         let issuer = try await fixture.token(.issuer)
@@ -340,22 +340,24 @@ struct APITests {
         }
     }
 
-    @Test("tokens are stored only as hashes")
-    func hashedTokens() async throws {
-        let fixture = try await ServiceFixture()
+    @Test("tokens are stored only as hashes", arguments: Backend.complete)
+    func hashedTokens(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend)
         defer { fixture.folder.cleanup() }
         let token = try await fixture.token(.sales)
-        let raw = try Run.program("/usr/bin/sqlite3", [fixture.folder.file("onecode.sqlite"), "SELECT quote(hash), name FROM api_token"])
-        #expect(raw.stdout.contains("X'"))
+        // A 32-byte binary hash (SHA-256), not text.
+        let kind = try backend.query(backend == .sqlite ? "SELECT typeof(hash) || length(hash) FROM api_token"
+                                                        : "SELECT pg_typeof(hash)::text || length(hash) FROM api_token", in: fixture.folder)
+        #expect(kind == (backend == .sqlite ? "blob32" : "bytea32"))
         // Nowhere in the whole database: every table, as text.
-        let dump = try Run.program("/usr/bin/sqlite3", [fixture.folder.file("onecode.sqlite"), ".dump"])
-        #expect(dump.status == 0 && dump.stdout.contains("INSERT INTO api_token"))
+        let dump = try backend.dumpAll(in: fixture.folder)
+        #expect(dump.status == 0 && dump.stdout.contains("INSERT INTO ") && dump.stdout.contains("api_token"))
         #expect(!dump.stdout.contains(token) && !dump.stdout.contains(String(token.dropFirst(3))))
     }
 
-    @Test("over a real connection a scan's address is kept as its /24 and shown so; the whole address is stored nowhere")
-    func truncatedAddress() async throws {
-        let fixture = try await ServiceFixture()
+    @Test("over a real connection a scan's address is kept as its /24 and shown so; the whole address is stored nowhere", arguments: Backend.complete)
+    func truncatedAddress(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend)
         defer { fixture.folder.cleanup() }
         let marketing = try await fixture.token(.marketing)
         let code = fixture.codes[0]
@@ -365,7 +367,7 @@ struct APITests {
             let scans = try response.json()["items"] as? [[String: Any]] ?? []
             #expect(scans.count == 1 && scans.first?["ip"] as? String == "127.0.0.0/24", "\(response.text)")
         }
-        let dump = try Run.program("/usr/bin/sqlite3", [fixture.folder.file("onecode.sqlite"), ".dump"])
+        let dump = try backend.dumpAll(in: fixture.folder)
         #expect(dump.stdout.contains("127.0.0.0/24") && !dump.stdout.contains("127.0.0.1"))
     }
 }

@@ -73,7 +73,7 @@ struct CampaignTests {
 
     @Test("10,000 concurrent draws on a tier with stock 100 and probability 1: exactly 100 winners, limits kept", arguments: Backend.complete)
     func neverOversold(_ backend: Backend) async throws {
-        let fixture = try await ServiceFixture(count: 10_000, backend: backend)
+        let fixture = try await ServiceFixture(backend: backend, count: 10_000)
         defer { fixture.folder.cleanup() }
         let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(Self.definition(#", "limits": {"winsPerConsumer": 1}"#)))
         let writer = ScanWriter(store: fixture.store, rules: VerdictRules(), capacity: 20_000, maxGroup: 512, logger: Logger(label: "test"))
@@ -115,7 +115,7 @@ struct CampaignTests {
 
     @Test("draws follow the window, status and scope; repeat scans show the earlier outcome; bots do not draw", arguments: Backend.complete)
     func rules(_ backend: Backend) async throws {
-        let fixture = try await ServiceFixture(count: 12, backend: backend)
+        let fixture = try await ServiceFixture(backend: backend, count: 12)
         defer { fixture.folder.cleanup() }
         let store = fixture.store
         let future = try await store.createCampaign(try CampaignDefinition.parse(Self.definition(start: "2098-01-01T00:00:00")))
@@ -213,7 +213,7 @@ struct CampaignTests {
 
     @Test("a winner claims on the page: contact and consent recorded, a redemption code for goods, one claim per prize", arguments: Backend.complete)
     func claims(_ backend: Backend) async throws {
-        let fixture = try await ServiceFixture(count: 4, backend: backend)
+        let fixture = try await ServiceFixture(backend: backend, count: 4)
         defer { fixture.folder.cleanup() }
         let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(Self.definition()))
         let app = try fixture.app(["claims.consentVersion": .init(.string("2026-11"), isSecret: false)])
@@ -274,7 +274,7 @@ struct CampaignTests {
 
     @Test("dailyStock: a tier awards at most that many a day (in the campaign's zone); the stock shows today's awards and what is left", arguments: Backend.complete)
     func dailyStock(_ backend: Backend) async throws {
-        let fixture = try await ServiceFixture(count: 5, backend: backend)
+        let fixture = try await ServiceFixture(backend: backend, count: 5)
         defer { fixture.folder.cleanup() }
         let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(Self.definition(
             tiers: #"[{"name": "Free bottle", "kind": "goods", "value": 1, "probability": 1, "stock": 100, "dailyStock": 3}]"#)))
@@ -369,7 +369,7 @@ struct CampaignTests {
 
     @Test("a store redeems a claimed prize once, with its own token; the redemption records the store", arguments: Backend.complete)
     func redemption(_ backend: Backend) async throws {
-        let fixture = try await ServiceFixture(count: 2, backend: backend)
+        let fixture = try await ServiceFixture(backend: backend, count: 2)
         defer { fixture.folder.cleanup() }
         let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(Self.definition()))
         let storeToken = TokenAuth.generate()
@@ -444,7 +444,7 @@ struct CampaignTests {
 
     @Test("points prizes credit the consumer's balance, shown on later scans", arguments: Backend.complete)
     func points(_ backend: Backend) async throws {
-        let fixture = try await ServiceFixture(count: 4, backend: backend)
+        let fixture = try await ServiceFixture(backend: backend, count: 4)
         defer { fixture.folder.cleanup() }
         _ = try await fixture.store.createCampaign(try CampaignDefinition.parse(Self.definition(
             tiers: #"[{"name": "Points", "kind": "points", "value": 100, "probability": 1, "stock": 1000}]"#)))

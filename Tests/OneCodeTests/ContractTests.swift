@@ -53,6 +53,14 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
         }
     }
 
+    /// The whole database as SQL text (sqlite3's `.dump`, pg_dump's `--inserts`): to search every table.
+    func dumpAll(in folder: TemporaryFolder, name: String = "onecode.sqlite") throws -> ProcessResult {
+        switch self {
+        case .sqlite: try Run.program("/usr/bin/sqlite3", [folder.file(name), ".dump"])
+        case .postgres: try Run.program("/usr/bin/pg_dump", ["--data-only", "--inserts", try TestPostgres.database(folder.file(name)).url])
+        }
+    }
+
     /// The rows several queries select, each row's columns joined by `|`, read with the backend's own
     /// client (each backend prints its own values in its own way: compare within one backend).
     func dump(_ queries: [String], in folder: TemporaryFolder, name: String = "onecode.sqlite") throws -> String {

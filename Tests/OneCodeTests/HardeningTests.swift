@@ -378,7 +378,7 @@ struct ConsentSeparationTests {
     /// The finding: the prize claim's one consent made every claimant a marketing lead.
     @Test("the prize's consent and the marketing consent are two checkboxes, two records with versions; only the marketing one makes a lead, and an unticked box later does not take it back", arguments: Backend.complete)
     func twoConsents(_ backend: Backend) async throws {
-        let fixture = try await ServiceFixture(count: 4, backend: backend)
+        let fixture = try await ServiceFixture(backend: backend, count: 4)
         defer { fixture.folder.cleanup() }
         let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
         let app = try fixture.app()

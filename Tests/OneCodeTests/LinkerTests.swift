@@ -20,7 +20,7 @@ struct LinkerWorld {
     var nextCode = 0
 
     init(codes: Int = 200, backend: Backend = .sqlite) async throws {
-        fixture = try await ServiceFixture(count: codes, backend: backend)
+        fixture = try await ServiceFixture(backend: backend, count: codes)
     }
 
     func key(_ code: String) -> CodeKey {

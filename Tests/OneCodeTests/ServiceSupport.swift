@@ -33,7 +33,7 @@ struct ServiceFixture {
     /// - Parameters:
     ///   - gtin: the product's GTIN (8, 12, 13 or 14 digits), which its GS1 Digital Links carry as 14.
     ///   - uppercase: whether the batch's URLs are printed in upper case.
-    init(count: Int = 20, lot: String? = "L1", activate: Bool = true, backend: Backend = .sqlite, gtin: String = "6291041500213",
+    init(backend: Backend = .sqlite, count: Int = 20, lot: String? = "L1", activate: Bool = true, gtin: String = "6291041500213",
          uppercase: Bool = false) async throws {
         folder = try TemporaryFolder()
         self.backend = backend
@@ -113,7 +113,7 @@ func phone(cookie: String? = nil, json: Bool = false, language: String? = nil, a
 /// The scan port of the real store, counting the transactions and scans that reach it: the one
 /// port the scan path writes through (the other ports stay the real store's).
 final class CountingScans: ScanTransactions, @unchecked Sendable {
-    let base: SQLiteStore
+    let base: any ScanTransactions
     let delay: Duration
     private let lock = NSLock()
     private var _calls = 0, _recorded = 0
@@ -122,7 +122,7 @@ final class CountingScans: ScanTransactions, @unchecked Sendable {
     /// Scans written through them.
     var recorded: Int { lock.withLock { _recorded } }
 
-    init(base: SQLiteStore, delay: Duration = .zero) {
+    init(base: any ScanTransactions, delay: Duration = .zero) {
         self.base = base
         self.delay = delay
     }

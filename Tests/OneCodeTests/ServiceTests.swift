@@ -13,9 +13,9 @@ import Testing
 /// Route tests against the real application builder, over a real SQLite file.
 @Suite("Scan service routes")
 struct ServiceTests {
-    @Test("every verdict has its page, in both languages, with its status", arguments: ["en", "zh"])
-    func verdictPages(language: String) async throws {
-        let fixture = try await ServiceFixture(count: 6, activate: false)
+    @Test("every verdict has its page, in both languages, with its status", arguments: Backend.complete, ["en", "zh"])
+    func verdictPages(_ backend: Backend, language: String) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 6, activate: false)
         defer { fixture.folder.cleanup() }
         let app = try fixture.app(["scan.maxScans": .init(.int(2), isSecret: false)])
         let strings = LandingPage.strings[language == "zh" ? .zh : .en]!
@@ -36,7 +36,7 @@ struct ServiceTests {
                 #expect(response.text.contains(LandingPage.escape(strings["reason.\(reason)"]!)), "\(verdict): explanation for \(reason)")
             }
             expect(try await visit(fixture.codes[0]), "inactive", "batch-not-active", .forbidden)
-            _ = try await fixture.sqlite.setStatus(.active, of: fixture.batch.id)
+            _ = try await fixture.store.setStatus(.active, of: fixture.batch.id)
             let first = try await visit(fixture.codes[1])
             expect(first, "genuine", "first-scan", .ok)
             expect(try await visit(fixture.codes[1], first.cookie), "repeat", "rescanned-by-you", .ok)
@@ -52,16 +52,16 @@ struct ServiceTests {
             forged[3] = forged[3] == "A" ? "B" : "A"
             expect(try await visit(String(forged)), "forged", "check-character", .notFound)
             guard case let .valid(key, _) = ServiceFixture.signer.check(fixture.codes[3]) else { Issue.record("bad code"); return }
-            try await fixture.sqlite.blacklist(key, reason: "stolen")
+            try await fixture.store.blacklist(key, reason: "stolen")
             expect(try await visit(fixture.codes[3]), "void", "blacklisted", .gone)
-            _ = try await fixture.sqlite.setStatus(.void, of: fixture.batch.id)
+            _ = try await fixture.store.setStatus(.void, of: fixture.batch.id)
             expect(try await visit(fixture.codes[4]), "void", "batch-void", .gone)
         }
     }
 
-    @Test("/ is the code-entry page: a code typed loosely opens its scan page; a typo is caught by the check symbol, said in the page's language")
-    func entryPage() async throws {
-        let fixture = try await ServiceFixture(count: 2)
+    @Test("/ is the code-entry page: a code typed loosely opens its scan page; a typo is caught by the check symbol, said in the page's language", arguments: Backend.complete)
+    func entryPage(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 2)
         defer { fixture.folder.cleanup() }
         let app = try fixture.app()
         let code = fixture.codes[0]
@@ -91,9 +91,9 @@ struct ServiceTests {
         }
     }
 
-    @Test("the brand on every page: name and logo (served here, no other site), colour, phone and contact link; none without configuration")
-    func brand() async throws {
-        let fixture = try await ServiceFixture(count: 2)
+    @Test("the brand on every page: name and logo (served here, no other site), colour, phone and contact link; none without configuration", arguments: Backend.complete)
+    func brand(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 2)
         defer { fixture.folder.cleanup() }
         let logo = fixture.folder.file("logo.svg")
         try ##"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><rect width="40" height="40" fill="#0a7"/></svg>"##
@@ -128,9 +128,9 @@ struct ServiceTests {
         #expect(throws: InputError.self) { try fixture.config(["brand.logoFile": .init(.string(fixture.folder.file("none.png")), isSecret: false)]) }
     }
 
-    @Test("verdict transitions: inactive → genuine → repeat → suspicious; void batch; blacklisted code")
-    func transitions() async throws {
-        let fixture = try await ServiceFixture(activate: false)
+    @Test("verdict transitions: inactive → genuine → repeat → suspicious; void batch; blacklisted code", arguments: Backend.complete)
+    func transitions(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, activate: false)
         defer { fixture.folder.cleanup() }
         let app = try fixture.app(["scan.maxScans": .init(.int(4), isSecret: false), "scan.maxConsumers": .init(.int(2), isSecret: false)])
         let code = fixture.codes[0]
@@ -140,7 +140,7 @@ struct ServiceTests {
             #expect(response.status == .forbidden)
             #expect(try response.json()["verdict"] as? String == "inactive")
             let cookie = try #require(response.cookie)
-            _ = try await fixture.sqlite.setStatus(.active, of: fixture.batch.id)
+            _ = try await fixture.store.setStatus(.active, of: fixture.batch.id)
             response = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(cookie: cookie, json: true))
             #expect(response.status == .ok)
             #expect(try response.json()["verdict"] as? String == "genuine")
@@ -171,26 +171,26 @@ struct ServiceTests {
             #expect(try response.json()["reason"] as? String == "too-many-scans", "\(response.text)")
             // Blacklist another code; void the batch.
             guard case let .valid(key, _) = ServiceFixture.signer.check(fixture.codes[1]) else { Issue.record("bad code"); return }
-            try await fixture.sqlite.blacklist(key, reason: "stolen pallet")
+            try await fixture.store.blacklist(key, reason: "stolen pallet")
             response = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone(json: true))
             #expect(response.status == .gone)
             #expect(try response.json()["reason"] as? String == "blacklisted")
-            _ = try await fixture.sqlite.setStatus(.void, of: fixture.batch.id)
+            _ = try await fixture.store.setStatus(.void, of: fixture.batch.id)
             response = try await client.execute(uri: "/s/\(fixture.codes[2])", method: .get, headers: phone(json: true))
             #expect(response.status == .gone)
             #expect(try response.json()["reason"] as? String == "batch-void")
         }
-        let counts = try await fixture.sqlite.verdictCounts(batch: fixture.batch.id)
+        let counts = try await fixture.store.verdictCounts(batch: fixture.batch.id)
         // Every scan is recorded (own rescans too: 7 of the 8 repeats), but only other phones made the code suspicious.
         #expect(counts == [.inactive: 1, .genuine: 1, .repeat: 8, .suspicious: 4, .void: 2], "\(counts)")
         #expect(try await fixture.scanCount(code) == 14)
     }
 
-    @Test("unknown codes are recorded; forged codes are answered without touching the database")
-    func unknownAndForged() async throws {
-        let fixture = try await ServiceFixture()
+    @Test("unknown codes are recorded; forged codes are answered without touching the database", arguments: Backend.complete)
+    func unknownAndForged(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend)
         defer { fixture.folder.cleanup() }
-        let store = CountingScans(base: fixture.sqlite)
+        let store = CountingScans(base: fixture.store)
         let app = try fixture.app(scans: store)
         let unknown = ServiceFixture.signer.code(for: CodeKey(rawValue: 12345))
         var forgedSymbols = Array(fixture.codes[0])
@@ -215,12 +215,12 @@ struct ServiceTests {
             #expect(store.recorded == 1)
         }
         #expect(try await fixture.scanCount(unknown) == 1)
-        #expect(try await fixture.sqlite.verdictCounts(batch: nil) == [.unknown: 1])
+        #expect(try await fixture.store.verdictCounts(batch: nil) == [.unknown: 1])
     }
 
-    @Test("both URL forms, any case, query attributes ignored; bad GTINs are 400")
-    func urlForms() async throws {
-        let fixture = try await ServiceFixture()
+    @Test("both URL forms, any case, query attributes ignored; bad GTINs are 400", arguments: Backend.complete)
+    func urlForms(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend)
         defer { fixture.folder.cleanup() }
         let app = try fixture.app()
         let code = fixture.codes[3]
@@ -241,9 +241,10 @@ struct ServiceTests {
     }
 
     @Test("GS1 Digital Links as printed and as people mangle them: upper case, lots with '.', '-' and small letters, GTIN-8 and -12; another lot or GTIN, an unissued serial, a forged one",
-          arguments: [("96385074", "LOT-26.1A", true), ("036000291452", "b_7-x.2", false), ("6291041500213", "L1", true)])
-    func gs1Links(gtin: String, lot: String, uppercase: Bool) async throws {
-        let fixture = try await ServiceFixture(count: 6, lot: lot, gtin: gtin, uppercase: uppercase)
+          arguments: Backend.complete, [("96385074", "LOT-26.1A", true), ("036000291452", "b_7-x.2", false), ("6291041500213", "L1", true)])
+    func gs1Links(_ backend: Backend, _ printed: (String, String, Bool)) async throws {
+        let (gtin, lot, uppercase) = printed
+        let fixture = try await ServiceFixture(backend: backend, count: 6, lot: lot, gtin: gtin, uppercase: uppercase)
         defer { fixture.folder.cleanup() }
         let app = try fixture.app()
         let gtin14 = try GTIN(gtin).digits
@@ -286,9 +287,9 @@ struct ServiceTests {
         }
     }
 
-    @Test("HEAD answers without counting; bots get the page but do not count")
-    func headAndBots() async throws {
-        let fixture = try await ServiceFixture()
+    @Test("HEAD answers without counting; bots get the page but do not count", arguments: Backend.complete)
+    func headAndBots(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend)
         defer { fixture.folder.cleanup() }
         let app = try fixture.app()
         let code = fixture.codes[4]
@@ -309,16 +310,16 @@ struct ServiceTests {
             #expect(try response.json()["verdict"] as? String == "genuine")
         }
         guard case let .valid(key, _) = ServiceFixture.signer.check(code) else { return }
-        let scans = try await fixture.sqlite.scans(of: key, limit: 100)
+        let scans = try await fixture.store.scans(of: key, limit: 100)
         #expect(scans.count == 7)
         #expect(scans.filter(\.bot).count == 6)
         #expect(scans.filter { !$0.bot }.count == 1)
         #expect(scans.allSatisfy { $0.bot == ($0.consumer == nil) })
     }
 
-    @Test("HTML in the consumer's language, with product and batch, campaign and feedback places")
-    func htmlAndLanguage() async throws {
-        let fixture = try await ServiceFixture(lot: "LOT-7")
+    @Test("HTML in the consumer's language, with product and batch, campaign and feedback places", arguments: Backend.complete)
+    func htmlAndLanguage(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, lot: "LOT-7")
         defer { fixture.folder.cleanup() }
         let app = try fixture.app()
         try await app.test(.router) { client in
@@ -342,9 +343,9 @@ struct ServiceTests {
         #expect(LandingPage.language("de, ja") == .en)
     }
 
-    @Test("a product's name in the phone's language (the other's, then its name, when one is missing), its picture allowed by the page's policy alone")
-    func productNamesAndPicture() async throws {
-        let fixture = try await ServiceFixture()
+    @Test("a product's name in the phone's language (the other's, then its name, when one is missing), its picture allowed by the page's policy alone", arguments: Backend.complete)
+    func productNamesAndPicture(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend)
         defer { fixture.folder.cleanup() }
         let product = fixture.batch.productID
         _ = try await fixture.store.updateProduct(product, try ProductChange(nameZh: "绿茶 500 毫升", nameEn: "Green tea 500 ml",
@@ -384,9 +385,9 @@ struct ServiceTests {
         #expect(ProductImage.origin("https://CDN.example.com/a/b.png?x=1") == "https://cdn.example.com")
     }
 
-    @Test("consented location: attached to the consumer's scan, region from the polygons; bad bodies are 400")
-    func location() async throws {
-        let fixture = try await ServiceFixture()
+    @Test("consented location: attached to the consumer's scan, region from the polygons; bad bodies are 400", arguments: Backend.complete)
+    func location(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend)
         defer { fixture.folder.cleanup() }
         let app = try fixture.app()
         let code = fixture.codes[5]
@@ -416,18 +417,18 @@ struct ServiceTests {
             #expect(stranger.status == .notFound)
         }
         guard case let .valid(key, _) = ServiceFixture.signer.check(code) else { return }
-        let stored = try #require(try await fixture.sqlite.scans(of: key, limit: 1).first)
+        let stored = try #require(try await fixture.store.scans(of: key, limit: 1).first)
         #expect(stored.region == "CN-31" && stored.latitude == 31.23 && stored.longitude == 121.47)
     }
 
-    @Test("bad input gets a 4xx, never a 5xx, and records nothing", arguments: [
+    @Test("bad input gets a 4xx, never a 5xx, and records nothing", arguments: Backend.complete, [
         "/s/" + String(repeating: "A", count: 65), "/s/%FF%FE", "/s/%00", "/01/06291041500213/21/%C3%28", "/s/", "/01/x",
         "/s/ABC/location", "/api", "/nothing", "/s/A4VGNXGZH9FV3EKFC/extra/path",
     ])
-    func badInput(uri: String) async throws {
-        let fixture = try await ServiceFixture(count: 1)
+    func badInput(_ backend: Backend, uri: String) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 1)
         defer { fixture.folder.cleanup() }
-        let store = CountingScans(base: fixture.sqlite)
+        let store = CountingScans(base: fixture.store)
         let app = try fixture.app(scans: store)
         try await app.test(.router) { client in
             for method in [HTTPRequest.Method.get, .post, .put, .delete] {
@@ -438,9 +439,9 @@ struct ServiceTests {
         #expect(store.recorded == 0)
     }
 
-    @Test("per-IP rate limit answers 429 with Retry-After")
-    func rateLimit() async throws {
-        let fixture = try await ServiceFixture()
+    @Test("per-IP rate limit answers 429 with Retry-After", arguments: Backend.complete)
+    func rateLimit(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend)
         defer { fixture.folder.cleanup() }
         let app = try fixture.app(["rateLimit.perSecond": .init(.double(0.001), isSecret: false), "rateLimit.burst": .init(.double(3), isSecret: false)])
         try await app.test(.router) { client in
@@ -454,14 +455,14 @@ struct ServiceTests {
             #expect(statuses == [200, 200, 200, 429, 429])
             #expect(Int(retryAfter ?? "") ?? 0 >= 1)
         }
-        #expect(try await fixture.sqlite.verdictCounts(batch: nil)[.genuine] == 3)
+        #expect(try await fixture.store.verdictCounts(batch: nil)[.genuine] == 3)
     }
 
-    @Test("a full writer queue answers 503 with Retry-After; every 200 is recorded")
-    func backpressure() async throws {
-        let fixture = try await ServiceFixture(count: 40)
+    @Test("a full writer queue answers 503 with Retry-After; every 200 is recorded", arguments: Backend.complete)
+    func backpressure(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 40)
         defer { fixture.folder.cleanup() }
-        let store = CountingScans(base: fixture.sqlite, delay: .milliseconds(200))
+        let store = CountingScans(base: fixture.store, delay: .milliseconds(200))
         let app = try fixture.app(["writer.queueCapacity": .init(.int(4), isSecret: false), "writer.maxGroup": .init(.int(4), isSecret: false)], scans: store)
         try await app.test(.router) { client in
             let statuses = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
@@ -478,13 +479,13 @@ struct ServiceTests {
             #expect(ok + busy.count == 40)
             #expect(!busy.isEmpty && busy.allSatisfy { $0.1 == "1" })
             #expect(ok >= 4)
-            #expect(try await fixture.sqlite.verdictCounts(batch: nil)[.genuine] == ok)
+            #expect(try await fixture.store.verdictCounts(batch: nil)[.genuine] == ok)
         }
     }
 
-    @Test("what a visitor typed is escaped on the page; pages are small and the first-scan time is shown")
-    func escapingAndSize() async throws {
-        let fixture = try await ServiceFixture()
+    @Test("what a visitor typed is escaped on the page; pages are small and the first-scan time is shown", arguments: Backend.complete)
+    func escapingAndSize(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend)
         defer { fixture.folder.cleanup() }
         let app = try fixture.app()
         try await app.test(.router) { client in

@@ -135,12 +135,12 @@ struct WebhookTests {
     /// Where most webhook tests start: `config`'s endpoints registered, a live campaign, one winning scan
     /// (one `prize.won` in the outbox); answers a deliverer for `config`, which the test drives.
     static func oneWin(_ fixture: ServiceFixture, _ config: WebhookConfig) async throws -> WebhookDeliverer {
-        try await fixture.sqlite.registerEndpoints(config.urls)
-        _ = try await fixture.sqlite.liveCampaign()
+        try await fixture.store.registerEndpoints(config.urls)
+        _ = try await fixture.store.liveCampaign()
         try await fixture.app().test(.router) { client in
             _ = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone())
         }
-        return WebhookDeliverer(store: fixture.sqlite, config: config, logger: Logger(label: "test"))
+        return WebhookDeliverer(store: fixture.store, config: config, logger: Logger(label: "test"))
     }
 
     /// Checks a received request's signature the way a receiver would, with its own HMAC.
@@ -160,13 +160,13 @@ struct WebhookTests {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
     }
 
-    @Test("each event is written in the transaction of its change: won, claimed, redeemed, suspicious; refused changes write none")
-    func outbox() async throws {
-        let fixture = try await ServiceFixture(count: 3)
+    @Test("each event is written in the transaction of its change: won, claimed, redeemed, suspicious; refused changes write none", arguments: Backend.complete)
+    func outbox(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 3)
         defer { fixture.folder.cleanup() }
-        let campaign = try await fixture.sqlite.liveCampaign()
+        let campaign = try await fixture.store.liveCampaign()
         let storeToken = TokenAuth.generate()
-        let shop = try await fixture.sqlite.addStore(name: "Corner shop", region: "CN-31", tokenHash: storeToken.hash)
+        let shop = try await fixture.store.addStore(name: "Corner shop", region: "CN-31", tokenHash: storeToken.hash)
         let app = try fixture.app(["scan.maxScans": .init(.int(1), isSecret: false)])
         let admin = try await fixture.token(.admin)
         try await app.test(.router) { client in
@@ -217,19 +217,19 @@ struct WebhookTests {
         }
     }
 
-    @Test("deliveries are signed, retried after failures with the same idempotency key, and recorded once acknowledged")
-    func retries() async throws {
-        let fixture = try await ServiceFixture(count: 2)
+    @Test("deliveries are signed, retried after failures with the same idempotency key, and recorded once acknowledged", arguments: Backend.complete)
+    func retries(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 2)
         defer { fixture.folder.cleanup() }
         let receiver = WebhookReceiver(failFirst: 2)
         try await receiver.start()
         defer { Task { await receiver.stop() } }
         let config = try Self.webhookConfig([await receiver.url])
         let deliverer = try await Self.oneWin(fixture, config)
-        try await Self.drive(deliverer) { try await fixture.sqlite.webhookStatus().first?.delivered == 1 }
+        try await Self.drive(deliverer) { try await fixture.store.webhookStatus().first?.delivered == 1 }
         let received = await receiver.received
         #expect(received.map(\.status) == [500, 500, 200])
-        let event = try #require(try await fixture.sqlite.events(after: 0, limit: 10).first)
+        let event = try #require(try await fixture.store.events(after: 0, limit: 10).first)
         for request in received {
             #expect(Self.verify(request), "signature of \(request.headers)")
             #expect(request.headers["idempotency-key"] == event.id && request.headers["onecode-event-id"] == event.id)
@@ -238,18 +238,18 @@ struct WebhookTests {
         var tampered = received[0]
         tampered.body = tampered.body.replacingOccurrences(of: "Free bottle", with: "Free car")
         #expect(!Self.verify(tampered))
-        let status = try #require(try await fixture.sqlite.webhookStatus().first)
+        let status = try #require(try await fixture.store.webhookStatus().first)
         #expect(status.pending == 0 && status.delivered == 1 && status.failed == 0)
         // Nothing more goes out once delivered.
         #expect(try await deliverer.deliverDue() == 0)
     }
 
-    @Test("backoff doubles up to its cap; after maxAttempts a delivery is kept as failed until requeued")
-    func givingUp() async throws {
+    @Test("backoff doubles up to its cap; after maxAttempts a delivery is kept as failed until requeued", arguments: Backend.complete)
+    func givingUp(_ backend: Backend) async throws {
         #expect(WebhookDeliverer.backoff(attempt: 1, base: 5, max: 3600) == 5)
         #expect(WebhookDeliverer.backoff(attempt: 4, base: 5, max: 3600) == 40)
         #expect(WebhookDeliverer.backoff(attempt: 30, base: 5, max: 3600) == 3600)
-        let fixture = try await ServiceFixture(count: 2)
+        let fixture = try await ServiceFixture(backend: backend, count: 2)
         defer { fixture.folder.cleanup() }
         let receiver = WebhookReceiver(failFirst: 1000)
         try await receiver.start()
@@ -257,19 +257,19 @@ struct WebhookTests {
         let config = try Self.webhookConfig([await receiver.url], maxAttempts: 3)
         let deliverer = try await Self.oneWin(fixture, config)
         // Until it is given up, then a while more.
-        try await Self.drive(deliverer) { try await fixture.sqlite.webhookStatus().first?.failed == 1 }
+        try await Self.drive(deliverer) { try await fixture.store.webhookStatus().first?.failed == 1 }
         for _ in 0..<5 { try await deliverer.deliverDue() }  // nothing more goes out once given up
         #expect(await receiver.received.count == 3)
-        var status = try #require(try await fixture.sqlite.webhookStatus().first)
+        var status = try #require(try await fixture.store.webhookStatus().first)
         #expect(status.failed == 1 && status.pending == 0 && status.lastError == "HTTP 500")
-        #expect(try await fixture.sqlite.retryFailedDeliveries(endpoint: nil) == 1)
-        status = try #require(try await fixture.sqlite.webhookStatus().first)
+        #expect(try await fixture.store.retryFailedDeliveries(endpoint: nil) == 1)
+        status = try #require(try await fixture.store.webhookStatus().first)
         #expect(status.failed == 0 && status.pending == 1)
     }
 
-    @Test("retries are spaced as the backoff says: base·2^(n-1), capped, with at most a quarter taken off by jitter")
-    func retrySpacing() async throws {
-        let fixture = try await ServiceFixture(count: 2)
+    @Test("retries are spaced as the backoff says: base·2^(n-1), capped, with at most a quarter taken off by jitter", arguments: Backend.complete)
+    func retrySpacing(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 2)
         defer { fixture.folder.cleanup() }
         let receiver = WebhookReceiver(failFirst: 1000)
         try await receiver.start()
@@ -293,9 +293,9 @@ struct WebhookTests {
 
     /// The attack: a receiver answering 307 got the signature headers sent on to the redirect's target,
     /// and the delivery counted as done though the real receiver got nothing.
-    @Test("a redirect is a failed delivery: the client does not follow it, and the redirect's target receives nothing")
-    func redirectsAreFailures() async throws {
-        let fixture = try await ServiceFixture(count: 2)
+    @Test("a redirect is a failed delivery: the client does not follow it, and the redirect's target receives nothing", arguments: Backend.complete)
+    func redirectsAreFailures(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 2)
         defer { fixture.folder.cleanup() }
         let target = WebhookReceiver()
         try await target.start()
@@ -305,15 +305,15 @@ struct WebhookTests {
         let config = try Self.webhookConfig([await redirecting.url], maxAttempts: 2)
         let deliverer = try await Self.oneWin(fixture, config)
         try await deliverer.deliverDue()
-        let status = try #require(try await fixture.sqlite.webhookStatus().first)
+        let status = try #require(try await fixture.store.webhookStatus().first)
         #expect(status.delivered == 0 && status.lastError?.contains("HTTP 307") == true, "\(status)")
         #expect(await target.received.isEmpty)
         #expect(await target.arrive() == 0)  // not even an unrecorded request reached it
     }
 
-    @Test("a receiver that does not answer within webhooks.timeoutSeconds is a failed attempt, retried with the same idempotency key")
-    func timeout() async throws {
-        let fixture = try await ServiceFixture(count: 2)
+    @Test("a receiver that does not answer within webhooks.timeoutSeconds is a failed attempt, retried with the same idempotency key", arguments: Backend.complete)
+    func timeout(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 2)
         defer { fixture.folder.cleanup() }
         let receiver = WebhookReceiver(slowFirst: 1, slowSeconds: 5)
         try await receiver.start()
@@ -322,53 +322,53 @@ struct WebhookTests {
         let deliverer = try await Self.oneWin(fixture, config)
         // The first attempt waits for the timeout, not for the receiver's five seconds.
         try await deliverer.deliverDue()
-        var status = try #require(try await fixture.sqlite.webhookStatus().first)
+        var status = try #require(try await fixture.store.webhookStatus().first)
         #expect(status.pending == 1 && status.delivered == 0 && status.lastError?.contains("no answer within 0.5 s") == true, "\(status)")
-        try await Self.drive(deliverer) { try await fixture.sqlite.webhookStatus().first?.delivered == 1 }
-        status = try #require(try await fixture.sqlite.webhookStatus().first)
+        try await Self.drive(deliverer) { try await fixture.store.webhookStatus().first?.delivered == 1 }
+        status = try #require(try await fixture.store.webhookStatus().first)
         #expect(status.delivered == 1 && status.pending == 0)
-        let event = try #require(try await fixture.sqlite.events(after: 0, limit: 10).first)
+        let event = try #require(try await fixture.store.events(after: 0, limit: 10).first)
         let received = await receiver.received
         #expect(received.count == 1 && received.first?.headers["idempotency-key"] == event.id)
         #expect(await receiver.arrive() == 2)  // the slow first request and the one recorded
     }
 
-    @Test("an endpoint configured for the first time receives events from then on, not the history; `webhooks retry --endpoint` requeues that endpoint's alone")
-    func newEndpointAndRetryByEndpoint() async throws {
-        let fixture = try await ServiceFixture(count: 3)
+    @Test("an endpoint configured for the first time receives events from then on, not the history; `webhooks retry --endpoint` requeues that endpoint's alone", arguments: Backend.complete)
+    func newEndpointAndRetryByEndpoint(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 3)
         defer { fixture.folder.cleanup() }
         let failing = WebhookReceiver(failFirst: 1000), good = WebhookReceiver()
         try await failing.start()
         try await good.start()
         defer { Task { await failing.stop(); await good.stop() } }
-        _ = try await fixture.sqlite.liveCampaign()
+        _ = try await fixture.store.liveCampaign()
         // One endpoint, which refuses everything; one attempt each, then given up.
         let first = try Self.webhookConfig([await failing.url], maxAttempts: 1)
-        try await fixture.sqlite.registerEndpoints(first.urls)
+        try await fixture.store.registerEndpoints(first.urls)
         try await fixture.app().test(.router) { client in _ = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone()) }
-        try await WebhookDeliverer(store: fixture.sqlite, config: first, logger: Logger(label: "test")).deliverDue()
+        try await WebhookDeliverer(store: fixture.store, config: first, logger: Logger(label: "test")).deliverDue()
         // A second endpoint joins; then another event.
         let both = try Self.webhookConfig([await failing.url, await good.url], maxAttempts: 1)
-        try await fixture.sqlite.registerEndpoints(both.urls)
+        try await fixture.store.registerEndpoints(both.urls)
         try await fixture.app().test(.router) { client in _ = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone()) }
-        let deliverer = WebhookDeliverer(store: fixture.sqlite, config: both, logger: Logger(label: "test"))
+        let deliverer = WebhookDeliverer(store: fixture.store, config: both, logger: Logger(label: "test"))
         try await Self.drive(deliverer) {
             let (delivered, tried) = (await good.received.count, await failing.received.count)
             return delivered >= 1 && tried >= 2
         }
-        let events = try await fixture.sqlite.events(after: 0, limit: 10)
+        let events = try await fixture.store.events(after: 0, limit: 10)
         try #require(events.count == 2, "\(events.map(\.type))")
         // The new endpoint got the second event only; the first endpoint tried both.
         #expect(await good.received.map { $0.headers["onecode-event-id"] } == [events[1].id])
         #expect(await failing.received.map { $0.headers["onecode-event-id"] } == events.map(\.id))
         // Requeue by endpoint on the command line: the good one has nothing given up, the failing one two.
         let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": "cli-webhooks-secret-0123456789"]
-        let database = ["--database", fixture.folder.file("onecode.sqlite")]
+        let database = ["--database", try backend.database(fixture.folder)]
         let none = try await Run.run(Run.onecode, ["webhooks", "retry", "--endpoint", await good.url] + database, cwd: fixture.folder.path, environment: environment)
         #expect(none.status == 0 && none.stdout == "requeued 0 failed deliveries\n", "\(none.stdout) \(none.stderr)")
         let two = try await Run.run(Run.onecode, ["webhooks", "retry", "--endpoint", await failing.url] + database, cwd: fixture.folder.path, environment: environment)
         #expect(two.status == 0 && two.stdout == "requeued 2 failed deliveries\n", "\(two.stdout) \(two.stderr)")
-        let status = try await fixture.sqlite.webhookStatus()
+        let status = try await fixture.store.webhookStatus()
         #expect(status.first { $0.url == first.urls[0] }.map { [$0.pending, $0.failed] } == [2, 0], "\(status)")
         #expect(status.first { $0.url == both.urls[1] }.map { [$0.pending, $0.delivered, $0.failed] } == [0, 1, 0], "\(status)")
     }
