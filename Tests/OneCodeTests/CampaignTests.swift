@@ -292,9 +292,9 @@ struct CampaignTests {
         #expect(stock.map(\.awarded) == [3] && stock.map(\.awardedToday) == [3] && stock.map(\.dailyStockLeft) == [0], "\(stock)")
     }
 
-    @Test("a campaign's scope names products and batches of the catalogue: every unknown one is reported at once, nothing is created")
-    func scopeChecked() async throws {
-        let fixture = try await ServiceFixture(count: 1)
+    @Test("a campaign's scope names products and batches of the catalogue: every unknown one is reported at once, nothing is created", arguments: Backend.complete)
+    func scopeChecked(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 1)
         defer { fixture.folder.cleanup() }
         let app = try fixture.app()
         let marketing = try await fixture.token(.marketing)
@@ -313,9 +313,9 @@ struct CampaignTests {
         }
     }
 
-    @Test("a form with a bad field gets the form again in the page's language, the problem beside the field and the typed values kept; rating twice is a friendly page")
-    func formAnswers() async throws {
-        let fixture = try await ServiceFixture(count: 2)
+    @Test("a form with a bad field gets the form again in the page's language, the problem beside the field and the typed values kept; rating twice is a friendly page", arguments: Backend.complete)
+    func formAnswers(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 2)
         defer { fixture.folder.cleanup() }
         let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(Self.definition()))
         let app = try fixture.app()

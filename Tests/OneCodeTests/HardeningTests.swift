@@ -124,9 +124,9 @@ struct ClientAddressTests {
     }
 
     /// The attack: `/METRICS`, `/Metrics` and `/metrics/` passed nginx's `location = /metrics` (the router ignores case).
-    @Test("/metrics answers only at exactly /metrics: /METRICS, /Metrics and /metrics/ are 404")
-    func metricsExactly() async throws {
-        let fixture = try await ServiceFixture(count: 1)
+    @Test("/metrics answers only at exactly /metrics: /METRICS, /Metrics and /metrics/ are 404", arguments: Backend.complete)
+    func metricsExactly(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 1)
         defer { fixture.folder.cleanup() }
         try await fixture.app().test(.router) { client in
             let metrics = try await client.execute(uri: "/metrics", method: .get)
@@ -177,9 +177,9 @@ struct ProductImageTests {
 struct HostCookieTests {
     /// The attack pass: on https the consumer cookie had no `__Host-` prefix, so a sibling subdomain
     /// could plant one (a consumer id of its choosing) for this host.
-    @Test("with secure cookies the consumer cookie is __Host-oc_cid (Secure, Path=/, no Domain) and is read back; a phone with the unprefixed cookie of before is still known and given the new one")
-    func hostPrefix() async throws {
-        let fixture = try await ServiceFixture(count: 3)
+    @Test("with secure cookies the consumer cookie is __Host-oc_cid (Secure, Path=/, no Domain) and is read back; a phone with the unprefixed cookie of before is still known and given the new one", arguments: Backend.complete)
+    func hostPrefix(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 3)
         defer { fixture.folder.cleanup() }
         let app = try fixture.app(["cookie.secure": .init(.bool(true), isSecret: false)])
         try await app.test(.router) { client in
@@ -225,16 +225,16 @@ final class CapturedLog: @unchecked Sendable {
 @Suite("Hardening: what a failure logs")
 struct FailureLogTests {
     /// The attack pass: a 500's log line carried the request path, and with it a code (or a consumer id).
-    @Test("a 500's log line names the route's template, not the path: no code in the log")
-    func routeTemplateInLog() async throws {
-        let fixture = try await ServiceFixture(count: 2)
+    @Test("a 500's log line names the route's template, not the path: no code in the log", arguments: Backend.complete)
+    func routeTemplateInLog(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 2)
         defer { fixture.folder.cleanup() }
         let admin = try await fixture.token(.admin)
         let captured = CapturedLog()
         var deps = fixture.deps(try fixture.config())
         deps.logger = Logger(label: "test") { _ in CapturedLog.Handler(log: captured) }
         // A real internal failure: the scans table is gone behind the service's back.
-        _ = try Run.program("/usr/bin/sqlite3", [fixture.folder.file("onecode.sqlite"), "DROP TABLE scan"])
+        _ = try backend.query(backend == .sqlite ? "DROP TABLE scan" : "DROP TABLE scan CASCADE", in: fixture.folder)
         try await buildApplication(deps).test(.router) { client in
             let answer = try await client.execute(uri: "/api/codes/\(fixture.codes[0])/scans", method: .get, headers: [.authorization: "Bearer \(admin)"])
             #expect(answer.status == .internalServerError && !answer.text.contains(fixture.codes[0]), "\(answer.status) \(answer.text)")
@@ -249,9 +249,9 @@ struct FailureLogTests {
 struct RefreshGateTests {
     /// The attack pass: `POST /api/segments/refresh?full=true` had no limit on how many ran at once; three
     /// at once held SQLite's write lock (and the scans behind it) three times as long.
-    @Test("one refresh at a time: asked for while one runs, the API answers 409 naming the running one; once it ends, 200")
-    func oneAtATime() async throws {
-        let fixture = try await ServiceFixture(count: 2)
+    @Test("one refresh at a time: asked for while one runs, the API answers 409 naming the running one; once it ends, 200", arguments: Backend.complete)
+    func oneAtATime(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 2)
         defer { fixture.folder.cleanup() }
         let marketing = try await fixture.token(.marketing)
         let deps = fixture.deps(try fixture.config())
@@ -339,9 +339,9 @@ struct PackageLibraryTests {
     /// The attack pass: after restoring a backup taken before batch 2 and issuing a new batch 2, the
     /// library served the old batch 2's package (its codes answer `unknown`); a leftover
     /// `packages/batch-3/` made `POST /api/batches` answer 500 after committing batch 3.
-    @Test("an older package under the same batch id is never served, and a leftover in the library never fails an issue after its commit")
-    func ownPackageOnly() async throws {
-        let fixture = try await ServiceFixture(count: 2)  // batch 1
+    @Test("an older package under the same batch id is never served, and a leftover in the library never fails an issue after its commit", arguments: Backend.complete)
+    func ownPackageOnly(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 2)  // batch 1
         defer { fixture.folder.cleanup() }
         let issuer = try await fixture.token(.issuer)
         let library = fixture.folder.file("packages")
@@ -514,6 +514,7 @@ struct IssueWhileScanningTests {
         }
     }
 
+    /// SQLite only: PostgreSQL writes a batch in one transaction, which a dead process's connection rolls back.
     @Test("an issue whose process died part-way (its mark untouched for ten minutes) is taken back by the next issue: its codes and batch are gone")
     func abandonedIssueTakenBack() async throws {
         let fixture = try await ServiceFixture(count: 5)

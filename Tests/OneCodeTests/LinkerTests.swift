@@ -286,9 +286,9 @@ struct LinkerTests {
         #expect(Set(back.map(\.id)) == rescanned && back.count == 3)
     }
 
-    @Test("CSV export survives commas, quotes and Chinese (read back by Python's csv module); JSONL too")
-    func csvExport() async throws {
-        var world = try await LinkerWorld(codes: 20)
+    @Test("CSV export survives commas, quotes and Chinese (read back by Python's csv module); JSONL too", arguments: Backend.complete)
+    func csvExport(_ backend: Backend) async throws {
+        var world = try await LinkerWorld(codes: 20, backend: backend)
         defer { world.fixture.folder.cleanup() }
         let store = world.store
         let campaign = try await store.liveCampaign()
@@ -304,7 +304,7 @@ struct LinkerTests {
         _ = try await store.refreshLinker(now: Date(), full: true)  // reasons name the segment once it has members
         let folder = world.fixture.folder
         let environment = ["ONECODE_CODES_SECRET": "service-test-secret-0123456789"]
-        var result = try Run.onecode(["leads", "export", "--format", "csv", "--out", "leads.csv", "--database", "onecode.sqlite"], cwd: folder.path, environment: environment)
+        var result = try Run.onecode(["leads", "export", "--format", "csv", "--out", "leads.csv", "--database", try backend.database(folder)], cwd: folder.path, environment: environment)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("wrote 1 leads") && result.stdout.contains("--since 1"))
         let parsed = try Run.program("/usr/bin/env", ["python3", "-c", """
@@ -316,7 +316,7 @@ struct LinkerTests {
         #expect(rows?.first?.first == tricky && rows?.first?.last?.contains(segmentName) == true, "\(parsed.stdout) \(parsed.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: folder.file("leads.csv"))).prefix(3) != Data([0xEF, 0xBB, 0xBF]))
         // --bom: the byte-order mark Excel needs, and Python's utf-8-sig still reads the same rows.
-        result = try Run.onecode(["leads", "export", "--format", "csv", "--bom", "--no-refresh", "--out", "bom.csv", "--database", "onecode.sqlite"],
+        result = try Run.onecode(["leads", "export", "--format", "csv", "--bom", "--no-refresh", "--out", "bom.csv", "--database", try backend.database(folder)],
                                  cwd: folder.path, environment: environment)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: folder.file("bom.csv"))).prefix(3) == Data([0xEF, 0xBB, 0xBF]))
@@ -326,18 +326,18 @@ struct LinkerTests {
             print(rows[0]['name'] == sys.argv[2], list(rows[0].keys())[0])
             """, folder.file("bom.csv"), tricky])
         #expect(withBOM.stdout == "True cursor\n", "\(withBOM.stdout) \(withBOM.stderr)")
-        result = try Run.onecode(["leads", "export", "--format", "jsonl", "--bom", "--out", "x.jsonl", "--database", "onecode.sqlite"], cwd: folder.path, environment: environment)
+        result = try Run.onecode(["leads", "export", "--format", "jsonl", "--bom", "--out", "x.jsonl", "--database", try backend.database(folder)], cwd: folder.path, environment: environment)
         #expect(result.status == 1 && result.stderr.hasPrefix("error: bom:"))
-        result = try Run.onecode(["leads", "export", "--format", "jsonl", "--since", "1", "--out", "more.jsonl", "--database", "onecode.sqlite"],
+        result = try Run.onecode(["leads", "export", "--format", "jsonl", "--since", "1", "--out", "more.jsonl", "--database", try backend.database(folder)],
                                  cwd: folder.path, environment: environment)
         #expect(result.status == 0 && result.stdout.contains("wrote 0 leads"), "\(result.stdout) \(result.stderr)")
-        result = try Run.onecode(["leads", "export", "--format", "jsonl", "--segment", "1", "--min-score", "0", "--out", "seg.jsonl", "--database", "onecode.sqlite"],
+        result = try Run.onecode(["leads", "export", "--format", "jsonl", "--segment", "1", "--min-score", "0", "--out", "seg.jsonl", "--database", try backend.database(folder)],
                                  cwd: folder.path, environment: environment)
         let line = try String(contentsOfFile: folder.file("seg.jsonl"), encoding: .utf8)
         #expect((try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["name"] as? String == tricky)
         for (arguments, field) in [(["--format", "xml"], "format"), (["--format", "csv", "--min-score", "101"], "min-score"),
                                    (["--format", "csv", "--segment", "9"], "segment"), (["--format", "csv", "--since", "-1"], "since")] {
-            result = try Run.onecode(["leads", "export", "--out", "x.csv", "--database", "onecode.sqlite"] + arguments, cwd: folder.path, environment: environment)
+            result = try Run.onecode(["leads", "export", "--out", "x.csv", "--database", try backend.database(folder)] + arguments, cwd: folder.path, environment: environment)
             #expect(result.status != 0 && result.stderr.contains(field), "\(arguments): \(result.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: folder.file("x.csv")))
@@ -374,7 +374,7 @@ struct LinkerTests {
         let folder = world.fixture.folder
         let environment = ["ONECODE_CODES_SECRET": "service-test-secret-0123456789"]
         func export(_ extra: [String], to file: String) async throws -> ProcessResult {
-            try await Run.run(Run.onecode, ["leads", "export", "--format", "jsonl", "--out", file, "--database", "onecode.sqlite"] + extra,
+            try await Run.run(Run.onecode, ["leads", "export", "--format", "jsonl", "--out", file, "--database", try backend.database(folder)] + extra,
                               cwd: folder.path, environment: environment)
         }
         func lines(_ file: String) throws -> [String] {
@@ -403,9 +403,9 @@ struct LinkerTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".partial") }.isEmpty)
     }
 
-    @Test("the command line's reports and consumer commands: report feedback, daily and diversion (CSV read by Python); consumer export and forget")
-    func reportAndConsumerCommands() async throws {
-        var world = try await LinkerWorld(codes: 10)
+    @Test("the command line's reports and consumer commands: report feedback, daily and diversion (CSV read by Python); consumer export and forget", arguments: Backend.complete)
+    func reportAndConsumerCommands(_ backend: Backend) async throws {
+        var world = try await LinkerWorld(codes: 10, backend: backend)
         defer { world.fixture.folder.cleanup() }
         let store = world.store, folder = world.fixture.folder
         // A second batch meant for Beijing, scanned in Shanghai: a diversion.
@@ -420,7 +420,7 @@ struct LinkerTests {
         try await store.addFeedback(key: world.key(code), code: code, consumer: consumer, rating: 2, comment: "too sweet, 太甜", at: Date())
         let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": "cli-reports-secret-0123456789"]
         func onecode(_ arguments: [String]) async throws -> ProcessResult {
-            try await Run.run(Run.onecode, arguments + ["--database", folder.file("onecode.sqlite")], cwd: folder.path, environment: environment)
+            try await Run.run(Run.onecode, arguments + ["--database", try backend.database(folder)], cwd: folder.path, environment: environment)
         }
         func csv(_ text: String) async throws -> [[String: String]] {
             try text.write(toFile: folder.file("report.csv"), atomically: true, encoding: .utf8)
@@ -512,9 +512,9 @@ struct LinkerTests {
         #expect(try await store.feedbackReport(byBatch: false).first?.count == 1)
     }
 
-    @Test("feedback on the page: a rating and comment, validated, once per phone and code; aggregates by product and batch")
-    func feedback() async throws {
-        let fixture = try await ServiceFixture(count: 4)
+    @Test("feedback on the page: a rating and comment, validated, once per phone and code; aggregates by product and batch", arguments: Backend.complete)
+    func feedback(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 4)
         defer { fixture.folder.cleanup() }
         let app = try fixture.app()
         let admin = try await fixture.token(.sales)
@@ -546,7 +546,7 @@ struct LinkerTests {
             // Names beside the ids.
             #expect(csv.text.hasPrefix("product,batch,name,ratings,average,low_share\r\n\(fixture.product.id),,\(fixture.product.name),2,3.5,0.5\r\n"), "\(csv.text)")
         }
-        let stored = try Run.program("/usr/bin/sqlite3", [fixture.folder.file("onecode.sqlite"), "SELECT comment FROM feedback WHERE rating = 2"]).stdout
+        let stored = try backend.query("SELECT comment FROM feedback WHERE rating = 2", in: fixture.folder) + "\n"
         #expect(stored == "<script>alert(1)</script> 太甜\n")
     }
 
@@ -588,9 +588,9 @@ struct LinkerTests {
         #expect(result.stdout == "batch,name,issued,scanned,scans,rate\r\nbatch 1,\"Tea 绿茶, lot L1\",10,3,3,30.00%\r\n", "\(result.stdout) \(result.stderr)")
     }
 
-    @Test("the feedback inbox: ratings and comments newest first, filtered by product, batch and rating, paged, on the API and the CLI")
-    func feedbackInbox() async throws {
-        let fixture = try await ServiceFixture(count: 4)
+    @Test("the feedback inbox: ratings and comments newest first, filtered by product, batch and rating, paged, on the API and the CLI", arguments: Backend.complete)
+    func feedbackInbox(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 4)
         defer { fixture.folder.cleanup() }
         let app = try fixture.app()
         let marketing = try await fixture.token(.marketing)
@@ -623,18 +623,18 @@ struct LinkerTests {
             #expect((try response.json()["items"] as? [Any])?.isEmpty == true)
         }
         let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": "cli-feedback-secret-0123456789"]
-        let list = try Run.onecode(["feedback", "list", "--max-rating", "2", "--database", fixture.folder.file("onecode.sqlite")],
+        let list = try Run.onecode(["feedback", "list", "--max-rating", "2", "--database", try backend.database(fixture.folder)],
                                    cwd: fixture.folder.path, environment: environment)
         #expect(list.status == 0 && list.stdout.contains("tastes stale") && list.stdout.contains("leaking cap") && !list.stdout.contains("fine"), "\(list.stdout) \(list.stderr)")
         #expect(list.stdout.contains(fixture.product.name) && list.stdout.contains("★☆☆☆☆"))
-        let bad = try Run.onecode(["feedback", "list", "--max-rating", "7", "--database", fixture.folder.file("onecode.sqlite")],
+        let bad = try Run.onecode(["feedback", "list", "--max-rating", "7", "--database", try backend.database(fixture.folder)],
                                   cwd: fixture.folder.path, environment: environment)
         #expect(bad.status == 1 && bad.stderr.hasPrefix("error: max-rating:"))
     }
 
-    @Test("segments and leads over the API: create with path errors, refresh, members, leads with cursor, consumer export and erasure")
-    func api() async throws {
-        var world = try await LinkerWorld(codes: 10)
+    @Test("segments and leads over the API: create with path errors, refresh, members, leads with cursor, consumer export and erasure", arguments: Backend.complete)
+    func api(_ backend: Backend) async throws {
+        var world = try await LinkerWorld(codes: 10, backend: backend)
         defer { world.fixture.folder.cleanup() }
         let store = world.store
         let campaign = try await store.liveCampaign()
@@ -666,7 +666,7 @@ struct LinkerTests {
             #expect(products?.count == 1 && products?.first?["name"] as? String == fixture.product.name, "\(response.text)")
             // The same on the command line: a table with names, or the ids alone.
             let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": "cli-members-secret-0123456789"]
-            let database = ["--database", fixture.folder.file("onecode.sqlite")]
+            let database = ["--database", try backend.database(fixture.folder)]
             let table = try await Run.run(Run.onecode, ["segment", "members", "1"] + database, cwd: fixture.folder.path, environment: environment)
             let row = table.stdout.split(separator: "\n").last.map(String.init) ?? ""
             #expect(table.status == 0 && table.stdout.hasPrefix("consumer") && row.hasPrefix(consumer.value), "\(table.stdout) \(table.stderr)")
