@@ -100,14 +100,24 @@ public struct CampaignDefinition: Sendable, Codable, Equatable {
     public var limits: CampaignLimits
     public var status: CampaignStatus
 
+    /// The keys a campaign file may hold, at each level (README: Campaigns).
+    static let rootKeys = ["name", "start", "end", "timeZone", "scope", "tiers", "limits", "status"]
+    static let scopeKeys = ["products", "batches", "regions"]
+    static let tierKeys = ["name", "kind", "value", "probability", "stock", "dailyStock"]
+    static let limitKeys = ["winsPerConsumer", "drawsPerConsumerPerDay", "winsPerPhone"]
+
     /// Parses and validates a definition.
     ///
     /// `start` and `end` are ISO 8601 date-times (with offset) or local `YYYY-MM-DDTHH:MM:SS` read in
     /// `timeZone`. - Throws: `InputError` whose field is the JSON path (`tiers[1].probability`).
     public static func parse(_ data: Data) throws -> CampaignDefinition {
-        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw InputError("campaign", "must be a JSON object")
+        let root = try JSONInput.object(data, field: "campaign", expected: "a JSON object {\"name\", \"start\", \"end\", \"timeZone\", \"tiers\", …}")
+        // A key the file means but misspells (`"daily"` for `dailyStock`) would leave a limit unset in silence.
+        let everywhere = Self.rootKeys + Self.scopeKeys.map { "scope." + $0 } + Self.tierKeys.map { "tiers[].\($0)" } + Self.limitKeys.map { "limits." + $0 }
+        func elsewhere(_ prefix: String) -> [String] {
+            everywhere.filter { prefix.isEmpty ? $0.contains(".") : !$0.hasPrefix(prefix) }
         }
+        try JSONInput.checkKeys(root, known: Self.rootKeys, path: "", elsewhere: elsewhere(""))
         func string(_ key: String, in object: [String: Any], path: String) throws -> String {
             guard let value = object[key] else { throw InputError(path, "is required") }
             guard let text = value as? String else { throw InputError(path, "must be a string") }
@@ -138,6 +148,7 @@ public struct CampaignDefinition: Sendable, Codable, Equatable {
         var scope = CampaignScope()
         if let value = root["scope"], !(value is NSNull) {
             guard let object = value as? [String: Any] else { throw InputError("scope", "must be an object") }
+            try JSONInput.checkKeys(object, known: Self.scopeKeys, path: "scope", elsewhere: elsewhere("scope."))
             func ids(_ key: String) throws -> [Int64]? {
                 guard let value = object[key], !(value is NSNull) else { return nil }
                 guard let list = value as? [Any], !list.isEmpty else { throw InputError("scope.\(key)", "must be a non-empty list of ids") }
@@ -165,6 +176,7 @@ public struct CampaignDefinition: Sendable, Codable, Equatable {
         for (index, item) in tierList.enumerated() {
             let path = "tiers[\(index)]"
             guard let object = item as? [String: Any] else { throw InputError(path, "must be an object") }
+            try JSONInput.checkKeys(object, known: Self.tierKeys, path: path, elsewhere: elsewhere("tiers[]."))
             let tierName = try Name.validate(try string("name", in: object, path: path + ".name"), field: path + ".name", maximum: 100)
             let kindName = try string("kind", in: object, path: path + ".kind")
             guard let kind = PrizeKind(rawValue: kindName) else {
@@ -185,6 +197,7 @@ public struct CampaignDefinition: Sendable, Codable, Equatable {
         var limits = CampaignLimits()
         if let value = root["limits"], !(value is NSNull) {
             guard let object = value as? [String: Any] else { throw InputError("limits", "must be an object") }
+            try JSONInput.checkKeys(object, known: Self.limitKeys, path: "limits", elsewhere: elsewhere("limits."))
             limits.winsPerConsumer = try integer(object["winsPerConsumer"], path: "limits.winsPerConsumer", minimum: 1)
             limits.drawsPerConsumerPerDay = try integer(object["drawsPerConsumerPerDay"], path: "limits.drawsPerConsumerPerDay", minimum: 1)
             limits.winsPerPhone = try integer(object["winsPerPhone"], path: "limits.winsPerPhone", minimum: 1)

@@ -38,9 +38,7 @@ public indirect enum SegmentRule: Sendable, Equatable {
     /// Parses a rule. - Throws: `InputError` whose field is the JSON path of the bad part (`rules.all[1].scans.days`).
     public static func parse(_ data: Data) throws -> SegmentRule {
         guard data.count <= maxBytes else { throw InputError("rules", "must be at most \(maxBytes) bytes of JSON (got \(data.count))") }
-        guard let value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
-            throw InputError("rules", "must be a JSON object such as {\"all\": [{\"region\": [\"CN-31\"]}, {\"consent\": true}]}")
-        }
+        let value = try JSONInput.parse(data, field: "rules", expected: "a JSON object such as {\"all\": [{\"region\": [\"CN-31\"]}, {\"consent\": true}]}")
         return try parse(value, path: "rules")
     }
 
@@ -86,17 +84,22 @@ public indirect enum SegmentRule: Sendable, Equatable {
             return .product(try items.enumerated().map { ProductID(rawValue: Int64(try whole($0.element, "\(at)[\($0.offset)]", 1...Int(Int32.max)))) })
         case "scans":
             guard let window = body as? [String: Any] else { throw InputError(at, "must be {\"atLeast\": N, \"days\": D}") }
+            try JSONInput.checkKeys(window, known: ["atLeast", "days"], path: at)
             return .scans(atLeast: try whole(window["atLeast"], at + ".atLeast", 1...1_000_000), days: try whole(window["days"], at + ".days", 1...maxDays))
         case "lapsed":
             guard let window = body as? [String: Any] else { throw InputError(at, "must be {\"days\": D}") }
+            try JSONInput.checkKeys(window, known: ["days"], path: at)
             return .lapsed(days: try whole(window["days"], at + ".days", 1...3650))
         case "wonPrize": return .wonPrize(try flag(body))
         case "consent": return .consent(try flag(body))
         case "rating":
             guard let limit = body as? [String: Any] else { throw InputError(at, "must be {\"atMost\": R}") }
+            try JSONInput.checkKeys(limit, known: ["atMost"], path: at)
             return .ratingAtMost(try whole(limit["atMost"], at + ".atMost", 1...5))
         default:
-            throw InputError(at, "is not a rule; rules are \(kinds)")
+            let hint = JSONInput.suggestion(for: key, among: ["all", "any", "region", "product", "scans", "lapsed", "wonPrize", "consent", "rating"])
+                .map { " (did you mean \($0)?)" } ?? ""
+            throw InputError(at, "is not a rule\(hint); rules are \(kinds)")
         }
     }
 

@@ -101,34 +101,17 @@ public enum ConfigKeys {
 
     /// The key nearest to a misspelt one, when it is near enough to suggest.
     public static func suggestion(for name: String, among names: [String]) -> String? {
-        let scored = names.map { ($0, distance($0.lowercased(), name.lowercased())) }.min { $0.1 < $1.1 }
-        guard let (best, score) = scored, score <= max(2, name.count / 4) else { return nil }
-        return best
-    }
-
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        guard !a.isEmpty else { return b.count }
-        guard !b.isEmpty else { return a.count }
-        var row = Array(0...b.count)
-        for i in 1...a.count {
-            var previous = row[0]
-            row[0] = i
-            for j in 1...b.count {
-                let current = row[j]
-                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
-                previous = current
-            }
-        }
-        return row[b.count]
+        JSONInput.suggestion(for: name, among: names)
     }
 
     /// The leaf values of a config file's JSON, by key below `onecode` (`codes.length` → "17").
     /// - Throws: `InputError("config", …)` for a file that is not `{"onecode": {…}}`, or a key OneCode does not read.
     public static func fileValues(_ data: Data, file: String) throws -> [String: String] {
-        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw InputError("config", "\(file) is not a JSON object {\"onecode\": {…}}")
+        let parsed: Any
+        do { parsed = try JSONSerialization.jsonObject(with: data) } catch {
+            throw InputError("config", "\(file) is not a JSON object {\"onecode\": {…}}: \(JSONInput.problem(error, in: data))")
         }
+        guard let root = parsed as? [String: Any] else { throw InputError("config", "\(file) is not a JSON object {\"onecode\": {…}}") }
         for name in root.keys where name != "onecode" {
             throw InputError("config", "\(file): unknown top-level key '\(name)' (the keys go inside \"onecode\": {…})")
         }

@@ -10,9 +10,8 @@ extension APIController {
     func registerLinker(_ api: RouterGroup<AppRequestContext>) {
         route(api, .post, "segments", [.marketing]) { request, context in
             let body = try await request.body.collect(upTo: context.maxUploadSize)
-            guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] else {
-                throw HTTPError(.badRequest, message: "body: must be a JSON object {\"name\": …, \"rules\": {…}}")
-            }
+            let object = try JSONInput.object(Data(body.readableBytesView), field: "body", expected: "a JSON object {\"name\": …, \"rules\": {…}}")
+            try JSONInput.checkKeys(object, known: ["name", "rules"], path: "")
             guard let name = object["name"] as? String else { throw HTTPError(.badRequest, message: "name: is required, a string") }
             guard let rules = object["rules"] else { throw HTTPError(.badRequest, message: "rules: is required") }
             let rule = try SegmentRule.parse(rules, path: "rules")
@@ -29,9 +28,9 @@ extension APIController {
         route(api, .patch, "segments/:id", [.marketing]) { request, context in
             let id = try await segment(context).id
             let body = try await request.body.collect(upTo: context.maxUploadSize)
-            guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] else {
-                throw HTTPError(.badRequest, message: "body: must be a JSON object {\"name\": …, \"rules\": {…}} (either or both)")
-            }
+            let object = try JSONInput.object(Data(body.readableBytesView), field: "body",
+                                              expected: "a JSON object {\"name\": …, \"rules\": {…}} (either or both)")
+            try JSONInput.checkKeys(object, known: ["name", "rules"], path: "")
             if object["name"] != nil && !(object["name"] is String) { throw HTTPError(.badRequest, message: "name: must be a string") }
             let rule = try object["rules"].map { try SegmentRule.parse($0, path: "rules") }
             guard object["name"] != nil || rule != nil else { throw HTTPError(.badRequest, message: "name: give name, rules or both") }

@@ -467,3 +467,61 @@ struct CampaignTests {
     }
 }
 
+
+/// Found by a brand team: `"daily": 5` (meant `dailyStock`) and a root `"drawsPerDay"` were dropped in
+/// silence and the campaign went live with no daily cap.
+@Suite("JSON people write: unknown keys and syntax errors are named")
+struct JSONInputTests {
+    static let base = #""name": "S", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai""#
+    static let tier = #"{"name": "A", "kind": "goods", "value": 1, "probability": 0.1, "stock": 100}"#
+
+    @Test("a campaign file's unknown key is an error at its path with the key it most likely meant; a syntax error names its line and column", arguments: [
+        ("{\(base), \"tiers\": [{\"name\": \"A\", \"kind\": \"goods\", \"value\": 1, \"probability\": 0.1, \"stock\": 100, \"daily\": 5}]}",
+         "tiers[0].daily", "did you mean dailyStock?"),
+        ("{\(base), \"drawsPerDay\": 3, \"tiers\": [\(tier)]}", "drawsPerDay", "did you mean limits.drawsPerConsumerPerDay?"),
+        ("{\(base), \"tiers\": [\(tier)], \"limits\": {\"winsPerConsumr\": 1}}", "limits.winsPerConsumr", "did you mean winsPerConsumer?"),
+        ("{\(base), \"scope\": {\"region\": [\"CN\"]}, \"tiers\": [\(tier)]}", "scope.region", "did you mean regions?"),
+        ("{\"name\": \"S\",\n \"start\": \"2020-01-01T00:00:00\"\n \"end\": 1}", "campaign", "invalid JSON around line 3, column 2"),
+        ("{\"name\": \"S\", ", "campaign", "ends before its last value is closed"),
+    ])
+    func campaignFile(json: String, field: String, words: String) {
+        #expect { try CampaignDefinition.parse(Data(json.utf8)) } throws: { error in
+            let input = error as? InputError
+            return input?.field == field && input?.message.contains(words) == true
+        }
+    }
+
+    @Test("segment rules: a misspelt rule or key is named at its path with its likely meaning", arguments: [
+        (#"{"scan": {"atLeast": 2, "days": 3}}"#, "rules.scan", "did you mean scans?"),
+        (#"{"all": [{"scans": {"atLeast": 2, "day": 3}}]}"#, "rules.all[0].scans.day", "did you mean days?"),
+        (#"{"rating": {"atmost": 2}}"#, "rules.rating.atmost", "did you mean atMost?"),
+        ("{\"all\": [\n{\"consent\": tru}]}", "rules", "invalid JSON around line 2, column 16"),
+    ])
+    func segmentRules(json: String, field: String, words: String) {
+        #expect { try SegmentRule.parse(Data(json.utf8)) } throws: { error in
+            let input = error as? InputError
+            return input?.field == field && input?.message.contains(words) == true
+        }
+    }
+
+    @Test("the CLI and the API say the same: exit 1 or 400, the path and the suggestion; nothing is created", arguments: Backend.complete)
+    func cliAndAPI(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 1)
+        defer { fixture.folder.cleanup() }
+        let body = "{\(Self.base), \"tiers\": [{\"name\": \"A\", \"kind\": \"goods\", \"value\": 1, \"probability\": 0.1, \"stock\": 100, \"daily\": 5}]}"
+        try body.write(toFile: fixture.folder.file("c.json"), atomically: true, encoding: .utf8)
+        let cli = try Run.onecode(["campaign", "create", "--file", "c.json", "--database", try backend.database(fixture.folder)], cwd: fixture.folder.path)
+        #expect(cli.status == 1 && cli.stderr.hasPrefix("error: tiers[0].daily: is not a known key (did you mean dailyStock?)"), "\(cli.stderr)")
+        let marketing = try await fixture.token(.marketing)
+        try await fixture.app().test(.router) { client in
+            let headers: HTTPFields = [.authorization: "Bearer \(marketing)", .contentType: "application/json"]
+            let answer = try await client.execute(uri: "/api/campaigns", method: .post, headers: headers, body: ByteBuffer(string: body))
+            #expect(answer.status == .badRequest && answer.text.contains("tiers[0].daily") && answer.text.contains("did you mean dailyStock?"), "\(answer.text)")
+            let segment = try await client.execute(uri: "/api/segments", method: .post, headers: headers,
+                                                   body: ByteBuffer(string: #"{"name": "x", "rule": {"consent": true}}"#))
+            #expect(segment.status == .badRequest && segment.text.contains("did you mean rules?"), "\(segment.text)")
+        }
+        #expect(try await fixture.store.campaigns().isEmpty)
+        #expect(try await fixture.store.segments().isEmpty)
+    }
+}
