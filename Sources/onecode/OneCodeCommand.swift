@@ -45,6 +45,13 @@ enum UsageErrors {
         let text = OneCodeCommand.message(for: error)
         let (command, path) = resolve(arguments)
         let usage = "see `onecode \((path).joined(separator: " "))\(path.isEmpty ? "" : " ")--help`"
+        // A command name mistyped (`onecode campain list --database x`): the name, before anything after it.
+        let subcommands = command.configuration.subcommands.map { $0._commandName }
+        if !subcommands.isEmpty, let typed = arguments.filter({ !$0.hasPrefix("-") }).dropFirst(path.count).first,
+           !subcommands.contains(typed), !["help"].contains(typed) {
+            let hint = ConfigKeys.suggestion(for: typed, among: subcommands).map { " (did you mean \($0)?)" } ?? ""
+            return "\(typed): not a command of `onecode\(path.isEmpty ? "" : " " + path.joined(separator: " "))`\(hint); \(usage)"
+        }
         let options = optionNames(of: command)
         // An option the command does not have: named, with the nearest one it has.
         let unknown = arguments.filter { $0.hasPrefix("--") }.map { String($0.dropFirst(2).prefix { $0 != "=" }) }

@@ -334,7 +334,10 @@ struct CLITests {
         for (arguments, expected) in [
             (["batch", "issue", "--product", "1", "--cuont", "5"], "error: cuont: `onecode batch issue` has no option --cuont (did you mean --count?)"),
             (["batch", "issue", "--product", "1", "--out", "x"], "error: count: is required (--count)"),
-            (["product", "ad"], "error: ad: not an argument or command of `onecode product` (did you mean add?)"),
+            (["product", "ad"], "error: ad: not a command of `onecode product` (did you mean add?)"),
+            // A mistyped command with more after it (found by a brand team: "2 unexpected arguments").
+            (["campain", "list", "--database", "x.sqlite"], "error: campain: not a command of `onecode` (did you mean campaign?)"),
+            (["campaign", "lst"], "error: lst: not a command of `onecode campaign` (did you mean list?)"),
             (["batch", "issue", "--product", "x", "--count", "5", "--out", "y"], "error: product: 'x' is not a valid value for --product <id>"),
             (["token", "revoke"], "error: id: is required"),
             (["--frobnicate"], "error: frobnicate: unknown option"),
