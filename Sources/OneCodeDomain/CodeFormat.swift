@@ -185,3 +185,46 @@ extension CodeSigner {
         SHA256.hash(data: Array(text.utf8)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 }
+
+/// A code as a person typed it (the code-entry page, `onecode code check`, the admin API's and CLI's code
+/// arguments): any case, spaces and dashes, the look-alikes I, L and O read as the label means them.
+public enum TypedCode: Sendable, Equatable {
+    /// Nothing typed.
+    case empty
+    /// A character that is no symbol of the label's alphabet.
+    case symbols
+    /// Symbols enough for no code: how many there are.
+    case length(Int)
+    /// The check symbol does not match: a symbol is most likely mistyped (never called forged).
+    case typo(String)
+    /// Read whole: valid, or forged by the keyed check alone.
+    case read(CodeCheck)
+
+    /// What a person should be told, in English, when the code cannot be used (nil when it reads valid).
+    public var problem: String? {
+        switch self {
+        case .empty: "type the code printed under the QR symbol"
+        case .symbols: "a code has only the letters and digits printed on the label"
+        case let .length(count): "a code has \(CodeSigner.lengths.lowerBound) to \(CodeSigner.lengths.upperBound) letters and digits; this has \(count)"
+        case .typo: "does not check out: a letter or digit is probably mistyped; compare it with the label"
+        case .read(.forged): "fails the keyed check: not a code of this service"
+        case .read(.valid): nil
+        }
+    }
+}
+
+extension CodeSigner {
+    /// Reads a typed code (or a URL ending in one) the one way the page, the CLI and the API share.
+    public func read(typed: String) -> TypedCode {
+        var text = typed.trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.contains("/") {
+            text = String(text.prefix { $0 != "?" && $0 != "#" }).split(separator: "/").last.map(String.init) ?? ""
+        }
+        guard !text.isEmpty else { return .empty }
+        guard let canonical = Crockford.canonical(text) else { return .symbols }
+        guard Self.lengths.contains(canonical.utf8.count) else { return .length(canonical.utf8.count) }
+        let checked = check(canonical)
+        if case .forged(.checkCharacter) = checked { return .typo(canonical) }
+        return .read(checked)
+    }
+}

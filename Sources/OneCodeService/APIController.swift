@@ -158,9 +158,8 @@ struct APIController: Sendable {
 
     func code(_ context: AppRequestContext) throws -> CodeKey {
         let text = try context.parameters.require("code")
-        guard case let .valid(key, _) = issuer.signer.check(text) else {
-            throw HTTPError(.notFound, message: "code: fails the keyed check; not a code of this service")
-        }
+        let typed = issuer.signer.read(typed: text)
+        guard case let .read(.valid(key, _)) = typed else { throw HTTPError(.notFound, message: "code: \(typed.problem ?? "is not a code")") }
         return key
     }
 

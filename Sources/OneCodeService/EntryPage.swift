@@ -41,16 +41,17 @@ struct EntryPage: Sendable {
         let language = LandingPage.language(request.headers[.acceptLanguage])
         let strings = Self.strings[language]!
         guard let typed = request.uri.queryParameters.get("code") else { return page(language, typed: "", error: nil) }
-        let trimmed = typed.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { return page(language, typed: typed, error: strings["error.empty"]!) }
-        guard let canonical = Crockford.canonical(trimmed) else { return page(language, typed: typed, error: strings["error.symbols"]!) }
-        guard CodeSigner.lengths.contains(canonical.utf8.count) else {
-            return page(language, typed: typed, error: String(format: strings["error.length"]!, canonical.utf8.count))
+        // The one reading of typed codes (CodeSigner.read): a failed check symbol is a typo, said here.
+        let canonical: String
+        switch signer.read(typed: typed) {
+        case .empty: return page(language, typed: typed, error: strings["error.empty"]!)
+        case .symbols: return page(language, typed: typed, error: strings["error.symbols"]!)
+        case let .length(count): return page(language, typed: typed, error: String(format: strings["error.length"]!, count))
+        case .typo: return page(language, typed: typed, error: strings["error.check"]!)
+        case let .read(.valid(_, text)): canonical = text
+        // Failing only the keyed check: the scan page says forged.
+        case .read(.forged): canonical = Crockford.canonical(typed.trimmingCharacters(in: .whitespacesAndNewlines)) ?? ""
         }
-        if case .forged(.checkCharacter) = signer.check(canonical) {
-            return page(language, typed: typed, error: strings["error.check"]!)
-        }
-        // Valid, or failing only the keyed check: the scan page says genuine, repeat, … or forged.
         return Response(status: .seeOther, headers: [.location: "/s/\(canonical)", .cacheControl: "no-store"])
     }
 

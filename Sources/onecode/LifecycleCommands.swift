@@ -122,9 +122,8 @@ extension CodeCommand {
                 let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
                 guard (1...500).contains(reason.count) else { throw InputError("reason", "must be 1 to 500 characters") }
                 let (config, store) = try await global.open()
-                guard case let .valid(key, canonical) = try config.signer(notice: note).check(code) else {
-                    throw InputError("code", "fails the keyed check: not a code of this service")
-                }
+                let typed = try config.signer(notice: note).read(typed: code)
+                guard case let .read(.valid(key, canonical)) = typed else { throw InputError("code", typed.problem ?? "is not a code") }
                 try await store.blacklist(key, reason: reason)
                 try global.emit(["code": canonical, "blacklisted": reason]) { "\(canonical) is blacklisted: \(reason)" }
             }
@@ -142,9 +141,8 @@ struct ScansCommand: AsyncParsableCommand {
         try await reportingErrors {
             guard (1...10_000).contains(limit) else { throw InputError("limit", "must be from 1 to 10000") }
             let (config, store) = try await global.open()
-            guard case let .valid(key, canonical) = try config.signer(notice: note).check(code) else {
-                throw InputError("code", "fails the keyed check: not a code of this service")
-            }
+            let typed = try config.signer(notice: note).read(typed: code)
+            guard case let .read(.valid(key, canonical)) = typed else { throw InputError("code", typed.problem ?? "is not a code") }
             let scans = try await store.scans(of: key, limit: limit)
             let formatter = ISO8601DateFormatter()
             try global.emit(scans) {

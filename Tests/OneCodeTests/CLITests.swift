@@ -71,10 +71,17 @@ struct CLITests {
         #expect(try Run.onecode(["code", "blacklist", code, "--reason", "stolen pallet"], cwd: folder.path, environment: Self.secret).status == 0)
         let void = try Run.onecode(["code", "check", code], cwd: folder.path, environment: Self.secret)
         #expect(void.status == 1 && void.stdout.hasPrefix("void:") && void.stdout.contains("stolen pallet"), "\(void.stdout)")
-        var forged = Array(code)
-        forged[3] = forged[3] == "A" ? "B" : "A"
-        let bad = try Run.onecode(["code", "check", String(forged), "--json"], cwd: folder.path, environment: Self.secret)
-        #expect(bad.status == 1 && bad.stdout.contains("\"verdict\" : \"forged\""))
+        // Typed as people type it, as the code-entry page reads it: dashes, spaces, lower case.
+        let typed = code.prefix(4).lowercased() + "-" + code.dropFirst(4).prefix(4) + " " + code.dropFirst(8)
+        let spaced = try Run.onecode(["code", "check", typed], cwd: folder.path, environment: Self.secret)
+        #expect(spaced.status == 1 && spaced.stdout.hasPrefix("void: \(code)"), "\(typed): \(spaced.stdout)")
+        // One symbol wrong is a typo the check symbol catches, never called forged.
+        var mistyped = Array(code)
+        mistyped[3] = mistyped[3] == "A" ? "B" : "A"
+        let bad = try Run.onecode(["code", "check", String(mistyped), "--json"], cwd: folder.path, environment: Self.secret)
+        #expect(bad.status == 1 && bad.stdout.contains("\"verdict\" : \"typo\"") && !bad.stdout.contains("forged"), "\(bad.stdout)")
+        let short = try Run.onecode(["code", "check", "ABC"], cwd: folder.path, environment: Self.secret)
+        #expect(short.status == 1 && short.stdout == "malformed: ABC: a code has 17 to 20 letters and digits; this has 3\n", "\(short.stdout)")
         // Under another secret, the same code is forged: the check is keyed.
         let other = try Run.onecode(["code", "check", code], cwd: folder.path, environment: ["ONECODE_CODES_SECRET": "another-secret-0123456789"])
         #expect(other.status == 1 && other.stdout.hasPrefix("forged:"))
