@@ -78,6 +78,13 @@ public struct CodeSigner: Sendable {
         return SymmetricKey(data: Array(derivation.finalize()))
     }
 
+    /// Names the secret without revealing it: the first 16 hex digits of a key derived from it for this
+    /// purpose alone. A database records the fingerprint its codes were issued under, so a different
+    /// secret (a restore into a new folder, a mistyped setting) is refused instead of making every code forged.
+    public var fingerprint: String {
+        derivedKey("secret-fingerprint").withUnsafeBytes { Array($0.prefix(8)).hex }
+    }
+
     /// The printed code for a key.
     public func code(for key: CodeKey) -> String {
         var symbols = [UInt8](repeating: 0, count: length)

@@ -55,6 +55,8 @@ public struct Issuer: Sendable {
     ) async throws -> IssueResult {
         let started = Date()
         try package.validate()
+        // The codes are the secret's: a database whose codes another secret issued takes none from this one.
+        try await SecretGuard.record(signer, store: store)
         guard let product = try await store.product(request.productID) else {
             throw NotFoundError("product", "no product with id \(request.productID); see `onecode product list`")
         }

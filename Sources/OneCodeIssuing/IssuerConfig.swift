@@ -79,6 +79,10 @@ public struct IssuerConfig: Sendable {
     ///
     /// In demo mode a missing secret is generated (32 bytes from the CSPRNG) and kept in `secretFile`
     /// with mode 0600; `notice` is told so. In production mode a missing secret is an error.
+    /// Whether a secret is configured (`codes.secret`, or a `codes.secretFile` that exists): demo mode
+    /// generates one only when not.
+    public var hasSecret: Bool { !(secret ?? "").isEmpty || FileManager.default.fileExists(atPath: secretFile) }
+
     public func signer(notice: (String) -> Void = { _ in }) throws -> CodeSigner {
         try CodeSigner(secret: secretBytes(notice: notice), length: codeLength)
     }

@@ -326,6 +326,14 @@ enum PostgresSchema {
             ALTER TABLE claim ADD COLUMN marketing_consent_version text;
             UPDATE claim SET marketing_consent_version = consent_version;
             """),
+        // The fingerprint of the secret the codes were issued under (never the secret).
+        ("v8: the secret's fingerprint", """
+            CREATE TABLE code_secret (
+                id integer PRIMARY KEY CHECK (id = 1),
+                fingerprint text NOT NULL,
+                recorded_at timestamptz NOT NULL
+            );
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

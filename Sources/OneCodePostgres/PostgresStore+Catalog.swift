@@ -107,6 +107,17 @@ extension PostgresStore: CatalogStore {
         }
     }
 
+    public func secretFingerprint() async throws -> String? {
+        try await read { db in try db.row("SELECT fingerprint FROM code_secret WHERE id = 1")?.decode(String.self) }
+    }
+
+    public func recordSecretFingerprint(_ fingerprint: String) async throws -> String {
+        try await write { db in
+            try db.execute("INSERT INTO code_secret (id, fingerprint, recorded_at) VALUES (1, \(fingerprint), now()) ON CONFLICT (id) DO NOTHING")
+            return try db.row("SELECT fingerprint FROM code_secret WHERE id = 1")?.decode(String.self) ?? fingerprint
+        }
+    }
+
     public func batches(product: ProductID?) async throws -> [Batch] {
         try await read { db in
             if let product {

@@ -544,6 +544,17 @@ extension SQLiteStore {
                 );
                 """)
         }
+        migrator.registerMigration("v18: the secret's fingerprint") { db in
+            // The fingerprint of the secret the codes were issued under (never the secret): recorded at the
+            // first issue, or at the first open with a secret of a database that has batches already.
+            try db.execute(sql: """
+                CREATE TABLE code_secret (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    fingerprint TEXT NOT NULL,
+                    recorded_at REAL NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }
@@ -705,6 +716,18 @@ extension SQLiteStore: CatalogStore {
     static func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             Thread { continuation.resume(with: Result { try work() }) }.start()
+        }
+    }
+
+    public func secretFingerprint() async throws -> String? {
+        try await writer.read { db in try String.fetchOne(db, sql: "SELECT fingerprint FROM code_secret WHERE id = 1") }
+    }
+
+    public func recordSecretFingerprint(_ fingerprint: String) async throws -> String {
+        try await writer.write { db in
+            try db.execute(sql: "INSERT INTO code_secret (id, fingerprint, recorded_at) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING",
+                           arguments: [fingerprint, Date().timeIntervalSince1970])
+            return try String.fetchOne(db, sql: "SELECT fingerprint FROM code_secret WHERE id = 1") ?? fingerprint
         }
     }
 

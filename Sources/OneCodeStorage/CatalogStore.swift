@@ -57,6 +57,13 @@ public protocol CatalogStore: Sendable {
         _ body: @escaping @Sendable (Batch, Product, any CodeSink) throws -> T
     ) async throws -> (Batch, T)
 
+    /// The fingerprint of the secret this database's codes were issued under (`CodeSigner.fingerprint`),
+    /// nil before the first issue (or in a database from before fingerprints, with no batch yet).
+    func secretFingerprint() async throws -> String?
+    /// Records `fingerprint` unless one is recorded; returns the fingerprint recorded (the earlier one
+    /// when it differs: the caller refuses to go on).
+    func recordSecretFingerprint(_ fingerprint: String) async throws -> String
+
     /// Batches, newest first, optionally of one product.
     func batches(product: ProductID?) async throws -> [Batch]
     func batch(_ id: BatchID) async throws -> Batch?

@@ -36,7 +36,13 @@ struct BackupCommand: AsyncParsableCommand {
             }
             let store = try SQLiteStore(path: config.databasePath, schema: .asIs)
             let report = try await store.backup(to: out)
-            try global.emit(report) { "backed up " + describe(report) }
+            // The codes are checked under the secret, which is not in the backup: say where it is.
+            let secret = config.secret.map { $0.isEmpty ? nil : $0 } == nil ? config.secretFile : "codes.secret (configured, not a file)"
+            let fingerprint = try? await store.secretFingerprint()  // none in a database from before fingerprints
+            try global.emit(report) {
+                "backed up " + describe(report) + "\nthe code secret is not in the backup: keep it with it (\(secret)"
+                    + (fingerprint.map { "; fingerprint \($0)" } ?? "") + "); without it no code checks"
+            }
         }
     }
 }

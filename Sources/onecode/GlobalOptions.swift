@@ -130,15 +130,24 @@ enum Database {
     /// - Parameter service: the long-running service takes `database.connections`; a one-shot command a few.
     static func open(_ config: IssuerConfig, cacheMiB: Int = 32, backgroundCheckpoints: Bool = false, service: Bool = false) async throws -> any OneCodeStore {
         if let location = try postgres(config) {
-            return try await PostgresStore(location, connections: service ? config.databaseConnections : min(4, config.databaseConnections),
-                                           schema: .requireCurrent)
+            let store = try await PostgresStore(location, connections: service ? config.databaseConnections : min(4, config.databaseConnections),
+                                                schema: .requireCurrent)
+            try await checkSecret(config, store)
+            return store
         }
         let store = try SQLiteStore(path: config.databasePath, cacheMiB: cacheMiB, backgroundCheckpoints: backgroundCheckpoints,
                                     schema: service || config.mode == .demo ? .migrate : .requireCurrent)
         if !store.appliedNow.isEmpty && !store.created && (service || config.mode == .production) {
             note("database \(config.databasePath): upgraded, applied migrations \(store.appliedNow.joined(separator: ", "))")
         }
+        try await checkSecret(config, store)
         return store
+    }
+
+    /// The secret and the codes belong together (`SecretGuard`): every command and `serve` stop here when
+    /// the configured secret is not the one the database's codes were issued under.
+    static func checkSecret(_ config: IssuerConfig, _ store: any OneCodeStore) async throws {
+        try await SecretGuard.check(config.hasSecret ? try config.signer(notice: note) : nil, store: store, secretFile: config.secretFile)
     }
 
     /// What the messages say the database is.

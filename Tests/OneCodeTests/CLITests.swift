@@ -82,9 +82,12 @@ struct CLITests {
         #expect(bad.status == 1 && bad.stdout.contains("\"verdict\" : \"typo\"") && !bad.stdout.contains("forged"), "\(bad.stdout)")
         let short = try Run.onecode(["code", "check", "ABC"], cwd: folder.path, environment: Self.secret)
         #expect(short.status == 1 && short.stdout == "malformed: ABC: a code has 17 to 20 letters and digits; this has 3\n", "\(short.stdout)")
-        // Under another secret, the same code is forged: the check is keyed.
+        // Under another secret every code would read forged (the check is keyed): the database knows the
+        // fingerprint of the secret its codes were issued under, and refuses to run with another.
         let other = try Run.onecode(["code", "check", code], cwd: folder.path, environment: ["ONECODE_CODES_SECRET": "another-secret-0123456789"])
-        #expect(other.status == 1 && other.stdout.hasPrefix("forged:"))
+        let theirs = try CodeSigner(secret: Array("another-secret-0123456789".utf8)).fingerprint
+        let ours = try CodeSigner(secret: Array(Self.secret["ONECODE_CODES_SECRET"]!.utf8)).fingerprint
+        #expect(other.status == 1 && other.stdout.isEmpty && other.stderr.hasPrefix("error: codes.secret: this database's codes were issued under the secret with fingerprint \(ours); the configured secret's fingerprint is \(theirs)"), "\(other.stderr)")
     }
 
     /// Each bad input: a non-zero exit, an error whose first line names the field, and nothing written.
@@ -418,7 +421,12 @@ struct CLITests {
         #expect(weak.status != 0 && weak.stderr.contains("codes.secret") && weak.stderr.contains("onecode secret generate"), "\(weak.stderr)")
 
         // Codes that point at this machine open on no phone: refused in production, a warning in demo mode.
-        let good = ["ONECODE_MODE": "production", "ONECODE_CODES_SECRET": secret]
+        // (A database of its own: the folder's codes are the demo secret's, and no other secret may touch them.)
+        let good = ["ONECODE_MODE": "production", "ONECODE_CODES_SECRET": secret, "ONECODE_DATABASE_PATH": folder.file("prod.sqlite")]
+        for arguments in [["migrate"], ["product", "add", "--name", "Tea"]] {
+            let result = try Run.program(Run.onecode, arguments, cwd: folder.path, environment: good)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
         for base in ["http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080"] {
             let loopback = try Run.program(Run.onecode, ["batch", "issue", "--product", "1", "--count", "1", "--out", folder.file("p4"),
                                                          "--base-url", base], cwd: folder.path, environment: good)

@@ -475,6 +475,8 @@ struct IssueWhileScanningTests {
         func batch(_ id: BatchID) async throws -> Batch? { try await base.batch(id) }
         func codeCount(batch: BatchID) async throws -> Int { try await base.codeCount(batch: batch) }
         func code(_ key: CodeKey) async throws -> CodeRecord? { try await base.code(key) }
+        func secretFingerprint() async throws -> String? { try await base.secretFingerprint() }
+        func recordSecretFingerprint(_ fingerprint: String) async throws -> String { try await base.recordSecretFingerprint(fingerprint) }
     }
 
     @Test("a scan made while a large batch's codes are being written is recorded before the batch is issued; the batch is unlisted and cannot be activated until then",

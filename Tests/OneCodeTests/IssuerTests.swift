@@ -485,4 +485,6 @@ extension ForwardingCatalog {
     func batch(_ id: BatchID) async throws -> Batch? { try await base.batch(id) }
     func codeCount(batch: BatchID) async throws -> Int { try await base.codeCount(batch: batch) }
     func code(_ key: CodeKey) async throws -> CodeRecord? { try await base.code(key) }
+    func secretFingerprint() async throws -> String? { try await base.secretFingerprint() }
+    func recordSecretFingerprint(_ fingerprint: String) async throws -> String { try await base.recordSecretFingerprint(fingerprint) }
 }
