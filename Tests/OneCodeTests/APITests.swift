@@ -201,7 +201,7 @@ struct APITests {
             #expect(response.status == .notFound)
         }
         // The CLI on the same database: listed without secrets; revoking an unknown id names it.
-        let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": "service-test-secret-0123456789" /* the fixture's: its codes are that secret's */]
+        let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": ServiceFixture.secret]
         let list = try Run.onecode(["token", "list", "--database", try backend.database(fixture.folder)], cwd: fixture.folder.path, environment: environment)
         #expect(list.status == 0 && list.stdout.contains("admin") && list.stdout.contains("last used 20") && !list.stdout.contains(admin), "\(list.stdout) \(list.stderr)")
         #expect(!list.stdout.contains("sales"))

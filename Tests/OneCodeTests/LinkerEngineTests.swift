@@ -332,7 +332,7 @@ struct LinkerKillTests {
 
         let refresh = try Run.start(Run.onecode, ["segment", "refresh", "--database", try backend.database(world.fixture.folder)],
                                     cwd: world.fixture.folder.path,
-                                    environment: DurabilityTests.environment.merging(["ONECODE_LINKER_HOLD": "120"]) { $1 })
+                                    environment: DurabilityTests.environment.merging(["ONECODE_LINKER_HOLD": "120", "ONECODE_CODES_SECRET": ServiceFixture.secret]) { $1 })
         let holding = try await eventually {
             ((try? String(contentsOfFile: refresh.err, encoding: .utf8)) ?? "").contains("linker: holding the refresh open")
         }

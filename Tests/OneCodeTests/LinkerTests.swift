@@ -303,7 +303,7 @@ struct LinkerTests {
         _ = try await store.refreshLinker(now: Date(), full: false)
         _ = try await store.refreshLinker(now: Date(), full: true)  // reasons name the segment once it has members
         let folder = world.fixture.folder
-        let environment = ["ONECODE_CODES_SECRET": "service-test-secret-0123456789"]
+        let environment = ["ONECODE_CODES_SECRET": ServiceFixture.secret]
         var result = try Run.onecode(["leads", "export", "--format", "csv", "--out", "leads.csv", "--database", try backend.database(folder)], cwd: folder.path, environment: environment)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("wrote 1 leads") && result.stdout.contains("--since 1"))
@@ -372,7 +372,7 @@ struct LinkerTests {
 
         guard backend == .sqlite else { return }  // the command line below reads the SQLite file
         let folder = world.fixture.folder
-        let environment = ["ONECODE_CODES_SECRET": "service-test-secret-0123456789"]
+        let environment = ["ONECODE_CODES_SECRET": ServiceFixture.secret]
         func export(_ extra: [String], to file: String) async throws -> ProcessResult {
             try await Run.run(Run.onecode, ["leads", "export", "--format", "jsonl", "--out", file, "--database", try backend.database(folder)] + extra,
                               cwd: folder.path, environment: environment)
@@ -418,7 +418,7 @@ struct LinkerTests {
         try await world.scan(consumer, at: Date(), region: "CN-31", code: String(diverted))
         let (code, _) = try await world.scan(consumer, at: Date(), region: "CN-31")
         try await store.addFeedback(key: world.key(code), code: code, consumer: consumer, rating: 2, comment: "too sweet, 太甜", at: Date())
-        let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": "cli-reports-secret-0123456789"]
+        let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": ServiceFixture.secret]
         func onecode(_ arguments: [String]) async throws -> ProcessResult {
             try await Run.run(Run.onecode, arguments + ["--database", try backend.database(folder)], cwd: folder.path, environment: environment)
         }
@@ -584,7 +584,7 @@ struct LinkerTests {
             #expect(response.status == .forbidden)
         }
         let result = try Run.onecode(["report", "scan-rate", "--by", "batch", "--format", "csv", "--database", backend.database(world.fixture.folder)],
-                                     cwd: world.fixture.folder.path, environment: ["ONECODE_CODES_SECRET": "service-test-secret-0123456789"])
+                                     cwd: world.fixture.folder.path, environment: ["ONECODE_CODES_SECRET": ServiceFixture.secret])
         #expect(result.stdout == "batch,name,issued,scanned,scans,rate\r\nbatch 1,\"Tea 绿茶, lot L1\",10,3,3,30.00%\r\n", "\(result.stdout) \(result.stderr)")
     }
 
@@ -622,7 +622,7 @@ struct LinkerTests {
             response = try await client.execute(uri: "/api/feedback?product=999", method: .get, headers: auth)
             #expect((try response.json()["items"] as? [Any])?.isEmpty == true)
         }
-        let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": "cli-feedback-secret-0123456789"]
+        let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": ServiceFixture.secret]
         let list = try Run.onecode(["feedback", "list", "--max-rating", "2", "--database", try backend.database(fixture.folder)],
                                    cwd: fixture.folder.path, environment: environment)
         #expect(list.status == 0 && list.stdout.contains("tastes stale") && list.stdout.contains("leaking cap") && !list.stdout.contains("fine"), "\(list.stdout) \(list.stderr)")
@@ -665,7 +665,7 @@ struct LinkerTests {
             let products = members.first?["products"] as? [[String: Any]]
             #expect(products?.count == 1 && products?.first?["name"] as? String == fixture.product.name, "\(response.text)")
             // The same on the command line: a table with names, or the ids alone.
-            let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": "cli-members-secret-0123456789"]
+            let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": ServiceFixture.secret]
             let database = ["--database", try backend.database(fixture.folder)]
             let table = try await Run.run(Run.onecode, ["segment", "members", "1"] + database, cwd: fixture.folder.path, environment: environment)
             let row = table.stdout.split(separator: "\n").last.map(String.init) ?? ""

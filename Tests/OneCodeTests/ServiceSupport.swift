@@ -15,7 +15,10 @@ import OneCodeStorage
 /// A real database (an SQLite file, or a PostgreSQL database) with a product and a batch, and the
 /// service built over it.
 struct ServiceFixture {
-    static let signer = try! CodeSigner(secret: Array("service-test-secret-0123456789".utf8))
+    /// The fixture's code secret: a command run on a fixture's database must be given this one (the
+    /// database refuses another: `SecretGuard`).
+    static let secret = "service-test-secret-0123456789"
+    static let signer = try! CodeSigner(secret: Array(secret.utf8))
     static let phone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
 
     let folder: TemporaryFolder
