@@ -4,7 +4,8 @@
 ///
 /// A cell a spreadsheet would run as a formula (OWASP's CSV injection: one starting with `=`, `+`, `-`,
 /// `@`, a tab or a carriage return) is written with a leading `'`, which spreadsheets read as "text":
-/// `+HYPERLINK(…)` in a name is shown, not run, and a phone number `+86138…` stays text, not a number.
+/// `+HYPERLINK(…)` in a name is shown, not run. A phone number is the exception (`phone`): validated as
+/// `+` and digits, it holds no formula, and a CRM importing the column needs it as it is.
 public enum CSV {
     static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r"]
 
@@ -16,4 +17,15 @@ public enum CSV {
     }
 
     public static func row(_ fields: [String]) -> String { fields.map(field).joined(separator: ",") + "\r\n" }
+
+    /// A phone number's cell: as it is when it is `+` and 4 to 20 digits (E.164, as claims store it: no
+    /// formula can hide in digits), else guarded as any cell.
+    public static func phone(_ text: String) -> String {
+        let digits = text.hasPrefix("+") ? text.dropFirst() : Substring(text)
+        guard (4...20).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return field(text) }
+        return text
+    }
+
+    /// A row whose cells are already written (`field`, `phone`).
+    public static func written(_ cells: [String]) -> String { cells.joined(separator: ",") + "\r\n" }
 }

@@ -77,8 +77,11 @@ extension APIController {
             // Leads' `next` is always given: the cursor to poll from for what changes later.
             case "json": return try Response.api(LeadsPage(items: page.leads, next: String(page.cursor), more: page.more), status: .ok)
             case "csv":
-                // ?bom=true: a UTF-8 byte-order mark first, so Excel opens Chinese names correctly.
-                let bom = request.uri.queryParameters.get("bom") == "true" ? "\u{FEFF}" : ""
+                // A UTF-8 byte-order mark first, so Excel opens Chinese names correctly; ?bom=false leaves it out.
+                guard ["true", "false", nil].contains(request.uri.queryParameters.get("bom")) else {
+                    throw HTTPError(.badRequest, message: "bom: must be true or false")
+                }
+                let bom = request.uri.queryParameters.get("bom") == "false" ? "" : "\u{FEFF}"
                 return text(bom + Lead.csvHeader + page.leads.map(\.csvRow).joined(), type: "text/csv; charset=utf-8", cursor: page.cursor)
             case "jsonl":
                 return text(page.leads.map(\.jsonLine).joined(), type: "application/x-ndjson", cursor: page.cursor)

@@ -19,11 +19,14 @@ extension Lead {
 
     public var csvRow: String {
         let dates = ISO8601DateFormatter()
-        return CSV.row([String(cursor), kind.rawValue, id, name ?? "", phone ?? "", String(score), reasons.joined(separator: "; "),
-                        source.batch.map(String.init) ?? "", source.region ?? "", source.store.map(String.init) ?? "",
-                        dates.string(from: createdAt), dates.string(from: updatedAt), crm.consentedAt.map(dates.string(from:)) ?? "",
-                        crm.consentVersion ?? "", crm.consentTextId ?? "", crm.campaignId.map(String.init) ?? "",
-                        crm.productId.map(String.init) ?? "", crm.lastRating.map(String.init) ?? "", crm.lastComment ?? ""])
+        let before = [String(cursor), kind.rawValue, id, name ?? ""].map(CSV.field)
+        let source: [String] = [self.source.batch.map(String.init) ?? "", self.source.region ?? "", self.source.store.map(String.init) ?? ""]
+        let times: [String] = [dates.string(from: createdAt), dates.string(from: updatedAt), crm.consentedAt.map(dates.string(from:)) ?? ""]
+        let filed: [String] = [crm.consentVersion ?? "", crm.consentTextId ?? "", crm.campaignId.map(String.init) ?? "",
+                               crm.productId.map(String.init) ?? "", crm.lastRating.map(String.init) ?? "", crm.lastComment ?? ""]
+        let after: [String] = ([String(score), reasons.joined(separator: "; ")] + source + times + filed).map(CSV.field)
+        // The phone as a CRM imports it (`+8613812345678`, not `'+86…`): validated digits hold no formula.
+        return CSV.written(before + [CSV.phone(phone ?? "")] + after)
     }
 
     public var jsonLine: String { String(decoding: (try? Lead.encoder.encode(self)) ?? Data(), as: UTF8.self) + "\n" }

@@ -198,7 +198,7 @@ enum OpenAPIDocument {
                     query("segment", id, "Only members of this segment (erased leads always)."),
                     query("minScore", ["type": "number", "minimum": 0, "maximum": 100], "Only scores at least this (erased leads always)."),
                     query("format", ["type": "string", "enum": ["json", "csv", "jsonl"]], "json (default), csv or jsonl; the cursor is in OneCode-Cursor."),
-                    query("bom", ["type": "string", "enum": ["true", "false"]], "CSV: start with a UTF-8 byte-order mark (for Excel)."),
+                    query("bom", ["type": "string", "enum": ["true", "false"]], "CSV: start with a UTF-8 byte-order mark, so Excel reads Chinese names (default true)."),
                 ],
                 ok: ("200", ["description": "Leads; `next` is always the cursor to poll from.", "content": [
                     "application/json": ["schema": object(["items": array(ref("Lead")), "next": string, "more": boolean], required: ["items", "next", "more"])],

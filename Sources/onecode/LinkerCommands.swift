@@ -181,19 +181,33 @@ struct LeadsCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: "csv or jsonl.") var format: Format
         @Option(help: "Only leads new or changed after this cursor (from the previous export).") var since: Int64 = 0
-        @Option(help: "Only consumers in this segment (id).") var segment: Int64?
+        @Option(help: "Only consumers in this segment (its id or its name).") var segment: String?
         @Option(name: .customLong("min-score"), help: "Only leads scoring at least this (0 to 100).") var minScore: Double?
         @Option(help: "The file to write (replaced whole, never half-written).") var out: String
         @Flag(name: .customLong("no-refresh"), help: "Export what the last refresh computed, without refreshing first.") var noRefresh = false
-        @Flag(help: "Start the CSV with a UTF-8 byte-order mark, so Excel opens Chinese names correctly.") var bom = false
+        @Flag(help: "Start the CSV with a UTF-8 byte-order mark (the default: Excel then opens Chinese names correctly).") var bom = false
+        @Flag(name: .customLong("no-bom"), help: "Write the CSV without the byte-order mark (for programs that do not expect one).") var noBom = false
+
+        /// A segment named by its id or its name.
+        static func segmentID(_ text: String, _ store: some LinkerStore) async throws -> SegmentID {
+            if let id = Int64(text) { return try await requireSegment(store, id, field: "segment").id }
+            let segments = try await store.segments()
+            guard let found = segments.first(where: { $0.name == text }) else {
+                let hint = JSONInput.suggestion(for: text, among: segments.map(\.name)).map { " (did you mean \($0)?)" } ?? ""
+                throw NotFoundError("segment", "no segment named \(text)\(hint); `onecode segment list` shows them")
+            }
+            return found.id
+        }
 
         func run() async throws {
             try await reportingErrors {
                 if bom && format != .csv { throw InputError("bom", "is for CSV only (JSON lines are UTF-8 without one)") }
+                if bom && noBom { throw InputError("bom", "give --bom or --no-bom, not both") }
                 guard since >= 0 else { throw InputError("since", "must be a cursor from an earlier export, 0 or more") }
                 if let minScore, !(0...100).contains(minScore) { throw InputError("min-score", "must be from 0 to 100") }
                 let (_, store) = try await global.open()
-                if let segment { _ = try await requireSegment(store, segment, field: "segment") }
+                var segmentID: SegmentID?
+                if let segment { segmentID = try await Self.segmentID(segment, store) }
                 if !noRefresh { _ = try await store.refreshLinker(now: Date(), full: false) }
                 let partial = out + ".partial"
                 guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
@@ -201,9 +215,9 @@ struct LeadsCommand: AsyncParsableCommand {
                 }
                 var cursor = since, count = 0
                 do {
-                    if format == .csv { try handle.write(contentsOf: Data(((bom ? "\u{FEFF}" : "") + Lead.csvHeader).utf8)) }
+                    if format == .csv { try handle.write(contentsOf: Data(((noBom ? "" : "\u{FEFF}") + Lead.csvHeader).utf8)) }
                     while true {
-                        let page = try await store.leads(after: cursor, limit: 5000, segment: segment.map(SegmentID.init(rawValue:)), minScore: minScore)
+                        let page = try await store.leads(after: cursor, limit: 5000, segment: segmentID, minScore: minScore)
                         var chunk = ""
                         for lead in page.leads { chunk += format == .csv ? lead.csvRow : lead.jsonLine }
                         try handle.write(contentsOf: Data(chunk.utf8))

@@ -310,12 +310,19 @@ struct LinkerTests {
         let parsed = try Run.program("/usr/bin/env", ["python3", "-c", """
             import csv, json, sys
             rows = list(csv.DictReader(open(sys.argv[1], newline='', encoding='utf-8')))
-            print(json.dumps([[r['name'], r['reasons']] for r in rows]))
+            print(json.dumps([[r['name'], r['phone'], r['reasons']] for r in rows]))
             """, folder.file("leads.csv")])
         let rows = try JSONSerialization.jsonObject(with: Data(parsed.stdout.utf8)) as? [[String]]
         #expect(rows?.first?.first == tricky && rows?.first?.last?.contains(segmentName) == true, "\(parsed.stdout) \(parsed.stderr)")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: folder.file("leads.csv"))).prefix(3) != Data([0xEF, 0xBB, 0xBF]))
-        // --bom: the byte-order mark Excel needs, and Python's utf-8-sig still reads the same rows.
+        // The phone as a CRM imports it: no formula guard's quote before a validated number.
+        #expect(rows?.first?[1] == "+8613800000000", "\(parsed.stdout)")
+        // The byte-order mark Excel needs is the default; --no-bom leaves it out.
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder.file("leads.csv"))).prefix(3) == Data([0xEF, 0xBB, 0xBF]))
+        result = try Run.onecode(["leads", "export", "--format", "csv", "--no-bom", "--no-refresh", "--out", "plain.csv", "--database", try backend.database(folder)],
+                                 cwd: folder.path, environment: environment)
+        let plain = try Data(contentsOf: URL(fileURLWithPath: folder.file("plain.csv")))
+        #expect(result.status == 0 && plain.prefix(6) == Data("cursor".utf8), "\(result.stderr)")
+        // --bom (the default, said): Python's utf-8-sig reads the same rows.
         result = try Run.onecode(["leads", "export", "--format", "csv", "--bom", "--no-refresh", "--out", "bom.csv", "--database", try backend.database(folder)],
                                  cwd: folder.path, environment: environment)
         #expect(result.status == 0, "\(result.stderr)")
@@ -335,6 +342,14 @@ struct LinkerTests {
                                  cwd: folder.path, environment: environment)
         let line = try String(contentsOfFile: folder.file("seg.jsonl"), encoding: .utf8)
         #expect((try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["name"] as? String == tricky)
+        // A segment by its name too; a name that is none gets the nearest one.
+        result = try Run.onecode(["leads", "export", "--format", "jsonl", "--segment", segmentName, "--out", "named.jsonl", "--database", try backend.database(folder)],
+                                 cwd: folder.path, environment: environment)
+        let named = try String(contentsOfFile: folder.file("named.jsonl"), encoding: .utf8)
+        #expect(result.status == 0 && named == line, "\(result.stderr)")
+        result = try Run.onecode(["leads", "export", "--format", "jsonl", "--segment", segmentName + "x", "--out", "none.jsonl", "--database", try backend.database(folder)],
+                                 cwd: folder.path, environment: environment)
+        #expect(result.status == 1 && result.stderr.hasPrefix("error: segment: no segment named \(segmentName)x (did you mean \(segmentName)?)"), "\(result.stderr)")
         for (arguments, field) in [(["--format", "xml"], "format"), (["--format", "csv", "--min-score", "101"], "min-score"),
                                    (["--format", "csv", "--segment", "9"], "segment"), (["--format", "csv", "--since", "-1"], "since")] {
             result = try Run.onecode(["leads", "export", "--out", "x.csv", "--database", try backend.database(folder)] + arguments, cwd: folder.path, environment: environment)
@@ -686,7 +701,12 @@ struct LinkerTests {
             // The header alone, its columns as README lists them.
             let columns = "cursor,kind,id,name,phone,score,reasons,source_batch,source_region,source_store,created_at,updated_at,"
                 + "consented_at,consent_version,consent_text_id,campaign_id,product_id,last_rating,last_comment\r\n"
-            #expect(response.text == columns && response.headers[HTTPField.Name("OneCode-Cursor")!] == "1")
+            // After the byte-order mark Excel needs (the default; bom=false leaves it out).
+            #expect(response.text == "\u{FEFF}" + columns && response.headers[HTTPField.Name("OneCode-Cursor")!] == "1", "\(response.text)")
+            response = try await client.execute(uri: "/api/leads?after=1&format=csv&bom=false", method: .get, headers: [.authorization: "Bearer \(sales)"])
+            #expect(response.text == columns)
+            response = try await client.execute(uri: "/api/leads?after=1&format=csv&bom=yes", method: .get, headers: [.authorization: "Bearer \(sales)"])
+            #expect(response.status == .badRequest && response.text.contains("bom: must be true or false"))
             response = try await client.execute(uri: "/api/leads", method: .get, headers: [.authorization: "Bearer \(marketing)"])
             #expect(response.status == .forbidden)
             response = try await client.execute(uri: "/api/consumers/\(consumer.value)", method: .get, headers: [.authorization: "Bearer \(admin)"])

@@ -181,6 +181,15 @@ struct SecurityTests {
         #expect(CSV.field(cell) == written)
     }
 
+    /// Found by a brand team: `'+8613812345678` showed in spreadsheets and broke CRM imports.
+    @Test("a phone column keeps the number as a CRM imports it when it is + and digits; anything else in it is guarded as any cell", arguments: [
+        ("+8613812345678", "+8613812345678"), ("13812345678", "13812345678"), ("+1", "'+1"), ("+86=1+1", "'+86=1+1"),
+        ("+8613812345678,=x", "\"'+8613812345678,=x\""), ("", ""),
+    ])
+    func phoneCells(cell: String, written: String) {
+        #expect(CSV.phone(cell) == written)
+    }
+
     @Test("one deep segment rule cannot break the linker: limits at parse time, the others refresh, and it can be edited or deleted", arguments: Backend.complete)
     func deepSegmentRules(_ backend: Backend) async throws {
         let deep = String(repeating: #"{"all": ["#, count: 100) + #"{"consent": true}"# + String(repeating: "]}", count: 100)
