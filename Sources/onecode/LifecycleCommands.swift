@@ -22,10 +22,10 @@ struct TokenCommand: AsyncParsableCommand {
                 let dates = ISO8601DateFormatter()
                 try global.emit(tokens) {
                     guard !tokens.isEmpty else { return "no tokens yet; create one with `onecode token create --scope S --name N`" }
-                    return tokens.map { token in
-                        "\(token.id)\t\(token.scope.rawValue)\(token.storeID.map { " (store \($0))" } ?? "")\t\(token.name)\tcreated \(dates.string(from: token.createdAt))"
-                            + "\tlast used \(token.lastUsedAt.map { dates.string(from: $0) } ?? "never")"
-                    }.joined(separator: "\n")
+                    return Table(["id", "scope", "store", "name", "created (UTC)", "last used (UTC)"], tokens.map { token in
+                        [String(token.id), token.scope.rawValue, token.storeID.map(String.init) ?? "", token.name,
+                         dates.string(from: token.createdAt), token.lastUsedAt.map { dates.string(from: $0) } ?? "never"]
+                    }).text
                 }
             }
         }

@@ -89,9 +89,18 @@ struct ProductCommand: AsyncParsableCommand {
 struct Table {
     let header: [String]
     let rows: [[String]]
+    /// A cell's line breaks show as ` ↵ ` and other control characters as a space: a multi-line comment
+    /// stays on its row (`--json` keeps the text as it is).
     init(_ header: [String], _ rows: [[String]]) {
         self.header = header
-        self.rows = rows
+        self.rows = rows.map { $0.map(Self.oneLine) }
+    }
+
+    static func oneLine(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+        return text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+            .map { String(String.UnicodeScalarView($0.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 })) }
+            .joined(separator: " ↵ ")
     }
     var text: String {
         let all = [header] + rows

@@ -610,7 +610,7 @@ struct LinkerTests {
         let app = try fixture.app()
         let marketing = try await fixture.token(.marketing)
         try await app.test(.router) { client in
-            for (index, (rating, comment)) in [(1, "leaking cap"), (4, "fine"), (2, "tastes stale")].enumerated() {
+            for (index, (rating, comment)) in [(1, "leaking cap"), (4, "fine"), (2, "tastes stale\\nsince May")].enumerated() {
                 let cookie = try #require(try await client.execute(uri: "/s/\(fixture.codes[index])", method: .get, headers: phone()).cookie)
                 var json = phone(cookie: cookie, json: true)
                 json[.contentType] = "application/json"
@@ -621,7 +621,7 @@ struct LinkerTests {
             let auth: HTTPFields = [.authorization: "Bearer \(marketing)"]
             var response = try await client.execute(uri: "/api/feedback", method: .get, headers: auth)
             var items = try response.json()["items"] as? [[String: Any]] ?? []
-            #expect(items.compactMap { $0["comment"] as? String } == ["tastes stale", "fine", "leaking cap"], "\(response.text)")
+            #expect(items.compactMap { $0["comment"] as? String } == ["tastes stale\nsince May", "fine", "leaking cap"], "\(response.text)")
             #expect(items.allSatisfy { $0["productName"] as? String == fixture.product.name && $0["code"] is String })
             response = try await client.execute(uri: "/api/feedback?maxRating=2&product=\(fixture.product.id)&batch=\(fixture.batch.id)", method: .get, headers: auth)
             items = try response.json()["items"] as? [[String: Any]] ?? []
@@ -642,6 +642,8 @@ struct LinkerTests {
                                    cwd: fixture.folder.path, environment: environment)
         #expect(list.status == 0 && list.stdout.contains("tastes stale") && list.stdout.contains("leaking cap") && !list.stdout.contains("fine"), "\(list.stdout) \(list.stderr)")
         #expect(list.stdout.contains(fixture.product.name) && list.stdout.contains("★☆☆☆☆"))
+        // A comment of two lines stays on its row: a header and one line for each rating.
+        #expect(list.stdout.contains("tastes stale ↵ since May") && list.stdout.split(separator: "\n").count == 3, "\(list.stdout)")
         let bad = try Run.onecode(["feedback", "list", "--max-rating", "7", "--database", try backend.database(fixture.folder)],
                                   cwd: fixture.folder.path, environment: environment)
         #expect(bad.status == 1 && bad.stderr.hasPrefix("error: max-rating:"))
