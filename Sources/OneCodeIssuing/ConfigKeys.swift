@@ -97,7 +97,7 @@ public enum ConfigKeys {
     ]
 
     /// `ONECODE_*` variables that are not keys: the config file's name, and switches for tests and benchmarks.
-    public static let otherVariables: Set<String> = ["ONECODE_CONFIG", "ONECODE_LINKER_TRACE", "ONECODE_LINKER_HOLD", "ONECODE_TEST_POSTGRES", "ONECODE_TEST_SEED"]
+    public static let otherVariables: Set<String> = ["ONECODE_CONFIG", "ONECODE_LINKER_TRACE", "ONECODE_LINKER_HOLD", "ONECODE_TEST_POSTGRES", "ONECODE_TEST_SEED", "ONECODE_TEST_BACKENDS"]
 
     /// The key nearest to a misspelt one, when it is near enough to suggest.
     public static func suggestion(for name: String, among names: [String]) -> String? {

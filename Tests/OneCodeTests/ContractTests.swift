@@ -16,8 +16,12 @@ typealias ContractStore = OneCodeStore
 enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case sqlite, postgres
 
-    /// The backends with every port, the linker's included: the service's own tests run on these.
-    static let complete: [Backend] = allCases
+    /// The backends the suites run on: both, unless `ONECODE_TEST_BACKENDS` names some (the fast tier
+    /// sets `sqlite`: no PostgreSQL server is started).
+    static let complete: [Backend] = {
+        guard let names = ProcessInfo.processInfo.environment["ONECODE_TEST_BACKENDS"], !names.isEmpty else { return allCases }
+        return names.split(separator: ",").compactMap { Backend(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
+    }()
 
     var testDescription: String { rawValue }
 
@@ -222,7 +226,7 @@ struct ContractTests {
     static let rules = VerdictRules()
 
     @Test("one genuine per code: a second writer's stale first scan is refused by the schema and decided again as a repeat",
-          arguments: Backend.allCases)
+          arguments: Backend.complete)
     func oneGenuinePerCode(_ backend: Backend) async throws {
         let world = try await ContractWorld(backend)
         defer { world.folder.cleanup() }
@@ -240,7 +244,7 @@ struct ContractTests {
         #expect(try await world.store.verdictCounts(batch: nil) == [.genuine: 1, .repeat: 1])
     }
 
-    @Test("one draw per code per campaign, stock never above its limit, even on the check-free path", arguments: Backend.allCases)
+    @Test("one draw per code per campaign, stock never above its limit, even on the check-free path", arguments: Backend.complete)
     func oneDrawPerCode(_ backend: Backend) async throws {
         let world = try await ContractWorld(backend)
         defer { world.folder.cleanup() }
@@ -270,7 +274,7 @@ struct ContractTests {
         #expect(try await world.store.scans(of: world.key(code), limit: 10).count == 1)
     }
 
-    @Test("one claim per draw and one redemption per claim: a stale check gets the same conflict as a fresh one", arguments: Backend.allCases)
+    @Test("one claim per draw and one redemption per claim: a stale check gets the same conflict as a fresh one", arguments: Backend.complete)
     func oneClaimOneRedemption(_ backend: Backend) async throws {
         let world = try await ContractWorld(backend)
         defer { world.folder.cleanup() }
@@ -308,7 +312,7 @@ struct ContractTests {
         #expect(events == ["prize.won", "prize.claimed", "prize.redeemed"])
     }
 
-    @Test("one rating per code and consumer, checked or not; one product per GTIN", arguments: Backend.allCases)
+    @Test("one rating per code and consumer, checked or not; one product per GTIN", arguments: Backend.complete)
     func oneRatingOneGTIN(_ backend: Backend) async throws {
         let world = try await ContractWorld(backend)
         defer { world.folder.cleanup() }
@@ -332,7 +336,7 @@ struct ContractTests {
         #expect(error?.field == "gtin")
     }
 
-    @Test("goods and coupon prizes get a redemption code a store redeems; cash gets none", arguments: Backend.allCases)
+    @Test("goods and coupon prizes get a redemption code a store redeems; cash gets none", arguments: Backend.complete)
     func redemptionCodesByKind(_ backend: Backend) async throws {
         let world = try await ContractWorld(backend)
         defer { world.folder.cleanup() }
@@ -359,7 +363,7 @@ struct ContractTests {
         }
     }
 
-    @Test("daily limits turn over at midnight in the campaign's time zone (Asia/Shanghai, 16:00 UTC), not at UTC midnight", arguments: Backend.allCases)
+    @Test("daily limits turn over at midnight in the campaign's time zone (Asia/Shanghai, 16:00 UTC), not at UTC midnight", arguments: Backend.complete)
     func dailyLimitsAtLocalMidnight(_ backend: Backend) async throws {
         let world = try await ContractWorld(backend)
         defer { world.folder.cleanup() }
@@ -381,7 +385,7 @@ struct ContractTests {
         #expect(try await draw(3, consumer, afterMidnight) == "won")
     }
 
-    @Test("a product's names per language and picture are stored, changed one at a time, cleared by an empty value, and read back", arguments: Backend.allCases)
+    @Test("a product's names per language and picture are stored, changed one at a time, cleared by an empty value, and read back", arguments: Backend.complete)
     func productNamesAndImage(_ backend: Backend) async throws {
         let world = try await ContractWorld(backend)
         defer { world.folder.cleanup() }
@@ -406,7 +410,7 @@ struct ContractTests {
     }
 
     @Test("cursors never skip: a reader past a sequence has seen every smaller one, while another writer holds its transaction open",
-          arguments: Backend.allCases)
+          arguments: Backend.complete)
     func cursorsNeverSkip(_ backend: Backend) async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
@@ -465,7 +469,7 @@ struct ContractTests {
     }
 
     @Test("two nodes scanning the same codes at once: exactly one genuine per code, every draw once, stock never passed",
-          arguments: Backend.allCases)
+          arguments: Backend.complete)
     func concurrentNodes(_ backend: Backend) async throws {
         let world = try await ContractWorld(backend, codes: 60)
         defer { world.folder.cleanup() }
@@ -496,7 +500,7 @@ struct ContractTests {
     }
 
     @Test("limits per consumer and phone hold across nodes: one consumer's scans on two nodes win once; one phone claims once",
-          arguments: Backend.allCases)
+          arguments: Backend.complete)
     func limitsAcrossNodes(_ backend: Backend) async throws {
         let world = try await ContractWorld(backend, codes: 40)
         defer { world.folder.cleanup() }
@@ -532,7 +536,7 @@ struct ContractTests {
     }
 
     @Test("issuing is all or nothing: a key another batch holds refuses the batch (the issuer draws again); a body that fails part-way keeps nothing",
-          arguments: Backend.allCases)
+          arguments: Backend.complete)
     func issuingAllOrNothing(_ backend: Backend) async throws {
         let world = try await ContractWorld(backend, codes: 10)
         defer { world.folder.cleanup() }
@@ -564,7 +568,7 @@ struct ContractTests {
     }
 
     @Test("a consumer's export holds their data; erasure leaves none of it in any table and keeps the anonymous counts",
-          arguments: Backend.allCases)
+          arguments: Backend.complete)
     func exportAndErasure(_ backend: Backend) async throws {
         let world = try await ContractWorld(backend)
         defer { world.folder.cleanup() }

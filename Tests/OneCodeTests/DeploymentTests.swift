@@ -177,3 +177,12 @@ struct DeploymentTests {
         _ = await nginx.wait(timeout: 30)
     }
 }
+
+@Suite("README's numbers about the suite")
+struct ReadmeCountsTests {
+    @Test("README states the suite's counts as scripts/test-counts derives them from the sources")
+    func counts() throws {
+        let result = try Run.program("/usr/bin/env", ["python3", DeploymentTests.root + "/scripts/test-counts", "--check"], timeout: 60)
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+}
