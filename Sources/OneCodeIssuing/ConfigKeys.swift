@@ -82,6 +82,8 @@ public enum ConfigKeys {
         key("brand.logoFile", "none", path: true),
         key("brand.phone", "none"),
         key("brand.url", "none"),
+        key("brand.footer", "Verified by OneCode"),
+        key("brand.footerZh", "由 OneCode 验证"),
         key("log.level", "info"),
         key("log.format", "text"),
         key("log.access", "false"),

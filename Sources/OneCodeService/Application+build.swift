@@ -53,7 +53,7 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
     let apiRoutes = APIRouteTable()
-    router.add(middleware: ErrorMiddleware(routes: apiRoutes))
+    router.add(middleware: ErrorMiddleware(routes: apiRoutes, brand: deps.config.brand))
     let regions = try deps.config.loadRegions()
     let page = LandingPage(timeZone: deps.config.displayTimeZone, brand: deps.config.brand)
     deps.config.brand.register(on: router)

@@ -12,8 +12,16 @@ struct Brand: Sendable {
     var logo: (bytes: [UInt8], type: String)?
     var phone: String?
     var url: String?
+    /// `brand.footer`, `brand.footerZh`: the footer's line on every page a phone sees, per language; nil
+    /// gives OneCode's own ("Verified by OneCode"), an empty text none.
+    var footers: [LandingPage.Language: String] = [:]
 
     static let none = Brand()
+
+    /// The footer's line in `language`: the brand's, else OneCode's.
+    func footer(_ language: LandingPage.Language) -> String {
+        footers[language] ?? (language == .zh ? "由 OneCode 验证" : "Verified by OneCode")
+    }
 
     init(name: String? = nil, color: String? = nil, logo: (bytes: [UInt8], type: String)? = nil, phone: String? = nil, url: String? = nil) {
         self.name = name

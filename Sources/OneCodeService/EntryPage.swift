@@ -19,7 +19,6 @@ struct EntryPage: Sendable {
             "error.symbols": "A code has only the letters and digits printed on the label (no other characters).",
             "error.length": "A code has 17 to 20 letters and digits; this has %d. Compare it with the label.",
             "error.check": "This code does not check out: a letter or digit is probably mistyped. Compare it with the label.",
-            "footer": "Verified by OneCode",
         ],
         .zh: [
             "title": "验证商品", "headline": "验证商品",
@@ -29,7 +28,6 @@ struct EntryPage: Sendable {
             "error.symbols": "码只包含标签上印的字母和数字（不含其他字符）。",
             "error.length": "码由 17 到 20 个字母和数字组成，您输入了 %d 个。请与标签核对。",
             "error.check": "此码校验不通过，可能有字母或数字输错了。请与标签核对。",
-            "footer": "由 OneCode 验证",
         ],
     ]
 
@@ -74,7 +72,7 @@ struct EntryPage: Sendable {
             \(error == nil ? "" : " aria-invalid=\"true\" aria-describedby=\"code-error\"")>
             \(error.map { "<p class=\"error\" id=\"code-error\" role=\"alert\">\(e($0))</p>" } ?? "")
             <button type="submit">\(e(strings["submit"]!))</button></form>
-            <footer>\(brand.contact(language))\(e(strings["footer"]!))</footer></main></body></html>
+            <footer>\(brand.contact(language))\(e(brand.footer(language)))</footer></main></body></html>
             """
         var headers = ScanController.pageHeaders
         headers[.contentType] = "text/html; charset=utf-8"

@@ -18,6 +18,8 @@ struct ErrorMiddleware: RouterMiddleware {
 
     /// The API's routes of this router (nil where there is no API), for 405's `Allow`.
     var routes: APIRouteTable? = nil
+    /// The brand on the page a phone gets for a path that is no page (nil: no such page, as on the metrics port).
+    var brand: Brand? = nil
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
         do {
@@ -33,6 +35,14 @@ struct ErrorMiddleware: RouterMiddleware {
                                    headers: [.allow: methods.joined(separator: ", ")])
                 }
                 throw APIError(.notFound, code: "not_found", message: "no API route \(request.method.rawValue) \(request.uri.path); README lists them")
+            }
+            // A phone that opens a path that is no page (`/s/`, a mistyped link) gets a page in its
+            // language with the way to the code-entry page, not an empty answer.
+            if error.status == .notFound && error.body == nil, let brand, !wantsJSON(request) {
+                let answer = FormAnswer(language: LandingPage.language(request.headers[.acceptLanguage]), path: "/", brand: brand)
+                let strings = answer.strings
+                return answer.page(status: .notFound, heading: strings["notFound"]!,
+                                   body: "<p>\(LandingPage.escape(strings["notFound.body"]!))</p>", id: "not-found", back: strings["notFound.link"]!)
             }
             guard let message = error.body else { throw error }
             throw APIError(error.status, code: APIError.code(for: error.status), message: message, headers: error.headers)
@@ -50,6 +60,12 @@ struct ErrorMiddleware: RouterMiddleware {
             throw APIError(.internalServerError, code: "internal", message: "internal error; the details are in the server log")
         }
     }
+}
+
+/// Whether a request asks for JSON rather than a page.
+private func wantsJSON(_ request: Request) -> Bool {
+    let accept = request.headers[.accept] ?? ""
+    return accept.contains("application/json") && !accept.contains("text/html")
 }
 
 /// The one error body: `{"error": {"code": …, "message": …, "field": …}}` (`field` is null when the error

@@ -30,6 +30,8 @@ struct FormAnswer {
             "error.rating": "Choose a rating from 1 to 5.",
             "error.comment": "A comment can have at most 500 characters.",
             "error.other": "This could not be done: %@",
+            "notFound": "Page not found", "notFound.body": "There is no page here. To check a product, scan its QR code or type the code printed beneath it.",
+            "notFound.link": "Check a product",
             "rated": "Thank you: you have rated this item already.",
             "error.notScanned": "Scan this item's code on this phone before rating it.",
             "error.notRateable": "This item cannot be rated: its code is not active or was withdrawn.",
@@ -48,6 +50,10 @@ struct FormAnswer {
             "error.rating": "请选择 1 到 5 分。",
             "error.comment": "留言最多 500 个字。",
             "error.other": "无法完成：%@",
+            "error.cookie": "请先用这部手机扫描此码，再在此操作。",
+            "error.generic": "无法完成。请返回商品页后重试。",
+            "notFound": "找不到此页", "notFound.body": "此处没有页面。验证商品，请扫描二维码，或输入二维码下方印的码。",
+            "notFound.link": "验证商品",
             "rated": "感谢：您已评价过此商品。",
             "error.notScanned": "请先用这部手机扫描此商品的码，再评价。",
             "error.notRateable": "此商品无法评价：其码未激活或已撤回。",
@@ -79,6 +85,8 @@ struct FormAnswer {
         // Anything else: the service's own words on an English page (they say exactly what happened);
         // a Chinese page says it in Chinese where a translation exists.
         if language == .en { return (field, detail.prefix(1).uppercased() + detail.dropFirst(), status) }
+        // A phone with no scan of the code (no cookie).
+        if field == "cookie" { return (field, strings["error.cookie"]!, status) }
         let key: String? = switch (field, status) {
         case ("claim", .conflict): detail.contains("claimed already") ? "error.claimed" : "error.claim"
         case ("phone", .conflict): "error.phoneLimit"
@@ -86,19 +94,21 @@ struct FormAnswer {
         case ("campaign", _): "error.campaign"
         default: nil
         }
-        return (field, key.map { strings[$0]! } ?? String(format: strings["error.other"]!, detail), status)
+        // A Chinese page never carries the service's English words: what has no translation is said generally.
+        return (field, key.map { strings[$0]! } ?? strings["error.generic"]!, status)
     }
 
     /// A page of the same style: a heading, what it says, an optional form, and the way back.
-    func page(status: HTTPResponse.Status, heading: String, body: String, id: String) -> Response {
+    /// - Parameter back: the link's words (default: back to the product).
+    func page(status: HTTPResponse.Status, heading: String, body: String, id: String, back: String? = nil) -> Response {
         let e = LandingPage.escape
         let html = """
             <!doctype html><html lang="\(language == .zh ? "zh-CN" : "en")"><head><meta charset="utf-8">
             <meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex">
             <title>\(e(LandingPage.strings[language]!["title"]!))</title><style>\(LandingPage.css)\(brand.css)</style></head>
             <body><main>\(brand.header)<section id="\(id)"><h1>\(e(heading))</h1>\(body)</section>
-            <p><a href="\(e(path))" id="back">\(e(strings["back"]!))</a></p>
-            <footer>\(brand.contact(language))\(e(LandingPage.strings[language]!["footer"]!))</footer></main></body></html>
+            <p><a href="\(e(path))" id="back">\(e(back ?? strings["back"]!))</a></p>
+            <footer>\(brand.contact(language))\(e(brand.footer(language)))</footer></main></body></html>
             """
         var headers = ScanController.pageHeaders
         headers[.contentType] = "text/html; charset=utf-8"

@@ -106,7 +106,9 @@ final class LandingPage: Sendable {
         let prize = draw.prize.map { tier in
             switch tier.kind {
             case .cash: tier.name + String(format: " (¥%.2f)", Double(tier.value) / 100)
-            case .points: tier.name + (language == .zh ? "（\(tier.value) 积分）" : " (\(tier.value) points)")
+            // A name that says the number already ("100积分") is not followed by it again.
+            case .points: tier.name.contains(String(tier.value)) ? tier.name
+                : tier.name + (language == .zh ? "（\(tier.value) 积分）" : " (\(tier.value) points)")
             case .coupon, .goods: tier.name
             }
         } ?? ""
@@ -282,7 +284,7 @@ final class LandingPage: Sendable {
             "campaignTitle": strings["campaign"]!,
             "campaign": mark + "campaign" + mark,
             "feedbackTitle": strings["feedback"]!,
-            "footer": strings["footer"]!,
+            "footer": brand.footer(content.language),
         ]
         // Sections are present only when they work for this verdict: a nil boxed in `Any` would still open
         // a mustache section (and its empty labels would fall back to the page's own keys).
@@ -327,7 +329,6 @@ final class LandingPage: Sendable {
             "locateDenied": "Location was not shared.", "campaign": "Promotion", "feedback": "Your feedback",
             "rating": "How do you rate this product? (1 = poor, 5 = excellent)", "comment": "Comment (optional)",
             "feedbackSubmit": "Send", "feedbackThanks": "Thank you for your feedback.",
-            "footer": "Checked by OneCode",
             "yourCode": "Your redemption code:", "notRedeemed": "Not redeemed yet: show this code at a participating store.",
             "redeemedAt": "Redeemed at {store}, {time}.", "claimedNoCode": "Claimed: the brand will contact you to deliver it.",
         ],
@@ -355,7 +356,7 @@ final class LandingPage: Sendable {
             "locate": "分享我的位置", "locateThanks": "谢谢，已记录您的位置。", "locateDenied": "未分享位置。",
             "campaign": "活动", "feedback": "您的反馈",
             "rating": "您给这件产品打几分？（1 = 差，5 = 很好）", "comment": "留言（可选）", "feedbackSubmit": "提交",
-            "feedbackThanks": "感谢您的反馈。", "footer": "由 OneCode 验证",
+            "feedbackThanks": "感谢您的反馈。",
             "yourCode": "您的兑奖码：", "notRedeemed": "尚未兑换：请在参与门店出示此码。",
             "redeemedAt": "已于 {time} 在 {store} 兑换。", "claimedNoCode": "已领取：品牌方将联系您发放奖品。",
         ],

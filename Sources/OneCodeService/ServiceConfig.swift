@@ -153,6 +153,15 @@ public struct ServiceConfig: Sendable {
         brand = try Brand(name: config.string(forKey: "brand.name"), color: config.string(forKey: "brand.color"),
                           logoFile: config.string(forKey: "brand.logoFile"), phone: config.string(forKey: "brand.phone"),
                           url: config.string(forKey: "brand.url"))
+        if let footer = config.string(forKey: "brand.footer") { brand.footers[.en] = footer }
+        if let footer = config.string(forKey: "brand.footerZh") { brand.footers[.zh] = footer }
+        for (key, text) in [("brand.footer", brand.footers[.en]), ("brand.footerZh", brand.footers[.zh])] {
+            guard let text else { continue }
+            guard text.count <= 200 else { throw InputError(key, "must be at most 200 characters") }
+            guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw InputError(key, "must not contain control characters")
+            }
+        }
         metricsHost = config.string(forKey: "metrics.host", default: "127.0.0.1")
         if config.string(forKey: "metrics.port").map({ $0.isEmpty || $0 == "none" }) == true {
             metricsPort = nil

@@ -156,7 +156,8 @@ struct CampaignTests {
             #expect((try response.json()["campaign"] as? [Any])?.isEmpty == true)
             _ = try await store.setStatus(.live, of: live.id)
             let page = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(language: "zh-CN"))
-            #expect(page.text.contains("此码已中奖：100 points（100 积分）") && page.text.contains("data-result=\"won\""))
+            // The tier's name says its number: not said twice ("100 points（100 积分）" before).
+            #expect(page.text.contains("此码已中奖：100 points<") && !page.text.contains("（100 积分）") && page.text.contains("data-result=\"won\""))
         }
         let entries = try await store.entries(of: live.id, after: 0, limit: 100)
         #expect(entries.map(\.result) == [.won, .won, .won, .lost])

@@ -1,0 +1,99 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import OneCodeDomain
+@testable import OneCodeService
+import OneCodeStorage
+import Testing
+
+/// What a brand team tripped over on the pages a phone sees (the brand-team findings' "Words on the page").
+@Suite("Words on the page")
+struct WordsOnThePageTests {
+    /// The words of a page a person reads: tags, styles and scripts removed.
+    static func visibleText(_ html: String) -> String {
+        html.replacing(/<style>[^<]*<\/style>/, with: " ").replacing(/<[^>]*>/, with: " ")
+    }
+
+    /// English words (four letters or more) on a page, less the names it may show as they are.
+    static func englishWords(_ html: String, allowed: Set<String>) -> [String] {
+        visibleText(html).matches(of: /[A-Za-z]{4,}/).map { String($0.output) }.filter { !allowed.contains($0) }
+    }
+
+    @Test("a Chinese page never carries the service's English words: a claim from another phone, a rating without a scan, a bad value, an out-of-date form", arguments: Backend.complete)
+    func noEnglishInChinese(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 3)
+        defer { fixture.folder.cleanup() }
+        let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        let code = fixture.codes[0]
+        let allowed: Set<String> = ["OneCode", "Summer", "bottle", "Free"]  // the service's name, the campaign and prize as named
+        try await fixture.app().test(.router) { client in
+            let cookie = try #require(try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(language: "zh-CN")).cookie)
+            var pages: [(String, TestResponse)] = []
+            func post(_ body: String, cookie: String?) async throws -> TestResponse {
+                var headers = phone(cookie: cookie, language: "zh-CN")
+                headers[.contentType] = "application/x-www-form-urlencoded"
+                return try await client.execute(uri: "/s/\(code)", method: .post, headers: headers, body: ByteBuffer(string: body))
+            }
+            pages.append(("claim without a scan", try await post("campaign=\(campaign.id)&name=Eve&phone=13900000000&consent=yes", cookie: nil)))
+            pages.append(("rating without a scan", try await post("rating=4", cookie: nil)))
+            pages.append(("marketing=maybe", try await post("campaign=\(campaign.id)&name=N&phone=13900000000&consent=yes&marketing=maybe", cookie: cookie)))
+            pages.append(("out-of-date form", try await post("campaign=999&name=N&phone=13900000000&consent=yes", cookie: cookie)))
+            pages.append(("no such page", try await client.execute(uri: "/s/", method: .get, headers: phone(language: "zh-CN"))))
+            for (what, page) in pages {
+                #expect(page.status.code >= 400 && page.status.code < 500, "\(what): \(page.status)")
+                #expect(page.text.contains("<html lang=\"zh-CN\">"), "\(what): \(page.text)")
+                let english = Self.englishWords(page.text, allowed: allowed.union(["Eve"]))
+                #expect(english.isEmpty, "\(what): English on a Chinese page: \(english) in \(Self.visibleText(page.text))")
+            }
+        }
+    }
+
+    @Test("a path that is no page (`/s/`, a mistyped link) is a page in the phone's language with the way to the code-entry page; JSON asks get JSON", arguments: Backend.complete)
+    func notFoundPage(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 1)
+        defer { fixture.folder.cleanup() }
+        try await fixture.app().test(.router) { client in
+            for (path, language, heading) in [("/s/", "en", "Page not found"), ("/nothing/here", "zh-CN", "找不到此页")] {
+                let page = try await client.execute(uri: path, method: .get, headers: phone(language: language))
+                #expect(page.status == .notFound && page.headers[.contentType]?.hasPrefix("text/html") == true, "\(path)")
+                #expect(page.text.contains("<h1>\(heading)</h1>") && page.text.contains(#"<a href="/" id="back">"#), "\(page.text)")
+            }
+            let json = try await client.execute(uri: "/nothing", method: .get, headers: phone(json: true))
+            #expect(json.status == .notFound && json.headers[.contentType]?.hasPrefix("text/html") != true)
+        }
+    }
+
+    @Test("the footer's line is the brand's when configured (either language, or none), OneCode's otherwise, on every page a phone sees", arguments: Backend.complete)
+    func footer(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 1)
+        defer { fixture.folder.cleanup() }
+        let plain = try fixture.app()
+        try await plain.test(.router) { client in
+            let page = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone())
+            #expect(page.text.contains("<footer>Verified by OneCode</footer>"), "\(page.text)")
+        }
+        let branded = try fixture.app(["brand.name": .init(.string("Lu Tea"), isSecret: false), "brand.footer": .init(.string("Lu Tea, since 1912"), isSecret: false),
+                                       "brand.footerZh": .init(.string(""), isSecret: false)])
+        try await branded.test(.router) { client in
+            for path in ["/s/\(fixture.codes[0])", "/", "/nothing"] {
+                let en = try await client.execute(uri: path, method: .get, headers: phone())
+                #expect(en.text.contains("Lu Tea, since 1912</footer>") && !en.text.contains("OneCode"), "\(path): \(en.text)")
+                let zh = try await client.execute(uri: path, method: .get, headers: phone(language: "zh-CN"))
+                #expect(zh.text.contains("</footer>") && !zh.text.contains("OneCode") && !zh.text.contains("since 1912"), "\(path): \(zh.text)")
+            }
+        }
+        #expect(throws: InputError.self) { _ = try fixture.config(["brand.footer": .init(.string(String(repeating: "x", count: 201)), isSecret: false)]) }
+    }
+
+    @Test("a points prize named with its number is not followed by it again; one named otherwise is", arguments: [
+        ("100积分", LandingPage.Language.zh, "恭喜您中奖：100积分"), ("积分奖", .zh, "恭喜您中奖：积分奖（100 积分）"),
+        ("100 points", .en, "Congratulations, you won: 100 points"), ("Bonus", .en, "Congratulations, you won: Bonus (100 points)"),
+    ])
+    func pointsWording(name: String, language: LandingPage.Language, message: String) {
+        let draw = DrawOutcome(campaign: CampaignID(rawValue: 1), campaignName: "C", result: .won, tier: 0,
+                               prize: PrizeTier(name: name, kind: .points, value: 100, probability: 1, stock: 1, dailyStock: nil), new: true, entryID: nil)
+        #expect(LandingPage.message(draw, language) == message)
+    }
+}
