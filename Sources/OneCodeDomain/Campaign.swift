@@ -100,6 +100,14 @@ public struct CampaignDefinition: Sendable, Codable, Equatable {
     public var limits: CampaignLimits
     public var status: CampaignStatus
 
+    /// What a campaign scoped to regions needs to draw at all, said when it is created and shown: a scan
+    /// has a region only from GeoIP or from a location the consumer shares (after the draw). Nil when
+    /// the scope names no region or GeoIP is configured.
+    public func regionNotice(geoIPConfigured: Bool) -> String? {
+        guard let regions = scope.regions, !regions.isEmpty, !geoIPConfigured else { return nil }
+        return "scope.regions (\(regions.joined(separator: ", "))): a scan has a region only from GeoIP (geoip.file, not configured here) or from a location the consumer shares after the draw, so without GeoIP no scan of this campaign draws; set geoip.file on the serving nodes, or drop the region scope"
+    }
+
     /// The keys a campaign file may hold, at each level (README: Campaigns).
     static let rootKeys = ["name", "start", "end", "timeZone", "scope", "tiers", "limits", "status"]
     static let scopeKeys = ["products", "batches", "regions"]

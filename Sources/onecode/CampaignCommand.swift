@@ -27,6 +27,7 @@ struct CampaignCommand: AsyncParsableCommand {
                 let (_, store) = try await global.open()
                 let campaign = try await store.createCheckedCampaign(definition)
                 try global.emit(campaign) { "campaign \(campaign.id): \(definition.name) (\(campaign.status.rawValue), \(definition.tiers.count) tiers)" }
+                if let notice = definition.regionNotice(geoIPConfigured: try await global.geoIPConfigured()) { note("warning: \(notice)") }
             }
         }
     }
@@ -65,6 +66,7 @@ struct CampaignCommand: AsyncParsableCommand {
                     throw NotFoundError("id", "no campaign with id \(id); see `onecode campaign list`")
                 }
                 let stock = try await store.stock(of: campaign.id)
+                let notice = campaign.definition.regionNotice(geoIPConfigured: try await global.geoIPConfigured())
                 try global.emit(Output(campaign: campaign, stock: stock)) {
                     // Times in the campaign's own zone, as its definition was written.
                     let definition = campaign.definition
@@ -77,8 +79,9 @@ struct CampaignCommand: AsyncParsableCommand {
                         let prize = definition.tiers[tier.tier]
                         return [String(tier.tier), tier.name, prize.kind.rawValue, String(prize.probability), String(tier.stock), String(tier.awarded),
                                 tier.awardedToday.map(String.init) ?? "-", tier.dailyStockLeft.map(String.init) ?? "-", String(tier.claimed), String(tier.redeemed)]
-                    }).text
+                    }).text + (notice.map { "\nwarning: \($0)" } ?? "")
                 }
+                if global.json, let notice { note("warning: \(notice)") }
             }
         }
     }

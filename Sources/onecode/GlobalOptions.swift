@@ -74,6 +74,11 @@ struct GlobalOptions: ParsableArguments {
         return (config, try await Database.open(config, cacheMiB: cacheMiB))
     }
 
+    /// Whether the configuration names a GeoIP database (`geoip.file`): scans then have regions.
+    func geoIPConfigured() async throws -> Bool {
+        !(try await configReader().scoped(to: "onecode").string(forKey: "geoip.file") ?? "").isEmpty
+    }
+
     /// Prints `value` as JSON when `--json` is given, else `text()`.
     func emit<T: Encodable>(_ value: T, _ text: () -> String) throws {
         try Self.print(value, json: json, text)

@@ -97,3 +97,22 @@ struct WordsOnThePageTests {
         #expect(LandingPage.message(draw, language) == message)
     }
 }
+
+/// README's own campaign example (`"regions": ["CN"]`) went live and never drew: without GeoIP no scan has a region.
+@Suite("Campaigns that would never draw say so")
+struct RegionScopeNoticeTests {
+    @Test("a campaign scoped to regions, created or shown where no GeoIP is configured, says why no scan would draw and what to do; with geoip.file, nothing")
+    func regionNotice() throws {
+        let folder = try CLITests.prepared()
+        defer { folder.cleanup() }
+        try #"{"name": "S", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "scope": {"regions": ["CN"]}, "tiers": [{"name": "A", "kind": "goods", "value": 1, "probability": 0.1, "stock": 100}], "status": "live"}"#
+            .write(toFile: folder.file("r.json"), atomically: true, encoding: .utf8)
+        let created = try Run.onecode(["campaign", "create", "--file", "r.json"], cwd: folder.path, environment: CLITests.secret)
+        #expect(created.status == 0 && created.stderr.contains("warning: scope.regions (CN): a scan has a region only from GeoIP")
+                && created.stderr.contains("no scan of this campaign draws"), "\(created.stderr)")
+        let shown = try Run.onecode(["campaign", "show", "1"], cwd: folder.path, environment: CLITests.secret)
+        #expect(shown.stdout.contains("warning: scope.regions (CN)"), "\(shown.stdout)")
+        let withGeoIP = try Run.onecode(["campaign", "show", "1"], cwd: folder.path, environment: CLITests.secret.merging(["ONECODE_GEOIP_FILE": "/srv/GeoLite2-Country.mmdb"]) { $1 })
+        #expect(withGeoIP.status == 0 && !withGeoIP.stdout.contains("warning") && !withGeoIP.stderr.contains("warning"), "\(withGeoIP.stdout)")
+    }
+}
