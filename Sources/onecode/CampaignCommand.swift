@@ -40,12 +40,12 @@ struct CampaignCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let (_, store) = try await global.open()
                 let campaigns = try await store.campaigns()
-                let formatter = ISO8601DateFormatter()
+                let time = try await global.displayTime()
                 try global.emit(campaigns) {
                     campaigns.isEmpty ? "no campaigns yet; create one with `onecode campaign create --file F`" :
-                    Table(["id", "name", "status", "start", "end", "tiers"], campaigns.map {
-                        [$0.id.description, $0.definition.name, $0.status.rawValue, formatter.string(from: $0.definition.start),
-                         formatter.string(from: $0.definition.end), String($0.definition.tiers.count)]
+                    Table(["id", "name", "status", "start (\(time.label))", "end (\(time.label))", "tiers"], campaigns.map {
+                        [$0.id.description, $0.definition.name, $0.status.rawValue, time.minute($0.definition.start),
+                         time.minute($0.definition.end), String($0.definition.tiers.count)]
                     }).text
                 }
             }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Configuration
 import Foundation
 import OneCodeDomain
+import OneCodeService
 import OneCodeIssuing
 import OneCodePostgres
 import OneCodeSQLite
@@ -72,6 +73,11 @@ struct GlobalOptions: ParsableArguments {
     func open(extra: [String: ConfigValue] = [:], cacheMiB: Int = 32) async throws -> (IssuerConfig, any OneCodeStore) {
         let config = try IssuerConfig(reader: try await configReader(extra: extra))
         return (config, try await Database.open(config, cacheMiB: cacheMiB))
+    }
+
+    /// How human output shows times: in `display.timeZone`, labelled (JSON stays UTC).
+    func displayTime() async throws -> DisplayTime {
+        try DisplayTime(configured: try await configReader().scoped(to: "onecode").string(forKey: "display.timeZone"))
     }
 
     /// Whether the configuration names a GeoIP database (`geoip.file`): scans then have regions.

@@ -19,12 +19,12 @@ struct TokenCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let (_, store) = try await global.open()
                 let tokens = try await store.tokens()
-                let dates = ISO8601DateFormatter()
+                let time = try await global.displayTime()
                 try global.emit(tokens) {
                     guard !tokens.isEmpty else { return "no tokens yet; create one with `onecode token create --scope S --name N`" }
-                    return Table(["id", "scope", "store", "name", "created (UTC)", "last used (UTC)"], tokens.map { token in
+                    return Table(["id", "scope", "store", "name", "created (\(time.label))", "last used (\(time.label))"], tokens.map { token in
                         [String(token.id), token.scope.rawValue, token.storeID.map(String.init) ?? "", token.name,
-                         dates.string(from: token.createdAt), token.lastUsedAt.map { dates.string(from: $0) } ?? "never"]
+                         time.minute(token.createdAt), token.lastUsedAt.map(time.minute) ?? "never"]
                     }).text
                 }
             }
@@ -144,11 +144,11 @@ struct ScansCommand: AsyncParsableCommand {
             let typed = try config.signer(notice: note).read(typed: code)
             guard case let .read(.valid(key, canonical)) = typed else { throw InputError("code", typed.problem ?? "is not a code") }
             let scans = try await store.scans(of: key, limit: limit)
-            let formatter = ISO8601DateFormatter()
+            let time = try await global.displayTime()
             try global.emit(scans) {
                 scans.isEmpty ? "no scans of \(canonical)" :
-                Table(["id", "time", "verdict", "reason", "consumer", "ip", "bot", "region"], scans.map {
-                    [String($0.id), formatter.string(from: $0.at), $0.verdict.rawValue, $0.reason.rawValue, $0.consumer ?? "",
+                Table(["id", "time (\(time.label))", "verdict", "reason", "consumer", "ip", "bot", "region"], scans.map {
+                    [String($0.id), time.minute($0.at), $0.verdict.rawValue, $0.reason.rawValue, $0.consumer ?? "",
                      $0.ip ?? "", $0.bot ? "bot" : "", $0.region ?? ""]
                 }).text
             }

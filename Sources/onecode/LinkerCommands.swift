@@ -79,10 +79,11 @@ struct SegmentCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let (_, store) = try await global.open()
                 let segments = try await store.segments()
+                let time = try await global.displayTime()
                 try global.emit(segments) {
                     segments.isEmpty ? "no segments yet; create one with `onecode segment create --name N --rules JSON`" :
-                    Table(["id", "name", "members", "refreshed", "rules"], segments.map {
-                        [String($0.id.rawValue), $0.name, String($0.members), $0.refreshedAt.map { ISO8601DateFormatter().string(from: $0) } ?? "never", $0.rules]
+                    Table(["id", "name", "members", "refreshed (\(time.label))", "rules"], segments.map {
+                        [String($0.id.rawValue), $0.name, String($0.members), $0.refreshedAt.map(time.minute) ?? "never", $0.rules]
                     }).text
                 }
             }
@@ -107,7 +108,7 @@ struct SegmentCommand: AsyncParsableCommand {
     struct Members: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "A segment's members with their profile summaries, in id order.",
-            discussion: "Each member: the consumer id, counted scans, the last scan (UTC), regions, products by name, prizes won, average rating and whether they consented to be contacted. --ids prints the ids alone, one a line.")
+            discussion: "Each member: the consumer id, counted scans, the last scan (in display.timeZone, labelled), regions, products by name, prizes won, average rating and whether they consented to be contacted. --ids prints the ids alone, one a line.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The segment id.") var id: Int64
         @Option(help: "Only ids after this one (paging).") var after = ""
@@ -123,12 +124,11 @@ struct SegmentCommand: AsyncParsableCommand {
                     return try global.emit(members) { members.joined(separator: "\n") }
                 }
                 let members = try await store.named(try await store.memberProfiles(of: SegmentID(rawValue: id), after: after, limit: limit))
-                let day = ISO8601DateFormatter()
-                day.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate, .withSpaceBetweenDateAndTime]
+                let time = try await global.displayTime()
                 try global.emit(members) {
                     members.isEmpty ? "no members (run `onecode segment refresh` if scans arrived since)" :
-                    Table(["consumer", "scans", "last scan (UTC)", "regions", "products", "won", "rating", "consent"], members.map { member in
-                        [member.consumer, String(member.scans), String(day.string(from: member.lastScanAt).prefix(16)), member.regions.joined(separator: " "),
+                    Table(["consumer", "scans", "last scan (\(time.label))", "regions", "products", "won", "rating", "consent"], members.map { member in
+                        [member.consumer, String(member.scans), time.minute(member.lastScanAt), member.regions.joined(separator: " "),
                          member.products.map { $0.name ?? "#\($0.id)" }.joined(separator: "; "), String(member.prizesWon),
                          member.averageRating.map { String(format: "%.1f", $0) } ?? "", member.consent ? "yes" : "no"]
                     }).text
@@ -389,14 +389,14 @@ struct FeedbackCommand: AsyncParsableCommand {
                 guard (1...1000).contains(limit) else { throw InputError("limit", "must be from 1 to 1000 (got \(limit))") }
                 let (_, store) = try await global.open()
                 let items = try await store.feedbackList(FeedbackFilter(product: product, batch: batch, maxRating: maxRating), before: before, limit: limit)
+                let time = try await global.displayTime()
                 try global.emit(items) {
                     guard !items.isEmpty else { return "no ratings" + (before > 0 ? " before \(before)" : " yet") }
-                    let dates = ISO8601DateFormatter()
                     let rows = items.map { item in
-                        [String(item.id), dates.string(from: item.at), "\(item.productName) (\(item.productId))", String(item.batchId),
+                        [String(item.id), time.minute(item.at), "\(item.productName) (\(item.productId))", String(item.batchId),
                          String(repeating: "★", count: item.rating) + String(repeating: "☆", count: 5 - item.rating), item.comment ?? "", item.code]
                     }
-                    var text = Table(["id", "at", "product", "batch", "rating", "comment", "code"], rows).text
+                    var text = Table(["id", "at (\(time.label))", "product", "batch", "rating", "comment", "code"], rows).text
                     if items.count == limit, let last = items.last { text += "\nolder: onecode feedback list --before \(last.id)" }
                     return text
                 }

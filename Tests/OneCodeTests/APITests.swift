@@ -204,7 +204,7 @@ struct APITests {
         let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": ServiceFixture.secret]
         let list = try Run.onecode(["token", "list", "--database", try backend.database(fixture.folder)], cwd: fixture.folder.path, environment: environment)
         let lines = list.stdout.split(separator: "\n")
-        #expect(list.status == 0 && lines.first?.hasPrefix("id  scope") == true && lines.first?.hasSuffix("last used (UTC)") == true, "\(list.stdout)")
+        #expect(list.status == 0 && lines.first?.hasPrefix("id  scope") == true && lines.first?.hasSuffix("last used (Beijing time)") == true, "\(list.stdout)")
         #expect(lines.count == 2 && lines[1].contains("admin") && lines[1].contains(" 20") && !list.stdout.contains(admin), "\(list.stdout) \(list.stderr)")
         #expect(!list.stdout.contains("sales"))
         let unknown = try Run.onecode(["token", "revoke", "99", "--database", try backend.database(fixture.folder)], cwd: fixture.folder.path, environment: environment)
