@@ -149,55 +149,22 @@ extension PostgresStore: LinkerStore {
     static let segmentColumns = "id, name, rules, created_at, refreshed_at, members"
 
     public func createSegment(name: String, rule: SegmentRule) async throws -> Segment {
-        let name = try Name.validate(name, field: "name", maximum: 100)
-        let taken = ConflictError("name", "a segment named '\(name)' exists already")
-        return try await write { db in
-            let row = try db.execute("""
-                INSERT INTO segment (name, rules, created_at) VALUES (\(name), \(rule.jsonText), \(Date().timeIntervalSince1970))
-                RETURNING \(unescaped: Self.segmentColumns)
-                """, conflict: taken).rows.first
-            return try Self.segment(from: row!)
-        }
+        try await write { db in try SegmentBook.create(in: PostgresSegmentTransaction(db: db), name: name, rule: rule, at: Date()) }
     }
 
     public func updateSegment(_ id: SegmentID, name: String?, rule: SegmentRule?) async throws -> Segment {
-        let name = try name.map { try Name.validate($0, field: "name", maximum: 100) }
-        return try await write { db in
+        try await write { db in
             // Between refreshes (a refresh that read the old rule would otherwise fail at its commit).
             try db.execute("SELECT pg_advisory_xact_lock(\(Self.linkerLock))")
-            guard try db.row("SELECT id FROM segment WHERE id = \(id.rawValue) FOR UPDATE") != nil else {
-                throw NotFoundError("id", "no segment with id \(id)")
-            }
-            if let name {
-                try db.execute("UPDATE segment SET name = \(name) WHERE id = \(id.rawValue)",
-                               conflict: ConflictError("name", "a segment named '\(name)' exists already"))
-                // Lead reasons name the segment.
-                try Self.markMembersChanged(db, id)
-            }
-            if let rule {
-                // Version 0: the next refresh evaluates it whole, and re-scores its former and new members' leads.
-                try db.execute("UPDATE segment SET rules = \(rule.jsonText), version = 0 WHERE id = \(id.rawValue)")
-            }
-            return try Self.segment(from: db.row("SELECT \(unescaped: Self.segmentColumns) FROM segment WHERE id = \(id.rawValue)")!)
+            return try SegmentBook.update(in: PostgresSegmentTransaction(db: db), id, name: name, rule: rule)
         }
     }
 
     public func deleteSegment(_ id: SegmentID) async throws -> Bool {
         try await write { db in
             try db.execute("SELECT pg_advisory_xact_lock(\(Self.linkerLock))")
-            try Self.markMembersChanged(db, id)
-            try db.execute("DELETE FROM segment_member WHERE segment_id = \(id.rawValue)")
-            return try db.execute("DELETE FROM segment WHERE id = \(id.rawValue)") == 1
+            return try SegmentBook.delete(in: PostgresSegmentTransaction(db: db), id)
         }
-    }
-
-    /// Marks the segment's members' profiles as changed for the next refresh, so their leads (whose
-    /// reasons name their segments) are scored again.
-    static func markMembersChanged(_ db: SyncConnection, _ id: SegmentID) throws {
-        try db.execute("""
-            UPDATE consumer_profile SET version = (SELECT version + 1 FROM linker_state WHERE id = 1)
-            WHERE consumer IN (SELECT consumer FROM segment_member WHERE segment_id = \(id.rawValue))
-            """)
     }
 
     public func segments() async throws -> [Segment] {
@@ -270,5 +237,47 @@ extension PostgresStore {
             }
         }
         return rows
+    }
+}
+
+/// Segment rows for `SegmentBook`, in one transaction on the store's connection.
+struct PostgresSegmentTransaction: SegmentTransaction {
+    let db: SyncConnection
+
+    func insertSegment(name: String, rules: String, at: Date) throws -> Segment? {
+        try db.row("""
+            INSERT INTO segment (name, rules, created_at) VALUES (\(name), \(rules), \(at.timeIntervalSince1970))
+            ON CONFLICT (name) DO NOTHING RETURNING \(unescaped: PostgresStore.segmentColumns)
+            """).map(PostgresStore.segment(from:))
+    }
+
+    func segmentExists(_ id: SegmentID) throws -> Bool {
+        try db.row("SELECT id FROM segment WHERE id = \(id.rawValue) FOR UPDATE") != nil
+    }
+
+    func renameSegment(_ id: SegmentID, to name: String) throws -> Bool {
+        guard try db.row("SELECT id FROM segment WHERE name = \(name) AND id <> \(id.rawValue)") == nil else { return false }
+        try db.execute("UPDATE segment SET name = \(name) WHERE id = \(id.rawValue)", conflict: SegmentBook.taken(name))
+        return true
+    }
+
+    func replaceRules(of id: SegmentID, with rules: String) throws {
+        try db.execute("UPDATE segment SET rules = \(rules), version = 0 WHERE id = \(id.rawValue)")
+    }
+
+    func markMembersChanged(_ id: SegmentID) throws {
+        try db.execute("""
+            UPDATE consumer_profile SET version = (SELECT version + 1 FROM linker_state WHERE id = 1)
+            WHERE consumer IN (SELECT consumer FROM segment_member WHERE segment_id = \(id.rawValue))
+            """)
+    }
+
+    func deleteSegment(_ id: SegmentID) throws -> Bool {
+        try db.execute("DELETE FROM segment_member WHERE segment_id = \(id.rawValue)")
+        return try db.execute("DELETE FROM segment WHERE id = \(id.rawValue)") == 1
+    }
+
+    func segment(_ id: SegmentID) throws -> Segment? {
+        try db.row("SELECT \(unescaped: PostgresStore.segmentColumns) FROM segment WHERE id = \(id.rawValue)").map(PostgresStore.segment(from:))
     }
 }

@@ -88,57 +88,15 @@ extension SQLiteStore: LinkerStore {
     }
 
     public func createSegment(name: String, rule: SegmentRule) async throws -> Segment {
-        let name = try Name.validate(name, field: "name", maximum: 100)
-        return try await writer.write { db in
-            if try Int64.fetchOne(db, sql: "SELECT id FROM segment WHERE name = ?", arguments: [name]) != nil {
-                throw ConflictError("name", "a segment named '\(name)' exists already")
-            }
-            try Self.conflicts(as: ConflictError("name", "a segment named '\(name)' exists already")) {
-                try db.execute(sql: "INSERT INTO segment (name, rules, created_at) VALUES (?, ?, ?)",
-                               arguments: [name, rule.jsonText, Date().timeIntervalSince1970])
-            }
-            return Self.segment(from: try Row.fetchOne(db, sql: "SELECT * FROM segment WHERE id = ?", arguments: [db.lastInsertedRowID])!)
-        }
+        try await writer.write { db in try SegmentBook.create(in: SQLiteSegmentTransaction(db: db), name: name, rule: rule, at: Date()) }
     }
 
     public func updateSegment(_ id: SegmentID, name: String?, rule: SegmentRule?) async throws -> Segment {
-        let name = try name.map { try Name.validate($0, field: "name", maximum: 100) }
-        return try await writer.write { db in
-            guard try Row.fetchOne(db, sql: "SELECT id FROM segment WHERE id = ?", arguments: [id.rawValue]) != nil else {
-                throw NotFoundError("id", "no segment with id \(id)")
-            }
-            if let name {
-                if try Int64.fetchOne(db, sql: "SELECT id FROM segment WHERE name = ? AND id != ?", arguments: [name, id.rawValue]) != nil {
-                    throw ConflictError("name", "a segment named '\(name)' exists already")
-                }
-                try db.execute(sql: "UPDATE segment SET name = ? WHERE id = ?", arguments: [name, id.rawValue])
-                // Lead reasons name the segment.
-                try Self.markMembersChanged(db, id)
-            }
-            if let rule {
-                // Version 0: the next refresh evaluates it whole, and re-scores its former and new members' leads.
-                try db.execute(sql: "UPDATE segment SET rules = ?, version = 0 WHERE id = ?", arguments: [rule.jsonText, id.rawValue])
-            }
-            return Self.segment(from: try Row.fetchOne(db, sql: "SELECT * FROM segment WHERE id = ?", arguments: [id.rawValue])!)
-        }
+        try await writer.write { db in try SegmentBook.update(in: SQLiteSegmentTransaction(db: db), id, name: name, rule: rule) }
     }
 
     public func deleteSegment(_ id: SegmentID) async throws -> Bool {
-        try await writer.write { db in
-            try Self.markMembersChanged(db, id)
-            try db.execute(sql: "DELETE FROM segment_member WHERE segment_id = ?", arguments: [id.rawValue])
-            try db.execute(sql: "DELETE FROM segment WHERE id = ?", arguments: [id.rawValue])
-            return db.changesCount == 1
-        }
-    }
-
-    /// Marks the segment's members' profiles as changed for the next refresh, so their leads (whose
-    /// reasons name their segments) are scored again.
-    static func markMembersChanged(_ db: Database, _ id: SegmentID) throws {
-        try db.execute(sql: """
-            UPDATE consumer_profile SET version = (SELECT version + 1 FROM linker_state WHERE id = 1)
-            WHERE consumer IN (SELECT consumer FROM segment_member WHERE segment_id = ?)
-            """, arguments: [id.rawValue])
+        try await writer.write { db in try SegmentBook.delete(in: SQLiteSegmentTransaction(db: db), id) }
     }
 
     public func segments() async throws -> [Segment] {
@@ -383,5 +341,53 @@ extension SQLiteStore: LinkerStore {
                                firstAt: Date(timeIntervalSince1970: $0[5]), lastAt: Date(timeIntervalSince1970: $0[6]))
             }
         }
+    }
+}
+
+/// Segment rows for `SegmentBook`, in the writer's transaction.
+struct SQLiteSegmentTransaction: SegmentTransaction {
+    let db: Database
+
+    func insertSegment(name: String, rules: String, at: Date) throws -> Segment? {
+        do {
+            try db.execute(sql: "INSERT INTO segment (name, rules, created_at) VALUES (?, ?, ?)", arguments: [name, rules, at.timeIntervalSince1970])
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+            return nil
+        }
+        return try segment(SegmentID(rawValue: db.lastInsertedRowID))
+    }
+
+    func segmentExists(_ id: SegmentID) throws -> Bool {
+        try Int64.fetchOne(db, sql: "SELECT id FROM segment WHERE id = ?", arguments: [id.rawValue]) != nil
+    }
+
+    func renameSegment(_ id: SegmentID, to name: String) throws -> Bool {
+        do {
+            try db.execute(sql: "UPDATE segment SET name = ? WHERE id = ?", arguments: [name, id.rawValue])
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+            return false
+        }
+        return true
+    }
+
+    func replaceRules(of id: SegmentID, with rules: String) throws {
+        try db.execute(sql: "UPDATE segment SET rules = ?, version = 0 WHERE id = ?", arguments: [rules, id.rawValue])
+    }
+
+    func markMembersChanged(_ id: SegmentID) throws {
+        try db.execute(sql: """
+            UPDATE consumer_profile SET version = (SELECT version + 1 FROM linker_state WHERE id = 1)
+            WHERE consumer IN (SELECT consumer FROM segment_member WHERE segment_id = ?)
+            """, arguments: [id.rawValue])
+    }
+
+    func deleteSegment(_ id: SegmentID) throws -> Bool {
+        try db.execute(sql: "DELETE FROM segment_member WHERE segment_id = ?", arguments: [id.rawValue])
+        try db.execute(sql: "DELETE FROM segment WHERE id = ?", arguments: [id.rawValue])
+        return db.changesCount == 1
+    }
+
+    func segment(_ id: SegmentID) throws -> Segment? {
+        try Row.fetchOne(db, sql: "SELECT * FROM segment WHERE id = ?", arguments: [id.rawValue]).map(SQLiteStore.segment(from:))
     }
 }

@@ -248,3 +248,20 @@ public protocol ErasureTransaction: EventTransaction {
     /// Sets every segment's member count from its members.
     func recountSegments() throws
 }
+
+/// The write transaction a backend lends to the segment rules (`SegmentBook`): rows only.
+public protocol SegmentTransaction {
+    /// Inserts a segment; nil when another holds the name (the schema keeps names unique).
+    func insertSegment(name: String, rules: String, at: Date) throws -> Segment?
+    /// Whether the segment exists (PostgreSQL locks its row for the rest of the transaction).
+    func segmentExists(_ id: SegmentID) throws -> Bool
+    /// Renames a segment; false when another holds the name.
+    func renameSegment(_ id: SegmentID, to name: String) throws -> Bool
+    /// Sets a segment's rules and its version to 0, so the next refresh evaluates it whole.
+    func replaceRules(of id: SegmentID, with rules: String) throws
+    /// Marks the segment's members' profiles changed, so the next refresh scores their leads again.
+    func markMembersChanged(_ id: SegmentID) throws
+    /// Deletes the segment and its memberships; false when there was none.
+    func deleteSegment(_ id: SegmentID) throws -> Bool
+    func segment(_ id: SegmentID) throws -> Segment?
+}

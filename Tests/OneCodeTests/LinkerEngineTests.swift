@@ -353,3 +353,27 @@ struct LinkerKillTests {
         #expect(completed != before)
     }
 }
+
+/// Segment create, edit and delete are decided once (`SegmentBook`), the same on both backends.
+@Suite("Segments are created, edited and deleted by one set of rules")
+struct SegmentBookTests {
+    @Test("names are checked and unique (create and rename alike), an unknown id is not found, a deletion says whether there was one", arguments: Backend.complete)
+    func segmentRules(_ backend: Backend) async throws {
+        let world = try await LinkerWorld(codes: 2, backend: backend)
+        defer { world.fixture.folder.cleanup() }
+        let store = world.store
+        let a = try await store.createSegment(name: "A", rule: .consent(true))
+        let b = try await store.createSegment(name: "  B  ", rule: .consent(false))
+        #expect(b.name == "B")
+        await #expect(throws: ConflictError("name", "a segment named 'A' exists already")) { try await store.createSegment(name: "A", rule: .consent(true)) }
+        await #expect(throws: ConflictError("name", "a segment named 'A' exists already")) { try await store.updateSegment(b.id, name: "A", rule: nil) }
+        await #expect(throws: InputError.self) { try await store.updateSegment(b.id, name: "bad\u{1B}[31m", rule: nil) }
+        await #expect(throws: NotFoundError.self) { try await store.updateSegment(SegmentID(rawValue: 999), name: "Z", rule: nil) }
+        let renamed = try await store.updateSegment(b.id, name: "C", rule: .wonPrize(true))
+        #expect(renamed.name == "C" && renamed.rules == SegmentRule.wonPrize(true).jsonText)
+        #expect(try await store.segments().map(\.name) == ["A", "C"])
+        #expect(try await store.deleteSegment(a.id))
+        #expect(try await !store.deleteSegment(a.id))
+        #expect(try await store.segments().map(\.id) == [b.id])
+    }
+}
