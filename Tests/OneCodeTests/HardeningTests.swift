@@ -438,7 +438,8 @@ struct IssueWhileScanningTests {
     /// The attack: an issuer's `POST /api/batches` of 1,000,000 codes held scans 3.5 s on SQLite (one writer).
     /// The real store, whose issue pauses half-way through its codes until the test lets it go on: what
     /// the test checks meanwhile cannot race the issue's end.
-    struct PausingCatalog: CatalogStore {
+    struct PausingCatalog: ForwardingCatalog {
+        var catalog: any CatalogStore { base }
         let base: any OneCodeStore
         let after: Int
         let reached = OneShotSignal()
@@ -467,16 +468,6 @@ struct IssueWhileScanningTests {
                 try body(batch, product, Sink(base: sink, catalog: self))
             }
         }
-        func addProduct(_ product: NewProduct) async throws -> Product { try await base.addProduct(product) }
-        func products() async throws -> [Product] { try await base.products() }
-        func product(_ id: ProductID) async throws -> Product? { try await base.product(id) }
-        func updateProduct(_ id: ProductID, _ change: ProductChange) async throws -> Product? { try await base.updateProduct(id, change) }
-        func batches(product: ProductID?) async throws -> [Batch] { try await base.batches(product: product) }
-        func batch(_ id: BatchID) async throws -> Batch? { try await base.batch(id) }
-        func codeCount(batch: BatchID) async throws -> Int { try await base.codeCount(batch: batch) }
-        func code(_ key: CodeKey) async throws -> CodeRecord? { try await base.code(key) }
-        func secretFingerprint() async throws -> String? { try await base.secretFingerprint() }
-        func recordSecretFingerprint(_ fingerprint: String) async throws -> String { try await base.recordSecretFingerprint(fingerprint) }
     }
 
     @Test("a scan made while a large batch's codes are being written is recorded before the batch is issued; the batch is unlisted and cannot be activated until then",

@@ -388,6 +388,7 @@ final class Counter: @unchecked Sendable {
 
 /// The real store, whose code sink fails like a full disk after some inserts.
 struct FailingStore: ForwardingCatalog {
+    var catalog: any CatalogStore { base }
     struct DiskFull: Error {}
     let base: SQLiteStore
     let failAfter: Int
@@ -416,6 +417,7 @@ struct FailingStore: ForwardingCatalog {
 
 /// Records when the issuing transaction begins and how many codes it writes.
 struct WatchedStore: ForwardingCatalog {
+    var catalog: any CatalogStore { base }
     let base: SQLiteStore
     let log: CommitLog
 
@@ -443,6 +445,7 @@ struct WatchedStore: ForwardingCatalog {
 
 /// Reports the first key of the first issue as taken, as if another batch had drawn it meanwhile.
 final class TakenOnceStore: ForwardingCatalog, @unchecked Sendable {
+    var catalog: any CatalogStore { base }
     let base: SQLiteStore
     private let attempts = Mutex(0)
     init(base: SQLiteStore) { self.base = base }
@@ -473,18 +476,19 @@ final class TakenOnceStore: ForwardingCatalog, @unchecked Sendable {
 
 /// A catalogue double that changes only `issueBatch`: everything else goes to the real store.
 protocol ForwardingCatalog: CatalogStore {
-    var base: SQLiteStore { get }
+    /// The real store everything but `issueBatch` goes to.
+    var catalog: any CatalogStore { get }
 }
 
 extension ForwardingCatalog {
-    func addProduct(_ product: NewProduct) async throws -> Product { try await base.addProduct(product) }
-    func products() async throws -> [Product] { try await base.products() }
-    func product(_ id: ProductID) async throws -> Product? { try await base.product(id) }
-    func updateProduct(_ id: ProductID, _ change: ProductChange) async throws -> Product? { try await base.updateProduct(id, change) }
-    func batches(product: ProductID?) async throws -> [Batch] { try await base.batches(product: product) }
-    func batch(_ id: BatchID) async throws -> Batch? { try await base.batch(id) }
-    func codeCount(batch: BatchID) async throws -> Int { try await base.codeCount(batch: batch) }
-    func code(_ key: CodeKey) async throws -> CodeRecord? { try await base.code(key) }
-    func secretFingerprint() async throws -> String? { try await base.secretFingerprint() }
-    func recordSecretFingerprint(_ fingerprint: String) async throws -> String { try await base.recordSecretFingerprint(fingerprint) }
+    func addProduct(_ product: NewProduct) async throws -> Product { try await catalog.addProduct(product) }
+    func products() async throws -> [Product] { try await catalog.products() }
+    func product(_ id: ProductID) async throws -> Product? { try await catalog.product(id) }
+    func updateProduct(_ id: ProductID, _ change: ProductChange) async throws -> Product? { try await catalog.updateProduct(id, change) }
+    func batches(product: ProductID?) async throws -> [Batch] { try await catalog.batches(product: product) }
+    func batch(_ id: BatchID) async throws -> Batch? { try await catalog.batch(id) }
+    func codeCount(batch: BatchID) async throws -> Int { try await catalog.codeCount(batch: batch) }
+    func code(_ key: CodeKey) async throws -> CodeRecord? { try await catalog.code(key) }
+    func secretFingerprint() async throws -> String? { try await catalog.secretFingerprint() }
+    func recordSecretFingerprint(_ fingerprint: String) async throws -> String { try await catalog.recordSecretFingerprint(fingerprint) }
 }
