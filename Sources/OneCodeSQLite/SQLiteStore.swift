@@ -654,7 +654,7 @@ extension SQLiteStore: CatalogStore {
             }
             return (batch, result)
         } catch {
-            try? await takeBack(batch.id, keys: sink.written)
+            try? await takeBack(batch.id, keys: sink.remembered ? sink.written : nil)
             throw error
         }
     }
@@ -798,12 +798,16 @@ extension SQLiteStore {
 
 /// Writes a batch's codes a chunk per transaction (`SQLiteStore.issueChunk`), each with the issue's
 /// heartbeat, from the issuer's thread. A key another batch holds fails the chunk with `CodeKeyTaken`
-/// (the issuer issues again with fresh keys). Keeps the keys it wrote, to take them back on failure.
+/// (the issuer issues again with fresh keys). Keeps the keys it wrote, up to a million (8 MB), to take
+/// them back on failure; beyond, the take-back walks the code table instead (memory stays bounded).
 final class SQLiteCodeSink: CodeSink, @unchecked Sendable {
+    static let rememberedKeys = 1 << 20
     private let writer: any DatabaseWriter
     private let batch: Int64
     private var pending: [(key: Int64, sequence: Int)] = []
     private(set) var written: [Int64] = []
+    /// Whether `written` holds every key written.
+    private(set) var remembered = true
 
     init(writer: any DatabaseWriter, batch: BatchID) {
         self.writer = writer
@@ -834,7 +838,10 @@ final class SQLiteCodeSink: CodeSink, @unchecked Sendable {
         }
         // Ignored rows are keys another batch holds: none of this chunk's keys were lost (the IGNOREd ones
         // are not ours); the ones written are remembered for the take-back.
-        written.append(contentsOf: chunk.map(\.key))
+        if remembered {
+            written.append(contentsOf: chunk.map(\.key))
+            if written.count > Self.rememberedKeys { remembered = false; written = [] }
+        }
         if inserted != chunk.count { throw CodeKeyTaken() }
     }
 }
