@@ -290,7 +290,8 @@ final class LandingPage: Sendable {
         // a mustache section (and its empty labels would fall back to the page's own keys).
         if let image = content.productImage { object["image"] = ["src": image, "alt": content.productName ?? ""] }
         if let path = content.locationPath {
-            object["location"] = ["path": path, "button": strings["locate"]!, "thanks": strings["locateThanks"]!, "denied": strings["locateDenied"]!]
+            object["location"] = ["path": path, "button": strings["locate"]!, "why": strings["locateWhy"]!, "thanks": strings["locateThanks"]!,
+                                  "denied": strings["locateDenied"]!]
         }
         // Only an item that checks out is worth rating.
         if content.verdict == .genuine || content.verdict == .repeat {
@@ -326,6 +327,7 @@ final class LandingPage: Sendable {
             "points": "Your points:", "claim": "Claim your prize", "claimName": "Name", "claimPhone": "Mobile phone", "claimSubmit": "Claim",
             "claimed": "Your prize is claimed.", "redemption": "Show this code at a participating store:",
             "locate": "Share my location", "locateThanks": "Thank you, your location was recorded.",
+            "locateWhy": "Optional: where this product was found helps the brand spot fakes and stock sold outside its region. It is kept with this scan only.",
             "locateDenied": "Location was not shared.", "campaign": "Promotion", "feedback": "Your feedback",
             "rating": "How do you rate this product? (1 = poor, 5 = excellent)", "comment": "Comment (optional)",
             "feedbackSubmit": "Send", "feedbackThanks": "Thank you for your feedback.",
@@ -354,6 +356,7 @@ final class LandingPage: Sendable {
             "points": "您的积分：", "claim": "领取奖品", "claimName": "姓名", "claimPhone": "手机号", "claimSubmit": "领取",
             "claimed": "奖品已领取。", "redemption": "请在参与门店出示此兑换码：",
             "locate": "分享我的位置", "locateThanks": "谢谢，已记录您的位置。", "locateDenied": "未分享位置。",
+            "locateWhy": "可选：商品所在位置可帮助品牌方发现假货和跨区销售，仅随本次扫码保存。",
             "campaign": "活动", "feedback": "您的反馈",
             "rating": "您给这件产品打几分？（1 = 差，5 = 很好）", "comment": "留言（可选）", "feedbackSubmit": "提交",
             "feedbackThanks": "感谢您的反馈。",
@@ -445,6 +448,7 @@ final class LandingPage: Sendable {
         <section id="feedback" aria-label="{{feedbackTitle}}">{{{feedbackForm}}}</section>
         {{#location}}
         <section id="location" hidden data-path="{{path}}" data-thanks="{{thanks}}" data-denied="{{denied}}">
+        <p class="why">{{why}}</p>
         <button type="button" id="locate">{{button}}</button>
         <p id="location-status" role="status"></p>
         </section>

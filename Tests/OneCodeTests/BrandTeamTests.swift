@@ -87,6 +87,20 @@ struct WordsOnThePageTests {
         #expect(throws: InputError.self) { _ = try fixture.config(["brand.footer": .init(.string(String(repeating: "x", count: 201)), isSecret: false)]) }
     }
 
+    @Test("the location button says why it asks, before it, in the phone's language", arguments: Backend.complete)
+    func locationWhy(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 2)
+        defer { fixture.folder.cleanup() }
+        try await fixture.app().test(.router) { client in
+            for (index, (language, words)) in [("en", "helps the brand spot fakes"), ("zh-CN", "帮助品牌方发现假货")].enumerated() {
+                let page = try await client.execute(uri: "/s/\(fixture.codes[index])", method: .get, headers: phone(language: language)).text
+                let why = try #require(page.range(of: words), "\(language): \(page)")
+                let button = try #require(page.range(of: #"id="locate""#))
+                #expect(why.upperBound < button.lowerBound, "the reason comes before the button")
+            }
+        }
+    }
+
     @Test("a points prize named with its number is not followed by it again; one named otherwise is", arguments: [
         ("100积分", LandingPage.Language.zh, "恭喜您中奖：100积分"), ("积分奖", .zh, "恭喜您中奖：积分奖（100 积分）"),
         ("100 points", .en, "Congratulations, you won: 100 points"), ("Bonus", .en, "Congratulations, you won: Bonus (100 points)"),
