@@ -442,9 +442,9 @@ final class LandingPage: Sendable {
         <h1>{{headline}}</h1>
         <p>{{explanation}}</p>
         </div>
+        <section id="campaign" aria-label="{{campaignTitle}}">{{{campaign}}}</section>
         {{#image}}<img class="product" src="{{src}}" alt="{{alt}}" referrerpolicy="no-referrer">{{/image}}
         <dl>{{#details}}<dt>{{label}}</dt><dd>{{value}}</dd>{{/details}}</dl>
-        <section id="campaign" aria-label="{{campaignTitle}}">{{{campaign}}}</section>
         <section id="feedback" aria-label="{{feedbackTitle}}">{{{feedbackForm}}}</section>
         {{#location}}
         <section id="location" hidden data-path="{{path}}" data-thanks="{{thanks}}" data-denied="{{denied}}">

@@ -87,6 +87,20 @@ struct WordsOnThePageTests {
         #expect(throws: InputError.self) { _ = try fixture.config(["brand.footer": .init(.string(String(repeating: "x", count: 201)), isSecret: false)]) }
     }
 
+    /// The winning prize sat below the fold of a 390 × 844 phone, under the product's details.
+    @Test("a draw's outcome comes right after the verdict, before the product's picture and details", arguments: Backend.complete)
+    func prizeFirst(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 1)
+        defer { fixture.folder.cleanup() }
+        _ = try await fixture.store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        try await fixture.app().test(.router) { client in
+            let page = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone()).text
+            let verdict = try #require(page.range(of: #"id="verdict""#)), won = try #require(page.range(of: #"data-result="won""#), "\(page)")
+            let details = try #require(page.range(of: "<dl>"))
+            #expect(verdict.upperBound < won.lowerBound && won.upperBound < details.lowerBound)
+        }
+    }
+
     @Test("the location button says why it asks, before it, in the phone's language", arguments: Backend.complete)
     func locationWhy(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(backend: backend, count: 2)
