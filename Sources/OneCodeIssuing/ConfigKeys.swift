@@ -101,11 +101,6 @@ public enum ConfigKeys {
     /// `ONECODE_*` variables that are not keys: the config file's name, and switches for tests and benchmarks.
     public static let otherVariables: Set<String> = ["ONECODE_CONFIG", "ONECODE_LINKER_TRACE", "ONECODE_LINKER_HOLD", "ONECODE_TEST_POSTGRES", "ONECODE_TEST_SEED", "ONECODE_TEST_BACKENDS"]
 
-    /// The key nearest to a misspelt one, when it is near enough to suggest.
-    public static func suggestion(for name: String, among names: [String]) -> String? {
-        JSONInput.suggestion(for: name, among: names)
-    }
-
     /// The leaf values of a config file's JSON, by key below `onecode` (`codes.length` → "17").
     /// - Throws: `InputError("config", …)` for a file that is not `{"onecode": {…}}`, or a key OneCode does not read.
     public static func fileValues(_ data: Data, file: String) throws -> [String: String] {
@@ -134,7 +129,7 @@ public enum ConfigKeys {
         walk(root["onecode"] ?? [:], "")
         let known = all.map(\.name)
         for name in values.keys.sorted() where !known.contains(name) {
-            let hint = suggestion(for: name, among: known).map { " (did you mean \($0)?)" } ?? ""
+            let hint = JSONInput.suggestion(for: name, among: known).map { " (did you mean \($0)?)" } ?? ""
             throw InputError("config", "\(file): unknown key onecode.\(name)\(hint); README's configuration table lists every key")
         }
         return values
@@ -169,7 +164,7 @@ public enum ConfigKeys {
     public static func checkEnvironment(_ environment: [String: String]) throws {
         let known = Set(all.map(\.environment)).union(otherVariables)
         for name in environment.keys.sorted() where name.hasPrefix("ONECODE_") && !known.contains(name) {
-            let hint = suggestion(for: name, among: Array(known)).map { " (did you mean \($0)?)" } ?? ""
+            let hint = JSONInput.suggestion(for: name, among: Array(known)).map { " (did you mean \($0)?)" } ?? ""
             throw InputError("config", "unknown environment variable \(name)\(hint); README's configuration table lists every key")
         }
     }

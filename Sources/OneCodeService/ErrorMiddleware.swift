@@ -38,7 +38,7 @@ struct ErrorMiddleware: RouterMiddleware {
             }
             // A phone that opens a path that is no page (`/s/`, a mistyped link) gets a page in its
             // language with the way to the code-entry page, not an empty answer.
-            if error.status == .notFound && error.body == nil, let brand, !wantsJSON(request) {
+            if error.status == .notFound && error.body == nil, let brand, !request.wantsJSON {
                 let answer = FormAnswer(language: LandingPage.language(request.headers[.acceptLanguage]), path: "/", brand: brand)
                 let strings = answer.strings
                 return answer.page(status: .notFound, heading: strings["notFound"]!,
@@ -60,12 +60,6 @@ struct ErrorMiddleware: RouterMiddleware {
             throw APIError(.internalServerError, code: "internal", message: "internal error; the details are in the server log")
         }
     }
-}
-
-/// Whether a request asks for JSON rather than a page.
-private func wantsJSON(_ request: Request) -> Bool {
-    let accept = request.headers[.accept] ?? ""
-    return accept.contains("application/json") && !accept.contains("text/html")
 }
 
 /// The one error body: `{"error": {"code": …, "message": …, "field": …}}` (`field` is null when the error

@@ -3,6 +3,12 @@ import Hummingbird
 import NIOCore
 
 extension Request {
+    /// Whether the request asks for JSON rather than a page (a browser's Accept names text/html too).
+    var wantsJSON: Bool {
+        let accept = headers[.accept] ?? ""
+        return accept.contains("application/json") && !accept.contains("text/html")
+    }
+
     /// Decodes a JSON body, answering 413 for a body over the context's limit and 400 naming the field otherwise.
     func decodeJSON<T: Decodable>(_ type: T.Type, context: AppRequestContext) async throws -> T {
         let buffer: ByteBuffer

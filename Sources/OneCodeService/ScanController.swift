@@ -74,7 +74,7 @@ struct ScanController: Sendable {
         try limit(context)
         guard code.utf8.count <= 64 else { throw HTTPError(.badRequest, message: "code: must be at most 64 characters") }
         let language = LandingPage.language(request.headers[.acceptLanguage])
-        let json = wantsJSON(request)
+        let json = request.wantsJSON
         let key: CodeKey, canonical: String
         switch signer.check(code) {
         case let .forged(reason):
@@ -146,11 +146,6 @@ struct ScanController: Sendable {
         case .inactive: .forbidden
         case .void: .gone
         }
-    }
-
-    func wantsJSON(_ request: Request) -> Bool {
-        guard let accept = request.headers[.accept] else { return false }
-        return accept.contains("application/json") && !accept.contains("text/html")
     }
 
     struct ScanJSON: Encodable {
@@ -326,11 +321,11 @@ extension ScanController {
         // A form gets its answer as a page in its language (the form again, the problem beside the field);
         // JSON requests keep the JSON errors.
         if fields["rating"] != nil {
-            do { return try await feedback(request, context, code: code, fields: fields, answer: answer) } catch where !wantsJSON(request) {
+            do { return try await feedback(request, context, code: code, fields: fields, answer: answer) } catch where !request.wantsJSON {
                 return answer.again(.feedback, fields: fields, error: error)
             }
         }
-        do { return try await claim(request, context, code: code, fields: fields, answer: answer) } catch where !wantsJSON(request) {
+        do { return try await claim(request, context, code: code, fields: fields, answer: answer) } catch where !request.wantsJSON {
             return answer.again(.claim(campaign: fields["campaign"] ?? "", consents: config.claimConsents(answer.language)), fields: fields, error: error)
         }
     }
@@ -353,7 +348,7 @@ extension ScanController {
         let claim = try await store.claim(campaign: campaign, key: key, consumer: consumer, contact: contact,
                                           consentVersion: config.consentVersion, consentText: consents.prize, marketing: marketing, at: Date())
         let prize = claim.prize
-        if wantsJSON(request) {
+        if request.wantsJSON {
             return try Response.json(ClaimReply(claimed: true, campaign: campaign, code: canonical, prize: prize,
                                                 redemptionCode: claim.redemptionCode), status: .created)
         }
@@ -375,7 +370,7 @@ extension ScanController {
         guard (comment?.count ?? 0) <= 500 else { throw HTTPError(.badRequest, message: "comment: must be at most 500 characters") }
         try await store.addFeedback(key: key, code: canonical, consumer: consumer, rating: rating,
                                     comment: comment?.isEmpty == false ? comment : nil, at: Date(), rules: config.rules)
-        if wantsJSON(request) {
+        if request.wantsJSON {
             return try Response.json(["rated": rating], status: .created)
         }
         return answer.page(status: .created, heading: LandingPage.strings[answer.language]!["feedbackThanks"]!, body: "", id: "thanks")

@@ -49,7 +49,7 @@ enum UsageErrors {
         let subcommands = command.configuration.subcommands.map { $0._commandName }
         if !subcommands.isEmpty, let typed = arguments.filter({ !$0.hasPrefix("-") }).dropFirst(path.count).first,
            !subcommands.contains(typed), !["help"].contains(typed) {
-            let hint = ConfigKeys.suggestion(for: typed, among: subcommands).map { " (did you mean \($0)?)" } ?? ""
+            let hint = JSONInput.suggestion(for: typed, among: subcommands).map { " (did you mean \($0)?)" } ?? ""
             return "\(typed): not a command of `onecode\(path.isEmpty ? "" : " " + path.joined(separator: " "))`\(hint); \(usage)"
         }
         let options = optionNames(of: command)
@@ -57,7 +57,7 @@ enum UsageErrors {
         let unknown = arguments.filter { $0.hasPrefix("--") }.map { String($0.dropFirst(2).prefix { $0 != "=" }) }
             .filter { !$0.isEmpty && !options.contains($0) && $0 != "help" && $0 != "version" }
         if let first = unknown.first {
-            let hint = ConfigKeys.suggestion(for: first, among: options).map { " (did you mean --\($0)?)" } ?? ""
+            let hint = JSONInput.suggestion(for: first, among: options).map { " (did you mean --\($0)?)" } ?? ""
             return "\(first): \(command == OneCodeCommand.self ? "unknown option" : "`onecode \(path.joined(separator: " "))` has no option --\(first)")\(hint); \(usage)"
         }
         if let match = text.firstMatch(of: /Missing expected argument '--([a-z-]+)[^']*'/) {
@@ -71,7 +71,7 @@ enum UsageErrors {
         }
         if let match = text.firstMatch(of: /Unexpected argument '([^']*)'/) {
             let subcommands = command.configuration.subcommands.map { $0._commandName }
-            let hint = ConfigKeys.suggestion(for: String(match.1), among: subcommands).map { " (did you mean \($0)?)" } ?? ""
+            let hint = JSONInput.suggestion(for: String(match.1), among: subcommands).map { " (did you mean \($0)?)" } ?? ""
             return "\(match.1): not an argument or command of `onecode\(path.isEmpty ? "" : " " + path.joined(separator: " "))`\(hint); \(usage)"
         }
         return text.isEmpty ? nil : text.prefix(1).lowercased() + text.dropFirst() + "; " + usage
