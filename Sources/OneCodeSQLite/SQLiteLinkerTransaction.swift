@@ -4,14 +4,19 @@ import GRDBSQLite
 import OneCodeDomain
 import OneCodeStorage
 
-/// The rows the linker reads and writes, in one SQLite write transaction: the only SQL behind
-/// `LinkerBook` and `ErasureBook` on SQLite. It decides nothing.
+/// The rows the linker reads and writes, in one transaction of the linker's connection (`LinkerFile`):
+/// the only SQL behind `LinkerBook` and `ErasureBook` on SQLite. It decides nothing.
 ///
 /// **The window.** Cursors by id into scans, entries, feedback, the outbox and late changes: sound
 /// because SQLite commits ids in order (one write lock; see OutboxStore's "Cursors never skip"), and
-/// the whole refresh reads one snapshot, inside this write transaction.
+/// the whole refresh reads the database in one snapshot (a deferred transaction that writes only the
+/// linker's file): every id up to the window's end is committed in it.
+///
+/// **Pending.** In a refresh (`pending`), leads and events are written to the linker's file and moved
+/// into the database after the commit (`LinkerFile.flushPending`); erasure writes both files directly.
 final class SQLiteLinkerTransaction: LinkerTransaction, ErasureTransaction {
     let db: Database
+    let pending: Bool
     /// The window: after the cursors, up to the ends.
     private var cursors = Window(), ends = Window()
     private var scans: Statement?
@@ -22,10 +27,16 @@ final class SQLiteLinkerTransaction: LinkerTransaction, ErasureTransaction {
         var scan: Int64 = 0, entry: Int64 = 0, feedback: Int64 = 0, outbox: Int64 = 0, change: Int64 = 0
     }
 
-    init(_ db: Database) { self.db = db }
+    init(_ db: Database, pending: Bool) {
+        self.db = db
+        self.pending = pending
+    }
 
     func emit(_ type: EventType, at: Date, data: EventJSON) throws {
-        try SQLiteStore.emit(db, type, at: at, data: data)
+        guard pending else { return try SQLiteStore.emit(db, type, at: at, data: data) }
+        let (id, body) = OutboxEvent.envelope(type, at: at, data: data)
+        try db.cachedStatement(sql: "INSERT INTO event_pending (event_id, type, body, created_at) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [id, type.rawValue, body, at.timeIntervalSince1970])
     }
 
     // MARK: - Profiles
@@ -39,7 +50,11 @@ final class SQLiteLinkerTransaction: LinkerTransaction, ErasureTransaction {
                       change: try end("linker_change"))
         // Consumers whose memberships change in this transaction: their leads are scored again.
         try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS linker_touched (consumer TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM linker_touched")
-        return LinkerWindow(lastVersion: state["version"], full: requested, lastRefreshAt: state["refreshed_at"])
+        // No window to go on from: a new linker file, or a database that is not the one its cursors were
+        // read from (restored from a backup under it: the scan at the cursor is not the scan read then).
+        let cursorScanAt = cursors.scan == 0 ? nil : try Double.fetchOne(db, sql: "SELECT at FROM scan WHERE id = ?", arguments: [cursors.scan])
+        let lost = state["version"] as Int64 == 0 || cursors.scan > ends.scan || cursorScanAt != state["scan_cursor_at"]
+        return LinkerWindow(lastVersion: state["version"], full: requested || lost, lastRefreshAt: state["refreshed_at"])
     }
 
     func clearProfiles() throws {
@@ -161,15 +176,19 @@ final class SQLiteLinkerTransaction: LinkerTransaction, ErasureTransaction {
 
     func closeWindow(version: Int64, now: Date) throws {
         try db.execute(sql: """
-            UPDATE linker_state SET version = ?, scan_cursor = ?, entry_cursor = ?, feedback_cursor = ?, outbox_cursor = ?, change_cursor = ?,
-                refreshed_at = ?
-            """, arguments: [version, ends.scan, ends.entry, ends.feedback, ends.outbox, ends.change, now.timeIntervalSince1970])
+            UPDATE linker_state SET version = ?, scan_cursor = ?, scan_cursor_at = (SELECT at FROM scan WHERE id = ?), entry_cursor = ?,
+                feedback_cursor = ?, outbox_cursor = ?, change_cursor = ?, refreshed_at = ?
+            """, arguments: [version, ends.scan, ends.scan, ends.entry, ends.feedback, ends.outbox, ends.change, now.timeIntervalSince1970])
     }
 
     // MARK: - Segments
 
     func segments() throws -> [StoredSegment] {
-        try Row.fetchAll(db, sql: "SELECT id, rules, version, refreshed_at, members FROM segment ORDER BY id").map {
+        // A segment whose rules are not those its state was computed for is evaluated whole (version 0).
+        try Row.fetchAll(db, sql: """
+            SELECT s.id, s.rules, CASE WHEN st.rules = s.rules THEN st.version ELSE 0 END, st.refreshed_at, coalesce(st.members, 0)
+            FROM segment s LEFT JOIN segment_state st ON st.id = s.id ORDER BY s.id
+            """).map {
             StoredSegment(id: $0[0], rules: $0[1], version: $0[2], refreshedAt: $0[3], members: $0[4])
         }
     }
@@ -258,8 +277,9 @@ final class SQLiteLinkerTransaction: LinkerTransaction, ErasureTransaction {
     }
 
     func segmentRefreshed(_ segment: Int64, version: Int64, at now: Date, members: Int) throws {
-        try db.execute(sql: "UPDATE segment SET version = ?, refreshed_at = ?, members = ? WHERE id = ?",
-                       arguments: [version, now.timeIntervalSince1970, members, segment])
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO segment_state (id, rules, version, refreshed_at, members) SELECT id, rules, ?, ?, ? FROM segment WHERE id = ?
+            """, arguments: [version, now.timeIntervalSince1970, members, segment])
     }
 
     // MARK: - Leads
@@ -290,12 +310,24 @@ final class SQLiteLinkerTransaction: LinkerTransaction, ErasureTransaction {
             """).map { StoreLeadFacts(id: $0[0], name: $0[1], region: $0[2], redemptions: $0[3], consumers: $0[4]) }
     }
 
+    /// The last cursor given: the linker's count, the database's leads (a copy or an erasure may have
+    /// moved it on) and those on their way there.
+    static let lastSequence = """
+        max((SELECT lead_seq FROM linker_state WHERE id = 1), (SELECT coalesce(max(seq), 0) FROM onecode.lead),
+            (SELECT coalesce(max(seq), 0) FROM lead_pending))
+        """
+
     func leadSequence() throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT lead_seq FROM linker_state WHERE id = 1") ?? 0
+        try Int64.fetchOne(db, sql: "SELECT \(Self.lastSequence)") ?? 0
     }
 
     func storedLeads(_ keys: [LeadKey]) throws -> [LeadKey: LeadRow] {
-        let current = try db.cachedStatement(sql: "SELECT name, phone, score, reasons, source, created_at, seq FROM lead WHERE kind = ? AND ref = ?")
+        // A lead on its way into the database is newer than the one there.
+        let current = try db.cachedStatement(sql: """
+            SELECT name, phone, score, reasons, source, created_at, seq FROM (
+                SELECT *, 0 AS rank FROM lead_pending WHERE kind = ?1 AND ref = ?2 UNION ALL SELECT *, 1 FROM onecode.lead WHERE kind = ?1 AND ref = ?2)
+            ORDER BY rank LIMIT 1
+            """)
         var found: [LeadKey: LeadRow] = [:]
         for key in keys {
             if let row = try Row.fetchOne(current, arguments: [key.kind.rawValue, key.ref]) {
@@ -307,7 +339,8 @@ final class SQLiteLinkerTransaction: LinkerTransaction, ErasureTransaction {
 
     func writeLeads(_ rows: [LeadRow], sequence: Int64, at now: Date) throws {
         let write = try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO lead (kind, ref, name, phone, score, reasons, source, created_at, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT OR REPLACE INTO \(pending ? "lead_pending" : "lead") (kind, ref, name, phone, score, reasons, source, created_at, updated_at, seq)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for row in rows {
             try write.execute(arguments: [row.key.kind.rawValue, row.key.ref, row.name, row.phone, row.score, row.reasons, row.source,
@@ -346,7 +379,7 @@ final class SQLiteLinkerTransaction: LinkerTransaction, ErasureTransaction {
         }
         // An older marker of the same id (erased before, a lead again since) gives way to the new one.
         try db.execute(sql: "DELETE FROM lead WHERE kind = 'erased' AND ref = ?", arguments: [consumer])
-        try db.execute(sql: "UPDATE linker_state SET lead_seq = lead_seq + 1 WHERE id = 1")
+        try db.execute(sql: "UPDATE linker_state SET lead_seq = \(Self.lastSequence) + 1 WHERE id = 1")
         let assignments = fields.map { "\($0.column) = ?, " }.joined()
         try db.execute(sql: """
             UPDATE lead SET kind = 'erased', \(assignments)updated_at = ?, seq = (SELECT lead_seq FROM linker_state WHERE id = 1)
@@ -356,7 +389,7 @@ final class SQLiteLinkerTransaction: LinkerTransaction, ErasureTransaction {
     }
 
     func recountSegments() throws {
-        try db.execute(sql: "UPDATE segment SET members = (SELECT count(*) FROM segment_member WHERE segment_id = segment.id)")
+        try db.execute(sql: "UPDATE segment_state SET members = (SELECT count(*) FROM segment_member WHERE segment_id = segment_state.id)")
     }
 }
 

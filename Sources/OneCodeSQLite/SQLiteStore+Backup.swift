@@ -93,7 +93,9 @@ extension SQLiteStore {
         // every write would change the backup.
         let backup = URL(fileURLWithPath: backup).resolvingSymlinksInPath().path
         let report = try inspect(backup, reportAs: path)
-        let files = [path, path + "-wal", path + "-shm"]
+        // The linker's file goes aside with its database: the next refresh computes it anew from the backup.
+        let linker = LinkerFile.path(for: path)
+        let files = [path, path + "-wal", path + "-shm", linker, linker + "-wal", linker + "-shm"]
         var kept: String?
         if FileManager.default.fileExists(atPath: path) {
             guard replace else {

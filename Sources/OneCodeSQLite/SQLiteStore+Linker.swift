@@ -51,9 +51,36 @@ let profileColumns = """
 extension SQLiteStore: LinkerStore {
     // MARK: - Refresh
 
-    /// The linker's refresh (`LinkerBook`), in one write transaction.
+    /// The linker's refresh (`LinkerBook`), in one transaction of the linker's file that reads the
+    /// database in one snapshot and never writes it (`LinkerFile`); its leads and events are moved into
+    /// the database in short transactions after it commits.
     public func refreshLinker(now: Date, full: Bool) async throws -> LinkerRefresh {
-        try await writer.write { db in try LinkerBook.refresh(in: SQLiteLinkerTransaction(db), now: now, full: full) }
+        try await linker.writeWithoutTransaction { db in
+            try LinkerFile.flushPending(db)
+            var report: LinkerRefresh?
+            try db.inTransaction(.deferred) {
+                // This file's lock first (a second process's refresh waits here), the database unlocked.
+                try db.execute(sql: "UPDATE linker_state SET version = version WHERE id = 1")
+                report = try LinkerBook.refresh(in: SQLiteLinkerTransaction(db, pending: true), now: now, full: full)
+                return .commit
+            }
+            try LinkerFile.flushPending(db)
+            return report!
+        }
+    }
+
+    /// A job of the linker's connection that writes both files: after what an earlier refresh left to move,
+    /// in an immediate transaction (both files locked from its start; the linker's commits first).
+    func linkerWrite<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await linker.writeWithoutTransaction { db in
+            try LinkerFile.flushPending(db)
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(db)
+                return .commit
+            }
+            return result!
+        }
     }
 
     /// The SQL condition of `rule` over `consumer_profile p` (the shared generator, `SegmentSQL`), with its arguments.
@@ -88,23 +115,31 @@ extension SQLiteStore: LinkerStore {
     }
 
     public func createSegment(name: String, rule: SegmentRule) async throws -> Segment {
-        try await writer.write { db in try SegmentBook.create(in: SQLiteSegmentTransaction(db: db), name: name, rule: rule, at: Date()) }
+        try await linkerWrite { db in try SegmentBook.create(in: SQLiteSegmentTransaction(db: db), name: name, rule: rule, at: Date()) }
     }
 
     public func updateSegment(_ id: SegmentID, name: String?, rule: SegmentRule?) async throws -> Segment {
-        try await writer.write { db in try SegmentBook.update(in: SQLiteSegmentTransaction(db: db), id, name: name, rule: rule) }
+        try await linkerWrite { db in try SegmentBook.update(in: SQLiteSegmentTransaction(db: db), id, name: name, rule: rule) }
     }
 
     public func deleteSegment(_ id: SegmentID) async throws -> Bool {
-        try await writer.write { db in try SegmentBook.delete(in: SQLiteSegmentTransaction(db: db), id) }
+        try await linkerWrite { db in try SegmentBook.delete(in: SQLiteSegmentTransaction(db: db), id) }
     }
 
+    /// Segments with their last refresh (`segment_state`, in the linker's file).
+    static let segmentSelect = """
+        SELECT s.id, s.name, s.rules, s.created_at, st.refreshed_at, coalesce(st.members, 0) AS members
+        FROM segment s LEFT JOIN segment_state st ON st.id = s.id
+        """
+
     public func segments() async throws -> [Segment] {
-        try await writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM segment ORDER BY id").map(Self.segment(from:)) }
+        try await writer.read { db in try Row.fetchAll(db, sql: "\(Self.segmentSelect) ORDER BY s.id").map(Self.segment(from:)) }
     }
 
     public func segment(_ id: SegmentID) async throws -> Segment? {
-        try await writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM segment WHERE id = ?", arguments: [id.rawValue]).map(Self.segment(from:)) }
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "\(Self.segmentSelect) WHERE s.id = ?", arguments: [id.rawValue]).map(Self.segment(from:))
+        }
     }
 
     public func members(of segment: SegmentID, after: String, limit: Int) async throws -> [String] {
@@ -228,16 +263,19 @@ extension SQLiteStore: LinkerStore {
 
     /// Erases a consumer as `policy` says (`ErasureBook`), in one write transaction.
     public func forgetConsumer(_ consumer: String, policy: ErasurePolicy) async throws -> Bool {
-        let known = try await writer.write { db in try ErasureBook.forget(consumer, policy: policy, in: SQLiteLinkerTransaction(db)) }
+        let known = try await linkerWrite { db in try ErasureBook.forget(consumer, policy: policy, in: SQLiteLinkerTransaction(db, pending: false)) }
         // The old page images in the WAL still hold what was erased: copy the WAL into the database
         // (secure_delete zeroes the freed content there) and truncate it. Readers may hold old frames
         // for a moment; a few tries cover that.
         if known, path != nil {
             for attempt in 0..<20 {
-                let done = try await writer.writeWithoutTransaction { db -> Bool in
+                let database = try await writer.writeWithoutTransaction { db -> Bool in
                     (try? db.checkpoint(.truncate)) != nil
                 }
-                if done { break }
+                let linkerFile = try await linker.writeWithoutTransaction { db -> Bool in
+                    (try? db.checkpoint(.truncate, on: "main")) != nil
+                }
+                if database && linkerFile { break }
                 try await Task.sleep(for: .milliseconds(50 * (attempt + 1)))
             }
         }
@@ -344,7 +382,7 @@ extension SQLiteStore: LinkerStore {
     }
 }
 
-/// Segment rows for `SegmentBook`, in the writer's transaction.
+/// Segment rows for `SegmentBook`, in an immediate transaction of the linker's connection (both files).
 struct SQLiteSegmentTransaction: SegmentTransaction {
     let db: Database
 
@@ -370,8 +408,9 @@ struct SQLiteSegmentTransaction: SegmentTransaction {
         return true
     }
 
+    /// The segment's state (in the linker's file) no longer matches: the next refresh evaluates it whole.
     func replaceRules(of id: SegmentID, with rules: String) throws {
-        try db.execute(sql: "UPDATE segment SET rules = ?, version = 0 WHERE id = ?", arguments: [rules, id.rawValue])
+        try db.execute(sql: "UPDATE segment SET rules = ? WHERE id = ?", arguments: [rules, id.rawValue])
     }
 
     func markMembersChanged(_ id: SegmentID) throws {
@@ -383,11 +422,12 @@ struct SQLiteSegmentTransaction: SegmentTransaction {
 
     func deleteSegment(_ id: SegmentID) throws -> Bool {
         try db.execute(sql: "DELETE FROM segment_member WHERE segment_id = ?", arguments: [id.rawValue])
+        try db.execute(sql: "DELETE FROM segment_state WHERE id = ?", arguments: [id.rawValue])
         try db.execute(sql: "DELETE FROM segment WHERE id = ?", arguments: [id.rawValue])
         return db.changesCount == 1
     }
 
     func segment(_ id: SegmentID) throws -> Segment? {
-        try Row.fetchOne(db, sql: "SELECT * FROM segment WHERE id = ?", arguments: [id.rawValue]).map(SQLiteStore.segment(from:))
+        try Row.fetchOne(db, sql: "\(SQLiteStore.segmentSelect) WHERE s.id = ?", arguments: [id.rawValue]).map(SQLiteStore.segment(from:))
     }
 }

@@ -8,6 +8,8 @@ import OneCodeStorage
 /// WAL with `synchronous=FULL`, so a committed transaction survives a power cut.
 public struct SQLiteStore: Sendable {
     let writer: any DatabaseWriter
+    /// The linker's connection: its own file as `main`, this database attached (`LinkerFile`).
+    let linker: DatabaseQueue
     /// The database file, or `nil` in memory.
     public let path: String?
     /// The migrations opening it applied (empty when its schema was already current).
@@ -50,8 +52,10 @@ public struct SQLiteStore: Sendable {
             if fd >= 0 { close(fd) }
         }
         do {
+            // The linker's file first: every reading connection of the pool attaches it.
+            linker = try LinkerFile.queue(for: path)
             let pool = try DatabasePool(path: path, configuration: Self.configuration(
-                cacheMiB: cacheMiB, backgroundCheckpoints: backgroundCheckpoints))
+                cacheMiB: cacheMiB, backgroundCheckpoints: backgroundCheckpoints, linkerFile: LinkerFile.path(for: path)))
             let migrator = Self.migrator
             let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
             let unknown = applied.subtracting(migrator.migrations)
@@ -74,19 +78,10 @@ public struct SQLiteStore: Sendable {
         }
     }
 
-    /// An in-memory database, for tests.
-    public static func inMemory() throws -> SQLiteStore {
-        let queue = try DatabaseQueue(configuration: configuration())
-        try migrator.migrate(queue)
-        return SQLiteStore(writer: queue, path: nil)
-    }
-
-    init(writer: any DatabaseWriter, path: String?) {
-        self.writer = writer
-        self.path = path
-    }
-
-    static func configuration(cacheMiB: Int = 32, backgroundCheckpoints: Bool = false) -> Configuration {
+    /// - Parameter linkerFile: attached as `linker` to every reading connection, so reads join profiles,
+    ///   memberships and segment states with the database's rows (the writer never sees it: a scan's
+    ///   transaction locks this file only).
+    static func configuration(cacheMiB: Int = 32, backgroundCheckpoints: Bool = false, linkerFile: String? = nil) -> Configuration {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -97,6 +92,9 @@ public struct SQLiteStore: Sendable {
             if backgroundCheckpoints { try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
             try db.execute(sql: "PRAGMA cache_size = -\(cacheMiB * 1024)")  // bulk inserts and hot pages stay in cache
             db.add(function: scansSince)
+            if let linkerFile, db.configuration.readonly {
+                try db.execute(sql: "ATTACH DATABASE ? AS linker", arguments: [linkerFile])
+            }
         }
         return configuration
     }
@@ -552,6 +550,27 @@ extension SQLiteStore {
                     id INTEGER PRIMARY KEY CHECK (id = 1),
                     fingerprint TEXT NOT NULL,
                     recorded_at REAL NOT NULL
+                );
+                """)
+        }
+        migrator.registerMigration("v19: the linker's derived rows in their own file") { db in
+            // Profiles, memberships, cursors and each segment's refresh state move to the linker's file
+            // (`LinkerFile`), so a refresh never takes this file's write lock; the first refresh after
+            // the upgrade computes them anew there. Segments (people wrote them) and leads (sales tools
+            // hold their cursors) stay here. linker_flush: what this file holds of what the linker's file
+            // made (its epoch, the last event and lead moved), so an interrupted move is not repeated.
+            try db.execute(sql: """
+                DROP TABLE consumer_profile;
+                DROP TABLE segment_member;
+                DROP TABLE linker_state;
+                ALTER TABLE segment DROP COLUMN refreshed_at;
+                ALTER TABLE segment DROP COLUMN version;
+                ALTER TABLE segment DROP COLUMN members;
+                CREATE TABLE linker_flush (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    epoch TEXT NOT NULL,
+                    event INTEGER NOT NULL,
+                    lead_seq INTEGER NOT NULL
                 );
                 """)
         }

@@ -47,9 +47,12 @@ public struct LinkerService: Service {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
             if Task.isCancelled || Task.isShuttingDownGracefully { break }
             do {
+                let started = ContinuousClock.now
                 let report = try await refresh()
                 if report.profilesChanged > 0 || report.leadsChanged > 0 {
-                    logger.info("linker: \(report.profilesChanged) profiles, +\(report.membersAdded) −\(report.membersRemoved) members, \(report.leadsChanged) leads changed")
+                    let elapsed = (ContinuousClock.now - started).components
+                    let took = String(format: "%.3f s", Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
+                    logger.info("linker: \(report.profilesChanged) profiles, +\(report.membersAdded) −\(report.membersRemoved) members, \(report.leadsChanged) leads changed in \(took)")
                 }
                 failures = 0
                 wait = interval

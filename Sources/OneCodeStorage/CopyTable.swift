@@ -68,8 +68,7 @@ public struct CopyTable: Sendable {
                                        ("delivered_at", .time), ("failed_at", .time), ("last_error", .text)]),
         // The linker's own records: segments (people wrote them) and leads (sales tools hold their cursors).
         // Profiles and memberships are derived: the first refresh on the target rebuilds them.
-        CopyTable("segment", [("id", .integer), ("name", .text), ("rules", .text), ("created_at", .real), ("refreshed_at", .real),
-                              ("version", .integer), ("members", .integer)]),
+        CopyTable("segment", [("id", .integer), ("name", .text), ("rules", .text), ("created_at", .real)]),
         CopyTable("lead", key: ["kind", "ref"], [("kind", .text), ("ref", .text), ("name", .text), ("phone", .text), ("score", .real),
                                                  ("reasons", .text), ("source", .text), ("created_at", .real), ("updated_at", .real),
                                                  ("seq", .integer)]),

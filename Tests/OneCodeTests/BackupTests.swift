@@ -51,7 +51,7 @@ struct BackupTests {
         #expect(try Self.sqlite(folder.file("data/onecode.sqlite"), "SELECT count(*) FROM scan") == "400")
         let replaced = try Run.onecode(["restore", "--from", "backup.sqlite", "--replace"], cwd: folder.path, environment: environment)
         #expect(replaced.status == 0, "\(replaced.stderr)")
-        let kept = try #require(try FileManager.default.contentsOfDirectory(atPath: folder.file("data")).first { $0.hasPrefix("onecode.sqlite.before-restore-") && !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") })
+        let kept = try #require(try FileManager.default.contentsOfDirectory(atPath: folder.file("data")).first { $0.hasPrefix("onecode.sqlite.before-restore-") && !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") && !$0.hasSuffix("-linker") })
         #expect(try Self.sqlite(folder.file("data/" + kept), "SELECT count(*) FROM scan") == "400")
         #expect(try Self.sqlite(folder.file("data/onecode.sqlite"), "SELECT count(*) FROM scan") == String(inBackup))
         #expect(try Self.sqlite(folder.file("data/onecode.sqlite"), "PRAGMA integrity_check") == "ok")

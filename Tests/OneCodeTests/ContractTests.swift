@@ -37,11 +37,19 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     /// The one value `sql` selects, read with the backend's own command-line client.
     func query(_ sql: String, in folder: TemporaryFolder, name: String = "onecode.sqlite") throws -> String {
         let result = switch self {
-        case .sqlite: try Run.program("/usr/bin/sqlite3", [folder.file(name), sql])
+        case .sqlite: try Run.program("/usr/bin/sqlite3", Self.sqliteFiles(folder.file(name)) + [sql])
         case .postgres: try Run.program("/usr/bin/psql", [TestPostgres.database(folder.file(name)).url, "-tAc", sql])
         }
         guard result.status == 0 else { throw TestPostgresError(message: "\(sql): \(result.stderr)") }
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// sqlite3's arguments for the database at `path` with the linker's file attached when there is one
+    /// (so the linker's tables are found by their names, as the service's reading connections find them).
+    static func sqliteFiles(_ path: String) -> [String] {
+        let linker = path + "-linker"
+        guard FileManager.default.fileExists(atPath: linker) else { return [path] }
+        return ["-cmd", "ATTACH '\(linker)' AS linker", path]
     }
 
     /// The number of rows of `table`.
@@ -60,8 +68,13 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     /// The whole database as SQL text (sqlite3's `.dump`, pg_dump's `--inserts`): to search every table.
     func dumpAll(in folder: TemporaryFolder, name: String = "onecode.sqlite") throws -> ProcessResult {
         switch self {
-        case .sqlite: try Run.program("/usr/bin/sqlite3", [folder.file(name), ".dump"])
-        case .postgres: try Run.program("/usr/bin/pg_dump", ["--data-only", "--inserts", try TestPostgres.database(folder.file(name)).url])
+        case .sqlite:
+            // Both files: the database and the linker's (`LinkerFile`), each dumped whole.
+            let database = try Run.program("/usr/bin/sqlite3", [folder.file(name), ".dump"])
+            let linker = try Run.program("/usr/bin/sqlite3", [folder.file(name) + "-linker", ".dump"])
+            return ProcessResult(status: database.status | linker.status, stdout: database.stdout + linker.stdout, stderr: database.stderr + linker.stderr,
+                                 reason: database.reason)
+        case .postgres: return try Run.program("/usr/bin/pg_dump", ["--data-only", "--inserts", try TestPostgres.database(folder.file(name)).url])
         }
     }
 

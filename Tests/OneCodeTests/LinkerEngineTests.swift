@@ -354,6 +354,92 @@ struct LinkerKillTests {
     }
 }
 
+/// Scans never wait for the linker: on SQLite its derived rows live in their own file (`LinkerFile`),
+/// written from its own connection; on PostgreSQL a refresh holds no lock a scan takes.
+@Suite("Linker engine: scans never wait for a refresh", .serialized)
+struct LinkerNeverBlocksTests {
+    @Test("while a refresh holds its transaction open, scans, claims, lead and segment reads go on; the next refresh reads them",
+          arguments: Backend.complete)
+    func scansGoOn(_ backend: Backend) async throws {
+        var world = try await LinkerWorld(backend: backend)
+        defer { world.fixture.folder.cleanup() }
+        let store = world.store
+        let now = Date()
+        let campaign = try await store.liveCampaign()
+        let segment = try await store.createSegment(name: "Shanghai", rule: try SegmentRule.parse(Data(#"{"region": ["CN-31"]}"#.utf8)))
+        for _ in 0..<3 { try await world.scan(ConsumerID.random(), at: now, region: "CN-31") }
+        _ = try await store.refreshLinker(now: now, full: false)
+
+        let refresh = try Run.start(Run.onecode, ["segment", "refresh", "--full", "--database", try backend.database(world.fixture.folder)],
+                                    cwd: world.fixture.folder.path,
+                                    environment: DurabilityTests.environment.merging(["ONECODE_LINKER_HOLD": "120", "ONECODE_CODES_SECRET": ServiceFixture.secret]) { $1 })
+        defer { if refresh.process.isRunning { kill(refresh.process.processIdentifier, SIGKILL) } }
+        let holding = try await eventually {
+            ((try? String(contentsOfFile: refresh.err, encoding: .utf8)) ?? "").contains("linker: holding the refresh open")
+        }
+        #expect(holding, "the refresh never reached its half-way point")
+        // Scans, a claim (contact, outbox) and reads, while the refresh is held open.
+        let consumer = ConsumerID.random()
+        var recorded = 0
+        for index in 0..<20 {
+            let (code, result) = try await world.scan(index == 0 ? consumer : ConsumerID.random(), at: now, region: "CN-31")
+            #expect(result.verdict == .genuine)
+            recorded += 1
+            if index == 0 {
+                _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
+                                          contact: try ContactDetails(name: "Wu", phone: "13700000077"), consentVersion: "v1",
+                                          consentText: "ok", marketing: .ok, at: now)
+            }
+        }
+        let members = try await store.members(of: segment.id, after: "", limit: 100)
+        let leads = try await store.leads(after: 0, limit: 100, segment: nil, minScore: nil)
+        // All of it answered while the refresh still held its transaction open.
+        #expect(refresh.process.isRunning, "the refresh ended before the scans were answered: they waited for it")
+        #expect(recorded == 20 && members.count == 3 && leads.leads.isEmpty)
+        kill(refresh.process.processIdentifier, SIGTERM)
+        _ = await refresh.wait(timeout: 60)
+
+        let next = try await store.refreshLinker(now: now, full: false)
+        #expect(next.scansRead == 20, "\(next)")
+        #expect(try await store.members(of: segment.id, after: "", limit: 100).count == 23)
+        #expect(try await store.leads(after: 0, limit: 100, segment: nil, minScore: nil).leads.map(\.id) == [consumer.value])
+    }
+
+    @Test("a database put back from a backup under a newer linker file is computed anew (the scan at the cursor is not the one read); a matching pair goes on")
+    func restoredUnderTheLinkerFile() async throws {
+        var world = try await LinkerWorld(backend: .sqlite)
+        defer { world.fixture.folder.cleanup() }
+        let store = world.store
+        let now = Date()
+        for index in 0..<4 { try await world.scan(ConsumerID.random(), at: now - Double(index), region: "CN-31") }
+        _ = try await store.refreshLinker(now: now, full: false)
+        let folder = world.fixture.folder
+        func copy(_ file: String, to target: String) throws {
+            let result = try Run.program("/usr/bin/sqlite3", [folder.file(file), ".backup '\(folder.file(target))'"])
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        // A pair taken together, then the database moves on.
+        try FileManager.default.createDirectory(atPath: folder.file("pair"), withIntermediateDirectories: true)
+        try copy("onecode.sqlite", to: "pair/onecode.sqlite")
+        try copy("onecode.sqlite-linker", to: "pair/onecode.sqlite-linker")
+        for _ in 0..<3 { try await world.scan(ConsumerID.random(), at: now, region: "CN-11") }
+        _ = try await store.refreshLinker(now: now, full: false)
+        // The older database under the newer linker file.
+        try FileManager.default.createDirectory(atPath: folder.file("restored"), withIntermediateDirectories: true)
+        try copy("onecode.sqlite", to: "restored/newer.sqlite")
+        try copy("onecode.sqlite-linker", to: "restored/onecode.sqlite-linker")
+        try FileManager.default.copyItem(atPath: folder.file("pair/onecode.sqlite"), toPath: folder.file("restored/onecode.sqlite"))
+
+        let pair = try SQLiteStore(path: folder.file("pair/onecode.sqlite"))
+        let goesOn = try await pair.refreshLinker(now: now, full: false)
+        #expect(!goesOn.full && goesOn.scansRead == 0, "\(goesOn)")
+        let restored = try SQLiteStore(path: folder.file("restored/onecode.sqlite"))
+        let anew = try await restored.refreshLinker(now: now, full: false)
+        #expect(anew.full && anew.scansRead == 4, "\(anew)")
+        #expect(try Backend.sqlite.query("SELECT count(*) FROM consumer_profile", in: folder, name: "restored/onecode.sqlite") == "4")
+    }
+}
+
 /// Segment create, edit and delete are decided once (`SegmentBook`), the same on both backends.
 @Suite("Segments are created, edited and deleted by one set of rules")
 struct SegmentBookTests {
