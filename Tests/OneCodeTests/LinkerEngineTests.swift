@@ -440,6 +440,58 @@ struct LinkerNeverBlocksTests {
     }
 }
 
+/// The leads and events a refresh makes reach the database once, whatever stops the move.
+@Suite("Linker engine: leads and events move from the linker's file into the database once")
+struct LinkerFlushTests {
+    @Test("a move interrupted after the database committed is not repeated; rows a killed refresh left are moved by the next job; pending is empty after")
+    func movedOnce() async throws {
+        var world = try await LinkerWorld(backend: .sqlite)
+        defer { world.fixture.folder.cleanup() }
+        let store = world.store
+        let now = Date()
+        let campaign = try await store.liveCampaign()
+        for index in 0..<3 {
+            let consumer = ConsumerID.random()
+            let (code, _) = try await world.scan(consumer, at: now, region: "CN-31")
+            _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
+                                      contact: try ContactDetails(name: "N\(index)", phone: "1370000001\(index)"), consentVersion: "v1",
+                                      consentText: "ok", marketing: .ok, at: now)
+        }
+        let first = try await store.refreshLinker(now: now, full: false)
+        #expect(first.leadsCreated == 3)
+        let folder = world.fixture.folder
+        func value(_ sql: String) throws -> String { try Backend.sqlite.query(sql, in: folder) }
+        #expect(try value("SELECT count(*) FROM outbox WHERE type = 'lead.created'") == "3")
+        #expect(try value("SELECT (SELECT count(*) FROM lead_pending) + (SELECT count(*) FROM event_pending)") == "0")
+        #expect(try value("SELECT count(*) FROM lead") == "3")
+
+        // As if the process died after the database committed the move and before the linker's file
+        // forgot the rows: they are back in the linker's file, at or below what the database recorded.
+        let linker = folder.file("onecode.sqlite-linker")
+        let restore = try Run.program("/usr/bin/sqlite3", ["-cmd", "ATTACH '\(folder.file("onecode.sqlite"))' AS onecode", linker, """
+            INSERT INTO lead_pending SELECT * FROM onecode.lead;
+            INSERT INTO event_pending (id, event_id, type, body, created_at) SELECT (SELECT event FROM onecode.linker_flush) - 3 + row_number() OVER (ORDER BY id),
+                event_id, type, body, created_at FROM onecode.outbox WHERE type = 'lead.created';
+            """])
+        #expect(restore.status == 0, "\(restore.stderr)")
+        #expect(try value("SELECT count(*) FROM event_pending") == "3")
+        _ = try await store.refreshLinker(now: now, full: false)
+        #expect(try value("SELECT count(*) FROM outbox WHERE type = 'lead.created'") == "3", "a move was repeated")
+        #expect(try value("SELECT (SELECT count(*) FROM lead_pending) + (SELECT count(*) FROM event_pending)") == "0")
+
+        // As if a refresh committed and was killed before the move: rows past the record are moved by the next job (an erasure here).
+        let left = try Run.program("/usr/bin/sqlite3", [linker, """
+            INSERT INTO lead_pending VALUES ('store', '99', 'Left behind', NULL, 50, '[]', '{}', 0, 0, 1000);
+            INSERT INTO event_pending (event_id, type, body, created_at) VALUES ('left-behind-event', 'lead.created', '{"type": "lead.created"}', 0);
+            """])
+        #expect(left.status == 0, "\(left.stderr)")
+        #expect(try await !store.forgetConsumer("nobody-at-all"))
+        #expect(try value("SELECT count(*) FROM outbox WHERE event_id = 'left-behind-event'") == "1")
+        #expect(try value("SELECT name FROM lead WHERE kind = 'store' AND ref = '99'") == "Left behind")
+        #expect(try value("SELECT (SELECT count(*) FROM lead_pending) + (SELECT count(*) FROM event_pending)") == "0")
+    }
+}
+
 /// Segment create, edit and delete are decided once (`SegmentBook`), the same on both backends.
 @Suite("Segments are created, edited and deleted by one set of rules")
 struct SegmentBookTests {
