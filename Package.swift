@@ -45,6 +45,19 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        /// GS1's Barcode Syntax Engine (gs1/gs1-syntax-engine, Apache-2.0), vendored as GS1's own Swift
+        /// distribution vendors it (see Sources/CGS1Encoders/SOURCE.md): GS1 Digital Link URI syntax.
+        .target(
+            name: "CGS1Encoders",
+            exclude: ["c-lib/aitable.inc", "LICENSE", "SOURCE.md"],
+            cSettings: [
+                .define("PRNT", to: "0"),
+                .define("GS1_LINTER_ERR_STR_EN"),
+                .headerSearchPath("include"),
+                .headerSearchPath("c-lib"),
+                .headerSearchPath("c-lib/syntax"),
+            ]
+        ),
 
         // MARK: - Layers
 
@@ -52,6 +65,12 @@ let package = Package(
         .target(
             name: "OneCodeDomain",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        /// GS1 Digital Link URIs: their syntax as GS1's engine checks it, for the resolver.
+        .target(
+            name: "OneCodeGS1",
+            dependencies: ["CGS1Encoders", "OneCodeDomain"],
             swiftSettings: strict
         ),
         /// The storage interface that feature code calls; no SQL here.
@@ -118,7 +137,7 @@ let package = Package(
         .target(
             name: "OneCodeService",
             dependencies: [
-                "OneCodeDomain", "OneCodeStorage", "OneCodeRulebook", "OneCodeIssuing", "OneCodeRendering", "OneCodeGeoIP",
+                "OneCodeDomain", "OneCodeStorage", "OneCodeRulebook", "OneCodeIssuing", "OneCodeRendering", "OneCodeGeoIP", "OneCodeGS1",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -154,7 +173,7 @@ let package = Package(
             name: "OneCodeTests",
             dependencies: [
                 "OneCodeDomain", "OneCodeStorage", "OneCodeRulebook", "OneCodeSQLite", "OneCodePostgres", "OneCodeRendering", "OneCodeIssuing",
-                "OneCodeService",
+                "OneCodeService", "OneCodeGS1",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

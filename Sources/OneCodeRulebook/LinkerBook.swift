@@ -24,7 +24,15 @@ public enum LinkerBook {
     static let page = 20_000
 
     /// With ONECODE_LINKER_TRACE set, each phase's time goes to stderr (for `scripts/bench linker`).
-    static let trace = ProcessInfo.processInfo.environment["ONECODE_LINKER_TRACE"] != nil
+    public static let trace = ProcessInfo.processInfo.environment["ONECODE_LINKER_TRACE"] != nil
+
+    /// With the trace on, `body`'s time on stderr as one of the refresh's phases (a backend's own steps: commit, moves).
+    public static func traced<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+        guard trace else { return try body() }
+        let start = Date()
+        defer { FileHandle.standardError.write(Data(String(format: "linker: %@ %.3f s\n", name, Date().timeIntervalSince(start)).utf8)) }
+        return try body()
+    }
 
     /// With ONECODE_LINKER_HOLD=S, a refresh says so on stderr and waits S seconds half-way (profiles
     /// written, segments and leads not yet), its transaction open: the tests kill it there.

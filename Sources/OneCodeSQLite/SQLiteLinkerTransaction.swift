@@ -115,9 +115,15 @@ final class SQLiteLinkerTransaction: LinkerTransaction, ErasureTransaction {
 
     func storedProfiles(_ consumers: [String]) throws -> [String: ProfileBuilder] {
         var found: [String: ProfileBuilder] = [:]
-        let statement = try db.cachedStatement(sql: "SELECT \(profileColumns) FROM consumer_profile p WHERE consumer = ?")
-        for consumer in consumers {
-            if let row = try Row.fetchOne(statement, arguments: [consumer]) { found[consumer] = SQLiteStore.builder(from: row) }
+        found.reserveCapacity(consumers.count)
+        // One statement for the page (its consumers as a JSON array), its rows read in place.
+        let list = String(decoding: try JSONEncoder().encode(consumers), as: UTF8.self)
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT \(profileColumns) FROM consumer_profile p WHERE p.consumer IN (SELECT value FROM json_each(?))
+            """), arguments: [list])
+        while let row = try rows.next() {
+            let builder = SQLiteStore.builder(from: row)
+            found[builder.consumer] = builder
         }
         return found
     }
@@ -132,11 +138,12 @@ final class SQLiteLinkerTransaction: LinkerTransaction, ErasureTransaction {
                 last_region = excluded.last_region, days = excluded.days, version = excluded.version, last_region_at = excluded.last_region_at
             """)
         for profile in profiles {
-            try upsert.execute(arguments: [
+            upsert.setUncheckedArguments([
                 profile.consumer, profile.firstAt, profile.lastAt, profile.scans, ProfileText.joined(profile.products),
                 ProfileText.joined(profile.batches), ProfileText.joined(profile.regions), profile.lastBatch, profile.lastRegion,
                 ProfileText.joined(profile.recentDays), version, profile.lastRegionAt,
             ])
+            try upsert.execute()
         }
     }
 

@@ -58,13 +58,17 @@ extension SQLiteStore: LinkerStore {
         try await linker.writeWithoutTransaction { db in
             try LinkerFile.flushPending(db)
             var report: LinkerRefresh?
-            try db.inTransaction(.deferred) {
+            try db.execute(sql: "BEGIN DEFERRED")
+            do {
                 // This file's lock first (a second process's refresh waits here), the database unlocked.
                 try db.execute(sql: "UPDATE linker_state SET version = version WHERE id = 1")
                 report = try LinkerBook.refresh(in: SQLiteLinkerTransaction(db, pending: true), now: now, full: full)
-                return .commit
+                try LinkerBook.traced("commit") { try db.execute(sql: "COMMIT") }
+            } catch {
+                if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
+                throw error
             }
-            try LinkerFile.flushPending(db)
+            try LinkerBook.traced("moving leads and events into the database") { try LinkerFile.flushPending(db) }
             return report!
         }
     }

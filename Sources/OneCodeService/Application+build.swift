@@ -54,6 +54,7 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
     router.add(middleware: SecurityHeadersMiddleware())
     let apiRoutes = APIRouteTable()
     router.add(middleware: ErrorMiddleware(routes: apiRoutes, brand: deps.config.brand))
+    router.add(middleware: DigitalLinkMiddleware())
     let regions = try deps.config.loadRegions()
     let page = LandingPage(timeZone: deps.config.displayTimeZone, brand: deps.config.brand)
     deps.config.brand.register(on: router)

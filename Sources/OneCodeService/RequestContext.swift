@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import OneCodeGS1
 import OneCodeStorage
 
 /// The request context of OneCode's routes: Hummingbird's core storage plus the peer's address.
@@ -12,6 +13,8 @@ public struct AppRequestContext: RequestContext {
     public var clientAddress: SocketAddress?
     /// The token that authenticated an `/api` request.
     public var token: APIToken?
+    /// A GS1 Digital Link path, as GS1's syntax engine read it (`DigitalLinkMiddleware`).
+    public var digitalLink: DigitalLink?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

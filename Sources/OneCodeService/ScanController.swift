@@ -5,6 +5,7 @@ import Metrics
 import NIOCore
 import OneCodeDomain
 import OneCodeGeoIP
+import OneCodeGS1
 import OneCodeRulebook
 import OneCodeStorage
 
@@ -44,31 +45,31 @@ struct ScanController: Sendable {
         }
         for prefix in ["/01/:gtin/21/:serial", "/01/:gtin/10/:lot/21/:serial"] {
             router.get(RouterPath(prefix)) { request, context in
-                try await scan(request, context, code: gs1Serial(context), label: gs1Label(context))
+                let link = try digitalLink(context)
+                return try await scan(request, context, code: serial(of: link), label: LabelClaim(gtin: link.gtin ?? "", lot: link.lot))
             }
             router.head(RouterPath(prefix)) { request, context in
-                try head(request, context, code: gs1Serial(context))
+                try head(request, context, code: serial(of: digitalLink(context)))
             }
             router.post(RouterPath(prefix)) { request, context in
-                try await claim(request, context, code: gs1Serial(context))
+                try await claim(request, context, code: serial(of: digitalLink(context)))
             }
         }
     }
 
-    /// The serial of a GS1 Digital Link path, after checking its GTIN.
-    func gs1Serial(_ context: AppRequestContext) throws -> String {
-        let gtin = try context.parameters.require("gtin")
-        do { _ = try GTIN(gtin) } catch let error as InputError { throw HTTPError(.badRequest, message: error.description) }
-        return try context.parameters.require("serial")
+    /// The GS1 Digital Link `DigitalLinkMiddleware` read from the request's path and query.
+    func digitalLink(_ context: AppRequestContext) throws -> DigitalLink {
+        guard let link = context.digitalLink else { throw HTTPError(.badRequest, message: "path: not a GS1 Digital Link URI") }
+        return link
+    }
+
+    /// A serialised item's serial: the code it carries.
+    func serial(of link: DigitalLink) throws -> String {
+        guard let serial = link.serial else { throw HTTPError(.badRequest, message: "path: a serialised item needs /21/{serial}") }
+        return serial
     }
 
     // MARK: - Scan
-
-    /// The GTIN and lot a GS1 Digital Link names, to be checked against the code's product and batch.
-    func gs1Label(_ context: AppRequestContext) throws -> LabelClaim {
-        let gtin = try GTIN(try context.parameters.require("gtin"))
-        return LabelClaim(gtin: gtin.digits, lot: context.parameters.get("lot"))
-    }
 
     func scan(_ request: Request, _ context: AppRequestContext, code: String, label: LabelClaim? = nil) async throws -> Response {
         try limit(context)

@@ -234,10 +234,43 @@ struct ServiceTests {
             for uri in ["/01/06291041500214/21/\(code)", "/01/123/21/\(code)", "/01/0629104150021x/21/\(code)"] {
                 let response = try await client.execute(uri: uri, method: .get, headers: phone())
                 #expect(response.status == .badRequest, "\(uri)")
-                #expect(response.text.contains("gtin"))
+                #expect(response.text.contains("(01) GTIN"), "\(uri): \(response.text)")
             }
         }
         #expect(try await fixture.scanCount(code) == 5)
+    }
+
+    @Test("GS1 Digital Link syntax as GS1's engine checks it: each error a 400 naming what is wrong, nothing recorded; a trailing slash tolerated; a well-formed path with no link a 404 that says so",
+          arguments: Backend.complete)
+    func digitalLinkSyntax(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend)
+        defer { fixture.folder.cleanup() }
+        let app = try fixture.app()
+        let code = fixture.codes[4]
+        try await app.test(.router) { client in
+            let refused: [(String, String)] = [
+                ("/01/06291041500214/21/\(code)", "check digit"),
+                ("/01/06291041500213/21/\(code)/foo", "/foo follows the last /AI/value pair"),
+                ("/01/06291041500213/21/\(code)/10/L1", "/22/…, /10/…, /21/… in this order"),
+                ("/01/06291041500213/21/" + String(repeating: "A", count: 21), "(21)"),  // a serial over 20 characters
+                ("/01/06291041500213/10/L%7F1/21/\(code)", "(10)"),                     // a control character in the lot
+                ("/01/06291041500213/21/\(code)?17=261399", "(17)"),                    // no 13th month
+            ]
+            for (uri, names) in refused {
+                let response = try await client.execute(uri: uri, method: .get, headers: phone())
+                #expect(response.status == .badRequest, "\(uri)")
+                #expect(response.text.contains("GS1 Digital Link") && response.text.contains(names), "\(uri): \(response.text)")
+            }
+            let slash = try await client.execute(uri: "/01/06291041500213/21/\(code)/", method: .get, headers: phone(json: true))
+            let slashCode = try slash.json()["code"] as? String
+            #expect(slash.status == .ok && slashCode == code)
+            for uri in ["/01/06291041500213", "/01/06291041500213/10/L1"] {
+                let response = try await client.execute(uri: uri, method: .get, headers: phone())
+                #expect(response.status == .notFound, "\(uri)")
+                #expect(response.text.contains("no link for (01)06291041500213"), "\(uri): \(response.text)")
+            }
+        }
+        #expect(try await fixture.scanCount(code) == 1)
     }
 
     @Test("GS1 Digital Links as printed and as people mangle them: upper case, lots with '.', '-' and small letters, GTIN-8 and -12; another lot or GTIN, an unissued serial, a forged one",
