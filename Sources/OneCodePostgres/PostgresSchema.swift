@@ -334,6 +334,24 @@ enum PostgresSchema {
                 recorded_at timestamptz NOT NULL
             );
             """),
+        // Links brands give their items (a GTIN, or one of its lots) by GS1 link type; one default per
+        // item, kept by the schema (lot '' stands for the GTIN's own in the key).
+        ("v9: the resolver's links", """
+            CREATE TABLE resolver_link (
+                id bigserial PRIMARY KEY,
+                gtin text NOT NULL,
+                lot text,
+                link_type text NOT NULL,
+                href text NOT NULL,
+                title text NOT NULL,
+                language text,
+                context text,
+                is_default boolean NOT NULL,
+                created_at timestamptz NOT NULL
+            );
+            CREATE INDEX resolver_link_item ON resolver_link (gtin, (coalesce(lot, '')));
+            CREATE UNIQUE INDEX resolver_link_default ON resolver_link (gtin, (coalesce(lot, ''))) WHERE is_default;
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

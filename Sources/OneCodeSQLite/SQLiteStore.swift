@@ -574,6 +574,27 @@ extension SQLiteStore {
                 );
                 """)
         }
+        migrator.registerMigration("v20: the resolver's links") { db in
+            // Links brands give their items (a GTIN, or one of its lots) by GS1 link type. lot_key is the
+            // lot or '' (one key for "the GTIN's own"): one default link per item, kept by the schema.
+            try db.execute(sql: """
+                CREATE TABLE resolver_link (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    gtin TEXT NOT NULL,
+                    lot TEXT,
+                    lot_key TEXT GENERATED ALWAYS AS (coalesce(lot, '')) VIRTUAL,
+                    link_type TEXT NOT NULL,
+                    href TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    language TEXT,
+                    context TEXT,
+                    is_default INTEGER NOT NULL CHECK (is_default IN (0, 1)),
+                    created_at REAL NOT NULL
+                );
+                CREATE INDEX resolver_link_item ON resolver_link(gtin, lot_key);
+                CREATE UNIQUE INDEX resolver_link_default ON resolver_link(gtin, lot_key) WHERE is_default = 1;
+                """)
+        }
         return migrator
     }
 }

@@ -40,6 +40,7 @@ struct APIController: Sendable {
         registerRedemptions(api)
         registerEvents(api)
         registerLinker(api)
+        registerLinks(api)
         route(api, .get, "products", [.issuer, .marketing, .sales]) { request, _ in
             let query = try PageQuery(request, default: 100, maximum: 1000)
             return try Response.api(try Page(of: try await store.products(), query, key: \.id.rawValue), status: .ok)

@@ -59,11 +59,14 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
     let page = LandingPage(timeZone: deps.config.displayTimeZone, brand: deps.config.brand)
     deps.config.brand.register(on: router)
     let catalog = CatalogCache(store: deps.store)
+    let resolver = ResolverController(links: deps.store, catalog: deps.store, baseURL: deps.baseURL)
+    resolver.register(on: router)
     ScanController(
         signer: deps.signer, writer: writer, store: deps.store, catalog: catalog, page: page,
         limiter: RateLimiter(rate: deps.config.ratePerSecond, burst: deps.config.rateBurst), regions: regions,
         geoIP: try deps.config.geoIPFile.map { try IPRegionDatabase(path: $0) }, config: deps.config,
         cookies: ConsumerCookie(signer: deps.signer), sameOrigin: SameOriginCheck(baseURL: deps.baseURL),
+        resolver: resolver,
         secureCookie: deps.config.secureCookie || deps.baseURL.lowercased().hasPrefix("https://")
     ).register(on: router)
     EntryPage(signer: deps.signer, brand: deps.config.brand).register(on: router)

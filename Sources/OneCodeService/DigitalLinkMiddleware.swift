@@ -24,7 +24,7 @@ struct DigitalLinkMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound && error.body == nil {
             // No route: a well-formed identification this service has no link for (yet).
-            throw HTTPError(.notFound, message: "path: no link for \(link.elementString) here (OneCode answers /01/{gtin}/21/{serial} and /01/{gtin}/10/{lot}/21/{serial})")
+            throw HTTPError(.notFound, message: "path: no link for \(link.elementString) here (OneCode resolves /01/{gtin}, /01/{gtin}/10/{lot} and a serial under either)")
         }
     }
 

@@ -26,6 +26,8 @@ struct ScanController: Sendable {
     let cookies: ConsumerCookie
     /// Refuses cross-site posts.
     let sameOrigin: SameOriginCheck
+    /// Answers a serialised item's path when a link type or the linkset is asked for (not a scan).
+    let resolver: ResolverController
     /// The cookie is `Secure` when configured, and whenever the public base URL is https.
     let secureCookie: Bool
     static let scanCounters: [Verdict: Counter] = Dictionary(uniqueKeysWithValues: Verdict.allCases.map {
@@ -45,11 +47,13 @@ struct ScanController: Sendable {
         }
         for prefix in ["/01/:gtin/21/:serial", "/01/:gtin/10/:lot/21/:serial"] {
             router.get(RouterPath(prefix)) { request, context in
+                if ResolverController.wantsResolution(request) { return try await resolver.resolve(request, context) }
                 let link = try digitalLink(context)
                 return try await scan(request, context, code: serial(of: link), label: LabelClaim(gtin: link.gtin ?? "", lot: link.lot))
             }
             router.head(RouterPath(prefix)) { request, context in
-                try head(request, context, code: serial(of: digitalLink(context)))
+                if ResolverController.wantsResolution(request) { return try await resolver.resolve(request, context, head: true) }
+                return try head(request, context, code: serial(of: digitalLink(context)))
             }
             router.post(RouterPath(prefix)) { request, context in
                 try await claim(request, context, code: serial(of: digitalLink(context)))

@@ -158,5 +158,5 @@ public protocol StorageReadiness: Sendable {
 }
 
 /// Everything the service needs from storage: each feature's port, and the transactions the rules run in.
-public typealias OneCodeStore = CatalogStore & ScanStore & TokenStore & CampaignStore & OutboxStore & LinkerStore
+public typealias OneCodeStore = CatalogStore & ScanStore & TokenStore & CampaignStore & OutboxStore & LinkerStore & LinkStore
     & ScanTransactions & ClaimTransactions & FeedbackTransactions & StorageReadiness

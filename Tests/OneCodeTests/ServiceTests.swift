@@ -264,7 +264,7 @@ struct ServiceTests {
             let slash = try await client.execute(uri: "/01/06291041500213/21/\(code)/", method: .get, headers: phone(json: true))
             let slashCode = try slash.json()["code"] as? String
             #expect(slash.status == .ok && slashCode == code)
-            for uri in ["/01/06291041500213", "/01/06291041500213/10/L1"] {
+            for uri in ["/01/06291041500213/22/V1", "/01/06291041500213/235/X1"] {
                 let response = try await client.execute(uri: uri, method: .get, headers: phone())
                 #expect(response.status == .notFound, "\(uri)")
                 #expect(response.text.contains("no link for (01)06291041500213"), "\(uri): \(response.text)")
