@@ -51,7 +51,7 @@ let package = Package(
             name: "CGS1Encoders",
             exclude: ["c-lib/aitable.inc", "LICENSE", "SOURCE.md"],
             cSettings: [
-                .define("PRNT", to: "0"),
+                // Not PRNT: debug.h prints every parse to stdout when PRNT is defined at all (even as 0).
                 .define("GS1_LINTER_ERR_STR_EN"),
                 .headerSearchPath("include"),
                 .headerSearchPath("c-lib"),

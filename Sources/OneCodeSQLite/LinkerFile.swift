@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import OneCodeDomain
 import OneCodeStorage
 
@@ -104,6 +105,29 @@ enum LinkerFile {
             created_at REAL NOT NULL
         );
         """
+
+    /// The linker's connection of one store, opened at its first job (a store that never refreshes,
+    /// edits a segment or erases keeps no second file open).
+    final class Connection: Sendable {
+        let database: String
+        private let opened = Mutex<DatabaseQueue?>(nil)
+
+        init(database: String) { self.database = database }
+
+        func queue() throws -> DatabaseQueue {
+            try opened.withLock { opened in
+                if let opened { return opened }
+                let queue = try LinkerFile.queue(for: database)
+                opened = queue
+                return queue
+            }
+        }
+    }
+
+    /// Makes the linker's file for the database at `database`, or brings an older one to this build's schema.
+    static func prepare(for database: String) throws {
+        try queue(for: database).close()
+    }
 
     /// Opens the linker's connection for the database at `database`, creating or rebuilding the file as needed.
     static func queue(for database: String) throws -> DatabaseQueue {

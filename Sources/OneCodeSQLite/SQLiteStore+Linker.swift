@@ -55,7 +55,7 @@ extension SQLiteStore: LinkerStore {
     /// database in one snapshot and never writes it (`LinkerFile`); its leads and events are moved into
     /// the database in short transactions after it commits.
     public func refreshLinker(now: Date, full: Bool) async throws -> LinkerRefresh {
-        try await linker.writeWithoutTransaction { db in
+        try await linker.queue().writeWithoutTransaction { db in
             try LinkerFile.flushPending(db)
             var report: LinkerRefresh?
             try db.execute(sql: "BEGIN DEFERRED")
@@ -73,10 +73,28 @@ extension SQLiteStore: LinkerStore {
         }
     }
 
+    /// A read of the database with the linker's file attached (on the reading connection it runs on, the
+    /// first time), in one snapshot of both. Only reads that join the linker's rows attach it: a reading
+    /// connection that never does keeps the one file open.
+    func linkerRead<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let file = LinkerFile.path(for: path ?? "")
+        return try await writer.unsafeRead { db in
+            if try !Row.fetchAll(db, sql: "PRAGMA database_list").contains(where: { ($0["name"] as String?) == "linker" }) {
+                try db.execute(sql: "ATTACH DATABASE ? AS linker", arguments: [file])
+            }
+            var result: T?
+            try db.inTransaction(.deferred) {
+                result = try body(db)
+                return .commit
+            }
+            return result!
+        }
+    }
+
     /// A job of the linker's connection that writes both files: after what an earlier refresh left to move,
     /// in an immediate transaction (both files locked from its start; the linker's commits first).
     func linkerWrite<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await linker.writeWithoutTransaction { db in
+        try await linker.queue().writeWithoutTransaction { db in
             try LinkerFile.flushPending(db)
             var result: T?
             try db.inTransaction(.immediate) {
@@ -95,7 +113,7 @@ extension SQLiteStore: LinkerStore {
 
     /// The consumers a rule selects, evaluated in SQL over the stored profiles (tests compare it with `SegmentRule.matches`).
     func evaluate(_ rule: SegmentRule, now: Date) async throws -> Set<String> {
-        try await writer.read { db in
+        try await linkerRead { db in
             let (sql, values) = Self.condition(rule, now: now)
             return Set(try String.fetchAll(db, sql: "SELECT p.consumer FROM consumer_profile p WHERE \(sql)", arguments: StatementArguments(values)))
         }
@@ -137,24 +155,24 @@ extension SQLiteStore: LinkerStore {
         """
 
     public func segments() async throws -> [Segment] {
-        try await writer.read { db in try Row.fetchAll(db, sql: "\(Self.segmentSelect) ORDER BY s.id").map(Self.segment(from:)) }
+        try await linkerRead { db in try Row.fetchAll(db, sql: "\(Self.segmentSelect) ORDER BY s.id").map(Self.segment(from:)) }
     }
 
     public func segment(_ id: SegmentID) async throws -> Segment? {
-        try await writer.read { db in
+        try await linkerRead { db in
             try Row.fetchOne(db, sql: "\(Self.segmentSelect) WHERE s.id = ?", arguments: [id.rawValue]).map(Self.segment(from:))
         }
     }
 
     public func members(of segment: SegmentID, after: String, limit: Int) async throws -> [String] {
-        try await writer.read { db in
+        try await linkerRead { db in
             try String.fetchAll(db, sql: "SELECT consumer FROM segment_member WHERE segment_id = ? AND consumer > ? ORDER BY consumer LIMIT ?",
                                 arguments: [segment.rawValue, after, limit])
         }
     }
 
     public func memberProfiles(of segment: SegmentID, after: String, limit: Int) async throws -> [ConsumerProfile] {
-        try await writer.read { db in
+        try await linkerRead { db in
             try Row.fetchAll(db, sql: """
                 SELECT \(profileColumns) FROM segment_member m JOIN consumer_profile p ON p.consumer = m.consumer
                 WHERE m.segment_id = ? AND m.consumer > ? ORDER BY m.consumer LIMIT ?
@@ -163,7 +181,7 @@ extension SQLiteStore: LinkerStore {
     }
 
     public func profile(_ consumer: String) async throws -> ConsumerProfile? {
-        try await writer.read { db in
+        try await linkerRead { db in
             try Row.fetchOne(db, sql: "SELECT \(profileColumns) FROM consumer_profile p WHERE consumer = ?", arguments: [consumer]).map(Self.profile(from:))
         }
     }
@@ -184,7 +202,7 @@ extension SQLiteStore: LinkerStore {
     // MARK: - Leads
 
     public func leads(after: Int64, limit: Int, segment: SegmentID?, minScore: Double?) async throws -> LeadPage {
-        try await writer.read { db in
+        try await linkerRead { db in
             var sql = "SELECT * FROM lead WHERE seq > ?"
             var arguments: [any DatabaseValueConvertible] = [after]
             // Erased leads pass every filter: a CRM deletes what it imported under any of them.
@@ -252,7 +270,7 @@ extension SQLiteStore: LinkerStore {
     // MARK: - A consumer's data
 
     public func exportConsumer(_ consumer: String) async throws -> Data? {
-        try await writer.read { db in
+        try await linkerRead { db in
             var rows: [String: [[String: Any]]] = [:]
             for (name, sql) in ConsumerExport.queries("?") {
                 rows[name] = try Row.fetchAll(db, sql: sql, arguments: [consumer]).map { row in
@@ -276,7 +294,7 @@ extension SQLiteStore: LinkerStore {
                 let database = try await writer.writeWithoutTransaction { db -> Bool in
                     (try? db.checkpoint(.truncate)) != nil
                 }
-                let linkerFile = try await linker.writeWithoutTransaction { db -> Bool in
+                let linkerFile = try await linker.queue().writeWithoutTransaction { db -> Bool in
                     (try? db.checkpoint(.truncate, on: "main")) != nil
                 }
                 if database && linkerFile { break }

@@ -8,8 +8,9 @@ import OneCodeStorage
 /// WAL with `synchronous=FULL`, so a committed transaction survives a power cut.
 public struct SQLiteStore: Sendable {
     let writer: any DatabaseWriter
-    /// The linker's connection: its own file as `main`, this database attached (`LinkerFile`).
-    let linker: DatabaseQueue
+    /// The linker's connection: its own file as `main`, this database attached (`LinkerFile`), opened
+    /// at its first job.
+    let linker: LinkerFile.Connection
     /// The database file, or `nil` in memory.
     public let path: String?
     /// The migrations opening it applied (empty when its schema was already current).
@@ -52,10 +53,11 @@ public struct SQLiteStore: Sendable {
             if fd >= 0 { close(fd) }
         }
         do {
-            // The linker's file first: every reading connection of the pool attaches it.
-            linker = try LinkerFile.queue(for: path)
+            // The linker's file first, made or brought to this build's schema: reads attach it (`linkerRead`).
+            linker = LinkerFile.Connection(database: path)
+            try LinkerFile.prepare(for: path)
             let pool = try DatabasePool(path: path, configuration: Self.configuration(
-                cacheMiB: cacheMiB, backgroundCheckpoints: backgroundCheckpoints, linkerFile: LinkerFile.path(for: path)))
+                cacheMiB: cacheMiB, backgroundCheckpoints: backgroundCheckpoints))
             let migrator = Self.migrator
             let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
             let unknown = applied.subtracting(migrator.migrations)
@@ -78,10 +80,7 @@ public struct SQLiteStore: Sendable {
         }
     }
 
-    /// - Parameter linkerFile: attached as `linker` to every reading connection, so reads join profiles,
-    ///   memberships and segment states with the database's rows (the writer never sees it: a scan's
-    ///   transaction locks this file only).
-    static func configuration(cacheMiB: Int = 32, backgroundCheckpoints: Bool = false, linkerFile: String? = nil) -> Configuration {
+    static func configuration(cacheMiB: Int = 32, backgroundCheckpoints: Bool = false) -> Configuration {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -92,9 +91,6 @@ public struct SQLiteStore: Sendable {
             if backgroundCheckpoints { try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
             try db.execute(sql: "PRAGMA cache_size = -\(cacheMiB * 1024)")  // bulk inserts and hot pages stay in cache
             db.add(function: scansSince)
-            if let linkerFile, db.configuration.readonly {
-                try db.execute(sql: "ATTACH DATABASE ? AS linker", arguments: [linkerFile])
-            }
         }
         return configuration
     }
@@ -946,7 +942,7 @@ extension SQLiteStore {
 
     /// The derived linker rows a copy leaves for the target's first refresh to rebuild: profiles and memberships.
     public func linkerRowCounts() async throws -> [String: Int] {
-        try await writer.read { db in
+        try await linkerRead { db in
             var counts: [String: Int] = [:]
             for table in ["consumer_profile", "segment_member"] { counts[table] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
             return counts

@@ -66,7 +66,7 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
         limiter: RateLimiter(rate: deps.config.ratePerSecond, burst: deps.config.rateBurst), regions: regions,
         geoIP: try deps.config.geoIPFile.map { try IPRegionDatabase(path: $0) }, config: deps.config,
         cookies: ConsumerCookie(signer: deps.signer), sameOrigin: SameOriginCheck(baseURL: deps.baseURL),
-        resolver: resolver,
+        resolver: resolver, receipts: ScanReceipt.Seal(signer: deps.signer),
         secureCookie: deps.config.secureCookie || deps.baseURL.lowercased().hasPrefix("https://")
     ).register(on: router)
     EntryPage(signer: deps.signer, brand: deps.config.brand).register(on: router)

@@ -22,6 +22,8 @@ public enum PrometheusMetrics {
         "onecode_writer_commits_total": "Group commits written.",
         "onecode_webhook_deliveries_total": "Webhook delivery attempts, by result (delivered, failed).",
         "onecode_webhook_pending_deliveries": "Webhook deliveries queued and not yet delivered or given up, all endpoints.",
+        "onecode_resolutions_total": "GS1 resolver answers that are not scans, by the link type asked (default, linkset, gs1:...).",
+        "onecode_receipt_pages_total": "Verdict pages shown from a resolver redirect's receipt (the scan was counted at the redirect).",
         "hb_requests_total": "HTTP requests answered, by method, route and status.",
         "hb_request_errors_total": "HTTP requests that ended in an error, by method, route and status.",
         "http_server_request_duration": "Time to answer an HTTP request, by method, route and status.",
@@ -36,6 +38,8 @@ public enum PrometheusMetrics {
         _ = Counter(label: "onecode_bot_scans_total")
         _ = Counter(label: "onecode_rejected_requests_total")
         _ = Counter(label: "onecode_writer_commits_total")
+        _ = Counter(label: "onecode_receipt_pages_total")
+        for linkType in ["default", "linkset"] { _ = Counter(label: "onecode_resolutions_total", dimensions: [("link_type", linkType)]) }
         Gauge(label: "onecode_writer_queue_depth").record(0)
         Gauge(label: "onecode_webhook_pending_deliveries").record(0)
     }

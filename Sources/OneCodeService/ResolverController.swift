@@ -21,7 +21,7 @@ struct ResolverController: Sendable {
     static let context = "https://ref.gs1.org/standards/resolver/linkset-context"
 
     static func counter(_ linkType: String) -> Counter {
-        Counter(label: "onecode_resolutions_total", dimensions: [("linkType", linkType)])
+        Counter(label: "onecode_resolutions_total", dimensions: [("link_type", linkType)])
     }
 
     func register(on router: Router<AppRequestContext>) {

@@ -28,16 +28,24 @@ struct ScanController: Sendable {
     let sameOrigin: SameOriginCheck
     /// Answers a serialised item's path when a link type or the linkset is asked for (not a scan).
     let resolver: ResolverController
+    /// Signs the receipts a resolver redirect carries to the verdict page (`ScanReceipt`).
+    let receipts: ScanReceipt.Seal
     /// The cookie is `Secure` when configured, and whenever the public base URL is https.
     let secureCookie: Bool
     static let scanCounters: [Verdict: Counter] = Dictionary(uniqueKeysWithValues: Verdict.allCases.map {
         ($0, Counter(label: "onecode_scans_total", dimensions: [("verdict", $0.rawValue)]))
     })
     static let botScans = Counter(label: "onecode_bot_scans_total")
+    static let receiptPages = Counter(label: "onecode_receipt_pages_total")
     static let rejected = Counter(label: "onecode_rejected_requests_total")
 
     func register(on router: Router<AppRequestContext>) {
-        router.get("/s/:code") { request, context in try await scan(request, context, code: context.parameters.require("code")) }
+        router.get("/s/:code") { request, context in
+            // The page a resolver redirect leads to: the scan was recorded there.
+            if let receipt = request.uri.queryParameters["r"] { return try await receiptPage(request, context, code: context.parameters.require("code"),
+                                                                                            receipt: String(receipt)) }
+            return try await scan(request, context, code: context.parameters.require("code"))
+        }
         router.head("/s/:code") { request, context in try head(request, context, code: context.parameters.require("code")) }
         router.post("/s/:code/location") { request, context in try await location(request, context, code: context.parameters.require("code")) }
         router.post("/s/:code") { request, context in try await claim(request, context, code: context.parameters.require("code")) }
@@ -49,7 +57,7 @@ struct ScanController: Sendable {
             router.get(RouterPath(prefix)) { request, context in
                 if ResolverController.wantsResolution(request) { return try await resolver.resolve(request, context) }
                 let link = try digitalLink(context)
-                return try await scan(request, context, code: serial(of: link), label: LabelClaim(gtin: link.gtin ?? "", lot: link.lot))
+                return try await scan(request, context, code: serial(of: link), label: LabelClaim(gtin: link.gtin ?? "", lot: link.lot), resolved: true)
             }
             router.head(RouterPath(prefix)) { request, context in
                 if ResolverController.wantsResolution(request) { return try await resolver.resolve(request, context, head: true) }
@@ -75,7 +83,11 @@ struct ScanController: Sendable {
 
     // MARK: - Scan
 
-    func scan(_ request: Request, _ context: AppRequestContext, code: String, label: LabelClaim? = nil) async throws -> Response {
+    /// Records a scan and answers it: the verdict page, or (`resolved`: a GS1 Digital Link a phone opened)
+    /// a 307 to the verdict page on this origin carrying the scan's signed receipt, as GS1's resolver
+    /// standard has a resolver redirect to the item's default link. Errors (forged, unknown, inactive,
+    /// void) are answered at once with their status, never a redirect to a 200.
+    func scan(_ request: Request, _ context: AppRequestContext, code: String, label: LabelClaim? = nil, resolved: Bool = false) async throws -> Response {
         try limit(context)
         guard code.utf8.count <= 64 else { throw HTTPError(.badRequest, message: "code: must be at most 64 characters") }
         let language = LandingPage.language(request.headers[.acceptLanguage])
@@ -113,6 +125,34 @@ struct ScanController: Sendable {
             throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "5"], message: "shutting down: please retry")
         }
         if bot { Self.botScans.increment() } else { Self.scanCounters[result.verdict]!.increment() }
+        let cookie = bot || (existing != nil && known?.legacy != true) ? nil : consumer
+        if resolved, !json, Self.status(result.verdict) == .ok {
+            var headers: HTTPFields = [.cacheControl: "no-store", .location: "/s/\(canonical)?r=\(try receipts.seal(ScanReceipt(result, code: canonical, at: Date())))"]
+            headers[.link] = "<\(resolver.baseURL)\(request.uri.path)?linkType=linkset>; rel=\"linkset\"; type=\"\(ResolverController.linksetType)\""
+            var response = Response(status: .temporaryRedirect, headers: headers)
+            setCookie(&response, cookie)
+            return response
+        }
+        return try await render(result, canonical: canonical, language: language, json: json, bot: bot, cookie: cookie)
+    }
+
+    /// The verdict page of a scan a resolver redirect recorded, from its receipt: nothing recorded again.
+    /// A receipt that does not verify or has expired is a 410 asking for a new scan (never a scan of its own).
+    func receiptPage(_ request: Request, _ context: AppRequestContext, code: String, receipt value: String) async throws -> Response {
+        try limit(context)
+        guard let receipt = receipts.open(value, code: code, at: Date()) else {
+            throw HTTPError(.gone, message: "r: this verification page has expired or is not this code's; scan the code on the pack again")
+        }
+        Self.receiptPages.increment()
+        let bot = BotDetector.isBot(
+            userAgent: request.headers[.userAgent],
+            purpose: request.headers[.purpose] ?? request.headers[.secPurpose] ?? request.headers[.xPurpose])
+        return try await render(receipt.result, canonical: receipt.code, language: LandingPage.language(request.headers[.acceptLanguage]),
+                                json: request.wantsJSON, bot: bot, cookie: nil)
+    }
+
+    /// The verdict page (or JSON) of a recorded scan.
+    func render(_ result: ScanResult, canonical: String, language: LandingPage.Language, json: Bool, bot: Bool, cookie: ConsumerID?) async throws -> Response {
         var content = LandingPage.Content(language: language, verdict: result.verdict, reason: result.reason, code: canonical)
         if let batchID = result.batchID, let entry = try await catalog.entry(batchID) {
             let batch = entry.batch, product = entry.product
@@ -133,8 +173,7 @@ struct ScanController: Sendable {
         if !bot, [.genuine, .repeat, .suspicious].contains(result.verdict) {
             content.locationPath = "/s/\(canonical)/location"
         }
-        return respond(json: json, status: Self.status(result.verdict), content: content,
-                       cookie: bot || (existing != nil && known?.legacy != true) ? nil : consumer)
+        return respond(json: json, status: Self.status(result.verdict), content: content, cookie: cookie)
     }
 
     /// HEAD: the status a GET would most likely get, computed without counting or storing anything.
@@ -221,11 +260,14 @@ struct ScanController: Sendable {
             body = ByteBuffer(string: page.render(content))
         }
         var response = Response(status: status, headers: headers, body: .init(byteBuffer: body))
-        if let cookie {
-            response.setCookie(Cookie(name: ConsumerCookie.name(secure: secureCookie), value: cookies.value(for: cookie), maxAge: 2 * 365 * 24 * 3600,
-                                      path: "/", secure: secureCookie, httpOnly: true, sameSite: .lax))
-        }
+        setCookie(&response, cookie)
         return response
+    }
+
+    func setCookie(_ response: inout Response, _ cookie: ConsumerID?) {
+        guard let cookie else { return }
+        response.setCookie(Cookie(name: ConsumerCookie.name(secure: secureCookie), value: cookies.value(for: cookie), maxAge: 2 * 365 * 24 * 3600,
+                                  path: "/", secure: secureCookie, httpOnly: true, sameSite: .lax))
     }
 
     func limit(_ context: AppRequestContext) throws {

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import OneCodeDomain
+@testable import OneCodeService
 import OneCodeStorage
 import Testing
 
@@ -171,5 +172,51 @@ struct ResolverTests {
         let again = try onecode(["link", "remove", "1"])
         #expect(again.status == 1 && again.stderr.contains("error: id: no link with id 1"), "\(again.stderr)")
         #expect(try await fixture.store.links(gtin: nil).map(\.type) == ["gs1:recallStatus"])
+    }
+
+    @Test("a phone opening a serialised item's GS1 Digital Link: the scan recorded at resolution, a 307 to its verdict page on this origin, shown from a signed receipt (never recorded again, not replayable into another scan); errors answered at once",
+          arguments: Backend.complete)
+    func phoneRedirect(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend)
+        defer { fixture.folder.cleanup() }
+        let code = fixture.codes[6]
+        let app = try fixture.app()
+        try await app.test(.router) { client in
+            let first = try await client.execute(uri: "/01/\(Self.gtin)/10/L1/21/\(code)", method: .get, headers: phone())
+            #expect(first.status == .temporaryRedirect)
+            let location = try #require(first.headers[.location])
+            #expect(location.hasPrefix("/s/\(code)?r="), "\(location)")
+            #expect(first.headers[values: HTTPField.Name("Link")!].contains { $0.contains("rel=\"linkset\"") })
+            let cookie = try #require(first.headers[.setCookie]?.split(separator: ";").first.map(String.init))
+            #expect(try await fixture.scanCount(code) == 1, "the scan is recorded at resolution, before the answer")
+            // The verdict page, from the receipt: the genuine page, the same consumer, nothing recorded again.
+            let page = try await client.execute(uri: location, method: .get, headers: phone(cookie: cookie))
+            #expect(page.status == .ok && page.headers[.contentType]?.hasPrefix("text/html") == true)
+            #expect(page.text.contains(code) && page.text.localizedCaseInsensitiveContains("genuine"), "\(page.text.prefix(400))")
+            let again = try await client.execute(uri: location, method: .get, headers: phone(cookie: cookie))
+            #expect(again.status == .ok && again.text == page.text)
+            #expect(try await fixture.scanCount(code) == 1, "showing the receipt again records nothing")
+            // A receipt changed by hand, one for another code, or one past its life: 410, nothing recorded.
+            var tampered = Array(location)
+            let index = tampered.index(tampered.startIndex, offsetBy: location.count / 2 + 10)
+            tampered[index] = tampered[index] == "A" ? "B" : "A"
+            let seal = ScanReceipt.Seal(signer: ServiceFixture.signer)
+            let old = try seal.seal(ScanReceipt(ScanResult(scanID: 1, verdict: .genuine, reason: .firstScan, batchID: nil, scanCount: 1, firstScanAt: nil),
+                                                code: code, at: Date() - 3600))
+            let other = fixture.codes[7]
+            for uri in [String(tampered), location.replacingOccurrences(of: "/s/\(code)", with: "/s/\(other)"), "/s/\(code)?r=\(old)"] {
+                let refused = try await client.execute(uri: uri, method: .get, headers: phone(cookie: cookie))
+                #expect(refused.status == .gone, "\(uri)")
+            }
+            #expect(try await fixture.scanCount(code) == 1)
+            #expect(try await fixture.scanCount(other) == 0)
+            // Errors are answered at once: a forged serial is a 404 page, never a redirect to a 200.
+            let forged = try await client.execute(uri: "/01/\(Self.gtin)/21/\(String(code.dropLast()) + (code.hasSuffix("A") ? "B" : "A"))", method: .get, headers: phone())
+            #expect(forged.status == .notFound && forged.headers[.location] == nil)
+            // An app asking for JSON gets the verdict in the answer (one scan, no redirect).
+            let json = try await client.execute(uri: "/01/\(Self.gtin)/21/\(fixture.codes[8])", method: .get, headers: phone(json: true))
+            let verdict = try json.json()["verdict"] as? String
+            #expect(json.status == .ok && verdict == "genuine")
+        }
     }
 }

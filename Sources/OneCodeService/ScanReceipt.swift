@@ -1,0 +1,101 @@
+import Crypto
+import Foundation
+import OneCodeDomain
+import OneCodeStorage
+
+/// What a recorded scan showed, signed, for the page a resolver redirect leads to.
+///
+/// A phone that opens a serialised item's GS1 Digital Link is resolved as GS1's resolver standard says:
+/// the scan is recorded there (durably, before the answer, as on `/s/{code}`), and a 307 leads to the
+/// verdict page on the same origin, `/s/{code}?r={receipt}`. The receipt carries the scan's result and
+/// a tag only the server can make, so the page is shown from it on any node, with no second scan and no
+/// database read; showing it again within its life shows the same scan, and a receipt that does not
+/// verify or has expired records nothing either.
+struct ScanReceipt: Codable, Equatable {
+    var scan: Int64
+    var code: String
+    var verdict: Verdict
+    var reason: VerdictReason
+    var batch: Int64?
+    var count: Int
+    var first: Date?
+    var draws: [DrawOutcome]
+    var points: Int?
+    /// Unix time after which the receipt is refused.
+    var expires: Double
+
+    /// How long the page can be opened again (a reload, the back button).
+    static let life: TimeInterval = 30 * 60
+
+    init(_ result: ScanResult, code: String, at now: Date) {
+        scan = result.scanID
+        self.code = code
+        verdict = result.verdict
+        reason = result.reason
+        batch = result.batchID?.rawValue
+        count = result.scanCount
+        first = result.firstScanAt
+        draws = result.draws
+        points = result.points
+        expires = (now.timeIntervalSince1970 + Self.life).rounded()
+    }
+
+    var result: ScanResult {
+        ScanResult(scanID: scan, verdict: verdict, reason: reason, batchID: batch.map(BatchID.init(rawValue:)), scanCount: count, firstScanAt: first,
+                   draws: draws, points: points)
+    }
+
+    /// Signs and encodes receipts (a key derived from the server secret for this alone).
+    struct Seal: Sendable {
+        let key: SymmetricKey
+
+        init(signer: CodeSigner) { key = signer.derivedKey("scan-receipt") }
+
+        static let encoder: JSONEncoder = {
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .secondsSince1970
+            return encoder
+        }()
+
+        static let decoder: JSONDecoder = {
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .secondsSince1970
+            return decoder
+        }()
+
+        /// `payload.tag`, both base64url.
+        func seal(_ receipt: ScanReceipt) throws -> String {
+            let payload = try Self.encoder.encode(receipt)
+            return Self.base64url(payload) + "." + Self.base64url(Data(tag(payload)))
+        }
+
+        /// The receipt for `code` a value carries, when its tag verifies and it has not expired.
+        func open(_ value: String, code: String, at now: Date) -> ScanReceipt? {
+            let parts = value.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 2, let payload = Self.data(base64url: parts[0]), let given = Self.data(base64url: parts[1]) else { return nil }
+            let expected = tag(payload)
+            guard given.count == expected.count else { return nil }
+            var difference: UInt8 = 0
+            for (a, b) in zip(given, expected) { difference |= a ^ b }
+            guard difference == 0, let receipt = try? Self.decoder.decode(ScanReceipt.self, from: payload),
+                  receipt.code == code, receipt.expires >= now.timeIntervalSince1970 else { return nil }
+            return receipt
+        }
+
+        private func tag(_ payload: Data) -> [UInt8] {
+            Array(HMAC<SHA256>.authenticationCode(for: payload, using: key).prefix(16))
+        }
+
+        static func base64url(_ data: Data) -> String {
+            data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+        }
+
+        static func data(base64url text: Substring) -> Data? {
+            guard text.count <= 8192 else { return nil }
+            var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+            while base64.count % 4 != 0 { base64 += "=" }
+            return Data(base64Encoded: base64)
+        }
+    }
+}
