@@ -27,7 +27,7 @@ public struct DigitalLink: Sendable, Equatable {
     public let elements: [Element]
     /// The engine's own element string: FNC1 as `^` before each element that is not of predefined length
     /// (worked out again from the elements when asked; GS1's vectors are written this way).
-    public var dataString: String { Self.engine.withLock { engine in engine.raw(elementString) } }
+    public var dataString: String { Self.withEngine { engine in engine.raw(elementString) } }
 
     /// How the engine reads a URI (GS1's settings; the service uses `standard`).
     struct Options: Equatable {
@@ -57,9 +57,38 @@ public struct DigitalLink: Sendable, Equatable {
         var path = path
         if path.count > 1, path.hasSuffix("/") { path.removeLast() }
         guard path.hasPrefix("/") else { throw SyntaxError(message: "the path must start with /") }
+        if query?.isEmpty ?? true, let link = printed(path) { return link }
         let uri = "https://resolver.invalid" + path + (query.map { $0.isEmpty ? "" : "?" + $0 } ?? "")
-        let result = engine.withLock { engine in engine.read(uri) }
+        let result = Self.withEngine { engine in engine.read(uri) }
         return DigitalLink(elements: try Self.elements(bracketed: result.get()))
+    }
+
+    /// The form OneCode prints, read without the engine (the scan path's common case): `/01/{14 digits}`
+    /// with a valid check digit, optionally `/10/{lot}`, then `/21/{serial}`, lot and serial 1 to 20 of
+    /// `A-Z a-z 0-9 - . _` (characters of GS1's set 82 that a URI carries as they are). Anything else is
+    /// nil and goes to the engine; a test holds this equal to the engine on random paths.
+    static func printed(_ path: String) -> DigitalLink? {
+        let parts = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        guard parts.count == 5 || parts.count == 7, parts[0].isEmpty, parts[1].elementsEqual("01".utf8) else { return nil }
+        let gtin = parts[2]
+        guard gtin.count == 14, gtin.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        var sum = 0
+        for (index, digit) in gtin.dropLast().enumerated() { sum += Int(digit - 48) * (index % 2 == 0 ? 3 : 1) }
+        guard (10 - sum % 10) % 10 == Int(gtin.last! - 48) else { return nil }
+        func plain(_ value: Substring.UTF8View.SubSequence) -> Bool {
+            (1...20).contains(value.count) && value.allSatisfy { byte in
+                (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 45 || byte == 46 || byte == 95
+            }
+        }
+        var elements = [Element(ai: "01", value: String(Substring(gtin)))]
+        if parts.count == 7 {
+            guard parts[3].elementsEqual("10".utf8), plain(parts[4]) else { return nil }
+            elements.append(Element(ai: "10", value: String(Substring(parts[4]))))
+        }
+        let last = parts.count - 2
+        guard parts[last].elementsEqual("21".utf8), plain(parts[last + 1]) else { return nil }
+        elements.append(Element(ai: "21", value: String(Substring(parts[last + 1]))))
+        return DigitalLink(elements: elements)
     }
 
     /// A whole URI read by an engine with `options` (GS1's vectors are given with the settings they were
@@ -95,9 +124,21 @@ public struct DigitalLink: Sendable, Equatable {
         return elements
     }
 
-    /// One engine context for the process, used under a lock (a parse takes microseconds; a context is
-    /// not safe to share without one, and starting one builds the AI table).
-    private static let engine = Mutex(Engine())
+    /// Engine contexts for the process, each used under its own lock (a context is not safe to share
+    /// without one, and starting one builds the AI table): a parse takes the first that is free, so
+    /// the service's threads do not queue behind one another.
+    private static let engines = (0..<max(2, ProcessInfo.processInfo.activeProcessorCount)).map { _ in Locked() }
+
+    private final class Locked: Sendable {
+        let engine = Mutex(Engine())
+    }
+
+    private static func withEngine<T: Sendable>(_ body: (inout Engine) -> T) -> T {
+        for locked in engines {
+            if let result = locked.engine.withLockIfAvailable({ body(&$0) }) { return result }
+        }
+        return engines[0].engine.withLock { body(&$0) }
+    }
 
     private struct Engine: ~Copyable {
         let context: OpaquePointer?

@@ -11,7 +11,7 @@ import OneCodeStorage
 /// a tag only the server can make, so the page is shown from it on any node, with no second scan and no
 /// database read; showing it again within its life shows the same scan, and a receipt that does not
 /// verify or has expired records nothing either.
-struct ScanReceipt: Codable, Equatable {
+struct ScanReceipt: Equatable {
     var scan: Int64
     var code: String
     var verdict: Verdict
@@ -63,10 +63,32 @@ struct ScanReceipt: Codable, Equatable {
             return decoder
         }()
 
-        /// `payload.tag`, both base64url.
+        /// `payload.tag`, both base64url. The payload is the fields joined by `|` (on the scan path: no
+        /// JSON encoder but for the draws, last, when there are any).
         func seal(_ receipt: ScanReceipt) throws -> String {
-            let payload = try Self.encoder.encode(receipt)
+            let draws = receipt.draws.isEmpty ? "" : String(decoding: try Self.encoder.encode(receipt.draws), as: UTF8.self)
+            let fields: [String] = [
+                "1", String(receipt.scan), receipt.code, receipt.verdict.rawValue, receipt.reason.rawValue, receipt.batch.map(String.init) ?? "",
+                String(receipt.count), receipt.first.map { String($0.timeIntervalSince1970) } ?? "", receipt.points.map(String.init) ?? "",
+                String(Int64(receipt.expires)), draws,
+            ]
+            let payload = Data(fields.joined(separator: "|").utf8)
             return Self.base64url(payload) + "." + Self.base64url(Data(tag(payload)))
+        }
+
+        /// The receipt a verified payload holds.
+        static func decode(_ payload: Data) -> ScanReceipt? {
+            let fields = String(decoding: payload, as: UTF8.self).split(separator: "|", maxSplits: 10, omittingEmptySubsequences: false)
+            guard fields.count == 11, fields[0] == "1", let scan = Int64(fields[1]), let verdict = Verdict(rawValue: String(fields[3])),
+                  let reason = VerdictReason(rawValue: String(fields[4])), let count = Int(fields[6]), let expires = Double(fields[9]) else { return nil }
+            let draws = fields[10].isEmpty ? [] : (try? decoder.decode([DrawOutcome].self, from: Data(fields[10].utf8)))
+            guard let draws else { return nil }
+            var receipt = ScanReceipt(ScanResult(scanID: scan, verdict: verdict, reason: reason, batchID: Int64(fields[5]).map(BatchID.init(rawValue:)),
+                                                 scanCount: count, firstScanAt: Double(fields[7]).map(Date.init(timeIntervalSince1970:)),
+                                                 draws: draws, points: Int(fields[8])),
+                                      code: String(fields[2]), at: Date())
+            receipt.expires = expires
+            return receipt
         }
 
         /// The receipt for `code` a value carries, when its tag verifies and it has not expired.
@@ -77,7 +99,7 @@ struct ScanReceipt: Codable, Equatable {
             guard given.count == expected.count else { return nil }
             var difference: UInt8 = 0
             for (a, b) in zip(given, expected) { difference |= a ^ b }
-            guard difference == 0, let receipt = try? Self.decoder.decode(ScanReceipt.self, from: payload),
+            guard difference == 0, let receipt = Self.decode(payload),
                   receipt.code == code, receipt.expires >= now.timeIntervalSince1970 else { return nil }
             return receipt
         }

@@ -150,4 +150,32 @@ struct DigitalLinkTests {
         }
         #expect(compared > 30)
     }
+
+    @Test("the printed form's fast reading gives what GS1's engine gives, on random paths near it (seed printed; ONECODE_TEST_SEED replays)")
+    func printedFormEqualsEngine() throws {
+        var random = SeededGenerator(seed: TestSeed.make("printedFormEqualsEngine"))
+        let alphabet = Array("ABCDEFGHJKMNPQRSTVWXYZabcxyz0123456789-._%~!*'()+,/:;=?@ ")
+        func text(_ length: Int) -> String { String((0..<length).map { _ in alphabet[Int.random(in: 0..<(random.next() % 3 == 0 ? alphabet.count : 39), using: &random)] }) }
+        func gtin() -> String {
+            var digits = (0..<13).map { _ in Int.random(in: 0...9, using: &random) }
+            let sum = digits.enumerated().reduce(0) { $0 + $1.element * ($1.offset % 2 == 0 ? 3 : 1) }
+            digits.append(Int.random(in: 0..<4, using: &random) == 0 ? Int.random(in: 0...9, using: &random) : (10 - sum % 10) % 10)
+            return digits.map(String.init).joined()
+        }
+        var fast = 0, compared = 0
+        for _ in 0..<3000 {
+            let lot = Int.random(in: 0..<2, using: &random) == 0 ? nil : text(Int.random(in: 0...22, using: &random))
+            let serial = text(Int.random(in: 0...22, using: &random))
+            let path = "/01/\(gtin())" + (lot.map { "/10/\($0)" } ?? "") + "/21/\(serial)"
+            guard let quick = DigitalLink.printed(path) else { continue }
+            fast += 1
+            let engine = try? DigitalLink.parse(uri: "https://resolver.invalid" + path, options: .standard).link
+            #expect(engine == quick, "\(path): fast \(quick.elementString), engine \(engine?.elementString ?? "refused")")
+            compared += 1
+        }
+        // And paths the engine refuses are never read fast: a wrong check digit, an empty or long serial.
+        #expect(DigitalLink.printed("/01/06291041500214/21/ABC") == nil && DigitalLink.printed("/01/06291041500213/21/") == nil
+                && DigitalLink.printed("/01/06291041500213/21/" + String(repeating: "A", count: 21)) == nil)
+        #expect(fast > 200 && compared == fast)
+    }
 }

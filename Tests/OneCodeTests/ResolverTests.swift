@@ -219,4 +219,26 @@ struct ResolverTests {
             #expect(json.status == .ok && verdict == "genuine")
         }
     }
+
+    @Test("a receipt opens to exactly what was sealed (draws with a '|' in their names, no batch, points), only for its code, only untouched, only in its life")
+    func receiptRoundTrip() throws {
+        let seal = ScanReceipt.Seal(signer: ServiceFixture.signer)
+        var draw = DrawOutcome(campaign: CampaignID(rawValue: 3), campaignName: "Spring | 春季", result: .won, tier: 0,
+                               prize: PrizeTier(name: "Tea | 茶", kind: .goods, value: 1, probability: 0.1, stock: 10, dailyStock: nil), new: true, entryID: 42)
+        draw.claimable = true
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let receipt = ScanReceipt(ScanResult(scanID: 7, verdict: .repeat, reason: .scannedBefore, batchID: BatchID(rawValue: 2), scanCount: 3,
+                                             firstScanAt: Date(timeIntervalSince1970: 1_700_000_000.5), draws: [draw], points: 40),
+                                  code: "ABC", at: now)
+        let sealed = try seal.seal(receipt)
+        #expect(seal.open(sealed, code: "ABC", at: now) == receipt)
+        #expect(seal.open(sealed, code: "ABD", at: now) == nil)
+        #expect(seal.open(sealed, code: "ABC", at: now + ScanReceipt.life + 1) == nil)
+        #expect(seal.open("x" + sealed.dropFirst(), code: "ABC", at: now) == nil)
+        let bare = ScanReceipt(ScanResult(scanID: 8, verdict: .genuine, reason: .firstScan, batchID: nil, scanCount: 1, firstScanAt: nil), code: "ABC", at: now)
+        #expect(seal.open(try seal.seal(bare), code: "ABC", at: now) == bare)
+        // Another secret's seal does not open.
+        let other = ScanReceipt.Seal(signer: try CodeSigner(secret: [UInt8](repeating: 7, count: 32)))
+        #expect(other.open(sealed, code: "ABC", at: now) == nil)
+    }
 }
