@@ -35,7 +35,7 @@ struct DeploymentTests {
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    @Test("config check, migrate and serve as onecode.service runs them; nginx-onecode.conf in front over TLS: the client is the peer nginx saw, whatever headers it sends; /metrics in any spelling is 404; http redirects; the backup unit's command writes a private copy; SIGTERM commits and exits 0")
+    @Test("config check, migrate and serve as onecode.service runs them; nginx-onecode.conf in front over TLS: the client is the peer nginx saw, whatever headers it sends; /metrics in any spelling is 404; http redirects; the GS1 resolver answers through it; the backup unit's command writes a private copy; SIGTERM commits and exits 0")
     func shippedFilesRun() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
@@ -152,6 +152,22 @@ struct DeploymentTests {
         let access = (try? String(contentsOfFile: web + "/access.log", encoding: .utf8)) ?? ""
         #expect(access.contains("/s/\(code)"), "nginx logged the scan")
 
+        // The GS1 resolver through nginx over TLS: a phone's GS1 link is one scan, a 307 on the same origin,
+        // then its page; a till's link type goes to the brand's link and records nothing; the description file.
+        let second = try #require(String(contentsOfFile: lib + "/pkg/codes.csv", encoding: .utf8).split(separator: "\n").dropFirst(2).first?
+            .split(separator: ",")[1]).description
+        let linked = try Run.program(Run.onecode, ["link", "add", "--gtin", "6291041500213", "--type", "gs1:pip", "--href", "https://brand.example/tea",
+                                                   "--title", "Tea"], cwd: cwd, environment: env)
+        #expect(linked.status == 0, "\(linked.stderr)")
+        let followed = try Self.curl(["-L", "-A", agent, "-c", web + "/jar", "-b", web + "/jar", "-o", "/dev/null", "-w", "%{http_code} %{num_redirects} %{url_effective}",
+                                      "\(https)/01/06291041500213/21/\(second)"])
+        #expect(followed.hasPrefix("200 1 \(https)/s/\(second)?r="), "\(followed)")
+        let pip = try Self.curl(["-A", agent, "-D", "-", "-o", "/dev/null", "\(https)/01/06291041500213/21/\(second)?linkType=gs1:pip"]).lowercased()
+        #expect(pip.contains(" 307") && pip.contains("location: https://brand.example/tea") && pip.contains("rel=\"linkset\""), "\(pip)")
+        let described = try Self.curl(["\(https)/.well-known/gs1resolver"])
+        #expect(described.contains("\"supportedPrimaryKeys\":[\"01\"]"), "\(described)")
+        #expect(try Backend.sqlite.query("SELECT count(*) FROM scan", in: folder, name: "lib/onecode.sqlite") == "2")
+
         // onecode-backup.service's command, as its unit runs it (a shell; %% is systemd's %).
         let backup = try #require(Self.directive(backupUnit, "ExecStart"))
         let words = backup.replacingOccurrences(of: "%%", with: "%")
@@ -163,7 +179,7 @@ struct DeploymentTests {
         if let copy = copies.first {
             let mode = try FileManager.default.attributesOfItem(atPath: backups + "/" + copy)[.posixPermissions] as? Int
             #expect(mode == 0o600)
-            #expect(try Backend.sqlite.query("SELECT count(*) FROM scan", in: folder, name: "backups/" + copy) == "1")
+            #expect(try Backend.sqlite.query("SELECT count(*) FROM scan", in: folder, name: "backups/" + copy) == "2")
         }
 
         // KillSignal=SIGTERM within TimeoutStopSec: every accepted scan committed, exit 0.
