@@ -128,3 +128,50 @@ public enum FeedbackRules {
         return (rating, trimmed?.isEmpty == false ? trimmed : nil)
     }
 }
+
+/// What may change on a campaign (`campaign edit`): before it starts, anything but its status; once it
+/// has started or drawn, what cannot hurt a draw already made or a prize already won: its name, a later
+/// end, a wider scope, tier names, stock down to what is awarded or up, daily stock and limits. Each
+/// refusal names the field and why.
+public enum CampaignEditRules {
+    /// - Parameters:
+    ///   - awarded: prizes awarded per tier so far.
+    ///   - drawn: whether the campaign has any draw.
+    public static func check(_ old: CampaignDefinition, status: CampaignStatus, to new: CampaignDefinition, awarded: [Int], drawn: Bool,
+                             now: Date) throws {
+        guard new.status == status else {
+            throw InputError("status", "changes with `campaign pause|resume|end`, not with an edit (it is \(status.rawValue))")
+        }
+        guard status != .ended else { throw ConflictError("status", "an ended campaign cannot change") }
+        guard now >= old.start || drawn else { return }
+        guard new.start == old.start else { throw InputError("start", "cannot move once the campaign has started") }
+        guard new.timeZone == old.timeZone else { throw InputError("timeZone", "cannot change once the campaign has started (its days would move)") }
+        guard new.end > now else { throw InputError("end", "must be after now; to stop the campaign now, `campaign end`") }
+        func widens<T: Hashable>(_ old: [T]?, _ new: [T]?, _ field: String) throws {
+            guard let old else {
+                if new != nil { throw InputError("scope.\(field)", "a started campaign's scope can widen, not narrow (it is every \(field.dropLast()) now)") }
+                return
+            }
+            guard let new else { return }
+            if let left = old.first(where: { !new.contains($0) }) {
+                throw InputError("scope.\(field)", "a started campaign's scope can widen, not narrow (\(left) would leave it)")
+            }
+        }
+        try widens(old.scope.products, new.scope.products, "products")
+        try widens(old.scope.batches, new.scope.batches, "batches")
+        try widens(old.scope.regions, new.scope.regions, "regions")
+        guard new.tiers.count == old.tiers.count else {
+            throw InputError("tiers", "a started campaign keeps its \(old.tiers.count) tiers (make another campaign for other prizes)")
+        }
+        for (index, (before, after)) in zip(old.tiers, new.tiers).enumerated() {
+            if drawn, after.probability != before.probability {
+                throw InputError("tiers[\(index)].probability", "the odds of a campaign that has drawn cannot change (\(before.probability))")
+            }
+            let won = index < awarded.count ? awarded[index] : 0
+            if won > 0, after.kind != before.kind || after.value != before.value {
+                throw InputError("tiers[\(index)].\(after.kind != before.kind ? "kind" : "value")", "\(won) winners hold this prize as it is")
+            }
+            if after.stock < won { throw InputError("tiers[\(index)].stock", "must be at least \(won): that many are awarded already") }
+        }
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import OneCodeDomain
+import OneCodeRulebook
 import OneCodeStorage
 import PostgresNIO
 
@@ -247,6 +248,46 @@ extension PostgresStore: OutboxStore {
                 """).map {
                 let (url, pending, delivered, failed, error) = try $0.decode((String, Int, Int, Int, String?).self)
                 return WebhookEndpointStatus(url: url, pending: pending, delivered: delivered, failed: failed, lastError: error)
+            }
+        }
+    }
+}
+
+extension PostgresStore {
+    public func editCampaign(_ id: CampaignID, _ definition: CampaignDefinition) async throws -> Campaign {
+        try await write { db in try CampaignBook.edit(in: PostgresCampaignEditTransaction(db: db), id, to: definition, at: Date()) }
+    }
+}
+
+/// Campaign rows for `CampaignBook.edit`, in one transaction on the store's connection (the campaign's
+/// row and its tiers locked: a draw taking a prize waits, then sees the new stock).
+struct PostgresCampaignEditTransaction: CampaignEditTransaction {
+    let db: SyncConnection
+
+    func campaignForEdit(_ id: CampaignID) throws -> (campaign: Campaign, awarded: [Int], drawn: Bool)? {
+        guard let row = try db.row("SELECT id, definition, status, created_at FROM campaign WHERE id = \(id.rawValue) FOR UPDATE") else { return nil }
+        let awarded = try db.rows("SELECT awarded FROM campaign_tier WHERE campaign_id = \(id.rawValue) ORDER BY tier FOR UPDATE").map { try $0.decode(Int.self) }
+        let drawn = try db.row("SELECT EXISTS (SELECT 1 FROM entry WHERE campaign_id = \(id.rawValue))")?.decode(Bool.self) ?? false
+        return (try PostgresStore.campaign(from: row), awarded, drawn)
+    }
+
+    func saveDefinition(_ id: CampaignID, _ definition: CampaignDefinition) throws {
+        try db.execute("""
+            UPDATE campaign SET name = \(definition.name), definition = \(try StoredDefinition.text(definition)), starts_at = \(definition.start),
+                ends_at = \(definition.end) WHERE id = \(id.rawValue)
+            """)
+    }
+
+    func setTierStocks(_ id: CampaignID, _ stocks: [Int], replace: Bool) throws {
+        if replace {
+            try db.execute("DELETE FROM campaign_tier_day WHERE campaign_id = \(id.rawValue)")
+            try db.execute("DELETE FROM campaign_tier WHERE campaign_id = \(id.rawValue)")
+            for (tier, stock) in stocks.enumerated() {
+                try db.execute("INSERT INTO campaign_tier (campaign_id, tier, stock) VALUES (\(id.rawValue), \(tier), \(stock))")
+            }
+        } else {
+            for (tier, stock) in stocks.enumerated() {
+                try db.execute("UPDATE campaign_tier SET stock = \(stock) WHERE campaign_id = \(id.rawValue) AND tier = \(tier)")
             }
         }
     }

@@ -4,6 +4,18 @@ import OneCodeStorage
 
 /// Draws, claims and redemptions, decided here for every backend.
 public enum CampaignBook {
+    /// Changes a campaign's definition as `CampaignEditRules` allows; the campaign keeps its status.
+    public static func edit(in tx: any CampaignEditTransaction, _ id: CampaignID, to definition: CampaignDefinition, at now: Date) throws -> Campaign {
+        guard let (campaign, awarded, drawn) = try tx.campaignForEdit(id) else { throw NotFoundError("id", "no campaign with id \(id)") }
+        try CampaignEditRules.check(campaign.definition, status: campaign.status, to: definition, awarded: awarded, drawn: drawn, now: now)
+        try tx.saveDefinition(id, definition)
+        let tiersChanged = definition.tiers.count != campaign.definition.tiers.count
+        if tiersChanged || zip(definition.tiers, campaign.definition.tiers).contains(where: { $0.stock != $1.stock }) {
+            try tx.setTierStocks(id, definition.tiers.map(\.stock), replace: tiersChanged)
+        }
+        return Campaign(id: id, definition: definition, status: campaign.status, createdAt: campaign.createdAt)
+    }
+
     /// The code's draw in `campaign`: the earlier one if there is one, else a new one.
     ///
     /// A new draw picks a tier with the CSPRNG, then takes it only if the consumer is under their
@@ -119,6 +131,17 @@ extension CampaignStore where Self: CatalogStore {
     /// one is reported at once (`scope.products[1]: no product 99; scope.batches[0]: no batch 7`).
     /// - Throws: `InputError` naming the first unknown entry, its message listing them all.
     public func createCheckedCampaign(_ definition: CampaignDefinition) async throws -> Campaign {
+        try await checkScope(definition)
+        return try await createCampaign(definition)
+    }
+
+    /// Edits a campaign (`CampaignBook.edit`) whose new scope names only products and batches of the catalogue.
+    public func editCheckedCampaign(_ id: CampaignID, _ definition: CampaignDefinition) async throws -> Campaign {
+        try await checkScope(definition)
+        return try await editCampaign(id, definition)
+    }
+
+    func checkScope(_ definition: CampaignDefinition) async throws {
         var problems: [(field: String, message: String)] = []
         if let products = definition.scope.products {
             let known = Set(try await self.products().map(\.id))
@@ -136,6 +159,5 @@ extension CampaignStore where Self: CatalogStore {
             let rest = problems.dropFirst().map { "; \($0.field): \($0.message)" }.joined()
             throw InputError(first.field, first.message + rest + " (the scope names products and batches of the catalogue)")
         }
-        return try await createCampaign(definition)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import OneCodeDomain
+import OneCodeRulebook
 import OneCodeStorage
 
 extension SQLiteStore: CampaignStore {
@@ -106,6 +107,44 @@ extension SQLiteStore: CampaignStore {
         try await writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM store ORDER BY id").map {
                 Store(id: StoreID(rawValue: $0["id"]), name: $0["name"], region: $0["region"], createdAt: Date(timeIntervalSince1970: $0["created_at"]))
+            }
+        }
+    }
+}
+
+extension SQLiteStore {
+    public func editCampaign(_ id: CampaignID, _ definition: CampaignDefinition) async throws -> Campaign {
+        try await writer.write { db in try CampaignBook.edit(in: SQLiteCampaignEditTransaction(db: db), id, to: definition, at: Date()) }
+    }
+}
+
+/// Campaign rows for `CampaignBook.edit`, in the writer's transaction.
+struct SQLiteCampaignEditTransaction: CampaignEditTransaction {
+    let db: Database
+
+    func campaignForEdit(_ id: CampaignID) throws -> (campaign: Campaign, awarded: [Int], drawn: Bool)? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM campaign WHERE id = ?", arguments: [id.rawValue]) else { return nil }
+        let awarded = try Int.fetchAll(db, sql: "SELECT awarded FROM campaign_tier WHERE campaign_id = ? ORDER BY tier", arguments: [id.rawValue])
+        let drawn = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM entry WHERE campaign_id = ?)", arguments: [id.rawValue]) ?? false
+        return (try SQLiteStore.campaign(from: row), awarded, drawn)
+    }
+
+    func saveDefinition(_ id: CampaignID, _ definition: CampaignDefinition) throws {
+        try db.execute(sql: "UPDATE campaign SET name = ?, definition = ?, starts_at = ?, ends_at = ? WHERE id = ?",
+                       arguments: [definition.name, try StoredDefinition.text(definition), definition.start.timeIntervalSince1970,
+                                   definition.end.timeIntervalSince1970, id.rawValue])
+    }
+
+    func setTierStocks(_ id: CampaignID, _ stocks: [Int], replace: Bool) throws {
+        if replace {
+            try db.execute(sql: "DELETE FROM campaign_tier_day WHERE campaign_id = ?", arguments: [id.rawValue])
+            try db.execute(sql: "DELETE FROM campaign_tier WHERE campaign_id = ?", arguments: [id.rawValue])
+            for (tier, stock) in stocks.enumerated() {
+                try db.execute(sql: "INSERT INTO campaign_tier (campaign_id, tier, stock) VALUES (?, ?, ?)", arguments: [id.rawValue, tier, stock])
+            }
+        } else {
+            for (tier, stock) in stocks.enumerated() {
+                try db.execute(sql: "UPDATE campaign_tier SET stock = ? WHERE campaign_id = ? AND tier = ?", arguments: [stock, id.rawValue, tier])
             }
         }
     }

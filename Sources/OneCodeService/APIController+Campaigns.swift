@@ -23,6 +23,12 @@ extension APIController {
         route(api, .get, "campaigns/:id", [.marketing, .sales]) { _, context in
             try Response.api(try await view(try await campaign(context)), status: .ok)
         }
+        route(api, .put, "campaigns/:id", [.marketing]) { request, context in
+            guard let id = CampaignID(try context.parameters.require("id")) else { throw HTTPError(.badRequest, message: "id: must be a positive campaign id") }
+            let body = try await request.body.collect(upTo: context.maxUploadSize)
+            let definition = try CampaignDefinition.parse(Data(body.readableBytesView))
+            return try Response.api(try await view(try await store.editCheckedCampaign(id, definition)), status: .ok)
+        }
         for (action, status) in [("pause", CampaignStatus.paused), ("resume", .live), ("end", .ended)] {
             route(api, .post, "campaigns/:id/\(action)", [.marketing]) { _, context in
                 try Response.api(try await view(try await store.setStatus(status, of: campaign(context).id)), status: .ok)

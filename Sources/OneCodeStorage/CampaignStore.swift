@@ -122,6 +122,8 @@ public protocol CampaignStore: Sendable {
     func campaign(_ id: CampaignID) async throws -> Campaign?
     /// - Throws: `InputError("status", …)` for a change `CampaignStatus.canChange` refuses; `NotFoundError`.
     func setStatus(_ status: CampaignStatus, of campaign: CampaignID) async throws -> Campaign
+    /// Changes a campaign's definition as `CampaignBook.edit` allows.
+    func editCampaign(_ id: CampaignID, _ definition: CampaignDefinition) async throws -> Campaign
     /// Entries in id order after `after`, at most `limit`.
     func entries(of campaign: CampaignID, after: Int64, limit: Int) async throws -> [CampaignEntry]
     func stock(of campaign: CampaignID) async throws -> [TierStock]
@@ -143,4 +145,13 @@ public enum ConsumerContactColumns {
         marketing_consent_text = coalesce(excluded.marketing_consent_text, consumer_contact.marketing_consent_text),
         marketing_consented_at = coalesce(excluded.marketing_consented_at, consumer_contact.marketing_consented_at)
         """
+}
+
+/// A campaign's rows for `CampaignBook.edit`, in one write transaction (the campaign's row locked).
+public protocol CampaignEditTransaction {
+    /// The campaign, the prizes awarded per tier, and whether it has any draw; nil when there is none.
+    func campaignForEdit(_ id: CampaignID) throws -> (campaign: Campaign, awarded: [Int], drawn: Bool)?
+    func saveDefinition(_ id: CampaignID, _ definition: CampaignDefinition) throws
+    /// Each tier's stock; `replace`: the tiers are new (a campaign that has not drawn), their rows made again.
+    func setTierStocks(_ id: CampaignID, _ stocks: [Int], replace: Bool) throws
 }

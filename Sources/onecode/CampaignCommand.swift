@@ -13,7 +13,7 @@ struct CampaignCommand: AsyncParsableCommand {
             "limits": {"winsPerConsumer", "drawsPerConsumerPerDay"}, "status": draft|live}. A counted scan of a genuine \
             code in scope and in the window draws once per campaign; stock is never oversold.
             """,
-        subcommands: [Create.self, List.self, Show.self, Pause.self, Resume.self, End.self])
+        subcommands: [Create.self, List.self, Show.self, Edit.self, Pause.self, Resume.self, End.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a campaign from a JSON file.")
@@ -27,6 +27,28 @@ struct CampaignCommand: AsyncParsableCommand {
                 let (_, store) = try await global.open()
                 let campaign = try await store.createCheckedCampaign(definition)
                 try global.emit(campaign) { "campaign \(campaign.id): \(definition.name) (\(campaign.status.rawValue), \(definition.tiers.count) tiers)" }
+                if let notice = definition.regionNotice(geoIPConfigured: try await global.geoIPConfigured()) { note("warning: \(notice)") }
+            }
+        }
+    }
+
+    struct Edit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a campaign from a JSON file: its whole definition, as `campaign show ID --format json` gives it.",
+            discussion: """
+                Before it starts, anything but its status may change. Once it has started or drawn: its name, a later end,                 a wider scope, tier names, a tier's stock (not below what it has awarded), daily stocks and limits.                 Refused, with the field and why: moving its start or time zone, narrowing its scope, other tiers,                 the odds of a campaign that has drawn, the kind or value of a prize someone won. Status changes with pause, resume and end.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The campaign id.") var id: Int64
+        @Option(help: ArgumentHelp("The campaign's new JSON definition.", valueName: "file")) var file: String
+
+        func run() async throws {
+            try await reportingErrors {
+                guard let data = FileManager.default.contents(atPath: file) else { throw InputError("file", "cannot read \(file)") }
+                let definition = try CampaignDefinition.parse(data)
+                let (_, store) = try await global.open()
+                let campaign = try await store.editCheckedCampaign(CampaignID(rawValue: id), definition)
+                try global.emit(campaign) { "campaign \(campaign.id): \(definition.name) changed (\(campaign.status.rawValue), \(definition.tiers.count) tiers)" }
                 if let notice = definition.regionNotice(geoIPConfigured: try await global.geoIPConfigured()) { note("warning: \(notice)") }
             }
         }
