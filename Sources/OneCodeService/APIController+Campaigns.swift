@@ -75,7 +75,8 @@ extension APIController {
     /// A campaign as every route shows it: its definition (whose status is the campaign's), and the stock
     /// of each tier.
     func view(_ campaign: Campaign) async throws -> CampaignView {
-        CampaignView(campaign: campaign, stock: try await store.stock(of: campaign.id))
+        CampaignView(campaign: campaign, stock: try await store.stock(of: campaign.id),
+                     notice: campaign.definition.regionNotice(geoIPConfigured: geoIPConfigured))
     }
 
     func campaign(_ context: AppRequestContext) async throws -> Campaign {
@@ -89,8 +90,10 @@ extension APIController {
 struct CampaignView: Encodable {
     var campaign: Campaign
     var stock: [TierStock]
+    /// What the campaign needs to draw as defined, when it lacks it (a region scope without GeoIP).
+    var notice: String? = nil
 
-    enum Keys: String, CodingKey { case id, status, createdAt, definition, stock }
+    enum Keys: String, CodingKey { case id, status, createdAt, definition, stock, notice }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Keys.self)
@@ -101,5 +104,6 @@ struct CampaignView: Encodable {
         try container.encode(campaign.createdAt, forKey: .createdAt)
         try container.encode(definition, forKey: .definition)
         try container.encode(stock, forKey: .stock)
+        try container.encodeIfPresent(notice, forKey: .notice)
     }
 }

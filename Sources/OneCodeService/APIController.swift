@@ -22,6 +22,8 @@ struct APIController: Sendable {
     let routes: APIRouteTable
     /// One linker refresh at a time (shared with the periodic one).
     var linkerGate = LinkerGate()
+    /// Whether scans get a region from GeoIP (`geoip.file`): a campaign scoped to regions says so when not.
+    var geoIPConfigured = false
 
     /// Registers a route that refuses tokens outside `scopes` (and `admin`) with 403.
     func route(_ group: RouterGroup<AppRequestContext>, _ method: HTTPRequest.Method, _ path: String, _ scopes: Set<TokenScope>,

@@ -75,7 +75,8 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
     APIController(
         store: deps.store, issuer: Issuer(store: deps.store, signer: deps.signer, baseURL: deps.baseURL),
         maxBatchCount: deps.maxBatchCount, packagesDirectory: deps.config.packagesDirectory,
-        authFailuresPerMinute: deps.config.authFailuresPerMinute, catalog: catalog, routes: apiRoutes, linkerGate: deps.linkerGate
+        authFailuresPerMinute: deps.config.authFailuresPerMinute, catalog: catalog, routes: apiRoutes, linkerGate: deps.linkerGate,
+        geoIPConfigured: deps.config.geoIPFile != nil
     ).register(on: router)
     return router
 }

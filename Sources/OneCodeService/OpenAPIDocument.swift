@@ -282,6 +282,7 @@ enum OpenAPIDocument {
             "Campaign": object([
                 "id": integer, "status": ["type": "string", "enum": ["draft", "live", "paused", "ended"]], "createdAt": time,
                 "definition": ref("CampaignDefinition"),
+                "notice": ["type": "string", "description": "What the campaign needs to draw as defined, when it lacks it (a region scope without GeoIP)."],
                 "stock": array(object(["tier": integer, "name": string, "stock": integer, "awarded": integer, "awardedToday": integer,
                                        "dailyStockLeft": integer, "claimed": integer, "redeemed": integer],
                                       required: ["tier", "name", "stock", "awarded", "claimed", "redeemed"])),

@@ -143,6 +143,25 @@ struct RegionScopeNoticeTests {
         let withGeoIP = try Run.onecode(["campaign", "show", "1"], cwd: folder.path, environment: CLITests.secret.merging(["ONECODE_GEOIP_FILE": "/srv/GeoLite2-Country.mmdb"]) { $1 })
         #expect(withGeoIP.status == 0 && !withGeoIP.stdout.contains("warning") && !withGeoIP.stderr.contains("warning"), "\(withGeoIP.stdout)")
     }
+
+    @Test("the API says the same: a campaign scoped to regions carries a notice when created and shown where no GeoIP is configured", arguments: Backend.complete)
+    func apiNotice(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend)
+        defer { fixture.folder.cleanup() }
+        let token = try await fixture.token(.marketing)
+        try await fixture.app().test(.router) { client in
+            let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
+            let created = try await client.execute(uri: "/api/campaigns", method: .post, headers: headers, body: ByteBuffer(data: CampaignTests.definition(#", "scope": {"regions": ["CN"]}"#)))
+            let body = try created.json()
+            #expect(created.status == .created && (body["notice"] as? String)?.contains("scope.regions (CN): a scan has a region only from GeoIP") == true, "\(created.text)")
+            let plain = try await client.execute(uri: "/api/campaigns", method: .post, headers: headers, body: ByteBuffer(data: CampaignTests.definition()))
+            let plainBody = try plain.json()
+            #expect(plain.status == .created && plainBody["notice"] == nil)
+            let shown = try await client.execute(uri: "/api/campaigns/1", method: .get, headers: headers)
+            let shownBody = try shown.json()
+            #expect((shownBody["notice"] as? String)?.contains("geoip.file") == true)
+        }
+    }
 }
 
 /// `campaign list` showed UTC where `campaign show` showed the campaign's zone; every CLI table printed UTC.
