@@ -84,11 +84,11 @@ struct CampaignEditTests {
         let environment = DurabilityTests.environment.merging(["ONECODE_CODES_SECRET": ServiceFixture.secret]) { $1 }
         let file = fixture.folder.file("campaign.json")
         try CampaignTests.definition(end: "2099-03-01T00:00:00").write(to: URL(fileURLWithPath: file))
-        let edit = try Run.onecode(["campaign", "edit", String(campaign.id.rawValue), "--file", file, "--database", try backend.database(fixture.folder)],
+        let edit = try await Run.run(Run.onecode, ["campaign", "edit", String(campaign.id.rawValue), "--file", file, "--database", try backend.database(fixture.folder)],
                                    cwd: fixture.folder.path, environment: environment, timeout: 60)
         #expect(edit.status == 0 && edit.stdout.contains("campaign \(campaign.id): Summer changed (live, 1 tiers)"), "\(edit.stdout) \(edit.stderr)")
         try CampaignTests.definition(start: "2021-01-01T00:00:00").write(to: URL(fileURLWithPath: file))
-        let refused = try Run.onecode(["campaign", "edit", String(campaign.id.rawValue), "--file", file, "--database", try backend.database(fixture.folder)],
+        let refused = try await Run.run(Run.onecode, ["campaign", "edit", String(campaign.id.rawValue), "--file", file, "--database", try backend.database(fixture.folder)],
                                       cwd: fixture.folder.path, environment: environment, timeout: 60)
         #expect(refused.status == 1 && refused.stderr.contains("error: start: cannot move once the campaign has started"), "\(refused.stderr)")
 

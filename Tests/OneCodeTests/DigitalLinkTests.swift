@@ -95,7 +95,7 @@ struct DigitalLinkTests {
     }
 
     @Test("biip, an independent parser, reads the same elements from valid URIs and refuses the same invalid ones")
-    func biip() throws {
+    func biip() async throws {
         // The resolver's URIs: a GTIN as primary key, no stem before it (GS1 allows a stem; biip does not).
         let valid = Self.vectors.vectors.filter {
             $0.valid && !$0.settings.convenienceAlphas && !$0.settings.permitUnknownAIs && !$0.uri.contains("#")
@@ -126,7 +126,7 @@ struct DigitalLinkTests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         try JSONEncoder().encode(valid + invalid).write(to: URL(fileURLWithPath: folder.file("uris.json")))
-        let result = try Run.program("/usr/bin/env", ["python3", "-c", script, folder.file("uris.json")])
+        let result = try await Run.run("/usr/bin/env", ["python3", "-c", script, folder.file("uris.json")])
         #expect(result.status == 0, "\(result.stderr)")
         let theirs = try JSONDecoder().decode([[[String]]?].self, from: Data(result.stdout.utf8))
         var compared = 0

@@ -11,9 +11,10 @@ import Testing
 /// the expected values are README's words.
 @Suite("README's promises, each held by a test that names it")
 struct ReadmePromiseTests {
-    static func onecode(_ fixture: ServiceFixture, _ arguments: [String]) throws -> ProcessResult {
-        try Run.onecode(arguments + ["--database", try fixture.backend.database(fixture.folder)], cwd: fixture.folder.path,
-                        environment: DurabilityTests.environment.merging(["ONECODE_CODES_SECRET": ServiceFixture.secret]) { $1 }, timeout: 60)
+    /// A command on the fixture's database, run without holding one of the test pool's threads while it runs.
+    static func onecode(_ fixture: ServiceFixture, _ arguments: [String]) async throws -> ProcessResult {
+        try await Run.run(Run.onecode, arguments + ["--database", try fixture.backend.database(fixture.folder)], cwd: fixture.folder.path,
+                          environment: DurabilityTests.environment.merging(["ONECODE_CODES_SECRET": ServiceFixture.secret]) { $1 }, timeout: 60)
     }
 
     /// README, Admin API: `{"error": {"code": …, "message": …, "field": …}}`.
@@ -66,9 +67,9 @@ struct ReadmePromiseTests {
         let fixture = try await ServiceFixture(backend: backend)
         defer { fixture.folder.cleanup() }
         let unknown = ServiceFixture.signer.code(for: CodeKey(rawValue: 987_654_321))
-        let result = try Self.onecode(fixture, ["code", "check", unknown])
+        let result = try await Self.onecode(fixture, ["code", "check", unknown])
         #expect(result.status != 0 && result.stdout.contains("unknown"), "\(result.stdout) \(result.stderr)")
-        let valid = try Self.onecode(fixture, ["code", "check", fixture.codes[0]])
+        let valid = try await Self.onecode(fixture, ["code", "check", fixture.codes[0]])
         #expect(valid.status == 0 && valid.stdout.contains("valid"), "\(valid.stdout)")
     }
 
@@ -76,17 +77,17 @@ struct ReadmePromiseTests {
     func segmentCommands(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(backend: backend)
         defer { fixture.folder.cleanup() }
-        let created = try Self.onecode(fixture, ["segment", "create", "--name", "Shanghai", "--rules", #"{"region": ["CN-31"]}"#])
+        let created = try await Self.onecode(fixture, ["segment", "create", "--name", "Shanghai", "--rules", #"{"region": ["CN-31"]}"#])
         #expect(created.status == 0, "\(created.stderr)")
-        let list = try Self.onecode(fixture, ["segment", "list"])
+        let list = try await Self.onecode(fixture, ["segment", "list"])
         #expect(list.status == 0 && list.stdout.contains("Shanghai") && list.stdout.contains("CN-31"), "\(list.stdout)")
-        let edited = try Self.onecode(fixture, ["segment", "edit", "1", "--name", "East", "--rules", #"{"region": ["CN-31", "CN-32"]}"#])
+        let edited = try await Self.onecode(fixture, ["segment", "edit", "1", "--name", "East", "--rules", #"{"region": ["CN-31", "CN-32"]}"#])
         #expect(edited.status == 0, "\(edited.stderr)")
-        let show = try Self.onecode(fixture, ["segment", "show", "1"])
+        let show = try await Self.onecode(fixture, ["segment", "show", "1"])
         #expect(show.status == 0 && show.stdout.contains("East") && show.stdout.contains("CN-32") && !show.stdout.contains("Shanghai"), "\(show.stdout)")
-        let deleted = try Self.onecode(fixture, ["segment", "delete", "1"])
+        let deleted = try await Self.onecode(fixture, ["segment", "delete", "1"])
         #expect(deleted.status == 0, "\(deleted.stderr)")
-        let again = try Self.onecode(fixture, ["segment", "show", "1"])
+        let again = try await Self.onecode(fixture, ["segment", "show", "1"])
         #expect(again.status != 0 && again.stderr.contains("error: id:"), "\(again.stderr)")
         #expect(try await fixture.store.segments().isEmpty)
     }
@@ -100,13 +101,13 @@ struct ReadmePromiseTests {
         try await app.test(.router) { client in
             for code in fixture.codes.prefix(3) { _ = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(json: true)) }
         }
-        let all = try Self.onecode(fixture, ["webhooks", "events"])
+        let all = try await Self.onecode(fixture, ["webhooks", "events"])
         let lines = all.stdout.split(separator: "\n").map(String.init)
         #expect(all.status == 0 && lines.count == 3, "\(all.stdout) \(all.stderr)")
         let events = try lines.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
         #expect(events.allSatisfy { ($0["event"] as? [String: Any])?["type"] as? String == "prize.won" || $0["type"] as? String == "prize.won" }, "\(lines)")
         let sequences = events.compactMap { ($0["sequence"] as? Int) }
-        let after = try Self.onecode(fixture, ["webhooks", "events", "--after", String(sequences.first ?? 0)])
+        let after = try await Self.onecode(fixture, ["webhooks", "events", "--after", String(sequences.first ?? 0)])
         #expect(after.stdout.split(separator: "\n").count == 2, "\(after.stdout)")
         _ = campaign
     }
@@ -115,9 +116,9 @@ struct ReadmePromiseTests {
     func reportFormats(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(backend: backend)
         defer { fixture.folder.cleanup() }
-        let table = try Self.onecode(fixture, ["report", "scan-rate", "--by", "batch", "--format", "table"])
+        let table = try await Self.onecode(fixture, ["report", "scan-rate", "--by", "batch", "--format", "table"])
         #expect(table.status == 0 && table.stdout.contains("batch 1") && table.stdout.contains(String(fixture.codes.count)), "\(table.stdout)")
-        let json = try Self.onecode(fixture, ["report", "scan-rate", "--by", "batch", "--format", "json"])
+        let json = try await Self.onecode(fixture, ["report", "scan-rate", "--by", "batch", "--format", "json"])
         let rows = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
         #expect(json.status == 0 && rows?.first?["issued"] as? Int == fixture.codes.count, "\(json.stdout)")
     }
@@ -127,9 +128,9 @@ struct ReadmePromiseTests {
         let fixture = try await ServiceFixture(backend: .sqlite)
         defer { fixture.folder.cleanup() }
         let out = fixture.folder.file("printer")
-        let issued = try Self.onecode(fixture, ["batch", "issue", "--product", "1", "--count", "5", "--out", out])
+        let issued = try await Self.onecode(fixture, ["batch", "issue", "--product", "1", "--count", "5", "--out", out])
         #expect(issued.status == 0, "\(issued.stderr)")
-        let backup = try Self.onecode(fixture, ["backup", "--out", fixture.folder.file("copy.sqlite")])
+        let backup = try await Self.onecode(fixture, ["backup", "--out", fixture.folder.file("copy.sqlite")])
         #expect(backup.status == 0, "\(backup.stderr)")
         var files = try FileManager.default.contentsOfDirectory(atPath: out).map { out + "/" + $0 }.filter { !$0.hasSuffix("/qr") }
         files.append(fixture.folder.file("copy.sqlite"))

@@ -120,7 +120,7 @@ struct ResolverTests {
             let file = fixture.folder.file("linkset.json")
             try Data(linkset.text.utf8).write(to: URL(fileURLWithPath: file))
             let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Vectors/gs1-linkset-schema.json").path
-            let checked = try Run.program("/usr/bin/env", ["python3", "-c", """
+            let checked = try await Run.run("/usr/bin/env", ["python3", "-c", """
                 import json, sys, jsonschema
                 jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))
                 """, file, schema])
@@ -151,25 +151,25 @@ struct ResolverTests {
         defer { fixture.folder.cleanup() }
         let database = try backend.database(fixture.folder)
         let environment = DurabilityTests.environment.merging(["ONECODE_CODES_SECRET": ServiceFixture.secret]) { $1 }
-        func onecode(_ arguments: [String]) throws -> ProcessResult {
-            try Run.onecode(arguments + ["--database", database], cwd: fixture.folder.path, environment: environment, timeout: 60)
+        func onecode(_ arguments: [String]) async throws -> ProcessResult {
+            try await Run.run(Run.onecode, arguments + ["--database", database], cwd: fixture.folder.path, environment: environment, timeout: 60)
         }
-        let added = try onecode(["link", "add", "--gtin", "6291041500213", "--type", "pip", "--href", "https://brand.example/tea", "--title", "Jasmine tea",
+        let added = try await onecode(["link", "add", "--gtin", "6291041500213", "--type", "pip", "--href", "https://brand.example/tea", "--title", "Jasmine tea",
                                  "--language", "en"])
         #expect(added.status == 0 && added.stdout.contains("link 1: gs1:pip for GTIN 06291041500213 (default) → https://brand.example/tea"), "\(added)")
-        let lot = try onecode(["link", "add", "--gtin", "06291041500213", "--lot", "L1", "--type", "gs1:recallStatus", "--href", "https://brand.example/recall",
+        let lot = try await onecode(["link", "add", "--gtin", "06291041500213", "--lot", "L1", "--type", "gs1:recallStatus", "--href", "https://brand.example/recall",
                                "--title", "Recall"])
         #expect(lot.status == 0, "\(lot.stderr)")
-        let typo = try onecode(["link", "add", "--gtin", "06291041500213", "--type", "gs1:instructons", "--href", "https://brand.example/how", "--title", "How"])
+        let typo = try await onecode(["link", "add", "--gtin", "06291041500213", "--type", "gs1:instructons", "--href", "https://brand.example/how", "--title", "How"])
         #expect(typo.status == 1 && typo.stderr.contains("error: type: 'gs1:instructons' is not a GS1 link type (did you mean gs1:instructions?)"), "\(typo.stderr)")
-        let relative = try onecode(["link", "add", "--gtin", "06291041500213", "--type", "pip", "--href", "/tea", "--title", "Tea"])
+        let relative = try await onecode(["link", "add", "--gtin", "06291041500213", "--type", "pip", "--href", "/tea", "--title", "Tea"])
         #expect(relative.status == 1 && relative.stderr.contains("error: href: must be an absolute http or https URL"), "\(relative.stderr)")
-        let list = try onecode(["link", "list", "--gtin", "06291041500213"])
+        let list = try await onecode(["link", "list", "--gtin", "06291041500213"])
         #expect(list.status == 0 && list.stdout.contains("gs1:recallStatus") && list.stdout.contains("L1") && list.stdout.contains("yes"), "\(list.stdout)")
         #expect(try await fixture.store.links(gtin: nil).count == 2)
-        let removed = try onecode(["link", "remove", "1"])
+        let removed = try await onecode(["link", "remove", "1"])
         #expect(removed.status == 0 && removed.stdout.contains("link 1 removed"))
-        let again = try onecode(["link", "remove", "1"])
+        let again = try await onecode(["link", "remove", "1"])
         #expect(again.status == 1 && again.stderr.contains("error: id: no link with id 1"), "\(again.stderr)")
         #expect(try await fixture.store.links(gtin: nil).map(\.type) == ["gs1:recallStatus"])
     }
