@@ -141,6 +141,8 @@ enum LinkerFile {
         configuration.busyMode = .timeout(120)
         configuration.prepareDatabase { db in
             try db.execute(sql: "ATTACH DATABASE ? AS onecode", arguments: [database])
+            // Erasure runs on this connection: what it deletes in the database is zeroed there too.
+            try db.execute(sql: "PRAGMA onecode.secure_delete = ON")
         }
         let queue = try DatabaseQueue(path: path, configuration: configuration)
         try queue.writeWithoutTransaction { db in

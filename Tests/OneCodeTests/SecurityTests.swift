@@ -279,7 +279,7 @@ struct SecurityTests {
 
     /// SQLite only: it searches the database's files. PostgreSQL keeps erased values in dead tuples and
     /// WAL until vacuum and recycling, which README's erasure section states with what completes it.
-    @Test("after an erasure the phone, name and comment are in no byte of the database files (main file and WAL)")
+    @Test("after an erasure the phone, name and comment are in no byte of the database files (the database, the linker's file, their WALs)")
     func erasureLeavesNoBytes() async throws {
         var world = try await LinkerWorld(codes: 6)
         defer { world.fixture.folder.cleanup() }
@@ -292,7 +292,8 @@ struct SecurityTests {
                                   contact: try ContactDetails(name: name, phone: phone), consentVersion: "v1", consentText: "ok", marketing: .ok, at: Date())
         try await store.addFeedback(key: world.key(code), code: code, consumer: consumer, rating: 2, comment: comment, at: Date())
         _ = try await store.refreshLinker(now: Date(), full: false)  // the lead carries name and phone too
-        let files = ["onecode.sqlite", "onecode.sqlite-wal"].map { world.fixture.folder.file($0) }
+        // The linker's file too: leads and lead.created events pass through it on their way into the database.
+        let files = ["onecode.sqlite", "onecode.sqlite-wal", "onecode.sqlite-linker", "onecode.sqlite-linker-wal"].map { world.fixture.folder.file($0) }
         func bytes() -> [UInt8] { files.flatMap { (try? Array(Data(contentsOf: URL(fileURLWithPath: $0)))) ?? [] } }
         func holds(_ text: String, _ haystack: [UInt8]) -> Bool {
             let needle = Array(text.utf8)
