@@ -20,6 +20,22 @@ struct CLITests {
         return folder
     }
 
+    /// The same on `backend`, with the environment that makes every command use its database (the folder's
+    /// default SQLite file, or a PostgreSQL database of its own through `ONECODE_DATABASE_URL`).
+    static func prepared(_ backend: Backend) async throws -> (TemporaryFolder, [String: String]) {
+        let folder = try TemporaryFolder()
+        var environment = secret
+        if backend == .postgres {
+            // As README's deployment on PostgreSQL has it: the schema is made with `migrate` first.
+            environment["ONECODE_DATABASE_URL"] = try backend.database(folder)
+            let migrated = try await Run.run(Run.onecode, ["migrate"], cwd: folder.path, environment: environment)
+            #expect(migrated.status == 0, "\(migrated.stderr)")
+        }
+        let added = try await Run.run(Run.onecode, ["product", "add", "--name", "Tea", "--gtin", "6291041500213"], cwd: folder.path, environment: environment)
+        #expect(added.status == 0, "\(added.stderr)")
+        return (folder, environment)
+    }
+
     static func batchCount(_ folder: TemporaryFolder) throws -> Int {
         let list = try Run.onecode(["batch", "list", "--json"], cwd: folder.path, environment: secret)
         let batches = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [Any]
@@ -50,41 +66,46 @@ struct CLITests {
         #expect(starts.count == 3 && Set(starts).count == 1 && starts[0] != nil, "\(table)")
     }
 
-    @Test("issue, list, show and check a batch")
-    func lifecycle() throws {
-        let folder = try Self.prepared()
+    @Test("issue, list, show and check a batch", arguments: Backend.complete)
+    func lifecycle(_ backend: Backend) async throws {
+        let (folder, environment) = try await Self.prepared(backend)
         defer { folder.cleanup() }
-        let issue = try Run.onecode(["batch", "issue", "--product", "1", "--count", "50", "--lot", "L7", "--region", "CN-31",
-                                     "--url-form", "gs1", "--out", "pkg", "--json"], cwd: folder.path, environment: Self.secret)
+        func onecode(_ arguments: [String], environment: [String: String] = environment) async throws -> ProcessResult {
+            try await Run.run(Run.onecode, arguments, cwd: folder.path, environment: environment)
+        }
+        let issue = try await onecode(["batch", "issue", "--product", "1", "--count", "50", "--lot", "L7", "--region", "CN-31",
+                                     "--url-form", "gs1", "--out", "pkg", "--json"])
         #expect(issue.status == 0, "\(issue.stderr)")
         let csv = try String(contentsOfFile: folder.file("pkg/codes.csv"), encoding: .utf8).split(separator: "\n")
         #expect(csv.count == 51)
         let code = String(csv[1].split(separator: ",")[1])
-        let show = try Run.onecode(["batch", "show", "1"], cwd: folder.path, environment: Self.secret)
+        let show = try await onecode(["batch", "show", "1"])
         #expect(show.stdout.contains("50 (50 stored") && show.stdout.contains("CN-31") && show.stdout.contains("L7"))
         // The code's real state: not yet active (exit 1), valid once activated (exit 0), void once blacklisted (exit 1).
-        let inactive = try Run.onecode(["code", "check", code.lowercased()], cwd: folder.path, environment: Self.secret)
+        let inactive = try await onecode(["code", "check", code.lowercased()])
         #expect(inactive.status == 1 && inactive.stdout.hasPrefix("inactive:") && inactive.stdout.contains("batch 1"), "\(inactive.stdout)")
-        #expect(try Run.onecode(["batch", "activate", "1"], cwd: folder.path, environment: Self.secret).status == 0)
-        let valid = try Run.onecode(["code", "check", code.lowercased()], cwd: folder.path, environment: Self.secret)
+        let activated = try await onecode(["batch", "activate", "1"])
+        #expect(activated.status == 0)
+        let valid = try await onecode(["code", "check", code.lowercased()])
         #expect(valid.status == 0 && valid.stdout.hasPrefix("valid:") && valid.stdout.contains("batch 1"))
-        #expect(try Run.onecode(["code", "blacklist", code, "--reason", "stolen pallet"], cwd: folder.path, environment: Self.secret).status == 0)
-        let void = try Run.onecode(["code", "check", code], cwd: folder.path, environment: Self.secret)
+        let blacklisted = try await onecode(["code", "blacklist", code, "--reason", "stolen pallet"])
+        #expect(blacklisted.status == 0)
+        let void = try await onecode(["code", "check", code])
         #expect(void.status == 1 && void.stdout.hasPrefix("void:") && void.stdout.contains("stolen pallet"), "\(void.stdout)")
         // Typed as people type it, as the code-entry page reads it: dashes, spaces, lower case.
         let typed = code.prefix(4).lowercased() + "-" + code.dropFirst(4).prefix(4) + " " + code.dropFirst(8)
-        let spaced = try Run.onecode(["code", "check", typed], cwd: folder.path, environment: Self.secret)
+        let spaced = try await onecode(["code", "check", typed])
         #expect(spaced.status == 1 && spaced.stdout.hasPrefix("void: \(code)"), "\(typed): \(spaced.stdout)")
         // One symbol wrong is a typo the check symbol catches, never called forged.
         var mistyped = Array(code)
         mistyped[3] = mistyped[3] == "A" ? "B" : "A"
-        let bad = try Run.onecode(["code", "check", String(mistyped), "--json"], cwd: folder.path, environment: Self.secret)
+        let bad = try await onecode(["code", "check", String(mistyped), "--json"])
         #expect(bad.status == 1 && bad.stdout.contains("\"verdict\" : \"typo\"") && !bad.stdout.contains("forged"), "\(bad.stdout)")
-        let short = try Run.onecode(["code", "check", "ABC"], cwd: folder.path, environment: Self.secret)
+        let short = try await onecode(["code", "check", "ABC"])
         #expect(short.status == 1 && short.stdout == "malformed: ABC: a code has 17 to 20 letters and digits; this has 3\n", "\(short.stdout)")
         // Under another secret every code would read forged (the check is keyed): the database knows the
         // fingerprint of the secret its codes were issued under, and refuses to run with another.
-        let other = try Run.onecode(["code", "check", code], cwd: folder.path, environment: ["ONECODE_CODES_SECRET": "another-secret-0123456789"])
+        let other = try await onecode(["code", "check", code], environment: environment.merging(["ONECODE_CODES_SECRET": "another-secret-0123456789"]) { $1 })
         let theirs = try CodeSigner(secret: Array("another-secret-0123456789".utf8)).fingerprint
         let ours = try CodeSigner(secret: Array(Self.secret["ONECODE_CODES_SECRET"]!.utf8)).fingerprint
         #expect(other.status == 1 && other.stdout.isEmpty && other.stderr.hasPrefix("error: codes.secret: this database's codes were issued under the secret with fingerprint \(ours); the configured secret's fingerprint is \(theirs)"), "\(other.stderr)")
@@ -234,46 +255,48 @@ struct CLITests {
         #expect(exists.status == 1 && exists.stderr.contains("out:"))
     }
 
-    @Test("lifecycle commands: activate, void, blacklist, scans, token create")
-    func lifecycleCommands() throws {
-        let folder = try Self.prepared()
+    @Test("lifecycle commands: activate, void, blacklist, scans, token create", arguments: Backend.complete)
+    func lifecycleCommands(_ backend: Backend) async throws {
+        let (folder, env) = try await Self.prepared(backend)
         defer { folder.cleanup() }
-        let env = Self.secret
-        #expect(try Run.onecode(["batch", "issue", "--product", "1", "--count", "3", "--out", "pkg"], cwd: folder.path, environment: env).status == 0)
+        let issued = try await Run.run(Run.onecode, ["batch", "issue", "--product", "1", "--count", "3", "--out", "pkg"], cwd: folder.path, environment: env)
+        #expect(issued.status == 0, "\(issued.stderr)")
         let code = String(try String(contentsOfFile: folder.file("pkg/codes.csv"), encoding: .utf8).split(separator: "\n")[1].split(separator: ",")[1])
-        var result = try Run.onecode(["batch", "activate", "1"], cwd: folder.path, environment: env)
+        var result = try await Run.run(Run.onecode, ["batch", "activate", "1"], cwd: folder.path, environment: env)
         #expect(result.status == 0 && result.stdout.contains("batch 1 is active"))
-        #expect(try Run.onecode(["batch", "activate", "1"], cwd: folder.path, environment: env).status == 0)
-        result = try Run.onecode(["code", "blacklist", code, "--reason", "counterfeit sample", "--json"], cwd: folder.path, environment: env)
+        let again = try await Run.run(Run.onecode, ["batch", "activate", "1"], cwd: folder.path, environment: env)
+        #expect(again.status == 0)
+        result = try await Run.run(Run.onecode, ["code", "blacklist", code, "--reason", "counterfeit sample", "--json"], cwd: folder.path, environment: env)
         #expect(result.status == 0 && result.stdout.contains("counterfeit sample"))
-        result = try Run.onecode(["code", "blacklist", "AAAAAAAAAAAAAAAAA", "--reason", "x"], cwd: folder.path, environment: env)
+        result = try await Run.run(Run.onecode, ["code", "blacklist", "AAAAAAAAAAAAAAAAA", "--reason", "x"], cwd: folder.path, environment: env)
         #expect(result.status == 1 && result.stderr.hasPrefix("error: code:"))
-        result = try Run.onecode(["code", "blacklist", code, "--reason", "  "], cwd: folder.path, environment: env)
+        result = try await Run.run(Run.onecode, ["code", "blacklist", code, "--reason", "  "], cwd: folder.path, environment: env)
         #expect(result.status == 1 && result.stderr.hasPrefix("error: reason:"))
-        result = try Run.onecode(["scans", code], cwd: folder.path, environment: env)
+        result = try await Run.run(Run.onecode, ["scans", code], cwd: folder.path, environment: env)
         #expect(result.status == 0 && result.stdout.hasPrefix("no scans of \(code)"))
         // Voiding is final: refused without --yes when nobody can be asked; on a terminal, the batch id typed confirms.
-        result = try Run.onecode(["batch", "void", "1"], cwd: folder.path, environment: env)
+        result = try await Run.run(Run.onecode, ["batch", "void", "1"], cwd: folder.path, environment: env)
         #expect(result.status == 1 && result.stderr.hasPrefix("error: yes:") && result.stderr.contains("--yes"), "\(result.stderr)")
-        let declined = try Run.program("/bin/sh", ["-c", "echo 2 | script -qec '\(Run.onecode) batch void 1' /dev/null"], cwd: folder.path, environment: env)
+        let declined = try await Run.run("/bin/sh", ["-c", "echo 2 | script -qec '\(Run.onecode) batch void 1' /dev/null"], cwd: folder.path, environment: env)
         #expect(declined.status == 1 && declined.stdout.contains("Type the batch id to confirm") && declined.stdout.contains("not confirmed"), "\(declined.stdout)")
-        result = try Run.onecode(["batch", "list"], cwd: folder.path, environment: env)
+        result = try await Run.run(Run.onecode, ["batch", "list"], cwd: folder.path, environment: env)
         #expect(!result.stdout.contains("void"), "\(result.stdout)")
-        let confirmed = try Run.program("/bin/sh", ["-c", "echo 1 | script -qec '\(Run.onecode) batch void 1' /dev/null"], cwd: folder.path, environment: env)
+        let confirmed = try await Run.run("/bin/sh", ["-c", "echo 1 | script -qec '\(Run.onecode) batch void 1' /dev/null"], cwd: folder.path, environment: env)
         #expect(confirmed.status == 0 && confirmed.stdout.contains("batch 1 is void"), "\(confirmed.stdout)")
-        result = try Run.onecode(["batch", "void", "1", "--yes"], cwd: folder.path, environment: env)
+        result = try await Run.run(Run.onecode, ["batch", "void", "1", "--yes"], cwd: folder.path, environment: env)
         #expect(result.status == 0 && result.stdout.contains("void"))
-        result = try Run.onecode(["batch", "activate", "1"], cwd: folder.path, environment: env)
+        result = try await Run.run(Run.onecode, ["batch", "activate", "1"], cwd: folder.path, environment: env)
         #expect(result.status == 1 && result.stderr.hasPrefix("error: status:"), "\(result.stderr)")
-        result = try Run.onecode(["batch", "activate", "7"], cwd: folder.path, environment: env)
+        result = try await Run.run(Run.onecode, ["batch", "activate", "7"], cwd: folder.path, environment: env)
         #expect(result.status == 1 && result.stderr.hasPrefix("error: id:"), "\(result.stderr)")
-        result = try Run.onecode(["token", "create", "--scope", "sales", "--name", "crm sync", "--json"], cwd: folder.path, environment: env)
+        result = try await Run.run(Run.onecode, ["token", "create", "--scope", "sales", "--name", "crm sync", "--json"], cwd: folder.path, environment: env)
         #expect(result.status == 0)
         let token = try #require((try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])?["token"] as? String)
         #expect(token.hasPrefix("oc_") && token.count == 55)
-        let stored = try Run.program("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), "SELECT count(*) FROM api_token WHERE name = 'crm sync' AND scope = 'sales'"])
-        #expect(stored.stdout == "1\n")
-        result = try Run.onecode(["token", "create", "--scope", "root", "--name", "x"], cwd: folder.path, environment: env)
+        let stored = try backend.query("SELECT count(*) FROM api_token WHERE name = 'crm sync' AND scope = 'sales'", in: folder,
+                                       name: backend == .sqlite ? "data/onecode.sqlite" : "onecode.sqlite")
+        #expect(stored == "1")
+        result = try await Run.run(Run.onecode, ["token", "create", "--scope", "root", "--name", "x"], cwd: folder.path, environment: env)
         #expect(result.status != 0 && result.stderr.contains("--scope"))
     }
 
