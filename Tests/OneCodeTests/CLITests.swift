@@ -112,7 +112,7 @@ struct CLITests {
     }
 
     /// Each bad input: a non-zero exit, an error whose first line names the field, and nothing written.
-    @Test("bad input is refused with the field named and nothing written", arguments: [
+    @Test("bad input is refused with the field named and nothing written, on each backend", arguments: [
         (["product", "add", "--name", "X", "--gtin", "6291041500214"], "gtin"),
         (["product", "add", "--name", "  "], "name"),
         (["batch", "issue", "--product", "1", "--count", "0", "--out", "pkg"], "count"),
@@ -130,19 +130,22 @@ struct CLITests {
         (["qr", String(repeating: "x", count: 3000), "--out", "big.png", "--ec", "H"], "text"),
         (["qr", "hello", "--out", "hello.gif"], "out"),
     ])
-    func badInput(arguments: [String], field: String) throws {
-        let folder = try Self.prepared()
-        defer { folder.cleanup() }
-        try FileManager.default.createDirectory(atPath: folder.file("full"), withIntermediateDirectories: false)
-        _ = FileManager.default.createFile(atPath: folder.file("full/x"), contents: Data())
-        let before = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
-        let result = try Run.onecode(arguments, cwd: folder.path, environment: Self.secret.merging(["ONECODE_BATCH_MAX_COUNT": "100"]) { $1 })
-        #expect(result.status != 0)
-        let firstLine = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
-        #expect(firstLine.contains(field), "stderr: \(result.stderr)")
-        #expect(!firstLine.contains("Fatal") && result.reason == .exit)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == before)
-        #expect(try Self.batchCount(folder) == 0)
+    func badInput(arguments: [String], field: String) async throws {
+        for backend in Backend.complete {
+            let (folder, environment) = try await Self.prepared(backend)
+            defer { folder.cleanup() }
+            try FileManager.default.createDirectory(atPath: folder.file("full"), withIntermediateDirectories: false)
+            _ = FileManager.default.createFile(atPath: folder.file("full/x"), contents: Data())
+            let before = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+            let result = try await Run.run(Run.onecode, arguments, cwd: folder.path, environment: environment.merging(["ONECODE_BATCH_MAX_COUNT": "100"]) { $1 })
+            #expect(result.status != 0, "\(backend)")
+            let firstLine = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
+            #expect(firstLine.contains(field), "\(backend) stderr: \(result.stderr)")
+            #expect(!firstLine.contains("Fatal") && result.reason == .exit)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == before, "\(backend): a file was left")
+            let list = try await Run.run(Run.onecode, ["batch", "list", "--json"], cwd: folder.path, environment: environment)
+            #expect((try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [Any])?.count == 0, "\(backend): \(list.stdout)")
+        }
     }
 
     @Test("production mode refuses to issue without a secret")
