@@ -39,16 +39,20 @@ struct ConsumerCookie: Sendable {
     /// The consumer a cookie value names, when its tag verifies.
     func consumer(_ value: String) -> ConsumerID? {
         guard let dot = value.firstIndex(of: "."), let id = ConsumerID(String(value[..<dot])) else { return nil }
-        let given = Array(value[value.index(after: dot)...].utf8), expected = Array(tag(id.value).utf8)
-        // Constant time: compare every byte whatever the first difference.
-        guard given.count == expected.count else { return nil }
-        var difference: UInt8 = 0
-        for index in given.indices { difference |= given[index] ^ expected[index] }
-        return difference == 0 ? id : nil
+        return equalInConstantTime(Array(value[value.index(after: dot)...].utf8), Array(tag(id.value).utf8)) ? id : nil
     }
 
     private func tag(_ id: String) -> String {
         // 128 bits of the HMAC, hex.
         HMAC<SHA256>.authenticationCode(for: Array(id.utf8), using: key).prefix(16).hex
     }
+}
+
+/// Whether two tags are equal, comparing every byte whatever the first difference (a tag's check must
+/// not tell how much of a guess was right by how long it took).
+func equalInConstantTime(_ given: [UInt8], _ expected: [UInt8]) -> Bool {
+    guard given.count == expected.count else { return false }
+    var difference: UInt8 = 0
+    for index in given.indices { difference |= given[index] ^ expected[index] }
+    return difference == 0
 }

@@ -128,17 +128,12 @@ final class LandingPage: Sendable {
 
     /// Picks the best supported language from an `Accept-Language` header (q-values honoured); English by default.
     static func language(_ header: String?) -> Language {
-        guard let header else { return .en }
-        var best: (Language, Double)?
-        for part in header.split(separator: ",") {
-            let fields = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            guard let tag = fields.first else { continue }
-            var q = 1.0
-            for field in fields.dropFirst() where field.hasPrefix("q=") { q = Double(field.dropFirst(2)) ?? 0 }
-            let language: Language? = tag.hasPrefix("zh") ? .zh : tag.hasPrefix("en") ? .en : nil
-            if let language, q > 0, q > (best?.1 ?? -1) { best = (language, q) }
+        // The most wanted of the two the page speaks (`Accept-Language` read once, as the resolver reads it).
+        for tag in Resolver.languages(header) {
+            if tag.hasPrefix("zh") { return .zh }
+            if tag.hasPrefix("en") { return .en }
         }
-        return best?.0 ?? .en
+        return .en
     }
 
     /// The page's data, as strings already translated; the template escapes them.

@@ -42,6 +42,11 @@ struct ResolverController: Sendable {
         return request.headers[.accept].map { $0.contains(linksetType) } ?? false
     }
 
+    /// The `Link` header every resolver answer carries: where the item's linkset is.
+    static func linksetLink(_ anchor: String) -> String {
+        "<\(anchor)?linkType=linkset>; rel=\"linkset\"; type=\"\(linksetType)\""
+    }
+
     static func corsHeaders(_ headers: inout HTTPFields) {
         headers[.accessControlAllowOrigin] = "*"
         headers[.accessControlAllowMethods] = "GET, HEAD, OPTIONS"
@@ -64,7 +69,7 @@ struct ResolverController: Sendable {
         let anchor = baseURL + request.uri.path.replacingOccurrences(of: #"/+$"#, with: "", options: .regularExpression)
         var headers: HTTPFields = [:]
         Self.corsHeaders(&headers)
-        headers[.link] = "<\(anchor)?linkType=linkset>; rel=\"linkset\"; type=\"\(Self.linksetType)\""
+        headers[.link] = Self.linksetLink(anchor)
         let all = try await links.links(gtin: gtin)
         if wantsLinkset {
             Self.counter("linkset").increment()
@@ -90,7 +95,7 @@ struct ResolverController: Sendable {
         case let .choices(targets):
             headers[.contentType] = "text/html; charset=utf-8"
             let items = targets.map { target in
-                "<li><a href=\"\(Self.escape(target.href))\" hreflang=\"\(Self.escape(target.language ?? ""))\">\(Self.escape(target.title))</a></li>"
+                "<li><a href=\"\(LandingPage.escape(target.href))\" hreflang=\"\(LandingPage.escape(target.language ?? ""))\">\(LandingPage.escape(target.title))</a></li>"
             }.joined()
             let page = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Choose a link</title></head><body><ul>\(items)</ul></body></html>"
             return Response(status: .multipleChoices, headers: headers, body: head ? .init() : .init(byteBuffer: ByteBuffer(string: page)))
@@ -110,10 +115,6 @@ struct ResolverController: Sendable {
         return href + (href.contains("?") ? "&" : "?") + kept.joined(separator: "&")
     }
 
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
 
     /// The item's linkset (RFC 9264, GS1's linkset schema): each type's links from the most specific
     /// level that has it; a serialised item's default link is its scan page (this anchor).

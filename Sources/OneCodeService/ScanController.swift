@@ -128,7 +128,7 @@ struct ScanController: Sendable {
         let cookie = bot || (existing != nil && known?.legacy != true) ? nil : consumer
         if resolved, !json, Self.status(result.verdict) == .ok {
             var headers: HTTPFields = [.cacheControl: "no-store", .location: "/s/\(canonical)?r=\(try receipts.seal(ScanReceipt(result, code: canonical, at: Date())))"]
-            headers[.link] = "<\(resolver.baseURL)\(request.uri.path)?linkType=linkset>; rel=\"linkset\"; type=\"\(ResolverController.linksetType)\""
+            headers[.link] = ResolverController.linksetLink(resolver.baseURL + request.uri.path)
             var response = Response(status: .temporaryRedirect, headers: headers)
             setCookie(&response, cookie)
             return response

@@ -95,11 +95,7 @@ struct ScanReceipt: Equatable {
         func open(_ value: String, code: String, at now: Date) -> ScanReceipt? {
             let parts = value.split(separator: ".", omittingEmptySubsequences: false)
             guard parts.count == 2, let payload = Self.data(base64url: parts[0]), let given = Self.data(base64url: parts[1]) else { return nil }
-            let expected = tag(payload)
-            guard given.count == expected.count else { return nil }
-            var difference: UInt8 = 0
-            for (a, b) in zip(given, expected) { difference |= a ^ b }
-            guard difference == 0, let receipt = Self.decode(payload),
+            guard equalInConstantTime(Array(given), tag(payload)), let receipt = Self.decode(payload),
                   receipt.code == code, receipt.expires >= now.timeIntervalSince1970 else { return nil }
             return receipt
         }

@@ -22,14 +22,19 @@ struct CampaignCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                guard let data = FileManager.default.contents(atPath: file) else { throw InputError("file", "cannot read \(file)") }
-                let definition = try CampaignDefinition.parse(data)
+                let definition = try CampaignCommand.definition(file)
                 let (_, store) = try await global.open()
                 let campaign = try await store.createCheckedCampaign(definition)
                 try global.emit(campaign) { "campaign \(campaign.id): \(definition.name) (\(campaign.status.rawValue), \(definition.tiers.count) tiers)" }
                 if let notice = definition.regionNotice(geoIPConfigured: try await global.geoIPConfigured()) { note("warning: \(notice)") }
             }
         }
+    }
+
+    /// A campaign file, read and checked (`create` and `edit`).
+    static func definition(_ file: String) throws -> CampaignDefinition {
+        guard let data = FileManager.default.contents(atPath: file) else { throw InputError("file", "cannot read \(file)") }
+        return try CampaignDefinition.parse(data)
     }
 
     struct Edit: AsyncParsableCommand {
@@ -44,8 +49,7 @@ struct CampaignCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                guard let data = FileManager.default.contents(atPath: file) else { throw InputError("file", "cannot read \(file)") }
-                let definition = try CampaignDefinition.parse(data)
+                let definition = try CampaignCommand.definition(file)
                 let (_, store) = try await global.open()
                 let campaign = try await store.editCheckedCampaign(CampaignID(rawValue: id), definition)
                 try global.emit(campaign) { "campaign \(campaign.id): \(definition.name) changed (\(campaign.status.rawValue), \(definition.tiers.count) tiers)" }
