@@ -81,9 +81,13 @@ public struct Batch: Sendable, Codable, Equatable, Identifiable {
     public var uppercase: Bool
     public var codeLength: Int
     public var createdAt: Date
+    /// What the codes are printed on: units, or cases and pallets that hold other codes.
+    public var kind: BatchKind
 
     public init(id: BatchID, productID: ProductID, count: Int, lot: String?, productionDate: Day, expiryDate: Day?,
-                region: String?, status: BatchStatus, urlForm: URLForm, uppercase: Bool, codeLength: Int, createdAt: Date) {
+                region: String?, status: BatchStatus, urlForm: URLForm, uppercase: Bool, codeLength: Int, createdAt: Date,
+                kind: BatchKind = .unit) {
+        self.kind = kind
         self.id = id
         self.productID = productID
         self.count = count
@@ -109,11 +113,13 @@ public struct NewBatch: Sendable, Equatable {
     public var region: String?
     public var urlForm: URLForm
     public var uppercase: Bool
+    public var kind: BatchKind
 
     /// - Parameter maxCount: the configured cap on codes per batch.
     /// - Throws: `InputError` naming the field that is wrong.
     public init(productID: ProductID, count: Int, maxCount: Int, lot: String? = nil, productionDate: Day = .today(),
-                expiryDate: Day? = nil, region: String? = nil, urlForm: URLForm = .short, uppercase: Bool = false) throws {
+                expiryDate: Day? = nil, region: String? = nil, urlForm: URLForm = .short, uppercase: Bool = false,
+                kind: BatchKind = .unit) throws {
         guard count >= 1 else { throw InputError("count", "must be at least 1 (got \(count))") }
         guard count <= maxCount else {
             throw InputError("count", "must be at most \(maxCount), the configured batch size cap (got \(count))")
@@ -143,6 +149,7 @@ public struct NewBatch: Sendable, Equatable {
         self.region = region
         self.urlForm = urlForm
         self.uppercase = uppercase
+        self.kind = kind
     }
 
     static let lotBytes: Set<UInt8> = Set(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._".utf8))

@@ -352,6 +352,68 @@ enum PostgresSchema {
             CREATE INDEX resolver_link_item ON resolver_link (gtin, (coalesce(lot, '')));
             CREATE UNIQUE INDEX resolver_link_default ON resolver_link (gtin, (coalesce(lot, ''))) WHERE is_default;
             """),
+        // The channel, as on SQLite (v21): one parent per code (code_parent's key), every packing and
+        // unpacking as reported, dealers, warehouses, shipments of codes, one diversion per unit and dealer.
+        ("v10: the channel", """
+            ALTER TABLE batch ADD COLUMN kind text NOT NULL DEFAULT 'unit' CHECK (kind IN ('unit', 'inner-case', 'case', 'pallet'));
+            CREATE TABLE code_parent (
+                child_key bigint PRIMARY KEY,
+                parent_key bigint NOT NULL,
+                aggregation_id bigint NOT NULL
+            );
+            CREATE INDEX code_parent_parent ON code_parent (parent_key, child_key);
+            CREATE TABLE aggregation (
+                id bigserial PRIMARY KEY,
+                parent_key bigint NOT NULL,
+                action text NOT NULL CHECK (action IN ('add', 'delete')),
+                at timestamptz NOT NULL,
+                children integer NOT NULL
+            );
+            CREATE INDEX aggregation_at ON aggregation (at);
+            CREATE TABLE aggregation_child (
+                aggregation_id bigint NOT NULL,
+                child_key bigint NOT NULL,
+                PRIMARY KEY (aggregation_id, child_key)
+            );
+            CREATE TABLE dealer (
+                id bigserial PRIMARY KEY,
+                name text NOT NULL UNIQUE,
+                territory text NOT NULL,
+                contact text,
+                created_at timestamptz NOT NULL
+            );
+            CREATE TABLE warehouse (
+                id bigserial PRIMARY KEY,
+                name text NOT NULL UNIQUE,
+                region text,
+                created_at timestamptz NOT NULL
+            );
+            CREATE TABLE shipment (
+                id bigserial PRIMARY KEY,
+                dealer_id bigint NOT NULL REFERENCES dealer(id),
+                from_dealer_id bigint REFERENCES dealer(id),
+                warehouse_id bigint REFERENCES warehouse(id),
+                at timestamptz NOT NULL,
+                codes integer NOT NULL
+            );
+            CREATE TABLE shipment_code (
+                code_key bigint NOT NULL,
+                shipment_id bigint NOT NULL,
+                PRIMARY KEY (code_key, shipment_id)
+            );
+            CREATE INDEX shipment_code_shipment ON shipment_code (shipment_id);
+            CREATE TABLE diversion (
+                code_key bigint NOT NULL,
+                dealer_id bigint NOT NULL REFERENCES dealer(id),
+                shipment_id bigint NOT NULL,
+                scan_id bigint NOT NULL,
+                at timestamptz NOT NULL,
+                region text NOT NULL,
+                territory text NOT NULL,
+                PRIMARY KEY (code_key, dealer_id)
+            );
+            CREATE INDEX diversion_dealer ON diversion (dealer_id, region);
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

@@ -33,6 +33,9 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
     private var known: [CodeKey: Known] = [:]
     private var live: (at: Date, campaigns: [Campaign])?
     private var anyPoints: Bool?
+    private var shipped: Bool?
+    /// The last shipment of each of the group's codes (or of a package it is in), read by `prepare`.
+    private var shipments: [CodeKey: ShipmentFacts]?
     /// Scan ids taken ahead from the sequence, and the scans held until `flush`.
     private var ids: [Int64] = []
     private var pending = EventJSONArray()
@@ -55,6 +58,8 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
             "SELECT nextval('scan_id_seq') FROM generate_series(1, \(requests.count))",
             "SELECT id, definition, status, created_at FROM campaign WHERE status = 'live' AND starts_at <= \(now) AND ends_at > \(now)",
             "SELECT EXISTS (SELECT 1 FROM entry WHERE points > 0)",
+            "SELECT EXISTS (SELECT 1 FROM shipment)",
+            PostgresStore.lastShipmentsQuery(keys),
         ])
         for key in keys { known[CodeKey(rawValue: key)] = Known(facts: nil, counted: [], top: 0) }
         for row in results[0].rows {
@@ -72,6 +77,13 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
         ids = try results[2].rows.map { try $0.decode(Int64.self) }.reversed()
         live = (now, try results[3].rows.map(PostgresStore.campaign(from:)))
         anyPoints = try results[4].rows.first?.decode(Bool.self) ?? false
+        shipped = try results[5].rows.first?.decode(Bool.self) ?? false
+        var found: [CodeKey: ShipmentFacts] = [:]
+        for row in results[6].rows {
+            let (origin, facts) = try PostgresStore.shipmentFacts(from: row)
+            found[CodeKey(rawValue: origin)] = facts
+        }
+        shipments = found
     }
 
     func code(_ key: CodeKey) throws -> CodeFacts? {
@@ -188,6 +200,20 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
             SELECT id, definition, status, created_at FROM campaign WHERE status = 'live' AND starts_at <= \(now) AND ends_at > \(now)
             """).map(PostgresStore.campaign(from:))
     }
+
+    // MARK: Channel
+
+    func anyShipments() throws -> Bool {
+        if let shipped { return shipped }
+        return try db.row("SELECT EXISTS (SELECT 1 FROM shipment)")?.decode(Bool.self) ?? false
+    }
+
+    func lastShipment(of key: CodeKey) throws -> ShipmentFacts? {
+        if let shipments, known[key] != nil { return shipments[key] }
+        return try PostgresStore.lastShipments(db, [key.rawValue])[key]
+    }
+
+    func insertDiversion(_ row: DiversionRow) throws -> Bool { try PostgresStore.insertDiversion(db, row) }
 
     func anyPointsAwarded() throws -> Bool {
         if let anyPoints { return anyPoints }

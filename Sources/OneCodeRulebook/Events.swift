@@ -78,4 +78,17 @@ enum Events {
         data.add("storeId", redemption.store.rawValue)
         return data
     }
+
+    static func diversionDetected(_ row: DiversionRow, shipment: ShipmentFacts) -> EventJSON {
+        var data = EventJSON()
+        data.add("at", row.at)
+        data.add("code", row.code)
+        data.add("dealerId", row.dealer.rawValue)
+        data.add("dealerName", shipment.dealerName)
+        data.add("region", row.region)
+        data.add("scanId", row.scan)
+        data.add("shipmentId", row.shipment)
+        data.add("territory", row.territory.regions)
+        return data
+    }
 }

@@ -32,6 +32,14 @@ extension ScanTransactions {
     }
 }
 
+extension ScanTransactions {
+    /// Judges a region shared after the scan against the dealer the item was shipped to; see `ChannelBook.judgeShared`.
+    @discardableResult
+    public func judgeSharedRegion(scan: Int64, key: CodeKey, code: String, region: String, at: Date) async throws -> DealerID? {
+        try await withScanTransaction { tx in try ChannelBook.judgeShared(scan: scan, key: key, code: code, region: region, at: at, in: tx) }
+    }
+}
+
 extension ClaimTransactions {
     /// Claims a won prize for the consumer who drew it; see `CampaignBook.claim`.
     /// - Parameter marketing: the consent to be contacted about the brand's products, when the claimant gave it.

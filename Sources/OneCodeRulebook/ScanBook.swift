@@ -19,6 +19,8 @@ public enum ScanBook {
         let live = try tx.liveCampaigns(at: now)
         // Balances are looked up only once any points were ever awarded.
         let anyPoints = try tx.anyPointsAwarded()
+        // The channel is asked where an item went only once anything was shipped.
+        let anyShipments = try tx.anyShipments()
         var results: [ScanResult] = []
         results.reserveCapacity(requests.count)
         for request in requests {
@@ -66,6 +68,9 @@ public enum ScanBook {
             let (verdict, reason) = mismatch.map { (Verdict.unknown, $0) } ?? rules.decide(state, counted: counts, ownRescan: ownRescan)
             let scanID = try tx.insertScan(ScanRow(request: request, batch: facts?.batch, ordinal: counts ? scanCount : nil,
                                                    verdict: verdict, reason: reason))
+            if anyShipments, counts || ownRescan {
+                try ChannelBook.judge(scan: scanID, key: request.key, code: request.code, region: request.region, at: request.at, in: tx)
+            }
             if verdict == .suspicious && counts {
                 try tx.emit(.scanSuspicious, at: request.at, data: Events.scanSuspicious(
                     request, batch: facts?.batch, product: facts?.product, reason: reason, scanCount: scanCount, scan: scanID))

@@ -591,6 +591,73 @@ extension SQLiteStore {
                 CREATE UNIQUE INDEX resolver_link_default ON resolver_link(gtin, lot_key) WHERE is_default = 1;
                 """)
         }
+        migrator.registerMigration("v21: the channel") { db in
+            // Packing (code_parent: one parent per code, the primary key refuses a second; aggregation and
+            // aggregation_child: every packing and unpacking as reported, for EPCIS), dealers and warehouses,
+            // shipments of codes (a case or pallet, never a row per unit inside), and diversions (one per
+            // unit and dealer, the primary key refuses a second).
+            try db.execute(sql: """
+                ALTER TABLE batch ADD COLUMN kind TEXT NOT NULL DEFAULT 'unit' CHECK (kind IN ('unit', 'inner-case', 'case', 'pallet'));
+                CREATE TABLE code_parent (
+                    child_key INTEGER PRIMARY KEY,
+                    parent_key INTEGER NOT NULL,
+                    aggregation_id INTEGER NOT NULL
+                );
+                CREATE INDEX code_parent_parent ON code_parent(parent_key);
+                CREATE TABLE aggregation (
+                    id INTEGER PRIMARY KEY,
+                    parent_key INTEGER NOT NULL,
+                    action TEXT NOT NULL CHECK (action IN ('add', 'delete')),
+                    at REAL NOT NULL,
+                    children INTEGER NOT NULL
+                );
+                CREATE INDEX aggregation_at ON aggregation(at);
+                CREATE TABLE aggregation_child (
+                    aggregation_id INTEGER NOT NULL,
+                    child_key INTEGER NOT NULL,
+                    PRIMARY KEY (aggregation_id, child_key)
+                ) WITHOUT ROWID;
+                CREATE TABLE dealer (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    territory TEXT NOT NULL,
+                    contact TEXT,
+                    created_at REAL NOT NULL
+                );
+                CREATE TABLE warehouse (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    region TEXT,
+                    created_at REAL NOT NULL
+                );
+                CREATE TABLE shipment (
+                    id INTEGER PRIMARY KEY,
+                    dealer_id INTEGER NOT NULL REFERENCES dealer(id),
+                    from_dealer_id INTEGER REFERENCES dealer(id),
+                    warehouse_id INTEGER REFERENCES warehouse(id),
+                    at REAL NOT NULL,
+                    codes INTEGER NOT NULL
+                );
+                -- A code's shipments, newest last: its last is one step down (code_key, max shipment_id).
+                CREATE TABLE shipment_code (
+                    code_key INTEGER NOT NULL,
+                    shipment_id INTEGER NOT NULL,
+                    PRIMARY KEY (code_key, shipment_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX shipment_code_shipment ON shipment_code(shipment_id);
+                CREATE TABLE diversion (
+                    code_key INTEGER NOT NULL,
+                    dealer_id INTEGER NOT NULL REFERENCES dealer(id),
+                    shipment_id INTEGER NOT NULL,
+                    scan_id INTEGER NOT NULL,
+                    at REAL NOT NULL,
+                    region TEXT NOT NULL,
+                    territory TEXT NOT NULL,
+                    PRIMARY KEY (code_key, dealer_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX diversion_dealer ON diversion(dealer_id, region);
+                """)
+        }
         return migrator
     }
 }
@@ -661,16 +728,16 @@ extension SQLiteStore: CatalogStore {
             try db.execute(
                 sql: """
                     INSERT INTO batch (product_id, count, lot, production_date, expiry_date, region, status,
-                                       url_form, uppercase, code_length, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, 'issued', ?, ?, ?, ?)
+                                       url_form, uppercase, code_length, created_at, kind)
+                    VALUES (?, ?, ?, ?, ?, ?, 'issued', ?, ?, ?, ?, ?)
                     """,
                 arguments: [new.productID.rawValue, new.count, new.lot, new.productionDate.description,
                             new.expiryDate?.description, new.region, new.urlForm.rawValue, new.uppercase,
-                            codeLength, now.timeIntervalSince1970])
+                            codeLength, now.timeIntervalSince1970, new.kind.rawValue])
             let batch = Batch(
                 id: BatchID(rawValue: db.lastInsertedRowID), productID: new.productID, count: new.count, lot: new.lot,
                 productionDate: new.productionDate, expiryDate: new.expiryDate, region: new.region, status: .issued,
-                urlForm: new.urlForm, uppercase: new.uppercase, codeLength: codeLength, createdAt: now)
+                urlForm: new.urlForm, uppercase: new.uppercase, codeLength: codeLength, createdAt: now, kind: new.kind)
             try db.execute(sql: "INSERT INTO batch_issuing (batch_id, heartbeat_at) VALUES (?, ?)",
                            arguments: [batch.id.rawValue, now.timeIntervalSince1970])
             return (batch, product)
@@ -828,7 +895,8 @@ extension SQLiteStore {
             expiryDate: try (row["expiry_date"] as String?).map { try Day($0, field: "expiry_date") },
             region: row["region"], status: BatchStatus(rawValue: row["status"]) ?? .void,
             urlForm: URLForm(rawValue: row["url_form"]) ?? .short, uppercase: row["uppercase"],
-            codeLength: row["code_length"], createdAt: Date(timeIntervalSince1970: row["created_at"]))
+            codeLength: row["code_length"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            kind: (row["kind"] as String?).flatMap(BatchKind.init(rawValue:)) ?? .unit)
     }
 }
 

@@ -43,6 +43,7 @@ struct APIController: Sendable {
         registerEvents(api)
         registerLinker(api)
         registerLinks(api)
+        registerChannel(api)
         route(api, .get, "products", [.issuer, .marketing, .sales]) { request, _ in
             let query = try PageQuery(request, default: 100, maximum: 1000)
             return try Response.api(try Page(of: try await store.products(), query, key: \.id.rawValue), status: .ok)
@@ -147,6 +148,7 @@ struct APIController: Sendable {
         var uppercase: Bool?
         var qr: String?
         var ec: String?
+        var kind: String?
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: AppRequestContext) async throws -> T {
@@ -176,7 +178,7 @@ struct APIController: Sendable {
             productID: ProductID(rawValue: body.product), count: body.count, maxCount: maxBatchCount, lot: body.lot,
             productionDate: try body.productionDate.map { try Day($0, field: "productionDate") } ?? .today(),
             expiryDate: try body.expiryDate.map { try Day($0, field: "expiryDate") }, region: body.region,
-            urlForm: form, uppercase: body.uppercase ?? false)
+            urlForm: form, uppercase: body.uppercase ?? false, kind: try BatchKind(body.kind ?? "unit", field: "kind"))
         let result = try await issuer.issue(new, intoLibrary: packagesDirectory, artwork: artwork, errorCorrection: ec)
         let view = BatchView(result.batch)
         return try Response.api(view, status: .created, headers: [.location: "/api/batches/\(result.batch.id)"])

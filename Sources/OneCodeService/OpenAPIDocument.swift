@@ -123,6 +123,7 @@ enum OpenAPIDocument {
                     "expiryDate": ["type": ["string", "null"], "format": "date"], "region": nullable("string"),
                     "urlForm": ["type": "string", "enum": ["short", "gs1"]], "uppercase": boolean,
                     "qr": ["type": "string", "enum": ["none", "svg", "png", "pdf"]], "ec": ["type": "string", "enum": ["L", "M", "Q", "H"]],
+                    "kind": ["type": "string", "enum": ["unit", "inner-case", "case", "pallet"]],
                 ], required: ["product", "count"]), ok: ("201", json(ref("Batch"), "The batch; `Location` names it."))),
             ],
             "/api/batches/{id}": ["get": operation("A batch", scopes: read, parameters: [path("id", id)], ok: ("200", json(ref("Batch"), "The batch.")))],
@@ -249,6 +250,45 @@ enum OpenAPIDocument {
             "/api/reports/diversion": ["get": operation(
                 "Batches scanned outside their intended region", scopes: ["marketing", "sales"], parameters: paging(default: 1000, maximum: 10_000) + [format],
                 ok: ("200", csvOrJSON(page(ref("DiversionRow")), "Report rows.")))],
+            "/api/reports/dealer-diversion": ["get": operation(
+                "Units scanned outside the territory of the dealer they were last shipped to, by dealer and region", scopes: ["marketing", "sales"],
+                parameters: paging(default: 1000, maximum: 10_000) + [format],
+                ok: ("200", csvOrJSON(page(ref("DealerDiversionRow")), "Report rows.")))],
+            "/api/aggregations": ["post": operation(
+                "Pack child codes into a parent (case, pallet), all or nothing: parent and children, or packings (a pallet of cases of bottles at once)",
+                scopes: ["issuer"], body: object([
+                    "parent": string, "children": ["type": "array", "items": string],
+                    "packings": ["type": "array", "items": object(["parent": string, "children": ["type": "array", "items": string]],
+                                                                  required: ["parent", "children"])],
+                    "replace": boolean,
+                ], required: []), ok: ("201", json(ref("AggregationOutcome"), "What was packed.")))],
+            "/api/dealers": [
+                "get": operation("Dealers", scopes: read, parameters: paging(default: 100, maximum: 1000), ok: ("200", json(page(ref("Dealer")), "A page of dealers."))),
+                "post": operation("Register a dealer and its territory (region codes)", scopes: ["issuer"], body: object([
+                    "name": ["type": "string", "minLength": 1, "maxLength": 200],
+                    "territory": ["oneOf": [string, ["type": "array", "items": string, "minItems": 1]]], "contact": nullable("string"),
+                ], required: ["name", "territory"]), ok: ("201", json(ref("Dealer"), "The dealer."))),
+            ],
+            "/api/warehouses": [
+                "get": operation("Warehouses", scopes: read, parameters: paging(default: 100, maximum: 1000),
+                                 ok: ("200", json(page(ref("Warehouse")), "A page of warehouses."))),
+                "post": operation("Register a warehouse", scopes: ["issuer"], body: object([
+                    "name": ["type": "string", "minLength": 1, "maxLength": 200], "region": nullable("string"),
+                ], required: ["name"]), ok: ("201", json(ref("Warehouse"), "The warehouse."))),
+            ],
+            "/api/shipments": [
+                "get": operation("Shipments (the latest 10,000), by id", scopes: read, parameters: paging(default: 100, maximum: 1000),
+                                 ok: ("200", json(page(ref("Shipment")), "A page of shipments."))),
+                "post": operation("Ship codes (cases, pallets, units: everything packed in them) to a dealer, from a warehouse or a dealer, all or nothing",
+                                  scopes: ["issuer"], body: object([
+                                      "dealer": id, "from": id, "warehouse": id, "codes": ["type": "array", "items": string, "minItems": 1],
+                                  ], required: ["dealer", "codes"]), ok: ("201", json(ref("Shipment"), "The shipment."))),
+            ],
+            "/api/codes/{code}/chain": ["get": operation(
+                "A code's place in the channel: the packages it is in, a page of the codes in it, its last shipment", scopes: read,
+                parameters: [path("code", string), query("after", string, "The page before's next."),
+                             query("limit", ["type": "integer", "minimum": 1, "maximum": 1000], "Children per page (default 100).")],
+                ok: ("200", json(ref("Chain"), "The chain.")))],
         ]
         var errors: Object = [:]
         for (status, description) in errorStatuses { errors["E\(status)"] = json(ref("Error"), description) }
@@ -266,7 +306,8 @@ enum OpenAPIDocument {
                 "productionDate": ["type": "string", "format": "date"], "expiryDate": ["type": "string", "format": "date"], "region": string,
                 "urlForm": ["type": "string", "enum": ["short", "gs1"]], "uppercase": boolean,
                 "status": ["type": "string", "enum": ["issued", "active", "void"]], "createdAt": time, "package": string,
-            ], required: ["id", "productId", "count", "status", "createdAt", "package"]),
+                "kind": ["type": "string", "enum": ["unit", "inner-case", "case", "pallet"]],
+            ], required: ["id", "productId", "count", "status", "createdAt", "package", "kind"]),
             "Scan": object([
                 "id": integer, "at": time, "code": string, "batchId": integer, "consumer": string, "ip": string, "userAgent": string,
                 "referer": string, "bot": boolean, "region": string, "latitude": number, "longitude": number,
@@ -321,6 +362,23 @@ enum OpenAPIDocument {
             "ReportRow": object(["key": string, "name": string, "issued": integer, "scanned": integer, "scans": integer, "rate": number], required: ["key", "scanned"]),
             "FeedbackRow": object(["productId": integer, "batchId": integer, "name": string, "count": integer, "average": number, "lowShare": number],
                                   required: ["productId", "count", "average", "lowShare"]),
+            "DealerDiversionRow": object(["dealerId": integer, "dealer": string, "territory": string, "region": string, "units": integer,
+                                          "firstAt": time, "lastAt": time], required: ["dealerId", "dealer", "territory", "region", "units", "firstAt", "lastAt"]),
+            "AggregationOutcome": object(["aggregations": ["type": "array", "items": integer], "bound": integer, "moved": integer, "unchanged": integer],
+                                         required: ["aggregations", "bound", "moved", "unchanged"]),
+            "Dealer": object(["id": integer, "name": string, "territory": ["type": "array", "items": string], "contact": string, "createdAt": time],
+                             required: ["id", "name", "territory", "createdAt"]),
+            "Warehouse": object(["id": integer, "name": string, "region": string, "createdAt": time], required: ["id", "name", "createdAt"]),
+            "Shipment": object(["id": integer, "dealer": integer, "fromDealer": integer, "warehouse": integer, "at": time, "codes": integer],
+                               required: ["id", "dealer", "at", "codes"]),
+            "Chain": object([
+                "code": string,
+                "packedIn": ["type": "array", "items": ref("ChainLink")], "children": ["type": "array", "items": ref("ChainLink")],
+                "childCount": integer, "next": string,
+                "shippedTo": object(["shipmentId": integer, "dealerId": integer, "dealer": string, "territory": ["type": "array", "items": string],
+                                     "via": string, "at": time], required: ["shipmentId", "dealerId", "dealer", "territory", "via", "at"]),
+            ], required: ["code", "packedIn", "children", "childCount"]),
+            "ChainLink": object(["code": string, "kind": ["type": "string", "enum": ["unit", "inner-case", "case", "pallet"]], "batchId": integer], required: ["code", "kind", "batchId"]),
             "DiversionRow": object(["batchId": integer, "intendedRegion": string, "region": string, "scans": integer, "codes": integer,
                                     "firstAt": time, "lastAt": time], required: ["batchId", "intendedRegion", "region", "scans", "codes", "firstAt", "lastAt"]),
         ]

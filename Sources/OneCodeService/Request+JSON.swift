@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import OneCodeDomain
 
 extension Request {
     /// Whether the request asks for JSON rather than a page (a browser's Accept names text/html too).
@@ -10,12 +11,14 @@ extension Request {
     }
 
     /// Decodes a JSON body, answering 413 for a body over the context's limit and 400 naming the field otherwise.
-    func decodeJSON<T: Decodable>(_ type: T.Type, context: AppRequestContext) async throws -> T {
+    /// - Parameter limit: a route's own limit (a packing line's bulk calls), else the context's.
+    func decodeJSON<T: Decodable>(_ type: T.Type, context: AppRequestContext, limit: Int? = nil) async throws -> T {
         let buffer: ByteBuffer
+        let limit = limit ?? context.maxUploadSize
         do {
-            buffer = try await body.collect(upTo: context.maxUploadSize)
+            buffer = try await body.collect(upTo: limit)
         } catch {
-            throw HTTPError(.contentTooLarge, message: "body: must be at most \(context.maxUploadSize) bytes")
+            throw HTTPError(.contentTooLarge, message: "body: must be at most \(limit) bytes")
         }
         func path(_ context: DecodingError.Context) -> String {
             context.codingPath.map(\.stringValue).joined(separator: ".")
@@ -28,6 +31,9 @@ extension Request {
             throw HTTPError(.badRequest, message: "\(path(context)): has the wrong type (expected \(Self.describe(expected)))")
         } catch let DecodingError.valueNotFound(_, context) {
             throw HTTPError(.badRequest, message: "\(path(context)): must not be null")
+        } catch let error as InputError {
+            // A value's own check (a territory's region codes) names its field.
+            throw error
         } catch {
             throw HTTPError(.badRequest, message: "body: expected a JSON object")
         }

@@ -14,7 +14,7 @@ struct ScanController: Sendable {
     let signer: CodeSigner
     let writer: ScanWriter
     /// The ports the public routes write through besides the scan writer's: locations, claims, ratings.
-    let store: any ScanStore & ClaimTransactions & FeedbackTransactions
+    let store: any ScanStore & ClaimTransactions & FeedbackTransactions & ScanTransactions
     let catalog: CatalogCache
     let page: LandingPage
     let limiter: RateLimiter
@@ -305,7 +305,7 @@ struct ScanController: Sendable {
         guard request.headers[.contentType]?.hasPrefix("application/json") == true else {
             throw HTTPError(.unsupportedMediaType, message: "body: must be JSON (Content-Type: application/json)")
         }
-        let (key, _, consumer) = try scanned(request, context, code: code, why: "the location is attached to your scan")
+        let (key, canonical, consumer) = try scanned(request, context, code: code, why: "the location is attached to your scan")
         let body = try await request.decodeJSON(LocationBody.self, context: context)
         guard body.latitude.isFinite, (-90...90).contains(body.latitude) else {
             throw HTTPError(.badRequest, message: "latitude: must be a number from -90 to 90")
@@ -318,6 +318,8 @@ struct ScanController: Sendable {
                                                         longitude: body.longitude, region: region) else {
             throw HTTPError(.notFound, message: "scan: you have not scanned this code")
         }
+        // Where the item surfaced, judged when it arrives: outside its dealer's territory is a diversion.
+        if let region { try await store.judgeSharedRegion(scan: scan, key: key, code: canonical, region: region, at: Date()) }
         return try Response.json(LocationReply(scan: scan, region: region), status: .ok)
     }
 }

@@ -35,7 +35,7 @@ public struct CopyTable: Sendable {
                               ("image_url", .text), ("created_at", .time)]),
         CopyTable("batch", [("id", .integer), ("product_id", .integer), ("count", .integer), ("lot", .text), ("production_date", .text),
                             ("expiry_date", .text), ("region", .text), ("status", .text), ("url_form", .text), ("uppercase", .bool),
-                            ("code_length", .integer), ("created_at", .time)]),
+                            ("code_length", .integer), ("created_at", .time), ("kind", .text)]),
         CopyTable("code", key: ["key"], [("key", .integer), ("batch_id", .integer), ("seq", .integer), ("blacklist_reason", .text)]),
         CopyTable("store", [("id", .integer), ("name", .text), ("region", .text), ("created_at", .time)]),
         CopyTable("api_token", [("id", .integer), ("name", .text), ("scope", .text), ("hash", .blob), ("created_at", .time), ("store_id", .integer)]),
@@ -66,6 +66,19 @@ public struct CopyTable: Sendable {
         CopyTable("webhook_endpoint", key: ["url"], [("url", .text), ("cursor", .integer)]),
         CopyTable("webhook_delivery", [("id", .integer), ("endpoint", .text), ("event", .integer), ("attempts", .integer), ("next_at", .time),
                                        ("delivered_at", .time), ("failed_at", .time), ("last_error", .text)]),
+        CopyTable("resolver_link", [("id", .integer), ("gtin", .text), ("lot", .text), ("link_type", .text), ("href", .text), ("title", .text),
+                                    ("language", .text), ("context", .text), ("is_default", .bool), ("created_at", .time)]),
+        // The channel: packing, dealers, warehouses, shipments and diversions.
+        CopyTable("code_parent", key: ["child_key"], [("child_key", .integer), ("parent_key", .integer), ("aggregation_id", .integer)]),
+        CopyTable("aggregation", [("id", .integer), ("parent_key", .integer), ("action", .text), ("at", .time), ("children", .integer)]),
+        CopyTable("aggregation_child", key: ["aggregation_id", "child_key"], [("aggregation_id", .integer), ("child_key", .integer)]),
+        CopyTable("dealer", [("id", .integer), ("name", .text), ("territory", .text), ("contact", .text), ("created_at", .time)]),
+        CopyTable("warehouse", [("id", .integer), ("name", .text), ("region", .text), ("created_at", .time)]),
+        CopyTable("shipment", [("id", .integer), ("dealer_id", .integer), ("from_dealer_id", .integer), ("warehouse_id", .integer), ("at", .time),
+                               ("codes", .integer)]),
+        CopyTable("shipment_code", key: ["code_key", "shipment_id"], [("code_key", .integer), ("shipment_id", .integer)]),
+        CopyTable("diversion", key: ["code_key", "dealer_id"], [("code_key", .integer), ("dealer_id", .integer), ("shipment_id", .integer),
+                                                                ("scan_id", .integer), ("at", .time), ("region", .text), ("territory", .text)]),
         // The linker's own records: segments (people wrote them) and leads (sales tools hold their cursors).
         // Profiles and memberships are derived: the first refresh on the target rebuilds them.
         CopyTable("segment", [("id", .integer), ("name", .text), ("rules", .text), ("created_at", .real)]),

@@ -16,6 +16,8 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     /// A consumer was erased: `{"consumer", "lead"}` ids only, so every system that received their
     /// data can delete it too.
     case consumerErased = "consumer.erased"
+    /// A consumer scanned a unit outside the territory of the dealer it was last shipped to (once per unit and dealer).
+    case diversionDetected = "diversion.detected"
 }
 
 /// One event as written: `body` is the whole JSON document a webhook receives.

@@ -172,7 +172,7 @@ public protocol EventTransaction {
 
 /// The write transaction a backend lends to the scan rules: it reads and writes rows and decides
 /// nothing. The rules (`ScanBook` in OneCodeRulebook) run between its reads and its writes.
-public protocol ScanTransaction: EventTransaction {
+public protocol ScanTransaction: EventTransaction, ChannelScanTransaction {
     /// Called once before the rules decide a group, with all of its requests: a backend whose every read
     /// is a round trip reads here, at once, what the rules will ask of these codes (and may hold its
     /// writes until the transaction ends). A backend whose reads are local does nothing.

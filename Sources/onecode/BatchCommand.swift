@@ -7,6 +7,7 @@ import OneCodeIssuing
 import OneCodeRendering
 
 extension URLForm: ExpressibleByArgument {}
+extension BatchKind: ExpressibleByArgument {}
 extension ArtworkFormat: ExpressibleByArgument {}
 extension ErrorCorrection: ExpressibleByArgument {}
 
@@ -34,6 +35,7 @@ struct BatchCommand: AsyncParsableCommand {
         @Option(help: "Intended sales region, an ISO 3166 code such as CN or CN-31.") var region: String?
         @Option(name: .customLong("url-form"), help: "short: {base}/s/{code}; gs1: GS1 Digital Link {base}/01/{gtin}[/10/{lot}]/21/{code}.") var urlForm: URLForm = .short
         @Flag(help: "Print URLs upper-case, so QR symbols use the denser alphanumeric mode.") var uppercase = false
+        @Option(help: "What the codes go on: unit, inner-case, case (outer case) or pallet; the packing line packs lower levels into higher (`onecode aggregate`).") var kind: BatchKind = .unit
         @Option(name: .customLong("base-url"), help: "Public base URL printed in the codes (default from configuration).") var baseURL: String?
         @Option(help: ArgumentHelp("A new or empty folder for the code package.", valueName: "dir")) var out: String
         @Option(help: "QR artwork: none, svg, png (one file per code) or pdf (A4 label sheets).") var qr: ArtworkFormat = .none
@@ -49,7 +51,7 @@ struct BatchCommand: AsyncParsableCommand {
                     productID: ProductID(rawValue: product), count: count, maxCount: config.maxBatchCount, lot: lot,
                     productionDate: try productionDate.map { try Day($0, field: "production-date") } ?? .today(),
                     expiryDate: try expiry.map { try Day($0, field: "expiry") }, region: region,
-                    urlForm: urlForm, uppercase: uppercase)
+                    urlForm: urlForm, uppercase: uppercase, kind: kind)
                 let options = PackageOptions(directory: out, artwork: qr, errorCorrection: ec)
                 try options.validate()
                 let signer = try config.signer(notice: note)
@@ -101,8 +103,8 @@ struct BatchCommand: AsyncParsableCommand {
                 let batches = try await store.batches(product: product.map { ProductID(rawValue: $0) })
                 try global.emit(batches) {
                     batches.isEmpty ? "no batches yet; issue one with `onecode batch issue`" :
-                    Table(["id", "product", "count", "lot", "produced", "region", "status", "url form"], batches.map {
-                        [$0.id.description, $0.productID.description, String($0.count), $0.lot ?? "", $0.productionDate.description,
+                    Table(["id", "product", "kind", "count", "lot", "produced", "region", "status", "url form"], batches.map {
+                        [$0.id.description, $0.productID.description, $0.kind.rawValue, String($0.count), $0.lot ?? "", $0.productionDate.description,
                          $0.region ?? "", $0.status.rawValue, $0.urlForm.rawValue + ($0.uppercase ? " (upper-case)" : "")]
                     }).text
                 }
@@ -133,6 +135,7 @@ struct BatchCommand: AsyncParsableCommand {
                     """
                     batch \(batch.id)
                       product:          \(batch.productID) \(product?.name ?? "")\(product?.gtin.map { " (GTIN \($0))" } ?? "")
+                      kind:             \(batch.kind.words)
                       codes:            \(batch.count) (\(stored) stored, \(batch.codeLength) characters)
                       lot:              \(batch.lot ?? "-")
                       production date:  \(batch.productionDate)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OneCodeDomain
+import OneCodeStorage
 
 struct CodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,7 +31,15 @@ struct CodeCommand: AsyncParsableCommand {
             var batch: Batch?
             var product: Product?
             var sequence: Int?
+            /// The case, then the pallet, it is packed in.
+            var packedIn: [ChainLink]?
+            /// How many codes are packed in it, and the first of them.
+            var holds: Int?
+            var contents: [ChainLink]?
+            var shippedTo: ShippedTo?
         }
+        struct ChainLink: Encodable { var code: String; var kind: BatchKind; var batchId: BatchID }
+        struct ShippedTo: Encodable { var dealerId: DealerID; var dealer: String; var territory: [String]; var shipmentId: Int64; var at: Date; var via: String }
 
         func run() async throws {
             try await reportingErrors {
@@ -52,18 +61,31 @@ struct CodeCommand: AsyncParsableCommand {
                         let (verdict, reason): (String, String?) = record.blacklistReason.map { ("void", "blacklisted: \($0)") }
                             ?? (record.batch.status == .void ? ("void", "batch-void")
                                 : record.batch.status == .issued ? ("inactive", "batch-not-active") : ("valid", nil))
-                        output = Output(code: canonical, verdict: verdict, reason: reason, batch: record.batch, product: record.product,
-                                        sequence: record.sequence)
+                        var found = Output(code: canonical, verdict: verdict, reason: reason, batch: record.batch, product: record.product,
+                                           sequence: record.sequence)
+                        let chain = try await store.chain(of: key, childrenAfter: nil, limit: 10)
+                        func link(_ link: CodeChain.Link) -> ChainLink { ChainLink(code: signer.code(for: link.key), kind: link.kind, batchId: link.batch) }
+                        if !chain.parents.isEmpty { found.packedIn = chain.parents.map(link) }
+                        if chain.childCount > 0 || record.batch.kind != .unit {
+                            found.holds = chain.childCount
+                            found.contents = chain.children.map(link)
+                        }
+                        found.shippedTo = chain.shipment.map {
+                            ShippedTo(dealerId: $0.dealer, dealer: $0.dealerName, territory: $0.territory.regions, shipmentId: $0.shipment, at: $0.at,
+                                      via: signer.code(for: $0.via))
+                        }
+                        output = found
                     } else {
                         output = Output(code: canonical, verdict: "unknown", reason: "not-issued")
                     }
                 }
                 try global.emit(output) {
-                    switch output.verdict {
+                    let channel = Self.channelLines(output)
+                    return switch output.verdict {
                     case "valid":
-                        "valid: \(output.code) is #\(output.sequence!) of batch \(output.batch!.id) (\(output.batch!.status.rawValue)), product \(output.product!.id) \(output.product!.name)"
+                        "valid: \(output.code) is #\(output.sequence!) of batch \(output.batch!.id) (\(output.batch!.status.rawValue)), product \(output.product!.id) \(output.product!.name)" + channel
                     case "inactive", "void":
-                        "\(output.verdict): \(output.code) is #\(output.sequence!) of batch \(output.batch!.id) (\(output.batch!.status.rawValue)), product \(output.product!.id) \(output.product!.name); \(output.reason!)"
+                        "\(output.verdict): \(output.code) is #\(output.sequence!) of batch \(output.batch!.id) (\(output.batch!.status.rawValue)), product \(output.product!.id) \(output.product!.name); \(output.reason!)" + channel
                     case "unknown":
                         "unknown: \(output.code) passes the keyed check but was never issued"
                     case "typo":
@@ -76,6 +98,23 @@ struct CodeCommand: AsyncParsableCommand {
                 }
                 if output.verdict != "valid" { throw ExitCode(1) }
             }
+        }
+
+        /// The code's place in the channel, as lines under the verdict.
+        static func channelLines(_ output: Output) -> String {
+            var lines: [String] = []
+            if let kind = output.batch?.kind, kind != .unit { lines.append("  a \(kind.words) code") }
+            for parent in output.packedIn ?? [] { lines.append("  packed in \(parent.kind.words) \(parent.code) (batch \(parent.batchId))") }
+            if let holds = output.holds {
+                let shown = (output.contents ?? []).map { "\($0.code) (\($0.kind.words))" }
+                lines.append("  holds \(holds) code\(holds == 1 ? "" : "s")" + (shown.isEmpty ? "" : ": " + shown.joined(separator: ", ")
+                    + (holds > shown.count ? ", … (GET /api/codes/\(output.code)/chain pages them)" : "")))
+            }
+            if let shipped = output.shippedTo {
+                lines.append("  shipped to dealer \(shipped.dealerId) \(shipped.dealer) (territory \(shipped.territory.joined(separator: ", "))), "
+                             + "shipment \(shipped.shipmentId) of \(shipped.via) at \(ISO8601DateFormatter().string(from: shipped.at))")
+            }
+            return lines.isEmpty ? "" : "\n" + lines.joined(separator: "\n")
         }
     }
 }

@@ -280,7 +280,7 @@ struct ConsumerCommand: AsyncParsableCommand {
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "Feedback, scan rates, scans per day and diversion alerts.",
-        subcommands: [Feedback.self, ScanRate.self, Daily.self, Diversion.self])
+        subcommands: [Feedback.self, ScanRate.self, Daily.self, Diversion.self, DealerDiversion.self])
 
     enum Output: String, ExpressibleByArgument, CaseIterable { case table, csv, json }
 
@@ -359,6 +359,24 @@ struct ReportCommand: AsyncParsableCommand {
                 try ReportCommand.show(["batch", "intended", "scanned in", "scans", "codes", "first", "last"], alerts.map {
                     [String($0.batchId), $0.intendedRegion, $0.region, String($0.scans), String($0.codes), dates.string(from: $0.firstAt), dates.string(from: $0.lastAt)]
                 }, as: global.json ? .json : format, json: alerts)
+            }
+        }
+    }
+
+    struct DealerDiversion: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dealer-diversion",
+            abstract: "Units scanned outside the territory of the dealer they were last shipped to, by dealer and region.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "table, csv or json.") var format: Output = .table
+        func run() async throws {
+            try await reportingErrors {
+                let (_, store) = try await global.open()
+                let rows = try await store.dealerDiversion()
+                let dates = ISO8601DateFormatter()
+                try ReportCommand.show(["dealer", "name", "territory", "scanned in", "units", "first", "last"], rows.map {
+                    [String($0.dealerId), $0.dealer, $0.territory, $0.region, String($0.units), dates.string(from: $0.firstAt), dates.string(from: $0.lastAt)]
+                }, as: global.json ? .json : format, json: rows)
             }
         }
     }

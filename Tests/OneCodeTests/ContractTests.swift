@@ -148,6 +148,9 @@ final class StaleScanReads: ScanTransaction, @unchecked Sendable {
     }
     func insertEntry(_ row: EntryRow) throws -> EntryID { try base.insertEntry(row) }
     func emit(_ type: EventType, at: Date, data: EventJSON) throws { try base.emit(type, at: at, data: data) }
+    func anyShipments() throws -> Bool { try base.anyShipments() }
+    func lastShipment(of key: CodeKey) throws -> ShipmentFacts? { try base.lastShipment(of: key) }
+    func insertDiversion(_ row: DiversionRow) throws -> Bool { try base.insertDiversion(row) }
 }
 
 /// Lends stale reads (`StaleScanReads`) to the first transaction only, like a writer that lost a race

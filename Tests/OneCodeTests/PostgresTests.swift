@@ -351,6 +351,10 @@ struct DatabaseCopyTests {
             UPDATE linker_state SET lead_seq = 41
             """])
 
+        // The channel's records: a dealer goods are shipped to.
+        #expect(try Run.onecode(["dealer", "add", "--name", "Dealer A", "--territory", "CN-31"], cwd: folder.path,
+                                environment: DurabilityTests.environment).status == 0)
+
         let environment = try PostgresTests.database(folder)
         let url = environment["ONECODE_DATABASE_URL"]!
         #expect(try Run.onecode(["migrate", "--database", url], cwd: folder.path, environment: DurabilityTests.environment).status == 0)
@@ -367,7 +371,8 @@ struct DatabaseCopyTests {
         #expect(row("api_token") == ["source": 1, "copied": 1, "target": 1])
         #expect(row("segment") == ["source": 1, "copied": 1, "target": 1])
         #expect(row("lead") == ["source": 1, "copied": 1, "target": 1])
-        #expect(tables.count == 20)
+        #expect(row("dealer") == ["source": 1, "copied": 1, "target": 1])
+        #expect(tables.count == 29)
         let again = try Run.onecode(["db", "copy", "--from", "data/onecode.sqlite", "--to", url, "--json"], cwd: folder.path,
                                     environment: DurabilityTests.environment)
         #expect(again.status == 0 && !again.stdout.contains("\"copied\" : 1") && again.stdout.contains("\"copied\" : 0"), "\(again.stdout)")

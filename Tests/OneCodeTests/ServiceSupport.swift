@@ -162,4 +162,7 @@ private struct CountingTransaction: ScanTransaction {
     }
     func insertEntry(_ row: EntryRow) throws -> EntryID { try base.insertEntry(row) }
     func emit(_ type: EventType, at: Date, data: EventJSON) throws { try base.emit(type, at: at, data: data) }
+    func anyShipments() throws -> Bool { try base.anyShipments() }
+    func lastShipment(of key: CodeKey) throws -> ShipmentFacts? { try base.lastShipment(of: key) }
+    func insertDiversion(_ row: DiversionRow) throws -> Bool { try base.insertDiversion(row) }
 }

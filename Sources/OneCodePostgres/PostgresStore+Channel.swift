@@ -1,0 +1,205 @@
+import Foundation
+import OneCodeDomain
+import OneCodeRulebook
+import OneCodeStorage
+import PostgresNIO
+
+// The channel's rows on PostgreSQL: the SQL behind `ChannelBook`, deciding nothing (as on SQLite).
+
+extension PostgresStore {
+    /// The newest shipment of each code or of a package it is in (SQLite's `lastShipmentSQL` for many
+    /// codes at once): walk up code_parent from each, take each step's newest shipment, keep the newest.
+    static func lastShipments(_ db: SyncConnection, _ keys: [Int64]) throws -> [CodeKey: ShipmentFacts] {
+        var found: [CodeKey: ShipmentFacts] = [:]
+        for row in try db.rows(lastShipmentsQuery(keys)) {
+            let (origin, facts) = try shipmentFacts(from: row)
+            found[CodeKey(rawValue: origin)] = facts
+        }
+        return found
+    }
+
+    static func lastShipmentsQuery(_ keys: [Int64]) -> PostgresQuery {
+        """
+        WITH RECURSIVE up(origin, key, depth) AS (
+            SELECT k, k, 0 FROM unnest(\(keys)::int8[]) AS k
+            UNION ALL SELECT up.origin, p.parent_key, up.depth + 1 FROM code_parent p JOIN up ON p.child_key = up.key WHERE up.depth < 4)
+        SELECT DISTINCT ON (u.origin) u.origin, s.id, s.dealer_id, d.name, d.territory, u.key, s.at
+        FROM (SELECT up.origin, up.key, (SELECT max(shipment_id) FROM shipment_code WHERE code_key = up.key) AS sid FROM up) u
+        JOIN shipment s ON s.id = u.sid JOIN dealer d ON d.id = s.dealer_id
+        ORDER BY u.origin, s.id DESC
+        """
+    }
+
+    static func shipmentFacts(from row: PostgresRow) throws -> (Int64, ShipmentFacts) {
+        let (origin, id, dealer, name, territory, via, at) = try row.decode((Int64, Int64, Int64, String, String, Int64, Date).self)
+        return (origin, ShipmentFacts(shipment: id, dealer: DealerID(rawValue: dealer), dealerName: name, territory: try Territory(territory),
+                                      via: CodeKey(rawValue: via), at: at))
+    }
+
+    static let dealerColumns = "id, name, territory, contact, created_at"
+    static func dealer(from row: PostgresRow) throws -> Dealer {
+        let (id, name, territory, contact, created) = try row.decode((Int64, String, String, String?, Date).self)
+        return Dealer(id: DealerID(rawValue: id), name: name, territory: try Territory(territory), contact: contact, createdAt: created)
+    }
+
+    static let warehouseColumns = "id, name, region, created_at"
+    static func warehouse(from row: PostgresRow) throws -> Warehouse {
+        let (id, name, region, created) = try row.decode((Int64, String, String?, Date).self)
+        return Warehouse(id: WarehouseID(rawValue: id), name: name, region: region, createdAt: created)
+    }
+
+    static func insertDiversion(_ db: SyncConnection, _ row: DiversionRow) throws -> Bool {
+        try db.execute("""
+            INSERT INTO diversion (code_key, dealer_id, shipment_id, scan_id, at, region, territory)
+            VALUES (\(row.key.rawValue), \(row.dealer.rawValue), \(row.shipment), \(row.scan), \(row.at), \(row.region), \(row.territory.description))
+            ON CONFLICT DO NOTHING
+            """) == 1
+    }
+}
+
+/// The channel rows for `ChannelBook`, in one transaction on the store's connection.
+struct PostgresChannelTransaction: ChannelTransaction {
+    let db: SyncConnection
+
+    func emit(_ type: EventType, at: Date, data: EventJSON) throws { try PostgresStore.emit(db, type, at: at, data: data) }
+
+    /// The codes are locked (in key order, so two calls never wait on each other in a circle): a second
+    /// node packing or shipping the same codes waits for this one, then reads what it wrote.
+    func channelCodes(_ keys: [CodeKey]) throws -> [CodeKey: ChannelCode] {
+        let raw = keys.map(\.rawValue)
+        var found: [CodeKey: ChannelCode] = [:]
+        for row in try db.rows("""
+            SELECT c.key, c.batch_id, b.kind, b.status, c.blacklist_reason IS NOT NULL, p.parent_key
+            FROM code c JOIN batch b ON b.id = c.batch_id LEFT JOIN code_parent p ON p.child_key = c.key
+            WHERE c.key = ANY(\(raw)) ORDER BY c.key FOR UPDATE OF c
+            """) {
+            let (key, batch, kind, status, blacklisted, parent) = try row.decode((Int64, Int64, String, String, Bool, Int64?).self)
+            found[CodeKey(rawValue: key)] = ChannelCode(key: CodeKey(rawValue: key), batch: BatchID(rawValue: batch), kind: BatchKind(rawValue: kind) ?? .unit,
+                                                        status: BatchStatus(rawValue: status) ?? .void, blacklisted: blacklisted,
+                                                        parent: parent.map(CodeKey.init(rawValue:)))
+        }
+        return found
+    }
+
+    func insertAggregation(parent: CodeKey, action: Aggregation.Action, children: [CodeKey], at: Date) throws -> Int64 {
+        let raw = children.map(\.rawValue)
+        guard let id = try db.row("""
+            WITH a AS (INSERT INTO aggregation (parent_key, action, at, children)
+                       VALUES (\(parent.rawValue), \(action.rawValue), \(at), \(children.count)) RETURNING id),
+                 c AS (INSERT INTO aggregation_child (aggregation_id, child_key) SELECT a.id, k FROM a, unnest(\(raw)::int8[]) AS k)
+            SELECT id FROM a
+            """)?.decode(Int64.self) else { throw PostgresFailure(state: "XX000", message: "aggregation insert returned no id") }
+        return id
+    }
+
+    func unbind(_ children: [CodeKey]) throws {
+        try db.execute("DELETE FROM code_parent WHERE child_key = ANY(\(children.map(\.rawValue)))")
+    }
+
+    func bind(_ children: [CodeKey], to parent: CodeKey, aggregation: Int64) throws {
+        _ = try db.execute("""
+            INSERT INTO code_parent (child_key, parent_key, aggregation_id)
+            SELECT k, \(parent.rawValue), \(aggregation) FROM unnest(\(children.map(\.rawValue))::int8[]) AS k
+            """, conflict: ConflictError("children", "a child was packed elsewhere at the same time; send the call again"))
+    }
+
+    func dealer(_ id: DealerID) throws -> Dealer? {
+        try db.row("SELECT \(unescaped: PostgresStore.dealerColumns) FROM dealer WHERE id = \(id.rawValue)").map(PostgresStore.dealer(from:))
+    }
+
+    func warehouse(_ id: WarehouseID) throws -> Warehouse? {
+        try db.row("SELECT \(unescaped: PostgresStore.warehouseColumns) FROM warehouse WHERE id = \(id.rawValue)").map(PostgresStore.warehouse(from:))
+    }
+
+    func lastShipments(_ keys: [CodeKey]) throws -> [CodeKey: ShipmentFacts] {
+        try PostgresStore.lastShipments(db, keys.map(\.rawValue))
+    }
+
+    func insertShipment(dealer: DealerID, from: DealerID?, warehouse: WarehouseID?, codes: [CodeKey], at: Date) throws -> Shipment {
+        guard let id = try db.row("""
+            WITH s AS (INSERT INTO shipment (dealer_id, from_dealer_id, warehouse_id, at, codes)
+                       VALUES (\(dealer.rawValue), \(from?.rawValue), \(warehouse?.rawValue), \(at), \(codes.count)) RETURNING id),
+                 c AS (INSERT INTO shipment_code (code_key, shipment_id) SELECT k, s.id FROM s, unnest(\(codes.map(\.rawValue))::int8[]) AS k)
+            SELECT id FROM s
+            """)?.decode(Int64.self) else { throw PostgresFailure(state: "XX000", message: "shipment insert returned no id") }
+        return Shipment(id: id, dealer: dealer, fromDealer: from, warehouse: warehouse, at: at, codes: codes.count)
+    }
+}
+
+extension PostgresStore: ChannelStore, ChannelTransactions {
+    public func withChannelTransaction<T: Sendable>(_ body: @escaping @Sendable (any ChannelTransaction) throws -> T) async throws -> T {
+        try await write { db in try body(PostgresChannelTransaction(db: db)) }
+    }
+
+    public func addDealer(_ dealer: NewDealer) async throws -> Dealer {
+        try await write { db in
+            let rows = try db.execute("""
+                INSERT INTO dealer (name, territory, contact, created_at) VALUES (\(dealer.name), \(dealer.territory.description), \(dealer.contact), \(Date()))
+                RETURNING \(unescaped: Self.dealerColumns)
+                """, conflict: ConflictError("name", "a dealer is named '\(dealer.name)' already"))
+            return try Self.dealer(from: rows.rows.first!)
+        }
+    }
+
+    public func dealers() async throws -> [Dealer] {
+        try await read { db in try db.rows("SELECT \(unescaped: Self.dealerColumns) FROM dealer ORDER BY id").map(Self.dealer(from:)) }
+    }
+
+    public func addWarehouse(_ warehouse: NewWarehouse) async throws -> Warehouse {
+        try await write { db in
+            let rows = try db.execute("""
+                INSERT INTO warehouse (name, region, created_at) VALUES (\(warehouse.name), \(warehouse.region), \(Date()))
+                RETURNING \(unescaped: Self.warehouseColumns)
+                """, conflict: ConflictError("name", "a warehouse is named '\(warehouse.name)' already"))
+            return try Self.warehouse(from: rows.rows.first!)
+        }
+    }
+
+    public func warehouses() async throws -> [Warehouse] {
+        try await read { db in try db.rows("SELECT \(unescaped: Self.warehouseColumns) FROM warehouse ORDER BY id").map(Self.warehouse(from:)) }
+    }
+
+    public func chain(of key: CodeKey, childrenAfter after: CodeKey?, limit: Int) async throws -> CodeChain {
+        try await read { db in
+            func link(_ row: PostgresRow) throws -> CodeChain.Link {
+                let (key, kind, batch) = try row.decode((Int64, String, Int64).self)
+                return CodeChain.Link(key: CodeKey(rawValue: key), kind: BatchKind(rawValue: kind) ?? .unit, batch: BatchID(rawValue: batch))
+            }
+            let parents = try db.rows("""
+                WITH RECURSIVE up(key, depth) AS (
+                    SELECT parent_key, 1 FROM code_parent WHERE child_key = \(key.rawValue)
+                    UNION ALL SELECT p.parent_key, up.depth + 1 FROM code_parent p JOIN up ON p.child_key = up.key WHERE up.depth < 4)
+                SELECT up.key, b.kind, b.id FROM up JOIN code c ON c.key = up.key JOIN batch b ON b.id = c.batch_id ORDER BY up.depth
+                """).map(link)
+            let children = try db.rows("""
+                SELECT p.child_key, b.kind, b.id FROM code_parent p JOIN code c ON c.key = p.child_key JOIN batch b ON b.id = c.batch_id
+                WHERE p.parent_key = \(key.rawValue) AND p.child_key > \(after?.rawValue ?? Int64.min) ORDER BY p.child_key LIMIT \(limit)
+                """).map(link)
+            let count = try db.row("SELECT count(*) FROM code_parent WHERE parent_key = \(key.rawValue)")?.decode(Int.self) ?? 0
+            let shipment = try Self.lastShipments(db, [key.rawValue])[key]
+            return CodeChain(parents: parents, children: children, childCount: count, shipment: shipment)
+        }
+    }
+
+    public func shipments(limit: Int) async throws -> [Shipment] {
+        try await read { db in
+            try db.rows("SELECT id, dealer_id, from_dealer_id, warehouse_id, at, codes FROM shipment ORDER BY id DESC LIMIT \(limit)").map {
+                let (id, dealer, from, warehouse, at, codes) = try $0.decode((Int64, Int64, Int64?, Int64?, Date, Int).self)
+                return Shipment(id: id, dealer: DealerID(rawValue: dealer), fromDealer: from.map(DealerID.init(rawValue:)),
+                                warehouse: warehouse.map(WarehouseID.init(rawValue:)), at: at, codes: codes)
+            }
+        }
+    }
+
+    public func dealerDiversion() async throws -> [DealerDiversion] {
+        try await read { db in
+            try db.rows("""
+                SELECT v.dealer_id, d.name, d.territory, v.region, count(*)::int, min(v.at), max(v.at)
+                FROM diversion v JOIN dealer d ON d.id = v.dealer_id GROUP BY v.dealer_id, d.name, d.territory, v.region ORDER BY v.dealer_id, v.region
+                """).map {
+                let (id, name, territory, region, units, first, last) = try $0.decode((Int64, String, String, String, Int, Date, Date).self)
+                return DealerDiversion(dealerId: id, dealer: name, territory: territory, region: region, units: units, firstAt: first, lastAt: last)
+            }
+        }
+    }
+}

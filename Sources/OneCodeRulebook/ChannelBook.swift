@@ -1,0 +1,200 @@
+import Foundation
+import OneCodeDomain
+import OneCodeStorage
+
+/// A code named in a request, with where it stood there (`children[17]`, `line 18`), so a refusal names it.
+public struct PlacedCode: Sendable {
+    public var key: CodeKey
+    public var code: String
+    public var position: String
+    public init(key: CodeKey, code: String, position: String) {
+        self.key = key
+        self.code = code
+        self.position = position
+    }
+}
+
+/// Children to bind to one parent, as a packing-line scanner reports them.
+public struct Packing: Sendable {
+    public var parent: PlacedCode
+    public var children: [PlacedCode]
+    public init(parent: PlacedCode, children: [PlacedCode]) {
+        self.parent = parent
+        self.children = children
+    }
+}
+
+/// What an aggregation call did.
+public struct AggregationOutcome: Sendable, Codable, Equatable {
+    /// The `add` events recorded (one per parent that gained children).
+    public var aggregations: [Int64]
+    /// Children bound now (moved ones included).
+    public var bound: Int
+    /// Children taken out of another parent first (`replace`).
+    public var moved: Int
+    /// Children already in the parent they were named with (sent again by the line): nothing written.
+    public var unchanged: Int
+}
+
+/// The channel's rules for every backend, over the transaction the backend lends (`ChannelTransaction`):
+/// packing codes into cases and pallets, shipping them to dealers, and diversion on scans.
+public enum ChannelBook {
+    /// The most codes one call may name: a call is one transaction, and its input sits in memory.
+    public static let maxCodesPerCall = 100_000
+
+    /// Binds each packing's children to its parent, all or nothing.
+    ///
+    /// A child has one parent at a time: one packed elsewhere is refused unless `replace`, which unpacks
+    /// it first (recorded as a `delete` aggregation of its old parent). A parent's level is above each
+    /// child's (`BatchKind.level`). Unknown, inactive, void and blacklisted codes are refused, naming
+    /// their position. A child sent again with the parent it is in changes nothing.
+    /// - Parameter naming: the printed code of a key (for refusals that name a code the input did not).
+    public static func aggregate(_ packings: [Packing], replace: Bool, at: Date, in tx: any ChannelTransaction,
+                                 naming: (CodeKey) -> String) throws -> AggregationOutcome {
+        guard !packings.isEmpty else { throw InputError("children", "must list at least one child code") }
+        let total = packings.reduce(0) { $0 + $1.children.count + 1 }
+        guard total <= maxCodesPerCall else {
+            throw InputError("children", "at most \(maxCodesPerCall) codes per call (got \(total)); send the rest in another call")
+        }
+        var seenChild: [CodeKey: String] = [:]
+        for packing in packings {
+            guard !packing.children.isEmpty else { throw InputError(packing.parent.position, "lists no child codes") }
+            for child in packing.children {
+                if child.key == packing.parent.key { throw InputError(child.position, "\(child.code) cannot be packed in itself") }
+                if let earlier = seenChild.updateValue(child.position, forKey: child.key) {
+                    throw InputError(child.position, "\(child.code) is listed twice (also at \(earlier))")
+                }
+            }
+        }
+        let keys = Array(Set(packings.flatMap { [$0.parent.key] + $0.children.map(\.key) }))
+        let codes = try tx.channelCodes(keys)
+        func usable(_ placed: PlacedCode) throws -> ChannelCode {
+            guard let code = codes[placed.key] else {
+                throw InputError(placed.position, "\(placed.code) is unknown: it passes the keyed check but was never issued")
+            }
+            try movable(code, placed)
+            return code
+        }
+        var moves: [CodeKey: [CodeKey]] = [:]
+        var binds: [(parent: CodeKey, children: [CodeKey])] = []
+        var unchanged = 0
+        for packing in packings {
+            let parent = try usable(packing.parent)
+            var fresh: [CodeKey] = []
+            for placed in packing.children {
+                let child = try usable(placed)
+                guard parent.kind.level > child.kind.level else {
+                    throw InputError(placed.position, "\(placed.code) is a \(child.kind.words) (batch \(child.batch)); a \(parent.kind.words) "
+                                     + "(\(packing.parent.code), batch \(parent.batch)) holds only codes of a lower level: "
+                                     + BatchKind.allCases.map(\.rawValue).joined(separator: " < "))
+                }
+                if child.parent == parent.key { unchanged += 1; continue }
+                if let old = child.parent {
+                    guard replace else {
+                        throw ConflictError(placed.position, "\(placed.code) is packed in \(naming(old)) already; re-packing unpacks it "
+                                            + "from there first (replace: true, or --replace)")
+                    }
+                    moves[old, default: []].append(child.key)
+                }
+                fresh.append(child.key)
+            }
+            if !fresh.isEmpty { binds.append((parent.key, fresh)) }
+        }
+        var moved = 0
+        for (old, children) in moves.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            _ = try tx.insertAggregation(parent: old, action: .delete, children: children, at: at)
+            try tx.unbind(children)
+            moved += children.count
+        }
+        var ids: [Int64] = []
+        for (parent, children) in binds {
+            let id = try tx.insertAggregation(parent: parent, action: .add, children: children, at: at)
+            try tx.bind(children, to: parent, aggregation: id)
+            ids.append(id)
+        }
+        return AggregationOutcome(aggregations: ids, bound: binds.reduce(0) { $0 + $1.children.count }, moved: moved, unchanged: unchanged)
+    }
+
+    /// Ships codes (cases, pallets, or units) to a dealer, and with them everything packed in them.
+    ///
+    /// From a warehouse (`from` nil) a code must not have been shipped before; a dealer passing goods on
+    /// (`from`) ships only what was last shipped to it. All or nothing.
+    public static func ship(_ codes: [PlacedCode], to dealerID: DealerID, from: DealerID?, warehouse: WarehouseID?, at: Date,
+                            in tx: any ChannelTransaction) throws -> Shipment {
+        guard !codes.isEmpty else { throw InputError("codes", "must list at least one case, pallet or unit code") }
+        guard codes.count <= maxCodesPerCall else {
+            throw InputError("codes", "at most \(maxCodesPerCall) codes per shipment (got \(codes.count)); ship the rest in another")
+        }
+        guard try tx.dealer(dealerID) != nil else { throw NotFoundError("dealer", "no dealer \(dealerID); see `onecode dealer list`") }
+        if let from {
+            guard from != dealerID else { throw InputError("from", "a dealer cannot ship to itself (dealer \(from))") }
+            guard try tx.dealer(from) != nil else { throw NotFoundError("from", "no dealer \(from); see `onecode dealer list`") }
+        }
+        if let warehouse, try tx.warehouse(warehouse) == nil {
+            throw NotFoundError("warehouse", "no warehouse \(warehouse); see `onecode dealer warehouses`")
+        }
+        var seen: [CodeKey: String] = [:]
+        for placed in codes {
+            if let earlier = seen.updateValue(placed.position, forKey: placed.key) {
+                throw InputError(placed.position, "\(placed.code) is listed twice (also at \(earlier))")
+            }
+        }
+        let keys = codes.map(\.key)
+        let found = try tx.channelCodes(keys)
+        for placed in codes {
+            guard let code = found[placed.key] else {
+                throw InputError(placed.position, "\(placed.code) is unknown: it passes the keyed check but was never issued")
+            }
+            try movable(code, placed)
+        }
+        let last = try tx.lastShipments(keys)
+        for placed in codes {
+            let earlier = last[placed.key]
+            switch (from, earlier) {
+            case (nil, let earlier?):
+                throw ConflictError(placed.position, "\(placed.code) was shipped to dealer \(earlier.dealer) (\(earlier.dealerName)) already; "
+                                    + "a dealer passing goods on ships them with from: \(earlier.dealer)")
+            case (let from?, nil):
+                throw ConflictError(placed.position, "\(placed.code) was never shipped to dealer \(from); ship it from the warehouse first")
+            case (let from?, let earlier?) where earlier.dealer != from:
+                throw ConflictError(placed.position, "\(placed.code) was last shipped to dealer \(earlier.dealer) (\(earlier.dealerName)), "
+                                    + "not dealer \(from)")
+            default: break
+            }
+        }
+        return try tx.insertShipment(dealer: dealerID, from: from, warehouse: warehouse, codes: keys, at: at)
+    }
+
+    /// Judges a consumer's scan against the dealer the item was last shipped to: a region outside its
+    /// territory is a diversion, written (and announced as `diversion.detected`) once per unit and dealer.
+    /// - Returns: the dealer the item was diverted from, when this scan found it so.
+    @discardableResult
+    public static func judge(scan: Int64, key: CodeKey, code: String, region: String?, at: Date,
+                             in tx: any ScanTransaction) throws -> DealerID? {
+        guard let region, let shipment = try tx.lastShipment(of: key), !shipment.territory.covers(region) else { return nil }
+        let row = DiversionRow(key: key, code: code, dealer: shipment.dealer, shipment: shipment.shipment, scan: scan, region: region,
+                               territory: shipment.territory, at: at)
+        guard try tx.insertDiversion(row) else { return nil }
+        try tx.emit(.diversionDetected, at: at, data: Events.diversionDetected(row, shipment: shipment))
+        return shipment.dealer
+    }
+
+    /// Judges a region a consumer shared after their scan (a location arriving later), as `judge` does
+    /// on the scan: only a live code, only once anything was shipped.
+    @discardableResult
+    public static func judgeShared(scan: Int64, key: CodeKey, code: String, region: String, at: Date,
+                                   in tx: any ScanTransaction) throws -> DealerID? {
+        guard try tx.anyShipments(), let facts = try tx.code(key), facts.status == .active, !facts.blacklisted else { return nil }
+        return try judge(scan: scan, key: key, code: code, region: region, at: at, in: tx)
+    }
+
+    /// Refuses a code that may not move: its batch not active (issued or void), or the code blacklisted.
+    static func movable(_ code: ChannelCode, _ placed: PlacedCode) throws {
+        if code.blacklisted { throw InputError(placed.position, "\(placed.code) is blacklisted") }
+        switch code.status {
+        case .active: break
+        case .issued: throw InputError(placed.position, "\(placed.code) is inactive: batch \(code.batch) is not activated yet")
+        case .void: throw InputError(placed.position, "\(placed.code) is void: batch \(code.batch) was voided")
+        }
+    }
+}

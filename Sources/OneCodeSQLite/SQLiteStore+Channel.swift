@@ -1,0 +1,207 @@
+import Foundation
+import GRDB
+import OneCodeDomain
+import OneCodeRulebook
+import OneCodeStorage
+
+// The channel's rows on SQLite: the SQL behind `ChannelBook`, deciding nothing.
+
+/// The newest shipment of a code or of a package it is in: walk up code_parent (a unit, its inner case,
+/// case and pallet), take each one's newest shipment (one step down shipment_code), keep the newest.
+/// The same statement on PostgreSQL (`PostgresStore.lastShipmentsSQL` is its many-codes form).
+let lastShipmentSQL = """
+    WITH RECURSIVE up(key, depth) AS (
+        SELECT ?, 0
+        UNION ALL SELECT p.parent_key, up.depth + 1 FROM code_parent p JOIN up ON p.child_key = up.key WHERE up.depth < 4)
+    SELECT s.id, s.dealer_id, d.name, d.territory, u.key, s.at
+    FROM (SELECT up.key, (SELECT max(shipment_id) FROM shipment_code WHERE code_key = up.key) AS sid FROM up) u
+    JOIN shipment s ON s.id = u.sid JOIN dealer d ON d.id = s.dealer_id
+    ORDER BY s.id DESC LIMIT 1
+    """
+
+extension SQLiteStore {
+    static func shipmentFacts(from row: Row) throws -> ShipmentFacts {
+        ShipmentFacts(shipment: row[0], dealer: DealerID(rawValue: row[1]), dealerName: row[2], territory: try Territory(row[3]),
+                      via: CodeKey(rawValue: row[4]), at: Date(timeIntervalSince1970: row[5]))
+    }
+
+    static func lastShipment(_ statement: Statement, of key: CodeKey) throws -> ShipmentFacts? {
+        try Row.fetchOne(statement, arguments: [key.rawValue]).map(shipmentFacts(from:))
+    }
+
+    static func dealer(from row: Row) throws -> Dealer {
+        Dealer(id: DealerID(rawValue: row["id"]), name: row["name"], territory: try Territory(row["territory"]), contact: row["contact"],
+               createdAt: Date(timeIntervalSince1970: row["created_at"]))
+    }
+
+    static func warehouse(from row: Row) -> Warehouse {
+        Warehouse(id: WarehouseID(rawValue: row["id"]), name: row["name"], region: row["region"], createdAt: Date(timeIntervalSince1970: row["created_at"]))
+    }
+
+    static func shipment(from row: Row) -> Shipment {
+        Shipment(id: row["id"], dealer: DealerID(rawValue: row["dealer_id"]), fromDealer: (row["from_dealer_id"] as Int64?).map(DealerID.init(rawValue:)),
+                 warehouse: (row["warehouse_id"] as Int64?).map(WarehouseID.init(rawValue:)), at: Date(timeIntervalSince1970: row["at"]),
+                 codes: row["codes"])
+    }
+}
+
+extension SQLiteTransaction {
+    func anyShipments() throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM shipment)")) ?? false
+    }
+
+    func lastShipment(of key: CodeKey) throws -> ShipmentFacts? {
+        try SQLiteStore.lastShipment(db.cachedStatement(sql: lastShipmentSQL), of: key)
+    }
+
+    func insertDiversion(_ row: DiversionRow) throws -> Bool {
+        try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO diversion (code_key, dealer_id, shipment_id, scan_id, at, region, territory) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [row.key.rawValue, row.dealer.rawValue, row.shipment, row.scan, row.at.timeIntervalSince1970, row.region,
+                                     row.territory.description])
+        return db.changesCount == 1
+    }
+}
+
+/// The channel rows for `ChannelBook`, in the writer's transaction.
+struct SQLiteChannelTransaction: ChannelTransaction {
+    let db: Database
+
+    func emit(_ type: EventType, at: Date, data: EventJSON) throws { try SQLiteStore.emit(db, type, at: at, data: data) }
+
+    func channelCodes(_ keys: [CodeKey]) throws -> [CodeKey: ChannelCode] {
+        let statement = try db.cachedStatement(sql: """
+            SELECT c.batch_id, b.kind, b.status, c.blacklist_reason IS NOT NULL, p.parent_key
+            FROM code c JOIN batch b ON b.id = c.batch_id LEFT JOIN code_parent p ON p.child_key = c.key WHERE c.key = ?
+            """)
+        var found: [CodeKey: ChannelCode] = [:]
+        for key in keys {
+            guard let row = try Row.fetchOne(statement, arguments: [key.rawValue]) else { continue }
+            found[key] = ChannelCode(key: key, batch: BatchID(rawValue: row[0]), kind: BatchKind(rawValue: row[1]) ?? .unit,
+                                     status: BatchStatus(rawValue: row[2]) ?? .void, blacklisted: row[3],
+                                     parent: (row[4] as Int64?).map(CodeKey.init(rawValue:)))
+        }
+        return found
+    }
+
+    func insertAggregation(parent: CodeKey, action: Aggregation.Action, children: [CodeKey], at: Date) throws -> Int64 {
+        try db.execute(sql: "INSERT INTO aggregation (parent_key, action, at, children) VALUES (?, ?, ?, ?)",
+                       arguments: [parent.rawValue, action.rawValue, at.timeIntervalSince1970, children.count])
+        let id = db.lastInsertedRowID
+        let child = try db.cachedStatement(sql: "INSERT INTO aggregation_child (aggregation_id, child_key) VALUES (?, ?)")
+        for key in children { try child.execute(arguments: [id, key.rawValue]) }
+        return id
+    }
+
+    func unbind(_ children: [CodeKey]) throws {
+        let statement = try db.cachedStatement(sql: "DELETE FROM code_parent WHERE child_key = ?")
+        for key in children { try statement.execute(arguments: [key.rawValue]) }
+    }
+
+    func bind(_ children: [CodeKey], to parent: CodeKey, aggregation: Int64) throws {
+        let statement = try db.cachedStatement(sql: "INSERT INTO code_parent (child_key, parent_key, aggregation_id) VALUES (?, ?, ?)")
+        try SQLiteStore.conflicts(as: ConflictError("children", "a child was packed elsewhere at the same time; send the call again")) {
+            for key in children { try statement.execute(arguments: [key.rawValue, parent.rawValue, aggregation]) }
+        }
+    }
+
+    func dealer(_ id: DealerID) throws -> Dealer? {
+        try Row.fetchOne(db, sql: "SELECT * FROM dealer WHERE id = ?", arguments: [id.rawValue]).map(SQLiteStore.dealer(from:))
+    }
+
+    func warehouse(_ id: WarehouseID) throws -> Warehouse? {
+        try Row.fetchOne(db, sql: "SELECT * FROM warehouse WHERE id = ?", arguments: [id.rawValue]).map(SQLiteStore.warehouse(from:))
+    }
+
+    func lastShipments(_ keys: [CodeKey]) throws -> [CodeKey: ShipmentFacts] {
+        let statement = try db.cachedStatement(sql: lastShipmentSQL)
+        var found: [CodeKey: ShipmentFacts] = [:]
+        for key in keys { found[key] = try SQLiteStore.lastShipment(statement, of: key) }
+        return found
+    }
+
+    func insertShipment(dealer: DealerID, from: DealerID?, warehouse: WarehouseID?, codes: [CodeKey], at: Date) throws -> Shipment {
+        try db.execute(sql: "INSERT INTO shipment (dealer_id, from_dealer_id, warehouse_id, at, codes) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [dealer.rawValue, from?.rawValue, warehouse?.rawValue, at.timeIntervalSince1970, codes.count])
+        let id = db.lastInsertedRowID
+        let statement = try db.cachedStatement(sql: "INSERT INTO shipment_code (code_key, shipment_id) VALUES (?, ?)")
+        for key in codes { try statement.execute(arguments: [key.rawValue, id]) }
+        return Shipment(id: id, dealer: dealer, fromDealer: from, warehouse: warehouse, at: at, codes: codes.count)
+    }
+}
+
+extension SQLiteStore: ChannelStore, ChannelTransactions {
+    public func withChannelTransaction<T: Sendable>(_ body: @escaping @Sendable (any ChannelTransaction) throws -> T) async throws -> T {
+        try await writer.write { db in try body(SQLiteChannelTransaction(db: db)) }
+    }
+
+    public func addDealer(_ dealer: NewDealer) async throws -> Dealer {
+        try await writer.write { db in
+            let now = Date()
+            try Self.conflicts(as: ConflictError("name", "a dealer is named '\(dealer.name)' already")) {
+                try db.execute(sql: "INSERT INTO dealer (name, territory, contact, created_at) VALUES (?, ?, ?, ?)",
+                               arguments: [dealer.name, dealer.territory.description, dealer.contact, now.timeIntervalSince1970])
+            }
+            return Dealer(id: DealerID(rawValue: db.lastInsertedRowID), name: dealer.name, territory: dealer.territory, contact: dealer.contact,
+                          createdAt: now)
+        }
+    }
+
+    public func dealers() async throws -> [Dealer] {
+        try await writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM dealer ORDER BY id").map(Self.dealer(from:)) }
+    }
+
+    public func addWarehouse(_ warehouse: NewWarehouse) async throws -> Warehouse {
+        try await writer.write { db in
+            let now = Date()
+            try Self.conflicts(as: ConflictError("name", "a warehouse is named '\(warehouse.name)' already")) {
+                try db.execute(sql: "INSERT INTO warehouse (name, region, created_at) VALUES (?, ?, ?)",
+                               arguments: [warehouse.name, warehouse.region, now.timeIntervalSince1970])
+            }
+            return Warehouse(id: WarehouseID(rawValue: db.lastInsertedRowID), name: warehouse.name, region: warehouse.region, createdAt: now)
+        }
+    }
+
+    public func warehouses() async throws -> [Warehouse] {
+        try await writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM warehouse ORDER BY id").map(Self.warehouse(from:)) }
+    }
+
+    public func chain(of key: CodeKey, childrenAfter after: CodeKey?, limit: Int) async throws -> CodeChain {
+        try await writer.read { db in
+            func link(_ row: Row) -> CodeChain.Link {
+                CodeChain.Link(key: CodeKey(rawValue: row[0]), kind: BatchKind(rawValue: row[1]) ?? .unit, batch: BatchID(rawValue: row[2]))
+            }
+            let parents = try Row.fetchAll(db, sql: """
+                WITH RECURSIVE up(key, depth) AS (
+                    SELECT parent_key, 1 FROM code_parent WHERE child_key = ?
+                    UNION ALL SELECT p.parent_key, up.depth + 1 FROM code_parent p JOIN up ON p.child_key = up.key WHERE up.depth < 4)
+                SELECT up.key, b.kind, b.id FROM up JOIN code c ON c.key = up.key JOIN batch b ON b.id = c.batch_id ORDER BY up.depth
+                """, arguments: [key.rawValue]).map(link)
+            let children = try Row.fetchAll(db, sql: """
+                SELECT p.child_key, b.kind, b.id FROM code_parent p JOIN code c ON c.key = p.child_key JOIN batch b ON b.id = c.batch_id
+                WHERE p.parent_key = ? AND p.child_key > ? ORDER BY p.child_key LIMIT ?
+                """, arguments: [key.rawValue, after?.rawValue ?? Int64.min, limit]).map(link)
+            let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM code_parent WHERE parent_key = ?", arguments: [key.rawValue]) ?? 0
+            let shipment = try Self.lastShipment(db.cachedStatement(sql: lastShipmentSQL), of: key)
+            return CodeChain(parents: parents, children: children, childCount: count, shipment: shipment)
+        }
+    }
+
+    public func shipments(limit: Int) async throws -> [Shipment] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM shipment ORDER BY id DESC LIMIT ?", arguments: [limit]).map(Self.shipment(from:))
+        }
+    }
+
+    public func dealerDiversion() async throws -> [DealerDiversion] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT v.dealer_id, d.name, d.territory, v.region, count(*), min(v.at), max(v.at)
+                FROM diversion v JOIN dealer d ON d.id = v.dealer_id GROUP BY v.dealer_id, v.region ORDER BY v.dealer_id, v.region
+                """).map {
+                DealerDiversion(dealerId: $0[0], dealer: $0[1], territory: $0[2], region: $0[3], units: $0[4],
+                                firstAt: Date(timeIntervalSince1970: $0[5]), lastAt: Date(timeIntervalSince1970: $0[6]))
+            }
+        }
+    }
+}

@@ -1,0 +1,207 @@
+import Foundation
+import OneCodeDomain
+
+// MARK: - Rows the channel rules read and write
+
+/// What the channel rules need to know of a code: its level, whether it may move, and where it sits.
+public struct ChannelCode: Sendable, Equatable {
+    public var key: CodeKey
+    public var batch: BatchID
+    public var kind: BatchKind
+    public var status: BatchStatus
+    public var blacklisted: Bool
+    /// The code it is packed in now, if any.
+    public var parent: CodeKey?
+
+    public init(key: CodeKey, batch: BatchID, kind: BatchKind, status: BatchStatus, blacklisted: Bool, parent: CodeKey?) {
+        self.key = key
+        self.batch = batch
+        self.kind = kind
+        self.status = status
+        self.blacklisted = blacklisted
+        self.parent = parent
+    }
+}
+
+/// Where a code's item was last shipped: the newest shipment of the code or of any package it is in.
+public struct ShipmentFacts: Sendable, Equatable {
+    public var shipment: Int64
+    public var dealer: DealerID
+    public var dealerName: String
+    public var territory: Territory
+    /// The code the shipment named (the item itself, its case or its pallet).
+    public var via: CodeKey
+    public var at: Date
+
+    public init(shipment: Int64, dealer: DealerID, dealerName: String, territory: Territory, via: CodeKey, at: Date) {
+        self.shipment = shipment
+        self.dealer = dealer
+        self.dealerName = dealerName
+        self.territory = territory
+        self.via = via
+        self.at = at
+    }
+}
+
+/// A diversion found on a scan, to be written once per unit and dealer.
+public struct DiversionRow: Sendable {
+    public var key: CodeKey
+    public var code: String
+    public var dealer: DealerID
+    public var shipment: Int64
+    public var scan: Int64
+    public var region: String
+    public var territory: Territory
+    public var at: Date
+
+    public init(key: CodeKey, code: String, dealer: DealerID, shipment: Int64, scan: Int64, region: String, territory: Territory, at: Date) {
+        self.key = key
+        self.code = code
+        self.dealer = dealer
+        self.shipment = shipment
+        self.scan = scan
+        self.region = region
+        self.territory = territory
+        self.at = at
+    }
+}
+
+/// A packing (children bound to a parent) or an unpacking, as recorded.
+public struct Aggregation: Sendable, Codable, Equatable {
+    public enum Action: String, Sendable, Codable { case add, delete }
+    public var id: Int64
+    public var parent: String
+    public var action: Action
+    public var at: Date
+    public var children: Int
+
+    public init(id: Int64, parent: String, action: Action, at: Date, children: Int) {
+        self.id = id
+        self.parent = parent
+        self.action = action
+        self.at = at
+        self.children = children
+    }
+}
+
+/// A shipment as recorded.
+public struct Shipment: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var dealer: DealerID
+    /// The dealer that passed the goods on, or nil when they left a warehouse.
+    public var fromDealer: DealerID?
+    public var warehouse: WarehouseID?
+    public var at: Date
+    /// The codes the shipment names (cases, pallets or units), not the units inside them.
+    public var codes: Int
+
+    public init(id: Int64, dealer: DealerID, fromDealer: DealerID?, warehouse: WarehouseID?, at: Date, codes: Int) {
+        self.id = id
+        self.dealer = dealer
+        self.fromDealer = fromDealer
+        self.warehouse = warehouse
+        self.at = at
+        self.codes = codes
+    }
+}
+
+/// One row of the diversion report by dealer: units of a dealer's goods scanned in a region outside its territory.
+public struct DealerDiversion: Sendable, Codable, Equatable {
+    public var dealerId: Int64
+    public var dealer: String
+    public var territory: String
+    public var region: String
+    public var units: Int
+    public var firstAt: Date
+    public var lastAt: Date
+
+    public init(dealerId: Int64, dealer: String, territory: String, region: String, units: Int, firstAt: Date, lastAt: Date) {
+        self.dealerId = dealerId
+        self.dealer = dealer
+        self.territory = territory
+        self.region = region
+        self.units = units
+        self.firstAt = firstAt
+        self.lastAt = lastAt
+    }
+}
+
+/// A code's place in the channel: the packages it is in (innermost first), the codes packed in it (a
+/// page), and where it was last shipped.
+public struct CodeChain: Sendable, Equatable {
+    public struct Link: Sendable, Equatable {
+        public var key: CodeKey
+        public var kind: BatchKind
+        public var batch: BatchID
+        public init(key: CodeKey, kind: BatchKind, batch: BatchID) {
+            self.key = key
+            self.kind = kind
+            self.batch = batch
+        }
+    }
+    public var parents: [Link]
+    public var children: [Link]
+    /// The number of codes packed directly in this one.
+    public var childCount: Int
+    public var shipment: ShipmentFacts?
+
+    public init(parents: [Link], children: [Link], childCount: Int, shipment: ShipmentFacts?) {
+        self.parents = parents
+        self.children = children
+        self.childCount = childCount
+        self.shipment = shipment
+    }
+}
+
+// MARK: - Ports
+
+/// The channel's records: dealers, warehouses, and what the packing line and shipments wrote.
+public protocol ChannelStore: Sendable {
+    /// - Throws: `ConflictError("name", …)` when a dealer has the name.
+    func addDealer(_ dealer: NewDealer) async throws -> Dealer
+    func dealers() async throws -> [Dealer]
+    /// - Throws: `ConflictError("name", …)` when a warehouse has the name.
+    func addWarehouse(_ warehouse: NewWarehouse) async throws -> Warehouse
+    func warehouses() async throws -> [Warehouse]
+    /// The packages a code is in, the codes packed in it (`limit` of them after `after`, in key order),
+    /// and its last shipment.
+    func chain(of key: CodeKey, childrenAfter after: CodeKey?, limit: Int) async throws -> CodeChain
+    /// Shipments, newest first.
+    func shipments(limit: Int) async throws -> [Shipment]
+    /// Diversion events counted by dealer and region, dealers in id order.
+    func dealerDiversion() async throws -> [DealerDiversion]
+}
+
+/// The write transaction a backend lends to the channel rules (`ChannelBook`): rows only.
+public protocol ChannelTransaction: EventTransaction {
+    /// The codes among `keys` that were issued, with their level, state and parent.
+    func channelCodes(_ keys: [CodeKey]) throws -> [CodeKey: ChannelCode]
+    /// Records an aggregation event and its children; returns its id.
+    func insertAggregation(parent: CodeKey, action: Aggregation.Action, children: [CodeKey], at: Date) throws -> Int64
+    /// Unbinds the children from their parents.
+    func unbind(_ children: [CodeKey]) throws
+    /// Binds the children to the parent.
+    /// - Throws: `ConflictError("children", …)` when a child got a parent meanwhile (the schema keeps one).
+    func bind(_ children: [CodeKey], to parent: CodeKey, aggregation: Int64) throws
+    func dealer(_ id: DealerID) throws -> Dealer?
+    func warehouse(_ id: WarehouseID) throws -> Warehouse?
+    /// Where each code (or a package it is in) was last shipped.
+    func lastShipments(_ keys: [CodeKey]) throws -> [CodeKey: ShipmentFacts]
+    func insertShipment(dealer: DealerID, from: DealerID?, warehouse: WarehouseID?, codes: [CodeKey], at: Date) throws -> Shipment
+}
+
+/// The scan transaction's part for the channel: where the item was shipped, and diversions found.
+public protocol ChannelScanTransaction {
+    /// Whether anything was ever shipped (the scan path asks no more when not).
+    func anyShipments() throws -> Bool
+    /// The newest shipment of the code or of a package it is in.
+    func lastShipment(of key: CodeKey) throws -> ShipmentFacts?
+    /// Writes the diversion unless one of the unit and dealer is written (the schema keeps one).
+    /// - Returns: whether it was written.
+    func insertDiversion(_ row: DiversionRow) throws -> Bool
+}
+
+/// A backend that lends the channel rules their transaction.
+public protocol ChannelTransactions: Sendable {
+    func withChannelTransaction<T: Sendable>(_ body: @escaping @Sendable (any ChannelTransaction) throws -> T) async throws -> T
+}

@@ -1,0 +1,181 @@
+import ArgumentParser
+import Foundation
+import OneCodeDomain
+import OneCodeRulebook
+import OneCodeService
+import OneCodeStorage
+
+/// The text of a file, or of standard input for `-`.
+func inputText(_ path: String, field: String) throws -> String {
+    // A FileHandle, not FileManager.contents: a pipe (`<(…)`, /dev/stdin) reads too.
+    guard let handle = path == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: path),
+          let data = try? handle.readToEnd() ?? Data() else { throw InputError(field, "cannot read \(path)") }
+    guard let text = String(data: data, encoding: .utf8) else { throw InputError(field, "\(path) is not UTF-8 text") }
+    return text
+}
+
+struct AggregateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aggregate",
+        abstract: "Pack codes into a case or pallet, as the packing line reports them (POST /api/aggregations).",
+        discussion: """
+            With --parent, --children lists one child code (or the URL its QR symbol holds) per line. Without \
+            --parent, each line is 'parent,child': a whole pallet of cases of bottles in one file. A child has one \
+            parent at a time: one packed elsewhere is refused unless --replace re-packs it (recorded). A parent's \
+            level is above its children's (unit < inner-case < case < pallet; see `batch issue --kind`). Unknown, \
+            inactive, void and blacklisted codes are refused naming their line. All or nothing: on any error nothing \
+            is written. At most 100,000 codes per call.
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The case or pallet code the children go into (omit for a file of parent,child pairs).") var parent: String?
+    @Option(help: ArgumentHelp("A file of child codes, one per line, or - for standard input.", valueName: "file")) var children: String
+    @Flag(help: "Move children packed elsewhere into this parent (unpacking them from the old one).") var replace = false
+
+    func run() async throws {
+        try await reportingErrors {
+            let (config, store) = try await global.open()
+            let signer = try config.signer(notice: note)
+            let packings = try ChannelInput.packings(try inputText(children, field: "children"), parent: parent, signer: signer)
+            let at = Date()
+            let outcome = try await store.withChannelTransaction { tx in try ChannelBook.aggregate(packings, replace: replace, at: at, in: tx, naming: signer.code(for:)) }
+            try global.emit(outcome) {
+                "packed \(outcome.bound) codes into \(packings.count) parent\(packings.count == 1 ? "" : "s")"
+                    + (outcome.moved > 0 ? " (\(outcome.moved) moved from another)" : "")
+                    + (outcome.unchanged > 0 ? "; \(outcome.unchanged) were there already" : "")
+            }
+        }
+    }
+}
+
+struct ShipCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ship",
+        abstract: "Ship cases or pallets (and every unit in them) to a dealer (POST /api/shipments).",
+        discussion: """
+            From a warehouse (no --from), a code must not have been shipped before. A dealer passing goods on to \
+            a sub-dealer ships with --from: only what was last shipped to it. A consumer scan outside the territory \
+            of the dealer an item was last shipped to is a diversion (`onecode report dealer-diversion`). All or \
+            nothing.
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The dealer id the goods go to (see `onecode dealer list`).") var dealer: Int64
+    @Option(help: "The dealer id passing the goods on, when not from a warehouse.") var from: Int64?
+    @Option(help: "The warehouse id they leave (see `onecode warehouse list`).") var warehouse: Int64?
+    @Option(help: ArgumentHelp("A file of case, pallet or unit codes, one per line, or - for standard input.", valueName: "file")) var codes: String
+
+    func run() async throws {
+        try await reportingErrors {
+            let dealerID = try positive(dealer, "dealer"), fromID = try from.map { try positive($0, "from") }
+            let warehouseID = try warehouse.map { try positive($0, "warehouse") }
+            let (config, store) = try await global.open()
+            let signer = try config.signer(notice: note)
+            let placed = try ChannelInput.codes(try inputText(codes, field: "codes"), signer: signer)
+            let at = Date()
+            let shipment = try await store.withChannelTransaction { tx in
+                try ChannelBook.ship(placed, to: DealerID(rawValue: dealerID), from: fromID.map(DealerID.init(rawValue:)),
+                                     warehouse: warehouseID.map(WarehouseID.init(rawValue:)), at: at, in: tx)
+            }
+            try global.emit(shipment) { "shipment \(shipment.id): \(shipment.codes) codes to dealer \(shipment.dealer)" }
+        }
+    }
+}
+
+func positive(_ value: Int64, _ field: String) throws -> Int64 {
+    guard value > 0 else { throw InputError(field, "must be a positive id (got \(value))") }
+    return value
+}
+
+struct DealerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dealer", abstract: "Register the dealers goods are shipped to, with their territories.",
+        subcommands: [Add.self, List.self, Shipments.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Register a dealer and the regions it may sell in.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The dealer's name (unique).") var name: String
+        @Option(help: "Region codes it may sell in, separated by commas: CN-31,CN-32 (CN covers every CN-xx).") var territory: String
+        @Option(help: "Whom to call (name, phone).") var contact: String?
+        func run() async throws {
+            try await reportingErrors {
+                let new = try NewDealer(name: name, territory: Territory(territory), contact: contact)
+                let (_, store) = try await global.open()
+                let dealer = try await store.addDealer(new)
+                try global.emit(dealer) { "dealer \(dealer.id): \(dealer.name), territory \(dealer.territory.regions.joined(separator: ", "))" }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List dealers.")
+        @OptionGroup var global: GlobalOptions
+        func run() async throws {
+            try await reportingErrors {
+                let (_, store) = try await global.open()
+                let dealers = try await store.dealers()
+                try global.emit(dealers) {
+                    dealers.isEmpty ? "no dealers yet; add one with `onecode dealer add --name N --territory CN-31`" :
+                    Table(["id", "name", "territory", "contact"], dealers.map {
+                        [$0.id.description, $0.name, $0.territory.regions.joined(separator: ","), $0.contact ?? ""]
+                    }).text
+                }
+            }
+        }
+    }
+
+    struct Shipments: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the latest shipments, newest first.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "How many.") var limit: Int = 50
+        func run() async throws {
+            try await reportingErrors {
+                guard (1...10_000).contains(limit) else { throw InputError("limit", "must be from 1 to 10000 (got \(limit))") }
+                let (_, store) = try await global.open()
+                let shipments = try await store.shipments(limit: limit)
+                let time = try await global.displayTime()
+                try global.emit(shipments) {
+                    shipments.isEmpty ? "no shipments yet; ship with `onecode ship --dealer D --codes FILE`" :
+                    Table(["id", "at", "dealer", "from", "warehouse", "codes"], shipments.map {
+                        [String($0.id), time.minute($0.at), $0.dealer.description, $0.fromDealer?.description ?? "", $0.warehouse?.description ?? "",
+                         String($0.codes)]
+                    }).text
+                }
+            }
+        }
+    }
+}
+
+struct WarehouseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "warehouse", abstract: "Register the warehouses goods leave from.", subcommands: [Add.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Register a warehouse.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Its name (unique).") var name: String
+        @Option(help: "Its region, an ISO 3166 code such as CN-31.") var region: String?
+        func run() async throws {
+            try await reportingErrors {
+                let new = try NewWarehouse(name: name, region: region)
+                let (_, store) = try await global.open()
+                let warehouse = try await store.addWarehouse(new)
+                try global.emit(warehouse) { "warehouse \(warehouse.id): \(warehouse.name)" }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List warehouses.")
+        @OptionGroup var global: GlobalOptions
+        func run() async throws {
+            try await reportingErrors {
+                let (_, store) = try await global.open()
+                let warehouses = try await store.warehouses()
+                try global.emit(warehouses) {
+                    warehouses.isEmpty ? "no warehouses yet; add one with `onecode warehouse add --name N`" :
+                    Table(["id", "name", "region"], warehouses.map { [$0.id.description, $0.name, $0.region ?? ""] }).text
+                }
+            }
+        }
+    }
+}

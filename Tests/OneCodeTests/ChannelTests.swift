@@ -1,0 +1,168 @@
+import Configuration
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import OneCodeDomain
+@testable import OneCodeService
+import OneCodeStorage
+import Testing
+
+/// The channel: units packed into cases and pallets on the packing line, shipped to dealers with
+/// territories, and a consumer scan outside the territory of the dealer an item was last shipped to
+/// raising one diversion naming that dealer; on both backends, over a real HTTP server.
+@Suite("Channel: packing, shipments, dealers and diversion")
+struct ChannelTests {
+    /// A JSON call to the admin API.
+    static func call(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, token: String,
+                     _ body: Any? = nil) async throws -> TestResponse {
+        var headers: HTTPFields = [.authorization: "Bearer \(token)"]
+        var buffer: ByteBuffer?
+        if let body {
+            headers[.contentType] = "application/json"
+            buffer = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body))
+        }
+        return try await client.execute(uri: uri, method: method, headers: headers, body: buffer)
+    }
+
+    /// Issues and activates a batch of `kind` over the API; returns its codes.
+    static func issue(_ client: some TestClientProtocol, _ fixture: ServiceFixture, kind: String, count: Int, token: String) async throws -> [String] {
+        let created = try await call(client, .post, "/api/batches", token: token, ["product": fixture.product.id.rawValue, "count": count, "kind": kind])
+        #expect(created.status == .created, "\(created.text)")
+        let batch = try created.json()
+        #expect(batch["kind"] as? String == kind)
+        let id = batch["id"] as? Int ?? 0
+        #expect(try await call(client, .post, "/api/batches/\(id)/activate", token: token).status == .ok)
+        let zip = try await call(client, .get, "/api/batches/\(id)/package.zip", token: token)
+        let file = fixture.folder.file("batch-\(id).zip")
+        try Data(buffer: zip.body).write(to: URL(fileURLWithPath: file))
+        let csv = try Run.program("/usr/bin/unzip", ["-p", file, "batch-\(id)/codes.csv"])
+        return csv.stdout.split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[1]) }
+    }
+
+    static func events(_ fixture: ServiceFixture, _ type: String) async throws -> [[String: Any]] {
+        try await fixture.store.events(after: 0, limit: 1000).filter { $0.type == type }.map {
+            (try JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any])?["data"] as? [String: Any] ?? [:]
+        }
+    }
+
+    @Test("end to end: issue cases, pack units, ship to dealer A (CN-31); a scan in CN-44 raises exactly one diversion naming A; re-packing moves a bottle and its next scan follows the new case; a bad child leaves nothing written",
+          arguments: Backend.complete)
+    func endToEnd(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 24)
+        defer { fixture.folder.cleanup() }
+        try GeoTests.makeMMDB(fixture.folder.file("geo.mmdb"))  // 127.0.0.0/8 is CN-44: every scan here surfaces in Guangdong
+        let issuer = try await fixture.token(.issuer), sales = try await fixture.token(.sales)
+        let units = fixture.codes
+        try await fixture.app(["geoip.file": .init(.string(fixture.folder.file("geo.mmdb")), isSecret: false)]).test(.live) { client in
+            let cases = try await Self.issue(client, fixture, kind: "case", count: 3, token: issuer)
+            let pallets = try await Self.issue(client, fixture, kind: "pallet", count: 1, token: issuer)
+            // The packing line: a pallet of two cases of ten bottles in one call (children as printed URLs, as scanners read them).
+            let packed = try await Self.call(client, .post, "/api/aggregations", token: issuer, ["packings": [
+                ["parent": cases[0], "children": Array(fixture.urls[0..<10])],
+                ["parent": cases[1], "children": Array(units[10..<20])],
+                ["parent": pallets[0], "children": [cases[0], cases[1]]],
+            ]])
+            #expect(packed.status == .created, "\(packed.text)")
+            #expect(try packed.json()["bound"] as? Int == 22)
+
+            // A bad child leaves nothing written: a forged code, an unknown code, a pallet in a case, a level refused with its position.
+            let unknown = ServiceFixture.signer.code(for: CodeKey(rawValue: 0x0ABC_DEF0_1234_567))
+            let forged = try CodeSigner(secret: Array("another-secret-0123456789".utf8)).code(for: CodeKey(rawValue: 42))
+            for (children, position, message) in [
+                ([units[20], units[21], forged], "children[2]", "fails the keyed check"),
+                ([units[20], "ZZZZZZZZZZZZZZZZZ"], "children[1]", "mistyped"),
+                ([units[20], unknown], "children[1]", "unknown"),
+                ([units[20], pallets[0]], "children[1]", "holds only codes of a lower level"),
+                ([units[20], units[0]], "children[1]", "already"),
+            ] {
+                let refused = try await Self.call(client, .post, "/api/aggregations", token: issuer, ["parent": cases[2], "children": children])
+                #expect(refused.status == .badRequest || refused.status == .conflict, "\(refused.text)")
+                #expect(refused.text.contains(position) && refused.text.contains(message), "\(refused.text)")
+            }
+            let empty = try await Self.call(client, .get, "/api/codes/\(cases[2])/chain", token: sales)
+            #expect(try empty.json()["childCount"] as? Int == 0, "nothing of a refused call is written: \(empty.text)")
+
+            let a = try await Self.call(client, .post, "/api/dealers", token: issuer, ["name": "Dealer A", "territory": "CN-31", "contact": "Wang 139"])
+            let b = try await Self.call(client, .post, "/api/dealers", token: issuer, ["name": "Dealer B", "territory": ["CN-44", "CN-45"]])
+            #expect(a.status == .created && b.status == .created, "\(a.text) \(b.text)")
+            let dealerA = try a.json()["id"] as? Int ?? 0, dealerB = try b.json()["id"] as? Int ?? 0
+            #expect(try await Self.call(client, .post, "/api/dealers", token: issuer, ["name": "Dealer C", "territory": "Shanghai"]).status == .badRequest)
+            #expect(try await Self.call(client, .post, "/api/dealers", token: issuer, ["name": "Dealer A", "territory": "CN"]).status == .conflict)
+            let warehouse = try await Self.call(client, .post, "/api/warehouses", token: issuer, ["name": "Suzhou DC", "region": "CN-32"])
+            let warehouseID = try warehouse.json()["id"] as? Int ?? 0
+
+            // The pallet (both cases, 20 bottles) to A; then A passes case 1 on to B; shipping the pallet again from the warehouse is refused.
+            let shipped = try await Self.call(client, .post, "/api/shipments", token: issuer,
+                                              ["dealer": dealerA, "warehouse": warehouseID, "codes": [pallets[0]]])
+            #expect(shipped.status == .created, "\(shipped.text)")
+            let again = try await Self.call(client, .post, "/api/shipments", token: issuer, ["dealer": dealerB, "codes": [pallets[0]]])
+            #expect(again.status == .conflict && again.text.contains("codes[0]") && again.text.contains("Dealer A"), "\(again.text)")
+            let passed = try await Self.call(client, .post, "/api/shipments", token: issuer, ["dealer": dealerB, "from": dealerA, "codes": [cases[1]]])
+            #expect(passed.status == .created, "\(passed.text)")
+
+            // A bottle of case 0 (A, CN-31) scanned in CN-44: one diversion naming A, however often it is scanned.
+            #expect(try await client.execute(uri: "/s/\(units[3])", method: .get, headers: phone()).status == .ok)
+            #expect(try await client.execute(uri: "/s/\(units[3])", method: .get, headers: phone()).status == .ok)
+            // A bottle of case 1 (passed on to B, CN-44) scanned in CN-44: none.
+            #expect(try await client.execute(uri: "/s/\(units[12])", method: .get, headers: phone()).status == .ok)
+            var diversions = try await Self.events(fixture, "diversion.detected")
+            #expect(diversions.count == 1, "\(diversions)")
+            #expect(diversions.first?["code"] as? String == units[3] && diversions.first?["dealerId"] as? Int == dealerA
+                    && diversions.first?["region"] as? String == "CN-44" && diversions.first?["territory"] as? [String] == ["CN-31"], "\(diversions)")
+
+            // Re-packing: bottle 13 moves from case 1 (B) into case 0 (A), recorded; its next scan follows case 0 to A.
+            let moved = try await Self.call(client, .post, "/api/aggregations", token: issuer, ["parent": cases[0], "children": [units[13]], "replace": true])
+            #expect(try moved.json()["moved"] as? Int == 1, "\(moved.text)")
+            let chain = try await Self.call(client, .get, "/api/codes/\(units[13])/chain", token: sales).json()
+            #expect((chain["packedIn"] as? [[String: Any]])?.compactMap { $0["code"] as? String } == [cases[0], pallets[0]], "\(chain)")
+            #expect((chain["shippedTo"] as? [String: Any])?["dealerId"] as? Int == dealerA)
+            #expect(try await client.execute(uri: "/s/\(units[13])", method: .get, headers: phone()).status == .ok)
+            diversions = try await Self.events(fixture, "diversion.detected")
+            #expect(diversions.map { $0["code"] as? String } == [units[3], units[13]], "\(diversions)")
+
+            // The pallet's chain both ways, its cases paged; the report by dealer and region, as JSON and CSV.
+            let page1 = try await Self.call(client, .get, "/api/codes/\(cases[0])/chain?limit=4", token: sales).json()
+            #expect(page1["childCount"] as? Int == 11 && (page1["children"] as? [Any])?.count == 4)
+            let next = page1["next"] as? String ?? ""
+            let page2 = try await Self.call(client, .get, "/api/codes/\(cases[0])/chain?limit=4&after=\(next)", token: sales).json()
+            let first = (page1["children"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+            let second = (page2["children"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+            #expect(second.count == 4 && Set(first).isDisjoint(with: second))
+            let report = try await Self.call(client, .get, "/api/reports/dealer-diversion", token: sales).json()
+            let rows = report["items"] as? [[String: Any]] ?? []
+            #expect(rows.count == 1 && rows.first?["dealerId"] as? Int == dealerA && rows.first?["region"] as? String == "CN-44"
+                    && rows.first?["units"] as? Int == 2, "\(report)")
+            let csv = try await Self.call(client, .get, "/api/reports/dealer-diversion?format=csv", token: sales).text
+            #expect(csv.hasPrefix("dealer_id,dealer,territory,region,units,first_at,last_at") && csv.contains("Dealer A,CN-31,CN-44,2,"), "\(csv)")
+            // Scopes: sales reads, only issuers pack and ship.
+            #expect(try await Self.call(client, .post, "/api/shipments", token: sales, ["dealer": dealerA, "codes": [units[22]]]).status == .forbidden)
+        }
+    }
+
+    @Test("a location shared after the scan is judged when it arrives: outside the dealer's territory, one diversion", arguments: Backend.complete)
+    func lateLocation(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 4)
+        defer { fixture.folder.cleanup() }
+        let issuer = try await fixture.token(.issuer)
+        try await fixture.app().test(.router) { client in
+            let dealer = try await Self.call(client, .post, "/api/dealers", token: issuer, ["name": "Shanghai Trading", "territory": "CN-31"])
+            let dealerID = try dealer.json()["id"] as? Int ?? 0
+            #expect(try await Self.call(client, .post, "/api/shipments", token: issuer, ["dealer": dealerID, "codes": Array(fixture.codes[0..<2])]).status == .created)
+            for (code, latitude, longitude) in [(fixture.codes[0], 23.13, 113.26), (fixture.codes[1], 31.23, 121.47)] {  // Guangzhou, Shanghai
+                let before = try await Self.events(fixture, "diversion.detected").count
+                let scan = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone())
+                #expect(try await Self.events(fixture, "diversion.detected").count == before, "no region yet, nothing to judge")
+                let shared = try await client.execute(
+                    uri: "/s/\(code)/location", method: .post,
+                    headers: [.cookie: scan.cookie ?? "", .contentType: "application/json", .origin: "https://q.example.com"],
+                    body: ByteBuffer(string: "{\"latitude\": \(latitude), \"longitude\": \(longitude)}"))
+                #expect(shared.status == .ok, "\(shared.text)")
+            }
+            let diversions = try await Self.events(fixture, "diversion.detected")
+            #expect(diversions.count == 1 && diversions.first?["code"] as? String == fixture.codes[0] && diversions.first?["region"] as? String == "CN-44",
+                    "\(diversions)")
+        }
+    }
+}
