@@ -146,3 +146,44 @@ public struct NewWarehouse: Sendable, Equatable {
         self.region = region
     }
 }
+
+/// Identifies a clerk (导购): a store's salesperson who binds to the cases they sell from.
+public struct ClerkID: EntityID {
+    public let rawValue: Int64
+    public init(rawValue: Int64) { self.rawValue = rawValue }
+}
+
+/// What the channel pays, from configuration: a store's rebate for confirming a case's receipt, a clerk's
+/// reward when a consumer's first counted scan lands on a unit of a case the clerk is bound to, and the
+/// most a clerk earns so in a day. Amounts are in the currency's minor unit (fen, cents); 0 pays nothing.
+public struct ChannelRules: Sendable, Equatable {
+    public var receiptRebate: Int
+    public var clerkReward: Int
+    /// The most a clerk earns in rewards per day (0: no cap).
+    public var clerkDailyCap: Int
+    /// Where a day begins and ends, for the cap.
+    public var timeZone: TimeZone
+
+    public init(receiptRebate: Int = 0, clerkReward: Int = 0, clerkDailyCap: Int = 0, timeZone: TimeZone = TimeZone(identifier: "UTC")!) {
+        self.receiptRebate = receiptRebate
+        self.clerkReward = clerkReward
+        self.clerkDailyCap = clerkDailyCap
+        self.timeZone = timeZone
+    }
+
+    /// The local day of `date`, `YYYY-MM-DD`.
+    public func day(of date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
+    }
+}
+
+/// Why a ledger line was written.
+public enum LedgerCause: String, Sendable, Codable, CaseIterable {
+    /// A store confirmed a case's receipt.
+    case receiptRebate = "receipt-rebate"
+    /// A consumer's first counted scan landed on a unit of a case a clerk is bound to.
+    case clerkReward = "clerk-reward"
+}

@@ -414,6 +414,47 @@ enum PostgresSchema {
             );
             CREATE INDEX diversion_dealer ON diversion (dealer_id, region);
             """),
+        // Receipts, clerks and the ledger, as on SQLite (v22).
+        ("v11: receipts, clerks and the ledger", """
+            CREATE TABLE clerk (
+                id bigserial PRIMARY KEY,
+                store_id bigint NOT NULL REFERENCES store(id),
+                name text NOT NULL,
+                created_at timestamptz NOT NULL
+            );
+            ALTER TABLE api_token ADD COLUMN clerk_id bigint REFERENCES clerk(id);
+            CREATE TABLE receipt (
+                id bigserial PRIMARY KEY,
+                code_key bigint NOT NULL UNIQUE,
+                store_id bigint NOT NULL REFERENCES store(id),
+                at timestamptz NOT NULL
+            );
+            CREATE INDEX receipt_store ON receipt (store_id);
+            CREATE TABLE clerk_case (
+                code_key bigint PRIMARY KEY,
+                clerk_id bigint NOT NULL REFERENCES clerk(id),
+                at timestamptz NOT NULL
+            );
+            CREATE TABLE clerk_day (
+                clerk_id bigint NOT NULL,
+                day text NOT NULL,
+                amount bigint NOT NULL,
+                PRIMARY KEY (clerk_id, day)
+            );
+            CREATE TABLE ledger (
+                id bigserial PRIMARY KEY,
+                at timestamptz NOT NULL,
+                store_id bigint NOT NULL REFERENCES store(id),
+                clerk_id bigint REFERENCES clerk(id),
+                amount bigint NOT NULL CHECK (amount > 0),
+                cause text NOT NULL CHECK (cause IN ('receipt-rebate', 'clerk-reward')),
+                receipt_id bigint,
+                scan_id bigint,
+                code text NOT NULL
+            );
+            CREATE UNIQUE INDEX ledger_clerk_reward ON ledger (code) WHERE cause = 'clerk-reward';
+            CREATE INDEX ledger_at ON ledger (at);
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

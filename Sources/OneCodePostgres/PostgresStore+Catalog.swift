@@ -318,21 +318,22 @@ extension PostgresStore: ScanStore, TokenStore {
 
     public func token(hash: [UInt8]) async throws -> APIToken? {
         try await read { db in
-            try db.row("SELECT id, name, scope, created_at, store_id, last_used_at FROM api_token WHERE hash = \(ByteBuffer(bytes: hash))")
+            try db.row("SELECT id, name, scope, created_at, store_id, last_used_at, clerk_id FROM api_token WHERE hash = \(ByteBuffer(bytes: hash))")
                 .flatMap(Self.token(_:))
         }
     }
 
     static func token(_ row: PostgresRow) throws -> APIToken? {
-        let (id, name, scope, created, store, used) = try row.decode((Int64, String, String, Date, Int64?, Date?).self)
+        let (id, name, scope, created, store, used, clerk) = try row.decode((Int64, String, String, Date, Int64?, Date?, Int64?).self)
         return TokenScope(rawValue: scope).map {
-            APIToken(id: id, name: name, scope: $0, createdAt: created, storeID: store.map(StoreID.init(rawValue:)), lastUsedAt: used)
+            APIToken(id: id, name: name, scope: $0, createdAt: created, storeID: store.map(StoreID.init(rawValue:)), lastUsedAt: used,
+                     clerkID: clerk.map(ClerkID.init(rawValue:)))
         }
     }
 
     public func tokens() async throws -> [APIToken] {
         try await read { db in
-            try db.rows("SELECT id, name, scope, created_at, store_id, last_used_at FROM api_token ORDER BY id").compactMap(Self.token(_:))
+            try db.rows("SELECT id, name, scope, created_at, store_id, last_used_at, clerk_id FROM api_token ORDER BY id").compactMap(Self.token(_:))
         }
     }
 

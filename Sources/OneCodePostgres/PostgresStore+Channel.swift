@@ -36,6 +36,60 @@ extension PostgresStore {
                                       via: CodeKey(rawValue: via), at: at))
     }
 
+    /// The region of the store that received each code's case or any package it is in (the innermost).
+    static func receiptRegionsQuery(_ keys: [Int64]) -> PostgresQuery {
+        """
+        WITH RECURSIVE up(origin, key, depth) AS (
+            SELECT k, k, 0 FROM unnest(\(keys)::int8[]) AS k
+            UNION ALL SELECT up.origin, p.parent_key, up.depth + 1 FROM code_parent p JOIN up ON p.child_key = up.key WHERE up.depth < 4)
+        SELECT DISTINCT ON (up.origin) up.origin, st.region
+        FROM up JOIN receipt r ON r.code_key = up.key JOIN store st ON st.id = r.store_id WHERE st.region IS NOT NULL
+        ORDER BY up.origin, up.depth
+        """
+    }
+
+    /// The clerk bound to each code's case or any package it is in (the innermost).
+    static func clerkBindingsQuery(_ keys: [Int64]) -> PostgresQuery {
+        """
+        WITH RECURSIVE up(origin, key, depth) AS (
+            SELECT k, k, 0 FROM unnest(\(keys)::int8[]) AS k
+            UNION ALL SELECT up.origin, p.parent_key, up.depth + 1 FROM code_parent p JOIN up ON p.child_key = up.key WHERE up.depth < 4)
+        SELECT DISTINCT ON (up.origin) up.origin, cc.clerk_id, k.store_id, up.key
+        FROM up JOIN clerk_case cc ON cc.code_key = up.key JOIN clerk k ON k.id = cc.clerk_id
+        ORDER BY up.origin, up.depth
+        """
+    }
+
+    static func clerkBinding(from row: PostgresRow) throws -> (Int64, ClerkBinding) {
+        let (origin, clerk, store, via) = try row.decode((Int64, Int64, Int64, Int64).self)
+        return (origin, ClerkBinding(clerk: ClerkID(rawValue: clerk), store: StoreID(rawValue: store), via: CodeKey(rawValue: via)))
+    }
+
+    static func takeClerkReward(_ db: SyncConnection, _ clerk: ClerkID, day: String, amount: Int, cap: Int) throws -> Bool {
+        try db.execute("INSERT INTO clerk_day (clerk_id, day, amount) VALUES (\(clerk.rawValue), \(day), 0) ON CONFLICT DO NOTHING")
+        // Re-checked on the row's newest version: two nodes cannot both take the last of the day.
+        return try db.execute("""
+            UPDATE clerk_day SET amount = amount + \(amount) WHERE clerk_id = \(clerk.rawValue) AND day = \(day) AND amount + \(amount) <= \(cap)
+            """) == 1
+    }
+
+    static func insertLedger(_ db: SyncConnection, _ row: LedgerRow) throws -> Int64 {
+        let conflict = ConflictError("code", "\(row.code) earned its clerk a reward already")
+        let result = try db.execute("""
+            INSERT INTO ledger (at, store_id, clerk_id, amount, cause, receipt_id, scan_id, code)
+            VALUES (\(row.at), \(row.store.rawValue), \(row.clerk?.rawValue), \(row.amount), \(row.cause.rawValue), \(row.receipt), \(row.scan), \(row.code))
+            RETURNING id
+            """, conflict: conflict)
+        guard let id = try result.rows.first?.decode(Int64.self) else { throw conflict }
+        return id
+    }
+
+    static let clerkColumns = "id, store_id, name, created_at"
+    static func clerk(from row: PostgresRow) throws -> Clerk {
+        let (id, store, name, created) = try row.decode((Int64, Int64, String, Date).self)
+        return Clerk(id: ClerkID(rawValue: id), storeId: StoreID(rawValue: store), name: name, createdAt: created)
+    }
+
     static let dealerColumns = "id, name, territory, contact, created_at"
     static func dealer(from row: PostgresRow) throws -> Dealer {
         let (id, name, territory, contact, created) = try row.decode((Int64, String, String, String?, Date).self)
@@ -124,6 +178,40 @@ struct PostgresChannelTransaction: ChannelTransaction {
             """)?.decode(Int64.self) else { throw PostgresFailure(state: "XX000", message: "shipment insert returned no id") }
         return Shipment(id: id, dealer: dealer, fromDealer: from, warehouse: warehouse, at: at, codes: codes.count)
     }
+
+    func receipt(of key: CodeKey) throws -> ReceiptFacts? {
+        try db.row("SELECT r.id, r.store_id, s.name, r.at FROM receipt r JOIN store s ON s.id = r.store_id WHERE r.code_key = \(key.rawValue)").map {
+            let (id, store, name, at) = try $0.decode((Int64, Int64, String, Date).self)
+            return ReceiptFacts(id: id, store: StoreID(rawValue: store), storeName: name, at: at)
+        }
+    }
+
+    func insertReceipt(_ key: CodeKey, store: StoreID, at: Date) throws -> Int64? {
+        try db.row("""
+            INSERT INTO receipt (code_key, store_id, at) VALUES (\(key.rawValue), \(store.rawValue), \(at)) ON CONFLICT DO NOTHING RETURNING id
+            """)?.decode(Int64.self)
+    }
+
+    func store(_ id: StoreID) throws -> Store? {
+        try db.row("SELECT id, name, region, created_at FROM store WHERE id = \(id.rawValue)").map {
+            let (id, name, region, created) = try $0.decode((Int64, String, String?, Date).self)
+            return Store(id: StoreID(rawValue: id), name: name, region: region, createdAt: created)
+        }
+    }
+
+    func clerk(_ id: ClerkID) throws -> Clerk? {
+        try db.row("SELECT \(unescaped: PostgresStore.clerkColumns) FROM clerk WHERE id = \(id.rawValue)").map(PostgresStore.clerk(from:))
+    }
+
+    func clerk(boundTo key: CodeKey) throws -> ClerkID? {
+        try db.row("SELECT clerk_id FROM clerk_case WHERE code_key = \(key.rawValue)").map { ClerkID(rawValue: try $0.decode(Int64.self)) }
+    }
+
+    func bindClerk(_ clerk: ClerkID, to key: CodeKey, at: Date) throws -> Bool {
+        try db.execute("INSERT INTO clerk_case (code_key, clerk_id, at) VALUES (\(key.rawValue), \(clerk.rawValue), \(at)) ON CONFLICT DO NOTHING") == 1
+    }
+
+    func insertLedger(_ row: LedgerRow) throws -> Int64 { try PostgresStore.insertLedger(db, row) }
 }
 
 extension PostgresStore: ChannelStore, ChannelTransactions {
@@ -199,6 +287,61 @@ extension PostgresStore: ChannelStore, ChannelTransactions {
                 """).map {
                 let (id, name, territory, region, units, first, last) = try $0.decode((Int64, String, String, String, Int, Date, Date).self)
                 return DealerDiversion(dealerId: id, dealer: name, territory: territory, region: region, units: units, firstAt: first, lastAt: last)
+            }
+        }
+    }
+
+    public func addClerk(store: StoreID, name: String, tokenHash: [UInt8]) async throws -> Clerk {
+        try await write { db in
+            guard try db.row("SELECT 1 FROM store WHERE id = \(store.rawValue)") != nil else {
+                throw NotFoundError("store", "no store \(store); see `onecode store list`")
+            }
+            let now = Date()
+            guard let clerk = try db.row("""
+                INSERT INTO clerk (store_id, name, created_at) VALUES (\(store.rawValue), \(name), \(now)) RETURNING \(unescaped: Self.clerkColumns)
+                """).map(Self.clerk(from:)) else { throw PostgresFailure(state: "XX000", message: "clerk insert returned no row") }
+            try db.execute("""
+                INSERT INTO api_token (name, scope, hash, created_at, store_id, clerk_id)
+                VALUES (\("clerk \(clerk.id) \(name)"), 'clerk', \(ByteBuffer(bytes: tokenHash)), \(now), \(store.rawValue), \(clerk.id.rawValue))
+                """)
+            return clerk
+        }
+    }
+
+    public func clerks(store: StoreID?) async throws -> [Clerk] {
+        try await read { db in
+            try db.rows("""
+                SELECT \(unescaped: Self.clerkColumns) FROM clerk WHERE \(store?.rawValue)::int8 IS NULL OR store_id = \(store?.rawValue) ORDER BY id
+                """).map(Self.clerk(from:))
+        }
+    }
+
+    public func ledger(from: Date, to: Date, after: Int64, limit: Int) async throws -> [LedgerEntry] {
+        try await read { db in
+            try db.rows("""
+                SELECT l.id, l.at, l.store_id, s.name, l.clerk_id, k.name, l.amount::int8, l.cause, l.receipt_id, l.scan_id, l.code
+                FROM ledger l JOIN store s ON s.id = l.store_id LEFT JOIN clerk k ON k.id = l.clerk_id
+                WHERE l.at >= \(from) AND l.at < \(to) AND l.id > \(after) ORDER BY l.id LIMIT \(limit)
+                """).map {
+                let (id, at, store, storeName, clerk, clerkName, amount, cause, receipt, scan, code) =
+                    try $0.decode((Int64, Date, Int64, String, Int64?, String?, Int64, String, Int64?, Int64?, String).self)
+                return LedgerEntry(id: id, at: at, storeId: StoreID(rawValue: store), store: storeName, clerkId: clerk.map(ClerkID.init(rawValue:)),
+                                   clerk: clerkName, amount: Int(amount), cause: LedgerCause(rawValue: cause) ?? .receiptRebate, receiptId: receipt,
+                                   scanId: scan, code: code)
+            }
+        }
+    }
+
+    public func balances() async throws -> [LedgerBalance] {
+        try await read { db in
+            try db.rows("""
+                SELECT l.store_id, s.name, l.clerk_id, k.name, sum(l.amount)::int8, count(*)::int8
+                FROM ledger l JOIN store s ON s.id = l.store_id LEFT JOIN clerk k ON k.id = l.clerk_id
+                GROUP BY l.store_id, s.name, l.clerk_id, k.name ORDER BY l.store_id, l.clerk_id IS NOT NULL, l.clerk_id
+                """).map {
+                let (store, storeName, clerk, clerkName, amount, entries) = try $0.decode((Int64, String, Int64?, String?, Int64, Int64).self)
+                return LedgerBalance(storeId: StoreID(rawValue: store), store: storeName, clerkId: clerk.map(ClerkID.init(rawValue:)), clerk: clerkName,
+                                     amount: Int(amount), entries: Int(entries))
             }
         }
     }

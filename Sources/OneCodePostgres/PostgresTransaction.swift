@@ -34,6 +34,9 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
     private var live: (at: Date, campaigns: [Campaign])?
     private var anyPoints: Bool?
     private var shipped: Bool?
+    private var clerksBound: Bool?
+    /// The clerk bound to each of the group's codes (its case or a package it is in), read by `prepare`.
+    private var clerkBindings: [CodeKey: ClerkBinding]?
     /// The last shipment of each of the group's codes (or of a package it is in), read by `prepare`.
     private var shipments: [CodeKey: ShipmentFacts]?
     /// Scan ids taken ahead from the sequence, and the scans held until `flush`.
@@ -58,8 +61,9 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
             "SELECT nextval('scan_id_seq') FROM generate_series(1, \(requests.count))",
             "SELECT id, definition, status, created_at FROM campaign WHERE status = 'live' AND starts_at <= \(now) AND ends_at > \(now)",
             "SELECT EXISTS (SELECT 1 FROM entry WHERE points > 0)",
-            "SELECT EXISTS (SELECT 1 FROM shipment)",
+            "SELECT EXISTS (SELECT 1 FROM shipment), EXISTS (SELECT 1 FROM clerk_case)",
             PostgresStore.lastShipmentsQuery(keys),
+            PostgresStore.clerkBindingsQuery(keys),
         ])
         for key in keys { known[CodeKey(rawValue: key)] = Known(facts: nil, counted: [], top: 0) }
         for row in results[0].rows {
@@ -77,13 +81,19 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
         ids = try results[2].rows.map { try $0.decode(Int64.self) }.reversed()
         live = (now, try results[3].rows.map(PostgresStore.campaign(from:)))
         anyPoints = try results[4].rows.first?.decode(Bool.self) ?? false
-        shipped = try results[5].rows.first?.decode(Bool.self) ?? false
+        (shipped, clerksBound) = try results[5].rows.first?.decode((Bool, Bool).self) ?? (false, false)
         var found: [CodeKey: ShipmentFacts] = [:]
         for row in results[6].rows {
             let (origin, facts) = try PostgresStore.shipmentFacts(from: row)
             found[CodeKey(rawValue: origin)] = facts
         }
         shipments = found
+        var bound: [CodeKey: ClerkBinding] = [:]
+        for row in results[7].rows {
+            let (origin, binding) = try PostgresStore.clerkBinding(from: row)
+            bound[CodeKey(rawValue: origin)] = binding
+        }
+        clerkBindings = bound
     }
 
     func code(_ key: CodeKey) throws -> CodeFacts? {
@@ -214,6 +224,29 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
     }
 
     func insertDiversion(_ row: DiversionRow) throws -> Bool { try PostgresStore.insertDiversion(db, row) }
+
+    /// Asked only of a scan without a region whose item was shipped: one statement then.
+    func receiptRegion(of key: CodeKey) throws -> String? {
+        guard let row = try db.row(PostgresStore.receiptRegionsQuery([key.rawValue])) else { return nil }
+        let (_, region) = try row.decode((Int64, String).self)
+        return region
+    }
+
+    func anyClerkBindings() throws -> Bool {
+        if let clerksBound { return clerksBound }
+        return try db.row("SELECT EXISTS (SELECT 1 FROM clerk_case)")?.decode(Bool.self) ?? false
+    }
+
+    func clerkBinding(of key: CodeKey) throws -> ClerkBinding? {
+        if let clerkBindings, known[key] != nil { return clerkBindings[key] }
+        return try db.row(PostgresStore.clerkBindingsQuery([key.rawValue])).map { try PostgresStore.clerkBinding(from: $0).1 }
+    }
+
+    func takeClerkReward(_ clerk: ClerkID, day: String, amount: Int, cap: Int) throws -> Bool {
+        try PostgresStore.takeClerkReward(db, clerk, day: day, amount: amount, cap: cap)
+    }
+
+    func insertLedger(_ row: LedgerRow) throws -> Int64 { try PostgresStore.insertLedger(db, row) }
 
     func anyPointsAwarded() throws -> Bool {
         if let anyPoints { return anyPoints }

@@ -171,7 +171,9 @@ public enum ChannelBook {
     @discardableResult
     public static func judge(scan: Int64, key: CodeKey, code: String, region: String?, at: Date,
                              in tx: any ScanTransaction) throws -> DealerID? {
-        guard let region, let shipment = try tx.lastShipment(of: key), !shipment.territory.covers(region) else { return nil }
+        // Where it surfaced: the scan's region, else the region of the store that received its case.
+        guard let shipment = try tx.lastShipment(of: key), let region = try region ?? tx.receiptRegion(of: key),
+              !shipment.territory.covers(region) else { return nil }
         let row = DiversionRow(key: key, code: code, dealer: shipment.dealer, shipment: shipment.shipment, scan: scan, region: region,
                                territory: shipment.territory, at: at)
         guard try tx.insertDiversion(row) else { return nil }
@@ -186,6 +188,71 @@ public enum ChannelBook {
                                    in tx: any ScanTransaction) throws -> DealerID? {
         guard try tx.anyShipments(), let facts = try tx.code(key), facts.status == .active, !facts.blacklisted else { return nil }
         return try judge(scan: scan, key: key, code: code, region: region, at: at, in: tx)
+    }
+
+    /// A store confirms it received a case (an inner case or an outer case), once: a second receipt by any
+    /// store is refused naming where and when it was received (the schema keeps one per case, so two nodes
+    /// at once cannot both succeed). Earns the configured rebate, written to the ledger and announced.
+    public static func receive(_ placed: PlacedCode, store: StoreID, rules: ChannelRules, at: Date, in tx: any ChannelTransaction) throws -> Receipt {
+        guard try tx.store(store) != nil else { throw NotFoundError("store", "no store \(store); see `onecode store list`") }
+        guard let code = try tx.channelCodes([placed.key])[placed.key] else {
+            throw NotFoundError(placed.position, "\(placed.code) is unknown: it passes the keyed check but was never issued")
+        }
+        try movable(code, placed)
+        guard code.kind == .innerCase || code.kind == .case else {
+            throw InputError(placed.position, "\(placed.code) is a \(code.kind.words) code; a store confirms receipt of an inner case or a case")
+        }
+        func taken(_ earlier: ReceiptFacts) -> ConflictError {
+            ConflictError(placed.position, "\(placed.code) was received already, by store \(earlier.store) (\(earlier.storeName)) at "
+                          + ISO8601DateFormatter().string(from: earlier.at))
+        }
+        if let earlier = try tx.receipt(of: placed.key) { throw taken(earlier) }
+        guard let id = try tx.insertReceipt(placed.key, store: store, at: at) else {
+            // Another node's receipt committed between the read and the write.
+            throw try tx.receipt(of: placed.key).map(taken) ?? ConflictError(placed.position, "\(placed.code) was received already")
+        }
+        if rules.receiptRebate > 0 {
+            _ = try tx.insertLedger(LedgerRow(at: at, store: store, clerk: nil, amount: rules.receiptRebate, cause: .receiptRebate, receipt: id,
+                                              scan: nil, code: placed.code))
+        }
+        let receipt = Receipt(id: id, code: placed.code, storeId: store, at: at, rebate: rules.receiptRebate)
+        try tx.emit(.receiptConfirmed, at: at, data: Events.receiptConfirmed(receipt))
+        return receipt
+    }
+
+    /// Binds a clerk to a case they sell from: one clerk per case (the schema keeps it); binding again is
+    /// no change. - Returns: whether the binding is new.
+    @discardableResult
+    public static func bindClerk(_ placed: PlacedCode, clerk clerkID: ClerkID, at: Date, in tx: any ChannelTransaction) throws -> Bool {
+        guard try tx.clerk(clerkID) != nil else { throw NotFoundError("clerk", "no clerk \(clerkID)") }
+        guard let code = try tx.channelCodes([placed.key])[placed.key] else {
+            throw NotFoundError(placed.position, "\(placed.code) is unknown: it passes the keyed check but was never issued")
+        }
+        try movable(code, placed)
+        guard code.kind == .innerCase || code.kind == .case else {
+            throw InputError(placed.position, "\(placed.code) is a \(code.kind.words) code; a clerk binds to an inner case or a case")
+        }
+        if let bound = try tx.clerk(boundTo: placed.key) {
+            guard bound == clerkID else { throw ConflictError(placed.position, "\(placed.code) is bound to another clerk (\(bound))") }
+            return false
+        }
+        guard try tx.bindClerk(clerkID, to: placed.key, at: at) else {
+            throw ConflictError(placed.position, "\(placed.code) was bound to another clerk at the same time")
+        }
+        return true
+    }
+
+    /// A consumer's first counted scan of a unit pays the clerk bound to its case the configured reward,
+    /// in the scan's transaction, unless the clerk's day is at its cap. - Returns: the ledger line's id.
+    @discardableResult
+    public static func reward(scan: Int64, key: CodeKey, code: String, at: Date, rules: ChannelRules, in tx: any ScanTransaction) throws -> Int64? {
+        guard rules.clerkReward > 0, let binding = try tx.clerkBinding(of: key) else { return nil }
+        let cap = rules.clerkDailyCap > 0 ? rules.clerkDailyCap : Int.max / 2
+        guard try tx.takeClerkReward(binding.clerk, day: rules.day(of: at), amount: rules.clerkReward, cap: cap) else { return nil }
+        let id = try tx.insertLedger(LedgerRow(at: at, store: binding.store, clerk: binding.clerk, amount: rules.clerkReward, cause: .clerkReward,
+                                               receipt: nil, scan: scan, code: code))
+        try tx.emit(.clerkRewarded, at: at, data: Events.clerkRewarded(id: id, binding: binding, amount: rules.clerkReward, code: code, scan: scan))
+        return id
     }
 
     /// Refuses a code that may not move: its batch not active (issued or void), or the code blacklisted.

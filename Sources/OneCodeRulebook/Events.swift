@@ -91,4 +91,25 @@ enum Events {
         data.add("territory", row.territory.regions)
         return data
     }
+
+    static func receiptConfirmed(_ receipt: Receipt) -> EventJSON {
+        var data = EventJSON()
+        data.add("at", receipt.at)
+        data.add("code", receipt.code)
+        data.add("rebate", receipt.rebate)
+        data.add("receiptId", receipt.id)
+        data.add("storeId", receipt.storeId.rawValue)
+        return data
+    }
+
+    static func clerkRewarded(id: Int64, binding: ClerkBinding, amount: Int, code: String, scan: Int64) -> EventJSON {
+        var data = EventJSON()
+        data.add("amount", amount)
+        data.add("clerkId", binding.clerk.rawValue)
+        data.add("code", code)
+        data.add("ledgerId", id)
+        data.add("scanId", scan)
+        data.add("storeId", binding.store.rawValue)
+        return data
+    }
 }

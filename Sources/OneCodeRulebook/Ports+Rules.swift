@@ -14,15 +14,16 @@ extension ScanTransactions {
     /// committed. A group that lost is split in halves, each its own transaction, so the scans that did
     /// not race are not held back by one that did; a single scan is decided again up to `attempts`
     /// times (each loss means another writer committed a scan of its code), then the conflict is thrown.
-    public func recordScans(_ requests: [ScanRequest], rules: VerdictRules, attempts: Int = 8) async throws -> [ScanResult] {
+    public func recordScans(_ requests: [ScanRequest], rules: VerdictRules, channel: ChannelRules = ChannelRules(),
+                            attempts: Int = 8) async throws -> [ScanResult] {
         var attempt = 1
         while true {
             do {
-                return try await withScanTransaction { tx in try ScanBook.record(requests, rules: rules, in: tx) }
+                return try await withScanTransaction { tx in try ScanBook.record(requests, rules: rules, channel: channel, in: tx) }
             } catch is ConflictError where requests.count > 1 {
                 let half = requests.count / 2
-                let first = try await recordScans(Array(requests[..<half]), rules: rules, attempts: attempts)
-                return try await first + recordScans(Array(requests[half...]), rules: rules, attempts: attempts)
+                let first = try await recordScans(Array(requests[..<half]), rules: rules, channel: channel, attempts: attempts)
+                return try await first + recordScans(Array(requests[half...]), rules: rules, channel: channel, attempts: attempts)
             } catch is ConflictError where attempt < attempts {
                 attempt += 1
                 // The winner is committing: give it a moment, a little longer each time, never in step with another loser.

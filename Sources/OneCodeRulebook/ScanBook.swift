@@ -13,14 +13,16 @@ import OneCodeStorage
 public enum ScanBook {
     /// Records scans in one transaction (a group commit), deciding each against the code's state as
     /// the scans before it in the group left it. Returns one result per request, in order.
-    public static func record(_ requests: [ScanRequest], rules: VerdictRules, in tx: any ScanTransaction,
-                              now: Date = Date()) throws -> [ScanResult] {
+    /// - Parameter channel: what the channel pays (a clerk's reward on a unit's first counted scan).
+    public static func record(_ requests: [ScanRequest], rules: VerdictRules, channel: ChannelRules = ChannelRules(),
+                              in tx: any ScanTransaction, now: Date = Date()) throws -> [ScanResult] {
         try tx.prepare(requests, now: now)
         let live = try tx.liveCampaigns(at: now)
         // Balances are looked up only once any points were ever awarded.
         let anyPoints = try tx.anyPointsAwarded()
         // The channel is asked where an item went only once anything was shipped.
         let anyShipments = try tx.anyShipments()
+        let anyClerks = channel.clerkReward > 0 ? try tx.anyClerkBindings() : false
         var results: [ScanResult] = []
         results.reserveCapacity(requests.count)
         for request in requests {
@@ -70,6 +72,9 @@ public enum ScanBook {
                                                    verdict: verdict, reason: reason))
             if anyShipments, counts || ownRescan {
                 try ChannelBook.judge(scan: scanID, key: request.key, code: request.code, region: request.region, at: request.at, in: tx)
+            }
+            if anyClerks, counts, scanCount == 1, verdict == .genuine {
+                try ChannelBook.reward(scan: scanID, key: request.key, code: request.code, at: request.at, rules: channel, in: tx)
             }
             if verdict == .suspicious && counts {
                 try tx.emit(.scanSuspicious, at: request.at, data: Events.scanSuspicious(

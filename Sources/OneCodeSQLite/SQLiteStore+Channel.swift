@@ -38,6 +38,21 @@ extension SQLiteStore {
         Warehouse(id: WarehouseID(rawValue: row["id"]), name: row["name"], region: row["region"], createdAt: Date(timeIntervalSince1970: row["created_at"]))
     }
 
+    static func insertLedger(_ db: Database, _ row: LedgerRow) throws -> Int64 {
+        try conflicts(as: ConflictError("code", "\(row.code) earned its clerk a reward already")) {
+            try db.cachedStatement(sql: """
+                INSERT INTO ledger (at, store_id, clerk_id, amount, cause, receipt_id, scan_id, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [row.at.timeIntervalSince1970, row.store.rawValue, row.clerk?.rawValue, row.amount, row.cause.rawValue,
+                                          row.receipt, row.scan, row.code])
+        }
+        return db.lastInsertedRowID
+    }
+
+    static func clerk(from row: Row) -> Clerk {
+        Clerk(id: ClerkID(rawValue: row["id"]), storeId: StoreID(rawValue: row["store_id"]), name: row["name"],
+              createdAt: Date(timeIntervalSince1970: row["created_at"]))
+    }
+
     static func shipment(from row: Row) -> Shipment {
         Shipment(id: row["id"], dealer: DealerID(rawValue: row["dealer_id"]), fromDealer: (row["from_dealer_id"] as Int64?).map(DealerID.init(rawValue:)),
                  warehouse: (row["warehouse_id"] as Int64?).map(WarehouseID.init(rawValue:)), at: Date(timeIntervalSince1970: row["at"]),
@@ -50,8 +65,47 @@ extension SQLiteTransaction {
         try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM shipment)")) ?? false
     }
 
+    /// The code and the packages it is in, innermost first: one keyed lookup a level (on the scan path this
+    /// costs a fraction of `lastShipmentSQL`'s recursive statement).
+    func packages(of key: CodeKey) throws -> [Int64] {
+        let parent = try db.cachedStatement(sql: "SELECT parent_key FROM code_parent WHERE child_key = ?")
+        var chain = [key.rawValue]
+        while chain.count < 5, let next = try Int64.fetchOne(parent, arguments: [chain[chain.count - 1]]) { chain.append(next) }
+        return chain
+    }
+
+    /// `lastShipmentSQL`'s answer, found level by level: each package's newest shipment (one step down
+    /// shipment_code), the newest of them, its dealer read once per transaction.
     func lastShipment(of key: CodeKey) throws -> ShipmentFacts? {
-        try SQLiteStore.lastShipment(db.cachedStatement(sql: lastShipmentSQL), of: key)
+        let newest = try db.cachedStatement(sql: "SELECT shipment_id FROM shipment_code WHERE code_key = ? ORDER BY shipment_id DESC LIMIT 1")
+        var best: (shipment: Int64, via: Int64)?
+        for package in try packages(of: key) {
+            if let id = try Int64.fetchOne(newest, arguments: [package]), id > (best?.shipment ?? 0) { best = (id, package) }
+        }
+        guard let best else { return nil }
+        var facts: ShipmentFacts
+        if let known = shipmentCache[best.shipment] {
+            facts = known
+        } else {
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT s.dealer_id, d.name, d.territory, s.at FROM shipment s JOIN dealer d ON d.id = s.dealer_id WHERE s.id = ?
+                """), arguments: [best.shipment]) else { return nil }
+            facts = ShipmentFacts(shipment: best.shipment, dealer: DealerID(rawValue: row[0]), dealerName: row[1], territory: try Territory(row[2]),
+                                  via: CodeKey(rawValue: best.via), at: Date(timeIntervalSince1970: row[3]))
+            shipmentCache[best.shipment] = facts
+        }
+        facts.via = CodeKey(rawValue: best.via)
+        return facts
+    }
+
+    func receiptRegion(of key: CodeKey) throws -> String? {
+        let region = try db.cachedStatement(sql: """
+            SELECT st.region FROM receipt r JOIN store st ON st.id = r.store_id WHERE r.code_key = ? AND st.region IS NOT NULL
+            """)
+        for package in try packages(of: key) {
+            if let found = try String.fetchOne(region, arguments: [package]) { return found }
+        }
+        return nil
     }
 
     func insertDiversion(_ row: DiversionRow) throws -> Bool {
@@ -61,6 +115,29 @@ extension SQLiteTransaction {
                                      row.territory.description])
         return db.changesCount == 1
     }
+
+    func anyClerkBindings() throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM clerk_case)")) ?? false
+    }
+
+    func clerkBinding(of key: CodeKey) throws -> ClerkBinding? {
+        let bound = try db.cachedStatement(sql: "SELECT cc.clerk_id, k.store_id FROM clerk_case cc JOIN clerk k ON k.id = cc.clerk_id WHERE cc.code_key = ?")
+        for package in try packages(of: key) {
+            if let row = try Row.fetchOne(bound, arguments: [package]) {
+                return ClerkBinding(clerk: ClerkID(rawValue: row[0]), store: StoreID(rawValue: row[1]), via: CodeKey(rawValue: package))
+            }
+        }
+        return nil
+    }
+
+    func takeClerkReward(_ clerk: ClerkID, day: String, amount: Int, cap: Int) throws -> Bool {
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO clerk_day (clerk_id, day, amount) VALUES (?, ?, 0)").execute(arguments: [clerk.rawValue, day])
+        try db.cachedStatement(sql: "UPDATE clerk_day SET amount = amount + ?1 WHERE clerk_id = ?2 AND day = ?3 AND amount + ?1 <= ?4")
+            .execute(arguments: [amount, clerk.rawValue, day, cap])
+        return db.changesCount == 1
+    }
+
+    func insertLedger(_ row: LedgerRow) throws -> Int64 { try SQLiteStore.insertLedger(db, row) }
 }
 
 /// The channel rows for `ChannelBook`, in the writer's transaction.
@@ -128,6 +205,41 @@ struct SQLiteChannelTransaction: ChannelTransaction {
         for key in codes { try statement.execute(arguments: [key.rawValue, id]) }
         return Shipment(id: id, dealer: dealer, fromDealer: from, warehouse: warehouse, at: at, codes: codes.count)
     }
+
+    func receipt(of key: CodeKey) throws -> ReceiptFacts? {
+        try Row.fetchOne(db, sql: "SELECT r.id, r.store_id, s.name, r.at FROM receipt r JOIN store s ON s.id = r.store_id WHERE r.code_key = ?",
+                         arguments: [key.rawValue]).map {
+            ReceiptFacts(id: $0[0], store: StoreID(rawValue: $0[1]), storeName: $0[2], at: Date(timeIntervalSince1970: $0[3]))
+        }
+    }
+
+    func insertReceipt(_ key: CodeKey, store: StoreID, at: Date) throws -> Int64? {
+        try db.execute(sql: "INSERT OR IGNORE INTO receipt (code_key, store_id, at) VALUES (?, ?, ?)",
+                       arguments: [key.rawValue, store.rawValue, at.timeIntervalSince1970])
+        return db.changesCount == 1 ? db.lastInsertedRowID : nil
+    }
+
+    func store(_ id: StoreID) throws -> Store? {
+        try Row.fetchOne(db, sql: "SELECT id, name, region, created_at FROM store WHERE id = ?", arguments: [id.rawValue]).map {
+            Store(id: StoreID(rawValue: $0[0]), name: $0[1], region: $0[2], createdAt: Date(timeIntervalSince1970: $0[3]))
+        }
+    }
+
+    func clerk(_ id: ClerkID) throws -> Clerk? {
+        try Row.fetchOne(db, sql: "SELECT * FROM clerk WHERE id = ?", arguments: [id.rawValue]).map(SQLiteStore.clerk(from:))
+    }
+
+    func clerk(boundTo key: CodeKey) throws -> ClerkID? {
+        try Int64.fetchOne(db, sql: "SELECT clerk_id FROM clerk_case WHERE code_key = ?", arguments: [key.rawValue]).map(ClerkID.init(rawValue:))
+    }
+
+    func bindClerk(_ clerk: ClerkID, to key: CodeKey, at: Date) throws -> Bool {
+        try db.execute(sql: "INSERT OR IGNORE INTO clerk_case (code_key, clerk_id, at) VALUES (?, ?, ?)",
+                       arguments: [key.rawValue, clerk.rawValue, at.timeIntervalSince1970])
+        return db.changesCount == 1
+    }
+
+    func insertLedger(_ row: LedgerRow) throws -> Int64 { try SQLiteStore.insertLedger(db, row) }
 }
 
 extension SQLiteStore: ChannelStore, ChannelTransactions {
@@ -201,6 +313,54 @@ extension SQLiteStore: ChannelStore, ChannelTransactions {
                 """).map {
                 DealerDiversion(dealerId: $0[0], dealer: $0[1], territory: $0[2], region: $0[3], units: $0[4],
                                 firstAt: Date(timeIntervalSince1970: $0[5]), lastAt: Date(timeIntervalSince1970: $0[6]))
+            }
+        }
+    }
+
+    public func addClerk(store: StoreID, name: String, tokenHash: [UInt8]) async throws -> Clerk {
+        try await writer.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM store WHERE id = ?)", arguments: [store.rawValue]) == true else {
+                throw NotFoundError("store", "no store \(store); see `onecode store list`")
+            }
+            let now = Date()
+            try db.execute(sql: "INSERT INTO clerk (store_id, name, created_at) VALUES (?, ?, ?)", arguments: [store.rawValue, name, now.timeIntervalSince1970])
+            let clerk = Clerk(id: ClerkID(rawValue: db.lastInsertedRowID), storeId: store, name: name, createdAt: now)
+            try db.execute(sql: "INSERT INTO api_token (name, scope, hash, created_at, store_id, clerk_id) VALUES (?, 'clerk', ?, ?, ?, ?)",
+                           arguments: ["clerk \(clerk.id) \(name)", Data(tokenHash), now.timeIntervalSince1970, store.rawValue, clerk.id.rawValue])
+            return clerk
+        }
+    }
+
+    public func clerks(store: StoreID?) async throws -> [Clerk] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM clerk WHERE ?1 IS NULL OR store_id = ?1 ORDER BY id", arguments: [store?.rawValue])
+                .map(Self.clerk(from:))
+        }
+    }
+
+    public func ledger(from: Date, to: Date, after: Int64, limit: Int) async throws -> [LedgerEntry] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT l.id, l.at, l.store_id, s.name, l.clerk_id, k.name, l.amount, l.cause, l.receipt_id, l.scan_id, l.code
+                FROM ledger l JOIN store s ON s.id = l.store_id LEFT JOIN clerk k ON k.id = l.clerk_id
+                WHERE l.at >= ? AND l.at < ? AND l.id > ? ORDER BY l.id LIMIT ?
+                """, arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970, after, limit]).map {
+                LedgerEntry(id: $0[0], at: Date(timeIntervalSince1970: $0[1]), storeId: StoreID(rawValue: $0[2]), store: $0[3],
+                            clerkId: ($0[4] as Int64?).map(ClerkID.init(rawValue:)), clerk: $0[5], amount: $0[6],
+                            cause: LedgerCause(rawValue: $0[7]) ?? .receiptRebate, receiptId: $0[8], scanId: $0[9], code: $0[10])
+            }
+        }
+    }
+
+    public func balances() async throws -> [LedgerBalance] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT l.store_id, s.name, l.clerk_id, k.name, sum(l.amount), count(*)
+                FROM ledger l JOIN store s ON s.id = l.store_id LEFT JOIN clerk k ON k.id = l.clerk_id
+                GROUP BY l.store_id, l.clerk_id ORDER BY l.store_id, l.clerk_id IS NOT NULL, l.clerk_id
+                """).map {
+                LedgerBalance(storeId: StoreID(rawValue: $0[0]), store: $0[1], clerkId: ($0[2] as Int64?).map(ClerkID.init(rawValue:)), clerk: $0[3],
+                              amount: $0[4], entries: $0[5])
             }
         }
     }

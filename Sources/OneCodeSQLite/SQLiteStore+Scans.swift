@@ -92,7 +92,8 @@ extension SQLiteStore: TokenStore {
         TokenScope(rawValue: row["scope"]).map {
             APIToken(id: row["id"], name: row["name"], scope: $0, createdAt: Date(timeIntervalSince1970: row["created_at"]),
                      storeID: (row["store_id"] as Int64?).map(StoreID.init(rawValue:)),
-                     lastUsedAt: (row["last_used_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+                     lastUsedAt: (row["last_used_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                     clerkID: (row["clerk_id"] as Int64?).map(ClerkID.init(rawValue:)))
         }
     }
 

@@ -658,6 +658,50 @@ extension SQLiteStore {
                 CREATE INDEX diversion_dealer ON diversion(dealer_id, region);
                 """)
         }
+        migrator.registerMigration("v22: receipts, clerks and the ledger") { db in
+            // One receipt per case and one clerk per case (their keys refuse a second, whichever node
+            // writes it); a clerk's rewards per day behind a guarded update; one clerk reward per unit.
+            try db.execute(sql: """
+                CREATE TABLE clerk (
+                    id INTEGER PRIMARY KEY,
+                    store_id INTEGER NOT NULL REFERENCES store(id),
+                    name TEXT NOT NULL,
+                    created_at REAL NOT NULL
+                );
+                ALTER TABLE api_token ADD COLUMN clerk_id INTEGER REFERENCES clerk(id);
+                CREATE TABLE receipt (
+                    id INTEGER PRIMARY KEY,
+                    code_key INTEGER NOT NULL UNIQUE,
+                    store_id INTEGER NOT NULL REFERENCES store(id),
+                    at REAL NOT NULL
+                );
+                CREATE INDEX receipt_store ON receipt(store_id);
+                CREATE TABLE clerk_case (
+                    code_key INTEGER PRIMARY KEY,
+                    clerk_id INTEGER NOT NULL REFERENCES clerk(id),
+                    at REAL NOT NULL
+                );
+                CREATE TABLE clerk_day (
+                    clerk_id INTEGER NOT NULL,
+                    day TEXT NOT NULL,
+                    amount INTEGER NOT NULL,
+                    PRIMARY KEY (clerk_id, day)
+                ) WITHOUT ROWID;
+                CREATE TABLE ledger (
+                    id INTEGER PRIMARY KEY,
+                    at REAL NOT NULL,
+                    store_id INTEGER NOT NULL REFERENCES store(id),
+                    clerk_id INTEGER REFERENCES clerk(id),
+                    amount INTEGER NOT NULL CHECK (amount > 0),
+                    cause TEXT NOT NULL CHECK (cause IN ('receipt-rebate', 'clerk-reward')),
+                    receipt_id INTEGER,
+                    scan_id INTEGER,
+                    code TEXT NOT NULL
+                );
+                CREATE UNIQUE INDEX ledger_clerk_reward ON ledger(code) WHERE cause = 'clerk-reward';
+                CREATE INDEX ledger_at ON ledger(at);
+                """)
+        }
         return migrator
     }
 }

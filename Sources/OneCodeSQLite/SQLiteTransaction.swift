@@ -16,6 +16,8 @@ final class SQLiteTransaction: ScanTransaction, ClaimTransaction, FeedbackTransa
     /// Statements of this transaction by their call site: GRDB's cache is keyed by the SQL text (a
     /// string hash per call); a group commit asks for the same dozen statements for every scan.
     private var statements: [Int: Statement] = [:]
+    /// Shipments (dealer, territory) this transaction read: a group's scans are often of one pallet.
+    var shipmentCache: [Int64: ShipmentFacts] = [:]
 
     private func statement(_ sql: String, line: Int = #line) throws -> Statement {
         if let known = statements[line] { return known }

@@ -98,6 +98,65 @@ extension APIController {
             let chain = try await store.chain(of: key, childrenAfter: after, limit: limit)
             return try Response.api(ChainView(chain, code: signer.code(for: key), limit: limit, naming: signer.code(for:)), status: .ok)
         }
+        route(api, .post, "receipts", [.store]) { request, context in
+            struct Body: Decodable { var code: String; var store: Int64? }
+            let body = try await request.decodeJSON(Body.self, context: context)
+            let storeID = try await actingStore(context, named: body.store, doing: "confirm receipts")
+            let placed = try ChannelInput.place(body.code, at: "code", signer: signer)
+            let rules = channelRules, at = Date()
+            let receipt = try await store.withChannelTransaction { tx in try ChannelBook.receive(placed, store: storeID, rules: rules, at: at, in: tx) }
+            return try Response.api(receipt, status: .created)
+        }
+        route(api, .post, "clerk-bindings", [.clerk]) { request, context in
+            struct Body: Decodable { var code: String }
+            let body = try await request.decodeJSON(Body.self, context: context)
+            guard let clerk = context.token?.clerkID else {
+                throw HTTPError(.badRequest, message: "authorization: a clerk binds with their own token (see `onecode clerk add`)")
+            }
+            let placed = try ChannelInput.place(body.code, at: "code", signer: signer)
+            let at = Date()
+            let new = try await store.withChannelTransaction { tx in try ChannelBook.bindClerk(placed, clerk: clerk, at: at, in: tx) }
+            struct Reply: Encodable { var code: String; var clerkId: ClerkID; var bound: Bool }
+            return try Response.api(Reply(code: placed.code, clerkId: clerk, bound: true), status: new ? .created : .ok)
+        }
+        route(api, .get, "clerks", [.marketing, .sales]) { request, _ in
+            let query = try PageQuery(request, default: 100, maximum: 1000)
+            return try Response.api(try Page(of: try await store.clerks(store: nil), query, key: \.id.rawValue), status: .ok)
+        }
+        route(api, .get, "ledger", [.sales]) { request, _ in
+            let from: String? = request.uri.queryParameters.get("from").map { String($0) }
+            let to: String? = request.uri.queryParameters.get("to").map { String($0) }
+            let period = try LedgerPeriod(from, to)
+            let format = request.uri.queryParameters.get("format") ?? "json"
+            switch format {
+            case "json":
+                let query = try PageQuery(request, default: 1000, maximum: 10_000)
+                let after = try query.after.map { text -> Int64 in
+                    guard let id = Int64(text), id >= 0 else { throw HTTPError(.badRequest, message: "after: must be the page before's next") }
+                    return id
+                } ?? 0
+                let rows = try await store.ledger(from: period.from, to: period.to, after: after, limit: query.limit + 1)
+                return try Response.api(Page(items: Array(rows.prefix(query.limit)), next: rows.count > query.limit ? String(rows[query.limit - 1].id) : nil),
+                                        status: .ok)
+            case "csv":
+                // The settlement file: every line of the period, whatever its size, in pages read from the database.
+                var text = LedgerEntry.csvHeader, after: Int64 = 0
+                while true {
+                    let rows = try await store.ledger(from: period.from, to: period.to, after: after, limit: 5_000)
+                    text += rows.map(\.csvRow).joined()
+                    guard rows.count == 5_000, let last = rows.last else { break }
+                    after = last.id
+                }
+                return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
+                                                       .contentDisposition: "attachment; filename=\"ledger-\(period.name).csv\""],
+                                body: .init(byteBuffer: ByteBuffer(string: text)))
+            default: throw HTTPError(.badRequest, message: "format: must be json or csv")
+            }
+        }
+        route(api, .get, "ledger/balances", [.sales]) { request, _ in
+            let query = try PageQuery(request, default: 1000, maximum: 10_000)
+            return try Response.api(try Page(rows: try await store.balances(), query), status: .ok)
+        }
         route(api, .get, "reports/dealer-diversion", [.marketing, .sales]) { request, _ in
             let rows = try await store.dealerDiversion()
             let dates = ISO8601DateFormatter()
@@ -105,6 +164,79 @@ extension APIController {
                 [String($0.dealerId), $0.dealer, $0.territory, $0.region, String($0.units), dates.string(from: $0.firstAt), dates.string(from: $0.lastAt)]
             }
         }
+    }
+}
+
+extension APIController {
+    /// The store a store-scoped call acts for: a store's own token as that store; an admin's on behalf of the store it names.
+    func actingStore(_ context: AppRequestContext, named: Int64?, doing what: String) async throws -> StoreID {
+        if let own = context.token?.storeID, context.token?.scope == .store {
+            if let named, named != own.rawValue {
+                throw HTTPError(.forbidden, message: "store: this token is store \(own)'s; it cannot \(what) as store \(named)")
+            }
+            return own
+        }
+        guard context.token?.scope == .admin else {
+            throw HTTPError(.badRequest, message: "authorization: a store's token is needed to \(what) (see `onecode store add`)")
+        }
+        guard let named else {
+            throw HTTPError(.badRequest, message: "store: an admin token acts on behalf of a store; name it (\"store\": ID, see `onecode store list`)")
+        }
+        guard named > 0, try await store.stores().contains(where: { $0.id.rawValue == named }) else {
+            throw HTTPError(.notFound, message: "store: no store \(named)")
+        }
+        return StoreID(rawValue: named)
+    }
+}
+
+/// A ledger period: `from` and `to` as `YYYY-MM-DD` (UTC days; `to` included), or `YYYY-MM` for a month.
+/// Default: the month so far.
+public struct LedgerPeriod: Sendable {
+    public var from: Date
+    public var to: Date
+    public var name: String
+
+    public init(_ from: String?, _ to: String?, now: Date = Date()) throws {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        func start(_ text: String, _ field: String) throws -> (Date, isMonth: Bool) {
+            if text.count == 7, let month = try? Day(text + "-01", field: field) {
+                return (calendar.date(from: DateComponents(year: month.year, month: month.month, day: 1))!, true)
+            }
+            guard let day = try? Day(text, field: field) else {
+                throw InputError(field, "must be a UTC day as YYYY-MM-DD or a month as YYYY-MM (got '\(text.prefix(40))')")
+            }
+            return (calendar.date(from: DateComponents(year: day.year, month: day.month, day: day.day))!, false)
+        }
+        switch (from, to) {
+        case (nil, nil):
+            let month = calendar.dateComponents([.year, .month], from: now)
+            self.from = calendar.date(from: month)!
+            self.to = calendar.date(byAdding: .month, value: 1, to: self.from)!
+        case let (from?, to):
+            let (begin, isMonth) = try start(from, "from")
+            self.from = begin
+            if let to {
+                let (end, endIsMonth) = try start(to, "to")
+                self.to = calendar.date(byAdding: endIsMonth ? .month : .day, value: 1, to: end)!
+            } else {
+                self.to = calendar.date(byAdding: isMonth ? .month : .day, value: 1, to: begin)!
+            }
+        case (nil, _?):
+            throw InputError("from", "is needed with to (YYYY-MM-DD or YYYY-MM)")
+        }
+        guard self.from < self.to else { throw InputError("to", "must not be before from") }
+        let format = ISO8601DateFormatter()
+        format.formatOptions = [.withFullDate]
+        name = format.string(from: self.from) + "_" + format.string(from: calendar.date(byAdding: .day, value: -1, to: self.to)!)
+    }
+}
+
+extension LedgerEntry {
+    public static let csvHeader = CSV.row(["id", "at", "store_id", "store", "clerk_id", "clerk", "amount", "cause", "receipt_id", "scan_id", "code"])
+    public var csvRow: String {
+        CSV.row([String(id), ISO8601DateFormatter().string(from: at), storeId.description, store, clerkId?.description ?? "", clerk ?? "",
+                 String(amount), cause.rawValue, receiptId.map(String.init) ?? "", scanId.map(String.init) ?? "", code])
     }
 }
 

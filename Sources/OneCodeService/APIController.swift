@@ -24,6 +24,8 @@ struct APIController: Sendable {
     var linkerGate = LinkerGate()
     /// Whether scans get a region from GeoIP (`geoip.file`): a campaign scoped to regions says so when not.
     var geoIPConfigured = false
+    /// What the channel pays (a store's rebate for a receipt).
+    var channelRules = ChannelRules()
 
     /// Registers a route that refuses tokens outside `scopes` (and `admin`) with 403.
     func route(_ group: RouterGroup<AppRequestContext>, _ method: HTTPRequest.Method, _ path: String, _ scopes: Set<TokenScope>,

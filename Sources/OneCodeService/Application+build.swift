@@ -76,7 +76,7 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
         store: deps.store, issuer: Issuer(store: deps.store, signer: deps.signer, baseURL: deps.baseURL),
         maxBatchCount: deps.maxBatchCount, packagesDirectory: deps.config.packagesDirectory,
         authFailuresPerMinute: deps.config.authFailuresPerMinute, catalog: catalog, routes: apiRoutes, linkerGate: deps.linkerGate,
-        geoIPConfigured: deps.config.geoIPFile != nil
+        geoIPConfigured: deps.config.geoIPFile != nil, channelRules: deps.config.channel
     ).register(on: router)
     return router
 }
@@ -85,7 +85,7 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
 /// first, the writer commits every accepted scan after).
 public func buildApplication(_ deps: ServiceDependencies) throws -> some ApplicationProtocol {
     _ = PrometheusMetrics.registry  // bootstrap before any metric is made
-    let writer = ScanWriter(store: deps.scans, rules: deps.config.rules, capacity: deps.config.queueCapacity,
+    let writer = ScanWriter(store: deps.scans, rules: deps.config.rules, channel: deps.config.channel, capacity: deps.config.queueCapacity,
                             maxGroup: deps.config.maxGroup, writers: deps.writers, logger: deps.logger)
     let router = try buildRouter(deps, writer: writer)
     // `/metrics` alone on an internal listener; it stops first (the last service), before the public server.

@@ -284,6 +284,25 @@ enum OpenAPIDocument {
                                       "dealer": id, "from": id, "warehouse": id, "codes": ["type": "array", "items": string, "minItems": 1],
                                   ], required: ["dealer", "codes"]), ok: ("201", json(ref("Shipment"), "The shipment."))),
             ],
+            "/api/receipts": ["post": operation(
+                "A store confirms it received an inner case or case, once (the configured rebate is written to the ledger)", scopes: ["store"],
+                body: object(["code": string, "store": id], required: ["code"]), ok: ("201", json(ref("Receipt"), "The receipt.")))],
+            "/api/clerk-bindings": ["post": operation(
+                "A clerk binds to an inner case or case they sell from (one clerk per case; 200 when already theirs)", scopes: ["clerk"],
+                body: object(["code": string], required: ["code"]),
+                ok: ("201", json(object(["code": string, "clerkId": integer, "bound": boolean], required: ["code", "clerkId", "bound"]), "Bound.")),
+                extra: ["200": json(object(["code": string, "clerkId": integer, "bound": boolean], required: ["code", "clerkId", "bound"]), "Already bound to this clerk.")])],
+            "/api/clerks": ["get": operation("Clerks of every store", scopes: ["marketing", "sales"], parameters: paging(default: 100, maximum: 1000),
+                                             ok: ("200", json(page(ref("Clerk")), "A page of clerks.")))],
+            "/api/ledger": ["get": operation(
+                "Ledger lines (receipt rebates, clerk rewards) of a period, in id order; format=csv is the settlement file", scopes: ["sales"],
+                parameters: paging(default: 1000, maximum: 10_000) + [
+                    query("from", string, "First UTC day (YYYY-MM-DD) or month (YYYY-MM); default: this month."),
+                    query("to", string, "Last day or month, included (default: as from)."), format],
+                ok: ("200", csvOrJSON(page(ref("LedgerEntry")), "Ledger lines.")))],
+            "/api/ledger/balances": ["get": operation(
+                "What the channel owes each store (rebates) and each clerk (rewards)", scopes: ["sales"], parameters: paging(default: 1000, maximum: 10_000),
+                ok: ("200", json(page(ref("LedgerBalance")), "Balances.")))],
             "/api/codes/{code}/chain": ["get": operation(
                 "A code's place in the channel: the packages it is in, a page of the codes in it, its last shipment", scopes: read,
                 parameters: [path("code", string), query("after", string, "The page before's next."),
@@ -378,6 +397,14 @@ enum OpenAPIDocument {
                 "shippedTo": object(["shipmentId": integer, "dealerId": integer, "dealer": string, "territory": ["type": "array", "items": string],
                                      "via": string, "at": time], required: ["shipmentId", "dealerId", "dealer", "territory", "via", "at"]),
             ], required: ["code", "packedIn", "children", "childCount"]),
+            "Receipt": object(["id": integer, "code": string, "storeId": integer, "at": time, "rebate": integer],
+                              required: ["id", "code", "storeId", "at", "rebate"]),
+            "Clerk": object(["id": integer, "storeId": integer, "name": string, "createdAt": time], required: ["id", "storeId", "name", "createdAt"]),
+            "LedgerEntry": object(["id": integer, "at": time, "storeId": integer, "store": string, "clerkId": integer, "clerk": string, "amount": integer,
+                                   "cause": ["type": "string", "enum": ["receipt-rebate", "clerk-reward"]], "receiptId": integer, "scanId": integer,
+                                   "code": string], required: ["id", "at", "storeId", "store", "amount", "cause", "code"]),
+            "LedgerBalance": object(["storeId": integer, "store": string, "clerkId": integer, "clerk": string, "amount": integer, "entries": integer],
+                                    required: ["storeId", "store", "amount", "entries"]),
             "ChainLink": object(["code": string, "kind": ["type": "string", "enum": ["unit", "inner-case", "case", "pallet"]], "batchId": integer], required: ["code", "kind", "batchId"]),
             "DiversionRow": object(["batchId": integer, "intendedRegion": string, "region": string, "scans": integer, "codes": integer,
                                     "firstAt": time, "lastAt": time], required: ["batchId", "intendedRegion", "region", "scans", "codes", "firstAt", "lastAt"]),

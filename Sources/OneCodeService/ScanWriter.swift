@@ -35,6 +35,7 @@ public final class ScanWriter: Service, Sendable {
 
     let store: any ScanTransactions
     let rules: VerdictRules
+    let channel: ChannelRules
     let capacity: Int
     let maxGroup: Int
     let writers: Int
@@ -46,7 +47,9 @@ public final class ScanWriter: Service, Sendable {
     let queueDepth = Gauge(label: "onecode_writer_queue_depth")
     let groups = Counter(label: "onecode_writer_commits_total")
 
-    public init(store: any ScanTransactions, rules: VerdictRules, capacity: Int, maxGroup: Int, writers: Int = 1, logger: Logger) {
+    public init(store: any ScanTransactions, rules: VerdictRules, channel: ChannelRules = ChannelRules(), capacity: Int, maxGroup: Int,
+                writers: Int = 1, logger: Logger) {
+        self.channel = channel
         self.writers = max(1, writers)
         self.store = store
         self.rules = rules
@@ -157,7 +160,7 @@ public final class ScanWriter: Service, Sendable {
     private func commit(_ group: [(ScanRequest, Waiter)]) async {
         let started = ContinuousClock.now
         do {
-            let results = try await store.recordScans(group.map(\.0), rules: rules)
+            let results = try await store.recordScans(group.map(\.0), rules: rules, channel: channel)
             commitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             groupSize.record(group.count)
             groups.increment()

@@ -15,6 +15,10 @@ import OneCodeDomain
 /// - `http.forwardedHeader` (default `X-Forwarded-For`, or `Forwarded`): the one header those proxies set;
 ///   the other is never read (a client's own `Forwarded` passed through would name any address).
 /// - `scan.maxScans` (default 20), `scan.maxConsumers` (default 5): above either, a code is suspicious.
+/// - `channel.receiptRebate`, `channel.clerkReward`, `channel.clerkDailyCap` (default 0: none), `channel.timeZone`
+///   (default `Asia/Shanghai`): what a store earns for confirming a case's receipt, what a clerk earns when a
+///   consumer's first counted scan lands on a unit of their case, the most a clerk earns so per day (0: no cap),
+///   and where that day begins; amounts in the currency's minor unit.
 /// - `writer.queueCapacity` (default 8192): scans waiting for the writer before requests get 503.
 /// - `writer.maxGroup` (default 1024): the most scans one transaction commits.
 /// - `rateLimit.perSecond` (default 10; 0 turns limiting off), `rateLimit.burst` (default 40): per-IP token bucket for public routes.
@@ -44,6 +48,7 @@ public struct ServiceConfig: Sendable {
     public var idleTimeoutSeconds: Double
     public var maxConnections: Int
     public var rules: VerdictRules
+    public var channel: ChannelRules
     public var queueCapacity: Int
     public var maxGroup: Int
     public var ratePerSecond: Double
@@ -97,6 +102,17 @@ public struct ServiceConfig: Sendable {
                              maxConsumers: try config.checkedInt("scan.maxConsumers", default: 5))
         guard rules.maxScans >= 1, rules.maxConsumers >= 1 else {
             throw InputError("scan.maxScans", "scan.maxScans and scan.maxConsumers must be at least 1")
+        }
+        let channelZone = config.string(forKey: "channel.timeZone", default: "Asia/Shanghai")
+        guard let channelTimeZone = TimeZone(identifier: channelZone) else {
+            throw InputError("channel.timeZone", "must be an IANA time zone such as Asia/Shanghai or UTC (got '\(channelZone)')")
+        }
+        channel = ChannelRules(receiptRebate: try config.checkedInt("channel.receiptRebate", default: 0),
+                               clerkReward: try config.checkedInt("channel.clerkReward", default: 0),
+                               clerkDailyCap: try config.checkedInt("channel.clerkDailyCap", default: 0), timeZone: channelTimeZone)
+        for (key, value) in [("channel.receiptRebate", channel.receiptRebate), ("channel.clerkReward", channel.clerkReward),
+                             ("channel.clerkDailyCap", channel.clerkDailyCap)] where !(0...1_000_000_000).contains(value) {
+            throw InputError(key, "must be from 0 to 1000000000 (an amount in the currency's minor unit; got \(value))")
         }
         queueCapacity = try config.checkedInt("writer.queueCapacity", default: 8192)
         maxGroup = try config.checkedInt("writer.maxGroup", default: 1024)

@@ -153,6 +153,133 @@ public struct CodeChain: Sendable, Equatable {
     }
 }
 
+/// A clerk of a store.
+public struct Clerk: Sendable, Codable, Equatable {
+    public var id: ClerkID
+    public var storeId: StoreID
+    public var name: String
+    public var createdAt: Date
+    public init(id: ClerkID, storeId: StoreID, name: String, createdAt: Date) {
+        self.id = id
+        self.storeId = storeId
+        self.name = name
+        self.createdAt = createdAt
+    }
+}
+
+/// Who confirmed a case's receipt, and when.
+public struct ReceiptFacts: Sendable, Equatable {
+    public var id: Int64
+    public var store: StoreID
+    public var storeName: String
+    public var at: Date
+    public init(id: Int64, store: StoreID, storeName: String, at: Date) {
+        self.id = id
+        self.store = store
+        self.storeName = storeName
+        self.at = at
+    }
+}
+
+/// A confirmed receipt, as the API answers it.
+public struct Receipt: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var code: String
+    public var storeId: StoreID
+    public var at: Date
+    /// The rebate it earned (0: none configured).
+    public var rebate: Int
+    public init(id: Int64, code: String, storeId: StoreID, at: Date, rebate: Int) {
+        self.id = id
+        self.code = code
+        self.storeId = storeId
+        self.at = at
+        self.rebate = rebate
+    }
+}
+
+/// The clerk bound to a unit's case (or any package it is in).
+public struct ClerkBinding: Sendable, Equatable {
+    public var clerk: ClerkID
+    public var store: StoreID
+    /// The package the clerk is bound to.
+    public var via: CodeKey
+    public init(clerk: ClerkID, store: StoreID, via: CodeKey) {
+        self.clerk = clerk
+        self.store = store
+        self.via = via
+    }
+}
+
+/// A ledger line to write: money the channel owes a store or a clerk, and what earned it.
+public struct LedgerRow: Sendable {
+    public var at: Date
+    public var store: StoreID
+    public var clerk: ClerkID?
+    public var amount: Int
+    public var cause: LedgerCause
+    public var receipt: Int64?
+    public var scan: Int64?
+    public var code: String
+    public init(at: Date, store: StoreID, clerk: ClerkID?, amount: Int, cause: LedgerCause, receipt: Int64?, scan: Int64?, code: String) {
+        self.at = at
+        self.store = store
+        self.clerk = clerk
+        self.amount = amount
+        self.cause = cause
+        self.receipt = receipt
+        self.scan = scan
+        self.code = code
+    }
+}
+
+/// A ledger line as written.
+public struct LedgerEntry: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var at: Date
+    public var storeId: StoreID
+    public var store: String
+    public var clerkId: ClerkID?
+    public var clerk: String?
+    public var amount: Int
+    public var cause: LedgerCause
+    public var receiptId: Int64?
+    public var scanId: Int64?
+    public var code: String
+    public init(id: Int64, at: Date, storeId: StoreID, store: String, clerkId: ClerkID?, clerk: String?, amount: Int, cause: LedgerCause,
+                receiptId: Int64?, scanId: Int64?, code: String) {
+        self.id = id
+        self.at = at
+        self.storeId = storeId
+        self.store = store
+        self.clerkId = clerkId
+        self.clerk = clerk
+        self.amount = amount
+        self.cause = cause
+        self.receiptId = receiptId
+        self.scanId = scanId
+        self.code = code
+    }
+}
+
+/// What the channel owes one store (its rebates) or one of its clerks (their rewards).
+public struct LedgerBalance: Sendable, Codable, Equatable {
+    public var storeId: StoreID
+    public var store: String
+    public var clerkId: ClerkID?
+    public var clerk: String?
+    public var amount: Int
+    public var entries: Int
+    public init(storeId: StoreID, store: String, clerkId: ClerkID?, clerk: String?, amount: Int, entries: Int) {
+        self.storeId = storeId
+        self.store = store
+        self.clerkId = clerkId
+        self.clerk = clerk
+        self.amount = amount
+        self.entries = entries
+    }
+}
+
 // MARK: - Ports
 
 /// The channel's records: dealers, warehouses, and what the packing line and shipments wrote.
@@ -170,10 +297,25 @@ public protocol ChannelStore: Sendable {
     func shipments(limit: Int) async throws -> [Shipment]
     /// Diversion events counted by dealer and region, dealers in id order.
     func dealerDiversion() async throws -> [DealerDiversion]
+    /// Adds a clerk to a store with the hash of their token (scope `clerk`).
+    /// - Throws: `NotFoundError("store", …)` for an unknown store.
+    func addClerk(store: StoreID, name: String, tokenHash: [UInt8]) async throws -> Clerk
+    /// Clerks, of one store or all, in id order.
+    func clerks(store: StoreID?) async throws -> [Clerk]
+    /// Ledger lines written in `[from, to)`, in id order, after `after`, at most `limit`.
+    func ledger(from: Date, to: Date, after: Int64, limit: Int) async throws -> [LedgerEntry]
+    /// Every store's rebates and every clerk's rewards, summed (stores first, by id).
+    func balances() async throws -> [LedgerBalance]
+}
+
+/// Writes ledger lines (in the transaction of what earned them).
+public protocol LedgerTransaction {
+    /// - Throws: `ConflictError("code", …)` when the unit has a clerk reward already (the schema keeps one).
+    func insertLedger(_ row: LedgerRow) throws -> Int64
 }
 
 /// The write transaction a backend lends to the channel rules (`ChannelBook`): rows only.
-public protocol ChannelTransaction: EventTransaction {
+public protocol ChannelTransaction: EventTransaction, LedgerTransaction {
     /// The codes among `keys` that were issued, with their level, state and parent.
     func channelCodes(_ keys: [CodeKey]) throws -> [CodeKey: ChannelCode]
     /// Records an aggregation event and its children; returns its id.
@@ -188,17 +330,37 @@ public protocol ChannelTransaction: EventTransaction {
     /// Where each code (or a package it is in) was last shipped.
     func lastShipments(_ keys: [CodeKey]) throws -> [CodeKey: ShipmentFacts]
     func insertShipment(dealer: DealerID, from: DealerID?, warehouse: WarehouseID?, codes: [CodeKey], at: Date) throws -> Shipment
+    /// The receipt of a case, if a store confirmed it.
+    func receipt(of key: CodeKey) throws -> ReceiptFacts?
+    /// Writes a receipt unless the case has one (the schema keeps one per case). - Returns: its id, or nil when it had one.
+    func insertReceipt(_ key: CodeKey, store: StoreID, at: Date) throws -> Int64?
+    func store(_ id: StoreID) throws -> Store?
+    func clerk(_ id: ClerkID) throws -> Clerk?
+    /// The clerk bound to exactly this package.
+    func clerk(boundTo key: CodeKey) throws -> ClerkID?
+    /// Binds a clerk to a package unless another is (the schema keeps one). - Returns: false when one was.
+    func bindClerk(_ clerk: ClerkID, to key: CodeKey, at: Date) throws -> Bool
 }
 
 /// The scan transaction's part for the channel: where the item was shipped, and diversions found.
-public protocol ChannelScanTransaction {
+public protocol ChannelScanTransaction: LedgerTransaction {
     /// Whether anything was ever shipped (the scan path asks no more when not).
     func anyShipments() throws -> Bool
     /// The newest shipment of the code or of a package it is in.
     func lastShipment(of key: CodeKey) throws -> ShipmentFacts?
+    /// The region of the store that confirmed receipt of the code's case (or any package it is in; the
+    /// innermost): where it surfaced when its scan has no region.
+    func receiptRegion(of key: CodeKey) throws -> String?
     /// Writes the diversion unless one of the unit and dealer is written (the schema keeps one).
     /// - Returns: whether it was written.
     func insertDiversion(_ row: DiversionRow) throws -> Bool
+    /// Whether any clerk was ever bound to a package (the scan path asks no more when not).
+    func anyClerkBindings() throws -> Bool
+    /// The clerk bound to the unit's case (or any package it is in; the innermost wins).
+    func clerkBinding(of key: CodeKey) throws -> ClerkBinding?
+    /// Adds `amount` to the clerk's rewards of `day` unless that would pass `cap`: a guarded update the
+    /// schema backs, so two nodes cannot both take the last of a day. - Returns: whether it was added.
+    func takeClerkReward(_ clerk: ClerkID, day: String, amount: Int, cap: Int) throws -> Bool
 }
 
 /// A backend that lends the channel rules their transaction.

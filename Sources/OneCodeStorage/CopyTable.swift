@@ -38,7 +38,9 @@ public struct CopyTable: Sendable {
                             ("code_length", .integer), ("created_at", .time), ("kind", .text)]),
         CopyTable("code", key: ["key"], [("key", .integer), ("batch_id", .integer), ("seq", .integer), ("blacklist_reason", .text)]),
         CopyTable("store", [("id", .integer), ("name", .text), ("region", .text), ("created_at", .time)]),
-        CopyTable("api_token", [("id", .integer), ("name", .text), ("scope", .text), ("hash", .blob), ("created_at", .time), ("store_id", .integer)]),
+        CopyTable("clerk", [("id", .integer), ("store_id", .integer), ("name", .text), ("created_at", .time)]),
+        CopyTable("api_token", [("id", .integer), ("name", .text), ("scope", .text), ("hash", .blob), ("created_at", .time), ("store_id", .integer),
+                                ("clerk_id", .integer)]),
         CopyTable("scan", unique: ["id", "at"], [("id", .integer), ("at", .time), ("code_key", .integer), ("code", .text), ("batch_id", .integer), ("consumer", .text),
                            ("ip", .text), ("user_agent", .text), ("referer", .text), ("bot", .bool), ("counted", .bool), ("region", .text),
                            ("latitude", .real), ("longitude", .real), ("verdict", .text), ("reason", .text)]),
@@ -79,6 +81,11 @@ public struct CopyTable: Sendable {
         CopyTable("shipment_code", key: ["code_key", "shipment_id"], [("code_key", .integer), ("shipment_id", .integer)]),
         CopyTable("diversion", key: ["code_key", "dealer_id"], [("code_key", .integer), ("dealer_id", .integer), ("shipment_id", .integer),
                                                                 ("scan_id", .integer), ("at", .time), ("region", .text), ("territory", .text)]),
+        CopyTable("receipt", [("id", .integer), ("code_key", .integer), ("store_id", .integer), ("at", .time)]),
+        CopyTable("clerk_case", key: ["code_key"], [("code_key", .integer), ("clerk_id", .integer), ("at", .time)]),
+        CopyTable("clerk_day", key: ["clerk_id", "day"], [("clerk_id", .integer), ("day", .text), ("amount", .integer)]),
+        CopyTable("ledger", [("id", .integer), ("at", .time), ("store_id", .integer), ("clerk_id", .integer), ("amount", .integer), ("cause", .text),
+                             ("receipt_id", .integer), ("scan_id", .integer), ("code", .text)]),
         // The linker's own records: segments (people wrote them) and leads (sales tools hold their cursors).
         // Profiles and memberships are derived: the first refresh on the target rebuilds them.
         CopyTable("segment", [("id", .integer), ("name", .text), ("rules", .text), ("created_at", .real)]),

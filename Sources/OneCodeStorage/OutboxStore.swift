@@ -18,6 +18,10 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     case consumerErased = "consumer.erased"
     /// A consumer scanned a unit outside the territory of the dealer it was last shipped to (once per unit and dealer).
     case diversionDetected = "diversion.detected"
+    /// A store confirmed a case's receipt.
+    case receiptConfirmed = "receipt.confirmed"
+    /// A clerk earned a reward for a consumer's first scan of a unit of their case.
+    case clerkRewarded = "clerk.rewarded"
 }
 
 /// One event as written: `body` is the whole JSON document a webhook receives.

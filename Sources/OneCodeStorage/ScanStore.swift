@@ -120,11 +120,15 @@ public struct APIToken: Sendable, Codable, Equatable {
     public var name: String
     public var scope: TokenScope
     public var createdAt: Date
-    /// For a `store` token, the store it acts for.
+    /// For a `store` token, the store it acts for; for a `clerk` token, the clerk's store.
     public var storeID: StoreID?
+    /// For a `clerk` token, the clerk it acts for.
+    public var clerkID: ClerkID?
     /// When it last authenticated a request (to the minute; `nil`: never).
     public var lastUsedAt: Date?
-    public init(id: Int64, name: String, scope: TokenScope, createdAt: Date, storeID: StoreID? = nil, lastUsedAt: Date? = nil) {
+    public init(id: Int64, name: String, scope: TokenScope, createdAt: Date, storeID: StoreID? = nil, lastUsedAt: Date? = nil,
+                clerkID: ClerkID? = nil) {
+        self.clerkID = clerkID
         self.id = id
         self.name = name
         self.scope = scope
@@ -134,9 +138,10 @@ public struct APIToken: Sendable, Codable, Equatable {
     }
 }
 
-/// What a token may do. `admin` may do everything; a `store` token redeems prizes for its store.
+/// What a token may do. `admin` may do everything; a `store` token redeems prizes and confirms receipts for its
+/// store; a `clerk` token binds its clerk to cases.
 public enum TokenScope: String, Sendable, Codable, CaseIterable {
-    case admin, issuer, marketing, sales, store
+    case admin, issuer, marketing, sales, store, clerk
 }
 
 public protocol TokenStore: Sendable {

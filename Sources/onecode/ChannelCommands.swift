@@ -179,3 +179,104 @@ struct WarehouseCommand: AsyncParsableCommand {
         }
     }
 }
+
+struct ClerkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clerk", abstract: "Register stores' clerks (导购), who bind to the cases they sell from.", subcommands: [Add.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a clerk to a store and print their token once.",
+            discussion: """
+                The clerk binds to a case with POST /api/clerk-bindings {"code": CASE} and 'Authorization: Bearer <token>'. When a \
+                consumer's first counted scan lands on a unit of that case, the clerk earns channel.clerkReward (at most \
+                channel.clerkDailyCap a day). Only the token's hash is stored.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The store id (see `onecode store list`).") var store: Int64
+        @Option(help: "The clerk's name.") var name: String
+        func run() async throws {
+            try await reportingErrors {
+                let name = try Name.validate(name, field: "name", maximum: 200)
+                let storeID = try positive(store, "store")
+                let (_, db) = try await global.open()
+                let token = TokenAuth.generate()
+                let clerk = try await db.addClerk(store: StoreID(rawValue: storeID), name: name, tokenHash: token.hash)
+                struct Output: Encodable { var clerk: Clerk; var token: String }
+                try global.emit(Output(clerk: clerk, token: token.text)) {
+                    "clerk \(clerk.id): \(clerk.name), store \(clerk.storeId)\ntoken (keep it now; only its hash is stored):\n\(token.text)"
+                }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List clerks.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this store's clerks.") var store: Int64?
+        func run() async throws {
+            try await reportingErrors {
+                let (_, db) = try await global.open()
+                let clerks = try await db.clerks(store: store.map(StoreID.init(rawValue:)))
+                try global.emit(clerks) {
+                    clerks.isEmpty ? "no clerks yet; add one with `onecode clerk add --store S --name N`" :
+                    Table(["id", "store", "name"], clerks.map { [$0.id.description, $0.storeId.description, $0.name] }).text
+                }
+            }
+        }
+    }
+}
+
+struct LedgerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger", abstract: "What the channel owes stores (receipt rebates) and clerks (rewards).",
+        subcommands: [Balances.self, Export.self])
+
+    struct Balances: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every store's rebates and every clerk's rewards, summed (GET /api/ledger/balances).")
+        @OptionGroup var global: GlobalOptions
+        func run() async throws {
+            try await reportingErrors {
+                let (_, db) = try await global.open()
+                let balances = try await db.balances()
+                try global.emit(balances) {
+                    balances.isEmpty ? "nothing owed yet" :
+                    Table(["store", "name", "clerk", "clerk name", "amount", "lines"], balances.map {
+                        [$0.storeId.description, $0.store, $0.clerkId?.description ?? "", $0.clerk ?? "", String($0.amount), String($0.entries)]
+                    }).text
+                }
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The settlement file of a period as CSV: every ledger line (GET /api/ledger?format=csv).",
+            discussion: "--from and --to are UTC days (YYYY-MM-DD, --to included) or months (YYYY-MM); the default is this month so far.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: ArgumentHelp("The first day or month.", valueName: "YYYY-MM-DD|YYYY-MM")) var from: String?
+        @Option(help: ArgumentHelp("The last day or month (default: as --from).", valueName: "YYYY-MM-DD|YYYY-MM")) var to: String?
+        @Option(help: ArgumentHelp("Write to this new file instead of standard output.", valueName: "file")) var out: String?
+        func run() async throws {
+            try await reportingErrors {
+                let period = try LedgerPeriod(from, to)
+                if let out, FileManager.default.fileExists(atPath: out) { throw InputError("out", "\(out) exists; name a new file") }
+                let (_, db) = try await global.open()
+                var text = LedgerEntry.csvHeader, after: Int64 = 0, lines = 0
+                while true {
+                    let rows = try await db.ledger(from: period.from, to: period.to, after: after, limit: 5_000)
+                    text += rows.map(\.csvRow).joined()
+                    lines += rows.count
+                    guard rows.count == 5_000, let last = rows.last else { break }
+                    after = last.id
+                }
+                if let out {
+                    guard FileManager.default.createFile(atPath: out, contents: Data(text.utf8)) else { throw InputError("out", "cannot write \(out)") }
+                    note("wrote \(lines) ledger lines of \(period.name) to \(out)")
+                } else {
+                    print(text, terminator: "")
+                }
+            }
+        }
+    }
+}

@@ -53,13 +53,14 @@ struct TokenCommand: AsyncParsableCommand {
             abstract: "Create an API token and print it once.",
             discussion: "Only the token's SHA-256 is stored: keep the printed token, it cannot be shown again. Scopes (README's route table is exact): admin (every route: events, webhooks, a consumer's export and erasure, redeeming on behalf of a named store); issuer (products, batches, packages, activate/void, blacklist, a code's scans); marketing (campaigns and their entries, segments and their members, the linker refresh, reports, stores, a code's scans, statistics); sales (leads; reads products, batches, campaigns, segments, reports, stores, statistics). A store's token, from `onecode store add`, only redeems as that store.")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "admin, issuer, marketing or sales (stores get theirs from `onecode store add`).") var scope: TokenScope
+        @Option(help: "admin, issuer, marketing or sales (stores get theirs from `onecode store add`, clerks from `onecode clerk add`).") var scope: TokenScope
         @Option(help: "A name to recognise the token by.") var name: String
 
         func run() async throws {
             try await reportingErrors {
                 let name = try Name.validate(name, field: "name", maximum: 100)
                 guard scope != .store else { throw InputError("scope", "a store's token comes with the store: use `onecode store add`") }
+                guard scope != .clerk else { throw InputError("scope", "a clerk's token comes with the clerk: use `onecode clerk add --store S --name N`") }
                 let (_, store) = try await global.open()
                 let token = TokenAuth.generate()
                 let created = try await store.createToken(name: name, scope: scope, hash: token.hash)

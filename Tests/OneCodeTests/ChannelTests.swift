@@ -166,3 +166,84 @@ struct ChannelTests {
         }
     }
 }
+
+@Suite("Channel: store receipts, clerks and the ledger")
+struct ReceiptClerkTests {
+    @Test("a store confirms a case once (rebate), a second receipt is a 409 naming where and when, at once exactly one wins; a clerk bound to the case earns on consumers' first scans, never twice, capped per day; a blacklisted code earns nothing; the ledger, its balances and CSV; the receiving store's region judges diversion",
+          arguments: Backend.complete)
+    func receiptsAndClerks(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 24)
+        defer { fixture.folder.cleanup() }
+        let issuer = try await fixture.token(.issuer), sales = try await fixture.token(.sales), marketing = try await fixture.token(.marketing)
+        let tokenA = TokenAuth.generate(), tokenB = TokenAuth.generate()
+        let storeA = try await fixture.store.addStore(name: "Store A", region: "CN-31", tokenHash: tokenA.hash)
+        _ = try await fixture.store.addStore(name: "Store B", region: "CN-44", tokenHash: tokenB.hash)
+        let clerkToken = TokenAuth.generate(), otherClerkToken = TokenAuth.generate()
+        let clerk = try await fixture.store.addClerk(store: storeA.id, name: "Xiao Li", tokenHash: clerkToken.hash)
+        _ = try await fixture.store.addClerk(store: storeA.id, name: "Xiao Wang", tokenHash: otherClerkToken.hash)
+        let units = fixture.codes
+        let config: [String: ConfigValue] = ["channel.receiptRebate": .init(.int(500), isSecret: false), "channel.clerkReward": .init(.int(100), isSecret: false),
+                                             "channel.clerkDailyCap": .init(.int(200), isSecret: false)]
+        try await fixture.app(config).test(.router) { client in
+            let cases = try await ChannelTests.issue(client, fixture, kind: "inner-case", count: 2, token: issuer)
+            let packed = try await ChannelTests.call(client, .post, "/api/aggregations", token: issuer, ["packings": [
+                ["parent": cases[0], "children": Array(units[0..<10])], ["parent": cases[1], "children": Array(units[10..<20])]]])
+            #expect(packed.status == .created, "\(packed.text)")
+            let dealer = try await ChannelTests.call(client, .post, "/api/dealers", token: issuer, ["name": "Canton Co", "territory": "CN-44"])
+            #expect(try await ChannelTests.call(client, .post, "/api/shipments", token: issuer,
+                                                ["dealer": try dealer.json()["id"] as? Int ?? 0, "codes": cases]).status == .created)
+
+            // Receipts: once per case, by any store; a unit is not a case; a marketing token is not a store's.
+            let received = try await ChannelTests.call(client, .post, "/api/receipts", token: tokenA.text, ["code": cases[0]])
+            let rebate = try received.json()["rebate"] as? Int
+            #expect(received.status == .created && rebate == 500, "\(received.text)")
+            let second = try await ChannelTests.call(client, .post, "/api/receipts", token: tokenB.text, ["code": cases[0]])
+            #expect(second.status == .conflict && second.text.contains("Store A") && second.text.contains("store \(storeA.id)"), "\(second.text)")
+            let unit = try await ChannelTests.call(client, .post, "/api/receipts", token: tokenA.text, ["code": units[21]])
+            #expect(unit.status == .badRequest && unit.text.contains("inner case"), "\(unit.text)")
+            #expect(try await ChannelTests.call(client, .post, "/api/receipts", token: marketing, ["code": cases[1]]).status == .forbidden)
+            // Two stores at once: exactly one wins.
+            async let first = ChannelTests.call(client, .post, "/api/receipts", token: tokenA.text, ["code": cases[1]])
+            async let other = ChannelTests.call(client, .post, "/api/receipts", token: tokenB.text, ["code": cases[1]])
+            let racing = try await [first.status, other.status]
+            #expect(racing.filter { $0 == .created }.count == 1 && racing.filter { $0 == .conflict }.count == 1, "\(racing)")
+
+            // Clerks: one per case; binding again changes nothing.
+            let bound = try await ChannelTests.call(client, .post, "/api/clerk-bindings", token: clerkToken.text, ["code": cases[0]])
+            #expect(bound.status == .created, "\(bound.text)")
+            #expect(try await ChannelTests.call(client, .post, "/api/clerk-bindings", token: clerkToken.text, ["code": cases[0]]).status == .ok)
+            #expect(try await ChannelTests.call(client, .post, "/api/clerk-bindings", token: otherClerkToken.text, ["code": cases[0]]).status == .conflict)
+            #expect(try await ChannelTests.call(client, .post, "/api/clerk-bindings", token: tokenA.text, ["code": cases[0]]).status == .forbidden)
+
+            // A blacklisted bottle earns nothing; first scans of three bottles earn twice (the cap is 200 a day); rescans never.
+            #expect(try await ChannelTests.call(client, .post, "/api/codes/\(units[3])/blacklist", token: issuer, ["reason": "stolen"]).status == .ok)
+            #expect(try await client.execute(uri: "/s/\(units[3])", method: .get, headers: phone()).text.contains("void"))
+            for code in [units[0], units[0], units[1], units[2], units[12]] {
+                #expect(try await client.execute(uri: "/s/\(code)", method: .get, headers: phone()).status == .ok)
+            }
+            let rewards = try await ChannelTests.events(fixture, "clerk.rewarded")
+            #expect(rewards.map { $0["code"] as? String } == [units[0], units[1]] && rewards.allSatisfy { $0["clerkId"] as? Int == Int(clerk.id.rawValue) },
+                    "\(rewards)")
+            #expect(try await ChannelTests.events(fixture, "receipt.confirmed").count == 2)
+
+            // The ledger: the rebates and the rewards, balances by store and clerk, the settlement CSV.
+            let ledger = try await ChannelTests.call(client, .get, "/api/ledger", token: sales).json()["items"] as? [[String: Any]] ?? []
+            #expect(ledger.map { $0["cause"] as? String } == ["receipt-rebate", "receipt-rebate", "clerk-reward", "clerk-reward"], "\(ledger)")
+            let balances = try await ChannelTests.call(client, .get, "/api/ledger/balances", token: sales).json()["items"] as? [[String: Any]] ?? []
+            let clerkLine = balances.first { $0["clerkId"] as? Int == Int(clerk.id.rawValue) }
+            #expect(clerkLine?["amount"] as? Int == 200 && clerkLine?["entries"] as? Int == 2, "\(balances)")
+            #expect(balances.filter { $0["clerkId"] == nil }.map { $0["amount"] as? Int ?? 0 }.reduce(0, +) == 1000, "\(balances)")
+            let csv = try await ChannelTests.call(client, .get, "/api/ledger?format=csv", token: sales)
+            #expect(csv.status == .ok && csv.text.hasPrefix("id,at,store_id,store,clerk_id,clerk,amount,cause") && csv.text.contains(",clerk-reward,"),
+                    "\(csv.text)")
+            #expect(try await ChannelTests.call(client, .get, "/api/ledger?from=2026-13", token: sales).status == .badRequest)
+
+            // No IP region here: the receiving store's region (CN-31) is where the units surfaced, outside Canton Co's CN-44.
+            // (Case 1 went to whichever store won the race: Store A's bottles surfaced in CN-31 too, Store B's in CN-44, inside.)
+            let diversions = try await ChannelTests.events(fixture, "diversion.detected")
+            let expected: Set<String> = racing[0] == .created ? [units[0], units[1], units[2], units[12]] : [units[0], units[1], units[2]]
+            #expect(Set(diversions.compactMap { $0["code"] as? String }) == expected && diversions.allSatisfy { $0["region"] as? String == "CN-31" },
+                    "\(diversions)")
+        }
+    }
+}

@@ -151,6 +151,13 @@ final class StaleScanReads: ScanTransaction, @unchecked Sendable {
     func anyShipments() throws -> Bool { try base.anyShipments() }
     func lastShipment(of key: CodeKey) throws -> ShipmentFacts? { try base.lastShipment(of: key) }
     func insertDiversion(_ row: DiversionRow) throws -> Bool { try base.insertDiversion(row) }
+    func receiptRegion(of key: CodeKey) throws -> String? { try base.receiptRegion(of: key) }
+    func anyClerkBindings() throws -> Bool { try base.anyClerkBindings() }
+    func clerkBinding(of key: CodeKey) throws -> ClerkBinding? { try base.clerkBinding(of: key) }
+    func takeClerkReward(_ clerk: ClerkID, day: String, amount: Int, cap: Int) throws -> Bool {
+        try base.takeClerkReward(clerk, day: day, amount: amount, cap: cap)
+    }
+    func insertLedger(_ row: LedgerRow) throws -> Int64 { try base.insertLedger(row) }
 }
 
 /// Lends stale reads (`StaleScanReads`) to the first transaction only, like a writer that lost a race

@@ -165,4 +165,11 @@ private struct CountingTransaction: ScanTransaction {
     func anyShipments() throws -> Bool { try base.anyShipments() }
     func lastShipment(of key: CodeKey) throws -> ShipmentFacts? { try base.lastShipment(of: key) }
     func insertDiversion(_ row: DiversionRow) throws -> Bool { try base.insertDiversion(row) }
+    func receiptRegion(of key: CodeKey) throws -> String? { try base.receiptRegion(of: key) }
+    func anyClerkBindings() throws -> Bool { try base.anyClerkBindings() }
+    func clerkBinding(of key: CodeKey) throws -> ClerkBinding? { try base.clerkBinding(of: key) }
+    func takeClerkReward(_ clerk: ClerkID, day: String, amount: Int, cap: Int) throws -> Bool {
+        try base.takeClerkReward(clerk, day: day, amount: amount, cap: cap)
+    }
+    func insertLedger(_ row: LedgerRow) throws -> Int64 { try base.insertLedger(row) }
 }
