@@ -345,4 +345,63 @@ extension PostgresStore: ChannelStore, ChannelTransactions {
             }
         }
     }
+
+    public func channelRecords(_ source: ChannelRecordSource, from: Date, to: Date, after: Int64, limit: Int) async throws -> [ChannelRecord] {
+        try await read { db in
+            func codes(_ rows: [PostgresRow]) throws -> [Int64: [CodeKey]] {
+                var found: [Int64: [CodeKey]] = [:]
+                for row in rows {
+                    let (id, key) = try row.decode((Int64, Int64).self)
+                    found[id, default: []].append(CodeKey(rawValue: key))
+                }
+                return found
+            }
+            switch source {
+            case .aggregation:
+                let rows = try db.rows("""
+                    SELECT id, at, action, parent_key FROM aggregation WHERE id > \(after) AND at >= \(from) AND at < \(to) ORDER BY id LIMIT \(limit)
+                    """).map { try $0.decode((Int64, Date, String, Int64).self) }
+                let children = try codes(db.rows("""
+                    SELECT aggregation_id, child_key FROM aggregation_child WHERE aggregation_id = ANY(\(rows.map(\.0))) ORDER BY 1, 2
+                    """))
+                return rows.map {
+                    ChannelRecord(source: .aggregation, id: $0.0, at: $0.1, action: Aggregation.Action(rawValue: $0.2), parent: CodeKey(rawValue: $0.3),
+                                  codes: children[$0.0] ?? [])
+                }
+            case .shipment:
+                let rows = try db.rows("""
+                    SELECT id, at, dealer_id, from_dealer_id, warehouse_id FROM shipment WHERE id > \(after) AND at >= \(from) AND at < \(to)
+                    ORDER BY id LIMIT \(limit)
+                    """).map { try $0.decode((Int64, Date, Int64, Int64?, Int64?).self) }
+                let shipped = try codes(db.rows("""
+                    SELECT shipment_id, code_key FROM shipment_code WHERE shipment_id = ANY(\(rows.map(\.0))) ORDER BY 1, 2
+                    """))
+                return rows.map {
+                    ChannelRecord(source: .shipment, id: $0.0, at: $0.1, codes: shipped[$0.0] ?? [], dealer: DealerID(rawValue: $0.2),
+                                  fromDealer: $0.3.map(DealerID.init(rawValue:)), warehouse: $0.4.map(WarehouseID.init(rawValue:)))
+                }
+            case .receipt:
+                return try db.rows("""
+                    SELECT id, at, code_key, store_id FROM receipt WHERE id > \(after) AND at >= \(from) AND at < \(to) ORDER BY id LIMIT \(limit)
+                    """).map {
+                    let (id, at, key, store) = try $0.decode((Int64, Date, Int64, Int64).self)
+                    return ChannelRecord(source: .receipt, id: id, at: at, codes: [CodeKey(rawValue: key)], store: StoreID(rawValue: store))
+                }
+            }
+        }
+    }
+
+    public func gtins(of keys: [CodeKey]) async throws -> [CodeKey: String] {
+        try await read { db in
+            var found: [CodeKey: String] = [:]
+            for row in try db.rows("""
+                SELECT c.key, p.gtin FROM code c JOIN batch b ON b.id = c.batch_id JOIN product p ON p.id = b.product_id
+                WHERE c.key = ANY(\(Array(Set(keys.map(\.rawValue))))) AND p.gtin IS NOT NULL
+                """) {
+                let (key, gtin) = try row.decode((Int64, String).self)
+                found[CodeKey(rawValue: key)] = gtin
+            }
+            return found
+        }
+    }
 }

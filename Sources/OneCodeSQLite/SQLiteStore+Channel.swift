@@ -364,4 +364,58 @@ extension SQLiteStore: ChannelStore, ChannelTransactions {
             }
         }
     }
+
+    public func channelRecords(_ source: ChannelRecordSource, from: Date, to: Date, after: Int64, limit: Int) async throws -> [ChannelRecord] {
+        try await writer.read { db in
+            let window: [any DatabaseValueConvertible] = [after, from.timeIntervalSince1970, to.timeIntervalSince1970, limit]
+            func codes(_ sql: String, _ ids: [Int64]) throws -> [Int64: [CodeKey]] {
+                guard !ids.isEmpty else { return [:] }
+                var found: [Int64: [CodeKey]] = [:]
+                for row in try Row.fetchAll(db, sql: sql + " IN (\(databaseQuestionMarks(count: ids.count))) ORDER BY 1, 2",
+                                            arguments: StatementArguments(ids)) {
+                    found[row[0], default: []].append(CodeKey(rawValue: row[1]))
+                }
+                return found
+            }
+            switch source {
+            case .aggregation:
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT id, at, action, parent_key FROM aggregation WHERE id > ? AND at >= ? AND at < ? ORDER BY id LIMIT ?
+                    """, arguments: StatementArguments(window))
+                let children = try codes("SELECT aggregation_id, child_key FROM aggregation_child WHERE aggregation_id", rows.map { $0[0] })
+                return rows.map {
+                    ChannelRecord(source: .aggregation, id: $0[0], at: Date(timeIntervalSince1970: $0[1]), action: Aggregation.Action(rawValue: $0[2]),
+                                  parent: CodeKey(rawValue: $0[3]), codes: children[$0[0]] ?? [])
+                }
+            case .shipment:
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT id, at, dealer_id, from_dealer_id, warehouse_id FROM shipment WHERE id > ? AND at >= ? AND at < ? ORDER BY id LIMIT ?
+                    """, arguments: StatementArguments(window))
+                let shipped = try codes("SELECT shipment_id, code_key FROM shipment_code WHERE shipment_id", rows.map { $0[0] })
+                return rows.map {
+                    ChannelRecord(source: .shipment, id: $0[0], at: Date(timeIntervalSince1970: $0[1]), codes: shipped[$0[0]] ?? [],
+                                  dealer: DealerID(rawValue: $0[2]), fromDealer: ($0[3] as Int64?).map(DealerID.init(rawValue:)),
+                                  warehouse: ($0[4] as Int64?).map(WarehouseID.init(rawValue:)))
+                }
+            case .receipt:
+                return try Row.fetchAll(db, sql: """
+                    SELECT id, at, code_key, store_id FROM receipt WHERE id > ? AND at >= ? AND at < ? ORDER BY id LIMIT ?
+                    """, arguments: StatementArguments(window)).map {
+                    ChannelRecord(source: .receipt, id: $0[0], at: Date(timeIntervalSince1970: $0[1]), codes: [CodeKey(rawValue: $0[2])],
+                                  store: StoreID(rawValue: $0[3]))
+                }
+            }
+        }
+    }
+
+    public func gtins(of keys: [CodeKey]) async throws -> [CodeKey: String] {
+        try await writer.read { db in
+            let statement = try db.cachedStatement(sql: """
+                SELECT p.gtin FROM code c JOIN batch b ON b.id = c.batch_id JOIN product p ON p.id = b.product_id WHERE c.key = ? AND p.gtin IS NOT NULL
+                """)
+            var found: [CodeKey: String] = [:]
+            for key in Set(keys) { if let gtin = try String.fetchOne(statement, arguments: [key.rawValue]) { found[key] = gtin } }
+            return found
+        }
+    }
 }

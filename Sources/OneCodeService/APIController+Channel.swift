@@ -157,6 +157,26 @@ extension APIController {
             let query = try PageQuery(request, default: 1000, maximum: 10_000)
             return try Response.api(try Page(rows: try await store.balances(), query), status: .ok)
         }
+        route(api, .get, "epcis/events", [.issuer, .sales]) { request, _ in
+            let parameters = request.uri.queryParameters
+            let query = try EPCISExport.Query(from: parameters.get("from").map { String($0) }, to: parameters.get("to").map { String($0) },
+                                              type: parameters.get("type").map { String($0) })
+            let limit = try PageQuery(request, default: 100, maximum: 1000).limit
+            let cursor = try parameters.get("after").map { try EPCISExport.Cursor(String($0)) } ?? EPCISExport.Cursor()
+            let export = EPCISExport(store: store, signer: signer, baseURL: issuer.baseURL)
+            let (events, next) = try await export.page(query, after: cursor, limit: limit)
+            var headers: HTTPFields = [.contentType: "application/ld+json", HTTPField.Name("GS1-EPCIS-Version")!: "2.0.0"]
+            if let next {
+                // EPCIS's REST binding pages with a Link header; the cursor rides in `after`.
+                var items = URLComponents()
+                items.queryItems = [URLQueryItem(name: "after", value: next.text), URLQueryItem(name: "limit", value: String(limit))]
+                    + ["from", "to", "type"].compactMap { name in parameters.get(name).map { URLQueryItem(name: name, value: String($0)) } }
+                headers[.link] = "</api/epcis/events?\(items.percentEncodedQuery ?? "")>; rel=\"next\""
+                headers[HTTPField.Name("X-Next-Cursor")!] = next.text
+            }
+            return Response(status: .ok, headers: headers,
+                            body: .init(byteBuffer: ByteBuffer(bytes: try EPCISExport.json(EPCISExport.document(events)))))
+        }
         route(api, .get, "reports/dealer-diversion", [.marketing, .sales]) { request, _ in
             let rows = try await store.dealerDiversion()
             let dates = ISO8601DateFormatter()

@@ -303,6 +303,19 @@ enum OpenAPIDocument {
             "/api/ledger/balances": ["get": operation(
                 "What the channel owes each store (rebates) and each clerk (rewards)", scopes: ["sales"], parameters: paging(default: 1000, maximum: 10_000),
                 ok: ("200", json(page(ref("LedgerBalance")), "Balances.")))],
+            "/api/epcis/events": ["get": operation(
+                "The supply-chain history as a GS1 EPCIS 2.0 document (packings, shipments, receipts); the next page in the Link header",
+                scopes: ["issuer", "sales"],
+                parameters: [query("from", string, "From this ISO 8601 time or UTC day."), query("to", string, "Until this time (a day is included whole)."),
+                             query("type", ["type": "string", "enum": ["AggregationEvent", "ObjectEvent"]], "Only this event type."),
+                             query("after", string, "The page before's cursor (X-Next-Cursor)."),
+                             query("limit", ["type": "integer", "minimum": 1, "maximum": 1000], "Events per page (default 100).")],
+                ok: ("200", ["description": "An EPCISDocument (GS1's EPCIS 2.0 JSON schema).",
+                             "content": ["application/ld+json": ["schema": object(["@context": ["type": "array", "items": string], "type": string,
+                                                                                   "schemaVersion": string, "creationDate": time,
+                                                                                   "epcisBody": object(["eventList": ["type": "array", "items": ["type": "object"]]],
+                                                                                                       required: ["eventList"])],
+                                                                                  required: ["@context", "type", "schemaVersion", "creationDate", "epcisBody"])]]]))],
             "/api/codes/{code}/chain": ["get": operation(
                 "A code's place in the channel: the packages it is in, a page of the codes in it, its last shipment", scopes: read,
                 parameters: [path("code", string), query("after", string, "The page before's next."),

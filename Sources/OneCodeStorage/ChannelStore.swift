@@ -280,6 +280,41 @@ public struct LedgerBalance: Sendable, Codable, Equatable {
     }
 }
 
+/// Where the channel's supply-chain events come from: each is read in id order, for the EPCIS export.
+public enum ChannelRecordSource: Int, Sendable, CaseIterable {
+    case aggregation, shipment, receipt
+}
+
+/// One recorded channel event: a packing or unpacking, a shipment, or a receipt.
+public struct ChannelRecord: Sendable, Equatable {
+    public var source: ChannelRecordSource
+    public var id: Int64
+    public var at: Date
+    /// For a packing: `add` or `delete`.
+    public var action: Aggregation.Action?
+    public var parent: CodeKey?
+    /// A packing's children, a shipment's codes, a receipt's case.
+    public var codes: [CodeKey]
+    public var dealer: DealerID?
+    public var fromDealer: DealerID?
+    public var warehouse: WarehouseID?
+    public var store: StoreID?
+
+    public init(source: ChannelRecordSource, id: Int64, at: Date, action: Aggregation.Action? = nil, parent: CodeKey? = nil, codes: [CodeKey],
+                dealer: DealerID? = nil, fromDealer: DealerID? = nil, warehouse: WarehouseID? = nil, store: StoreID? = nil) {
+        self.source = source
+        self.id = id
+        self.at = at
+        self.action = action
+        self.parent = parent
+        self.codes = codes
+        self.dealer = dealer
+        self.fromDealer = fromDealer
+        self.warehouse = warehouse
+        self.store = store
+    }
+}
+
 // MARK: - Ports
 
 /// The channel's records: dealers, warehouses, and what the packing line and shipments wrote.
@@ -306,6 +341,10 @@ public protocol ChannelStore: Sendable {
     func ledger(from: Date, to: Date, after: Int64, limit: Int) async throws -> [LedgerEntry]
     /// Every store's rebates and every clerk's rewards, summed (stores first, by id).
     func balances() async throws -> [LedgerBalance]
+    /// Records of one source with ids after `after` and times in `[from, to)`, in id order, at most `limit`.
+    func channelRecords(_ source: ChannelRecordSource, from: Date, to: Date, after: Int64, limit: Int) async throws -> [ChannelRecord]
+    /// The GTIN (14 digits) of each code's product, for the codes whose product has one.
+    func gtins(of keys: [CodeKey]) async throws -> [CodeKey: String]
 }
 
 /// Writes ledger lines (in the transaction of what earned them).

@@ -280,3 +280,41 @@ struct LedgerCommand: AsyncParsableCommand {
         }
     }
 }
+
+struct EPCISCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "epcis", abstract: "The supply-chain history as GS1 EPCIS 2.0 JSON-LD.", subcommands: [Export.self])
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write packings (AggregationEvent), shipments and receipts (ObjectEvent, bizStep shipping and receiving) as one EPCIS document.",
+            discussion: """
+                Items are named by GS1 Digital Link URIs ({codes.baseURL}/01/{gtin}/21/{code}) when their product has a GTIN, else by \
+                their scan URL; dealers, warehouses and stores by urn:onecode:… names. The API pages the same events: \
+                GET /api/epcis/events?from=&to=&type=&limit= (next page in the Link header).
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: ArgumentHelp("The first time: ISO 8601 or a UTC day.", valueName: "time|YYYY-MM-DD")) var from: String?
+        @Option(help: ArgumentHelp("The last time (a day is included whole).", valueName: "time|YYYY-MM-DD")) var to: String?
+        @Option(help: "Only AggregationEvent or ObjectEvent.") var type: String?
+        @Option(help: ArgumentHelp("Write to this new file instead of standard output.", valueName: "file")) var out: String?
+        func run() async throws {
+            try await reportingErrors {
+                let query = try EPCISExport.Query(from: from, to: to, type: type)
+                if let out, FileManager.default.fileExists(atPath: out) { throw InputError("out", "\(out) exists; name a new file") }
+                let (config, store) = try await global.open()
+                let export = EPCISExport(store: store, signer: try config.signer(notice: note), baseURL: config.baseURL)
+                let document = try await export.document(query)
+                let data = try EPCISExport.json(document)
+                let count = ((document["epcisBody"] as? [String: Any])?["eventList"] as? [Any])?.count ?? 0
+                if let out {
+                    guard FileManager.default.createFile(atPath: out, contents: data) else { throw InputError("out", "cannot write \(out)") }
+                    note("wrote \(count) EPCIS events to \(out)")
+                } else {
+                    FileHandle.standardOutput.write(data)
+                    print()
+                }
+            }
+        }
+    }
+}

@@ -138,8 +138,46 @@ struct ChannelTests {
             #expect(csv.hasPrefix("dealer_id,dealer,territory,region,units,first_at,last_at") && csv.contains("Dealer A,CN-31,CN-44,2,"), "\(csv)")
             // Scopes: sales reads, only issuers pack and ship.
             #expect(try await Self.call(client, .post, "/api/shipments", token: sales, ["dealer": dealerA, "codes": [units[22]]]).status == .forbidden)
+
+            // The history as EPCIS 2.0, two events a page, following the Link header: 3 packings, an unpacking and a re-packing, 2 shipments.
+            var events: [[String: Any]] = []
+            var uri: String? = "/api/epcis/events?limit=2"
+            var pages = 0
+            while let next = uri, pages < 20 {
+                let page = try await Self.call(client, .get, next, token: sales)
+                #expect(page.status == .ok && page.headers[.contentType] == "application/ld+json", "\(page.text)")
+                events += (try page.json()["epcisBody"] as? [String: Any])?["eventList"] as? [[String: Any]] ?? []
+                uri = page.headers[.link].flatMap { $0.split(separator: ">").first.map { String($0.dropFirst()) } }
+                pages += 1
+            }
+            #expect(pages == 4, "\(pages) pages")
+            #expect(events.map { "\($0["type"]!) \($0["action"]!) \($0["bizStep"]!)" }.sorted() == [
+                "AggregationEvent ADD packing", "AggregationEvent ADD packing", "AggregationEvent ADD packing", "AggregationEvent ADD packing",
+                "AggregationEvent DELETE unpacking", "ObjectEvent OBSERVE shipping", "ObjectEvent OBSERVE shipping"], "\(events)")
+            #expect(Set(events.compactMap { $0["eventID"] as? String }).count == 7)
+            let repacked = events.first { $0["action"] as? String == "DELETE" }
+            #expect((repacked?["childEPCs"] as? [String]) == ["https://q.example.com/01/06291041500213/21/\(units[13])"], "\(repacked ?? [:])")
+            let document = EPCISExport.document(events)
+            try EPCISExport.json(document).write(to: URL(fileURLWithPath: fixture.folder.file("epcis.json")))
+            let valid = try await Run.run("python3", [ChannelTests.validator, fixture.folder.file("epcis.json"), ChannelTests.standards])
+            #expect(valid.status == 0 && valid.stdout.contains("ok 7 events"), "\(valid.stdout) \(valid.stderr)")
+            #expect(try await Self.call(client, .get, "/api/epcis/events?type=Shipping", token: sales).status == .badRequest)
+            #expect(try await Self.call(client, .get, "/api/epcis/events?after=1.2", token: sales).status == .badRequest)
         }
+        // The command line writes the same history as one document.
+        let exported = try await Run.run(Run.onecode, ["epcis", "export", "--database", try backend.database(fixture.folder), "--type", "ObjectEvent",
+                                                       "--out", fixture.folder.file("shipments.json")],
+                                         cwd: fixture.folder.path, environment: ["ONECODE_CODES_SECRET": ServiceFixture.secret,
+                                                                                 "ONECODE_CODES_BASE_URL": "https://q.example.com"])
+        #expect(exported.status == 0 && exported.stderr.contains("wrote 2 EPCIS events"), "\(exported.stderr)")
+        let shipments = try await Run.run("python3", [ChannelTests.validator, fixture.folder.file("shipments.json"), ChannelTests.standards])
+        #expect(shipments.status == 0 && shipments.stdout.contains("ok 2 events"), "\(shipments.stdout) \(shipments.stderr)")
     }
+
+    static let validator = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("epcis/validate.py").path
+    static let standards = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("shared/standards").path
 
     @Test("a location shared after the scan is judged when it arrives: outside the dealer's territory, one diversion", arguments: Backend.complete)
     func lateLocation(_ backend: Backend) async throws {
@@ -244,6 +282,15 @@ struct ReceiptClerkTests {
             let expected: Set<String> = racing[0] == .created ? [units[0], units[1], units[2], units[12]] : [units[0], units[1], units[2]]
             #expect(Set(diversions.compactMap { $0["code"] as? String }) == expected && diversions.allSatisfy { $0["region"] as? String == "CN-31" },
                     "\(diversions)")
+
+            // Receipts in the EPCIS history: ObjectEvents with bizStep receiving at the store.
+            let history = try await ChannelTests.call(client, .get, "/api/epcis/events?type=ObjectEvent", token: issuer)
+            try Data(buffer: history.body).write(to: URL(fileURLWithPath: fixture.folder.file("receipts.json")))
+            let events = (try history.json()["epcisBody"] as? [String: Any])?["eventList"] as? [[String: Any]] ?? []
+            #expect(events.compactMap { $0["bizStep"] as? String }.sorted() == ["receiving", "receiving", "shipping"], "\(events)")
+            #expect(events.contains { ($0["bizLocation"] as? [String: String])?["id"] == "urn:onecode:store:\(storeA.id)" })
+            let valid = try await Run.run("python3", [ChannelTests.validator, fixture.folder.file("receipts.json"), ChannelTests.standards])
+            #expect(valid.status == 0 && valid.stdout.contains("ok 3 events"), "\(valid.stdout) \(valid.stderr)")
         }
     }
 }
