@@ -83,11 +83,14 @@ public struct Batch: Sendable, Codable, Equatable, Identifiable {
     public var createdAt: Date
     /// What the codes are printed on: units, or cases and pallets that hold other codes.
     public var kind: BatchKind
+    /// The digits of each unit's hidden PIN (printed where it is seen only after opening); 0: none.
+    public var pinLength: Int
 
     public init(id: BatchID, productID: ProductID, count: Int, lot: String?, productionDate: Day, expiryDate: Day?,
                 region: String?, status: BatchStatus, urlForm: URLForm, uppercase: Bool, codeLength: Int, createdAt: Date,
-                kind: BatchKind = .unit) {
+                kind: BatchKind = .unit, pinLength: Int = 0) {
         self.kind = kind
+        self.pinLength = pinLength
         self.id = id
         self.productID = productID
         self.count = count
@@ -114,12 +117,16 @@ public struct NewBatch: Sendable, Equatable {
     public var urlForm: URLForm
     public var uppercase: Bool
     public var kind: BatchKind
+    public var pinLength: Int
 
     /// - Parameter maxCount: the configured cap on codes per batch.
     /// - Throws: `InputError` naming the field that is wrong.
     public init(productID: ProductID, count: Int, maxCount: Int, lot: String? = nil, productionDate: Day = .today(),
                 expiryDate: Day? = nil, region: String? = nil, urlForm: URLForm = .short, uppercase: Bool = false,
-                kind: BatchKind = .unit) throws {
+                kind: BatchKind = .unit, pinLength: Int = 0) throws {
+        guard pinLength == 0 || CodeSigner.pinLengths.contains(pinLength) else {
+            throw InputError("pin", "must be \(CodeSigner.pinLengths.lowerBound) to \(CodeSigner.pinLengths.upperBound) digits, or 0 for none (got \(pinLength))")
+        }
         guard count >= 1 else { throw InputError("count", "must be at least 1 (got \(count))") }
         guard count <= maxCount else {
             throw InputError("count", "must be at most \(maxCount), the configured batch size cap (got \(count))")
@@ -150,6 +157,7 @@ public struct NewBatch: Sendable, Equatable {
         self.urlForm = urlForm
         self.uppercase = uppercase
         self.kind = kind
+        self.pinLength = pinLength
     }
 
     static let lotBytes: Set<UInt8> = Set(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._".utf8))

@@ -99,6 +99,9 @@ public struct CampaignDefinition: Sendable, Codable, Equatable {
     public var tiers: [PrizeTier]
     public var limits: CampaignLimits
     public var status: CampaignStatus
+    /// Draws only after the consumer types the unit's hidden PIN (units of batches issued with `--pin`;
+    /// other codes do not draw in it), so a photographed outside code cannot win.
+    public var requirePin: Bool?
 
     /// What a campaign scoped to regions needs to draw at all, said when it is created and shown: a scan
     /// has a region only from GeoIP or from a location the consumer shares (after the draw). Nil when
@@ -109,7 +112,7 @@ public struct CampaignDefinition: Sendable, Codable, Equatable {
     }
 
     /// The keys a campaign file may hold, at each level (README: Campaigns).
-    static let rootKeys = ["name", "start", "end", "timeZone", "scope", "tiers", "limits", "status"]
+    static let rootKeys = ["name", "start", "end", "timeZone", "scope", "tiers", "limits", "status", "requirePin"]
     static let scopeKeys = ["products", "batches", "regions"]
     static let tierKeys = ["name", "kind", "value", "probability", "stock", "dailyStock"]
     static let limitKeys = ["winsPerConsumer", "drawsPerConsumerPerDay", "winsPerPhone"]
@@ -214,8 +217,13 @@ public struct CampaignDefinition: Sendable, Codable, Equatable {
         guard let status = CampaignStatus(rawValue: statusName), status == .draft || status == .live else {
             throw InputError("status", "must be draft or live when creating (got '\(statusName)')")
         }
+        var requirePin: Bool?
+        if let value = root["requirePin"], !(value is NSNull) {
+            guard let flag = JSONBool.value(value) else { throw InputError("requirePin", "must be true or false") }
+            requirePin = flag ? true : nil
+        }
         return CampaignDefinition(name: name, start: start, end: end, timeZone: zone.identifier, scope: scope, tiers: tiers,
-                                  limits: limits, status: status)
+                                  limits: limits, status: status, requirePin: requirePin)
     }
 
     static func date(_ text: String, zone: TimeZone, field: String) throws -> Date {
@@ -273,6 +281,10 @@ public struct DrawOutcome: Sendable, Codable, Equatable {
         case lost
         /// The consumer has had their draws for today; the code keeps its draw for later.
         case dailyLimit = "daily-limit"
+        /// The campaign asks for the unit's hidden PIN before it draws: the page asks for it.
+        case pinRequired = "pin-required"
+        /// Too many wrong PINs: the code is locked for draws.
+        case pinLocked = "pin-locked"
     }
 
     public var campaign: CampaignID

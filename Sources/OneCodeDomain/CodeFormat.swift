@@ -235,3 +235,31 @@ extension CodeSigner {
         return .read(checked)
     }
 }
+
+extension CodeSigner {
+    /// The lengths a hidden PIN may have.
+    public static let pinLengths = 6...8
+
+    /// A unit's hidden PIN: `length` decimal digits of an HMAC of its key under a key derived from the
+    /// secret, so PINs are stored nowhere and cannot be told from the printed code.
+    public func pin(for key: CodeKey, length: Int) -> String {
+        var bytes = [UInt8](repeating: 0, count: 8)
+        for index in 0..<8 { bytes[index] = UInt8(truncatingIfNeeded: key.rawValue >> (56 - 8 * index)) }
+        let mac = Array(HMAC<SHA256>.authenticationCode(for: bytes, using: derivedKey("hidden-pin")))
+        var value: UInt64 = 0
+        for byte in mac.prefix(8) { value = value << 8 | UInt64(byte) }
+        var modulus: UInt64 = 1
+        for _ in 0..<length { modulus *= 10 }
+        let digits = String(value % modulus)
+        return String(repeating: "0", count: length - digits.count) + digits
+    }
+
+    /// Whether `typed` is the unit's PIN (spaces ignored), compared in constant time.
+    public func checkPIN(_ typed: String, for key: CodeKey, length: Int) -> Bool {
+        let given = Array(typed.filter { !$0.isWhitespace }.utf8), expected = Array(pin(for: key, length: length).utf8)
+        guard given.count == expected.count else { return false }
+        var difference: UInt8 = 0
+        for (a, b) in zip(given, expected) { difference |= a ^ b }
+        return difference == 0
+    }
+}

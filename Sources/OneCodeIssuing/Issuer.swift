@@ -93,10 +93,12 @@ public struct Issuer: Sendable {
             // Outside any transaction: keys, codes.csv, artwork; the keys are staged for the transaction.
             let layout = SheetLayout(modulesPerSide: sample.width, captionCharacters: signer.length)
             let heading = PDFLabelSheet.Heading(title: product.name, gtin: product.gtin?.digits, lot: request.lot, labels: request.count)
-            let writer = try PackageWriter(directory: staging, options: package, count: request.count, sheet: (layout, heading))
+            let pinLength = request.pinLength
+            let writer = try PackageWriter(directory: staging, options: package, count: request.count, sheet: (layout, heading),
+                                           pins: pinLength > 0)
             let keysPath = staging + "/.keys.tmp"
             let keysFile = try BufferedFile(path: keysPath, hashing: false)
-            let tail = Array(",\(product.gtin?.digits ?? ""),\(request.lot ?? "")\n".utf8)
+            let tail = Array((",\(product.gtin?.digits ?? ""),\(request.lot ?? "")" + (pinLength > 0 ? "" : "\n")).utf8)
             let chunk = chunkSize ?? (package.artwork == .none ? 524_288 : 2_400)
             var code = [UInt8](repeating: 0, count: signer.length)
             var sequence = 1
@@ -110,15 +112,20 @@ public struct Issuer: Sendable {
                     Self.append(Int64(sequence + index), to: keysFile)
                     try keysFile.flushIfFull()
                 }
-                var texts: [String] = []
+                var texts: [String] = [], pins: [String] = []
                 if package.artwork != .none { texts.reserveCapacity(size) }
                 for index in 0..<size {
                     signer.fill(&code, key: CodeKey(rawValue: keys[index]))
-                    try writer.appendRow(sequence: sequence + index, code: code, urlPrefix: prefix, tail: tail)
-                    if package.artwork != .none { texts.append(String(decoding: code, as: UTF8.self)) }
+                    let pin = pinLength > 0 ? signer.pin(for: CodeKey(rawValue: keys[index]), length: pinLength) : nil
+                    try writer.appendRow(sequence: sequence + index, code: code, urlPrefix: prefix, tail: tail, pin: pin)
+                    if package.artwork != .none {
+                        texts.append(String(decoding: code, as: UTF8.self))
+                        if let pin { pins.append(pin) }
+                    }
                 }
                 if package.artwork != .none {
                     try writer.render(codes: texts, urls: texts.map { urls.url(for: $0) }, first: sequence)
+                    if !pins.isEmpty { try writer.renderPins(pins, first: sequence) }
                 }
                 sequence += size
                 progress(sequence - 1)
@@ -144,7 +151,7 @@ public struct Issuer: Sendable {
                                  createdAt: ISO8601DateFormatter().string(from: batch.createdAt)),
                     count: batch.count, codeLength: signer.length, urlForm: batch.urlForm, uppercase: batch.uppercase,
                     urlPrefix: String(decoding: prefix, as: UTF8.self), artwork: package.artwork, printSpec: printSpec,
-                    sheet: package.artwork == .pdf ? layout : nil)
+                    sheet: package.artwork == .pdf ? layout : nil, pinLength: pinLength > 0 ? pinLength : nil)
                 try writer.writeManifest(manifest)
                 return manifest
             }

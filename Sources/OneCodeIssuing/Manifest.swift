@@ -56,6 +56,8 @@ public struct Manifest: Codable, Sendable {
     public var printSpec: PrintSpec
     /// The label sheet's layout, when the artwork is `labels.pdf`.
     public var sheet: SheetLayout?
+    /// The digits of the units' hidden PINs (the `pin` column; with artwork, the `pins/` layer), when they have them.
+    public var pinLength: Int?
     /// Absent while writing; present when a manifest is read back.
     public var files: [File]?
 

@@ -20,16 +20,23 @@ final class PackageWriter: @unchecked Sendable {
     private var pendingLabels: [PDFLabelSheet.Label] = []
     private var pagesWritten = 0
     private let digits: Int
+    /// Whether the batch's units carry hidden PINs: a `pin` column, and with artwork a `pins/` layer.
+    let pins: Bool
 
     /// - Parameters:
     ///   - sheet: the label sheet's layout and heading, for PDF artwork.
-    init(directory: String, options: PackageOptions, count: Int, sheet: (SheetLayout, PDFLabelSheet.Heading)? = nil) throws {
+    ///   - pins: whether rows carry the unit's hidden PIN (`appendRow`'s `pin`).
+    init(directory: String, options: PackageOptions, count: Int, sheet: (SheetLayout, PDFLabelSheet.Heading)? = nil, pins: Bool = false) throws {
         self.directory = directory
         self.options = options
+        self.pins = pins
         digits = max(6, String(count).count)
         csv = try BufferedFile(path: directory + "/codes.csv", hashing: true)
         checksums = try BufferedFile(path: directory + "/.files.tmp", hashing: false)
-        csv.append("sequence,code,url,gtin,lot\n")
+        csv.append(pins ? "sequence,code,url,gtin,lot,pin\n" : "sequence,code,url,gtin,lot\n")
+        if pins && options.artwork != .none {
+            try FileManager.default.createDirectory(atPath: directory + "/pins", withIntermediateDirectories: false)
+        }
         switch options.artwork {
         case .svg, .png:
             try FileManager.default.createDirectory(atPath: directory + "/qr", withIntermediateDirectories: false)
@@ -41,9 +48,10 @@ final class PackageWriter: @unchecked Sendable {
         }
     }
 
-    /// Appends one CSV row. `code` and `url` are ASCII bytes; `tail` is `,gtin,lot\n`.
+    /// Appends one CSV row. `code` and `url` are ASCII bytes; `tail` is `,gtin,lot\n` (`,gtin,lot` when a
+    /// `pin` follows, with its own newline).
     @inline(__always)
-    func appendRow(sequence: Int, code: [UInt8], urlPrefix: [UInt8], tail: [UInt8]) throws {
+    func appendRow(sequence: Int, code: [UInt8], urlPrefix: [UInt8], tail: [UInt8], pin: String? = nil) throws {
         csv.appendDecimal(sequence)
         csv.append(byte: UInt8(ascii: ","))
         csv.append(bytes: code)
@@ -51,7 +59,26 @@ final class PackageWriter: @unchecked Sendable {
         csv.append(bytes: urlPrefix)
         csv.append(bytes: code)
         csv.append(bytes: tail)
+        if let pin {
+            csv.append("," + pin + "\n")
+        }
         try csv.flushIfFull()
+    }
+
+    /// The PIN layer: one SVG per unit, `pins/{sequence}.svg`, the PIN as text to print where it is seen
+    /// only after opening (under the cap, inside the box), whatever the symbols' artwork format.
+    func renderPins(_ pins: [String], first: Int) throws {
+        for (index, pin) in pins.enumerated() {
+            let width = 6 + pin.count * 4
+            let svg = Array("""
+                <svg xmlns="http://www.w3.org/2000/svg" width="\(width)mm" height="9mm" viewBox="0 0 \(width) 9">\
+                <text x="\(width / 2)" y="6.5" font-family="DejaVu Sans Mono, Courier, monospace" font-size="6" text-anchor="middle">\(pin)</text></svg>
+                """.utf8)
+            let name = "pins/" + Self.fileName(first + index, digits: digits, artwork: .svg)
+            try Self.writeNew(directory + "/" + name, svg)
+            checksums.append(bytes: Self.fileEntry(path: name, sha256: SHA256.hash(data: svg).hex, bytes: svg.count))
+        }
+        try checksums.flushIfFull()
     }
 
     /// Draws the artwork for a run of codes on every core. `first` is the sequence of `codes[0]`.

@@ -455,6 +455,15 @@ enum PostgresSchema {
             CREATE UNIQUE INDEX ledger_clerk_reward ON ledger (code) WHERE cause = 'clerk-reward';
             CREATE INDEX ledger_at ON ledger (at);
             """),
+        // Hidden PINs, as on SQLite (v23).
+        ("v12: hidden PINs", """
+            ALTER TABLE batch ADD COLUMN pin_length integer NOT NULL DEFAULT 0 CHECK (pin_length = 0 OR pin_length BETWEEN 6 AND 8);
+            CREATE TABLE code_pin (
+                code_key bigint PRIMARY KEY,
+                failures integer NOT NULL,
+                locked_at timestamptz
+            );
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

@@ -9,7 +9,7 @@ import PostgresNIO
 // MARK: - CatalogStore
 
 extension PostgresStore: CatalogStore {
-    static let batchColumns = "id, product_id, count, lot, production_date, expiry_date, region, status, url_form, uppercase, code_length, created_at, kind"
+    static let batchColumns = "id, product_id, count, lot, production_date, expiry_date, region, status, url_form, uppercase, code_length, created_at, kind, pin_length"
 
     static let productColumns = "id, name, name_zh, name_en, gtin, sku, image_url, created_at"
 
@@ -20,13 +20,13 @@ extension PostgresStore: CatalogStore {
     }
 
     static func batch(from row: PostgresRow) throws -> Batch {
-        let (id, product, count, lot, production, expiry, region, status, form, uppercase, length, created, kind) =
-            try row.decode((Int64, Int64, Int, String?, String, String?, String?, String, String, Bool, Int, Date, String).self)
+        let (id, product, count, lot, production, expiry, region, status, form, uppercase, length, created, kind, pin) =
+            try row.decode((Int64, Int64, Int, String?, String, String?, String?, String, String, Bool, Int, Date, String, Int).self)
         return Batch(
             id: BatchID(rawValue: id), productID: ProductID(rawValue: product), count: count, lot: lot,
             productionDate: try Day(production, field: "production_date"), expiryDate: try expiry.map { try Day($0, field: "expiry_date") },
             region: region, status: BatchStatus(rawValue: status) ?? .void, urlForm: URLForm(rawValue: form) ?? .short,
-            uppercase: uppercase, codeLength: length, createdAt: created, kind: BatchKind(rawValue: kind) ?? .unit)
+            uppercase: uppercase, codeLength: length, createdAt: created, kind: BatchKind(rawValue: kind) ?? .unit, pinLength: pin)
     }
 
     static func fetchProduct(_ db: SyncConnection, _ id: ProductID) throws -> Product? {
@@ -83,15 +83,16 @@ extension PostgresStore: CatalogStore {
             }
             let now = Date()
             let id = try db.row("""
-                INSERT INTO batch (product_id, count, lot, production_date, expiry_date, region, status, url_form, uppercase, code_length, created_at, kind)
+                INSERT INTO batch (product_id, count, lot, production_date, expiry_date, region, status, url_form, uppercase, code_length, created_at, kind, pin_length)
                 VALUES (\(new.productID.rawValue), \(new.count), \(new.lot), \(new.productionDate.description), \(new.expiryDate?.description),
-                        \(new.region), 'issued', \(new.urlForm.rawValue), \(new.uppercase), \(codeLength), \(now), \(new.kind.rawValue))
+                        \(new.region), 'issued', \(new.urlForm.rawValue), \(new.uppercase), \(codeLength), \(now), \(new.kind.rawValue), \(new.pinLength))
                 RETURNING id
                 """)!.decode(Int64.self)
             let batch = Batch(
                 id: BatchID(rawValue: id), productID: new.productID, count: new.count, lot: new.lot,
                 productionDate: new.productionDate, expiryDate: new.expiryDate, region: new.region, status: .issued,
-                urlForm: new.urlForm, uppercase: new.uppercase, codeLength: codeLength, createdAt: now, kind: new.kind)
+                urlForm: new.urlForm, uppercase: new.uppercase, codeLength: codeLength, createdAt: now, kind: new.kind,
+                pinLength: new.pinLength)
             let sink = PostgresCodeSink(connection: db.connection, logger: db.logger, batch: batch.id)
             do {
                 let result = try body(batch, product, sink)

@@ -50,7 +50,7 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
         let results = try db.pipeline([
             """
             SELECT c.key, c.batch_id, b.product_id, b.status, c.blacklist_reason IS NOT NULL, p.gtin, b.lot,
-                   coalesce((SELECT max(slot) FROM code_log l WHERE l.code_key = c.key AND l.slot > 0), 0)
+                   coalesce((SELECT max(slot) FROM code_log l WHERE l.code_key = c.key AND l.slot > 0), 0), b.pin_length
             FROM code c JOIN batch b ON b.id = c.batch_id JOIN product p ON p.id = b.product_id WHERE c.key = ANY(\(keys))
             """,
             """
@@ -67,11 +67,11 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
         ])
         for key in keys { known[CodeKey(rawValue: key)] = Known(facts: nil, counted: [], top: 0) }
         for row in results[0].rows {
-            let (key, batch, product, status, blacklisted, gtin, lot, top) =
-                try row.decode((Int64, Int64, Int64, String, Bool, String?, String?, Int).self)
+            let (key, batch, product, status, blacklisted, gtin, lot, top, pin) =
+                try row.decode((Int64, Int64, Int64, String, Bool, String?, String?, Int, Int).self)
             known[CodeKey(rawValue: key)]?.facts = CodeFacts(
                 batch: BatchID(rawValue: batch), product: ProductID(rawValue: product), status: BatchStatus(rawValue: status) ?? .void,
-                blacklisted: blacklisted, gtin: gtin, lot: lot)
+                blacklisted: blacklisted, gtin: gtin, lot: lot, pinLength: pin)
             known[CodeKey(rawValue: key)]?.top = top
         }
         for row in results[1].rows {
@@ -99,12 +99,12 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
     func code(_ key: CodeKey) throws -> CodeFacts? {
         if let known = known[key] { return known.facts }
         return try db.row("""
-            SELECT c.batch_id, b.product_id, b.status, c.blacklist_reason IS NOT NULL, p.gtin, b.lot
+            SELECT c.batch_id, b.product_id, b.status, c.blacklist_reason IS NOT NULL, p.gtin, b.lot, b.pin_length
             FROM code c JOIN batch b ON b.id = c.batch_id JOIN product p ON p.id = b.product_id WHERE c.key = \(key.rawValue)
             """).map {
-            let (batch, product, status, blacklisted, gtin, lot) = try $0.decode((Int64, Int64, String, Bool, String?, String?).self)
+            let (batch, product, status, blacklisted, gtin, lot, pin) = try $0.decode((Int64, Int64, String, Bool, String?, String?, Int).self)
             return CodeFacts(batch: BatchID(rawValue: batch), product: ProductID(rawValue: product), status: BatchStatus(rawValue: status) ?? .void,
-                             blacklisted: blacklisted, gtin: gtin, lot: lot)
+                             blacklisted: blacklisted, gtin: gtin, lot: lot, pinLength: pin)
         }
     }
 
@@ -209,6 +209,36 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
         return try db.rows("""
             SELECT id, definition, status, created_at FROM campaign WHERE status = 'live' AND starts_at <= \(now) AND ends_at > \(now)
             """).map(PostgresStore.campaign(from:))
+    }
+
+    // MARK: Hidden PINs
+
+    func pinState(of key: CodeKey) throws -> PinState? {
+        try db.row("SELECT failures, locked_at FROM code_pin WHERE code_key = \(key.rawValue)").map {
+            let (failures, locked) = try $0.decode((Int, Date?).self)
+            return PinState(failures: failures, lockedAt: locked)
+        }
+    }
+
+    func recordWrongPin(_ key: CodeKey, at: Date) throws -> Int {
+        try db.row("""
+            INSERT INTO code_pin (code_key, failures) VALUES (\(key.rawValue), 1)
+            ON CONFLICT (code_key) DO UPDATE SET failures = code_pin.failures + 1 RETURNING failures
+            """)?.decode(Int.self) ?? 1
+    }
+
+    func lockPin(_ key: CodeKey, at: Date) throws {
+        try db.execute("UPDATE code_pin SET locked_at = \(at) WHERE code_key = \(key.rawValue)")
+    }
+
+    func latestCountedScan(of key: CodeKey, by consumer: ConsumerID) throws -> ScanFacts? {
+        try db.row("""
+            SELECT l.ref, (SELECT s.region FROM scan s WHERE s.id = l.ref LIMIT 1) FROM code_log l
+            WHERE l.code_key = \(key.rawValue) AND l.slot > 0 AND l.consumer = \(consumer.value) ORDER BY l.slot DESC LIMIT 1
+            """).map {
+            let (id, region) = try $0.decode((Int64, String?).self)
+            return ScanFacts(id: id, region: region)
+        }
     }
 
     // MARK: Channel

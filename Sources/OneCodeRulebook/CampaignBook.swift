@@ -16,6 +16,67 @@ public enum CampaignBook {
         return Campaign(id: id, definition: definition, status: campaign.status, createdAt: campaign.createdAt)
     }
 
+    /// How many wrong PINs a code takes before it is locked for draws.
+    public static let maxWrongPins = 5
+
+    /// A scan in a campaign that asks for the hidden PIN: its earlier draw when it has one (the PIN was
+    /// typed), else that the PIN is needed (or that the code is locked). Codes without PINs: nil, no draw.
+    static func pinGate(in tx: any ScanTransaction, _ campaign: Campaign, facts: CodeFacts, request: ScanRequest,
+                        earlierScans: Bool) throws -> DrawOutcome? {
+        guard facts.pinLength > 0 else { return nil }
+        if earlierScans, try tx.entry(in: campaign.id, code: request.key) != nil {
+            return try draw(in: tx, campaign, request: request, scan: 0, earlierScans: true)
+        }
+        let locked = try tx.pinState(of: request.key)?.lockedAt != nil
+        return campaign.definition.outcome(of: campaign.id, locked ? .pinLocked : .pinRequired, tier: nil, new: false, entry: nil)
+    }
+
+    /// What typing a PIN did.
+    public enum PinOutcome: Sendable, Equatable {
+        /// Right: the draws of the live campaigns that asked for it (earlier ones shown again).
+        case drawn([DrawOutcome])
+        /// Wrong: this many tries are left before the code is locked.
+        case wrong(remaining: Int)
+        /// Wrong too often: the code is locked for draws.
+        case locked
+    }
+
+    /// A consumer types the unit's hidden PIN after scanning it: right, and it draws in each live campaign
+    /// in scope that asks for it (as the consumer's latest counted scan of the code); wrong, and it is
+    /// counted: the `maxWrongPins`th locks the code for draws and announces it (`pin.locked`).
+    /// - Parameter check: whether the typed PIN is the unit's (`CodeSigner.checkPIN`, for the PIN's length).
+    public static func enterPin(in tx: any ScanTransaction, key: CodeKey, code: String, consumer: ConsumerID, at: Date,
+                                check: (Int) -> Bool) throws -> PinOutcome {
+        guard let facts = try tx.code(key), facts.status == .active, !facts.blacklisted else {
+            throw InputError("code", "this code is not active or was withdrawn: it does not draw")
+        }
+        guard facts.pinLength > 0 else { throw InputError("pin", "this code has no hidden PIN") }
+        guard let scan = try tx.latestCountedScan(of: key, by: consumer) else {
+            throw NotFoundError("scan", "scan this code on this phone first")
+        }
+        if try tx.pinState(of: key)?.lockedAt != nil { return .locked }
+        guard check(facts.pinLength) else {
+            let failures = try tx.recordWrongPin(key, at: at)
+            guard failures >= maxWrongPins else { return .wrong(remaining: maxWrongPins - failures) }
+            try tx.lockPin(key, at: at)
+            var data = EventJSON()
+            data.add("at", at)
+            data.add("batchId", facts.batch.rawValue)
+            data.add("code", code)
+            data.add("consumer", consumer.value)
+            data.add("wrongPins", failures)
+            try tx.emit(.pinLocked, at: at, data: data)
+            return .locked
+        }
+        let request = ScanRequest(key: key, code: code, at: at, consumer: consumer, ip: nil, userAgent: nil, referer: nil, bot: false, region: scan.region)
+        var draws: [DrawOutcome] = []
+        for campaign in try tx.liveCampaigns(at: at) where campaign.definition.requirePin == true
+            && campaign.definition.scope.contains(product: facts.product, batch: facts.batch, region: scan.region) {
+            draws.append(try draw(in: tx, campaign, request: request, scan: scan.id, earlierScans: true))
+        }
+        return .drawn(draws)
+    }
+
     /// The code's draw in `campaign`: the earlier one if there is one, else a new one.
     ///
     /// A new draw picks a tier with the CSPRNG, then takes it only if the consumer is under their

@@ -41,6 +41,14 @@ extension ScanTransactions {
     }
 }
 
+extension ScanTransactions {
+    /// A consumer types a unit's hidden PIN; see `CampaignBook.enterPin`.
+    public func enterPin(key: CodeKey, code: String, consumer: ConsumerID, at: Date, check: @escaping @Sendable (Int) -> Bool) async throws
+        -> CampaignBook.PinOutcome {
+        try await withScanTransaction { tx in try CampaignBook.enterPin(in: tx, key: key, code: code, consumer: consumer, at: at, check: check) }
+    }
+}
+
 extension ClaimTransactions {
     /// Claims a won prize for the consumer who drew it; see `CampaignBook.claim`.
     /// - Parameter marketing: the consent to be contacted about the brand's products, when the claimant gave it.

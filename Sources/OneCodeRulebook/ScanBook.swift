@@ -84,6 +84,13 @@ public enum ScanBook {
             var draws: [DrawOutcome] = []
             if counts || ownRescan, verdict == .genuine || verdict == .repeat, let facts {
                 for campaign in live where campaign.definition.scope.contains(product: facts.product, batch: facts.batch, region: request.region) {
+                    if campaign.definition.requirePin == true {
+                        // Drawn when the PIN is typed (CampaignBook.enterPin); the page asks for it until then.
+                        if let shown = try CampaignBook.pinGate(in: tx, campaign, facts: facts, request: request, earlierScans: ownRescan || scanCount > 1) {
+                            draws.append(shown)
+                        }
+                        continue
+                    }
                     draws.append(try CampaignBook.draw(in: tx, campaign, request: request, scan: scanID, earlierScans: ownRescan || scanCount > 1))
                 }
             }

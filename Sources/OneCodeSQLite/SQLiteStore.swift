@@ -702,6 +702,18 @@ extension SQLiteStore {
                 CREATE INDEX ledger_at ON ledger(at);
                 """)
         }
+        migrator.registerMigration("v23: hidden PINs") { db in
+            // A batch's PIN length (0: none; the PINs themselves are derived from the secret, stored
+            // nowhere), and each code's wrong PINs: past the limit the code is locked for draws.
+            try db.execute(sql: """
+                ALTER TABLE batch ADD COLUMN pin_length INTEGER NOT NULL DEFAULT 0 CHECK (pin_length = 0 OR pin_length BETWEEN 6 AND 8);
+                CREATE TABLE code_pin (
+                    code_key INTEGER PRIMARY KEY,
+                    failures INTEGER NOT NULL,
+                    locked_at REAL
+                );
+                """)
+        }
         return migrator
     }
 }
@@ -772,16 +784,17 @@ extension SQLiteStore: CatalogStore {
             try db.execute(
                 sql: """
                     INSERT INTO batch (product_id, count, lot, production_date, expiry_date, region, status,
-                                       url_form, uppercase, code_length, created_at, kind)
-                    VALUES (?, ?, ?, ?, ?, ?, 'issued', ?, ?, ?, ?, ?)
+                                       url_form, uppercase, code_length, created_at, kind, pin_length)
+                    VALUES (?, ?, ?, ?, ?, ?, 'issued', ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [new.productID.rawValue, new.count, new.lot, new.productionDate.description,
                             new.expiryDate?.description, new.region, new.urlForm.rawValue, new.uppercase,
-                            codeLength, now.timeIntervalSince1970, new.kind.rawValue])
+                            codeLength, now.timeIntervalSince1970, new.kind.rawValue, new.pinLength])
             let batch = Batch(
                 id: BatchID(rawValue: db.lastInsertedRowID), productID: new.productID, count: new.count, lot: new.lot,
                 productionDate: new.productionDate, expiryDate: new.expiryDate, region: new.region, status: .issued,
-                urlForm: new.urlForm, uppercase: new.uppercase, codeLength: codeLength, createdAt: now, kind: new.kind)
+                urlForm: new.urlForm, uppercase: new.uppercase, codeLength: codeLength, createdAt: now, kind: new.kind,
+                pinLength: new.pinLength)
             try db.execute(sql: "INSERT INTO batch_issuing (batch_id, heartbeat_at) VALUES (?, ?)",
                            arguments: [batch.id.rawValue, now.timeIntervalSince1970])
             return (batch, product)
@@ -940,7 +953,7 @@ extension SQLiteStore {
             region: row["region"], status: BatchStatus(rawValue: row["status"]) ?? .void,
             urlForm: URLForm(rawValue: row["url_form"]) ?? .short, uppercase: row["uppercase"],
             codeLength: row["code_length"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
-            kind: (row["kind"] as String?).flatMap(BatchKind.init(rawValue:)) ?? .unit)
+            kind: (row["kind"] as String?).flatMap(BatchKind.init(rawValue:)) ?? .unit, pinLength: (row["pin_length"] as Int?) ?? 0)
     }
 }
 

@@ -30,12 +30,37 @@ final class SQLiteTransaction: ScanTransaction, ClaimTransaction, FeedbackTransa
 
     func code(_ key: CodeKey) throws -> CodeFacts? {
         try Row.fetchOne(statement("""
-            SELECT c.batch_id, b.product_id, b.status, c.blacklist_reason IS NOT NULL, p.gtin, b.lot
+            SELECT c.batch_id, b.product_id, b.status, c.blacklist_reason IS NOT NULL, p.gtin, b.lot, b.pin_length
             FROM code c JOIN batch b ON b.id = c.batch_id JOIN product p ON p.id = b.product_id WHERE c.key = ?
             """), arguments: [key.rawValue]).map {
             CodeFacts(batch: BatchID(rawValue: $0[0]), product: ProductID(rawValue: $0[1]), status: BatchStatus(rawValue: $0[2]) ?? .void,
-                      blacklisted: $0[3], gtin: $0[4], lot: $0[5])
+                      blacklisted: $0[3], gtin: $0[4], lot: $0[5], pinLength: $0[6])
         }
+    }
+
+    // MARK: Hidden PINs
+
+    func pinState(of key: CodeKey) throws -> PinState? {
+        try Row.fetchOne(statement("SELECT failures, locked_at FROM code_pin WHERE code_key = ?"), arguments: [key.rawValue]).map {
+            PinState(failures: $0[0], lockedAt: ($0[1] as Double?).map(Date.init(timeIntervalSince1970:)))
+        }
+    }
+
+    func recordWrongPin(_ key: CodeKey, at: Date) throws -> Int {
+        try statement("INSERT INTO code_pin (code_key, failures) VALUES (?, 1) ON CONFLICT (code_key) DO UPDATE SET failures = failures + 1")
+            .execute(arguments: [key.rawValue])
+        return try Int.fetchOne(statement("SELECT failures FROM code_pin WHERE code_key = ?"), arguments: [key.rawValue]) ?? 1
+    }
+
+    func lockPin(_ key: CodeKey, at: Date) throws {
+        try statement("UPDATE code_pin SET locked_at = ? WHERE code_key = ?").execute(arguments: [at.timeIntervalSince1970, key.rawValue])
+    }
+
+    func latestCountedScan(of key: CodeKey, by consumer: ConsumerID) throws -> ScanFacts? {
+        try Row.fetchOne(statement("""
+            SELECT l.ref, s.region FROM code_log l JOIN scan s ON s.id = l.ref
+            WHERE l.code_key = ? AND l.slot > 0 AND l.consumer = ? ORDER BY l.slot DESC LIMIT 1
+            """), arguments: [key.rawValue, consumer.value]).map { ScanFacts(id: $0[0], region: $0[1]) }
     }
 
     func countedScans(of key: CodeKey) throws -> Int {

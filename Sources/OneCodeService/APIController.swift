@@ -151,6 +151,7 @@ struct APIController: Sendable {
         var qr: String?
         var ec: String?
         var kind: String?
+        var pin: Int?
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: AppRequestContext) async throws -> T {
@@ -180,7 +181,8 @@ struct APIController: Sendable {
             productID: ProductID(rawValue: body.product), count: body.count, maxCount: maxBatchCount, lot: body.lot,
             productionDate: try body.productionDate.map { try Day($0, field: "productionDate") } ?? .today(),
             expiryDate: try body.expiryDate.map { try Day($0, field: "expiryDate") }, region: body.region,
-            urlForm: form, uppercase: body.uppercase ?? false, kind: try BatchKind(body.kind ?? "unit", field: "kind"))
+            urlForm: form, uppercase: body.uppercase ?? false, kind: try BatchKind(body.kind ?? "unit", field: "kind"),
+            pinLength: body.pin ?? 0)
         let result = try await issuer.issue(new, intoLibrary: packagesDirectory, artwork: artwork, errorCorrection: ec)
         let view = BatchView(result.batch)
         return try Response.api(view, status: .created, headers: [.location: "/api/batches/\(result.batch.id)"])

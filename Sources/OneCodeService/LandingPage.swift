@@ -68,6 +68,9 @@ final class LandingPage: Sendable {
             var object: [String: Any] = [
                 "result": draw.result.rawValue, "campaign": draw.campaignName, "message": Self.message(draw, language),
             ]
+            if draw.result == .pinRequired {
+                object["claimForm"] = Self.pinForm.render(Self.pinFields(language))
+            }
             if draw.claimable {
                 var fields = Self.claimFields(language, campaign: draw.campaign.description, consents: consents)
                 fields["title"] = strings["claim"]!
@@ -118,6 +121,10 @@ final class LandingPage: Sendable {
         case (.lost, true, .en): return "No prize this time. Thank you for taking part."
         case (.lost, false, .en): return "This code has already been drawn: no prize."
         case (.dailyLimit, _, .en): return "You have had today's draws. Scan again tomorrow."
+        case (.pinRequired, _, .en): return "Open the pack and type the PIN printed inside to take part."
+        case (.pinLocked, _, .en): return "Too many wrong PINs: this code can no longer take part."
+        case (.pinRequired, _, .zh): return "请打开包装，输入内部印的 PIN 码参与抽奖。"
+        case (.pinLocked, _, .zh): return "PIN 码错误次数过多：此码已无法参与抽奖。"
         case (.won, true, .zh): return "恭喜您中奖：\(prize)"
         case (.won, false, .zh): return "此码已中奖：\(prize)"
         case (.lost, true, .zh): return "很遗憾，未中奖。感谢参与。"
@@ -319,7 +326,9 @@ final class LandingPage: Sendable {
             "reason.blacklisted": "This code has been withdrawn by the brand.",
             "reason.gtin-mismatch": "This code was not issued for the product this label names. The label may not be genuine.",
             "reason.lot-mismatch": "This code was not issued for the lot this label names. The label may not be genuine.",
-            "points": "Your points:", "claim": "Claim your prize", "claimName": "Name", "claimPhone": "Mobile phone", "claimSubmit": "Claim",
+            "points": "Your points:", "pinLabel": "PIN (inside the pack)", "pinSubmit": "Draw",
+            "pinWrong": "Wrong PIN: %d tries left.", "pinAccepted": "PIN accepted", "pinNoCampaign": "The PIN is right, but no promotion that asks for it is running now.", "pinLocked": "Too many wrong PINs: this code can no longer take part.",
+            "claim": "Claim your prize", "claimName": "Name", "claimPhone": "Mobile phone", "claimSubmit": "Claim",
             "claimed": "Your prize is claimed.", "redemption": "Show this code at a participating store:",
             "locate": "Share my location", "locateThanks": "Thank you, your location was recorded.",
             "locateWhy": "Optional: where this product was found helps the brand spot fakes and stock sold outside its region. It is kept with this scan only.",
@@ -348,7 +357,9 @@ final class LandingPage: Sendable {
             "reason.blacklisted": "此码已被品牌方作废。",
             "reason.gtin-mismatch": "此码并非为该标签所示的商品发放，标签可能不是正品。",
             "reason.lot-mismatch": "此码并非为该标签所示的批次发放，标签可能不是正品。",
-            "points": "您的积分：", "claim": "领取奖品", "claimName": "姓名", "claimPhone": "手机号", "claimSubmit": "领取",
+            "points": "您的积分：", "pinLabel": "PIN 码（包装内）", "pinSubmit": "抽奖",
+            "pinWrong": "PIN 码错误：还可尝试 %d 次。", "pinAccepted": "PIN 码正确", "pinNoCampaign": "PIN 码正确，但目前没有需要 PIN 码的活动。", "pinLocked": "PIN 码错误次数过多：此码已无法参与抽奖。",
+            "claim": "领取奖品", "claimName": "姓名", "claimPhone": "手机号", "claimSubmit": "领取",
             "claimed": "奖品已领取。", "redemption": "请在参与门店出示此兑换码：",
             "locate": "分享我的位置", "locateThanks": "谢谢，已记录您的位置。", "locateDenied": "未分享位置。",
             "locateWhy": "可选：商品所在位置可帮助品牌方发现假货和跨区销售，仅随本次扫码保存。",
@@ -395,6 +406,20 @@ final class LandingPage: Sendable {
         <button type="submit">{{submit}}</button></form>
         """)
 
+    /// The hidden PIN's form: posted to the scan page's own address (or `action` on a form answer).
+    static let pinForm = try! MustacheTemplate(string: """
+        <form method="post"{{#action}} action="{{.}}"{{/action}} class="pin">\
+        <label>{{label}}<br><input name="pin" required inputmode="numeric" pattern="[0-9 ]*" maxlength="12" autocomplete="one-time-code"\
+        {{#error}} aria-invalid="true" aria-describedby="error-pin"{{/error}}></label>\
+        {{#error}}<p class="error" id="error-pin" role="alert">{{.}}</p>{{/error}}<br>\
+        <button type="submit">{{submit}}</button></form>
+        """)
+
+    static func pinFields(_ language: Language) -> [String: Any] {
+        let strings = strings[language]!
+        return ["label": strings["pinLabel"]!, "submit": strings["pinSubmit"]!]
+    }
+
     /// The rating form, on the scan page and again on a form answer (as the claim form: `action`, the
     /// star chosen, the comment typed, `ratingError`, `commentError`).
     static let feedbackForm = try! MustacheTemplate(string: """
@@ -423,7 +448,7 @@ final class LandingPage: Sendable {
     }
 
     /// One style for every page a phone sees: the scan page, the claim and thanks pages, the form answers.
-    static let css = #"body{margin:0;font:16px/1.5 system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f4f4f2;color:#222}main{max-width:30rem;margin:0 auto;padding:1rem}.verdict{border-radius:.75rem;padding:1.25rem;color:#fff;background:#666}.genuine{background:#1b7f3b}.repeat{background:#2f6f9f}.suspicious{background:#b35c00}.unknown,.forged,.void{background:#a8201a}.inactive{background:#6b6b6b}h1{font-size:1.5rem;margin:0 0 .5rem}dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}dt{color:#666}dd{margin:0;overflow-wrap:anywhere}section{background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}section:empty{display:none}.draw{margin:.25rem 0}.draw.won strong{color:#1b7f3b}.code{font:1.5rem monospace;letter-spacing:.1em}fieldset{border:0;padding:0;margin:0 0 .5rem}textarea{width:100%;box-sizing:border-box;font:inherit}button{font:inherit;padding:.6rem 1rem;border-radius:.5rem;border:1px solid #1b5e8c;background:#fff;color:#1b5e8c;width:100%}footer{color:#888;font-size:.8rem;text-align:center;margin:2rem 0}img.product{display:block;max-width:100%;max-height:14rem;margin:1rem auto 0;border-radius:.75rem}input[type=tel],input[name=name]{font:inherit;width:100%;box-sizing:border-box;padding:.4rem}.error{color:#a8201a;margin:.25rem 0}"#
+    static let css = #"body{margin:0;font:16px/1.5 system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f4f4f2;color:#222}main{max-width:30rem;margin:0 auto;padding:1rem}.verdict{border-radius:.75rem;padding:1.25rem;color:#fff;background:#666}.genuine{background:#1b7f3b}.repeat{background:#2f6f9f}.suspicious{background:#b35c00}.unknown,.forged,.void{background:#a8201a}.inactive{background:#6b6b6b}h1{font-size:1.5rem;margin:0 0 .5rem}dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}dt{color:#666}dd{margin:0;overflow-wrap:anywhere}section{background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}section:empty{display:none}.draw{margin:.25rem 0}.draw.won strong{color:#1b7f3b}.code{font:1.5rem monospace;letter-spacing:.1em}fieldset{border:0;padding:0;margin:0 0 .5rem}textarea{width:100%;box-sizing:border-box;font:inherit}button{font:inherit;padding:.6rem 1rem;border-radius:.5rem;border:1px solid #1b5e8c;background:#fff;color:#1b5e8c;width:100%}footer{color:#888;font-size:.8rem;text-align:center;margin:2rem 0}img.product{display:block;max-width:100%;max-height:14rem;margin:1rem auto 0;border-radius:.75rem}input[type=tel],input[name=name],input[name=pin]{font:inherit;width:100%;box-sizing:border-box;padding:.4rem}.error{color:#a8201a;margin:.25rem 0}"#
 
     static let html = """
         <!doctype html>

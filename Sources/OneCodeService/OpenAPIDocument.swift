@@ -124,6 +124,7 @@ enum OpenAPIDocument {
                     "urlForm": ["type": "string", "enum": ["short", "gs1"]], "uppercase": boolean,
                     "qr": ["type": "string", "enum": ["none", "svg", "png", "pdf"]], "ec": ["type": "string", "enum": ["L", "M", "Q", "H"]],
                     "kind": ["type": "string", "enum": ["unit", "inner-case", "case", "pallet"]],
+                    "pin": ["type": "integer", "enum": [0, 6, 7, 8]],
                 ], required: ["product", "count"]), ok: ("201", json(ref("Batch"), "The batch; `Location` names it."))),
             ],
             "/api/batches/{id}": ["get": operation("A batch", scopes: read, parameters: [path("id", id)], ok: ("200", json(ref("Batch"), "The batch.")))],
@@ -338,8 +339,8 @@ enum OpenAPIDocument {
                 "productionDate": ["type": "string", "format": "date"], "expiryDate": ["type": "string", "format": "date"], "region": string,
                 "urlForm": ["type": "string", "enum": ["short", "gs1"]], "uppercase": boolean,
                 "status": ["type": "string", "enum": ["issued", "active", "void"]], "createdAt": time, "package": string,
-                "kind": ["type": "string", "enum": ["unit", "inner-case", "case", "pallet"]],
-            ], required: ["id", "productId", "count", "status", "createdAt", "package", "kind"]),
+                "kind": ["type": "string", "enum": ["unit", "inner-case", "case", "pallet"]], "pinLength": integer,
+            ], required: ["id", "productId", "count", "status", "createdAt", "package", "kind", "pinLength"]),
             "Scan": object([
                 "id": integer, "at": time, "code": string, "batchId": integer, "consumer": string, "ip": string, "userAgent": string,
                 "referer": string, "bot": boolean, "region": string, "latitude": number, "longitude": number,

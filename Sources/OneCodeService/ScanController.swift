@@ -220,6 +220,18 @@ struct ScanController: Sendable {
         var redemptionCode: String?
         var redeemedAt: Date?
         var redeemedAtStore: String?
+
+        init(_ draw: DrawOutcome, _ language: LandingPage.Language) {
+            campaign = draw.campaign
+            name = draw.campaignName
+            result = draw.result
+            new = draw.new
+            prize = draw.prize.map(PrizeJSON.init)
+            message = LandingPage.message(draw, language)
+            redemptionCode = draw.claim?.redemptionCode
+            redeemedAt = draw.claim?.redeemedAt
+            redeemedAtStore = draw.claim?.redeemedAtStore
+        }
     }
 
     struct PrizeJSON: Encodable {
@@ -247,11 +259,7 @@ struct ScanController: Sendable {
                 product: content.productName.map { .init(name: $0, gtin: content.gtin, imageUrl: content.productImage) },
                 batch: content.productionDate.map { _ in .init(lot: content.lot, productionDate: content.productionDate, expiryDate: content.expiryDate) },
                 firstScanAt: content.firstScanAt, scanCount: content.scanCount, location: content.locationPath,
-                campaign: content.draws.map {
-                    DrawJSON(campaign: $0.campaign, name: $0.campaignName, result: $0.result, new: $0.new, prize: $0.prize.map(PrizeJSON.init),
-                             message: LandingPage.message($0, content.language), redemptionCode: $0.claim?.redemptionCode,
-                             redeemedAt: $0.claim?.redeemedAt, redeemedAtStore: $0.claim?.redeemedAtStore)
-                }, points: content.points)
+                campaign: content.draws.map { DrawJSON($0, content.language) }, points: content.points)
             body = ByteBuffer(bytes: (try? Response.jsonEncoder.encode(document)) ?? Data("{}".utf8))
         } else {
             headers[.contentType] = "text/html; charset=utf-8"
@@ -369,6 +377,13 @@ extension ScanController {
         let answer = FormAnswer(language: LandingPage.language(request.headers[.acceptLanguage]), path: request.uri.path, brand: page.brand)
         // A form gets its answer as a page in its language (the form again, the problem beside the field);
         // JSON requests keep the JSON errors.
+        if fields["pin"] != nil {
+            do { return try await pin(request, context, code: code, fields: fields, answer: answer) } catch where !request.wantsJSON {
+                let (_, message, status) = answer.problem(error)
+                return answer.page(status: status, heading: answer.strings["fix"]!, body: "<p class=\"error\" id=\"error\" role=\"alert\">"
+                                   + LandingPage.escape(message) + "</p>", id: "form")
+            }
+        }
         if fields["rating"] != nil {
             do { return try await feedback(request, context, code: code, fields: fields, answer: answer) } catch where !request.wantsJSON {
                 return answer.again(.feedback, fields: fields, error: error)
@@ -407,6 +422,37 @@ extension ScanController {
             body += "<p>\(LandingPage.escape(strings["redemption"]!))</p><p class=\"code\" id=\"redemption\">\(LandingPage.escape(code))</p>"
         }
         return answer.page(status: .created, heading: strings["claimed"]!, body: body, id: "claimed")
+    }
+
+    /// The hidden PIN typed on the page: right, it draws in the campaigns that asked for it and the answer
+    /// shows the draws (a win with its claim form); wrong, the form again with the tries left; locked after too many.
+    func pin(_ request: Request, _ context: AppRequestContext, code: String, fields: [String: String], answer: FormAnswer) async throws -> Response {
+        let (key, canonical, consumer) = try scanned(request, context, code: code, why: "the PIN is checked against your scan")
+        let typed = String((fields["pin"] ?? "").prefix(32))
+        guard typed.contains(where: \.isNumber) else { throw HTTPError(.badRequest, message: "pin: type the digits printed inside the pack") }
+        let signer = self.signer
+        let outcome = try await store.enterPin(key: key, code: canonical, consumer: consumer, at: Date()) { length in
+            signer.checkPIN(typed, for: key, length: length)
+        }
+        let strings = LandingPage.strings[answer.language]!
+        switch outcome {
+        case let .drawn(draws):
+            // The draws as the scan's JSON shows them (`campaign`).
+            if request.wantsJSON { return try Response.json(["campaign": draws.map { DrawJSON($0, answer.language) }], status: .ok) }
+            // The draws as the scan page shows them (a new win with its claim form, posted to this same address).
+            let heading = draws.isEmpty ? strings["pinNoCampaign"]! : strings["pinAccepted"]!
+            return answer.page(status: .ok, heading: heading,
+                               body: page.drawSection(draws, answer.language, consents: config.claimConsents(answer.language)), id: "campaign")
+        case let .wrong(remaining):
+            if request.wantsJSON { throw HTTPError(.unprocessableContent, message: "pin: wrong PIN; \(remaining) tries left before the code is locked") }
+            var values = LandingPage.pinFields(answer.language)
+            values["action"] = request.uri.path
+            values["error"] = String(format: strings["pinWrong"]!, remaining)
+            return answer.page(status: .unprocessableContent, heading: answer.strings["fix"]!, body: LandingPage.pinForm.render(values), id: "form")
+        case .locked:
+            if request.wantsJSON { throw HTTPError(.conflict, message: "pin: too many wrong PINs; this code is locked for draws") }
+            return answer.page(status: .conflict, heading: strings["pinLocked"]!, body: "", id: "locked")
+        }
     }
 
     /// A 1-5 rating and an optional comment (at most 500 characters) from the page's feedback form.

@@ -22,6 +22,8 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     case receiptConfirmed = "receipt.confirmed"
     /// A clerk earned a reward for a consumer's first scan of a unit of their case.
     case clerkRewarded = "clerk.rewarded"
+    /// A code took too many wrong hidden PINs and is locked for draws.
+    case pinLocked = "pin.locked"
 }
 
 /// One event as written: `body` is the whole JSON document a webhook receives.

@@ -12,8 +12,12 @@ public struct CodeFacts: Sendable, Equatable {
     /// The product's GTIN (14 digits) and the batch's lot, for GS1 Digital Link scans.
     public var gtin: String?
     public var lot: String?
+    /// The digits of the unit's hidden PIN (0: it has none).
+    public var pinLength: Int
 
-    public init(batch: BatchID, product: ProductID, status: BatchStatus, blacklisted: Bool, gtin: String? = nil, lot: String? = nil) {
+    public init(batch: BatchID, product: ProductID, status: BatchStatus, blacklisted: Bool, gtin: String? = nil, lot: String? = nil,
+                pinLength: Int = 0) {
+        self.pinLength = pinLength
         self.gtin = gtin
         self.lot = lot
         self.batch = batch
@@ -172,7 +176,37 @@ public protocol EventTransaction {
 
 /// The write transaction a backend lends to the scan rules: it reads and writes rows and decides
 /// nothing. The rules (`ScanBook` in OneCodeRulebook) run between its reads and its writes.
-public protocol ScanTransaction: EventTransaction, ChannelScanTransaction {
+/// A code's wrong hidden PINs, and whether they locked it for draws.
+public struct PinState: Sendable, Equatable {
+    public var failures: Int
+    public var lockedAt: Date?
+    public init(failures: Int, lockedAt: Date?) {
+        self.failures = failures
+        self.lockedAt = lockedAt
+    }
+}
+
+/// A consumer's latest counted scan of a code (a PIN's draw is that scan's).
+public struct ScanFacts: Sendable, Equatable {
+    public var id: Int64
+    public var region: String?
+    public init(id: Int64, region: String?) {
+        self.id = id
+        self.region = region
+    }
+}
+
+/// The hidden PIN's rows, in the scan transaction (a PIN's draws are written with them).
+public protocol PinTransaction {
+    func pinState(of key: CodeKey) throws -> PinState?
+    /// Counts a wrong PIN; returns the code's wrong PINs so far.
+    func recordWrongPin(_ key: CodeKey, at: Date) throws -> Int
+    /// Locks the code for draws.
+    func lockPin(_ key: CodeKey, at: Date) throws
+    func latestCountedScan(of key: CodeKey, by consumer: ConsumerID) throws -> ScanFacts?
+}
+
+public protocol ScanTransaction: EventTransaction, ChannelScanTransaction, PinTransaction {
     /// Called once before the rules decide a group, with all of its requests: a backend whose every read
     /// is a round trip reads here, at once, what the rules will ask of these codes (and may hold its
     /// writes until the transaction ends). A backend whose reads are local does nothing.

@@ -36,6 +36,7 @@ struct BatchCommand: AsyncParsableCommand {
         @Option(name: .customLong("url-form"), help: "short: {base}/s/{code}; gs1: GS1 Digital Link {base}/01/{gtin}[/10/{lot}]/21/{code}.") var urlForm: URLForm = .short
         @Flag(help: "Print URLs upper-case, so QR symbols use the denser alphanumeric mode.") var uppercase = false
         @Option(help: "What the codes go on: unit, inner-case, case (outer case) or pallet; the packing line packs lower levels into higher (`onecode aggregate`).") var kind: BatchKind = .unit
+        @Option(help: ArgumentHelp("Give each unit a hidden PIN of this many digits (6-8), printed where it is seen only after opening: a pin column in codes.csv and, with --qr, a pins/ artwork layer. Campaigns with requirePin ask for it before drawing.", valueName: "digits")) var pin: Int = 0
         @Option(name: .customLong("base-url"), help: "Public base URL printed in the codes (default from configuration).") var baseURL: String?
         @Option(help: ArgumentHelp("A new or empty folder for the code package.", valueName: "dir")) var out: String
         @Option(help: "QR artwork: none, svg, png (one file per code) or pdf (A4 label sheets).") var qr: ArtworkFormat = .none
@@ -51,7 +52,7 @@ struct BatchCommand: AsyncParsableCommand {
                     productID: ProductID(rawValue: product), count: count, maxCount: config.maxBatchCount, lot: lot,
                     productionDate: try productionDate.map { try Day($0, field: "production-date") } ?? .today(),
                     expiryDate: try expiry.map { try Day($0, field: "expiry") }, region: region,
-                    urlForm: urlForm, uppercase: uppercase, kind: kind)
+                    urlForm: urlForm, uppercase: uppercase, kind: kind, pinLength: pin)
                 let options = PackageOptions(directory: out, artwork: qr, errorCorrection: ec)
                 try options.validate()
                 let signer = try config.signer(notice: note)
@@ -135,7 +136,7 @@ struct BatchCommand: AsyncParsableCommand {
                     """
                     batch \(batch.id)
                       product:          \(batch.productID) \(product?.name ?? "")\(product?.gtin.map { " (GTIN \($0))" } ?? "")
-                      kind:             \(batch.kind.words)
+                      kind:             \(batch.kind.words)\(batch.pinLength > 0 ? ", hidden PINs of \(batch.pinLength) digits" : "")
                       codes:            \(batch.count) (\(stored) stored, \(batch.codeLength) characters)
                       lot:              \(batch.lot ?? "-")
                       production date:  \(batch.productionDate)

@@ -95,4 +95,38 @@ struct BrowserTests {
             #expect(png.count > 5000 && png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
         }
     }
+
+    @Test("the hidden PIN on a phone: the page asks for it, a wrong one gets the form again with the tries left, the right one draws; screenshots in test-artifacts",
+          arguments: ["en", "zh-CN"])
+    func pinDraw(language: String) async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        _ = try DurabilityTests.prepare(folder, count: 1)
+        let environment = DurabilityTests.environment
+        let campaign = #"{"name": "Under the cap", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "status": "live", "requirePin": true, "tiers": [{"name": "Bottle", "kind": "goods", "value": 1, "probability": 1, "stock": 10}]}"#
+        try Data(campaign.utf8).write(to: URL(fileURLWithPath: folder.file("campaign.json")))
+        for arguments in [["batch", "issue", "--product", "1", "--count", "1", "--pin", "6", "--out", "pins"], ["batch", "activate", "2"],
+                          ["campaign", "create", "--file", "campaign.json"]] {
+            let result = try await Run.run(Run.onecode, arguments, cwd: folder.path, environment: environment)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+        let lines = try String(contentsOfFile: folder.file("pins/codes.csv"), encoding: .utf8).split(separator: "\n")
+        let row = try #require(lines.dropFirst().first, "\(lines)").split(separator: ",", omittingEmptySubsequences: false)
+        try #require(row.count == 6, "\(row)")
+        let code = String(row[1]), pin = String(row[5])
+        let wrong = String(pin.reversed()) == pin ? "000000" : String(pin.reversed())
+        let (server, base) = try await DurabilityTests.startServer(folder)
+        defer { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
+        try FileManager.default.createDirectory(atPath: Self.artifacts, withIntermediateDirectories: true)
+        let script = URL(fileURLWithPath: Self.script).deletingLastPathComponent().appendingPathComponent("pin_draw.py").path
+        let result = try await Run.run("python3", [script, "\(base)/s/\(code)", wrong, pin, Self.artifacts, language])
+        #expect(result.status == 0, "browser: \(result.stderr)")
+        let seen = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+        #expect(seen["before"] as? String == "pin-required" && seen["inputmode"] as? String == "numeric" && seen["fits"] as? Bool == true, "\(seen)")
+        #expect(seen["label"] as? String == (language == "en" ? "PIN (inside the pack)" : "PIN 码（包装内）"), "\(seen)")
+        #expect(seen["wrong"] as? String == (language == "en" ? "Wrong PIN: 4 tries left." : "PIN 码错误：还可尝试 4 次。"), "\(seen)")
+        #expect(seen["after"] as? String == "won" && seen["claimForm"] as? Int == 1, "\(seen)")
+        #expect(seen["heading"] as? String == (language == "en" ? "PIN accepted" : "PIN 码正确"), "\(seen)")
+        #expect(seen["message"] as? String == (language == "en" ? "Congratulations, you won: Bottle" : "恭喜您中奖：Bottle"), "\(seen)")
+    }
 }

@@ -294,3 +294,77 @@ struct ReceiptClerkTests {
         }
     }
 }
+
+@Suite("Hidden PINs: a campaign that asks for the PIN inside the pack")
+struct HiddenPinTests {
+    @Test("a PIN batch's package carries each unit's PIN; a requirePin campaign draws only after the right PIN, shows the same draw again, never draws for codes without PINs; wrong PINs are counted and the fifth locks the code (pin.locked)",
+          arguments: Backend.complete)
+    func pins(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 2)
+        defer { fixture.folder.cleanup() }
+        let issuer = try await fixture.token(.issuer), marketing = try await fixture.token(.marketing)
+        try await fixture.app().test(.router) { client in
+            // A batch with 6-digit PINs: codes.csv has them, the pins/ layer draws them.
+            let created = try await ChannelTests.call(client, .post, "/api/batches", token: issuer,
+                                                      ["product": fixture.product.id.rawValue, "count": 3, "pin": 6, "qr": "svg"])
+            let pinLength = try created.json()["pinLength"] as? Int
+            #expect(created.status == .created && pinLength == 6, "\(created.text)")
+            let id = try created.json()["id"] as? Int ?? 0
+            #expect(try await ChannelTests.call(client, .post, "/api/batches/\(id)/activate", token: issuer).status == .ok)
+            let zip = try await ChannelTests.call(client, .get, "/api/batches/\(id)/package.zip", token: issuer)
+            try Data(buffer: zip.body).write(to: URL(fileURLWithPath: fixture.folder.file("pins.zip")))
+            let csv = try Run.program("/usr/bin/unzip", ["-p", fixture.folder.file("pins.zip"), "batch-\(id)/codes.csv"]).stdout
+            let rows = csv.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            #expect(rows.first == ["sequence", "code", "url", "gtin", "lot", "pin"], "\(csv)")
+            let codes = rows.dropFirst().map { $0[1] }, pins = rows.dropFirst().map { $0[5] }
+            #expect(pins.count == 3 && pins.allSatisfy { $0.count == 6 && $0.allSatisfy(\.isNumber) })
+            let layer = try Run.program("/usr/bin/unzip", ["-p", fixture.folder.file("pins.zip"), "batch-\(id)/pins/000001.svg"]).stdout
+            #expect(layer.contains(">\(pins[0])</text>"), "\(layer)")
+
+            let definition = #"{"name": "Under the cap", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "status": "live", "requirePin": true, "tiers": [{"name": "Bottle", "kind": "goods", "value": 1, "probability": 1, "stock": 10}]}"#
+            let campaign = try await client.execute(uri: "/api/campaigns", method: .post,
+                                                    headers: [.authorization: "Bearer \(marketing)", .contentType: "application/json"],
+                                                    body: ByteBuffer(string: definition))
+            #expect(campaign.status == .created, "\(campaign.text)")
+
+            // Scanned: the page asks for the PIN; nothing is drawn yet.
+            let scan = try await client.execute(uri: "/s/\(codes[0])", method: .get, headers: phone())
+            let cookie = scan.cookie ?? ""
+            #expect(scan.text.contains("class=\"pin\"") && scan.text.contains("data-result=\"pin-required\""), "\(scan.text)")
+            func post(_ code: String, _ pin: String, json: Bool = false, cookie: String = cookie) async throws -> TestResponse {
+                var headers: HTTPFields = [.cookie: cookie, .contentType: "application/x-www-form-urlencoded", .origin: "https://q.example.com"]
+                if json { headers[.accept] = "application/json" }
+                return try await client.execute(uri: "/s/\(code)", method: .post, headers: headers, body: ByteBuffer(string: "pin=\(pin)"))
+            }
+            let wrongDigit = String(pins[0].dropLast()) + (pins[0].last == "1" ? "2" : "1")
+            let wrong = try await post(codes[0], wrongDigit)
+            #expect(wrong.status == .unprocessableContent && wrong.text.contains("4 tries left"), "\(wrong.text)")
+            let right = try await post(codes[0], pins[0])
+            #expect(right.status == .ok && right.text.contains("Congratulations, you won: Bottle") && right.text.contains("class=\"claim\""),
+                    "\(right.status) \(right.text)")
+            let shown = try await client.execute(uri: "/s/\(codes[0])", method: .get, headers: phone(cookie: cookie, json: true)).json()
+            let draws = shown["campaign"] as? [[String: Any]] ?? []
+            #expect(draws.first?["result"] as? String == "won", "\(shown)")
+            let again = try await post(codes[0], pins[0], json: true).json()["campaign"] as? [[String: Any]] ?? []
+            #expect(again.first?["result"] as? String == "won" && (again.first?["new"] as? NSNumber)?.intValue == 0, "\(again)")
+            // A code without a PIN does not draw in this campaign.
+            let plain = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(json: true)).json()
+            #expect(plain["verdict"] as? String == "genuine" && ((plain["campaign"] as? [Any])?.isEmpty ?? true), "\(plain)")
+            // Another phone that never scanned the code cannot type its PIN.
+            #expect(try await post(codes[0], pins[0], json: true, cookie: "").status.code >= 400)
+
+            // Five wrong PINs lock the code for draws, announced once; the right PIN then draws nothing.
+            let second = try await client.execute(uri: "/s/\(codes[1])", method: .get, headers: phone())
+            let secondCookie = second.cookie ?? ""
+            var statuses: [Int] = []
+            for _ in 1...5 { statuses.append(try await post(codes[1], "000000" == pins[1] ? "111111" : "000000", json: true, cookie: secondCookie).status.code) }
+            #expect(statuses == [422, 422, 422, 422, 409], "\(statuses)")
+            #expect(try await post(codes[1], pins[1], json: true, cookie: secondCookie).status == .conflict)
+            let locked = try await client.execute(uri: "/s/\(codes[1])", method: .get, headers: phone(cookie: secondCookie))
+            #expect(locked.text.contains("data-result=\"pin-locked\""), "\(locked.text)")
+            let events = try await ChannelTests.events(fixture, "pin.locked")
+            #expect(events.count == 1 && events.first?["code"] as? String == codes[1] && events.first?["wrongPins"] as? Int == 5, "\(events)")
+            #expect(try await ChannelTests.events(fixture, "prize.won").count == 1)
+        }
+    }
+}

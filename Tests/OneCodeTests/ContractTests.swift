@@ -152,6 +152,10 @@ final class StaleScanReads: ScanTransaction, @unchecked Sendable {
     func lastShipment(of key: CodeKey) throws -> ShipmentFacts? { try base.lastShipment(of: key) }
     func insertDiversion(_ row: DiversionRow) throws -> Bool { try base.insertDiversion(row) }
     func receiptRegion(of key: CodeKey) throws -> String? { try base.receiptRegion(of: key) }
+    func pinState(of key: CodeKey) throws -> PinState? { try base.pinState(of: key) }
+    func recordWrongPin(_ key: CodeKey, at: Date) throws -> Int { try base.recordWrongPin(key, at: at) }
+    func lockPin(_ key: CodeKey, at: Date) throws { try base.lockPin(key, at: at) }
+    func latestCountedScan(of key: CodeKey, by consumer: ConsumerID) throws -> ScanFacts? { try base.latestCountedScan(of: key, by: consumer) }
     func anyClerkBindings() throws -> Bool { try base.anyClerkBindings() }
     func clerkBinding(of key: CodeKey) throws -> ClerkBinding? { try base.clerkBinding(of: key) }
     func takeClerkReward(_ clerk: ClerkID, day: String, amount: Int, cap: Int) throws -> Bool {
