@@ -235,9 +235,19 @@ public enum LeadScore {
     public static func day(of date: Date) -> Int { ProfileBuilder.day(date.timeIntervalSince1970) }
 
     /// A store: 60·min(redemptions, 50)/50 + 40·min(consumers reached, 50)/50.
-    public static func store(redemptions: Int, consumers: Int) -> (score: Double, reasons: [String]) {
-        let score = 60 * Double(min(redemptions, 50)) / 50 + 40 * Double(min(consumers, 50)) / 50
-        return ((score * 10).rounded() / 10, ["\(redemptions) prize redemption\(redemptions == 1 ? "" : "s") for \(consumers) consumer\(consumers == 1 ? "" : "s")"])
+    /// - Parameters: `receipts`, `unitsSold`: the channel's facts (cases received, units of them consumers scanned);
+    ///   they add up to 30 points on top, the score staying at most 100.
+    public static func store(redemptions: Int, consumers: Int, receipts: Int = 0, unitsSold: Int = 0) -> (score: Double, reasons: [String]) {
+        var score = 60 * Double(min(redemptions, 50)) / 50 + 40 * Double(min(consumers, 50)) / 50
+        score = min(100, score + 10 * Double(min(receipts, 50)) / 50 + 20 * Double(min(unitsSold, 500)) / 500)
+        var reasons: [String] = []
+        if redemptions > 0 || receipts == 0 {
+            reasons.append("\(redemptions) prize redemption\(redemptions == 1 ? "" : "s") for \(consumers) consumer\(consumers == 1 ? "" : "s")")
+        }
+        if receipts > 0 {
+            reasons.append("\(receipts) case\(receipts == 1 ? "" : "s") received, \(unitsSold) unit\(unitsSold == 1 ? "" : "s") of them scanned by consumers")
+        }
+        return ((score * 10).rounded() / 10, reasons)
     }
 }
 

@@ -233,6 +233,20 @@ extension PostgresStore: ChannelStore, ChannelTransactions {
         try await read { db in try db.rows("SELECT \(unescaped: Self.dealerColumns) FROM dealer ORDER BY id").map(Self.dealer(from:)) }
     }
 
+    public func dealerProfiles() async throws -> [DealerProfile] {
+        try await read { db in
+            var facts: [Int64: (Int, Int, Int, Int)] = [:]
+            for row in try db.rows(PostgresQuery(unsafeSQL: ChannelFactsSQL.dealers)) {
+                let (id, shipments, codes, diversions, regions) = try row.decode((Int64, Int64, Int64, Int64, Int64).self)
+                facts[id] = (Int(shipments), Int(codes), Int(diversions), Int(regions))
+            }
+            return try db.rows("SELECT \(unescaped: Self.dealerColumns) FROM dealer ORDER BY id").map {
+                let dealer = try Self.dealer(from: $0), row = facts[dealer.id.rawValue] ?? (0, 0, 0, 0)
+                return DealerProfile(dealer: dealer, shipments: row.0, codesShipped: row.1, diversions: row.2, diversionRegions: row.3)
+            }
+        }
+    }
+
     public func addWarehouse(_ warehouse: NewWarehouse) async throws -> Warehouse {
         try await write { db in
             let rows = try db.execute("""

@@ -42,14 +42,17 @@ extension PostgresStore {
 extension PostgresStore {
     public func storeProfiles() async throws -> [StoreProfile] {
         try await read { db in
-            try db.rows("""
-                SELECT s.id, s.name, s.region, s.created_at, count(r.entry_id), count(DISTINCT e.consumer), max(r.at)
+            try db.rows(PostgresQuery(unsafeSQL: """
+                SELECT s.id, s.name, s.region, s.created_at, count(r.entry_id), count(DISTINCT e.consumer), max(r.at),
+                       coalesce(c.receipts, 0)::int8, coalesce(c.units_sold, 0)::int8
                 FROM store s LEFT JOIN redemption r ON r.store_id = s.id LEFT JOIN entry e ON e.id = r.entry_id
-                GROUP BY s.id ORDER BY s.id
-                """).map {
-                let (id, name, region, created, redemptions, consumers, last) = try $0.decode((Int64, String, String?, Date, Int, Int, Date?).self)
+                LEFT JOIN (\(ChannelFactsSQL.stores)) c ON c.store_id = s.id
+                GROUP BY s.id, c.receipts, c.units_sold ORDER BY s.id
+                """)).map {
+                let (id, name, region, created, redemptions, consumers, last, receipts, sold) =
+                    try $0.decode((Int64, String, String?, Date, Int, Int, Date?, Int, Int).self)
                 return StoreProfile(store: Store(id: StoreID(rawValue: id), name: name, region: region, createdAt: created),
-                                    redemptions: redemptions, consumers: consumers, lastRedemptionAt: last)
+                                    redemptions: redemptions, consumers: consumers, lastRedemptionAt: last, receipts: receipts, unitsSold: sold)
             }
         }
     }

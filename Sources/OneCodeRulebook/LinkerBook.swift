@@ -264,7 +264,8 @@ public enum LinkerBook {
             })
         }
         try put(tx.storeLeadFacts().map { store in
-            let (score, reasons) = LeadScore.store(redemptions: store.redemptions, consumers: store.consumers)
+            let (score, reasons) = LeadScore.store(redemptions: store.redemptions, consumers: store.consumers, receipts: store.receipts,
+                                                   unitsSold: store.unitsSold)
             return try row(.store, String(store.id), name: store.name, phone: nil, score: score, reasons: reasons,
                            source: Lead.Source(batch: nil, region: store.region, store: store.id))
         })

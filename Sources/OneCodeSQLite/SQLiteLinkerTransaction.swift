@@ -311,10 +311,9 @@ final class SQLiteLinkerTransaction: LinkerTransaction, ErasureTransaction {
     }
 
     func storeLeadFacts() throws -> [StoreLeadFacts] {
-        try Row.fetchAll(db, sql: """
-            SELECT s.id, s.name, s.region, count(*), count(DISTINCT e.consumer) FROM store s
-            JOIN redemption r ON r.store_id = s.id JOIN entry e ON e.id = r.entry_id GROUP BY s.id ORDER BY s.id
-            """).map { StoreLeadFacts(id: $0[0], name: $0[1], region: $0[2], redemptions: $0[3], consumers: $0[4]) }
+        try Row.fetchAll(db, sql: SQLiteStore.storeFactsSQL).map {
+            StoreLeadFacts(id: $0[0], name: $0[1], region: $0[2], redemptions: $0[3], consumers: $0[4], receipts: $0[5], unitsSold: $0[6])
+        }
     }
 
     /// The last cursor given: the linker's count, the database's leads (a copy or an erasure may have

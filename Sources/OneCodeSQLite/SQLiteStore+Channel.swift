@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import OneCodeDomain
 import OneCodeRulebook
 import OneCodeStorage
@@ -20,6 +21,7 @@ let lastShipmentSQL = """
     """
 
 extension SQLiteStore {
+
     static func shipmentFacts(from row: Row) throws -> ShipmentFacts {
         ShipmentFacts(shipment: row[0], dealer: DealerID(rawValue: row[1]), dealerName: row[2], territory: try Territory(row[3]),
                       via: CodeKey(rawValue: row[4]), at: Date(timeIntervalSince1970: row[5]))
@@ -74,17 +76,26 @@ extension SQLiteTransaction {
         return chain
     }
 
-    /// `lastShipmentSQL`'s answer, found level by level: each package's newest shipment (one step down
-    /// shipment_code), the newest of them, its dealer read once per transaction.
+    /// `lastShipmentSQL`'s answer in one flat statement: the code and up to three packages above it, each
+    /// with its newest shipment (one step down shipment_code); the newest of them wins. Its dealer and
+    /// territory are read once per process (shipments and dealers never change).
     func lastShipment(of key: CodeKey) throws -> ShipmentFacts? {
-        let newest = try db.cachedStatement(sql: "SELECT shipment_id FROM shipment_code WHERE code_key = ? ORDER BY shipment_id DESC LIMIT 1")
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT x.k, p1.parent_key, p2.parent_key, p3.parent_key,
+                   (SELECT max(shipment_id) FROM shipment_code WHERE code_key = x.k),
+                   (SELECT max(shipment_id) FROM shipment_code WHERE code_key = p1.parent_key),
+                   (SELECT max(shipment_id) FROM shipment_code WHERE code_key = p2.parent_key),
+                   (SELECT max(shipment_id) FROM shipment_code WHERE code_key = p3.parent_key)
+            FROM (SELECT ? AS k) x LEFT JOIN code_parent p1 ON p1.child_key = x.k
+            LEFT JOIN code_parent p2 ON p2.child_key = p1.parent_key LEFT JOIN code_parent p3 ON p3.child_key = p2.parent_key
+            """), arguments: [key.rawValue]) else { return nil }
         var best: (shipment: Int64, via: Int64)?
-        for package in try packages(of: key) {
-            if let id = try Int64.fetchOne(newest, arguments: [package]), id > (best?.shipment ?? 0) { best = (id, package) }
+        for level in 0..<4 {
+            if let via = row[level] as Int64?, let id = row[4 + level] as Int64?, id > (best?.shipment ?? 0) { best = (id, via) }
         }
         guard let best else { return nil }
         var facts: ShipmentFacts
-        if let known = shipmentCache[best.shipment] {
+        if let known = shipments.facts.withLock({ $0[best.shipment] }) {
             facts = known
         } else {
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
@@ -92,7 +103,10 @@ extension SQLiteTransaction {
                 """), arguments: [best.shipment]) else { return nil }
             facts = ShipmentFacts(shipment: best.shipment, dealer: DealerID(rawValue: row[0]), dealerName: row[1], territory: try Territory(row[2]),
                                   via: CodeKey(rawValue: best.via), at: Date(timeIntervalSince1970: row[3]))
-            shipmentCache[best.shipment] = facts
+            shipments.facts.withLock { cache in
+                if cache.count >= 100_000 { cache.removeAll() }
+                cache[best.shipment] = facts
+            }
         }
         facts.via = CodeKey(rawValue: best.via)
         return facts
@@ -138,6 +152,12 @@ extension SQLiteTransaction {
     }
 
     func insertLedger(_ row: LedgerRow) throws -> Int64 { try SQLiteStore.insertLedger(db, row) }
+}
+
+/// Shipments' dealers and territories by shipment id, read once per open database: neither changes once
+/// written, and the scan path asks for them on every scan of a shipped item.
+final class ShipmentCache: Sendable {
+    let facts = Mutex<[Int64: ShipmentFacts]>([:])
 }
 
 /// The channel rows for `ChannelBook`, in the writer's transaction.
@@ -261,6 +281,17 @@ extension SQLiteStore: ChannelStore, ChannelTransactions {
 
     public func dealers() async throws -> [Dealer] {
         try await writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM dealer ORDER BY id").map(Self.dealer(from:)) }
+    }
+
+    public func dealerProfiles() async throws -> [DealerProfile] {
+        try await writer.read { db in
+            let facts = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: ChannelFactsSQL.dealers).map { ($0[0] as Int64, $0) })
+            return try Row.fetchAll(db, sql: "SELECT * FROM dealer ORDER BY id").map {
+                let dealer = try Self.dealer(from: $0), row = facts[dealer.id.rawValue]
+                return DealerProfile(dealer: dealer, shipments: row?[1] ?? 0, codesShipped: row?[2] ?? 0, diversions: row?[3] ?? 0,
+                                     diversionRegions: row?[4] ?? 0)
+            }
+        }
     }
 
     public func addWarehouse(_ warehouse: NewWarehouse) async throws -> Warehouse {

@@ -186,15 +186,26 @@ extension SQLiteStore: LinkerStore {
         }
     }
 
+    /// Stores that redeemed prizes or received cases, with both (the lead rules' facts).
+    static let storeFactsSQL = """
+        SELECT s.id, s.name, s.region, count(r.entry_id), count(DISTINCT e.consumer), coalesce(c.receipts, 0), coalesce(c.units_sold, 0)
+        FROM store s LEFT JOIN redemption r ON r.store_id = s.id LEFT JOIN entry e ON e.id = r.entry_id
+        LEFT JOIN (\(ChannelFactsSQL.stores)) c ON c.store_id = s.id
+        GROUP BY s.id, s.name, s.region, c.receipts, c.units_sold HAVING count(r.entry_id) > 0 OR coalesce(c.receipts, 0) > 0 ORDER BY s.id
+        """
+
     public func storeProfiles() async throws -> [StoreProfile] {
         try await writer.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT s.id, s.name, s.region, s.created_at, count(r.entry_id), count(DISTINCT e.consumer), max(r.at)
+                SELECT s.id, s.name, s.region, s.created_at, count(r.entry_id), count(DISTINCT e.consumer), max(r.at),
+                       coalesce(c.receipts, 0), coalesce(c.units_sold, 0)
                 FROM store s LEFT JOIN redemption r ON r.store_id = s.id LEFT JOIN entry e ON e.id = r.entry_id
+                LEFT JOIN (\(ChannelFactsSQL.stores)) c ON c.store_id = s.id
                 GROUP BY s.id ORDER BY s.id
                 """).map {
                 StoreProfile(store: Store(id: StoreID(rawValue: $0[0]), name: $0[1], region: $0[2], createdAt: Date(timeIntervalSince1970: $0[3])),
-                             redemptions: $0[4], consumers: $0[5], lastRedemptionAt: ($0[6] as Double?).map(Date.init(timeIntervalSince1970:)))
+                             redemptions: $0[4], consumers: $0[5], lastRedemptionAt: ($0[6] as Double?).map(Date.init(timeIntervalSince1970:)),
+                             receipts: $0[7], unitsSold: $0[8])
             }
         }
     }

@@ -11,6 +11,8 @@ public struct SQLiteStore: Sendable {
     /// The linker's connection: its own file as `main`, this database attached (`LinkerFile`), opened
     /// at its first job.
     let linker: LinkerFile.Connection
+    /// Shipments' dealers and territories, read once (the scan path's channel lookup).
+    let shipments = ShipmentCache()
     /// The database file, or `nil` in memory.
     public let path: String?
     /// The migrations opening it applied (empty when its schema was already current).

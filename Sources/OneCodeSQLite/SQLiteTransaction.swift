@@ -11,13 +11,17 @@ import OneCodeStorage
 final class SQLiteTransaction: ScanTransaction, ClaimTransaction, FeedbackTransaction {
     let db: Database
 
-    init(_ db: Database) { self.db = db }
+    /// The store's shipment facts (`lastShipment`).
+    let shipments: ShipmentCache
+
+    init(_ db: Database, shipments: ShipmentCache) {
+        self.db = db
+        self.shipments = shipments
+    }
 
     /// Statements of this transaction by their call site: GRDB's cache is keyed by the SQL text (a
     /// string hash per call); a group commit asks for the same dozen statements for every scan.
     private var statements: [Int: Statement] = [:]
-    /// Shipments (dealer, territory) this transaction read: a group's scans are often of one pallet.
-    var shipmentCache: [Int64: ShipmentFacts] = [:]
 
     private func statement(_ sql: String, line: Int = #line) throws -> Statement {
         if let known = statements[line] { return known }
@@ -251,15 +255,15 @@ final class SQLiteTransaction: ScanTransaction, ClaimTransaction, FeedbackTransa
 
 extension SQLiteStore: ScanTransactions, ClaimTransactions, FeedbackTransactions {
     public func withScanTransaction<T: Sendable>(_ body: @escaping @Sendable (any ScanTransaction) throws -> T) async throws -> T {
-        try await writer.write { db in try body(SQLiteTransaction(db)) }
+        try await writer.write { db in try body(SQLiteTransaction(db, shipments: shipments)) }
     }
 
     public func withClaimTransaction<T: Sendable>(_ body: @escaping @Sendable (any ClaimTransaction) throws -> T) async throws -> T {
-        try await writer.write { db in try body(SQLiteTransaction(db)) }
+        try await writer.write { db in try body(SQLiteTransaction(db, shipments: shipments)) }
     }
 
     public func withFeedbackTransaction<T: Sendable>(_ body: @escaping @Sendable (any FeedbackTransaction) throws -> T) async throws -> T {
-        try await writer.write { db in try body(SQLiteTransaction(db)) }
+        try await writer.write { db in try body(SQLiteTransaction(db, shipments: shipments)) }
     }
 
     /// The code_log slot of an uncounted scan: below every campaign's slot (see migration v10).

@@ -57,7 +57,8 @@ extension APIController {
         }
         route(api, .get, "dealers", [.issuer, .marketing, .sales]) { request, _ in
             let query = try PageQuery(request, default: 100, maximum: 1000)
-            return try Response.api(try Page(of: try await store.dealers(), query, key: \.id.rawValue), status: .ok)
+            return try Response.api(try Page(of: try await store.dealerProfiles().map(DealerView.init), query, key: \.profile.dealer.id.rawValue),
+                                    status: .ok)
         }
         route(api, .post, "warehouses", [.issuer]) { request, context in
             let body = try await decode(WarehouseBody.self, request, context)
@@ -257,6 +258,21 @@ extension LedgerEntry {
     public var csvRow: String {
         CSV.row([String(id), ISO8601DateFormatter().string(from: at), storeId.description, store, clerkId?.description ?? "", clerk ?? "",
                  String(amount), cause.rawValue, receiptId.map(String.init) ?? "", scanId.map(String.init) ?? "", code])
+    }
+}
+
+/// A dealer as `GET /api/dealers` shows it: its fields and what the channel knows of it, side by side.
+struct DealerView: Encodable {
+    let profile: DealerProfile
+    init(_ profile: DealerProfile) { self.profile = profile }
+    enum Keys: String, CodingKey { case shipments, codesShipped, diversions, diversionRegions }
+    func encode(to encoder: any Encoder) throws {
+        try profile.dealer.encode(to: encoder)
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(profile.shipments, forKey: .shipments)
+        try container.encode(profile.codesShipped, forKey: .codesShipped)
+        try container.encode(profile.diversions, forKey: .diversions)
+        try container.encode(profile.diversionRegions, forKey: .diversionRegions)
     }
 }
 

@@ -264,7 +264,8 @@ enum OpenAPIDocument {
                     "replace": boolean,
                 ], required: []), ok: ("201", json(ref("AggregationOutcome"), "What was packed.")))],
             "/api/dealers": [
-                "get": operation("Dealers", scopes: read, parameters: paging(default: 100, maximum: 1000), ok: ("200", json(page(ref("Dealer")), "A page of dealers."))),
+                "get": operation("Dealers with their shipments and diversions", scopes: read, parameters: paging(default: 100, maximum: 1000),
+                                 ok: ("200", json(page(ref("DealerProfile")), "A page of dealers."))),
                 "post": operation("Register a dealer and its territory (region codes)", scopes: ["issuer"], body: object([
                     "name": ["type": "string", "minLength": 1, "maxLength": 200],
                     "territory": ["oneOf": [string, ["type": "array", "items": string, "minItems": 1]]], "contact": nullable("string"),
@@ -380,7 +381,8 @@ enum OpenAPIDocument {
             "Segment": object(["id": integer, "name": string, "rules": ref("SegmentRule"), "createdAt": time, "refreshedAt": time, "members": integer],
                               required: ["id", "name", "rules", "createdAt", "members"]),
             "StoreProfile": object(["store": object(["id": integer, "name": string, "region": string, "createdAt": time], required: ["id", "name", "createdAt"]),
-                                    "redemptions": integer, "consumers": integer, "lastRedemptionAt": time], required: ["store", "redemptions", "consumers"]),
+                                    "redemptions": integer, "consumers": integer, "lastRedemptionAt": time, "receipts": integer, "unitsSold": integer],
+                                   required: ["store", "redemptions", "consumers", "receipts", "unitsSold"]),
             "Lead": object([
                 "kind": ["type": "string", "enum": ["consumer", "store", "erased"]], "id": string, "name": string, "phone": string,
                 "score": number, "reasons": array(string), "source": object(["batch": integer, "region": string, "store": integer]),
@@ -401,6 +403,9 @@ enum OpenAPIDocument {
                                          required: ["aggregations", "bound", "moved", "unchanged"]),
             "Dealer": object(["id": integer, "name": string, "territory": ["type": "array", "items": string], "contact": string, "createdAt": time],
                              required: ["id", "name", "territory", "createdAt"]),
+            "DealerProfile": object(["id": integer, "name": string, "territory": ["type": "array", "items": string], "contact": string, "createdAt": time,
+                                     "shipments": integer, "codesShipped": integer, "diversions": integer, "diversionRegions": integer],
+                                    required: ["id", "name", "territory", "createdAt", "shipments", "codesShipped", "diversions", "diversionRegions"]),
             "Warehouse": object(["id": integer, "name": string, "region": string, "createdAt": time], required: ["id", "name", "createdAt"]),
             "Shipment": object(["id": integer, "dealer": integer, "fromDealer": integer, "warehouse": integer, "at": time, "codes": integer],
                                required: ["id", "dealer", "at", "codes"]),

@@ -315,6 +315,51 @@ public struct ChannelRecord: Sendable, Equatable {
     }
 }
 
+/// The channel's facts about stores and dealers as SQL both backends run unchanged (one text: the same
+/// meaning on SQLite and PostgreSQL), for profiles and leads.
+public enum ChannelFactsSQL {
+    /// Per store: `store_id`, `receipts` (cases it confirmed), `units_sold` (units of those cases a consumer
+    /// scanned: a first counted scan, one or two packing levels down).
+    public static let stores = """
+        SELECT r.store_id, count(DISTINCT r.code_key) AS receipts, count(DISTINCT l.code_key) AS units_sold
+        FROM receipt r
+        LEFT JOIN code_parent p1 ON p1.parent_key = r.code_key
+        LEFT JOIN code_parent p2 ON p2.parent_key = p1.child_key
+        LEFT JOIN code_log l ON l.code_key = coalesce(p2.child_key, p1.child_key) AND l.slot = 1
+        GROUP BY r.store_id
+        """
+
+    /// Per dealer: `dealer_id`, `shipments` received, `codes` shipped to it, `diversions` (units of its goods
+    /// scanned outside its territory), `regions` (distinct regions they surfaced in).
+    public static let dealers = """
+        SELECT d.id AS dealer_id,
+               (SELECT count(*) FROM shipment s WHERE s.dealer_id = d.id) AS shipments,
+               (SELECT coalesce(sum(s.codes), 0) FROM shipment s WHERE s.dealer_id = d.id) AS codes,
+               (SELECT count(*) FROM diversion v WHERE v.dealer_id = d.id) AS diversions,
+               (SELECT count(DISTINCT v.region) FROM diversion v WHERE v.dealer_id = d.id) AS regions
+        FROM dealer d ORDER BY d.id
+        """
+}
+
+/// A dealer and what the channel knows of it.
+public struct DealerProfile: Sendable, Codable, Equatable {
+    public var dealer: Dealer
+    public var shipments: Int
+    /// Codes (cases, pallets, units) shipped to it.
+    public var codesShipped: Int
+    /// Units of its goods scanned outside its territory, and the regions they surfaced in.
+    public var diversions: Int
+    public var diversionRegions: Int
+
+    public init(dealer: Dealer, shipments: Int, codesShipped: Int, diversions: Int, diversionRegions: Int) {
+        self.dealer = dealer
+        self.shipments = shipments
+        self.codesShipped = codesShipped
+        self.diversions = diversions
+        self.diversionRegions = diversionRegions
+    }
+}
+
 // MARK: - Ports
 
 /// The channel's records: dealers, warehouses, and what the packing line and shipments wrote.
@@ -322,6 +367,8 @@ public protocol ChannelStore: Sendable {
     /// - Throws: `ConflictError("name", …)` when a dealer has the name.
     func addDealer(_ dealer: NewDealer) async throws -> Dealer
     func dealers() async throws -> [Dealer]
+    /// Dealers with their shipments and diversions, in id order.
+    func dealerProfiles() async throws -> [DealerProfile]
     /// - Throws: `ConflictError("name", …)` when a warehouse has the name.
     func addWarehouse(_ warehouse: NewWarehouse) async throws -> Warehouse
     func warehouses() async throws -> [Warehouse]

@@ -201,8 +201,13 @@ public struct StoreProfile: Sendable, Codable, Equatable {
     /// Distinct consumers whose prizes it redeemed.
     public var consumers: Int
     public var lastRedemptionAt: Date?
+    /// Cases it confirmed receipt of, and units of them a consumer scanned (sold through).
+    public var receipts: Int
+    public var unitsSold: Int
 
-    public init(store: Store, redemptions: Int, consumers: Int, lastRedemptionAt: Date?) {
+    public init(store: Store, redemptions: Int, consumers: Int, lastRedemptionAt: Date?, receipts: Int = 0, unitsSold: Int = 0) {
+        self.receipts = receipts
+        self.unitsSold = unitsSold
         self.store = store
         self.redemptions = redemptions
         self.consumers = consumers

@@ -108,7 +108,7 @@ public struct ConsumerLeadFacts: Sendable {
     }
 }
 
-/// What the lead rules read of a store that redeemed prizes.
+/// What the lead rules read of a store that redeemed prizes or received cases.
 public struct StoreLeadFacts: Sendable, Equatable {
     public var id: Int64
     public var name: String
@@ -116,8 +116,13 @@ public struct StoreLeadFacts: Sendable, Equatable {
     public var redemptions: Int
     /// Distinct consumers whose prizes it redeemed.
     public var consumers: Int
+    /// Cases it confirmed receipt of, and units of them consumers scanned.
+    public var receipts: Int
+    public var unitsSold: Int
 
-    public init(id: Int64, name: String, region: String?, redemptions: Int, consumers: Int) {
+    public init(id: Int64, name: String, region: String?, redemptions: Int, consumers: Int, receipts: Int = 0, unitsSold: Int = 0) {
+        self.receipts = receipts
+        self.unitsSold = unitsSold
         self.id = id
         self.name = name
         self.region = region

@@ -112,11 +112,12 @@ struct DealerCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let (_, store) = try await global.open()
-                let dealers = try await store.dealers()
+                let dealers = try await store.dealerProfiles()
                 try global.emit(dealers) {
                     dealers.isEmpty ? "no dealers yet; add one with `onecode dealer add --name N --territory CN-31`" :
-                    Table(["id", "name", "territory", "contact"], dealers.map {
-                        [$0.id.description, $0.name, $0.territory.regions.joined(separator: ","), $0.contact ?? ""]
+                    Table(["id", "name", "territory", "contact", "shipments", "codes shipped", "diversions", "in regions"], dealers.map {
+                        [$0.dealer.id.description, $0.dealer.name, $0.dealer.territory.regions.joined(separator: ","), $0.dealer.contact ?? "",
+                         String($0.shipments), String($0.codesShipped), String($0.diversions), String($0.diversionRegions)]
                     }).text
                 }
             }

@@ -32,7 +32,7 @@ struct StoreCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List stores with their redemptions and the consumers they reached.")
+        static let configuration = CommandConfiguration(abstract: "List stores with their redemptions, the consumers they reached, the cases they received and the units of them sold through.")
         @OptionGroup var global: GlobalOptions
         func run() async throws {
             try await reportingErrors {
@@ -40,8 +40,9 @@ struct StoreCommand: AsyncParsableCommand {
                 let stores = try await store.storeProfiles()
                 try global.emit(stores) {
                     stores.isEmpty ? "no stores yet; add one with `onecode store add --name N`" :
-                    Table(["id", "name", "region", "redemptions", "consumers"], stores.map {
-                        [$0.store.id.description, $0.store.name, $0.store.region ?? "", String($0.redemptions), String($0.consumers)]
+                    Table(["id", "name", "region", "redemptions", "consumers", "receipts", "units sold"], stores.map {
+                        [$0.store.id.description, $0.store.name, $0.store.region ?? "", String($0.redemptions), String($0.consumers),
+                         String($0.receipts), String($0.unitsSold)]
                     }).text
                 }
             }

@@ -283,6 +283,19 @@ struct ReceiptClerkTests {
             #expect(Set(diversions.compactMap { $0["code"] as? String }) == expected && diversions.allSatisfy { $0["region"] as? String == "CN-31" },
                     "\(diversions)")
 
+            // Profiles and leads know the channel: Store A's receipts and units sold through, the dealer's diversions.
+            #expect(try await ChannelTests.call(client, .post, "/api/segments/refresh", token: marketing).status == .ok)
+            let stores = try await ChannelTests.call(client, .get, "/api/stores", token: sales).json()["items"] as? [[String: Any]] ?? []
+            let shopA = stores.first { ($0["store"] as? [String: Any])?["id"] as? Int == Int(storeA.id.rawValue) }
+            #expect(shopA?["receipts"] as? Int == (racing[0] == .created ? 2 : 1) && shopA?["unitsSold"] as? Int == (racing[0] == .created ? 4 : 3),
+                    "\(stores)")
+            let leads = try await ChannelTests.call(client, .get, "/api/leads", token: sales).json()["items"] as? [[String: Any]] ?? []
+            let storeLead = leads.first { $0["kind"] as? String == "store" && $0["id"] as? String == String(storeA.id.rawValue) }
+            #expect((storeLead?["reasons"] as? [String])?.contains { $0.contains("received") && $0.contains("scanned by consumers") } == true, "\(leads)")
+            let dealers = try await ChannelTests.call(client, .get, "/api/dealers", token: sales).json()["items"] as? [[String: Any]] ?? []
+            #expect(dealers.first?["diversions"] as? Int == expected.count && dealers.first?["shipments"] as? Int == 1
+                    && dealers.first?["diversionRegions"] as? Int == 1, "\(dealers)")
+
             // Receipts in the EPCIS history: ObjectEvents with bizStep receiving at the store.
             let history = try await ChannelTests.call(client, .get, "/api/epcis/events?type=ObjectEvent", token: issuer)
             try Data(buffer: history.body).write(to: URL(fileURLWithPath: fixture.folder.file("receipts.json")))
