@@ -143,7 +143,9 @@ extension PostgresStore: CatalogStore {
             let (batchID, sequence, reason) = try row.decode((Int64, Int, String?).self)
             let batch = try Self.fetchBatch(db, BatchID(rawValue: batchID))!
             let product = try Self.fetchProduct(db, batch.productID)!
-            return CodeRecord(key: key, sequence: sequence, batch: batch, product: product, blacklistReason: reason)
+            let pin = try db.row("SELECT failures, locked_at FROM code_pin WHERE code_key = \(key.rawValue)")?.decode((Int, Date?).self)
+            return CodeRecord(key: key, sequence: sequence, batch: batch, product: product, blacklistReason: reason, wrongPins: pin?.0 ?? 0,
+                              pinLockedAt: pin?.1)
         }
     }
 }

@@ -925,7 +925,9 @@ extension SQLiteStore: CatalogStore {
             let batchRow = try Row.fetchOne(db, sql: "SELECT * FROM batch WHERE id = ?", arguments: [row["batch_id"] as Int64])!
             let batch = try Self.batch(from: batchRow)
             let product = try Self.fetchProduct(db, batch.productID)!
-            return CodeRecord(key: key, sequence: row["seq"], batch: batch, product: product, blacklistReason: row["blacklist_reason"])
+            let pin = try Row.fetchOne(db, sql: "SELECT failures, locked_at FROM code_pin WHERE code_key = ?", arguments: [key.rawValue])
+            return CodeRecord(key: key, sequence: row["seq"], batch: batch, product: product, blacklistReason: row["blacklist_reason"],
+                              wrongPins: pin?[0] ?? 0, pinLockedAt: (pin?[1] as Double?).map(Date.init(timeIntervalSince1970:)))
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import OneCodeDomain
 
 /// Receives the codes of a batch being issued, inside the issuing transaction.
@@ -22,8 +23,14 @@ public struct CodeRecord: Sendable, Equatable {
     public var product: Product
     /// Why the code was blacklisted, when it was.
     public var blacklistReason: String?
+    /// Wrong hidden PINs typed for it, and when they locked it for draws.
+    public var wrongPins: Int
+    public var pinLockedAt: Date?
 
-    public init(key: CodeKey, sequence: Int, batch: Batch, product: Product, blacklistReason: String? = nil) {
+    public init(key: CodeKey, sequence: Int, batch: Batch, product: Product, blacklistReason: String? = nil, wrongPins: Int = 0,
+                pinLockedAt: Date? = nil) {
+        self.wrongPins = wrongPins
+        self.pinLockedAt = pinLockedAt
         self.blacklistReason = blacklistReason
         self.key = key
         self.sequence = sequence

@@ -37,6 +37,9 @@ struct CodeCommand: AsyncParsableCommand {
             var holds: Int?
             var contents: [ChainLink]?
             var shippedTo: ShippedTo?
+            /// Wrong hidden PINs typed for it, and when they locked it for draws (flagged).
+            var wrongPins: Int?
+            var pinLockedAt: Date?
         }
         struct ChainLink: Encodable { var code: String; var kind: BatchKind; var batchId: BatchID }
         struct ShippedTo: Encodable { var dealerId: DealerID; var dealer: String; var territory: [String]; var shipmentId: Int64; var at: Date; var via: String }
@@ -74,6 +77,8 @@ struct CodeCommand: AsyncParsableCommand {
                             ShippedTo(dealerId: $0.dealer, dealer: $0.dealerName, territory: $0.territory.regions, shipmentId: $0.shipment, at: $0.at,
                                       via: signer.code(for: $0.via))
                         }
+                        if record.wrongPins > 0 { found.wrongPins = record.wrongPins }
+                        found.pinLockedAt = record.pinLockedAt
                         output = found
                     } else {
                         output = Output(code: canonical, verdict: "unknown", reason: "not-issued")
@@ -109,6 +114,11 @@ struct CodeCommand: AsyncParsableCommand {
                 let shown = (output.contents ?? []).map { "\($0.code) (\($0.kind.words))" }
                 lines.append("  holds \(holds) code\(holds == 1 ? "" : "s")" + (shown.isEmpty ? "" : ": " + shown.joined(separator: ", ")
                     + (holds > shown.count ? ", … (GET /api/codes/\(output.code)/chain pages them)" : "")))
+            }
+            if let locked = output.pinLockedAt {
+                lines.append("  flagged: locked for draws after \(output.wrongPins ?? 0) wrong PINs at \(ISO8601DateFormatter().string(from: locked))")
+            } else if let wrong = output.wrongPins {
+                lines.append("  \(wrong) wrong PIN\(wrong == 1 ? "" : "s") typed")
             }
             if let shipped = output.shippedTo {
                 lines.append("  shipped to dealer \(shipped.dealerId) \(shipped.dealer) (territory \(shipped.territory.joined(separator: ", "))), "

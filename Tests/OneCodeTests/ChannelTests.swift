@@ -378,6 +378,10 @@ struct HiddenPinTests {
             let events = try await ChannelTests.events(fixture, "pin.locked")
             #expect(events.count == 1 && events.first?["code"] as? String == codes[1] && events.first?["wrongPins"] as? Int == 5, "\(events)")
             #expect(try await ChannelTests.events(fixture, "prize.won").count == 1)
+            // Flagged where staff look: the code check names the lock.
+            let check = try await Run.run(Run.onecode, ["code", "check", codes[1], "--database", try backend.database(fixture.folder)],
+                                          cwd: fixture.folder.path, environment: ["ONECODE_CODES_SECRET": ServiceFixture.secret])
+            #expect(check.status == 0 && check.stdout.contains("flagged: locked for draws after 5 wrong PINs"), "\(check.stdout) \(check.stderr)")
         }
     }
 }
