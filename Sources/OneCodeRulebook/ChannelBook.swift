@@ -195,13 +195,7 @@ public enum ChannelBook {
     /// at once cannot both succeed). Earns the configured rebate, written to the ledger and announced.
     public static func receive(_ placed: PlacedCode, store: StoreID, rules: ChannelRules, at: Date, in tx: any ChannelTransaction) throws -> Receipt {
         guard try tx.store(store) != nil else { throw NotFoundError("store", "no store \(store); see `onecode store list`") }
-        guard let code = try tx.channelCodes([placed.key])[placed.key] else {
-            throw NotFoundError(placed.position, "\(placed.code) is unknown: it passes the keyed check but was never issued")
-        }
-        try movable(code, placed)
-        guard code.kind == .innerCase || code.kind == .case else {
-            throw InputError(placed.position, "\(placed.code) is a \(code.kind.words) code; a store confirms receipt of an inner case or a case")
-        }
+        try sellingCase(placed, in: tx, for: "a store confirms receipt of")
         func taken(_ earlier: ReceiptFacts) -> ConflictError {
             ConflictError(placed.position, "\(placed.code) was received already, by store \(earlier.store) (\(earlier.storeName)) at "
                           + ISO8601DateFormatter().string(from: earlier.at))
@@ -225,13 +219,7 @@ public enum ChannelBook {
     @discardableResult
     public static func bindClerk(_ placed: PlacedCode, clerk clerkID: ClerkID, at: Date, in tx: any ChannelTransaction) throws -> Bool {
         guard try tx.clerk(clerkID) != nil else { throw NotFoundError("clerk", "no clerk \(clerkID)") }
-        guard let code = try tx.channelCodes([placed.key])[placed.key] else {
-            throw NotFoundError(placed.position, "\(placed.code) is unknown: it passes the keyed check but was never issued")
-        }
-        try movable(code, placed)
-        guard code.kind == .innerCase || code.kind == .case else {
-            throw InputError(placed.position, "\(placed.code) is a \(code.kind.words) code; a clerk binds to an inner case or a case")
-        }
+        try sellingCase(placed, in: tx, for: "a clerk binds to")
         if let bound = try tx.clerk(boundTo: placed.key) {
             guard bound == clerkID else { throw ConflictError(placed.position, "\(placed.code) is bound to another clerk (\(bound))") }
             return false
@@ -253,6 +241,18 @@ public enum ChannelBook {
                                                receipt: nil, scan: scan, code: code))
         try tx.emit(.clerkRewarded, at: at, data: Events.clerkRewarded(id: id, binding: binding, amount: rules.clerkReward, code: code, scan: scan))
         return id
+    }
+
+    /// Refuses what is not an issued, live inner case or case: what stores receive and clerks sell from.
+    /// - Parameter what: who does what with it, for the refusal (`a store confirms receipt of`).
+    static func sellingCase(_ placed: PlacedCode, in tx: any ChannelTransaction, for what: String) throws {
+        guard let code = try tx.channelCodes([placed.key])[placed.key] else {
+            throw NotFoundError(placed.position, "\(placed.code) is unknown: it passes the keyed check but was never issued")
+        }
+        try movable(code, placed)
+        guard code.kind == .innerCase || code.kind == .case else {
+            throw InputError(placed.position, "\(placed.code) is a \(code.kind.words) code; \(what) an inner case or a case")
+        }
     }
 
     /// Refuses a code that may not move: its batch not active (issued or void), or the code blacklisted.

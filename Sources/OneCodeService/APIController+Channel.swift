@@ -140,14 +140,7 @@ extension APIController {
                 return try Response.api(Page(items: Array(rows.prefix(query.limit)), next: rows.count > query.limit ? String(rows[query.limit - 1].id) : nil),
                                         status: .ok)
             case "csv":
-                // The settlement file: every line of the period, whatever its size, in pages read from the database.
-                var text = LedgerEntry.csvHeader, after: Int64 = 0
-                while true {
-                    let rows = try await store.ledger(from: period.from, to: period.to, after: after, limit: 5_000)
-                    text += rows.map(\.csvRow).joined()
-                    guard rows.count == 5_000, let last = rows.last else { break }
-                    after = last.id
-                }
+                let (text, _) = try await LedgerEntry.settlement(period, in: store)
                 return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
                                                        .contentDisposition: "attachment; filename=\"ledger-\(period.name).csv\""],
                                 body: .init(byteBuffer: ByteBuffer(string: text)))
@@ -254,6 +247,18 @@ public struct LedgerPeriod: Sendable {
 }
 
 extension LedgerEntry {
+    /// The settlement file of a period: every ledger line, however many, read in pages. Returns it and its line count.
+    public static func settlement(_ period: LedgerPeriod, in store: any ChannelStore) async throws -> (csv: String, lines: Int) {
+        var text = csvHeader, after: Int64 = 0, lines = 0
+        while true {
+            let rows = try await store.ledger(from: period.from, to: period.to, after: after, limit: 5_000)
+            text += rows.map(\.csvRow).joined()
+            lines += rows.count
+            guard rows.count == 5_000, let last = rows.last else { return (text, lines) }
+            after = last.id
+        }
+    }
+
     public static let csvHeader = CSV.row(["id", "at", "store_id", "store", "clerk_id", "clerk", "amount", "cause", "receipt_id", "scan_id", "code"])
     public var csvRow: String {
         CSV.row([String(id), ISO8601DateFormatter().string(from: at), storeId.description, store, clerkId?.description ?? "", clerk ?? "",

@@ -122,6 +122,14 @@ public struct EPCISExport: Sendable {
 
     func event(_ record: ChannelRecord, gtins: [CodeKey: String]) -> [String: Any] {
         var event: [String: Any] = ["eventTime": Self.iso(record.at), "eventTimeZoneOffset": "+00:00", "eventID": eventID(record)]
+        /// An ObjectEvent observing the record's codes, with a CBV bizStep and disposition.
+        func observed(bizStep: String, disposition: String) {
+            event["type"] = "ObjectEvent"
+            event["action"] = "OBSERVE"
+            event["bizStep"] = bizStep
+            event["disposition"] = disposition
+            event["epcList"] = record.codes.map { uri($0, gtins) }
+        }
         switch record.source {
         case .aggregation:
             let add = record.action != .delete
@@ -132,22 +140,14 @@ public struct EPCISExport: Sendable {
             if let parent = record.parent { event["parentID"] = uri(parent, gtins) }
             event["childEPCs"] = record.codes.map { uri($0, gtins) }
         case .shipment:
-            event["type"] = "ObjectEvent"
-            event["action"] = "OBSERVE"
-            event["bizStep"] = "shipping"
-            event["disposition"] = "in_transit"
-            event["epcList"] = record.codes.map { uri($0, gtins) }
+            observed(bizStep: "shipping", disposition: "in_transit")
             var sources: [[String: String]] = []
             if let from = record.fromDealer { sources.append(["type": "owning_party", "source": "urn:onecode:dealer:\(from)"]) }
             if let warehouse = record.warehouse { sources.append(["type": "location", "source": "urn:onecode:warehouse:\(warehouse)"]) }
             if !sources.isEmpty { event["sourceList"] = sources }
             if let dealer = record.dealer { event["destinationList"] = [["type": "owning_party", "destination": "urn:onecode:dealer:\(dealer)"]] }
         case .receipt:
-            event["type"] = "ObjectEvent"
-            event["action"] = "OBSERVE"
-            event["bizStep"] = "receiving"
-            event["disposition"] = "in_progress"
-            event["epcList"] = record.codes.map { uri($0, gtins) }
+            observed(bizStep: "receiving", disposition: "in_progress")
             if let store = record.store { event["bizLocation"] = ["id": "urn:onecode:store:\(store)"] }
         }
         return event

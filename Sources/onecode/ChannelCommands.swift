@@ -263,14 +263,7 @@ struct LedgerCommand: AsyncParsableCommand {
                 let period = try LedgerPeriod(from, to)
                 if let out, FileManager.default.fileExists(atPath: out) { throw InputError("out", "\(out) exists; name a new file") }
                 let (_, db) = try await global.open()
-                var text = LedgerEntry.csvHeader, after: Int64 = 0, lines = 0
-                while true {
-                    let rows = try await db.ledger(from: period.from, to: period.to, after: after, limit: 5_000)
-                    text += rows.map(\.csvRow).joined()
-                    lines += rows.count
-                    guard rows.count == 5_000, let last = rows.last else { break }
-                    after = last.id
-                }
+                let (text, lines) = try await LedgerEntry.settlement(period, in: db)
                 if let out {
                     guard FileManager.default.createFile(atPath: out, contents: Data(text.utf8)) else { throw InputError("out", "cannot write \(out)") }
                     note("wrote \(lines) ledger lines of \(period.name) to \(out)")

@@ -127,41 +127,16 @@ struct ContractWorld {
 /// A scan transaction that answers the reads as a second writer saw them a moment ago (before the
 /// other writer's commit): the code has no counted scans and has not drawn. The rules then take the
 /// check-free path, and only the schema stands between them and a second `genuine` or a second draw.
-final class StaleScanReads: ScanTransaction, @unchecked Sendable {
+final class StaleScanReads: ForwardingScanTransaction, @unchecked Sendable {
     let base: any ScanTransaction
     init(_ base: any ScanTransaction) { self.base = base }
-    func prepare(_ requests: [ScanRequest], now: Date) throws { try base.prepare(requests, now: now) }
-    func code(_ key: CodeKey) throws -> CodeFacts? { try base.code(key) }
     func countedScans(of key: CodeKey) throws -> Int { 0 }
     func firstCountedScan(of key: CodeKey) throws -> Date? { nil }
     func distinctConsumers(of key: CodeKey, upTo limit: Int) throws -> Int { 0 }
     func hasCountedScan(of key: CodeKey, by consumer: ConsumerID) throws -> Bool { false }
-    func insertScan(_ row: ScanRow) throws -> Int64 { try base.insertScan(row) }
-    func liveCampaigns(at now: Date) throws -> [Campaign] { try base.liveCampaigns(at: now) }
-    func anyPointsAwarded() throws -> Bool { try base.anyPointsAwarded() }
-    func pointsBalance(of consumer: ConsumerID) throws -> Int { try base.pointsBalance(of: consumer) }
     func entry(in campaign: CampaignID, code key: CodeKey) throws -> EntryFacts? { nil }
     func draws(in campaign: CampaignID, by consumer: ConsumerID, day: String) throws -> Int { 0 }
     func wins(in campaign: CampaignID, by consumer: ConsumerID) throws -> Int { 0 }
-    func takePrize(campaign: CampaignID, tier: Int, day: String, dailyStock: Int?) throws -> Bool {
-        try base.takePrize(campaign: campaign, tier: tier, day: day, dailyStock: dailyStock)
-    }
-    func insertEntry(_ row: EntryRow) throws -> EntryID { try base.insertEntry(row) }
-    func emit(_ type: EventType, at: Date, data: EventJSON) throws { try base.emit(type, at: at, data: data) }
-    func anyShipments() throws -> Bool { try base.anyShipments() }
-    func lastShipment(of key: CodeKey) throws -> ShipmentFacts? { try base.lastShipment(of: key) }
-    func insertDiversion(_ row: DiversionRow) throws -> Bool { try base.insertDiversion(row) }
-    func receiptRegion(of key: CodeKey) throws -> String? { try base.receiptRegion(of: key) }
-    func pinState(of key: CodeKey) throws -> PinState? { try base.pinState(of: key) }
-    func recordWrongPin(_ key: CodeKey, at: Date) throws -> Int { try base.recordWrongPin(key, at: at) }
-    func lockPin(_ key: CodeKey, at: Date) throws { try base.lockPin(key, at: at) }
-    func latestCountedScan(of key: CodeKey, by consumer: ConsumerID) throws -> ScanFacts? { try base.latestCountedScan(of: key, by: consumer) }
-    func anyClerkBindings() throws -> Bool { try base.anyClerkBindings() }
-    func clerkBinding(of key: CodeKey) throws -> ClerkBinding? { try base.clerkBinding(of: key) }
-    func takeClerkReward(_ clerk: ClerkID, day: String, amount: Int, cap: Int) throws -> Bool {
-        try base.takeClerkReward(clerk, day: day, amount: amount, cap: cap)
-    }
-    func insertLedger(_ row: LedgerRow) throws -> Int64 { try base.insertLedger(row) }
 }
 
 /// Lends stale reads (`StaleScanReads`) to the first transaction only, like a writer that lost a race

@@ -141,16 +141,25 @@ final class CountingScans: ScanTransactions, @unchecked Sendable {
 }
 
 /// Forwards to the real transaction, counting scans written.
-private struct CountingTransaction: ScanTransaction {
+private struct CountingTransaction: ForwardingScanTransaction {
     let base: any ScanTransaction
     let counter: CountingScans
+    func insertScan(_ row: ScanRow) throws -> Int64 { counter.wrote(); return try base.insertScan(row) }
+}
+
+/// A scan transaction that hands every call to `base`: a test's wrapper overrides what it changes.
+protocol ForwardingScanTransaction: ScanTransaction {
+    var base: any ScanTransaction { get }
+}
+
+extension ForwardingScanTransaction {
     func prepare(_ requests: [ScanRequest], now: Date) throws { try base.prepare(requests, now: now) }
     func code(_ key: CodeKey) throws -> CodeFacts? { try base.code(key) }
     func countedScans(of key: CodeKey) throws -> Int { try base.countedScans(of: key) }
     func firstCountedScan(of key: CodeKey) throws -> Date? { try base.firstCountedScan(of: key) }
     func distinctConsumers(of key: CodeKey, upTo limit: Int) throws -> Int { try base.distinctConsumers(of: key, upTo: limit) }
     func hasCountedScan(of key: CodeKey, by consumer: ConsumerID) throws -> Bool { try base.hasCountedScan(of: key, by: consumer) }
-    func insertScan(_ row: ScanRow) throws -> Int64 { counter.wrote(); return try base.insertScan(row) }
+    func insertScan(_ row: ScanRow) throws -> Int64 { try base.insertScan(row) }
     func liveCampaigns(at now: Date) throws -> [Campaign] { try base.liveCampaigns(at: now) }
     func anyPointsAwarded() throws -> Bool { try base.anyPointsAwarded() }
     func pointsBalance(of consumer: ConsumerID) throws -> Int { try base.pointsBalance(of: consumer) }
