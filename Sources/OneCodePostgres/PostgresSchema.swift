@@ -464,11 +464,6 @@ enum PostgresSchema {
                 locked_at timestamptz
             );
             """),
-        // A code's parent in its own row, as on SQLite (v24): the scan reads the row anyway.
-        ("v13: a code's parent in its own row", """
-            ALTER TABLE code ADD COLUMN parent_key bigint;
-            UPDATE code c SET parent_key = p.parent_key FROM code_parent p WHERE p.child_key = c.key;
-            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

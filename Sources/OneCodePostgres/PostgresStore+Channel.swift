@@ -148,7 +148,6 @@ struct PostgresChannelTransaction: ChannelTransaction {
 
     func unbind(_ children: [CodeKey]) throws {
         try db.execute("DELETE FROM code_parent WHERE child_key = ANY(\(children.map(\.rawValue)))")
-        try db.execute("UPDATE code SET parent_key = NULL WHERE key = ANY(\(children.map(\.rawValue)))")
     }
 
     func bind(_ children: [CodeKey], to parent: CodeKey, aggregation: Int64) throws {
@@ -156,7 +155,6 @@ struct PostgresChannelTransaction: ChannelTransaction {
             INSERT INTO code_parent (child_key, parent_key, aggregation_id)
             SELECT k, \(parent.rawValue), \(aggregation) FROM unnest(\(children.map(\.rawValue))::int8[]) AS k
             """, conflict: ConflictError("children", "a child was packed elsewhere at the same time; send the call again"))
-        try db.execute("UPDATE code SET parent_key = \(parent.rawValue) WHERE key = ANY(\(children.map(\.rawValue)))")
     }
 
     func dealer(_ id: DealerID) throws -> Dealer? {

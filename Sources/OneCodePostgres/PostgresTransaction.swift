@@ -248,8 +248,7 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
         return try db.row("SELECT EXISTS (SELECT 1 FROM shipment)")?.decode(Bool.self) ?? false
     }
 
-    /// Read for the whole group by `prepare` (the parent is not needed: the statement walks up itself).
-    func lastShipment(of key: CodeKey, parent: CodeKey?) throws -> ShipmentFacts? {
+    func lastShipment(of key: CodeKey) throws -> ShipmentFacts? {
         if let shipments, known[key] != nil { return shipments[key] }
         return try PostgresStore.lastShipments(db, [key.rawValue])[key]
     }

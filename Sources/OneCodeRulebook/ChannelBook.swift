@@ -169,10 +169,10 @@ public enum ChannelBook {
     /// territory is a diversion, written (and announced as `diversion.detected`) once per unit and dealer.
     /// - Returns: the dealer the item was diverted from, when this scan found it so.
     @discardableResult
-    public static func judge(scan: Int64, key: CodeKey, parent: CodeKey?, code: String, region: String?, at: Date,
+    public static func judge(scan: Int64, key: CodeKey, code: String, region: String?, at: Date,
                              in tx: any ScanTransaction) throws -> DealerID? {
         // Where it surfaced: the scan's region, else the region of the store that received its case.
-        guard let shipment = try tx.lastShipment(of: key, parent: parent), let region = try region ?? tx.receiptRegion(of: key),
+        guard let shipment = try tx.lastShipment(of: key), let region = try region ?? tx.receiptRegion(of: key),
               !shipment.territory.covers(region) else { return nil }
         let row = DiversionRow(key: key, code: code, dealer: shipment.dealer, shipment: shipment.shipment, scan: scan, region: region,
                                territory: shipment.territory, at: at)
@@ -187,7 +187,7 @@ public enum ChannelBook {
     public static func judgeShared(scan: Int64, key: CodeKey, code: String, region: String, at: Date,
                                    in tx: any ScanTransaction) throws -> DealerID? {
         guard try tx.anyShipments(), let facts = try tx.code(key), facts.status == .active, !facts.blacklisted else { return nil }
-        return try judge(scan: scan, key: key, parent: facts.parent, code: code, region: region, at: at, in: tx)
+        return try judge(scan: scan, key: key, code: code, region: region, at: at, in: tx)
     }
 
     /// A store confirms it received a case (an inner case or an outer case), once: a second receipt by any

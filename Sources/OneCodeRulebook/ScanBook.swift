@@ -71,8 +71,7 @@ public enum ScanBook {
             let scanID = try tx.insertScan(ScanRow(request: request, batch: facts?.batch, ordinal: counts ? scanCount : nil,
                                                    verdict: verdict, reason: reason))
             if anyShipments, counts || ownRescan {
-                try ChannelBook.judge(scan: scanID, key: request.key, parent: facts?.parent, code: request.code, region: request.region,
-                                      at: request.at, in: tx)
+                try ChannelBook.judge(scan: scanID, key: request.key, code: request.code, region: request.region, at: request.at, in: tx)
             }
             if anyClerks, counts, scanCount == 1, verdict == .genuine {
                 try ChannelBook.reward(scan: scanID, key: request.key, code: request.code, at: request.at, rules: channel, in: tx)

@@ -76,25 +76,22 @@ extension SQLiteTransaction {
         return chain
     }
 
-    /// `lastShipmentSQL`'s answer from the code's parent (read with the code's own row) up: the code's and
-    /// up to three packages' newest shipments (one step down shipment_code each), the newest winning. Its
-    /// dealer and territory are read once per open database (shipments and dealers never change).
-    func lastShipment(of key: CodeKey, parent: CodeKey?) throws -> ShipmentFacts? {
-        var best: (shipment: Int64, via: Int64)?
-        if let own = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(shipment_id) FROM shipment_code WHERE code_key = ?"),
-                                        arguments: [key.rawValue]) {
-            best = (own, key.rawValue)
-        }
-        if let parent, let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT x.k, p2.parent_key, p3.parent_key,
+    /// `lastShipmentSQL`'s answer in one flat statement: the code and up to three packages above it, each
+    /// with its newest shipment (one step down shipment_code); the newest of them wins. Its dealer and
+    /// territory are read once per process (shipments and dealers never change).
+    func lastShipment(of key: CodeKey) throws -> ShipmentFacts? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT x.k, p1.parent_key, p2.parent_key, p3.parent_key,
                    (SELECT max(shipment_id) FROM shipment_code WHERE code_key = x.k),
+                   (SELECT max(shipment_id) FROM shipment_code WHERE code_key = p1.parent_key),
                    (SELECT max(shipment_id) FROM shipment_code WHERE code_key = p2.parent_key),
                    (SELECT max(shipment_id) FROM shipment_code WHERE code_key = p3.parent_key)
-            FROM (SELECT ? AS k) x LEFT JOIN code_parent p2 ON p2.child_key = x.k LEFT JOIN code_parent p3 ON p3.child_key = p2.parent_key
-            """), arguments: [parent.rawValue]) {
-            for level in 0..<3 {
-                if let via = row[level] as Int64?, let id = row[3 + level] as Int64?, id > (best?.shipment ?? 0) { best = (id, via) }
-            }
+            FROM (SELECT ? AS k) x LEFT JOIN code_parent p1 ON p1.child_key = x.k
+            LEFT JOIN code_parent p2 ON p2.child_key = p1.parent_key LEFT JOIN code_parent p3 ON p3.child_key = p2.parent_key
+            """), arguments: [key.rawValue]) else { return nil }
+        var best: (shipment: Int64, via: Int64)?
+        for level in 0..<4 {
+            if let via = row[level] as Int64?, let id = row[4 + level] as Int64?, id > (best?.shipment ?? 0) { best = (id, via) }
         }
         guard let best else { return nil }
         var facts: ShipmentFacts
@@ -195,21 +192,13 @@ struct SQLiteChannelTransaction: ChannelTransaction {
 
     func unbind(_ children: [CodeKey]) throws {
         let statement = try db.cachedStatement(sql: "DELETE FROM code_parent WHERE child_key = ?")
-        let row = try db.cachedStatement(sql: "UPDATE code SET parent_key = NULL WHERE key = ?")
-        for key in children {
-            try statement.execute(arguments: [key.rawValue])
-            try row.execute(arguments: [key.rawValue])
-        }
+        for key in children { try statement.execute(arguments: [key.rawValue]) }
     }
 
     func bind(_ children: [CodeKey], to parent: CodeKey, aggregation: Int64) throws {
         let statement = try db.cachedStatement(sql: "INSERT INTO code_parent (child_key, parent_key, aggregation_id) VALUES (?, ?, ?)")
-        let row = try db.cachedStatement(sql: "UPDATE code SET parent_key = ? WHERE key = ?")
         try SQLiteStore.conflicts(as: ConflictError("children", "a child was packed elsewhere at the same time; send the call again")) {
-            for key in children {
-                try statement.execute(arguments: [key.rawValue, parent.rawValue, aggregation])
-                try row.execute(arguments: [parent.rawValue, key.rawValue])
-            }
+            for key in children { try statement.execute(arguments: [key.rawValue, parent.rawValue, aggregation]) }
         }
     }
 

@@ -716,15 +716,6 @@ extension SQLiteStore {
                 );
                 """)
         }
-        migrator.registerMigration("v24: a code's parent in its own row") { db in
-            // The scan reads the code's row anyway: with the parent there, the channel's lookup skips a
-            // random read of code_parent (which keeps the one-parent key and the packing's history).
-            try db.execute(sql: """
-                ALTER TABLE code ADD COLUMN parent_key INTEGER;
-                UPDATE code SET parent_key = (SELECT p.parent_key FROM code_parent p WHERE p.child_key = code.key)
-                    WHERE key IN (SELECT child_key FROM code_parent);
-                """)
-        }
         return migrator
     }
 }

@@ -34,11 +34,11 @@ final class SQLiteTransaction: ScanTransaction, ClaimTransaction, FeedbackTransa
 
     func code(_ key: CodeKey) throws -> CodeFacts? {
         try Row.fetchOne(statement("""
-            SELECT c.batch_id, b.product_id, b.status, c.blacklist_reason IS NOT NULL, p.gtin, b.lot, b.pin_length, c.parent_key
+            SELECT c.batch_id, b.product_id, b.status, c.blacklist_reason IS NOT NULL, p.gtin, b.lot, b.pin_length
             FROM code c JOIN batch b ON b.id = c.batch_id JOIN product p ON p.id = b.product_id WHERE c.key = ?
             """), arguments: [key.rawValue]).map {
             CodeFacts(batch: BatchID(rawValue: $0[0]), product: ProductID(rawValue: $0[1]), status: BatchStatus(rawValue: $0[2]) ?? .void,
-                      blacklisted: $0[3], gtin: $0[4], lot: $0[5], pinLength: $0[6], parent: ($0[7] as Int64?).map(CodeKey.init(rawValue:)))
+                      blacklisted: $0[3], gtin: $0[4], lot: $0[5], pinLength: $0[6])
         }
     }
 

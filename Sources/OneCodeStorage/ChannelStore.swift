@@ -433,8 +433,7 @@ public protocol ChannelScanTransaction: LedgerTransaction {
     /// Whether anything was ever shipped (the scan path asks no more when not).
     func anyShipments() throws -> Bool
     /// The newest shipment of the code or of a package it is in.
-    /// - Parameter parent: the package the code is in, as this transaction read it (`CodeFacts.parent`).
-    func lastShipment(of key: CodeKey, parent: CodeKey?) throws -> ShipmentFacts?
+    func lastShipment(of key: CodeKey) throws -> ShipmentFacts?
     /// The region of the store that confirmed receipt of the code's case (or any package it is in; the
     /// innermost): where it surfaced when its scan has no region.
     func receiptRegion(of key: CodeKey) throws -> String?

@@ -14,13 +14,10 @@ public struct CodeFacts: Sendable, Equatable {
     public var lot: String?
     /// The digits of the unit's hidden PIN (0: it has none).
     public var pinLength: Int
-    /// The case (or other package) it is packed in now.
-    public var parent: CodeKey?
 
     public init(batch: BatchID, product: ProductID, status: BatchStatus, blacklisted: Bool, gtin: String? = nil, lot: String? = nil,
-                pinLength: Int = 0, parent: CodeKey? = nil) {
+                pinLength: Int = 0) {
         self.pinLength = pinLength
-        self.parent = parent
         self.gtin = gtin
         self.lot = lot
         self.batch = batch

@@ -172,7 +172,7 @@ extension ForwardingScanTransaction {
     func insertEntry(_ row: EntryRow) throws -> EntryID { try base.insertEntry(row) }
     func emit(_ type: EventType, at: Date, data: EventJSON) throws { try base.emit(type, at: at, data: data) }
     func anyShipments() throws -> Bool { try base.anyShipments() }
-    func lastShipment(of key: CodeKey, parent: CodeKey?) throws -> ShipmentFacts? { try base.lastShipment(of: key, parent: parent) }
+    func lastShipment(of key: CodeKey) throws -> ShipmentFacts? { try base.lastShipment(of: key) }
     func insertDiversion(_ row: DiversionRow) throws -> Bool { try base.insertDiversion(row) }
     func receiptRegion(of key: CodeKey) throws -> String? { try base.receiptRegion(of: key) }
     func pinState(of key: CodeKey) throws -> PinState? { try base.pinState(of: key) }
