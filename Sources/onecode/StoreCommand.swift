@@ -6,7 +6,7 @@ import OneCodeStorage
 
 struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "store", abstract: "Register the stores that redeem prizes.", subcommands: [Add.self, List.self])
+        commandName: "store", abstract: "Register the stores that redeem prizes and confirm receipts of cases.", subcommands: [Add.self, List.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
