@@ -256,10 +256,16 @@ extension CodeSigner {
 
     /// Whether `typed` is the unit's PIN (spaces ignored), compared in constant time.
     public func checkPIN(_ typed: String, for key: CodeKey, length: Int) -> Bool {
-        let given = Array(typed.filter { !$0.isWhitespace }.utf8), expected = Array(pin(for: key, length: length).utf8)
-        guard given.count == expected.count else { return false }
-        var difference: UInt8 = 0
-        for (a, b) in zip(given, expected) { difference |= a ^ b }
-        return difference == 0
+        equalInConstantTime(Array(typed.filter { !$0.isWhitespace }.utf8), Array(pin(for: key, length: length).utf8))
     }
 }
+
+/// Whether two tags are equal, comparing every byte whatever the first difference (a tag's check must
+/// not tell how much of a guess was right by how long it took).
+public func equalInConstantTime(_ given: [UInt8], _ expected: [UInt8]) -> Bool {
+    guard given.count == expected.count else { return false }
+    var difference: UInt8 = 0
+    for index in given.indices { difference |= given[index] ^ expected[index] }
+    return difference == 0
+}
+

@@ -7,26 +7,31 @@ import PostgresNIO
 // The channel's rows on PostgreSQL: the SQL behind `ChannelBook`, deciding nothing (as on SQLite).
 
 extension PostgresStore {
-    /// The newest shipment of each code or of a package it is in (SQLite's `lastShipmentSQL` for many
-    /// codes at once): walk up code_parent from each, take each step's newest shipment, keep the newest.
+    /// Each code's shipment (`ShipmentRule`), from `lastShipmentsQuery`'s candidates.
     static func lastShipments(_ db: SyncConnection, _ keys: [Int64]) throws -> [CodeKey: ShipmentFacts] {
-        var found: [CodeKey: ShipmentFacts] = [:]
-        for row in try db.rows(lastShipmentsQuery(keys)) {
-            let (origin, facts) = try shipmentFacts(from: row)
-            found[CodeKey(rawValue: origin)] = facts
-        }
-        return found
+        try newestShipments(db.rows(lastShipmentsQuery(keys)))
     }
 
+    /// Picks each code's shipment among its candidates as every backend does (`ShipmentRule`).
+    static func newestShipments(_ rows: some Sequence<PostgresRow>) throws -> [CodeKey: ShipmentFacts] {
+        var candidates: [CodeKey: [ShipmentFacts]] = [:]
+        for row in rows {
+            let (origin, facts) = try shipmentFacts(from: row)
+            candidates[CodeKey(rawValue: origin), default: []].append(facts)
+        }
+        return candidates.compactMapValues { ShipmentRule.newest($0, shipment: \.shipment) }
+    }
+
+    /// For each code, the code and the packages above it (code_parent walked up), each with its newest
+    /// shipment and that shipment's dealer: the candidates `ShipmentRule` picks from.
     static func lastShipmentsQuery(_ keys: [Int64]) -> PostgresQuery {
         """
         WITH RECURSIVE up(origin, key, depth) AS (
             SELECT k, k, 0 FROM unnest(\(keys)::int8[]) AS k
             UNION ALL SELECT up.origin, p.parent_key, up.depth + 1 FROM code_parent p JOIN up ON p.child_key = up.key WHERE up.depth < 4)
-        SELECT DISTINCT ON (u.origin) u.origin, s.id, s.dealer_id, d.name, d.territory, u.key, s.at
+        SELECT u.origin, s.id, s.dealer_id, d.name, d.territory, u.key, s.at
         FROM (SELECT up.origin, up.key, (SELECT max(shipment_id) FROM shipment_code WHERE code_key = up.key) AS sid FROM up) u
         JOIN shipment s ON s.id = u.sid JOIN dealer d ON d.id = s.dealer_id
-        ORDER BY u.origin, s.id DESC
         """
     }
 

@@ -82,12 +82,7 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
         live = (now, try results[3].rows.map(PostgresStore.campaign(from:)))
         anyPoints = try results[4].rows.first?.decode(Bool.self) ?? false
         (shipped, clerksBound) = try results[5].rows.first?.decode((Bool, Bool).self) ?? (false, false)
-        var found: [CodeKey: ShipmentFacts] = [:]
-        for row in results[6].rows {
-            let (origin, facts) = try PostgresStore.shipmentFacts(from: row)
-            found[CodeKey(rawValue: origin)] = facts
-        }
-        shipments = found
+        shipments = try PostgresStore.newestShipments(results[6].rows)
         var bound: [CodeKey: ClerkBinding] = [:]
         for row in results[7].rows {
             let (origin, binding) = try PostgresStore.clerkBinding(from: row)

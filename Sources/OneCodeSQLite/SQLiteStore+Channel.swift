@@ -7,28 +7,42 @@ import OneCodeStorage
 
 // The channel's rows on SQLite: the SQL behind `ChannelBook`, deciding nothing.
 
-/// The newest shipment of a code or of a package it is in: walk up code_parent (a unit, its inner case,
-/// case and pallet), take each one's newest shipment (one step down shipment_code), keep the newest.
-/// The same statement on PostgreSQL (`PostgresStore.lastShipmentsSQL` is its many-codes form).
-let lastShipmentSQL = """
-    WITH RECURSIVE up(key, depth) AS (
-        SELECT ?, 0
-        UNION ALL SELECT p.parent_key, up.depth + 1 FROM code_parent p JOIN up ON p.child_key = up.key WHERE up.depth < 4)
-    SELECT s.id, s.dealer_id, d.name, d.territory, u.key, s.at
-    FROM (SELECT up.key, (SELECT max(shipment_id) FROM shipment_code WHERE code_key = up.key) AS sid FROM up) u
-    JOIN shipment s ON s.id = u.sid JOIN dealer d ON d.id = s.dealer_id
-    ORDER BY s.id DESC LIMIT 1
-    """
-
 extension SQLiteStore {
 
-    static func shipmentFacts(from row: Row) throws -> ShipmentFacts {
-        ShipmentFacts(shipment: row[0], dealer: DealerID(rawValue: row[1]), dealerName: row[2], territory: try Territory(row[3]),
-                      via: CodeKey(rawValue: row[4]), at: Date(timeIntervalSince1970: row[5]))
-    }
-
-    static func lastShipment(_ statement: Statement, of key: CodeKey) throws -> ShipmentFacts? {
-        try Row.fetchOne(statement, arguments: [key.rawValue]).map(shipmentFacts(from:))
+    /// The code's shipment (`ShipmentRule`): one flat statement reads the code and up to three packages
+    /// above it, each with its newest shipment (one step down shipment_code); the shipment's dealer and
+    /// territory are read once per open database (shipments and dealers never change).
+    static func lastShipment(_ db: Database, of key: CodeKey, cache shipments: ShipmentCache) throws -> ShipmentFacts? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT x.k, p1.parent_key, p2.parent_key, p3.parent_key,
+                   (SELECT max(shipment_id) FROM shipment_code WHERE code_key = x.k),
+                   (SELECT max(shipment_id) FROM shipment_code WHERE code_key = p1.parent_key),
+                   (SELECT max(shipment_id) FROM shipment_code WHERE code_key = p2.parent_key),
+                   (SELECT max(shipment_id) FROM shipment_code WHERE code_key = p3.parent_key)
+            FROM (SELECT ? AS k) x LEFT JOIN code_parent p1 ON p1.child_key = x.k
+            LEFT JOIN code_parent p2 ON p2.child_key = p1.parent_key LEFT JOIN code_parent p3 ON p3.child_key = p2.parent_key
+            """), arguments: [key.rawValue]) else { return nil }
+        let levels: [(shipment: Int64, via: Int64)] = (0..<4).compactMap { level in
+            guard let via = row[level] as Int64?, let id = row[4 + level] as Int64? else { return nil }
+            return (id, via)
+        }
+        guard let best = ShipmentRule.newest(levels, shipment: \.shipment) else { return nil }
+        var facts: ShipmentFacts
+        if let known = shipments.facts.withLock({ $0[best.shipment] }) {
+            facts = known
+        } else {
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT s.dealer_id, d.name, d.territory, s.at FROM shipment s JOIN dealer d ON d.id = s.dealer_id WHERE s.id = ?
+                """), arguments: [best.shipment]) else { return nil }
+            facts = ShipmentFacts(shipment: best.shipment, dealer: DealerID(rawValue: row[0]), dealerName: row[1], territory: try Territory(row[2]),
+                                  via: CodeKey(rawValue: best.via), at: Date(timeIntervalSince1970: row[3]))
+            shipments.facts.withLock { cache in
+                if cache.count >= 100_000 { cache.removeAll() }
+                cache[best.shipment] = facts
+            }
+        }
+        facts.via = CodeKey(rawValue: best.via)
+        return facts
     }
 
     static func dealer(from row: Row) throws -> Dealer {
@@ -76,40 +90,8 @@ extension SQLiteTransaction {
         return chain
     }
 
-    /// `lastShipmentSQL`'s answer in one flat statement: the code and up to three packages above it, each
-    /// with its newest shipment (one step down shipment_code); the newest of them wins. Its dealer and
-    /// territory are read once per process (shipments and dealers never change).
     func lastShipment(of key: CodeKey) throws -> ShipmentFacts? {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT x.k, p1.parent_key, p2.parent_key, p3.parent_key,
-                   (SELECT max(shipment_id) FROM shipment_code WHERE code_key = x.k),
-                   (SELECT max(shipment_id) FROM shipment_code WHERE code_key = p1.parent_key),
-                   (SELECT max(shipment_id) FROM shipment_code WHERE code_key = p2.parent_key),
-                   (SELECT max(shipment_id) FROM shipment_code WHERE code_key = p3.parent_key)
-            FROM (SELECT ? AS k) x LEFT JOIN code_parent p1 ON p1.child_key = x.k
-            LEFT JOIN code_parent p2 ON p2.child_key = p1.parent_key LEFT JOIN code_parent p3 ON p3.child_key = p2.parent_key
-            """), arguments: [key.rawValue]) else { return nil }
-        var best: (shipment: Int64, via: Int64)?
-        for level in 0..<4 {
-            if let via = row[level] as Int64?, let id = row[4 + level] as Int64?, id > (best?.shipment ?? 0) { best = (id, via) }
-        }
-        guard let best else { return nil }
-        var facts: ShipmentFacts
-        if let known = shipments.facts.withLock({ $0[best.shipment] }) {
-            facts = known
-        } else {
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT s.dealer_id, d.name, d.territory, s.at FROM shipment s JOIN dealer d ON d.id = s.dealer_id WHERE s.id = ?
-                """), arguments: [best.shipment]) else { return nil }
-            facts = ShipmentFacts(shipment: best.shipment, dealer: DealerID(rawValue: row[0]), dealerName: row[1], territory: try Territory(row[2]),
-                                  via: CodeKey(rawValue: best.via), at: Date(timeIntervalSince1970: row[3]))
-            shipments.facts.withLock { cache in
-                if cache.count >= 100_000 { cache.removeAll() }
-                cache[best.shipment] = facts
-            }
-        }
-        facts.via = CodeKey(rawValue: best.via)
-        return facts
+        try SQLiteStore.lastShipment(db, of: key, cache: shipments)
     }
 
     func receiptRegion(of key: CodeKey) throws -> String? {
@@ -163,6 +145,7 @@ final class ShipmentCache: Sendable {
 /// The channel rows for `ChannelBook`, in the writer's transaction.
 struct SQLiteChannelTransaction: ChannelTransaction {
     let db: Database
+    let shipments: ShipmentCache
 
     func emit(_ type: EventType, at: Date, data: EventJSON) throws { try SQLiteStore.emit(db, type, at: at, data: data) }
 
@@ -211,9 +194,8 @@ struct SQLiteChannelTransaction: ChannelTransaction {
     }
 
     func lastShipments(_ keys: [CodeKey]) throws -> [CodeKey: ShipmentFacts] {
-        let statement = try db.cachedStatement(sql: lastShipmentSQL)
         var found: [CodeKey: ShipmentFacts] = [:]
-        for key in keys { found[key] = try SQLiteStore.lastShipment(statement, of: key) }
+        for key in keys { found[key] = try SQLiteStore.lastShipment(db, of: key, cache: shipments) }
         return found
     }
 
@@ -264,7 +246,7 @@ struct SQLiteChannelTransaction: ChannelTransaction {
 
 extension SQLiteStore: ChannelStore, ChannelTransactions {
     public func withChannelTransaction<T: Sendable>(_ body: @escaping @Sendable (any ChannelTransaction) throws -> T) async throws -> T {
-        try await writer.write { db in try body(SQLiteChannelTransaction(db: db)) }
+        try await writer.write { db in try body(SQLiteChannelTransaction(db: db, shipments: shipments)) }
     }
 
     public func addDealer(_ dealer: NewDealer) async throws -> Dealer {
@@ -325,7 +307,7 @@ extension SQLiteStore: ChannelStore, ChannelTransactions {
                 WHERE p.parent_key = ? AND p.child_key > ? ORDER BY p.child_key LIMIT ?
                 """, arguments: [key.rawValue, after?.rawValue ?? Int64.min, limit]).map(link)
             let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM code_parent WHERE parent_key = ?", arguments: [key.rawValue]) ?? 0
-            let shipment = try Self.lastShipment(db.cachedStatement(sql: lastShipmentSQL), of: key)
+            let shipment = try Self.lastShipment(db, of: key, cache: shipments)
             return CodeChain(parents: parents, children: children, childCount: count, shipment: shipment)
         }
     }

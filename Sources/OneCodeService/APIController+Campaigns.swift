@@ -47,23 +47,7 @@ extension APIController {
             struct Body: Decodable { var redemptionCode: String; var store: Int64? }
             let body = try await request.decodeJSON(Body.self, context: context)
             // A store's token redeems as that store; an admin redeems on behalf of the store it names.
-            let storeID: StoreID
-            if let own = context.token?.storeID {
-                if let named = body.store, named != own.rawValue {
-                    throw HTTPError(.forbidden, message: "store: this token is store \(own)'s; it cannot redeem as store \(named)")
-                }
-                storeID = own
-            } else if context.token?.scope == .admin {
-                guard let named = body.store else {
-                    throw HTTPError(.badRequest, message: "store: an admin token redeems on behalf of a store; name it (\"store\": ID, see `onecode store list`)")
-                }
-                guard try await store.stores().contains(where: { $0.id.rawValue == named }) else {
-                    throw HTTPError(.notFound, message: "store: no store \(named)")
-                }
-                storeID = StoreID(rawValue: named)
-            } else {
-                throw HTTPError(.badRequest, message: "authorization: redemptions need a store's token (see `onecode store add`)")
-            }
+            let storeID = try await actingStore(context, named: body.store, doing: "redeem")
             // Read as loosely as scan codes: any case, spaces and dashes, I/L/O for 1/1/0.
             guard let code = Crockford.canonical(body.redemptionCode), (1...32).contains(code.count) else {
                 throw HTTPError(.badRequest, message: "redemptionCode: must be the code shown to the winner (letters and digits)")

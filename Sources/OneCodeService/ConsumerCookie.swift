@@ -48,11 +48,3 @@ struct ConsumerCookie: Sendable {
     }
 }
 
-/// Whether two tags are equal, comparing every byte whatever the first difference (a tag's check must
-/// not tell how much of a guess was right by how long it took).
-func equalInConstantTime(_ given: [UInt8], _ expected: [UInt8]) -> Bool {
-    guard given.count == expected.count else { return false }
-    var difference: UInt8 = 0
-    for index in given.indices { difference |= given[index] ^ expected[index] }
-    return difference == 0
-}

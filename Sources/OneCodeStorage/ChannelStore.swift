@@ -43,6 +43,15 @@ public struct ShipmentFacts: Sendable, Equatable {
     }
 }
 
+/// Which shipment an item goes by, for every backend: of its own newest shipment and each package's it
+/// is in (read one per level by the backend), the newest wins; a case passed on to a sub-dealer, or a
+/// bottle re-packed into another case, so follows its new way.
+public enum ShipmentRule {
+    public static func newest<Candidate>(_ candidates: some Sequence<Candidate>, shipment: (Candidate) -> Int64) -> Candidate? {
+        candidates.max { shipment($0) < shipment($1) }
+    }
+}
+
 /// A diversion found on a scan, to be written once per unit and dealer.
 public struct DiversionRow: Sendable {
     public var key: CodeKey
