@@ -283,7 +283,7 @@ final class PostgresLinkerTransaction: LinkerTransaction, ErasureTransaction {
                    coalesce(c.units_sold, 0)::int
             FROM store s LEFT JOIN redemption r ON r.store_id = s.id LEFT JOIN entry e ON e.id = r.entry_id
             LEFT JOIN (\(ChannelFactsSQL.stores)) c ON c.store_id = s.id
-            GROUP BY s.id, s.name, s.region, c.receipts, c.units_sold HAVING count(r.entry_id) > 0 OR coalesce(c.receipts, 0) > 0 ORDER BY s.id
+            GROUP BY s.id, s.name, s.region, c.receipts, c.units_sold ORDER BY s.id
             """)).map {
             let (id, name, region, redemptions, people, receipts, sold) = try $0.decode((Int64, String, String?, Int, Int, Int, Int).self)
             return StoreLeadFacts(id: id, name: name, region: region, redemptions: redemptions, consumers: people, receipts: receipts, unitsSold: sold)

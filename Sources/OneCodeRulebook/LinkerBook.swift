@@ -263,7 +263,8 @@ public enum LinkerBook {
                                source: Lead.Source(batch: fact.profile.lastBatch, region: fact.profile.lastRegion, store: fact.store))
             })
         }
-        try put(tx.storeLeadFacts().map { store in
+        // A store is a lead once it redeemed a prize or received a case.
+        try put(tx.storeLeadFacts().filter { $0.redemptions > 0 || $0.receipts > 0 }.map { store in
             let (score, reasons) = LeadScore.store(redemptions: store.redemptions, consumers: store.consumers, receipts: store.receipts,
                                                    unitsSold: store.unitsSold)
             return try row(.store, String(store.id), name: store.name, phone: nil, score: score, reasons: reasons,

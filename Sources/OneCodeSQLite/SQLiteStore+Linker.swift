@@ -186,12 +186,12 @@ extension SQLiteStore: LinkerStore {
         }
     }
 
-    /// Stores that redeemed prizes or received cases, with both (the lead rules' facts).
+    /// Every store with its redemptions and receipts (the lead rules' facts; `LinkerBook` says which are leads).
     static let storeFactsSQL = """
         SELECT s.id, s.name, s.region, count(r.entry_id), count(DISTINCT e.consumer), coalesce(c.receipts, 0), coalesce(c.units_sold, 0)
         FROM store s LEFT JOIN redemption r ON r.store_id = s.id LEFT JOIN entry e ON e.id = r.entry_id
         LEFT JOIN (\(ChannelFactsSQL.stores)) c ON c.store_id = s.id
-        GROUP BY s.id, s.name, s.region, c.receipts, c.units_sold HAVING count(r.entry_id) > 0 OR coalesce(c.receipts, 0) > 0 ORDER BY s.id
+        GROUP BY s.id, s.name, s.region, c.receipts, c.units_sold ORDER BY s.id
         """
 
     public func storeProfiles() async throws -> [StoreProfile] {

@@ -108,7 +108,7 @@ public struct ConsumerLeadFacts: Sendable {
     }
 }
 
-/// What the lead rules read of a store that redeemed prizes or received cases.
+/// What the lead rules read of a store: its redemptions and what the channel knows of it.
 public struct StoreLeadFacts: Sendable, Equatable {
     public var id: Int64
     public var name: String
@@ -226,7 +226,7 @@ public protocol LinkerTransaction: EventTransaction {
     /// Consenting consumers whose profile has a version above `version` or whose memberships changed
     /// in this transaction, id above `after`, in id order, at most `limit`.
     func consumerLeadFacts(changedAfter version: Int64, after: String, limit: Int) throws -> [ConsumerLeadFacts]
-    /// Every store with redemptions.
+    /// Every store, with its redemptions and what the channel knows of it (`LinkerBook` picks the leads).
     func storeLeadFacts() throws -> [StoreLeadFacts]
     /// The last export cursor given.
     func leadSequence() throws -> Int64
