@@ -234,6 +234,18 @@ public enum LeadScore {
     /// The UTC day number of a time: what a lead's recency counts.
     public static func day(of date: Date) -> Int { ProfileBuilder.day(date.timeIntervalSince1970) }
 
+    /// A dealer: 70·min(units sold through, 5000)/5000 + 20·min(shipments, 20)/20 + 10·min(deliveries to stores, 20)/20.
+    /// Diversions do not lower the score (sales call about them too); they are the last reason, when any.
+    public static func dealer(shipments: Int, codes: Int, unitsSold: Int, deliveries: Int, diversions: Int, regions: Int) -> (score: Double, reasons: [String]) {
+        let score = 70 * Double(min(unitsSold, 5000)) / 5000 + 20 * Double(min(shipments, 20)) / 20 + 10 * Double(min(deliveries, 20)) / 20
+        func plural(_ count: Int, _ word: String) -> String { "\(count) \(word)\(count == 1 ? "" : "s")" }
+        var reasons = ["\(plural(shipments, "shipment")) received (\(plural(codes, "code"))), \(plural(unitsSold, "unit")) of them sold through "
+                       + "(scanned by consumers)"]
+        if deliveries > 0 { reasons.append(deliveries == 1 ? "1 delivery to a store" : "\(deliveries) deliveries to stores") }
+        if diversions > 0 { reasons.append("\(plural(diversions, "unit")) of its goods scanned outside its territory, in \(plural(regions, "region"))") }
+        return ((score * 10).rounded() / 10, reasons)
+    }
+
     /// A store: 60·min(redemptions, 50)/50 + 40·min(consumers reached, 50)/50.
     /// - Parameters: `receipts`, `unitsSold`: the channel's facts (cases received, units of them consumers scanned);
     ///   they add up to 30 points on top, the score staying at most 100.

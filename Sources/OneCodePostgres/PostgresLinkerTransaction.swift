@@ -277,6 +277,8 @@ final class PostgresLinkerTransaction: LinkerTransaction, ErasureTransaction {
         }
     }
 
+    func dealerLeadFacts() throws -> [DealerProfile] { try PostgresStore.dealerProfiles(db) }
+
     func storeLeadFacts() throws -> [StoreLeadFacts] {
         try db.rows(PostgresQuery(unsafeSQL: """
             SELECT s.id, s.name, s.region, count(r.entry_id)::int, count(DISTINCT e.consumer)::int, coalesce(c.receipts, 0)::int,

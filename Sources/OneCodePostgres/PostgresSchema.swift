@@ -464,6 +464,10 @@ enum PostgresSchema {
                 locked_at timestamptz
             );
             """),
+        // Deliveries to stores, as on SQLite (v24).
+        ("v13: deliveries to stores", """
+            ALTER TABLE shipment ADD COLUMN store_id bigint REFERENCES store (id);
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

@@ -29,16 +29,18 @@ extension PostgresStore {
         WITH RECURSIVE up(origin, key, depth) AS (
             SELECT k, k, 0 FROM unnest(\(keys)::int8[]) AS k
             UNION ALL SELECT up.origin, p.parent_key, up.depth + 1 FROM code_parent p JOIN up ON p.child_key = up.key WHERE up.depth < 4)
-        SELECT u.origin, s.id, s.dealer_id, d.name, d.territory, u.key, s.at
+        SELECT u.origin, s.id, s.dealer_id, d.name, d.territory, u.key, s.at, s.store_id, st.name, st.region
         FROM (SELECT up.origin, up.key, (SELECT max(shipment_id) FROM shipment_code WHERE code_key = up.key) AS sid FROM up) u
-        JOIN shipment s ON s.id = u.sid JOIN dealer d ON d.id = s.dealer_id
+        JOIN shipment s ON s.id = u.sid JOIN dealer d ON d.id = s.dealer_id LEFT JOIN store st ON st.id = s.store_id
         """
     }
 
     static func shipmentFacts(from row: PostgresRow) throws -> (Int64, ShipmentFacts) {
-        let (origin, id, dealer, name, territory, via, at) = try row.decode((Int64, Int64, Int64, String, String, Int64, Date).self)
+        let (origin, id, dealer, name, territory, via, at, store, storeName, storeRegion) =
+            try row.decode((Int64, Int64, Int64, String, String, Int64, Date, Int64?, String?, String?).self)
         return (origin, ShipmentFacts(shipment: id, dealer: DealerID(rawValue: dealer), dealerName: name, territory: try Territory(territory),
-                                      via: CodeKey(rawValue: via), at: at))
+                                      via: CodeKey(rawValue: via), at: at, store: store.map(StoreID.init(rawValue:)), storeName: storeName,
+                                      storeRegion: storeRegion))
     }
 
     /// The region of the store that received each code's case or any package it is in (the innermost).
@@ -174,14 +176,14 @@ struct PostgresChannelTransaction: ChannelTransaction {
         try PostgresStore.lastShipments(db, keys.map(\.rawValue))
     }
 
-    func insertShipment(dealer: DealerID, from: DealerID?, warehouse: WarehouseID?, codes: [CodeKey], at: Date) throws -> Shipment {
+    func insertShipment(dealer: DealerID, from: DealerID?, warehouse: WarehouseID?, store: StoreID?, codes: [CodeKey], at: Date) throws -> Shipment {
         guard let id = try db.row("""
-            WITH s AS (INSERT INTO shipment (dealer_id, from_dealer_id, warehouse_id, at, codes)
-                       VALUES (\(dealer.rawValue), \(from?.rawValue), \(warehouse?.rawValue), \(at), \(codes.count)) RETURNING id),
+            WITH s AS (INSERT INTO shipment (dealer_id, from_dealer_id, warehouse_id, store_id, at, codes)
+                       VALUES (\(dealer.rawValue), \(from?.rawValue), \(warehouse?.rawValue), \(store?.rawValue), \(at), \(codes.count)) RETURNING id),
                  c AS (INSERT INTO shipment_code (code_key, shipment_id) SELECT k, s.id FROM s, unnest(\(codes.map(\.rawValue))::int8[]) AS k)
             SELECT id FROM s
             """)?.decode(Int64.self) else { throw PostgresFailure(state: "XX000", message: "shipment insert returned no id") }
-        return Shipment(id: id, dealer: dealer, fromDealer: from, warehouse: warehouse, at: at, codes: codes.count)
+        return Shipment(id: id, dealer: dealer, fromDealer: from, warehouse: warehouse, at: at, codes: codes.count, store: store)
     }
 
     func receipt(of key: CodeKey) throws -> ReceiptFacts? {
@@ -239,16 +241,19 @@ extension PostgresStore: ChannelStore, ChannelTransactions {
     }
 
     public func dealerProfiles() async throws -> [DealerProfile] {
-        try await read { db in
-            var facts: [Int64: (Int, Int, Int, Int)] = [:]
-            for row in try db.rows(PostgresQuery(unsafeSQL: ChannelFactsSQL.dealers)) {
-                let (id, shipments, codes, diversions, regions) = try row.decode((Int64, Int64, Int64, Int64, Int64).self)
-                facts[id] = (Int(shipments), Int(codes), Int(diversions), Int(regions))
-            }
-            return try db.rows("SELECT \(unescaped: Self.dealerColumns) FROM dealer ORDER BY id").map {
-                let dealer = try Self.dealer(from: $0), row = facts[dealer.id.rawValue] ?? (0, 0, 0, 0)
-                return DealerProfile(dealer: dealer, shipments: row.0, codesShipped: row.1, diversions: row.2, diversionRegions: row.3)
-            }
+        try await read { db in try Self.dealerProfiles(db) }
+    }
+
+    /// Every dealer with what the channel knows of it (`ChannelFactsSQL.dealers`), in id order.
+    static func dealerProfiles(_ db: SyncConnection) throws -> [DealerProfile] {
+        var facts: [Int64: [Int]] = [:]
+        for row in try db.rows(PostgresQuery(unsafeSQL: ChannelFactsSQL.dealers)) {
+            let (id, shipments, codes, diversions, regions, deliveries, sold) = try row.decode((Int64, Int64, Int64, Int64, Int64, Int64, Int64).self)
+            facts[id] = [shipments, codes, diversions, regions, deliveries, sold].map { Int($0) }
+        }
+        return try db.rows("SELECT \(unescaped: Self.dealerColumns) FROM dealer ORDER BY id").map {
+            let dealer = try Self.dealer(from: $0)
+            return DealerProfile(dealer: dealer, facts: facts[dealer.id.rawValue])
         }
     }
 
@@ -290,10 +295,10 @@ extension PostgresStore: ChannelStore, ChannelTransactions {
 
     public func shipments(limit: Int) async throws -> [Shipment] {
         try await read { db in
-            try db.rows("SELECT id, dealer_id, from_dealer_id, warehouse_id, at, codes FROM shipment ORDER BY id DESC LIMIT \(limit)").map {
-                let (id, dealer, from, warehouse, at, codes) = try $0.decode((Int64, Int64, Int64?, Int64?, Date, Int).self)
+            try db.rows("SELECT id, dealer_id, from_dealer_id, warehouse_id, at, codes, store_id FROM shipment ORDER BY id DESC LIMIT \(limit)").map {
+                let (id, dealer, from, warehouse, at, codes, store) = try $0.decode((Int64, Int64, Int64?, Int64?, Date, Int, Int64?).self)
                 return Shipment(id: id, dealer: DealerID(rawValue: dealer), fromDealer: from.map(DealerID.init(rawValue:)),
-                                warehouse: warehouse.map(WarehouseID.init(rawValue:)), at: at, codes: codes)
+                                warehouse: warehouse.map(WarehouseID.init(rawValue:)), at: at, codes: codes, store: store.map(StoreID.init(rawValue:)))
             }
         }
     }
@@ -389,15 +394,16 @@ extension PostgresStore: ChannelStore, ChannelTransactions {
                 }
             case .shipment:
                 let rows = try db.rows("""
-                    SELECT id, at, dealer_id, from_dealer_id, warehouse_id FROM shipment WHERE id > \(after) AND at >= \(from) AND at < \(to)
+                    SELECT id, at, dealer_id, from_dealer_id, warehouse_id, store_id FROM shipment WHERE id > \(after) AND at >= \(from) AND at < \(to)
                     ORDER BY id LIMIT \(limit)
-                    """).map { try $0.decode((Int64, Date, Int64, Int64?, Int64?).self) }
+                    """).map { try $0.decode((Int64, Date, Int64, Int64?, Int64?, Int64?).self) }
                 let shipped = try codes(db.rows("""
                     SELECT shipment_id, code_key FROM shipment_code WHERE shipment_id = ANY(\(rows.map(\.0))) ORDER BY 1, 2
                     """))
                 return rows.map {
                     ChannelRecord(source: .shipment, id: $0.0, at: $0.1, codes: shipped[$0.0] ?? [], dealer: DealerID(rawValue: $0.2),
-                                  fromDealer: $0.3.map(DealerID.init(rawValue:)), warehouse: $0.4.map(WarehouseID.init(rawValue:)))
+                                  fromDealer: $0.3.map(DealerID.init(rawValue:)), warehouse: $0.4.map(WarehouseID.init(rawValue:)),
+                                  store: $0.5.map(StoreID.init(rawValue:)))
                 }
             case .receipt:
                 return try db.rows("""

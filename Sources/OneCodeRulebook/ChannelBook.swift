@@ -115,19 +115,58 @@ public enum ChannelBook {
         return AggregationOutcome(aggregations: ids, bound: binds.reduce(0) { $0 + $1.children.count }, moved: moved, unchanged: unchanged)
     }
 
-    /// Ships codes (cases, pallets, or units) to a dealer, and with them everything packed in them.
+    /// Where a shipment goes: a dealer, or a store a dealer delivers to.
+    public enum Destination: Sendable, Equatable {
+        case dealer(DealerID)
+        case store(StoreID)
+
+        /// The destination a request names: a dealer or a store, exactly one, each a positive id.
+        public static func named(dealer: Int64?, store: Int64?) throws -> Destination {
+            switch (dealer, store) {
+            case let (dealer?, nil):
+                guard dealer > 0 else { throw InputError("dealer", "must be a positive id (got \(dealer))") }
+                return .dealer(DealerID(rawValue: dealer))
+            case let (nil, store?):
+                guard store > 0 else { throw InputError("store", "must be a positive id (got \(store))") }
+                return .store(StoreID(rawValue: store))
+            case (nil, nil): throw InputError("dealer", "name the dealer the goods go to, or the store a dealer delivers them to (store)")
+            case (_?, _?): throw InputError("store", "a shipment goes to a dealer or to a store, not both")
+            }
+        }
+    }
+
+    /// Ships codes (cases, pallets, or units) to a dealer, and with them everything packed in them; or
+    /// delivers them from a dealer to a store.
     ///
     /// From a warehouse (`from` nil) a code must not have been shipped before; a dealer passing goods on
-    /// (`from`) ships only what was last shipped to it. All or nothing.
-    public static func ship(_ codes: [PlacedCode], to dealerID: DealerID, from: DealerID?, warehouse: WarehouseID?, at: Date,
+    /// (`from`) ships only what was last shipped to it and not yet delivered to a store. A delivery to a
+    /// store names its dealer (`from`); the goods stay that dealer's (its territory still judges
+    /// diversion), and the store's region is where they are. All or nothing.
+    public static func ship(_ codes: [PlacedCode], to destination: Destination, from: DealerID?, warehouse: WarehouseID?, at: Date,
                             in tx: any ChannelTransaction) throws -> Shipment {
         guard !codes.isEmpty else { throw InputError("codes", "must list at least one case, pallet or unit code") }
         guard codes.count <= maxCodesPerCall else {
             throw InputError("codes", "at most \(maxCodesPerCall) codes per shipment (got \(codes.count)); ship the rest in another")
         }
-        guard try tx.dealer(dealerID) != nil else { throw NotFoundError("dealer", "no dealer \(dealerID); see `onecode dealer list`") }
-        if let from {
+        let dealerID: DealerID, storeID: StoreID?
+        switch destination {
+        case let .dealer(id):
+            guard try tx.dealer(id) != nil else { throw NotFoundError("dealer", "no dealer \(id); see `onecode dealer list`") }
+            dealerID = id
+            storeID = nil
+        case let .store(id):
+            guard try tx.store(id) != nil else { throw NotFoundError("store", "no store \(id); see `onecode store list`") }
+            guard let from else { throw InputError("from", "a delivery to a store names the dealer it comes from (from, or --from)") }
+            guard warehouse == nil else {
+                throw InputError("warehouse", "a delivery to a store comes from a dealer (from), not a warehouse: ship to the store's dealer first")
+            }
+            dealerID = from
+            storeID = id
+        }
+        if let from, storeID == nil {
             guard from != dealerID else { throw InputError("from", "a dealer cannot ship to itself (dealer \(from))") }
+        }
+        if let from {
             guard try tx.dealer(from) != nil else { throw NotFoundError("from", "no dealer \(from); see `onecode dealer list`") }
         }
         if let warehouse, try tx.warehouse(warehouse) == nil {
@@ -159,10 +198,14 @@ public enum ChannelBook {
             case (let from?, let earlier?) where earlier.dealer != from:
                 throw ConflictError(placed.position, "\(placed.code) was last shipped to dealer \(earlier.dealer) (\(earlier.dealerName)), "
                                     + "not dealer \(from)")
+            case (_?, let earlier?) where earlier.store != nil:
+                throw ConflictError(placed.position, "\(placed.code) was delivered to store \(earlier.store!) (\(earlier.storeName ?? "")) already "
+                                    + "by dealer \(earlier.dealer)")
             default: break
             }
         }
-        return try tx.insertShipment(dealer: dealerID, from: from, warehouse: warehouse, codes: keys, at: at)
+        // A dealer's delivery is recorded under the dealer whose goods they stay, with the store it went to.
+        return try tx.insertShipment(dealer: dealerID, from: storeID == nil ? from : nil, warehouse: warehouse, store: storeID, codes: keys, at: at)
     }
 
     /// Judges a consumer's scan against the dealer the item was last shipped to: a region outside its
@@ -171,8 +214,8 @@ public enum ChannelBook {
     @discardableResult
     public static func judge(scan: Int64, key: CodeKey, code: String, region: String?, at: Date,
                              in tx: any ScanTransaction) throws -> DealerID? {
-        // Where it surfaced: the scan's region, else the region of the store that received its case.
-        guard let shipment = try tx.lastShipment(of: key), let region = try region ?? tx.receiptRegion(of: key),
+        // Where it surfaced: the scan's region, else the region of the store it was delivered to or that received its case.
+        guard let shipment = try tx.lastShipment(of: key), let region = try region ?? shipment.storeRegion ?? tx.receiptRegion(of: key),
               !shipment.territory.covers(region) else { return nil }
         let row = DiversionRow(key: key, code: code, dealer: shipment.dealer, shipment: shipment.shipment, scan: scan, region: region,
                                territory: shipment.territory, at: at)

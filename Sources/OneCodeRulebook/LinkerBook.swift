@@ -270,6 +270,13 @@ public enum LinkerBook {
             return try row(.store, String(store.id), name: store.name, phone: nil, score: score, reasons: reasons,
                            source: Lead.Source(batch: nil, region: store.region, store: store.id))
         })
+        // A dealer is a lead once anything was shipped to it: what sold through, and where its goods surfaced.
+        try put(tx.dealerLeadFacts().filter { $0.shipments > 0 }.map { dealer in
+            let (score, reasons) = LeadScore.dealer(shipments: dealer.shipments, codes: dealer.codesShipped, unitsSold: dealer.unitsSold,
+                                                    deliveries: dealer.deliveries, diversions: dealer.diversions, regions: dealer.diversionRegions)
+            return try row(.dealer, String(dealer.dealer.id.rawValue), name: dealer.dealer.name, phone: nil, score: score, reasons: reasons,
+                           source: Lead.Source(batch: nil, region: nil, store: nil))
+        })
         return (changed, created)
     }
 }

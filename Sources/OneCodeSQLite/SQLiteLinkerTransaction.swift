@@ -310,6 +310,8 @@ final class SQLiteLinkerTransaction: LinkerTransaction, ErasureTransaction {
         }
     }
 
+    func dealerLeadFacts() throws -> [DealerProfile] { try SQLiteStore.dealerProfiles(db) }
+
     func storeLeadFacts() throws -> [StoreLeadFacts] {
         try Row.fetchAll(db, sql: SQLiteStore.storeFactsSQL).map {
             StoreLeadFacts(id: $0[0], name: $0[1], region: $0[2], redemptions: $0[3], consumers: $0[4], receipts: $0[5], unitsSold: $0[6])

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Synchronization
 import OneCodeDomain
 import OneCodeRulebook
@@ -9,22 +10,49 @@ import OneCodeStorage
 
 extension SQLiteStore {
 
-    /// The code's shipment (`ShipmentRule`): one flat statement reads the code and up to three packages
-    /// above it, each with its newest shipment (one step down shipment_code); the shipment's dealer and
-    /// territory are read once per open database (shipments and dealers never change).
-    static func lastShipment(_ db: Database, of key: CodeKey, cache shipments: ShipmentCache) throws -> ShipmentFacts? {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT x.k, p1.parent_key, p2.parent_key, p3.parent_key,
-                   (SELECT max(shipment_id) FROM shipment_code WHERE code_key = x.k),
-                   (SELECT max(shipment_id) FROM shipment_code WHERE code_key = p1.parent_key),
-                   (SELECT max(shipment_id) FROM shipment_code WHERE code_key = p2.parent_key),
-                   (SELECT max(shipment_id) FROM shipment_code WHERE code_key = p3.parent_key)
-            FROM (SELECT ? AS k) x LEFT JOIN code_parent p1 ON p1.child_key = x.k
-            LEFT JOIN code_parent p2 ON p2.child_key = p1.parent_key LEFT JOIN code_parent p3 ON p3.child_key = p2.parent_key
-            """), arguments: [key.rawValue]) else { return nil }
-        let levels: [(shipment: Int64, via: Int64)] = (0..<4).compactMap { level in
-            guard let via = row[level] as Int64?, let id = row[4 + level] as Int64? else { return nil }
-            return (id, via)
+    /// The code's shipment (`ShipmentRule`): the code and up to three packages above it (one flat
+    /// statement down code_parent), each with its newest shipment: from `shipped` when the caller synced
+    /// it in this transaction (the scan path, `ShippedCodes`), else one step down shipment_code a level.
+    /// The shipment's dealer and territory are read once per open database (shipments and dealers never change).
+    static func lastShipment(_ db: Database, of key: CodeKey, cache shipments: ShipmentCache, shipped: ShippedCodes? = nil) throws -> ShipmentFacts? {
+        var levels: [(shipment: Int64, via: Int64)] = []
+        if let shipped {
+            // Every scan of a shipped item comes here inside the writer's transaction: the statement is stepped
+            // by hand (no row copied), and each level's shipment is read from `shipped`.
+            let statement = try db.cachedStatement(sql: """
+                SELECT p1.parent_key, p2.parent_key, p3.parent_key FROM code_parent p1
+                LEFT JOIN code_parent p2 ON p2.child_key = p1.parent_key LEFT JOIN code_parent p3 ON p3.child_key = p2.parent_key
+                WHERE p1.child_key = ?
+                """)
+            let handle = statement.sqliteStatement
+            sqlite3_reset(handle)
+            sqlite3_bind_int64(handle, 1, key.rawValue)
+            defer { sqlite3_reset(handle) }
+            levels.reserveCapacity(4)
+            if let id = shipped.newest[key.rawValue] { levels.append((id, key.rawValue)) }
+            switch sqlite3_step(handle) {
+            case SQLITE_ROW:
+                for column: Int32 in 0..<3 where sqlite3_column_type(handle, column) != SQLITE_NULL {
+                    let via = sqlite3_column_int64(handle, column)
+                    if let id = shipped.newest[via] { levels.append((id, via)) }
+                }
+            case SQLITE_DONE: break
+            case let code: throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
+            }
+        } else {
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT x.k, p1.parent_key, p2.parent_key, p3.parent_key,
+                       (SELECT max(shipment_id) FROM shipment_code WHERE code_key = x.k),
+                       (SELECT max(shipment_id) FROM shipment_code WHERE code_key = p1.parent_key),
+                       (SELECT max(shipment_id) FROM shipment_code WHERE code_key = p2.parent_key),
+                       (SELECT max(shipment_id) FROM shipment_code WHERE code_key = p3.parent_key)
+                FROM (SELECT ? AS k) x LEFT JOIN code_parent p1 ON p1.child_key = x.k
+                LEFT JOIN code_parent p2 ON p2.child_key = p1.parent_key LEFT JOIN code_parent p3 ON p3.child_key = p2.parent_key
+                """), arguments: [key.rawValue]) else { return nil }
+            levels = (0..<4).compactMap { level in
+                guard let via = row[level] as Int64?, let id = row[4 + level] as Int64? else { return nil }
+                return (id, via)
+            }
         }
         guard let best = ShipmentRule.newest(levels, shipment: \.shipment) else { return nil }
         var facts: ShipmentFacts
@@ -32,10 +60,12 @@ extension SQLiteStore {
             facts = known
         } else {
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT s.dealer_id, d.name, d.territory, s.at FROM shipment s JOIN dealer d ON d.id = s.dealer_id WHERE s.id = ?
+                SELECT s.dealer_id, d.name, d.territory, s.at, s.store_id, st.name, st.region
+                FROM shipment s JOIN dealer d ON d.id = s.dealer_id LEFT JOIN store st ON st.id = s.store_id WHERE s.id = ?
                 """), arguments: [best.shipment]) else { return nil }
             facts = ShipmentFacts(shipment: best.shipment, dealer: DealerID(rawValue: row[0]), dealerName: row[1], territory: try Territory(row[2]),
-                                  via: CodeKey(rawValue: best.via), at: Date(timeIntervalSince1970: row[3]))
+                                  via: CodeKey(rawValue: best.via), at: Date(timeIntervalSince1970: row[3]),
+                                  store: (row[4] as Int64?).map(StoreID.init(rawValue:)), storeName: row[5], storeRegion: row[6])
             shipments.facts.withLock { cache in
                 if cache.count >= 100_000 { cache.removeAll() }
                 cache[best.shipment] = facts
@@ -72,13 +102,16 @@ extension SQLiteStore {
     static func shipment(from row: Row) -> Shipment {
         Shipment(id: row["id"], dealer: DealerID(rawValue: row["dealer_id"]), fromDealer: (row["from_dealer_id"] as Int64?).map(DealerID.init(rawValue:)),
                  warehouse: (row["warehouse_id"] as Int64?).map(WarehouseID.init(rawValue:)), at: Date(timeIntervalSince1970: row["at"]),
-                 codes: row["codes"])
+                 codes: row["codes"], store: (row["store_id"] as Int64?).map(StoreID.init(rawValue:)))
     }
 }
 
 extension SQLiteTransaction {
+    /// Brings the shipped codes up to date for this transaction's scans (once a group).
     func anyShipments() throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM shipment)")) ?? false
+        let (any, codes) = try shipments.syncShipped(db)
+        shipped = codes
+        return any
     }
 
     /// The code and the packages it is in, innermost first: one keyed lookup a level (on the scan path this
@@ -91,7 +124,7 @@ extension SQLiteTransaction {
     }
 
     func lastShipment(of key: CodeKey) throws -> ShipmentFacts? {
-        try SQLiteStore.lastShipment(db, of: key, cache: shipments)
+        try SQLiteStore.lastShipment(db, of: key, cache: shipments, shipped: shipped)
     }
 
     func receiptRegion(of key: CodeKey) throws -> String? {
@@ -140,6 +173,40 @@ extension SQLiteTransaction {
 /// written, and the scan path asks for them on every scan of a shipped item.
 final class ShipmentCache: Sendable {
     let facts = Mutex<[Int64: ShipmentFacts]>([:])
+    let shipped = Mutex(ShippedCodes())
+
+    /// The codes shipments named, brought up to date with the database in the caller's transaction: the
+    /// shipments written since the last sync (by this process or another) are read, and only they; nil
+    /// when nothing was ever shipped, or when more codes were shipped than the cache holds (then callers
+    /// read shipment_code per scan); and whether anything was shipped at all.
+    func syncShipped(_ db: Database) throws -> (any: Bool, codes: ShippedCodes?) {
+        let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM shipment")) ?? 0
+        return try shipped.withLock { codes -> (any: Bool, codes: ShippedCodes?) in
+            if last < codes.through { codes = ShippedCodes() }  // shipments deleted by hand: read them again
+            if last > codes.through, !codes.overflow {
+                let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT code_key, shipment_id FROM shipment_code WHERE shipment_id > ?"),
+                                               arguments: [codes.through])
+                while let row = try rows.next() {
+                    let key: Int64 = row[0], id: Int64 = row[1]
+                    if id > codes.newest[key, default: 0] { codes.newest[key] = id }
+                    if codes.newest.count > ShippedCodes.capacity { codes.newest = [:]; codes.overflow = true; break }
+                }
+            }
+            codes.through = last
+            return (last > 0, last == 0 || codes.overflow ? nil : codes)
+        }
+    }
+}
+
+/// Every code a shipment named (cases and pallets mostly, never the units inside them), with its newest
+/// shipment, through shipment `through`: what the scan path looks items' packages up in, instead of an
+/// index probe a level. Shipments are only ever added, so a sync reads the new ones only.
+struct ShippedCodes: Sendable {
+    /// Beyond this many shipped codes (about 100 MB) the cache gives up and scans read shipment_code.
+    static let capacity = 2_000_000
+    var newest: [Int64: Int64] = [:]
+    var through: Int64 = 0
+    var overflow = false
 }
 
 /// The channel rows for `ChannelBook`, in the writer's transaction.
@@ -199,13 +266,13 @@ struct SQLiteChannelTransaction: ChannelTransaction {
         return found
     }
 
-    func insertShipment(dealer: DealerID, from: DealerID?, warehouse: WarehouseID?, codes: [CodeKey], at: Date) throws -> Shipment {
-        try db.execute(sql: "INSERT INTO shipment (dealer_id, from_dealer_id, warehouse_id, at, codes) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [dealer.rawValue, from?.rawValue, warehouse?.rawValue, at.timeIntervalSince1970, codes.count])
+    func insertShipment(dealer: DealerID, from: DealerID?, warehouse: WarehouseID?, store: StoreID?, codes: [CodeKey], at: Date) throws -> Shipment {
+        try db.execute(sql: "INSERT INTO shipment (dealer_id, from_dealer_id, warehouse_id, store_id, at, codes) VALUES (?, ?, ?, ?, ?, ?)",
+                       arguments: [dealer.rawValue, from?.rawValue, warehouse?.rawValue, store?.rawValue, at.timeIntervalSince1970, codes.count])
         let id = db.lastInsertedRowID
         let statement = try db.cachedStatement(sql: "INSERT INTO shipment_code (code_key, shipment_id) VALUES (?, ?)")
         for key in codes { try statement.execute(arguments: [key.rawValue, id]) }
-        return Shipment(id: id, dealer: dealer, fromDealer: from, warehouse: warehouse, at: at, codes: codes.count)
+        return Shipment(id: id, dealer: dealer, fromDealer: from, warehouse: warehouse, at: at, codes: codes.count, store: store)
     }
 
     func receipt(of key: CodeKey) throws -> ReceiptFacts? {
@@ -266,13 +333,17 @@ extension SQLiteStore: ChannelStore, ChannelTransactions {
     }
 
     public func dealerProfiles() async throws -> [DealerProfile] {
-        try await writer.read { db in
-            let facts = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: ChannelFactsSQL.dealers).map { ($0[0] as Int64, $0) })
-            return try Row.fetchAll(db, sql: "SELECT * FROM dealer ORDER BY id").map {
-                let dealer = try Self.dealer(from: $0), row = facts[dealer.id.rawValue]
-                return DealerProfile(dealer: dealer, shipments: row?[1] ?? 0, codesShipped: row?[2] ?? 0, diversions: row?[3] ?? 0,
-                                     diversionRegions: row?[4] ?? 0)
-            }
+        try await writer.read { db in try Self.dealerProfiles(db) }
+    }
+
+    /// Every dealer with what the channel knows of it (`ChannelFactsSQL.dealers`), in id order.
+    static func dealerProfiles(_ db: Database) throws -> [DealerProfile] {
+        let facts = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: ChannelFactsSQL.dealers).map { row in
+            (row[0] as Int64, (1..<row.count).map { row[$0] as Int })
+        })
+        return try Row.fetchAll(db, sql: "SELECT * FROM dealer ORDER BY id").map {
+            let dealer = try Self.dealer(from: $0)
+            return DealerProfile(dealer: dealer, facts: facts[dealer.id.rawValue])
         }
     }
 
@@ -402,13 +473,13 @@ extension SQLiteStore: ChannelStore, ChannelTransactions {
                 }
             case .shipment:
                 let rows = try Row.fetchAll(db, sql: """
-                    SELECT id, at, dealer_id, from_dealer_id, warehouse_id FROM shipment WHERE id > ? AND at >= ? AND at < ? ORDER BY id LIMIT ?
+                    SELECT id, at, dealer_id, from_dealer_id, warehouse_id, store_id FROM shipment WHERE id > ? AND at >= ? AND at < ? ORDER BY id LIMIT ?
                     """, arguments: StatementArguments(window))
                 let shipped = try codes("SELECT shipment_id, code_key FROM shipment_code WHERE shipment_id", rows.map { $0[0] })
                 return rows.map {
                     ChannelRecord(source: .shipment, id: $0[0], at: Date(timeIntervalSince1970: $0[1]), codes: shipped[$0[0]] ?? [],
                                   dealer: DealerID(rawValue: $0[2]), fromDealer: ($0[3] as Int64?).map(DealerID.init(rawValue:)),
-                                  warehouse: ($0[4] as Int64?).map(WarehouseID.init(rawValue:)))
+                                  warehouse: ($0[4] as Int64?).map(WarehouseID.init(rawValue:)), store: ($0[5] as Int64?).map(StoreID.init(rawValue:)))
                 }
             case .receipt:
                 return try Row.fetchAll(db, sql: """

@@ -716,6 +716,10 @@ extension SQLiteStore {
                 );
                 """)
         }
+        migrator.registerMigration("v24: deliveries to stores") { db in
+            // A dealer's delivery to a store: a shipment under the dealer delivering, with the store.
+            try db.execute(sql: "ALTER TABLE shipment ADD COLUMN store_id INTEGER REFERENCES store(id)")
+        }
         return migrator
     }
 }

@@ -13,6 +13,8 @@ final class SQLiteTransaction: ScanTransaction, ClaimTransaction, FeedbackTransa
 
     /// The store's shipment facts (`lastShipment`).
     let shipments: ShipmentCache
+    /// The shipped codes as synced by `anyShipments()` in this transaction (nil: read shipment_code).
+    var shipped: ShippedCodes?
 
     init(_ db: Database, shipments: ShipmentCache) {
         self.db = db

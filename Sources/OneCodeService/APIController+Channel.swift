@@ -17,7 +17,7 @@ extension APIController {
     }
     struct DealerBody: Decodable { var name: String; var territory: Territory; var contact: String? }
     struct WarehouseBody: Decodable { var name: String; var region: String? }
-    struct ShipmentBody: Decodable { var dealer: Int64; var from: Int64?; var warehouse: Int64?; var codes: [String] }
+    struct ShipmentBody: Decodable { var dealer: Int64?; var store: Int64?; var from: Int64?; var warehouse: Int64?; var codes: [String] }
 
     /// A bulk call's body limit: 100,000 codes (`ChannelBook.maxCodesPerCall`) as URLs with JSON quotes.
     static let channelBodyLimit = 8 * 1024 * 1024
@@ -70,13 +70,14 @@ extension APIController {
         }
         route(api, .post, "shipments", [.issuer]) { request, context in
             let body = try await request.decodeJSON(ShipmentBody.self, context: context, limit: Self.channelBodyLimit)
-            for (field, value) in [("dealer", body.dealer), ("from", body.from ?? 1), ("warehouse", body.warehouse ?? 1)] where value <= 0 {
+            for (field, value) in [("from", body.from ?? 1), ("warehouse", body.warehouse ?? 1)] where value <= 0 {
                 throw HTTPError(.badRequest, message: "\(field): must be a positive id")
             }
+            let destination = try ChannelBook.Destination.named(dealer: body.dealer, store: body.store)
             let codes = try body.codes.enumerated().map { try ChannelInput.place($1, at: "codes[\($0)]", signer: signer) }
             let at = Date()
             let shipment = try await store.withChannelTransaction { tx in
-                try ChannelBook.ship(codes, to: DealerID(rawValue: body.dealer), from: body.from.map(DealerID.init(rawValue:)),
+                try ChannelBook.ship(codes, to: destination, from: body.from.map(DealerID.init(rawValue:)),
                                      warehouse: body.warehouse.map(WarehouseID.init(rawValue:)), at: at, in: tx)
             }
             return try Response.api(shipment, status: .created)
@@ -270,7 +271,7 @@ extension LedgerEntry {
 struct DealerView: Encodable {
     let profile: DealerProfile
     init(_ profile: DealerProfile) { self.profile = profile }
-    enum Keys: String, CodingKey { case shipments, codesShipped, diversions, diversionRegions }
+    enum Keys: String, CodingKey { case shipments, codesShipped, diversions, diversionRegions, deliveries, unitsSold }
     func encode(to encoder: any Encoder) throws {
         try profile.dealer.encode(to: encoder)
         var container = encoder.container(keyedBy: Keys.self)
@@ -278,6 +279,8 @@ struct DealerView: Encodable {
         try container.encode(profile.codesShipped, forKey: .codesShipped)
         try container.encode(profile.diversions, forKey: .diversions)
         try container.encode(profile.diversionRegions, forKey: .diversionRegions)
+        try container.encode(profile.deliveries, forKey: .deliveries)
+        try container.encode(profile.unitsSold, forKey: .unitsSold)
     }
 }
 
@@ -292,6 +295,9 @@ struct ChainView: Encodable {
         var territory: [String]
         var via: String
         var at: Date
+        /// The store the dealer delivered it to.
+        var storeId: StoreID?
+        var store: String?
     }
     var code: String
     var packedIn: [Link]
@@ -308,7 +314,8 @@ struct ChainView: Encodable {
         childCount = chain.childCount
         next = chain.children.count == limit ? chain.children.last.map { naming($0.key) } : nil
         shippedTo = chain.shipment.map {
-            Shipped(shipmentId: $0.shipment, dealerId: $0.dealer, dealer: $0.dealerName, territory: $0.territory.regions, via: naming($0.via), at: $0.at)
+            Shipped(shipmentId: $0.shipment, dealerId: $0.dealer, dealer: $0.dealerName, territory: $0.territory.regions, via: naming($0.via), at: $0.at,
+                    storeId: $0.store, store: $0.storeName)
         }
     }
 }

@@ -145,7 +145,14 @@ public struct EPCISExport: Sendable {
             if let from = record.fromDealer { sources.append(["type": "owning_party", "source": "urn:onecode:dealer:\(from)"]) }
             if let warehouse = record.warehouse { sources.append(["type": "location", "source": "urn:onecode:warehouse:\(warehouse)"]) }
             if !sources.isEmpty { event["sourceList"] = sources }
-            if let dealer = record.dealer { event["destinationList"] = [["type": "owning_party", "destination": "urn:onecode:dealer:\(dealer)"]] }
+            if let store = record.store {
+                // A dealer's delivery to a store: from the dealer, to the store's location (the goods stay the dealer's).
+                sources.append(["type": "owning_party", "source": "urn:onecode:dealer:\(record.dealer.map(String.init(describing:)) ?? "")"])
+                event["sourceList"] = sources
+                event["destinationList"] = [["type": "location", "destination": "urn:onecode:store:\(store)"]]
+            } else if let dealer = record.dealer {
+                event["destinationList"] = [["type": "owning_party", "destination": "urn:onecode:dealer:\(dealer)"]]
+            }
         case .receipt:
             observed(bizStep: "receiving", disposition: "in_progress")
             if let store = record.store { event["bizLocation"] = ["id": "urn:onecode:store:\(store)"] }

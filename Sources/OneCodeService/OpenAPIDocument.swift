@@ -281,10 +281,11 @@ enum OpenAPIDocument {
             "/api/shipments": [
                 "get": operation("Shipments (the latest 10,000), by id", scopes: read, parameters: paging(default: 100, maximum: 1000),
                                  ok: ("200", json(page(ref("Shipment")), "A page of shipments."))),
-                "post": operation("Ship codes (cases, pallets, units: everything packed in them) to a dealer, from a warehouse or a dealer, all or nothing",
+                "post": operation("Ship codes (cases, pallets, units: everything packed in them) to a dealer, from a warehouse or a dealer; or "
+                                  + "deliver them from a dealer (from) to a store (store instead of dealer), all or nothing",
                                   scopes: ["issuer"], body: object([
-                                      "dealer": id, "from": id, "warehouse": id, "codes": ["type": "array", "items": string, "minItems": 1],
-                                  ], required: ["dealer", "codes"]), ok: ("201", json(ref("Shipment"), "The shipment."))),
+                                      "dealer": id, "store": id, "from": id, "warehouse": id, "codes": ["type": "array", "items": string, "minItems": 1],
+                                  ], required: ["codes"]), ok: ("201", json(ref("Shipment"), "The shipment."))),
             ],
             "/api/receipts": ["post": operation(
                 "A store confirms it received an inner case or case, once (the configured rebate is written to the ledger)", scopes: ["store"],
@@ -384,7 +385,7 @@ enum OpenAPIDocument {
                                     "redemptions": integer, "consumers": integer, "lastRedemptionAt": time, "receipts": integer, "unitsSold": integer],
                                    required: ["store", "redemptions", "consumers", "receipts", "unitsSold"]),
             "Lead": object([
-                "kind": ["type": "string", "enum": ["consumer", "store", "erased"]], "id": string, "name": string, "phone": string,
+                "kind": ["type": "string", "enum": ["consumer", "store", "dealer", "erased"]], "id": string, "name": string, "phone": string,
                 "score": number, "reasons": array(string), "source": object(["batch": integer, "region": string, "store": integer]),
                 "createdAt": time, "updatedAt": time, "cursor": integer,
                 "crm": object(["consentedAt": time, "consentVersion": string, "consentTextId": string, "campaignId": integer, "productId": integer,
@@ -404,17 +405,20 @@ enum OpenAPIDocument {
             "Dealer": object(["id": integer, "name": string, "territory": ["type": "array", "items": string], "contact": string, "createdAt": time],
                              required: ["id", "name", "territory", "createdAt"]),
             "DealerProfile": object(["id": integer, "name": string, "territory": ["type": "array", "items": string], "contact": string, "createdAt": time,
-                                     "shipments": integer, "codesShipped": integer, "diversions": integer, "diversionRegions": integer],
-                                    required: ["id", "name", "territory", "createdAt", "shipments", "codesShipped", "diversions", "diversionRegions"]),
+                                     "shipments": integer, "codesShipped": integer, "diversions": integer, "diversionRegions": integer,
+                                     "deliveries": integer, "unitsSold": integer],
+                                    required: ["id", "name", "territory", "createdAt", "shipments", "codesShipped", "diversions", "diversionRegions",
+                                               "deliveries", "unitsSold"]),
             "Warehouse": object(["id": integer, "name": string, "region": string, "createdAt": time], required: ["id", "name", "createdAt"]),
-            "Shipment": object(["id": integer, "dealer": integer, "fromDealer": integer, "warehouse": integer, "at": time, "codes": integer],
+            "Shipment": object(["id": integer, "dealer": integer, "fromDealer": integer, "warehouse": integer, "store": integer, "at": time, "codes": integer],
                                required: ["id", "dealer", "at", "codes"]),
             "Chain": object([
                 "code": string,
                 "packedIn": ["type": "array", "items": ref("ChainLink")], "children": ["type": "array", "items": ref("ChainLink")],
                 "childCount": integer, "next": string,
                 "shippedTo": object(["shipmentId": integer, "dealerId": integer, "dealer": string, "territory": ["type": "array", "items": string],
-                                     "via": string, "at": time], required: ["shipmentId", "dealerId", "dealer", "territory", "via", "at"]),
+                                     "via": string, "at": time, "storeId": integer, "store": string],
+                                    required: ["shipmentId", "dealerId", "dealer", "territory", "via", "at"]),
             ], required: ["code", "packedIn", "children", "childCount"]),
             "Receipt": object(["id": integer, "code": string, "storeId": integer, "at": time, "rebate": integer],
                               required: ["id", "code", "storeId", "at", "rebate"]),

@@ -32,14 +32,22 @@ public struct ShipmentFacts: Sendable, Equatable {
     /// The code the shipment named (the item itself, its case or its pallet).
     public var via: CodeKey
     public var at: Date
+    /// When the dealer delivered it to a store: the store, its name and region (the item stays the dealer's).
+    public var store: StoreID?
+    public var storeName: String?
+    public var storeRegion: String?
 
-    public init(shipment: Int64, dealer: DealerID, dealerName: String, territory: Territory, via: CodeKey, at: Date) {
+    public init(shipment: Int64, dealer: DealerID, dealerName: String, territory: Territory, via: CodeKey, at: Date,
+                store: StoreID? = nil, storeName: String? = nil, storeRegion: String? = nil) {
         self.shipment = shipment
         self.dealer = dealer
         self.dealerName = dealerName
         self.territory = territory
         self.via = via
         self.at = at
+        self.store = store
+        self.storeName = storeName
+        self.storeRegion = storeRegion
     }
 }
 
@@ -47,6 +55,8 @@ public struct ShipmentFacts: Sendable, Equatable {
 /// is in (read one per level by the backend), the newest wins; a case passed on to a sub-dealer, or a
 /// bottle re-packed into another case, so follows its new way.
 public enum ShipmentRule {
+    /// Inlinable: the scan path calls it for every scan of a shipped item (specialised, no generic lookups).
+    @inlinable
     public static func newest<Candidate>(_ candidates: some Sequence<Candidate>, shipment: (Candidate) -> Int64) -> Candidate? {
         candidates.max { shipment($0) < shipment($1) }
     }
@@ -93,7 +103,8 @@ public struct Aggregation: Sendable, Codable, Equatable {
     }
 }
 
-/// A shipment as recorded.
+/// A shipment as recorded: to a dealer (from a warehouse, or passed on by another dealer), or a dealer's
+/// delivery to a store (`store`; `dealer` is then the dealer delivering, whose goods they stay).
 public struct Shipment: Sendable, Codable, Equatable {
     public var id: Int64
     public var dealer: DealerID
@@ -103,8 +114,11 @@ public struct Shipment: Sendable, Codable, Equatable {
     public var at: Date
     /// The codes the shipment names (cases, pallets or units), not the units inside them.
     public var codes: Int
+    /// The store a dealer delivered to.
+    public var store: StoreID?
 
-    public init(id: Int64, dealer: DealerID, fromDealer: DealerID?, warehouse: WarehouseID?, at: Date, codes: Int) {
+    public init(id: Int64, dealer: DealerID, fromDealer: DealerID?, warehouse: WarehouseID?, at: Date, codes: Int, store: StoreID? = nil) {
+        self.store = store
         self.id = id
         self.dealer = dealer
         self.fromDealer = fromDealer
@@ -339,33 +353,57 @@ public enum ChannelFactsSQL {
         """
 
     /// Per dealer: `dealer_id`, `shipments` received, `codes` shipped to it, `diversions` (units of its goods
-    /// scanned outside its territory), `regions` (distinct regions they surfaced in).
+    /// scanned outside its territory), `regions` (distinct regions they surfaced in), `deliveries` (its
+    /// deliveries to stores), `units_sold` (units of what was shipped to it that a consumer scanned: a first
+    /// counted scan, up to three packing levels down).
     public static let dealers = """
         SELECT d.id AS dealer_id,
-               (SELECT count(*) FROM shipment s WHERE s.dealer_id = d.id) AS shipments,
-               (SELECT coalesce(sum(s.codes), 0) FROM shipment s WHERE s.dealer_id = d.id) AS codes,
+               (SELECT count(*) FROM shipment s WHERE s.dealer_id = d.id AND s.store_id IS NULL) AS shipments,
+               (SELECT coalesce(sum(s.codes), 0) FROM shipment s WHERE s.dealer_id = d.id AND s.store_id IS NULL) AS codes,
                (SELECT count(*) FROM diversion v WHERE v.dealer_id = d.id) AS diversions,
-               (SELECT count(DISTINCT v.region) FROM diversion v WHERE v.dealer_id = d.id) AS regions
+               (SELECT count(DISTINCT v.region) FROM diversion v WHERE v.dealer_id = d.id) AS regions,
+               (SELECT count(*) FROM shipment s WHERE s.dealer_id = d.id AND s.store_id IS NOT NULL) AS deliveries,
+               (SELECT count(DISTINCT l.code_key)
+                FROM shipment s JOIN shipment_code sc ON sc.shipment_id = s.id
+                LEFT JOIN code_parent p1 ON p1.parent_key = sc.code_key
+                LEFT JOIN code_parent p2 ON p2.parent_key = p1.child_key
+                LEFT JOIN code_parent p3 ON p3.parent_key = p2.child_key
+                JOIN code_log l ON l.code_key = coalesce(p3.child_key, p2.child_key, p1.child_key, sc.code_key) AND l.slot = 1
+                WHERE s.dealer_id = d.id AND s.store_id IS NULL) AS units_sold
         FROM dealer d ORDER BY d.id
         """
 }
 
-/// A dealer and what the channel knows of it.
+/// A dealer and what the channel knows of it: a dealer's profile, and what its lead is scored on.
 public struct DealerProfile: Sendable, Codable, Equatable {
     public var dealer: Dealer
+    /// Shipments it received (from a warehouse or another dealer).
     public var shipments: Int
     /// Codes (cases, pallets, units) shipped to it.
     public var codesShipped: Int
     /// Units of its goods scanned outside its territory, and the regions they surfaced in.
     public var diversions: Int
     public var diversionRegions: Int
+    /// Its deliveries to stores.
+    public var deliveries: Int
+    /// Units of what was shipped to it that consumers scanned (sold through).
+    public var unitsSold: Int
 
-    public init(dealer: Dealer, shipments: Int, codesShipped: Int, diversions: Int, diversionRegions: Int) {
+    public init(dealer: Dealer, shipments: Int, codesShipped: Int, diversions: Int, diversionRegions: Int, deliveries: Int = 0, unitsSold: Int = 0) {
         self.dealer = dealer
         self.shipments = shipments
         self.codesShipped = codesShipped
         self.diversions = diversions
         self.diversionRegions = diversionRegions
+        self.deliveries = deliveries
+        self.unitsSold = unitsSold
+    }
+
+    /// A profile from `ChannelFactsSQL.dealers`' columns after `dealer_id` (absent: a dealer with no facts).
+    public init(dealer: Dealer, facts: [Int]?) {
+        let facts = facts ?? []
+        func at(_ index: Int) -> Int { index < facts.count ? facts[index] : 0 }
+        self.init(dealer: dealer, shipments: at(0), codesShipped: at(1), diversions: at(2), diversionRegions: at(3), deliveries: at(4), unitsSold: at(5))
     }
 }
 
@@ -424,7 +462,8 @@ public protocol ChannelTransaction: EventTransaction, LedgerTransaction {
     func warehouse(_ id: WarehouseID) throws -> Warehouse?
     /// Where each code (or a package it is in) was last shipped.
     func lastShipments(_ keys: [CodeKey]) throws -> [CodeKey: ShipmentFacts]
-    func insertShipment(dealer: DealerID, from: DealerID?, warehouse: WarehouseID?, codes: [CodeKey], at: Date) throws -> Shipment
+    /// Records a shipment to `dealer`, or with `store` the dealer's delivery to that store.
+    func insertShipment(dealer: DealerID, from: DealerID?, warehouse: WarehouseID?, store: StoreID?, codes: [CodeKey], at: Date) throws -> Shipment
     /// The receipt of a case, if a store confirmed it.
     func receipt(of key: CodeKey) throws -> ReceiptFacts?
     /// Writes a receipt unless the case has one (the schema keeps one per case). - Returns: its id, or nil when it had one.

@@ -77,7 +77,7 @@ public struct CopyTable: Sendable {
         CopyTable("aggregation_child", key: ["aggregation_id", "child_key"], [("aggregation_id", .integer), ("child_key", .integer)]),
         CopyTable("dealer", [("id", .integer), ("name", .text), ("territory", .text), ("contact", .text), ("created_at", .time)]),
         CopyTable("warehouse", [("id", .integer), ("name", .text), ("region", .text), ("created_at", .time)]),
-        CopyTable("shipment", [("id", .integer), ("dealer_id", .integer), ("from_dealer_id", .integer), ("warehouse_id", .integer), ("at", .time),
+        CopyTable("shipment", [("id", .integer), ("dealer_id", .integer), ("from_dealer_id", .integer), ("warehouse_id", .integer), ("store_id", .integer), ("at", .time),
                                ("codes", .integer)]),
         CopyTable("shipment_code", key: ["code_key", "shipment_id"], [("code_key", .integer), ("shipment_id", .integer)]),
         CopyTable("diversion", key: ["code_key", "dealer_id"], [("code_key", .integer), ("dealer_id", .integer), ("shipment_id", .integer),

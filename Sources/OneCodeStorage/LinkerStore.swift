@@ -64,7 +64,7 @@ public struct LinkerRefresh: Sendable, Codable, Equatable {
 public struct Lead: Sendable, Codable, Equatable {
     /// `erased`: a consumer lead whose person was erased, exported once more at the next cursor with no
     /// personal fields, so a CRM that imported it deletes it.
-    public enum Kind: String, Sendable, Codable { case consumer, store, erased }
+    public enum Kind: String, Sendable, Codable { case consumer, store, dealer, erased }
     public struct Source: Sendable, Codable, Equatable {
         public var batch: Int64?
         public var region: String?

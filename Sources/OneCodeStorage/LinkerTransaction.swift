@@ -228,6 +228,8 @@ public protocol LinkerTransaction: EventTransaction {
     func consumerLeadFacts(changedAfter version: Int64, after: String, limit: Int) throws -> [ConsumerLeadFacts]
     /// Every store, with its redemptions and what the channel knows of it (`LinkerBook` picks the leads).
     func storeLeadFacts() throws -> [StoreLeadFacts]
+    /// Every dealer, with what the channel knows of it (`LinkerBook` picks the leads).
+    func dealerLeadFacts() throws -> [DealerProfile]
     /// The last export cursor given.
     func leadSequence() throws -> Int64
     func storedLeads(_ keys: [LeadKey]) throws -> [LeadKey: LeadRow]

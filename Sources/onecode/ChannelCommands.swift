@@ -50,32 +50,38 @@ struct AggregateCommand: AsyncParsableCommand {
 struct ShipCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ship",
-        abstract: "Ship cases or pallets (and every unit in them) to a dealer (POST /api/shipments).",
+        abstract: "Ship cases or pallets (and every unit in them) to a dealer, or deliver them to a store (POST /api/shipments).",
         discussion: """
             From a warehouse (no --from), a code must not have been shipped before. A dealer passing goods on to \
-            a sub-dealer ships with --from: only what was last shipped to it. A consumer scan outside the territory \
-            of the dealer an item was last shipped to is a diversion (`onecode report dealer-diversion`). All or \
-            nothing.
+            a sub-dealer ships with --from: only what was last shipped to it. A dealer delivering to a store ships \
+            with --store and --from: the goods stay that dealer's, and the store's region is where they are. A \
+            consumer scan outside the territory of the dealer an item was last shipped to is a diversion \
+            (`onecode report dealer-diversion`). All or nothing.
             """)
     @OptionGroup var global: GlobalOptions
-    @Option(help: "The dealer id the goods go to (see `onecode dealer list`).") var dealer: Int64
-    @Option(help: "The dealer id passing the goods on, when not from a warehouse.") var from: Int64?
+    @Option(help: "The dealer id the goods go to (see `onecode dealer list`).") var dealer: Int64?
+    @Option(help: "The store id a dealer delivers to (with --from; see `onecode store list`).") var store: Int64?
+    @Option(help: "The dealer id passing the goods on or delivering them, when not from a warehouse.") var from: Int64?
     @Option(help: "The warehouse id they leave (see `onecode warehouse list`).") var warehouse: Int64?
     @Option(help: ArgumentHelp("A file of case, pallet or unit codes, one per line, or - for standard input.", valueName: "file")) var codes: String
 
     func run() async throws {
         try await reportingErrors {
-            let dealerID = try positive(dealer, "dealer"), fromID = try from.map { try positive($0, "from") }
+            let destination = try ChannelBook.Destination.named(dealer: dealer, store: self.store)
+            let fromID = try from.map { try positive($0, "from") }
             let warehouseID = try warehouse.map { try positive($0, "warehouse") }
             let (config, store) = try await global.open()
             let signer = try config.signer(notice: note)
             let placed = try ChannelInput.codes(try inputText(codes, field: "codes"), signer: signer)
             let at = Date()
             let shipment = try await store.withChannelTransaction { tx in
-                try ChannelBook.ship(placed, to: DealerID(rawValue: dealerID), from: fromID.map(DealerID.init(rawValue:)),
+                try ChannelBook.ship(placed, to: destination, from: fromID.map(DealerID.init(rawValue:)),
                                      warehouse: warehouseID.map(WarehouseID.init(rawValue:)), at: at, in: tx)
             }
-            try global.emit(shipment) { "shipment \(shipment.id): \(shipment.codes) codes to dealer \(shipment.dealer)" }
+            try global.emit(shipment) {
+                if let store = shipment.store { return "shipment \(shipment.id): \(shipment.codes) codes from dealer \(shipment.dealer) to store \(store)" }
+                return "shipment \(shipment.id): \(shipment.codes) codes to dealer \(shipment.dealer)"
+            }
         }
     }
 }
@@ -115,9 +121,11 @@ struct DealerCommand: AsyncParsableCommand {
                 let dealers = try await store.dealerProfiles()
                 try global.emit(dealers) {
                     dealers.isEmpty ? "no dealers yet; add one with `onecode dealer add --name N --territory CN-31`" :
-                    Table(["id", "name", "territory", "contact", "shipments", "codes shipped", "diversions", "in regions"], dealers.map {
+                    Table(["id", "name", "territory", "contact", "shipments", "codes shipped", "sold through", "to stores", "diversions", "in regions"],
+                          dealers.map {
                         [$0.dealer.id.description, $0.dealer.name, $0.dealer.territory.regions.joined(separator: ","), $0.dealer.contact ?? "",
-                         String($0.shipments), String($0.codesShipped), String($0.diversions), String($0.diversionRegions)]
+                         String($0.shipments), String($0.codesShipped), String($0.unitsSold), String($0.deliveries), String($0.diversions),
+                         String($0.diversionRegions)]
                     }).text
                 }
             }

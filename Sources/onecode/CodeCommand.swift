@@ -42,7 +42,11 @@ struct CodeCommand: AsyncParsableCommand {
             var pinLockedAt: Date?
         }
         struct ChainLink: Encodable { var code: String; var kind: BatchKind; var batchId: BatchID }
-        struct ShippedTo: Encodable { var dealerId: DealerID; var dealer: String; var territory: [String]; var shipmentId: Int64; var at: Date; var via: String }
+        struct ShippedTo: Encodable {
+            var dealerId: DealerID; var dealer: String; var territory: [String]; var shipmentId: Int64; var at: Date; var via: String
+            /// The store the dealer delivered it to.
+            var storeId: StoreID?; var store: String?
+        }
 
         func run() async throws {
             try await reportingErrors {
@@ -75,7 +79,7 @@ struct CodeCommand: AsyncParsableCommand {
                         }
                         found.shippedTo = chain.shipment.map {
                             ShippedTo(dealerId: $0.dealer, dealer: $0.dealerName, territory: $0.territory.regions, shipmentId: $0.shipment, at: $0.at,
-                                      via: signer.code(for: $0.via))
+                                      via: signer.code(for: $0.via), storeId: $0.store, store: $0.storeName)
                         }
                         if record.wrongPins > 0 { found.wrongPins = record.wrongPins }
                         found.pinLockedAt = record.pinLockedAt
@@ -122,7 +126,8 @@ struct CodeCommand: AsyncParsableCommand {
             }
             if let shipped = output.shippedTo {
                 lines.append("  shipped to dealer \(shipped.dealerId) \(shipped.dealer) (territory \(shipped.territory.joined(separator: ", "))), "
-                             + "shipment \(shipped.shipmentId) of \(shipped.via) at \(ISO8601DateFormatter().string(from: shipped.at))")
+                             + "shipment \(shipped.shipmentId) of \(shipped.via) at \(ISO8601DateFormatter().string(from: shipped.at))"
+                             + (shipped.storeId.map { ", delivered to store \($0) \(shipped.store ?? "")" } ?? ""))
             }
             return lines.isEmpty ? "" : "\n" + lines.joined(separator: "\n")
         }

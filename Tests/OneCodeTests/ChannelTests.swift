@@ -179,6 +179,96 @@ struct ChannelTests {
     static let standards = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("shared/standards").path
 
+    @Test("a dealer delivers a case to a store (CLI and API): the chain names the store, a scan with no region surfaces in the store's region, the case goes no further; a dealer is a lead with what sold through, its deliveries and diversions; EPCIS ships it to the store",
+          arguments: Backend.complete)
+    func storeDelivery(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 24)
+        defer { fixture.folder.cleanup() }
+        let issuer = try await fixture.token(.issuer), sales = try await fixture.token(.sales), marketing = try await fixture.token(.marketing)
+        let store = try await fixture.store.addStore(name: "Canton Mart", region: "CN-44", tokenHash: TokenAuth.generate().hash)
+        let units = fixture.codes
+        try await fixture.app().test(.router) { client in
+            let cases = try await Self.issue(client, fixture, kind: "case", count: 3, token: issuer)
+            let packed = try await Self.call(client, .post, "/api/aggregations", token: issuer, ["packings": [
+                ["parent": cases[0], "children": Array(units[0..<10])], ["parent": cases[1], "children": Array(units[10..<20])],
+                ["parent": cases[2], "children": Array(units[20..<24])]]])
+            #expect(packed.status == .created, "\(packed.text)")
+            let dealer = try await Self.call(client, .post, "/api/dealers", token: issuer, ["name": "Shanghai Trading", "territory": "CN-31"])
+            let dealerID = try dealer.json()["id"] as? Int ?? 0
+            let other = try await Self.call(client, .post, "/api/dealers", token: issuer, ["name": "Suzhou Sub", "territory": "CN-32"])
+            let otherID = try other.json()["id"] as? Int ?? 0
+            #expect(try await Self.call(client, .post, "/api/shipments", token: issuer, ["dealer": dealerID, "codes": cases]).status == .created)
+
+            // Refused, naming the field: no destination, both, a delivery without its dealer, from a warehouse.
+            for (body, field) in [(["codes": [cases[1]]], "dealer"), (["dealer": dealerID, "store": store.id.rawValue, "codes": [cases[1]]], "store"),
+                                  (["store": store.id.rawValue, "codes": [cases[1]]], "from"),
+                                  (["store": store.id.rawValue, "from": dealerID, "warehouse": 1, "codes": [cases[1]]], "warehouse")] as [([String: Any], String)] {
+                let refused = try await Self.call(client, .post, "/api/shipments", token: issuer, body)
+                #expect(refused.status.code / 100 == 4 && refused.status != .created && refused.text.contains(field), "\(body): \(refused.text)")
+            }
+            let delivered = try await Self.call(client, .post, "/api/shipments", token: issuer,
+                                                ["store": store.id.rawValue, "from": dealerID, "codes": [cases[0]]])
+            let deliveredBody = try delivered.json()
+            #expect(delivered.status == .created && deliveredBody["store"] as? Int == Int(store.id.rawValue) && deliveredBody["dealer"] as? Int == dealerID,
+                    "\(delivered.text)")
+            // Delivered: it goes no further, neither to the store again nor to a sub-dealer.
+            for body in [["store": store.id.rawValue, "from": dealerID, "codes": [cases[0]]], ["dealer": otherID, "from": dealerID, "codes": [cases[0]]]] {
+                let again = try await Self.call(client, .post, "/api/shipments", token: issuer, body)
+                #expect(again.status == .conflict && again.text.contains("delivered to store \(store.id)"), "\(again.text)")
+            }
+            // The chain names the store; the dealer stays the shipment's.
+            let chain = try await Self.call(client, .get, "/api/codes/\(units[0])/chain", token: issuer).json()["shippedTo"] as? [String: Any]
+            #expect(chain?["storeId"] as? Int == Int(store.id.rawValue) && chain?["store"] as? String == "Canton Mart" && chain?["dealerId"] as? Int == dealerID,
+                    "\(String(describing: chain))")
+
+            // No GeoIP here: a delivered unit surfaces in the store's CN-44, outside the dealer's CN-31; an undelivered one has no region.
+            for code in [units[0], units[1], units[10]] {
+                #expect(try await client.execute(uri: "/s/\(code)", method: .get, headers: phone()).status == .ok)
+            }
+            let diversions = try await Self.events(fixture, "diversion.detected")
+            #expect(diversions.compactMap { $0["code"] as? String }.sorted() == [units[0], units[1]].sorted()
+                    && diversions.allSatisfy { $0["region"] as? String == "CN-44" && $0["dealerId"] as? Int == dealerID }, "\(diversions)")
+
+            // Dealers' profiles and leads: what sold through, deliveries and diversions.
+            let dealers = try await Self.call(client, .get, "/api/dealers", token: sales).json()["items"] as? [[String: Any]] ?? []
+            let profile = dealers.first { $0["id"] as? Int == dealerID }
+            #expect(profile?["shipments"] as? Int == 1 && profile?["codesShipped"] as? Int == 3 && profile?["unitsSold"] as? Int == 3
+                    && profile?["deliveries"] as? Int == 1 && profile?["diversions"] as? Int == 2, "\(dealers)")
+            #expect(try await Self.call(client, .post, "/api/segments/refresh", token: marketing).status == .ok)
+            let leads = try await Self.call(client, .get, "/api/leads", token: sales).json()["items"] as? [[String: Any]] ?? []
+            let lead = leads.first { $0["kind"] as? String == "dealer" && $0["id"] as? String == String(dealerID) }
+            #expect(lead?["name"] as? String == "Shanghai Trading" && lead?["reasons"] as? [String] == [
+                "1 shipment received (3 codes), 3 units of them sold through (scanned by consumers)", "1 delivery to a store",
+                "2 units of its goods scanned outside its territory, in 1 region"], "\(leads)")
+            #expect(lead?["score"] as? Double == 1.5, "\(String(describing: lead))")
+            #expect(!leads.contains { $0["kind"] as? String == "dealer" && $0["id"] as? String == String(otherID) }, "nothing shipped to it: no lead")
+            let created = try await Self.events(fixture, "lead.created").filter { $0["kind"] as? String == "dealer" }
+            #expect(created.count == 1, "\(created)")
+
+            // EPCIS: the delivery is an ObjectEvent shipping from the dealer to the store's location.
+            let history = try await Self.call(client, .get, "/api/epcis/events?type=ObjectEvent", token: issuer)
+            try Data(buffer: history.body).write(to: URL(fileURLWithPath: fixture.folder.file("deliveries.json")))
+            let events = (try history.json()["epcisBody"] as? [String: Any])?["eventList"] as? [[String: Any]] ?? []
+            let delivery = events.first { ($0["destinationList"] as? [[String: String]])?.first?["destination"] == "urn:onecode:store:\(store.id)" }
+            #expect((delivery?["sourceList"] as? [[String: String]])?.first?["source"] == "urn:onecode:dealer:\(dealerID)", "\(events)")
+            let valid = try await Run.run("python3", [ChannelTests.validator, fixture.folder.file("deliveries.json"), ChannelTests.standards])
+            #expect(valid.status == 0 && valid.stdout.contains("ok 2 events"), "\(valid.stdout) \(valid.stderr)")
+
+            // The command line: a delivery of the third case (and without its dealer, refused), and dealer list's columns.
+            let environment = ["ONECODE_CODES_SECRET": ServiceFixture.secret], database = try backend.database(fixture.folder)
+            try (cases[2] + "\n").write(toFile: fixture.folder.file("third.txt"), atomically: true, encoding: .utf8)
+            let noFrom = try await Run.run(Run.onecode, ["ship", "--store", String(store.id.rawValue), "--codes", fixture.folder.file("third.txt"),
+                                                         "--database", database], cwd: fixture.folder.path, environment: environment)
+            #expect(noFrom.status != 0 && noFrom.stderr.contains("from"), "\(noFrom.stderr)")
+            let shipped = try await Run.run(Run.onecode, ["ship", "--store", String(store.id.rawValue), "--from", String(dealerID), "--codes",
+                                                          fixture.folder.file("third.txt"), "--database", database],
+                                            cwd: fixture.folder.path, environment: environment)
+            #expect(shipped.status == 0 && shipped.stdout.contains("from dealer \(dealerID) to store \(store.id)"), "\(shipped.stdout) \(shipped.stderr)")
+            let list = try await Run.run(Run.onecode, ["dealer", "list", "--database", database], cwd: fixture.folder.path, environment: environment)
+            #expect(list.status == 0 && list.stdout.contains("sold through") && list.stdout.contains("to stores"), "\(list.stdout)")
+        }
+    }
+
     @Test("a location shared after the scan is judged when it arrives: outside the dealer's territory, one diversion", arguments: Backend.complete)
     func lateLocation(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(backend: backend, count: 4)
