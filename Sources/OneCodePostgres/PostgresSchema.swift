@@ -468,6 +468,16 @@ enum PostgresSchema {
         ("v13: deliveries to stores", """
             ALTER TABLE shipment ADD COLUMN store_id bigint REFERENCES store (id);
             """),
+        // Fake scans counted, as on SQLite (v25).
+        ("v14: fake scans counted", """
+            CREATE TABLE fake_count (
+                day text NOT NULL,
+                region text NOT NULL,
+                verdict text NOT NULL CHECK (verdict IN ('forged', 'unknown')),
+                scans bigint NOT NULL CHECK (scans >= 0),
+                PRIMARY KEY (day, region, verdict)
+            );
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

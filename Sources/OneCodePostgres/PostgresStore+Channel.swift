@@ -430,3 +430,28 @@ extension PostgresStore: ChannelStore, ChannelTransactions {
         }
     }
 }
+
+// MARK: - Fake scans counted
+
+extension PostgresStore: FakeStore {
+    public func addFakeCounts(_ counts: [FakeCount]) async throws {
+        guard !counts.isEmpty else { return }
+        try await write { db in
+            _ = try db.execute("""
+                INSERT INTO fake_count (day, region, verdict, scans)
+                SELECT * FROM unnest(\(counts.map(\.day))::text[], \(counts.map(\.region))::text[], \(counts.map(\.verdict.rawValue))::text[],
+                                     \(counts.map { Int64($0.scans) })::int8[])
+                ON CONFLICT (day, region, verdict) DO UPDATE SET scans = fake_count.scans + excluded.scans
+                """)
+        }
+    }
+
+    public func fakeCounts(from: String, to: String) async throws -> [FakeCount] {
+        try await read { db in
+            try db.rows("SELECT day, region, verdict, scans FROM fake_count WHERE day >= \(from) AND day <= \(to) ORDER BY day, region, verdict").map {
+                let (day, region, verdict, scans) = try $0.decode((String, String, String, Int64).self)
+                return FakeCount(day: day, region: region, verdict: Verdict(rawValue: verdict) ?? .forged, scans: Int(scans))
+            }
+        }
+    }
+}

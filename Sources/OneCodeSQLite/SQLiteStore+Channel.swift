@@ -503,3 +503,27 @@ extension SQLiteStore: ChannelStore, ChannelTransactions {
         }
     }
 }
+
+// MARK: - Fake scans counted
+
+extension SQLiteStore: FakeStore {
+    public func addFakeCounts(_ counts: [FakeCount]) async throws {
+        guard !counts.isEmpty else { return }
+        try await writer.write { db in
+            let statement = try db.cachedStatement(sql: """
+                INSERT INTO fake_count (day, region, verdict, scans) VALUES (?, ?, ?, ?)
+                ON CONFLICT (day, region, verdict) DO UPDATE SET scans = scans + excluded.scans
+                """)
+            for count in counts { try statement.execute(arguments: [count.day, count.region, count.verdict.rawValue, count.scans]) }
+        }
+    }
+
+    public func fakeCounts(from: String, to: String) async throws -> [FakeCount] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT day, region, verdict, scans FROM fake_count WHERE day >= ? AND day <= ? ORDER BY day, region, verdict",
+                             arguments: [from, to]).map {
+                FakeCount(day: $0[0], region: $0[1], verdict: Verdict(rawValue: $0[2]) ?? .forged, scans: $0[3])
+            }
+        }
+    }
+}

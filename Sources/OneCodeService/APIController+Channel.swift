@@ -172,6 +172,12 @@ extension APIController {
             return Response(status: .ok, headers: headers,
                             body: .init(byteBuffer: ByteBuffer(bytes: try EPCISExport.json(EPCISExport.document(events)))))
         }
+        route(api, .get, "reports/fakes", [.marketing, .sales]) { request, _ in
+            let (from, to) = try FakeReport.days(from: request.uri.queryParameters.get("from"), to: request.uri.queryParameters.get("to"), now: Date())
+            await fakes?.flush()
+            let rows = try await store.fakeCounts(from: from, to: to).map(FakeReport.Row.init)
+            return try report(request, rows, header: ["day", "region", "verdict", "scans"]) { [$0.day, $0.region, $0.verdict, String($0.scans)] }
+        }
         route(api, .get, "reports/dealer-diversion", [.marketing, .sales]) { request, _ in
             let rows = try await store.dealerDiversion()
             let dates = ISO8601DateFormatter()

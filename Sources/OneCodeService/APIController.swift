@@ -26,6 +26,8 @@ struct APIController: Sendable {
     var geoIPConfigured = false
     /// What the channel pays (a store's rebate for a receipt).
     var channelRules = ChannelRules()
+    /// This node's counts of fake scans, flushed before the fakes report is read.
+    var fakes: FakeTally? = nil
 
     /// Registers a route that refuses tokens outside `scopes` (and `admin`) with 403.
     func route(_ group: RouterGroup<AppRequestContext>, _ method: HTTPRequest.Method, _ path: String, _ scopes: Set<TokenScope>,

@@ -43,7 +43,8 @@ public struct ServiceDependencies: Sendable {
 }
 
 /// The router with every route; tests build it too.
-public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws -> Router<AppRequestContext> {
+public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter, fakes: FakeTally? = nil) throws -> Router<AppRequestContext> {
+    let fakes = fakes ?? FakeTally(store: deps.store, logger: deps.logger)
     _ = PrometheusMetrics.registry
     PrometheusMetrics.declareSeries()
     let router = Router(context: AppRequestContext.self, options: [.caseInsensitive])
@@ -64,7 +65,7 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
     ScanController(
         signer: deps.signer, writer: writer, store: deps.store, catalog: catalog, page: page,
         limiter: RateLimiter(rate: deps.config.ratePerSecond, burst: deps.config.rateBurst), regions: regions,
-        geoIP: try deps.config.geoIPFile.map { try IPRegionDatabase(path: $0) }, config: deps.config,
+        geoIP: try deps.config.geoIPFile.map { try IPRegionDatabase(path: $0) }, config: deps.config, fakes: fakes,
         cookies: ConsumerCookie(signer: deps.signer), sameOrigin: SameOriginCheck(baseURL: deps.baseURL),
         resolver: resolver, receipts: ScanReceipt.Seal(signer: deps.signer),
         secureCookie: deps.config.secureCookie || deps.baseURL.lowercased().hasPrefix("https://")
@@ -76,7 +77,7 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter) throws 
         store: deps.store, issuer: Issuer(store: deps.store, signer: deps.signer, baseURL: deps.baseURL),
         maxBatchCount: deps.maxBatchCount, packagesDirectory: deps.config.packagesDirectory,
         authFailuresPerMinute: deps.config.authFailuresPerMinute, catalog: catalog, routes: apiRoutes, linkerGate: deps.linkerGate,
-        geoIPConfigured: deps.config.geoIPFile != nil, channelRules: deps.config.channel
+        geoIPConfigured: deps.config.geoIPFile != nil, channelRules: deps.config.channel, fakes: fakes
     ).register(on: router)
     return router
 }
@@ -87,7 +88,8 @@ public func buildApplication(_ deps: ServiceDependencies) throws -> some Applica
     _ = PrometheusMetrics.registry  // bootstrap before any metric is made
     let writer = ScanWriter(store: deps.scans, rules: deps.config.rules, channel: deps.config.channel, capacity: deps.config.queueCapacity,
                             maxGroup: deps.config.maxGroup, writers: deps.writers, logger: deps.logger)
-    let router = try buildRouter(deps, writer: writer)
+    let fakes = FakeTally(store: deps.store, logger: deps.logger)
+    let router = try buildRouter(deps, writer: writer, fakes: fakes)
     // `/metrics` alone on an internal listener; it stops first (the last service), before the public server.
     var metrics: [any Service] = []
     if let port = deps.config.metricsPort {
@@ -107,7 +109,8 @@ public func buildApplication(_ deps: ServiceDependencies) throws -> some Applica
                              availableConnectionsDelegate: MaximumAvailableConnections(deps.config.maxConnections)),
         // Shut down in reverse: the server first, then the writer commits what it accepted, then storage.
         // The deliverer stops before the writer, so its last bookkeeping can still commit.
-        services: deps.storageServices + [writer] + (deps.config.webhooks.urls.isEmpty ? [] : [
+        // The fake-scan counts are flushed once the server has stopped, before storage closes.
+        services: deps.storageServices + [writer, fakes] + (deps.config.webhooks.urls.isEmpty ? [] : [
             WebhookDeliverer(store: deps.store, config: deps.config.webhooks, logger: deps.logger) as any Service,
         ]) + (deps.config.linkerRefreshSeconds > 0 ? [
             LinkerService(store: deps.store, gate: deps.linkerGate, interval: .milliseconds(Int64(deps.config.linkerRefreshSeconds * 1000)),

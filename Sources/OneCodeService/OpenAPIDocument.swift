@@ -278,6 +278,13 @@ enum OpenAPIDocument {
                     "name": ["type": "string", "minLength": 1, "maxLength": 200], "region": nullable("string"),
                 ], required: ["name"]), ok: ("201", json(ref("Warehouse"), "The warehouse."))),
             ],
+            "/api/reports/fakes": ["get": operation(
+                "Scans of forged and unknown codes by UTC day, region ('' when not known) and verdict; this node's counts are added first",
+                scopes: ["marketing", "sales"],
+                parameters: paging(default: 1000, maximum: 10_000) + [format,
+                    query("from", ["type": "string", "format": "date"], "First UTC day, YYYY-MM-DD (default: 29 days before to)"),
+                    query("to", ["type": "string", "format": "date"], "Last UTC day, YYYY-MM-DD (default: today)")],
+                ok: ("200", csvOrJSON(page(ref("FakeCountRow")), "Report rows.")))],
             "/api/shipments": [
                 "get": operation("Shipments (the latest 10,000), by id", scopes: read, parameters: paging(default: 100, maximum: 1000),
                                  ok: ("200", json(page(ref("Shipment")), "A page of shipments."))),
@@ -410,6 +417,8 @@ enum OpenAPIDocument {
                                     required: ["id", "name", "territory", "createdAt", "shipments", "codesShipped", "diversions", "diversionRegions",
                                                "deliveries", "unitsSold"]),
             "Warehouse": object(["id": integer, "name": string, "region": string, "createdAt": time], required: ["id", "name", "createdAt"]),
+            "FakeCountRow": object(["day": string, "region": string, "verdict": ["type": "string", "enum": ["forged", "unknown"]], "scans": integer],
+                                   required: ["day", "region", "verdict", "scans"]),
             "Shipment": object(["id": integer, "dealer": integer, "fromDealer": integer, "warehouse": integer, "store": integer, "at": time, "codes": integer],
                                required: ["id", "dealer", "at", "codes"]),
             "Chain": object([

@@ -21,6 +21,8 @@ struct ScanController: Sendable {
     let regions: RegionMap?
     let geoIP: IPRegionDatabase?
     let config: ServiceConfig
+    /// Where fakes surface: scans of forged and unknown codes counted by day and region.
+    let fakes: FakeTally
 
     /// Signs and checks the consumer cookie.
     let cookies: ConsumerCookie
@@ -95,8 +97,12 @@ struct ScanController: Sendable {
         let key: CodeKey, canonical: String
         switch signer.check(code) {
         case let .forged(reason):
-            // No database work at all: counted, not stored.
+            // No database work at all: counted (by day and region, flushed later), not stored.
             Self.scanCounters[.forged]!.increment()
+            if !BotDetector.isBot(userAgent: request.headers[.userAgent],
+                                  purpose: request.headers[.purpose] ?? request.headers[.secPurpose] ?? request.headers[.xPurpose]) {
+                fakes.count(.forged, region: region(of: context), at: Date())
+            }
             return respond(json: json, status: .notFound, content: .init(
                 language: language, verdict: .forged, reason: VerdictReason(reason), code: String(code.prefix(20)).uppercased()), cookie: nil)
         case let .valid(validKey, validCanonical):
@@ -114,7 +120,7 @@ struct ScanController: Sendable {
             ip: IPAddress.stored(context.clientAddress, truncate: config.truncateIP),
             userAgent: request.headers[.userAgent].map { String($0.prefix(512)) },
             referer: request.headers[.referer].map { String($0.prefix(512)) }, bot: bot,
-            region: geoIP.flatMap { database in context.clientAddress?.ipAddress.flatMap { database.region(ip: $0) } }, label: label)
+            region: region(of: context), label: label)
         let result: ScanResult
         do {
             result = try await writer.record(scan)
@@ -125,6 +131,7 @@ struct ScanController: Sendable {
             throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "5"], message: "shutting down: please retry")
         }
         if bot { Self.botScans.increment() } else { Self.scanCounters[result.verdict]!.increment() }
+        if !bot, result.verdict == .unknown { fakes.count(.unknown, region: scan.region, at: scan.at) }
         let cookie = bot || (existing != nil && known?.legacy != true) ? nil : consumer
         if resolved, !json, Self.status(result.verdict) == .ok {
             var headers: HTTPFields = [.cacheControl: "no-store", .location: "/s/\(canonical)?r=\(try receipts.seal(ScanReceipt(result, code: canonical, at: Date())))"]
@@ -134,6 +141,11 @@ struct ScanController: Sendable {
             return response
         }
         return try await render(result, canonical: canonical, language: language, json: json, bot: bot, cookie: cookie)
+    }
+
+    /// The region of the client's address (GeoIP), when configured and found.
+    func region(of context: AppRequestContext) -> String? {
+        geoIP.flatMap { database in context.clientAddress?.ipAddress.flatMap { database.region(ip: $0) } }
     }
 
     /// The verdict page of a scan a resolver redirect recorded, from its receipt: nothing recorded again.

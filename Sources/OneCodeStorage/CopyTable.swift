@@ -83,6 +83,7 @@ public struct CopyTable: Sendable {
         CopyTable("diversion", key: ["code_key", "dealer_id"], [("code_key", .integer), ("dealer_id", .integer), ("shipment_id", .integer),
                                                                 ("scan_id", .integer), ("at", .time), ("region", .text), ("territory", .text)]),
         CopyTable("code_pin", key: ["code_key"], [("code_key", .integer), ("failures", .integer), ("locked_at", .time)]),
+        CopyTable("fake_count", key: ["day", "region", "verdict"], [("day", .text), ("region", .text), ("verdict", .text), ("scans", .integer)]),
         CopyTable("receipt", [("id", .integer), ("code_key", .integer), ("store_id", .integer), ("at", .time)]),
         CopyTable("clerk_case", key: ["code_key"], [("code_key", .integer), ("clerk_id", .integer), ("at", .time)]),
         CopyTable("clerk_day", key: ["clerk_id", "day"], [("clerk_id", .integer), ("day", .text), ("amount", .integer)]),

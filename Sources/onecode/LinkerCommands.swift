@@ -279,8 +279,8 @@ struct ConsumerCommand: AsyncParsableCommand {
 
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Feedback, scan rates, scans per day and diversion alerts.",
-        subcommands: [Feedback.self, ScanRate.self, Daily.self, Diversion.self, DealerDiversion.self])
+        commandName: "report", abstract: "Feedback, scan rates, scans per day, diversion alerts and where fakes surface.",
+        subcommands: [Feedback.self, ScanRate.self, Daily.self, Diversion.self, DealerDiversion.self, Fakes.self])
 
     enum Output: String, ExpressibleByArgument, CaseIterable { case table, csv, json }
 
@@ -359,6 +359,29 @@ struct ReportCommand: AsyncParsableCommand {
                 try ReportCommand.show(["batch", "intended", "scanned in", "scans", "codes", "first", "last"], alerts.map {
                     [String($0.batchId), $0.intendedRegion, $0.region, String($0.scans), String($0.codes), dates.string(from: $0.firstAt), dates.string(from: $0.lastAt)]
                 }, as: global.json ? .json : format, json: alerts)
+            }
+        }
+    }
+
+    struct Fakes: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Scans of forged and unknown codes by UTC day, region and verdict (GET /api/reports/fakes).",
+            discussion: """
+                Forged codes fail the keyed check; unknown ones pass it but were never issued. A running server adds its \
+                counts every 10 seconds (the API's report adds its own node's first). Region: GeoIP, when configured.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "First UTC day, YYYY-MM-DD (default: 29 days before --to).") var from: String?
+        @Option(help: "Last UTC day, YYYY-MM-DD (default: today).") var to: String?
+        @Option(help: "table, csv or json.") var format: Output = .table
+        func run() async throws {
+            try await reportingErrors {
+                let days = try FakeReport.days(from: from, to: to, now: Date())
+                let (_, store) = try await global.open()
+                let rows = try await store.fakeCounts(from: days.from, to: days.to).map(FakeReport.Row.init)
+                try ReportCommand.show(["day (UTC)", "region", "verdict", "scans"], rows.map {
+                    [$0.day, format == .table && $0.region.isEmpty ? "-" : $0.region, $0.verdict, String($0.scans)]
+                }, as: global.json ? .json : format, json: rows)
             }
         }
     }

@@ -186,3 +186,45 @@ struct DisplayTimeTests {
         #expect(json.stdout.contains("2019-12-31T16:00:00Z"), "\(json.stdout)")
     }
 }
+
+/// A fake needs somewhere to go: scans of forged and unknown codes counted by day and region.
+@Suite("Where fakes surface")
+struct FakeReportTests {
+    @Test("scans of forged and unknown codes are counted by UTC day, region and verdict (bots not), over the API (JSON, CSV) and the CLI; a bad day is a 400 naming the field",
+          arguments: Backend.complete)
+    func counted(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 2)
+        defer { fixture.folder.cleanup() }
+        try GeoTests.makeMMDB(fixture.folder.file("geo.mmdb"))  // 127.0.0.0/8 is CN-44
+        let marketing = try await fixture.token(.marketing), issuer = try await fixture.token(.issuer)
+        let forged = try CodeSigner(secret: Array("another-secret-0123456789".utf8)).code(for: CodeKey(rawValue: 42))
+        let unknown = ServiceFixture.signer.code(for: CodeKey(rawValue: 0x0ABC_DEF0_1234_567))
+        let today = Date.ISO8601FormatStyle.iso8601.year().month().day().format(Date())
+        try await fixture.app(["geoip.file": .init(.string(fixture.folder.file("geo.mmdb")), isSecret: false)]).test(.live) { client in
+            for code in [forged, forged, unknown, fixture.codes[0]] {
+                _ = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone())
+            }
+            #expect(try await client.execute(uri: "/s/\(forged)", method: .get, headers: [.userAgent: "Googlebot/2.1 (+http://www.google.com/bot.html)"])
+                        .status == .notFound)
+            let report = try await ChannelTests.call(client, .get, "/api/reports/fakes", token: marketing)
+            let items = try report.json()["items"] as? [[String: Any]] ?? []
+            #expect(report.status == .ok && items.count == 2, "\(report.text)")
+            #expect(items.contains { $0["day"] as? String == today && $0["region"] as? String == "CN-44" && $0["verdict"] as? String == "forged"
+                                     && $0["scans"] as? Int == 2 }, "\(items)")
+            #expect(items.contains { $0["region"] as? String == "CN-44" && $0["verdict"] as? String == "unknown" && $0["scans"] as? Int == 1 }, "\(items)")
+            let csv = try await ChannelTests.call(client, .get, "/api/reports/fakes?format=csv&from=\(today)&to=\(today)", token: marketing)
+            #expect(csv.text.contains("day,region,verdict,scans") && csv.text.contains("\(today),CN-44,forged,2"), "\(csv.text)")
+            let bad = try await ChannelTests.call(client, .get, "/api/reports/fakes?from=2026-13-01", token: marketing)
+            #expect(bad.status == .badRequest && bad.text.contains("from"), "\(bad.text)")
+            let none = try await ChannelTests.call(client, .get, "/api/reports/fakes?from=2020-01-01&to=2020-01-31", token: marketing)
+            #expect((try none.json()["items"] as? [Any])?.isEmpty == true, "\(none.text)")
+            #expect(try await ChannelTests.call(client, .get, "/api/reports/fakes", token: issuer).status == .forbidden)
+        }
+        let cli = try await Run.run(Run.onecode, ["report", "fakes", "--database", try backend.database(fixture.folder)],
+                                    cwd: fixture.folder.path, environment: ["ONECODE_CODES_SECRET": ServiceFixture.secret])
+        #expect(cli.status == 0 && cli.stdout.contains(today) && cli.stdout.contains("CN-44") && cli.stdout.contains("forged"), "\(cli.stdout) \(cli.stderr)")
+        let wrong = try await Run.run(Run.onecode, ["report", "fakes", "--to", "yesterday", "--database", try backend.database(fixture.folder)],
+                                      cwd: fixture.folder.path, environment: ["ONECODE_CODES_SECRET": ServiceFixture.secret])
+        #expect(wrong.status != 0 && wrong.stderr.contains("to"), "\(wrong.stderr)")
+    }
+}
