@@ -478,6 +478,15 @@ enum PostgresSchema {
                 PRIMARY KEY (day, region, verdict)
             );
             """),
+        // Resolutions counted, as on SQLite (v26).
+        ("v15: resolutions counted", """
+            CREATE TABLE resolution_count (
+                day text NOT NULL,
+                link_type text NOT NULL,
+                resolutions bigint NOT NULL CHECK (resolutions >= 0),
+                PRIMARY KEY (day, link_type)
+            );
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

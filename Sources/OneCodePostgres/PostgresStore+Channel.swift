@@ -455,3 +455,25 @@ extension PostgresStore: FakeStore {
         }
     }
 }
+
+extension PostgresStore: ResolutionStore {
+    public func addResolutionCounts(_ counts: [ResolutionCount]) async throws {
+        guard !counts.isEmpty else { return }
+        try await write { db in
+            _ = try db.execute("""
+                INSERT INTO resolution_count (day, link_type, resolutions)
+                SELECT * FROM unnest(\(counts.map(\.day))::text[], \(counts.map(\.linkType))::text[], \(counts.map { Int64($0.resolutions) })::int8[])
+                ON CONFLICT (day, link_type) DO UPDATE SET resolutions = resolution_count.resolutions + excluded.resolutions
+                """)
+        }
+    }
+
+    public func resolutionCounts(from: String, to: String) async throws -> [ResolutionCount] {
+        try await read { db in
+            try db.rows("SELECT day, link_type, resolutions FROM resolution_count WHERE day >= \(from) AND day <= \(to) ORDER BY day, link_type").map {
+                let (day, linkType, resolutions) = try $0.decode((String, String, Int64).self)
+                return ResolutionCount(day: day, linkType: linkType, resolutions: Int(resolutions))
+            }
+        }
+    }
+}

@@ -527,3 +527,23 @@ extension SQLiteStore: FakeStore {
         }
     }
 }
+
+extension SQLiteStore: ResolutionStore {
+    public func addResolutionCounts(_ counts: [ResolutionCount]) async throws {
+        guard !counts.isEmpty else { return }
+        try await writer.write { db in
+            let statement = try db.cachedStatement(sql: """
+                INSERT INTO resolution_count (day, link_type, resolutions) VALUES (?, ?, ?)
+                ON CONFLICT (day, link_type) DO UPDATE SET resolutions = resolutions + excluded.resolutions
+                """)
+            for count in counts { try statement.execute(arguments: [count.day, count.linkType, count.resolutions]) }
+        }
+    }
+
+    public func resolutionCounts(from: String, to: String) async throws -> [ResolutionCount] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT day, link_type, resolutions FROM resolution_count WHERE day >= ? AND day <= ? ORDER BY day, link_type",
+                             arguments: [from, to]).map { ResolutionCount(day: $0[0], linkType: $0[1], resolutions: $0[2]) }
+        }
+    }
+}

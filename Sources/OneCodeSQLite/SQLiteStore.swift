@@ -738,6 +738,17 @@ extension SQLiteStore {
                 )
                 """)
         }
+        migrator.registerMigration("v26: resolutions counted") { db in
+            // GS1 Digital Link resolutions by UTC day and link type (`ResolutionStore`).
+            try db.execute(sql: """
+                CREATE TABLE resolution_count (
+                    day TEXT NOT NULL,
+                    link_type TEXT NOT NULL,
+                    resolutions INTEGER NOT NULL CHECK (resolutions >= 0),
+                    PRIMARY KEY (day, link_type)
+                )
+                """)
+        }
         return migrator
     }
 }

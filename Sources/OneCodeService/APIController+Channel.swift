@@ -173,10 +173,16 @@ extension APIController {
                             body: .init(byteBuffer: ByteBuffer(bytes: try EPCISExport.json(EPCISExport.document(events)))))
         }
         route(api, .get, "reports/fakes", [.marketing, .sales]) { request, _ in
-            let (from, to) = try FakeReport.days(from: request.uri.queryParameters.get("from"), to: request.uri.queryParameters.get("to"), now: Date())
+            let (from, to) = try DailyCounts.days(from: request.uri.queryParameters.get("from"), to: request.uri.queryParameters.get("to"), now: Date())
             await fakes?.flush()
-            let rows = try await store.fakeCounts(from: from, to: to).map(FakeReport.Row.init)
+            let rows = try await store.fakeCounts(from: from, to: to).map(DailyCounts.FakeRow.init)
             return try report(request, rows, header: ["day", "region", "verdict", "scans"]) { [$0.day, $0.region, $0.verdict, String($0.scans)] }
+        }
+        route(api, .get, "reports/resolutions", [.marketing, .sales]) { request, _ in
+            let (from, to) = try DailyCounts.days(from: request.uri.queryParameters.get("from"), to: request.uri.queryParameters.get("to"), now: Date())
+            await resolutions?.flush()
+            let rows = try await store.resolutionCounts(from: from, to: to)
+            return try report(request, rows, header: ["day", "link_type", "resolutions"]) { [$0.day, $0.linkType, String($0.resolutions)] }
         }
         route(api, .get, "reports/dealer-diversion", [.marketing, .sales]) { request, _ in
             let rows = try await store.dealerDiversion()

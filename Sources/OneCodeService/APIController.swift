@@ -28,6 +28,8 @@ struct APIController: Sendable {
     var channelRules = ChannelRules()
     /// This node's counts of fake scans, flushed before the fakes report is read.
     var fakes: FakeTally? = nil
+    /// This node's counts of resolutions, flushed before the resolutions report is read.
+    var resolutions: ResolutionTally? = nil
 
     /// Registers a route that refuses tokens outside `scopes` (and `admin`) with 403.
     func route(_ group: RouterGroup<AppRequestContext>, _ method: HTTPRequest.Method, _ path: String, _ scopes: Set<TokenScope>,

@@ -43,8 +43,10 @@ public struct ServiceDependencies: Sendable {
 }
 
 /// The router with every route; tests build it too.
-public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter, fakes: FakeTally? = nil) throws -> Router<AppRequestContext> {
+public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter, fakes: FakeTally? = nil,
+                        resolutions: ResolutionTally? = nil) throws -> Router<AppRequestContext> {
     let fakes = fakes ?? FakeTally(store: deps.store, logger: deps.logger)
+    let resolutions = resolutions ?? ResolutionTally(store: deps.store, logger: deps.logger)
     _ = PrometheusMetrics.registry
     PrometheusMetrics.declareSeries()
     let router = Router(context: AppRequestContext.self, options: [.caseInsensitive])
@@ -60,7 +62,7 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter, fakes: 
     let page = LandingPage(timeZone: deps.config.displayTimeZone, brand: deps.config.brand)
     deps.config.brand.register(on: router)
     let catalog = CatalogCache(store: deps.store)
-    let resolver = ResolverController(links: deps.store, catalog: deps.store, baseURL: deps.baseURL)
+    let resolver = ResolverController(links: deps.store, catalog: deps.store, baseURL: deps.baseURL, tally: resolutions)
     resolver.register(on: router)
     ScanController(
         signer: deps.signer, writer: writer, store: deps.store, catalog: catalog, page: page,
@@ -77,7 +79,8 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter, fakes: 
         store: deps.store, issuer: Issuer(store: deps.store, signer: deps.signer, baseURL: deps.baseURL),
         maxBatchCount: deps.maxBatchCount, packagesDirectory: deps.config.packagesDirectory,
         authFailuresPerMinute: deps.config.authFailuresPerMinute, catalog: catalog, routes: apiRoutes, linkerGate: deps.linkerGate,
-        geoIPConfigured: deps.config.geoIPFile != nil, channelRules: deps.config.channel, fakes: fakes
+        geoIPConfigured: deps.config.geoIPFile != nil, channelRules: deps.config.channel, fakes: fakes,
+        resolutions: resolutions
     ).register(on: router)
     return router
 }
@@ -88,8 +91,8 @@ public func buildApplication(_ deps: ServiceDependencies) throws -> some Applica
     _ = PrometheusMetrics.registry  // bootstrap before any metric is made
     let writer = ScanWriter(store: deps.scans, rules: deps.config.rules, channel: deps.config.channel, capacity: deps.config.queueCapacity,
                             maxGroup: deps.config.maxGroup, writers: deps.writers, logger: deps.logger)
-    let fakes = FakeTally(store: deps.store, logger: deps.logger)
-    let router = try buildRouter(deps, writer: writer, fakes: fakes)
+    let fakes = FakeTally(store: deps.store, logger: deps.logger), resolutions = ResolutionTally(store: deps.store, logger: deps.logger)
+    let router = try buildRouter(deps, writer: writer, fakes: fakes, resolutions: resolutions)
     // `/metrics` alone on an internal listener; it stops first (the last service), before the public server.
     var metrics: [any Service] = []
     if let port = deps.config.metricsPort {
@@ -109,8 +112,8 @@ public func buildApplication(_ deps: ServiceDependencies) throws -> some Applica
                              availableConnectionsDelegate: MaximumAvailableConnections(deps.config.maxConnections)),
         // Shut down in reverse: the server first, then the writer commits what it accepted, then storage.
         // The deliverer stops before the writer, so its last bookkeeping can still commit.
-        // The fake-scan counts are flushed once the server has stopped, before storage closes.
-        services: deps.storageServices + [writer, fakes] + (deps.config.webhooks.urls.isEmpty ? [] : [
+        // The counts (fake scans, resolutions) are flushed once the server has stopped, before storage closes.
+        services: deps.storageServices + [writer, fakes, resolutions] + (deps.config.webhooks.urls.isEmpty ? [] : [
             WebhookDeliverer(store: deps.store, config: deps.config.webhooks, logger: deps.logger) as any Service,
         ]) + (deps.config.linkerRefreshSeconds > 0 ? [
             LinkerService(store: deps.store, gate: deps.linkerGate, interval: .milliseconds(Int64(deps.config.linkerRefreshSeconds * 1000)),

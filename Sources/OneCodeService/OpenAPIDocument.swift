@@ -285,6 +285,14 @@ enum OpenAPIDocument {
                     query("from", ["type": "string", "format": "date"], "First UTC day, YYYY-MM-DD (default: 29 days before to)"),
                     query("to", ["type": "string", "format": "date"], "Last UTC day, YYYY-MM-DD (default: today)")],
                 ok: ("200", csvOrJSON(page(ref("FakeCountRow")), "Report rows.")))],
+            "/api/reports/resolutions": ["get": operation(
+                "GS1 Digital Link resolutions (a link type, the linkset, a product's default link; not phones' scans) by UTC day and link type, "
+                + "every node's; this node's counts are added first",
+                scopes: ["marketing", "sales"],
+                parameters: paging(default: 1000, maximum: 10_000) + [format,
+                    query("from", ["type": "string", "format": "date"], "First UTC day, YYYY-MM-DD (default: 29 days before to)"),
+                    query("to", ["type": "string", "format": "date"], "Last UTC day, YYYY-MM-DD (default: today)")],
+                ok: ("200", csvOrJSON(page(ref("ResolutionCountRow")), "Report rows.")))],
             "/api/shipments": [
                 "get": operation("Shipments (the latest 10,000), by id", scopes: read, parameters: paging(default: 100, maximum: 1000),
                                  ok: ("200", json(page(ref("Shipment")), "A page of shipments."))),
@@ -419,6 +427,7 @@ enum OpenAPIDocument {
             "Warehouse": object(["id": integer, "name": string, "region": string, "createdAt": time], required: ["id", "name", "createdAt"]),
             "FakeCountRow": object(["day": string, "region": string, "verdict": ["type": "string", "enum": ["forged", "unknown"]], "scans": integer],
                                    required: ["day", "region", "verdict", "scans"]),
+            "ResolutionCountRow": object(["day": string, "linkType": string, "resolutions": integer], required: ["day", "linkType", "resolutions"]),
             "Shipment": object(["id": integer, "dealer": integer, "fromDealer": integer, "warehouse": integer, "store": integer, "at": time, "codes": integer],
                                required: ["id", "dealer", "at", "codes"]),
             "Chain": object([

@@ -15,6 +15,8 @@ struct ResolverController: Sendable {
     let catalog: any CatalogStore
     /// The public base URL: linksets' anchors and the Link header name the item there.
     let baseURL: String
+    /// Resolutions by day and link type, for the report across nodes.
+    var tally: ResolutionTally? = nil
 
     static let linksetType = "application/linkset+json"
     /// Where GS1 publishes the linkset's JSON-LD context (gs1/linkset's linksetContext.jsonld).
@@ -22,6 +24,12 @@ struct ResolverController: Sendable {
 
     static func counter(_ linkType: String) -> Counter {
         Counter(label: "onecode_resolutions_total", dimensions: [("link_type", linkType)])
+    }
+
+    /// Counts a resolution of `linkType`: in this node's metrics, and by day for the report.
+    func counted(_ linkType: String) {
+        Self.counter(linkType).increment()
+        tally?.count(linkType, at: Date())
     }
 
     func register(on router: Router<AppRequestContext>) {
@@ -72,7 +80,7 @@ struct ResolverController: Sendable {
         headers[.link] = Self.linksetLink(anchor)
         let all = try await links.links(gtin: gtin)
         if wantsLinkset {
-            Self.counter("linkset").increment()
+            counted("linkset")
             headers[.contentType] = Self.linksetType
             headers.append(HTTPField(name: .link, value: "<\(Self.context)>; rel=\"http://www.w3.org/ns/json-ld#context\"; type=\"application/ld+json\""))
             let body = try await linkset(all, lot: link.lot, serialised: link.serial != nil, anchor: anchor, gtin: gtin)
@@ -84,7 +92,7 @@ struct ResolverController: Sendable {
         } catch let error as InputError {
             throw HTTPError(.badRequest, headers: headers, message: error.description)
         }
-        Self.counter(linkType ?? "default").increment()
+        counted(linkType ?? "default")
         let resolution = Resolver.resolve(all, lot: link.lot, linkType: linkType, languages: Resolver.languages(request.headers[.acceptLanguage]),
                                           context: query["context"].map(String.init))
         switch resolution {

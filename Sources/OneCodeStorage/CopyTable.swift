@@ -84,6 +84,7 @@ public struct CopyTable: Sendable {
                                                                 ("scan_id", .integer), ("at", .time), ("region", .text), ("territory", .text)]),
         CopyTable("code_pin", key: ["code_key"], [("code_key", .integer), ("failures", .integer), ("locked_at", .time)]),
         CopyTable("fake_count", key: ["day", "region", "verdict"], [("day", .text), ("region", .text), ("verdict", .text), ("scans", .integer)]),
+        CopyTable("resolution_count", key: ["day", "link_type"], [("day", .text), ("link_type", .text), ("resolutions", .integer)]),
         CopyTable("receipt", [("id", .integer), ("code_key", .integer), ("store_id", .integer), ("at", .time)]),
         CopyTable("clerk_case", key: ["code_key"], [("code_key", .integer), ("clerk_id", .integer), ("at", .time)]),
         CopyTable("clerk_day", key: ["clerk_id", "day"], [("clerk_id", .integer), ("day", .text), ("amount", .integer)]),

@@ -164,4 +164,4 @@ public protocol StorageReadiness: Sendable {
 
 /// Everything the service needs from storage: each feature's port, and the transactions the rules run in.
 public typealias OneCodeStore = CatalogStore & ScanStore & TokenStore & CampaignStore & OutboxStore & LinkerStore & LinkStore
-    & ChannelStore & FakeStore & ChannelTransactions & ScanTransactions & ClaimTransactions & FeedbackTransactions & StorageReadiness
+    & ChannelStore & FakeStore & ResolutionStore & ChannelTransactions & ScanTransactions & ClaimTransactions & FeedbackTransactions & StorageReadiness

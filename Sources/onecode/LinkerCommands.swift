@@ -280,7 +280,7 @@ struct ConsumerCommand: AsyncParsableCommand {
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "Feedback, scan rates, scans per day, diversion alerts and where fakes surface.",
-        subcommands: [Feedback.self, ScanRate.self, Daily.self, Diversion.self, DealerDiversion.self, Fakes.self])
+        subcommands: [Feedback.self, ScanRate.self, Daily.self, Diversion.self, DealerDiversion.self, Fakes.self, Resolutions.self])
 
     enum Output: String, ExpressibleByArgument, CaseIterable { case table, csv, json }
 
@@ -376,12 +376,34 @@ struct ReportCommand: AsyncParsableCommand {
         @Option(help: "table, csv or json.") var format: Output = .table
         func run() async throws {
             try await reportingErrors {
-                let days = try FakeReport.days(from: from, to: to, now: Date())
+                let days = try DailyCounts.days(from: from, to: to, now: Date())
                 let (_, store) = try await global.open()
-                let rows = try await store.fakeCounts(from: days.from, to: days.to).map(FakeReport.Row.init)
+                let rows = try await store.fakeCounts(from: days.from, to: days.to).map(DailyCounts.FakeRow.init)
                 try ReportCommand.show(["day (UTC)", "region", "verdict", "scans"], rows.map {
                     [$0.day, format == .table && $0.region.isEmpty ? "-" : $0.region, $0.verdict, String($0.scans)]
                 }, as: global.json ? .json : format, json: rows)
+            }
+        }
+    }
+
+    struct Resolutions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "GS1 Digital Link resolutions (a link type, the linkset, a product's default link) by UTC day and link type, on every node.",
+            discussion: """
+                Phones' scans of an item's Digital Link are scans, not resolutions. A running server adds its counts \
+                every 10 seconds (the API's report, GET /api/reports/resolutions, adds its own node's first).
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "First UTC day, YYYY-MM-DD (default: 29 days before --to).") var from: String?
+        @Option(help: "Last UTC day, YYYY-MM-DD (default: today).") var to: String?
+        @Option(help: "table, csv or json.") var format: Output = .table
+        func run() async throws {
+            try await reportingErrors {
+                let days = try DailyCounts.days(from: from, to: to, now: Date())
+                let (_, store) = try await global.open()
+                let rows = try await store.resolutionCounts(from: days.from, to: days.to)
+                try ReportCommand.show(["day (UTC)", "link type", "resolutions"], rows.map { [$0.day, $0.linkType, String($0.resolutions)] },
+                                       as: global.json ? .json : format, json: rows)
             }
         }
     }

@@ -142,7 +142,18 @@ struct ResolverTests {
             response = try await get("/01/\(Self.gtin)/10/L1/21/\(code)", phone(json: true))
             #expect(response.status == .ok)
             #expect(try await fixture.scanCount(code) == 1)
+
+            // The resolutions above by day and link type (a refused link type and the phone's scan are not resolutions).
+            let report = try await ChannelTests.call(client, .get, "/api/reports/resolutions", token: try await fixture.token(.marketing))
+            let items = try report.json()["items"] as? [[String: Any]] ?? []
+            let counted = Dictionary(uniqueKeysWithValues: items.map { ($0["linkType"] as? String ?? "", $0["resolutions"] as? Int ?? 0) })
+            #expect(counted == ["default": 3, "gs1:instructions": 2, "gs1:recallStatus": 3, "gs1:pip": 1, "linkset": 2], "\(report.text)")
+            #expect(items.allSatisfy { $0["day"] as? String == Date.ISO8601FormatStyle.iso8601.year().month().day().format(Date()) })
         }
+        let cli = try await Run.run(Run.onecode, ["report", "resolutions", "--format", "csv", "--database", try backend.database(fixture.folder)],
+                                    cwd: fixture.folder.path, environment: ["ONECODE_CODES_SECRET": ServiceFixture.secret])
+        #expect(cli.status == 0 && cli.stdout.contains("day (UTC),link type,resolutions") && cli.stdout.contains(",gs1:recallStatus,3"),
+                "\(cli.stdout) \(cli.stderr)")
     }
 
     @Test("onecode link add, list and remove: the operator's view, errors named, on both backends", arguments: Backend.complete)

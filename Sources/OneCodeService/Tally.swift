@@ -1,0 +1,123 @@
+import Foundation
+import Logging
+import OneCodeDomain
+import OneCodeStorage
+import ServiceLifecycle
+import Synchronization
+
+/// Counts in memory on a hot path and adds them to the database every `interval` and on shutdown: what
+/// a request costs is a count under a lock, never a database write. A count the database refuses is kept
+/// for the next flush.
+public final class Tally<Key: Hashable & Sendable>: Service, Sendable {
+    let interval: Duration
+    let logger: Logger
+    let what: String
+    let write: @Sendable ([Key: Int]) async throws -> Void
+    private let counts = Mutex<[Key: Int]>([:])
+
+    /// - Parameters: `what` names the counts in a warning; `write` adds a flush's counts to the database.
+    public init(_ what: String, interval: Duration = .seconds(10), logger: Logger, write: @escaping @Sendable ([Key: Int]) async throws -> Void) {
+        self.what = what
+        self.interval = interval
+        self.logger = logger
+        self.write = write
+    }
+
+    func count(_ key: Key) {
+        counts.withLock { $0[key, default: 0] += 1 }
+    }
+
+    /// Adds what was counted to the database; kept for the next flush when the database refuses.
+    public func flush() async {
+        let taken = counts.withLock { counts in defer { counts = [:] }; return counts }
+        guard !taken.isEmpty else { return }
+        do {
+            try await write(taken)
+        } catch {
+            logger.warning("\(what) not written; kept for the next try", metadata: ["error": "\(error)"])
+            counts.withLock { counts in for (key, value) in taken { counts[key, default: 0] += value } }
+        }
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: self.interval)
+                await self.flush()
+            }
+        }
+        await flush()
+    }
+
+    /// The UTC day of a time, as the counts are kept by (`YYYY-MM-DD`).
+    static func day(_ at: Date) -> String { dayStyle.format(at) }
+    private static var dayStyle: Date.ISO8601FormatStyle { .iso8601.year().month().day() }
+}
+
+/// Scans of forged and unknown codes by UTC day, region and verdict (`FakeStore`): where fakes surface,
+/// at the cost of a count on the scan path (a forged code's scan does no database work). A report reads
+/// what was flushed; the API's report flushes this node's counts first.
+public typealias FakeTally = Tally<FakeCount>
+
+extension Tally where Key == FakeCount {
+    public convenience init(store: any FakeStore, interval: Duration = .seconds(10), logger: Logger) {
+        self.init("fake scan counts", interval: interval, logger: logger) { counts in
+            try await store.addFakeCounts(counts.map { FakeCount(day: $0.key.day, region: $0.key.region, verdict: $0.key.verdict, scans: $0.value) })
+        }
+    }
+
+    /// Counts one scan of a forged or unknown code.
+    func count(_ verdict: Verdict, region: String?, at: Date) {
+        count(FakeCount(day: Self.day(at), region: region ?? "", verdict: verdict, scans: 0))
+    }
+}
+
+/// Resolutions by UTC day and link type (`ResolutionStore`), on every node.
+public typealias ResolutionTally = Tally<ResolutionCount>
+
+extension Tally where Key == ResolutionCount {
+    public convenience init(store: any ResolutionStore, interval: Duration = .seconds(10), logger: Logger) {
+        self.init("resolution counts", interval: interval, logger: logger) { counts in
+            try await store.addResolutionCounts(counts.map { ResolutionCount(day: $0.key.day, linkType: $0.key.linkType, resolutions: $0.value) })
+        }
+    }
+
+    /// Counts one resolution of `linkType`.
+    func count(_ linkType: String, at: Date) {
+        count(ResolutionCount(day: Self.day(at), linkType: linkType, resolutions: 0))
+    }
+}
+
+/// The reports of counts by day: where fakes surface (`GET /api/reports/fakes`, `onecode report fakes`),
+/// and resolutions by link type (`GET /api/reports/resolutions`, `onecode report resolutions`).
+public enum DailyCounts {
+    public struct FakeRow: Encodable, Equatable {
+        public var day: String
+        /// The region the scans came from, "" when not known.
+        public var region: String
+        public var verdict: String
+        public var scans: Int
+        public init(_ count: FakeCount) {
+            day = count.day
+            region = count.region
+            verdict = count.verdict.rawValue
+            scans = count.scans
+        }
+    }
+
+    /// The days a report covers: `from` and `to` as `YYYY-MM-DD` (UTC), by default the 30 days up to today.
+    public static func days(from: String?, to: String?, now: Date) throws -> (from: String, to: String) {
+        let style = Date.ISO8601FormatStyle.iso8601.year().month().day()
+        func day(_ text: String?, _ field: String, default fallback: Date) throws -> String {
+            guard let text else { return style.format(fallback) }
+            guard text.utf8.count == 10, let date = try? style.parse(text), style.format(date) == text else {
+                throw InputError(field, "must be a UTC day as YYYY-MM-DD (got \(text.prefix(40)))")
+            }
+            return text
+        }
+        let to = try day(to, "to", default: now)
+        let from = try day(from, "from", default: now.addingTimeInterval(-29 * 86_400))
+        guard from <= to else { throw InputError("from", "must not be after to (\(from) > \(to))") }
+        return (from, to)
+    }
+}
