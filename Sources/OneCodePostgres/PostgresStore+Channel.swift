@@ -22,16 +22,21 @@ extension PostgresStore {
         return candidates.compactMapValues { ShipmentRule.newest($0, shipment: \.shipment) }
     }
 
-    /// For each code, the code and the packages above it (code_parent walked up), each with its newest
-    /// shipment and that shipment's dealer: the candidates `ShipmentRule` picks from.
+    /// For each code, the code and the packages above it (up to three: a unit's inner case, case and pallet),
+    /// each with its newest shipment and that shipment's dealer: the candidates `ShipmentRule` picks from.
+    /// One flat statement (no recursion); nothing is read at all until anything was shipped (a one-time
+    /// filter: the scan path pipelines this with every group).
     static func lastShipmentsQuery(_ keys: [Int64]) -> PostgresQuery {
         """
-        WITH RECURSIVE up(origin, key, depth) AS (
-            SELECT k, k, 0 FROM unnest(\(keys)::int8[]) AS k
-            UNION ALL SELECT up.origin, p.parent_key, up.depth + 1 FROM code_parent p JOIN up ON p.child_key = up.key WHERE up.depth < 4)
-        SELECT u.origin, s.id, s.dealer_id, d.name, d.territory, u.key, s.at, s.store_id, st.name, st.region
-        FROM (SELECT up.origin, up.key, (SELECT max(shipment_id) FROM shipment_code WHERE code_key = up.key) AS sid FROM up) u
-        JOIN shipment s ON s.id = u.sid JOIN dealer d ON d.id = s.dealer_id LEFT JOIN store st ON st.id = s.store_id
+        SELECT k.key, s.id, s.dealer_id, d.name, d.territory, v.via, s.at, s.store_id, st.name, st.region
+        FROM unnest(\(keys)::int8[]) AS k(key)
+        LEFT JOIN code_parent p1 ON p1.child_key = k.key
+        LEFT JOIN code_parent p2 ON p2.child_key = p1.parent_key
+        LEFT JOIN code_parent p3 ON p3.child_key = p2.parent_key
+        CROSS JOIN LATERAL (VALUES (k.key), (p1.parent_key), (p2.parent_key), (p3.parent_key)) AS v(via)
+        JOIN LATERAL (SELECT max(shipment_id) AS sid FROM shipment_code WHERE code_key = v.via) m ON true
+        JOIN shipment s ON s.id = m.sid JOIN dealer d ON d.id = s.dealer_id LEFT JOIN store st ON st.id = s.store_id
+        WHERE v.via IS NOT NULL AND EXISTS (SELECT 1 FROM shipment)
         """
     }
 
@@ -55,11 +60,12 @@ extension PostgresStore {
         """
     }
 
-    /// The clerk bound to each code's case or any package it is in (the innermost).
+    /// The clerk bound to each code's case or any package it is in (the innermost); nothing is read until
+    /// any clerk was bound (a one-time filter: the scan path pipelines this with every group).
     static func clerkBindingsQuery(_ keys: [Int64]) -> PostgresQuery {
         """
         WITH RECURSIVE up(origin, key, depth) AS (
-            SELECT k, k, 0 FROM unnest(\(keys)::int8[]) AS k
+            SELECT k, k, 0 FROM unnest(\(keys)::int8[]) AS k WHERE EXISTS (SELECT 1 FROM clerk_case)
             UNION ALL SELECT up.origin, p.parent_key, up.depth + 1 FROM code_parent p JOIN up ON p.child_key = up.key WHERE up.depth < 4)
         SELECT DISTINCT ON (up.origin) up.origin, cc.clerk_id, k.store_id, up.key
         FROM up JOIN clerk_case cc ON cc.code_key = up.key JOIN clerk k ON k.id = cc.clerk_id

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import OneCodeDomain
 import Testing
 
 /// README's "Production on one machine", run with the files it installs, as they are shipped: only the
@@ -33,6 +34,123 @@ struct DeploymentTests {
     static func curl(_ arguments: [String]) throws -> String {
         let result = try Run.program("/usr/bin/curl", ["-s", "-k", "--max-time", "20"] + arguments, timeout: 60)
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The shipped nginx-onecode.conf in front of a service on `upstream`, listening on held ports with a
+    /// self-signed certificate, its files under `web`; answered `/healthz` through TLS before it returns.
+    static func nginx(in web: String, upstream: Int) async throws -> (process: Run.Started, https: String, plain: DurabilityTests.ReservedPort) {
+        try FileManager.default.createDirectory(atPath: web, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let cert = try Run.program("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=q.brand.example",
+                                                        "-keyout", web + "/privkey.pem", "-out", web + "/fullchain.pem"], timeout: 60)
+        #expect(cert.status == 0, "\(cert.stderr)")
+        let plain = try DurabilityTests.ReservedPort(), tls = try DurabilityTests.ReservedPort()
+        let site = Self.moved(try Self.shipped("nginx-onecode.conf"), "nginx-onecode.conf", [
+            ("server 127.0.0.1:8080;", "server 127.0.0.1:\(upstream);"), ("listen 80;", "listen 127.0.0.1:\(plain.port) reuseport;"),
+            ("listen 443 ssl http2;", "listen 127.0.0.1:\(tls.port) ssl http2 reuseport;"), ("/etc/ssl/onecode", web)])
+        try site.write(toFile: web + "/onecode.conf", atomically: true, encoding: .utf8)
+        try """
+            pid \(web)/nginx.pid;
+            error_log \(web)/error.log;
+            events { worker_connections 128; }
+            http {
+                access_log \(web)/access.log;
+                client_body_temp_path \(web)/body; proxy_temp_path \(web)/proxy; fastcgi_temp_path \(web)/fastcgi;
+                uwsgi_temp_path \(web)/uwsgi; scgi_temp_path \(web)/scgi;
+                include \(web)/onecode.conf;
+            }
+            """.write(toFile: web + "/nginx.conf", atomically: true, encoding: .utf8)
+        let tested = try Run.program("/usr/sbin/nginx", ["-t", "-c", web + "/nginx.conf"], timeout: 60)
+        #expect(tested.status == 0, "nginx -t: \(tested.stderr)")
+        let nginx = try Run.start("/usr/sbin/nginx", ["-c", web + "/nginx.conf", "-g", "daemon off;"])
+        let https = "https://127.0.0.1:\(tls.port)"
+        _ = try await eventually { (try? Self.curl(["-o", "/dev/null", "-w", "%{http_code}", https + "/healthz"])) == "200" || !nginx.process.isRunning }
+        plain.release()
+        tls.release()
+        return (nginx, https, plain)
+    }
+
+    @Test("the GS1 resolver through nginx-onecode.conf over TLS, on each backend: a phone's link is one scan and a 307 to its page on this origin; link types 307, 300 and 404 with walk-up and the query passed on; the linkset; CORS; the description; a forged serial 404, a malformed path 400; resolutions reported, scans not",
+          arguments: Backend.complete)
+    func resolverThroughNginx(_ backend: Backend) async throws {
+        let (folder, environment) = try await CLITests.prepared(backend)
+        defer { folder.cleanup() }
+        func onecode(_ arguments: [String]) async throws -> ProcessResult {
+            let result = try await Run.run(Run.onecode, arguments, cwd: folder.path, environment: environment)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            return result
+        }
+        _ = try await onecode(["batch", "issue", "--product", "1", "--count", "3", "--lot", "L1", "--out", folder.file("pkg")])
+        _ = try await onecode(["batch", "activate", "1"])
+        let codes = try String(contentsOfFile: folder.file("pkg/codes.csv"), encoding: .utf8).split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[1]) }
+        let gtin = "06291041500213"
+        for link in [["--type", "gs1:pip", "--href", "https://brand.example/en", "--language", "en"],
+                     ["--type", "gs1:pip", "--href", "https://brand.example/zh", "--language", "zh"],
+                     ["--type", "gs1:instructions", "--href", "https://brand.example/how", "--language", "en"],
+                     ["--type", "gs1:instructions", "--href", "https://brand.example/how-ios", "--language", "en", "--context", "ios"],
+                     ["--type", "gs1:recallStatus", "--href", "https://brand.example/recall/L1", "--lot", "L1"]] {
+            _ = try await onecode(["link", "add", "--gtin", gtin, "--title", "Tea"] + link)
+        }
+        let server = try Run.start(Run.onecode, ["serve", "--port", "0", "--host", "127.0.0.1"], cwd: folder.path,
+                                   environment: environment.merging(["ONECODE_MODE": "production", "ONECODE_CODES_BASE_URL": "https://q.brand.example",
+                                                                     "ONECODE_LINKER_REFRESH_SECONDS": "0"]) { $1 })
+        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
+        var port: Int?
+        _ = try await eventually {
+            let log = (try? String(contentsOfFile: server.err, encoding: .utf8)) ?? ""
+            port = log.range(of: "listening on http://127.0.0.1:").flatMap { Int(log[$0.upperBound...].prefix { $0.isNumber }) }
+            return port != nil || !server.process.isRunning
+        }
+        let upstream = try #require(port, "serve did not start: \((try? String(contentsOfFile: server.err, encoding: .utf8)) ?? "")")
+        let front = try await Self.nginx(in: folder.file("nginx"), upstream: upstream)
+        defer { if front.process.process.isRunning { kill(front.process.process.processIdentifier, SIGQUIT) } }
+        let https = front.https
+        let agent = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
+        /// Status, Location and whether the linkset Link header came, for a GET through nginx.
+        func head(_ path: String, _ headers: [String] = []) throws -> (status: String, location: String, linkset: Bool, body: String) {
+            let answer = try Self.curl(["-A", agent, "-D", "-"] + headers.flatMap { ["-H", $0] } + ["\(https)\(path)"])
+            let lines = answer.components(separatedBy: "\r\n")
+            let status = lines.first?.split(separator: " ").dropFirst().first.map(String.init) ?? ""
+            let location = lines.first { $0.lowercased().hasPrefix("location:") }.map { String($0.dropFirst(9)).trimmingCharacters(in: .whitespaces) } ?? ""
+            let linkset = lines.contains { $0.lowercased().hasPrefix("link:") && $0.contains("rel=\"linkset\"") }
+            return (status, location, linkset, answer)
+        }
+
+        // A phone: one scan, a 307 on this origin to its verdict page, the page shown.
+        let followed = try Self.curl(["-L", "-A", agent, "-o", "/dev/null", "-w", "%{http_code} %{num_redirects} %{url_effective}", "\(https)/01/\(gtin)/10/L1/21/\(codes[0])"])
+        #expect(followed.hasPrefix("200 1 \(https)/s/\(codes[0])?r="), "\(followed)")
+        // Link types: by language, 300 when nothing chooses, a context that chooses, walk-up from the serial to the lot, 404, the query passed on.
+        var answer = try head("/01/\(gtin)", ["Accept-Language: zh-CN,zh;q=0.9,en;q=0.5"])
+        #expect(answer.status == "307" && answer.location == "https://brand.example/zh" && answer.linkset, "\(answer.body)")
+        answer = try head("/01/\(gtin)/21/\(codes[1])?linkType=gs1:instructions")
+        #expect(answer.status == "300" && answer.body.contains("https://brand.example/how-ios"), "\(answer.body)")
+        answer = try head("/01/\(gtin)/21/\(codes[1])?linkType=gs1:instructions&context=ios")
+        #expect(answer.status == "307" && answer.location == "https://brand.example/how-ios", "\(answer.body)")
+        answer = try head("/01/\(gtin)/10/L1/21/\(codes[1])?linkType=gs1:recallStatus&utm_source=till")
+        #expect(answer.status == "307" && answer.location == "https://brand.example/recall/L1?utm_source=till" && answer.linkset, "\(answer.body)")
+        answer = try head("/01/\(gtin)?linkType=gs1:recallStatus")
+        #expect(answer.status == "404", "\(answer.body)")
+        // The linkset, CORS, the description file.
+        answer = try head("/01/\(gtin)/10/L1/21/\(codes[1])", ["Accept: application/linkset+json"])
+        #expect(answer.status == "200" && answer.body.lowercased().contains("content-type: application/linkset+json")
+                && answer.body.contains("https://gs1.org/voc/recallStatus"), "\(answer.body)")
+        let options = try Self.curl(["-X", "OPTIONS", "-D", "-", "-o", "/dev/null", "\(https)/01/\(gtin)/21/\(codes[1])"]).lowercased()
+        #expect(options.contains(" 204") && options.contains("access-control-allow-origin: *"), "\(options)")
+        #expect(try Self.curl(["\(https)/.well-known/gs1resolver"]).contains("\"supportedPrimaryKeys\":[\"01\"]"))
+        // Errors are never a 200: a forged serial, a malformed path, trailing segments.
+        let forged = try CodeSigner(secret: Array("another-secret-0123456789".utf8)).code(for: CodeKey(rawValue: 42))
+        #expect(try head("/01/\(gtin)/21/\(forged)").status == "404")
+        answer = try head("/01/\(gtin.dropLast())7/21/\(codes[1])")
+        #expect(answer.status == "400" && answer.body.contains("check digit"), "\(answer.body)")
+        #expect(try head("/01/\(gtin)/21/\(codes[1])/foo").status == "400")
+
+        // One scan recorded (the phone's); the resolutions reported by link type, every node's counts in the database.
+        // (CLITests.prepared: SQLite's default file in the folder, or the folder's PostgreSQL database.)
+        #expect(try backend.query("SELECT count(*) FROM scan", in: folder, name: backend == .sqlite ? "data/onecode.sqlite" : "onecode.sqlite") == "1")
+        kill(server.process.processIdentifier, SIGTERM)
+        _ = try await eventually { !server.process.isRunning }
+        let report = try await onecode(["report", "resolutions", "--format", "csv"])
+        #expect(report.stdout.contains(",gs1:instructions,2") && report.stdout.contains(",gs1:recallStatus,2") && report.stdout.contains(",default,1")
+                && report.stdout.contains(",linkset,1"), "flushed when serve stopped: \(report.stdout)")
     }
 
     @Test("config check, migrate and serve as onecode.service runs them; nginx-onecode.conf in front over TLS: the client is the peer nginx saw, whatever headers it sends; /metrics in any spelling is 404; http redirects; the GS1 resolver answers through it; the backup unit's command writes a private copy; SIGTERM commits and exits 0")
@@ -104,33 +222,10 @@ struct DeploymentTests {
         let internalPort = try #require(try await logged("onecode: metrics on http://127.0.0.1:"), "no metrics port in the log")
 
         // nginx-onecode.conf in front: listening on held ports, a self-signed certificate for the name.
-        let cert = try Run.program("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=q.brand.example",
-                                                        "-keyout", web + "/privkey.pem", "-out", web + "/fullchain.pem"], timeout: 60)
-        #expect(cert.status == 0, "\(cert.stderr)")
-        let plain = try DurabilityTests.ReservedPort(), tls = try DurabilityTests.ReservedPort()
-        let site = Self.moved(try Self.shipped("nginx-onecode.conf"), "nginx-onecode.conf", [
-            ("server 127.0.0.1:8080;", "server 127.0.0.1:\(port);"), ("listen 80;", "listen 127.0.0.1:\(plain.port) reuseport;"),
-            ("listen 443 ssl http2;", "listen 127.0.0.1:\(tls.port) ssl http2 reuseport;"), ("/etc/ssl/onecode", web)])
-        try site.write(toFile: web + "/onecode.conf", atomically: true, encoding: .utf8)
-        try """
-            pid \(web)/nginx.pid;
-            error_log \(web)/error.log;
-            events { worker_connections 128; }
-            http {
-                access_log \(web)/access.log;
-                client_body_temp_path \(web)/body; proxy_temp_path \(web)/proxy; fastcgi_temp_path \(web)/fastcgi;
-                uwsgi_temp_path \(web)/uwsgi; scgi_temp_path \(web)/scgi;
-                include \(web)/onecode.conf;
-            }
-            """.write(toFile: web + "/nginx.conf", atomically: true, encoding: .utf8)
-        let tested = try Run.program("/usr/sbin/nginx", ["-t", "-c", web + "/nginx.conf"], timeout: 60)
-        #expect(tested.status == 0, "nginx -t: \(tested.stderr)")
-        let nginx = try Run.start("/usr/sbin/nginx", ["-c", web + "/nginx.conf", "-g", "daemon off;"])
+        let front = try await Self.nginx(in: web, upstream: port)
+        let nginx = front.process, plain = front.plain
         defer { if nginx.process.isRunning { kill(nginx.process.processIdentifier, SIGQUIT) } }
-        let https = "https://127.0.0.1:\(tls.port)"
-        _ = try await eventually { (try? Self.curl(["-o", "/dev/null", "-w", "%{http_code}", https + "/healthz"])) == "200" || !nginx.process.isRunning }
-        plain.release()
-        tls.release()
+        let https = front.https
 
         // A phone at 127.0.1.2 (not the proxy's address) sends addresses of its choosing: the scan is stored
         // as the address nginx saw, truncated.
