@@ -79,8 +79,9 @@ struct ShipCommand: AsyncParsableCommand {
                                      warehouse: warehouseID.map(WarehouseID.init(rawValue:)), at: at, in: tx)
             }
             try global.emit(shipment) {
-                if let store = shipment.store { return "shipment \(shipment.id): \(shipment.codes) codes from dealer \(shipment.dealer) to store \(store)" }
-                return "shipment \(shipment.id): \(shipment.codes) codes to dealer \(shipment.dealer)"
+                let codes = shipment.codes == 1 ? "1 code" : "\(shipment.codes) codes"
+                if let store = shipment.store { return "shipment \(shipment.id): \(codes) from dealer \(shipment.dealer) to store \(store)" }
+                return "shipment \(shipment.id): \(codes) to dealer \(shipment.dealer)"
             }
         }
     }

@@ -140,4 +140,148 @@ struct ReadmePromiseTests {
             #expect(mode & 0o077 == 0, "\(file) is \(String(mode, radix: 8))")
         }
     }
+
+    /// A command in `folder` on its own SQLite file, with `environment` beside the test secret.
+    static func run(_ folder: TemporaryFolder, _ arguments: [String], _ environment: [String: String] = [:]) async throws -> ProcessResult {
+        try await Run.run(Run.onecode, arguments, cwd: folder.path,
+                          environment: ["ONECODE_CODES_SECRET": "promise-secret-0123456789", "ONECODE_CONFIG": ""].merging(environment) { $1 }, timeout: 120)
+    }
+
+    @Test("batch issue --expiry and product --image-url reach the package and the scan page", arguments: Backend.complete)
+    func expiryAndImage(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 1)
+        defer { fixture.folder.cleanup() }
+        let image = "https://img.brand.example/tea.png"
+        #expect(try await Self.onecode(fixture, ["product", "update", "1", "--image-url", image]).status == 0)
+        let out = fixture.folder.file("expiring")
+        let issued = try await Self.onecode(fixture, ["batch", "issue", "--product", "1", "--count", "2", "--expiry", "2027-06-30", "--out", out])
+        #expect(issued.status == 0, "\(issued.stderr)")
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json"))) as? [String: Any]
+        #expect((manifest?["batch"] as? [String: Any])?["expiryDate"] as? String == "2027-06-30", "\(String(describing: manifest?["batch"]))")
+        let code = try #require(try String(contentsOfFile: out + "/codes.csv", encoding: .utf8).split(separator: "\n").dropFirst().first?.split(separator: ",")[1])
+        #expect(try await Self.onecode(fixture, ["batch", "activate", "2"]).status == 0)
+        try await fixture.app().test(.router) { client in
+            let page = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(json: true))
+            let body = try JSONSerialization.jsonObject(with: Data(page.text.utf8)) as? [String: Any]
+            #expect((body?["batch"] as? [String: Any])?["expiryDate"] as? String == "2027-06-30", "\(page.text)")
+            #expect((body?["product"] as? [String: Any])?["imageUrl"] as? String == image, "\(page.text)")
+        }
+        let bad = try await Self.onecode(fixture, ["batch", "issue", "--product", "1", "--count", "2", "--expiry", "2027-02-30", "--out", out + "-bad"])
+        #expect(bad.status != 0 && bad.stderr.contains("expiry"), "\(bad.stderr)")
+    }
+
+    @Test("--qr png and --qr pdf: a phone reads every PNG as its code's URL, labels.pdf is a PDF; one QR version per batch (every SVG the same size, the manifest's)")
+    func qrForms() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        #expect(try await Self.run(folder, ["product", "add", "--name", "Tea"]).status == 0)
+        for (form, count) in [("png", 3), ("pdf", 3), ("svg", 40)] {
+            let issued = try await Self.run(folder, ["batch", "issue", "--product", "1", "--count", String(count), "--qr", form, "--out", folder.file(form)])
+            #expect(issued.status == 0, "\(issued.stderr)")
+        }
+        let urls = try String(contentsOfFile: folder.file("png/codes.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { String($0.split(separator: ",")[2]) }
+        let pngs = try FileManager.default.contentsOfDirectory(atPath: folder.file("png/qr")).filter { $0.hasSuffix(".png") }.sorted()
+        #expect(pngs.count == 3)
+        var read: [String] = []
+        for png in pngs { read += try await Run.zbar(folder.file("png/qr/" + png)) }
+        #expect(read.sorted() == urls.sorted(), "\(read) \(urls)")
+        let pdf = try Data(contentsOf: URL(fileURLWithPath: folder.file("pdf/labels.pdf")))
+        #expect(pdf.starts(with: Array("%PDF-".utf8)))
+        // One version: every symbol of the batch has the manifest's modules per side (and the version's: 17 + 4·version).
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.file("svg/manifest.json")))) as? [String: Any]
+        let spec = try #require(manifest?["printSpec"] as? [String: Any])
+        let version = try #require(spec["qrVersion"] as? Int), modules = try #require(spec["modulesPerSide"] as? Int)
+        let quiet = try #require(spec["quietZoneModules"] as? Int)
+        #expect(modules == 17 + 4 * version)
+        let svgs = try FileManager.default.contentsOfDirectory(atPath: folder.file("svg/qr")).filter { $0.hasSuffix(".svg") }
+        #expect(svgs.count == 40)
+        let boxes = try Set(svgs.map { name in
+            let text = try String(contentsOfFile: folder.file("svg/qr/" + name), encoding: .utf8)
+            return text.firstMatch(of: /viewBox="0 0 (\d+) (\d+)"/).map { "\($0.output.1) \($0.output.2)" } ?? "none"
+        })
+        #expect(boxes == ["\(modules + 2 * quiet) \(modules + 2 * quiet)"], "\(boxes)")
+    }
+
+    @Test("codes.length 18, 19 and 20 work end to end: issued at that length, checked valid, a changed symbol never valid")
+    func codeLengths() async throws {
+        for length in 18...20 {
+            let folder = try TemporaryFolder()
+            defer { folder.cleanup() }
+            let environment = ["ONECODE_CODES_LENGTH": String(length)]
+            #expect(try await Self.run(folder, ["product", "add", "--name", "Tea"], environment).status == 0)
+            let issued = try await Self.run(folder, ["batch", "issue", "--product", "1", "--count", "5", "--out", folder.file("out")], environment)
+            #expect(issued.status == 0, "\(issued.stderr)")
+            #expect(try await Self.run(folder, ["batch", "activate", "1"], environment).status == 0)
+            let codes = try String(contentsOfFile: folder.file("out/codes.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+                .map { String($0.split(separator: ",")[1]) }
+            #expect(codes.count == 5 && codes.allSatisfy { $0.count == length }, "\(codes)")
+            let valid = try await Self.run(folder, ["code", "check", codes[0]], environment)
+            #expect(valid.status == 0 && valid.stdout.hasPrefix("valid"), "\(length): \(valid.stdout) \(valid.stderr)")
+            let last = codes[0].last!, swapped = String(codes[0].dropLast()) + (last == "0" ? "1" : "0")
+            let changed = try await Self.run(folder, ["code", "check", swapped], environment)
+            #expect(changed.status != 0 && !changed.stdout.hasPrefix("valid"), "\(length): \(changed.stdout)")
+        }
+    }
+
+    @Test("an option wins over the environment, the environment over the config file (codes.baseURL three ways)")
+    func precedence() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        try #"{"onecode": {"codes": {"baseURL": "https://file.brand.example"}}}"#.write(toFile: folder.file("onecode.json"), atomically: true, encoding: .utf8)
+        let file = ["ONECODE_CONFIG": folder.file("onecode.json")]
+        #expect(try await Self.run(folder, ["product", "add", "--name", "Tea"], file).status == 0)
+        for (name, environment, option, expected) in [
+            ("file", file, [String](), "https://file.brand.example/s/"),
+            ("environment", file.merging(["ONECODE_CODES_BASE_URL": "https://env.brand.example"]) { $1 }, [], "https://env.brand.example/s/"),
+            ("option", file.merging(["ONECODE_CODES_BASE_URL": "https://env.brand.example"]) { $1 }, ["--base-url", "https://option.brand.example"],
+             "https://option.brand.example/s/"),
+        ] {
+            let issued = try await Self.run(folder, ["batch", "issue", "--product", "1", "--count", "1", "--out", folder.file(name)] + option, environment)
+            #expect(issued.status == 0, "\(name): \(issued.stderr)")
+            let url = try String(contentsOfFile: folder.file(name + "/codes.csv"), encoding: .utf8).split(separator: "\n").dropFirst().first?
+                .split(separator: ",")[2]
+            #expect(url?.hasPrefix(expected) == true, "\(name): \(String(describing: url))")
+        }
+    }
+
+    @Test("batch issue draws a progress bar on stderr when it is a terminal, and none when it is not")
+    func progressBar() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        #expect(try await Self.run(folder, ["product", "add", "--name", "Tea"]).status == 0)
+        // util-linux script(1) gives the command a terminal; its output is what the terminal showed.
+        let command = "\(Run.onecode) batch issue --product 1 --count 3000 --out \(folder.file("tty")) > /dev/null"
+        let onTerminal = try await Run.run("/usr/bin/script", ["-qec", command, "/dev/null"], cwd: folder.path,
+                                           environment: ["ONECODE_CODES_SECRET": "promise-secret-0123456789", "ONECODE_CONFIG": ""])
+        #expect(onTerminal.status == 0 && onTerminal.stdout.contains("100% 3000/3000 codes"), "\(onTerminal.stdout.suffix(300))")
+        let piped = try await Self.run(folder, ["batch", "issue", "--product", "1", "--count", "3000", "--out", folder.file("pipe")])
+        #expect(piped.status == 0 && !piped.stderr.contains("codes, "), "\(piped.stderr.suffix(300))")
+    }
+
+    @Test("PostgreSQL: two migrate at once both succeed and apply each migration once; scans live in monthly partitions; sslmode is checked")
+    func postgresOperations() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let url = try Backend.postgres.database(folder)
+        async let first = Run.run(Run.onecode, ["migrate", "--database", url], cwd: folder.path, environment: ["ONECODE_CONFIG": ""])
+        async let second = Run.run(Run.onecode, ["migrate", "--database", url], cwd: folder.path, environment: ["ONECODE_CONFIG": ""])
+        let both = try await [first, second]
+        #expect(both.allSatisfy { $0.status == 0 }, "\(both.map(\.stderr))")
+        // Each migration once and none missing: as many rows as the highest version (`vN: …`).
+        let applied = try Backend.postgres.query(
+            "SELECT count(*) || ' ' || max(substring(name FROM '^v([0-9]+):')::int) FROM onecode_migration", in: folder)
+        let parts = applied.split(separator: " ")
+        #expect(parts.count == 2 && parts[0] == parts[1] && (Int(parts[0]) ?? 0) > 10, "each migration once: \(applied)")
+        let partitions = try Backend.postgres.query("""
+            SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'scan'
+            """, in: folder)
+        let month = Date.ISO8601FormatStyle.iso8601.year().month().format(Date()).replacingOccurrences(of: "-", with: "_")
+        #expect(partitions.contains("scan_\(month)"), "\(partitions)")
+        let unchecked = (url.split(separator: "?").first.map(String.init) ?? url) + "?sslmode=sometimes"
+        let refused = try await Run.run(Run.onecode, ["batch", "list", "--database", unchecked],
+                                        cwd: folder.path, environment: ["ONECODE_CONFIG": ""])
+        #expect(refused.status != 0 && refused.stderr.contains("sslmode must be disable, prefer or require"), "\(refused.stderr)")
+    }
 }
