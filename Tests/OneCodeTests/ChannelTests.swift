@@ -7,6 +7,8 @@ import NIOCore
 import OneCodeDomain
 @testable import OneCodeService
 import OneCodeStorage
+import OneCodeRulebook
+import Synchronization
 import Testing
 
 /// The channel: units packed into cases and pallets on the packing line, shipped to dealers with
@@ -395,6 +397,47 @@ struct ReceiptClerkTests {
             let valid = try await Run.run("python3", [ChannelTests.validator, fixture.folder.file("receipts.json"), ChannelTests.standards])
             #expect(valid.status == 0 && valid.stdout.contains("ok 3 events"), "\(valid.stdout) \(valid.stderr)")
         }
+    }
+}
+
+extension ReceiptClerkTests {
+    @Test("two nodes at once (two stores of one PostgreSQL database): of two stores confirming the same case, exactly one succeeds and the other gets a 409 naming it; ten cases, each raced")
+    func receiptsAcrossNodes() async throws {
+        let fixture = try await ServiceFixture(backend: .postgres, count: 1)
+        defer { fixture.folder.cleanup() }
+        let issuer = try await fixture.token(.issuer)
+        let shopA = try await fixture.store.addStore(name: "Store A", region: "CN-31", tokenHash: TokenAuth.generate().hash)
+        let shopB = try await fixture.store.addStore(name: "Store B", region: "CN-44", tokenHash: TokenAuth.generate().hash)
+        let issued = Mutex<[String]>([])
+        try await fixture.app().test(.router) { client in
+            let codes = try await ChannelTests.issue(client, fixture, kind: "inner-case", count: 10, token: issuer)
+            issued.withLock { $0 = codes }
+        }
+        let cases = issued.withLock { $0 }
+        let nodeB = try await Backend.postgres.open(fixture.folder)  // the same database, as a second node opens it
+        for code in cases {
+            let placed = try ChannelInput.place(code, at: "code", signer: ServiceFixture.signer)
+            func receive(on node: any ChannelTransactions, as store: StoreID) async -> Result<Receipt, any Error> {
+                do {
+                    return .success(try await node.withChannelTransaction { tx in
+                        try ChannelBook.receive(placed, store: store, rules: ChannelRules(receiptRebate: 100), at: Date(), in: tx)
+                    })
+                } catch {
+                    return .failure(error)
+                }
+            }
+            async let onA = receive(on: fixture.store, as: shopA.id)
+            async let onB = receive(on: nodeB, as: shopB.id)
+            let results = await [onA, onB]
+            let won = results.compactMap { try? $0.get() }
+            let refused = results.compactMap { result -> ConflictError? in if case let .failure(error as ConflictError) = result { error } else { nil } }
+            #expect(won.count == 1 && refused.count == 1, "\(code): \(results)")
+            if let receipt = won.first, let conflict = refused.first {
+                #expect(conflict.description.contains(receipt.storeId == shopA.id ? "Store A" : "Store B"), "\(conflict)")
+            }
+        }
+        #expect(try Backend.postgres.count("receipt", in: fixture.folder) == 10)
+        #expect(try Backend.postgres.query("SELECT count(*) FROM ledger WHERE cause = 'receipt-rebate'", in: fixture.folder) == "10")
     }
 }
 
