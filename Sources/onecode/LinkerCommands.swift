@@ -363,6 +363,13 @@ struct ReportCommand: AsyncParsableCommand {
         }
     }
 
+    /// The UTC days a count report covers (`report fakes`, `report resolutions`).
+    struct DayRange: ParsableArguments {
+        @Option(help: "First UTC day, YYYY-MM-DD (default: 29 days before --to).") var from: String?
+        @Option(help: "Last UTC day, YYYY-MM-DD (default: today).") var to: String?
+        func days() throws -> (from: String, to: String) { try DailyCounts.days(from: from, to: to, now: Date()) }
+    }
+
     struct Fakes: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Scans of forged and unknown codes by UTC day, region and verdict (GET /api/reports/fakes).",
@@ -371,12 +378,11 @@ struct ReportCommand: AsyncParsableCommand {
                 counts every 10 seconds (the API's report adds its own node's first). Region: GeoIP, when configured.
                 """)
         @OptionGroup var global: GlobalOptions
-        @Option(help: "First UTC day, YYYY-MM-DD (default: 29 days before --to).") var from: String?
-        @Option(help: "Last UTC day, YYYY-MM-DD (default: today).") var to: String?
+        @OptionGroup var range: DayRange
         @Option(help: "table, csv or json.") var format: Output = .table
         func run() async throws {
             try await reportingErrors {
-                let days = try DailyCounts.days(from: from, to: to, now: Date())
+                let days = try range.days()
                 let (_, store) = try await global.open()
                 let rows = try await store.fakeCounts(from: days.from, to: days.to).map(DailyCounts.FakeRow.init)
                 try ReportCommand.show(["day (UTC)", "region", "verdict", "scans"], rows.map {
@@ -394,12 +400,11 @@ struct ReportCommand: AsyncParsableCommand {
                 every 10 seconds (the API's report, GET /api/reports/resolutions, adds its own node's first).
                 """)
         @OptionGroup var global: GlobalOptions
-        @Option(help: "First UTC day, YYYY-MM-DD (default: 29 days before --to).") var from: String?
-        @Option(help: "Last UTC day, YYYY-MM-DD (default: today).") var to: String?
+        @OptionGroup var range: DayRange
         @Option(help: "table, csv or json.") var format: Output = .table
         func run() async throws {
             try await reportingErrors {
-                let days = try DailyCounts.days(from: from, to: to, now: Date())
+                let days = try range.days()
                 let (_, store) = try await global.open()
                 let rows = try await store.resolutionCounts(from: days.from, to: days.to)
                 try ReportCommand.show(["day (UTC)", "link type", "resolutions"], rows.map { [$0.day, $0.linkType, String($0.resolutions)] },
