@@ -425,7 +425,11 @@ struct ConsentSeparationTests {
         let leads = try await store.leads(after: 0, limit: 10, segment: nil, minScore: nil).leads
         #expect(leads.count == 1, "\(leads)")
         let lead = try #require(leads.first)
-        #expect(lead.crm.consentVersion == "v2" && lead.crm.consentTextId == Lead.CRM.textId(config.marketingConsentText))
+        // README: the first 12 hex digits of the SHA-256 of the text as shown, computed here by Python's hashlib.
+        let shown = try #require(config.marketingConsentText)
+        let digest = try await Run.run("python3", ["-c", "import hashlib, sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest()[:12])", shown])
+        #expect(lead.crm.consentVersion == "v2" && lead.crm.consentTextId == digest.stdout.trimmingCharacters(in: .whitespacesAndNewlines),
+                "\(String(describing: lead.crm.consentTextId)) \(digest.stdout)")
         // The events say which claims carried the marketing consent.
         let events = try fixture.backend.query("SELECT body FROM outbox WHERE type = 'prize.claimed' ORDER BY 1", in: fixture.folder)
         #expect(events.components(separatedBy: #""marketingConsentVersion":"v2""#).count == 2, "\(events)")

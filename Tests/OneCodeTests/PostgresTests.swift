@@ -269,7 +269,10 @@ struct PostgresWebhookTests {
         async let fromB: Void = Self.suspicious(baseB, Array(codes[15...]))
         _ = try await (fromA, fromB)
         let received = try await receiver.wait { $0.count >= 30 }
-        try await Task.sleep(for: .milliseconds(500))  // a second delivery of any of them would arrive by now
+        // Exactly once is counted after every deliverer has finished: both nodes stopped (SIGTERM: a node
+        // finishes what it is delivering, then exits).
+        for node in [a, b] { kill(node.process.processIdentifier, SIGTERM) }
+        #expect(try await eventually(within: 60) { !a.process.isRunning && !b.process.isRunning }, "both nodes stop")
         let all = await receiver.received
         #expect(received.count >= 30)
         #expect(all.count == 30)
@@ -322,7 +325,9 @@ struct PostgresWebhookTests {
         // Never inside the dead node's lease (one clock: this machine's).
         let arrived = try #require(received.first).at.timeIntervalSince1970
         #expect(arrived >= leaseEnd, "delivered \(leaseEnd - arrived) s before the dead node's lease ended")
-        try await Task.sleep(for: .milliseconds(300))
+        // Once, counted after the deliverer has finished: node B stopped (SIGTERM).
+        kill(b.process.processIdentifier, SIGTERM)
+        #expect(try await eventually(within: 60) { !b.process.isRunning }, "node B stops")
         #expect(await receiver.received.count == 1)
     }
 }
