@@ -16,6 +16,12 @@ public struct ContactDetails: Sendable, Codable, Equatable {
         guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw InputError("name", "must not contain control characters")
         }
+        self.phone = try Self.phone(phone)
+        self.name = name
+    }
+
+    /// A typed phone number as it is kept (E.164), as `init` reads it. - Throws: `InputError` naming `phone`.
+    public static func phone(_ phone: String) throws -> String {
         var compact = phone.filter { !" -.()\u{00A0}".contains($0) }
         if compact.hasPrefix("00") { compact = "+" + compact.dropFirst(2) }
         if compact.hasPrefix("+860") { compact = "+86" + compact.dropFirst(4) }
@@ -27,14 +33,12 @@ public struct ContactDetails: Sendable, Codable, Equatable {
             guard (7...15).contains(digits.count), digits.first != "0" else {
                 throw InputError("phone", "must be + and 7 to 15 digits (E.164)")
             }
-            self.phone = compact
-        } else {
-            guard digits.count == 11, digits.hasPrefix("1"), let second = digits.dropFirst().first, ("3"..."9").contains(second) else {
-                throw InputError("phone", "must be a mainland mobile number of 11 digits starting 13 to 19, or +country code and number")
-            }
-            self.phone = "+86" + digits
+            return compact
         }
-        self.name = name
+        guard digits.count == 11, digits.hasPrefix("1"), let second = digits.dropFirst().first, ("3"..."9").contains(second) else {
+            throw InputError("phone", "must be a mainland mobile number of 11 digits starting 13 to 19, or +country code and number")
+        }
+        return "+86" + digits
     }
 }
 

@@ -487,6 +487,26 @@ enum PostgresSchema {
                 PRIMARY KEY (day, link_type)
             );
             """),
+        // Counterfeit reports, as on SQLite (v27).
+        ("v16: counterfeit reports", """
+            CREATE TABLE fake_report (
+                id bigserial PRIMARY KEY,
+                at timestamptz NOT NULL,
+                day text NOT NULL,
+                code text NOT NULL,
+                verdict text NOT NULL CHECK (verdict IN ('forged', 'unknown')),
+                region text,
+                where_bought text,
+                comment text,
+                phone text,
+                contact_consent_at timestamptz,
+                consumer text,
+                ip text,
+                CHECK (phone IS NULL OR contact_consent_at IS NOT NULL)
+            );
+            CREATE INDEX fake_report_day ON fake_report (day);
+            CREATE INDEX fake_report_consumer ON fake_report (consumer);
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

@@ -454,9 +454,37 @@ extension PostgresStore: FakeStore {
 
     public func fakeCounts(from: String, to: String) async throws -> [FakeCount] {
         try await read { db in
-            try db.rows("SELECT day, region, verdict, scans FROM fake_count WHERE day >= \(from) AND day <= \(to) ORDER BY day, region, verdict").map {
-                let (day, region, verdict, scans) = try $0.decode((String, String, String, Int64).self)
-                return FakeCount(day: day, region: region, verdict: Verdict(rawValue: verdict) ?? .forged, scans: Int(scans))
+            var binds = PostgresBindings()
+            binds.append(from)
+            binds.append(to)
+            return try db.rows(PostgresQuery(unsafeSQL: FakeReportSQL.counts(from: "$1", to: "$2"), binds: binds)).map {
+                let (day, region, verdict, scans, reports) = try $0.decode((String, String, String, Int64, Int64).self)
+                return FakeCount(day: day, region: region, verdict: Verdict(rawValue: verdict) ?? .forged, scans: Int(scans), reports: Int(reports))
+            }
+        }
+    }
+
+    public func addFakeReport(_ new: NewFakeReport) async throws -> Int64 {
+        try await write { db in
+            guard let id = try db.row("""
+                INSERT INTO fake_report (at, day, code, verdict, region, where_bought, comment, phone, contact_consent_at, consumer, ip)
+                VALUES (\(new.at), \(new.day), \(new.code), \(new.verdict.rawValue), \(new.region), \(new.report.whereBought), \(new.report.comment),
+                        \(new.report.phone), \(new.report.phone == nil ? nil : new.at), \(new.consumer), \(new.ip)) RETURNING id
+                """)?.decode(Int64.self) else { throw PostgresFailure(state: "XX000", message: "fake_report insert returned no id") }
+            return id
+        }
+    }
+
+    public func fakeReports(before: Int64?, limit: Int) async throws -> [FakeReport] {
+        try await read { db in
+            try db.rows("""
+                SELECT id, at, code, verdict, region, where_bought, comment, phone, contact_consent_at FROM fake_report
+                WHERE id < \(before ?? Int64.max) ORDER BY id DESC LIMIT \(limit)
+                """).map {
+                let (id, at, code, verdict, region, whereBought, comment, phone, consentAt) =
+                    try $0.decode((Int64, Date, String, String, String?, String?, String?, String?, Date?).self)
+                return FakeReport(id: id, at: at, code: code, verdict: Verdict(rawValue: verdict) ?? .forged, region: region, whereBought: whereBought,
+                                  comment: comment, phone: phone, contactConsentAt: consentAt)
             }
         }
     }

@@ -520,9 +520,31 @@ extension SQLiteStore: FakeStore {
 
     public func fakeCounts(from: String, to: String) async throws -> [FakeCount] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT day, region, verdict, scans FROM fake_count WHERE day >= ? AND day <= ? ORDER BY day, region, verdict",
-                             arguments: [from, to]).map {
-                FakeCount(day: $0[0], region: $0[1], verdict: Verdict(rawValue: $0[2]) ?? .forged, scans: $0[3])
+            try Row.fetchAll(db, sql: FakeReportSQL.counts(from: "?1", to: "?2"), arguments: [from, to]).map {
+                FakeCount(day: $0[0], region: $0[1], verdict: Verdict(rawValue: $0[2]) ?? .forged, scans: $0[3], reports: $0[4])
+            }
+        }
+    }
+
+    public func addFakeReport(_ new: NewFakeReport) async throws -> Int64 {
+        try await writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO fake_report (at, day, code, verdict, region, where_bought, comment, phone, contact_consent_at, consumer, ip)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [new.at.timeIntervalSince1970, new.day, new.code, new.verdict.rawValue, new.region, new.report.whereBought,
+                                 new.report.comment, new.report.phone, new.report.phone == nil ? nil : new.at.timeIntervalSince1970, new.consumer, new.ip])
+            return db.lastInsertedRowID
+        }
+    }
+
+    public func fakeReports(before: Int64?, limit: Int) async throws -> [FakeReport] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, at, code, verdict, region, where_bought, comment, phone, contact_consent_at FROM fake_report
+                WHERE id < ? ORDER BY id DESC LIMIT ?
+                """, arguments: [before ?? Int64.max, limit]).map {
+                FakeReport(id: $0[0], at: Date(timeIntervalSince1970: $0[1]), code: $0[2], verdict: Verdict(rawValue: $0[3]) ?? .forged, region: $0[4],
+                           whereBought: $0[5], comment: $0[6], phone: $0[7], contactConsentAt: ($0[8] as Double?).map(Date.init(timeIntervalSince1970:)))
             }
         }
     }

@@ -749,6 +749,29 @@ extension SQLiteStore {
                 )
                 """)
         }
+        migrator.registerMigration("v27: counterfeit reports") { db in
+            // Consumers' reports of products whose code did not check out (`FakeStore`); the phone only with
+            // the consent to be contacted, the consumer id for erasure.
+            try db.execute(sql: """
+                CREATE TABLE fake_report (
+                    id INTEGER PRIMARY KEY,
+                    at REAL NOT NULL,
+                    day TEXT NOT NULL,
+                    code TEXT NOT NULL,
+                    verdict TEXT NOT NULL CHECK (verdict IN ('forged', 'unknown')),
+                    region TEXT,
+                    where_bought TEXT,
+                    comment TEXT,
+                    phone TEXT,
+                    contact_consent_at REAL,
+                    consumer TEXT,
+                    ip TEXT,
+                    CHECK (phone IS NULL OR contact_consent_at IS NOT NULL)
+                );
+                CREATE INDEX fake_report_day ON fake_report(day);
+                CREATE INDEX fake_report_consumer ON fake_report(consumer);
+                """)
+        }
         return migrator
     }
 }

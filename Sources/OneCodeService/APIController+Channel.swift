@@ -176,7 +176,9 @@ extension APIController {
             let (from, to) = try DailyCounts.days(from: request.uri.queryParameters.get("from"), to: request.uri.queryParameters.get("to"), now: Date())
             await fakes?.flush()
             let rows = try await store.fakeCounts(from: from, to: to).map(DailyCounts.FakeRow.init)
-            return try report(request, rows, header: ["day", "region", "verdict", "scans"]) { [$0.day, $0.region, $0.verdict, String($0.scans)] }
+            return try report(request, rows, header: ["day", "region", "verdict", "scans", "reports"]) {
+                [$0.day, $0.region, $0.verdict, String($0.scans), String($0.reports)]
+            }
         }
         route(api, .get, "reports/resolutions", [.marketing, .sales]) { request, _ in
             let (from, to) = try DailyCounts.days(from: request.uri.queryParameters.get("from"), to: request.uri.queryParameters.get("to"), now: Date())

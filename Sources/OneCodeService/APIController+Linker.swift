@@ -113,6 +113,11 @@ extension APIController {
             let fetched = try await store.feedbackList(filter, before: try query.afterNumber(), limit: query.limit + 1)
             return try Response.api(Page(fetched: fetched, limit: query.limit) { String($0.id) }, status: .ok)
         }
+        route(api, .get, "feedback/reports", [.marketing]) { request, _ in
+            let query = try PageQuery(request, default: 100, maximum: 1000)
+            let fetched = try await store.fakeReports(before: { let after = try query.afterNumber(); return after > 0 ? after : nil }(), limit: query.limit + 1)
+            return try Response.api(Page(fetched: fetched, limit: query.limit) { String($0.id) }, status: .ok)
+        }
         route(api, .get, "reports/feedback", [.marketing, .sales]) { request, _ in
             let byBatch = try grouping(request, ["product", "batch"]) == "batch"
             let rows = try await store.named(try await store.feedbackReport(byBatch: byBatch))

@@ -8,7 +8,7 @@ import OneCodeDomain
 /// the form again with what was typed and the problem beside the field, in the page's language and
 /// style, with a link back to the product's page.
 struct FormAnswer {
-    enum Form { case claim(campaign: String, consents: ClaimConsents), feedback }
+    enum Form { case claim(campaign: String, consents: ClaimConsents), feedback, report }
 
     let language: LandingPage.Language
     /// The scan page the form was on (`/s/CODE` or the GS1 path): where "back" goes and the form posts.
@@ -29,6 +29,8 @@ struct FormAnswer {
             "error.phoneLimit": "This phone number has claimed as many prizes in this campaign as it allows.",
             "error.rating": "Choose a rating from 1 to 5.",
             "error.comment": "A comment can have at most 500 characters.",
+            "error.where": "Say where you bought it (at most 200 characters), or what is wrong with it.",
+            "error.contactOk": "Tick the box to let the brand contact you about this report, or leave the phone number out.",
             "error.other": "This could not be done: %@",
             "notFound": "Page not found", "notFound.body": "There is no page here. To check a product, scan its QR code or type the code printed beneath it.",
             "notFound.link": "Check a product",
@@ -49,6 +51,8 @@ struct FormAnswer {
             "error.phoneLimit": "此手机号在本活动中的领奖次数已达上限。",
             "error.rating": "请选择 1 到 5 分。",
             "error.comment": "留言最多 500 个字。",
+            "error.where": "请填写在哪里买的（最多 200 个字），或说明有什么问题。",
+            "error.contactOk": "如需品牌方就此举报联系您，请勾选同意；否则请不要填写手机号。",
             "error.other": "无法完成：%@",
             "error.cookie": "请先用这部手机扫描此码，再在此操作。",
             "error.generic": "无法完成。请返回商品页后重试。",
@@ -78,7 +82,7 @@ struct FormAnswer {
         if let input = error as? InputError, input == FeedbackRules.notRateable { return (field, strings["error.notRateable"]!, status) }
         if let input = error as? InputError, input == FeedbackRules.suspiciousCode { return (field, strings["error.suspiciousCode"]!, status) }
         if let conflict = error as? ConflictError, conflict == FeedbackRules.ratingsFull { return (field, strings["error.ratingsFull"]!, status) }
-        if status == .badRequest, ["name", "phone", "consent", "rating", "comment"].contains(field) {
+        if status == .badRequest, ["name", "phone", "consent", "rating", "comment", "where", "contactOk"].contains(field) {
             return (field, strings["error.\(field)"]!, status)
         }
         if status == .conflict && field == "rating" { return (field, strings["rated"]!, status) }
@@ -137,6 +141,14 @@ struct FormAnswer {
             template = LandingPage.feedbackForm
             values = LandingPage.feedbackFields(language, chosen: fields["rating"])
             values["commentValue"] = fields["comment"] ?? ""
+        case .report:
+            known = ["where", "comment", "phone", "contactOk"]
+            template = LandingPage.reportForm
+            values = LandingPage.reportFields(language)
+            values["whereValue"] = fields["where"] ?? ""
+            values["commentValue"] = fields["comment"] ?? ""
+            values["phoneValue"] = fields["phone"] ?? ""
+            values["contactChecked"] = ScanController.ticked(fields["contactOk"])
         }
         values["action"] = path
         if known.contains(field) { values[field + "Error"] = message }

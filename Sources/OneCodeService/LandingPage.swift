@@ -295,11 +295,17 @@ final class LandingPage: Sendable {
             object["location"] = ["path": path, "button": strings["locate"]!, "why": strings["locateWhy"]!, "thanks": strings["locateThanks"]!,
                                   "denied": strings["locateDenied"]!]
         }
-        // Only an item that checks out is worth rating.
+        // Only an item that checks out is worth rating; one whose code is not the brand's (forged, or never
+        // issued; not a probable typo) can be reported.
         if content.verdict == .genuine || content.verdict == .repeat {
             var fields = Self.feedbackFields(content.language)
             fields["title"] = strings["feedback"]!
             object["feedbackForm"] = Self.feedbackForm.render(fields)
+        } else if Self.reportable(content.verdict, content.reason) {
+            var fields = Self.reportFields(content.language)
+            fields["title"] = strings["report"]!
+            object["feedbackForm"] = Self.reportForm.render(fields)
+            object["feedbackTitle"] = strings["report"]!
         }
         return template.render(object)
     }
@@ -335,6 +341,12 @@ final class LandingPage: Sendable {
             "locateDenied": "Location was not shared.", "campaign": "Promotion", "feedback": "Your feedback",
             "rating": "How do you rate this product? (1 = poor, 5 = excellent)", "comment": "Comment (optional)",
             "feedbackSubmit": "Send", "feedbackThanks": "Thank you for your feedback.",
+            "report": "Report this product",
+            "reportIntro": "Bought something with this code? Tell the brand where, so it can act on fakes. A phone number is optional.",
+            "reportWhere": "Where did you buy it? (shop, city or website)", "reportComment": "What is wrong with it? (optional)",
+            "reportPhone": "Phone (optional: only if the brand may call you about this report)",
+            "reportContact": "The brand may contact me about this report.", "reportSubmit": "Send report",
+            "reportThanks": "Thank you: the brand has your report.",
             "yourCode": "Your redemption code:", "notRedeemed": "Not redeemed yet: show this code at a participating store.",
             "redeemedAt": "Redeemed at {store}, {time}.", "claimedNoCode": "Claimed: the brand will contact you to deliver it.",
         ],
@@ -364,6 +376,10 @@ final class LandingPage: Sendable {
             "locate": "分享我的位置", "locateThanks": "谢谢，已记录您的位置。", "locateDenied": "未分享位置。",
             "locateWhy": "可选：商品所在位置可帮助品牌方发现假货和跨区销售，仅随本次扫码保存。",
             "campaign": "活动", "feedback": "您的反馈",
+            "report": "举报此商品", "reportIntro": "买到了带这个码的商品？告诉品牌方在哪里买的，便于打击假货。手机号可不填。",
+            "reportWhere": "在哪里买的？（店名、城市或网址）", "reportComment": "有什么问题？（可不填）",
+            "reportPhone": "手机号（可不填，仅在品牌方可就此举报联系您时填写）", "reportContact": "品牌方可就此举报与我联系。",
+            "reportSubmit": "提交举报", "reportThanks": "感谢您的举报，品牌方已收到。",
             "rating": "您给这件产品打几分？（1 = 差，5 = 很好）", "comment": "留言（可选）", "feedbackSubmit": "提交",
             "feedbackThanks": "感谢您的反馈。",
             "yourCode": "您的兑奖码：", "notRedeemed": "尚未兑换：请在参与门店出示此码。",
@@ -432,6 +448,35 @@ final class LandingPage: Sendable {
         <button type="submit">{{submit}}</button></form>
         """)
 
+    /// Whether a page of this verdict offers the counterfeit report: a code that is not the brand's, not a
+    /// probable typo (that page asks to check the typing instead).
+    static func reportable(_ verdict: Verdict, _ reason: VerdictReason) -> Bool {
+        verdict == .unknown && reason == .notIssued || verdict == .forged && reason != .checkCharacter
+    }
+
+    /// The counterfeit report form (`CounterfeitReport`), on a forged or unknown code's page and again on a
+    /// form answer: where bought, what is wrong, a phone only with the box ticked.
+    static let reportForm = try! MustacheTemplate(string: """
+        <form method="post"{{#action}} action="{{.}}"{{/action}} class="report">{{#title}}<p><b>{{.}}</b></p>{{/title}}<p>{{intro}}</p>\
+        <input type="hidden" name="report" value="yes">\
+        <label>{{whereLabel}}<br><input name="where" maxlength="200" value="{{whereValue}}"></label>\
+        {{#whereError}}<p class="error" id="error-where" role="alert">{{.}}</p>{{/whereError}}\
+        <label>{{commentLabel}}<br><textarea name="comment" maxlength="500" rows="3">{{commentValue}}</textarea></label>\
+        {{#commentError}}<p class="error" id="error-comment" role="alert">{{.}}</p>{{/commentError}}\
+        <label>{{phoneLabel}}<br><input type="tel" name="phone" autocomplete="tel" value="{{phoneValue}}"></label>\
+        {{#phoneError}}<p class="error" id="error-phone" role="alert">{{.}}</p>{{/phoneError}}\
+        <label><input type="checkbox" name="contactOk" value="yes"{{#contactChecked}} checked{{/contactChecked}}> {{contactLabel}}</label>\
+        {{#contactOkError}}<p class="error" id="error-contactOk" role="alert">{{.}}</p>{{/contactOkError}}<br>\
+        <button type="submit">{{submit}}</button></form>
+        """)
+
+    /// The report form's labels in `language`.
+    static func reportFields(_ language: Language) -> [String: Any] {
+        let strings = strings[language]!
+        return ["intro": strings["reportIntro"]!, "whereLabel": strings["reportWhere"]!, "commentLabel": strings["reportComment"]!,
+                "phoneLabel": strings["reportPhone"]!, "contactLabel": strings["reportContact"]!, "submit": strings["reportSubmit"]!]
+    }
+
     /// The rating form's values: its labels in `language`, the star `chosen` checked.
     static func feedbackFields(_ language: Language, chosen: String? = nil) -> [String: Any] {
         let strings = strings[language]!
@@ -448,7 +493,7 @@ final class LandingPage: Sendable {
     }
 
     /// One style for every page a phone sees: the scan page, the claim and thanks pages, the form answers.
-    static let css = #"body{margin:0;font:16px/1.5 system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f4f4f2;color:#222}main{max-width:30rem;margin:0 auto;padding:1rem}.verdict{border-radius:.75rem;padding:1.25rem;color:#fff;background:#666}.genuine{background:#1b7f3b}.repeat{background:#2f6f9f}.suspicious{background:#b35c00}.unknown,.forged,.void{background:#a8201a}.inactive{background:#6b6b6b}h1{font-size:1.5rem;margin:0 0 .5rem}dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}dt{color:#666}dd{margin:0;overflow-wrap:anywhere}section{background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}section:empty{display:none}.draw{margin:.25rem 0}.draw.won strong{color:#1b7f3b}.code{font:1.5rem monospace;letter-spacing:.1em}fieldset{border:0;padding:0;margin:0 0 .5rem}textarea{width:100%;box-sizing:border-box;font:inherit}button{font:inherit;padding:.6rem 1rem;border-radius:.5rem;border:1px solid #1b5e8c;background:#fff;color:#1b5e8c;width:100%}footer{color:#888;font-size:.8rem;text-align:center;margin:2rem 0}img.product{display:block;max-width:100%;max-height:14rem;margin:1rem auto 0;border-radius:.75rem}input[type=tel],input[name=name],input[name=pin]{font:inherit;width:100%;box-sizing:border-box;padding:.4rem}.error{color:#a8201a;margin:.25rem 0}"#
+    static let css = #"body{margin:0;font:16px/1.5 system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f4f4f2;color:#222}main{max-width:30rem;margin:0 auto;padding:1rem}.verdict{border-radius:.75rem;padding:1.25rem;color:#fff;background:#666}.genuine{background:#1b7f3b}.repeat{background:#2f6f9f}.suspicious{background:#b35c00}.unknown,.forged,.void{background:#a8201a}.inactive{background:#6b6b6b}h1{font-size:1.5rem;margin:0 0 .5rem}dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}dt{color:#666}dd{margin:0;overflow-wrap:anywhere}section{background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0}section:empty{display:none}.draw{margin:.25rem 0}.draw.won strong{color:#1b7f3b}.code{font:1.5rem monospace;letter-spacing:.1em}fieldset{border:0;padding:0;margin:0 0 .5rem}textarea{width:100%;box-sizing:border-box;font:inherit}button{font:inherit;padding:.6rem 1rem;border-radius:.5rem;border:1px solid #1b5e8c;background:#fff;color:#1b5e8c;width:100%}footer{color:#888;font-size:.8rem;text-align:center;margin:2rem 0}img.product{display:block;max-width:100%;max-height:14rem;margin:1rem auto 0;border-radius:.75rem}input[type=tel],input[name=name],input[name=pin],input[name=where]{font:inherit;width:100%;box-sizing:border-box;padding:.4rem}.error{color:#a8201a;margin:.25rem 0}"#
 
     static let html = """
         <!doctype html>

@@ -237,6 +237,10 @@ enum OpenAPIDocument {
                 parameters: paging(default: 100, maximum: 1000) + [query("product", id, "Only this product's."), query("batch", id, "Only this batch's."),
                                                                    query("maxRating", ["type": "integer", "minimum": 1, "maximum": 5], "Only ratings of at most this.")],
                 ok: ("200", json(page(ref("Feedback")), "A page of ratings.")))],
+            "/api/feedback/reports": ["get": operation(
+                "Consumers' reports of products whose code is not the brand's (forged, never issued), newest first; a phone only with the "
+                + "consent to be contacted about the report", scopes: ["marketing"], parameters: paging(default: 100, maximum: 1000),
+                ok: ("200", json(page(ref("FakeReport")), "A page of reports.")))],
             "/api/reports/feedback": ["get": operation(
                 "Ratings by product or batch", scopes: ["marketing", "sales"],
                 parameters: paging(default: 1000, maximum: 10_000) + [query("by", ["type": "string", "enum": ["product", "batch"]], "Grouping."), format],
@@ -425,8 +429,11 @@ enum OpenAPIDocument {
                                     required: ["id", "name", "territory", "createdAt", "shipments", "codesShipped", "diversions", "diversionRegions",
                                                "deliveries", "unitsSold"]),
             "Warehouse": object(["id": integer, "name": string, "region": string, "createdAt": time], required: ["id", "name", "createdAt"]),
-            "FakeCountRow": object(["day": string, "region": string, "verdict": ["type": "string", "enum": ["forged", "unknown"]], "scans": integer],
-                                   required: ["day", "region", "verdict", "scans"]),
+            "FakeCountRow": object(["day": string, "region": string, "verdict": ["type": "string", "enum": ["forged", "unknown"]], "scans": integer,
+                                    "reports": integer], required: ["day", "region", "verdict", "scans", "reports"]),
+            "FakeReport": object(["id": integer, "at": time, "code": string, "verdict": ["type": "string", "enum": ["forged", "unknown"]], "region": string,
+                                  "whereBought": string, "comment": string, "phone": string, "contactConsentAt": time],
+                                 required: ["id", "at", "code", "verdict"]),
             "ResolutionCountRow": object(["day": string, "linkType": string, "resolutions": integer], required: ["day", "linkType", "resolutions"]),
             "Shipment": object(["id": integer, "dealer": integer, "fromDealer": integer, "warehouse": integer, "store": integer, "at": time, "codes": integer],
                                required: ["id", "dealer", "at", "codes"]),

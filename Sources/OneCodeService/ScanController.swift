@@ -14,7 +14,7 @@ struct ScanController: Sendable {
     let signer: CodeSigner
     let writer: ScanWriter
     /// The ports the public routes write through besides the scan writer's: locations, claims, ratings.
-    let store: any ScanStore & ClaimTransactions & FeedbackTransactions & ScanTransactions
+    let store: any ScanStore & ClaimTransactions & FeedbackTransactions & ScanTransactions & FakeStore & CatalogStore
     let catalog: CatalogCache
     let page: LandingPage
     let limiter: RateLimiter
@@ -396,6 +396,11 @@ extension ScanController {
                                    + LandingPage.escape(message) + "</p>", id: "form")
             }
         }
+        if fields["report"] != nil {
+            do { return try await report(request, context, code: code, fields: fields, answer: answer) } catch where !request.wantsJSON {
+                return answer.again(.report, fields: fields, error: error)
+            }
+        }
         if fields["rating"] != nil {
             do { return try await feedback(request, context, code: code, fields: fields, answer: answer) } catch where !request.wantsJSON {
                 return answer.again(.feedback, fields: fields, error: error)
@@ -468,6 +473,35 @@ extension ScanController {
     }
 
     /// A 1-5 rating and an optional comment (at most 500 characters) from the page's feedback form.
+    /// A consumer's report of a product whose code is not the brand's (`CounterfeitReport`): stored with where
+    /// it came from, counted in the fakes report, listed in the feedback inbox.
+    func report(_ request: Request, _ context: AppRequestContext, code: String, fields: [String: String], answer: FormAnswer) async throws -> Response {
+        try limit(context)
+        guard code.utf8.count <= 64 else { throw HTTPError(.badRequest, message: "code: must be at most 64 characters") }
+        let verdict: Verdict
+        switch signer.check(code) {
+        case .forged: verdict = .forged
+        case let .valid(key, _):
+            guard try await store.code(key) == nil else {
+                throw HTTPError(.badRequest, message: "report: this code was issued by the brand; its page says what is known of it")
+            }
+            verdict = .unknown
+        }
+        let report = try CounterfeitReport(whereBought: fields["where"], comment: fields["comment"], phone: fields["phone"],
+                                           contactOk: Self.ticked(fields["contactOk"]))
+        // The report is the phone's, as a scan is: a phone without the cookie gets one, so erasing the consumer
+        // erases the report's words and number too.
+        let known = cookies.consumer(in: request.cookies, secure: secureCookie)
+        let consumer = known?.id ?? ConsumerID.random()
+        let id = try await store.addFakeReport(NewFakeReport(
+            report: report, code: code.uppercased(), verdict: verdict, region: region(of: context), consumer: consumer.value,
+            ip: IPAddress.stored(context.clientAddress, truncate: config.truncateIP), at: Date()))
+        var response = request.wantsJSON ? try Response.json(["reported": id], status: .created)
+            : answer.page(status: .created, heading: LandingPage.strings[answer.language]!["reportThanks"]!, body: "", id: "reported")
+        if known == nil || known?.legacy == true { setCookie(&response, consumer) }
+        return response
+    }
+
     func feedback(_ request: Request, _ context: AppRequestContext, code: String, fields: [String: String], answer: FormAnswer) async throws -> Response {
         let (key, canonical, consumer) = try scanned(request, context, code: code, why: "feedback is kept with your scan")
         guard let rating = fields["rating"].flatMap({ Int($0) }), (1...5).contains(rating) else {

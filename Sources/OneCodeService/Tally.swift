@@ -97,11 +97,14 @@ public enum DailyCounts {
         public var region: String
         public var verdict: String
         public var scans: Int
+        /// Consumers' reports of fakes (the feedback inbox's), that day, region and verdict.
+        public var reports: Int
         public init(_ count: FakeCount) {
             day = count.day
             region = count.region
             verdict = count.verdict.rawValue
             scans = count.scans
+            reports = count.reports
         }
     }
 

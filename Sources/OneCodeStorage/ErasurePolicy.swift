@@ -86,6 +86,9 @@ public struct ErasurePolicy: Sendable {
         Rule(.claims, table: "claim", .anonymise([Field("consumer", becomes: .text("erased")), Field("name", becomes: .text("")),
                                                    Field("phone", becomes: .text(""))])),
         Rule(.feedback, table: "feedback", .anonymise([Field("consumer"), Field("comment")])),
+        // A counterfeit report keeps its row (it is counted), not the person's words or number.
+        Rule(.feedback, table: "fake_report", .anonymise([Field("consumer"), Field("where_bought"), Field("comment"), Field("phone"),
+                                                          Field("contact_consent_at"), Field("ip")])),
         Rule(.entries, table: "entry", .anonymise([Field("consumer")])),
         Rule(.scans, table: "scan", .anonymise(["consumer", "ip", "user_agent", "referer", "latitude", "longitude"].map { Field($0) })),
         Rule(.scans, table: "code_log", .anonymise([Field("consumer")])),

@@ -13,20 +13,97 @@ public struct FakeCount: Sendable, Codable, Equatable, Hashable {
     /// `forged` or `unknown`.
     public var verdict: Verdict
     public var scans: Int
+    /// Consumers' reports (`CounterfeitReport`) of that day, region and verdict.
+    public var reports: Int
 
-    public init(day: String, region: String, verdict: Verdict, scans: Int) {
+    public init(day: String, region: String, verdict: Verdict, scans: Int, reports: Int = 0) {
         self.day = day
         self.region = region
         self.verdict = verdict
         self.scans = scans
+        self.reports = reports
     }
+}
+
+/// A consumer's report of a product whose code did not check out, as stored.
+public struct FakeReport: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var at: Date
+    /// The code as it was scanned or typed (upper case, at most 64 characters).
+    public var code: String
+    /// `forged` or `unknown` (when it passed the keyed check but was never issued).
+    public var verdict: Verdict
+    /// Where the phone was (GeoIP), when known.
+    public var region: String?
+    public var whereBought: String?
+    public var comment: String?
+    /// Only with the consent to be contacted about the report.
+    public var phone: String?
+    public var contactConsentAt: Date?
+
+    public init(id: Int64, at: Date, code: String, verdict: Verdict, region: String?, whereBought: String?, comment: String?, phone: String?,
+                contactConsentAt: Date?) {
+        self.id = id
+        self.at = at
+        self.code = code
+        self.verdict = verdict
+        self.region = region
+        self.whereBought = whereBought
+        self.comment = comment
+        self.phone = phone
+        self.contactConsentAt = contactConsentAt
+    }
+}
+
+/// A report to store: the consumer's words, where it came from, and who (the phone's consumer id, for
+/// erasure).
+public struct NewFakeReport: Sendable {
+    public var report: CounterfeitReport
+    public var code: String
+    public var verdict: Verdict
+    public var region: String?
+    public var consumer: String?
+    public var ip: String?
+    public var at: Date
+
+    public init(report: CounterfeitReport, code: String, verdict: Verdict, region: String?, consumer: String?, ip: String?, at: Date) {
+        self.report = report
+        self.code = code
+        self.verdict = verdict
+        self.region = region
+        self.consumer = consumer
+        self.ip = ip
+        self.at = at
+    }
+
+    /// The UTC day it is counted under in the fakes report.
+    public var day: String { Date.ISO8601FormatStyle.iso8601.year().month().day().format(at) }
 }
 
 public protocol FakeStore: Sendable {
     /// Adds the counts to the stored ones, in one transaction.
     func addFakeCounts(_ counts: [FakeCount]) async throws
-    /// The stored counts of days `from` through `to` (`YYYY-MM-DD`), by day, region and verdict.
+    /// The stored counts of days `from` through `to` (`YYYY-MM-DD`), by day, region and verdict, with
+    /// the consumers' reports of each.
     func fakeCounts(from: String, to: String) async throws -> [FakeCount]
+    /// Stores a consumer's report; returns its id.
+    func addFakeReport(_ report: NewFakeReport) async throws -> Int64
+    /// Reports newest first, with ids below `before` (all when nil), at most `limit`.
+    func fakeReports(before: Int64?, limit: Int) async throws -> [FakeReport]
+}
+
+/// The fakes report's rows as SQL both backends run: scans counted and reports, by day, region and verdict.
+public enum FakeReportSQL {
+    /// `?`-free: the days are bound by each backend as `:from`/`:to` written its own way (`from`, `to` placeholders).
+    public static func counts(from: String, to: String) -> String {
+        """
+        SELECT day, region, verdict, CAST(sum(scans) AS BIGINT) AS scans, CAST(sum(reports) AS BIGINT) AS reports FROM (
+            SELECT day, region, verdict, scans, 0 AS reports FROM fake_count WHERE day >= \(from) AND day <= \(to)
+            UNION ALL
+            SELECT day, coalesce(region, '') AS region, verdict, 0 AS scans, 1 AS reports FROM fake_report WHERE day >= \(from) AND day <= \(to)
+        ) t GROUP BY day, region, verdict ORDER BY day, region, verdict
+        """
+    }
 }
 
 /// Resolutions (GS1 Digital Link lookups that are not a phone's scan: a link type, the linkset, a

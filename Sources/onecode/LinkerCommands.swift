@@ -385,8 +385,8 @@ struct ReportCommand: AsyncParsableCommand {
                 let days = try range.days()
                 let (_, store) = try await global.open()
                 let rows = try await store.fakeCounts(from: days.from, to: days.to).map(DailyCounts.FakeRow.init)
-                try ReportCommand.show(["day (UTC)", "region", "verdict", "scans"], rows.map {
-                    [$0.day, format == .table && $0.region.isEmpty ? "-" : $0.region, $0.verdict, String($0.scans)]
+                try ReportCommand.show(["day (UTC)", "region", "verdict", "scans", "reports"], rows.map {
+                    [$0.day, format == .table && $0.region.isEmpty ? "-" : $0.region, $0.verdict, String($0.scans), String($0.reports)]
                 }, as: global.json ? .json : format, json: rows)
             }
         }
@@ -435,7 +435,35 @@ struct ReportCommand: AsyncParsableCommand {
 /// The inbox of the people who answer consumers: ratings and comments, newest first.
 struct FeedbackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "feedback", abstract: "Read consumers' ratings and comments, newest first.", subcommands: [List.self])
+        commandName: "feedback", abstract: "Read consumers' ratings and comments, and their reports of fakes, newest first.",
+        subcommands: [List.self, Reports.self])
+
+    struct Reports: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List consumers' reports of products whose code is not the brand's, newest first (GET /api/feedback/reports).",
+            discussion: "A phone number shows only where the consumer agreed to be contacted about the report. Pages by --before.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only reports older than this id (the page before's last).") var before: Int64?
+        @Option(help: "At most this many (1-1000).") var limit: Int = 50
+
+        func run() async throws {
+            try await reportingErrors {
+                if let before, before < 1 { throw InputError("before", "must be a report id from an earlier page") }
+                guard (1...1000).contains(limit) else { throw InputError("limit", "must be from 1 to 1000 (got \(limit))") }
+                let (_, store) = try await global.open()
+                let items = try await store.fakeReports(before: before, limit: limit)
+                let time = try await global.displayTime()
+                try global.emit(items) {
+                    guard !items.isEmpty else { return "no reports" + (before.map { " before \($0)" } ?? " yet") }
+                    var text = Table(["id", "at (\(time.label))", "code", "verdict", "region", "where bought", "comment", "phone"], items.map {
+                        [String($0.id), time.minute($0.at), $0.code, $0.verdict.rawValue, $0.region ?? "", $0.whereBought ?? "", $0.comment ?? "", $0.phone ?? ""]
+                    }).text
+                    if items.count == limit, let last = items.last { text += "\nolder: onecode feedback reports --before \(last.id)" }
+                    return text
+                }
+            }
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -228,3 +228,73 @@ struct FakeReportTests {
         #expect(wrong.status != 0 && wrong.stderr.contains("to"), "\(wrong.stderr)")
     }
 }
+
+extension FakeReportTests {
+    @Test("a forged or unknown code's page offers 'report this product' in the phone's language; a report (form or JSON) is stored with its region, listed in the feedback inbox (API, CLI), counted in the fakes report; a phone only with the box ticked; an issued code is not reported so; erasing the consumer erases the report's words and number",
+          arguments: Backend.complete)
+    func reported(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 2)
+        defer { fixture.folder.cleanup() }
+        try GeoTests.makeMMDB(fixture.folder.file("geo.mmdb"))  // 127.0.0.0/8 is CN-44
+        let marketing = try await fixture.token(.marketing), admin = try await fixture.token(.admin)
+        let forged = try CodeSigner(secret: Array("another-secret-0123456789".utf8)).code(for: CodeKey(rawValue: 42))
+        let unknown = ServiceFixture.signer.code(for: CodeKey(rawValue: 0x0ABC_DEF0_1234_567))
+        let today = Date.ISO8601FormatStyle.iso8601.year().month().day().format(Date())
+        try await fixture.app(["geoip.file": .init(.string(fixture.folder.file("geo.mmdb")), isSecret: false)]).test(.live) { client in
+            let english = try await client.execute(uri: "/s/\(forged)", method: .get, headers: phone(language: "en"))
+            #expect(english.status == .notFound && english.text.contains("class=\"report\"") && english.text.contains("Report this product")
+                    && english.text.contains("name=\"where\""), "\(english.text)")
+            let chinese = try await client.execute(uri: "/s/\(unknown)", method: .get, headers: phone(language: "zh-CN"))
+            #expect(chinese.text.contains("举报此商品") && chinese.text.contains("在哪里买的"), "\(chinese.text)")
+            // (The code itself is shown: its letters are not words.)
+            let allowed = Set(["OneCode"] + unknown.matches(of: /[A-Za-z]{4,}/).map { String($0.output) })
+            #expect(WordsOnThePageTests.englishWords(chinese.text, allowed: allowed).isEmpty,
+                    "\(WordsOnThePageTests.englishWords(chinese.text, allowed: allowed))")
+
+            func form(_ code: String, _ body: String, language: String = "en") async throws -> TestResponse {
+                var headers = phone(language: language)
+                headers[.contentType] = "application/x-www-form-urlencoded"
+                headers[.origin] = "https://q.example.com"
+                return try await client.execute(uri: "/s/\(code)", method: .post, headers: headers, body: ByteBuffer(string: body))
+            }
+            // A phone number without the box ticked: the form again, the problem beside the box, what was typed kept.
+            let unticked = try await form(forged, "report=yes&where=Night%20market&phone=13812345678", language: "zh-CN")
+            #expect(unticked.status == .badRequest && unticked.text.contains("id=\"error-contactOk\"") && unticked.text.contains("value=\"Night market\"")
+                    && unticked.text.contains("请勾选同意"), "\(unticked.text)")
+            let empty = try await form(forged, "report=yes&where=&comment=")
+            #expect(empty.status == .badRequest && empty.text.contains("id=\"error-where\""), "\(empty.text)")
+            let sent = try await form(forged, "report=yes&where=Night%20market%2C%20Shenzhen&comment=Cap%20looks%20wrong")
+            #expect(sent.status == .created && sent.text.contains("the brand has your report") && sent.cookie != nil, "\(sent.text)")
+            var json = phone(json: true)
+            json[.contentType] = "application/json"
+            json[.origin] = "https://q.example.com"
+            let byJSON = try await client.execute(uri: "/s/\(unknown)", method: .post, headers: json, body: ByteBuffer(string: """
+                {"report": true, "where": "Online shop", "phone": "138 1234 5678", "contactOk": true}
+                """))
+            #expect(byJSON.status == .created, "\(byJSON.text)")
+            let issued = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .post, headers: json,
+                                                  body: ByteBuffer(string: #"{"report": true, "where": "Shop"}"#))
+            #expect(issued.status == .badRequest && issued.text.contains("report"), "\(issued.text)")
+
+            // The inbox: newest first, the phone only where agreed, the region where the phone was.
+            let inbox = try await ChannelTests.call(client, .get, "/api/feedback/reports", token: marketing)
+            let items = try inbox.json()["items"] as? [[String: Any]] ?? []
+            #expect(items.map { $0["verdict"] as? String } == ["unknown", "forged"] && items.allSatisfy { $0["region"] as? String == "CN-44" }, "\(inbox.text)")
+            #expect(items.first?["phone"] as? String == "+8613812345678" && items.first?["contactConsentAt"] != nil && items.last?["phone"] == nil, "\(inbox.text)")
+            #expect(items.last?["whereBought"] as? String == "Night market, Shenzhen" && items.last?["code"] as? String == forged.uppercased())
+            // Counted beside the scans in the fakes report.
+            let report = try await ChannelTests.call(client, .get, "/api/reports/fakes?format=csv", token: marketing)
+            #expect(report.text.contains("day,region,verdict,scans,reports") && report.text.contains("\(today),CN-44,forged,1,1")
+                    && report.text.contains("\(today),CN-44,unknown,1,1"), "\(report.text)")
+
+            // Erasing the consumer the report's cookie names erases its words and number; the report still counts.
+            // The cookie is `name=ID.tag`: the consumer id is what precedes the tag.
+            let consumer = try #require(byJSON.cookie?.split(separator: "=", maxSplits: 1).last?.split(separator: ".").first.map(String.init))
+            #expect(try await ChannelTests.call(client, .delete, "/api/consumers/\(consumer)", token: admin).status == .ok)
+            let after = try await ChannelTests.call(client, .get, "/api/feedback/reports", token: marketing).json()["items"] as? [[String: Any]] ?? []
+            #expect(after.first?["phone"] == nil && after.first?["whereBought"] == nil && after.count == 2, "\(after)")
+        }
+        let cli = try await ReadmePromiseTests.onecode(fixture, ["feedback", "reports"])
+        #expect(cli.status == 0 && cli.stdout.contains("Night market, Shenzhen") && cli.stdout.contains("forged"), "\(cli.stdout) \(cli.stderr)")
+    }
+}

@@ -82,9 +82,12 @@ struct BrowserTests {
             #expect(page["verdict"] as? String == verdict, "\(name): \(page)")
             #expect(page["lang"] as? String == (language == "en" ? "en" : "zh-CN") && page["fits"] as? Bool == true, "\(name): \(page)")
             #expect((page["headline"] as? String)?.isEmpty == false && (page["explanation"] as? String)?.isEmpty == false, "\(name): \(page)")
-            // Rating and location only where they work; no button without its label.
+            // Rating and location only where they work, the counterfeit report on a code that is not the brand's (not on
+            // a probable typo); no button without its label.
             let rateable = verdict == "genuine" || verdict == "repeat"
-            #expect((page["forms"] as? Int ?? -1) == (rateable ? 1 : 0), "\(name): \(page)")
+            var reportable = verdict == "unknown"
+            if verdict == "forged", case let .forged(reason) = signer.check(String(forged)) { reportable = reason != .checkCharacter }
+            #expect((page["forms"] as? Int ?? -1) == (rateable || reportable ? 1 : 0), "\(name): \(page)")
             #expect((page["buttons"] as? [String] ?? [""]).allSatisfy { !$0.isEmpty }, "\(name): \(page)")
             // A page that knows the product names it in the phone's language.
             let details = (page["details"] as? [[String]] ?? []).filter { $0.count == 2 }

@@ -38,7 +38,10 @@ struct ServiceTests {
                 #expect(response.status == status, "\(verdict): \(response.status)")
                 // Only widgets that work for the verdict, each labelled: a rating form on genuine and repeat pages only.
                 let rateable = verdict == "genuine" || verdict == "repeat"
-                #expect(response.text.contains("<textarea") == rateable && response.text.contains("class=\"feedback\"") == rateable, "\(verdict) page widgets")
+                // A code that is not the brand's (never issued; forged, but not a probable typo) can be reported instead.
+                let reportable = verdict == "unknown" || (verdict == "forged" && reason != "check-character")
+                #expect(response.text.contains("<textarea") == (rateable || reportable) && response.text.contains("class=\"feedback\"") == rateable
+                        && response.text.contains("class=\"report\"") == reportable, "\(verdict) page widgets")
                 for empty in ["<legend></legend>", "<button type=\"submit\"></button>", "<button type=\"button\" id=\"locate\"></button>",
                               "<label><br>", "data-thanks=\"\""] {
                     #expect(!response.text.contains(empty), "\(verdict) page has an unlabelled widget: \(empty)")
