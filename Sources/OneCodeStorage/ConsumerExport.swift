@@ -12,6 +12,7 @@ public enum ConsumerExport {
             ("entries", "SELECT id, campaign_id, code, at, result, tier, points FROM entry WHERE consumer = \(mark) ORDER BY id"),
             ("claims", "SELECT entry_id, name, phone, consent_version, marketing_consent_version, at, redemption_code FROM claim WHERE consumer = \(mark)"),
             ("feedback", "SELECT at, code, rating, comment FROM feedback WHERE consumer = \(mark) ORDER BY id"),
+            ("reports", "SELECT id, at, code, verdict, region, where_bought, comment, phone, contact_consent_at FROM fake_report WHERE consumer = \(mark) ORDER BY id"),
             ("profile", "SELECT consumer, first_at, last_at, scans, products, batches, regions, last_batch, last_region, draws, prizes_won, points, ratings, rating_sum, min_rating, consent_at, days, version, last_region_at FROM consumer_profile WHERE consumer = \(mark)"),
             ("segments", "SELECT s.name FROM segment_member m JOIN segment s ON s.id = m.segment_id WHERE m.consumer = \(mark) ORDER BY s.name"),
             ("lead", "SELECT score, reasons, source, created_at, updated_at FROM lead WHERE kind = 'consumer' AND ref = \(mark)"),
@@ -25,7 +26,7 @@ public enum ConsumerExport {
         for (name, found) in rows { document[name] = found }
         for single in ["contact", "profile", "lead"] { document[single] = rows[single]?.first }
         document["segments"] = (rows["segments"] ?? []).compactMap { $0["name"] as? String }
-        let empty = ["scans", "entries", "claims", "feedback"].allSatisfy { rows[$0]?.isEmpty ?? true }
+        let empty = ["scans", "entries", "claims", "feedback", "reports"].allSatisfy { rows[$0]?.isEmpty ?? true }
             && document["contact"] == nil && document["profile"] == nil
         return empty ? nil : try data(document)
     }

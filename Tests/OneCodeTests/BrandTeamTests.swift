@@ -290,6 +290,11 @@ extension FakeReportTests {
             // Erasing the consumer the report's cookie names erases its words and number; the report still counts.
             // The cookie is `name=ID.tag`: the consumer id is what precedes the tag.
             let consumer = try #require(byJSON.cookie?.split(separator: "=", maxSplits: 1).last?.split(separator: ".").first.map(String.init))
+            // Their export carries the report (a consumer with nothing but a report is known).
+            let exported = try await ChannelTests.call(client, .get, "/api/consumers/\(consumer)", token: admin)
+            let reports = try exported.json()["reports"] as? [[String: Any]] ?? []
+            #expect(exported.status == .ok && reports.first?["whereBought"] as? String == "Online shop" && reports.first?["phone"] as? String == "+8613812345678",
+                    "\(exported.text)")
             #expect(try await ChannelTests.call(client, .delete, "/api/consumers/\(consumer)", token: admin).status == .ok)
             let after = try await ChannelTests.call(client, .get, "/api/feedback/reports", token: marketing).json()["items"] as? [[String: Any]] ?? []
             #expect(after.first?["phone"] == nil && after.first?["whereBought"] == nil && after.count == 2, "\(after)")
