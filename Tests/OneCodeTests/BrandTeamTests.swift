@@ -190,17 +190,31 @@ struct DisplayTimeTests {
 /// A fake needs somewhere to go: scans of forged and unknown codes counted by day and region.
 @Suite("Where fakes surface")
 struct FakeReportTests {
+    /// A fixture of two codes whose phones (127.0.0.0/8) GeoIP places in CN-44.
+    static func fixture(_ backend: Backend) async throws -> ServiceFixture {
+        let fixture = try await ServiceFixture(backend: backend, count: 2)
+        try GeoTests.makeMMDB(fixture.folder.file("geo.mmdb"))
+        return fixture
+    }
+
+    static func app(_ fixture: ServiceFixture) throws -> some ApplicationProtocol {
+        try fixture.app(["geoip.file": .init(.string(fixture.folder.file("geo.mmdb")), isSecret: false)])
+    }
+
+    /// A forged code (another secret's), an unknown one (passes the check, never issued), and today's UTC day.
+    static func codes() throws -> (forged: String, unknown: String, today: String) {
+        (try CodeSigner(secret: Array("another-secret-0123456789".utf8)).code(for: CodeKey(rawValue: 42)),
+         ServiceFixture.signer.code(for: CodeKey(rawValue: 0x0ABC_DEF0_1234_567)), Date.ISO8601FormatStyle.iso8601.year().month().day().format(Date()))
+    }
+
     @Test("scans of forged and unknown codes are counted by UTC day, region and verdict (bots not), over the API (JSON, CSV) and the CLI; a bad day is a 400 naming the field",
           arguments: Backend.complete)
     func counted(_ backend: Backend) async throws {
-        let fixture = try await ServiceFixture(backend: backend, count: 2)
+        let fixture = try await Self.fixture(backend)
         defer { fixture.folder.cleanup() }
-        try GeoTests.makeMMDB(fixture.folder.file("geo.mmdb"))  // 127.0.0.0/8 is CN-44
         let marketing = try await fixture.token(.marketing), issuer = try await fixture.token(.issuer)
-        let forged = try CodeSigner(secret: Array("another-secret-0123456789".utf8)).code(for: CodeKey(rawValue: 42))
-        let unknown = ServiceFixture.signer.code(for: CodeKey(rawValue: 0x0ABC_DEF0_1234_567))
-        let today = Date.ISO8601FormatStyle.iso8601.year().month().day().format(Date())
-        try await fixture.app(["geoip.file": .init(.string(fixture.folder.file("geo.mmdb")), isSecret: false)]).test(.live) { client in
+        let (forged, unknown, today) = try Self.codes()
+        try await Self.app(fixture).test(.live) { client in
             for code in [forged, forged, unknown, fixture.codes[0]] {
                 _ = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone())
             }
@@ -233,14 +247,11 @@ extension FakeReportTests {
     @Test("a forged or unknown code's page offers 'report this product' in the phone's language; a report (form or JSON) is stored with its region, listed in the feedback inbox (API, CLI), counted in the fakes report; a phone only with the box ticked; an issued code is not reported so; erasing the consumer erases the report's words and number",
           arguments: Backend.complete)
     func reported(_ backend: Backend) async throws {
-        let fixture = try await ServiceFixture(backend: backend, count: 2)
+        let fixture = try await Self.fixture(backend)
         defer { fixture.folder.cleanup() }
-        try GeoTests.makeMMDB(fixture.folder.file("geo.mmdb"))  // 127.0.0.0/8 is CN-44
         let marketing = try await fixture.token(.marketing), admin = try await fixture.token(.admin)
-        let forged = try CodeSigner(secret: Array("another-secret-0123456789".utf8)).code(for: CodeKey(rawValue: 42))
-        let unknown = ServiceFixture.signer.code(for: CodeKey(rawValue: 0x0ABC_DEF0_1234_567))
-        let today = Date.ISO8601FormatStyle.iso8601.year().month().day().format(Date())
-        try await fixture.app(["geoip.file": .init(.string(fixture.folder.file("geo.mmdb")), isSecret: false)]).test(.live) { client in
+        let (forged, unknown, today) = try Self.codes()
+        try await Self.app(fixture).test(.live) { client in
             let english = try await client.execute(uri: "/s/\(forged)", method: .get, headers: phone(language: "en"))
             #expect(english.status == .notFound && english.text.contains("class=\"report\"") && english.text.contains("Report this product")
                     && english.text.contains("name=\"where\""), "\(english.text)")
