@@ -228,11 +228,11 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
 
     func latestCountedScan(of key: CodeKey, by consumer: ConsumerID) throws -> ScanFacts? {
         try db.row("""
-            SELECT l.ref, (SELECT s.region FROM scan s WHERE s.id = l.ref LIMIT 1) FROM code_log l
+            SELECT l.ref, s.region, s.verdict FROM code_log l LEFT JOIN LATERAL (SELECT region, verdict FROM scan WHERE id = l.ref LIMIT 1) s ON true
             WHERE l.code_key = \(key.rawValue) AND l.slot > 0 AND l.consumer = \(consumer.value) ORDER BY l.slot DESC LIMIT 1
             """).map {
-            let (id, region) = try $0.decode((Int64, String?).self)
-            return ScanFacts(id: id, region: region)
+            let (id, region, verdict) = try $0.decode((Int64, String?, String?).self)
+            return ScanFacts(id: id, region: region, verdict: verdict.flatMap(Verdict.init(rawValue:)))
         }
     }
 

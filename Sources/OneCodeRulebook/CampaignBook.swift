@@ -31,6 +31,25 @@ public enum CampaignBook {
         return campaign.definition.outcome(of: campaign.id, locked ? .pinLocked : .pinRequired, tier: nil, new: false, entry: nil)
     }
 
+    /// A location the consumer shares on the scan page after the scan: each live campaign that the code is in
+    /// scope of with the shared region, and was not without a region, draws now, once, as if the scan had
+    /// been in scope (the consumer's latest counted scan of the code, genuine or a repeat; a draw already
+    /// made is shown again, never made twice). Campaigns that ask for the hidden PIN draw when it is typed.
+    /// - Returns: the draws, new ones and earlier ones, of those campaigns.
+    public static func drawShared(in tx: any ScanTransaction, key: CodeKey, code: String, consumer: ConsumerID, region: String,
+                                  at: Date) throws -> [DrawOutcome] {
+        guard let facts = try tx.code(key), facts.status == .active, !facts.blacklisted,
+              let scan = try tx.latestCountedScan(of: key, by: consumer), scan.verdict == .genuine || scan.verdict == .repeat else { return [] }
+        let request = ScanRequest(key: key, code: code, at: at, consumer: consumer, ip: nil, userAgent: nil, referer: nil, bot: false, region: region)
+        var draws: [DrawOutcome] = []
+        for campaign in try tx.liveCampaigns(at: at) where campaign.definition.requirePin != true
+            && !campaign.definition.scope.contains(product: facts.product, batch: facts.batch, region: nil)
+            && campaign.definition.scope.contains(product: facts.product, batch: facts.batch, region: region) {
+            draws.append(try draw(in: tx, campaign, request: request, scan: scan.id, earlierScans: true))
+        }
+        return draws
+    }
+
     /// What typing a PIN did.
     public enum PinOutcome: Sendable, Equatable {
         /// Right: the draws of the live campaigns that asked for it (earlier ones shown again).

@@ -39,6 +39,15 @@ extension ScanTransactions {
     public func judgeSharedRegion(scan: Int64, key: CodeKey, code: String, region: String, at: Date) async throws -> DealerID? {
         try await withScanTransaction { tx in try ChannelBook.judgeShared(scan: scan, key: key, code: code, region: region, at: at, in: tx) }
     }
+
+    /// A region the consumer shared after the scan, in one transaction: judged against the item's dealer
+    /// (`ChannelBook.judgeShared`), and drawn in the campaigns it brings the scan into (`CampaignBook.drawShared`).
+    public func sharedRegion(scan: Int64, key: CodeKey, code: String, consumer: ConsumerID, region: String, at: Date) async throws -> [DrawOutcome] {
+        try await withScanTransaction { tx in
+            try ChannelBook.judgeShared(scan: scan, key: key, code: code, region: region, at: at, in: tx)
+            return try CampaignBook.drawShared(in: tx, key: key, code: code, consumer: consumer, region: region, at: at)
+        }
+    }
 }
 
 extension ScanTransactions {

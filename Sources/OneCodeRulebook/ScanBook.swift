@@ -83,7 +83,14 @@ public enum ScanBook {
             // A counted scan of a genuine code draws once per live campaign in scope, or shows its earlier draw.
             var draws: [DrawOutcome] = []
             if counts || ownRescan, verdict == .genuine || verdict == .repeat, let facts {
-                for campaign in live where campaign.definition.scope.contains(product: facts.product, batch: facts.batch, region: request.region) {
+                for campaign in live {
+                    // In scope; or the phone's own rescan of a code it drew with in a campaign its scan came into
+                    // later (a location shared after it: `CampaignBook.drawShared`), shown again.
+                    var shown = campaign.definition.scope.contains(product: facts.product, batch: facts.batch, region: request.region)
+                    if !shown, ownRescan, let consumer = request.consumer {
+                        shown = try tx.entry(in: campaign.id, code: request.key)?.consumer == consumer.value
+                    }
+                    guard shown else { continue }
                     if campaign.definition.requirePin == true {
                         // Drawn when the PIN is typed (CampaignBook.enterPin); the page asks for it until then.
                         if let shown = try CampaignBook.pinGate(in: tx, campaign, facts: facts, request: request, earlierScans: ownRescan || scanCount > 1) {

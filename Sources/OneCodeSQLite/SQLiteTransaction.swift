@@ -64,9 +64,11 @@ final class SQLiteTransaction: ScanTransaction, ClaimTransaction, FeedbackTransa
 
     func latestCountedScan(of key: CodeKey, by consumer: ConsumerID) throws -> ScanFacts? {
         try Row.fetchOne(statement("""
-            SELECT l.ref, s.region FROM code_log l JOIN scan s ON s.id = l.ref
+            SELECT l.ref, s.region, s.verdict FROM code_log l JOIN scan s ON s.id = l.ref
             WHERE l.code_key = ? AND l.slot > 0 AND l.consumer = ? ORDER BY l.slot DESC LIMIT 1
-            """), arguments: [key.rawValue, consumer.value]).map { ScanFacts(id: $0[0], region: $0[1]) }
+            """), arguments: [key.rawValue, consumer.value]).map {
+            ScanFacts(id: $0[0], region: $0[1], verdict: ($0[2] as String?).flatMap(Verdict.init(rawValue:)))
+        }
     }
 
     func countedScans(of key: CodeKey) throws -> Int {

@@ -396,7 +396,8 @@ final class LandingPage: Sendable {
         navigator.geolocation.getCurrentPosition(function(p){
         fetch(s.dataset.path,{method:'POST',headers:{'Content-Type':'application/json'},credentials:'same-origin',
         body:JSON.stringify({latitude:p.coords.latitude,longitude:p.coords.longitude})})
-        .then(function(r){st.textContent=r.ok?s.dataset.thanks:s.dataset.denied;st.dataset.state=r.ok?'ok':'error'});
+        .then(function(r){st.textContent=r.ok?s.dataset.thanks:s.dataset.denied;st.dataset.state=r.ok?'ok':'error';
+        return r.ok?r.json():null}).then(function(j){if(j&&j.draws&&j.draws.some(function(d){return d.new})){location.reload()}});
         },function(){st.textContent=s.dataset.denied;st.dataset.state='denied'})});})();
         """
 

@@ -308,6 +308,8 @@ struct ScanController: Sendable {
     struct LocationReply: Encodable {
         var scan: Int64
         var region: String?
+        /// The draws of the campaigns the shared region brought the scan into (new ones have `new: true`).
+        var draws: [DrawOutcome]
     }
 
     /// What a post about an earlier scan needs: a valid code and the consumer's cookie (rate-limited like scans).
@@ -338,9 +340,11 @@ struct ScanController: Sendable {
                                                         longitude: body.longitude, region: region) else {
             throw HTTPError(.notFound, message: "scan: you have not scanned this code")
         }
-        // Where the item surfaced, judged when it arrives: outside its dealer's territory is a diversion.
-        if let region { try await store.judgeSharedRegion(scan: scan, key: key, code: canonical, region: region, at: Date()) }
-        return try Response.json(LocationReply(scan: scan, region: region), status: .ok)
+        // Where the item surfaced, judged when it arrives: outside its dealer's territory is a diversion; and a
+        // campaign whose scope needs a region draws now if the region is in it.
+        var draws: [DrawOutcome] = []
+        if let region { draws = try await store.sharedRegion(scan: scan, key: key, code: canonical, consumer: consumer, region: region, at: Date()) }
+        return try Response.json(LocationReply(scan: scan, region: region, draws: draws), status: .ok)
     }
 }
 

@@ -190,9 +190,12 @@ public struct PinState: Sendable, Equatable {
 public struct ScanFacts: Sendable, Equatable {
     public var id: Int64
     public var region: String?
-    public init(id: Int64, region: String?) {
+    /// The scan's verdict, when the backend read it.
+    public var verdict: Verdict?
+    public init(id: Int64, region: String?, verdict: Verdict? = nil) {
         self.id = id
         self.region = region
+        self.verdict = verdict
     }
 }
 

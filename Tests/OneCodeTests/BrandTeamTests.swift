@@ -164,6 +164,46 @@ struct RegionScopeNoticeTests {
     }
 }
 
+extension RegionScopeNoticeTests {
+    @Test("a location shared on the page after the scan brings the draw of a campaign scoped to its region: once, as if in scope at the scan; a region outside brings none; sharing again shows the same draw",
+          arguments: Backend.complete)
+    func drawAfterLocation(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 3)
+        defer { fixture.folder.cleanup() }
+        let token = try await fixture.token(.marketing)
+        try await fixture.app().test(.router) { client in
+            let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
+            let created = try await client.execute(uri: "/api/campaigns", method: .post, headers: headers,
+                                                   body: ByteBuffer(data: CampaignTests.definition(#", "scope": {"regions": ["CN-31"]}"#)))
+            #expect(created.status == .created, "\(created.text)")
+            // No GeoIP here: the scan has no region, so it does not draw.
+            let scan = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(json: true))
+            #expect(try scan.json()["verdict"] as? String == "genuine" && (try scan.json()["draws"] as? [Any])?.isEmpty != false, "\(scan.text)")
+            func share(_ latitude: Double, _ longitude: Double, cookie: String?, status: HTTPResponse.Status = .ok) async throws -> [[String: Any]] {
+                let shared = try await client.execute(
+                    uri: "/s/\(fixture.codes[0])/location", method: .post,
+                    headers: [.cookie: cookie ?? "", .contentType: "application/json", .origin: "https://q.example.com"],
+                    body: ByteBuffer(string: "{\"latitude\": \(latitude), \"longitude\": \(longitude)}"))
+                #expect(shared.status == status, "\(shared.text)")
+                return try shared.json()["draws"] as? [[String: Any]] ?? []
+            }
+            #expect(try await share(23.13, 113.26, cookie: scan.cookie).isEmpty, "Guangzhou (CN-44) is outside CN-31")
+            let drawn = try await share(31.23, 121.47, cookie: scan.cookie)  // Shanghai
+            #expect(drawn.count == 1 && drawn.first?["new"] as? Bool == true && drawn.first?["result"] as? String == "won", "\(drawn)")
+            let again = try await share(31.23, 121.47, cookie: scan.cookie)
+            #expect(again.count == 1 && again.first?["new"] as? Bool == false && again.first?["result"] as? String == "won", "\(again)")
+            // The phone's page shows it (its own rescan shows its draws); one draw, one prize.
+            let page = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(cookie: scan.cookie))
+            #expect(page.text.contains("data-result=\"won\""), "\(page.text)")
+            #expect(try await ChannelTests.events(fixture, "prize.won").count == 1)
+            // Another phone without a counted scan of the code draws nothing by sharing.
+            let stranger = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone())
+            #expect(try await share(31.23, 121.47, cookie: stranger.cookie, status: .notFound).isEmpty, "a cookie of another code's scan")
+            #expect(try await ChannelTests.events(fixture, "prize.won").count == 1)
+        }
+    }
+}
+
 /// `campaign list` showed UTC where `campaign show` showed the campaign's zone; every CLI table printed UTC.
 @Suite("Times people read are in display.timeZone, labelled")
 struct DisplayTimeTests {

@@ -99,6 +99,26 @@ struct BrowserTests {
         }
     }
 
+    @Test("a campaign scoped to the phone's region, on a server without GeoIP: no draw until the location is shared, then the page reloads with the prize and its claim form; screenshots in test-artifacts",
+          arguments: ["en", "zh-CN"])
+    func lateDraw(language: String) async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let codes = try DurabilityTests.prepare(folder, count: 1)
+        let campaign = #"{"name": "Shanghai summer", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "status": "live", "scope": {"regions": ["CN-31"]}, "tiers": [{"name": "Bottle", "kind": "goods", "value": 1, "probability": 1, "stock": 10}]}"#
+        try Data(campaign.utf8).write(to: URL(fileURLWithPath: folder.file("campaign.json")))
+        let created = try await Run.run(Run.onecode, ["campaign", "create", "--file", "campaign.json"], cwd: folder.path, environment: DurabilityTests.environment)
+        #expect(created.status == 0, "\(created.stderr)")
+        let (server, base) = try await DurabilityTests.startServer(folder)
+        defer { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
+        try FileManager.default.createDirectory(atPath: Self.artifacts, withIntermediateDirectories: true)
+        let script = URL(fileURLWithPath: Self.script).deletingLastPathComponent().appendingPathComponent("late_draw.py").path
+        let result = try await Run.run("python3", [script, "\(base)/s/\(codes[0])", Self.artifacts + "/late-draw-\(language).png", language])
+        #expect(result.status == 0, "browser: \(result.stderr)")
+        let seen = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+        #expect(seen["before"] as? Int == 0 && seen["after"] as? String == "won" && seen["claimForm"] as? Int == 1, "\(seen)")
+    }
+
     @Test("the hidden PIN on a phone: the page asks for it, a wrong one gets the form again with the tries left, the right one draws; screenshots in test-artifacts",
           arguments: ["en", "zh-CN"])
     func pinDraw(language: String) async throws {
