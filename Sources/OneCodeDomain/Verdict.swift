@@ -27,6 +27,8 @@ public enum VerdictReason: String, Sendable, Codable, CaseIterable {
     case rescannedByYou = "rescanned-by-you"
     case tooManyScans = "too-many-scans"
     case tooManyConsumers = "too-many-consumers"
+    /// Another phone scanned the code, in another region, shortly before: one label printed twice.
+    case clonedLabel = "cloned-label"
     case notIssued = "not-issued"
     case malformed
     case checkCharacter = "check-character"
@@ -58,13 +60,17 @@ public struct CodeState: Sendable, Equatable {
     public var consumerCount: Int
     /// Whether this scan's consumer has not scanned this code before.
     public var newConsumer: Bool
+    /// Whether this scan and the code's latest counted scan look like one label printed twice
+    /// (`VerdictRules.clonedLabel`).
+    public var clonedLabel: Bool
 
-    public init(batchStatus: BatchStatus, blacklisted: Bool, scanCount: Int, consumerCount: Int, newConsumer: Bool) {
+    public init(batchStatus: BatchStatus, blacklisted: Bool, scanCount: Int, consumerCount: Int, newConsumer: Bool, clonedLabel: Bool = false) {
         self.batchStatus = batchStatus
         self.blacklisted = blacklisted
         self.scanCount = scanCount
         self.consumerCount = consumerCount
         self.newConsumer = newConsumer
+        self.clonedLabel = clonedLabel
     }
 }
 
@@ -74,10 +80,23 @@ public struct VerdictRules: Sendable, Equatable {
     public var maxScans: Int
     /// A code scanned by more than this many distinct consumers is suspicious.
     public var maxConsumers: Int
+    /// A new phone's scan this soon after the code's latest counted scan, in a region where that one could
+    /// not be (neither region contains the other), is a cloned label; 0 turns the rule off.
+    public var cloneWindowSeconds: Double
 
-    public init(maxScans: Int = 20, maxConsumers: Int = 5) {
+    public init(maxScans: Int = 20, maxConsumers: Int = 5, cloneWindowSeconds: Double = 3600) {
         self.maxScans = maxScans
         self.maxConsumers = maxConsumers
+        self.cloneWindowSeconds = cloneWindowSeconds
+    }
+
+    /// Whether a new phone's scan at `at` in `region` and the code's latest counted scan (`latest`, another
+    /// phone's) are one label printed twice: both regions known, neither containing the other, within
+    /// `cloneWindowSeconds`.
+    public func clonedLabel(latest: (at: Date, region: String?)?, at: Date, region: String?) -> Bool {
+        guard cloneWindowSeconds > 0, let latest, let earlier = latest.region, let region,
+              at.timeIntervalSince(latest.at) < cloneWindowSeconds else { return false }
+        return !RegionCode.covers(earlier, region) && !RegionCode.covers(region, earlier)
     }
 
     /// Decides a scan's verdict. `state` is `nil` for a code that was never issued.
@@ -98,6 +117,7 @@ public struct VerdictRules: Sendable, Equatable {
         let consumers = state.consumerCount + (counted && state.newConsumer ? 1 : 0)
         if scans > maxScans { return (.suspicious, .tooManyScans) }
         if consumers > maxConsumers { return (.suspicious, .tooManyConsumers) }
+        if counted && state.newConsumer && state.clonedLabel { return (.suspicious, .clonedLabel) }
         if state.scanCount == 0 { return (.genuine, .firstScan) }
         return (.repeat, ownRescan ? .rescannedByYou : .scannedBefore)
     }

@@ -59,6 +59,7 @@ public enum ConfigKeys {
         key("http.maxConnections", "the open-file limit less 128"),
         key("scan.maxScans", "20"),
         key("scan.maxConsumers", "5"),
+        key("scan.cloneWindowMinutes", "60"),
         key("channel.receiptRebate", "0"),
         key("channel.clerkReward", "0"),
         key("channel.clerkDailyCap", "0"),

@@ -473,7 +473,7 @@ enum PostgresSchema {
             CREATE TABLE fake_count (
                 day text NOT NULL,
                 region text NOT NULL,
-                verdict text NOT NULL CHECK (verdict IN ('forged', 'unknown')),
+                verdict text NOT NULL CHECK (verdict IN ('forged', 'unknown', 'suspicious')),
                 scans bigint NOT NULL CHECK (scans >= 0),
                 PRIMARY KEY (day, region, verdict)
             );

@@ -226,6 +226,13 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
         try db.execute("UPDATE code_pin SET locked_at = \(at) WHERE code_key = \(key.rawValue)")
     }
 
+    func latestCountedScan(of key: CodeKey) throws -> (at: Date, region: String?)? {
+        try db.row("""
+            SELECT l.at, (SELECT region FROM scan WHERE id = l.ref LIMIT 1) FROM code_log l
+            WHERE l.code_key = \(key.rawValue) AND l.slot > 0 ORDER BY l.slot DESC LIMIT 1
+            """).map { try $0.decode((Date, String?).self) }
+    }
+
     func latestCountedScan(of key: CodeKey, by consumer: ConsumerID) throws -> ScanFacts? {
         try db.row("""
             SELECT l.ref, s.region, s.verdict FROM code_log l LEFT JOIN LATERAL (SELECT region, verdict FROM scan WHERE id = l.ref LIMIT 1) s ON true

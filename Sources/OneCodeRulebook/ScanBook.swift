@@ -60,8 +60,13 @@ public enum ScanBook {
                     }
                 }
                 if ownRescan { counts = false }
+                // A new phone's scan of a code scanned before, with a region: is it the same label somewhere else?
+                var cloned = false
+                if counts, newConsumer, scanCount > 0, request.region != nil, rules.cloneWindowSeconds > 0 {
+                    cloned = rules.clonedLabel(latest: try tx.latestCountedScan(of: request.key), at: request.at, region: request.region)
+                }
                 state = CodeState(batchStatus: code.status, blacklisted: code.blacklisted, scanCount: scanCount,
-                                  consumerCount: consumerCount, newConsumer: newConsumer)
+                                  consumerCount: consumerCount, newConsumer: newConsumer, clonedLabel: cloned)
                 if counts {
                     scanCount += 1
                     firstScanAt = firstScanAt ?? request.at

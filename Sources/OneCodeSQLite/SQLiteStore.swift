@@ -732,7 +732,7 @@ extension SQLiteStore {
                 CREATE TABLE fake_count (
                     day TEXT NOT NULL,
                     region TEXT NOT NULL,
-                    verdict TEXT NOT NULL CHECK (verdict IN ('forged', 'unknown')),
+                    verdict TEXT NOT NULL CHECK (verdict IN ('forged', 'unknown', 'suspicious')),
                     scans INTEGER NOT NULL CHECK (scans >= 0),
                     PRIMARY KEY (day, region, verdict)
                 )

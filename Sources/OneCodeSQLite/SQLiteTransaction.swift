@@ -71,6 +71,12 @@ final class SQLiteTransaction: ScanTransaction, ClaimTransaction, FeedbackTransa
         }
     }
 
+    func latestCountedScan(of key: CodeKey) throws -> (at: Date, region: String?)? {
+        try Row.fetchOne(statement("""
+            SELECT l.at, s.region FROM code_log l JOIN scan s ON s.id = l.ref WHERE l.code_key = ? AND l.slot > 0 ORDER BY l.slot DESC LIMIT 1
+            """), arguments: [key.rawValue]).map { (Date(timeIntervalSince1970: $0[0]), $0[1]) }
+    }
+
     func countedScans(of key: CodeKey) throws -> Int {
         // The largest slot: one step down the code's part of code_log.
         try Int.fetchOne(statement("SELECT slot FROM code_log WHERE code_key = ? AND slot > 0 ORDER BY slot DESC LIMIT 1"),

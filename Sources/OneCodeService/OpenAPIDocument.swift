@@ -429,7 +429,7 @@ enum OpenAPIDocument {
                                     required: ["id", "name", "territory", "createdAt", "shipments", "codesShipped", "diversions", "diversionRegions",
                                                "deliveries", "unitsSold"]),
             "Warehouse": object(["id": integer, "name": string, "region": string, "createdAt": time], required: ["id", "name", "createdAt"]),
-            "FakeCountRow": object(["day": string, "region": string, "verdict": ["type": "string", "enum": ["forged", "unknown"]], "scans": integer,
+            "FakeCountRow": object(["day": string, "region": string, "verdict": ["type": "string", "enum": ["forged", "unknown", "suspicious"]], "scans": integer,
                                     "reports": integer], required: ["day", "region", "verdict", "scans", "reports"]),
             "FakeReport": object(["id": integer, "at": time, "code": string, "verdict": ["type": "string", "enum": ["forged", "unknown"]], "region": string,
                                   "whereBought": string, "comment": string, "phone": string, "contactConsentAt": time],

@@ -132,6 +132,7 @@ struct ScanController: Sendable {
         }
         if bot { Self.botScans.increment() } else { Self.scanCounters[result.verdict]!.increment() }
         if !bot, result.verdict == .unknown { fakes.count(.unknown, region: scan.region, at: scan.at) }
+        if !bot, result.reason == .clonedLabel { fakes.count(.suspicious, region: scan.region, at: scan.at) }
         let cookie = bot || (existing != nil && known?.legacy != true) ? nil : consumer
         if resolved, !json, Self.status(result.verdict) == .ok {
             var headers: HTTPFields = [.cacheControl: "no-store", .location: "/s/\(canonical)?r=\(try receipts.seal(ScanReceipt(result, code: canonical, at: Date())))"]

@@ -15,6 +15,8 @@ import OneCodeDomain
 /// - `http.forwardedHeader` (default `X-Forwarded-For`, or `Forwarded`): the one header those proxies set;
 ///   the other is never read (a client's own `Forwarded` passed through would name any address).
 /// - `scan.maxScans` (default 20), `scan.maxConsumers` (default 5): above either, a code is suspicious.
+/// - `scan.cloneWindowMinutes` (default 60; 0 turns it off): a new phone's scan this soon after the latest,
+///   in another region, is a cloned label (suspicious).
 /// - `channel.receiptRebate`, `channel.clerkReward`, `channel.clerkDailyCap` (default 0: none), `channel.timeZone`
 ///   (default `Asia/Shanghai`): what a store earns for confirming a case's receipt, what a clerk earns when a
 ///   consumer's first counted scan lands on a unit of their case, the most a clerk earns so per day (0: no cap),
@@ -99,7 +101,9 @@ public struct ServiceConfig: Sendable {
         guard maxConnections >= 1 else { throw InputError("http.maxConnections", "must be 1 or more") }
         guard (0...65535).contains(port) else { throw InputError("http.port", "must be from 0 to 65535 (got \(port))") }
         rules = VerdictRules(maxScans: try config.checkedInt("scan.maxScans", default: 20),
-                             maxConsumers: try config.checkedInt("scan.maxConsumers", default: 5))
+                             maxConsumers: try config.checkedInt("scan.maxConsumers", default: 5),
+                             cloneWindowSeconds: try config.checkedDouble("scan.cloneWindowMinutes", default: 60) * 60)
+        guard rules.cloneWindowSeconds >= 0 else { throw InputError("scan.cloneWindowMinutes", "must be 0 (off) or more") }
         guard rules.maxScans >= 1, rules.maxConsumers >= 1 else {
             throw InputError("scan.maxScans", "scan.maxScans and scan.maxConsumers must be at least 1")
         }

@@ -10,7 +10,7 @@ public struct FakeCount: Sendable, Codable, Equatable, Hashable {
     public var day: String
     /// Where the scan came from (IP region), or "" when not known.
     public var region: String
-    /// `forged` or `unknown`.
+    /// `forged`, `unknown`, or `suspicious` for a cloned label (`VerdictReason.clonedLabel`).
     public var verdict: Verdict
     public var scans: Int
     /// Consumers' reports (`CounterfeitReport`) of that day, region and verdict.

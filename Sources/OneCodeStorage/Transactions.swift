@@ -207,6 +207,8 @@ public protocol PinTransaction {
     /// Locks the code for draws.
     func lockPin(_ key: CodeKey, at: Date) throws
     func latestCountedScan(of key: CodeKey, by consumer: ConsumerID) throws -> ScanFacts?
+    /// The code's latest counted scan by any phone: when, and its region.
+    func latestCountedScan(of key: CodeKey) throws -> (at: Date, region: String?)?
 }
 
 public protocol ScanTransaction: EventTransaction, ChannelScanTransaction, PinTransaction {

@@ -354,3 +354,38 @@ extension FakeReportTests {
         #expect(cli.status == 0 && cli.stdout.contains("Night market, Shenzhen") && cli.stdout.contains("forged"), "\(cli.stdout) \(cli.stderr)")
     }
 }
+
+extension FakeReportTests {
+    @Test("a cloned label: a second phone's scan soon after the first, in a region where the first could not be, is suspicious (cloned-label) on the page, in the event and in the fakes report; the same region is a plain repeat",
+          arguments: Backend.complete)
+    func clonedLabel(_ backend: Backend) async throws {
+        let fixture = try await Self.fixture(backend)
+        defer { fixture.folder.cleanup() }
+        let marketing = try await fixture.token(.marketing)
+        let today = try Self.codes().today
+        try await Self.app(fixture).test(.live) { client in
+            // Phone A scans (GeoIP: CN-44) and shares its position in Shanghai (CN-31): its scan was in CN-31.
+            let first = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(json: true))
+            #expect(try first.json()["verdict"] as? String == "genuine")
+            let shared = try await client.execute(
+                uri: "/s/\(fixture.codes[0])/location", method: .post,
+                headers: [.cookie: first.cookie ?? "", .contentType: "application/json", .origin: "https://q.example.com"],
+                body: ByteBuffer(string: #"{"latitude": 31.23, "longitude": 121.47}"#))
+            #expect(try shared.json()["region"] as? String == "CN-31", "\(shared.text)")
+            // Phone B, minutes later, in Guangdong (CN-44): one label printed twice.
+            let second = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(language: "en"))
+            #expect(second.text.contains("data-verdict=\"suspicious\"") && second.text.contains("in another region shortly before"), "\(second.text)")
+            let events = try await ChannelTests.events(fixture, "scan.suspicious")
+            #expect(events.count == 1 && events.first?["reason"] as? String == "cloned-label", "\(events)")
+            // A third phone where the second was: no sign of a copy between those two (the rule compares with the latest scan).
+            let third = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(json: true))
+            #expect(try third.json()["verdict"] as? String == "repeat", "\(third.text)")
+            // The same region is a plain repeat.
+            _ = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone())
+            let repeated = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone(json: true))
+            #expect(try repeated.json()["verdict"] as? String == "repeat", "\(repeated.text)")
+            let report = try await ChannelTests.call(client, .get, "/api/reports/fakes?format=csv", token: marketing)
+            #expect(report.text.contains("\(today),CN-44,suspicious,1,0"), "\(report.text)")
+        }
+    }
+}

@@ -179,6 +179,7 @@ extension ForwardingScanTransaction {
     func recordWrongPin(_ key: CodeKey, at: Date) throws -> Int { try base.recordWrongPin(key, at: at) }
     func lockPin(_ key: CodeKey, at: Date) throws { try base.lockPin(key, at: at) }
     func latestCountedScan(of key: CodeKey, by consumer: ConsumerID) throws -> ScanFacts? { try base.latestCountedScan(of: key, by: consumer) }
+    func latestCountedScan(of key: CodeKey) throws -> (at: Date, region: String?)? { try base.latestCountedScan(of: key) }
     func anyClerkBindings() throws -> Bool { try base.anyClerkBindings() }
     func clerkBinding(of key: CodeKey) throws -> ClerkBinding? { try base.clerkBinding(of: key) }
     func takeClerkReward(_ clerk: ClerkID, day: String, amount: Int, cap: Int) throws -> Bool {
