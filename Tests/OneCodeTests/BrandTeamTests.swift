@@ -178,7 +178,8 @@ extension RegionScopeNoticeTests {
             #expect(created.status == .created, "\(created.text)")
             // No GeoIP here: the scan has no region, so it does not draw.
             let scan = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(json: true))
-            #expect(try scan.json()["verdict"] as? String == "genuine" && (try scan.json()["draws"] as? [Any])?.isEmpty != false, "\(scan.text)")
+            let scanned = try scan.json()
+            #expect(scanned["verdict"] as? String == "genuine" && (scanned["campaign"] as? [Any] ?? []).isEmpty, "\(scan.text)")
             func share(_ latitude: Double, _ longitude: Double, cookie: String?, status: HTTPResponse.Status = .ok) async throws -> [[String: Any]] {
                 let shared = try await client.execute(
                     uri: "/s/\(fixture.codes[0])/location", method: .post,
@@ -195,6 +196,9 @@ extension RegionScopeNoticeTests {
             // The phone's page shows it (its own rescan shows its draws); one draw, one prize.
             let page = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(cookie: scan.cookie))
             #expect(page.text.contains("data-result=\"won\""), "\(page.text)")
+            let rescan = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(cookie: scan.cookie, json: true))
+            let shown = try rescan.json()["campaign"] as? [[String: Any]] ?? []
+            #expect(shown.count == 1 && shown.first?["result"] as? String == "won" && shown.first?["new"] as? Bool == false, "\(rescan.text)")
             #expect(try await ChannelTests.events(fixture, "prize.won").count == 1)
             // Another phone without a counted scan of the code draws nothing by sharing.
             let stranger = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone())

@@ -31,8 +31,9 @@ struct DeploymentTests {
         unit.split(separator: "\n").first { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
     }
 
-    static func curl(_ arguments: [String]) throws -> String {
-        let result = try Run.program("/usr/bin/curl", ["-s", "-k", "--max-time", "20"] + arguments, timeout: 60)
+    /// curl through the front, run without holding one of the test pool's threads while it runs.
+    static func curl(_ arguments: [String]) async throws -> String {
+        let result = try await Run.run("/usr/bin/curl", ["-s", "-k", "--max-time", "20"] + arguments, timeout: 60)
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -40,7 +41,7 @@ struct DeploymentTests {
     /// self-signed certificate, its files under `web`; answered `/healthz` through TLS before it returns.
     static func nginx(in web: String, upstream: Int) async throws -> (process: Run.Started, https: String, plain: DurabilityTests.ReservedPort) {
         try FileManager.default.createDirectory(atPath: web, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let cert = try Run.program("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=q.brand.example",
+        let cert = try await Run.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=q.brand.example",
                                                         "-keyout", web + "/privkey.pem", "-out", web + "/fullchain.pem"], timeout: 60)
         #expect(cert.status == 0, "\(cert.stderr)")
         let plain = try DurabilityTests.ReservedPort(), tls = try DurabilityTests.ReservedPort()
@@ -59,11 +60,11 @@ struct DeploymentTests {
                 include \(web)/onecode.conf;
             }
             """.write(toFile: web + "/nginx.conf", atomically: true, encoding: .utf8)
-        let tested = try Run.program("/usr/sbin/nginx", ["-t", "-c", web + "/nginx.conf"], timeout: 60)
+        let tested = try await Run.run("/usr/sbin/nginx", ["-t", "-c", web + "/nginx.conf"], timeout: 60)
         #expect(tested.status == 0, "nginx -t: \(tested.stderr)")
         let nginx = try Run.start("/usr/sbin/nginx", ["-c", web + "/nginx.conf", "-g", "daemon off;"])
         let https = "https://127.0.0.1:\(tls.port)"
-        _ = try await eventually { (try? Self.curl(["-o", "/dev/null", "-w", "%{http_code}", https + "/healthz"])) == "200" || !nginx.process.isRunning }
+        _ = try await eventually { (try? await Self.curl(["-o", "/dev/null", "-w", "%{http_code}", https + "/healthz"])) == "200" || !nginx.process.isRunning }
         plain.release()
         tls.release()
         return (nginx, https, plain)
@@ -106,8 +107,8 @@ struct DeploymentTests {
         let https = front.https
         let agent = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
         /// Status, Location and whether the linkset Link header came, for a GET through nginx.
-        func head(_ path: String, _ headers: [String] = []) throws -> (status: String, location: String, linkset: Bool, body: String) {
-            let answer = try Self.curl(["-A", agent, "-D", "-"] + headers.flatMap { ["-H", $0] } + ["\(https)\(path)"])
+        func head(_ path: String, _ headers: [String] = []) async throws -> (status: String, location: String, linkset: Bool, body: String) {
+            let answer = try await Self.curl(["-A", agent, "-D", "-"] + headers.flatMap { ["-H", $0] } + ["\(https)\(path)"])
             let lines = answer.components(separatedBy: "\r\n")
             let status = lines.first?.split(separator: " ").dropFirst().first.map(String.init) ?? ""
             let location = lines.first { $0.lowercased().hasPrefix("location:") }.map { String($0.dropFirst(9)).trimmingCharacters(in: .whitespaces) } ?? ""
@@ -116,32 +117,32 @@ struct DeploymentTests {
         }
 
         // A phone: one scan, a 307 on this origin to its verdict page, the page shown.
-        let followed = try Self.curl(["-L", "-A", agent, "-o", "/dev/null", "-w", "%{http_code} %{num_redirects} %{url_effective}", "\(https)/01/\(gtin)/10/L1/21/\(codes[0])"])
+        let followed = try await Self.curl(["-L", "-A", agent, "-o", "/dev/null", "-w", "%{http_code} %{num_redirects} %{url_effective}", "\(https)/01/\(gtin)/10/L1/21/\(codes[0])"])
         #expect(followed.hasPrefix("200 1 \(https)/s/\(codes[0])?r="), "\(followed)")
         // Link types: by language, 300 when nothing chooses, a context that chooses, walk-up from the serial to the lot, 404, the query passed on.
-        var answer = try head("/01/\(gtin)", ["Accept-Language: zh-CN,zh;q=0.9,en;q=0.5"])
+        var answer = try await head("/01/\(gtin)", ["Accept-Language: zh-CN,zh;q=0.9,en;q=0.5"])
         #expect(answer.status == "307" && answer.location == "https://brand.example/zh" && answer.linkset, "\(answer.body)")
-        answer = try head("/01/\(gtin)/21/\(codes[1])?linkType=gs1:instructions")
+        answer = try await head("/01/\(gtin)/21/\(codes[1])?linkType=gs1:instructions")
         #expect(answer.status == "300" && answer.body.contains("https://brand.example/how-ios"), "\(answer.body)")
-        answer = try head("/01/\(gtin)/21/\(codes[1])?linkType=gs1:instructions&context=ios")
+        answer = try await head("/01/\(gtin)/21/\(codes[1])?linkType=gs1:instructions&context=ios")
         #expect(answer.status == "307" && answer.location == "https://brand.example/how-ios", "\(answer.body)")
-        answer = try head("/01/\(gtin)/10/L1/21/\(codes[1])?linkType=gs1:recallStatus&utm_source=till")
+        answer = try await head("/01/\(gtin)/10/L1/21/\(codes[1])?linkType=gs1:recallStatus&utm_source=till")
         #expect(answer.status == "307" && answer.location == "https://brand.example/recall/L1?utm_source=till" && answer.linkset, "\(answer.body)")
-        answer = try head("/01/\(gtin)?linkType=gs1:recallStatus")
+        answer = try await head("/01/\(gtin)?linkType=gs1:recallStatus")
         #expect(answer.status == "404", "\(answer.body)")
         // The linkset, CORS, the description file.
-        answer = try head("/01/\(gtin)/10/L1/21/\(codes[1])", ["Accept: application/linkset+json"])
+        answer = try await head("/01/\(gtin)/10/L1/21/\(codes[1])", ["Accept: application/linkset+json"])
         #expect(answer.status == "200" && answer.body.lowercased().contains("content-type: application/linkset+json")
                 && answer.body.contains("https://gs1.org/voc/recallStatus"), "\(answer.body)")
-        let options = try Self.curl(["-X", "OPTIONS", "-D", "-", "-o", "/dev/null", "\(https)/01/\(gtin)/21/\(codes[1])"]).lowercased()
+        let options = try await Self.curl(["-X", "OPTIONS", "-D", "-", "-o", "/dev/null", "\(https)/01/\(gtin)/21/\(codes[1])"]).lowercased()
         #expect(options.contains(" 204") && options.contains("access-control-allow-origin: *"), "\(options)")
-        #expect(try Self.curl(["\(https)/.well-known/gs1resolver"]).contains("\"supportedPrimaryKeys\":[\"01\"]"))
+        #expect(try await Self.curl(["\(https)/.well-known/gs1resolver"]).contains("\"supportedPrimaryKeys\":[\"01\"]"))
         // Errors are never a 200: a forged serial, a malformed path, trailing segments.
         let forged = try CodeSigner(secret: Array("another-secret-0123456789".utf8)).code(for: CodeKey(rawValue: 42))
-        #expect(try head("/01/\(gtin)/21/\(forged)").status == "404")
-        answer = try head("/01/\(gtin.dropLast())7/21/\(codes[1])")
+        #expect(try await head("/01/\(gtin)/21/\(forged)").status == "404")
+        answer = try await head("/01/\(gtin.dropLast())7/21/\(codes[1])")
         #expect(answer.status == "400" && answer.body.contains("check digit"), "\(answer.body)")
-        #expect(try head("/01/\(gtin)/21/\(codes[1])/foo").status == "400")
+        #expect(try await head("/01/\(gtin)/21/\(codes[1])/foo").status == "400")
 
         // One scan recorded (the phone's); the resolutions reported by link type, every node's counts in the database.
         // (CLITests.prepared: SQLite's default file in the folder, or the folder's PostgreSQL database.)
@@ -230,19 +231,19 @@ struct DeploymentTests {
         // A phone at 127.0.1.2 (not the proxy's address) sends addresses of its choosing: the scan is stored
         // as the address nginx saw, truncated.
         let agent = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
-        let scanned = try Self.curl(["--interface", "127.0.1.2", "-A", agent, "-H", "X-Forwarded-For: 203.0.113.9", "-H", "Forwarded: for=198.51.100.23",
+        let scanned = try await Self.curl(["--interface", "127.0.1.2", "-A", agent, "-H", "X-Forwarded-For: 203.0.113.9", "-H", "Forwarded: for=198.51.100.23",
                                      "-o", "/dev/null", "-w", "%{http_code}", "\(https)/s/\(code)"])
         #expect(scanned == "200")
         let stored = try Backend.sqlite.query("SELECT group_concat(ip) FROM scan", in: folder, name: "lib/onecode.sqlite")
         #expect(stored.hasPrefix("127.0.1.0"), "stored: \(stored)")
         // nginx itself refuses every spelling (its own 404 page): none reaches the service.
         for path in ["/metrics", "/METRICS", "/Metrics", "/metrics/", "/metrics/x"] {
-            let answer = try Self.curl(["-w", "\n%{http_code}", https + path])
+            let answer = try await Self.curl(["-w", "\n%{http_code}", https + path])
             #expect(answer.hasSuffix("\n404") && answer.contains("<center>nginx"), "\(path): \(answer)")
         }
-        let redirect = try Self.curl(["-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "http://127.0.0.1:\(plain.port)/s/\(code)"])
+        let redirect = try await Self.curl(["-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "http://127.0.0.1:\(plain.port)/s/\(code)"])
         #expect(redirect.hasPrefix("301 https://127.0.0.1/s/\(code)"), "\(redirect)")
-        let metrics = try Self.curl(["http://127.0.0.1:\(internalPort)/metrics"])
+        let metrics = try await Self.curl(["http://127.0.0.1:\(internalPort)/metrics"])
         #expect(metrics.contains(#"onecode_scans_total{verdict="genuine"} 1"#), "\(metrics.prefix(500))")
         let access = (try? String(contentsOfFile: web + "/access.log", encoding: .utf8)) ?? ""
         #expect(access.contains("/s/\(code)"), "nginx logged the scan")
@@ -254,12 +255,12 @@ struct DeploymentTests {
         let linked = try Run.program(Run.onecode, ["link", "add", "--gtin", "6291041500213", "--type", "gs1:pip", "--href", "https://brand.example/tea",
                                                    "--title", "Tea"], cwd: cwd, environment: env)
         #expect(linked.status == 0, "\(linked.stderr)")
-        let followed = try Self.curl(["-L", "-A", agent, "-c", web + "/jar", "-b", web + "/jar", "-o", "/dev/null", "-w", "%{http_code} %{num_redirects} %{url_effective}",
+        let followed = try await Self.curl(["-L", "-A", agent, "-c", web + "/jar", "-b", web + "/jar", "-o", "/dev/null", "-w", "%{http_code} %{num_redirects} %{url_effective}",
                                       "\(https)/01/06291041500213/21/\(second)"])
         #expect(followed.hasPrefix("200 1 \(https)/s/\(second)?r="), "\(followed)")
-        let pip = try Self.curl(["-A", agent, "-D", "-", "-o", "/dev/null", "\(https)/01/06291041500213/21/\(second)?linkType=gs1:pip"]).lowercased()
+        let pip = try await Self.curl(["-A", agent, "-D", "-", "-o", "/dev/null", "\(https)/01/06291041500213/21/\(second)?linkType=gs1:pip"]).lowercased()
         #expect(pip.contains(" 307") && pip.contains("location: https://brand.example/tea") && pip.contains("rel=\"linkset\""), "\(pip)")
-        let described = try Self.curl(["\(https)/.well-known/gs1resolver"])
+        let described = try await Self.curl(["\(https)/.well-known/gs1resolver"])
         #expect(described.contains("\"supportedPrimaryKeys\":[\"01\"]"), "\(described)")
         #expect(try Backend.sqlite.query("SELECT count(*) FROM scan", in: folder, name: "lib/onecode.sqlite") == "2")
 

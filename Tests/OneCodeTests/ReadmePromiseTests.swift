@@ -284,4 +284,43 @@ struct ReadmePromiseTests {
                                         cwd: folder.path, environment: ["ONECODE_CONFIG": ""])
         #expect(refused.status != 0 && refused.stderr.contains("sslmode must be disable, prefer or require"), "\(refused.stderr)")
     }
+
+    /// README's campaign example, the first JSON block under "Campaigns (scan-to-win)", as written.
+    static func readmeCampaign() throws -> String {
+        let readme = try String(contentsOfFile: DeploymentTests.root + "/README.md", encoding: .utf8)
+        let section = try #require(readme.range(of: "## Campaigns (scan-to-win)"), "README has no campaigns section")
+        let rest = readme[section.upperBound...]
+        let open = try #require(rest.range(of: "```json\n")), close = try #require(rest[open.upperBound...].range(of: "```"))
+        return String(rest[open.upperBound..<close.lowerBound])
+    }
+
+    @Test("README's campaign example, as written, goes live and draws: a scan of its batch 3 in its region draws once, a scan of batch 1 (outside its scope) does not",
+          arguments: Backend.complete)
+    func readmeCampaignDraws(_ backend: Backend) async throws {
+        let fixture = try await ServiceFixture(backend: backend, count: 2)
+        defer { fixture.folder.cleanup() }
+        try GeoTests.makeMMDB(fixture.folder.file("geo.mmdb"))  // the phones are in CN-44: inside the example's "CN"
+        let issuer = try await fixture.token(.issuer), marketing = try await fixture.token(.marketing)
+        let example = try Self.readmeCampaign()
+        try await fixture.app(["geoip.file": .init(.string(fixture.folder.file("geo.mmdb")), isSecret: false)]).test(.live) { client in
+            // The example names product 1 and batches 3 and 4: batch 1 is the fixture's; 2, 3 and 4 are issued here.
+            var batches: [[String]] = []
+            for _ in 2...4 { batches.append(try await ChannelTests.issue(client, fixture, kind: "unit", count: 2, token: issuer)) }
+            let created = try await ChannelTests.call(client, .post, "/api/campaigns", token: marketing,
+                                                      try JSONSerialization.jsonObject(with: Data(example.utf8)))
+            let status = try created.json()["status"] as? String
+            #expect(created.status == .created && status == "live", "\(created.text)")
+            let inScope = try await client.execute(uri: "/s/\(batches[1][0])", method: .get, headers: phone(json: true))
+            let draws = try inScope.json()["campaign"] as? [[String: Any]] ?? []  // the scan's draws
+            #expect(draws.count == 1 && draws.first?["new"] as? Bool == true && ["won", "lost"].contains(draws.first?["result"] as? String ?? ""),
+                    "\(inScope.text)")
+            let outside = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(json: true))
+            let outsideDraws = try outside.json()["campaign"] as? [Any] ?? []
+            #expect(outside.status == .ok && outsideDraws.isEmpty, "\(outside.text)")
+        }
+        // The command line takes the same file.
+        try example.write(toFile: fixture.folder.file("campaign.json"), atomically: true, encoding: .utf8)
+        let cli = try await Self.onecode(fixture, ["campaign", "create", "--file", fixture.folder.file("campaign.json")])
+        #expect(cli.status == 0, "\(cli.stderr)")
+    }
 }
