@@ -237,7 +237,7 @@ struct FakeReportTests {
     /// A fixture of two codes whose phones (127.0.0.0/8) GeoIP places in CN-44.
     static func fixture(_ backend: Backend) async throws -> ServiceFixture {
         let fixture = try await ServiceFixture(backend: backend, count: 2)
-        try GeoTests.makeMMDB(fixture.folder.file("geo.mmdb"))
+        try await GeoTests.makeMMDB(fixture.folder.file("geo.mmdb"))
         return fixture
     }
 

@@ -104,7 +104,13 @@ struct BrowserTests {
     func lateDraw(language: String) async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let codes = try DurabilityTests.prepare(folder, count: 1)
+        // (As DurabilityTests.prepare, run as async programs: the test pool has two threads.)
+        for arguments in [["product", "add", "--name", "Tea"], ["batch", "issue", "--product", "1", "--count", "1", "--out", "pkg"], ["batch", "activate", "1"]] {
+            let result = try await Run.run(Run.onecode, arguments, cwd: folder.path, environment: DurabilityTests.environment)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+        let codes = try String(contentsOfFile: folder.file("pkg/codes.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { String($0.split(separator: ",")[1]) }
         let campaign = #"{"name": "Shanghai summer", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "status": "live", "scope": {"regions": ["CN-31"]}, "tiers": [{"name": "Bottle", "kind": "goods", "value": 1, "probability": 1, "stock": 10}]}"#
         try Data(campaign.utf8).write(to: URL(fileURLWithPath: folder.file("campaign.json")))
         let created = try await Run.run(Run.onecode, ["campaign", "create", "--file", "campaign.json"], cwd: folder.path, environment: DurabilityTests.environment)

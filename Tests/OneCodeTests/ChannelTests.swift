@@ -39,7 +39,7 @@ struct ChannelTests {
         let zip = try await call(client, .get, "/api/batches/\(id)/package.zip", token: token)
         let file = fixture.folder.file("batch-\(id).zip")
         try Data(buffer: zip.body).write(to: URL(fileURLWithPath: file))
-        let csv = try Run.program("/usr/bin/unzip", ["-p", file, "batch-\(id)/codes.csv"])
+        let csv = try await Run.run("/usr/bin/unzip", ["-p", file, "batch-\(id)/codes.csv"])
         return csv.stdout.split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[1]) }
     }
 
@@ -54,7 +54,7 @@ struct ChannelTests {
     func endToEnd(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(backend: backend, count: 24)
         defer { fixture.folder.cleanup() }
-        try GeoTests.makeMMDB(fixture.folder.file("geo.mmdb"))  // 127.0.0.0/8 is CN-44: every scan here surfaces in Guangdong
+        try await GeoTests.makeMMDB(fixture.folder.file("geo.mmdb"))  // 127.0.0.0/8 is CN-44: every scan here surfaces in Guangdong
         let issuer = try await fixture.token(.issuer), sales = try await fixture.token(.sales)
         let units = fixture.codes
         try await fixture.app(["geoip.file": .init(.string(fixture.folder.file("geo.mmdb")), isSecret: false)]).test(.live) { client in

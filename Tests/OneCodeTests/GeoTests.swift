@@ -40,7 +40,8 @@ struct GeoTests {
     }
 
     /// A small MaxMind-format database written by the `mmdb-writer` package.
-    static func makeMMDB(_ path: String) throws {
+    /// (Run as an async program: a synchronous one would hold one of the test pool's two threads.)
+    static func makeMMDB(_ path: String) async throws {
         let script = """
             import sys
             from mmdb_writer import MMDBWriter
@@ -50,15 +51,15 @@ struct GeoTests {
             w.insert_network(IPSet(["10.0.0.0/8"]), {"country": {"iso_code": "DE"}})
             w.to_db_file(sys.argv[1])
             """
-        let result = try Run.program("python3", ["-c", script, path])
+        let result = try await Run.run("python3", ["-c", script, path])
         #expect(result.status == 0, "mmdb-writer: \(result.stderr)")
     }
 
     @Test("MaxMind-format database: country and subdivision by IP through libmaxminddb")
-    func maxmind() throws {
+    func maxmind() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        try Self.makeMMDB(folder.file("test.mmdb"))
+        try await Self.makeMMDB(folder.file("test.mmdb"))
         let database = try IPRegionDatabase(path: folder.file("test.mmdb"))
         #expect(database.region(ip: "127.0.0.1") == "CN-44")
         #expect(database.region(ip: "10.1.2.3") == "DE")
@@ -71,7 +72,7 @@ struct GeoTests {
     func scanRegionFromIP() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        try Self.makeMMDB(folder.file("geo.mmdb"))
+        try await Self.makeMMDB(folder.file("geo.mmdb"))
         let codes = try DurabilityTests.prepare(folder, count: 1)
         let (server, base) = try await DurabilityTests.startServer(folder, extra: ["ONECODE_GEOIP_FILE": folder.file("geo.mmdb")])
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }  // on every path

@@ -299,7 +299,7 @@ struct ReadmePromiseTests {
     func readmeCampaignDraws(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(backend: backend, count: 2)
         defer { fixture.folder.cleanup() }
-        try GeoTests.makeMMDB(fixture.folder.file("geo.mmdb"))  // the phones are in CN-44: inside the example's "CN"
+        try await GeoTests.makeMMDB(fixture.folder.file("geo.mmdb"))  // the phones are in CN-44: inside the example's "CN"
         let issuer = try await fixture.token(.issuer), marketing = try await fixture.token(.marketing)
         let example = try Self.readmeCampaign()
         try await fixture.app(["geoip.file": .init(.string(fixture.folder.file("geo.mmdb")), isSecret: false)]).test(.live) { client in
