@@ -469,7 +469,7 @@ extension PostgresStore: FakeStore {
             guard let id = try db.row("""
                 INSERT INTO fake_report (at, day, code, verdict, region, where_bought, comment, phone, contact_consent_at, consumer, ip)
                 VALUES (\(new.at), \(new.day), \(new.code), \(new.verdict.rawValue), \(new.region), \(new.report.whereBought), \(new.report.comment),
-                        \(new.report.phone), \(new.report.phone == nil ? nil : new.at), \(new.consumer), \(new.ip)) RETURNING id
+                        \(new.report.phone), \(new.contactConsentAt), \(new.consumer), \(new.ip)) RETURNING id
                 """)?.decode(Int64.self) else { throw PostgresFailure(state: "XX000", message: "fake_report insert returned no id") }
             return id
         }

@@ -532,7 +532,7 @@ extension SQLiteStore: FakeStore {
                 INSERT INTO fake_report (at, day, code, verdict, region, where_bought, comment, phone, contact_consent_at, consumer, ip)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [new.at.timeIntervalSince1970, new.day, new.code, new.verdict.rawValue, new.region, new.report.whereBought,
-                                 new.report.comment, new.report.phone, new.report.phone == nil ? nil : new.at.timeIntervalSince1970, new.consumer, new.ip])
+                                 new.report.comment, new.report.phone, new.contactConsentAt?.timeIntervalSince1970, new.consumer, new.ip])
             return db.lastInsertedRowID
         }
     }

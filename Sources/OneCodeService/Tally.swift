@@ -49,9 +49,8 @@ public final class Tally<Key: Hashable & Sendable>: Service, Sendable {
         await flush()
     }
 
-    /// The UTC day of a time, as the counts are kept by (`YYYY-MM-DD`).
-    static func day(_ at: Date) -> String { dayStyle.format(at) }
-    private static var dayStyle: Date.ISO8601FormatStyle { .iso8601.year().month().day() }
+    /// The UTC day of a time, as the counts are kept by (`YYYY-MM-DD`): the domain's `Day`.
+    static func day(_ at: Date) -> String { Day.today(at).description }
 }
 
 /// Scans of forged and unknown codes by UTC day, region and verdict (`FakeStore`): where fakes surface,
@@ -110,17 +109,9 @@ public enum DailyCounts {
 
     /// The days a report covers: `from` and `to` as `YYYY-MM-DD` (UTC), by default the 30 days up to today.
     public static func days(from: String?, to: String?, now: Date) throws -> (from: String, to: String) {
-        let style = Date.ISO8601FormatStyle.iso8601.year().month().day()
-        func day(_ text: String?, _ field: String, default fallback: Date) throws -> String {
-            guard let text else { return style.format(fallback) }
-            guard text.utf8.count == 10, let date = try? style.parse(text), style.format(date) == text else {
-                throw InputError(field, "must be a UTC day as YYYY-MM-DD (got \(text.prefix(40)))")
-            }
-            return text
-        }
-        let to = try day(to, "to", default: now)
-        let from = try day(from, "from", default: now.addingTimeInterval(-29 * 86_400))
+        let to = try to.map { try Day($0, field: "to") } ?? Day.today(now)
+        let from = try from.map { try Day($0, field: "from") } ?? Day.today(now.addingTimeInterval(-29 * 86_400))
         guard from <= to else { throw InputError("from", "must not be after to (\(from) > \(to))") }
-        return (from, to)
+        return (from.description, to.description)
     }
 }

@@ -77,7 +77,9 @@ public struct NewFakeReport: Sendable {
     }
 
     /// The UTC day it is counted under in the fakes report.
-    public var day: String { Date.ISO8601FormatStyle.iso8601.year().month().day().format(at) }
+    public var day: String { Day.today(at).description }
+    /// When the consumer agreed to be contacted about it: with the report, and only when they left a number.
+    public var contactConsentAt: Date? { report.phone == nil ? nil : at }
 }
 
 public protocol FakeStore: Sendable {
