@@ -34,12 +34,6 @@ extension ScanTransactions {
 }
 
 extension ScanTransactions {
-    /// Judges a region shared after the scan against the dealer the item was shipped to; see `ChannelBook.judgeShared`.
-    @discardableResult
-    public func judgeSharedRegion(scan: Int64, key: CodeKey, code: String, region: String, at: Date) async throws -> DealerID? {
-        try await withScanTransaction { tx in try ChannelBook.judgeShared(scan: scan, key: key, code: code, region: region, at: at, in: tx) }
-    }
-
     /// A region the consumer shared after the scan, in one transaction: judged against the item's dealer
     /// (`ChannelBook.judgeShared`), and drawn in the campaigns it brings the scan into (`CampaignBook.drawShared`).
     public func sharedRegion(scan: Int64, key: CodeKey, code: String, consumer: ConsumerID, region: String, at: Date) async throws -> [DrawOutcome] {

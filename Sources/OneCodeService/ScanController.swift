@@ -99,8 +99,7 @@ struct ScanController: Sendable {
         case let .forged(reason):
             // No database work at all: counted (by day and region, flushed later), not stored.
             Self.scanCounters[.forged]!.increment()
-            if !BotDetector.isBot(userAgent: request.headers[.userAgent],
-                                  purpose: request.headers[.purpose] ?? request.headers[.secPurpose] ?? request.headers[.xPurpose]) {
+            if !Self.isBot(request) {
                 fakes.count(.forged, region: region(of: context), at: Date())
             }
             return respond(json: json, status: .notFound, content: .init(
@@ -112,9 +111,7 @@ struct ScanController: Sendable {
         let known = cookies.consumer(in: request.cookies, secure: secureCookie)
         let existing = known?.id
         let consumer = existing ?? ConsumerID.random()
-        let bot = BotDetector.isBot(
-            userAgent: request.headers[.userAgent],
-            purpose: request.headers[.purpose] ?? request.headers[.secPurpose] ?? request.headers[.xPurpose])
+        let bot = Self.isBot(request)
         let scan = ScanRequest(
             key: key, code: canonical, at: Date(), consumer: bot ? nil : consumer,
             ip: IPAddress.stored(context.clientAddress, truncate: config.truncateIP),
@@ -144,6 +141,13 @@ struct ScanController: Sendable {
         return try await render(result, canonical: canonical, language: language, json: json, bot: bot, cookie: cookie)
     }
 
+    /// Whether the request comes from a bot, a link previewer or a prefetch (`BotDetector`, with the purpose
+    /// headers browsers send).
+    static func isBot(_ request: Request) -> Bool {
+        BotDetector.isBot(userAgent: request.headers[.userAgent],
+                          purpose: request.headers[.purpose] ?? request.headers[.secPurpose] ?? request.headers[.xPurpose])
+    }
+
     /// The region of the client's address (GeoIP), when configured and found.
     func region(of context: AppRequestContext) -> String? {
         geoIP.flatMap { database in context.clientAddress?.ipAddress.flatMap { database.region(ip: $0) } }
@@ -157,9 +161,7 @@ struct ScanController: Sendable {
             throw HTTPError(.gone, message: "r: this verification page has expired or is not this code's; scan the code on the pack again")
         }
         Self.receiptPages.increment()
-        let bot = BotDetector.isBot(
-            userAgent: request.headers[.userAgent],
-            purpose: request.headers[.purpose] ?? request.headers[.secPurpose] ?? request.headers[.xPurpose])
+        let bot = Self.isBot(request)
         return try await render(receipt.result, canonical: receipt.code, language: LandingPage.language(request.headers[.acceptLanguage]),
                                 json: request.wantsJSON, bot: bot, cookie: nil)
     }
