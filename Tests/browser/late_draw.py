@@ -8,10 +8,9 @@ Prints one JSON line with what it saw; exits non-zero on any failure.
 import json
 import os
 import sys
-from urllib.parse import urlparse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from phone import phone_browser  # noqa: E402
+from phone import grant_location, phone_browser  # noqa: E402
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -20,9 +19,7 @@ language = sys.argv[3] if len(sys.argv) > 3 else "en"
 
 driver = phone_browser(language)
 try:
-    origin = "{0.scheme}://{0.netloc}".format(urlparse(url))
-    driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": origin, "permissions": ["geolocation"]})
-    driver.execute_cdp_cmd("Emulation.setGeolocationOverride", {"latitude": 31.2304, "longitude": 121.4737, "accuracy": 10})
+    grant_location(driver, url)
     driver.get(url)
     seen = {"before": len(driver.find_elements(By.CSS_SELECTOR, "[data-result]"))}
     driver.find_element(By.ID, "locate").click()

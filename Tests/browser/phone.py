@@ -14,3 +14,15 @@ def phone_browser(language):
         "userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
     })
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+# Shanghai (CN-31), where the browser tests' phones stand.
+SHANGHAI = (31.2304, 121.4737)
+
+
+def grant_location(driver, url, position=SHANGHAI):
+    """Lets the page at `url` read the phone's position (granted, emulated at `position`)."""
+    from urllib.parse import urlparse
+    origin = "{0.scheme}://{0.netloc}".format(urlparse(url))
+    driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": origin, "permissions": ["geolocation"]})
+    driver.execute_cdp_cmd("Emulation.setGeolocationOverride", {"latitude": position[0], "longitude": position[1], "accuracy": 10})
