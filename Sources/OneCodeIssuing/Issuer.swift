@@ -83,6 +83,10 @@ public struct Issuer: Sendable {
         let sample = try QRSymbol(urls.url(for: signer.code(for: CodeKey(rawValue: 0))), ec: package.errorCorrection)
         let printSpec = Manifest.printSpec(symbol: sample, ec: package.errorCorrection, uppercase: request.uppercase)
 
+        let captionLength = self.signer.length
+        let layout = try package.roll.map {
+            try SheetLayout(rollWidth: $0.width, height: $0.height, modulesPerSide: sample.width, captionCharacters: captionLength)
+        } ?? SheetLayout(modulesPerSide: sample.width, captionCharacters: captionLength)
         let staging = package.stagingDirectory
         let manager = FileManager.default
         if manager.fileExists(atPath: staging) { try manager.removeItem(atPath: staging) }  // left by a crash
@@ -91,7 +95,6 @@ public struct Issuer: Sendable {
         let prefix = Array(urls.prefix.utf8).map { request.uppercase ? Self.upper($0) : $0 }
         do {
             // Outside any transaction: keys, codes.csv, artwork; the keys are staged for the transaction.
-            let layout = SheetLayout(modulesPerSide: sample.width, captionCharacters: signer.length)
             let heading = PDFLabelSheet.Heading(title: product.name, gtin: product.gtin?.digits, lot: request.lot, labels: request.count)
             let pinLength = request.pinLength
             let writer = try PackageWriter(directory: staging, options: package, count: request.count, sheet: (layout, heading),
@@ -151,7 +154,8 @@ public struct Issuer: Sendable {
                                  createdAt: ISO8601DateFormatter().string(from: batch.createdAt)),
                     count: batch.count, codeLength: signer.length, urlForm: batch.urlForm, uppercase: batch.uppercase,
                     urlPrefix: String(decoding: prefix, as: UTF8.self), artwork: package.artwork, printSpec: printSpec,
-                    sheet: package.artwork == .pdf ? layout : nil, pinLength: pinLength > 0 ? pinLength : nil)
+                    sheet: package.artwork == .pdf ? layout : nil, labelFiles: writer.labelFiles,
+                    pinLength: pinLength > 0 ? pinLength : nil)
                 try writer.writeManifest(manifest)
                 return manifest
             }
@@ -177,10 +181,13 @@ public struct Issuer: Sendable {
     /// serve them by id. Whatever stood at that name already (a leftover) is moved aside, never a
     /// reason to fail once the batch is committed.
     public func issue(_ request: NewBatch, intoLibrary library: String, artwork: ArtworkFormat = .none,
-                      errorCorrection: ErrorCorrection = .M) async throws -> IssueResult {
+                      errorCorrection: ErrorCorrection = .M, roll: RollSize? = nil,
+                      labelsPerFile: Int = PackageOptions.defaultLabelsPerFile) async throws -> IssueResult {
         try FileManager.default.createDirectory(atPath: library, withIntermediateDirectories: true)
         let pending = library + "/pending-" + UUID().uuidString
-        var result = try await issue(request, package: PackageOptions(directory: pending, artwork: artwork, errorCorrection: errorCorrection))
+        let options = PackageOptions(directory: pending, artwork: artwork, errorCorrection: errorCorrection, roll: roll, labelsPerFile: labelsPerFile)
+        try options.validateArtwork(labelsPerFileField: "labelsPerFile")
+        var result = try await issue(request, package: options)
         result.directory = library + "/" + PackageLibrary.name(for: result.batch)
         try PackageLibrary.clear(result.directory)
         try FileManager.default.moveItem(atPath: pending, toPath: result.directory)

@@ -38,6 +38,13 @@ public struct Manifest: Codable, Sendable {
         public var pngPixelsPerModule: Int
         public var pngPixelsPerMetre: Int
     }
+    /// One PDF of a batch's labels.
+    public struct LabelFile: Codable, Sendable, Equatable {
+        public var path: String
+        public var firstSequence: Int
+        public var lastSequence: Int
+        public var pages: Int
+    }
     public struct File: Codable, Sendable {
         public var path: String
         public var sha256: String
@@ -54,8 +61,10 @@ public struct Manifest: Codable, Sendable {
     public var urlPrefix: String
     public var artwork: ArtworkFormat
     public var printSpec: PrintSpec
-    /// The label sheet's layout, when the artwork is `labels.pdf`.
+    /// The label sheet's layout, when the artwork is PDF.
     public var sheet: SheetLayout?
+    /// PDF artwork: each file and the labels it holds (by sequence), in order.
+    public var labelFiles: [LabelFile]?
     /// The digits of the units' hidden PINs (the `pin` column; with artwork, the `pins/` layer), when they have them.
     public var pinLength: Int?
     /// Absent while writing; present when a manifest is read back.

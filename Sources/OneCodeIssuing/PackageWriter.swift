@@ -15,10 +15,19 @@ final class PackageWriter: @unchecked Sendable {
     let options: PackageOptions
     private let csv: BufferedFile
     private var checksums: BufferedFile
+    /// PDF artwork: the file pages are going to, the files already full (suspended until the batch's number
+    /// is known), each file's heading, and how many pages a file holds.
     private var pdf: PDFLabelSheet?
+    private var fullSheets: [PDFLabelSheet] = []
+    private var headings: [PDFLabelSheet.Heading] = []
+    private var pagesPerFile = 0
+    private var layout: SheetLayout?
+    private var fonts: LabelFonts?
     /// Labels drawn but not yet on a page (a chunk of codes need not fill its last page).
     private var pendingLabels: [PDFLabelSheet.Label] = []
     private var pagesWritten = 0
+    /// PDF artwork: each file and the labels in it, for the manifest.
+    private(set) var labelFiles: [Manifest.LabelFile]?
     private let digits: Int
     /// Whether the batch's units carry hidden PINs: a `pin` column, and with artwork a `pins/` layer.
     let pins: Bool
@@ -41,8 +50,29 @@ final class PackageWriter: @unchecked Sendable {
         case .svg, .png:
             try FileManager.default.createDirectory(atPath: directory + "/qr", withIntermediateDirectories: false)
         case .pdf:
-            guard let sheet else { preconditionFailure("PDF artwork needs a sheet layout") }
-            pdf = try PDFLabelSheet(path: directory + "/labels.pdf", layout: sheet.0, heading: sheet.1)
+            guard let (layout, heading) = sheet else { preconditionFailure("PDF artwork needs a sheet layout") }
+            let perPage = layout.labelsPerPage
+            // As few files as the limit allows, the pages shared evenly among them (no short last file).
+            let most = max(1, options.labelsPerFile / perPage), pages = layout.pages(for: count)
+            let fileCount = (pages + most - 1) / most
+            pagesPerFile = (pages + fileCount - 1) / fileCount
+            let names = (1...fileCount).map {
+                fileCount == 1 ? "labels.pdf" : "labels-" + Self.padded($0, digits: max(3, String(fileCount).count)) + ".pdf"
+            }
+            var files: [Manifest.LabelFile] = []
+            for (index, path) in names.enumerated() {
+                let first = heading.firstSequence + index * pagesPerFile * perPage
+                let last = min(heading.firstSequence + count - 1, first + pagesPerFile * perPage - 1)
+                var part = heading
+                (part.firstSequence, part.labels, part.total, part.file, part.files) = (first, last - first + 1, count, index + 1, names.count)
+                headings.append(part)
+                files.append(Manifest.LabelFile(path: path, firstSequence: first, lastSequence: last, pages: layout.pages(for: last - first + 1)))
+            }
+            labelFiles = files
+            self.layout = layout
+            let fonts = try LabelFonts(for: layout.isRoll ? [] : heading.texts)  // roll labels print only their codes
+            self.fonts = fonts
+            pdf = try PDFLabelSheet(path: directory + "/" + files[0].path, layout: layout, heading: headings[0], fonts: fonts)
         case .none:
             break
         }
@@ -114,16 +144,25 @@ final class PackageWriter: @unchecked Sendable {
     /// Draws the pending labels' full pages on every core and appends them in order (and the last,
     /// partly filled page when `includingPartial`).
     private func writePages(includingPartial: Bool) throws {
-        guard let pdf else { return }
-        let perPage = pdf.layout.labelsPerPage
+        guard let layout, let fonts, let labelFiles else { return }
+        let perPage = layout.labelsPerPage
         let pages = includingPartial ? (pendingLabels.count + perPage - 1) / perPage : pendingLabels.count / perPage
         guard pages > 0 else { return }
-        let labels = pendingLabels, first = pagesWritten, layout = pdf.layout, heading = pdf.heading
+        let labels = pendingLabels, first = pagesWritten, headings = headings, pagesPerFile = pagesPerFile
         let drawn = try Self.parallelMap(pages) { page in
-            PDFLabelSheet.page(labels[(page * perPage)..<min(labels.count, (page + 1) * perPage)], number: first + page,
-                               layout: layout, heading: heading)
+            let number = first + page
+            return PDFLabelSheet.page(labels[(page * perPage)..<min(labels.count, (page + 1) * perPage)], number: number % pagesPerFile,
+                                      layout: layout, heading: headings[number / pagesPerFile], fonts: fonts)
         }
-        for page in drawn { try pdf.append(page: page) }
+        for (page, content) in drawn.enumerated() {
+            let file = (first + page) / pagesPerFile
+            if file >= fullSheets.count + 1, let current = pdf {  // the current file is full: the next one starts
+                try current.suspend()
+                fullSheets.append(current)
+                pdf = try PDFLabelSheet(path: directory + "/" + labelFiles[file].path, layout: layout, heading: headings[file], fonts: fonts)
+            }
+            try pdf?.append(page: content)
+        }
         pagesWritten += pages
         pendingLabels.removeFirst(min(pendingLabels.count, pages * perPage))
     }
@@ -145,10 +184,13 @@ final class PackageWriter: @unchecked Sendable {
     /// Writes `manifest.json` with every checksum and syncs it (after `close`; the batch id it names is
     /// known only inside the issuing transaction, so this is the one file written there).
     func writeManifest(_ manifest: Manifest) throws {
-        if let pdf {  // the batch's number goes into every page's heading, then the sheet is complete
-            let (digest, size) = try pdf.finish(batch: String(manifest.batch.id.rawValue))
-            entries.append(Self.fileEntry(path: "labels.pdf", sha256: digest.hex, bytes: size))
+        if let pdf {  // the batch's number goes into every page's heading, then each file is complete
+            for (sheet, file) in zip(fullSheets + [pdf], labelFiles ?? []) {
+                let (digest, size) = try sheet.finish(batch: String(manifest.batch.id.rawValue))
+                entries.append(Self.fileEntry(path: file.path, sha256: digest.hex, bytes: size))
+            }
             self.pdf = nil
+            fullSheets = []
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -184,8 +226,12 @@ final class PackageWriter: @unchecked Sendable {
 
     /// `qr/` file names: the sequence, zero-padded to at least six digits, so they sort in order.
     static func fileName(_ sequence: Int, digits: Int, artwork: ArtworkFormat) -> String {
-        let number = String(sequence)
-        return String(repeating: "0", count: max(0, digits - number.count)) + number + "." + artwork.rawValue
+        padded(sequence, digits: digits) + "." + artwork.rawValue
+    }
+
+    static func padded(_ number: Int, digits: Int) -> String {
+        let text = String(number)
+        return String(repeating: "0", count: max(0, digits - text.count)) + text
     }
 
     static func fileEntry(path: String, sha256: String, bytes: Int) -> [UInt8] {

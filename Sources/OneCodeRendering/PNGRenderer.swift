@@ -47,10 +47,11 @@ public enum PNGRenderer {
         return png
     }
 
-    /// zlib-deflates scanlines with the run-length strategy: QR rows are runs of 0x00 and 0xFF.
-    static func deflate(_ data: [UInt8]) -> [UInt8] {
+    /// zlib-deflates `data` (PNG's IDAT and PDF's FlateDecode both take the zlib format). The run-length
+    /// strategy suits scanlines: QR rows are runs of 0x00 and 0xFF.
+    static func deflate(_ data: [UInt8], strategy: Int32 = Z_RLE) -> [UInt8] {
         var stream = z_stream()
-        var status = deflateInit2_(&stream, 6, Z_DEFLATED, 15, 8, Z_RLE, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        var status = deflateInit2_(&stream, 6, Z_DEFLATED, 15, 8, strategy, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         precondition(status == Z_OK, "zlib deflateInit2 failed with \(status)")  // only on out-of-memory
         defer { deflateEnd(&stream) }
         var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(data.count))))

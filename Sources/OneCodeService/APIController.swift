@@ -156,6 +156,8 @@ struct APIController: Sendable {
         var ec: String?
         var kind: String?
         var pin: Int?
+        var roll: String?
+        var labelsPerFile: Int?
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: AppRequestContext) async throws -> T {
@@ -187,7 +189,9 @@ struct APIController: Sendable {
             expiryDate: try body.expiryDate.map { try Day($0, field: "expiryDate") }, region: body.region,
             urlForm: form, uppercase: body.uppercase ?? false, kind: try BatchKind(body.kind ?? "unit", field: "kind"),
             pinLength: body.pin ?? 0)
-        let result = try await issuer.issue(new, intoLibrary: packagesDirectory, artwork: artwork, errorCorrection: ec)
+        let result = try await issuer.issue(new, intoLibrary: packagesDirectory, artwork: artwork, errorCorrection: ec,
+                                            roll: try body.roll.map(RollSize.init),
+                                            labelsPerFile: body.labelsPerFile ?? PackageOptions.defaultLabelsPerFile)
         let view = BatchView(result.batch)
         return try Response.api(view, status: .created, headers: [.location: "/api/batches/\(result.batch.id)"])
     }

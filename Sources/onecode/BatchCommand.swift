@@ -39,7 +39,11 @@ struct BatchCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Give each unit a hidden PIN of this many digits (6-8), printed where it is seen only after opening: a pin column in codes.csv and, with --qr, a pins/ artwork layer. Campaigns with requirePin ask for it before drawing.", valueName: "digits")) var pin: Int = 0
         @Option(name: .customLong("base-url"), help: "Public base URL printed in the codes (default from configuration).") var baseURL: String?
         @Option(help: ArgumentHelp("A new or empty folder for the code package.", valueName: "dir")) var out: String
-        @Option(help: "QR artwork: none, svg, png (one file per code) or pdf (A4 label sheets).") var qr: ArtworkFormat = .none
+        @Option(help: "QR artwork: none, svg, png (one file per code) or pdf (A4 label sheets, or roll labels with --roll).") var qr: ArtworkFormat = .none
+        @Option(help: ArgumentHelp("With --qr pdf: roll labels of this size in millimetres (10 to 300 a side), one a page, for label printers, instead of A4 sheets.", valueName: "WIDTHxHEIGHT"))
+        var roll: String?
+        @Option(name: .customLong("labels-per-file"), help: ArgumentHelp("With --qr pdf: at most this many labels a PDF, in whole pages; a larger batch is split into labels-001.pdf, labels-002.pdf, … (the manifest's labelFiles says which labels each holds).", valueName: "n"))
+        var labelsPerFile: Int = PackageOptions.defaultLabelsPerFile
         @Option(help: "QR error correction: L (7%), M (15%), Q (25%) or H (30%).") var ec: ErrorCorrection = .M
 
         func run() async throws {
@@ -53,7 +57,8 @@ struct BatchCommand: AsyncParsableCommand {
                     productionDate: try productionDate.map { try Day($0, field: "production-date") } ?? .today(),
                     expiryDate: try expiry.map { try Day($0, field: "expiry") }, region: region,
                     urlForm: urlForm, uppercase: uppercase, kind: kind, pinLength: pin)
-                let options = PackageOptions(directory: out, artwork: qr, errorCorrection: ec)
+                let options = PackageOptions(directory: out, artwork: qr, errorCorrection: ec, roll: try roll.map(RollSize.init),
+                                             labelsPerFile: labelsPerFile)
                 try options.validate()
                 let signer = try config.signer(notice: note)
                 var loopbackWarning: String?

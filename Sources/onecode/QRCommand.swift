@@ -29,9 +29,10 @@ struct QRCommand: AsyncParsableCommand {
                 let caption = String(text.prefix(30))
                 let layout = SheetLayout(modulesPerSide: symbol.width, captionCharacters: caption.count)
                 let heading = PDFLabelSheet.Heading(title: "OneCode QR, EC \(ec.rawValue)", labels: 1)
-                let sheet = try PDFLabelSheet(path: out, layout: layout, heading: heading)
+                let fonts = try LabelFonts(for: heading.texts + [caption])
+                let sheet = try PDFLabelSheet(path: out, layout: layout, heading: heading, fonts: fonts)
                 try sheet.append(page: PDFLabelSheet.page([PDFLabelSheet.Label(symbol: symbol, caption: caption)][...], number: 0,
-                                                          layout: layout, heading: heading))
+                                                          layout: layout, heading: heading, fonts: fonts))
                 try sheet.finish(batch: nil)
             default:
                 let bytes = ext == "svg" ? SVGRenderer.render(symbol) : PNGRenderer.render(symbol)

@@ -298,7 +298,10 @@ struct APITests {
             #expect(try response.json()["productId"] as? Int == product && !response.text.contains("productID"), "\(response.text)")
             for (body, field) in [(#"{"product": \#(product), "count": 0}"#, "count"), (#"{"product": 999, "count": 5}"#, "product"),
                                   (#"{"count": 5}"#, "product"), (#"{"product": \#(product), "count": 5, "ec": "Z"}"#, "ec"),
-                                  (#"{"product": \#(product), "count": "many"}"#, "count")] {
+                                  (#"{"product": \#(product), "count": "many"}"#, "count"),
+                                  (#"{"product": \#(product), "count": 5, "qr": "pdf", "roll": "20x20"}"#, "roll: a 20 × 20 mm label cannot hold"),
+                                  (#"{"product": \#(product), "count": 5, "qr": "svg", "roll": "40x30"}"#, "roll"),
+                                  (#"{"product": \#(product), "count": 5, "qr": "pdf", "labelsPerFile": 0}"#, "labelsPerFile")] {
                 let bad = try await client.execute(uri: "/api/batches", method: .post, headers: auth(issuer, json: true), body: ByteBuffer(string: body))
                 #expect((400..<500).contains(bad.status.code) && bad.text.contains(field), "\(body): \(bad.text)")
             }

@@ -127,6 +127,10 @@ struct CLITests {
         (["batch", "issue", "--product", "1", "--count", "5", "--out", "pkg", "--production-date", "2026-02-30"], "production-date"),
         (["batch", "issue", "--product", "1", "--count", "5", "--out", "pkg", "--region", "china"], "region"),
         (["batch", "issue", "--product", "1", "--count", "5", "--out", "pkg", "--base-url", "ftp://x"], "base-url"),
+        (["batch", "issue", "--product", "1", "--count", "5", "--out", "pkg", "--qr", "pdf", "--roll", "40by30"], "roll"),
+        (["batch", "issue", "--product", "1", "--count", "5", "--out", "pkg", "--qr", "pdf", "--roll", "20x20"], "roll"),
+        (["batch", "issue", "--product", "1", "--count", "5", "--out", "pkg", "--qr", "svg", "--roll", "40x30"], "roll"),
+        (["batch", "issue", "--product", "1", "--count", "5", "--out", "pkg", "--qr", "pdf", "--labels-per-file", "0"], "labels-per-file"),
         (["qr", String(repeating: "x", count: 3000), "--out", "big.png", "--ec", "H"], "text"),
         (["qr", "hello", "--out", "hello.gif"], "out"),
     ])

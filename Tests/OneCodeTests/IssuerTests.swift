@@ -171,6 +171,103 @@ struct IssuerTests {
             }
             for row in codes { #expect(words.contains(row[1])) }
         }
+        // Every font is embedded, as a subset, with a map back to Unicode: the Latin one and, for the
+        // Chinese name, the CJK one (a print house's preflight rejects a font that is not embedded).
+        let fonts = try await Self.pdfFonts(out + "/labels.pdf")
+        #expect(fonts.map(\.name).sorted() == ["DejaVuSansMono", "DroidSansFallback"], "\(fonts)")
+        #expect(fonts.allSatisfy { $0.embedded && $0.subset && $0.unicode }, "\(fonts)")
+    }
+
+    /// `pdffonts`' table: each font's name (without the subset tag) and its emb, sub and uni columns.
+    static func pdfFonts(_ path: String) async throws -> [(name: String, embedded: Bool, subset: Bool, unicode: Bool)] {
+        let listed = try await Run.run("/usr/bin/pdffonts", [path])
+        #expect(listed.status == 0, "pdffonts: \(listed.stderr)")
+        return listed.stdout.split(separator: "\n").dropFirst(2).map { line in
+            let columns = line.split(separator: " ")
+            let name = columns[0].split(separator: "+").last.map(String.init) ?? ""
+            let flags = columns.suffix(5).prefix(3).map { $0 == "yes" }  // emb sub uni, then the object number
+            return (name, flags[0], flags[1] && columns[0].contains("+"), flags[2])
+        }
+    }
+
+    @Test("roll labels: one label a page of the size asked, each page decodes to its code with the code under it; too small a label names the smallest that fits")
+    func rollLabels() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.folder.cleanup() }
+        let out = fixture.folder.file("package")
+        _ = try await fixture.issuer.issue(try fixture.batch(4), package: PackageOptions(directory: out, artwork: .pdf,
+                                                                                          roll: try RollSize("40x30")))
+        let manifest = try Self.manifest(out)
+        try Self.verifyChecksums(out, manifest)
+        let sheet = try #require(manifest.sheet)
+        #expect(sheet.pageSize == "roll" && sheet.labelsPerPage == 1 && !sheet.cropMarks)
+        #expect(sheet.pageWidthMillimetres == 40 && sheet.pageHeightMillimetres == 30)
+        let info = try await Run.run("/usr/bin/pdfinfo", [out + "/labels.pdf"])
+        #expect(info.stdout.contains("Pages:           4") && info.stdout.contains("113.39 x 85.04 pts"), "\(info.stdout)")  // 40 × 30 mm
+        let rows = try Self.csvRows(out + "/codes.csv").dropFirst()
+        for (index, row) in rows.enumerated() {
+            let page = String(index + 1), prefix = fixture.folder.file("roll\(index)")
+            let render = try await Run.run("/usr/bin/pdftoppm", ["-r", "300", "-gray", "-png", "-singlefile", "-f", page, "-l", page,
+                                                               out + "/labels.pdf", prefix])
+            #expect(render.status == 0, "pdftoppm: \(render.stderr)")
+            #expect(try await Run.zbar(prefix + ".png") == [row[2]])
+            let text = try await Run.run("/usr/bin/pdftotext", ["-f", page, "-l", page, out + "/labels.pdf", "-"])
+            #expect(text.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == row[1], "a roll label prints its code alone")
+        }
+        // Only the codes' font: a roll label has no heading for the Chinese name.
+        #expect(try await Self.pdfFonts(out + "/labels.pdf").map(\.name) == ["DejaVuSansMono"])
+        await #expect { _ = try await fixture.issuer.issue(try fixture.batch(1), package: PackageOptions(
+            directory: fixture.folder.file("small"), artwork: .pdf, roll: RollSize(width: 20, height: 20)))
+        } throws: { error in
+            (error as? InputError).map { $0.field == "roll" && $0.message.contains("at least 29.2 × 26 mm") } ?? false
+        }
+        #expect(!FileManager.default.fileExists(atPath: fixture.folder.file("small")))
+        #expect { try RollSize("40 by 30") } throws: { ($0 as? InputError)?.field == "roll" }
+        #expect { try PackageOptions(directory: fixture.folder.file("svg"), artwork: .svg, roll: RollSize(width: 40, height: 30)).validate() }
+            throws: { ($0 as? InputError)?.field == "roll" }
+        #expect { try PackageOptions(directory: fixture.folder.file("pdf"), artwork: .pdf, labelsPerFile: 0).validate() }
+            throws: { ($0 as? InputError)?.field == "labels-per-file" }
+    }
+
+    @Test("a batch larger than a file's labels is split into PDFs of whole pages, about equal; the manifest says which labels each holds, and each decodes to them")
+    func splitLabelFiles() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.folder.cleanup() }
+        let out = fixture.folder.file("package")
+        // 250 labels at 60 a page are 5 pages; at most 130 labels (2 pages) a file: three files of 2, 2 and 1 pages.
+        _ = try await fixture.issuer.issue(try fixture.batch(250), package: PackageOptions(directory: out, artwork: .pdf, labelsPerFile: 130))
+        let manifest = try Self.manifest(out)
+        try Self.verifyChecksums(out, manifest)
+        #expect(manifest.sheet?.labelsPerPage == 60)
+        let files = try #require(manifest.labelFiles)
+        #expect(files == [.init(path: "labels-001.pdf", firstSequence: 1, lastSequence: 120, pages: 2),
+                          .init(path: "labels-002.pdf", firstSequence: 121, lastSequence: 240, pages: 2),
+                          .init(path: "labels-003.pdf", firstSequence: 241, lastSequence: 250, pages: 1)], "\(files)")
+        #expect(!FileManager.default.fileExists(atPath: out + "/labels.pdf"))
+        let rows = try Self.csvRows(out + "/codes.csv").dropFirst()
+        for file in files {
+            let info = try await Run.run("/usr/bin/pdfinfo", [out + "/" + file.path])
+            #expect(info.stdout.contains("Pages:           \(file.pages)\n"), "\(file.path): \(info.stdout)")
+            // The file's first label (first page, first slot) and its last (last page, its slot), each cut out
+            // where the layout puts it and decoded alone: the file holds the labels the manifest says.
+            let sheet = try #require(manifest.sheet)
+            for (page, slot, sequence) in [(1, 0, file.firstSequence), (file.pages, (file.lastSequence - file.firstSequence) % 60, file.lastSequence)] {
+                let frame = sheet.labelFrame(slot), px = { (millimetres: Double) in String(Int(millimetres / 25.4 * 150)) }
+                let prefix = fixture.folder.file("\(file.path)-\(sequence)")
+                let render = try await Run.run("/usr/bin/pdftoppm", ["-r", "150", "-gray", "-png", "-singlefile", "-f", String(page), "-l", String(page),
+                                                                   "-x", px(frame.x), "-y", px(frame.y), "-W", px(frame.width), "-H", px(frame.height),
+                                                                   out + "/" + file.path, prefix])
+                #expect(render.status == 0, "pdftoppm: \(render.stderr)")
+                #expect(try await Run.zbar(prefix + ".png") == [rows[rows.startIndex + sequence - 1][2]], "\(file.path): label \(sequence)")
+            }
+            let page = String(file.pages), first = file.firstSequence + (file.pages - 1) * 60
+            let text = try await Run.run("/usr/bin/pdftotext", ["-f", page, "-l", page, out + "/" + file.path, "-"])
+            let words = text.stdout.replacingOccurrences(of: "\n", with: " ")
+            let index = files.firstIndex(of: file)! + 1
+            for expected in ["labels \(first)-\(file.lastSequence) of 250", "page \(file.pages) of \(file.pages), file \(index) of 3"] {
+                #expect(words.contains(expected), "\(file.path): \(expected) in \(words.prefix(300))")
+            }
+        }
     }
 
     @Test("PDF labels decode at every error-correction level, in both URL forms, in lower and upper case",
