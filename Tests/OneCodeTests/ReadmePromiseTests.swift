@@ -5,6 +5,7 @@ import HummingbirdTesting
 import NIOCore
 import OneCodeDomain
 import OneCodeStorage
+import OneCodeService
 import Testing
 
 /// Promises README makes that no other test held (issue 22's list), each test named after its promise;
@@ -322,5 +323,86 @@ struct ReadmePromiseTests {
         try example.write(toFile: fixture.folder.file("campaign.json"), atomically: true, encoding: .utf8)
         let cli = try await Self.onecode(fixture, ["campaign", "create", "--file", fixture.folder.file("campaign.json")])
         #expect(cli.status == 0, "\(cli.stderr)")
+    }
+
+    /// README's first code block in `language` whose text contains `marker`, as written.
+    static func readmeBlock(_ language: String, containing marker: String) throws -> String {
+        let readme = try String(contentsOfFile: DeploymentTests.root + "/README.md", encoding: .utf8)
+        let blocks = readme.components(separatedBy: "```" + language + "\n").dropFirst().compactMap { $0.components(separatedBy: "```").first }
+        return try #require(blocks.first { $0.contains(marker) }, "README has no \(language) block with \(marker)")
+    }
+
+    @Test("README's channel examples, as written: the packing line's aggregate lines pack a pallet of cases of bottles, the ship lines pass them from a warehouse to dealer 1, to sub-dealer 2, to store 3",
+          arguments: Backend.complete)
+    func readmeChannelExamples(_ backend: Backend) async throws {
+        let (folder, environment) = try await CLITests.prepared(backend)
+        defer { folder.cleanup() }
+        func onecode(_ arguments: [String]) async throws -> String {
+            let result = try await Run.run(Run.onecode, arguments, cwd: folder.path, environment: environment)
+            #expect(result.status == 0, "onecode \(arguments.joined(separator: " ")): \(result.stderr)")
+            return result.stdout
+        }
+        var codes: [String: [String]] = [:]
+        for (number, (kind, count)) in [("unit", 4), ("case", 2), ("pallet", 1)].enumerated() {
+            _ = try await onecode(["batch", "issue", "--product", "1", "--count", String(count), "--kind", kind, "--out", kind])
+            _ = try await onecode(["batch", "activate", String(number + 1)])
+            codes[kind] = try IssuerTests.csvRows(folder.file(kind + "/codes.csv")).dropFirst().map { $0[1] }
+        }
+        let units = codes["unit"]!, cases = codes["case"]!, pallet = codes["pallet"]![0]
+        // The files the examples read: two bottles for one case; a pallet of two cases, the second with two bottles.
+        try "\(units[0])\n\(units[1])\n".write(toFile: folder.file("bottles.txt"), atomically: true, encoding: .utf8)
+        try "\(pallet),\(cases[0])\n\(pallet),\(cases[1])\n\(cases[1]),\(units[2])\n\(cases[1]),\(units[3])\n"
+            .write(toFile: folder.file("pallet.csv"), atomically: true, encoding: .utf8)
+        try "\(pallet)\n".write(toFile: folder.file("pallets.txt"), atomically: true, encoding: .utf8)
+        try "\(cases[1])\n".write(toFile: folder.file("cases.txt"), atomically: true, encoding: .utf8)
+        // Run a block as a shell script, with `onecode` on the PATH (CASE_CODE is README's placeholder for a case's code).
+        func run(_ block: String) async throws {
+            let path = (Run.onecode as NSString).deletingLastPathComponent + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+            let script = block.replacingOccurrences(of: "CASE_CODE", with: cases[0])
+            let result = try await Run.run("/bin/bash", ["-euo", "pipefail", "-c", script], cwd: folder.path,
+                                           environment: environment.merging(["PATH": path]) { $1 })
+            #expect(result.status == 0, "\(script)\n\(result.stdout)\(result.stderr)")
+        }
+        let packing = try Self.readmeBlock("sh", containing: "onecode aggregate --parent CASE_CODE")
+        try await run(packing)
+        // What the ship example takes as there: warehouse 1, dealer 1, store 3 (its own first line adds dealer 2).
+        _ = try await onecode(["warehouse", "add", "--name", "Shanghai DC"])
+        _ = try await onecode(["dealer", "add", "--name", "Wholesale", "--territory", "CN"])
+        for name in ["Store A", "Store B", "Store C"] { _ = try await onecode(["store", "add", "--name", name]) }
+        let shipping = try Self.readmeBlock("sh", containing: "onecode ship --store 3 --from 2")
+        #expect(shipping.contains("onecode dealer add --name \"East Trading\""))
+        try await run(shipping)
+        // Where each bottle is now: packed as the lines say, shipped as the lines say.
+        func chain(_ code: String) async throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(try await onecode(["code", "check", code, "--json"]).utf8)) as? [String: Any])
+        }
+        let first = try await chain(units[0]), last = try await chain(units[3])
+        #expect((first["packedIn"] as? [[String: Any]])?.compactMap { $0["code"] as? String } == [cases[0], pallet], "\(first)")
+        #expect((last["packedIn"] as? [[String: Any]])?.compactMap { $0["code"] as? String } == [cases[1], pallet], "\(last)")
+        let firstShipped = try #require(first["shippedTo"] as? [String: Any]), lastShipped = try #require(last["shippedTo"] as? [String: Any])
+        #expect(firstShipped["dealerId"] as? Int == 1 && firstShipped["storeId"] == nil, "\(firstShipped)")
+        #expect(lastShipped["dealer"] as? String == "East Trading" && lastShipped["storeId"] as? Int == 3, "\(lastShipped)")
+    }
+
+    @Test("README's webhook receiver, as written in Python, accepts a delivery's OneCode-Signature and refuses a changed body, another secret and an old timestamp")
+    func readmeWebhookVerifier() async throws {
+        let verifier = try Self.readmeBlock("python", containing: "def verify(")
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let secret = Array("whsec-readme-test-0123456789".utf8), body = Data(#"{"type":"scan.recorded","id":7}"#.utf8)
+        let now = Int(Date().timeIntervalSince1970)
+        let fresh = WebhookDeliverer.signature(secret: secret, timestamp: now, body: body)
+        let old = WebhookDeliverer.signature(secret: secret, timestamp: now - 3_600, body: body)
+        let script = verifier + """
+
+            import sys
+            secret, body = sys.argv[1].encode(), sys.argv[2].encode()
+            print(verify(secret, sys.argv[3], body), verify(secret, sys.argv[3], body + b" "), verify(b"other", sys.argv[3], body),
+                  verify(secret, sys.argv[4], body))
+            """
+        try script.write(toFile: folder.file("verify.py"), atomically: true, encoding: .utf8)
+        let result = try await Run.run("/usr/bin/python3", [folder.file("verify.py"), String(decoding: secret, as: UTF8.self),
+                                                            String(decoding: body, as: UTF8.self), fresh, old])
+        #expect(result.stdout == "True False False False\n", "\(result.stdout)\(result.stderr)")
     }
 }
