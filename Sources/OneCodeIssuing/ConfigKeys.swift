@@ -56,6 +56,7 @@ public enum ConfigKeys {
         key("http.trustedProxies", "none"),
         key("http.forwardedHeader", "X-Forwarded-For"),
         key("http.idleTimeoutSeconds", "30"),
+        key("http.drainSeconds", "0"),
         key("http.maxConnections", "the open-file limit less 128"),
         key("scan.maxScans", "20"),
         key("scan.maxConsumers", "5"),

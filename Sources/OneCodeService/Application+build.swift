@@ -28,6 +28,8 @@ public struct ServiceDependencies: Sendable {
     public var onMetricsListening: @Sendable (Int) async -> Void = { _ in }
     /// One linker refresh at a time: the periodic one and the API's share it.
     public var linkerGate = LinkerGate()
+    /// Set when the node starts leaving (`DrainService`): `/readyz` then answers 503.
+    public var drain = DrainSignal()
 
     public init(config: ServiceConfig, store: any OneCodeStore, signer: CodeSigner, baseURL: String, maxBatchCount: Int,
                 logger: Logger, storageServices: [any Service] = []) {
@@ -74,7 +76,8 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter, fakes: 
     ).register(on: router)
     EntryPage(signer: deps.signer, brand: deps.config.brand).register(on: router)
     OpenAPIDocument.register(on: router, maxBatchCount: deps.maxBatchCount)
-    OpsController(writer: writer, storage: deps.store, outbox: deps.store, servesMetrics: deps.config.metricsPort == nil).register(on: router)
+    OpsController(writer: writer, drain: deps.drain, storage: deps.store, outbox: deps.store, servesMetrics: deps.config.metricsPort == nil)
+        .register(on: router)
     APIController(
         store: deps.store, issuer: Issuer(store: deps.store, signer: deps.signer, baseURL: deps.baseURL),
         maxBatchCount: deps.maxBatchCount, packagesDirectory: deps.config.packagesDirectory,
@@ -98,7 +101,7 @@ public func buildApplication(_ deps: ServiceDependencies) throws -> some Applica
     if let port = deps.config.metricsPort {
         let metricsRouter = Router(context: AppRequestContext.self)
         metricsRouter.add(middleware: ErrorMiddleware())
-        OpsController(writer: writer, storage: deps.store, outbox: deps.store).registerMetrics(on: metricsRouter)
+        OpsController(writer: writer, drain: deps.drain, storage: deps.store, outbox: deps.store).registerMetrics(on: metricsRouter)
         metrics.append(Application(
             router: metricsRouter, configuration: .init(address: .hostname(deps.config.metricsHost, port: port), serverName: "OneCode"),
             onServerRunning: { channel in await deps.onMetricsListening(channel.localAddress?.port ?? port) }, logger: deps.logger))

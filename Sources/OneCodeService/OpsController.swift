@@ -8,6 +8,7 @@ import OneCodeStorage
 /// `/healthz` (the process answers), `/readyz` (it can take scans now) and `/metrics` (Prometheus text format).
 struct OpsController: Sendable {
     let writer: ScanWriter
+    let drain: DrainSignal
     let storage: any StorageReadiness
     /// Where the pending webhook deliveries are counted (at each scrape).
     let outbox: any OutboxStore
@@ -26,7 +27,7 @@ struct OpsController: Sendable {
         // bound (a lock held elsewhere, an unreachable server or a schema of another version is a 503).
         router.get("readyz") { _, _ in
             let problem: String?
-            if writer.isStopping {
+            if drain.isDraining || writer.isStopping {
                 problem = "stopping"
             } else {
                 problem = await Self.within(Self.readinessBound) { try await storage.checkReady() }

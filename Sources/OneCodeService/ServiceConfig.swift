@@ -8,6 +8,8 @@ import OneCodeDomain
 /// - `http.host` (default `127.0.0.1`), `http.port` (default `8080`).
 /// - `http.trustedProxies` (default none): addresses or CIDRs of the load balancers whose `Forwarded` /
 ///   `X-Forwarded-For` name the client (`ONECODE_HTTP_TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1`).
+/// - `http.drainSeconds` (default 0): on SIGTERM or Ctrl-C, `/readyz` answers 503 `stopping` this long while
+///   the server still takes requests, so a balancer polling readiness takes the node out before it stops.
 /// - `http.idleTimeoutSeconds` (default 30): a connection that sends nothing for this long is closed,
 ///   whether it is between requests or half-way through a request's headers.
 /// - `http.maxConnections` (default: the process's open-file limit less 128): connections beyond it wait
@@ -48,6 +50,7 @@ public struct ServiceConfig: Sendable {
     public var host: String
     public var port: Int
     public var idleTimeoutSeconds: Double
+    public var drainSeconds: Double
     public var maxConnections: Int
     public var rules: VerdictRules
     public var channel: ChannelRules
@@ -94,6 +97,10 @@ public struct ServiceConfig: Sendable {
         idleTimeoutSeconds = try config.checkedDouble("http.idleTimeoutSeconds", default: 30)
         guard idleTimeoutSeconds > 0 && idleTimeoutSeconds <= 3600 else {
             throw InputError("http.idleTimeoutSeconds", "must be more than 0 and at most 3600 seconds")
+        }
+        drainSeconds = try config.checkedDouble("http.drainSeconds", default: 0)
+        guard drainSeconds >= 0 && drainSeconds <= 300 else {
+            throw InputError("http.drainSeconds", "must be 0 to 300 seconds")
         }
         var limit = rlimit()
         let openFiles = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 ? Int(min(limit.rlim_cur, 1 << 20)) : 1024

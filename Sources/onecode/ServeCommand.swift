@@ -8,6 +8,7 @@ import OneCodeDomain
 import OneCodeIssuing
 import OneCodePostgres
 import OneCodeService
+import ServiceLifecycle
 import OneCodeSQLite
 import OneCodeStorage
 
@@ -33,6 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let host { extra["http.host"] = .init(.string(host), isSecret: false) }
         if let port { extra["http.port"] = .init(.int(port), isSecret: false) }
         var app: (any ApplicationProtocol)?
+        var drain: DrainService?
         var listenAddress = ""
         var say: @Sendable (String) -> Void = { note($0) }
         try await reportingErrors {
@@ -83,10 +85,16 @@ struct ServeCommand: AsyncParsableCommand {
             let metricsHost = config.metricsHost
             deps.onMetricsListening = { [say] port in say("onecode: metrics on http://\(metricsHost):\(port)/metrics") }
             app = try buildApplication(deps)
+            drain = DrainService(signal: deps.drain, seconds: config.drainSeconds, logger: logger)
             say("onecode: serving on http://\(config.host):\(config.port == 0 ? "(a free port)" : String(config.port)) (database \(Database.describe(issuerConfig))); Ctrl-C stops")
         }
         do {
-            try await app!.runService()
+            // The drain stops first (the group stops its services last to first): `/readyz` says
+            // `stopping` for http.drainSeconds while the server still serves, then the application stops.
+            let group = ServiceGroup(configuration: .init(
+                services: [.init(service: app!), .init(service: drain!, successTerminationBehavior: .ignore)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: drain!.logger))
+            try await group.run()
         } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EADDRNOTAVAIL || error.errnoCode == EACCES {
             fail("http.port: cannot listen on \(listenAddress) (\(error.errnoCode == EADDRINUSE ? "another process uses it" : String(cString: strerror(error.errnoCode)))); choose another with --port or ONECODE_HTTP_PORT")
         }

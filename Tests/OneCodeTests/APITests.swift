@@ -315,8 +315,7 @@ struct APITests {
             // Kept in the library under the batch's id and creation time (PackageLibrary).
             let kept = try #require(try FileManager.default.contentsOfDirectory(atPath: fixture.folder.file("packages"))
                 .first { $0.hasPrefix("batch-\(batch)-") && !$0.hasSuffix(".zip") })
-            let csv = try String(contentsOfFile: fixture.folder.file("packages/\(kept)/codes.csv"), encoding: .utf8)
-            let code = String(csv.split(separator: "\n")[1].split(separator: ",")[1])
+            let code = try CodesCSV(fixture.folder.file("packages/\(kept)/codes.csv")).codes[0]
             // Inactive until activated; activate, scan, blacklist, void.
             #expect(try await client.execute(uri: "/s/\(code)", method: .get, headers: phone()).status == .forbidden)
             response = try await client.execute(uri: "/api/batches/\(batch)/activate", method: .post, headers: auth(issuer))

@@ -12,7 +12,7 @@ struct BackupTests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let environment = DurabilityTests.environment
-        let codes = try DurabilityTests.prepare(folder, count: 400)
+        let codes = try await DurabilityTests.prepare(folder, count: 400)
         let (server, base) = try await DurabilityTests.startServer(folder)
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
         let before = await DurabilityTests.scanCodes(base, Array(codes[..<100]), concurrency: 8)
@@ -64,7 +64,7 @@ struct BackupTests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let environment = DurabilityTests.environment
-        _ = try DurabilityTests.prepare(folder, count: 3)
+        _ = try await DurabilityTests.prepare(folder, count: 3)
         try FileManager.default.createDirectory(atPath: folder.file("backups"), withIntermediateDirectories: true)
         let backup = try Run.onecode(["backup", "--out", "backups/monday.sqlite"], cwd: folder.path, environment: environment)
         #expect(backup.status == 0, "\(backup.stderr)")
@@ -83,11 +83,11 @@ struct BackupTests {
     }
 
     @Test("restore refuses what is not a whole OneCode database, or one from a newer OneCode; backup refuses PostgreSQL")
-    func refusals() throws {
+    func refusals() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let environment = DurabilityTests.environment
-        _ = try DurabilityTests.prepare(folder, count: 3)
+        _ = try await DurabilityTests.prepare(folder, count: 3)
         try "not a database".write(toFile: folder.file("junk.sqlite"), atomically: true, encoding: .utf8)
         _ = try Self.sqlite(folder.file("other.sqlite"), "CREATE TABLE t (x); INSERT INTO t VALUES (1)")
         #expect(try Run.onecode(["backup", "--out", "newer.sqlite"], cwd: folder.path, environment: environment).status == 0)

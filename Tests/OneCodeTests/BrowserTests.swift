@@ -15,7 +15,7 @@ struct BrowserTests {
     func landingPage(language: String) async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let codes = try DurabilityTests.prepare(folder, count: 2)
+        let codes = try await DurabilityTests.prepare(folder, count: 2)
         let (server, base) = try await DurabilityTests.startServer(folder)
         defer { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
         try FileManager.default.createDirectory(atPath: Self.artifacts, withIntermediateDirectories: true)
@@ -51,14 +51,14 @@ struct BrowserTests {
     func verdictPages(language: String) async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let codes = try DurabilityTests.prepare(folder, count: 6)
+        let codes = try await DurabilityTests.prepare(folder, count: 6)
         let environment = DurabilityTests.environment
         // The product named per language: each page shows its own.
         #expect(try Run.onecode(["product", "update", "1", "--name-zh", "绿茶 500 毫升", "--name-en", "Green tea 500 ml"],
                                 cwd: folder.path, environment: environment).status == 0)
         // A second batch, never activated; a withdrawn code; a code the secret makes but nobody issued.
         #expect(try Run.onecode(["batch", "issue", "--product", "1", "--count", "1", "--out", "pkg2"], cwd: folder.path, environment: environment).status == 0)
-        let inactive = try String(contentsOfFile: folder.file("pkg2/codes.csv"), encoding: .utf8).split(separator: "\n")[1].split(separator: ",")[1]
+        let inactive = try CodesCSV(folder.file("pkg2/codes.csv")).codes[0]
         #expect(try Run.onecode(["code", "blacklist", codes[4], "--reason", "stolen pallet"], cwd: folder.path, environment: environment).status == 0)
         let signer = try CodeSigner(secret: Array(environment["ONECODE_CODES_SECRET"]!.utf8))
         let unknown = signer.code(for: CodeKey(rawValue: 987_654_321))
@@ -104,13 +104,7 @@ struct BrowserTests {
     func lateDraw(language: String) async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        // (As DurabilityTests.prepare, run as async programs: the test pool has two threads.)
-        for arguments in [["product", "add", "--name", "Tea"], ["batch", "issue", "--product", "1", "--count", "1", "--out", "pkg"], ["batch", "activate", "1"]] {
-            let result = try await Run.run(Run.onecode, arguments, cwd: folder.path, environment: DurabilityTests.environment)
-            #expect(result.status == 0, "\(arguments): \(result.stderr)")
-        }
-        let codes = try String(contentsOfFile: folder.file("pkg/codes.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
-            .map { String($0.split(separator: ",")[1]) }
+        let codes = try await DurabilityTests.prepare(folder, count: 1)
         let campaign = #"{"name": "Shanghai summer", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "status": "live", "scope": {"regions": ["CN-31"]}, "tiers": [{"name": "Bottle", "kind": "goods", "value": 1, "probability": 1, "stock": 10}]}"#
         try Data(campaign.utf8).write(to: URL(fileURLWithPath: folder.file("campaign.json")))
         let created = try await Run.run(Run.onecode, ["campaign", "create", "--file", "campaign.json"], cwd: folder.path, environment: DurabilityTests.environment)
@@ -130,7 +124,7 @@ struct BrowserTests {
     func pinDraw(language: String) async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        _ = try DurabilityTests.prepare(folder, count: 1)
+        _ = try await DurabilityTests.prepare(folder, count: 1)
         let environment = DurabilityTests.environment
         let campaign = #"{"name": "Under the cap", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "status": "live", "requirePin": true, "tiers": [{"name": "Bottle", "kind": "goods", "value": 1, "probability": 1, "stock": 10}]}"#
         try Data(campaign.utf8).write(to: URL(fileURLWithPath: folder.file("campaign.json")))
@@ -139,8 +133,8 @@ struct BrowserTests {
             let result = try await Run.run(Run.onecode, arguments, cwd: folder.path, environment: environment)
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
         }
-        let lines = try String(contentsOfFile: folder.file("pins/codes.csv"), encoding: .utf8).split(separator: "\n")
-        let row = try #require(lines.dropFirst().first, "\(lines)").split(separator: ",", omittingEmptySubsequences: false)
+        let rows = try CodesCSV(folder.file("pins/codes.csv")).rows
+        let row = try #require(rows.first, "\(rows)")
         try #require(row.count == 6, "\(row)")
         let code = String(row[1]), pin = String(row[5])
         let wrong = String(pin.reversed()) == pin ? "000000" : String(pin.reversed())

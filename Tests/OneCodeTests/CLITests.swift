@@ -76,9 +76,9 @@ struct CLITests {
         let issue = try await onecode(["batch", "issue", "--product", "1", "--count", "50", "--lot", "L7", "--region", "CN-31",
                                      "--url-form", "gs1", "--out", "pkg", "--json"])
         #expect(issue.status == 0, "\(issue.stderr)")
-        let csv = try String(contentsOfFile: folder.file("pkg/codes.csv"), encoding: .utf8).split(separator: "\n")
-        #expect(csv.count == 51)
-        let code = String(csv[1].split(separator: ",")[1])
+        let csv = try CodesCSV(folder.file("pkg/codes.csv"))
+        #expect(csv.rows.count == 50)
+        let code = csv.codes[0]
         let show = try await onecode(["batch", "show", "1"])
         #expect(show.stdout.contains("50 (50 stored") && show.stdout.contains("CN-31") && show.stdout.contains("L7"))
         // The code's real state: not yet active (exit 1), valid once activated (exit 0), void once blacklisted (exit 1).
@@ -268,7 +268,7 @@ struct CLITests {
         defer { folder.cleanup() }
         let issued = try await Run.run(Run.onecode, ["batch", "issue", "--product", "1", "--count", "3", "--out", "pkg"], cwd: folder.path, environment: env)
         #expect(issued.status == 0, "\(issued.stderr)")
-        let code = String(try String(contentsOfFile: folder.file("pkg/codes.csv"), encoding: .utf8).split(separator: "\n")[1].split(separator: ",")[1])
+        let code = try CodesCSV(folder.file("pkg/codes.csv")).codes[0]
         var result = try await Run.run(Run.onecode, ["batch", "activate", "1"], cwd: folder.path, environment: env)
         #expect(result.status == 0 && result.stdout.contains("batch 1 is active"))
         let again = try await Run.run(Run.onecode, ["batch", "activate", "1"], cwd: folder.path, environment: env)
@@ -346,7 +346,7 @@ struct CLITests {
     func cliPackageOverAPI() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        _ = try DurabilityTests.prepare(folder, count: 5)
+        _ = try await DurabilityTests.prepare(folder, count: 5)
         let created = try Run.onecode(["token", "create", "--scope", "issuer", "--name", "print house"], cwd: folder.path, environment: DurabilityTests.environment)
         let token = try #require(created.stdout.split(separator: "\n").first { $0.hasPrefix("oc_") }.map(String.init))
         let (server, base) = try await DurabilityTests.startServer(folder)

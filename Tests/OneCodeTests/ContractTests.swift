@@ -100,8 +100,7 @@ struct ContractWorld {
         let issued = try await Issuer(store: store, signer: Self.signer, baseURL: "https://q.example.com")
             .issue(try NewBatch(productID: product.id, count: count, maxCount: 1000), package: PackageOptions(directory: folder.file("pkg")))
         batch = try await store.setStatus(.active, of: issued.batch.id)
-        codes = try String(contentsOfFile: folder.file("pkg/codes.csv"), encoding: .utf8)
-            .split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[1]) }
+        codes = try CodesCSV(folder.file("pkg/codes.csv")).codes
     }
 
     func key(_ code: String) -> CodeKey {
@@ -438,14 +437,16 @@ struct ContractTests {
             order.add("A")
         }
         await holding.wait()
-        async let b: Void = nodeB.withScanTransaction { tx in
+        let asked = OneShotSignal()
+        async let b: Void = { asked.raise(); try await nodeB.withScanTransaction { tx in
             try tx.emit(.prizeWon, at: Date(), data: EventJSON())
             order.add("B")
-        }
+        } }()
         switch backend {
         case .sqlite:
-            // One write lock: B waits for A, so nothing can commit out of order, and a reader sees nothing yet.
-            try await Task.sleep(for: .milliseconds(200))
+            // One write lock: B, asked for while A holds it, commits after A whenever it gets to ask; a reader
+            // sees nothing yet. (No sleep: the order is the invariant, not how long B waited.)
+            await asked.wait()
             release.signal()
             _ = try await (a, b)
             #expect(seenWhileHeld.withLock { $0 } == "0")
@@ -618,8 +619,7 @@ struct ContractTests {
             .issue(try NewBatch(productID: world.batch.productID, count: 4, maxCount: 100, region: "CN-31"),
                    package: PackageOptions(directory: world.folder.file("pkg2")))
         _ = try await store.setStatus(.active, of: regional.batch.id)
-        let codes2 = try String(contentsOfFile: world.folder.file("pkg2/codes.csv"), encoding: .utf8)
-            .split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[1]) }
+        let codes2 = try CodesCSV(world.folder.file("pkg2/codes.csv")).codes
         let campaign = try await world.campaign()
         let day1 = Date(timeIntervalSince1970: 1_790_000_000), day2 = day1 + 86_400
         let (a, b) = (ConsumerID.random(), ConsumerID.random())
@@ -842,10 +842,16 @@ struct LinkerContractTests {
         let holderPID = try #require(psql, "the helper never held the lock")
         // An erasure waits for the refresh's lock too: a refresh whose snapshot predates it would write the
         // profile back. (It runs first, so the refresh after it never sees the consumer.)
+        // Each is seen waiting for the lock in pg_locks before the next starts: events, not sleeps.
+        let url = try TestPostgres.database(world.fixture.folder.file("onecode.sqlite")).url
+        func waiting() async throws -> String {
+            try await Run.run("/usr/bin/psql", [url, "-tAq", "-c", "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"])
+                .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
         let forget = Task { [store = world.store] in try await store.forgetConsumer(erased.value) }
-        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await eventually(within: 30) { try await waiting() == "1" }, "the erasure never waited for the lock")
         let refresh = Task { [store = world.store] in try await store.refreshLinker(now: Date(), full: false) }
-        try await Task.sleep(for: .milliseconds(500))
+        #expect(try await eventually(within: 30) { try await waiting() == "2" }, "the refresh never waited for the lock")
         // The holder is alive: the refresh and the erasure wait for it (whatever the machine's speed, they cannot have run).
         #expect(try world.backend.query("SELECT count(*) FROM consumer_profile", in: world.fixture.folder) == "0")
         #expect(try world.backend.query("SELECT count(*) FROM scan WHERE consumer IS NOT NULL", in: world.fixture.folder) == "2")

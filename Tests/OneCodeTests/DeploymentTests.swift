@@ -82,7 +82,7 @@ struct DeploymentTests {
         }
         _ = try await onecode(["batch", "issue", "--product", "1", "--count", "3", "--lot", "L1", "--out", folder.file("pkg")])
         _ = try await onecode(["batch", "activate", "1"])
-        let codes = try String(contentsOfFile: folder.file("pkg/codes.csv"), encoding: .utf8).split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[1]) }
+        let codes = try CodesCSV(folder.file("pkg/codes.csv")).codes
         let gtin = "06291041500213"
         for link in [["--type", "gs1:pip", "--href", "https://brand.example/en", "--language", "en"],
                      ["--type", "gs1:pip", "--href", "https://brand.example/zh", "--language", "zh"],
@@ -201,8 +201,7 @@ struct DeploymentTests {
             let result = try Run.program(Run.onecode, arguments, cwd: cwd, environment: env)
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
         }
-        let code = try #require(String(contentsOfFile: lib + "/pkg/codes.csv", encoding: .utf8).split(separator: "\n").dropFirst().first?
-            .split(separator: ",")[1]).description
+        let code = try #require(try CodesCSV(lib + "/pkg/codes.csv").codes.first)
         let serve = try command("ExecStart")
         let server = try Run.start(serve[0], Array(serve.dropFirst()), cwd: cwd, environment: env)
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
@@ -250,8 +249,7 @@ struct DeploymentTests {
 
         // The GS1 resolver through nginx over TLS: a phone's GS1 link is one scan, a 307 on the same origin,
         // then its page; a till's link type goes to the brand's link and records nothing; the description file.
-        let second = try #require(String(contentsOfFile: lib + "/pkg/codes.csv", encoding: .utf8).split(separator: "\n").dropFirst(2).first?
-            .split(separator: ",")[1]).description
+        let second = try #require(try CodesCSV(lib + "/pkg/codes.csv").codes.dropFirst().first)
         let linked = try Run.program(Run.onecode, ["link", "add", "--gtin", "6291041500213", "--type", "gs1:pip", "--href", "https://brand.example/tea",
                                                    "--title", "Tea"], cwd: cwd, environment: env)
         #expect(linked.status == 0, "\(linked.stderr)")

@@ -59,14 +59,13 @@ struct DurabilityTests {
     }
 
     /// A folder with an active batch of `count` codes; returns the codes.
-    static func prepare(_ folder: TemporaryFolder, count: Int) throws -> [String] {
+    static func prepare(_ folder: TemporaryFolder, count: Int) async throws -> [String] {
         for arguments in [["product", "add", "--name", "Tea"], ["batch", "issue", "--product", "1", "--count", String(count), "--out", "pkg"],
                           ["batch", "activate", "1"]] {
-            let result = try Run.onecode(arguments, cwd: folder.path, environment: environment)
+            let result = try await Run.run(Run.onecode, arguments, cwd: folder.path, environment: environment)
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
         }
-        return try String(contentsOfFile: folder.file("pkg/codes.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
-            .map { String($0.split(separator: ",")[1]) }
+        return try CodesCSV(folder.file("pkg/codes.csv")).codes
     }
 
     /// Starts `onecode serve` on a port it picks itself (`--port 0`) and reads the port from its
@@ -146,7 +145,7 @@ struct DurabilityTests {
     func durableUnderLoad() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let codes = try Self.prepare(folder, count: 3000)
+        let codes = try await Self.prepare(folder, count: 3000)
         let (server, base) = try await Self.startServer(folder)
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }  // on every path
         let statuses = await Self.scan(base, codes)
@@ -170,7 +169,7 @@ struct DurabilityTests {
     func gracefulShutdown() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let codes = try Self.prepare(folder, count: 4000)
+        let codes = try await Self.prepare(folder, count: 4000)
         let (server, base) = try await Self.startServer(folder)
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }  // on every path
         let pid = server.process.processIdentifier
@@ -195,7 +194,7 @@ struct DurabilityTests {
     func killedMidLoad() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let codes = try Self.prepare(folder, count: 4000)
+        let codes = try await Self.prepare(folder, count: 4000)
         let (server, base) = try await Self.startServer(folder)
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }  // on every path
         let pid = server.process.processIdentifier

@@ -73,7 +73,7 @@ struct GeoTests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         try await Self.makeMMDB(folder.file("geo.mmdb"))
-        let codes = try DurabilityTests.prepare(folder, count: 1)
+        let codes = try await DurabilityTests.prepare(folder, count: 1)
         let (server, base) = try await DurabilityTests.startServer(folder, extra: ["ONECODE_GEOIP_FILE": folder.file("geo.mmdb")])
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }  // on every path
         var request = URLRequest(url: URL(string: "\(base)/s/\(codes[0])")!)

@@ -225,7 +225,7 @@ final class CapturedLog: @unchecked Sendable {
 @Suite("Hardening: what a failure logs")
 struct FailureLogTests {
     /// The attack pass: a 500's log line carried the request path, and with it a code (or a consumer id).
-    @Test("a 500's log line names the route's template, not the path: no code in the log", arguments: Backend.complete)
+    @Test("a 500 answers the error body with code internal and no detail; its log line has the detail and the route's template, not the path: no code in the log", arguments: Backend.complete)
     func routeTemplateInLog(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(backend: backend, count: 2)
         defer { fixture.folder.cleanup() }
@@ -238,9 +238,14 @@ struct FailureLogTests {
         try await buildApplication(deps).test(.router) { client in
             let answer = try await client.execute(uri: "/api/codes/\(fixture.codes[0])/scans", method: .get, headers: [.authorization: "Bearer \(admin)"])
             #expect(answer.status == .internalServerError && !answer.text.contains(fixture.codes[0]), "\(answer.status) \(answer.text)")
+            // README: a 500's body is the one error body, code `internal`, the details only in the log.
+            let error = try ReadmePromiseTests.error(answer)
+            #expect(error.code == "internal" && error.field == nil && error.message == "internal error; the details are in the server log", "\(answer.text)")
+            #expect(!answer.text.lowercased().contains("scan"), "no database detail in the body: \(answer.text)")
         }
         let failures = captured.all.filter { $0.message == "request failed" }
         #expect(failures.count == 1 && failures.first?.metadata["route"]?.description == "/api/codes/{code}/scans", "\(failures)")
+        #expect(failures.first?.metadata["error"]?.description.contains("scan") == true, "the details are in the log: \(failures)")
         #expect(!captured.all.contains { "\($0.message) \($0.metadata)".contains(fixture.codes[0]) }, "\(captured.all)")
     }
 }
@@ -278,7 +283,7 @@ struct ConnectionBoundTests {
     func stalledConnectionsEnd() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        _ = try DurabilityTests.prepare(folder, count: 1)
+        _ = try await DurabilityTests.prepare(folder, count: 1)
         let (server, base) = try await DurabilityTests.startServer(folder, extra: [
             "ONECODE_HTTP_IDLE_TIMEOUT_SECONDS": "1", "ONECODE_HTTP_MAX_CONNECTIONS": "4",
         ])

@@ -31,8 +31,10 @@ struct IssuerTests {
         }
     }
 
+    /// Every line of a `codes.csv`, the header first.
     static func csvRows(_ path: String) throws -> [[String]] {
-        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let csv = try CodesCSV(path)
+        return [csv.header] + csv.rows
     }
 
     static func manifest(_ directory: String) throws -> Manifest {
@@ -141,7 +143,14 @@ struct IssuerTests {
         let sheet = try #require(manifest.sheet)
         #expect(sheet.pageSize == "A4" && sheet.columns * sheet.rows == sheet.labelsPerPage && sheet.cropMarks)
         let perPage = sheet.labelsPerPage  // 70 labels fill one page and part of a second
-        #expect(perPage >= 24 && perPage < 70 && sheet.symbolSideMillimetres == manifest.printSpec.recommendedSymbolSideMillimetres)
+        // Worked by hand from README's rules: the URL https://q.example.com/01/06291041500213/10/L-26.12/21/ + 17
+        // characters is 71 characters; with its digits in numeric mode it fits QR version 4 at EC M, 33 modules;
+        // with the 4-module quiet zone at 0.5 mm a symbol of 20.5 mm; a label 2 mm each side of the symbol or the
+        // 17-character caption (7 pt at 0.6 em: 25.2 mm), the caption 1 mm under the symbol: 29.2 × 28 mm;
+        // 6 columns in A4's 186 mm between 12 mm margins, 9 rows in its 267 mm between 15 mm ones.
+        #expect(manifest.printSpec.qrVersion == 4 && sheet.symbolSideMillimetres == 20.5)
+        #expect(sheet.columns == 6 && sheet.rows == 9 && perPage == 54, "\(sheet.columns) × \(sheet.rows)")
+        #expect(sheet.labelWidthMillimetres == 29.2 && sheet.labelHeightMillimetres == 28, "\(sheet.labelWidthMillimetres) × \(sheet.labelHeightMillimetres)")
         let rows = try Self.csvRows(out + "/codes.csv").dropFirst()
         // Cut each label out of its page where the manifest says it is, at 150 dpi, and decode it alone.
         var decoded: [String] = []

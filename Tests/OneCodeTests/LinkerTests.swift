@@ -430,7 +430,7 @@ struct LinkerTests {
             try NewBatch(productID: world.fixture.product.id, count: 3, maxCount: 100, region: "CN-11"),
             package: PackageOptions(directory: folder.file("beijing")))
         _ = try await store.setStatus(.active, of: issued.batch.id)
-        let diverted = try String(contentsOfFile: folder.file("beijing/codes.csv"), encoding: .utf8).split(separator: "\n")[1].split(separator: ",")[1]
+        let diverted = try CodesCSV(folder.file("beijing/codes.csv")).codes[0]
         let consumer = ConsumerID.random()
         try await world.scan(consumer, at: Date(), region: "CN-31", code: String(diverted))
         let (code, _) = try await world.scan(consumer, at: Date(), region: "CN-31")

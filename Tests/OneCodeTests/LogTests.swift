@@ -10,7 +10,7 @@ struct LogTests {
     func jsonAccessLog() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let codes = try DurabilityTests.prepare(folder, count: 3)
+        let codes = try await DurabilityTests.prepare(folder, count: 3)
         let environment = DurabilityTests.environment.merging([
             "ONECODE_MODE": "production", "ONECODE_LOG_FORMAT": "json", "ONECODE_LOG_ACCESS": "true", "ONECODE_REGIONS_FILE": "",
         ]) { $1 }

@@ -16,7 +16,7 @@ struct MetricsTests {
     func promtool() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let codes = try DurabilityTests.prepare(folder, count: 3)
+        let codes = try await DurabilityTests.prepare(folder, count: 3)
         let token = try Run.onecode(["token", "create", "--scope", "marketing", "--name", "dashboards"], cwd: folder.path,
                                     environment: DurabilityTests.environment)
         let secret = try #require(token.stdout.split(separator: "\n").first { $0.hasPrefix("oc_") }.map(String.init), "\(token.stdout)")
@@ -57,7 +57,7 @@ struct MetricsTests {
     func pendingDeliveries() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let codes = try DurabilityTests.prepare(folder, count: 2)
+        let codes = try await DurabilityTests.prepare(folder, count: 2)
         let reserved = try DurabilityTests.ReservedPort()  // held, nothing listens: refused
         defer { reserved.release() }
         let closed = reserved.port
@@ -90,7 +90,7 @@ struct MetricsTests {
     func separatePort() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let codes = try DurabilityTests.prepare(folder, count: 1)
+        let codes = try await DurabilityTests.prepare(folder, count: 1)
         let (server, base) = try await DurabilityTests.startServer(folder, extra: ["ONECODE_METRICS_PORT": "0"])
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
         var internalBase = ""

@@ -127,7 +127,7 @@ struct TrustedProxyTests {
     func forwardedHeaders() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let codes = try DurabilityTests.prepare(folder, count: 20)
+        let codes = try await DurabilityTests.prepare(folder, count: 20)
         let limits = ["ONECODE_RATE_LIMIT_PER_SECOND": "0.01", "ONECODE_RATE_LIMIT_BURST": "2"]
 
         // No proxy configured: the header changes nothing, neither the stored address nor the bucket.
@@ -178,7 +178,7 @@ struct ReadinessTests {
     func sqliteLock() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        _ = try DurabilityTests.prepare(folder, count: 5)
+        _ = try await DurabilityTests.prepare(folder, count: 5)
         let (server, base) = try await DurabilityTests.startServer(folder)
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
         #expect(try await Self.ready(base).0 == 200)
@@ -233,8 +233,7 @@ struct PostgresWebhookTests {
             let result = try Run.onecode(arguments, cwd: folder.path, environment: environment)
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
         }
-        let codes = try String(contentsOfFile: folder.file("pkg/codes.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
-            .map { String($0.split(separator: ",")[1]) }
+        let codes = try CodesCSV(folder.file("pkg/codes.csv")).codes
         return (environment, codes)
     }
 
@@ -338,7 +337,7 @@ struct DatabaseCopyTests {
     func copy() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let codes = try DurabilityTests.prepare(folder, count: 20)
+        let codes = try await DurabilityTests.prepare(folder, count: 20)
         let token = try Run.onecode(["token", "create", "--scope", "admin", "--name", "ops"], cwd: folder.path, environment: DurabilityTests.environment)
         let secret = try #require(token.stdout.split(separator: "\n").first { $0.hasPrefix("oc_") }.map(String.init), "\(token.stdout)")
         let (sqlite, base) = try await DurabilityTests.startServer(folder)

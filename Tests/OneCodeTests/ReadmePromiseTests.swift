@@ -1,10 +1,14 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import OneCodeDomain
 import OneCodeStorage
+import OneCodePostgres
 import OneCodeService
 import Testing
 
@@ -159,7 +163,7 @@ struct ReadmePromiseTests {
         #expect(issued.status == 0, "\(issued.stderr)")
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json"))) as? [String: Any]
         #expect((manifest?["batch"] as? [String: Any])?["expiryDate"] as? String == "2027-06-30", "\(String(describing: manifest?["batch"]))")
-        let code = try #require(try String(contentsOfFile: out + "/codes.csv", encoding: .utf8).split(separator: "\n").dropFirst().first?.split(separator: ",")[1])
+        let code = try #require(try CodesCSV(out + "/codes.csv").codes.first)
         #expect(try await Self.onecode(fixture, ["batch", "activate", "2"]).status == 0)
         try await fixture.app().test(.router) { client in
             let page = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(json: true))
@@ -180,8 +184,7 @@ struct ReadmePromiseTests {
             let issued = try await Self.run(folder, ["batch", "issue", "--product", "1", "--count", String(count), "--qr", form, "--out", folder.file(form)])
             #expect(issued.status == 0, "\(issued.stderr)")
         }
-        let urls = try String(contentsOfFile: folder.file("png/codes.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
-            .map { String($0.split(separator: ",")[2]) }
+        let urls = try CodesCSV(folder.file("png/codes.csv")).urls
         let pngs = try FileManager.default.contentsOfDirectory(atPath: folder.file("png/qr")).filter { $0.hasSuffix(".png") }.sorted()
         #expect(pngs.count == 3)
         var read: [String] = []
@@ -214,8 +217,7 @@ struct ReadmePromiseTests {
             let issued = try await Self.run(folder, ["batch", "issue", "--product", "1", "--count", "5", "--out", folder.file("out")], environment)
             #expect(issued.status == 0, "\(issued.stderr)")
             #expect(try await Self.run(folder, ["batch", "activate", "1"], environment).status == 0)
-            let codes = try String(contentsOfFile: folder.file("out/codes.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
-                .map { String($0.split(separator: ",")[1]) }
+            let codes = try CodesCSV(folder.file("out/codes.csv")).codes
             #expect(codes.count == 5 && codes.allSatisfy { $0.count == length }, "\(codes)")
             let valid = try await Self.run(folder, ["code", "check", codes[0]], environment)
             #expect(valid.status == 0 && valid.stdout.hasPrefix("valid"), "\(length): \(valid.stdout) \(valid.stderr)")
@@ -240,8 +242,7 @@ struct ReadmePromiseTests {
         ] {
             let issued = try await Self.run(folder, ["batch", "issue", "--product", "1", "--count", "1", "--out", folder.file(name)] + option, environment)
             #expect(issued.status == 0, "\(name): \(issued.stderr)")
-            let url = try String(contentsOfFile: folder.file(name + "/codes.csv"), encoding: .utf8).split(separator: "\n").dropFirst().first?
-                .split(separator: ",")[2]
+            let url = try CodesCSV(folder.file(name + "/codes.csv")).urls.first
             #expect(url?.hasPrefix(expected) == true, "\(name): \(String(describing: url))")
         }
     }
@@ -346,7 +347,7 @@ struct ReadmePromiseTests {
         for (number, (kind, count)) in [("unit", 4), ("case", 2), ("pallet", 1)].enumerated() {
             _ = try await onecode(["batch", "issue", "--product", "1", "--count", String(count), "--kind", kind, "--out", kind])
             _ = try await onecode(["batch", "activate", String(number + 1)])
-            codes[kind] = try IssuerTests.csvRows(folder.file(kind + "/codes.csv")).dropFirst().map { $0[1] }
+            codes[kind] = try CodesCSV(folder.file(kind + "/codes.csv")).codes
         }
         let units = codes["unit"]!, cases = codes["case"]!, pallet = codes["pallet"]![0]
         // The files the examples read: two bottles for one case; a pallet of two cases, the second with two bottles.
@@ -404,5 +405,71 @@ struct ReadmePromiseTests {
         let result = try await Run.run("/usr/bin/python3", [folder.file("verify.py"), String(decoding: secret, as: UTF8.self),
                                                             String(decoding: body, as: UTF8.self), fresh, old])
         #expect(result.stdout == "True False False False\n", "\(result.stdout)\(result.stderr)")
+    }
+
+    @Test("/readyz while stopping: on SIGTERM with http.drainSeconds, /readyz answers 503 `stopping` while scans are still taken and recorded; then every accepted scan is committed and serve exits 0")
+    func readyzWhileStopping() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let codes = try await DurabilityTests.prepare(folder, count: 2)
+        let (server, base) = try await DurabilityTests.startServer(folder, extra: ["ONECODE_HTTP_DRAIN_SECONDS": "5"])
+        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
+        func get(_ path: String) async throws -> (status: Int, body: String) {
+            var request = URLRequest(url: URL(string: base + path)!)
+            request.setValue("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)", forHTTPHeaderField: "User-Agent")
+            request.setValue("application/json", forHTTPHeaderField: "Accept")
+            let (data, response) = try await DurabilityTests.session.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        }
+        #expect(try await get("/readyz").status == 200)
+        kill(server.process.processIdentifier, SIGTERM)
+        var ready = (status: 0, body: "")
+        #expect(try await eventually(within: 4) { ready = try await get("/readyz"); return ready.status != 200 }, "\(ready)")
+        #expect(ready.status == 503 && ready.body.contains(#""reason":"stopping""#), "\(ready)")
+        // Still serving while it drains: a phone's scan is answered and recorded.
+        let scan = try await get("/s/" + codes[0])
+        #expect(scan.status == 200 && scan.body.contains("genuine"), "\(scan)")
+        #expect(try await get("/healthz").status == 200)
+        let result = await server.wait()
+        #expect(result.status == 0 && result.stderr.contains("draining: /readyz answers 503 for 5.0 s"), "\(result.stderr)")
+        #expect(result.stderr.contains("every accepted scan is committed"))
+        let scans = try await Run.run(Run.onecode, ["scans", codes[0], "--json"], cwd: folder.path, environment: DurabilityTests.environment)
+        #expect((try JSONSerialization.jsonObject(with: Data(scans.stdout.utf8)) as? [Any])?.count == 1, "\(scans.stdout)\(scans.stderr)")
+    }
+
+    /// Passwords are PostgreSQL's (SQLite has none): this test runs on PostgreSQL only. The test server
+    /// (`scripts/pg-cluster`) trusts every role over loopback except `onecode_password`, which must give it.
+    @Test("database.passwordFile: a role that must give its password connects with the file's (trimmed) or database.password's, is refused with another or none, and no message prints it")
+    func passwordFile() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        var location = try PostgresLocation(url: try Backend.postgres.database(folder))
+        let password = "pw-" + UUID().uuidString, wrong = "pw-wrong-" + UUID().uuidString
+        let setUp = try await Run.run("/usr/bin/psql", [location.url, "-q", "-v", "ON_ERROR_STOP=1", "-c", """
+            DO $$ BEGIN CREATE ROLE onecode_password LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+            ALTER ROLE onecode_password PASSWORD '\(password)';
+            ALTER DATABASE \(location.database) OWNER TO onecode_password;
+            """])
+        #expect(setUp.status == 0, "\(setUp.stderr)")
+        location.user = "onecode_password"
+        let url = location.url
+        try "\(password)\n".write(toFile: folder.file("password"), atomically: true, encoding: .utf8)
+        try "\(wrong)\n".write(toFile: folder.file("wrong"), atomically: true, encoding: .utf8)
+        func onecode(_ arguments: [String], _ environment: [String: String]) async throws -> ProcessResult {
+            try await Run.run(Run.onecode, arguments + ["--database", url], cwd: folder.path,
+                              environment: DurabilityTests.environment.merging(environment) { $1 })
+        }
+        let refused = try await onecode(["migrate"], ["ONECODE_DATABASE_PASSWORD_FILE": folder.file("wrong")])
+        try #require(refused.status != 0, "the test server must ask onecode_password for its password (start it with scripts/pg-cluster): \(refused.stdout)")
+        #expect(!refused.stderr.contains(wrong) && refused.stderr.contains("onecode_password@127.0.0.1:\(location.port)/\(location.database)"),
+                "\(refused.stderr)")
+        let none = try await onecode(["migrate"], [:])
+        #expect(none.status != 0, "\(none.stderr)")
+        let migrated = try await onecode(["migrate"], ["ONECODE_DATABASE_PASSWORD_FILE": folder.file("password")])
+        #expect(migrated.status == 0 && !migrated.stdout.contains(password) && !migrated.stderr.contains(password), "\(migrated.stderr)")
+        let added = try await onecode(["product", "add", "--name", "Tea"], ["ONECODE_DATABASE_PASSWORD": password])
+        #expect(added.status == 0, "\(added.stderr)")
+        let check = try await onecode(["config", "check"], ["ONECODE_DATABASE_PASSWORD_FILE": folder.file("password")])
+        #expect(check.status == 0 && !check.stdout.contains(password) && check.stdout.contains(folder.file("password")), "\(check.stdout)\(check.stderr)")
     }
 }

@@ -48,7 +48,7 @@ struct SecretTests {
             let result = try Run.onecode(arguments, cwd: first.path)
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
         }
-        let code = try #require(String(contentsOfFile: first.file("pkg/codes.csv"), encoding: .utf8).split(separator: "\n")[1].split(separator: ",").dropFirst().first)
+        let code = try #require(try CodesCSV(first.file("pkg/codes.csv")).codes.first)
         let backup = try Run.onecode(["backup", "--out", first.file("copy.sqlite")], cwd: first.path)
         #expect(backup.status == 0 && backup.stdout.contains("the code secret is not in the backup") && backup.stdout.contains("data/secret"), "\(backup.stdout)")
         #expect(try Run.onecode(["restore", "--from", first.file("copy.sqlite")], cwd: second.path).status == 0)

@@ -46,9 +46,9 @@ struct ServiceFixture {
         let result = try await issuer.issue(
             try NewBatch(productID: product.id, count: count, maxCount: 1_000_000, lot: lot, urlForm: .gs1, uppercase: uppercase),
             package: PackageOptions(directory: folder.file("package")))
-        let rows = try String(contentsOfFile: folder.file("package/codes.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
-        codes = rows.map { String($0.split(separator: ",")[1]) }
-        urls = rows.map { String($0.split(separator: ",")[2]) }
+        let csv = try CodesCSV(folder.file("package/codes.csv"))
+        codes = csv.codes
+        urls = csv.urls
         batch = activate ? try await store.setStatus(.active, of: result.batch.id) : result.batch
     }
 

@@ -505,7 +505,7 @@ struct ServiceTests {
         #expect(try await fixture.store.verdictCounts(batch: nil)[.genuine] == 3)
     }
 
-    @Test("a full writer queue answers 503 with Retry-After; every 200 is recorded", arguments: Backend.complete)
+    @Test("a full writer queue answers 503 with Retry-After and the error body's code unavailable; every 200 is recorded", arguments: Backend.complete)
     func backpressure(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(backend: backend, count: 40)
         defer { fixture.folder.cleanup() }
@@ -515,8 +515,10 @@ struct ServiceTests {
             let statuses = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
                 for code in fixture.codes {
                     group.addTask {
-                        let response = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone())
-                        return (response.status.code, response.headers[.retryAfter])
+                        let response = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(json: true))
+                        // README: a 503's body is the one error body, code `unavailable`.
+                        let error = response.status == .serviceUnavailable ? try ReadmePromiseTests.error(response).code : nil
+                        return (response.status.code, response.headers[.retryAfter].map { $0 + (error.map { " " + $0 } ?? "") })
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
@@ -524,7 +526,7 @@ struct ServiceTests {
             let ok = statuses.filter { $0.0 == 200 }.count
             let busy = statuses.filter { $0.0 == 503 }
             #expect(ok + busy.count == 40)
-            #expect(!busy.isEmpty && busy.allSatisfy { $0.1 == "1" })
+            #expect(!busy.isEmpty && busy.allSatisfy { $0.1 == "1 unavailable" }, "\(busy)")
             #expect(ok >= 4)
             #expect(try await fixture.store.verdictCounts(batch: nil)[.genuine] == ok)
         }

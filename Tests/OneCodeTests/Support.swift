@@ -5,6 +5,21 @@ import OneCodeDomain
 import OneCodeStorage
 
 /// A fresh folder under the system's temporary directory, removed by `cleanup()`.
+/// A package's `codes.csv`, read the one way every test reads it: the rows after the header, by column
+/// (`sequence,code,url,gtin,lot[,pin]`).
+struct CodesCSV {
+    let header: [String]
+    let rows: [[String]]
+    init(_ path: String) throws {
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+            .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        header = lines.first ?? []
+        rows = Array(lines.dropFirst())
+    }
+    var codes: [String] { rows.map { $0[1] } }
+    var urls: [String] { rows.map { $0[2] } }
+}
+
 struct TemporaryFolder {
     let path: String
     init() throws {

@@ -395,7 +395,7 @@ struct WebhookTests {
     func survivesRestart() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let codes = try DurabilityTests.prepare(folder, count: 2)
+        let codes = try await DurabilityTests.prepare(folder, count: 2)
         // The receiver's port, held while it is "down" (connections refused, no other test can bind it).
         let reserved = try DurabilityTests.ReservedPort()
         defer { reserved.release() }
