@@ -117,6 +117,13 @@ let package = Package(
             dependencies: ["OneCodeDomain", "CQREncode", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
+        /// The application layer: each action staff take (activate a batch, blacklist a code, create a token, …),
+        /// its input checked once and an audit entry written with it; the CLI, the API and the console call it.
+        .target(
+            name: "OneCodeApplication",
+            dependencies: ["OneCodeDomain", "OneCodeStorage", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         /// Issuing batches and writing the printer's code package (and the zip the API serves it as).
         .target(
             name: "OneCodeIssuing",
@@ -138,6 +145,7 @@ let package = Package(
             name: "OneCodeService",
             dependencies: [
                 "OneCodeDomain", "OneCodeStorage", "OneCodeRulebook", "OneCodeIssuing", "OneCodeRendering", "OneCodeGeoIP", "OneCodeGS1",
+                "OneCodeApplication",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -156,7 +164,7 @@ let package = Package(
             name: "onecode",
             dependencies: [
                 "OneCodeDomain", "OneCodeStorage", "OneCodeRulebook", "OneCodeSQLite", "OneCodePostgres", "OneCodeRendering", "OneCodeIssuing",
-                "OneCodeService",
+                "OneCodeService", "OneCodeApplication",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -174,7 +182,7 @@ let package = Package(
             name: "OneCodeTests",
             dependencies: [
                 "OneCodeDomain", "OneCodeStorage", "OneCodeRulebook", "OneCodeSQLite", "OneCodePostgres", "OneCodeRendering", "OneCodeIssuing",
-                "OneCodeService", "OneCodeGS1",
+                "OneCodeService", "OneCodeGS1", "OneCodeApplication",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -507,6 +507,23 @@ enum PostgresSchema {
             CREATE INDEX fake_report_day ON fake_report (day);
             CREATE INDEX fake_report_consumer ON fake_report (consumer);
             """),
+        // The audit log, as on SQLite (v28): append-only, the schema refuses changes, deletions and truncation.
+        ("v17: audit log", """
+            CREATE TABLE audit_log (
+                id bigserial PRIMARY KEY,
+                at timestamptz NOT NULL,
+                actor_kind text NOT NULL CHECK (actor_kind IN ('user', 'token', 'cli', 'system')),
+                actor_id bigint,
+                actor_name text NOT NULL,
+                action text NOT NULL,
+                subject text NOT NULL,
+                subject_id text,
+                detail text
+            );
+            CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$;
+            CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+            CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

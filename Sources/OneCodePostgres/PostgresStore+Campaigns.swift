@@ -48,11 +48,12 @@ extension PostgresStore: CampaignStore {
         }
     }
 
-    public func setStatus(_ status: CampaignStatus, of id: CampaignID) async throws -> Campaign {
+    public func setStatus(_ status: CampaignStatus, of id: CampaignID, audit: AuditEntry) async throws -> Campaign {
         try await write { db in
             var campaign = try Self.fetchCampaign(db, id, lock: true)
             try campaign.status.checkChange(to: status, of: id)
             try db.execute("UPDATE campaign SET status = \(status.rawValue) WHERE id = \(id.rawValue)")
+            try Self.append(audit, db)
             campaign.status = status
             return campaign
         }
@@ -94,10 +95,11 @@ extension PostgresStore: CampaignStore {
         }
     }
 
-    public func addStore(name: String, region: String?, tokenHash: [UInt8]) async throws -> Store {
+    public func addStore(name: String, region: String?, tokenHash: [UInt8], audit: AuditEntry) async throws -> Store {
         try await write { db in
             let now = Date()
             let id = try db.row("INSERT INTO store (name, region, created_at) VALUES (\(name), \(region), \(now)) RETURNING id")!.decode(Int64.self)
+            try Self.append(audit.created(id), db)
             try db.execute("""
                 INSERT INTO api_token (name, scope, hash, created_at, store_id)
                 VALUES (\("store \(id): \(name)"), 'store', \(ByteBuffer(bytes: tokenHash)), \(now), \(id))

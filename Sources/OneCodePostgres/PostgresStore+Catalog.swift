@@ -274,7 +274,7 @@ extension PostgresStore: ScanStore, TokenStore {
         }
     }
 
-    public func setStatus(_ status: BatchStatus, of batch: BatchID) async throws -> Batch {
+    public func setStatus(_ status: BatchStatus, of batch: BatchID, audit: AuditEntry) async throws -> Batch {
         try await write { db in
             guard let row = try db.row("SELECT \(unescaped: Self.batchColumns) FROM batch WHERE id = \(batch.rawValue) FOR UPDATE") else {
                 throw NotFoundError("id", "no batch with id \(batch)")
@@ -282,16 +282,18 @@ extension PostgresStore: ScanStore, TokenStore {
             var current = try Self.batch(from: row)
             try current.status.checkChange(to: status, of: batch)
             try db.execute("UPDATE batch SET status = \(status.rawValue) WHERE id = \(batch.rawValue)")
+            try Self.append(audit, db)
             current.status = status
             return current
         }
     }
 
-    public func blacklist(_ key: CodeKey, reason: String) async throws {
+    public func blacklist(_ key: CodeKey, reason: String, audit: AuditEntry) async throws {
         try await write { db in
             guard try db.execute("UPDATE code SET blacklist_reason = \(reason) WHERE key = \(key.rawValue)") == 1 else {
                 throw NotFoundError("code", "this code was never issued")
             }
+            try Self.append(audit, db)
         }
     }
 
@@ -309,12 +311,13 @@ extension PostgresStore: ScanStore, TokenStore {
         }
     }
 
-    public func createToken(name: String, scope: TokenScope, hash: [UInt8]) async throws -> APIToken {
+    public func createToken(name: String, scope: TokenScope, hash: [UInt8], audit: AuditEntry) async throws -> APIToken {
         try await write { db in
             let now = Date()
             let id = try db.row("""
                 INSERT INTO api_token (name, scope, hash, created_at) VALUES (\(name), \(scope.rawValue), \(ByteBuffer(bytes: hash)), \(now)) RETURNING id
                 """)!.decode(Int64.self)
+            try Self.append(audit.created(id), db)
             return APIToken(id: id, name: name, scope: scope, createdAt: now)
         }
     }
@@ -340,8 +343,12 @@ extension PostgresStore: ScanStore, TokenStore {
         }
     }
 
-    public func revokeToken(_ id: Int64) async throws -> Bool {
-        try await write { db in try db.execute("DELETE FROM api_token WHERE id = \(id)") > 0 }
+    public func revokeToken(_ id: Int64, audit: AuditEntry) async throws -> Bool {
+        try await write { db in
+            guard try db.execute("DELETE FROM api_token WHERE id = \(id)") > 0 else { return false }
+            try Self.append(audit, db)
+            return true
+        }
     }
 
     public func touchToken(_ id: Int64, at: Date) async throws {

@@ -48,11 +48,12 @@ extension SQLiteStore: CampaignStore {
         }
     }
 
-    public func setStatus(_ status: CampaignStatus, of id: CampaignID) async throws -> Campaign {
+    public func setStatus(_ status: CampaignStatus, of id: CampaignID, audit: AuditEntry) async throws -> Campaign {
         try await writer.write { db in
             var campaign = try Self.fetchCampaign(db, id)
             try campaign.status.checkChange(to: status, of: id)
             try db.execute(sql: "UPDATE campaign SET status = ? WHERE id = ?", arguments: [status.rawValue, id.rawValue])
+            try Self.append(audit, db)
             campaign.status = status
             return campaign
         }
@@ -92,11 +93,12 @@ extension SQLiteStore: CampaignStore {
         }
     }
 
-    public func addStore(name: String, region: String?, tokenHash: [UInt8]) async throws -> Store {
+    public func addStore(name: String, region: String?, tokenHash: [UInt8], audit: AuditEntry) async throws -> Store {
         try await writer.write { db in
             let now = Date()
             try db.execute(sql: "INSERT INTO store (name, region, created_at) VALUES (?, ?, ?)", arguments: [name, region, now.timeIntervalSince1970])
             let id = db.lastInsertedRowID
+            try Self.append(audit.created(id), db)
             try db.execute(sql: "INSERT INTO api_token (name, scope, hash, created_at, store_id) VALUES (?, 'store', ?, ?, ?)",
                            arguments: ["store \(id): \(name)", Data(tokenHash), now.timeIntervalSince1970, id])
             return Store(id: StoreID(rawValue: id), name: name, region: region, createdAt: now)

@@ -40,7 +40,7 @@ extension SQLiteStore: ScanStore {
         }
     }
 
-    public func setStatus(_ status: BatchStatus, of batch: BatchID) async throws -> Batch {
+    public func setStatus(_ status: BatchStatus, of batch: BatchID, audit: AuditEntry) async throws -> Batch {
         try await writer.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM batch WHERE id = ? AND \(Self.issued)", arguments: [batch.rawValue]) else {
                 throw NotFoundError("id", "no batch with id \(batch)")
@@ -48,15 +48,17 @@ extension SQLiteStore: ScanStore {
             var current = try Self.batch(from: row)
             try current.status.checkChange(to: status, of: batch)
             try db.execute(sql: "UPDATE batch SET status = ? WHERE id = ?", arguments: [status.rawValue, batch.rawValue])
+            try Self.append(audit, db)
             current.status = status
             return current
         }
     }
 
-    public func blacklist(_ key: CodeKey, reason: String) async throws {
+    public func blacklist(_ key: CodeKey, reason: String, audit: AuditEntry) async throws {
         try await writer.write { db in
             try db.execute(sql: "UPDATE code SET blacklist_reason = ? WHERE key = ?", arguments: [reason, key.rawValue])
             guard db.changesCount == 1 else { throw NotFoundError("code", "this code was never issued") }
+            try Self.append(audit, db)
         }
     }
 
@@ -73,12 +75,14 @@ extension SQLiteStore: ScanStore {
 }
 
 extension SQLiteStore: TokenStore {
-    public func createToken(name: String, scope: TokenScope, hash: [UInt8]) async throws -> APIToken {
+    public func createToken(name: String, scope: TokenScope, hash: [UInt8], audit: AuditEntry) async throws -> APIToken {
         try await writer.write { db in
             let now = Date()
             try db.execute(sql: "INSERT INTO api_token (name, scope, hash, created_at) VALUES (?, ?, ?, ?)",
                            arguments: [name, scope.rawValue, Data(hash), now.timeIntervalSince1970])
-            return APIToken(id: db.lastInsertedRowID, name: name, scope: scope, createdAt: now)
+            let id = db.lastInsertedRowID
+            try Self.append(audit.created(id), db)
+            return APIToken(id: id, name: name, scope: scope, createdAt: now)
         }
     }
 
@@ -101,10 +105,12 @@ extension SQLiteStore: TokenStore {
         try await writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM api_token ORDER BY id").compactMap(Self.token(_:)) }
     }
 
-    public func revokeToken(_ id: Int64) async throws -> Bool {
+    public func revokeToken(_ id: Int64, audit: AuditEntry) async throws -> Bool {
         try await writer.write { db in
             try db.execute(sql: "DELETE FROM api_token WHERE id = ?", arguments: [id])
-            return db.changesCount > 0
+            guard db.changesCount > 0 else { return false }
+            try Self.append(audit, db)
+            return true
         }
     }
 

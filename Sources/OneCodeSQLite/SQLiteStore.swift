@@ -772,6 +772,25 @@ extension SQLiteStore {
                 CREATE INDEX fake_report_consumer ON fake_report(consumer);
                 """)
         }
+        migrator.registerMigration("v28: audit log") { db in
+            // Who did what and when (`AuditStore`): written by each audited action in its transaction; the
+            // schema refuses to change or delete an entry.
+            try db.execute(sql: """
+                CREATE TABLE audit_log (
+                    id INTEGER PRIMARY KEY,
+                    at REAL NOT NULL,
+                    actor_kind TEXT NOT NULL CHECK (actor_kind IN ('user', 'token', 'cli', 'system')),
+                    actor_id INTEGER,
+                    actor_name TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    subject_id TEXT,
+                    detail TEXT
+                );
+                CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+                CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+                """)
+        }
         return migrator
     }
 }

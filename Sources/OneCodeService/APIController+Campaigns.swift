@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import OneCodeApplication
 import OneCodeDomain
 import OneCodeRulebook
 import OneCodeStorage
@@ -31,7 +32,7 @@ extension APIController {
         }
         for (action, status) in [("pause", CampaignStatus.paused), ("resume", .live), ("end", .ended)] {
             route(api, .post, "campaigns/:id/\(action)", [.marketing]) { _, context in
-                try Response.api(try await view(try await store.setStatus(status, of: campaign(context).id)), status: .ok)
+                try Response.api(try await view(try await actions(context).setCampaignStatus(status, of: campaign(context).id.rawValue)), status: .ok)
             }
         }
         route(api, .get, "campaigns/:id/entries", [.marketing]) { request, context in

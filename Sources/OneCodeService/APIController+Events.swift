@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import OneCodeApplication
 import NIOCore
 import OneCodeStorage
 
@@ -22,9 +23,15 @@ extension APIController {
         }
         route(api, .delete, "tokens/:id", []) { _, context in
             let text = try context.parameters.require("id")
-            guard let id = Int64(text), id > 0 else { throw HTTPError(.badRequest, message: "id: must be a positive token id") }
-            guard try await store.revokeToken(id) else { throw HTTPError(.notFound, message: "id: no token \(id)") }
+            guard let id = Int64(text) else { throw HTTPError(.badRequest, message: "id: must be a positive token id") }
+            try await actions(context).revokeToken(id)
             return Response(status: .noContent)
+        }
+        route(api, .get, "audit", []) { request, context in
+            let query = try PageQuery(request, default: 100, maximum: 1000)
+            let before = try query.afterNumber()
+            let entries = try await actions(context).auditLog(before: before == 0 ? nil : before, limit: query.limit + 1)
+            return try Response.api(Page(fetched: entries, limit: query.limit) { String($0.id) }, status: .ok)
         }
         route(api, .get, "webhooks", []) { request, _ in
             let query = try PageQuery(request, default: 100, maximum: 1000)

@@ -3,6 +3,7 @@ import HTTPTypes
 import Synchronization
 import Hummingbird
 import NIOCore
+import OneCodeApplication
 import OneCodeDomain
 import OneCodeIssuing
 import OneCodeRendering
@@ -105,18 +106,16 @@ struct APIController: Sendable {
             return Response(status: .ok, headers: headers, body: try await FileIO().loadFile(path: zip, context: context, chunkLength: 256 * 1024))
         }
         route(api, .post, "batches/:id/activate", [.issuer]) { _, context in
-            return try Response.api(BatchView(try await store.setStatus(.active, of: batch(context).id)), status: .ok)
+            return try Response.api(BatchView(try await actions(context).activateBatch(batch(context).id.rawValue)), status: .ok)
         }
         route(api, .post, "batches/:id/void", [.issuer]) { _, context in
-            return try Response.api(BatchView(try await store.setStatus(.void, of: batch(context).id)), status: .ok)
+            return try Response.api(BatchView(try await actions(context).voidBatch(batch(context).id.rawValue)), status: .ok)
         }
         route(api, .post, "codes/:code/blacklist", [.issuer]) { request, context in
             let body = try await decode(BlacklistBody.self, request, context)
-            let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard (1...500).contains(reason.count) else { throw HTTPError(.badRequest, message: "reason: must be 1 to 500 characters") }
-            let key = try code(context)
-            try await store.blacklist(key, reason: reason)
-            return try Response.api(["code": issuer.signer.code(for: key), "blacklisted": reason], status: .ok)
+            let key = try code(context), canonical = issuer.signer.code(for: key)
+            let reason = try await actions(context).blacklist(key, code: canonical, reason: body.reason)
+            return try Response.api(["code": canonical, "blacklisted": reason], status: .ok)
         }
         route(api, .get, "codes/:code/scans", [.issuer, .marketing]) { request, context in
             let query = try PageQuery(request, default: 100, maximum: 1000)
@@ -168,6 +167,11 @@ struct APIController: Sendable {
         guard let id = BatchID(try context.parameters.require("id")) else { throw HTTPError(.badRequest, message: "id: must be a positive batch id") }
         guard let batch = try await store.batch(id) else { throw HTTPError(.notFound, message: "id: no batch \(id)") }
         return batch
+    }
+
+    /// The application layer's actions, acting as the request's token.
+    func actions(_ context: AppRequestContext) -> Actions {
+        Actions(store: store, actor: context.token.map { .token(id: $0.id, name: $0.name) } ?? .system("api"))
     }
 
     func code(_ context: AppRequestContext) throws -> CodeKey {

@@ -2,18 +2,8 @@ import Crypto
 import Foundation
 import Hummingbird
 import OneCodeDomain
+import OneCodeApplication
 import OneCodeStorage
-
-/// Admin API tokens: `oc_` and 32 random bytes in base32; only their SHA-256 is stored.
-public enum TokenAuth {
-    /// A new token's text (shown once) and the hash to store.
-    public static func generate() -> (text: String, hash: [UInt8]) {
-        let text = "oc_" + String(decoding: Crockford.random(52), as: UTF8.self)
-        return (text, hash(text))
-    }
-
-    public static func hash(_ text: String) -> [UInt8] { Array(SHA256.hash(data: Array(text.utf8))) }
-}
 
 /// Refuses `/api` requests without a valid bearer token (401); the route then checks its scope (403).
 ///
@@ -51,7 +41,7 @@ struct BearerAuthMiddleware: RouterMiddleware {
             throw refuse([.wwwAuthenticate: "Bearer"], "authorization: send 'Authorization: Bearer <token>' (see `onecode token create`)")
         }
         let text = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        guard text.utf8.count <= 128, let token = try await store.token(hash: TokenAuth.hash(text)) else {
+        guard text.utf8.count <= 128, let token = try await store.token(hash: TokenSecret.hash(text)) else {
             throw refuse([.wwwAuthenticate: "Bearer error=\"invalid_token\""], "authorization: unknown token")
         }
         // Last use to the minute: a write at most once a minute per token, not one per request.

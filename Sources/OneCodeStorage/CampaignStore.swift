@@ -121,15 +121,17 @@ public protocol CampaignStore: Sendable {
     func campaigns() async throws -> [Campaign]
     func campaign(_ id: CampaignID) async throws -> Campaign?
     /// - Throws: `InputError("status", …)` for a change `CampaignStatus.canChange` refuses; `NotFoundError`.
-    func setStatus(_ status: CampaignStatus, of campaign: CampaignID) async throws -> Campaign
+    /// `audit` in the same transaction.
+    func setStatus(_ status: CampaignStatus, of campaign: CampaignID, audit: AuditEntry) async throws -> Campaign
     /// Changes a campaign's definition as `CampaignBook.edit` allows.
     func editCampaign(_ id: CampaignID, _ definition: CampaignDefinition) async throws -> Campaign
     /// Entries in id order after `after`, at most `limit`.
     func entries(of campaign: CampaignID, after: Int64, limit: Int) async throws -> [CampaignEntry]
     func stock(of campaign: CampaignID) async throws -> [TierStock]
 
-    /// Registers a store with its API token (only the token's hash is stored).
-    func addStore(name: String, region: String?, tokenHash: [UInt8]) async throws -> Store
+    /// Registers a store with its API token (only the token's hash is stored), `audit` (the store's id filled in)
+    /// in the same transaction.
+    func addStore(name: String, region: String?, tokenHash: [UInt8], audit: AuditEntry) async throws -> Store
     func stores() async throws -> [Store]
 }
 

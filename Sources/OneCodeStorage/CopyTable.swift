@@ -40,6 +40,8 @@ public struct CopyTable: Sendable {
         CopyTable("code", key: ["key"], [("key", .integer), ("batch_id", .integer), ("seq", .integer), ("blacklist_reason", .text)]),
         CopyTable("store", [("id", .integer), ("name", .text), ("region", .text), ("created_at", .time)]),
         CopyTable("clerk", [("id", .integer), ("store_id", .integer), ("name", .text), ("created_at", .time)]),
+        CopyTable("audit_log", [("id", .integer), ("at", .time), ("actor_kind", .text), ("actor_id", .integer), ("actor_name", .text),
+                                ("action", .text), ("subject", .text), ("subject_id", .text), ("detail", .text)]),
         CopyTable("api_token", [("id", .integer), ("name", .text), ("scope", .text), ("hash", .blob), ("created_at", .time), ("store_id", .integer),
                                 ("clerk_id", .integer)]),
         CopyTable("scan", unique: ["id", "at"], [("id", .integer), ("at", .time), ("code_key", .integer), ("code", .text), ("batch_id", .integer), ("consumer", .text),

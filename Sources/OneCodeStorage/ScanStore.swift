@@ -105,10 +105,11 @@ public protocol ScanStore: Sendable {
 
     /// Changes a batch's status. - Throws: `InputError("status", …)` for a change `BatchStatus.canChange` refuses,
     /// `NotFoundError` for an unknown batch.
-    func setStatus(_ status: BatchStatus, of batch: BatchID) async throws -> Batch
+    /// `audit` is written in the same transaction.
+    func setStatus(_ status: BatchStatus, of batch: BatchID, audit: AuditEntry) async throws -> Batch
 
-    /// Blacklists an issued code. - Throws: `NotFoundError("code", …)` when it was never issued.
-    func blacklist(_ key: CodeKey, reason: String) async throws
+    /// Blacklists an issued code, `audit` in the same transaction. - Throws: `NotFoundError("code", …)` when it was never issued.
+    func blacklist(_ key: CodeKey, reason: String, audit: AuditEntry) async throws
 
     /// The number of scans by verdict, optionally of one batch; bot scans are not in it (as `onecode_scans_total`).
     func verdictCounts(batch: BatchID?) async throws -> [Verdict: Int]
@@ -145,14 +146,23 @@ public enum TokenScope: String, Sendable, Codable, CaseIterable {
 }
 
 public protocol TokenStore: Sendable {
-    func createToken(name: String, scope: TokenScope, hash: [UInt8]) async throws -> APIToken
+    /// Creates a token, `audit` (its id filled in) in the same transaction.
+    func createToken(name: String, scope: TokenScope, hash: [UInt8], audit: AuditEntry) async throws -> APIToken
     func token(hash: [UInt8]) async throws -> APIToken?
     /// Every token (never a secret: only hashes are stored), in id order.
     func tokens() async throws -> [APIToken]
-    /// Removes a token: it authenticates nothing from then on. `false` when there is no such token.
-    func revokeToken(_ id: Int64) async throws -> Bool
+    /// Removes a token: it authenticates nothing from then on; `audit` in the same transaction. `false` (and no
+    /// audit entry) when there is no such token.
+    func revokeToken(_ id: Int64, audit: AuditEntry) async throws -> Bool
     /// Records that the token authenticated a request now.
     func touchToken(_ id: Int64, at: Date) async throws
+}
+
+/// The audit log: who did what and when, written by each audited action in its own transaction (the
+/// methods that take an `AuditEntry`), append-only (the schema refuses changes and deletions).
+public protocol AuditStore: Sendable {
+    /// Entries newest first, before `before` (an id) when given, at most `limit`.
+    func auditLog(before: Int64?, limit: Int) async throws -> [AuditRecord]
 }
 
 /// Whether the database can take writes now: what a load balancer's readiness check asks.
@@ -163,5 +173,5 @@ public protocol StorageReadiness: Sendable {
 }
 
 /// Everything the service needs from storage: each feature's port, and the transactions the rules run in.
-public typealias OneCodeStore = CatalogStore & ScanStore & TokenStore & CampaignStore & OutboxStore & LinkerStore & LinkStore
+public typealias OneCodeStore = CatalogStore & ScanStore & TokenStore & AuditStore & CampaignStore & OutboxStore & LinkerStore & LinkStore
     & ChannelStore & FakeStore & ResolutionStore & ChannelTransactions & ScanTransactions & ClaimTransactions & FeedbackTransactions & StorageReadiness

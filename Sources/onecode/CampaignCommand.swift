@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OneCodeApplication
 import OneCodeDomain
 import OneCodeStorage
 
@@ -136,9 +137,8 @@ struct CampaignCommand: AsyncParsableCommand {
 
 func setCampaignStatus(_ global: GlobalOptions, _ id: Int64, _ status: CampaignStatus) async throws {
     try await reportingErrors {
-        guard id > 0 else { throw InputError("id", "must be a positive campaign id") }
         let (_, store) = try await global.open()
-        let campaign = try await store.setStatus(status, of: CampaignID(rawValue: id))
+        let campaign = try await Actions(store: store, actor: .commandLine).setCampaignStatus(status, of: id)
         try global.emit(campaign) { "campaign \(campaign.id) is \(campaign.status.rawValue)" }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OneCodeDomain
+import OneCodeApplication
 import OneCodeRulebook
 import OneCodeService
 import OneCodeStorage
@@ -210,7 +211,7 @@ struct ClerkCommand: AsyncParsableCommand {
                 let name = try Name.validate(name, field: "name", maximum: 200)
                 let storeID = try positive(store, "store")
                 let (_, db) = try await global.open()
-                let token = TokenAuth.generate()
+                let token = TokenSecret.generate()
                 let clerk = try await db.addClerk(store: StoreID(rawValue: storeID), name: name, tokenHash: token.hash)
                 struct Output: Encodable { var clerk: Clerk; var token: String }
                 try global.emit(Output(clerk: clerk, token: token.text)) {

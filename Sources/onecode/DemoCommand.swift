@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OneCodeApplication
 import OneCodeDomain
 import OneCodeIssuing
 import OneCodeRendering
@@ -35,7 +36,7 @@ struct DemoCommand: AsyncParsableCommand {
                                        region: "CN", urlForm: .gs1)
             var result = try await issuer.issue(request, package: PackageOptions(directory: directory, artwork: .svg))
             // Activated, like the batch `serve` adds: its codes scan genuine (and `code check` says valid).
-            result.batch = try await store.setStatus(.active, of: result.batch.id)
+            result.batch = try await Actions(store: store, actor: .system("demo")).activateBatch(result.batch.id.rawValue)
             let csv = try String(contentsOfFile: directory + "/codes.csv", encoding: .utf8)
             let urls = csv.split(separator: "\n").dropFirst().prefix(3).map { String($0.split(separator: ",")[2]) }
             try global.emit(Output(product: product, batch: result.batch, package: directory, sampleURLs: urls)) {

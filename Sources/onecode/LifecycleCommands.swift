@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OneCodeDomain
+import OneCodeApplication
 import OneCodeService
 import OneCodeStorage
 
@@ -39,9 +40,8 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                guard id > 0 else { throw InputError("id", "must be a positive token id") }
                 let (_, store) = try await global.open()
-                guard try await store.revokeToken(id) else { throw InputError("id", "no token \(id) (`onecode token list` shows them)") }
+                try await Actions(store: store, actor: .commandLine).revokeToken(id)
                 struct Output: Encodable { var revoked: Int64 }
                 try global.emit(Output(revoked: id)) { "token \(id) is revoked" }
             }
@@ -58,15 +58,11 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let name = try Name.validate(name, field: "name", maximum: 100)
-                guard scope != .store else { throw InputError("scope", "a store's token comes with the store: use `onecode store add`") }
-                guard scope != .clerk else { throw InputError("scope", "a clerk's token comes with the clerk: use `onecode clerk add --store S --name N`") }
                 let (_, store) = try await global.open()
-                let token = TokenAuth.generate()
-                let created = try await store.createToken(name: name, scope: scope, hash: token.hash)
+                let (created, secret) = try await Actions(store: store, actor: .commandLine).createToken(name: name, scope: scope)
                 struct Output: Encodable { var id: Int64; var name: String; var scope: TokenScope; var token: String }
-                try global.emit(Output(id: created.id, name: created.name, scope: created.scope, token: token.text)) {
-                    "token \(created.id) (\(scope.rawValue), \(name)):\n\(token.text)\nKeep it now: only its hash is stored."
+                try global.emit(Output(id: created.id, name: created.name, scope: created.scope, token: secret)) {
+                    "token \(created.id) (\(scope.rawValue), \(created.name)):\n\(secret)\nKeep it now: only its hash is stored."
                 }
             }
         }
@@ -104,9 +100,9 @@ extension BatchCommand {
 
 func setStatus(_ global: GlobalOptions, _ id: Int64, _ status: BatchStatus) async throws {
     try await reportingErrors {
-        guard id > 0 else { throw InputError("id", "must be a positive batch id") }
         let (_, store) = try await global.open()
-        let batch = try await store.setStatus(status, of: BatchID(rawValue: id))
+        let actions = Actions(store: store, actor: .commandLine)
+        let batch = status == .void ? try await actions.voidBatch(id) : try await actions.activateBatch(id)
         try global.emit(batch) { "batch \(batch.id) is \(batch.status.rawValue)" }
     }
 }
@@ -120,12 +116,10 @@ extension CodeCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-                guard (1...500).contains(reason.count) else { throw InputError("reason", "must be 1 to 500 characters") }
                 let (config, store) = try await global.open()
                 let typed = try config.signer(notice: note).read(typed: code)
                 guard case let .read(.valid(key, canonical)) = typed else { throw InputError("code", typed.problem ?? "is not a code") }
-                try await store.blacklist(key, reason: reason)
+                let reason = try await Actions(store: store, actor: .commandLine).blacklist(key, code: canonical, reason: reason)
                 try global.emit(["code": canonical, "blacklisted": reason]) { "\(canonical) is blacklisted: \(reason)" }
             }
         }

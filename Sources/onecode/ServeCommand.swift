@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import OneCodeDomain
+import OneCodeApplication
 import OneCodeIssuing
 import OneCodePostgres
 import OneCodeService
@@ -147,7 +148,7 @@ enum DemoData {
             let result = try await issuer.issue(
                 try NewBatch(productID: product.id, count: 100, maxCount: issuerConfig.maxBatchCount, lot: "DEMO1", region: "CN-31", urlForm: .gs1),
                 intoLibrary: serviceConfig.packagesDirectory, artwork: .svg)
-            _ = try await store.setStatus(.active, of: result.batch.id)
+            _ = try await Actions(store: store, actor: .system("demo")).activateBatch(result.batch.id.rawValue)
             note("demo: added product \(product.id) and activated batch \(result.batch.id) of 100 codes (package in \(result.directory))")
         }
         // A few scan URLs from the newest active batch's package.
@@ -162,7 +163,7 @@ enum DemoData {
         let file = ((issuerConfig.databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("demo-admin-token")
         var text = (try? String(contentsOfFile: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
         var known = false
-        if let text { known = try await store.token(hash: TokenAuth.hash(text)) != nil }
+        if let text { known = try await store.token(hash: TokenSecret.hash(text)) != nil }
         let scanURLs = urls
         let scanThese = { @Sendable (port: Int) in
             if !scanURLs.isEmpty { note("demo: scan these:\n" + scanURLs.map { "  " + served($0, host: host, port: port) }.joined(separator: "\n")) }
@@ -174,10 +175,9 @@ enum DemoData {
             }
         }
         if !known {
-            let token = TokenAuth.generate()
-            _ = try await store.createToken(name: "demo admin", scope: .admin, hash: token.hash)
-            _ = FileManager.default.createFile(atPath: file, contents: Data((token.text + "\n").utf8), attributes: [.posixPermissions: 0o600])
-            text = token.text
+            let (_, secret) = try await Actions(store: store, actor: .system("demo")).createToken(name: "demo admin", scope: .admin)
+            _ = FileManager.default.createFile(atPath: file, contents: Data((secret + "\n").utf8), attributes: [.posixPermissions: 0o600])
+            text = secret
         }
         let token = text!
         return { port in

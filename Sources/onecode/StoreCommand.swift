@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OneCodeDomain
+import OneCodeApplication
 import OneCodeService
 import OneCodeStorage
 
@@ -18,14 +19,11 @@ struct StoreCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let name = try Name.validate(name, field: "name", maximum: 200)
-                if let region, !NewBatch.isRegionCode(region) { throw InputError("region", "must be an ISO 3166 code such as CN or CN-31") }
                 let (_, store) = try await global.open()
-                let token = TokenAuth.generate()
-                let created = try await store.addStore(name: name, region: region, tokenHash: token.hash)
+                let (created, secret) = try await Actions(store: store, actor: .commandLine).addStore(name: name, region: region)
                 struct Output: Encodable { var store: Store; var token: String }
-                try global.emit(Output(store: created, token: token.text)) {
-                    "store \(created.id): \(created.name)\ntoken (keep it now; only its hash is stored):\n\(token.text)"
+                try global.emit(Output(store: created, token: secret)) {
+                    "store \(created.id): \(created.name)\ntoken (keep it now; only its hash is stored):\n\(secret)"
                 }
             }
         }

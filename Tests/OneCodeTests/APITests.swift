@@ -34,7 +34,7 @@ struct APITests {
         let fixture = try await ServiceFixture(backend: backend)
         defer { fixture.folder.cleanup() }
         let (router, routes) = try Self.apiRoutes(fixture)
-        #expect(routes.count == 63)
+        #expect(routes.count == 64)
         // What each route accepts, read from README's table (the documentation is the specification): the
         // walk below holds every route's answers to it, whatever the code believes it registered.
         let table = try Self.documentedScopes()

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import OneCodeDomain
+import OneCodeApplication
 @testable import OneCodeService
 import OneCodeRulebook
 import OneCodeStorage
@@ -151,10 +152,10 @@ struct CampaignTests {
             response = try await client.execute(uri: "/s/\(fixture.codes[5])", method: .get, headers: phone(json: true))
             #expect((try response.json()["campaign"] as? [[String: Any]])?.first?["result"] as? String == "lost")
             // Paused: no draw; the HTML page shows the outcome when there is one.
-            _ = try await store.setStatus(.paused, of: live.id)
+            _ = try await store.setStatus(.paused, of: live.id, audit: .test)
             response = try await client.execute(uri: "/s/\(fixture.codes[6])", method: .get, headers: phone(json: true))
             #expect((try response.json()["campaign"] as? [Any])?.isEmpty == true)
-            _ = try await store.setStatus(.live, of: live.id)
+            _ = try await store.setStatus(.live, of: live.id, audit: .test)
             let page = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(language: "zh-CN"))
             // The tier's name says its number: not said twice ("100 points（100 积分）" before).
             #expect(page.text.contains("此码已中奖：100 points<") && !page.text.contains("（100 积分）") && page.text.contains("data-result=\"won\""))
@@ -163,9 +164,9 @@ struct CampaignTests {
         #expect(entries.map(\.result) == [.won, .won, .won, .lost])
         #expect(try await store.entries(of: regional.id, after: 0, limit: 100).isEmpty)
         #expect(try await store.stock(of: live.id).first?.awarded == 3)
-        await #expect(throws: InputError.self) { _ = try await store.setStatus(.draft, of: live.id) }
-        _ = try await store.setStatus(.ended, of: live.id)
-        await #expect(throws: InputError.self) { _ = try await store.setStatus(.live, of: live.id) }
+        await #expect(throws: InputError.self) { _ = try await store.setStatus(.draft, of: live.id, audit: .test) }
+        _ = try await store.setStatus(.ended, of: live.id, audit: .test)
+        await #expect(throws: InputError.self) { _ = try await store.setStatus(.live, of: live.id, audit: .test) }
     }
 
     @Test("campaign CLI: create, list, show, pause, resume, end; bad files name the field")
@@ -373,8 +374,8 @@ struct CampaignTests {
         let fixture = try await ServiceFixture(backend: backend, count: 2)
         defer { fixture.folder.cleanup() }
         let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(Self.definition()))
-        let storeToken = TokenAuth.generate()
-        let shop = try await fixture.store.addStore(name: "Corner shop", region: "CN-31", tokenHash: storeToken.hash)
+        let storeToken = TokenSecret.generate()
+        let shop = try await fixture.store.addStore(name: "Corner shop", region: "CN-31", tokenHash: storeToken.hash, audit: .test)
         let app = try fixture.app()
         let code = fixture.codes[0]
         try await app.test(.router) { client in

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import OneCodeDomain
+import OneCodeApplication
 @testable import OneCodeService
 import OneCodeStorage
 import OneCodeRulebook
@@ -187,7 +188,7 @@ struct ChannelTests {
         let fixture = try await ServiceFixture(backend: backend, count: 24)
         defer { fixture.folder.cleanup() }
         let issuer = try await fixture.token(.issuer), sales = try await fixture.token(.sales), marketing = try await fixture.token(.marketing)
-        let store = try await fixture.store.addStore(name: "Canton Mart", region: "CN-44", tokenHash: TokenAuth.generate().hash)
+        let store = try await fixture.store.addStore(name: "Canton Mart", region: "CN-44", tokenHash: TokenSecret.generate().hash, audit: .test)
         let units = fixture.codes
         try await fixture.app().test(.router) { client in
             let cases = try await Self.issue(client, fixture, kind: "case", count: 3, token: issuer)
@@ -305,10 +306,10 @@ struct ReceiptClerkTests {
         let fixture = try await ServiceFixture(backend: backend, count: 24)
         defer { fixture.folder.cleanup() }
         let issuer = try await fixture.token(.issuer), sales = try await fixture.token(.sales), marketing = try await fixture.token(.marketing)
-        let tokenA = TokenAuth.generate(), tokenB = TokenAuth.generate()
-        let storeA = try await fixture.store.addStore(name: "Store A", region: "CN-31", tokenHash: tokenA.hash)
-        _ = try await fixture.store.addStore(name: "Store B", region: "CN-44", tokenHash: tokenB.hash)
-        let clerkToken = TokenAuth.generate(), otherClerkToken = TokenAuth.generate()
+        let tokenA = TokenSecret.generate(), tokenB = TokenSecret.generate()
+        let storeA = try await fixture.store.addStore(name: "Store A", region: "CN-31", tokenHash: tokenA.hash, audit: .test)
+        _ = try await fixture.store.addStore(name: "Store B", region: "CN-44", tokenHash: tokenB.hash, audit: .test)
+        let clerkToken = TokenSecret.generate(), otherClerkToken = TokenSecret.generate()
         let clerk = try await fixture.store.addClerk(store: storeA.id, name: "Xiao Li", tokenHash: clerkToken.hash)
         _ = try await fixture.store.addClerk(store: storeA.id, name: "Xiao Wang", tokenHash: otherClerkToken.hash)
         let units = fixture.codes
@@ -406,8 +407,8 @@ extension ReceiptClerkTests {
         let fixture = try await ServiceFixture(backend: .postgres, count: 1)
         defer { fixture.folder.cleanup() }
         let issuer = try await fixture.token(.issuer)
-        let shopA = try await fixture.store.addStore(name: "Store A", region: "CN-31", tokenHash: TokenAuth.generate().hash)
-        let shopB = try await fixture.store.addStore(name: "Store B", region: "CN-44", tokenHash: TokenAuth.generate().hash)
+        let shopA = try await fixture.store.addStore(name: "Store A", region: "CN-31", tokenHash: TokenSecret.generate().hash, audit: .test)
+        let shopB = try await fixture.store.addStore(name: "Store B", region: "CN-44", tokenHash: TokenSecret.generate().hash, audit: .test)
         let issued = Mutex<[String]>([])
         try await fixture.app().test(.router) { client in
             let codes = try await ChannelTests.issue(client, fixture, kind: "inner-case", count: 10, token: issuer)

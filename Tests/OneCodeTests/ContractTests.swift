@@ -99,7 +99,7 @@ struct ContractWorld {
         let product = try await store.addProduct(try NewProduct(name: "Tea", gtin: nil, sku: nil))
         let issued = try await Issuer(store: store, signer: Self.signer, baseURL: "https://q.example.com")
             .issue(try NewBatch(productID: product.id, count: count, maxCount: 1000), package: PackageOptions(directory: folder.file("pkg")))
-        batch = try await store.setStatus(.active, of: issued.batch.id)
+        batch = try await store.setStatus(.active, of: issued.batch.id, audit: .test)
         codes = try CodesCSV(folder.file("pkg/codes.csv")).codes
     }
 
@@ -295,7 +295,7 @@ struct ContractTests {
             }
             #expect(error == ClaimRules.alreadyClaimed, "stale: \(stale)")
         }
-        let store = try await world.store.addStore(name: "Shop", region: nil, tokenHash: Array(repeating: 7, count: 32))
+        let store = try await world.store.addStore(name: "Shop", region: nil, tokenHash: Array(repeating: 7, count: 32), audit: .test)
         let storeID = store.id
         let redemptionCode = try #require(claim.redemptionCode)
         let redeemedAt = Date(timeIntervalSince1970: 1_800_000_000)
@@ -341,7 +341,7 @@ struct ContractTests {
     func redemptionCodesByKind(_ backend: Backend) async throws {
         let world = try await ContractWorld(backend)
         defer { world.folder.cleanup() }
-        let shop = try await world.store.addStore(name: "Shop 1", region: "CN-31", tokenHash: Array(repeating: 7, count: 32))
+        let shop = try await world.store.addStore(name: "Shop 1", region: "CN-31", tokenHash: Array(repeating: 7, count: 32), audit: .test)
         for (index, kind) in ["coupon", "goods", "cash"].enumerated() {
             let campaign = try await world.store.createCampaign(try CampaignDefinition.parse(Data("""
                 {"name": "\(kind)", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "status": "live",
@@ -618,7 +618,7 @@ struct ContractTests {
         let regional = try await Issuer(store: store, signer: ContractWorld.signer, baseURL: "https://q.example.com")
             .issue(try NewBatch(productID: world.batch.productID, count: 4, maxCount: 100, region: "CN-31"),
                    package: PackageOptions(directory: world.folder.file("pkg2")))
-        _ = try await store.setStatus(.active, of: regional.batch.id)
+        _ = try await store.setStatus(.active, of: regional.batch.id, audit: .test)
         let codes2 = try CodesCSV(world.folder.file("pkg2/codes.csv")).codes
         let campaign = try await world.campaign()
         let day1 = Date(timeIntervalSince1970: 1_790_000_000), day2 = day1 + 86_400
@@ -638,8 +638,8 @@ struct ContractTests {
         try await store.addFeedback(key: world.key(codes2[0]), code: codes2[0], consumer: a, rating: 5, comment: nil, at: day2)
         let claim = try await store.claim(campaign: campaign.id, key: world.key(world.codes[0]), consumer: a,
                                           contact: try ContactDetails(name: "Ann", phone: "13812345678"), consentVersion: "v1", consentText: "ok", marketing: .ok, at: day2)
-        let shop = try await store.addStore(name: "Shop", region: "CN-31", tokenHash: Array(repeating: 1, count: 32))
-        _ = try await store.addStore(name: "Quiet", region: nil, tokenHash: Array(repeating: 2, count: 32))
+        let shop = try await store.addStore(name: "Shop", region: "CN-31", tokenHash: Array(repeating: 1, count: 32), audit: .test)
+        _ = try await store.addStore(name: "Quiet", region: nil, tokenHash: Array(repeating: 2, count: 32), audit: .test)
         _ = try await store.redeem(try #require(claim.redemptionCode), store: shop.id, at: day2 + 3_600)
         var lines: [String] = []
         for grouping in ScanRateGrouping.allCases {

@@ -502,7 +502,7 @@ struct IssueWhileScanningTests {
         // Meanwhile the batch is not listed and cannot be activated, and a scan is answered and recorded.
         #expect(try await store.batch(id) == nil)
         #expect(try await store.batches(product: nil).map(\.id) == [world.fixture.batch.id])
-        await #expect(throws: NotFoundError.self) { try await store.setStatus(.active, of: id) }
+        await #expect(throws: NotFoundError.self) { try await store.setStatus(.active, of: id, audit: .test) }
         let (code, scanned) = try await world.scan(ConsumerID.random(), at: Date(), region: nil)
         #expect(scanned.verdict == .genuine)
         #expect(try await store.scans(of: world.key(code), limit: 10).count == 1)

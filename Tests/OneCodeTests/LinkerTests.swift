@@ -367,7 +367,7 @@ struct LinkerTests {
         defer { world.fixture.folder.cleanup() }
         let store = world.store
         let campaign = try await store.liveCampaign()
-        let shop = try await store.addStore(name: "Corner shop", region: "CN-31", tokenHash: Array(repeating: 9, count: 32))
+        let shop = try await store.addStore(name: "Corner shop", region: "CN-31", tokenHash: Array(repeating: 9, count: 32), audit: .test)
         // Two winners claim; the shop redeems both prizes.
         var redemptions: [String] = []
         for (index, name) in ["Ana", "Bo"].enumerated() {
@@ -429,7 +429,7 @@ struct LinkerTests {
         let issued = try await Issuer(store: store, signer: ServiceFixture.signer, baseURL: "https://q.example.com").issue(
             try NewBatch(productID: world.fixture.product.id, count: 3, maxCount: 100, region: "CN-11"),
             package: PackageOptions(directory: folder.file("beijing")))
-        _ = try await store.setStatus(.active, of: issued.batch.id)
+        _ = try await store.setStatus(.active, of: issued.batch.id, audit: .test)
         let diverted = try CodesCSV(folder.file("beijing/codes.csv")).codes[0]
         let consumer = ConsumerID.random()
         try await world.scan(consumer, at: Date(), region: "CN-31", code: String(diverted))

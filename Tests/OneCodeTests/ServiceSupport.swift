@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import OneCodeDomain
+import OneCodeApplication
 import OneCodeIssuing
 @testable import OneCodeService
 import OneCodeSQLite
@@ -49,7 +50,7 @@ struct ServiceFixture {
         let csv = try CodesCSV(folder.file("package/codes.csv"))
         codes = csv.codes
         urls = csv.urls
-        batch = activate ? try await store.setStatus(.active, of: result.batch.id) : result.batch
+        batch = activate ? try await store.setStatus(.active, of: result.batch.id, audit: .test) : result.batch
     }
 
     func config(_ values: [String: ConfigValue] = [:]) throws -> ServiceConfig {
@@ -88,8 +89,8 @@ struct ServiceFixture {
     }
 
     func token(_ scope: TokenScope) async throws -> String {
-        let token = TokenAuth.generate()
-        _ = try await store.createToken(name: "test \(scope)", scope: scope, hash: token.hash)
+        let token = TokenSecret.generate()
+        _ = try await store.createToken(name: "test \(scope)", scope: scope, hash: token.hash, audit: .test)
         return token.text
     }
 }

@@ -50,7 +50,7 @@ struct ServiceTests {
                 #expect(response.text.contains(said[reason]!), "\(verdict): explanation for \(reason)")
             }
             expect(try await visit(fixture.codes[0]), "inactive", "batch-not-active", .forbidden)
-            _ = try await fixture.store.setStatus(.active, of: fixture.batch.id)
+            _ = try await fixture.store.setStatus(.active, of: fixture.batch.id, audit: .test)
             let first = try await visit(fixture.codes[1])
             expect(first, "genuine", "first-scan", .ok)
             expect(try await visit(fixture.codes[1], first.cookie), "repeat", "rescanned-by-you", .ok)
@@ -66,9 +66,9 @@ struct ServiceTests {
             forged[3] = forged[3] == "A" ? "B" : "A"
             expect(try await visit(String(forged)), "forged", "check-character", .notFound)
             guard case let .valid(key, _) = ServiceFixture.signer.check(fixture.codes[3]) else { Issue.record("bad code"); return }
-            try await fixture.store.blacklist(key, reason: "stolen")
+            try await fixture.store.blacklist(key, reason: "stolen", audit: .test)
             expect(try await visit(fixture.codes[3]), "void", "blacklisted", .gone)
-            _ = try await fixture.store.setStatus(.void, of: fixture.batch.id)
+            _ = try await fixture.store.setStatus(.void, of: fixture.batch.id, audit: .test)
             expect(try await visit(fixture.codes[4]), "void", "batch-void", .gone)
         }
     }
@@ -154,7 +154,7 @@ struct ServiceTests {
             #expect(response.status == .forbidden)
             #expect(try response.json()["verdict"] as? String == "inactive")
             let cookie = try #require(response.cookie)
-            _ = try await fixture.store.setStatus(.active, of: fixture.batch.id)
+            _ = try await fixture.store.setStatus(.active, of: fixture.batch.id, audit: .test)
             response = try await client.execute(uri: "/s/\(code)", method: .get, headers: phone(cookie: cookie, json: true))
             #expect(response.status == .ok)
             #expect(try response.json()["verdict"] as? String == "genuine")
@@ -185,11 +185,11 @@ struct ServiceTests {
             #expect(try response.json()["reason"] as? String == "too-many-scans", "\(response.text)")
             // Blacklist another code; void the batch.
             guard case let .valid(key, _) = ServiceFixture.signer.check(fixture.codes[1]) else { Issue.record("bad code"); return }
-            try await fixture.store.blacklist(key, reason: "stolen pallet")
+            try await fixture.store.blacklist(key, reason: "stolen pallet", audit: .test)
             response = try await client.execute(uri: "/s/\(fixture.codes[1])", method: .get, headers: phone(json: true))
             #expect(response.status == .gone)
             #expect(try response.json()["reason"] as? String == "blacklisted")
-            _ = try await fixture.store.setStatus(.void, of: fixture.batch.id)
+            _ = try await fixture.store.setStatus(.void, of: fixture.batch.id, audit: .test)
             response = try await client.execute(uri: "/s/\(fixture.codes[2])", method: .get, headers: phone(json: true))
             #expect(response.status == .gone)
             #expect(try response.json()["reason"] as? String == "batch-void")

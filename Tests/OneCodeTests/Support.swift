@@ -246,3 +246,8 @@ extension CampaignStore {
         try await createCampaign(try CampaignDefinition.parse(definition))
     }
 }
+
+extension AuditEntry {
+    /// What a test's own set-up writes to the audit log (the tests of the audit log use `Actions`).
+    static let test = AuditEntry(.system("test"), "test.setup", subject: "test")
+}

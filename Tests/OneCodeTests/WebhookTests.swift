@@ -10,6 +10,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import OneCodeDomain
+import OneCodeApplication
 @testable import OneCodeService
 @testable import OneCodeSQLite
 import OneCodeRulebook
@@ -165,8 +166,8 @@ struct WebhookTests {
         let fixture = try await ServiceFixture(backend: backend, count: 3)
         defer { fixture.folder.cleanup() }
         let campaign = try await fixture.store.liveCampaign()
-        let storeToken = TokenAuth.generate()
-        let shop = try await fixture.store.addStore(name: "Corner shop", region: "CN-31", tokenHash: storeToken.hash)
+        let storeToken = TokenSecret.generate()
+        let shop = try await fixture.store.addStore(name: "Corner shop", region: "CN-31", tokenHash: storeToken.hash, audit: .test)
         let app = try fixture.app(["scan.maxScans": .init(.int(1), isSecret: false)])
         let admin = try await fixture.token(.admin)
         try await app.test(.router) { client in

@@ -1,0 +1,107 @@
+import Crypto
+import Foundation
+import OneCodeDomain
+import OneCodeStorage
+
+/// The application layer: each action staff take, written once. Input is checked here, with errors that
+/// name the field; the rule runs in the store (the domain decides, storage persists); and one audit entry,
+/// naming `actor`, is written in the action's own transaction. The command line, the admin API and the
+/// console call these and repeat none of their checks.
+public struct Actions: Sendable {
+    public let store: any OneCodeStore
+    /// Who acts: a user, a token, the command line.
+    public let actor: AuditActor
+
+    public init(store: any OneCodeStore, actor: AuditActor) {
+        self.store = store
+        self.actor = actor
+    }
+
+    // MARK: Batches and codes
+
+    /// issued → active. - Throws: `InputError("id" | "status", …)`, `NotFoundError("id", …)`.
+    public func activateBatch(_ id: Int64) async throws -> Batch { try await setStatus(.active, of: id) }
+
+    /// Void is final: every code of the batch is answered void from then on.
+    public func voidBatch(_ id: Int64) async throws -> Batch { try await setStatus(.void, of: id) }
+
+    private func setStatus(_ status: BatchStatus, of id: Int64) async throws -> Batch {
+        guard id > 0 else { throw InputError("id", "must be a positive batch id") }
+        let action = status == .active ? "batch.activate" : status == .void ? "batch.void" : "batch.\(status.rawValue)"
+        return try await store.setStatus(status, of: BatchID(rawValue: id), audit: AuditEntry(actor, action, subject: "batch", id: String(id)))
+    }
+
+    /// One code is answered void from now on; `reason` (trimmed, 1 to 500 characters) is kept with it.
+    /// - Returns: the reason as kept.
+    @discardableResult
+    public func blacklist(_ key: CodeKey, code: String, reason: String) async throws -> String {
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...500).contains(reason.count) else { throw InputError("reason", "must be 1 to 500 characters") }
+        try await store.blacklist(key, reason: reason, audit: AuditEntry(actor, "code.blacklist", subject: "code", id: code, detail: reason))
+        return reason
+    }
+
+    // MARK: Tokens and stores
+
+    /// An admin API token for `scope`; the secret is returned once (only its hash is stored).
+    public func createToken(name: String, scope: TokenScope) async throws -> (token: APIToken, secret: String) {
+        let name = try Name.validate(name, field: "name", maximum: 100)
+        guard scope != .store else { throw InputError("scope", "a store's token comes with the store: use `onecode store add`") }
+        guard scope != .clerk else { throw InputError("scope", "a clerk's token comes with the clerk: use `onecode clerk add --store S --name N`") }
+        let secret = TokenSecret.generate()
+        let token = try await store.createToken(name: name, scope: scope, hash: secret.hash,
+                                                audit: AuditEntry(actor, "token.create", subject: "token", detail: "\(scope.rawValue): \(name)"))
+        return (token, secret.text)
+    }
+
+    /// A token authenticates nothing from now on. - Throws: `NotFoundError("id", …)` when there is none.
+    public func revokeToken(_ id: Int64) async throws {
+        guard id > 0 else { throw InputError("id", "must be a positive token id") }
+        guard try await store.revokeToken(id, audit: AuditEntry(actor, "token.revoke", subject: "token", id: String(id))) else {
+            throw NotFoundError("id", "no token \(id) (`onecode token list` shows them)")
+        }
+    }
+
+    /// A store that redeems prizes and confirms receipts, with its token (returned once).
+    public func addStore(name: String, region: String?) async throws -> (store: Store, secret: String) {
+        let name = try Name.validate(name, field: "name", maximum: 200)
+        if let region, !NewBatch.isRegionCode(region) { throw InputError("region", "must be an ISO 3166 code such as CN or CN-31") }
+        let secret = TokenSecret.generate()
+        let created = try await store.addStore(name: name, region: region, tokenHash: secret.hash,
+                                               audit: AuditEntry(actor, "store.add", subject: "store", detail: name))
+        return (created, secret.text)
+    }
+
+    // MARK: Campaigns
+
+    /// live ↔ paused, and to ended (final), as `CampaignStatus` allows.
+    public func setCampaignStatus(_ status: CampaignStatus, of id: Int64) async throws -> Campaign {
+        guard id > 0 else { throw InputError("id", "must be a positive campaign id") }
+        let action = switch status {
+        case .live: "campaign.resume"
+        case .paused: "campaign.pause"
+        case .ended: "campaign.end"
+        default: "campaign.\(status.rawValue)"
+        }
+        return try await store.setStatus(status, of: CampaignID(rawValue: id), audit: AuditEntry(actor, action, subject: "campaign", id: String(id)))
+    }
+
+    // MARK: The audit log
+
+    /// Entries newest first, before the id `before`, at most `limit` (1 to 1000).
+    public func auditLog(before: Int64? = nil, limit: Int = 100) async throws -> [AuditRecord] {
+        guard (1...1000).contains(limit) else { throw InputError("limit", "must be 1 to 1000") }
+        if let before, before <= 0 { throw InputError("before", "must be a positive entry id") }
+        return try await store.auditLog(before: before, limit: limit)
+    }
+}
+
+/// API tokens' secrets: 52 random Crockford characters after `oc_` (260 bits); only the SHA-256 is stored.
+public enum TokenSecret {
+    public static func generate() -> (text: String, hash: [UInt8]) {
+        let text = "oc_" + String(decoding: Crockford.random(52), as: UTF8.self)
+        return (text, hash(text))
+    }
+
+    public static func hash(_ text: String) -> [UInt8] { Array(SHA256.hash(data: Array(text.utf8))) }
+}
