@@ -202,12 +202,12 @@ struct APITests {
         }
         // The CLI on the same database: listed without secrets; revoking an unknown id names it.
         let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": ServiceFixture.secret]
-        let list = try Run.onecode(["token", "list", "--database", try backend.database(fixture.folder)], cwd: fixture.folder.path, environment: environment)
+        let list = try await Run.run(Run.onecode, ["token", "list", "--database", try backend.database(fixture.folder)], cwd: fixture.folder.path, environment: environment)
         let lines = list.stdout.split(separator: "\n")
         #expect(list.status == 0 && lines.first?.hasPrefix("id  scope") == true && lines.first?.hasSuffix("last used (Beijing time)") == true, "\(list.stdout)")
         #expect(lines.count == 2 && lines[1].contains("admin") && lines[1].contains(" 20") && !list.stdout.contains(admin), "\(list.stdout) \(list.stderr)")
         #expect(!list.stdout.contains("sales"))
-        let unknown = try Run.onecode(["token", "revoke", "99", "--database", try backend.database(fixture.folder)], cwd: fixture.folder.path, environment: environment)
+        let unknown = try await Run.run(Run.onecode, ["token", "revoke", "99", "--database", try backend.database(fixture.folder)], cwd: fixture.folder.path, environment: environment)
         #expect(unknown.status == 1 && unknown.stderr.hasPrefix("error: id: no token 99"), "\(unknown.stderr)")
     }
 
@@ -310,7 +310,7 @@ struct APITests {
             #expect(response.status == .ok && response.headers[.contentType] == "application/zip")
             let zip = fixture.folder.file("package.zip")
             try Data(buffer: response.body).write(to: URL(fileURLWithPath: zip))
-            let unzip = try Run.program("/usr/bin/python3", ["-c", "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(len(z.namelist())); print(z.read('batch-\(batch)/codes.csv').decode().count('\\n'))", zip])
+            let unzip = try await Run.run("/usr/bin/python3", ["-c", "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(len(z.namelist())); print(z.read('batch-\(batch)/codes.csv').decode().count('\\n'))", zip])
             #expect(unzip.stdout == "27\n26\n", "\(unzip.stdout)\(unzip.stderr)")  // csv + manifest + 25 svg; header + 25 rows
             // Kept in the library under the batch's id and creation time (PackageLibrary).
             let kept = try #require(try FileManager.default.contentsOfDirectory(atPath: fixture.folder.file("packages"))

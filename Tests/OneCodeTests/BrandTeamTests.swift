@@ -130,17 +130,17 @@ struct WordsOnThePageTests {
 @Suite("Campaigns that would never draw say so")
 struct RegionScopeNoticeTests {
     @Test("a campaign scoped to regions, created or shown where no GeoIP is configured, says why no scan would draw and what to do; with geoip.file, nothing")
-    func regionNotice() throws {
+    func regionNotice() async throws {
         let folder = try CLITests.prepared()
         defer { folder.cleanup() }
         try #"{"name": "S", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "scope": {"regions": ["CN"]}, "tiers": [{"name": "A", "kind": "goods", "value": 1, "probability": 0.1, "stock": 100}], "status": "live"}"#
             .write(toFile: folder.file("r.json"), atomically: true, encoding: .utf8)
-        let created = try Run.onecode(["campaign", "create", "--file", "r.json"], cwd: folder.path, environment: CLITests.secret)
+        let created = try await Run.run(Run.onecode, ["campaign", "create", "--file", "r.json"], cwd: folder.path, environment: CLITests.secret)
         #expect(created.status == 0 && created.stderr.contains("warning: scope.regions (CN): a scan has a region only from GeoIP")
                 && created.stderr.contains("no scan of this campaign draws"), "\(created.stderr)")
-        let shown = try Run.onecode(["campaign", "show", "1"], cwd: folder.path, environment: CLITests.secret)
+        let shown = try await Run.run(Run.onecode, ["campaign", "show", "1"], cwd: folder.path, environment: CLITests.secret)
         #expect(shown.stdout.contains("warning: scope.regions (CN)"), "\(shown.stdout)")
-        let withGeoIP = try Run.onecode(["campaign", "show", "1"], cwd: folder.path, environment: CLITests.secret.merging(["ONECODE_GEOIP_FILE": "/srv/GeoLite2-Country.mmdb"]) { $1 })
+        let withGeoIP = try await Run.run(Run.onecode, ["campaign", "show", "1"], cwd: folder.path, environment: CLITests.secret.merging(["ONECODE_GEOIP_FILE": "/srv/GeoLite2-Country.mmdb"]) { $1 })
         #expect(withGeoIP.status == 0 && !withGeoIP.stdout.contains("warning") && !withGeoIP.stderr.contains("warning"), "\(withGeoIP.stdout)")
     }
 
@@ -212,21 +212,21 @@ extension RegionScopeNoticeTests {
 @Suite("Times people read are in display.timeZone, labelled")
 struct DisplayTimeTests {
     @Test("CLI tables show times to the minute in display.timeZone with the zone in the header (Beijing time by default; a seasonal zone by its name); --json stays UTC")
-    func cliTimes() throws {
+    func cliTimes() async throws {
         let folder = try CLITests.prepared()
         defer { folder.cleanup() }
         // 2020-01-01 00:00 in Shanghai is 2019-12-31 16:00 UTC.
         try #"{"name": "S", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "tiers": [{"name": "A", "kind": "goods", "value": 1, "probability": 0.1, "stock": 100}]}"#
             .write(toFile: folder.file("c.json"), atomically: true, encoding: .utf8)
-        #expect(try Run.onecode(["campaign", "create", "--file", "c.json"], cwd: folder.path, environment: CLITests.secret).status == 0)
+        #expect(try await Run.run(Run.onecode, ["campaign", "create", "--file", "c.json"], cwd: folder.path, environment: CLITests.secret).status == 0)
         for (zone, header, start) in [(nil, "start (Beijing time)", "2020-01-01 00:00"), ("UTC", "start (UTC)", "2019-12-31 16:00"),
                                       ("Asia/Kolkata", "start (UTC+05:30)", "2019-12-31 21:30"), ("Europe/Berlin", "start (Europe/Berlin)", "2019-12-31 17:00")] {
             let environment = CLITests.secret.merging(zone.map { ["ONECODE_DISPLAY_TIME_ZONE": $0] } ?? [:]) { $1 }
-            let list = try Run.onecode(["campaign", "list"], cwd: folder.path, environment: environment)
+            let list = try await Run.run(Run.onecode, ["campaign", "list"], cwd: folder.path, environment: environment)
             let lines = list.stdout.split(separator: "\n")
             #expect(lines.first?.contains(header) == true && lines.last?.contains(start) == true, "\(zone ?? "default"): \(list.stdout)")
         }
-        let json = try Run.onecode(["campaign", "list", "--json"], cwd: folder.path, environment: CLITests.secret)
+        let json = try await Run.run(Run.onecode, ["campaign", "list", "--json"], cwd: folder.path, environment: CLITests.secret)
         #expect(json.stdout.contains("2019-12-31T16:00:00Z"), "\(json.stdout)")
     }
 }

@@ -21,7 +21,7 @@ struct BrowserTests {
         try FileManager.default.createDirectory(atPath: Self.artifacts, withIntermediateDirectories: true)
         let screenshot = Self.artifacts + "/landing-page-\(language).png"
         try? FileManager.default.removeItem(atPath: screenshot)
-        let result = try Run.program("python3", [Self.script, "\(base)/s/\(codes[0])", screenshot, language])
+        let result = try await Run.run("python3", [Self.script, "\(base)/s/\(codes[0])", screenshot, language])
         #expect(result.status == 0, "browser: \(result.stderr)")
         let seen = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
         #expect(seen["verdict"] as? String == "genuine")
@@ -32,7 +32,7 @@ struct BrowserTests {
         #expect(seen["locationState"] as? String == "ok", "\(seen)")
         let png = try Data(contentsOf: URL(fileURLWithPath: screenshot))
         #expect(png.count > 5000 && png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
-        let row = try Run.program("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"),
+        let row = try await Run.run("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"),
                                                        "SELECT region, round(latitude, 2), round(longitude, 2), bot FROM scan WHERE code = '\(codes[0])'"])
         #expect(row.stdout == "CN-31|31.23|121.47|0\n", "\(row.stdout)")
         // The form again: the problem beside the comment in the page's language, the star kept, the five stars
@@ -43,7 +43,7 @@ struct BrowserTests {
         #expect(again["fits"] as? Bool == true, "\(again)")
         #expect(seen["feedbackReply"] as? String == (language == "en" ? "Thank you for your feedback." : "感谢您的反馈。"))
         #expect((seen["backLink"] as? String)?.contains("/s/") == true, "\(seen["backLink"] ?? "no link back")")
-        let feedback = try Run.program("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), "SELECT rating, comment FROM feedback"])
+        let feedback = try await Run.run("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), "SELECT rating, comment FROM feedback"])
         #expect(feedback.stdout == "4|Fresh <b>taste</b>, 好喝\n", "\(feedback.stdout)")
     }
 
@@ -54,12 +54,12 @@ struct BrowserTests {
         let codes = try await DurabilityTests.prepare(folder, count: 6)
         let environment = DurabilityTests.environment
         // The product named per language: each page shows its own.
-        #expect(try Run.onecode(["product", "update", "1", "--name-zh", "绿茶 500 毫升", "--name-en", "Green tea 500 ml"],
+        #expect(try await Run.run(Run.onecode, ["product", "update", "1", "--name-zh", "绿茶 500 毫升", "--name-en", "Green tea 500 ml"],
                                 cwd: folder.path, environment: environment).status == 0)
         // A second batch, never activated; a withdrawn code; a code the secret makes but nobody issued.
-        #expect(try Run.onecode(["batch", "issue", "--product", "1", "--count", "1", "--out", "pkg2"], cwd: folder.path, environment: environment).status == 0)
+        #expect(try await Run.run(Run.onecode, ["batch", "issue", "--product", "1", "--count", "1", "--out", "pkg2"], cwd: folder.path, environment: environment).status == 0)
         let inactive = try CodesCSV(folder.file("pkg2/codes.csv")).codes[0]
-        #expect(try Run.onecode(["code", "blacklist", codes[4], "--reason", "stolen pallet"], cwd: folder.path, environment: environment).status == 0)
+        #expect(try await Run.run(Run.onecode, ["code", "blacklist", codes[4], "--reason", "stolen pallet"], cwd: folder.path, environment: environment).status == 0)
         let signer = try CodeSigner(secret: Array(environment["ONECODE_CODES_SECRET"]!.utf8))
         let unknown = signer.code(for: CodeKey(rawValue: 987_654_321))
         var forged = Array(codes[3])

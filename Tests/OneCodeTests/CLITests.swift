@@ -43,24 +43,24 @@ struct CLITests {
     }
 
     @Test("the demo runs on a fresh folder and its codes check as valid")
-    func demo() throws {
+    func demo() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let demo = try Run.onecode(["--json"], cwd: folder.path)
+        let demo = try await Run.run(Run.onecode, ["--json"], cwd: folder.path)
         #expect(demo.status == 0, "\(demo.stderr)")
         #expect(demo.stderr.contains("generated a code secret"))
         let output = try #require(try JSONSerialization.jsonObject(with: Data(demo.stdout.utf8)) as? [String: Any])
         let urls = try #require(output["sampleUrls"] as? [String])
         #expect(urls.count == 3)
-        let check = try Run.onecode(["code", "check", urls[0]], cwd: folder.path)
+        let check = try await Run.run(Run.onecode, ["code", "check", urls[0]], cwd: folder.path)
         #expect(check.status == 0 && check.stdout.hasPrefix("valid:"), "\(check.stdout)\(check.stderr)")
         // A second demo reuses the secret and the product.
-        let again = try Run.onecode([], cwd: folder.path)
+        let again = try await Run.run(Run.onecode, [], cwd: folder.path)
         #expect(again.status == 0 && !again.stderr.contains("generated"))
-        #expect(try Run.onecode(["product", "list", "--json"], cwd: folder.path).stdout.components(separatedBy: "\"id\"").count == 2)
+        #expect(try await Run.run(Run.onecode, ["product", "list", "--json"], cwd: folder.path).stdout.components(separatedBy: "\"id\"").count == 2)
         // The table's columns line up on a terminal under Chinese names (two columns a character).
-        #expect(try Run.onecode(["product", "add", "--name", "Oolong", "--name-zh", "乌龙茶", "--gtin", "4006381333931"], cwd: folder.path).status == 0)
-        let table = try Run.onecode(["product", "list"], cwd: folder.path).stdout.split(separator: "\n").map(String.init)
+        #expect(try await Run.run(Run.onecode, ["product", "add", "--name", "Oolong", "--name-zh", "乌龙茶", "--gtin", "4006381333931"], cwd: folder.path).status == 0)
+        let table = try await Run.run(Run.onecode, ["product", "list"], cwd: folder.path).stdout.split(separator: "\n").map(String.init)
         func columns(_ text: Substring) -> Int { text.unicodeScalars.reduce(0) { $0 + ((0x4E00...0x9FFF).contains($1.value) ? 2 : 1) } }
         let starts = zip(table, ["gtin", "06291041500213", "04006381333931"]).map { line, cell in line.range(of: cell).map { columns(line[..<$0.lowerBound]) } }
         #expect(starts.count == 3 && Set(starts).count == 1 && starts[0] != nil, "\(table)")
@@ -153,11 +153,11 @@ struct CLITests {
     }
 
     @Test("production mode refuses to issue without a secret")
-    func productionNeedsSecret() throws {
+    func productionNeedsSecret() async throws {
         let folder = try Self.prepared()
         defer { folder.cleanup() }
         try? FileManager.default.removeItem(atPath: folder.file("data/secret"))
-        let result = try Run.onecode(["batch", "issue", "--product", "1", "--count", "5", "--out", "pkg"], cwd: folder.path,
+        let result = try await Run.run(Run.onecode, ["batch", "issue", "--product", "1", "--count", "5", "--out", "pkg"], cwd: folder.path,
                                      environment: ["ONECODE_MODE": "production"])
         #expect(result.status == 1 && result.stderr.hasPrefix("error: codes.secret:"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.file("pkg")))
@@ -202,7 +202,7 @@ struct CLITests {
         #expect(result.reason == .uncaughtSignal)
         #expect(try Self.batchCount(folder) == 0)
         #expect(!FileManager.default.fileExists(atPath: folder.file("pkg")))
-        let again = try Run.onecode(["batch", "issue", "--product", "1", "--count", "10", "--out", "pkg"], cwd: folder.path, environment: Self.secret)
+        let again = try await Run.run(Run.onecode, ["batch", "issue", "--product", "1", "--count", "10", "--out", "pkg"], cwd: folder.path, environment: Self.secret)
         #expect(again.status == 0, "\(again.stderr)")
         #expect(try Self.batchCount(folder) == 1)
         #expect(!FileManager.default.fileExists(atPath: folder.file(".pkg.partial")))
@@ -221,12 +221,12 @@ struct CLITests {
     }
 
     @Test("every command explains itself with --help: the whole tree, walked from the top, each with an overview, usage and its options")
-    func help() throws {
+    func help() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         var pending: [[String]] = [[]], seen: [[String]] = []
         while let command = pending.popLast(), seen.count < 500 {
-            let result = try Run.onecode(command + ["--help"], cwd: folder.path)
+            let result = try await Run.run(Run.onecode, command + ["--help"], cwd: folder.path)
             #expect(result.status == 0, "\(command)")
             #expect(result.stdout.contains("OVERVIEW:") && result.stdout.contains("USAGE: onecode"), "\(command): \(result.stdout)")
             let children = Self.subcommands(result.stdout)
@@ -248,7 +248,7 @@ struct CLITests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         for file in ["a.png", "a.svg", "a.pdf"] {
-            let result = try Run.onecode(["qr", "https://example.com/s/HELLO", "--out", file, "--ec", "H"], cwd: folder.path)
+            let result = try await Run.run(Run.onecode, ["qr", "https://example.com/s/HELLO", "--out", file, "--ec", "H"], cwd: folder.path)
             #expect(result.status == 0, "\(result.stderr)")
         }
         // Each file read back as a phone would see it: the PNG as is, the SVG and the PDF rasterised.
@@ -258,7 +258,7 @@ struct CLITests {
         let page = try await Run.run("/usr/bin/pdftoppm", ["-r", "300", "-gray", "-png", "-singlefile", folder.file("a.pdf"), folder.file("pdf")])
         #expect(page.status == 0, "\(page.stderr)")
         #expect(try await Run.zbar(folder.file("pdf.png")) == ["https://example.com/s/HELLO"])
-        let exists = try Run.onecode(["qr", "again", "--out", "a.png"], cwd: folder.path)
+        let exists = try await Run.run(Run.onecode, ["qr", "again", "--out", "a.png"], cwd: folder.path)
         #expect(exists.status == 1 && exists.stderr.contains("out:"))
     }
 
@@ -347,7 +347,7 @@ struct CLITests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         _ = try await DurabilityTests.prepare(folder, count: 5)
-        let created = try Run.onecode(["token", "create", "--scope", "issuer", "--name", "print house"], cwd: folder.path, environment: DurabilityTests.environment)
+        let created = try await Run.run(Run.onecode, ["token", "create", "--scope", "issuer", "--name", "print house"], cwd: folder.path, environment: DurabilityTests.environment)
         let token = try #require(created.stdout.split(separator: "\n").first { $0.hasPrefix("oc_") }.map(String.init))
         let (server, base) = try await DurabilityTests.startServer(folder)
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
@@ -356,7 +356,7 @@ struct CLITests {
         let (zip, response) = try await DurabilityTests.session.data(for: request)
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
         try zip.write(to: URL(fileURLWithPath: folder.file("package.zip")))
-        let unzip = try Run.program("/usr/bin/python3", ["-c", """
+        let unzip = try await Run.run("/usr/bin/python3", ["-c", """
             import sys, zipfile, hashlib
             z = zipfile.ZipFile(sys.argv[1])
             for name in ("codes.csv", "manifest.json"):
@@ -368,7 +368,7 @@ struct CLITests {
     }
 
     @Test("a bad command line is one error line in the common style, naming the option, with a did-you-mean; exit 64")
-    func usageErrors() throws {
+    func usageErrors() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         for (arguments, expected) in [
@@ -382,21 +382,21 @@ struct CLITests {
             (["token", "revoke"], "error: id: is required"),
             (["--frobnicate"], "error: frobnicate: unknown option"),
         ] {
-            let result = try Run.onecode(arguments, cwd: folder.path, timeout: 60)
+            let result = try await Run.run(Run.onecode, arguments, cwd: folder.path, timeout: 60)
             #expect(result.status == 64 && result.stderr.hasPrefix(expected), "\(arguments): \(result.stderr)")
             #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("--help`") && !result.stderr.contains("Error:"), "\(result.stderr)")
             #expect(!FileManager.default.fileExists(atPath: folder.file("data")), "\(arguments) made a database")
         }
         // Help and version are not errors.
-        #expect(try Run.onecode(["batch", "issue", "--help"], cwd: folder.path).status == 0)
-        #expect(try Run.onecode(["--version"], cwd: folder.path).status == 0)
+        #expect(try await Run.run(Run.onecode, ["batch", "issue", "--help"], cwd: folder.path).status == 0)
+        #expect(try await Run.run(Run.onecode, ["--version"], cwd: folder.path).status == 0)
     }
 
     @Test("`onecode serve` in demo mode on a database that holds data adds no demo data and no token, and says how to make one")
     func serveDemoOnData() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        #expect(try Run.program(Run.onecode, ["product", "add", "--name", "Real tea"], cwd: folder.path).status == 0)
+        #expect(try await Run.run(Run.onecode, ["product", "add", "--name", "Real tea"], cwd: folder.path).status == 0)
         let server = try Run.start(Run.onecode, ["serve", "--port", "0"], cwd: folder.path)
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
         let port = try await DurabilityTests.reportedPort(server, in: server.err, after: "onecode: listening on http://127.0.0.1:") ?? 1
@@ -409,7 +409,7 @@ struct CLITests {
         // Said once listening; read after the stop, when every line is written.
         #expect(result.stderr.contains("no demo token is made") && result.stderr.contains("onecode token create"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.file("data/demo-admin-token")))
-        let counts = try Run.program("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), "SELECT count(*) FROM api_token; SELECT count(*) FROM product"]).stdout
+        let counts = try await Run.run("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), "SELECT count(*) FROM api_token; SELECT count(*) FROM product"]).stdout
         #expect(counts == "0\n1\n")
     }
 
@@ -420,9 +420,9 @@ struct CLITests {
         func mode(_ name: String) throws -> Int {
             ((try FileManager.default.attributesOfItem(atPath: folder.file(name))[.posixPermissions]) as? NSNumber)?.intValue ?? -1
         }
-        #expect(try Run.program(Run.onecode, ["product", "add", "--name", "Tea"], cwd: folder.path).status == 0)
-        #expect(try Run.program(Run.onecode, ["batch", "issue", "--product", "1", "--count", "5", "--out", folder.file("pkg")], cwd: folder.path).status == 0)
-        #expect(try Run.program(Run.onecode, ["leads", "export", "--format", "csv", "--out", folder.file("leads.csv")], cwd: folder.path).status == 0)
+        #expect(try await Run.run(Run.onecode, ["product", "add", "--name", "Tea"], cwd: folder.path).status == 0)
+        #expect(try await Run.run(Run.onecode, ["batch", "issue", "--product", "1", "--count", "5", "--out", folder.file("pkg")], cwd: folder.path).status == 0)
+        #expect(try await Run.run(Run.onecode, ["leads", "export", "--format", "csv", "--out", folder.file("leads.csv")], cwd: folder.path).status == 0)
         #expect(try mode("data") == 0o700)
         for file in ["data/onecode.sqlite", "data/secret", "pkg/codes.csv", "pkg/manifest.json", "leads.csv"] {
             let found = try mode(file)
@@ -431,22 +431,22 @@ struct CLITests {
         if FileManager.default.fileExists(atPath: folder.file("data/onecode.sqlite-wal")) { #expect(try mode("data/onecode.sqlite-wal") == 0o600) }
 
         // Names reach terminals: one with an escape sequence is refused.
-        let shop = try Run.program(Run.onecode, ["store", "add", "--name", "Shop\u{1B}[2J"], cwd: folder.path)
+        let shop = try await Run.run(Run.onecode, ["store", "add", "--name", "Shop\u{1B}[2J"], cwd: folder.path)
         #expect(shop.status != 0 && shop.stderr.contains("name: must not contain control characters"))
 
         // `onecode secret generate`: 64 hex digits; --out writes a new 0600 file.
-        let generated = try Run.program(Run.onecode, ["secret", "generate"], cwd: folder.path)
+        let generated = try await Run.run(Run.onecode, ["secret", "generate"], cwd: folder.path)
         let secret = generated.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(generated.status == 0 && secret.count == 64 && secret.allSatisfy(\.isHexDigit))
-        #expect(try Run.program(Run.onecode, ["secret", "generate", "--out", folder.file("prod-secret")], cwd: folder.path).status == 0)
+        #expect(try await Run.run(Run.onecode, ["secret", "generate", "--out", folder.file("prod-secret")], cwd: folder.path).status == 0)
         #expect(try mode("prod-secret") == 0o600)
 
         let production = ["ONECODE_MODE": "production", "ONECODE_CODES_SECRET_FILE": folder.file("prod-secret")]
-        #expect(try Run.program(Run.onecode, ["code", "check", "0000000000000000A"], cwd: folder.path, environment: production).stderr.contains("codes.secretFile") == false)
+        #expect(try await Run.run(Run.onecode, ["code", "check", "0000000000000000A"], cwd: folder.path, environment: production).stderr.contains("codes.secretFile") == false)
         chmod(folder.file("prod-secret"), 0o644)
-        let readable = try Run.program(Run.onecode, ["batch", "issue", "--product", "1", "--count", "1", "--out", folder.file("p2")], cwd: folder.path, environment: production)
+        let readable = try await Run.run(Run.onecode, ["batch", "issue", "--product", "1", "--count", "1", "--out", folder.file("p2")], cwd: folder.path, environment: production)
         #expect(readable.status != 0 && readable.stderr.contains("codes.secretFile") && readable.stderr.contains("chmod 600"), "\(readable.stderr)")
-        let weak = try Run.program(Run.onecode, ["batch", "issue", "--product", "1", "--count", "1", "--out", folder.file("p3")], cwd: folder.path,
+        let weak = try await Run.run(Run.onecode, ["batch", "issue", "--product", "1", "--count", "1", "--out", folder.file("p3")], cwd: folder.path,
                                    environment: ["ONECODE_MODE": "production", "ONECODE_CODES_SECRET": String(repeating: "a", count: 32)])
         #expect(weak.status != 0 && weak.stderr.contains("codes.secret") && weak.stderr.contains("onecode secret generate"), "\(weak.stderr)")
 
@@ -454,19 +454,19 @@ struct CLITests {
         // (A database of its own: the folder's codes are the demo secret's, and no other secret may touch them.)
         let good = ["ONECODE_MODE": "production", "ONECODE_CODES_SECRET": secret, "ONECODE_DATABASE_PATH": folder.file("prod.sqlite")]
         for arguments in [["migrate"], ["product", "add", "--name", "Tea"]] {
-            let result = try Run.program(Run.onecode, arguments, cwd: folder.path, environment: good)
+            let result = try await Run.run(Run.onecode, arguments, cwd: folder.path, environment: good)
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
         }
         for base in ["http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080"] {
-            let loopback = try Run.program(Run.onecode, ["batch", "issue", "--product", "1", "--count", "1", "--out", folder.file("p4"),
+            let loopback = try await Run.run(Run.onecode, ["batch", "issue", "--product", "1", "--count", "1", "--out", folder.file("p4"),
                                                          "--base-url", base], cwd: folder.path, environment: good)
             #expect(loopback.status == 1 && loopback.stderr.contains("error: base-url: \(base) is this machine"), "\(base): \(loopback.stderr)")
             #expect(!FileManager.default.fileExists(atPath: folder.file("p4")))
         }
-        let public_ = try Run.program(Run.onecode, ["batch", "issue", "--product", "1", "--count", "1", "--out", folder.file("p5"),
+        let public_ = try await Run.run(Run.onecode, ["batch", "issue", "--product", "1", "--count", "1", "--out", folder.file("p5"),
                                                     "--base-url", "https://q.brand.example"], cwd: folder.path, environment: good)
         #expect(public_.status == 0 && !public_.stderr.contains("warning"), "\(public_.stderr)")
-        let demo = try Run.program(Run.onecode, ["batch", "issue", "--product", "1", "--count", "1", "--out", folder.file("p6")], cwd: folder.path)
+        let demo = try await Run.run(Run.onecode, ["batch", "issue", "--product", "1", "--count", "1", "--out", folder.file("p6")], cwd: folder.path)
         #expect(demo.status == 0 && demo.stderr.contains("warning: the codes point at http://127.0.0.1:8080, this machine"), "\(demo.stderr)")
     }
 
@@ -474,7 +474,7 @@ struct CLITests {
     func version() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let printed = try Run.program(Run.onecode, ["--version"], cwd: folder.path)
+        let printed = try await Run.run(Run.onecode, ["--version"], cwd: folder.path)
         #expect(printed.status == 0 && printed.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == OneCodeVersion.current)
         let fixture = try await ServiceFixture(count: 1)
         defer { fixture.folder.cleanup() }

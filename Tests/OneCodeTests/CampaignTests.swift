@@ -170,36 +170,36 @@ struct CampaignTests {
     }
 
     @Test("campaign CLI: create, list, show, pause, resume, end; bad files name the field")
-    func cli() throws {
+    func cli() async throws {
         let folder = try CLITests.prepared()
         defer { folder.cleanup() }
         try Self.definition(status: "draft").write(to: URL(fileURLWithPath: folder.file("c.json")))
-        var result = try Run.onecode(["campaign", "create", "--file", "c.json"], cwd: folder.path, environment: CLITests.secret)
+        var result = try await Run.run(Run.onecode, ["campaign", "create", "--file", "c.json"], cwd: folder.path, environment: CLITests.secret)
         #expect(result.status == 0 && result.stdout.contains("campaign 1: Summer (draft"), "\(result.stderr)")
         for (command, expected) in [("resume", "live"), ("pause", "paused"), ("resume", "live"), ("end", "ended")] {
-            result = try Run.onecode(["campaign", command, "1"], cwd: folder.path, environment: CLITests.secret)
+            result = try await Run.run(Run.onecode, ["campaign", command, "1"], cwd: folder.path, environment: CLITests.secret)
             #expect(result.status == 0 && result.stdout.contains("is \(expected)"), "\(command): \(result.stderr)")
         }
-        result = try Run.onecode(["campaign", "resume", "1"], cwd: folder.path, environment: CLITests.secret)
+        result = try await Run.run(Run.onecode, ["campaign", "resume", "1"], cwd: folder.path, environment: CLITests.secret)
         #expect(result.status == 1 && result.stderr.hasPrefix("error: status:"))
-        result = try Run.onecode(["campaign", "show", "1"], cwd: folder.path, environment: CLITests.secret)
+        result = try await Run.run(Run.onecode, ["campaign", "show", "1"], cwd: folder.path, environment: CLITests.secret)
         #expect(result.stdout.contains("Free bottle") && result.stdout.contains("100"))
         // Its times in its own zone, and the tier's claims and redemptions.
         #expect(result.stdout.contains(" Asia/Shanghai\n") && result.stdout.contains("from 20") && result.stdout.contains("claimed") && result.stdout.contains("redeemed"), "\(result.stdout)")
-        result = try Run.onecode(["campaign", "list", "--json"], cwd: folder.path, environment: CLITests.secret)
+        result = try await Run.run(Run.onecode, ["campaign", "list", "--json"], cwd: folder.path, environment: CLITests.secret)
         #expect(result.stdout.contains("\"status\" : \"ended\""))
         try Data(#"{"name": "x", "timeZone": "Mars/Base"}"#.utf8).write(to: URL(fileURLWithPath: folder.file("bad.json")))
-        result = try Run.onecode(["campaign", "create", "--file", "bad.json"], cwd: folder.path, environment: CLITests.secret)
+        result = try await Run.run(Run.onecode, ["campaign", "create", "--file", "bad.json"], cwd: folder.path, environment: CLITests.secret)
         #expect(result.status == 1 && result.stderr.hasPrefix("error: timeZone:"))
-        result = try Run.onecode(["campaign", "create", "--file", "missing.json"], cwd: folder.path, environment: CLITests.secret)
+        result = try await Run.run(Run.onecode, ["campaign", "create", "--file", "missing.json"], cwd: folder.path, environment: CLITests.secret)
         #expect(result.status == 1 && result.stderr.hasPrefix("error: file:"))
-        result = try Run.onecode(["store", "add", "--name", "Corner shop", "--region", "CN-31", "--json"], cwd: folder.path, environment: CLITests.secret)
+        result = try await Run.run(Run.onecode, ["store", "add", "--name", "Corner shop", "--region", "CN-31", "--json"], cwd: folder.path, environment: CLITests.secret)
         #expect(result.status == 0 && result.stdout.contains("\"token\" : \"oc_"), "\(result.stderr)")
-        result = try Run.onecode(["store", "list"], cwd: folder.path, environment: CLITests.secret)
+        result = try await Run.run(Run.onecode, ["store", "list"], cwd: folder.path, environment: CLITests.secret)
         #expect(result.stdout.contains("Corner shop"))
-        result = try Run.onecode(["store", "add", "--name", "X", "--region", "shanghai"], cwd: folder.path, environment: CLITests.secret)
+        result = try await Run.run(Run.onecode, ["store", "add", "--name", "X", "--region", "shanghai"], cwd: folder.path, environment: CLITests.secret)
         #expect(result.status == 1 && result.stderr.hasPrefix("error: region:"))
-        result = try Run.onecode(["token", "create", "--scope", "store", "--name", "x"], cwd: folder.path, environment: CLITests.secret)
+        result = try await Run.run(Run.onecode, ["token", "create", "--scope", "store", "--name", "x"], cwd: folder.path, environment: CLITests.secret)
         #expect(result.status == 1 && result.stderr.hasPrefix("error: scope:"))
     }
 
@@ -512,7 +512,7 @@ struct JSONInputTests {
         defer { fixture.folder.cleanup() }
         let body = "{\(Self.base), \"tiers\": [{\"name\": \"A\", \"kind\": \"goods\", \"value\": 1, \"probability\": 0.1, \"stock\": 100, \"daily\": 5}]}"
         try body.write(toFile: fixture.folder.file("c.json"), atomically: true, encoding: .utf8)
-        let cli = try Run.onecode(["campaign", "create", "--file", "c.json", "--database", try backend.database(fixture.folder)], cwd: fixture.folder.path)
+        let cli = try await Run.run(Run.onecode, ["campaign", "create", "--file", "c.json", "--database", try backend.database(fixture.folder)], cwd: fixture.folder.path)
         #expect(cli.status == 1 && cli.stderr.hasPrefix("error: tiers[0].daily: is not a known key (did you mean dailyStock?)"), "\(cli.stderr)")
         let marketing = try await fixture.token(.marketing)
         try await fixture.app().test(.router) { client in

@@ -460,12 +460,12 @@ struct HiddenPinTests {
             #expect(try await ChannelTests.call(client, .post, "/api/batches/\(id)/activate", token: issuer).status == .ok)
             let zip = try await ChannelTests.call(client, .get, "/api/batches/\(id)/package.zip", token: issuer)
             try Data(buffer: zip.body).write(to: URL(fileURLWithPath: fixture.folder.file("pins.zip")))
-            let csv = try Run.program("/usr/bin/unzip", ["-p", fixture.folder.file("pins.zip"), "batch-\(id)/codes.csv"]).stdout
+            let csv = try await Run.run("/usr/bin/unzip", ["-p", fixture.folder.file("pins.zip"), "batch-\(id)/codes.csv"]).stdout
             let rows = csv.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
             #expect(rows.first == ["sequence", "code", "url", "gtin", "lot", "pin"], "\(csv)")
             let codes = rows.dropFirst().map { $0[1] }, pins = rows.dropFirst().map { $0[5] }
             #expect(pins.count == 3 && pins.allSatisfy { $0.count == 6 && $0.allSatisfy(\.isNumber) })
-            let layer = try Run.program("/usr/bin/unzip", ["-p", fixture.folder.file("pins.zip"), "batch-\(id)/pins/000001.svg"]).stdout
+            let layer = try await Run.run("/usr/bin/unzip", ["-p", fixture.folder.file("pins.zip"), "batch-\(id)/pins/000001.svg"]).stdout
             #expect(layer.contains(">\(pins[0])</text>"), "\(layer)")
 
             let definition = #"{"name": "Under the cap", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "status": "live", "requirePin": true, "tiers": [{"name": "Bottle", "kind": "goods", "value": 1, "probability": 1, "stock": 10}]}"#

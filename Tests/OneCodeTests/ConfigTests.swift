@@ -50,7 +50,7 @@ struct ConfigTests {
     }
 
     @Test("a config file that is not there, a misspelt key in the file or the environment, a key outside onecode: an error naming it, exit 1")
-    func mistakes() throws {
+    func mistakes() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         try #"{"onecode": {"codes": {"lenght": 18}}}"#.write(toFile: folder.file("typo.json"), atomically: true, encoding: .utf8)
@@ -68,7 +68,7 @@ struct ConfigTests {
             // Every command reads the file and the environment; only those that serve read http.port.
             let commands = environment["ONECODE_HTTP_PORT"] == nil ? [["product", "list"], ["config", "check"]] : [["config", "check"], ["serve"]]
             for command in commands {
-                let result = try Run.onecode(command, cwd: folder.path, environment: environment, timeout: 60)
+                let result = try await Run.run(Run.onecode, command, cwd: folder.path, environment: environment, timeout: 60)
                 #expect(result.status == 1, "\(command) \(environment)")
                 #expect(result.stderr.contains(message), "\(command): \(result.stderr)")
                 #expect(!FileManager.default.fileExists(atPath: folder.file("data")), "\(command) made a database despite the error")
@@ -77,12 +77,12 @@ struct ConfigTests {
     }
 
     @Test("config check prints each key's value and source; secrets and URL passwords are never shown")
-    func check() throws {
+    func check() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         try #"{"onecode": {"codes": {"length": 18}, "log": {"access": true}, "webhooks": {"pollSeconds": 2, "secret": "file-webhook-secret-0123456789"}}}"#
             .write(toFile: folder.file("onecode.json"), atomically: true, encoding: .utf8)
-        let result = try Run.onecode(["config", "check", "--json"], cwd: folder.path, environment: [
+        let result = try await Run.run(Run.onecode, ["config", "check", "--json"], cwd: folder.path, environment: [
             "ONECODE_CONFIG": "onecode.json", "ONECODE_CODES_SECRET": "env-codes-secret-0123456789",
             "ONECODE_DATABASE_URL": "postgres://ops:hunter2-password@db.internal:5432/onecode", "ONECODE_HTTP_PORT": "9090",
             // A receiver's secret in its URL (the attack pass: `config check`, which the systemd unit runs at every start, printed it).
@@ -103,12 +103,12 @@ struct ConfigTests {
         for secret in ["env-codes-secret-0123456789", "file-webhook-secret-0123456789", "hunter2-password", "qsecret-value", "pw-secret"] {
             #expect(!result.stdout.contains(secret) && !result.stderr.contains(secret))
         }
-        let text = try Run.onecode(["config", "check"], cwd: folder.path, environment: ["ONECODE_CONFIG": "onecode.json"])
+        let text = try await Run.run(Run.onecode, ["config", "check"], cwd: folder.path, environment: ["ONECODE_CONFIG": "onecode.json"])
         #expect(text.status == 0 && text.stdout.contains("configuration ok (mode demo"), "\(text.stdout) \(text.stderr)")
     }
 
     @Test("relative paths in a config file are the file's, wherever the command runs; a named file that cannot be read is an error")
-    func pathsRelativeToTheFile() throws {
+    func pathsRelativeToTheFile() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         try FileManager.default.createDirectory(atPath: folder.file("etc/onecode"), withIntermediateDirectories: true)
@@ -117,25 +117,25 @@ struct ConfigTests {
         try #"{"onecode": {"database": {"path": "data/onecode.sqlite"}, "regions": {"file": "regions.geojson"}}}"#
             .write(toFile: folder.file("etc/onecode/onecode.json"), atomically: true, encoding: .utf8)
         let environment = ["ONECODE_CONFIG": folder.file("etc/onecode/onecode.json")]
-        let listed = try Run.onecode(["product", "list"], cwd: folder.file("work"), environment: environment, timeout: 60)
+        let listed = try await Run.run(Run.onecode, ["product", "list"], cwd: folder.file("work"), environment: environment, timeout: 60)
         #expect(listed.status == 0, "\(listed.stderr)")
         #expect(FileManager.default.fileExists(atPath: folder.file("etc/onecode/data/onecode.sqlite")))
         #expect(!FileManager.default.fileExists(atPath: folder.file("work/data")))
-        let check = try Run.onecode(["config", "check", "--json"], cwd: folder.file("work"), environment: environment, timeout: 60)
+        let check = try await Run.run(Run.onecode, ["config", "check", "--json"], cwd: folder.file("work"), environment: environment, timeout: 60)
         #expect(check.status == 0, "\(check.stderr)")
         #expect(check.stdout.contains(folder.file("etc/onecode/regions.geojson")), "\(check.stdout)")
         // A variable's relative path is the working directory's, as a shell user expects.
-        let variable = try Run.onecode(["config", "check"], cwd: folder.file("work"),
+        let variable = try await Run.run(Run.onecode, ["config", "check"], cwd: folder.file("work"),
                                        environment: environment.merging(["ONECODE_REGIONS_FILE": "regions.geojson"]) { $1 }, timeout: 60)
         #expect(variable.status == 1 && variable.stderr.contains("regions.file: cannot read regions.geojson"), "\(variable.stderr)")
         // Named in the file and gone: never a silent "regions off"; an empty value is how to turn them off.
         try FileManager.default.removeItem(atPath: folder.file("etc/onecode/regions.geojson"))
         for command in [["config", "check"], ["serve", "--port", "0"]] {
-            let result = try Run.onecode(command, cwd: folder.file("work"), environment: environment, timeout: 60)
+            let result = try await Run.run(Run.onecode, command, cwd: folder.file("work"), environment: environment, timeout: 60)
             #expect(result.status == 1 && result.stderr.contains("regions.file: cannot read \(folder.file("etc/onecode/regions.geojson"))"),
                     "\(command): \(result.stderr)")
         }
-        let off = try Run.onecode(["config", "check"], cwd: folder.file("work"),
+        let off = try await Run.run(Run.onecode, ["config", "check"], cwd: folder.file("work"),
                                   environment: environment.merging(["ONECODE_REGIONS_FILE": ""]) { $1 }, timeout: 60)
         #expect(off.status == 0, "\(off.stderr)")
     }

@@ -595,8 +595,8 @@ struct ContractTests {
         #expect(try await world.store.forgetConsumer(consumer.value) == false)
         // Every row of every table, as the database's own client dumps it: nothing of the person is left.
         let dump = switch backend {
-        case .sqlite: try Run.program("/usr/bin/sqlite3", [world.folder.file("onecode.sqlite"), ".dump"]).stdout
-        case .postgres: try Run.program("/usr/bin/pg_dump", ["--data-only", TestPostgres.database(world.folder.file("onecode.sqlite")).url]).stdout
+        case .sqlite: try await Run.run("/usr/bin/sqlite3", [world.folder.file("onecode.sqlite"), ".dump"]).stdout
+        case .postgres: try await Run.run("/usr/bin/pg_dump", ["--data-only", TestPostgres.database(world.folder.file("onecode.sqlite")).url]).stdout
         }
         for trace in ["Erin", "13800000009", "203.0.113", "erin.example", "31.2304", "121.4737"] {
             #expect(!dump.contains(trace), "\(trace) is still stored")

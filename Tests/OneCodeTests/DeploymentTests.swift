@@ -167,7 +167,7 @@ struct DeploymentTests {
             ("/var/lib/onecode", lib), (#""port": 8080"#, #""port": 0"#), (#""port": 9464"#, #""port": 0"#)])
         try config.write(toFile: etc + "/onecode.json", atomically: true, encoding: .utf8)
         try FileManager.default.copyItem(atPath: Self.root + "/Config/regions.geojson", toPath: etc + "/regions.geojson")
-        let secret = try Run.onecode(["secret", "generate", "--out", etc + "/secret"], cwd: folder.path)
+        let secret = try await Run.run(Run.onecode, ["secret", "generate", "--out", etc + "/secret"], cwd: folder.path)
         #expect(secret.status == 0, "\(secret.stderr)")
 
         // onecode.service, its paths moved: verified as systemd would load it, then its commands run.
@@ -182,7 +182,7 @@ struct DeploymentTests {
         try backupUnit.write(toFile: units + "/onecode-backup.service", atomically: true, encoding: .utf8)
         try Self.shipped("onecode-backup.timer").write(toFile: units + "/onecode-backup.timer", atomically: true, encoding: .utf8)
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") {
-            let verified = try Run.program("/usr/bin/systemd-analyze", ["verify", "onecode.service", "onecode-backup.service", "onecode-backup.timer"],
+            let verified = try await Run.run("/usr/bin/systemd-analyze", ["verify", "onecode.service", "onecode-backup.service", "onecode-backup.timer"],
                                            cwd: units, timeout: 120)
             #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
         }
@@ -192,13 +192,13 @@ struct DeploymentTests {
         let cwd = try #require(Self.directive(unit, "WorkingDirectory"))
         func command(_ key: String) throws -> [String] { try #require(Self.directive(unit, key)).split(separator: " ").map(String.init) }
         let check = try command("ExecStartPre")
-        let checked = try Run.program(check[0], Array(check.dropFirst()), cwd: cwd, environment: env)
+        let checked = try await Run.run(check[0], Array(check.dropFirst()), cwd: cwd, environment: env)
         #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
         #expect(checked.stdout.contains(etc + "/secret"), "the config's relative secret is the file's: \(checked.stdout)")
         // README's next steps: migrate, then (for this test) a product and an active batch of three.
         for arguments in [["migrate"], ["product", "add", "--name", "Tea", "--gtin", "6291041500213"],
                           ["batch", "issue", "--product", "1", "--count", "3", "--out", lib + "/pkg"], ["batch", "activate", "1"]] {
-            let result = try Run.program(Run.onecode, arguments, cwd: cwd, environment: env)
+            let result = try await Run.run(Run.onecode, arguments, cwd: cwd, environment: env)
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
         }
         let code = try #require(try CodesCSV(lib + "/pkg/codes.csv").codes.first)
@@ -250,7 +250,7 @@ struct DeploymentTests {
         // The GS1 resolver through nginx over TLS: a phone's GS1 link is one scan, a 307 on the same origin,
         // then its page; a till's link type goes to the brand's link and records nothing; the description file.
         let second = try #require(try CodesCSV(lib + "/pkg/codes.csv").codes.dropFirst().first)
-        let linked = try Run.program(Run.onecode, ["link", "add", "--gtin", "6291041500213", "--type", "gs1:pip", "--href", "https://brand.example/tea",
+        let linked = try await Run.run(Run.onecode, ["link", "add", "--gtin", "6291041500213", "--type", "gs1:pip", "--href", "https://brand.example/tea",
                                                    "--title", "Tea"], cwd: cwd, environment: env)
         #expect(linked.status == 0, "\(linked.stderr)")
         let followed = try await Self.curl(["-L", "-A", agent, "-c", web + "/jar", "-b", web + "/jar", "-o", "/dev/null", "-w", "%{http_code} %{num_redirects} %{url_effective}",
@@ -266,7 +266,7 @@ struct DeploymentTests {
         let backup = try #require(Self.directive(backupUnit, "ExecStart"))
         let words = backup.replacingOccurrences(of: "%%", with: "%")
         let shellCommand = try #require(words.split(separator: "'").dropFirst().first.map(String.init))
-        let backedUp = try Run.program("/bin/sh", ["-c", shellCommand], cwd: lib, environment: env, timeout: 120)
+        let backedUp = try await Run.run("/bin/sh", ["-c", shellCommand], cwd: lib, environment: env, timeout: 120)
         #expect(backedUp.status == 0, "\(backedUp.stderr)")
         let copies = try FileManager.default.contentsOfDirectory(atPath: backups).filter { $0.hasPrefix("onecode-") && $0.hasSuffix("Z.sqlite") }
         #expect(copies.count == 1, "\(copies)")
@@ -291,8 +291,8 @@ struct DeploymentTests {
 @Suite("README's numbers about the suite")
 struct ReadmeCountsTests {
     @Test("README states the suite's counts as scripts/test-counts derives them from the sources")
-    func counts() throws {
-        let result = try Run.program("/usr/bin/env", ["python3", DeploymentTests.root + "/scripts/test-counts", "--check"], timeout: 60)
+    func counts() async throws {
+        let result = try await Run.run("/usr/bin/env", ["python3", DeploymentTests.root + "/scripts/test-counts", "--check"], timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
     }
 }

@@ -203,7 +203,7 @@ struct DurabilityTests {
         }
         _ = await server.wait()
         let acknowledged = Set(results.filter { (200..<300).contains($0.status) }.map(\.code))
-        let stored = Set(try Run.program("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), "SELECT code FROM scan"]).stdout
+        let stored = Set(try await Run.run("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), "SELECT code FROM scan"]).stdout
             .split(separator: "\n").map(String.init))
         #expect(acknowledged.count >= 1500 && acknowledged.count < 4000, "\(acknowledged.count) acknowledged")
         #expect(acknowledged.subtracting(stored).isEmpty, "acknowledged but not stored: \(acknowledged.subtracting(stored).count)")

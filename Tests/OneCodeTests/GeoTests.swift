@@ -81,7 +81,7 @@ struct GeoTests {
         _ = try await DurabilityTests.session.data(for: request)
         kill(server.process.processIdentifier, SIGTERM)
         #expect(await server.wait().status == 0)
-        let row = try Run.program("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), "SELECT region, ip FROM scan"])
+        let row = try await Run.run("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), "SELECT region, ip FROM scan"])
         #expect(row.stdout == "CN-44|127.0.0.0/24\n")
     }
 }

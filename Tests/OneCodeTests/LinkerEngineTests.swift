@@ -468,7 +468,7 @@ struct LinkerFlushTests {
         // As if the process died after the database committed the move and before the linker's file
         // forgot the rows: they are back in the linker's file, at or below what the database recorded.
         let linker = folder.file("onecode.sqlite-linker")
-        let restore = try Run.program("/usr/bin/sqlite3", ["-cmd", "ATTACH '\(folder.file("onecode.sqlite"))' AS onecode", linker, """
+        let restore = try await Run.run("/usr/bin/sqlite3", ["-cmd", "ATTACH '\(folder.file("onecode.sqlite"))' AS onecode", linker, """
             INSERT INTO lead_pending SELECT * FROM onecode.lead;
             INSERT INTO event_pending (id, event_id, type, body, created_at) SELECT (SELECT event FROM onecode.linker_flush) - 3 + row_number() OVER (ORDER BY id),
                 event_id, type, body, created_at FROM onecode.outbox WHERE type = 'lead.created';
@@ -480,7 +480,7 @@ struct LinkerFlushTests {
         #expect(try value("SELECT (SELECT count(*) FROM lead_pending) + (SELECT count(*) FROM event_pending)") == "0")
 
         // As if a refresh committed and was killed before the move: rows past the record are moved by the next job (an erasure here).
-        let left = try Run.program("/usr/bin/sqlite3", [linker, """
+        let left = try await Run.run("/usr/bin/sqlite3", [linker, """
             INSERT INTO lead_pending VALUES ('store', '99', 'Left behind', NULL, 50, '[]', '{}', 0, 0, 1000);
             INSERT INTO event_pending (event_id, type, body, created_at) VALUES ('left-behind-event', 'lead.created', '{"type": "lead.created"}', 0);
             """])

@@ -21,8 +21,10 @@ struct LinkerServiceTests {
             return LinkerRefresh(full: false)
         }
         let task = Task { try await service.run() }
-        // A deadline, not an open-ended wait: a timer that never tried again fails here instead of hanging.
-        let retried = try await eventually { done.isRaised }
+        // A deadline, not an open-ended wait: a timer that never tried again fails here instead of hanging. It is
+        // far below the day the timer would otherwise wait, and far above what the retries take (60 ms) even
+        // when the whole suite keeps this machine's two cores busy.
+        let retried = try await eventually(within: 300) { done.isRaised }
         task.cancel()
         #expect(retried, "the third refresh never came")
         #expect(calls.withLock { $0 } == 3)

@@ -306,10 +306,10 @@ struct LinkerTests {
         _ = try await store.refreshLinker(now: Date(), full: true)  // reasons name the segment once it has members
         let folder = world.fixture.folder
         let environment = ["ONECODE_CODES_SECRET": ServiceFixture.secret]
-        var result = try Run.onecode(["leads", "export", "--format", "csv", "--out", "leads.csv", "--database", try backend.database(folder)], cwd: folder.path, environment: environment)
+        var result = try await Run.run(Run.onecode, ["leads", "export", "--format", "csv", "--out", "leads.csv", "--database", try backend.database(folder)], cwd: folder.path, environment: environment)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("wrote 1 leads") && result.stdout.contains("--since 1"))
-        let parsed = try Run.program("/usr/bin/env", ["python3", "-c", """
+        let parsed = try await Run.run("/usr/bin/env", ["python3", "-c", """
             import csv, json, sys
             rows = list(csv.DictReader(open(sys.argv[1], newline='', encoding='utf-8')))
             print(json.dumps([[r['name'], r['phone'], r['reasons']] for r in rows]))
@@ -320,41 +320,41 @@ struct LinkerTests {
         #expect(rows?.first?[1] == "+8613800000000", "\(parsed.stdout)")
         // The byte-order mark Excel needs is the default; --no-bom leaves it out.
         #expect(try Data(contentsOf: URL(fileURLWithPath: folder.file("leads.csv"))).prefix(3) == Data([0xEF, 0xBB, 0xBF]))
-        result = try Run.onecode(["leads", "export", "--format", "csv", "--no-bom", "--no-refresh", "--out", "plain.csv", "--database", try backend.database(folder)],
+        result = try await Run.run(Run.onecode, ["leads", "export", "--format", "csv", "--no-bom", "--no-refresh", "--out", "plain.csv", "--database", try backend.database(folder)],
                                  cwd: folder.path, environment: environment)
         let plain = try Data(contentsOf: URL(fileURLWithPath: folder.file("plain.csv")))
         #expect(result.status == 0 && plain.prefix(6) == Data("cursor".utf8), "\(result.stderr)")
         // --bom (the default, said): Python's utf-8-sig reads the same rows.
-        result = try Run.onecode(["leads", "export", "--format", "csv", "--bom", "--no-refresh", "--out", "bom.csv", "--database", try backend.database(folder)],
+        result = try await Run.run(Run.onecode, ["leads", "export", "--format", "csv", "--bom", "--no-refresh", "--out", "bom.csv", "--database", try backend.database(folder)],
                                  cwd: folder.path, environment: environment)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: folder.file("bom.csv"))).prefix(3) == Data([0xEF, 0xBB, 0xBF]))
-        let withBOM = try Run.program("/usr/bin/env", ["python3", "-c", """
+        let withBOM = try await Run.run("/usr/bin/env", ["python3", "-c", """
             import csv, sys
             rows = list(csv.DictReader(open(sys.argv[1], newline='', encoding='utf-8-sig')))
             print(rows[0]['name'] == sys.argv[2], list(rows[0].keys())[0])
             """, folder.file("bom.csv"), tricky])
         #expect(withBOM.stdout == "True cursor\n", "\(withBOM.stdout) \(withBOM.stderr)")
-        result = try Run.onecode(["leads", "export", "--format", "jsonl", "--bom", "--out", "x.jsonl", "--database", try backend.database(folder)], cwd: folder.path, environment: environment)
+        result = try await Run.run(Run.onecode, ["leads", "export", "--format", "jsonl", "--bom", "--out", "x.jsonl", "--database", try backend.database(folder)], cwd: folder.path, environment: environment)
         #expect(result.status == 1 && result.stderr.hasPrefix("error: bom:"))
-        result = try Run.onecode(["leads", "export", "--format", "jsonl", "--since", "1", "--out", "more.jsonl", "--database", try backend.database(folder)],
+        result = try await Run.run(Run.onecode, ["leads", "export", "--format", "jsonl", "--since", "1", "--out", "more.jsonl", "--database", try backend.database(folder)],
                                  cwd: folder.path, environment: environment)
         #expect(result.status == 0 && result.stdout.contains("wrote 0 leads"), "\(result.stdout) \(result.stderr)")
-        result = try Run.onecode(["leads", "export", "--format", "jsonl", "--segment", "1", "--min-score", "0", "--out", "seg.jsonl", "--database", try backend.database(folder)],
+        result = try await Run.run(Run.onecode, ["leads", "export", "--format", "jsonl", "--segment", "1", "--min-score", "0", "--out", "seg.jsonl", "--database", try backend.database(folder)],
                                  cwd: folder.path, environment: environment)
         let line = try String(contentsOfFile: folder.file("seg.jsonl"), encoding: .utf8)
         #expect((try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["name"] as? String == tricky)
         // A segment by its name too; a name that is none gets the nearest one.
-        result = try Run.onecode(["leads", "export", "--format", "jsonl", "--segment", segmentName, "--out", "named.jsonl", "--database", try backend.database(folder)],
+        result = try await Run.run(Run.onecode, ["leads", "export", "--format", "jsonl", "--segment", segmentName, "--out", "named.jsonl", "--database", try backend.database(folder)],
                                  cwd: folder.path, environment: environment)
         let named = try String(contentsOfFile: folder.file("named.jsonl"), encoding: .utf8)
         #expect(result.status == 0 && named == line, "\(result.stderr)")
-        result = try Run.onecode(["leads", "export", "--format", "jsonl", "--segment", segmentName + "x", "--out", "none.jsonl", "--database", try backend.database(folder)],
+        result = try await Run.run(Run.onecode, ["leads", "export", "--format", "jsonl", "--segment", segmentName + "x", "--out", "none.jsonl", "--database", try backend.database(folder)],
                                  cwd: folder.path, environment: environment)
         #expect(result.status == 1 && result.stderr.hasPrefix("error: segment: no segment named \(segmentName)x (did you mean \(segmentName)?)"), "\(result.stderr)")
         for (arguments, field) in [(["--format", "xml"], "format"), (["--format", "csv", "--min-score", "101"], "min-score"),
                                    (["--format", "csv", "--segment", "9"], "segment"), (["--format", "csv", "--since", "-1"], "since")] {
-            result = try Run.onecode(["leads", "export", "--out", "x.csv", "--database", try backend.database(folder)] + arguments, cwd: folder.path, environment: environment)
+            result = try await Run.run(Run.onecode, ["leads", "export", "--out", "x.csv", "--database", try backend.database(folder)] + arguments, cwd: folder.path, environment: environment)
             #expect(result.status != 0 && result.stderr.contains(field), "\(arguments): \(result.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: folder.file("x.csv")))
@@ -600,7 +600,7 @@ struct LinkerTests {
             response = try await client.execute(uri: "/api/reports/daily", method: .get, headers: [.authorization: "Bearer \(issuer)"])
             #expect(response.status == .forbidden)
         }
-        let result = try Run.onecode(["report", "scan-rate", "--by", "batch", "--format", "csv", "--database", backend.database(world.fixture.folder)],
+        let result = try await Run.run(Run.onecode, ["report", "scan-rate", "--by", "batch", "--format", "csv", "--database", backend.database(world.fixture.folder)],
                                      cwd: world.fixture.folder.path, environment: ["ONECODE_CODES_SECRET": ServiceFixture.secret])
         #expect(result.stdout == "batch,name,issued,scanned,scans,rate\r\nbatch 1,\"Tea 绿茶, lot L1\",10,3,3,30.00%\r\n", "\(result.stdout) \(result.stderr)")
     }
@@ -640,13 +640,13 @@ struct LinkerTests {
             #expect((try response.json()["items"] as? [Any])?.isEmpty == true)
         }
         let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": ServiceFixture.secret]
-        let list = try Run.onecode(["feedback", "list", "--max-rating", "2", "--database", try backend.database(fixture.folder)],
+        let list = try await Run.run(Run.onecode, ["feedback", "list", "--max-rating", "2", "--database", try backend.database(fixture.folder)],
                                    cwd: fixture.folder.path, environment: environment)
         #expect(list.status == 0 && list.stdout.contains("tastes stale") && list.stdout.contains("leaking cap") && !list.stdout.contains("fine"), "\(list.stdout) \(list.stderr)")
         #expect(list.stdout.contains(fixture.product.name) && list.stdout.contains("★☆☆☆☆"))
         // A comment of two lines stays on its row: a header and one line for each rating.
         #expect(list.stdout.contains("tastes stale ↵ since May") && list.stdout.split(separator: "\n").count == 3, "\(list.stdout)")
-        let bad = try Run.onecode(["feedback", "list", "--max-rating", "7", "--database", try backend.database(fixture.folder)],
+        let bad = try await Run.run(Run.onecode, ["feedback", "list", "--max-rating", "7", "--database", try backend.database(fixture.folder)],
                                   cwd: fixture.folder.path, environment: environment)
         #expect(bad.status == 1 && bad.stderr.hasPrefix("error: max-rating:"))
     }

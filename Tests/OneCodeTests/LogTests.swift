@@ -57,14 +57,14 @@ struct LogTests {
     }
 
     @Test("log.level, log.format and display.timeZone take known values only, named in the error")
-    func badValues() throws {
+    func badValues() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         for (variable, value, message) in [("ONECODE_LOG_LEVEL", "loud", "log.level: must be one of trace, debug, info"),
                                            ("ONECODE_LOG_FORMAT", "xml", "log.format: must be text or json (got 'xml')"),
                                            ("ONECODE_LOG_ACCESS", "sometimes", "log.access"),
                                            ("ONECODE_DISPLAY_TIME_ZONE", "Mars/Olympus", "display.timeZone: must be an IANA time zone")] {
-            let result = try Run.onecode(["config", "check"], cwd: folder.path, environment: [variable: value], timeout: 60)
+            let result = try await Run.run(Run.onecode, ["config", "check"], cwd: folder.path, environment: [variable: value], timeout: 60)
             #expect(result.status == 1 && result.stderr.contains(message), "\(variable): \(result.stderr)")
         }
     }

@@ -17,7 +17,7 @@ struct MetricsTests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let codes = try await DurabilityTests.prepare(folder, count: 3)
-        let token = try Run.onecode(["token", "create", "--scope", "marketing", "--name", "dashboards"], cwd: folder.path,
+        let token = try await Run.run(Run.onecode, ["token", "create", "--scope", "marketing", "--name", "dashboards"], cwd: folder.path,
                                     environment: DurabilityTests.environment)
         let secret = try #require(token.stdout.split(separator: "\n").first { $0.hasPrefix("oc_") }.map(String.init), "\(token.stdout)")
         let (server, base) = try await DurabilityTests.startServer(folder)
@@ -43,7 +43,7 @@ struct MetricsTests {
         let figures = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Int])
         #expect(figures["genuine"] == 2 && figures.values.reduce(0, +) == 2, "\(figures)")
         try text.write(toFile: folder.file("metrics.txt"), atomically: true, encoding: .utf8)
-        let check = try Run.program("/bin/sh", ["-c", "promtool check metrics < \(folder.file("metrics.txt"))"])
+        let check = try await Run.run("/bin/sh", ["-c", "promtool check metrics < \(folder.file("metrics.txt"))"])
         #expect(check.status == 0 && check.stdout.isEmpty && check.stderr.isEmpty, "promtool: \(check.stdout) \(check.stderr)")
         #expect(!text.contains("Undocumented"), "\(text.split(separator: "\n").filter { $0.contains("Undocumented") })")
         for line in text.split(separator: "\n") where line.hasPrefix("# TYPE ") && line.hasSuffix(" counter") {
@@ -112,7 +112,7 @@ struct MetricsTests {
         #expect((scanThere as? HTTPURLResponse)?.statusCode == 404, "the internal port serves /metrics only")
         kill(server.process.processIdentifier, SIGTERM)
         #expect(await server.wait().status == 0)
-        let same = try Run.onecode(["config", "check"], cwd: folder.path,
+        let same = try await Run.run(Run.onecode, ["config", "check"], cwd: folder.path,
                                    environment: DurabilityTests.environment.merging(["ONECODE_METRICS_PORT": "8080"]) { $1 }, timeout: 60)
         #expect(same.status == 1 && same.stderr.contains("metrics.port: must differ from http.port"), "\(same.stderr)")
     }

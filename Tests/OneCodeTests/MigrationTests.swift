@@ -22,27 +22,27 @@ struct MigrationTests {
     static func pending(_ file: String) throws -> [String] { try SQLiteStore.migrationStatus(path: file).pending }
 
     @Test("production: read and write commands refuse an older schema and change nothing; backup copies it as it is; migrate upgrades")
-    func productionRefusesOlder() throws {
+    func productionRefusesOlder() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         try FileManager.default.createDirectory(atPath: folder.file("data"), withIntermediateDirectories: true)
         let database = folder.file("data/onecode.sqlite")
         let last = try Self.older(database)
         for command in [["product", "list"], ["product", "add", "--name", "Tea"], ["segment", "refresh"]] {
-            let result = try Run.onecode(command, cwd: folder.path, environment: Self.production, timeout: 60)
+            let result = try await Run.run(Run.onecode, command, cwd: folder.path, environment: Self.production, timeout: 60)
             #expect(result.status == 1, "\(command): \(result.stdout)")
             #expect(result.stderr.contains("error: database: data/onecode.sqlite has an older schema (pending: \(last))")
                     && result.stderr.contains("onecode migrate"), "\(command): \(result.stderr)")
             #expect(try Self.pending(database) == [last], "\(command) upgraded the database")
         }
-        let backup = try Run.onecode(["backup", "--out", "before-upgrade.sqlite"], cwd: folder.path, environment: Self.production, timeout: 60)
+        let backup = try await Run.run(Run.onecode, ["backup", "--out", "before-upgrade.sqlite"], cwd: folder.path, environment: Self.production, timeout: 60)
         #expect(backup.status == 0, "\(backup.stderr)")
         #expect(try Self.pending(folder.file("before-upgrade.sqlite")) == [last] && Self.pending(database) == [last])
-        let status = try Run.onecode(["migrate", "--status"], cwd: folder.path, environment: Self.production, timeout: 60)
+        let status = try await Run.run(Run.onecode, ["migrate", "--status"], cwd: folder.path, environment: Self.production, timeout: 60)
         #expect(status.status == 0 && status.stdout.contains("pending (run `onecode migrate`): \(last)"), "\(status.stdout)")
-        let migrate = try Run.onecode(["migrate"], cwd: folder.path, environment: Self.production, timeout: 60)
+        let migrate = try await Run.run(Run.onecode, ["migrate"], cwd: folder.path, environment: Self.production, timeout: 60)
         #expect(migrate.status == 0 && migrate.stdout.contains("applied now: \(last)") && migrate.stdout.contains("up to date"), "\(migrate.stdout)")
-        let list = try Run.onecode(["product", "list"], cwd: folder.path, environment: Self.production, timeout: 60)
+        let list = try await Run.run(Run.onecode, ["product", "list"], cwd: folder.path, environment: Self.production, timeout: 60)
         #expect(list.status == 0, "\(list.stderr)")
     }
 
@@ -53,7 +53,7 @@ struct MigrationTests {
         try FileManager.default.createDirectory(atPath: folder.file("data"), withIntermediateDirectories: true)
         let database = folder.file("data/onecode.sqlite")
         _ = try Self.older(folder.file("demo.sqlite"))
-        let demo = try Run.onecode(["product", "list", "--database", "demo.sqlite"], cwd: folder.path,
+        let demo = try await Run.run(Run.onecode, ["product", "list", "--database", "demo.sqlite"], cwd: folder.path,
                                    environment: ["ONECODE_CODES_SECRET": "migration-secret-0123456789"], timeout: 60)
         #expect(demo.status == 0 && !demo.stderr.contains("upgraded"), "\(demo.stderr)")
         #expect(try Self.pending(folder.file("demo.sqlite")).isEmpty)
@@ -69,15 +69,15 @@ struct MigrationTests {
     }
 
     @Test("a database a newer OneCode upgraded is refused by every command, serve included, in both modes")
-    func newerRefused() throws {
+    func newerRefused() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let environment = ["ONECODE_CODES_SECRET": "migration-secret-0123456789"]
-        #expect(try Run.onecode(["product", "add", "--name", "Tea"], cwd: folder.path, environment: environment).status == 0)
+        #expect(try await Run.run(Run.onecode, ["product", "add", "--name", "Tea"], cwd: folder.path, environment: environment).status == 0)
         _ = try BackupTests.sqlite(folder.file("data/onecode.sqlite"), "INSERT INTO grdb_migrations VALUES ('v99: from the future')")
         for (command, mode) in [(["product", "list"], "demo"), (["serve", "--port", "0"], "demo"), (["product", "list"], "production"),
                                 (["migrate"], "production"), (["serve", "--port", "0"], "production")] {
-            let result = try Run.onecode(command, cwd: folder.path, environment: environment.merging(["ONECODE_MODE": mode]) { $1 }, timeout: 60)
+            let result = try await Run.run(Run.onecode, command, cwd: folder.path, environment: environment.merging(["ONECODE_MODE": mode]) { $1 }, timeout: 60)
             #expect(result.status == 1 && result.stderr.contains("was upgraded by a newer OneCode (migrations this binary does not know: v99: from the future)"),
                     "\(command) \(mode): \(result.stderr)")
         }
@@ -155,7 +155,7 @@ struct MarketingConsentMigrationTests {
             let v7 = try #require(PostgresSchema.migrations.firstIndex { $0.name.hasPrefix("v7:") })
             let older = PostgresSchema.migrations[..<v7].map(\.sql).joined(separator: "\n")
             for script in [older, "SET session_replication_role = replica;\n" + before, PostgresSchema.migrations[v7].sql] {
-                let run = try Run.program("/usr/bin/psql", [url, "-v", "ON_ERROR_STOP=1", "-qc", script])
+                let run = try await Run.run("/usr/bin/psql", [url, "-v", "ON_ERROR_STOP=1", "-qc", script])
                 #expect(run.status == 0, "\(run.stderr)")
             }
         }

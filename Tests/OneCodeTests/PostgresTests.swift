@@ -15,25 +15,25 @@ struct PostgresTests {
     }
 
     @Test("commands refuse a database without the schema and name `onecode migrate`; migrate applies it once and reports it")
-    func migrateFirst() throws {
+    func migrateFirst() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let environment = try Self.database(folder)
         for arguments in [["product", "list"], ["serve", "--port", "0"]] {
-            let refused = try Run.onecode(arguments, cwd: folder.path, environment: environment)
+            let refused = try await Run.run(Run.onecode, arguments, cwd: folder.path, environment: environment)
             #expect(refused.status == 1, "\(arguments)")
             #expect(refused.stderr.contains("out of date") && refused.stderr.contains("run `onecode migrate`"), "\(refused.stderr)")
         }
-        let status = try Run.onecode(["migrate", "--status", "--json"], cwd: folder.path, environment: environment)
+        let status = try await Run.run(Run.onecode, ["migrate", "--status", "--json"], cwd: folder.path, environment: environment)
         #expect(status.status == 0 && status.stdout.contains("\"pending\" : [\n    \"v1"), "\(status.stdout)")
-        let applied = try Run.onecode(["migrate"], cwd: folder.path, environment: environment)
+        let applied = try await Run.run(Run.onecode, ["migrate"], cwd: folder.path, environment: environment)
         #expect(applied.status == 0 && applied.stdout.contains("applied now: v1"), "\(applied.stdout) \(applied.stderr)")
-        let again = try Run.onecode(["migrate"], cwd: folder.path, environment: environment)
+        let again = try await Run.run(Run.onecode, ["migrate"], cwd: folder.path, environment: environment)
         #expect(again.status == 0 && again.stdout.contains("up to date") && !again.stdout.contains("applied now"), "\(again.stdout)")
         // The password never appears where the database is named.
         let withPassword = environment.merging(["ONECODE_DATABASE_URL": environment["ONECODE_DATABASE_URL"]!
             .replacingOccurrences(of: "onecode@", with: "onecode:hunter2@")]) { $1 }
-        let listed = try Run.onecode(["migrate", "--status"], cwd: folder.path, environment: withPassword)
+        let listed = try await Run.run(Run.onecode, ["migrate", "--status"], cwd: folder.path, environment: withPassword)
         #expect(listed.status == 0 && !(listed.stdout + listed.stderr).contains("hunter2"), "\(listed.stdout) \(listed.stderr)")
         // No SQLite file was made on the way.
         #expect(!FileManager.default.fileExists(atPath: folder.file("data/onecode.sqlite")))
@@ -45,7 +45,7 @@ struct PostgresTests {
         defer { folder.cleanup() }
         let (environment, codes) = try PostgresWebhookTests.world(folder, count: 300)
         #expect(codes.count == 300)
-        let token = try Run.onecode(["token", "create", "--scope", "admin", "--name", "ops"], cwd: folder.path, environment: environment)
+        let token = try await Run.run(Run.onecode, ["token", "create", "--scope", "admin", "--name", "ops"], cwd: folder.path, environment: environment)
         let secret = try #require(token.stdout.split(separator: "\n").first { $0.hasPrefix("oc_") }.map(String.init), "\(token.stdout)")
 
         // Node A writes three groups at once, B one: concurrent groups of one node and of two nodes race alike.
@@ -88,7 +88,7 @@ struct PostgresTests {
             let errors = ended.stderr.split(separator: "\n").filter { $0.contains("error") }
             #expect(errors.isEmpty, "\(errors.prefix(3))")
         }
-        let stored = try Run.program("/usr/bin/psql", [environment["ONECODE_DATABASE_URL"]!, "-tAc",
+        let stored = try await Run.run("/usr/bin/psql", [environment["ONECODE_DATABASE_URL"]!, "-tAc",
                                                        "SELECT count(*) FILTER (WHERE verdict = 'genuine'), count(*) FROM scan"])
         #expect(stored.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "300|600")
     }
@@ -157,10 +157,10 @@ struct TrustedProxyTests {
     }
 
     @Test("a trustedProxies entry that is not an address or CIDR is refused, naming the key")
-    func badEntry() throws {
+    func badEntry() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let result = try Run.onecode(["serve", "--port", "0"], cwd: folder.path,
+        let result = try await Run.run(Run.onecode, ["serve", "--port", "0"], cwd: folder.path,
                                      environment: DurabilityTests.environment.merging(["ONECODE_HTTP_TRUSTED_PROXIES": "10.0.0.0/33"]) { $1 })
         #expect(result.status == 1)
         #expect(result.stderr.contains("http.trustedProxies") && result.stderr.contains("10.0.0.0/33"), "\(result.stderr)")
@@ -209,12 +209,12 @@ struct ReadinessTests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let environment = try PostgresTests.database(folder)
-        #expect(try Run.onecode(["migrate"], cwd: folder.path, environment: environment).status == 0)
+        #expect(try await Run.run(Run.onecode, ["migrate"], cwd: folder.path, environment: environment).status == 0)
         let (server, base) = try await DurabilityTests.startServer(folder, extra: environment)
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
         #expect(try await Self.ready(base).0 == 200)
         let url = environment["ONECODE_DATABASE_URL"]!
-        #expect(try Run.program("/usr/bin/psql", [url, "-qc", "INSERT INTO onecode_migration VALUES ('v99: from the future', now())"]).status == 0)
+        #expect(try await Run.run("/usr/bin/psql", [url, "-qc", "INSERT INTO onecode_migration VALUES ('v99: from the future', now())"]).status == 0)
         let (status, body) = try await Self.ready(base)
         #expect(status == 503 && body.contains("newer OneCode"), "\(body)")
     }
@@ -308,7 +308,7 @@ struct PostgresWebhookTests {
         kill(hanging.process.processIdentifier, SIGKILL)
         _ = await hanging.wait()
         // The dead node's lease on the delivery, as the database holds it.
-        let lease = try Run.program("/usr/bin/psql", [database["ONECODE_DATABASE_URL"]!, "-tAc",
+        let lease = try await Run.run("/usr/bin/psql", [database["ONECODE_DATABASE_URL"]!, "-tAc",
                                                       "SELECT extract(epoch FROM next_at) FROM webhook_delivery WHERE delivered_at IS NULL"])
         let leaseEnd = try #require(Double(lease.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(lease.stdout) \(lease.stderr)")
 
@@ -338,7 +338,7 @@ struct DatabaseCopyTests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let codes = try await DurabilityTests.prepare(folder, count: 20)
-        let token = try Run.onecode(["token", "create", "--scope", "admin", "--name", "ops"], cwd: folder.path, environment: DurabilityTests.environment)
+        let token = try await Run.run(Run.onecode, ["token", "create", "--scope", "admin", "--name", "ops"], cwd: folder.path, environment: DurabilityTests.environment)
         let secret = try #require(token.stdout.split(separator: "\n").first { $0.hasPrefix("oc_") }.map(String.init), "\(token.stdout)")
         let (sqlite, base) = try await DurabilityTests.startServer(folder)
         defer { if sqlite.process.isRunning { kill(sqlite.process.processIdentifier, SIGKILL) } }
@@ -347,22 +347,22 @@ struct DatabaseCopyTests {
         kill(sqlite.process.processIdentifier, SIGTERM)
         #expect(await sqlite.wait().status == 0)
         // The linker's own records: a segment people wrote, and a lead whose cursor a CRM holds.
-        #expect(try Run.onecode(["segment", "create", "--name", "Tea buyers", "--rules", #"{"product": [1]}"#], cwd: folder.path,
+        #expect(try await Run.run(Run.onecode, ["segment", "create", "--name", "Tea buyers", "--rules", #"{"product": [1]}"#], cwd: folder.path,
                                 environment: DurabilityTests.environment).status == 0)
-        _ = try Run.program("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), """
+        _ = try await Run.run("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), """
             INSERT INTO lead (kind, ref, name, phone, score, reasons, source, created_at, updated_at, seq)
             VALUES ('store', '9', 'Shop', NULL, 12.5, '[]', '{}', 1700000000, 1700000000, 41);
             UPDATE linker_state SET lead_seq = 41
             """])
 
         // The channel's records: a dealer goods are shipped to.
-        #expect(try Run.onecode(["dealer", "add", "--name", "Dealer A", "--territory", "CN-31"], cwd: folder.path,
+        #expect(try await Run.run(Run.onecode, ["dealer", "add", "--name", "Dealer A", "--territory", "CN-31"], cwd: folder.path,
                                 environment: DurabilityTests.environment).status == 0)
 
         let environment = try PostgresTests.database(folder)
         let url = environment["ONECODE_DATABASE_URL"]!
-        #expect(try Run.onecode(["migrate", "--database", url], cwd: folder.path, environment: DurabilityTests.environment).status == 0)
-        let copied = try Run.onecode(["db", "copy", "--from", "data/onecode.sqlite", "--to", url, "--json"], cwd: folder.path,
+        #expect(try await Run.run(Run.onecode, ["migrate", "--database", url], cwd: folder.path, environment: DurabilityTests.environment).status == 0)
+        let copied = try await Run.run(Run.onecode, ["db", "copy", "--from", "data/onecode.sqlite", "--to", url, "--json"], cwd: folder.path,
                                      environment: DurabilityTests.environment)
         #expect(copied.status == 0, "\(copied.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(copied.stdout.utf8)) as? [String: Any])
@@ -377,7 +377,7 @@ struct DatabaseCopyTests {
         #expect(row("lead") == ["source": 1, "copied": 1, "target": 1])
         #expect(row("dealer") == ["source": 1, "copied": 1, "target": 1])
         #expect(tables.count == 39)
-        let again = try Run.onecode(["db", "copy", "--from", "data/onecode.sqlite", "--to", url, "--json"], cwd: folder.path,
+        let again = try await Run.run(Run.onecode, ["db", "copy", "--from", "data/onecode.sqlite", "--to", url, "--json"], cwd: folder.path,
                                     environment: DurabilityTests.environment)
         #expect(again.status == 0 && !again.stdout.contains("\"copied\" : 1") && again.stdout.contains("\"copied\" : 0"), "\(again.stdout)")
 
@@ -392,15 +392,15 @@ struct DatabaseCopyTests {
         #expect(String(decoding: body, as: UTF8.self).contains("\"genuine\":6"), "\(String(decoding: body, as: UTF8.self))")
         kill(postgres.process.processIdentifier, SIGTERM)
         #expect(await postgres.wait().status == 0)
-        let ids = try Run.program("/usr/bin/psql", [url, "-tAc", "SELECT string_agg(id::text, ',' ORDER BY id) FROM scan"])
+        let ids = try await Run.run("/usr/bin/psql", [url, "-tAc", "SELECT string_agg(id::text, ',' ORDER BY id) FROM scan"])
         #expect(ids.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1,2,3,4,5,6,7,8")
         // The linker on the target: the copied segment refreshes, a new segment takes the next id, lead cursors go on after 41.
-        let refreshed = try Run.onecode(["segment", "refresh", "--database", url, "--json"], cwd: folder.path, environment: DurabilityTests.environment)
+        let refreshed = try await Run.run(Run.onecode, ["segment", "refresh", "--database", url, "--json"], cwd: folder.path, environment: DurabilityTests.environment)
         #expect(refreshed.status == 0 && refreshed.stdout.contains(#""full" : true"#), "\(refreshed.stdout) \(refreshed.stderr)")
-        let second = try Run.onecode(["segment", "create", "--name", "Shanghai", "--rules", #"{"region": ["CN-31"]}"#, "--database", url, "--json"],
+        let second = try await Run.run(Run.onecode, ["segment", "create", "--name", "Shanghai", "--rules", #"{"region": ["CN-31"]}"#, "--database", url, "--json"],
                                      cwd: folder.path, environment: DurabilityTests.environment)
         #expect(second.status == 0 && second.stdout.contains(#""id" : 2"#), "\(second.stdout) \(second.stderr)")
-        let state = try Run.program("/usr/bin/psql", [url, "-tAc", "SELECT lead_seq || '|' || (SELECT max(seq) FROM lead) FROM linker_state"])
+        let state = try await Run.run("/usr/bin/psql", [url, "-tAc", "SELECT lead_seq || '|' || (SELECT max(seq) FROM lead) FROM linker_state"])
         #expect(state.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "41|41")
     }
 }
@@ -455,7 +455,7 @@ struct BalancedNodesTests {
             {"name": "Hundred", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "status": "live",
              "tiers": [{"name": "Bottle", "kind": "goods", "value": 1, "probability": 1, "stock": 100}]}
             """.write(toFile: folder.file("campaign.json"), atomically: true, encoding: .utf8)
-        #expect(try Run.onecode(["campaign", "create", "--file", "campaign.json"], cwd: folder.path, environment: database).status == 0)
+        #expect(try await Run.run(Run.onecode, ["campaign", "create", "--file", "campaign.json"], cwd: folder.path, environment: database).status == 0)
         let receiver = WebhookReceiver()
         try await receiver.start()
         defer { Task { await receiver.stop() } }
@@ -525,7 +525,7 @@ struct ServeStartTests {
         defer { if holder.process.isRunning { kill(holder.process.processIdentifier, SIGKILL) } }
         let port = try #require(try await DurabilityTests.reportedPort(holder, in: holder.out, after: "listening"))
         // It must refuse at once; were it to serve (the holder gone, a check lost), it is killed after 60 s and this fails.
-        let result = try Run.onecode(["serve", "--port", String(port)], cwd: folder.path, timeout: 60)
+        let result = try await Run.run(Run.onecode, ["serve", "--port", String(port)], cwd: folder.path, timeout: 60)
         #expect(holder.process.isRunning, "the port's holder ended before serve tried the port")
         #expect(result.status == 1)
         let lines = result.stderr.split(separator: "\n")

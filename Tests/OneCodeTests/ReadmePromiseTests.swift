@@ -412,7 +412,7 @@ struct ReadmePromiseTests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let codes = try await DurabilityTests.prepare(folder, count: 2)
-        let (server, base) = try await DurabilityTests.startServer(folder, extra: ["ONECODE_HTTP_DRAIN_SECONDS": "5"])
+        let (server, base) = try await DurabilityTests.startServer(folder, extra: ["ONECODE_HTTP_DRAIN_SECONDS": "30"])
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
         func get(_ path: String) async throws -> (status: Int, body: String) {
             var request = URLRequest(url: URL(string: base + path)!)
@@ -422,16 +422,17 @@ struct ReadmePromiseTests {
             return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
         }
         #expect(try await get("/readyz").status == 200)
+        // A long drain: a busy machine (the whole suite on two cores) may not run this test for seconds at a time.
         kill(server.process.processIdentifier, SIGTERM)
         var ready = (status: 0, body: "")
-        #expect(try await eventually(within: 4) { ready = try await get("/readyz"); return ready.status != 200 }, "\(ready)")
+        #expect(try await eventually(within: 25) { ready = try await get("/readyz"); return ready.status != 200 }, "\(ready)")
         #expect(ready.status == 503 && ready.body.contains(#""reason":"stopping""#), "\(ready)")
         // Still serving while it drains: a phone's scan is answered and recorded.
         let scan = try await get("/s/" + codes[0])
         #expect(scan.status == 200 && scan.body.contains("genuine"), "\(scan)")
         #expect(try await get("/healthz").status == 200)
         let result = await server.wait()
-        #expect(result.status == 0 && result.stderr.contains("draining: /readyz answers 503 for 5.0 s"), "\(result.stderr)")
+        #expect(result.status == 0 && result.stderr.contains("draining: /readyz answers 503 for 30.0 s"), "\(result.stderr)")
         #expect(result.stderr.contains("every accepted scan is committed"))
         let scans = try await Run.run(Run.onecode, ["scans", codes[0], "--json"], cwd: folder.path, environment: DurabilityTests.environment)
         #expect((try JSONSerialization.jsonObject(with: Data(scans.stdout.utf8)) as? [Any])?.count == 1, "\(scans.stdout)\(scans.stderr)")

@@ -45,23 +45,23 @@ struct SecretTests {
         let first = try TemporaryFolder(), second = try TemporaryFolder()
         defer { first.cleanup(); second.cleanup() }
         for arguments in [["product", "add", "--name", "Tea"], ["batch", "issue", "--product", "1", "--count", "2", "--out", "pkg"], ["batch", "activate", "1"]] {
-            let result = try Run.onecode(arguments, cwd: first.path)
+            let result = try await Run.run(Run.onecode, arguments, cwd: first.path)
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
         }
         let code = try #require(try CodesCSV(first.file("pkg/codes.csv")).codes.first)
-        let backup = try Run.onecode(["backup", "--out", first.file("copy.sqlite")], cwd: first.path)
+        let backup = try await Run.run(Run.onecode, ["backup", "--out", first.file("copy.sqlite")], cwd: first.path)
         #expect(backup.status == 0 && backup.stdout.contains("the code secret is not in the backup") && backup.stdout.contains("data/secret"), "\(backup.stdout)")
-        #expect(try Run.onecode(["restore", "--from", first.file("copy.sqlite")], cwd: second.path).status == 0)
+        #expect(try await Run.run(Run.onecode, ["restore", "--from", first.file("copy.sqlite")], cwd: second.path).status == 0)
         for arguments in [["code", "check", String(code)], ["product", "list"]] {
-            let refused = try Run.onecode(arguments, cwd: second.path)
+            let refused = try await Run.run(Run.onecode, arguments, cwd: second.path)
             #expect(refused.status == 1 && refused.stderr.hasPrefix("error: codes.secret: this database's codes were issued under the secret with fingerprint")
                     && refused.stderr.contains("no secret is configured (data/secret does not exist)"), "\(arguments): \(refused.stderr)")
         }
-        let serve = try Run.onecode(["serve", "--port", "0"], cwd: second.path, timeout: 60)
+        let serve = try await Run.run(Run.onecode, ["serve", "--port", "0"], cwd: second.path, timeout: 60)
         #expect(serve.status == 1 && serve.stderr.contains("error: codes.secret:"), "\(serve.stderr)")
         #expect(!FileManager.default.fileExists(atPath: second.file("data/secret")), "no secret was generated over the codes")
         try FileManager.default.copyItem(atPath: first.file("data/secret"), toPath: second.file("data/secret"))
-        let valid = try Run.onecode(["code", "check", String(code)], cwd: second.path)
+        let valid = try await Run.run(Run.onecode, ["code", "check", String(code)], cwd: second.path)
         #expect(valid.status == 0 && valid.stdout.hasPrefix("valid:"), "\(valid.stdout) \(valid.stderr)")
     }
 }

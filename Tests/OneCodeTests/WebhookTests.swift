@@ -420,7 +420,7 @@ struct WebhookTests {
         #expect(status.contains("\"lastError\"") && status.contains("\"pending\" : 1") && status.contains("\"delivered\" : 0"), "\(status)")
         kill(server.process.processIdentifier, SIGTERM)
         #expect(await server.wait().status == 0)
-        let events = try Run.onecode(["webhooks", "events"], cwd: folder.path, environment: DurabilityTests.environment).stdout
+        let events = try await Run.run(Run.onecode, ["webhooks", "events"], cwd: folder.path, environment: DurabilityTests.environment).stdout
         let event = Self.body(try #require(events.split(separator: "\n").first.map(String.init)))
         let id = try #require((event["event"] as? [String: Any])?["id"] as? String)
 
@@ -435,7 +435,7 @@ struct WebhookTests {
         #expect(received.count == 1 && received.first?.headers["idempotency-key"] == id, "\(received.map(\.headers))")
         #expect(received.first.map(Self.verify) == true)
         #expect(Self.body(received.first?.body ?? "")["type"] as? String == "scan.suspicious")
-        let final = try Run.onecode(["webhooks", "status", "--json"], cwd: folder.path, environment: DurabilityTests.environment).stdout
+        let final = try await Run.run(Run.onecode, ["webhooks", "status", "--json"], cwd: folder.path, environment: DurabilityTests.environment).stdout
         #expect(final.contains("\"delivered\" : 1") && final.contains("\"pending\" : 0"), "\(final)")
     }
 }
