@@ -27,8 +27,34 @@ public final class Tally<Key: Hashable & Sendable>: Service, Sendable {
         counts.withLock { $0[key, default: 0] += 1 }
     }
 
-    /// Adds what was counted to the database; kept for the next flush when the database refuses.
+    /// One flush at a time: a report that flushes first must not read while the timer's flush holds counts it
+    /// has taken from memory and not yet committed (it would see them in neither place).
+    private let flushing = Mutex<(busy: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    private func enterFlush() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = flushing.withLock { state -> Bool in
+                if state.busy { state.waiters.append(continuation); return false }
+                state.busy = true
+                return true
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    private func leaveFlush() {
+        let next = flushing.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.waiters.isEmpty { state.busy = false; return nil }
+            return state.waiters.removeFirst()
+        }
+        next?.resume()
+    }
+
+    /// Adds what was counted to the database; kept for the next flush when the database refuses. Returns once
+    /// every count taken before it was called is committed (or kept), a flush already under way included.
     public func flush() async {
+        await enterFlush()
+        defer { leaveFlush() }
         let taken = counts.withLock { counts in defer { counts = [:] }; return counts }
         guard !taken.isEmpty else { return }
         do {
