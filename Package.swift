@@ -121,7 +121,7 @@ let package = Package(
         /// its input checked once and an audit entry written with it; the CLI, the API and the console call it.
         .target(
             name: "OneCodeApplication",
-            dependencies: ["OneCodeDomain", "OneCodeStorage", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["OneCodeDomain", "OneCodeStorage", "OneCodeRulebook", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         /// Issuing batches and writing the printer's code package (and the zip the API serves it as).

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import OneCodeDomain
+import OneCodeRulebook
 import OneCodeStorage
 
 /// The application layer: each action staff take, written once. Input is checked here, with errors that
@@ -84,6 +85,31 @@ public struct Actions: Sendable {
         default: "campaign.\(status.rawValue)"
         }
         return try await store.setStatus(status, of: CampaignID(rawValue: id), audit: AuditEntry(actor, action, subject: "campaign", id: String(id)))
+    }
+
+    /// A campaign from its definition (read by `CampaignDefinition.parse`, before anything is opened: unknown
+    /// keys, syntax errors at their line and column), its scope naming only products and batches of the catalogue.
+    public func createCampaign(_ definition: CampaignDefinition) async throws -> Campaign {
+        try await store.createCheckedCampaign(definition, audit: AuditEntry(actor, "campaign.create", subject: "campaign", detail: definition.name))
+    }
+
+    /// A campaign's new definition, as `CampaignBook.edit` allows it.
+    public func editCampaign(_ id: Int64, _ definition: CampaignDefinition) async throws -> Campaign {
+        guard id > 0 else { throw InputError("id", "must be a positive campaign id") }
+        return try await store.editCheckedCampaign(CampaignID(rawValue: id), definition,
+                                                   audit: AuditEntry(actor, "campaign.edit", subject: "campaign", id: String(id), detail: definition.name))
+    }
+
+    // MARK: The channel
+
+    /// A store's clerk, with their token (returned once).
+    public func addClerk(store storeID: Int64, name: String) async throws -> (clerk: Clerk, secret: String) {
+        let name = try Name.validate(name, field: "name", maximum: 200)
+        guard storeID > 0 else { throw InputError("store", "must be a positive store id") }
+        let secret = TokenSecret.generate()
+        let clerk = try await store.addClerk(store: StoreID(rawValue: storeID), name: name, tokenHash: secret.hash,
+                                             audit: AuditEntry(actor, "clerk.add", subject: "clerk", detail: "store \(storeID): \(name)"))
+        return (clerk, secret.text)
     }
 
     // MARK: The audit log

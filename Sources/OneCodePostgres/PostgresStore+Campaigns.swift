@@ -23,7 +23,7 @@ extension PostgresStore: CampaignStore {
         return try campaign(from: row)
     }
 
-    public func createCampaign(_ definition: CampaignDefinition) async throws -> Campaign {
+    public func createCampaign(_ definition: CampaignDefinition, audit: AuditEntry) async throws -> Campaign {
         try await write { db in
             let now = Date()
             let json = try StoredDefinition.text(definition)
@@ -34,6 +34,7 @@ extension PostgresStore: CampaignStore {
             for (index, tier) in definition.tiers.enumerated() {
                 try db.execute("INSERT INTO campaign_tier (campaign_id, tier, stock) VALUES (\(id), \(index), \(tier.stock))")
             }
+            try Self.append(audit.created(id), db)
             return Campaign(id: CampaignID(rawValue: id), definition: definition, status: definition.status, createdAt: now)
         }
     }
@@ -256,8 +257,12 @@ extension PostgresStore: OutboxStore {
 }
 
 extension PostgresStore {
-    public func editCampaign(_ id: CampaignID, _ definition: CampaignDefinition) async throws -> Campaign {
-        try await write { db in try CampaignBook.edit(in: PostgresCampaignEditTransaction(db: db), id, to: definition, at: Date()) }
+    public func editCampaign(_ id: CampaignID, _ definition: CampaignDefinition, audit: AuditEntry) async throws -> Campaign {
+        try await write { db in
+            let campaign = try CampaignBook.edit(in: PostgresCampaignEditTransaction(db: db), id, to: definition, at: Date())
+            try Self.append(audit, db)
+            return campaign
+        }
     }
 }
 

@@ -321,7 +321,7 @@ extension PostgresStore: ChannelStore, ChannelTransactions {
         }
     }
 
-    public func addClerk(store: StoreID, name: String, tokenHash: [UInt8]) async throws -> Clerk {
+    public func addClerk(store: StoreID, name: String, tokenHash: [UInt8], audit: AuditEntry) async throws -> Clerk {
         try await write { db in
             guard try db.row("SELECT 1 FROM store WHERE id = \(store.rawValue)") != nil else {
                 throw NotFoundError("store", "no store \(store); see `onecode store list`")
@@ -334,6 +334,7 @@ extension PostgresStore: ChannelStore, ChannelTransactions {
                 INSERT INTO api_token (name, scope, hash, created_at, store_id, clerk_id)
                 VALUES (\("clerk \(clerk.id) \(name)"), 'clerk', \(ByteBuffer(bytes: tokenHash)), \(now), \(store.rawValue), \(clerk.id.rawValue))
                 """)
+            try Self.append(audit.created(clerk.id.rawValue), db)
             return clerk
         }
     }

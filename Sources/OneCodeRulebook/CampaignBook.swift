@@ -210,15 +210,15 @@ extension CampaignStore where Self: CatalogStore {
     /// Creates a campaign whose scope names only products and batches of the catalogue: every unknown
     /// one is reported at once (`scope.products[1]: no product 99; scope.batches[0]: no batch 7`).
     /// - Throws: `InputError` naming the first unknown entry, its message listing them all.
-    public func createCheckedCampaign(_ definition: CampaignDefinition) async throws -> Campaign {
+    public func createCheckedCampaign(_ definition: CampaignDefinition, audit: AuditEntry) async throws -> Campaign {
         try await checkScope(definition)
-        return try await createCampaign(definition)
+        return try await createCampaign(definition, audit: audit)
     }
 
     /// Edits a campaign (`CampaignBook.edit`) whose new scope names only products and batches of the catalogue.
-    public func editCheckedCampaign(_ id: CampaignID, _ definition: CampaignDefinition) async throws -> Campaign {
+    public func editCheckedCampaign(_ id: CampaignID, _ definition: CampaignDefinition, audit: AuditEntry) async throws -> Campaign {
         try await checkScope(definition)
-        return try await editCampaign(id, definition)
+        return try await editCampaign(id, definition, audit: audit)
     }
 
     func checkScope(_ definition: CampaignDefinition) async throws {

@@ -22,7 +22,7 @@ extension SQLiteStore: CampaignStore {
                         status: CampaignStatus(rawValue: row["status"]) ?? .ended, createdAt: Date(timeIntervalSince1970: row["created_at"]))
     }
 
-    public func createCampaign(_ definition: CampaignDefinition) async throws -> Campaign {
+    public func createCampaign(_ definition: CampaignDefinition, audit: AuditEntry) async throws -> Campaign {
         try await writer.write { db in
             let now = Date()
             let json = try StoredDefinition.text(definition)
@@ -34,6 +34,7 @@ extension SQLiteStore: CampaignStore {
             for (index, tier) in definition.tiers.enumerated() {
                 try db.execute(sql: "INSERT INTO campaign_tier (campaign_id, tier, stock) VALUES (?, ?, ?)", arguments: [id, index, tier.stock])
             }
+            try Self.append(audit.created(id), db)
             return Campaign(id: CampaignID(rawValue: id), definition: definition, status: definition.status, createdAt: now)
         }
     }
@@ -115,8 +116,12 @@ extension SQLiteStore: CampaignStore {
 }
 
 extension SQLiteStore {
-    public func editCampaign(_ id: CampaignID, _ definition: CampaignDefinition) async throws -> Campaign {
-        try await writer.write { db in try CampaignBook.edit(in: SQLiteCampaignEditTransaction(db: db), id, to: definition, at: Date()) }
+    public func editCampaign(_ id: CampaignID, _ definition: CampaignDefinition, audit: AuditEntry) async throws -> Campaign {
+        try await writer.write { db in
+            let campaign = try CampaignBook.edit(in: SQLiteCampaignEditTransaction(db: db), id, to: definition, at: Date())
+            try Self.append(audit, db)
+            return campaign
+        }
     }
 }
 

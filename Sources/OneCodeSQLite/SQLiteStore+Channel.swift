@@ -401,7 +401,7 @@ extension SQLiteStore: ChannelStore, ChannelTransactions {
         }
     }
 
-    public func addClerk(store: StoreID, name: String, tokenHash: [UInt8]) async throws -> Clerk {
+    public func addClerk(store: StoreID, name: String, tokenHash: [UInt8], audit: AuditEntry) async throws -> Clerk {
         try await writer.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM store WHERE id = ?)", arguments: [store.rawValue]) == true else {
                 throw NotFoundError("store", "no store \(store); see `onecode store list`")
@@ -411,6 +411,7 @@ extension SQLiteStore: ChannelStore, ChannelTransactions {
             let clerk = Clerk(id: ClerkID(rawValue: db.lastInsertedRowID), storeId: store, name: name, createdAt: now)
             try db.execute(sql: "INSERT INTO api_token (name, scope, hash, created_at, store_id, clerk_id) VALUES (?, 'clerk', ?, ?, ?, ?)",
                            arguments: ["clerk \(clerk.id) \(name)", Data(tokenHash), now.timeIntervalSince1970, store.rawValue, clerk.id.rawValue])
+            try Self.append(audit.created(clerk.id.rawValue), db)
             return clerk
         }
     }

@@ -11,8 +11,7 @@ extension APIController {
     func registerCampaigns(_ api: RouterGroup<AppRequestContext>) {
         route(api, .post, "campaigns", [.marketing]) { request, context in
             let body = try await request.body.collect(upTo: context.maxUploadSize)
-            let definition = try CampaignDefinition.parse(Data(body.readableBytesView))
-            let campaign = try await store.createCheckedCampaign(definition)
+            let campaign = try await actions(context).createCampaign(try CampaignDefinition.parse(Data(body.readableBytesView)))
             return try Response.api(try await view(campaign), status: .created, headers: [.location: "/api/campaigns/\(campaign.id)"])
         }
         route(api, .get, "campaigns", [.marketing, .sales]) { request, _ in
@@ -27,8 +26,7 @@ extension APIController {
         route(api, .put, "campaigns/:id", [.marketing]) { request, context in
             guard let id = CampaignID(try context.parameters.require("id")) else { throw HTTPError(.badRequest, message: "id: must be a positive campaign id") }
             let body = try await request.body.collect(upTo: context.maxUploadSize)
-            let definition = try CampaignDefinition.parse(Data(body.readableBytesView))
-            return try Response.api(try await view(try await store.editCheckedCampaign(id, definition)), status: .ok)
+            return try Response.api(try await view(try await actions(context).editCampaign(id.rawValue, try CampaignDefinition.parse(Data(body.readableBytesView)))), status: .ok)
         }
         for (action, status) in [("pause", CampaignStatus.paused), ("resume", .live), ("end", .ended)] {
             route(api, .post, "campaigns/:id/\(action)", [.marketing]) { _, context in

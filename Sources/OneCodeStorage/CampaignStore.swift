@@ -117,14 +117,15 @@ public struct Redemption: Sendable, Codable, Equatable {
 /// Campaigns, their entries and stores. Draws, claims and redemptions are rules (OneCodeRulebook's
 /// `CampaignBook`) run in the transactions of `ScanTransactions` and `ClaimTransactions`.
 public protocol CampaignStore: Sendable {
-    func createCampaign(_ definition: CampaignDefinition) async throws -> Campaign
+    /// Stores a new campaign, `audit` (its id filled in) in the same transaction.
+    func createCampaign(_ definition: CampaignDefinition, audit: AuditEntry) async throws -> Campaign
     func campaigns() async throws -> [Campaign]
     func campaign(_ id: CampaignID) async throws -> Campaign?
     /// - Throws: `InputError("status", …)` for a change `CampaignStatus.canChange` refuses; `NotFoundError`.
     /// `audit` in the same transaction.
     func setStatus(_ status: CampaignStatus, of campaign: CampaignID, audit: AuditEntry) async throws -> Campaign
     /// Changes a campaign's definition as `CampaignBook.edit` allows.
-    func editCampaign(_ id: CampaignID, _ definition: CampaignDefinition) async throws -> Campaign
+    func editCampaign(_ id: CampaignID, _ definition: CampaignDefinition, audit: AuditEntry) async throws -> Campaign
     /// Entries in id order after `after`, at most `limit`.
     func entries(of campaign: CampaignID, after: Int64, limit: Int) async throws -> [CampaignEntry]
     func stock(of campaign: CampaignID) async throws -> [TierStock]

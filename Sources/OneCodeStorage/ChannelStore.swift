@@ -428,7 +428,8 @@ public protocol ChannelStore: Sendable {
     func dealerDiversion() async throws -> [DealerDiversion]
     /// Adds a clerk to a store with the hash of their token (scope `clerk`).
     /// - Throws: `NotFoundError("store", …)` for an unknown store.
-    func addClerk(store: StoreID, name: String, tokenHash: [UInt8]) async throws -> Clerk
+    /// `audit` (the clerk's id filled in) in the same transaction.
+    func addClerk(store: StoreID, name: String, tokenHash: [UInt8], audit: AuditEntry) async throws -> Clerk
     /// Clerks, of one store or all, in id order.
     func clerks(store: StoreID?) async throws -> [Clerk]
     /// Ledger lines written in `[from, to)`, in id order, after `after`, at most `limit`.

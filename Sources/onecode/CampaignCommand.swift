@@ -25,14 +25,14 @@ struct CampaignCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let definition = try CampaignCommand.definition(file)
                 let (_, store) = try await global.open()
-                let campaign = try await store.createCheckedCampaign(definition)
+                let campaign = try await Actions(store: store, actor: .commandLine).createCampaign(definition)
                 try global.emit(campaign) { "campaign \(campaign.id): \(definition.name) (\(campaign.status.rawValue), \(definition.tiers.count) tiers)" }
                 if let notice = definition.regionNotice(geoIPConfigured: try await global.geoIPConfigured()) { note("warning: \(notice)") }
             }
         }
     }
 
-    /// A campaign file, read and checked (`create` and `edit`).
+    /// A campaign file, read and checked before anything is opened (`create` and `edit`).
     static func definition(_ file: String) throws -> CampaignDefinition {
         guard let data = FileManager.default.contents(atPath: file) else { throw InputError("file", "cannot read \(file)") }
         return try CampaignDefinition.parse(data)
@@ -52,7 +52,7 @@ struct CampaignCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let definition = try CampaignCommand.definition(file)
                 let (_, store) = try await global.open()
-                let campaign = try await store.editCheckedCampaign(CampaignID(rawValue: id), definition)
+                let campaign = try await Actions(store: store, actor: .commandLine).editCampaign(id, definition)
                 try global.emit(campaign) { "campaign \(campaign.id): \(definition.name) changed (\(campaign.status.rawValue), \(definition.tiers.count) tiers)" }
                 if let notice = definition.regionNotice(geoIPConfigured: try await global.geoIPConfigured()) { note("warning: \(notice)") }
             }

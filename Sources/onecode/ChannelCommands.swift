@@ -208,14 +208,11 @@ struct ClerkCommand: AsyncParsableCommand {
         @Option(help: "The clerk's name.") var name: String
         func run() async throws {
             try await reportingErrors {
-                let name = try Name.validate(name, field: "name", maximum: 200)
-                let storeID = try positive(store, "store")
                 let (_, db) = try await global.open()
-                let token = TokenSecret.generate()
-                let clerk = try await db.addClerk(store: StoreID(rawValue: storeID), name: name, tokenHash: token.hash)
+                let (clerk, secret) = try await Actions(store: db, actor: .commandLine).addClerk(store: store, name: name)
                 struct Output: Encodable { var clerk: Clerk; var token: String }
-                try global.emit(Output(clerk: clerk, token: token.text)) {
-                    "clerk \(clerk.id): \(clerk.name), store \(clerk.storeId)\ntoken (keep it now; only its hash is stored):\n\(token.text)"
+                try global.emit(Output(clerk: clerk, token: secret)) {
+                    "clerk \(clerk.id): \(clerk.name), store \(clerk.storeId)\ntoken (keep it now; only its hash is stored):\n\(secret)"
                 }
             }
         }

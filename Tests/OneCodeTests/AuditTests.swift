@@ -50,6 +50,7 @@ struct AuditTests {
         var expected: [(kind: String, actor: String, action: String, subject: String, detail: String?)] = [
             ("token", issuerToken.name, "batch.activate", "batch \(fixture.batch.id)", nil),
             ("token", issuerToken.name, "code.blacklist", "code \(fixture.codes[0])", "stolen pallet"),
+            ("token", marketingToken.name, "campaign.create", "campaign \(campaignID)", "Audit"),
             ("token", marketingToken.name, "campaign.pause", "campaign \(campaignID)", nil),
             ("token", adminToken.name, "token.revoke", "token \(marketingToken.id)", nil),
         ]
@@ -61,6 +62,10 @@ struct AuditTests {
         let store = try await ReadmePromiseTests.onecode(fixture, ["store", "add", "--name", "Jing'an shop", "--json"])
         let storeID = try #require(((try JSONSerialization.jsonObject(with: Data(store.stdout.utf8)) as? [String: Any])?["store"] as? [String: Any])?["id"] as? Int)
         expected.append(("cli", user, "store.add", "store \(storeID)", "Jing'an shop"))
+        let clerk = try await ReadmePromiseTests.onecode(fixture, ["clerk", "add", "--store", String(storeID), "--name", "Xiao Li", "--json"])
+        let clerkID = try #require(((try JSONSerialization.jsonObject(with: Data(clerk.stdout.utf8)) as? [String: Any])?["clerk"] as? [String: Any])?["id"] as? Int,
+                                   "\(clerk.stdout)\(clerk.stderr)")
+        expected.append(("cli", user, "clerk.add", "clerk \(clerkID)", "store \(storeID): Xiao Li"))
         #expect(try await ReadmePromiseTests.onecode(fixture, ["batch", "void", String(fixture.batch.id.rawValue), "--yes"]).status == 0)
         expected.append(("cli", user, "batch.void", "batch \(fixture.batch.id)", nil))
         // Refused, so not written: a token that does not exist; a void batch activated again.
@@ -78,10 +83,10 @@ struct AuditTests {
         try await fixture.app().test(.router) { client in
             let first = try await ChannelTests.call(client, .get, "/api/audit?limit=2", token: admin)
             let items = try first.json()["items"] as? [[String: Any]] ?? []
-            #expect(items.compactMap { $0["action"] as? String } == ["batch.void", "store.add"], "\(first.text)")
+            #expect(items.compactMap { $0["action"] as? String } == ["batch.void", "clerk.add"], "\(first.text)")
             let next = try #require(try first.json()["next"] as? String)
             let second = try await ChannelTests.call(client, .get, "/api/audit?limit=2&after=\(next)", token: admin)
-            #expect((try second.json()["items"] as? [[String: Any]] ?? []).compactMap { $0["action"] as? String } == ["token.create", "token.revoke"],
+            #expect((try second.json()["items"] as? [[String: Any]] ?? []).compactMap { $0["action"] as? String } == ["store.add", "token.create"],
                     "\(second.text)")
             #expect(try await ChannelTests.call(client, .get, "/api/audit", token: issuer).status == .forbidden)
         }

@@ -25,7 +25,7 @@ struct WordsOnThePageTests {
     func noEnglishInChinese(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(backend: backend, count: 3)
         defer { fixture.folder.cleanup() }
-        let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()), audit: .test)
         let code = fixture.codes[0]
         let allowed: Set<String> = ["OneCode", "Summer", "bottle", "Free"]  // the service's name, the campaign and prize as named
         try await fixture.app().test(.router) { client in
@@ -92,7 +92,7 @@ struct WordsOnThePageTests {
     func prizeFirst(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(backend: backend, count: 1)
         defer { fixture.folder.cleanup() }
-        _ = try await fixture.store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        _ = try await fixture.store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()), audit: .test)
         try await fixture.app().test(.router) { client in
             let page = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone()).text
             let verdict = try #require(page.range(of: #"id="verdict""#)), won = try #require(page.range(of: #"data-result="won""#), "\(page)")

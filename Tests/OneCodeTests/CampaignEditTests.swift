@@ -31,7 +31,7 @@ struct CampaignEditTests {
             end: "2099-06-01T00:00:00"))
         var renamed = changed
         renamed.name = "Summer, longer"
-        let edited = try await store.editCampaign(campaign.id, renamed)
+        let edited = try await store.editCampaign(campaign.id, renamed, audit: .test)
         #expect(edited.definition.name == "Summer, longer" && edited.status == .live)
         #expect(try await store.campaign(campaign.id)?.definition == renamed)
         #expect(try await store.stock(of: campaign.id).map(\.stock) == [4, 50])
@@ -45,7 +45,7 @@ struct CampaignEditTests {
             var next = renamed
             change(&next)
             do {
-                _ = try await store.editCampaign(campaign.id, next)
+                _ = try await store.editCampaign(campaign.id, next, audit: .test)
                 Issue.record("\(field): accepted")
             } catch let error as InputError {
                 #expect(error.field == field, "\(error)")
@@ -61,7 +61,7 @@ struct CampaignEditTests {
         try await refused({ $0.end = Date().addingTimeInterval(-60) }, "end")
         try await refused({ $0.status = .paused }, "status")
         #expect(try await store.campaign(campaign.id)?.definition == renamed)
-        await #expect(throws: NotFoundError.self) { try await store.editCampaign(CampaignID(rawValue: 999), renamed) }
+        await #expect(throws: NotFoundError.self) { try await store.editCampaign(CampaignID(rawValue: 999), renamed, audit: .test) }
     }
 
     @Test("before it starts, a campaign may change whole: other tiers, odds and start", arguments: Backend.complete)
@@ -71,7 +71,7 @@ struct CampaignEditTests {
         let store = fixture.store
         let campaign = try await store.liveCampaign(CampaignTests.definition(start: "2098-01-01T00:00:00"))
         let next = try Self.parse(CampaignTests.definition(tiers: Self.twoTiers, start: "2097-06-01T00:00:00"))
-        let edited = try await store.editCampaign(campaign.id, next)
+        let edited = try await store.editCampaign(campaign.id, next, audit: .test)
         #expect(edited.definition.tiers.count == 2)
         #expect(try await store.stock(of: campaign.id).map(\.stock) == [100, 5])
     }

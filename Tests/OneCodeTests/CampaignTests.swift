@@ -76,7 +76,7 @@ struct CampaignTests {
     func neverOversold(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(backend: backend, count: 10_000)
         defer { fixture.folder.cleanup() }
-        let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(Self.definition(#", "limits": {"winsPerConsumer": 1}"#)))
+        let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(Self.definition(#", "limits": {"winsPerConsumer": 1}"#)), audit: .test)
         let writer = ScanWriter(store: fixture.store, rules: VerdictRules(), capacity: 20_000, maxGroup: 512, logger: Logger(label: "test"))
         // 200 consumers with 50 codes each, one after another: without the limit the first consumer would take 50 prizes.
         let consumers = (0..<200).map { _ in ConsumerID.random() }
@@ -119,13 +119,13 @@ struct CampaignTests {
         let fixture = try await ServiceFixture(backend: backend, count: 12)
         defer { fixture.folder.cleanup() }
         let store = fixture.store
-        let future = try await store.createCampaign(try CampaignDefinition.parse(Self.definition(start: "2098-01-01T00:00:00")))
-        let past = try await store.createCampaign(try CampaignDefinition.parse(Self.definition(start: "2020-01-01T00:00:00", end: "2021-01-01T00:00:00")))
-        let otherProduct = try await store.createCampaign(try CampaignDefinition.parse(Self.definition(#", "scope": {"products": [99]}"#)))
-        let regional = try await store.createCampaign(try CampaignDefinition.parse(Self.definition(#", "scope": {"regions": ["CN-31"]}"#)))
+        let future = try await store.createCampaign(try CampaignDefinition.parse(Self.definition(start: "2098-01-01T00:00:00")), audit: .test)
+        let past = try await store.createCampaign(try CampaignDefinition.parse(Self.definition(start: "2020-01-01T00:00:00", end: "2021-01-01T00:00:00")), audit: .test)
+        let otherProduct = try await store.createCampaign(try CampaignDefinition.parse(Self.definition(#", "scope": {"products": [99]}"#)), audit: .test)
+        let regional = try await store.createCampaign(try CampaignDefinition.parse(Self.definition(#", "scope": {"regions": ["CN-31"]}"#)), audit: .test)
         let live = try await store.createCampaign(try CampaignDefinition.parse(Self.definition(
             #", "limits": {"drawsPerConsumerPerDay": 2}"#,
-            tiers: #"[{"name": "100 points", "kind": "points", "value": 100, "probability": 1, "stock": 3}]"#)))
+            tiers: #"[{"name": "100 points", "kind": "points", "value": 100, "probability": 1, "stock": 3}]"#)), audit: .test)
         _ = (future, past, otherProduct)
         let app = try fixture.app()
         try await app.test(.router) { client in
@@ -217,7 +217,7 @@ struct CampaignTests {
     func claims(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(backend: backend, count: 4)
         defer { fixture.folder.cleanup() }
-        let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(Self.definition()))
+        let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(Self.definition()), audit: .test)
         let app = try fixture.app(["claims.consentVersion": .init(.string("2026-11"), isSecret: false)])
         let code = fixture.codes[0]
         try await app.test(.router) { client in
@@ -279,7 +279,7 @@ struct CampaignTests {
         let fixture = try await ServiceFixture(backend: backend, count: 5)
         defer { fixture.folder.cleanup() }
         let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(Self.definition(
-            tiers: #"[{"name": "Free bottle", "kind": "goods", "value": 1, "probability": 1, "stock": 100, "dailyStock": 3}]"#)))
+            tiers: #"[{"name": "Free bottle", "kind": "goods", "value": 1, "probability": 1, "stock": 100, "dailyStock": 3}]"#)), audit: .test)
         let app = try fixture.app()
         try await app.test(.router) { client in
             var results: [String] = []
@@ -319,7 +319,7 @@ struct CampaignTests {
     func formAnswers(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(backend: backend, count: 2)
         defer { fixture.folder.cleanup() }
-        let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(Self.definition()))
+        let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(Self.definition()), audit: .test)
         let app = try fixture.app()
         let code = fixture.codes[0]
         try await app.test(.router) { client in
@@ -373,7 +373,7 @@ struct CampaignTests {
     func redemption(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(backend: backend, count: 2)
         defer { fixture.folder.cleanup() }
-        let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(Self.definition()))
+        let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(Self.definition()), audit: .test)
         let storeToken = TokenSecret.generate()
         let shop = try await fixture.store.addStore(name: "Corner shop", region: "CN-31", tokenHash: storeToken.hash, audit: .test)
         let app = try fixture.app()
@@ -449,7 +449,7 @@ struct CampaignTests {
         let fixture = try await ServiceFixture(backend: backend, count: 4)
         defer { fixture.folder.cleanup() }
         _ = try await fixture.store.createCampaign(try CampaignDefinition.parse(Self.definition(
-            tiers: #"[{"name": "Points", "kind": "points", "value": 100, "probability": 1, "stock": 1000}]"#)))
+            tiers: #"[{"name": "Points", "kind": "points", "value": 100, "probability": 1, "stock": 1000}]"#)), audit: .test)
         let app = try fixture.app()
         try await app.test(.router) { client in
             var response = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(json: true))

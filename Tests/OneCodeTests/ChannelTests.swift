@@ -310,8 +310,8 @@ struct ReceiptClerkTests {
         let storeA = try await fixture.store.addStore(name: "Store A", region: "CN-31", tokenHash: tokenA.hash, audit: .test)
         _ = try await fixture.store.addStore(name: "Store B", region: "CN-44", tokenHash: tokenB.hash, audit: .test)
         let clerkToken = TokenSecret.generate(), otherClerkToken = TokenSecret.generate()
-        let clerk = try await fixture.store.addClerk(store: storeA.id, name: "Xiao Li", tokenHash: clerkToken.hash)
-        _ = try await fixture.store.addClerk(store: storeA.id, name: "Xiao Wang", tokenHash: otherClerkToken.hash)
+        let clerk = try await fixture.store.addClerk(store: storeA.id, name: "Xiao Li", tokenHash: clerkToken.hash, audit: .test)
+        _ = try await fixture.store.addClerk(store: storeA.id, name: "Xiao Wang", tokenHash: otherClerkToken.hash, audit: .test)
         let units = fixture.codes
         let config: [String: ConfigValue] = ["channel.receiptRebate": .init(.int(500), isSecret: false), "channel.clerkReward": .init(.int(100), isSecret: false),
                                              "channel.clerkDailyCap": .init(.int(200), isSecret: false)]

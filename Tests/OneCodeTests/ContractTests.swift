@@ -119,7 +119,7 @@ struct ContractWorld {
             {"name": "Win", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "status": "live",
              "tiers": [{"name": "Bottle", "kind": "goods", "value": 1, "probability": 1, "stock": \(stock)\(dailyStock.map { ", \"dailyStock\": \($0)" } ?? "")}],
              "limits": \(limits)}
-            """.utf8)))
+            """.utf8)), audit: .test)
     }
 }
 
@@ -346,7 +346,7 @@ struct ContractTests {
             let campaign = try await world.store.createCampaign(try CampaignDefinition.parse(Data("""
                 {"name": "\(kind)", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "status": "live",
                  "tiers": [{"name": "Prize", "kind": "\(kind)", "value": 500, "probability": 1, "stock": 5}]}
-                """.utf8)))
+                """.utf8)), audit: .test)
             let consumer = ConsumerID.random(), code = world.codes[index]
             let scan = try await world.store.recordScans([world.request(code, consumer: consumer)], rules: ContractTests.rules)
             #expect(scan[0].draws.first { $0.campaign == campaign.id }?.result == .won, "\(kind)")

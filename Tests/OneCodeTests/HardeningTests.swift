@@ -385,7 +385,7 @@ struct ConsentSeparationTests {
     func twoConsents(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(backend: backend, count: 4)
         defer { fixture.folder.cleanup() }
-        let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()))
+        let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition()), audit: .test)
         let app = try fixture.app()
         let config = try fixture.config()
         #expect(config.consentText != config.marketingConsentText && config.consentVersion == "v2" && config.marketingConsentVersion == "v2")

@@ -157,7 +157,7 @@ struct LinkerTests {
         let consumers = (0..<40).map { _ in ConsumerID.random() }
         let regions = ["CN-31", "CN-11", "CN-44", "US", nil]
         let campaign = try await store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition(
-            tiers: #"[{"name": "Bottle", "kind": "goods", "value": 1, "probability": 0.3, "stock": 1000}]"#)))
+            tiers: #"[{"name": "Bottle", "kind": "goods", "value": 1, "probability": 0.3, "stock": 1000}]"#)), audit: .test)
         let rules = [
             #"{"scans": {"atLeast": 2, "days": 7}}"#, #"{"lapsed": {"days": 5}}"#, #"{"region": ["CN"]}"#,
             #"{"all": [{"consent": true}, {"scans": {"atLeast": 1, "days": 3}}]}"#, #"{"any": [{"rating": {"atMost": 2}}, {"wonPrize": true}]}"#,
@@ -234,7 +234,7 @@ struct LinkerTests {
         defer { world.fixture.folder.cleanup() }
         let store = world.store
         let campaign = try await store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition(
-            tiers: #"[{"name": "Bottle", "kind": "goods", "value": 1, "probability": 1, "stock": 1000}]"#)))
+            tiers: #"[{"name": "Bottle", "kind": "goods", "value": 1, "probability": 1, "stock": 1000}]"#)), audit: .test)
         var consumers: [ConsumerID] = []
         for index in 0..<30 {
             let consumer = ConsumerID.random()

@@ -344,7 +344,7 @@ struct SecurityTests {
     func winsPerPhone(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(backend: backend, count: 4)
         defer { fixture.folder.cleanup() }
-        let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition(#", "limits": {"winsPerConsumer": 1, "winsPerPhone": 1}"#)))
+        let campaign = try await fixture.store.createCampaign(try CampaignDefinition.parse(CampaignTests.definition(#", "limits": {"winsPerConsumer": 1, "winsPerPhone": 1}"#)), audit: .test)
         let app = try fixture.app()
         try await app.test(.router) { client in
             var statuses: [HTTPResponse.Status] = []

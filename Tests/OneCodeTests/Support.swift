@@ -243,7 +243,7 @@ extension CampaignStore {
     /// "A store with a live campaign": a campaign made from `definition` (by default CampaignTests'
     /// live one-tier campaign over everything, won on every draw).
     func liveCampaign(_ definition: Data = CampaignTests.definition()) async throws -> Campaign {
-        try await createCampaign(try CampaignDefinition.parse(definition))
+        try await createCampaign(try CampaignDefinition.parse(definition), audit: .test)
     }
 }
 
