@@ -100,6 +100,28 @@ public struct Actions: Sendable {
                                                    audit: AuditEntry(actor, "campaign.edit", subject: "campaign", id: String(id), detail: definition.name))
     }
 
+    // MARK: Segments
+
+    /// A segment of consumers by `rule` (read by `SegmentRule.parse`); it fills on the next refresh.
+    public func createSegment(name: String, rule: SegmentRule) async throws -> Segment {
+        try await store.createSegment(name: name, rule: rule, audit: AuditEntry(actor, "segment.create", subject: "segment", detail: name))
+    }
+
+    /// Renames a segment and/or gives it a new rule (at least one of them).
+    public func editSegment(_ id: Int64, name: String?, rule: SegmentRule?) async throws -> Segment {
+        guard id > 0 else { throw InputError("id", "must be a positive segment id") }
+        guard name != nil || rule != nil else { throw InputError("name", "give a name, rules or both") }
+        return try await store.updateSegment(SegmentID(rawValue: id), name: name, rule: rule,
+                                             audit: AuditEntry(actor, "segment.edit", subject: "segment", id: String(id), detail: name))
+    }
+
+    /// Deletes a segment and its members. - Throws: `NotFoundError("id", …)` when there is none.
+    public func deleteSegment(_ id: Int64) async throws {
+        guard try await store.deleteSegment(SegmentID(rawValue: id), audit: AuditEntry(actor, "segment.delete", subject: "segment", id: String(id))) else {
+            throw NotFoundError("id", "no segment with id \(id)")
+        }
+    }
+
     // MARK: The channel
 
     /// A store's clerk, with their token (returned once).

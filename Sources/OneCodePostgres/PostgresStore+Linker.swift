@@ -148,22 +148,30 @@ extension PostgresStore: LinkerStore {
 
     static let segmentColumns = "id, name, rules, created_at, refreshed_at, members"
 
-    public func createSegment(name: String, rule: SegmentRule) async throws -> Segment {
-        try await write { db in try SegmentBook.create(in: PostgresSegmentTransaction(db: db), name: name, rule: rule, at: Date()) }
-    }
-
-    public func updateSegment(_ id: SegmentID, name: String?, rule: SegmentRule?) async throws -> Segment {
+    public func createSegment(name: String, rule: SegmentRule, audit: AuditEntry) async throws -> Segment {
         try await write { db in
-            // Between refreshes (a refresh that read the old rule would otherwise fail at its commit).
-            try db.execute("SELECT pg_advisory_xact_lock(\(Self.linkerLock))")
-            return try SegmentBook.update(in: PostgresSegmentTransaction(db: db), id, name: name, rule: rule)
+            let segment = try SegmentBook.create(in: PostgresSegmentTransaction(db: db), name: name, rule: rule, at: Date())
+            try Self.append(audit.created(segment.id.rawValue), db)
+            return segment
         }
     }
 
-    public func deleteSegment(_ id: SegmentID) async throws -> Bool {
+    public func updateSegment(_ id: SegmentID, name: String?, rule: SegmentRule?, audit: AuditEntry) async throws -> Segment {
+        try await write { db in
+            // Between refreshes (a refresh that read the old rule would otherwise fail at its commit).
+            try db.execute("SELECT pg_advisory_xact_lock(\(Self.linkerLock))")
+            let segment = try SegmentBook.update(in: PostgresSegmentTransaction(db: db), id, name: name, rule: rule)
+            try Self.append(audit, db)
+            return segment
+        }
+    }
+
+    public func deleteSegment(_ id: SegmentID, audit: AuditEntry) async throws -> Bool {
         try await write { db in
             try db.execute("SELECT pg_advisory_xact_lock(\(Self.linkerLock))")
-            return try SegmentBook.delete(in: PostgresSegmentTransaction(db: db), id)
+            guard try SegmentBook.delete(in: PostgresSegmentTransaction(db: db), id) else { return false }
+            try Self.append(audit, db)
+            return true
         }
     }
 

@@ -136,16 +136,31 @@ extension SQLiteStore: LinkerStore {
                 refreshedAt: (row["refreshed_at"] as Double?).map(Date.init(timeIntervalSince1970:)), members: row["members"])
     }
 
-    public func createSegment(name: String, rule: SegmentRule) async throws -> Segment {
-        try await linkerWrite { db in try SegmentBook.create(in: SQLiteSegmentTransaction(db: db), name: name, rule: rule, at: Date()) }
+    // The linker's connection has the database attached as `onecode`: the audit entry goes to its
+    // `audit_log` in the same transaction (SQLite commits the two files together; in WAL mode a crash
+    // between their commits could keep one and not the other).
+    public func createSegment(name: String, rule: SegmentRule, audit: AuditEntry) async throws -> Segment {
+        try await linkerWrite { db in
+            let segment = try SegmentBook.create(in: SQLiteSegmentTransaction(db: db), name: name, rule: rule, at: Date())
+            try Self.append(audit.created(segment.id.rawValue), db)
+            return segment
+        }
     }
 
-    public func updateSegment(_ id: SegmentID, name: String?, rule: SegmentRule?) async throws -> Segment {
-        try await linkerWrite { db in try SegmentBook.update(in: SQLiteSegmentTransaction(db: db), id, name: name, rule: rule) }
+    public func updateSegment(_ id: SegmentID, name: String?, rule: SegmentRule?, audit: AuditEntry) async throws -> Segment {
+        try await linkerWrite { db in
+            let segment = try SegmentBook.update(in: SQLiteSegmentTransaction(db: db), id, name: name, rule: rule)
+            try Self.append(audit, db)
+            return segment
+        }
     }
 
-    public func deleteSegment(_ id: SegmentID) async throws -> Bool {
-        try await linkerWrite { db in try SegmentBook.delete(in: SQLiteSegmentTransaction(db: db), id) }
+    public func deleteSegment(_ id: SegmentID, audit: AuditEntry) async throws -> Bool {
+        try await linkerWrite { db in
+            guard try SegmentBook.delete(in: SQLiteSegmentTransaction(db: db), id) else { return false }
+            try Self.append(audit, db)
+            return true
+        }
     }
 
     /// Segments with their last refresh (`segment_state`, in the linker's file).

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import OneCodeApplication
 import NIOCore
 import OneCodeDomain
 import OneCodeStorage
@@ -15,7 +16,7 @@ extension APIController {
             guard let name = object["name"] as? String else { throw HTTPError(.badRequest, message: "name: is required, a string") }
             guard let rules = object["rules"] else { throw HTTPError(.badRequest, message: "rules: is required") }
             let rule = try SegmentRule.parse(rules, path: "rules")
-            let segment = try await store.createSegment(name: name, rule: rule)
+            let segment = try await actions(context).createSegment(name: name, rule: rule)
             return try Response.api(segment, status: .created, headers: [.location: "/api/segments/\(segment.id)"])
         }
         route(api, .get, "segments", [.marketing, .sales]) { request, _ in
@@ -33,12 +34,10 @@ extension APIController {
             try JSONInput.checkKeys(object, known: ["name", "rules"], path: "")
             if object["name"] != nil && !(object["name"] is String) { throw HTTPError(.badRequest, message: "name: must be a string") }
             let rule = try object["rules"].map { try SegmentRule.parse($0, path: "rules") }
-            guard object["name"] != nil || rule != nil else { throw HTTPError(.badRequest, message: "name: give name, rules or both") }
-            return try Response.api(try await store.updateSegment(id, name: object["name"] as? String, rule: rule), status: .ok)
+            return try Response.api(try await actions(context).editSegment(id.rawValue, name: object["name"] as? String, rule: rule), status: .ok)
         }
         route(api, .delete, "segments/:id", [.marketing]) { _, context in
-            let id = try await segment(context).id
-            _ = try await store.deleteSegment(id)
+            try await actions(context).deleteSegment(try await segment(context).id.rawValue)
             return Response(status: .noContent)
         }
         route(api, .get, "segments/:id/members", [.marketing]) { request, context in

@@ -223,15 +223,16 @@ public protocol LinkerStore: Sendable {
     /// base tables and gives the same result.
     func refreshLinker(now: Date, full: Bool) async throws -> LinkerRefresh
 
+    /// `audit` (the segment's id filled in) in the same transaction.
     /// - Throws: `ConflictError("name", …)` when another segment has the name.
-    func createSegment(name: String, rule: SegmentRule) async throws -> Segment
+    func createSegment(name: String, rule: SegmentRule, audit: AuditEntry) async throws -> Segment
     /// Renames a segment and/or gives it a new rule; the next refresh evaluates a new rule whole and
     /// re-scores the leads of its former and new members.
     /// - Throws: `NotFoundError("id", …)`, `ConflictError("name", …)`.
-    func updateSegment(_ id: SegmentID, name: String?, rule: SegmentRule?) async throws -> Segment
+    func updateSegment(_ id: SegmentID, name: String?, rule: SegmentRule?, audit: AuditEntry) async throws -> Segment
     /// Deletes a segment and its members; their leads are re-scored at the next refresh.
-    /// - Returns: whether there was such a segment.
-    func deleteSegment(_ id: SegmentID) async throws -> Bool
+    /// - Returns: whether there was such a segment (`audit` is written only then).
+    func deleteSegment(_ id: SegmentID, audit: AuditEntry) async throws -> Bool
     func segments() async throws -> [Segment]
     func segment(_ id: SegmentID) async throws -> Segment?
     /// Members in id order, after `after`.

@@ -9,7 +9,8 @@ struct AuditCommand: AsyncParsableCommand {
         commandName: "audit", abstract: "The audit log: who did what and when, newest first.",
         discussion: """
             Every audited action writes one entry in its own transaction: batch activate and void, code blacklist, \
-            token create and revoke, store and clerk add, campaign create, edit, pause, resume and end. The actor is the API token, the \
+            token create and revoke, store and clerk add, campaign create, edit, pause, resume and end, segment \
+            create, edit and delete. The actor is the API token, the \
             operating-system user who ran the command, or OneCode itself (demo data). Entries are never changed or \
             deleted (the database refuses). Over the API: GET /api/audit (admin).
             """)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OneCodeApplication
 import OneCodeDomain
 import OneCodeService
 import OneCodeStorage
@@ -24,10 +25,9 @@ struct SegmentCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                guard name != nil || rules != nil else { throw InputError("name", "give --name, --rules or both") }
                 let rule = try rules.map { try SegmentRule.parse(Data($0.utf8)) }
                 let (_, store) = try await global.open()
-                let segment = try await store.updateSegment(SegmentID(rawValue: id), name: name, rule: rule)
+                let segment = try await Actions(store: store, actor: .commandLine).editSegment(id, name: name, rule: rule)
                 try global.emit(segment) { "segment \(segment.id): \(segment.name) \(segment.rules)\nrun `onecode segment refresh` to update its members" }
             }
         }
@@ -41,7 +41,7 @@ struct SegmentCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let (_, store) = try await global.open()
-                guard try await store.deleteSegment(SegmentID(rawValue: id)) else { throw NotFoundError("id", "no segment with id \(id)") }
+                try await Actions(store: store, actor: .commandLine).deleteSegment(id)
                 try global.emit(["deleted": id]) { "deleted segment \(id)" }
             }
         }
@@ -66,7 +66,7 @@ struct SegmentCommand: AsyncParsableCommand {
                 }
                 let rule = try SegmentRule.parse(text)
                 let (_, store) = try await global.open()
-                let segment = try await store.createSegment(name: name, rule: rule)
+                let segment = try await Actions(store: store, actor: .commandLine).createSegment(name: name, rule: rule)
                 try global.emit(segment) { "segment \(segment.id): \(segment.name) \(segment.rules)\nrun `onecode segment refresh` to fill it" }
             }
         }

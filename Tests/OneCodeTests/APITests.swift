@@ -222,7 +222,7 @@ struct APITests {
         _ = try await Issuer(store: fixture.store, signer: ServiceFixture.signer, baseURL: "https://q.example.com")
             .issue(try NewBatch(productID: other.id, count: 2, maxCount: 100), package: PackageOptions(directory: fixture.folder.file("p2")))
         _ = try await fixture.store.liveCampaign()
-        _ = try await fixture.store.createSegment(name: "all", rule: .product([fixture.product.id]))
+        _ = try await fixture.store.createSegment(name: "all", rule: .product([fixture.product.id]), audit: .test)
         let lists = ["/api/products", "/api/batches", "/api/campaigns", "/api/campaigns/1/entries", "/api/events", "/api/webhooks", "/api/tokens", "/api/feedback",
                      "/api/segments", "/api/segments/1/members", "/api/stores", "/api/leads", "/api/codes/\(fixture.codes[0])/scans",
                      "/api/reports/feedback", "/api/reports/scan-rate", "/api/reports/daily", "/api/reports/diversion"]

@@ -25,7 +25,7 @@ struct AuditTests {
         let tokens = try await fixture.store.tokens()
         let issuerToken = try #require(tokens.first { $0.scope == .issuer }), marketingToken = try #require(tokens.first { $0.scope == .marketing })
         let adminToken = try #require(tokens.first { $0.scope == .admin })
-        let campaignID = try await fixture.app().test(.router) { client -> Int in
+        let (campaignID, segmentID) = try await fixture.app().test(.router) { client -> (Int, Int) in
             var response = try await ChannelTests.call(client, .post, "/api/batches/\(fixture.batch.id)/activate", token: issuer)
             #expect(response.status == .ok, "\(response.text)")
             // Refused: a reason of blanks. Not written.
@@ -41,17 +41,23 @@ struct AuditTests {
             let campaignID = try #require(try response.json()["id"] as? Int, "\(response.text)")
             response = try await ChannelTests.call(client, .post, "/api/campaigns/\(campaignID)/pause", token: marketing)
             #expect(response.status == .ok, "\(response.text)")
+            response = try await ChannelTests.call(client, .post, "/api/segments", token: marketing, ["name": "Shanghai", "rules": ["region": ["CN-31"]]])
+            let segmentID = try #require(try response.json()["id"] as? Int, "\(response.text)")
+            response = try await ChannelTests.call(client, .delete, "/api/segments/\(segmentID)", token: marketing)
+            #expect(response.status == .noContent, "\(response.text)")
             response = try await ChannelTests.call(client, .delete, "/api/tokens/\(marketingToken.id)", token: admin)
             #expect(response.status == .noContent, "\(response.text)")
             response = try await ChannelTests.call(client, .delete, "/api/tokens/9999", token: admin)
             #expect(response.status == .notFound, "\(response.text)")
-            return campaignID
+            return (campaignID, segmentID)
         }
         var expected: [(kind: String, actor: String, action: String, subject: String, detail: String?)] = [
             ("token", issuerToken.name, "batch.activate", "batch \(fixture.batch.id)", nil),
             ("token", issuerToken.name, "code.blacklist", "code \(fixture.codes[0])", "stolen pallet"),
             ("token", marketingToken.name, "campaign.create", "campaign \(campaignID)", "Audit"),
             ("token", marketingToken.name, "campaign.pause", "campaign \(campaignID)", nil),
+            ("token", marketingToken.name, "segment.create", "segment \(segmentID)", "Shanghai"),
+            ("token", marketingToken.name, "segment.delete", "segment \(segmentID)", nil),
             ("token", adminToken.name, "token.revoke", "token \(marketingToken.id)", nil),
         ]
         // The command line acts as the operating-system user who runs it (as `id -un` names them).

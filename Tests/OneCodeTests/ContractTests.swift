@@ -734,8 +734,8 @@ struct LinkerContractTests {
         // A shares a location after the refresh read the scan: Shanghai. B's scan moves from Beijing to Shanghai.
         #expect(try await store.attachLocation(key: world.key(claimed[0]), consumer: a, latitude: 31.2, longitude: 121.5, region: "CN-31") != nil)
         #expect(try await store.attachLocation(key: world.key(claimed[1]), consumer: b, latitude: 31.2, longitude: 121.5, region: "CN-31") != nil)
-        let shanghai = try await store.createSegment(name: "Shanghai", rule: try SegmentRule.parse(Data(#"{"region": ["CN-31"]}"#.utf8)))
-        let beijing = try await store.createSegment(name: "Beijing", rule: try SegmentRule.parse(Data(#"{"region": ["CN-11"]}"#.utf8)))
+        let shanghai = try await store.createSegment(name: "Shanghai", rule: try SegmentRule.parse(Data(#"{"region": ["CN-31"]}"#.utf8)), audit: .test)
+        let beijing = try await store.createSegment(name: "Beijing", rule: try SegmentRule.parse(Data(#"{"region": ["CN-11"]}"#.utf8)), audit: .test)
         let afterLocations = try await Self.expectIncrementalEqualsFull(world, now: now, "locations shared late, segments created after leads")
         #expect(try await world.members(shanghai) == [a.value, b.value])
         #expect(try await world.members(beijing) == [c.value])
@@ -744,14 +744,14 @@ struct LinkerContractTests {
         #expect(leads.filter { $0.reasons.contains("segments: Shanghai") }.map(\.id).sorted() == [a.value, b.value].sorted())
 
         // Edited: Shanghai becomes Beijing-or-Shanghai under a new name; Beijing is deleted.
-        _ = try await store.updateSegment(shanghai.id, name: "East", rule: try SegmentRule.parse(Data(#"{"region": ["CN-31", "CN-11"]}"#.utf8)))
-        #expect(try await store.deleteSegment(beijing.id))
+        _ = try await store.updateSegment(shanghai.id, name: "East", rule: try SegmentRule.parse(Data(#"{"region": ["CN-31", "CN-11"]}"#.utf8)), audit: .test)
+        #expect(try await store.deleteSegment(beijing.id, audit: .test))
         let afterEdits = try await Self.expectIncrementalEqualsFull(world, now: now, "a segment edited and one deleted")
         #expect(try await world.members(shanghai) == [a.value, b.value, c.value])
         #expect(afterEdits.contains("segments: East") && !afterEdits.contains("Shanghai") && !afterEdits.contains("Beijing"))
 
         // The clock passes a window: 40 days on, a lapsed segment takes everyone with no refresh-time change of profile.
-        _ = try await store.createSegment(name: "Lapsed", rule: try SegmentRule.parse(Data(#"{"lapsed": {"days": 30}}"#.utf8)))
+        _ = try await store.createSegment(name: "Lapsed", rule: try SegmentRule.parse(Data(#"{"lapsed": {"days": 30}}"#.utf8)), audit: .test)
         _ = try await store.refreshLinker(now: now, full: false)
         let later = now + 40 * Self.day
         let afterTime = try await Self.expectIncrementalEqualsFull(world, now: later, "the clock passed a lapsed limit")
@@ -774,7 +774,7 @@ struct LinkerContractTests {
                                             consentVersion: "v1", consentText: "ok", marketing: .ok, at: now)
             consumers.append(consumer)
         }
-        _ = try await world.store.createSegment(name: "Shanghai", rule: try SegmentRule.parse(Data(#"{"region": ["CN-31"]}"#.utf8)))
+        _ = try await world.store.createSegment(name: "Shanghai", rule: try SegmentRule.parse(Data(#"{"region": ["CN-31"]}"#.utf8)), audit: .test)
         let nodeA = world.store, nodeB = try await backend.open(world.fixture.folder)
         async let fromA = nodeA.refreshLinker(now: now, full: false)
         async let fromB = nodeB.refreshLinker(now: now, full: false)

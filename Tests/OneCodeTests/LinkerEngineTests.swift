@@ -28,7 +28,7 @@ struct LinkerEngineTests {
         let (codeC, _) = try await world.scan(c, at: now - Self.day, region: "CN-11")
         _ = try await store.claim(campaign: campaign.id, key: world.key(codeA), consumer: a,
                                   contact: try ContactDetails(name: "A", phone: "13800000001"), consentVersion: "v1", consentText: "ok", marketing: .ok, at: now)
-        let shanghai = try await store.createSegment(name: "Shanghai", rule: try SegmentRule.parse(Data(#"{"region": ["CN-31"]}"#.utf8)))
+        let shanghai = try await store.createSegment(name: "Shanghai", rule: try SegmentRule.parse(Data(#"{"region": ["CN-31"]}"#.utf8)), audit: .test)
 
         // 4 scans by 3 consumers; a and b are in Shanghai; a alone consented.
         let first = try await store.refreshLinker(now: now, full: false)
@@ -227,11 +227,11 @@ struct LinkerSequenceTests {
             case let .erase(consumer):
                 _ = try await store.forgetConsumer(consumers[consumer].value)
             case let .createSegment(rule):
-                segments.append(try await store.createSegment(name: "s\(segments.count)", rule: try SegmentRule.parse(Data(rule.utf8))).id)
+                segments.append(try await store.createSegment(name: "s\(segments.count)", rule: try SegmentRule.parse(Data(rule.utf8)), audit: .test).id)
             case let .editSegment(index, rule):
-                _ = try? await store.updateSegment(segments[index], name: nil, rule: try SegmentRule.parse(Data(rule.utf8)))
+                _ = try? await store.updateSegment(segments[index], name: nil, rule: try SegmentRule.parse(Data(rule.utf8)), audit: .test)
             case let .deleteSegment(index):
-                _ = try await store.deleteSegment(segments[index])
+                _ = try await store.deleteSegment(segments[index], audit: .test)
             case let .breakSegment(index):
                 try world.sql("UPDATE segment SET rules = '{\"bogus\": 1}' WHERE id = \(segments[index].rawValue)")
             case let .wait(days):
@@ -313,7 +313,7 @@ struct LinkerKillTests {
         let store = world.store
         let now = Date()
         let campaign = try await store.liveCampaign()
-        _ = try await store.createSegment(name: "Shanghai", rule: try SegmentRule.parse(Data(#"{"region": ["CN-31"]}"#.utf8)))
+        _ = try await store.createSegment(name: "Shanghai", rule: try SegmentRule.parse(Data(#"{"region": ["CN-31"]}"#.utf8)), audit: .test)
         var consumers: [ConsumerID] = []
         for index in 0..<6 {
             let consumer = ConsumerID.random()
@@ -366,7 +366,7 @@ struct LinkerNeverBlocksTests {
         let store = world.store
         let now = Date()
         let campaign = try await store.liveCampaign()
-        let segment = try await store.createSegment(name: "Shanghai", rule: try SegmentRule.parse(Data(#"{"region": ["CN-31"]}"#.utf8)))
+        let segment = try await store.createSegment(name: "Shanghai", rule: try SegmentRule.parse(Data(#"{"region": ["CN-31"]}"#.utf8)), audit: .test)
         for _ in 0..<3 { try await world.scan(ConsumerID.random(), at: now, region: "CN-31") }
         _ = try await store.refreshLinker(now: now, full: false)
 
@@ -500,18 +500,18 @@ struct SegmentBookTests {
         let world = try await LinkerWorld(codes: 2, backend: backend)
         defer { world.fixture.folder.cleanup() }
         let store = world.store
-        let a = try await store.createSegment(name: "A", rule: .consent(true))
-        let b = try await store.createSegment(name: "  B  ", rule: .consent(false))
+        let a = try await store.createSegment(name: "A", rule: .consent(true), audit: .test)
+        let b = try await store.createSegment(name: "  B  ", rule: .consent(false), audit: .test)
         #expect(b.name == "B")
-        await #expect(throws: ConflictError("name", "a segment named 'A' exists already")) { try await store.createSegment(name: "A", rule: .consent(true)) }
-        await #expect(throws: ConflictError("name", "a segment named 'A' exists already")) { try await store.updateSegment(b.id, name: "A", rule: nil) }
-        await #expect(throws: InputError.self) { try await store.updateSegment(b.id, name: "bad\u{1B}[31m", rule: nil) }
-        await #expect(throws: NotFoundError.self) { try await store.updateSegment(SegmentID(rawValue: 999), name: "Z", rule: nil) }
-        let renamed = try await store.updateSegment(b.id, name: "C", rule: .wonPrize(true))
+        await #expect(throws: ConflictError("name", "a segment named 'A' exists already")) { try await store.createSegment(name: "A", rule: .consent(true), audit: .test) }
+        await #expect(throws: ConflictError("name", "a segment named 'A' exists already")) { try await store.updateSegment(b.id, name: "A", rule: nil, audit: .test) }
+        await #expect(throws: InputError.self) { try await store.updateSegment(b.id, name: "bad\u{1B}[31m", rule: nil, audit: .test) }
+        await #expect(throws: NotFoundError.self) { try await store.updateSegment(SegmentID(rawValue: 999), name: "Z", rule: nil, audit: .test) }
+        let renamed = try await store.updateSegment(b.id, name: "C", rule: .wonPrize(true), audit: .test)
         #expect(renamed.name == "C" && renamed.rules == SegmentRule.wonPrize(true).jsonText)
         #expect(try await store.segments().map(\.name) == ["A", "C"])
-        #expect(try await store.deleteSegment(a.id))
-        #expect(try await !store.deleteSegment(a.id))
+        #expect(try await store.deleteSegment(a.id, audit: .test))
+        #expect(try await !store.deleteSegment(a.id, audit: .test))
         #expect(try await store.segments().map(\.id) == [b.id])
     }
 }

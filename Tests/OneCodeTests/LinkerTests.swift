@@ -122,7 +122,7 @@ struct LinkerTests {
         ]
         var segments: [Segment] = []
         for (index, (json, _)) in rules.enumerated() {
-            segments.append(try await store.createSegment(name: "s\(index)", rule: try SegmentRule.parse(Data(json.utf8))))
+            segments.append(try await store.createSegment(name: "s\(index)", rule: try SegmentRule.parse(Data(json.utf8)), audit: .test))
         }
         let report = try await store.refreshLinker(now: now, full: false)
         #expect(report.profilesChanged == 4)
@@ -162,7 +162,7 @@ struct LinkerTests {
             #"{"scans": {"atLeast": 2, "days": 7}}"#, #"{"lapsed": {"days": 5}}"#, #"{"region": ["CN"]}"#,
             #"{"all": [{"consent": true}, {"scans": {"atLeast": 1, "days": 3}}]}"#, #"{"any": [{"rating": {"atMost": 2}}, {"wonPrize": true}]}"#,
         ]
-        for (index, json) in rules.enumerated() { _ = try await store.createSegment(name: "r\(index)", rule: try SegmentRule.parse(Data(json.utf8))) }
+        for (index, json) in rules.enumerated() { _ = try await store.createSegment(name: "r\(index)", rule: try SegmentRule.parse(Data(json.utf8)), audit: .test) }
         let start = Date().addingTimeInterval(-45 * Self.day)
         var clock = start
         var consented = Set<String>()
@@ -208,7 +208,7 @@ struct LinkerTests {
         for index in 0..<25 {
             try await world.scan(consumers[index % 5], at: start + Double(index) * 3600 * 7, region: ["CN-31", "US", nil][index % 3])
         }
-        _ = try await world.store.createSegment(name: "busy", rule: try SegmentRule.parse(Data(#"{"scans": {"atLeast": 2, "days": 30}}"#.utf8)))
+        _ = try await world.store.createSegment(name: "busy", rule: try SegmentRule.parse(Data(#"{"scans": {"atLeast": 2, "days": 30}}"#.utf8)), audit: .test)
         _ = try await world.store.refreshLinker(now: Date(), full: true)
         let packed = try world.dump()
         try world.sql("UPDATE scan SET consumer = 'imported-' || consumer WHERE consumer = '\(consumers[0].value)'")
@@ -296,12 +296,12 @@ struct LinkerTests {
         let campaign = try await store.liveCampaign()
         let tricky = "王, \"小明\" Smith"  // names cannot hold control characters (nor line breaks)
         let segmentName = "VIP Shanghai, \"A\""
-        await #expect(throws: InputError.self) { _ = try await store.createSegment(name: "VIP\nShanghai", rule: .consent(true)) }
+        await #expect(throws: InputError.self) { _ = try await store.createSegment(name: "VIP\nShanghai", rule: .consent(true), audit: .test) }
         let consumer = ConsumerID.random()
         let (code, _) = try await world.scan(consumer, at: Date(), region: "CN-31")
         _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
                                   contact: try ContactDetails(name: tricky, phone: "+8613800000000"), consentVersion: "v1", consentText: "ok", marketing: .ok, at: Date())
-        _ = try await store.createSegment(name: segmentName, rule: .product([world.fixture.product.id]))
+        _ = try await store.createSegment(name: segmentName, rule: .product([world.fixture.product.id]), audit: .test)
         _ = try await store.refreshLinker(now: Date(), full: false)
         _ = try await store.refreshLinker(now: Date(), full: true)  // reasons name the segment once it has members
         let folder = world.fixture.folder
@@ -479,7 +479,7 @@ struct LinkerTests {
         _ = try await store.claim(campaign: campaign.id, key: world.key(code), consumer: consumer,
                                   contact: try ContactDetails(name: "Erin", phone: "13800000009"), consentVersion: "v1", consentText: "ok", marketing: .ok, at: Date())
         try await store.addFeedback(key: world.key(code), code: code, consumer: consumer, rating: 1, comment: "my number is 13800000009", at: Date())
-        _ = try await store.createSegment(name: "all", rule: .product([world.fixture.product.id]))
+        _ = try await store.createSegment(name: "all", rule: .product([world.fixture.product.id]), audit: .test)
         _ = try await store.refreshLinker(now: Date(), full: false)
         let imported = try await store.leads(after: 0, limit: 100, segment: nil, minScore: nil)
         #expect(imported.leads.map(\.id) == [consumer.value] && imported.leads[0].kind == .consumer)

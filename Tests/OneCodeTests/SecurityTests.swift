@@ -105,7 +105,7 @@ struct SecurityTests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let store = try SQLiteStore(path: folder.file("onecode.sqlite"))
-        await #expect(throws: InputError.self) { _ = try await store.createSegment(name: "VIP\u{1B}]0;pwned\u{07}", rule: .consent(true)) }
+        await #expect(throws: InputError.self) { _ = try await store.createSegment(name: "VIP\u{1B}]0;pwned\u{07}", rule: .consent(true), audit: .test) }
         #expect(throws: InputError.self) { _ = try NewProduct(name: "Tea\u{202E}", gtin: nil, sku: nil) }
     }
 
@@ -203,9 +203,9 @@ struct SecurityTests {
         defer { world.fixture.folder.cleanup() }
         let consumer = ConsumerID.random()
         try await world.scan(consumer, at: Date(), region: "CN-31")
-        let good = try await world.store.createSegment(name: "Shanghai", rule: .region(["CN-31"]))
+        let good = try await world.store.createSegment(name: "Shanghai", rule: .region(["CN-31"]), audit: .test)
         // A rule stored before the limits (by an older version): the refresh reports it and goes on.
-        let bad = try await world.store.createSegment(name: "Old", rule: .consent(true))
+        let bad = try await world.store.createSegment(name: "Old", rule: .consent(true), audit: .test)
         _ = try backend.query("UPDATE segment SET rules = '\(deep)' WHERE id = \(bad.id)", in: world.fixture.folder)
         let report = try await world.store.refreshLinker(now: Date(), full: false)
         #expect(try await world.members(good) == [consumer.value])
