@@ -18,6 +18,23 @@ public struct Actions: Sendable {
         self.actor = actor
     }
 
+    // MARK: Products
+
+    /// A product (checked by `NewProduct`: names, GTIN check digit, image URL).
+    public func addProduct(_ product: NewProduct) async throws -> Product {
+        try await store.addProduct(product, audit: AuditEntry(actor, "product.add", subject: "product", detail: product.name))
+    }
+
+    /// A product's names per language and image. - Throws: `NotFoundError("id", …)` when there is none.
+    public func editProduct(_ id: Int64, _ change: ProductChange) async throws -> Product {
+        guard id > 0 else { throw InputError("id", "must be a positive product id") }
+        guard let product = try await store.updateProduct(ProductID(rawValue: id), change,
+                                                          audit: AuditEntry(actor, "product.edit", subject: "product", id: String(id))) else {
+            throw NotFoundError("id", "no product \(id); `onecode product list` shows them")
+        }
+        return product
+    }
+
     // MARK: Batches and codes
 
     /// issued → active. - Throws: `InputError("id" | "status", …)`, `NotFoundError("id", …)`.

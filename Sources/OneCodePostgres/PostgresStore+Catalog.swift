@@ -37,7 +37,7 @@ extension PostgresStore: CatalogStore {
         try db.row("SELECT \(unescaped: batchColumns) FROM batch WHERE id = \(id.rawValue)").map(batch(from:))
     }
 
-    public func addProduct(_ product: NewProduct) async throws -> Product {
+    public func addProduct(_ product: NewProduct, audit: AuditEntry) async throws -> Product {
         try await write { db in
             if let gtin = product.gtin, let other = try db.row("SELECT id FROM product WHERE gtin = \(gtin.digits)")?.decode(Int64.self) {
                 throw ConflictError("gtin", "\(gtin.digits) is already registered for product \(other)")
@@ -48,12 +48,14 @@ extension PostgresStore: CatalogStore {
                 VALUES (\(product.name), \(product.nameZh), \(product.nameEn), \(product.gtin?.digits), \(product.sku), \(product.imageURL), \(now))
                 RETURNING id
                 """, conflict: ConflictError("gtin", "\(product.gtin?.digits ?? "") is already registered for another product"))
-            return Product(id: ProductID(rawValue: try result.rows.first!.decode(Int64.self)), name: product.name, nameZh: product.nameZh,
+            let id = try result.rows.first!.decode(Int64.self)
+            try Self.append(audit.created(id), db)
+            return Product(id: ProductID(rawValue: id), name: product.name, nameZh: product.nameZh,
                            nameEn: product.nameEn, gtin: product.gtin, sku: product.sku, imageURL: product.imageURL, createdAt: now)
         }
     }
 
-    public func updateProduct(_ id: ProductID, _ change: ProductChange) async throws -> Product? {
+    public func updateProduct(_ id: ProductID, _ change: ProductChange, audit: AuditEntry) async throws -> Product? {
         try await write { db in
             guard let product = try db.row("SELECT \(unescaped: Self.productColumns) FROM product WHERE id = \(id.rawValue) FOR UPDATE")
                 .map(Self.product(from:)) else { return nil }
@@ -61,6 +63,7 @@ extension PostgresStore: CatalogStore {
             _ = try db.execute("""
                 UPDATE product SET name_zh = \(changed.nameZh), name_en = \(changed.nameEn), image_url = \(changed.imageURL) WHERE id = \(id.rawValue)
                 """)
+            try Self.append(audit, db)
             return changed
         }
     }

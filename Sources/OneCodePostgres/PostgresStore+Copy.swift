@@ -58,9 +58,8 @@ extension PostgresStore {
             try db.execute("""
                 UPDATE linker_state SET snapshot = NULL, lead_seq = greatest(lead_seq, (SELECT coalesce(max(seq), 0) FROM lead))
                 """)
-            for table in ["product", "batch", "scan", "store", "api_token", "campaign", "entry", "feedback", "outbox", "webhook_delivery", "segment",
-                          "resolver_link", "aggregation", "dealer", "warehouse", "shipment",
-                          "clerk", "receipt", "ledger"] {
+            // Every copied table keyed by an id (a table whose id is not a serial has no sequence: setval(NULL) does nothing).
+            for table in CopyTable.all.filter({ $0.key == ["id"] }).map(\.name) {
                 try db.execute(PostgresQuery(unsafeSQL: """
                     SELECT setval(pg_get_serial_sequence('\(table)', 'id'), greatest((SELECT max(id) FROM \(table)), 1), (SELECT max(id) FROM \(table)) IS NOT NULL)
                     """))

@@ -798,7 +798,7 @@ extension SQLiteStore {
 // MARK: - CatalogStore
 
 extension SQLiteStore: CatalogStore {
-    public func addProduct(_ product: NewProduct) async throws -> Product {
+    public func addProduct(_ product: NewProduct, audit: AuditEntry) async throws -> Product {
         try await writer.write { db in
             if let gtin = product.gtin,
                let other = try Int64.fetchOne(db, sql: "SELECT id FROM product WHERE gtin = ?", arguments: [gtin.digits]) {
@@ -811,17 +811,20 @@ extension SQLiteStore: CatalogStore {
                     arguments: [product.name, product.nameZh, product.nameEn, product.gtin?.digits, product.sku, product.imageURL,
                                 now.timeIntervalSince1970])
             }
-            return Product(id: ProductID(rawValue: db.lastInsertedRowID), name: product.name, nameZh: product.nameZh, nameEn: product.nameEn,
+            let id = db.lastInsertedRowID
+            try Self.append(audit.created(id), db)
+            return Product(id: ProductID(rawValue: id), name: product.name, nameZh: product.nameZh, nameEn: product.nameEn,
                            gtin: product.gtin, sku: product.sku, imageURL: product.imageURL, createdAt: now)
         }
     }
 
-    public func updateProduct(_ id: ProductID, _ change: ProductChange) async throws -> Product? {
+    public func updateProduct(_ id: ProductID, _ change: ProductChange, audit: AuditEntry) async throws -> Product? {
         try await writer.write { db in
             guard let product = try Self.fetchProduct(db, id) else { return nil }
             let changed = change.applied(to: product)
             try db.execute(sql: "UPDATE product SET name_zh = ?, name_en = ?, image_url = ? WHERE id = ?",
                            arguments: [changed.nameZh, changed.nameEn, changed.imageURL, id.rawValue])
+            try Self.append(audit, db)
             return changed
         }
     }

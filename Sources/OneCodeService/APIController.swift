@@ -59,13 +59,13 @@ struct APIController: Sendable {
             let body = try await decode(ProductBody.self, request, context)
             let new = try NewProduct(name: body.name, nameZh: body.nameZh, nameEn: body.nameEn, gtin: body.gtin, sku: body.sku,
                                      imageURL: body.imageUrl)
-            return try Response.api(try await store.addProduct(new), status: .created)
+            return try Response.api(try await actions(context).addProduct(new), status: .created)
         }
         route(api, .patch, "products/:id", [.issuer]) { request, context in
             let body = try await decode(ProductChangeBody.self, request, context)
             guard let id = ProductID(try context.parameters.require("id")) else { throw HTTPError(.badRequest, message: "id: must be a positive product id") }
             let change = try ProductChange(nameZh: body.nameZh, nameEn: body.nameEn, imageURL: body.imageUrl)
-            guard let product = try await store.updateProduct(id, change) else { throw HTTPError(.notFound, message: "id: no product \(id)") }
+            let product = try await actions(context).editProduct(id.rawValue, change)
             catalog?.forget(product: product.id)
             return try Response.api(product, status: .ok)
         }

@@ -43,13 +43,15 @@ public struct CodeRecord: Sendable, Equatable {
 ///
 /// Each method is one transaction that keeps the invariants it names.
 public protocol CatalogStore: Sendable {
-    /// Registers a product. - Throws: `InputError("gtin", …)` when another product has the GTIN.
-    func addProduct(_ product: NewProduct) async throws -> Product
+    /// Registers a product, `audit` (its id filled in) in the same transaction.
+    /// - Throws: `ConflictError("gtin", …)` when another product has the GTIN.
+    func addProduct(_ product: NewProduct, audit: AuditEntry) async throws -> Product
     /// Every product, oldest first.
     func products() async throws -> [Product]
     func product(_ id: ProductID) async throws -> Product?
-    /// Changes a product's names per language and image; nil when there is no such product.
-    func updateProduct(_ id: ProductID, _ change: ProductChange) async throws -> Product?
+    /// Changes a product's names per language and image, `audit` in the same transaction; nil (and no audit
+    /// entry) when there is no such product.
+    func updateProduct(_ id: ProductID, _ change: ProductChange, audit: AuditEntry) async throws -> Product?
 
     /// Issues a batch all-or-nothing.
     ///

@@ -24,7 +24,7 @@ struct DemoCommand: AsyncParsableCommand {
             if let existing = try await store.products().first(where: { $0.gtin?.digits == "0" + DemoData.gtin }) {
                 product = existing
             } else {
-                product = try await store.addProduct(try DemoData.product())
+                product = try await Actions(store: store, actor: .system("demo")).addProduct(try DemoData.product())
             }
             let packages = ((config.databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("packages")
             try FileManager.default.createDirectory(atPath: packages, withIntermediateDirectories: true)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import OneCodeApplication
 import OneCodeDomain
 
 struct ProductCommand: AsyncParsableCommand {
@@ -22,7 +23,7 @@ struct ProductCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let new = try NewProduct(name: name, nameZh: shown.nameZh, nameEn: shown.nameEn, gtin: gtin, sku: sku, imageURL: shown.imageURL)
                 let (_, store) = try await global.open()
-                let product = try await store.addProduct(new)
+                let product = try await Actions(store: store, actor: .commandLine).addProduct(new)
                 try global.emit(product) { ProductCommand.describe(product) }
             }
         }
@@ -39,12 +40,9 @@ struct ProductCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                guard id > 0 else { throw InputError("id", "must be a positive product id") }
                 let change = try ProductChange(nameZh: shown.nameZh, nameEn: shown.nameEn, imageURL: shown.imageURL)
                 let (_, store) = try await global.open()
-                guard let product = try await store.updateProduct(ProductID(rawValue: id), change) else {
-                    throw InputError("id", "no product \(id); `onecode product list` shows them")
-                }
+                let product = try await Actions(store: store, actor: .commandLine).editProduct(id, change)
                 try global.emit(product) { ProductCommand.describe(product) }
             }
         }

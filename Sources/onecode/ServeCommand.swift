@@ -143,7 +143,7 @@ enum DemoData {
         let base = issuerConfig.baseURL
         let empty = try await store.products().isEmpty
         if empty {
-            let product = try await store.addProduct(try DemoData.product())
+            let product = try await Actions(store: store, actor: .system("demo")).addProduct(try DemoData.product())
             let issuer = Issuer(store: store, signer: signer, baseURL: base)
             let result = try await issuer.issue(
                 try NewBatch(productID: product.id, count: 100, maxCount: issuerConfig.maxBatchCount, lot: "DEMO1", region: "CN-31", urlForm: .gs1),

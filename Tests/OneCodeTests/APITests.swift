@@ -217,8 +217,8 @@ struct APITests {
         defer { fixture.folder.cleanup() }
         let app = try fixture.app()
         let admin = try await fixture.token(.admin)
-        let other = try await fixture.store.addProduct(try NewProduct(name: "Second tea", gtin: nil, sku: nil))
-        let third = try await fixture.store.addProduct(try NewProduct(name: "Third tea", gtin: nil, sku: nil))
+        let other = try await fixture.store.addProduct(try NewProduct(name: "Second tea", gtin: nil, sku: nil), audit: .test)
+        let third = try await fixture.store.addProduct(try NewProduct(name: "Third tea", gtin: nil, sku: nil), audit: .test)
         _ = try await Issuer(store: fixture.store, signer: ServiceFixture.signer, baseURL: "https://q.example.com")
             .issue(try NewBatch(productID: other.id, count: 2, maxCount: 100), package: PackageOptions(directory: fixture.folder.file("p2")))
         _ = try await fixture.store.liveCampaign()

@@ -25,8 +25,10 @@ struct AuditTests {
         let tokens = try await fixture.store.tokens()
         let issuerToken = try #require(tokens.first { $0.scope == .issuer }), marketingToken = try #require(tokens.first { $0.scope == .marketing })
         let adminToken = try #require(tokens.first { $0.scope == .admin })
-        let (campaignID, segmentID) = try await fixture.app().test(.router) { client -> (Int, Int) in
-            var response = try await ChannelTests.call(client, .post, "/api/batches/\(fixture.batch.id)/activate", token: issuer)
+        let (productID, campaignID, segmentID) = try await fixture.app().test(.router) { client -> (Int, Int, Int) in
+            var response = try await ChannelTests.call(client, .post, "/api/products", token: issuer, ["name": "Oolong"])
+            let productID = try #require(try response.json()["id"] as? Int, "\(response.text)")
+            response = try await ChannelTests.call(client, .post, "/api/batches/\(fixture.batch.id)/activate", token: issuer)
             #expect(response.status == .ok, "\(response.text)")
             // Refused: a reason of blanks. Not written.
             response = try await ChannelTests.call(client, .post, "/api/codes/\(fixture.codes[0])/blacklist", token: issuer, ["reason": "   "])
@@ -49,9 +51,10 @@ struct AuditTests {
             #expect(response.status == .noContent, "\(response.text)")
             response = try await ChannelTests.call(client, .delete, "/api/tokens/9999", token: admin)
             #expect(response.status == .notFound, "\(response.text)")
-            return (campaignID, segmentID)
+            return (productID, campaignID, segmentID)
         }
         var expected: [(kind: String, actor: String, action: String, subject: String, detail: String?)] = [
+            ("token", issuerToken.name, "product.add", "product \(productID)", "Oolong"),
             ("token", issuerToken.name, "batch.activate", "batch \(fixture.batch.id)", nil),
             ("token", issuerToken.name, "code.blacklist", "code \(fixture.codes[0])", "stolen pallet"),
             ("token", marketingToken.name, "campaign.create", "campaign \(campaignID)", "Audit"),

@@ -96,7 +96,7 @@ struct ContractWorld {
     init(_ backend: Backend, codes count: Int = 10) async throws {
         folder = try TemporaryFolder()
         store = try await backend.open(folder)
-        let product = try await store.addProduct(try NewProduct(name: "Tea", gtin: nil, sku: nil))
+        let product = try await store.addProduct(try NewProduct(name: "Tea", gtin: nil, sku: nil), audit: .test)
         let issued = try await Issuer(store: store, signer: Self.signer, baseURL: "https://q.example.com")
             .issue(try NewBatch(productID: product.id, count: count, maxCount: 1000), package: PackageOptions(directory: folder.file("pkg")))
         batch = try await store.setStatus(.active, of: issued.batch.id, audit: .test)
@@ -330,9 +330,9 @@ struct ContractTests {
             #expect(error == FeedbackRules.alreadyRated)
         }
         #expect(try backend.count("feedback", in: world.folder) == 1)
-        _ = try await world.store.addProduct(try NewProduct(name: "A", gtin: "6291041500213", sku: nil))
+        _ = try await world.store.addProduct(try NewProduct(name: "A", gtin: "6291041500213", sku: nil), audit: .test)
         let error = await #expect(throws: ConflictError.self) {
-            _ = try await world.store.addProduct(try NewProduct(name: "B", gtin: "6291041500213", sku: nil))
+            _ = try await world.store.addProduct(try NewProduct(name: "B", gtin: "6291041500213", sku: nil), audit: .test)
         }
         #expect(error?.field == "gtin")
     }
@@ -391,7 +391,7 @@ struct ContractTests {
         let world = try await ContractWorld(backend)
         defer { world.folder.cleanup() }
         let added = try await world.store.addProduct(try NewProduct(name: "Oolong", nameZh: "乌龙茶", gtin: nil, sku: nil,
-                                                                    imageURL: "https://cdn.example.com/oolong.jpg"))
+                                                                    imageURL: "https://cdn.example.com/oolong.jpg"), audit: .test)
         #expect(added.nameZh == "乌龙茶" && added.nameEn == nil && added.imageURL == "https://cdn.example.com/oolong.jpg")
         // (Times compared to the millisecond: PostgreSQL keeps microseconds.)
         func same(_ read: Product?, _ expected: Product?) -> Bool {
@@ -402,12 +402,12 @@ struct ContractTests {
         }
         #expect(same(try await world.store.product(added.id), added))
         // Only what a change names changes; "" clears.
-        let named = try await world.store.updateProduct(added.id, try ProductChange(nameEn: "Oolong tea"))
+        let named = try await world.store.updateProduct(added.id, try ProductChange(nameEn: "Oolong tea"), audit: .test)
         #expect(named?.nameZh == "乌龙茶" && named?.nameEn == "Oolong tea" && named?.imageURL == added.imageURL)
-        let cleared = try await world.store.updateProduct(added.id, try ProductChange(nameZh: "", imageURL: ""))
+        let cleared = try await world.store.updateProduct(added.id, try ProductChange(nameZh: "", imageURL: ""), audit: .test)
         #expect(cleared?.nameZh == nil && cleared?.nameEn == "Oolong tea" && cleared?.imageURL == nil)
         #expect(same(try await world.store.products().first { $0.id == added.id }, cleared))
-        #expect(try await world.store.updateProduct(ProductID(rawValue: 999_999), try ProductChange(nameEn: "x")) == nil)
+        #expect(try await world.store.updateProduct(ProductID(rawValue: 999_999), try ProductChange(nameEn: "x"), audit: .test) == nil)
     }
 
     @Test("cursors never skip: a reader past a sequence has seen every smaller one, while another writer holds its transaction open",

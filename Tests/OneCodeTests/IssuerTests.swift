@@ -23,7 +23,7 @@ struct IssuerTests {
         init(gtin: String? = "6291041500213") async throws {
             folder = try TemporaryFolder()
             store = try SQLiteStore(path: folder.file("onecode.sqlite"))
-            product = try await store.addProduct(try NewProduct(name: "Tea 绿茶", gtin: gtin, sku: "T-1"))
+            product = try await store.addProduct(try NewProduct(name: "Tea 绿茶", gtin: gtin, sku: "T-1"), audit: .test)
             issuer = Issuer(store: store, signer: IssuerTests.signer, baseURL: "https://q.example.com/")
         }
         func batch(_ count: Int, form: URLForm = .short, lot: String? = nil, uppercase: Bool = false) throws -> NewBatch {
@@ -587,10 +587,10 @@ protocol ForwardingCatalog: CatalogStore {
 }
 
 extension ForwardingCatalog {
-    func addProduct(_ product: NewProduct) async throws -> Product { try await catalog.addProduct(product) }
+    func addProduct(_ product: NewProduct, audit: AuditEntry) async throws -> Product { try await catalog.addProduct(product, audit: audit) }
     func products() async throws -> [Product] { try await catalog.products() }
     func product(_ id: ProductID) async throws -> Product? { try await catalog.product(id) }
-    func updateProduct(_ id: ProductID, _ change: ProductChange) async throws -> Product? { try await catalog.updateProduct(id, change) }
+    func updateProduct(_ id: ProductID, _ change: ProductChange, audit: AuditEntry) async throws -> Product? { try await catalog.updateProduct(id, change, audit: audit) }
     func batches(product: ProductID?) async throws -> [Batch] { try await catalog.batches(product: product) }
     func batch(_ id: BatchID) async throws -> Batch? { try await catalog.batch(id) }
     func codeCount(batch: BatchID) async throws -> Int { try await catalog.codeCount(batch: batch) }

@@ -42,7 +42,7 @@ struct ServiceFixture {
         folder = try TemporaryFolder()
         self.backend = backend
         store = try await backend.open(folder)
-        product = try await store.addProduct(try NewProduct(name: "Tea 绿茶", gtin: gtin, sku: nil))
+        product = try await store.addProduct(try NewProduct(name: "Tea 绿茶", gtin: gtin, sku: nil), audit: .test)
         let issuer = Issuer(store: store, signer: Self.signer, baseURL: "https://q.example.com")
         let result = try await issuer.issue(
             try NewBatch(productID: product.id, count: count, maxCount: 1_000_000, lot: lot, urlForm: .gs1, uppercase: uppercase),

@@ -396,7 +396,7 @@ struct ServiceTests {
         defer { fixture.folder.cleanup() }
         let product = fixture.batch.productID
         _ = try await fixture.store.updateProduct(product, try ProductChange(nameZh: "绿茶 500 毫升", nameEn: "Green tea 500 ml",
-                                                                             imageURL: "https://cdn.example.com:8443/tea.jpg"))
+                                                                             imageURL: "https://cdn.example.com:8443/tea.jpg"), audit: .test)
         let app = try fixture.app()
         try await app.test(.router) { client in
             let zh = try await client.execute(uri: "/s/\(fixture.codes[0])", method: .get, headers: phone(language: "zh-CN"))
@@ -411,14 +411,14 @@ struct ServiceTests {
             #expect(shown["name"] as? String == "Green tea 500 ml" && shown["imageUrl"] as? String == "https://cdn.example.com:8443/tea.jpg")
         }
         // Without an English name an English phone reads the Chinese one; without either, the name; no picture, no other origin.
-        _ = try await fixture.store.updateProduct(product, try ProductChange(nameEn: "", imageURL: ""))
+        _ = try await fixture.store.updateProduct(product, try ProductChange(nameEn: "", imageURL: ""), audit: .test)
         let later = try fixture.app()  // a new node: its catalogue reads the product as it is now
         try await later.test(.router) { client in
             let en = try await client.execute(uri: "/s/\(fixture.codes[3])", method: .get, headers: phone(language: "en"))
             #expect(en.text.contains("绿茶 500 毫升") && !en.text.contains("<img class=\"product\""))
             #expect(en.headers[.contentSecurityPolicy]?.contains("img-src 'self' data:;") == true)
         }
-        _ = try await fixture.store.updateProduct(product, try ProductChange(nameZh: ""))
+        _ = try await fixture.store.updateProduct(product, try ProductChange(nameZh: ""), audit: .test)
         try await fixture.app().test(.router) { client in
             let zh = try await client.execute(uri: "/s/\(fixture.codes[4])", method: .get, headers: phone(language: "zh"))
             #expect(zh.text.contains("Tea 绿茶"))
