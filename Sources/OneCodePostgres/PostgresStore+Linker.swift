@@ -149,29 +149,21 @@ extension PostgresStore: LinkerStore {
     static let segmentColumns = "id, name, rules, created_at, refreshed_at, members"
 
     public func createSegment(name: String, rule: SegmentRule, audit: AuditEntry) async throws -> Segment {
-        try await write { db in
-            let segment = try SegmentBook.create(in: PostgresSegmentTransaction(db: db), name: name, rule: rule, at: Date())
-            try Self.append(audit.created(segment.id.rawValue), db)
-            return segment
-        }
+        try await write { db in try SegmentBook.create(in: PostgresSegmentTransaction(db: db), name: name, rule: rule, at: Date(), audit: audit) }
     }
 
     public func updateSegment(_ id: SegmentID, name: String?, rule: SegmentRule?, audit: AuditEntry) async throws -> Segment {
         try await write { db in
             // Between refreshes (a refresh that read the old rule would otherwise fail at its commit).
             try db.execute("SELECT pg_advisory_xact_lock(\(Self.linkerLock))")
-            let segment = try SegmentBook.update(in: PostgresSegmentTransaction(db: db), id, name: name, rule: rule)
-            try Self.append(audit, db)
-            return segment
+            return try SegmentBook.update(in: PostgresSegmentTransaction(db: db), id, name: name, rule: rule, audit: audit)
         }
     }
 
     public func deleteSegment(_ id: SegmentID, audit: AuditEntry) async throws -> Bool {
         try await write { db in
             try db.execute("SELECT pg_advisory_xact_lock(\(Self.linkerLock))")
-            guard try SegmentBook.delete(in: PostgresSegmentTransaction(db: db), id) else { return false }
-            try Self.append(audit, db)
-            return true
+            return try SegmentBook.delete(in: PostgresSegmentTransaction(db: db), id, audit: audit)
         }
     }
 
@@ -251,6 +243,8 @@ extension PostgresStore {
 /// Segment rows for `SegmentBook`, in one transaction on the store's connection.
 struct PostgresSegmentTransaction: SegmentTransaction {
     let db: SyncConnection
+
+    func appendAudit(_ entry: AuditEntry) throws { try PostgresStore.append(entry, db) }
 
     func insertSegment(name: String, rules: String, at: Date) throws -> Segment? {
         try db.row("""

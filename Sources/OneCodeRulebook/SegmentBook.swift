@@ -10,14 +10,16 @@ public enum SegmentBook {
     /// The conflict a taken name is (a backend whose schema sees the race throws it too).
     public static func taken(_ name: String) -> ConflictError { ConflictError("name", "a segment named '\(name)' exists already") }
 
-    public static func create(in tx: any SegmentTransaction, name: String, rule: SegmentRule, at: Date) throws -> Segment {
+    /// Each change writes `audit` in its transaction (a creation with the new id; a delete only when there was one).
+    public static func create(in tx: any SegmentTransaction, name: String, rule: SegmentRule, at: Date, audit: AuditEntry) throws -> Segment {
         let name = try Name.validate(name, field: "name", maximum: 100)
         guard let segment = try tx.insertSegment(name: name, rules: rule.jsonText, at: at) else { throw taken(name) }
+        try tx.appendAudit(audit.created(segment.id.rawValue))
         return segment
     }
 
     /// - Throws: `NotFoundError("id", …)`, `ConflictError("name", …)`, or `InputError` for a bad name.
-    public static func update(in tx: any SegmentTransaction, _ id: SegmentID, name: String?, rule: SegmentRule?) throws -> Segment {
+    public static func update(in tx: any SegmentTransaction, _ id: SegmentID, name: String?, rule: SegmentRule?, audit: AuditEntry) throws -> Segment {
         let name = try name.map { try Name.validate($0, field: "name", maximum: 100) }
         guard try tx.segmentExists(id) else { throw NotFoundError("id", "no segment with id \(id)") }
         if let name {
@@ -26,11 +28,14 @@ public enum SegmentBook {
         }
         if let rule { try tx.replaceRules(of: id, with: rule.jsonText) }
         guard let segment = try tx.segment(id) else { throw NotFoundError("id", "no segment with id \(id)") }
+        try tx.appendAudit(audit)
         return segment
     }
 
-    public static func delete(in tx: any SegmentTransaction, _ id: SegmentID) throws -> Bool {
+    public static func delete(in tx: any SegmentTransaction, _ id: SegmentID, audit: AuditEntry) throws -> Bool {
         try tx.markMembersChanged(id)
-        return try tx.deleteSegment(id)
+        guard try tx.deleteSegment(id) else { return false }
+        try tx.appendAudit(audit)
+        return true
     }
 }

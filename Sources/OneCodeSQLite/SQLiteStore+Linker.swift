@@ -136,31 +136,16 @@ extension SQLiteStore: LinkerStore {
                 refreshedAt: (row["refreshed_at"] as Double?).map(Date.init(timeIntervalSince1970:)), members: row["members"])
     }
 
-    // The linker's connection has the database attached as `onecode`: the audit entry goes to its
-    // `audit_log` in the same transaction (SQLite commits the two files together; in WAL mode a crash
-    // between their commits could keep one and not the other).
     public func createSegment(name: String, rule: SegmentRule, audit: AuditEntry) async throws -> Segment {
-        try await linkerWrite { db in
-            let segment = try SegmentBook.create(in: SQLiteSegmentTransaction(db: db), name: name, rule: rule, at: Date())
-            try Self.append(audit.created(segment.id.rawValue), db)
-            return segment
-        }
+        try await linkerWrite { db in try SegmentBook.create(in: SQLiteSegmentTransaction(db: db), name: name, rule: rule, at: Date(), audit: audit) }
     }
 
     public func updateSegment(_ id: SegmentID, name: String?, rule: SegmentRule?, audit: AuditEntry) async throws -> Segment {
-        try await linkerWrite { db in
-            let segment = try SegmentBook.update(in: SQLiteSegmentTransaction(db: db), id, name: name, rule: rule)
-            try Self.append(audit, db)
-            return segment
-        }
+        try await linkerWrite { db in try SegmentBook.update(in: SQLiteSegmentTransaction(db: db), id, name: name, rule: rule, audit: audit) }
     }
 
     public func deleteSegment(_ id: SegmentID, audit: AuditEntry) async throws -> Bool {
-        try await linkerWrite { db in
-            guard try SegmentBook.delete(in: SQLiteSegmentTransaction(db: db), id) else { return false }
-            try Self.append(audit, db)
-            return true
-        }
+        try await linkerWrite { db in try SegmentBook.delete(in: SQLiteSegmentTransaction(db: db), id, audit: audit) }
     }
 
     /// Segments with their last refresh (`segment_state`, in the linker's file).
@@ -433,6 +418,11 @@ extension SQLiteStore: LinkerStore {
 /// Segment rows for `SegmentBook`, in an immediate transaction of the linker's connection (both files).
 struct SQLiteSegmentTransaction: SegmentTransaction {
     let db: Database
+
+    /// The linker's connection has the database attached as `onecode`: the entry goes to its `audit_log` in
+    /// the same transaction (SQLite commits the two files together; in WAL mode a crash between their
+    /// commits could keep one and not the other).
+    func appendAudit(_ entry: AuditEntry) throws { try SQLiteStore.append(entry, db) }
 
     func insertSegment(name: String, rules: String, at: Date) throws -> Segment? {
         do {

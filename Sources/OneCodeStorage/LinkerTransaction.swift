@@ -270,5 +270,7 @@ public protocol SegmentTransaction {
     func markMembersChanged(_ id: SegmentID) throws
     /// Deletes the segment and its memberships; false when there was none.
     func deleteSegment(_ id: SegmentID) throws -> Bool
+    /// Appends an audit log entry in this transaction.
+    func appendAudit(_ entry: AuditEntry) throws
     func segment(_ id: SegmentID) throws -> Segment?
 }
