@@ -52,23 +52,18 @@ public struct Actions: Sendable {
     /// One code is answered void from now on; `reason` (trimmed, 1 to 500 characters) is kept with it.
     /// - Returns: the reason as kept.
     @discardableResult
-    public func blacklist(_ key: CodeKey, code: String, reason: String) async throws -> String {
-        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...500).contains(reason.count) else { throw InputError("reason", "must be 1 to 500 characters") }
-        try await store.blacklist(key, reason: reason, audit: AuditEntry(actor, "code.blacklist", subject: "code", id: code, detail: reason))
-        return reason
+    public func blacklist(_ key: CodeKey, code: String, reason: BlacklistReason) async throws -> String {
+        try await store.blacklist(key, reason: reason.text, audit: AuditEntry(actor, "code.blacklist", subject: "code", id: code, detail: reason.text))
+        return reason.text
     }
 
     // MARK: Tokens and stores
 
     /// An admin API token for `scope`; the secret is returned once (only its hash is stored).
-    public func createToken(name: String, scope: TokenScope) async throws -> (token: APIToken, secret: String) {
-        let name = try Name.validate(name, field: "name", maximum: 100)
-        guard scope != .store else { throw InputError("scope", "a store's token comes with the store: use `onecode store add`") }
-        guard scope != .clerk else { throw InputError("scope", "a clerk's token comes with the clerk: use `onecode clerk add --store S --name N`") }
+    public func createToken(_ new: NewToken) async throws -> (token: APIToken, secret: String) {
         let secret = TokenSecret.generate()
-        let token = try await store.createToken(name: name, scope: scope, hash: secret.hash,
-                                                audit: AuditEntry(actor, "token.create", subject: "token", detail: "\(scope.rawValue): \(name)"))
+        let token = try await store.createToken(name: new.name, scope: new.scope, hash: secret.hash,
+                                                audit: AuditEntry(actor, "token.create", subject: "token", detail: "\(new.scope.rawValue): \(new.name)"))
         return (token, secret.text)
     }
 
@@ -81,12 +76,10 @@ public struct Actions: Sendable {
     }
 
     /// A store that redeems prizes and confirms receipts, with its token (returned once).
-    public func addStore(name: String, region: String?) async throws -> (store: Store, secret: String) {
-        let name = try Name.validate(name, field: "name", maximum: 200)
-        if let region, !NewBatch.isRegionCode(region) { throw InputError("region", "must be an ISO 3166 code such as CN or CN-31") }
+    public func addStore(_ new: NewStore) async throws -> (store: Store, secret: String) {
         let secret = TokenSecret.generate()
-        let created = try await store.addStore(name: name, region: region, tokenHash: secret.hash,
-                                               audit: AuditEntry(actor, "store.add", subject: "store", detail: name))
+        let created = try await store.addStore(name: new.name, region: new.region, tokenHash: secret.hash,
+                                               audit: AuditEntry(actor, "store.add", subject: "store", detail: new.name))
         return (created, secret.text)
     }
 
@@ -142,12 +135,10 @@ public struct Actions: Sendable {
     // MARK: The channel
 
     /// A store's clerk, with their token (returned once).
-    public func addClerk(store storeID: Int64, name: String) async throws -> (clerk: Clerk, secret: String) {
-        let name = try Name.validate(name, field: "name", maximum: 200)
-        guard storeID > 0 else { throw InputError("store", "must be a positive store id") }
+    public func addClerk(_ new: NewClerk) async throws -> (clerk: Clerk, secret: String) {
         let secret = TokenSecret.generate()
-        let clerk = try await store.addClerk(store: StoreID(rawValue: storeID), name: name, tokenHash: secret.hash,
-                                             audit: AuditEntry(actor, "clerk.add", subject: "clerk", detail: "store \(storeID): \(name)"))
+        let clerk = try await store.addClerk(store: new.store, name: new.name, tokenHash: secret.hash,
+                                             audit: AuditEntry(actor, "clerk.add", subject: "clerk", detail: "store \(new.store): \(new.name)"))
         return (clerk, secret.text)
     }
 
@@ -158,6 +149,56 @@ public struct Actions: Sendable {
         guard (1...1000).contains(limit) else { throw InputError("limit", "must be 1 to 1000") }
         if let before, before <= 0 { throw InputError("before", "must be a positive entry id") }
         return try await store.auditLog(before: before, limit: limit)
+    }
+}
+
+// MARK: Requests, checked when made
+
+// An action's input is checked where it is made, before anything is opened (a command line's mistake is
+// named before the database is), and only there: the action takes the checked value.
+extension Actions {
+    /// A token to create: a name of 1 to 100 characters, an admin API scope (stores' and clerks' tokens come
+    /// with them).
+    public struct NewToken: Sendable {
+        public let name: String
+        public let scope: TokenScope
+        public init(name: String, scope: TokenScope) throws {
+            self.name = try Name.validate(name, field: "name", maximum: 100)
+            guard scope != .store else { throw InputError("scope", "a store's token comes with the store: use `onecode store add`") }
+            guard scope != .clerk else { throw InputError("scope", "a clerk's token comes with the clerk: use `onecode clerk add --store S --name N`") }
+            self.scope = scope
+        }
+    }
+
+    /// A store to add: a name of 1 to 200 characters, optionally its ISO 3166 region.
+    public struct NewStore: Sendable {
+        public let name: String
+        public let region: String?
+        public init(name: String, region: String?) throws {
+            self.name = try Name.validate(name, field: "name", maximum: 200)
+            if let region, !NewBatch.isRegionCode(region) { throw InputError("region", "must be an ISO 3166 code such as CN or CN-31") }
+            self.region = region
+        }
+    }
+
+    /// A store's clerk to add.
+    public struct NewClerk: Sendable {
+        public let store: StoreID
+        public let name: String
+        public init(store: Int64, name: String) throws {
+            self.name = try Name.validate(name, field: "name", maximum: 200)
+            guard store > 0 else { throw InputError("store", "must be a positive store id") }
+            self.store = StoreID(rawValue: store)
+        }
+    }
+
+    /// Why a code is blacklisted: trimmed, 1 to 500 characters.
+    public struct BlacklistReason: Sendable {
+        public let text: String
+        public init(_ reason: String) throws {
+            text = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard (1...500).contains(text.count) else { throw InputError("reason", "must be 1 to 500 characters") }
+        }
     }
 }
 

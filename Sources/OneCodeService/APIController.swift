@@ -114,7 +114,7 @@ struct APIController: Sendable {
         route(api, .post, "codes/:code/blacklist", [.issuer]) { request, context in
             let body = try await decode(BlacklistBody.self, request, context)
             let key = try code(context), canonical = issuer.signer.code(for: key)
-            let reason = try await actions(context).blacklist(key, code: canonical, reason: body.reason)
+            let reason = try await actions(context).blacklist(key, code: canonical, reason: try Actions.BlacklistReason(body.reason))
             return try Response.api(["code": canonical, "blacklisted": reason], status: .ok)
         }
         route(api, .get, "codes/:code/scans", [.issuer, .marketing]) { request, context in

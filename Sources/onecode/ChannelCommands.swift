@@ -208,8 +208,9 @@ struct ClerkCommand: AsyncParsableCommand {
         @Option(help: "The clerk's name.") var name: String
         func run() async throws {
             try await reportingErrors {
+                let new = try Actions.NewClerk(store: store, name: name)
                 let (_, db) = try await global.open()
-                let (clerk, secret) = try await Actions(store: db, actor: .commandLine).addClerk(store: store, name: name)
+                let (clerk, secret) = try await Actions(store: db, actor: .commandLine).addClerk(new)
                 struct Output: Encodable { var clerk: Clerk; var token: String }
                 try global.emit(Output(clerk: clerk, token: secret)) {
                     "clerk \(clerk.id): \(clerk.name), store \(clerk.storeId)\ntoken (keep it now; only its hash is stored):\n\(secret)"

@@ -58,8 +58,9 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
+                let new = try Actions.NewToken(name: name, scope: scope)
                 let (_, store) = try await global.open()
-                let (created, secret) = try await Actions(store: store, actor: .commandLine).createToken(name: name, scope: scope)
+                let (created, secret) = try await Actions(store: store, actor: .commandLine).createToken(new)
                 struct Output: Encodable { var id: Int64; var name: String; var scope: TokenScope; var token: String }
                 try global.emit(Output(id: created.id, name: created.name, scope: created.scope, token: secret)) {
                     "token \(created.id) (\(scope.rawValue), \(created.name)):\n\(secret)\nKeep it now: only its hash is stored."
@@ -116,10 +117,11 @@ extension CodeCommand {
 
         func run() async throws {
             try await reportingErrors {
+                let checked = try Actions.BlacklistReason(reason)
                 let (config, store) = try await global.open()
                 let typed = try config.signer(notice: note).read(typed: code)
                 guard case let .read(.valid(key, canonical)) = typed else { throw InputError("code", typed.problem ?? "is not a code") }
-                let reason = try await Actions(store: store, actor: .commandLine).blacklist(key, code: canonical, reason: reason)
+                let reason = try await Actions(store: store, actor: .commandLine).blacklist(key, code: canonical, reason: checked)
                 try global.emit(["code": canonical, "blacklisted": reason]) { "\(canonical) is blacklisted: \(reason)" }
             }
         }

@@ -175,7 +175,7 @@ enum DemoData {
             }
         }
         if !known {
-            let (_, secret) = try await Actions(store: store, actor: .system("demo")).createToken(name: "demo admin", scope: .admin)
+            let (_, secret) = try await Actions(store: store, actor: .system("demo")).createToken(try Actions.NewToken(name: "demo admin", scope: .admin))
             _ = FileManager.default.createFile(atPath: file, contents: Data((secret + "\n").utf8), attributes: [.posixPermissions: 0o600])
             text = secret
         }

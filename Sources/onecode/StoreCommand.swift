@@ -19,8 +19,9 @@ struct StoreCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
+                let new = try Actions.NewStore(name: name, region: region)
                 let (_, store) = try await global.open()
-                let (created, secret) = try await Actions(store: store, actor: .commandLine).addStore(name: name, region: region)
+                let (created, secret) = try await Actions(store: store, actor: .commandLine).addStore(new)
                 struct Output: Encodable { var store: Store; var token: String }
                 try global.emit(Output(store: created, token: secret)) {
                     "store \(created.id): \(created.name)\ntoken (keep it now; only its hash is stored):\n\(secret)"
