@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -121,7 +122,8 @@ let package = Package(
         /// its input checked once and an audit entry written with it; the CLI, the API and the console call it.
         .target(
             name: "OneCodeApplication",
-            dependencies: ["OneCodeDomain", "OneCodeStorage", "OneCodeRulebook", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["OneCodeDomain", "OneCodeStorage", "OneCodeRulebook", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")],
             swiftSettings: strict
         ),
         /// Issuing batches and writing the printer's code package (and the zip the API serves it as).
@@ -184,6 +186,7 @@ let package = Package(
                 "OneCodeDomain", "OneCodeStorage", "OneCodeRulebook", "OneCodeSQLite", "OneCodePostgres", "OneCodeRendering", "OneCodeIssuing",
                 "OneCodeService", "OneCodeGS1", "OneCodeApplication",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),

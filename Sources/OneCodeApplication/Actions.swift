@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HummingbirdBcrypt
 import OneCodeDomain
 import OneCodeRulebook
 import OneCodeStorage
@@ -142,6 +143,15 @@ public struct Actions: Sendable {
         return (clerk, secret.text)
     }
 
+    // MARK: People
+
+    /// A console user, their password kept as a bcrypt hash (cost `NewUser.bcryptCost`).
+    public func addUser(_ new: NewUser) async throws -> ConsoleUser {
+        let hash = Bcrypt.hash(new.password, cost: NewUser.bcryptCost)
+        return try await store.addUser(name: new.name, role: new.role, storeID: new.store, passwordHash: hash,
+                                       audit: AuditEntry(actor, "user.add", subject: "user", detail: "\(new.role.rawValue): \(new.name)"))
+    }
+
     // MARK: The audit log
 
     /// Entries newest first, before the id `before`, at most `limit` (1 to 1000).
@@ -189,6 +199,33 @@ extension Actions {
             self.name = try Name.validate(name, field: "name", maximum: 200)
             guard store > 0 else { throw InputError("store", "must be a positive store id") }
             self.store = StoreID(rawValue: store)
+        }
+    }
+
+    /// A console user to add: a login name (3 to 64 of `a-z 0-9 . _ - @`, kept in lower case), a role, a store
+    /// exactly when the role is `clerk`, and a password of 12 to 72 bytes (bcrypt reads no further).
+    public struct NewUser: Sendable {
+        public static let bcryptCost: UInt8 = 12
+        public let name: String
+        public let role: ConsoleRole
+        public let store: Int64?
+        let password: String
+        public init(name: String, role: ConsoleRole, store: Int64?, password: String) throws {
+            let name = name.trimmingCharacters(in: .whitespaces).lowercased()
+            guard (3...64).contains(name.count), name.unicodeScalars.allSatisfy({ CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyz0123456789._-@").contains($0) }) else {
+                throw InputError("name", "must be 3 to 64 letters a-z, digits, '.', '_', '-' or '@' (got \(name.debugDescription))")
+            }
+            if role == .clerk {
+                guard let store, store > 0 else { throw InputError("store", "a clerk belongs to a store: give its id (`onecode store list`)") }
+            } else if store != nil {
+                throw InputError("store", "only a clerk belongs to a store (the role is \(role.rawValue))")
+            }
+            guard password.utf8.count >= 12 else { throw InputError("password", "must be at least 12 characters") }
+            guard password.utf8.count <= 72 else { throw InputError("password", "must be at most 72 bytes (bcrypt reads no further)") }
+            self.name = name
+            self.role = role
+            self.store = store
+            self.password = password
         }
     }
 

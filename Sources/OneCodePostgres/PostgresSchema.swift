@@ -524,6 +524,18 @@ enum PostgresSchema {
             CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
             CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
             """),
+        // Console users, as on SQLite (v29).
+        ("v18: console users", """
+            CREATE TABLE console_user (
+                id bigserial PRIMARY KEY,
+                name text NOT NULL UNIQUE,
+                role text NOT NULL CHECK (role IN ('admin', 'issuer', 'marketing', 'sales', 'service', 'clerk')),
+                store_id bigint REFERENCES store(id),
+                password_hash text NOT NULL,
+                created_at timestamptz NOT NULL,
+                CHECK ((role = 'clerk') = (store_id IS NOT NULL))
+            );
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

@@ -791,6 +791,20 @@ extension SQLiteStore {
                 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
                 """)
         }
+        migrator.registerMigration("v29: console users") { db in
+            // People who sign in to the console (`UserStore`): a bcrypt hash of the password, never the password.
+            try db.execute(sql: """
+                CREATE TABLE console_user (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    role TEXT NOT NULL CHECK (role IN ('admin', 'issuer', 'marketing', 'sales', 'service', 'clerk')),
+                    store_id INTEGER REFERENCES store(id),
+                    password_hash TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    CHECK ((role = 'clerk') = (store_id IS NOT NULL))
+                )
+                """)
+        }
         return migrator
     }
 }

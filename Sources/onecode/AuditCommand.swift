@@ -8,7 +8,7 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit", abstract: "The audit log: who did what and when, newest first.",
         discussion: """
-            Every audited action writes one entry in its own transaction: product add and edit, batch activate and void, code blacklist, \
+            Every audited action writes one entry in its own transaction: user add, product add and edit, batch activate and void, code blacklist, \
             token create and revoke, store and clerk add, campaign create, edit, pause, resume and end, segment \
             create, edit and delete. The actor is the API token, the \
             operating-system user who ran the command, or OneCode itself (demo data). Entries are never changed or \

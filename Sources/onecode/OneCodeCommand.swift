@@ -16,7 +16,7 @@ struct OneCodeCommand: AsyncParsableCommand {
             README lists), the JSON file named by ONECODE_CONFIG (default Config/onecode.json), then built-in defaults.
             """,
         version: OneCodeVersion.current,
-        subcommands: [DemoCommand.self, ServeCommand.self, ConfigCommand.self, MigrateCommand.self, BackupCommand.self, RestoreCommand.self, DatabaseCommand.self, ProductCommand.self, BatchCommand.self, CodeCommand.self, ScansCommand.self, TokenCommand.self, CampaignCommand.self, StoreCommand.self, AggregateCommand.self, DealerCommand.self, WarehouseCommand.self, ShipCommand.self, ClerkCommand.self, LedgerCommand.self, EPCISCommand.self, LinkCommand.self, WebhooksCommand.self, SegmentCommand.self, LeadsCommand.self, ConsumerCommand.self, FeedbackCommand.self, ReportCommand.self, AuditCommand.self, QRCommand.self, SecretCommand.self],
+        subcommands: [DemoCommand.self, ServeCommand.self, ConfigCommand.self, MigrateCommand.self, BackupCommand.self, RestoreCommand.self, DatabaseCommand.self, ProductCommand.self, BatchCommand.self, CodeCommand.self, ScansCommand.self, TokenCommand.self, CampaignCommand.self, StoreCommand.self, AggregateCommand.self, DealerCommand.self, WarehouseCommand.self, ShipCommand.self, ClerkCommand.self, LedgerCommand.self, EPCISCommand.self, LinkCommand.self, WebhooksCommand.self, SegmentCommand.self, LeadsCommand.self, ConsumerCommand.self, FeedbackCommand.self, ReportCommand.self, UserCommand.self, AuditCommand.self, QRCommand.self, SecretCommand.self],
         defaultSubcommand: DemoCommand.self
     )
 

@@ -1,0 +1,36 @@
+import Foundation
+import OneCodeDomain
+
+/// What a console user may see and do: the API's scopes, and a store's clerk (bound to one store).
+public enum ConsoleRole: String, Sendable, Codable, CaseIterable {
+    case admin, issuer, marketing, sales, service, clerk
+}
+
+/// A person who signs in to the console. Only a bcrypt hash of the password is stored.
+public struct ConsoleUser: Sendable, Codable, Equatable {
+    public var id: Int64
+    /// The login name, lower case.
+    public var name: String
+    public var role: ConsoleRole
+    /// A clerk's store.
+    public var storeId: Int64?
+    public var createdAt: Date
+    public init(id: Int64, name: String, role: ConsoleRole, storeId: Int64?, createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.role = role
+        self.storeId = storeId
+        self.createdAt = createdAt
+    }
+}
+
+/// Console users.
+public protocol UserStore: Sendable {
+    /// Adds a user, `audit` (the id filled in) in the same transaction.
+    /// - Throws: `ConflictError("name", …)` when the name is taken; `NotFoundError("store", …)` for a clerk's unknown store.
+    func addUser(name: String, role: ConsoleRole, storeID: Int64?, passwordHash: String, audit: AuditEntry) async throws -> ConsoleUser
+    /// Every user, in id order.
+    func users() async throws -> [ConsoleUser]
+    /// A user and the stored hash of their password, by login name (lower case); nil when there is none.
+    func user(named name: String) async throws -> (user: ConsoleUser, passwordHash: String)?
+}
