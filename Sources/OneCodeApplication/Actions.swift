@@ -39,14 +39,13 @@ public struct Actions: Sendable {
     // MARK: Batches and codes
 
     /// issued → active. - Throws: `InputError("id" | "status", …)`, `NotFoundError("id", …)`.
-    public func activateBatch(_ id: Int64) async throws -> Batch { try await setStatus(.active, of: id) }
+    public func activateBatch(_ id: Int64) async throws -> Batch { try await setStatus(.active, of: id, action: "batch.activate") }
 
     /// Void is final: every code of the batch is answered void from then on.
-    public func voidBatch(_ id: Int64) async throws -> Batch { try await setStatus(.void, of: id) }
+    public func voidBatch(_ id: Int64) async throws -> Batch { try await setStatus(.void, of: id, action: "batch.void") }
 
-    private func setStatus(_ status: BatchStatus, of id: Int64) async throws -> Batch {
+    private func setStatus(_ status: BatchStatus, of id: Int64, action: String) async throws -> Batch {
         guard id > 0 else { throw InputError("id", "must be a positive batch id") }
-        let action = status == .active ? "batch.activate" : status == .void ? "batch.void" : "batch.\(status.rawValue)"
         return try await store.setStatus(status, of: BatchID(rawValue: id), audit: AuditEntry(actor, action, subject: "batch", id: String(id)))
     }
 
@@ -150,15 +149,6 @@ public struct Actions: Sendable {
         let hash = Bcrypt.hash(new.password, cost: NewUser.bcryptCost)
         return try await store.addUser(name: new.name, role: new.role, storeID: new.store, passwordHash: hash,
                                        audit: AuditEntry(actor, "user.add", subject: "user", detail: "\(new.role.rawValue): \(new.name)"))
-    }
-
-    // MARK: The audit log
-
-    /// Entries newest first, before the id `before`, at most `limit` (1 to 1000).
-    public func auditLog(before: Int64? = nil, limit: Int = 100) async throws -> [AuditRecord] {
-        guard (1...1000).contains(limit) else { throw InputError("limit", "must be 1 to 1000") }
-        if let before, before <= 0 { throw InputError("before", "must be a positive entry id") }
-        return try await store.auditLog(before: before, limit: limit)
     }
 }
 

@@ -34,6 +34,6 @@ extension PostgresStore: UserStore {
 
     static func user(from row: PostgresRow) throws -> (user: ConsoleUser, passwordHash: String) {
         let (id, name, role, store, hash, created) = try row.decode((Int64, String, String, Int64?, String, Date).self)
-        return (ConsoleUser(id: id, name: name, role: ConsoleRole(rawValue: role) ?? .service, storeId: store, createdAt: created), hash)
+        return (ConsoleUser(id: id, name: name, role: try ConsoleRole.stored(role), storeId: store, createdAt: created), hash)
     }
 }

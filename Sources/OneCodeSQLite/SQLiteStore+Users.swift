@@ -31,7 +31,7 @@ extension SQLiteStore: UserStore {
     }
 
     static func user(from row: Row) throws -> ConsoleUser {
-        ConsoleUser(id: row["id"], name: row["name"], role: ConsoleRole(rawValue: row["role"]) ?? .service, storeId: row["store_id"],
+        ConsoleUser(id: row["id"], name: row["name"], role: try ConsoleRole.stored(row["role"]), storeId: row["store_id"],
                     createdAt: Date(timeIntervalSince1970: row["created_at"]))
     }
 }

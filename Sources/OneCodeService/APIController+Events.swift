@@ -30,7 +30,7 @@ extension APIController {
         route(api, .get, "audit", []) { request, context in
             let query = try PageQuery(request, default: 100, maximum: 1000)
             let before = try query.afterNumber()
-            let entries = try await actions(context).auditLog(before: before == 0 ? nil : before, limit: query.limit + 1)
+            let entries = try await store.auditLog(before: before == 0 ? nil : before, limit: query.limit + 1)
             return try Response.api(Page(fetched: entries, limit: query.limit) { String($0.id) }, status: .ok)
         }
         route(api, .get, "webhooks", []) { request, _ in

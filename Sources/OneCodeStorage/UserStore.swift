@@ -4,6 +4,12 @@ import OneCodeDomain
 /// What a console user may see and do: the API's scopes, and a store's clerk (bound to one store).
 public enum ConsoleRole: String, Sendable, Codable, CaseIterable {
     case admin, issuer, marketing, sales, service, clerk
+
+    /// The role a stored row names (the schema admits only these). - Throws when it names another.
+    public static func stored(_ text: String) throws -> ConsoleRole {
+        guard let role = ConsoleRole(rawValue: text) else { throw InputError("role", "the database holds an unknown role '\(text)'") }
+        return role
+    }
 }
 
 /// A person who signs in to the console. Only a bcrypt hash of the password is stored.

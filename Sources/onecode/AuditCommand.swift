@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import OneCodeApplication
 import OneCodeDomain
 
 /// `onecode audit`: who did what and when, newest first.
@@ -20,8 +19,10 @@ struct AuditCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
+            if let before, before < 1 { throw InputError("before", "must be an entry id from an earlier page") }
+            guard (1...1000).contains(limit) else { throw InputError("limit", "must be from 1 to 1000 (got \(limit))") }
             let (_, store) = try await global.open()
-            let entries = try await Actions(store: store, actor: .commandLine).auditLog(before: before, limit: limit)
+            let entries = try await store.auditLog(before: before, limit: limit)
             let time = try await global.displayTime()
             let rows: [[String]] = entries.map { entry in
                 let actor = [entry.actorKind, entry.actorId.map(String.init), entry.actorName].compactMap { $0 }.joined(separator: " ")
