@@ -1,4 +1,3 @@
-import CZlib
 import Crypto
 import Foundation
 
@@ -42,7 +41,7 @@ public struct PDFFont: Sendable {
     /// The PDF objects of this font, numbered from `first` (five of them; the first is the font itself).
     func objects(first: Int) -> [(Int, [UInt8])] {
         let cid = first + 1, descriptor = first + 2, file = first + 3, toUnicode = first + 4
-        let compressedProgram = PNGRenderer.deflate(program, strategy: Z_DEFAULT_STRATEGY)
+        let compressedProgram = Zlib.deflate(program)
         var unicodeMap = [(Int, UInt32)]()
         for (scalar, code) in codes { unicodeMap.append((code, scalar)) }
         unicodeMap.sort { $0.0 < $1.0 }
@@ -68,7 +67,7 @@ public struct PDFFont: Sendable {
             cmap += "endbfchar\n"
         }
         cmap += "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n"
-        let compressedMap = PNGRenderer.deflate(Array(cmap.utf8), strategy: Z_DEFAULT_STRATEGY)
+        let compressedMap = Zlib.deflate(Array(cmap.utf8))
         let flags = 4 | (fixedPitch ? 1 : 0)  // symbolic (a CID font's glyphs are not the standard Latin set), fixed pitch
         return [
             (first, Array("""
@@ -148,17 +147,21 @@ public struct LabelFonts: Sendable {
         return runs
     }
 
-    /// The operators that show `text` at `size` points from the current text position: `/F1 7 Tf <…> Tj`,
-    /// switching fonts where the text does.
-    public func show(_ text: String, size: Double) -> String {
-        runs(text).map { run in
-            "/\(fonts[run.font].resource) \(PDFLabelSheet.fmt(size)) Tf <" + run.codes.map { String(format: "%04X", $0) }.joined() + "> Tj"
-        }.joined(separator: " ")
+    /// A line of text set at a size: how wide it is, in points, and the operators that show it from the current
+    /// text position (`/F1 7 Tf <…> Tj`, switching fonts where the text does).
+    public struct Line: Sendable {
+        public let width: Double
+        public let operators: String
     }
 
-    /// How wide `text` is at `size` points.
-    public func width(_ text: String, size: Double) -> Double {
-        runs(text).reduce(0) { sum, run in sum + Double(run.codes.reduce(0) { $0 + fonts[run.font].widths[$1] }) * size / 1000 }
+    /// `text` set at `size` points (each character looked up once, for both its width and its code).
+    public func line(_ text: String, size: Double) -> Line {
+        let runs = runs(text)
+        let width = runs.reduce(0) { sum, run in sum + Double(run.codes.reduce(0) { $0 + fonts[run.font].widths[$1] }) * size / 1000 }
+        let operators = runs.map { run in
+            "/\(fonts[run.font].resource) \(PDFLabelSheet.fmt(size)) Tf <" + run.codes.map { String(format: "%04X", $0) }.joined() + "> Tj"
+        }.joined(separator: " ")
+        return Line(width: width, operators: operators)
     }
 
     /// The page resources naming every font: `/F1 4 0 R /F2 9 0 R`.

@@ -1,4 +1,3 @@
-import CZlib
 import Crypto
 import Foundation
 import OneCodeDomain
@@ -252,28 +251,28 @@ public final class PDFLabelSheet {
                 }
             }
             out += "f Q\n"
-            let textWidth = fonts.width(label.caption, size: SheetLayout.captionPoints)
+            let caption = fonts.line(label.caption, size: SheetLayout.captionPoints)
             let labelFrame = layout.labelFrame(index)
             let baseline = pageHeight - points(frame.y + frame.side + SheetLayout.captionGap + SheetLayout.captionHeight * 0.8)
-            out += text(label.caption, x: points(labelFrame.x) + (points(labelFrame.width) - textWidth) / 2, y: baseline,
-                        size: SheetLayout.captionPoints, fonts: fonts)
+            out += text(caption, x: points(labelFrame.x) + (points(labelFrame.width) - caption.width) / 2, y: baseline)
         }
         if !layout.isRoll {
             if layout.cropMarks { out += cropMarks(layout) }
             // Heading: the product (and GTIN) on the left; the batch and lot right-aligned, from the form.
             let left = points(layout.gridLeftMillimetres), right = points(layout.pageWidthMillimetres - layout.gridLeftMillimetres)
             let top = pageHeight - points(7), bottom = points(5)
-            out += text(String(heading.title.prefix(48)) + (heading.gtin.map { "  GTIN \($0)" } ?? ""), x: left, y: top, size: 8, fonts: fonts)
+            out += text(fonts.line(String(heading.title.prefix(48)) + (heading.gtin.map { "  GTIN \($0)" } ?? ""), size: 8), x: left, y: top)
             out += "q 1 0 0 1 \(fmt(right)) \(fmt(top)) cm /Batch Do Q\n"
             // Footer: which labels these are, and the page (and file).
             let first = heading.firstSequence + number * layout.labelsPerPage
             let last = first + labels.count - 1
             let pages = layout.pages(for: heading.labels)
-            out += text("labels \(first)-\(last) of \(heading.total) (sequence in codes.csv)", x: left, y: bottom, size: 7, fonts: fonts)
+            out += text(fonts.line("labels \(first)-\(last) of \(heading.total) (sequence in codes.csv)", size: 7), x: left, y: bottom)
             let pageText = "page \(number + 1) of \(pages)" + (heading.files > 1 ? ", file \(heading.file) of \(heading.files)" : "")
-            out += text(pageText, x: right - fonts.width(pageText, size: 7), y: bottom, size: 7, fonts: fonts)
+            let page = fonts.line(pageText, size: 7)
+            out += text(page, x: right - page.width, y: bottom)
         }
-        return PNGRenderer.deflate(Array(out.utf8), strategy: Z_DEFAULT_STRATEGY)
+        return Zlib.deflate(Array(out.utf8))
     }
 
     /// Appends a page drawn by `page(_:number:layout:heading:fonts:)`.
@@ -308,7 +307,8 @@ public final class PDFLabelSheet {
             try handle?.seekToEnd()
         }
         let right = [batch.map { "batch \($0)" }, heading.lot.map { "lot \($0)" }].compactMap { $0 }.joined(separator: "  ")
-        let form = Self.text(right, x: -fonts.width(right, size: 8), y: 0, size: 8, fonts: fonts)
+        let line = fonts.line(right, size: 8)
+        let form = Self.text(line, x: -line.width, y: 0)
         try writeObject(3, Array("""
             << /Type /XObject /Subtype /Form /BBox [-400 -3 0 9] /Resources << /Font << \(fonts.resources(objects: fontObjects)) >> >> \
             /Length \(form.utf8.count) >>\nstream\n\(form)endstream
@@ -353,8 +353,8 @@ public final class PDFLabelSheet {
     }
 
     /// One line of text at (x, y) points, in the embedded fonts.
-    static func text(_ string: String, x: Double, y: Double, size: Double, fonts: LabelFonts) -> String {
-        "BT \(fmt(x)) \(fmt(y)) Td \(fonts.show(string, size: size)) ET\n"
+    static func text(_ line: LabelFonts.Line, x: Double, y: Double) -> String {
+        "BT \(fmt(x)) \(fmt(y)) Td \(line.operators) ET\n"
     }
 
     private func writeObject(_ number: Int, _ body: [UInt8]) throws {

@@ -42,32 +42,9 @@ public enum PNGRenderer {
         density.appendBigEndian(perMetre)
         density.append(1)  // the unit is the metre
         appendChunk("pHYs", density, to: &png)
-        appendChunk("IDAT", deflate(raw), to: &png)
+        appendChunk("IDAT", Zlib.deflate(raw, strategy: Z_RLE), to: &png)
         appendChunk("IEND", [], to: &png)
         return png
-    }
-
-    /// zlib-deflates `data` (PNG's IDAT and PDF's FlateDecode both take the zlib format). The run-length
-    /// strategy suits scanlines: QR rows are runs of 0x00 and 0xFF.
-    static func deflate(_ data: [UInt8], strategy: Int32 = Z_RLE) -> [UInt8] {
-        var stream = z_stream()
-        var status = deflateInit2_(&stream, 6, Z_DEFLATED, 15, 8, strategy, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
-        precondition(status == Z_OK, "zlib deflateInit2 failed with \(status)")  // only on out-of-memory
-        defer { deflateEnd(&stream) }
-        var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(data.count))))
-        var input = data
-        status = input.withUnsafeMutableBufferPointer { source in
-            out.withUnsafeMutableBufferPointer { target in
-                stream.next_in = source.baseAddress
-                stream.avail_in = uInt(source.count)
-                stream.next_out = target.baseAddress
-                stream.avail_out = uInt(target.count)
-                return CZlib.deflate(&stream, Z_FINISH)
-            }
-        }
-        precondition(status == Z_STREAM_END, "zlib deflate failed with \(status)")
-        out.removeSubrange(Int(stream.total_out)...)
-        return out
     }
 
     static func appendChunk(_ type: String, _ data: [UInt8], to png: inout [UInt8]) {
