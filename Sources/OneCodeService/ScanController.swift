@@ -479,7 +479,6 @@ extension ScanController {
         }
     }
 
-    /// A 1-5 rating and an optional comment (at most 500 characters) from the page's feedback form.
     /// A consumer's report of a product whose code is not the brand's (`CounterfeitReport`): stored with where
     /// it came from, counted in the fakes report, listed in the feedback inbox.
     func report(_ request: Request, _ context: AppRequestContext, code: String, fields: [String: String], answer: FormAnswer) async throws -> Response {
@@ -509,6 +508,7 @@ extension ScanController {
         return response
     }
 
+    /// A 1-5 rating and an optional comment (at most 500 characters) from the page's feedback form.
     func feedback(_ request: Request, _ context: AppRequestContext, code: String, fields: [String: String], answer: FormAnswer) async throws -> Response {
         let (key, canonical, consumer) = try scanned(request, context, code: code, why: "feedback is kept with your scan")
         guard let rating = fields["rating"].flatMap({ Int($0) }), (1...5).contains(rating) else {
