@@ -123,7 +123,7 @@ let package = Package(
         .target(
             name: "OneCodeApplication",
             dependencies: ["OneCodeDomain", "OneCodeStorage", "OneCodeRulebook", .product(name: "Crypto", package: "swift-crypto"),
-                           .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")],
+                           .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),
         /// Issuing batches and writing the printer's code package (and the zip the API serves it as).
@@ -152,6 +152,7 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -159,6 +160,8 @@ let package = Package(
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            // The console's templates, catalogues and style, compiled into the binary: one file to deploy.
+            resources: [.embedInCode("Console/Templates"), .embedInCode("Console/Assets")],
             swiftSettings: strict
         ),
         /// The `onecode` command-line tool.

@@ -19,6 +19,14 @@ public enum Verdict: String, Sendable, Codable, CaseIterable {
 }
 
 /// Why a verdict was given: a stable code for machines and translations.
+extension Verdict {
+    /// The verdict a stored row names. - Throws when it names none.
+    public static func stored(_ text: String) throws -> Verdict {
+        guard let verdict = Verdict(rawValue: text) else { throw InputError("verdict", "the database holds an unknown verdict '\(text)'") }
+        return verdict
+    }
+}
+
 public enum VerdictReason: String, Sendable, Codable, CaseIterable {
     case firstScan = "first-scan"
     case scannedBefore = "scanned-before"

@@ -75,6 +75,8 @@ public enum ConfigKeys {
         key("geoip.file", "none", path: true),
         key("packages.directory", "packages beside the database", path: true),
         key("cookie.secure", "false"),
+        key("console.idleMinutes", "30"),
+        key("console.sessionHours", "12"),
         key("claims.consentText", "a plain statement"),
         key("claims.consentTextZh", "a plain statement in Chinese"),
         key("claims.consentVersion", "v2"),

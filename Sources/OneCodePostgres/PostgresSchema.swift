@@ -536,6 +536,37 @@ enum PostgresSchema {
                 CHECK ((role = 'clerk') = (store_id IS NOT NULL))
             );
             """),
+        // Console sessions and failed sign-ins, as on SQLite (v30).
+        ("v19: console sessions", """
+            CREATE TABLE console_session (
+                key_hash bytea PRIMARY KEY,
+                data text NOT NULL,
+                expires_at timestamptz NOT NULL
+            );
+            CREATE INDEX console_session_expiry ON console_session (expires_at);
+            CREATE TABLE sign_in_failure (
+                id bigserial PRIMARY KEY,
+                account text NOT NULL,
+                address text NOT NULL,
+                at timestamptz NOT NULL
+            );
+            CREATE INDEX sign_in_failure_account ON sign_in_failure (account, at);
+            CREATE INDEX sign_in_failure_address ON sign_in_failure (address, at);
+            CREATE INDEX sign_in_failure_at ON sign_in_failure (at);
+            """),
+        // Scans by day, batch, region and verdict, as on SQLite (v31).
+        ("v20: scan day counts", """
+            CREATE TABLE scan_day (
+                day text NOT NULL,
+                batch_id bigint NOT NULL,
+                region text NOT NULL,
+                verdict text NOT NULL,
+                scans bigint NOT NULL CHECK (scans >= 0),
+                first_scans bigint NOT NULL CHECK (first_scans >= 0 AND first_scans <= scans),
+                PRIMARY KEY (day, batch_id, region, verdict)
+            );
+            CREATE INDEX scan_day_batch ON scan_day (batch_id, day);
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

@@ -32,6 +32,12 @@ extension PostgresStore: UserStore {
         }
     }
 
+    public func user(id: Int64) async throws -> ConsoleUser? {
+        try await read { db in
+            try db.row("SELECT id, name, role, store_id, password_hash, created_at FROM console_user WHERE id = \(id)").map { try Self.user(from: $0).user }
+        }
+    }
+
     static func user(from row: PostgresRow) throws -> (user: ConsoleUser, passwordHash: String) {
         let (id, name, role, store, hash, created) = try row.decode((Int64, String, String, Int64?, String, Date).self)
         return (ConsoleUser(id: id, name: name, role: try ConsoleRole.stored(role), storeId: store, createdAt: created), hash)

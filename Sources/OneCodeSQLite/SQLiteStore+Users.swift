@@ -30,6 +30,10 @@ extension SQLiteStore: UserStore {
         }
     }
 
+    public func user(id: Int64) async throws -> ConsoleUser? {
+        try await writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM console_user WHERE id = ?", arguments: [id]).map(Self.user(from:)) }
+    }
+
     static func user(from row: Row) throws -> ConsoleUser {
         ConsoleUser(id: row["id"], name: row["name"], role: try ConsoleRole.stored(row["role"]), storeId: row["store_id"],
                     createdAt: Date(timeIntervalSince1970: row["created_at"]))

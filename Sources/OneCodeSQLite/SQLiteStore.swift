@@ -805,6 +805,43 @@ extension SQLiteStore {
                 )
                 """)
         }
+        migrator.registerMigration("v30: console sessions") { db in
+            // Console sessions by a SHA-256 of their id (the id is only in the browser's cookie), and failed
+            // sign-ins for throttling (`SessionStore`). Neither is copied by `db copy`: they are short-lived.
+            try db.execute(sql: """
+                CREATE TABLE console_session (
+                    key_hash BLOB PRIMARY KEY,
+                    data TEXT NOT NULL,
+                    expires_at REAL NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX console_session_expiry ON console_session(expires_at);
+                CREATE TABLE sign_in_failure (
+                    id INTEGER PRIMARY KEY,
+                    account TEXT NOT NULL,
+                    address TEXT NOT NULL,
+                    at REAL NOT NULL
+                );
+                CREATE INDEX sign_in_failure_account ON sign_in_failure(account, at);
+                CREATE INDEX sign_in_failure_address ON sign_in_failure(address, at);
+                CREATE INDEX sign_in_failure_at ON sign_in_failure(at);
+                """)
+        }
+        migrator.registerMigration("v31: scan day counts") { db in
+            // Scans of OneCode's codes by UTC day, batch, region ('' when not known) and verdict (`SummaryStore`):
+            // what the console reads instead of the scan table.
+            try db.execute(sql: """
+                CREATE TABLE scan_day (
+                    day TEXT NOT NULL,
+                    batch_id INTEGER NOT NULL,
+                    region TEXT NOT NULL,
+                    verdict TEXT NOT NULL,
+                    scans INTEGER NOT NULL CHECK (scans >= 0),
+                    first_scans INTEGER NOT NULL CHECK (first_scans >= 0 AND first_scans <= scans),
+                    PRIMARY KEY (day, batch_id, region, verdict)
+                ) WITHOUT ROWID;
+                CREATE INDEX scan_day_batch ON scan_day(batch_id, day);
+                """)
+        }
         return migrator
     }
 }

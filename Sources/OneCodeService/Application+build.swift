@@ -47,6 +47,7 @@ public struct ServiceDependencies: Sendable {
 /// The router with every route; tests build it too.
 public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter, fakes: FakeTally? = nil,
                         resolutions: ResolutionTally? = nil) throws -> Router<AppRequestContext> {
+    let scanTally = writer.tally
     let fakes = fakes ?? FakeTally(store: deps.store, logger: deps.logger)
     let resolutions = resolutions ?? ResolutionTally(store: deps.store, logger: deps.logger)
     _ = PrometheusMetrics.registry
@@ -85,6 +86,12 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter, fakes: 
         geoIPConfigured: deps.config.geoIPFile != nil, channelRules: deps.config.channel, fakes: fakes,
         resolutions: resolutions
     ).register(on: router)
+    ConsoleController(
+        store: deps.store, views: try ConsoleViews(brand: deps.config.brand, time: DisplayTime(deps.config.displayTimeZone)),
+        idleSeconds: deps.config.consoleIdleSeconds, sessionSeconds: deps.config.consoleSessionSeconds,
+        secureCookie: deps.config.secureCookie || deps.baseURL.lowercased().hasPrefix("https://"), truncateIP: deps.config.truncateIP,
+        tally: scanTally
+    ).register(on: router)
     return router
 }
 
@@ -92,8 +99,9 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter, fakes: 
 /// first, the writer commits every accepted scan after).
 public func buildApplication(_ deps: ServiceDependencies) throws -> some ApplicationProtocol {
     _ = PrometheusMetrics.registry  // bootstrap before any metric is made
+    let scanTally = ScanTally(store: deps.store, logger: deps.logger)
     let writer = ScanWriter(store: deps.scans, rules: deps.config.rules, channel: deps.config.channel, capacity: deps.config.queueCapacity,
-                            maxGroup: deps.config.maxGroup, writers: deps.writers, logger: deps.logger)
+                            maxGroup: deps.config.maxGroup, writers: deps.writers, tally: scanTally, logger: deps.logger)
     let fakes = FakeTally(store: deps.store, logger: deps.logger), resolutions = ResolutionTally(store: deps.store, logger: deps.logger)
     let router = try buildRouter(deps, writer: writer, fakes: fakes, resolutions: resolutions)
     // `/metrics` alone on an internal listener; it stops first (the last service), before the public server.
@@ -116,7 +124,8 @@ public func buildApplication(_ deps: ServiceDependencies) throws -> some Applica
         // Shut down in reverse: the server first, then the writer commits what it accepted, then storage.
         // The deliverer stops before the writer, so its last bookkeeping can still commit.
         // The counts (fake scans, resolutions) are flushed once the server has stopped, before storage closes.
-        services: deps.storageServices + [writer, fakes, resolutions] + (deps.config.webhooks.urls.isEmpty ? [] : [
+        // The scan counts stop after the writer: the writer's last commits are counted, then flushed.
+        services: deps.storageServices + [scanTally, writer, fakes, resolutions] + (deps.config.webhooks.urls.isEmpty ? [] : [
             WebhookDeliverer(store: deps.store, config: deps.config.webhooks, logger: deps.logger) as any Service,
         ]) + (deps.config.linkerRefreshSeconds > 0 ? [
             LinkerService(store: deps.store, gate: deps.linkerGate, interval: .milliseconds(Int64(deps.config.linkerRefreshSeconds * 1000)),

@@ -40,6 +40,8 @@ public final class ScanWriter: Service, Sendable {
     let maxGroup: Int
     let writers: Int
     let logger: Logger
+    /// Counts each durable scan for the console's pages (nil: not counted, as in tests that need no pages).
+    let tally: ScanTally?
     private let state = Mutex(State())
 
     let groupSize = Recorder(label: "onecode_writer_group_size")
@@ -48,7 +50,8 @@ public final class ScanWriter: Service, Sendable {
     let groups = Counter(label: "onecode_writer_commits_total")
 
     public init(store: any ScanTransactions, rules: VerdictRules, channel: ChannelRules = ChannelRules(), capacity: Int, maxGroup: Int,
-                writers: Int = 1, logger: Logger) {
+                writers: Int = 1, tally: ScanTally? = nil, logger: Logger) {
+        self.tally = tally
         self.channel = channel
         self.writers = max(1, writers)
         self.store = store
@@ -164,7 +167,10 @@ public final class ScanWriter: Service, Sendable {
             commitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             groupSize.record(group.count)
             groups.increment()
-            for (index, (_, waiter)) in group.enumerated() { waiter.resume(returning: results[index]) }
+            for (index, (request, waiter)) in group.enumerated() {
+                tally?.count(request, results[index])
+                waiter.resume(returning: results[index])
+            }
         } catch {
             logger.error("scan commit failed", metadata: ["error": "\(error)", "scans": "\(group.count)"])
             for (_, waiter) in group { waiter.resume(throwing: error) }

@@ -35,6 +35,8 @@ import OneCodeDomain
 ///   until the consumer shares a position.
 /// - `packages.directory` (default `packages` beside the database): where API-issued packages are kept.
 /// - `cookie.secure` (default false): mark the consumer cookie Secure (set true behind HTTPS).
+/// - `console.idleMinutes` (default 30), `console.sessionHours` (default 12): a console session ends after this
+///   long without a request, and this long after signing in whatever happens.
 /// - `claims.consentText`, `claims.consentTextZh`, `claims.consentVersion` (default `v2`): the consent a winner gives
 ///   when claiming, to deliver the prize (required), in English and Chinese (both are that version's text).
 /// - `claims.marketingConsentText`, `claims.marketingConsentTextZh`, `claims.marketingConsentVersion` (default `v2`):
@@ -68,6 +70,9 @@ public struct ServiceConfig: Sendable {
     public var geoIPFile: String?
     public var packagesDirectory: String
     public var secureCookie: Bool
+    /// `console.idleMinutes` and `console.sessionHours`, in seconds.
+    public var consoleIdleSeconds: Int
+    public var consoleSessionSeconds: Int
     /// `claims.consentText` (English) and `claims.consentTextZh` (Chinese): the consent to deliver the
     /// prize shown on the page in its language, and recorded with the claim as it was shown.
     public var consentText: String
@@ -150,6 +155,11 @@ public struct ServiceConfig: Sendable {
         let directory = (databasePath as NSString).deletingLastPathComponent
         packagesDirectory = config.string(forKey: "packages.directory", default: directory.isEmpty ? "packages" : directory + "/packages")
         secureCookie = try config.checkedBool("cookie.secure", default: false)
+        let idle = try config.checkedInt("console.idleMinutes", default: 30), hours = try config.checkedInt("console.sessionHours", default: 12)
+        guard (1...1440).contains(idle) else { throw InputError("console.idleMinutes", "must be 1 to 1440 minutes (got \(idle))") }
+        guard (1...720).contains(hours) else { throw InputError("console.sessionHours", "must be 1 to 720 hours (got \(hours))") }
+        consoleIdleSeconds = idle * 60
+        consoleSessionSeconds = hours * 3600
         consentText = config.string(forKey: "claims.consentText", default:
             "I agree that the brand stores my name and phone number to deliver my prize. I can ask for my data to be exported or erased at any time.")
         consentVersion = config.string(forKey: "claims.consentVersion", default: "v2")

@@ -58,7 +58,9 @@ public final class Tally<Key: Hashable & Sendable>: Service, Sendable {
         let taken = counts.withLock { counts in defer { counts = [:] }; return counts }
         guard !taken.isEmpty else { return }
         do {
-            try await write(taken)
+            // In a task of its own: a shutdown that cancels the caller does not cancel a write under way.
+            let write = self.write
+            try await Task { try await write(taken) }.value
         } catch {
             logger.warning("\(what) not written; kept for the next try", metadata: ["error": "\(error)"])
             counts.withLock { counts in for (key, value) in taken { counts[key, default: 0] += value } }
@@ -67,8 +69,9 @@ public final class Tally<Key: Hashable & Sendable>: Service, Sendable {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: self.interval)
+            // Cancelled (shutting down) in its sleep, the loop ends: the last flush below runs outside the
+            // cancelled task (a flush in it would have its database call cancelled, and log a refusal for nothing).
+            while (try? await Task.sleep(for: self.interval)) != nil {
                 await self.flush()
             }
         }
@@ -110,6 +113,42 @@ extension Tally where Key == ResolutionCount {
     /// Counts one resolution of `linkType`.
     func count(_ linkType: String, at: Date) {
         count(ResolutionCount(day: Self.day(at), linkType: linkType, resolutions: 0))
+    }
+}
+
+/// Scans of OneCode's own codes by UTC day, batch, region and verdict (`SummaryStore`), counted by the scan
+/// writer once a group is durable: what the console's pages read instead of the scan table.
+public typealias ScanTally = Tally<ScanTallyKey>
+
+public struct ScanTallyKey: Hashable, Sendable {
+    var day: String
+    var batch: BatchID
+    var region: String
+    var verdict: Verdict
+    /// The code's first counted scan (`first-scan`): the code counts as scanned from then on.
+    var first: Bool
+}
+
+extension Tally where Key == ScanTallyKey {
+    public convenience init(store: any SummaryStore, interval: Duration = .seconds(10), logger: Logger) {
+        self.init("scan day counts", interval: interval, logger: logger) { counts in
+            var rows: [ScanTallyKey: ScanDayCount] = [:]
+            for (key, scans) in counts {
+                var plain = key
+                plain.first = false
+                rows[plain, default: ScanDayCount(day: key.day, batch: key.batch, region: key.region, verdict: key.verdict, scans: 0, firstScans: 0)]
+                    .scans += scans
+                if key.first { rows[plain]!.firstScans += scans }
+            }
+            try await store.addScanDayCounts(Array(rows.values))
+        }
+    }
+
+    /// Counts a durable scan of one of OneCode's codes (a bot's is not counted).
+    func count(_ request: ScanRequest, _ result: ScanResult) {
+        guard !request.bot, let batch = result.batchID else { return }
+        count(ScanTallyKey(day: Self.day(request.at), batch: batch, region: request.region ?? "", verdict: result.verdict,
+                           first: result.reason == .firstScan))
     }
 }
 

@@ -30,6 +30,7 @@ public struct CopyTable: Sendable {
     }
 
     /// Every table of the catalogue, scans, campaigns, outbox and linker that is not derived, parents before children.
+    /// Console sessions and failed sign-ins are not copied: they are short-lived (staff sign in again).
     public static let all: [CopyTable] = [
         CopyTable("product", [("id", .integer), ("name", .text), ("name_zh", .text), ("name_en", .text), ("gtin", .text), ("sku", .text),
                               ("image_url", .text), ("created_at", .time)]),
@@ -88,6 +89,8 @@ public struct CopyTable: Sendable {
                                                                 ("scan_id", .integer), ("at", .time), ("region", .text), ("territory", .text)]),
         CopyTable("code_pin", key: ["code_key"], [("code_key", .integer), ("failures", .integer), ("locked_at", .time)]),
         CopyTable("fake_count", key: ["day", "region", "verdict"], [("day", .text), ("region", .text), ("verdict", .text), ("scans", .integer)]),
+        CopyTable("scan_day", key: ["day", "batch_id", "region", "verdict"], [("day", .text), ("batch_id", .integer), ("region", .text),
+                                                                            ("verdict", .text), ("scans", .integer), ("first_scans", .integer)]),
         CopyTable("resolution_count", key: ["day", "link_type"], [("day", .text), ("link_type", .text), ("resolutions", .integer)]),
         CopyTable("fake_report", [("id", .integer), ("at", .time), ("day", .text), ("code", .text), ("verdict", .text), ("region", .text),
                                   ("where_bought", .text), ("comment", .text), ("phone", .text), ("contact_consent_at", .time), ("consumer", .text),

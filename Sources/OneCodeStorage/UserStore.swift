@@ -39,4 +39,6 @@ public protocol UserStore: Sendable {
     func users() async throws -> [ConsoleUser]
     /// A user and the stored hash of their password, by login name (lower case); nil when there is none.
     func user(named name: String) async throws -> (user: ConsoleUser, passwordHash: String)?
+    /// A user by id (a console session names one); nil when there is none.
+    func user(id: Int64) async throws -> ConsoleUser?
 }

@@ -1,0 +1,31 @@
+import OneCodeStorage
+
+/// The console's parts and the roles that see them, decided once: a page, its form and the navigation all
+/// ask `allows`. The roles mirror the API's scopes (an issuer token issues, a marketing token runs campaigns
+/// and segments, a sales token exports leads, a store's clerk redeems); `service` answers feedback.
+public enum ConsoleArea: String, Sendable, CaseIterable {
+    case overview, products, codes, campaigns, stores, redeem, segments, leads, feedback, regions, admin
+
+    /// Who sees this part (an admin sees every part).
+    public var roles: Set<ConsoleRole> {
+        switch self {
+        case .overview: [.admin, .issuer, .marketing, .sales, .service]
+        case .products: [.admin, .issuer]
+        case .codes: [.admin, .issuer, .marketing, .service]
+        case .campaigns, .segments: [.admin, .marketing]
+        case .stores, .regions: [.admin, .marketing, .sales]
+        case .redeem: [.admin, .clerk]
+        case .leads: [.admin, .marketing, .sales]
+        case .feedback: [.admin, .marketing, .service]
+        case .admin: [.admin]
+        }
+    }
+
+    public func allows(_ role: ConsoleRole) -> Bool { roles.contains(role) }
+
+    /// The parts a role sees, in the navigation's order.
+    public static func visible(to role: ConsoleRole) -> [ConsoleArea] { allCases.filter { $0.allows(role) } }
+
+    /// Where a role lands after signing in: its first part (a clerk's redemption screen).
+    public static func home(of role: ConsoleRole) -> ConsoleArea { visible(to: role).first ?? .overview }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import HummingbirdBcrypt
+import NIOPosix
+import OneCodeDomain
+import OneCodeStorage
+
+/// Signing in to the console, written once: the throttle (per account and per address, counted in the
+/// database so every node refuses alike), the password check (bcrypt, off the event loops), and the audit
+/// entry of a sign-in. The console's routes keep the session; this decides who it is for.
+public struct SignIn: Sendable {
+    /// Failed sign-ins an account may have in `window` before it is refused: a guesser gets five tries
+    /// per quarter hour, whichever address they come from.
+    public static let accountLimit = 5
+    /// Failed sign-ins an address may have in `window`, over any accounts: one address trying many names.
+    public static let addressLimit = 20
+    public static let window: TimeInterval = 15 * 60
+
+    public enum Outcome: Sendable, Equatable {
+        case signedIn(ConsoleUser)
+        /// No such user, or the wrong password: the two are not told apart.
+        case refused
+        /// Too many failures; try again after `retryAfter` seconds.
+        case throttled(retryAfter: Int)
+    }
+
+    let store: any UserStore & SessionStore
+
+    public init(store: any UserStore & SessionStore) {
+        self.store = store
+    }
+
+    /// Checks `password` for `name` from `address` (as stored: truncated when privacy asks).
+    public func attempt(name: String, password: String, address: String, now: Date = Date()) async throws -> Outcome {
+        let account = name.trimmingCharacters(in: .whitespaces).lowercased()
+        let failures = try await store.signInFailures(account: account, address: address, since: now.addingTimeInterval(-Self.window))
+        if failures.account >= Self.accountLimit || failures.address >= Self.addressLimit {
+            return .throttled(retryAfter: Int(Self.window))
+        }
+        let found = account.utf8.count <= 64 ? try await store.user(named: account) : nil
+        // An unknown name costs the same bcrypt as a known one: the time does not tell which names exist.
+        let hash = found?.passwordHash ?? Self.unknownUserHash
+        let matches = password.utf8.count <= 72
+            ? try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) } : false
+        guard let user = found?.user, matches else {
+            try await store.recordSignInFailure(account: account, address: address, at: now)
+            return .refused
+        }
+        try await store.signedIn(account: account, audit: AuditEntry(.user(id: user.id, name: user.name), "user.signin", subject: "user",
+                                                                     id: String(user.id), detail: address))
+        return .signedIn(user)
+    }
+
+    /// A hash no password is known for, at the users' cost.
+    static let unknownUserHash = Bcrypt.hash(UUID().uuidString, cost: Actions.NewUser.bcryptCost)
+}

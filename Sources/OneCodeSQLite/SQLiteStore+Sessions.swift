@@ -1,0 +1,93 @@
+import Foundation
+import GRDB
+import OneCodeDomain
+import OneCodeStorage
+
+extension SQLiteStore: SessionStore {
+    public func putSession(keyHash: [UInt8], data: String, expiresAt: Date?, create: Bool) async throws {
+        try await writer.write { db in
+            guard let expiresAt else {
+                try db.execute(sql: "UPDATE console_session SET data = ? WHERE key_hash = ?", arguments: [data, Data(keyHash)])
+                return
+            }
+            try db.execute(sql: "DELETE FROM console_session WHERE expires_at <= ?", arguments: [Date().timeIntervalSince1970])
+            try Self.conflicts(as: ConflictError("session", "a session with this id exists already")) {
+                try db.execute(sql: "INSERT INTO console_session (key_hash, data, expires_at) VALUES (?, ?, ?)"
+                                   + (create ? "" : " ON CONFLICT (key_hash) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at"),
+                               arguments: [Data(keyHash), data, expiresAt.timeIntervalSince1970])
+            }
+        }
+    }
+
+    public func session(keyHash: [UInt8], now: Date) async throws -> (data: String, expiresAt: Date)? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT data, expires_at FROM console_session WHERE key_hash = ? AND expires_at > ?",
+                             arguments: [Data(keyHash), now.timeIntervalSince1970])
+                .map { ($0["data"], Date(timeIntervalSince1970: $0["expires_at"])) }
+        }
+    }
+
+    public func removeSession(keyHash: [UInt8]) async throws {
+        try await writer.write { db in try db.execute(sql: "DELETE FROM console_session WHERE key_hash = ?", arguments: [Data(keyHash)]) }
+    }
+
+    public func recordSignInFailure(account: String, address: String, at: Date) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM sign_in_failure WHERE at < ?", arguments: [at.timeIntervalSince1970 - 86_400])
+            try db.execute(sql: "INSERT INTO sign_in_failure (account, address, at) VALUES (?, ?, ?)",
+                           arguments: [account, address, at.timeIntervalSince1970])
+        }
+    }
+
+    public func signInFailures(account: String, address: String, since: Date) async throws -> (account: Int, address: Int) {
+        try await writer.read { db in
+            let since = since.timeIntervalSince1970
+            let byAccount = try Int.fetchOne(db, sql: "SELECT count(*) FROM sign_in_failure WHERE account = ? AND at >= ?", arguments: [account, since]) ?? 0
+            let byAddress = try Int.fetchOne(db, sql: "SELECT count(*) FROM sign_in_failure WHERE address = ? AND at >= ?", arguments: [address, since]) ?? 0
+            return (byAccount, byAddress)
+        }
+    }
+
+    public func signedIn(account: String, audit: AuditEntry) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM sign_in_failure WHERE account = ?", arguments: [account])
+            try Self.append(audit, db)
+        }
+    }
+}
+
+extension SQLiteStore: SummaryStore {
+    public func addScanDayCounts(_ counts: [ScanDayCount]) async throws {
+        guard !counts.isEmpty else { return }
+        try await writer.write { db in
+            let statement = try db.cachedStatement(sql: """
+                INSERT INTO scan_day (day, batch_id, region, verdict, scans, first_scans) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (day, batch_id, region, verdict) DO UPDATE SET scans = scans + excluded.scans, first_scans = first_scans + excluded.first_scans
+                """)
+            for count in counts {
+                try statement.execute(arguments: [count.day, count.batch.rawValue, count.region, count.verdict.rawValue, count.scans, count.firstScans])
+            }
+        }
+    }
+
+    public func scanDayCounts(from: String, to: String, batch: BatchID?) async throws -> [ScanDayCount] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT day, batch_id, region, verdict, scans, first_scans FROM scan_day
+                WHERE day >= ? AND day <= ? AND (? IS NULL OR batch_id = ?) ORDER BY day, batch_id, region, verdict
+                """, arguments: [from, to, batch?.rawValue, batch?.rawValue]).map {
+                ScanDayCount(day: $0[0], batch: BatchID(rawValue: $0[1]), region: $0[2], verdict: try Verdict.stored($0[3]), scans: $0[4], firstScans: $0[5])
+            }
+        }
+    }
+
+    public func scannedCodes() async throws -> [BatchID: Int] {
+        try await writer.read { db in
+            var counts: [BatchID: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT batch_id, sum(first_scans) FROM scan_day GROUP BY batch_id") {
+                counts[BatchID(rawValue: row[0])] = row[1]
+            }
+            return counts
+        }
+    }
+}

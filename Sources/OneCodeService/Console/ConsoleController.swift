@@ -1,0 +1,302 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdAuth
+import Logging
+import OneCodeApplication
+import OneCodeDomain
+import OneCodeStorage
+
+/// The console staff use every day, under `/console`: server-rendered pages by role, over the application
+/// layer (`Actions`, `SignIn`). Sessions are kept in the database (every node knows them); every form
+/// carries the session's CSRF token; sign-in is throttled per account and per address on every node.
+struct ConsoleController: Sendable {
+    typealias Context = ConsoleContext
+    let store: any OneCodeStore
+    let views: ConsoleViews
+    let idleSeconds: Int
+    let sessionSeconds: Int
+    let secureCookie: Bool
+    let truncateIP: Bool
+    /// This node's scan counts, flushed before a page reads them.
+    let tally: ScanTally?
+
+    /// The parts with pages so far (the navigation shows these of a role's parts).
+    static let built: Set<ConsoleArea> = [.overview, .admin]
+
+    static func path(of area: ConsoleArea) -> String {
+        switch area {
+        case .admin: "/console/admin/users"
+        default: "/console/\(area.rawValue)"
+        }
+    }
+
+    static let sessionCookie = "onecode_console"
+    static let loginCookie = "onecode_console_login"
+    static let languageCookie = "onecode_console_lang"
+
+    func register(on router: Router<AppRequestContext>) {
+        router.get("console/static/console.css") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                     body: .init(byteBuffer: .init(bytes: ConsoleViews.css)))
+        }
+        let console = router.group("console", context: ConsoleContext.self)
+            .add(middleware: SessionMiddleware(storage: StoreSessionDriver(store: store), configuration: .init(
+                sessionCookieParameters: .init(name: Self.sessionCookie, path: "/console", secure: secureCookie, sameSite: .strict),
+                keyPrefix: "console.", defaultSessionExpiration: .seconds(idleSeconds))))
+            .add(middleware: ConsoleIdentityMiddleware(users: store, idleSeconds: idleSeconds, sessionSeconds: sessionSeconds))
+        console.get("login", use: loginPage)
+        console.post("login", use: signIn)
+        console.post("logout") { request, context in
+            _ = try await form(request, context)  // the token is checked: a page elsewhere cannot sign staff out
+            context.sessions.clearSession()
+            return redirect("/console/login")
+        }
+        console.get { request, context in
+            guard let user = context.identity else { return redirect("/console/login") }
+            return redirect(Self.path(of: ConsoleArea.home(of: user.role)) + languageQuery(request))
+        }
+        console.get("overview") { request, context in try await page(request, context, .overview, overview) }
+        console.get("admin/users") { request, context in try await page(request, context, .admin) { try await users($0, $1, $2) } }
+        console.post("admin/users") { request, context in
+            try await page(request, context, .admin) { request, context, chrome in
+                try await addUser(request, context, chrome, fields: try await form(request, context))
+            }
+        }
+        console.get("admin/audit") { request, context in try await page(request, context, .admin, audit) }
+        console.get("**") { request, context in
+            guard context.identity != nil else { return redirect(loginPath(next: request.uri.path)) }
+            return views.message("notFound", status: .notFound, chrome: chrome(request, context, area: nil))
+        }
+    }
+
+    // MARK: Sign-in
+
+    func loginPage(_ request: Request, _ context: Context) async throws -> Response {
+        if context.identity != nil { return redirect("/console") }
+        return loginForm(request, context, next: request.uri.queryParameters.get("next") ?? "", name: "", error: nil, status: .ok)
+    }
+
+    /// The form, with a fresh token in a cookie beside it: a post must bring both (no session exists yet to hold one).
+    func loginForm(_ request: Request, _ context: Context, next: String, name: String, error: String?, status: HTTPResponse.Status,
+                   headers extra: HTTPFields = [:]) -> Response {
+        let token = ConsoleSession.randomToken()
+        let chrome = chrome(request, context, area: nil)
+        var headers = extra
+        headers[values: .setCookie].append(Cookie(name: Self.loginCookie, value: token, maxAge: 3600, path: "/console/login", secure: secureCookie,
+                                                  httpOnly: true, sameSite: .strict).description)
+        var values: [String: Any] = ["next": next, "name": name]
+        values["csrf"] = token
+        if let error { values["error"] = error }
+        var response = views.page("login", title: views.text("signInTitle", chrome.language), values: values,
+                                  chrome: ConsoleViews.Chrome(language: chrome.language, user: nil, csrf: token, area: nil),
+                                  status: status, headers: headers)
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    func signIn(_ request: Request, _ context: Context) async throws -> Response {
+        let fields = try await formFields(request, context)
+        let next = Self.safeNext(fields["next"])
+        let name = String((fields["name"] ?? "").prefix(64))
+        let language = chrome(request, context, area: nil).language
+        guard let cookie = request.cookies[Self.loginCookie]?.value, let token = fields["csrf"], ConsoleSession.same(String(cookie), token) else {
+            return loginForm(request, context, next: next, name: name, error: views.text("loginExpired", language), status: .forbidden)
+        }
+        let address = IPAddress.stored(context.clientAddress, truncate: truncateIP) ?? "unknown"
+        switch try await SignIn(store: store).attempt(name: name, password: fields["password"] ?? "", address: address) {
+        case .throttled(let retryAfter):
+            context.logger.warning("console sign-in throttled", metadata: ["account": "\(name)", "client": "\(address)"])
+            return loginForm(request, context, next: next, name: name, error: views.text("loginThrottled", language), status: .tooManyRequests,
+                             headers: [.retryAfter: String(retryAfter)])
+        case .refused:
+            context.logger.warning("console sign-in refused", metadata: ["account": "\(name)", "client": "\(address)"])
+            return loginForm(request, context, next: next, name: name, error: views.text("loginWrong", language), status: .unauthorized)
+        case .signedIn(let user):
+            // A new session id at every sign-in: an id planted before it signs no one in.
+            context.sessions.createSession(ConsoleSession(user: user.id, signedInAt: Date()), expiresIn: .seconds(idleSeconds))
+            return redirect(next.isEmpty ? Self.path(of: ConsoleArea.home(of: user.role)) : next)
+        }
+    }
+
+    /// Only a console path is followed after signing in (never another site).
+    static func safeNext(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/console"), !next.hasPrefix("/console/login"), !next.contains("//"), !next.contains("\\") else { return "" }
+        return String(next.prefix(500))
+    }
+
+    func loginPath(next: String) -> String {
+        "/console/login?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-_."))) ?? "")
+    }
+
+    // MARK: Pages
+
+    /// Runs `body` for a signed-in user whose role sees `area`: otherwise the sign-in page (with the way back) or a 403.
+    func page(_ request: Request, _ context: Context, _ area: ConsoleArea,
+              _ body: (Request, Context, ConsoleViews.Chrome) async throws -> Response) async throws -> Response {
+        guard let user = context.identity else {
+            if request.method == .get { return redirect(loginPath(next: request.uri.path)) }
+            return views.message("loginExpired", status: .unauthorized, chrome: chrome(request, context, area: nil))
+        }
+        let chrome = chrome(request, context, area: area)
+        guard area.allows(user.role) else { return views.message("forbidden", status: .forbidden, chrome: chrome) }
+        var response = try await body(request, context, chrome)
+        if let language = request.uri.queryParameters.get("lang"), ["en", "zh"].contains(language) {
+            response.headers[values: .setCookie].append(Cookie(name: Self.languageCookie, value: language, maxAge: 365 * 86_400, path: "/console",
+                                                               secure: secureCookie, httpOnly: true, sameSite: .strict).description)
+        }
+        return response
+    }
+
+    func chrome(_ request: Request, _ context: Context, area: ConsoleArea?) -> ConsoleViews.Chrome {
+        let asked = request.uri.queryParameters.get("lang") ?? request.cookies[Self.languageCookie].map { String($0.value) }
+        let language: LandingPage.Language = switch asked {
+        case "zh": .zh
+        case "en": .en
+        default: LandingPage.language(request.headers[.acceptLanguage])
+        }
+        return ConsoleViews.Chrome(language: language, user: context.identity, csrf: context.sessions.session?.csrf, area: area)
+    }
+
+    func languageQuery(_ request: Request) -> String {
+        request.uri.queryParameters.get("lang").map { "?lang=\($0 == "zh" ? "zh" : "en")" } ?? ""
+    }
+
+    /// A form's fields, once its CSRF token is the session's. - Throws: 403 (as a page) without it.
+    func form(_ request: Request, _ context: Context) async throws -> [String: String] {
+        let fields = try await formFields(request, context)
+        guard let session = context.sessions.session, let token = fields["csrf"], ConsoleSession.same(session.csrf, token) else {
+            context.logger.warning("console form refused: no valid CSRF token", metadata: ["path": "\(request.uri.path)"])
+            throw ConsolePageError(views.message("csrfRefused", status: .forbidden, chrome: chrome(request, context, area: nil)))
+        }
+        return fields
+    }
+
+    func formFields(_ request: Request, _ context: Context) async throws -> [String: String] {
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        do {
+            return try URLEncodedFormDecoder().decode([String: String].self, from: String(buffer: buffer))
+        } catch {
+            throw HTTPError(.badRequest, message: "body: must be a form (name=value&…) of single values")
+        }
+    }
+
+    // MARK: Overview
+
+    func overview(_ request: Request, _ context: Context, _ chrome: ConsoleViews.Chrome) async throws -> Response {
+        await tally?.flush()
+        let language = chrome.language, now = Date()
+        let today = Day.today(now)
+        func day(_ back: Int) -> String { Day.today(now.addingTimeInterval(Double(-back) * 86_400)).description }
+        let counts = try await store.scanDayCounts(from: day(29), to: today.description, batch: nil)
+        func period(_ id: String, _ label: String, days: Int) -> [String: Any] {
+            let first = day(days - 1)
+            var byVerdict: [Verdict: Int] = [:]
+            for count in counts where count.day >= first { byVerdict[count.verdict, default: 0] += count.scans }
+            return ["id": id, "label": views.text(label, language), "total": byVerdict.values.reduce(0, +),
+                    "verdicts": Verdict.allCases.filter { byVerdict[$0] != nil }.map { verdict -> [String: Any] in
+                        ["verdict": verdict.rawValue, "label": views.text("verdict_\(verdict.rawValue)", language), "count": byVerdict[verdict]!]
+                    }]
+        }
+        var perDay: [String: Int] = [:]
+        for count in counts { perDay[count.day, default: 0] += count.scans }
+        let days = (0..<30).reversed().map(day)
+        let chart = ConsoleChart.bars(days.map { perDay[$0] ?? 0 }, labels: days, empty: views.text("chartEmpty", language),
+                                      title: views.text("scansPerDay", language))
+        let scanned = try await store.scannedCodes()
+        let products = Dictionary(try await store.products().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let batches = try await store.batches(product: nil).suffix(20).reversed().map { batch -> [String: Any] in
+            let codes = scanned[batch.id] ?? 0
+            let product = products[batch.productID]
+            return ["id": batch.id.rawValue, "lot": batch.lot ?? "", "product": (language == .zh ? product?.nameZh : product?.nameEn) ?? product?.name ?? "",
+                    "status": views.text("status_\(batch.status.rawValue)", language), "count": batch.count, "scanned": codes,
+                    "rate": batch.count == 0 ? "–" : String(format: "%.1f%%", 100 * Double(codes) / Double(batch.count))]
+        }
+        var campaigns: [[String: Any]] = []
+        for campaign in try await store.campaigns() where campaign.status == .live {
+            let stock = try await store.stock(of: campaign.id)
+            campaigns.append(["name": campaign.definition.name, "tiers": stock.map { tier -> [String: Any] in
+                ["campaign": campaign.definition.name, "name": tier.name, "stock": tier.stock, "awarded": tier.awarded, "left": tier.stock - tier.awarded]
+            }])
+        }
+        let feedback = try await store.feedbackList(FeedbackFilter(maxRating: 2), before: Int64.max, limit: 10).map { item -> [String: Any] in
+            ["rating": item.rating, "product": item.productName, "at": views.time.minute(item.at), "comment": item.comment ?? ""]
+        }
+        return views.page("overview", title: views.text("area_overview", language), values: [
+            "periods": [period("today", "today", days: 1), period("7", "last7", days: 7), period("30", "last30", days: 30)],
+            "chart": chart, "batches": batches, "campaigns": campaigns, "feedback": feedback,
+            "hasBatches": !batches.isEmpty, "hasCampaigns": !campaigns.isEmpty, "hasFeedback": !feedback.isEmpty,
+        ], chrome: chrome)
+    }
+
+    // MARK: Admin
+
+    func users(_ request: Request, _ context: Context, _ chrome: ConsoleViews.Chrome, form: [String: String] = [:], errors: [String: String] = [:],
+               notice: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+        let language = chrome.language
+        let users = try await store.users().map { user -> [String: Any] in
+            ["name": user.name, "role": views.text("role_\(user.role.rawValue)", language), "store": user.storeId.map(String.init) ?? "",
+             "created": views.time.minute(user.createdAt)]
+        }
+        let chosen = form["role"] ?? ConsoleRole.marketing.rawValue
+        let roles = ConsoleRole.allCases.map { role -> [String: Any] in
+            ["value": role.rawValue, "label": views.text("role_\(role.rawValue)", language), "selected": role.rawValue == chosen]
+        }
+        return views.page("users", title: views.text("users", language), values: [
+            "users": users, "roles": roles, "form": form, "errors": errors,
+        ], chrome: chrome, notice: notice, status: status)
+    }
+
+    func addUser(_ request: Request, _ context: Context, _ chrome: ConsoleViews.Chrome, fields: [String: String]) async throws -> Response {
+        let kept = fields.filter { ["name", "role", "store"].contains($0.key) }
+        do {
+            guard let role = ConsoleRole(rawValue: fields["role"] ?? "") else {
+                throw InputError("role", "must be one of \(ConsoleRole.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let storeText = (fields["store"] ?? "").trimmingCharacters(in: .whitespaces)
+            var store: Int64?
+            if !storeText.isEmpty {
+                guard let id = Int64(storeText), id > 0 else { throw InputError("store", "must be a store's id, a positive number (got '\(storeText)')") }
+                store = id
+            }
+            let new = try Actions.NewUser(name: fields["name"] ?? "", role: role, store: store, password: fields["password"] ?? "")
+            let user = try await actions(context).addUser(new)
+            context.logger.info("console user added", metadata: ["user": "\(user.name)", "role": "\(user.role.rawValue)"])
+            return try await users(request, context, chrome, notice: views.text("userAdded", chrome.language), status: .created)
+        } catch let error as InputError {
+            return try await users(request, context, chrome, form: kept, errors: [error.field: error.description], status: .badRequest)
+        } catch let error as NotFoundError {
+            return try await users(request, context, chrome, form: kept, errors: [error.field: error.description], status: .badRequest)
+        } catch let error as ConflictError {
+            return try await users(request, context, chrome, form: kept, errors: [error.field: error.description], status: .conflict)
+        }
+    }
+
+    func audit(_ request: Request, _ context: Context, _ chrome: ConsoleViews.Chrome) async throws -> Response {
+        let before = request.uri.queryParameters.get("before").flatMap { Int64($0) }
+        let entries = try await store.auditLog(before: before, limit: 101)
+        let shown = entries.prefix(100).map { entry -> [String: Any] in
+            ["at": views.time.minute(entry.at), "actorKind": entry.actorKind, "actorName": entry.actorName, "action": entry.action,
+             "subject": entry.subject, "subjectID": entry.subjectId ?? "", "detail": entry.detail ?? ""]
+        }
+        var values: [String: Any] = ["entries": Array(shown)]
+        if entries.count > 100, let last = entries.prefix(100).last { values["older"] = last.id }
+        return views.page("audit", title: views.text("auditLog", chrome.language), values: values, chrome: chrome)
+    }
+
+    func actions(_ context: Context) -> Actions {
+        Actions(store: store, actor: .user(id: context.identity!.id, name: context.identity!.name))
+    }
+}
+
+func redirect(_ location: String) -> Response {
+    Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
+}
+
+/// A page that answers a request which cannot go on (a form without its token).
+struct ConsolePageError: HTTPResponseError {
+    let page: Response
+    init(_ page: Response) { self.page = page }
+    var status: HTTPResponse.Status { page.status }
+    func response(from request: Request, context: some RequestContext) throws -> Response { page }
+}

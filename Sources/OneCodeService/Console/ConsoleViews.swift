@@ -1,0 +1,115 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Mustache
+import OneCodeApplication
+import OneCodeDomain
+import OneCodeStorage
+
+/// The console's pages: Mustache templates and one catalogue of texts per language, all files under
+/// `Console/` compiled into the binary (nothing is read from disk or fetched at run time).
+struct ConsoleViews: Sendable {
+    typealias Language = LandingPage.Language
+    let library: MustacheLibrary
+    let strings: [Language: [String: String]]
+    let brand: String
+    let time: DisplayTime
+
+    init(brand: Brand, time: DisplayTime) throws {
+        var library = MustacheLibrary()
+        let templates: [String: [UInt8]] = [
+            "layout": PackageResources.layout_mustache, "login": PackageResources.login_mustache,
+            "message": PackageResources.message_mustache, "overview": PackageResources.overview_mustache,
+            "users": PackageResources.users_mustache, "audit": PackageResources.audit_mustache,
+        ]
+        for (name, bytes) in templates { try library.register(String(decoding: bytes, as: UTF8.self), named: name) }
+        self.library = library
+        func catalogue(_ bytes: [UInt8]) throws -> [String: String] {
+            try JSONDecoder().decode([String: String].self, from: Data(bytes))
+        }
+        let en = try catalogue(PackageResources.console_en_json), zh = try catalogue(PackageResources.console_zh_json)
+        // One catalogue per language, and the same keys in each: a text missing in one is a build's mistake, found at start.
+        guard Set(en.keys) == Set(zh.keys) else {
+            throw InputError("console", "the catalogues differ in keys: \(Set(en.keys).symmetricDifference(zh.keys).sorted())")
+        }
+        strings = [.en: en, .zh: zh]
+        self.brand = brand.name ?? "OneCode"
+        self.time = time
+    }
+
+    static let css = PackageResources.console_css
+
+    /// What every page's frame shows: who is signed in, what they may open, the form token.
+    struct Chrome {
+        var language: Language
+        var user: ConsoleUser?
+        var csrf: String?
+        var area: ConsoleArea?
+    }
+
+    func text(_ key: String, _ language: Language) -> String { strings[language]?[key] ?? key }
+
+    /// A whole page: `template` rendered with `values` (and `t`, the texts), inside the layout.
+    func page(_ template: String, title: String, values: [String: Any] = [:], chrome: Chrome, notice: String? = nil,
+              status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        let t = strings[chrome.language] ?? [:]
+        var values = values
+        values["t"] = t
+        values["csrf"] = chrome.csrf ?? ""
+        values["zone"] = time.label
+        let content = library.render(values, withTemplate: template) ?? ""
+        var frame: [String: Any] = [
+            "lang": chrome.language == .zh ? "zh-CN" : "en", "title": title, "t": t, "brand": brand, "content": content,
+            "area": chrome.area?.rawValue ?? "none",
+        ]
+        if let notice { frame["notice"] = notice }
+        if let user = chrome.user {
+            frame["user"] = [
+                "name": user.name, "roleLabel": text("role_\(user.role.rawValue)", chrome.language), "csrf": chrome.csrf ?? "",
+                "otherLang": chrome.language == .zh ? "en" : "zh",
+                "nav": ConsoleArea.visible(to: user.role).filter(ConsoleController.built.contains).map { area -> [String: Any] in
+                    ["id": area.rawValue, "href": ConsoleController.path(of: area), "label": text("area_\(area.rawValue)", chrome.language),
+                     "current": area == chrome.area]
+                },
+            ] as [String: Any]
+        }
+        let html = library.render(frame, withTemplate: "layout") ?? ""
+        var fields = headers
+        fields[.contentType] = "text/html; charset=utf-8"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: .init(string: html)))
+    }
+
+    /// A page that says one thing (a refusal, a missing page), with a way back.
+    func message(_ key: String, status: HTTPResponse.Status, chrome: Chrome) -> Response {
+        page("message", title: text(key, chrome.language),
+             values: ["message": text(key, chrome.language), "link": ["href": "/console", "label": text("goHome", chrome.language)]],
+             chrome: chrome, status: status)
+    }
+}
+
+/// Charts drawn on the server as SVG: readable without JavaScript, in either language, and nothing fetched.
+enum ConsoleChart {
+    /// Bars of `values` over `labels` (one per bar, shown every few bars), scaled to the largest.
+    static func bars(_ values: [Int], labels: [String], empty: String, title: String) -> String {
+        let width = 720.0, height = 180.0, left = 40.0, right = 24.0, bottom = 22.0, top = 8.0
+        let top1 = max(1, values.max() ?? 0)
+        let step = (width - left - right) / Double(max(1, values.count))
+        var svg = "<svg class=\"chart\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(LandingPage.escape(title))\">"
+        svg += "<text x=\"0\" y=\"\(top + 8)\">\(top1)</text><text x=\"0\" y=\"\(height - bottom)\">0</text>"
+        if values.allSatisfy({ $0 == 0 }) {
+            svg += "<text x=\"\(width / 2)\" y=\"\(height / 2)\" text-anchor=\"middle\">\(LandingPage.escape(empty))</text>"
+        }
+        for (index, value) in values.enumerated() {
+            let barHeight = (height - bottom - top) * Double(value) / Double(top1)
+            let x = left + Double(index) * step
+            svg += "<rect class=\"bar\" x=\"\(fmt(x + 1))\" y=\"\(fmt(height - bottom - barHeight))\" width=\"\(fmt(max(1, step - 2)))\" height=\"\(fmt(barHeight))\">"
+            svg += "<title>\(LandingPage.escape(labels[index])): \(value)</title></rect>"
+            if index % 5 == 0 || index == values.count - 1 {
+                svg += "<text x=\"\(fmt(x + step / 2))\" y=\"\(height - 6)\" text-anchor=\"middle\">\(LandingPage.escape(String(labels[index].suffix(5))))</text>"
+            }
+        }
+        return svg + "</svg>"
+    }
+
+    static func fmt(_ value: Double) -> String { String(format: "%.1f", value) }
+}

@@ -1,0 +1,36 @@
+import Foundation
+import OneCodeDomain
+
+/// Scans of OneCode's own codes counted by UTC day, batch, region and verdict: what the console's pages
+/// read, so that a page costs the same at ten million scans as at ten. Each node counts the scans it
+/// recorded and adds them every few seconds (`ScanTally`); a node that crashes loses its last seconds of
+/// counts, never a scan.
+public struct ScanDayCount: Sendable, Codable, Equatable, Hashable {
+    /// The UTC day, `YYYY-MM-DD`.
+    public var day: String
+    public var batch: BatchID
+    /// The region the scan came from, "" when not known.
+    public var region: String
+    public var verdict: Verdict
+    public var scans: Int
+    /// Of `scans`, those that were their code's first counted scan: codes scanned at least once.
+    public var firstScans: Int
+
+    public init(day: String, batch: BatchID, region: String, verdict: Verdict, scans: Int, firstScans: Int) {
+        self.day = day
+        self.batch = batch
+        self.region = region
+        self.verdict = verdict
+        self.scans = scans
+        self.firstScans = firstScans
+    }
+}
+
+public protocol SummaryStore: Sendable {
+    /// Adds the counts to the stored ones, in one transaction.
+    func addScanDayCounts(_ counts: [ScanDayCount]) async throws
+    /// The stored counts of days `from` through `to` (`YYYY-MM-DD`), of one batch or all.
+    func scanDayCounts(from: String, to: String, batch: BatchID?) async throws -> [ScanDayCount]
+    /// Codes scanned at least once, by batch, over all days.
+    func scannedCodes() async throws -> [BatchID: Int]
+}

@@ -1,0 +1,288 @@
+import Crypto
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// A browser's view of the console without the browser: a cookie jar, forms posted as a browser posts
+/// them, redirects not followed (each answer is read as it comes).
+final class ConsoleClient: @unchecked Sendable {
+    let base: String
+    private(set) var cookies: [String: String] = [:]
+    /// Every `Set-Cookie` line seen, newest last.
+    private(set) var setCookies: [String] = []
+    nonisolated(unsafe) static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpShouldSetCookies = false
+        configuration.timeoutIntervalForRequest = 30
+        return URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
+    }()
+
+    final class NoRedirects: NSObject, URLSessionTaskDelegate {
+        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) { completionHandler(nil) }
+    }
+
+    init(_ base: String) { self.base = base }
+
+    /// Takes a cookie another client was given (the same browser talking to another node).
+    func adopt(_ name: String, _ value: String) { cookies[name] = value }
+
+    struct Answer {
+        var status: Int
+        var body: String
+        var headers: [String: String]
+        var location: String? { headers["Location"] }
+    }
+
+    func get(_ path: String, language: String = "en") async throws -> Answer {
+        var request = URLRequest(url: URL(string: base + path)!)
+        request.setValue(language, forHTTPHeaderField: "Accept-Language")
+        return try await send(request)
+    }
+
+    func post(_ path: String, _ fields: [(String, String)]) async throws -> Answer {
+        var request = URLRequest(url: URL(string: base + path)!)
+        request.httpMethod = "POST"
+        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+        request.httpBody = Data(fields.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(separator: "&").utf8)
+        return try await send(request)
+    }
+
+    private func send(_ original: URLRequest) async throws -> Answer {
+        var request = original
+        if !cookies.isEmpty { request.setValue(cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; "), forHTTPHeaderField: "Cookie") }
+        let (data, response) = try await Self.session.data(for: request)
+        let http = response as! HTTPURLResponse
+        var headers: [String: String] = [:]
+        for (name, value) in http.allHeaderFields { headers["\(name)"] = "\(value)" }
+        // Each Set-Cookie separately (Foundation joins them with ", ").
+        for line in http.value(forHTTPHeaderField: "Set-Cookie").map(Self.splitCookies) ?? [] {
+            setCookies.append(line)
+            let pair = line.split(separator: ";")[0].split(separator: "=", maxSplits: 1).map(String.init)
+            guard pair.count == 2 else { continue }
+            if line.contains("Max-Age=0") || line.contains("Expires=Thu, 01 Jan 1970") { cookies[pair[0]] = nil } else { cookies[pair[0]] = pair[1] }
+        }
+        return Answer(status: http.statusCode, body: String(decoding: data, as: UTF8.self), headers: headers)
+    }
+
+    static func splitCookies(_ joined: String) -> [String] {
+        // "a=1; Path=/, b=2; Expires=Mon, 07 Dec 2026 …": a comma starts a new cookie only before "name=".
+        var lines: [String] = [], current = ""
+        for part in joined.components(separatedBy: ", ") {
+            if let equals = part.firstIndex(of: "="), !part[..<equals].contains(" "), !part[..<equals].contains(";"), !current.isEmpty,
+               !(current.hasSuffix("Expires=Mon") || current.hasSuffix("Expires=Tue") || current.hasSuffix("Expires=Wed")
+                 || current.hasSuffix("Expires=Thu") || current.hasSuffix("Expires=Fri") || current.hasSuffix("Expires=Sat") || current.hasSuffix("Expires=Sun")) {
+                lines.append(current)
+                current = part
+            } else {
+                current = current.isEmpty ? part : current + ", " + part
+            }
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines
+    }
+
+    /// The value of the hidden `csrf` field of the page's first form.
+    static func csrf(_ page: String) -> String? {
+        guard let range = page.range(of: #"name="csrf" value=""#) else { return nil }
+        return String(page[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    /// Signs in as `name`: the sign-in page, then its form posted.
+    @discardableResult
+    func signIn(_ name: String, _ password: String) async throws -> Answer {
+        let form = try await get("/console/login")
+        return try await post("/console/login", [("csrf", Self.csrf(form.body) ?? ""), ("name", name), ("password", password), ("next", "")])
+    }
+}
+
+@Suite("The console: sign-in, sessions, roles and forms", .serialized)
+struct ConsoleTests {
+    /// The database `CLITests.prepared` made: SQLite's where `serve` finds it, PostgreSQL's by the folder.
+    static func name(_ backend: Backend) -> String { backend == .sqlite ? "data/onecode.sqlite" : "onecode.sqlite" }
+
+    /// A folder with a demo batch and two console users (an admin and a marketer), on `backend`.
+    static func prepared(_ backend: Backend) async throws -> (TemporaryFolder, [String: String]) {
+        let (folder, environment) = try await CLITests.prepared(backend)
+        for (name, role, password) in [("alice", "admin", "correct horse battery"), ("mona", "marketing", "marketing pass 1")] {
+            try password.write(toFile: folder.file("\(name).pw"), atomically: true, encoding: .utf8)
+            let added = try await Run.run(Run.onecode, ["user", "add", "--name", name, "--role", role, "--password-file", folder.file("\(name).pw")],
+                                          cwd: folder.path, environment: environment)
+            #expect(added.status == 0, "\(added.stderr)")
+        }
+        return (folder, environment)
+    }
+
+    @Test("sign-in: a session cookie HttpOnly, SameSite=Strict, path /console; the database holds its SHA-256, not the id; sign-out ends it", arguments: Backend.complete)
+    func sessions(backend: Backend) async throws {
+        let (folder, environment) = try await Self.prepared(backend)
+        defer { folder.cleanup() }
+        let (server, base) = try await DurabilityTests.startServer(folder, extra: environment)
+        defer { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
+        let browser = ConsoleClient(base)
+        let first = try await browser.get("/console/overview")
+        #expect(first.status == 303 && first.location == "/console/login?next=/console/overview", "\(first.status) \(first.headers)")
+        let signedIn = try await browser.signIn("alice", "correct horse battery")
+        #expect(signedIn.status == 303 && signedIn.location == "/console/overview", "\(signedIn.status) \(signedIn.body)")
+        let cookie = try #require(browser.setCookies.last { $0.hasPrefix("onecode_console=") })
+        #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/console"), "\(cookie)")
+        #expect(!cookie.contains("Secure"), "not Secure over plain http unless cookie.secure says so")
+        let id = try #require(browser.cookies["onecode_console"])
+        let hash = SHA256.hash(data: Data("console.\(id)".utf8)).map { String(format: "%02x", $0) }.joined()
+        let dump = try backend.dumpAll(in: folder, name: Self.name(backend)).stdout
+        #expect(!dump.contains(id), "the session id itself is stored")
+        #expect(dump.lowercased().contains(hash), "the session's hash is not stored")
+        let overview = try await browser.get("/console/overview")
+        #expect(overview.status == 200 && overview.body.contains(#"id="signed-in-as">alice · administrator"#), "\(overview.body.prefix(600))")
+        #expect(overview.headers["Content-Security-Policy"]?.contains("script-src 'self'") == true)
+        let css = try await browser.get("/console/static/console.css")
+        #expect(css.status == 200 && css.headers["Content-Type"]?.hasPrefix("text/css") == true && css.body.contains("nav.areas"))
+        // Sign-out needs the form's token; then the session is gone from the database and the cookie signs no one in.
+        let refused = try await browser.post("/console/logout", [("csrf", "wrong")])
+        #expect(refused.status == 403)
+        #expect(try await browser.get("/console/overview").status == 200, "a refused sign-out ended the session")
+        let out = try await browser.post("/console/logout", [("csrf", ConsoleClient.csrf(overview.body) ?? "")])
+        #expect(out.status == 303 && out.location == "/console/login")
+        #expect(try backend.count("console_session", in: folder, name: Self.name(backend)) == 0)
+        let stale = ConsoleClient(base)
+        _ = try await stale.get("/console/login")
+        let replay = try await { () async throws -> ConsoleClient.Answer in
+            var request = URLRequest(url: URL(string: base + "/console/overview")!)
+            request.setValue("onecode_console=\(id)", forHTTPHeaderField: "Cookie")
+            let (_, response) = try await ConsoleClient.session.data(for: request)
+            return .init(status: (response as! HTTPURLResponse).statusCode, body: "", headers: [:])
+        }()
+        #expect(replay.status == 303, "the old session id still signs in")
+        // The audit log has the sign-in, with the user as its actor.
+        let audit = try backend.query("SELECT actor_kind || ':' || actor_name || ':' || action FROM audit_log WHERE action = 'user.signin'", in: folder, name: Self.name(backend))
+        #expect(audit == "user:alice:user.signin", "\(audit)")
+    }
+
+    @Test("a wrong password five times throttles the account (the right one too) on every node; the address's failures count across names", arguments: Backend.complete)
+    func throttle(backend: Backend) async throws {
+        let (folder, environment) = try await Self.prepared(backend)
+        defer { folder.cleanup() }
+        let (server, base) = try await DurabilityTests.startServer(folder, extra: environment)
+        defer { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
+        let browser = ConsoleClient(base)
+        for attempt in 1...5 {
+            let wrong = try await browser.signIn("alice", "guess \(attempt)")
+            #expect(wrong.status == 401 && wrong.body.contains("do not match"), "attempt \(attempt): \(wrong.status)")
+            #expect(wrong.body.contains(#"value="alice""#), "the name is kept in the form")
+        }
+        let throttled = try await browser.signIn("alice", "correct horse battery")
+        #expect(throttled.status == 429 && throttled.headers["Retry-After"] == "900" && throttled.body.contains("Try again in 15 minutes"),
+                "\(throttled.status) \(throttled.headers)")
+        // The other node (PostgreSQL) or the restarted one (SQLite) refuses alike: the failures are in the database.
+        kill(server.process.processIdentifier, SIGTERM)
+        _ = await server.wait()
+        let (again, base2) = try await DurabilityTests.startServer(folder, extra: environment)
+        defer { kill(again.process.processIdentifier, SIGTERM); _ = again.waitBlocking() }
+        let elsewhere = try await ConsoleClient(base2).signIn("alice", "correct horse battery")
+        #expect(elsewhere.status == 429, "\(elsewhere.status)")
+        // Another account from the same address is not locked out by alice's failures (5 < 20).
+        let mona = try await ConsoleClient(base2).signIn("mona", "marketing pass 1")
+        #expect(mona.status == 303, "\(mona.status)")
+        // Without the sign-in form's token the post is refused before the password is read.
+        let bare = try await ConsoleClient(base2).post("/console/login", [("name", "mona"), ("password", "marketing pass 1")])
+        #expect(bare.status == 403 && bare.body.contains("expired"), "\(bare.status)")
+        #expect(try backend.query("SELECT count(*) FROM sign_in_failure WHERE account = 'alice'", in: folder, name: Self.name(backend)) == "5")
+    }
+
+    @Test("roles: marketing sees the overview and not admin; admin adds a user by form (CSRF checked, errors beside the field); a session made on one node is valid on the other", arguments: Backend.complete)
+    func roles(backend: Backend) async throws {
+        let (folder, environment) = try await Self.prepared(backend)
+        defer { folder.cleanup() }
+        let (server, base) = try await DurabilityTests.startServer(folder, extra: environment)
+        defer { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
+        let mona = ConsoleClient(base)
+        try await mona.signIn("mona", "marketing pass 1")
+        let page = try await mona.get("/console/overview")
+        #expect(page.status == 200 && page.body.contains(#"id="nav-overview""#) && !page.body.contains(#"id="nav-admin""#))
+        let forbidden = try await mona.get("/console/admin/users")
+        #expect(forbidden.status == 403 && forbidden.body.contains("does not include"), "\(forbidden.status)")
+        let post = try await mona.post("/console/admin/users", [("csrf", ConsoleClient.csrf(page.body) ?? ""), ("name", "eve"), ("role", "admin"),
+                                                               ("password", "long enough password")])
+        #expect(post.status == 403)
+        let alice = ConsoleClient(base)
+        try await alice.signIn("alice", "correct horse battery")
+        let users = try await alice.get("/console/admin/users")
+        let token = try #require(ConsoleClient.csrf(users.body))
+        let noToken = try await alice.post("/console/admin/users", [("name", "sam"), ("role", "sales"), ("password", "long enough password")])
+        #expect(noToken.status == 403 && noToken.body.contains("security token"), "\(noToken.status)")
+        let wrong = try await alice.post("/console/admin/users", [("csrf", token), ("name", "x"), ("role", "sales"), ("password", "long enough password")])
+        #expect(wrong.status == 400 && wrong.body.contains(#"id="error-name""#) && wrong.body.contains(#"value="x""#), "\(wrong.status)")
+        let added = try await alice.post("/console/admin/users", [("csrf", token), ("name", "sam"), ("role", "sales"), ("password", "long enough password")])
+        #expect(added.status == 201 && added.body.contains("User added."), "\(added.status)")
+        #expect(try backend.query("SELECT role FROM console_user WHERE name = 'sam'", in: folder, name: Self.name(backend)) == "sales")
+        #expect(try backend.query("SELECT count(*) FROM console_user WHERE name = 'eve'", in: folder, name: Self.name(backend)) == "0")
+        let audit = try await alice.get("/console/admin/audit")
+        #expect(audit.status == 200 && audit.body.contains("user: alice") && audit.body.contains("user.add"), "\(audit.body.suffix(800))")
+        // The zh catalogue on asking; the choice is kept in a cookie.
+        let zh = try await alice.get("/console/overview?lang=zh")
+        #expect(zh.body.contains(#"<html lang="zh-CN">"#) && zh.body.contains("概览"))
+        #expect(try await alice.get("/console/overview").body.contains("概览"))
+        // A second node (PostgreSQL) or the same after a restart (SQLite) knows the session.
+        let (other, otherBase) = try await backend == .postgres
+            ? DurabilityTests.startServer(folder, extra: environment) : { () async throws -> (Run.Started, String) in
+                kill(server.process.processIdentifier, SIGTERM)
+                _ = await server.wait()
+                return try await DurabilityTests.startServer(folder, extra: environment)
+            }()
+        defer { kill(other.process.processIdentifier, SIGTERM); _ = other.waitBlocking() }
+        let moved = ConsoleClient(otherBase)
+        for (name, value) in alice.cookies { moved.adopt(name, value) }
+        let there = try await moved.get("/console/admin/users")
+        #expect(there.status == 200 && there.body.contains("sam"), "\(there.status)")
+    }
+}
+
+@Suite("The console in a real browser", .serialized)
+struct ConsoleBrowserTests {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("browser/console.py").path
+
+    @Test("Chromium at 1280 px: admin signs in, sees the scans counted, adds a user (wrong, then right), reads the audit log, switches to Chinese; marketing sees only its parts; screenshots in test-artifacts", arguments: Backend.complete)
+    func console(backend: Backend) async throws {
+        let (folder, environment) = try await ConsoleTests.prepared(backend)
+        defer { folder.cleanup() }
+        for arguments in [["batch", "issue", "--product", "1", "--count", "10", "--out", "pkg"], ["batch", "activate", "1"]] {
+            let result = try await Run.run(Run.onecode, arguments, cwd: folder.path, environment: environment)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+        let codes = try CodesCSV(folder.file("pkg/codes.csv")).codes
+        let (server, base) = try await DurabilityTests.startServer(folder, extra: environment)
+        defer { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
+        // Four codes scanned, one of them twice: 5 scans today, 4 of 10 codes scanned.
+        let statuses = await DurabilityTests.scan(base, Array(codes.prefix(4)) + [codes[0]], concurrency: 1)
+        #expect(statuses == [200, 200, 200, 200, 200])
+        try FileManager.default.createDirectory(atPath: BrowserTests.artifacts, withIntermediateDirectories: true)
+        let result = try await Run.run("python3", [Self.script, base, BrowserTests.artifacts])
+        #expect(result.status == 0, "browser: \(result.stderr.suffix(2000))")
+        let seen = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+        #expect((seen["adminLanded"] as? String)?.hasSuffix("/console/overview") == true)
+        #expect(seen["adminNav"] as? [String] == ["nav-overview", "nav-admin"], "\(seen["adminNav"] ?? "")")
+        #expect(seen["figures"] as? [String: String] == ["scans-today": "5", "scans-7": "5", "scans-30": "5"], "\(seen["figures"] ?? "")")
+        #expect((seen["batchRows"] as? [String])?.first?.contains("10 4 40.0%") == true, "\(seen["batchRows"] ?? "")")
+        #expect(seen["chartBars"] as? Int == 30)
+        #expect(seen["styled"] as? String == "8px", "the stylesheet did not apply (CSP or path)")
+        #expect((seen["nameError"] as? String)?.contains("3 to 64") == true, "\(seen["nameError"] ?? "")")
+        #expect(seen["notice"] as? String == "User added.")
+        #expect((seen["users"] as? [String])?.contains { $0.hasPrefix("sam sales") } == true, "\(seen["users"] ?? "")")
+        let audit = (seen["audit"] as? [String]) ?? []
+        #expect(audit.contains { $0.contains("user: alice") && $0.contains("user.add") && $0.contains("sales: sam") }, "\(audit)")
+        #expect(audit.contains { $0.contains("user: alice") && $0.contains("user.signin") }, "\(audit)")
+        #expect(audit.contains { $0.contains("cli:") && $0.contains("user.add") }, "\(audit)")
+        #expect(seen["zh"] as? [String: String] == ["lang": "zh-CN", "h1": "概览"], "\(seen["zh"] ?? "")")
+        #expect((seen["signedOut"] as? String)?.hasSuffix("/console/login") == true)
+        #expect(seen["marketingNav"] as? [String] == ["nav-overview"], "\(seen["marketingNav"] ?? "")")
+        #expect(seen["marketingAdmin"] as? String == "Your role does not include this part of the console.")
+        for name in ["console-login", "console-overview", "console-users-error", "console-users", "console-audit", "console-overview-zh"] {
+            let png = try Data(contentsOf: URL(fileURLWithPath: BrowserTests.artifacts + "/\(name).png"))
+            #expect(png.count > 5000 && png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(name)")
+        }
+    }
+}
