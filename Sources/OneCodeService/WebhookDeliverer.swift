@@ -42,18 +42,46 @@ public struct URLSessionTransport: WebhookTransport {
         request.httpBody = body
         let session = session, finished = request
         // The request's own timeout is not a deadline (on Linux it did not end a request whose receiver
-        // accepted it and then said nothing), and a delivery must end within its lease: race a timer.
-        return try await withThrowingTaskGroup(of: Int.self) { group in
-            group.addTask {
-                let (_, response) = try await session.data(for: finished)
-                return (response as? HTTPURLResponse)?.statusCode ?? 0
+        // accepted it and then said nothing), and a delivery must end within its lease: a timer ends it.
+        // Not by cancelling a Swift task awaiting `session.data(for:)`: FoundationNetworking cancels the data
+        // task under the Swift task's lock while its own queue waits for that lock to resume the task, and the
+        // two deadlocked (a node stopped answering after a slow receiver's timeout). The callback API, one
+        // resumption, and the timer cancelling the data task itself from a Dispatch queue do not.
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int, any Error>) in
+            let once = ResumeOnce(continuation)
+            let task = session.dataTask(with: finished) { _, response, error in
+                if let error {
+                    once.resume(throwing: error)
+                } else {
+                    once.resume(returning: (response as? HTTPURLResponse)?.statusCode ?? 0)
+                }
             }
-            group.addTask {
-                try await Task.sleep(for: .seconds(timeout))
-                throw URLError(.timedOut, userInfo: [NSLocalizedDescriptionKey: "no answer within \(timeout) s"])
+            task.resume()
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+                if once.resume(throwing: URLError(.timedOut, userInfo: [NSLocalizedDescriptionKey: "no answer within \(timeout) s"])) {
+                    task.cancel()
+                }
             }
-            defer { group.cancelAll() }
-            return try await group.next()!
+        }
+    }
+
+    /// Resumes a continuation once, whichever of the answer and the timer comes first.
+    final class ResumeOnce: @unchecked Sendable {
+        private let lock = NSLock()
+        private var continuation: CheckedContinuation<Int, any Error>?
+        init(_ continuation: CheckedContinuation<Int, any Error>) { self.continuation = continuation }
+
+        @discardableResult
+        func resume(returning value: Int) -> Bool { take()?.resume(returning: value) != nil }
+
+        @discardableResult
+        func resume(throwing error: any Error) -> Bool { take()?.resume(throwing: error) != nil }
+
+        private func take() -> CheckedContinuation<Int, any Error>? {
+            lock.lock()
+            defer { lock.unlock() }
+            defer { continuation = nil }
+            return continuation
         }
     }
 }

@@ -312,6 +312,38 @@ struct WebhookTests {
         #expect(await target.arrive() == 0)  // not even an unrecorded request reached it
     }
 
+    /// The attack, from a slow receiver: timeouts that race the receiver's answer cancelled a Swift task awaiting
+    /// FoundationNetworking's `data(for:)`, which deadlocked the runtime's task lock against URLSession's queue,
+    /// and the node stopped answering anything. 300 posts whose answers come about when their timers fire, five
+    /// times (the old transport hung in one run of three of one round; a hang stops the suite, the watchdog names it).
+    @Test("timeouts racing answers never hang the sender: 5 × 300 posts, each a status or a timeout within its deadline", arguments: 1...5)
+    func timeoutsRacingAnswers(round: Int) async throws {
+        let receiver = WebhookReceiver(slowFirst: 300, slowSeconds: 0.05)
+        try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        let transport = URLSessionTransport(), url = await receiver.url
+        let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<300 {
+                group.addTask {
+                    do { return "HTTP \(try await transport.post(url, headers: [:], body: Data("{}".utf8), timeout: 0.04 + Double(index % 3) * 0.01)) " }
+                    catch let error as URLError where error.code == .timedOut { return "timeout" }
+                    catch { return "error" }
+                }
+            }
+            // Each post ends by its timer (0.04-0.06 s); all of them, even one at a time, well within 60 s.
+            group.addTask { try await Task.sleep(for: .seconds(60)); return "hung" }
+            var seen: [String] = []
+            while seen.count < 300, let outcome = try await group.next() {
+                seen.append(outcome)
+                if outcome == "hung" { break }
+            }
+            group.cancelAll()
+            return seen
+        }
+        #expect(!outcomes.contains("hung") && outcomes.count == 300, "\(outcomes.count) ended")
+        #expect(outcomes.allSatisfy { $0 == "timeout" || $0.hasPrefix("HTTP") || $0 == "error" })
+    }
+
     @Test("a receiver that does not answer within webhooks.timeoutSeconds is a failed attempt, retried with the same idempotency key", arguments: Backend.complete)
     func timeout(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(backend: backend, count: 2)
