@@ -57,6 +57,30 @@ public struct Actions: Sendable {
         return reason.text
     }
 
+    // MARK: Redemption
+
+    /// Redeems a claimed prize at `store`, once (`CampaignBook.redeem`), audited as `prize.redeem`.
+    /// - Throws: `NotFoundError("redemptionCode", …)` for a code no claim has; `ConflictError("redemptionCode", …)`
+    ///   when it was redeemed already (saying where and when).
+    public func redeem(_ code: RedemptionCode, store: StoreID) async throws -> Redemption {
+        try await requireStore(store)
+        return try await self.store.redeem(code.text, store: store, at: Date(), audit: AuditEntry(actor, "prize.redeem", subject: "redemption"))
+    }
+
+    /// What a clerk is shown before redeeming: the claimed prize and its redemption if it had one.
+    /// - Throws: `NotFoundError("redemptionCode", …)` for a code no claim has.
+    public func redemption(_ code: RedemptionCode) async throws -> RedemptionFacts {
+        guard let facts = try await store.redemptionFacts(code.text) else { throw RedemptionRules.unknown }
+        return facts
+    }
+
+    /// - Throws: `NotFoundError("store", …)` unless the store exists.
+    private func requireStore(_ id: StoreID) async throws {
+        guard try await store.stores().contains(where: { $0.id == id }) else {
+            throw NotFoundError("store", "no store \(id); see `onecode store list`")
+        }
+    }
+
     // MARK: Tokens and stores
 
     /// An admin API token for `scope`; the secret is returned once (only its hash is stored).
@@ -220,6 +244,18 @@ extension Actions {
     }
 
     /// Why a code is blacklisted: trimmed, 1 to 500 characters.
+    /// A winner's redemption code as a clerk types it: read as loosely as scan codes (any case, spaces and
+    /// dashes, I/L/O for 1/1/0).
+    public struct RedemptionCode: Sendable {
+        public let text: String
+        public init(_ typed: String) throws {
+            guard let code = Crockford.canonical(typed), (1...32).contains(code.count) else {
+                throw InputError("redemptionCode", "must be the code shown to the winner (letters and digits)")
+            }
+            text = code
+        }
+    }
+
     public struct BlacklistReason: Sendable {
         public let text: String
         public init(_ reason: String) throws {

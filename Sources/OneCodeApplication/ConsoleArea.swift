@@ -29,3 +29,17 @@ public enum ConsoleArea: String, Sendable, CaseIterable {
     /// Where a role lands after signing in: its first part (a clerk's redemption screen).
     public static func home(of role: ConsoleRole) -> ConsoleArea { visible(to: role).first ?? .overview }
 }
+
+/// What a part's page lets some of its roles do beyond reading it (the API's scopes for the same action).
+public enum ConsoleTask: String, Sendable, CaseIterable {
+    /// Void one code with a reason (the API's `POST /api/codes/{code}/blacklist`: issuer).
+    case blacklist
+
+    public var roles: Set<ConsoleRole> {
+        switch self {
+        case .blacklist: [.admin, .issuer]
+        }
+    }
+
+    public func allows(_ role: ConsoleRole) -> Bool { roles.contains(role) }
+}

@@ -74,6 +74,25 @@ extension PostgresStore: CampaignStore {
         }
     }
 
+    public func draws(of key: CodeKey) async throws -> [CodeDraw] {
+        try await read { db in
+            var binds = PostgresBindings()
+            binds.append(key.rawValue)
+            var names: [CampaignID: [String]] = [:]
+            return try db.rows(PostgresQuery(unsafeSQL: CodeDraw.sql(key: "$1"), binds: binds)).map { row in
+                let (id, campaignID, code, consumer, at, result, tier, name, claimed, redeemed, store) =
+                    try row.decode((Int64, Int64, String, String?, Date, String, Int?, String, Date?, Date?, Int64?).self)
+                let campaign = CampaignID(rawValue: campaignID)
+                if names[campaign] == nil { names[campaign] = try Self.fetchCampaign(db, campaign).definition.tiers.map(\.name) }
+                let tiers = names[campaign] ?? []
+                let entry = CampaignEntry(id: EntryID(rawValue: id), campaign: campaign, code: code, consumer: consumer, at: at,
+                                          result: DrawOutcome.Result(rawValue: result) ?? .lost, tier: tier,
+                                          prize: tier.flatMap { $0 < tiers.count ? tiers[$0] : nil })
+                return CodeDraw(entry: entry, campaignName: name, claimedAt: claimed, redeemedAt: redeemed, redeemedBy: store.map(StoreID.init(rawValue:)))
+            }
+        }
+    }
+
     public func stock(of campaign: CampaignID) async throws -> [TierStock] {
         try await read { db in
             let definition = try Self.fetchCampaign(db, campaign).definition

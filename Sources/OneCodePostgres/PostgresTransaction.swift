@@ -418,6 +418,8 @@ final class PostgresTransaction: ScanTransaction, ClaimTransaction, FeedbackTran
             """) == 1
     }
 
+    func appendAudit(_ entry: AuditEntry) throws { try PostgresStore.append(entry, db) }
+
     // MARK: Feedback
 
     func ratings(of key: CodeKey) throws -> Int {

@@ -63,9 +63,24 @@ extension ClaimTransactions {
         }
     }
 
-    /// Redeems a claimed prize at a store, once; see `CampaignBook.redeem`.
-    public func redeem(_ redemptionCode: String, store: StoreID, at: Date) async throws -> Redemption {
-        try await withClaimTransaction { tx in try CampaignBook.redeem(in: tx, redemptionCode, store: store, at: at) }
+    /// Redeems a claimed prize at a store, once; see `CampaignBook.redeem`. `audit` (its id the redemption code) in
+    /// the same transaction.
+    public func redeem(_ redemptionCode: String, store: StoreID, at: Date, audit: AuditEntry? = nil) async throws -> Redemption {
+        try await withClaimTransaction { tx in
+            let redemption = try CampaignBook.redeem(in: tx, redemptionCode, store: store, at: at)
+            if var audit {
+                audit.subjectID = redemptionCode
+                audit.detail = "store \(store): \(redemption.prize ?? "prize")"
+                try tx.appendAudit(audit)
+            }
+            return redemption
+        }
+    }
+
+    /// The claimed prize behind a redemption code, and its redemption if it had one (what a clerk is shown
+    /// before redeeming); nil when no claim has the code.
+    public func redemptionFacts(_ redemptionCode: String) async throws -> RedemptionFacts? {
+        try await withClaimTransaction { tx in try tx.redemptionFacts(redemptionCode) }
     }
 }
 

@@ -73,6 +73,22 @@ extension SQLiteStore: CampaignStore {
         }
     }
 
+    public func draws(of key: CodeKey) async throws -> [CodeDraw] {
+        try await writer.read { db in
+            var tiers: [CampaignID: [PrizeTier]] = [:]
+            return try Row.fetchAll(db, sql: CodeDraw.sql(key: "?"), arguments: [key.rawValue]).map { row in
+                let campaign = CampaignID(rawValue: row[1])
+                if tiers[campaign] == nil { tiers[campaign] = try Self.fetchCampaign(db, campaign).definition.tiers }
+                let tier = row[6] as Int?, names = tiers[campaign] ?? []
+                let entry = CampaignEntry(id: EntryID(rawValue: row[0]), campaign: campaign, code: row[2], consumer: row[3],
+                                          at: Date(timeIntervalSince1970: row[4]), result: DrawOutcome.Result(rawValue: row[5]) ?? .lost,
+                                          tier: tier, prize: tier.flatMap { $0 < names.count ? names[$0].name : nil })
+                return CodeDraw(entry: entry, campaignName: row[7], claimedAt: (row[8] as Double?).map(Date.init(timeIntervalSince1970:)),
+                                redeemedAt: (row[9] as Double?).map(Date.init(timeIntervalSince1970:)), redeemedBy: (row[10] as Int64?).map(StoreID.init(rawValue:)))
+            }
+        }
+    }
+
     public func stock(of campaign: CampaignID) async throws -> [TierStock] {
         try await writer.read { db in
             let definition = try Self.fetchCampaign(db, campaign).definition

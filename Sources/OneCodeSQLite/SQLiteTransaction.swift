@@ -243,6 +243,8 @@ final class SQLiteTransaction: ScanTransaction, ClaimTransaction, FeedbackTransa
         return db.changesCount == 1
     }
 
+    func appendAudit(_ entry: AuditEntry) throws { try SQLiteStore.append(entry, db) }
+
     // MARK: Feedback
 
     func ratings(of key: CodeKey) throws -> Int {

@@ -47,11 +47,8 @@ extension APIController {
             let body = try await request.decodeJSON(Body.self, context: context)
             // A store's token redeems as that store; an admin redeems on behalf of the store it names.
             let storeID = try await actingStore(context, named: body.store, doing: "redeem")
-            // Read as loosely as scan codes: any case, spaces and dashes, I/L/O for 1/1/0.
-            guard let code = Crockford.canonical(body.redemptionCode), (1...32).contains(code.count) else {
-                throw HTTPError(.badRequest, message: "redemptionCode: must be the code shown to the winner (letters and digits)")
-            }
-            return try Response.api(try await store.redeem(code, store: storeID, at: Date()), status: .created)
+            let code = try Actions.RedemptionCode(body.redemptionCode)
+            return try Response.api(try await actions(context).redeem(code, store: storeID), status: .created)
         }
     }
 

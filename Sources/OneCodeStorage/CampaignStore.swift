@@ -128,6 +128,8 @@ public protocol CampaignStore: Sendable {
     func editCampaign(_ id: CampaignID, _ definition: CampaignDefinition, audit: AuditEntry) async throws -> Campaign
     /// Entries in id order after `after`, at most `limit`.
     func entries(of campaign: CampaignID, after: Int64, limit: Int) async throws -> [CampaignEntry]
+    /// The draws of one code in every campaign, oldest first, with their claim and redemption.
+    func draws(of key: CodeKey) async throws -> [CodeDraw]
     func stock(of campaign: CampaignID) async throws -> [TierStock]
 
     /// Registers a store with its API token (only the token's hash is stored), `audit` (the store's id filled in)
@@ -157,4 +159,31 @@ public protocol CampaignEditTransaction {
     func saveDefinition(_ id: CampaignID, _ definition: CampaignDefinition) throws
     /// Each tier's stock; `replace`: the tiers are new (a campaign that has not drawn), their rows made again.
     func setTierStocks(_ id: CampaignID, _ stocks: [Int], replace: Bool) throws
+}
+
+/// A code's draw in one campaign, as the console's code lookup shows it.
+public struct CodeDraw: Sendable, Equatable {
+    public var entry: CampaignEntry
+    public var campaignName: String
+    public var claimedAt: Date?
+    public var redeemedAt: Date?
+    public var redeemedBy: StoreID?
+    public init(entry: CampaignEntry, campaignName: String, claimedAt: Date?, redeemedAt: Date?, redeemedBy: StoreID?) {
+        self.entry = entry
+        self.campaignName = campaignName
+        self.claimedAt = claimedAt
+        self.redeemedAt = redeemedAt
+        self.redeemedBy = redeemedBy
+    }
+
+    /// The query both backends run, the code's key as `key` (each binds it its own way). The campaigns are
+    /// few: each is looked up by its `(campaign_id, code_key)` key, no index on the code alone is needed.
+    public static func sql(key: String) -> String {
+        """
+        SELECT e.id, e.campaign_id, e.code, e.consumer, e.at, e.result, e.tier, k.name, c.at, r.at, r.store_id
+        FROM entry e JOIN campaign k ON k.id = e.campaign_id
+        LEFT JOIN claim c ON c.entry_id = e.id LEFT JOIN redemption r ON r.entry_id = e.id
+        WHERE e.campaign_id IN (SELECT id FROM campaign) AND e.code_key = \(key) ORDER BY e.id
+        """
+    }
 }

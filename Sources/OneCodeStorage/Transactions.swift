@@ -269,6 +269,8 @@ public protocol ClaimTransaction: EventTransaction {
     /// Writes the redemption unless the prize has one (the schema keeps one redemption per claim).
     /// - Returns: `false` when it was redeemed already.
     func insertRedemption(entry: EntryID, store: StoreID, at: Date) throws -> Bool
+    /// Appends an audit entry in this transaction.
+    func appendAudit(_ entry: AuditEntry) throws
 }
 
 /// The write transaction a backend lends to the feedback rules.

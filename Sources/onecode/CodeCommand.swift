@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OneCodeApplication
 import OneCodeDomain
 import OneCodeStorage
 
@@ -24,70 +25,13 @@ struct CodeCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The code, or a URL ending in it.") var code: String
 
-        struct Output: Encodable {
-            var code: String
-            var verdict: String
-            var reason: String?
-            var batch: Batch?
-            var product: Product?
-            var sequence: Int?
-            /// The case, then the pallet, it is packed in.
-            var packedIn: [ChainLink]?
-            /// How many codes are packed in it, and the first of them.
-            var holds: Int?
-            var contents: [ChainLink]?
-            var shippedTo: ShippedTo?
-            /// Wrong hidden PINs typed for it, and when they locked it for draws (flagged).
-            var wrongPins: Int?
-            var pinLockedAt: Date?
-        }
-        struct ChainLink: Encodable { var code: String; var kind: BatchKind; var batchId: BatchID }
-        struct ShippedTo: Encodable {
-            var dealerId: DealerID; var dealer: String; var territory: [String]; var shipmentId: Int64; var at: Date; var via: String
-            /// The store the dealer delivered it to.
-            var storeId: StoreID?; var store: String?
-        }
+        typealias Output = CodeReport
 
         func run() async throws {
             try await reportingErrors {
                 let (config, store) = try await global.open()
                 let signer = try config.signer(notice: note)
-                let text = code.split(separator: "/").last.map(String.init) ?? code
-                let output: Output
-                // The one reading of typed codes (CodeSigner.read), as the code-entry page reads them.
-                switch signer.read(typed: code) {
-                case .empty, .symbols, .length:
-                    output = Output(code: text, verdict: "malformed", reason: signer.read(typed: code).problem)
-                case let .typo(canonical):
-                    output = Output(code: canonical, verdict: "typo", reason: "check-character")
-                case let .read(.forged(reason)):
-                    output = Output(code: Crockford.canonical(text) ?? text, verdict: "forged", reason: reason.rawValue)
-                case let .read(.valid(key, canonical)):
-                    if let record = try await store.code(key) {
-                        // The state a scan would find, as VerdictRules reads it.
-                        let (verdict, reason): (String, String?) = record.blacklistReason.map { ("void", "blacklisted: \($0)") }
-                            ?? (record.batch.status == .void ? ("void", "batch-void")
-                                : record.batch.status == .issued ? ("inactive", "batch-not-active") : ("valid", nil))
-                        var found = Output(code: canonical, verdict: verdict, reason: reason, batch: record.batch, product: record.product,
-                                           sequence: record.sequence)
-                        let chain = try await store.chain(of: key, childrenAfter: nil, limit: 10)
-                        func link(_ link: CodeChain.Link) -> ChainLink { ChainLink(code: signer.code(for: link.key), kind: link.kind, batchId: link.batch) }
-                        if !chain.parents.isEmpty { found.packedIn = chain.parents.map(link) }
-                        if chain.childCount > 0 || record.batch.kind != .unit {
-                            found.holds = chain.childCount
-                            found.contents = chain.children.map(link)
-                        }
-                        found.shippedTo = chain.shipment.map {
-                            ShippedTo(dealerId: $0.dealer, dealer: $0.dealerName, territory: $0.territory.regions, shipmentId: $0.shipment, at: $0.at,
-                                      via: signer.code(for: $0.via), storeId: $0.store, store: $0.storeName)
-                        }
-                        if record.wrongPins > 0 { found.wrongPins = record.wrongPins }
-                        found.pinLockedAt = record.pinLockedAt
-                        output = found
-                    } else {
-                        output = Output(code: canonical, verdict: "unknown", reason: "not-issued")
-                    }
-                }
+                let output = try await CodeLookup(store: store, signer: signer).report(code)
                 try global.emit(output) {
                     let channel = Self.channelLines(output)
                     return switch output.verdict {

@@ -240,6 +240,48 @@ struct ConsoleTests {
     }
 }
 
+extension ConsoleTests {
+    @Test("code lookup: a typed code or its URL shows its state, batch, scans and draws; forged, typo and malformed are said; marketing reads, an admin blacklists with a reason (audited), marketing cannot", arguments: Backend.complete)
+    func codeLookup(backend: Backend) async throws {
+        let (folder, environment, server, base, redemptionCodes) = try await ConsoleRedeemTests.claimed(backend, count: 2)
+        defer { folder.cleanup() }
+        defer { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
+        _ = environment
+        let csv = try CodesCSV(folder.file("pkg/codes.csv"))
+        let code = csv.codes[0]
+        let mona = ConsoleClient(base)
+        try await mona.signIn("mona", "marketing pass 1")
+        let byURL = try await mona.get("/console/codes?q=" + csv.urls[0].addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+        #expect(byURL.status == 200 && byURL.body.contains(#"data-verdict="valid""#) && byURL.body.contains("<code>\(code)</code>"), "\(byURL.status)")
+        #expect(byURL.body.contains(#"id="code-scans""#) && byURL.body.contains("genuine") && byURL.body.contains("Free bottle"), "\(byURL.body.suffix(1500))")
+        #expect(byURL.body.contains("Summer") && !byURL.body.contains(#"id="blacklist-form""#), "marketing may not blacklist")
+        // Typed as people type: lower case in groups.
+        let typed = stride(from: 0, to: code.count, by: 4).map { String(Array(code)[$0..<min($0 + 4, code.count)]) }.joined(separator: " ").lowercased()
+        let loose = try await mona.get("/console/codes?q=" + typed.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+        #expect(loose.body.contains(#"data-verdict="valid""#))
+        var wrong = Array(code)
+        wrong[3] = wrong[3] == "A" ? "B" : "A"
+        let typo = try await mona.get("/console/codes?q=\(String(wrong))")
+        #expect(typo.body.contains(#"data-verdict="typo""#) || typo.body.contains(#"data-verdict="forged""#), "\(typo.body.suffix(600))")
+        let malformed = try await mona.get("/console/codes?q=%E4%BD%A0")
+        #expect(malformed.status == 200 && malformed.body.contains(#"data-verdict="malformed""#))
+        let forbidden = try await mona.post("/console/codes/blacklist", [("csrf", ConsoleClient.csrf(byURL.body) ?? ""), ("code", code), ("reason", "x")])
+        #expect(forbidden.status == 403)
+        let alice = ConsoleClient(base)
+        try await alice.signIn("alice", "correct horse battery")
+        let page = try await alice.get("/console/codes?q=\(code)")
+        #expect(page.body.contains(#"id="blacklist-form""#))
+        let token = try #require(ConsoleClient.csrf(page.body))
+        let empty = try await alice.post("/console/codes/blacklist", [("csrf", token), ("code", code), ("reason", "  ")])
+        #expect(empty.status == 400 && empty.body.contains(#"id="error-reason""#), "\(empty.status)")
+        let done = try await alice.post("/console/codes/blacklist", [("csrf", token), ("code", code), ("reason", "label reported stolen")])
+        #expect(done.status == 200 && done.body.contains(#"data-verdict="void""#) && done.body.contains("label reported stolen"), "\(done.status)")
+        #expect(try backend.query("SELECT actor_name || ':' || action || ':' || detail FROM audit_log WHERE action = 'code.blacklist'",
+                                  in: folder, name: Self.name(backend)) == "alice:code.blacklist:label reported stolen")
+        _ = redemptionCodes
+    }
+}
+
 @Suite("The console in a real browser", .serialized)
 struct ConsoleBrowserTests {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -260,11 +302,13 @@ struct ConsoleBrowserTests {
         let statuses = await DurabilityTests.scan(base, Array(codes.prefix(4)) + [codes[0]], concurrency: 1)
         #expect(statuses == [200, 200, 200, 200, 200])
         try FileManager.default.createDirectory(atPath: BrowserTests.artifacts, withIntermediateDirectories: true)
-        let result = try await Run.run("python3", [Self.script, base, BrowserTests.artifacts])
+        let result = try await Run.run("python3", [Self.script, base, BrowserTests.artifacts, codes[0]])
         #expect(result.status == 0, "browser: \(result.stderr.suffix(2000))")
         let seen = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
         #expect((seen["adminLanded"] as? String)?.hasSuffix("/console/overview") == true)
-        #expect(seen["adminNav"] as? [String] == ["nav-overview", "nav-admin"], "\(seen["adminNav"] ?? "")")
+        #expect(seen["adminNav"] as? [String] == ["nav-overview", "nav-codes", "nav-redeem", "nav-admin"], "\(seen["adminNav"] ?? "")")
+        let lookup = seen["lookup"] as? [String: Any]
+        #expect(lookup?["verdict"] as? String == "valid" && lookup?["scans"] as? Int == 2, "\(lookup ?? [:])")
         #expect(seen["figures"] as? [String: String] == ["scans-today": "5", "scans-7": "5", "scans-30": "5"], "\(seen["figures"] ?? "")")
         #expect((seen["batchRows"] as? [String])?.first?.contains("10 4 40.0%") == true, "\(seen["batchRows"] ?? "")")
         #expect(seen["chartBars"] as? Int == 30)
@@ -278,11 +322,105 @@ struct ConsoleBrowserTests {
         #expect(audit.contains { $0.contains("cli:") && $0.contains("user.add") }, "\(audit)")
         #expect(seen["zh"] as? [String: String] == ["lang": "zh-CN", "h1": "概览"], "\(seen["zh"] ?? "")")
         #expect((seen["signedOut"] as? String)?.hasSuffix("/console/login") == true)
-        #expect(seen["marketingNav"] as? [String] == ["nav-overview"], "\(seen["marketingNav"] ?? "")")
+        #expect(seen["marketingNav"] as? [String] == ["nav-overview", "nav-codes"], "\(seen["marketingNav"] ?? "")")
         #expect(seen["marketingAdmin"] as? String == "Your role does not include this part of the console.")
-        for name in ["console-login", "console-overview", "console-users-error", "console-users", "console-audit", "console-overview-zh"] {
+        for name in ["console-login", "console-overview", "console-code-lookup", "console-users-error", "console-users", "console-audit", "console-overview-zh"] {
             let png = try Data(contentsOf: URL(fileURLWithPath: BrowserTests.artifacts + "/\(name).png"))
             #expect(png.count > 5000 && png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(name)")
         }
+    }
+}
+
+@Suite("The console: a store clerk redeems", .serialized)
+struct ConsoleRedeemTests {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("browser/console_redeem.py").path
+
+    /// A server with a live campaign that always wins, a store with its clerk `carl`, and `count` claimed prizes;
+    /// the redemption codes.
+    static func claimed(_ backend: Backend, count: Int) async throws -> (TemporaryFolder, [String: String], Run.Started, String, [String]) {
+        let (folder, environment) = try await ConsoleTests.prepared(backend)
+        try CampaignTests.definition().write(to: URL(fileURLWithPath: folder.file("campaign.json")))
+        try "clerk password 1".write(toFile: folder.file("carl.pw"), atomically: true, encoding: .utf8)
+        for arguments in [["batch", "issue", "--product", "1", "--count", "\(count)", "--out", "pkg"], ["batch", "activate", "1"],
+                          ["campaign", "create", "--file", "campaign.json"], ["store", "add", "--name", "Corner shop"],
+                          ["user", "add", "--name", "carl", "--role", "clerk", "--store", "1", "--password-file", "carl.pw"]] {
+            let result = try await Run.run(Run.onecode, arguments, cwd: folder.path, environment: environment)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+        let (server, base) = try await DurabilityTests.startServer(folder, extra: environment)
+        var codes: [String] = []
+        for (index, code) in try CodesCSV(folder.file("pkg/codes.csv")).codes.enumerated() {
+            var scan = URLRequest(url: URL(string: base + "/s/\(code)")!)
+            scan.setValue("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)", forHTTPHeaderField: "User-Agent")
+            let (_, response) = try await ConsoleClient.session.data(for: scan)
+            let cookie = try #require((response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Set-Cookie")?.split(separator: ";").first)
+            var claim = URLRequest(url: URL(string: base + "/s/\(code)")!)
+            claim.httpMethod = "POST"
+            claim.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            claim.setValue("application/json", forHTTPHeaderField: "Accept")
+            claim.setValue(String(cookie), forHTTPHeaderField: "Cookie")
+            claim.setValue("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)", forHTTPHeaderField: "User-Agent")
+            claim.httpBody = Data(#"{"campaign": 1, "name": "Ann \#(index)", "phone": "1381234567\#(index)", "consent": true}"#.utf8)
+            let (body, _) = try await ConsoleClient.session.data(for: claim)
+            let json = try JSONSerialization.jsonObject(with: body) as? [String: Any]
+            codes.append(try #require(json?["redemptionCode"] as? String, "\(String(decoding: body, as: UTF8.self))"))
+        }
+        return (folder, environment, server, base, codes)
+    }
+
+    @Test("over HTTP: a clerk checks a code (its prize shown), redeems it once as their store (audited), a second time is refused; an admin names the store; a wrong code is named beside the field", arguments: Backend.complete)
+    func redeem(backend: Backend) async throws {
+        let (folder, _, server, base, codes) = try await Self.claimed(backend, count: 2)
+        defer { folder.cleanup() }
+        defer { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
+        let carl = ConsoleClient(base)
+        let landed = try await carl.signIn("carl", "clerk password 1")
+        #expect(landed.location == "/console/redeem")
+        let page = try await carl.get("/console/redeem")
+        #expect(page.status == 200 && !page.body.contains(#"id="redeem-store""#) && !page.body.contains(#"id="nav-overview""#))
+        let token = try #require(ConsoleClient.csrf(page.body))
+        let unknown = try await carl.post("/console/redeem", [("csrf", token), ("step", "check"), ("redemptionCode", "ZZZZ9999")])
+        #expect(unknown.status == 404 && unknown.body.contains(#"id="error-redemptionCode""#), "\(unknown.status)")
+        let check = try await carl.post("/console/redeem", [("csrf", token), ("step", "check"), ("redemptionCode", codes[0].lowercased())])
+        #expect(check.status == 200 && check.body.contains("Free bottle") && check.body.contains(#"id="redeem-button""#), "\(check.status)")
+        #expect(try backend.count("redemption", in: folder, name: ConsoleTests.name(backend)) == 0, "checking redeemed it")
+        let done = try await carl.post("/console/redeem", [("csrf", token), ("step", "redeem"), ("redemptionCode", codes[0])])
+        #expect(done.status == 201 && done.body.contains(#"id="redeemed""#), "\(done.status)")
+        let again = try await carl.post("/console/redeem", [("csrf", token), ("step", "redeem"), ("redemptionCode", codes[0])])
+        #expect(again.status == 200 && again.body.contains(#"id="already""#) && !again.body.contains(#"id="redeem-button""#), "\(again.status)")
+        #expect(try backend.query("SELECT count(*) || ':' || min(store_id) FROM redemption", in: folder, name: ConsoleTests.name(backend)) == "1:1")
+        #expect(try backend.query("SELECT actor_kind || ':' || actor_name || ':' || subject_id FROM audit_log WHERE action = 'prize.redeem'",
+                                  in: folder, name: ConsoleTests.name(backend)) == "user:carl:\(codes[0])")
+        // An admin redeems on behalf of a store it names; an unknown store is named beside its field.
+        let alice = ConsoleClient(base)
+        try await alice.signIn("alice", "correct horse battery")
+        let adminPage = try await alice.get("/console/redeem")
+        let adminToken = try #require(ConsoleClient.csrf(adminPage.body))
+        #expect(adminPage.body.contains(#"id="redeem-store""#))
+        let noStore = try await alice.post("/console/redeem", [("csrf", adminToken), ("step", "redeem"), ("redemptionCode", codes[1]), ("store", "9")])
+        #expect(noStore.status == 404 && noStore.body.contains(#"id="error-store""#), "\(noStore.status)")
+        let byAdmin = try await alice.post("/console/redeem", [("csrf", adminToken), ("step", "redeem"), ("redemptionCode", codes[1]), ("store", "1")])
+        #expect(byAdmin.status == 201, "\(byAdmin.status)")
+        // Marketing has no redemption screen.
+        let mona = ConsoleClient(base)
+        try await mona.signIn("mona", "marketing pass 1")
+        #expect(try await mona.get("/console/redeem").status == 403)
+    }
+
+    @Test("in Chromium at phone size: the clerk types the code as people do, sees the prize, redeems it, and is told when it was redeemed already; screenshots in test-artifacts")
+    func redeemInBrowser() async throws {
+        let (folder, _, server, base, codes) = try await Self.claimed(.sqlite, count: 1)
+        defer { folder.cleanup() }
+        defer { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
+        try FileManager.default.createDirectory(atPath: BrowserTests.artifacts, withIntermediateDirectories: true)
+        let result = try await Run.run("python3", [Self.script, base, codes[0], BrowserTests.artifacts])
+        #expect(result.status == 0, "browser: \(result.stderr.suffix(2000))")
+        let seen = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+        #expect((seen["landed"] as? String)?.hasSuffix("/console/redeem") == true)
+        #expect(seen["nav"] as? [String] == ["nav-redeem"] && seen["storeField"] as? Bool == false, "\(seen)")
+        #expect(seen["prize"] as? String == "Free bottle" && seen["fits"] as? Bool == true, "\(seen)")
+        #expect((seen["done"] as? String)?.hasPrefix("Redeemed.") == true)
+        #expect((seen["again"] as? String)?.contains("redeemed already") == true && seen["againButton"] as? Bool == false, "\(seen)")
     }
 }

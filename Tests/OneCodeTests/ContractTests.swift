@@ -206,6 +206,7 @@ final class StaleClaimReads: ClaimTransaction, @unchecked Sendable {
         return facts
     }
     func insertRedemption(entry: EntryID, store: StoreID, at: Date) throws -> Bool { try base.insertRedemption(entry: entry, store: store, at: at) }
+    func appendAudit(_ entry: AuditEntry) throws { try base.appendAudit(entry) }
     func emit(_ type: EventType, at: Date, data: EventJSON) throws { try base.emit(type, at: at, data: data) }
 }
 

@@ -315,13 +315,34 @@ struct WebhookTests {
     /// The attack, from a slow receiver: timeouts that race the receiver's answer cancelled a Swift task awaiting
     /// FoundationNetworking's `data(for:)`, which deadlocked the runtime's task lock against URLSession's queue,
     /// and the node stopped answering anything. 300 posts whose answers come about when their timers fire, five
-    /// times (the old transport hung in one run of three of one round; a hang stops the suite, the watchdog names it).
+    /// times. The race is narrow: against an in-process receiver the old transport hung in one run of three, against
+    /// this one in none of three; a hang stops the suite and the watchdog names it.
     @Test("timeouts racing answers never hang the sender: 5 × 300 posts, each a status or a timeout within its deadline", arguments: 1...5)
     func timeoutsRacingAnswers(round: Int) async throws {
-        let receiver = WebhookReceiver(slowFirst: 300, slowSeconds: 0.05)
-        try await receiver.start()
-        defer { Task { await receiver.stop() } }
-        let transport = URLSessionTransport(), url = await receiver.url
+        // A receiver in its own process (Python's threading HTTP server), answering each POST after 50 ms: the
+        // sender's cancelled connections never touch this test process's own servers.
+        let receiver = try Run.start("python3", ["-u", "-c", """
+            import http.server, socketserver, time
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_POST(self):
+                    self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                    time.sleep(0.05)
+                    try:
+                        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+                    except OSError:
+                        pass
+                def log_message(self, *args):
+                    pass
+            class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+                daemon_threads = True
+                request_queue_size = 512
+            s = S(("127.0.0.1", 0), H)
+            print("listening", s.server_address[1], flush=True)
+            s.serve_forever()
+            """])
+        defer { kill(receiver.process.processIdentifier, SIGKILL); _ = receiver.waitBlocking() }
+        let port = try #require(try await DurabilityTests.reportedPort(receiver, in: receiver.out, after: "listening"))
+        let transport = URLSessionTransport(), url = "http://127.0.0.1:\(port)/hook"
         let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
             for index in 0..<300 {
                 group.addTask {

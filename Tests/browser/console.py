@@ -1,6 +1,6 @@
 """Uses the console in headless Chromium at 1280 px, as staff would, and screenshots each page.
 
-usage: console.py BASE_URL ARTIFACTS_DIR
+usage: console.py BASE_URL ARTIFACTS_DIR CODE
 
 Signs in as `alice` (admin): the overview, the users page (a user added with a wrong name, the error beside
 the field, then right), the audit log; then in Chinese. Signs in as `mona` (marketing): the overview, no
@@ -14,7 +14,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-base, artifacts = sys.argv[1], sys.argv[2]
+base, artifacts, code = sys.argv[1], sys.argv[2], sys.argv[3]
 
 
 def desktop_browser(language="en"):
@@ -65,6 +65,12 @@ try:
     seen["chartBars"] = len(driver.find_elements(By.CSS_SELECTOR, "#daily-chart svg rect.bar"))
     seen["styled"] = driver.execute_script("return getComputedStyle(document.querySelector('.card')).borderRadius")
     shot(driver, "console-overview")
+    click_and_wait(driver, "nav-codes", "lookup-form")
+    driver.find_element(By.ID, "q").send_keys(code.lower())
+    click_and_wait(driver, "lookup-button", "code-report")
+    seen["lookup"] = {"verdict": driver.find_element(By.ID, "code-verdict").text,
+                      "scans": len(driver.find_elements(By.CSS_SELECTOR, "#code-scans tbody tr"))}
+    shot(driver, "console-code-lookup")
     click_and_wait(driver, "nav-admin", "add-user")
     driver.find_element(By.ID, "user-name").send_keys("x")
     driver.find_element(By.ID, "user-password").send_keys("long enough password")

@@ -13,6 +13,7 @@ import OneCodeStorage
 struct ConsoleController: Sendable {
     typealias Context = ConsoleContext
     let store: any OneCodeStore
+    let signer: CodeSigner
     let views: ConsoleViews
     let idleSeconds: Int
     let sessionSeconds: Int
@@ -22,7 +23,7 @@ struct ConsoleController: Sendable {
     let tally: ScanTally?
 
     /// The parts with pages so far (the navigation shows these of a role's parts).
-    static let built: Set<ConsoleArea> = [.overview, .admin]
+    static let built: Set<ConsoleArea> = [.overview, .codes, .redeem, .admin]
 
     static func path(of area: ConsoleArea) -> String {
         switch area {
@@ -61,6 +62,22 @@ struct ConsoleController: Sendable {
         console.post("admin/users") { request, context in
             try await page(request, context, .admin) { request, context, chrome in
                 try await addUser(request, context, chrome, fields: try await form(request, context))
+            }
+        }
+        console.get("codes") { request, context in
+            try await page(request, context, .codes) { request, context, chrome in
+                try await codes(request, context, chrome, query: request.uri.queryParameters.get("q") ?? "")
+            }
+        }
+        console.post("codes/blacklist") { request, context in
+            try await page(request, context, .codes) { request, context, chrome in
+                try await blacklist(request, context, chrome, fields: try await form(request, context))
+            }
+        }
+        console.get("redeem") { request, context in try await page(request, context, .redeem) { try await redeemPage($0, $1, $2) } }
+        console.post("redeem") { request, context in
+            try await page(request, context, .redeem) { request, context, chrome in
+                try await redeem(request, context, chrome, fields: try await form(request, context))
             }
         }
         console.get("admin/audit") { request, context in try await page(request, context, .admin, audit) }
@@ -227,6 +244,140 @@ struct ConsoleController: Sendable {
             "chart": chart, "batches": batches, "campaigns": campaigns, "feedback": feedback,
             "hasBatches": !batches.isEmpty, "hasCampaigns": !campaigns.isEmpty, "hasFeedback": !feedback.isEmpty,
         ], chrome: chrome)
+    }
+
+    // MARK: Code lookup
+
+    /// A code typed or pasted (or a URL ending in one): its state, batch and product, place in the channel,
+    /// every scan, its draws with their claims and redemptions; an issuer may blacklist it from here.
+    func codes(_ request: Request, _ context: Context, _ chrome: ConsoleViews.Chrome, query: String, form: [String: String] = [:],
+               errors: [String: String] = [:], notice: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+        let language = chrome.language
+        var values: [String: Any] = ["q": query, "form": form, "errors": errors]
+        let typed = query.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !typed.isEmpty {
+            let report = try await CodeLookup(store: store, signer: signer).report(String(typed.prefix(500)))
+            var shown: [String: Any] = [
+                "code": report.code, "verdict": report.verdict, "verdictLabel": views.text("lookup_\(report.verdict)", language),
+                "reason": report.reason ?? "",
+            ]
+            if let batch = report.batch {
+                shown["batch"] = ["id": batch.id.rawValue, "lot": batch.lot ?? "", "status": views.text("status_\(batch.status.rawValue)", language),
+                                  "sequence": report.sequence ?? 0]
+            }
+            if let product = report.product {
+                shown["product"] = ["name": (language == .zh ? product.nameZh : product.nameEn) ?? product.name, "gtin": product.gtin?.digits ?? ""]
+            }
+            shown["packedIn"] = (report.packedIn ?? []).map { ["kind": $0.kind.words, "code": $0.code] }
+            if let holds = report.holds { shown["holds"] = holds }
+            if let shipped = report.shippedTo {
+                shown["shipped"] = "\(shipped.dealer) (\(shipped.territory.joined(separator: ", "))) · \(views.time.minute(shipped.at))"
+                    + (shipped.store.map { " → \($0)" } ?? "")
+            }
+            if let wrong = report.wrongPins { shown["pins"] = "\(wrong)" + (report.pinLockedAt.map { " · locked \(views.time.minute($0))" } ?? "") }
+            if let key = report.key, report.batch != nil {
+                let scans = try await store.scans(of: key, limit: 200).reversed().map { scan -> [String: Any] in
+                    ["at": views.time.minute(scan.at), "verdict": views.text("verdict_\(scan.verdict.rawValue)", language), "region": scan.region ?? "",
+                     "consumer": scan.consumer ?? ""]
+                }
+                let draws = try await store.draws(of: key).map { draw -> [String: Any] in
+                    ["at": views.time.minute(draw.entry.at), "campaign": draw.campaignName,
+                     "result": draw.entry.prize ?? draw.entry.result.rawValue, "claimed": draw.claimedAt.map(views.time.minute) ?? "",
+                     "redeemed": draw.redeemedAt.map { views.time.minute($0) + (draw.redeemedBy.map { " · \($0)" } ?? "") } ?? ""]
+                }
+                shown["issued"] = true
+                values["scans"] = Array(scans)
+                values["hasScans"] = !scans.isEmpty
+                values["draws"] = draws
+                values["hasDraws"] = !draws.isEmpty
+                values["mayBlacklist"] = chrome.user.map { ConsoleTask.blacklist.allows($0.role) } ?? false && report.verdict != "void"
+            }
+            values["report"] = shown
+        }
+        return views.page("codes", title: views.text("area_codes", language), values: values, chrome: chrome, notice: notice, status: status)
+    }
+
+    func blacklist(_ request: Request, _ context: Context, _ chrome: ConsoleViews.Chrome, fields: [String: String]) async throws -> Response {
+        let code = fields["code"] ?? ""
+        guard let user = context.identity, ConsoleTask.blacklist.allows(user.role) else {
+            return views.message("forbidden", status: .forbidden, chrome: chrome)
+        }
+        do {
+            let reason = try Actions.BlacklistReason(fields["reason"] ?? "")
+            guard case let .read(.valid(key, canonical)) = signer.read(typed: code) else {
+                throw InputError("code", "must be one of this service's codes (got '\(code.prefix(40))')")
+            }
+            try await actions(context).blacklist(key, code: canonical, reason: reason)
+            return try await codes(request, context, chrome, query: canonical, notice: views.text("blacklisted", chrome.language))
+        } catch let error as InputError {
+            return try await codes(request, context, chrome, query: code, form: ["reason": fields["reason"] ?? ""],
+                                   errors: [error.field: error.description], status: .badRequest)
+        } catch let error as NotFoundError {
+            return try await codes(request, context, chrome, query: code, errors: ["reason": error.description], status: .notFound)
+        }
+    }
+
+    // MARK: Redemption
+
+    /// The clerk's screen, phone-sized: type the winner's code, see the prize, redeem it once. A clerk redeems as
+    /// their store; an admin names the store.
+    func redeemPage(_ request: Request, _ context: Context, _ chrome: ConsoleViews.Chrome, form: [String: String] = [:],
+                    errors: [String: String] = [:], prize: [String: Any]? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+        var values: [String: Any] = ["form": form, "errors": errors, "chooseStore": context.identity?.storeId == nil]
+        if let prize { values["prize"] = prize }
+        return views.page("redeem", title: views.text("redeemTitle", chrome.language), values: values, chrome: chrome, status: status)
+    }
+
+    func redeem(_ request: Request, _ context: Context, _ chrome: ConsoleViews.Chrome, fields: [String: String]) async throws -> Response {
+        let kept = fields.filter { ["redemptionCode", "store"].contains($0.key) }
+        let user = context.identity!
+        do {
+            let code = try Actions.RedemptionCode(fields["redemptionCode"] ?? "")
+            let storeID: StoreID
+            if let own = user.storeId {
+                storeID = StoreID(rawValue: own)
+            } else {
+                let text = (fields["store"] ?? "").trimmingCharacters(in: .whitespaces)
+                guard let id = Int64(text), id > 0 else { throw InputError("store", "must be a store's id, a positive number (got '\(text)')") }
+                storeID = StoreID(rawValue: id)
+            }
+            let actions = actions(context)
+            let facts = try await actions.redemption(code)
+            var prize = prizeView(facts, code: code, chrome: chrome)
+            if user.storeId == nil { prize["store"] = storeID.rawValue }
+            guard fields["step"] == "redeem", facts.redeemedAt == nil else {
+                if facts.redeemedAt != nil { prize["already"] = true } else { prize["ready"] = true }
+                return try await redeemPage(request, context, chrome, form: kept, prize: prize)
+            }
+            do {
+                let redemption = try await actions.redeem(code, store: storeID)
+                prize["done"] = true
+                prize["redeemedAt"] = views.time.minute(redemption.at)
+                prize["redeemedBy"] = redemption.store.rawValue
+                prize["state"] = "redeemed"
+                return try await redeemPage(request, context, chrome, prize: prize, status: .created)
+            } catch is ConflictError {
+                // Redeemed at another till between the check and now: shown as it stands.
+                var now = prizeView(try await actions.redemption(code), code: code, chrome: chrome)
+                now["already"] = true
+                return try await redeemPage(request, context, chrome, form: kept, prize: now, status: .conflict)
+            }
+        } catch let error as InputError {
+            return try await redeemPage(request, context, chrome, form: kept, errors: [error.field: error.description], status: .badRequest)
+        } catch let error as NotFoundError {
+            return try await redeemPage(request, context, chrome, form: kept, errors: [error.field: error.description], status: .notFound)
+        }
+    }
+
+    func prizeView(_ facts: RedemptionFacts, code: Actions.RedemptionCode, chrome: ConsoleViews.Chrome) -> [String: Any] {
+        let tiers = facts.definition.tiers
+        var prize: [String: Any] = [
+            "name": facts.tier.flatMap { $0 < tiers.count ? tiers[$0].name : nil } ?? facts.definition.name, "campaign": facts.definition.name,
+            "code": facts.code, "redemptionCode": code.text, "state": facts.redeemedAt == nil ? "ready" : "redeemed",
+        ]
+        if let at = facts.redeemedAt { prize["redeemedAt"] = views.time.minute(at) }
+        if let by = facts.redeemedBy { prize["redeemedBy"] = by.rawValue }
+        return prize
     }
 
     // MARK: Admin

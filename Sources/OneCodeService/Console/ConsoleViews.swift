@@ -21,6 +21,7 @@ struct ConsoleViews: Sendable {
             "layout": PackageResources.layout_mustache, "login": PackageResources.login_mustache,
             "message": PackageResources.message_mustache, "overview": PackageResources.overview_mustache,
             "users": PackageResources.users_mustache, "audit": PackageResources.audit_mustache,
+            "redeem": PackageResources.redeem_mustache, "codes": PackageResources.codes_mustache,
         ]
         for (name, bytes) in templates { try library.register(String(decoding: bytes, as: UTF8.self), named: name) }
         self.library = library
@@ -57,7 +58,11 @@ struct ConsoleViews: Sendable {
         values["t"] = t
         values["csrf"] = chrome.csrf ?? ""
         values["zone"] = time.label
-        let content = library.render(values, withTemplate: template) ?? ""
+        guard let content = library.render(values, withTemplate: template) else {
+            // A page whose template was not registered: a mistake of this build, said plainly.
+            return Response(status: .internalServerError, headers: [.contentType: "text/plain; charset=utf-8"],
+                            body: .init(byteBuffer: .init(string: "console: no template '\(template)' in this build")))
+        }
         var frame: [String: Any] = [
             "lang": chrome.language == .zh ? "zh-CN" : "en", "title": title, "t": t, "brand": brand, "content": content,
             "area": chrome.area?.rawValue ?? "none",
