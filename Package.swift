@@ -122,7 +122,7 @@ let package = Package(
         /// its input checked once and an audit entry written with it; the CLI, the API and the console call it.
         .target(
             name: "OneCodeApplication",
-            dependencies: ["OneCodeDomain", "OneCodeStorage", "OneCodeRulebook", .product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["OneCodeDomain", "OneCodeStorage", "OneCodeRulebook", "OneCodeIssuing", "OneCodeRendering", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),

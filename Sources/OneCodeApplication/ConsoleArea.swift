@@ -10,7 +10,7 @@ public enum ConsoleArea: String, Sendable, CaseIterable {
     public var roles: Set<ConsoleRole> {
         switch self {
         case .overview: [.admin, .issuer, .marketing, .sales, .service]
-        case .products: [.admin, .issuer]
+        case .products: [.admin, .issuer, .marketing, .sales]
         case .codes: [.admin, .issuer, .marketing, .service]
         case .campaigns, .segments: [.admin, .marketing]
         case .stores, .regions: [.admin, .marketing, .sales]
@@ -34,10 +34,12 @@ public enum ConsoleArea: String, Sendable, CaseIterable {
 public enum ConsoleTask: String, Sendable, CaseIterable {
     /// Void one code with a reason (the API's `POST /api/codes/{code}/blacklist`: issuer).
     case blacklist
+    /// Add products, issue batches, download their packages, activate and void them (the API's issuer scope).
+    case issue
 
     public var roles: Set<ConsoleRole> {
         switch self {
-        case .blacklist: [.admin, .issuer]
+        case .blacklist, .issue: [.admin, .issuer]
         }
     }
 

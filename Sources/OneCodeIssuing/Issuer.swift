@@ -51,7 +51,8 @@ public struct Issuer: Sendable {
     public func issue(
         _ request: NewBatch, package: PackageOptions,
         progress: @escaping @Sendable (Int) -> Void = { _ in },
-        isCancelled: @escaping @Sendable () -> Bool = { false }
+        isCancelled: @escaping @Sendable () -> Bool = { false },
+        audit: AuditEntry? = nil
     ) async throws -> IssueResult {
         let started = Date()
         try package.validate()
@@ -64,7 +65,7 @@ public struct Issuer: Sendable {
         while true {
             do {
                 let (batch, manifest) = try await issueOnce(request, product: product, package: package, progress: progress,
-                                                            isCancelled: isCancelled)
+                                                            isCancelled: isCancelled, audit: audit)
                 return IssueResult(batch: batch, product: product, directory: package.directory, manifest: manifest,
                                    seconds: Date().timeIntervalSince(started))
             } catch is CodeKeyTaken where attempt < 3 {
@@ -75,7 +76,7 @@ public struct Issuer: Sendable {
 
     private func issueOnce(
         _ request: NewBatch, product: Product, package: PackageOptions,
-        progress: @escaping @Sendable (Int) -> Void, isCancelled: @escaping @Sendable () -> Bool
+        progress: @escaping @Sendable (Int) -> Void, isCancelled: @escaping @Sendable () -> Bool, audit: AuditEntry?
     ) async throws -> (Batch, Manifest) {
         let urls = try CodeURLBuilder(base: baseURL, form: request.urlForm, gtin: product.gtin, lot: request.lot,
                                       uppercase: request.uppercase)
@@ -138,7 +139,7 @@ public struct Issuer: Sendable {
             if isCancelled() { throw IssueInterrupted() }
 
             // One short transaction: the batch, its codes, and the manifest that names it.
-            let (batch, manifest) = try await store.issueBatch(request, codeLength: signer.length) { batch, product, sink in
+            let (batch, manifest) = try await store.issueBatch(request, codeLength: signer.length, audit: audit) { batch, product, sink in
                 var inserted = 0
                 try BufferedFile.forEachRecord(of: keysPath, size: 16) { record in
                     let key = record.loadUnaligned(as: Int64.self), sequence = record.loadUnaligned(fromByteOffset: 8, as: Int64.self)
@@ -182,12 +183,12 @@ public struct Issuer: Sendable {
     /// reason to fail once the batch is committed.
     public func issue(_ request: NewBatch, intoLibrary library: String, artwork: ArtworkFormat = .none,
                       errorCorrection: ErrorCorrection = .M, roll: RollSize? = nil,
-                      labelsPerFile: Int = PackageOptions.defaultLabelsPerFile) async throws -> IssueResult {
+                      labelsPerFile: Int = PackageOptions.defaultLabelsPerFile, audit: AuditEntry? = nil) async throws -> IssueResult {
         try FileManager.default.createDirectory(atPath: library, withIntermediateDirectories: true)
         let pending = library + "/pending-" + UUID().uuidString
         let options = PackageOptions(directory: pending, artwork: artwork, errorCorrection: errorCorrection, roll: roll, labelsPerFile: labelsPerFile)
         try options.validateArtwork(labelsPerFileField: "labelsPerFile")
-        var result = try await issue(request, package: options)
+        var result = try await issue(request, package: options, audit: audit)
         result.directory = library + "/" + PackageLibrary.name(for: result.batch)
         try PackageLibrary.clear(result.directory)
         try FileManager.default.moveItem(atPath: pending, toPath: result.directory)

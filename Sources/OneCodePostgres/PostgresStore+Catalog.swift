@@ -77,7 +77,7 @@ extension PostgresStore: CatalogStore {
     }
 
     public func issueBatch<T: Sendable>(
-        _ new: NewBatch, codeLength: Int,
+        _ new: NewBatch, codeLength: Int, audit: AuditEntry?,
         _ body: @escaping @Sendable (Batch, Product, any CodeSink) throws -> T
     ) async throws -> (Batch, T) {
         try await write { db in
@@ -100,6 +100,7 @@ extension PostgresStore: CatalogStore {
             do {
                 let result = try body(batch, product, sink)
                 try sink.finish()
+                if let audit { try Self.append(audit.created(batch.id.rawValue), db) }
                 return (batch, result)
             } catch let error as PSQLError where error.serverInfo?[.sqlState] == PostgresError.Code.uniqueViolation.raw {
                 sink.abandon()

@@ -903,7 +903,7 @@ extension SQLiteStore: CatalogStore {
     /// last step. What fails part-way is taken back (its codes deleted, the batch too); an issue whose
     /// process died is taken back by the next one.
     public func issueBatch<T: Sendable>(
-        _ new: NewBatch, codeLength: Int,
+        _ new: NewBatch, codeLength: Int, audit: AuditEntry?,
         _ body: @escaping @Sendable (Batch, Product, any CodeSink) throws -> T
     ) async throws -> (Batch, T) {
         try await takeBackAbandonedIssues()
@@ -942,6 +942,7 @@ extension SQLiteStore: CatalogStore {
                 try db.execute(sql: "DELETE FROM batch_issuing WHERE batch_id = ?", arguments: [batch.id.rawValue])
                 // Taken back meanwhile as abandoned (a clock far off, or a stall of ten minutes): not issued.
                 guard db.changesCount == 1 else { throw ConflictError("batch", "the issue stalled and was taken back; issue again") }
+                if let audit { try Self.append(audit.created(batch.id.rawValue), db) }
             }
             return (batch, result)
         } catch {

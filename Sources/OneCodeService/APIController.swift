@@ -86,24 +86,7 @@ struct APIController: Sendable {
             return try await issue(request, context)
         }
         route(api, .get, "batches/:id/package.zip", [.issuer]) { _, context in
-            let batch = try await batch(context)
-            // The library keeps a batch's package as a zip (what `batch issue` leaves there) or as the folder
-            // the service wrote (zipped at the first download, and kept).
-            // Only a package surely this batch's (PackageLibrary): after a restore, an older batch's package
-            // under the same id is never served.
-            guard let kept = PackageLibrary.find(batch, in: packagesDirectory) else {
-                throw HTTPError(.notFound, message: "package: no copy of batch \(batch.id)'s package is kept in the packages library (issued by an older OneCode, before a restore, or packages.directory moved); it is where `onecode batch issue --out` wrote it")
-            }
-            let zip = kept.zip
-            if let directory = kept.folder, !FileManager.default.fileExists(atPath: zip) {
-                try ZipArchive.write(directory: directory, root: "batch-\(batch.id)", to: zip)
-            }
-            // Streamed from the file in pieces (a download of a large package never sits in memory whole:
-            // six slow downloads of 25 MB took the process from 82 to 229 MB when it did).
-            let size = (try? FileManager.default.attributesOfItem(atPath: zip)[.size] as? Int) ?? nil
-            var headers: HTTPFields = [.contentType: "application/zip", .contentDisposition: "attachment; filename=\"batch-\(batch.id).zip\""]
-            if let size { headers[.contentLength] = String(size) }
-            return Response(status: .ok, headers: headers, body: try await FileIO().loadFile(path: zip, context: context, chunkLength: 256 * 1024))
+            return try await PackageDownload.response(for: try await batch(context), library: packagesDirectory, context: context)
         }
         route(api, .post, "batches/:id/activate", [.issuer]) { _, context in
             return try Response.api(BatchView(try await actions(context).activateBatch(batch(context).id.rawValue)), status: .ok)
@@ -183,19 +166,11 @@ struct APIController: Sendable {
 
     func issue(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let body = try await decode(IssueBody.self, request, context)
-        guard let form = URLForm(rawValue: body.urlForm ?? "short") else { throw HTTPError(.badRequest, message: "urlForm: must be short or gs1") }
-        guard let artwork = ArtworkFormat(rawValue: body.qr ?? "none") else { throw HTTPError(.badRequest, message: "qr: must be none, svg, png or pdf") }
-        guard let ec = ErrorCorrection(rawValue: (body.ec ?? "M").uppercased()) else { throw HTTPError(.badRequest, message: "ec: must be L, M, Q or H") }
-        guard body.product > 0 else { throw HTTPError(.badRequest, message: "product: must be a positive product id") }
-        let new = try NewBatch(
-            productID: ProductID(rawValue: body.product), count: body.count, maxCount: maxBatchCount, lot: body.lot,
-            productionDate: try body.productionDate.map { try Day($0, field: "productionDate") } ?? .today(),
-            expiryDate: try body.expiryDate.map { try Day($0, field: "expiryDate") }, region: body.region,
-            urlForm: form, uppercase: body.uppercase ?? false, kind: try BatchKind(body.kind ?? "unit", field: "kind"),
-            pinLength: body.pin ?? 0)
-        let result = try await issuer.issue(new, intoLibrary: packagesDirectory, artwork: artwork, errorCorrection: ec,
-                                            roll: try body.roll.map(RollSize.init),
-                                            labelsPerFile: body.labelsPerFile ?? PackageOptions.defaultLabelsPerFile)
+        let checked = try Actions.IssueRequest(
+            product: body.product, count: body.count, lot: body.lot, productionDate: body.productionDate, expiryDate: body.expiryDate,
+            region: body.region, urlForm: body.urlForm, uppercase: body.uppercase, kind: body.kind, pin: body.pin, qr: body.qr, ec: body.ec,
+            roll: body.roll, labelsPerFile: body.labelsPerFile, maxCount: maxBatchCount)
+        let result = try await actions(context).issue(checked, issuer: issuer, library: packagesDirectory)
         let view = BatchView(result.batch)
         return try Response.api(view, status: .created, headers: [.location: "/api/batches/\(result.batch.id)"])
     }

@@ -60,9 +60,10 @@ public protocol CatalogStore: Sendable {
     /// backend may write the codes in several transactions (SQLite does, so scans never wait behind a
     /// large batch): until the issue ends the batch is not listed, cannot change status, and is taken
     /// back if the issue fails.
+    /// `audit` (its id the batch's) is written with the issue's last transaction: an issue that fails leaves none.
     /// - Throws: `NotFoundError("product", …)` for an unknown product, or what `body` throws.
     func issueBatch<T: Sendable>(
-        _ batch: NewBatch, codeLength: Int,
+        _ batch: NewBatch, codeLength: Int, audit: AuditEntry?,
         _ body: @escaping @Sendable (Batch, Product, any CodeSink) throws -> T
     ) async throws -> (Batch, T)
 
@@ -81,4 +82,13 @@ public protocol CatalogStore: Sendable {
 
     /// The record of an issued code: one index lookup by key.
     func code(_ key: CodeKey) async throws -> CodeRecord?
+}
+
+extension CatalogStore {
+    /// Issues a batch all-or-nothing, with no audit entry (tests and the demo).
+    public func issueBatch<T: Sendable>(
+        _ batch: NewBatch, codeLength: Int, _ body: @escaping @Sendable (Batch, Product, any CodeSink) throws -> T
+    ) async throws -> (Batch, T) {
+        try await issueBatch(batch, codeLength: codeLength, audit: nil, body)
+    }
 }

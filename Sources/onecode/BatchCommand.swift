@@ -72,7 +72,8 @@ struct BatchCommand: AsyncParsableCommand {
                 let bar = ProgressBar(total: count)
                 Interrupts.install()
                 let result = try await issuer.issue(
-                    request, package: options, progress: { bar.update($0) }, isCancelled: { Interrupts.isSet })
+                    request, package: options, progress: { bar.update($0) }, isCancelled: { Interrupts.isSet },
+                    audit: AuditEntry(.commandLine, "batch.issue", subject: "batch", detail: "\(count) codes"))
                 bar.finish()
                 // The service serves every batch's package (GET /api/batches/{id}/package.zip): a copy goes
                 // into its library, beside the one written to --out, as one zip (one file to create, however

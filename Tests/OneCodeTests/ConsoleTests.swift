@@ -282,6 +282,52 @@ extension ConsoleTests {
     }
 }
 
+extension ConsoleTests {
+    @Test("products and batches: an admin adds a product (GTIN checked beside its field), issues a batch with PDF artwork (count checked), downloads its zip, voids only when confirmed; audited; marketing reads and cannot issue", arguments: Backend.complete)
+    func productsAndBatches(backend: Backend) async throws {
+        let (folder, environment) = try await Self.prepared(backend)
+        defer { folder.cleanup() }
+        let (server, base) = try await DurabilityTests.startServer(folder, extra: environment)
+        defer { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
+        let alice = ConsoleClient(base)
+        try await alice.signIn("alice", "correct horse battery")
+        let page = try await alice.get("/console/products")
+        #expect(page.status == 200 && page.body.contains(#"id="issue-form""#) && page.body.contains(#"id="product-form""#))
+        let token = try #require(ConsoleClient.csrf(page.body))
+        let badGTIN = try await alice.post("/console/products", [("csrf", token), ("name", "Oolong"), ("gtin", "6291041500214")])
+        #expect(badGTIN.status == 400 && badGTIN.body.contains(#"id="error-gtin""#) && badGTIN.body.contains(#"value="Oolong""#), "\(badGTIN.status)")
+        let added = try await alice.post("/console/products", [("csrf", token), ("name", "Oolong"), ("nameZh", "乌龙茶"), ("gtin", "")])
+        #expect(added.status == 201 && added.body.contains("乌龙茶"), "\(added.status)")
+        let zero = try await alice.post("/console/batches", [("csrf", token), ("product", "2"), ("count", "0"), ("qr", "pdf")])
+        #expect(zero.status == 400 && zero.body.contains(#"id="error-count""#), "\(zero.status) \(zero.body.suffix(400))")
+        let issued = try await alice.post("/console/batches", [("csrf", token), ("product", "1"), ("count", "12"), ("lot", "L-7"), ("qr", "pdf"),
+                                                               ("ec", "Q"), ("kind", "unit"), ("urlForm", "gs1")])
+        #expect(issued.status == 201 && issued.body.contains(#"data-status="issued""#) && issued.body.contains(#"id="download-package""#),
+                "\(issued.status) \(issued.body.suffix(600))")
+        let zip = try await alice.get("/console/batches/1/package.zip")
+        #expect(zip.status == 200 && zip.headers["Content-Type"] == "application/zip" && zip.body.hasPrefix("PK"))
+        #expect(try backend.query("SELECT actor_kind || ':' || actor_name || ':' || subject_id || ':' || detail FROM audit_log WHERE action = 'batch.issue'",
+                                  in: folder, name: Self.name(backend)) == "user:alice:1:12 codes")
+        let unconfirmed = try await alice.post("/console/batches/1/void", [("csrf", token)])
+        #expect(unconfirmed.status == 400 && unconfirmed.body.contains(#"id="error-confirm""#) && unconfirmed.body.contains(#"data-status="issued""#))
+        let activated = try await alice.post("/console/batches/1/activate", [("csrf", token)])
+        #expect(activated.status == 200 && activated.body.contains(#"data-status="active""#) && !activated.body.contains(#"id="activate-form""#))
+        let voided = try await alice.post("/console/batches/1/void", [("csrf", token), ("confirm", "yes")])
+        #expect(voided.status == 200 && voided.body.contains(#"data-status="void""#) && !voided.body.contains(#"id="void-form""#))
+        #expect(try backend.query("SELECT status FROM batch WHERE id = 1", in: folder, name: Self.name(backend)) == "void")
+        let mona = ConsoleClient(base)
+        try await mona.signIn("mona", "marketing pass 1")
+        let read = try await mona.get("/console/products")
+        #expect(read.status == 200 && read.body.contains("L-7") && !read.body.contains(#"id="issue-form""#))
+        let batchPage = try await mona.get("/console/batches/1")
+        #expect(batchPage.status == 200 && !batchPage.body.contains(#"id="download-package""#))
+        let monaToken = try #require(ConsoleClient.csrf(read.body))
+        #expect(try await mona.post("/console/batches", [("csrf", monaToken), ("product", "1"), ("count", "5")]).status == 403)
+        #expect(try await mona.get("/console/batches/1/package.zip").status == 403)
+        #expect(try backend.count("batch", in: folder, name: Self.name(backend)) == 1)
+    }
+}
+
 @Suite("The console in a real browser", .serialized)
 struct ConsoleBrowserTests {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -306,7 +352,12 @@ struct ConsoleBrowserTests {
         #expect(result.status == 0, "browser: \(result.stderr.suffix(2000))")
         let seen = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
         #expect((seen["adminLanded"] as? String)?.hasSuffix("/console/overview") == true)
-        #expect(seen["adminNav"] as? [String] == ["nav-overview", "nav-codes", "nav-redeem", "nav-admin"], "\(seen["adminNav"] ?? "")")
+        #expect(seen["adminNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-redeem", "nav-admin"], "\(seen["adminNav"] ?? "")")
+        let issued = seen["issued"] as? [String: String]
+        #expect(issued?["status"] == "issued" && issued?["notice"]?.hasPrefix("Batch issued.") == true, "\(issued ?? [:])")
+        let zip = seen["zip"] as? [String: Any]
+        #expect(zip?["status"] as? Int == 200 && zip?["type"] as? String == "application/zip" && zip?["magic"] as? String == "PK"
+                && (zip?["size"] as? Int ?? 0) > 10_000, "\(zip ?? [:])")
         let lookup = seen["lookup"] as? [String: Any]
         #expect(lookup?["verdict"] as? String == "valid" && lookup?["scans"] as? Int == 2, "\(lookup ?? [:])")
         #expect(seen["figures"] as? [String: String] == ["scans-today": "5", "scans-7": "5", "scans-30": "5"], "\(seen["figures"] ?? "")")
@@ -322,9 +373,9 @@ struct ConsoleBrowserTests {
         #expect(audit.contains { $0.contains("cli:") && $0.contains("user.add") }, "\(audit)")
         #expect(seen["zh"] as? [String: String] == ["lang": "zh-CN", "h1": "概览"], "\(seen["zh"] ?? "")")
         #expect((seen["signedOut"] as? String)?.hasSuffix("/console/login") == true)
-        #expect(seen["marketingNav"] as? [String] == ["nav-overview", "nav-codes"], "\(seen["marketingNav"] ?? "")")
+        #expect(seen["marketingNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes"], "\(seen["marketingNav"] ?? "")")
         #expect(seen["marketingAdmin"] as? String == "Your role does not include this part of the console.")
-        for name in ["console-login", "console-overview", "console-code-lookup", "console-users-error", "console-users", "console-audit", "console-overview-zh"] {
+        for name in ["console-login", "console-overview", "console-code-lookup", "console-products", "console-batch", "console-users-error", "console-users", "console-audit", "console-overview-zh"] {
             let png = try Data(contentsOf: URL(fileURLWithPath: BrowserTests.artifacts + "/\(name).png"))
             #expect(png.count > 5000 && png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(name)")
         }

@@ -472,8 +472,8 @@ struct IssueWhileScanningTests {
             }
         }
 
-        func issueBatch<T: Sendable>(_ batch: NewBatch, codeLength: Int, _ body: @escaping @Sendable (Batch, Product, any CodeSink) throws -> T) async throws -> (Batch, T) {
-            try await base.issueBatch(batch, codeLength: codeLength) { batch, product, sink in
+        func issueBatch<T: Sendable>(_ batch: NewBatch, codeLength: Int, audit: AuditEntry?, _ body: @escaping @Sendable (Batch, Product, any CodeSink) throws -> T) async throws -> (Batch, T) {
+            try await base.issueBatch(batch, codeLength: codeLength, audit: audit) { batch, product, sink in
                 try body(batch, product, Sink(base: sink, catalog: self))
             }
         }

@@ -513,9 +513,9 @@ struct FailingStore: ForwardingCatalog {
         }
     }
 
-    func issueBatch<T: Sendable>(_ batch: NewBatch, codeLength: Int, _ body: @escaping @Sendable (Batch, Product, any CodeSink) throws -> T) async throws -> (Batch, T) {
+    func issueBatch<T: Sendable>(_ batch: NewBatch, codeLength: Int, audit: AuditEntry?, _ body: @escaping @Sendable (Batch, Product, any CodeSink) throws -> T) async throws -> (Batch, T) {
         let failAfter = failAfter
-        return try await base.issueBatch(batch, codeLength: codeLength) { batch, product, sink in
+        return try await base.issueBatch(batch, codeLength: codeLength, audit: audit) { batch, product, sink in
             try body(batch, product, Sink(base: sink, remaining: failAfter))
         }
     }
@@ -537,9 +537,9 @@ struct WatchedStore: ForwardingCatalog {
         }
     }
 
-    func issueBatch<T: Sendable>(_ batch: NewBatch, codeLength: Int, _ body: @escaping @Sendable (Batch, Product, any CodeSink) throws -> T) async throws -> (Batch, T) {
+    func issueBatch<T: Sendable>(_ batch: NewBatch, codeLength: Int, audit: AuditEntry?, _ body: @escaping @Sendable (Batch, Product, any CodeSink) throws -> T) async throws -> (Batch, T) {
         let log = log
-        return try await base.issueBatch(batch, codeLength: codeLength) { batch, product, sink in
+        return try await base.issueBatch(batch, codeLength: codeLength, audit: audit) { batch, product, sink in
             log.add("transaction")
             let counting = Sink(base: sink)
             let result = try body(batch, product, counting)
@@ -569,12 +569,12 @@ final class TakenOnceStore: ForwardingCatalog, @unchecked Sendable {
         }
     }
 
-    func issueBatch<T: Sendable>(_ batch: NewBatch, codeLength: Int, _ body: @escaping @Sendable (Batch, Product, any CodeSink) throws -> T) async throws -> (Batch, T) {
+    func issueBatch<T: Sendable>(_ batch: NewBatch, codeLength: Int, audit: AuditEntry?, _ body: @escaping @Sendable (Batch, Product, any CodeSink) throws -> T) async throws -> (Batch, T) {
         let first = attempts.withLock { attempts in
             attempts += 1
             return attempts == 1
         }
-        return try await base.issueBatch(batch, codeLength: codeLength) { batch, product, sink in
+        return try await base.issueBatch(batch, codeLength: codeLength, audit: audit) { batch, product, sink in
             try body(batch, product, Sink(base: sink, refuseNext: first))
         }
     }

@@ -71,6 +71,23 @@ try:
     seen["lookup"] = {"verdict": driver.find_element(By.ID, "code-verdict").text,
                       "scans": len(driver.find_elements(By.CSS_SELECTOR, "#code-scans tbody tr"))}
     shot(driver, "console-code-lookup")
+    click_and_wait(driver, "nav-products", "issue-form")
+    shot(driver, "console-products")
+    count = driver.find_element(By.ID, "issue-count")
+    count.clear()
+    count.send_keys("12")
+    driver.find_element(By.ID, "issue-lot").send_keys("L-9")
+    driver.find_element(By.CSS_SELECTOR, "#issue-qr option[value=pdf]").click()
+    click_and_wait(driver, "issue-button", "batch-facts")
+    seen["issued"] = {"status": driver.find_element(By.ID, "batch-facts").get_attribute("data-status"),
+                      "notice": driver.find_element(By.ID, "notice").text}
+    href = driver.find_element(By.ID, "download-package").get_attribute("href")
+    seen["zip"] = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch(arguments[0]).then(r => r.arrayBuffer().then(b => done({status: r.status, type: r.headers.get('content-type'),
+            size: b.byteLength, magic: String.fromCharCode(...new Uint8Array(b.slice(0, 2)))}))).catch(e => done({error: String(e)}));
+        """, href)
+    shot(driver, "console-batch")
     click_and_wait(driver, "nav-admin", "add-user")
     driver.find_element(By.ID, "user-name").send_keys("x")
     driver.find_element(By.ID, "user-password").send_keys("long enough password")

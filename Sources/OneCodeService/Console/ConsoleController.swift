@@ -5,6 +5,8 @@ import HummingbirdAuth
 import Logging
 import OneCodeApplication
 import OneCodeDomain
+import OneCodeIssuing
+import OneCodeRendering
 import OneCodeStorage
 
 /// The console staff use every day, under `/console`: server-rendered pages by role, over the application
@@ -14,6 +16,9 @@ struct ConsoleController: Sendable {
     typealias Context = ConsoleContext
     let store: any OneCodeStore
     let signer: CodeSigner
+    let issuer: Issuer
+    let packagesDirectory: String
+    let maxBatchCount: Int
     let views: ConsoleViews
     let idleSeconds: Int
     let sessionSeconds: Int
@@ -23,7 +28,7 @@ struct ConsoleController: Sendable {
     let tally: ScanTally?
 
     /// The parts with pages so far (the navigation shows these of a role's parts).
-    static let built: Set<ConsoleArea> = [.overview, .codes, .redeem, .admin]
+    static let built: Set<ConsoleArea> = [.overview, .products, .codes, .redeem, .admin]
 
     static func path(of area: ConsoleArea) -> String {
         switch area {
@@ -62,6 +67,33 @@ struct ConsoleController: Sendable {
         console.post("admin/users") { request, context in
             try await page(request, context, .admin) { request, context, chrome in
                 try await addUser(request, context, chrome, fields: try await form(request, context))
+            }
+        }
+        console.get("products") { request, context in try await page(request, context, .products) { try await products($0, $1, $2) } }
+        console.post("products") { request, context in
+            try await page(request, context, .products, task: .issue) { request, context, chrome in
+                try await addProduct(request, context, chrome, fields: try await form(request, context))
+            }
+        }
+        console.post("batches") { request, context in
+            try await page(request, context, .products, task: .issue) { request, context, chrome in
+                try await issueBatch(request, context, chrome, fields: try await form(request, context))
+            }
+        }
+        console.get("batches/:id") { request, context in
+            try await page(request, context, .products) { request, context, chrome in try await batchPage(request, context, chrome, id: try batchID(context)) }
+        }
+        console.get("batches/:id/package.zip") { request, context in
+            try await page(request, context, .products, task: .issue) { _, context, _ in
+                guard let batch = try await store.batch(BatchID(rawValue: try batchID(context))) else { throw HTTPError(.notFound) }
+                return try await PackageDownload.response(for: batch, library: packagesDirectory, context: context)
+            }
+        }
+        for (action, activate) in [("activate", true), ("void", false)] {
+            console.post("batches/:id/\(action)") { request, context in
+                try await page(request, context, .products, task: .issue) { request, context, chrome in
+                    try await setStatus(request, context, chrome, id: try batchID(context), activate: activate, fields: try await form(request, context))
+                }
             }
         }
         console.get("codes") { request, context in
@@ -149,14 +181,16 @@ struct ConsoleController: Sendable {
     // MARK: Pages
 
     /// Runs `body` for a signed-in user whose role sees `area`: otherwise the sign-in page (with the way back) or a 403.
-    func page(_ request: Request, _ context: Context, _ area: ConsoleArea,
+    func page(_ request: Request, _ context: Context, _ area: ConsoleArea, task: ConsoleTask? = nil,
               _ body: (Request, Context, ConsoleViews.Chrome) async throws -> Response) async throws -> Response {
         guard let user = context.identity else {
             if request.method == .get { return redirect(loginPath(next: request.uri.path)) }
             return views.message("loginExpired", status: .unauthorized, chrome: chrome(request, context, area: nil))
         }
         let chrome = chrome(request, context, area: area)
-        guard area.allows(user.role) else { return views.message("forbidden", status: .forbidden, chrome: chrome) }
+        guard area.allows(user.role), task.map({ $0.allows(user.role) }) ?? true else {
+            return views.message("forbidden", status: .forbidden, chrome: chrome)
+        }
         var response = try await body(request, context, chrome)
         if let language = request.uri.queryParameters.get("lang"), ["en", "zh"].contains(language) {
             response.headers[values: .setCookie].append(Cookie(name: Self.languageCookie, value: language, maxAge: 365 * 86_400, path: "/console",
@@ -237,13 +271,154 @@ struct ConsoleController: Sendable {
             }])
         }
         let feedback = try await store.feedbackList(FeedbackFilter(maxRating: 2), before: Int64.max, limit: 10).map { item -> [String: Any] in
-            ["rating": item.rating, "product": item.productName, "at": views.time.minute(item.at), "comment": item.comment ?? ""]
+            ["rating": item.rating, "product": item.productName, "at": views.time.minute(item.at)].merging(Self.present(["comment": item.comment])) { a, _ in a }
         }
         return views.page("overview", title: views.text("area_overview", language), values: [
             "periods": [period("today", "today", days: 1), period("7", "last7", days: 7), period("30", "last30", days: 30)],
             "chart": chart, "batches": batches, "campaigns": campaigns, "feedback": feedback,
             "hasBatches": !batches.isEmpty, "hasCampaigns": !campaigns.isEmpty, "hasFeedback": !feedback.isEmpty,
         ], chrome: chrome)
+    }
+
+    // MARK: Products and batches
+
+    func batchID(_ context: Context) throws -> Int64 {
+        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else { throw HTTPError(.notFound) }
+        return id
+    }
+
+    /// Products and batches; for issuers, forms to add a product and issue a batch (every option the CLI has).
+    func products(_ request: Request, _ context: Context, _ chrome: ConsoleViews.Chrome, issue: [String: Any] = [:], product: [String: String] = [:],
+                  errors: [String: String] = [:], notice: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+        let language = chrome.language
+        let products = try await store.products()
+        let names = Dictionary(products.map { ($0.id, (language == .zh ? $0.nameZh : $0.nameEn) ?? $0.name) }, uniquingKeysWith: { a, _ in a })
+        let batches = try await store.batches(product: nil).prefix(50).map { batch -> [String: Any] in
+            ["id": batch.id.rawValue, "product": names[batch.productID] ?? "", "lot": batch.lot ?? "", "count": batch.count,
+             "status": views.text("status_\(batch.status.rawValue)", language), "created": views.time.minute(batch.createdAt)]
+        }
+        let chosen = issue["product"] as? String
+        func options<T: RawRepresentable>(_ all: [T], _ chosen: String?, label: (T) -> String) -> [[String: Any]] where T.RawValue == String {
+            all.map { ["value": $0.rawValue, "label": label($0), "selected": $0.rawValue == chosen] }
+        }
+        var values: [String: Any] = [
+            "products": products.map { ["id": $0.id.rawValue, "name": $0.name, "nameZh": $0.nameZh ?? "", "nameEn": $0.nameEn ?? "", "gtin": $0.gtin?.digits ?? ""] },
+            "hasProducts": !products.isEmpty, "batches": batches, "hasBatches": !batches.isEmpty,
+            "productOptions": products.reversed().map { ["id": $0.id.rawValue, "name": names[$0.id] ?? $0.name, "selected": String($0.id.rawValue) == chosen] },
+            "artworks": options(ArtworkFormat.allCases, issue["qr"] as? String ?? "pdf") { views.text("artwork_\($0.rawValue)", language) },
+            "levels": options(ErrorCorrection.allCases, issue["ec"] as? String ?? "M") { $0.rawValue },
+            "kinds": options(BatchKind.allCases, issue["kind"] as? String ?? "unit") { views.text($0 == .innerCase ? "kind_innerCase" : "kind_\($0.rawValue)", language) },
+            "issue": issue, "product": product, "errors": errors,
+            "mayIssue": chrome.user.map { ConsoleTask.issue.allows($0.role) } ?? false,
+        ]
+        if issue["count"] == nil { values["issue"] = issue.merging(["count": "1000"]) { a, _ in a } }
+        return views.page("products", title: views.text("area_products", language), values: values, chrome: chrome, notice: notice, status: status)
+    }
+
+    func addProduct(_ request: Request, _ context: Context, _ chrome: ConsoleViews.Chrome, fields: [String: String]) async throws -> Response {
+        func field(_ name: String) -> String? { fields[name].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 } }
+        let kept = fields.filter { ["name", "nameZh", "nameEn", "gtin", "imageUrl"].contains($0.key) }
+        do {
+            let new = try NewProduct(name: fields["name"] ?? "", nameZh: field("nameZh"), nameEn: field("nameEn"), gtin: field("gtin"), sku: nil,
+                                     imageURL: field("imageUrl"))
+            _ = try await actions(context).addProduct(new)
+            return try await products(request, context, chrome, notice: views.text("productAdded", chrome.language), status: .created)
+        } catch let error as InputError {
+            return try await products(request, context, chrome, product: kept, errors: [error.field: error.description], status: .badRequest)
+        } catch let error as ConflictError {
+            return try await products(request, context, chrome, product: kept, errors: [error.field: error.description], status: .conflict)
+        }
+    }
+
+    func issueBatch(_ request: Request, _ context: Context, _ chrome: ConsoleViews.Chrome, fields: [String: String]) async throws -> Response {
+        func field(_ name: String) -> String? { fields[name].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0.trimmingCharacters(in: .whitespaces) } }
+        var kept: [String: Any] = fields.filter { ["product", "count", "lot", "productionDate", "expiryDate", "region", "qr", "ec", "kind", "pin", "roll"].contains($0.key) }
+        kept["gs1"] = fields["urlForm"] == "gs1"
+        kept["uppercase"] = fields["uppercase"] == "yes"
+        do {
+            func number(_ name: String, _ what: String) throws -> Int? {
+                guard let text = field(name) else { return nil }
+                guard let value = Int(text) else { throw InputError(name, "must be \(what) (got '\(text)')") }
+                return value
+            }
+            let checked = try Actions.IssueRequest(
+                product: Int64(try number("product", "a product's id") ?? 0), count: try number("count", "a whole number of codes") ?? 0,
+                lot: field("lot"), productionDate: field("productionDate"), expiryDate: field("expiryDate"), region: field("region"),
+                urlForm: field("urlForm"), uppercase: fields["uppercase"] == "yes", kind: field("kind"), pin: try number("pin", "a number of digits"),
+                qr: field("qr"), ec: field("ec"), roll: field("roll"), labelsPerFile: nil, maxCount: maxBatchCount)
+            let result = try await actions(context).issue(checked, issuer: issuer, library: packagesDirectory)
+            context.logger.info("console: batch issued", metadata: ["batch": "\(result.batch.id)", "codes": "\(result.batch.count)"])
+            return try await batchPage(request, context, chrome, id: result.batch.id.rawValue, notice: views.text("batchIssued", chrome.language),
+                                       status: .created)
+        } catch let error as InputError {
+            return try await products(request, context, chrome, issue: kept, errors: [error.field: error.description], status: .badRequest)
+        } catch let error as NotFoundError {
+            return try await products(request, context, chrome, issue: kept, errors: [error.field: error.description], status: .badRequest)
+        }
+    }
+
+    /// One batch: its facts, scan rate, scans per day and by verdict and region (from the day counts), its package;
+    /// activate, and void with a confirmation.
+    func batchPage(_ request: Request, _ context: Context, _ chrome: ConsoleViews.Chrome, id: Int64, errors: [String: String] = [:],
+                   notice: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+        await tally?.flush()
+        let language = chrome.language
+        guard let batch = try await store.batch(BatchID(rawValue: id)) else {
+            return views.message("notFound", status: .notFound, chrome: chrome)
+        }
+        let product = try await store.product(batch.productID)
+        let scanned = try await store.scannedCodes()[batch.id] ?? 0
+        let now = Date()
+        func day(_ back: Int) -> String { Day.today(now.addingTimeInterval(Double(-back) * 86_400)).description }
+        let counts = try await store.scanDayCounts(from: day(29), to: day(0), batch: batch.id)
+        var perDay: [String: Int] = [:], byVerdict: [Verdict: Int] = [:], byRegion: [String: Int] = [:]
+        for count in counts {
+            perDay[count.day, default: 0] += count.scans
+            byVerdict[count.verdict, default: 0] += count.scans
+            byRegion[count.region.isEmpty ? "–" : count.region, default: 0] += count.scans
+        }
+        let days = (0..<30).reversed().map(day)
+        let regions = byRegion.sorted { $0.value == $1.value ? $0.key < $1.key : $0.value > $1.value }.prefix(20)
+        let user = chrome.user
+        return views.page("batch", title: "\(views.text("batch", language)) #\(batch.id)", values: [
+            // Mustache shows a section for any string, "" too: what a batch lacks is left out, not empty.
+            "batch": ([
+                "id": batch.id.rawValue, "product": (language == .zh ? product?.nameZh : product?.nameEn) ?? product?.name ?? "", "lot": batch.lot ?? "",
+                "status": views.text("status_\(batch.status.rawValue)", language), "statusValue": batch.status.rawValue, "count": batch.count,
+                "kind": views.text(batch.kind == .innerCase ? "kind_innerCase" : "kind_\(batch.kind.rawValue)", language), "scanned": scanned,
+                "rate": batch.count == 0 ? "–" : String(format: "%.1f%%", 100 * Double(scanned) / Double(batch.count)),
+                "productionDate": batch.productionDate.description, "urlForm": batch.urlForm.rawValue, "created": views.time.minute(batch.createdAt),
+            ] as [String: Any]).merging(Self.present([
+                "pin": batch.pinLength > 0 ? "\(batch.pinLength)" : nil, "expiryDate": batch.expiryDate?.description, "region": batch.region,
+            ])) { a, _ in a },
+            "chart": ConsoleChart.bars(days.map { perDay[$0] ?? 0 }, labels: days, empty: views.text("chartEmpty", language),
+                                       title: views.text("scansPerDay", language)),
+            "verdicts": Verdict.allCases.filter { byVerdict[$0] != nil }.map {
+                ["verdict": $0.rawValue, "label": views.text("verdict_\($0.rawValue)", language), "count": byVerdict[$0]!] as [String: Any]
+            },
+            "regions": regions.map { ["region": $0.key, "scans": $0.value] as [String: Any] }, "hasRegions": !regions.isEmpty,
+            "mayIssue": user.map { ConsoleTask.issue.allows($0.role) } ?? false,
+            "canActivate": batch.status == .issued, "canVoid": batch.status != .void, "errors": errors,
+        ], chrome: chrome, notice: notice, status: status)
+    }
+
+    func setStatus(_ request: Request, _ context: Context, _ chrome: ConsoleViews.Chrome, id: Int64, activate: Bool,
+                   fields: [String: String]) async throws -> Response {
+        do {
+            if activate {
+                _ = try await actions(context).activateBatch(id)
+                return try await batchPage(request, context, chrome, id: id, notice: views.text("batchActivated", chrome.language))
+            }
+            // Void is final: the form's box says the person means it.
+            guard fields["confirm"] == "yes" else { throw InputError("confirm", views.text("confirmNeeded", chrome.language)) }
+            _ = try await actions(context).voidBatch(id)
+            return try await batchPage(request, context, chrome, id: id, notice: views.text("batchVoided", chrome.language))
+        } catch let error as InputError {
+            return try await batchPage(request, context, chrome, id: id, errors: [error.field: error.field == "confirm" ? error.message : error.description],
+                                       status: .badRequest)
+        } catch let error as NotFoundError {
+            return try await batchPage(request, context, chrome, id: id, errors: ["confirm": error.description], status: .notFound)
+        }
     }
 
     // MARK: Code lookup
@@ -259,14 +434,14 @@ struct ConsoleController: Sendable {
             let report = try await CodeLookup(store: store, signer: signer).report(String(typed.prefix(500)))
             var shown: [String: Any] = [
                 "code": report.code, "verdict": report.verdict, "verdictLabel": views.text("lookup_\(report.verdict)", language),
-                "reason": report.reason ?? "",
             ]
+            if let reason = report.reason { shown["reason"] = reason }
             if let batch = report.batch {
                 shown["batch"] = ["id": batch.id.rawValue, "lot": batch.lot ?? "", "status": views.text("status_\(batch.status.rawValue)", language),
                                   "sequence": report.sequence ?? 0]
             }
             if let product = report.product {
-                shown["product"] = ["name": (language == .zh ? product.nameZh : product.nameEn) ?? product.name, "gtin": product.gtin?.digits ?? ""]
+                shown["product"] = ["name": (language == .zh ? product.nameZh : product.nameEn) ?? product.name].merging(Self.present(["gtin": product.gtin?.digits])) { a, _ in a }
             }
             shown["packedIn"] = (report.packedIn ?? []).map { ["kind": $0.kind.words, "code": $0.code] }
             if let holds = report.holds { shown["holds"] = holds }
@@ -437,6 +612,13 @@ struct ConsoleController: Sendable {
 
     func actions(_ context: Context) -> Actions {
         Actions(store: store, actor: .user(id: context.identity!.id, name: context.identity!.name))
+    }
+}
+
+extension ConsoleController {
+    /// The values that are there and not empty: a Mustache section shows for any string, "" too.
+    static func present(_ values: [String: String?]) -> [String: Any] {
+        values.compactMapValues { value -> Any? in value.flatMap { $0.isEmpty ? nil : $0 } }
     }
 }
 

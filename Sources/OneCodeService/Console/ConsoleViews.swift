@@ -22,6 +22,7 @@ struct ConsoleViews: Sendable {
             "message": PackageResources.message_mustache, "overview": PackageResources.overview_mustache,
             "users": PackageResources.users_mustache, "audit": PackageResources.audit_mustache,
             "redeem": PackageResources.redeem_mustache, "codes": PackageResources.codes_mustache,
+            "products": PackageResources.products_mustache, "batch": PackageResources.batch_mustache,
         ]
         for (name, bytes) in templates { try library.register(String(decoding: bytes, as: UTF8.self), named: name) }
         self.library = library
