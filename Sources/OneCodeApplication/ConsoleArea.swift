@@ -36,10 +36,13 @@ public enum ConsoleTask: String, Sendable, CaseIterable {
     case blacklist
     /// Add products, issue batches, download their packages, activate and void them (the API's issuer scope).
     case issue
+    /// Create and edit campaigns, pause, resume and end them (the API's marketing scope).
+    case runCampaigns
 
     public var roles: Set<ConsoleRole> {
         switch self {
         case .blacklist, .issue: [.admin, .issuer]
+        case .runCampaigns: [.admin, .marketing]
         }
     }
 

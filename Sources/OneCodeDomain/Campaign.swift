@@ -115,7 +115,7 @@ public struct CampaignDefinition: Sendable, Codable, Equatable {
     static let rootKeys = ["name", "start", "end", "timeZone", "scope", "tiers", "limits", "status", "requirePin"]
     static let scopeKeys = ["products", "batches", "regions"]
     static let tierKeys = ["name", "kind", "value", "probability", "stock", "dailyStock"]
-    static let limitKeys = ["winsPerConsumer", "drawsPerConsumerPerDay", "winsPerPhone"]
+    public static let limitKeys = ["winsPerConsumer", "drawsPerConsumerPerDay", "winsPerPhone"]
 
     /// Parses and validates a definition.
     ///

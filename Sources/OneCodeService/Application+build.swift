@@ -88,7 +88,7 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter, fakes: 
     ).register(on: router)
     ConsoleController(
         store: deps.store, signer: deps.signer, issuer: Issuer(store: deps.store, signer: deps.signer, baseURL: deps.baseURL),
-        packagesDirectory: deps.config.packagesDirectory, maxBatchCount: deps.maxBatchCount, views: try ConsoleViews(brand: deps.config.brand, time: DisplayTime(deps.config.displayTimeZone)),
+        packagesDirectory: deps.config.packagesDirectory, maxBatchCount: deps.maxBatchCount, geoIPConfigured: deps.config.geoIPFile != nil, views: try ConsoleViews(brand: deps.config.brand, time: DisplayTime(deps.config.displayTimeZone)),
         idleSeconds: deps.config.consoleIdleSeconds, sessionSeconds: deps.config.consoleSessionSeconds,
         secureCookie: deps.config.secureCookie || deps.baseURL.lowercased().hasPrefix("https://"), truncateIP: deps.config.truncateIP,
         tally: scanTally

@@ -328,6 +328,57 @@ extension ConsoleTests {
     }
 }
 
+extension ConsoleTests {
+    @Test("campaigns: marketing creates one by form (a wrong probability named beside its tier, then right), scans draw from its stock, pause and end (end only when confirmed); audited; sales reads and cannot change it", arguments: Backend.complete)
+    func campaigns(backend: Backend) async throws {
+        let (folder, environment) = try await Self.prepared(backend)
+        defer { folder.cleanup() }
+        for arguments in [["batch", "issue", "--product", "1", "--count", "4", "--out", "pkg"], ["batch", "activate", "1"]] {
+            let result = try await Run.run(Run.onecode, arguments, cwd: folder.path, environment: environment)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+        try "sales pass 1234".write(toFile: folder.file("sam.pw"), atomically: true, encoding: .utf8)
+        #expect(try await Run.run(Run.onecode, ["user", "add", "--name", "sam", "--role", "sales", "--password-file", folder.file("sam.pw")],
+                                  cwd: folder.path, environment: environment).status == 0)
+        let (server, base) = try await DurabilityTests.startServer(folder, extra: environment)
+        defer { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
+        let mona = ConsoleClient(base)
+        try await mona.signIn("mona", "marketing pass 1")
+        let list = try await mona.get("/console/campaigns")
+        #expect(list.status == 200 && list.body.contains(#"id="campaign-form""#))
+        let token = try #require(ConsoleClient.csrf(list.body))
+        var fields = [("csrf", token), ("name", "Winter"), ("start", "2020-01-01T00:00"), ("end", "2099-01-01T00:00"), ("timeZone", "Asia/Shanghai"),
+                      ("status", "live"), ("tier0_name", "Free bottle"), ("tier0_kind", "goods"), ("tier0_value", "1"), ("tier0_probability", "1.5"),
+                      ("tier0_stock", "2"), ("tier1_kind", "goods"), ("product_1", "yes"), ("winsPerConsumer", "")]
+        let wrong = try await mona.post("/console/campaigns", fields)
+        #expect(wrong.status == 400 && wrong.body.contains(#"id="error-tier0""#) && wrong.body.contains("tiers[0].probability"), "\(wrong.status) \(wrong.body.suffix(300))")
+        #expect(wrong.body.contains(#"value="Free bottle""#) && wrong.body.contains(#"value="1.5""#), "what was typed is kept")
+        fields[9] = ("tier0_probability", "1")
+        let created = try await mona.post("/console/campaigns", fields)
+        #expect(created.status == 201 && created.body.contains(#"data-status="live""#) && created.body.contains("Free bottle"), "\(created.status) \(created.body.suffix(400))")
+        #expect(try backend.query("SELECT actor_name || ':' || action FROM audit_log WHERE action = 'campaign.create'", in: folder, name: Self.name(backend))
+                == "mona:campaign.create")
+        // Three phones scan three codes: two prizes, then the stock is gone.
+        let codes = try CodesCSV(folder.file("pkg/codes.csv")).codes
+        _ = await DurabilityTests.scan(base, Array(codes.prefix(3)), concurrency: 1)
+        let page = try await mona.get("/console/campaigns/1")
+        #expect(page.body.contains(#"<td>Free bottle</td><td class="num">2</td><td class="num">2</td>"#), "\(page.body)")
+        let overview = try await mona.get("/console/overview")
+        #expect(overview.body.contains("<td>Winter</td><td>Free bottle</td><td class=\"num\">2</td><td class=\"num\">2</td><td class=\"num\">0</td>"), "\(overview.body)")
+        let paused = try await mona.post("/console/campaigns/1/status", [("csrf", token), ("to", "paused")])
+        #expect(paused.status == 200 && paused.body.contains(#"data-status="paused""#))
+        let unconfirmed = try await mona.post("/console/campaigns/1/status", [("csrf", token), ("to", "ended")])
+        #expect(unconfirmed.status == 400 && unconfirmed.body.contains(#"id="error-confirm""#) && unconfirmed.body.contains(#"data-status="paused""#))
+        let ended = try await mona.post("/console/campaigns/1/status", [("csrf", token), ("to", "ended"), ("confirm", "yes")])
+        #expect(ended.status == 200 && ended.body.contains(#"data-status="ended""#) && !ended.body.contains(#"id="campaign-form""#))
+        let sam = ConsoleClient(base)
+        try await sam.signIn("sam", "sales pass 1234")
+        #expect(try await sam.get("/console/campaigns").status == 403)
+        let samPage = try await sam.get("/console/overview")
+        #expect(try await sam.post("/console/campaigns/1/status", [("csrf", ConsoleClient.csrf(samPage.body) ?? ""), ("to", "live")]).status == 403)
+    }
+}
+
 @Suite("The console in a real browser", .serialized)
 struct ConsoleBrowserTests {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -352,7 +403,7 @@ struct ConsoleBrowserTests {
         #expect(result.status == 0, "browser: \(result.stderr.suffix(2000))")
         let seen = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
         #expect((seen["adminLanded"] as? String)?.hasSuffix("/console/overview") == true)
-        #expect(seen["adminNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-redeem", "nav-admin"], "\(seen["adminNav"] ?? "")")
+        #expect(seen["adminNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-campaigns", "nav-redeem", "nav-admin"], "\(seen["adminNav"] ?? "")")
         let issued = seen["issued"] as? [String: String]
         #expect(issued?["status"] == "issued" && issued?["notice"]?.hasPrefix("Batch issued.") == true, "\(issued ?? [:])")
         let zip = seen["zip"] as? [String: Any]
@@ -373,9 +424,11 @@ struct ConsoleBrowserTests {
         #expect(audit.contains { $0.contains("cli:") && $0.contains("user.add") }, "\(audit)")
         #expect(seen["zh"] as? [String: String] == ["lang": "zh-CN", "h1": "概览"], "\(seen["zh"] ?? "")")
         #expect((seen["signedOut"] as? String)?.hasSuffix("/console/login") == true)
-        #expect(seen["marketingNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes"], "\(seen["marketingNav"] ?? "")")
+        #expect(seen["marketingNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-campaigns"], "\(seen["marketingNav"] ?? "")")
+        #expect((seen["campaignError"] as? String)?.contains("tiers[0].probability") == true, "\(seen["campaignError"] ?? "")")
+        #expect(seen["campaign"] as? String == "live")
         #expect(seen["marketingAdmin"] as? String == "Your role does not include this part of the console.")
-        for name in ["console-login", "console-overview", "console-code-lookup", "console-products", "console-batch", "console-users-error", "console-users", "console-audit", "console-overview-zh"] {
+        for name in ["console-login", "console-overview", "console-code-lookup", "console-products", "console-batch", "console-campaign-error", "console-campaign", "console-users-error", "console-users", "console-audit", "console-overview-zh"] {
             let png = try Data(contentsOf: URL(fileURLWithPath: BrowserTests.artifacts + "/\(name).png"))
             #expect(png.count > 5000 && png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(name)")
         }

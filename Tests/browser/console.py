@@ -121,6 +121,24 @@ try:
     seen["marketingNav"] = [a.get_attribute("id") for a in driver.find_elements(By.CSS_SELECTOR, "nav.areas a")]
     driver.get(base + "/console/admin/users")
     seen["marketingAdmin"] = driver.find_element(By.CSS_SELECTOR, "#message p").text
+    # A campaign by form: a probability over 1 is named beside its tier, then put right.
+    driver.get(base + "/console/campaigns")
+    driver.find_element(By.ID, "c-name").send_keys("Winter")
+    for field, value in (("c-start", "01012020"), ("c-end", "01012099")):
+        element = driver.find_element(By.ID, field)
+        driver.execute_script("arguments[0].value = arguments[1]", element, "2020-01-01T00:00" if field == "c-start" else "2099-01-01T00:00")
+    driver.find_element(By.CSS_SELECTOR, "#c-status option[value=live]").click()
+    for field, value in (("tier0-name", "Free bottle"), ("tier0-value", "1"), ("tier0-probability", "1.5"), ("tier0-stock", "100")):
+        driver.find_element(By.ID, field).send_keys(value)
+    click_and_wait(driver, "campaign-button", "error-tier0")
+    seen["campaignError"] = driver.find_element(By.ID, "error-tier0").text
+    shot(driver, "console-campaign-error")
+    probability = driver.find_element(By.ID, "tier0-probability")
+    probability.clear()
+    probability.send_keys("0.5")
+    click_and_wait(driver, "campaign-button", "campaign-stock")
+    seen["campaign"] = driver.find_element(By.ID, "campaign-facts").get_attribute("data-status")
+    shot(driver, "console-campaign")
 finally:
     driver.quit()
 
