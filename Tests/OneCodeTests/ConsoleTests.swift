@@ -101,6 +101,31 @@ final class ConsoleClient: @unchecked Sendable {
 
 @Suite("The console: sign-in, sessions, roles and forms", .serialized)
 struct ConsoleTests {
+    /// A prepared folder (`prepared`) with `files` written in it, the `onecode` commands `before` run in it, and
+    /// `onecode serve` on it.
+    final class Served: Sendable {
+        let folder: TemporaryFolder, environment: [String: String], server: Run.Started, base: String
+        init(folder: TemporaryFolder, environment: [String: String], server: Run.Started, base: String) {
+            (self.folder, self.environment, self.server, self.base) = (folder, environment, server, base)
+        }
+        /// Stops the server (by its PID) and removes the folder.
+        func close() {
+            if server.process.isRunning { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
+            folder.cleanup()
+        }
+    }
+
+    static func served(_ backend: Backend, files: [String: String] = [:], before commands: [[String]] = []) async throws -> Served {
+        let (folder, environment) = try await prepared(backend)
+        for (name, text) in files { try text.write(toFile: folder.file(name), atomically: true, encoding: .utf8) }
+        for arguments in commands {
+            let result = try await Run.run(Run.onecode, arguments, cwd: folder.path, environment: environment)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+        let (server, base) = try await DurabilityTests.startServer(folder, extra: environment)
+        return Served(folder: folder, environment: environment, server: server, base: base)
+    }
+
     /// The database `CLITests.prepared` made: SQLite's where `serve` finds it, PostgreSQL's by the folder.
     static func name(_ backend: Backend) -> String { backend == .sqlite ? "data/onecode.sqlite" : "onecode.sqlite" }
 
@@ -118,10 +143,9 @@ struct ConsoleTests {
 
     @Test("sign-in: a session cookie HttpOnly, SameSite=Strict, path /console; the database holds its SHA-256, not the id; sign-out ends it", arguments: Backend.complete)
     func sessions(backend: Backend) async throws {
-        let (folder, environment) = try await Self.prepared(backend)
-        defer { folder.cleanup() }
-        let (server, base) = try await DurabilityTests.startServer(folder, extra: environment)
-        defer { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
+        let world = try await Self.served(backend)
+        defer { world.close() }
+        let (folder, environment, server, base) = (world.folder, world.environment, world.server, world.base)
         let browser = ConsoleClient(base)
         let first = try await browser.get("/console/overview")
         #expect(first.status == 303 && first.location == "/console/login?next=/console/overview", "\(first.status) \(first.headers)")
@@ -163,10 +187,9 @@ struct ConsoleTests {
 
     @Test("a wrong password five times throttles the account (the right one too) on every node; the address's failures count across names", arguments: Backend.complete)
     func throttle(backend: Backend) async throws {
-        let (folder, environment) = try await Self.prepared(backend)
-        defer { folder.cleanup() }
-        let (server, base) = try await DurabilityTests.startServer(folder, extra: environment)
-        defer { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
+        let world = try await Self.served(backend)
+        defer { world.close() }
+        let (folder, environment, server, base) = (world.folder, world.environment, world.server, world.base)
         let browser = ConsoleClient(base)
         for attempt in 1...5 {
             let wrong = try await browser.signIn("alice", "guess \(attempt)")
@@ -194,10 +217,9 @@ struct ConsoleTests {
 
     @Test("roles: marketing sees the overview and not admin; admin adds a user by form (CSRF checked, errors beside the field); a session made on one node is valid on the other", arguments: Backend.complete)
     func roles(backend: Backend) async throws {
-        let (folder, environment) = try await Self.prepared(backend)
-        defer { folder.cleanup() }
-        let (server, base) = try await DurabilityTests.startServer(folder, extra: environment)
-        defer { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
+        let world = try await Self.served(backend)
+        defer { world.close() }
+        let (folder, environment, server, base) = (world.folder, world.environment, world.server, world.base)
         let mona = ConsoleClient(base)
         try await mona.signIn("mona", "marketing pass 1")
         let page = try await mona.get("/console/overview")
@@ -243,10 +265,9 @@ struct ConsoleTests {
 extension ConsoleTests {
     @Test("code lookup: a typed code or its URL shows its state, batch, scans and draws; forged, typo and malformed are said; marketing reads, an admin blacklists with a reason (audited), marketing cannot", arguments: Backend.complete)
     func codeLookup(backend: Backend) async throws {
-        let (folder, environment, server, base, redemptionCodes) = try await ConsoleRedeemTests.claimed(backend, count: 2)
-        defer { folder.cleanup() }
-        defer { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
-        _ = environment
+        let (world, _) = try await ConsoleRedeemTests.claimed(backend, count: 2)
+        defer { world.close() }
+        let (folder, base) = (world.folder, world.base)
         let csv = try CodesCSV(folder.file("pkg/codes.csv"))
         let code = csv.codes[0]
         let mona = ConsoleClient(base)
@@ -278,17 +299,15 @@ extension ConsoleTests {
         #expect(done.status == 200 && done.body.contains(#"data-verdict="void""#) && done.body.contains("label reported stolen"), "\(done.status)")
         #expect(try backend.query("SELECT actor_name || ':' || action || ':' || detail FROM audit_log WHERE action = 'code.blacklist'",
                                   in: folder, name: Self.name(backend)) == "alice:code.blacklist:label reported stolen")
-        _ = redemptionCodes
     }
 }
 
 extension ConsoleTests {
     @Test("products and batches: an admin adds a product (GTIN checked beside its field), issues a batch with PDF artwork (count checked), downloads its zip, voids only when confirmed; audited; marketing reads and cannot issue", arguments: Backend.complete)
     func productsAndBatches(backend: Backend) async throws {
-        let (folder, environment) = try await Self.prepared(backend)
-        defer { folder.cleanup() }
-        let (server, base) = try await DurabilityTests.startServer(folder, extra: environment)
-        defer { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
+        let world = try await Self.served(backend)
+        defer { world.close() }
+        let (folder, environment, server, base) = (world.folder, world.environment, world.server, world.base)
         let alice = ConsoleClient(base)
         try await alice.signIn("alice", "correct horse battery")
         let page = try await alice.get("/console/products")
@@ -331,17 +350,12 @@ extension ConsoleTests {
 extension ConsoleTests {
     @Test("campaigns: marketing creates one by form (a wrong probability named beside its tier, then right), scans draw from its stock, pause and end (end only when confirmed); audited; sales reads and cannot change it", arguments: Backend.complete)
     func campaigns(backend: Backend) async throws {
-        let (folder, environment) = try await Self.prepared(backend)
-        defer { folder.cleanup() }
-        for arguments in [["batch", "issue", "--product", "1", "--count", "4", "--out", "pkg"], ["batch", "activate", "1"]] {
-            let result = try await Run.run(Run.onecode, arguments, cwd: folder.path, environment: environment)
-            #expect(result.status == 0, "\(arguments): \(result.stderr)")
-        }
-        try "sales pass 1234".write(toFile: folder.file("sam.pw"), atomically: true, encoding: .utf8)
-        #expect(try await Run.run(Run.onecode, ["user", "add", "--name", "sam", "--role", "sales", "--password-file", folder.file("sam.pw")],
-                                  cwd: folder.path, environment: environment).status == 0)
-        let (server, base) = try await DurabilityTests.startServer(folder, extra: environment)
-        defer { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
+        let world = try await Self.served(backend, files: ["sam.pw": "sales pass 1234"], before: [
+            ["batch", "issue", "--product", "1", "--count", "4", "--out", "pkg"], ["batch", "activate", "1"],
+            ["user", "add", "--name", "sam", "--role", "sales", "--password-file", "sam.pw"],
+        ])
+        defer { world.close() }
+        let (folder, base) = (world.folder, world.base)
         let mona = ConsoleClient(base)
         try await mona.signIn("mona", "marketing pass 1")
         let list = try await mona.get("/console/campaigns")
@@ -386,15 +400,9 @@ struct ConsoleBrowserTests {
 
     @Test("Chromium at 1280 px: admin signs in, sees the scans counted, adds a user (wrong, then right), reads the audit log, switches to Chinese; marketing sees only its parts; screenshots in test-artifacts", arguments: Backend.complete)
     func console(backend: Backend) async throws {
-        let (folder, environment) = try await ConsoleTests.prepared(backend)
-        defer { folder.cleanup() }
-        for arguments in [["batch", "issue", "--product", "1", "--count", "10", "--out", "pkg"], ["batch", "activate", "1"]] {
-            let result = try await Run.run(Run.onecode, arguments, cwd: folder.path, environment: environment)
-            #expect(result.status == 0, "\(arguments): \(result.stderr)")
-        }
-        let codes = try CodesCSV(folder.file("pkg/codes.csv")).codes
-        let (server, base) = try await DurabilityTests.startServer(folder, extra: environment)
-        defer { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
+        let world = try await ConsoleTests.served(backend, before: [["batch", "issue", "--product", "1", "--count", "10", "--out", "pkg"], ["batch", "activate", "1"]])
+        defer { world.close() }
+        let base = world.base, codes = try CodesCSV(world.folder.file("pkg/codes.csv")).codes
         // Four codes scanned, one of them twice: 5 scans today, 4 of 10 codes scanned.
         let statuses = await DurabilityTests.scan(base, Array(codes.prefix(4)) + [codes[0]], concurrency: 1)
         #expect(statuses == [200, 200, 200, 200, 200])
@@ -442,17 +450,13 @@ struct ConsoleRedeemTests {
 
     /// A server with a live campaign that always wins, a store with its clerk `carl`, and `count` claimed prizes;
     /// the redemption codes.
-    static func claimed(_ backend: Backend, count: Int) async throws -> (TemporaryFolder, [String: String], Run.Started, String, [String]) {
-        let (folder, environment) = try await ConsoleTests.prepared(backend)
-        try CampaignTests.definition().write(to: URL(fileURLWithPath: folder.file("campaign.json")))
-        try "clerk password 1".write(toFile: folder.file("carl.pw"), atomically: true, encoding: .utf8)
-        for arguments in [["batch", "issue", "--product", "1", "--count", "\(count)", "--out", "pkg"], ["batch", "activate", "1"],
-                          ["campaign", "create", "--file", "campaign.json"], ["store", "add", "--name", "Corner shop"],
-                          ["user", "add", "--name", "carl", "--role", "clerk", "--store", "1", "--password-file", "carl.pw"]] {
-            let result = try await Run.run(Run.onecode, arguments, cwd: folder.path, environment: environment)
-            #expect(result.status == 0, "\(arguments): \(result.stderr)")
-        }
-        let (server, base) = try await DurabilityTests.startServer(folder, extra: environment)
+    static func claimed(_ backend: Backend, count: Int) async throws -> (ConsoleTests.Served, [String]) {
+        let world = try await ConsoleTests.served(
+            backend, files: ["campaign.json": String(decoding: CampaignTests.definition(), as: UTF8.self), "carl.pw": "clerk password 1"],
+            before: [["batch", "issue", "--product", "1", "--count", "\(count)", "--out", "pkg"], ["batch", "activate", "1"],
+                     ["campaign", "create", "--file", "campaign.json"], ["store", "add", "--name", "Corner shop"],
+                     ["user", "add", "--name", "carl", "--role", "clerk", "--store", "1", "--password-file", "carl.pw"]])
+        let (folder, base) = (world.folder, world.base)
         var codes: [String] = []
         for (index, code) in try CodesCSV(folder.file("pkg/codes.csv")).codes.enumerated() {
             var scan = URLRequest(url: URL(string: base + "/s/\(code)")!)
@@ -470,14 +474,14 @@ struct ConsoleRedeemTests {
             let json = try JSONSerialization.jsonObject(with: body) as? [String: Any]
             codes.append(try #require(json?["redemptionCode"] as? String, "\(String(decoding: body, as: UTF8.self))"))
         }
-        return (folder, environment, server, base, codes)
+        return (world, codes)
     }
 
     @Test("over HTTP: a clerk checks a code (its prize shown), redeems it once as their store (audited), a second time is refused; an admin names the store; a wrong code is named beside the field", arguments: Backend.complete)
     func redeem(backend: Backend) async throws {
-        let (folder, _, server, base, codes) = try await Self.claimed(backend, count: 2)
-        defer { folder.cleanup() }
-        defer { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
+        let (world, codes) = try await Self.claimed(backend, count: 2)
+        defer { world.close() }
+        let (folder, base) = (world.folder, world.base)
         let carl = ConsoleClient(base)
         let landed = try await carl.signIn("carl", "clerk password 1")
         #expect(landed.location == "/console/redeem")
@@ -514,9 +518,9 @@ struct ConsoleRedeemTests {
 
     @Test("in Chromium at phone size: the clerk types the code as people do, sees the prize, redeems it, and is told when it was redeemed already; screenshots in test-artifacts")
     func redeemInBrowser() async throws {
-        let (folder, _, server, base, codes) = try await Self.claimed(.sqlite, count: 1)
-        defer { folder.cleanup() }
-        defer { kill(server.process.processIdentifier, SIGTERM); _ = server.waitBlocking() }
+        let (world, codes) = try await Self.claimed(.sqlite, count: 1)
+        defer { world.close() }
+        let base = world.base
         try FileManager.default.createDirectory(atPath: BrowserTests.artifacts, withIntermediateDirectories: true)
         let result = try await Run.run("python3", [Self.script, base, codes[0], BrowserTests.artifacts])
         #expect(result.status == 0, "browser: \(result.stderr.suffix(2000))")
