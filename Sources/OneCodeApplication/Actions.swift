@@ -57,6 +57,45 @@ public struct Actions: Sendable {
         return reason.text
     }
 
+    // MARK: Leads
+
+    /// A page of leads to take away (a CSV or JSON-lines download): personal data leaving OneCode, audited as
+    /// `leads.export` with what was asked and how many went. Reading leads page by page (the API's JSON, a
+    /// sales tool's poll) is not an export.
+    /// - Throws: `NotFoundError("segment", …)` for an unknown segment, `InputError("minScore", …)` outside 0-100.
+    public func exportLeads(segment: SegmentID?, minScore: Double?, after: Int64, limit: Int, format: String) async throws -> LeadPage {
+        let page = try await leads(segment: segment, minScore: minScore, after: after, limit: limit)
+        try await auditExport(format: format, count: page.leads.count, segment: segment, minScore: minScore)
+        return page
+    }
+
+    /// Every lead the filter selects, up to `cap`, as one file: audited once as `leads.export`, with the count.
+    public func exportAllLeads(segment: SegmentID?, minScore: Double?, cap: Int, format: String) async throws -> [Lead] {
+        var leads: [Lead] = [], after: Int64 = 0
+        while leads.count < cap {
+            let page = try await self.leads(segment: segment, minScore: minScore, after: after, limit: min(5000, cap - leads.count))
+            leads += page.leads
+            after = page.cursor
+            if !page.more { break }
+        }
+        try await auditExport(format: format, count: leads.count, segment: segment, minScore: minScore)
+        return leads
+    }
+
+    private func auditExport(format: String, count: Int, segment: SegmentID?, minScore: Double?) async throws {
+        var asked = "\(format), \(count) leads"
+        if let segment { asked += ", segment \(segment)" }
+        if let minScore { asked += ", score at least \(minScore)" }
+        try await store.record(AuditEntry(actor, "leads.export", subject: "leads", detail: asked))
+    }
+
+    /// A page of leads, filtered, after a cursor. - Throws as `exportLeads`.
+    public func leads(segment: SegmentID?, minScore: Double?, after: Int64, limit: Int) async throws -> LeadPage {
+        if let minScore, !(0...100).contains(minScore) { throw InputError("minScore", "must be from 0 to 100") }
+        if let segment, try await store.segment(segment) == nil { throw NotFoundError("segment", "no segment with id \(segment)") }
+        return try await store.leads(after: after, limit: limit, segment: segment, minScore: minScore)
+    }
+
     // MARK: Redemption
 
     /// Redeems a claimed prize at `store`, once (`CampaignBook.redeem`), audited as `prize.redeem`.

@@ -13,6 +13,10 @@ extension PostgresStore: AuditStore {
             """)
     }
 
+    public func record(_ entry: AuditEntry) async throws {
+        try await write { db in try Self.append(entry, db) }
+    }
+
     public func auditLog(before: Int64?, limit: Int) async throws -> [AuditRecord] {
         try await read { db in
             try db.rows("""

@@ -12,6 +12,10 @@ extension SQLiteStore: AuditStore {
                              entry.subjectID, entry.detail])
     }
 
+    public func record(_ entry: AuditEntry) async throws {
+        try await writer.write { db in try Self.append(entry, db) }
+    }
+
     public func auditLog(before: Int64?, limit: Int) async throws -> [AuditRecord] {
         try await writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?",

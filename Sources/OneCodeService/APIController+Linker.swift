@@ -55,31 +55,34 @@ extension APIController {
             let query = try PageQuery(request, default: 100, maximum: 1000)
             return try Response.api(try Page(of: try await store.storeProfiles(), query, key: \.store.id.rawValue), status: .ok)
         }
-        route(api, .get, "leads", [.sales]) { request, _ in
+        route(api, .get, "leads", [.sales]) { request, context in
             let query = try PageQuery(request, default: 500, maximum: 5000)
             let after = try query.afterNumber(), limit = query.limit
             let segment = try request.uri.queryParameters.get("segment").map { text -> SegmentID in
                 guard let id = Int64(text) else { throw HTTPError(.badRequest, message: "segment: must be a segment id") }
                 return SegmentID(rawValue: id)
             }
-            if let segment, try await store.segment(segment) == nil { throw HTTPError(.notFound, message: "segment: no segment with id \(segment)") }
             let minScore = try request.uri.queryParameters.get("minScore").map { text -> Double in
-                guard let value = Double(text), (0...100).contains(value) else { throw HTTPError(.badRequest, message: "minScore: must be from 0 to 100") }
+                guard let value = Double(text) else { throw HTTPError(.badRequest, message: "minScore: must be from 0 to 100") }
                 return value
             }
-            let page = try await store.leads(after: after, limit: limit, segment: segment, minScore: minScore)
+            let format = request.uri.queryParameters.get("format") ?? "json"
+            guard ["json", "csv", "jsonl"].contains(format) else { throw HTTPError(.badRequest, message: "format: must be json, csv or jsonl") }
+            // A UTF-8 byte-order mark first, so Excel opens Chinese names correctly; ?bom=false leaves it out.
+            guard ["true", "false", nil].contains(request.uri.queryParameters.get("bom")) else {
+                throw HTTPError(.badRequest, message: "bom: must be true or false")
+            }
+            let page = format == "json"
+                ? try await actions(context).leads(segment: segment, minScore: minScore, after: after, limit: limit)
+                : try await actions(context).exportLeads(segment: segment, minScore: minScore, after: after, limit: limit, format: format)
             // A cursor past the newest this list gave is no cursor of it (not echoed back as if valid).
             guard after <= page.cursor else {
                 throw HTTPError(.badRequest, message: "after: \(after) is beyond the newest cursor (\(page.cursor)); pass a `next` this list gave")
             }
-            switch request.uri.queryParameters.get("format") ?? "json" {
+            switch format {
             // Leads' `next` is always given: the cursor to poll from for what changes later.
             case "json": return try Response.api(LeadsPage(items: page.leads, next: String(page.cursor), more: page.more), status: .ok)
             case "csv":
-                // A UTF-8 byte-order mark first, so Excel opens Chinese names correctly; ?bom=false leaves it out.
-                guard ["true", "false", nil].contains(request.uri.queryParameters.get("bom")) else {
-                    throw HTTPError(.badRequest, message: "bom: must be true or false")
-                }
                 let bom = request.uri.queryParameters.get("bom") == "false" ? "" : "\u{FEFF}"
                 return text(bom + Lead.csvHeader + page.leads.map(\.csvRow).joined(), type: "text/csv; charset=utf-8", cursor: page.cursor)
             case "jsonl":

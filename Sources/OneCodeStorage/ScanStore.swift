@@ -163,6 +163,8 @@ public protocol TokenStore: Sendable {
 public protocol AuditStore: Sendable {
     /// Entries newest first, before `before` (an id) when given, at most `limit`.
     func auditLog(before: Int64?, limit: Int) async throws -> [AuditRecord]
+    /// Writes one entry on its own: for what changes nothing but is audited (an export of personal data).
+    func record(_ entry: AuditEntry) async throws
 }
 
 /// Whether the database can take writes now: what a load balancer's readiness check asks.

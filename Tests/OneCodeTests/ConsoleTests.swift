@@ -393,6 +393,35 @@ extension ConsoleTests {
     }
 }
 
+extension ConsoleTests {
+    @Test("leads: filtered by score (a wrong one named beside its field), shown with their reasons, exported as CSV with Excel's BOM and as JSON lines (each export audited with its count); a clerk has no leads", arguments: Backend.complete)
+    func leads(backend: Backend) async throws {
+        let (world, _) = try await ConsoleRedeemTests.claimed(backend, count: 2, marketing: true)
+        defer { world.close() }
+        let refreshed = try await Run.run(Run.onecode, ["segment", "refresh"], cwd: world.folder.path, environment: world.environment)
+        #expect(refreshed.status == 0, "\(refreshed.stderr)")
+        let alice = ConsoleClient(world.base)
+        try await alice.signIn("alice", "correct horse battery")
+        let page = try await alice.get("/console/leads")
+        #expect(page.status == 200 && page.body.contains("Ann 0") && page.body.contains("Ann 1") && page.body.contains("+86138123456"), "\(page.body.suffix(1200))")
+        let wrong = try await alice.get("/console/leads?minScore=abc")
+        #expect(wrong.status == 400 && wrong.body.contains(#"id="error-minScore""#))
+        let none = try await alice.get("/console/leads?minScore=100")
+        #expect(none.status == 200 && none.body.contains("No leads match"))
+        let csv = try await alice.get("/console/leads/export?format=csv")
+        #expect(csv.status == 200 && csv.headers["Content-Type"] == "text/csv; charset=utf-8" && csv.headers["Content-Disposition"]?.contains("leads.csv") == true)
+        #expect(csv.body.hasPrefix("\u{FEFF}cursor,kind,id,name,phone") && csv.body.contains("Ann 1"), "\(csv.body.prefix(300))")
+        let jsonl = try await alice.get("/console/leads/export?format=jsonl")
+        #expect(jsonl.status == 200 && jsonl.body.split(separator: "\n").count == 2, "\(jsonl.body)")
+        #expect(try backend.query("SELECT actor_name || ':' || detail FROM audit_log WHERE action = 'leads.export' ORDER BY id",
+                                  in: world.folder, name: Self.name(backend)) == "alice:csv, 2 leads\nalice:jsonl, 2 leads")
+        let carl = ConsoleClient(world.base)
+        try await carl.signIn("carl", "clerk password 1")
+        #expect(try await carl.get("/console/leads").status == 403)
+        #expect(try await carl.get("/console/leads/export?format=csv").status == 403)
+    }
+}
+
 @Suite("The console in a real browser", .serialized)
 struct ConsoleBrowserTests {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -411,7 +440,7 @@ struct ConsoleBrowserTests {
         #expect(result.status == 0, "browser: \(result.stderr.suffix(2000))")
         let seen = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
         #expect((seen["adminLanded"] as? String)?.hasSuffix("/console/overview") == true)
-        #expect(seen["adminNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-campaigns", "nav-redeem", "nav-admin"], "\(seen["adminNav"] ?? "")")
+        #expect(seen["adminNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-campaigns", "nav-redeem", "nav-leads", "nav-admin"], "\(seen["adminNav"] ?? "")")
         let issued = seen["issued"] as? [String: String]
         #expect(issued?["status"] == "issued" && issued?["notice"]?.hasPrefix("Batch issued.") == true, "\(issued ?? [:])")
         let zip = seen["zip"] as? [String: Any]
@@ -432,7 +461,7 @@ struct ConsoleBrowserTests {
         #expect(audit.contains { $0.contains("cli:") && $0.contains("user.add") }, "\(audit)")
         #expect(seen["zh"] as? [String: String] == ["lang": "zh-CN", "h1": "概览"], "\(seen["zh"] ?? "")")
         #expect((seen["signedOut"] as? String)?.hasSuffix("/console/login") == true)
-        #expect(seen["marketingNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-campaigns"], "\(seen["marketingNav"] ?? "")")
+        #expect(seen["marketingNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-campaigns", "nav-leads"], "\(seen["marketingNav"] ?? "")")
         #expect((seen["campaignError"] as? String)?.contains("tiers[0].probability") == true, "\(seen["campaignError"] ?? "")")
         #expect(seen["campaign"] as? String == "live")
         #expect(seen["marketingAdmin"] as? String == "Your role does not include this part of the console.")
@@ -450,7 +479,7 @@ struct ConsoleRedeemTests {
 
     /// A server with a live campaign that always wins, a store with its clerk `carl`, and `count` claimed prizes;
     /// the redemption codes.
-    static func claimed(_ backend: Backend, count: Int) async throws -> (ConsoleTests.Served, [String]) {
+    static func claimed(_ backend: Backend, count: Int, marketing: Bool = false) async throws -> (ConsoleTests.Served, [String]) {
         let world = try await ConsoleTests.served(
             backend, files: ["campaign.json": String(decoding: CampaignTests.definition(), as: UTF8.self), "carl.pw": "clerk password 1"],
             before: [["batch", "issue", "--product", "1", "--count", "\(count)", "--out", "pkg"], ["batch", "activate", "1"],
@@ -469,7 +498,7 @@ struct ConsoleRedeemTests {
             claim.setValue("application/json", forHTTPHeaderField: "Accept")
             claim.setValue(String(cookie), forHTTPHeaderField: "Cookie")
             claim.setValue("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)", forHTTPHeaderField: "User-Agent")
-            claim.httpBody = Data(#"{"campaign": 1, "name": "Ann \#(index)", "phone": "1381234567\#(index)", "consent": true}"#.utf8)
+            claim.httpBody = Data(#"{"campaign": 1, "name": "Ann \#(index)", "phone": "1381234567\#(index)", "consent": true, "marketing": \#(marketing)}"#.utf8)
             let (body, _) = try await ConsoleClient.session.data(for: claim)
             let json = try JSONSerialization.jsonObject(with: body) as? [String: Any]
             codes.append(try #require(json?["redemptionCode"] as? String, "\(String(decoding: body, as: UTF8.self))"))
