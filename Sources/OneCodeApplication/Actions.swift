@@ -96,6 +96,17 @@ public struct Actions: Sendable {
         return try await store.leads(after: after, limit: limit, segment: segment, minScore: minScore)
     }
 
+    // MARK: Feedback
+
+    /// Marks a rating handled, with the cause service found (or none), audited as `feedback.handle`.
+    /// - Throws: `NotFoundError("id", …)` when there is no such rating.
+    public func handleFeedback(_ id: Int64, cause: FeedbackCause?) async throws {
+        guard id > 0, try await store.handleFeedback(id, cause: cause?.text, by: actor.name,
+                                                    audit: AuditEntry(actor, "feedback.handle", subject: "feedback", id: String(id), detail: cause?.text)) else {
+            throw NotFoundError("id", "no rating \(id)")
+        }
+    }
+
     // MARK: Redemption
 
     /// Redeems a claimed prize at `store`, once (`CampaignBook.redeem`), audited as `prize.redeem`.
@@ -292,6 +303,18 @@ extension Actions {
                 throw InputError("redemptionCode", "must be the code shown to the winner (letters and digits)")
             }
             text = code
+        }
+    }
+
+    /// What service found behind a rating, as a short tag marketing counts by product: trimmed, lower case,
+    /// 1 to 40 characters, no line breaks.
+    public struct FeedbackCause: Sendable {
+        public let text: String
+        public init?(_ typed: String) throws {
+            let text = typed.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+            if text.isEmpty { return nil }
+            guard text.count <= 40, !text.contains(where: \.isNewline) else { throw InputError("cause", "must be a short tag of at most 40 characters on one line") }
+            self.text = text
         }
     }
 

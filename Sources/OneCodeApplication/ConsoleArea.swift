@@ -38,11 +38,14 @@ public enum ConsoleTask: String, Sendable, CaseIterable {
     case issue
     /// Create and edit campaigns, pause, resume and end them (the API's marketing scope).
     case runCampaigns
+    /// Mark a rating handled with its cause (the service team's; marketing reads the causes).
+    case answerFeedback
 
     public var roles: Set<ConsoleRole> {
         switch self {
         case .blacklist, .issue: [.admin, .issuer]
         case .runCampaigns: [.admin, .marketing]
+        case .answerFeedback: [.admin, .service]
         }
     }
 

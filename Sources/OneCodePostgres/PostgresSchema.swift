@@ -567,6 +567,15 @@ enum PostgresSchema {
             );
             CREATE INDEX scan_day_batch ON scan_day (batch_id, day);
             """),
+        // The feedback inbox's handling, as on SQLite (v32).
+        ("v21: feedback handling", """
+            CREATE TABLE feedback_handling (
+                feedback_id bigint PRIMARY KEY REFERENCES feedback(id),
+                at timestamptz NOT NULL,
+                handled_by text NOT NULL,
+                cause text CHECK (cause IS NULL OR length(cause) BETWEEN 1 AND 40)
+            );
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

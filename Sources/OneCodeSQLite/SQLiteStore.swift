@@ -842,6 +842,17 @@ extension SQLiteStore {
                 CREATE INDEX scan_day_batch ON scan_day(batch_id, day);
                 """)
         }
+        migrator.registerMigration("v32: feedback handling") { db in
+            // The service team's answer to a rating (`FeedbackInboxStore`): when, by whom, and the cause they tagged.
+            try db.execute(sql: """
+                CREATE TABLE feedback_handling (
+                    feedback_id INTEGER PRIMARY KEY REFERENCES feedback(id),
+                    at REAL NOT NULL,
+                    handled_by TEXT NOT NULL,
+                    cause TEXT CHECK (cause IS NULL OR length(cause) BETWEEN 1 AND 40)
+                )
+                """)
+        }
         return migrator
     }
 }

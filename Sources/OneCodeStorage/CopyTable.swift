@@ -70,6 +70,7 @@ public struct CopyTable: Sendable {
         CopyTable("redemption", key: ["entry_id"], [("entry_id", .integer), ("store_id", .integer), ("at", .time)]),
         CopyTable("feedback", [("id", .integer), ("at", .time), ("code_key", .integer), ("code", .text), ("batch_id", .integer),
                                ("product_id", .integer), ("consumer", .text), ("rating", .integer), ("comment", .text)]),
+        CopyTable("feedback_handling", key: ["feedback_id"], [("feedback_id", .integer), ("at", .time), ("handled_by", .text), ("cause", .text)]),
         CopyTable("outbox", [("id", .integer), ("event_id", .text), ("type", .text), ("body", .text), ("created_at", .time)]),
         CopyTable("webhook_endpoint", key: ["url"], [("url", .text), ("cursor", .integer)]),
         CopyTable("webhook_delivery", [("id", .integer), ("endpoint", .text), ("event", .integer), ("attempts", .integer), ("next_at", .time),

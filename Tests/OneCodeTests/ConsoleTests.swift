@@ -422,6 +422,60 @@ extension ConsoleTests {
     }
 }
 
+extension ConsoleTests {
+    /// A phone scans `code` and rates it: the cookie it was given, then the rating form posted as the page posts it.
+    static func rate(_ base: String, _ code: String, stars: Int, comment: String) async throws {
+        var scan = URLRequest(url: URL(string: base + "/s/\(code)")!)
+        scan.setValue("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)", forHTTPHeaderField: "User-Agent")
+        let (_, response) = try await ConsoleClient.session.data(for: scan)
+        let cookie = try #require((response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Set-Cookie")?.split(separator: ";").first)
+        var rate = URLRequest(url: URL(string: base + "/s/\(code)")!)
+        rate.httpMethod = "POST"
+        rate.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        rate.setValue(String(cookie), forHTTPHeaderField: "Cookie")
+        rate.setValue("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)", forHTTPHeaderField: "User-Agent")
+        rate.httpBody = Data("rating=\(stars)&comment=\(comment.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)".utf8)
+        let (_, rated) = try await ConsoleClient.session.data(for: rate)
+        #expect((rated as? HTTPURLResponse)?.statusCode == 201)
+    }
+
+    @Test("the feedback inbox: low ratings first, service marks one handled with a cause (audited), it leaves the waiting list, the causes by product count it; marketing reads and cannot handle", arguments: Backend.complete)
+    func feedbackInbox(backend: Backend) async throws {
+        let world = try await Self.served(backend, files: ["sue.pw": "service pass 123"], before: [
+            ["batch", "issue", "--product", "1", "--count", "3", "--out", "pkg"], ["batch", "activate", "1"],
+            ["user", "add", "--name", "sue", "--role", "service", "--password-file", "sue.pw"],
+        ])
+        defer { world.close() }
+        let codes = try CodesCSV(world.folder.file("pkg/codes.csv")).codes
+        try await Self.rate(world.base, codes[0], stars: 4, comment: "fine")
+        try await Self.rate(world.base, codes[1], stars: 1, comment: "cap was leaking")
+        try await Self.rate(world.base, codes[2], stars: 2, comment: "too sweet")
+        let sue = ConsoleClient(world.base)
+        try await sue.signIn("sue", "service pass 123")
+        let inbox = try await sue.get("/console/feedback")
+        #expect(inbox.status == 200)
+        let order = ["cap was leaking", "too sweet", "fine"].map { inbox.body.range(of: $0)?.lowerBound }
+        #expect(order.allSatisfy { $0 != nil } && order[0]! < order[1]! && order[1]! < order[2]!, "lowest first: \(inbox.body.suffix(1500))")
+        let token = try #require(ConsoleClient.csrf(inbox.body))
+        let id = try backend.query("SELECT id FROM feedback WHERE rating = 1", in: world.folder, name: Self.name(backend))
+        let long = try await sue.post("/console/feedback/\(id)/handle", [("csrf", token), ("cause", String(repeating: "x", count: 41))])
+        #expect(long.status == 400 && long.body.contains(#"id="error-form""#))
+        let handled = try await sue.post("/console/feedback/\(id)/handle", [("csrf", token), ("cause", "  Leaking cap ")])
+        #expect(handled.status == 200 && !handled.body.contains("cap was leaking") && handled.body.contains("<td>Tea</td><td>leaking cap</td><td class=\"num\">1</td>"),
+                "\(handled.body.suffix(1500))")
+        let all = try await sue.get("/console/feedback?show=all&maxRating=2")
+        #expect(all.body.contains("cap was leaking") && all.body.contains("Handled by sue") && !all.body.contains("fine"))
+        #expect(try backend.query("SELECT actor_name || ':' || subject_id || ':' || detail FROM audit_log WHERE action = 'feedback.handle'",
+                                  in: world.folder, name: Self.name(backend)) == "sue:\(id):leaking cap")
+        #expect(try await sue.post("/console/feedback/999/handle", [("csrf", token)]).status == 404)
+        let mona = ConsoleClient(world.base)
+        try await mona.signIn("mona", "marketing pass 1")
+        let read = try await mona.get("/console/feedback")
+        #expect(read.status == 200 && read.body.contains("too sweet") && !read.body.contains(#"id="handle-"#) && read.body.contains("leaking cap"))
+        #expect(try await mona.post("/console/feedback/\(id)/handle", [("csrf", ConsoleClient.csrf(read.body) ?? ""), ("cause", "x")]).status == 403)
+    }
+}
+
 @Suite("The console in a real browser", .serialized)
 struct ConsoleBrowserTests {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -440,7 +494,7 @@ struct ConsoleBrowserTests {
         #expect(result.status == 0, "browser: \(result.stderr.suffix(2000))")
         let seen = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
         #expect((seen["adminLanded"] as? String)?.hasSuffix("/console/overview") == true)
-        #expect(seen["adminNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-campaigns", "nav-redeem", "nav-leads", "nav-admin"], "\(seen["adminNav"] ?? "")")
+        #expect(seen["adminNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-campaigns", "nav-redeem", "nav-leads", "nav-feedback", "nav-admin"], "\(seen["adminNav"] ?? "")")
         let issued = seen["issued"] as? [String: String]
         #expect(issued?["status"] == "issued" && issued?["notice"]?.hasPrefix("Batch issued.") == true, "\(issued ?? [:])")
         let zip = seen["zip"] as? [String: Any]
@@ -461,7 +515,7 @@ struct ConsoleBrowserTests {
         #expect(audit.contains { $0.contains("cli:") && $0.contains("user.add") }, "\(audit)")
         #expect(seen["zh"] as? [String: String] == ["lang": "zh-CN", "h1": "概览"], "\(seen["zh"] ?? "")")
         #expect((seen["signedOut"] as? String)?.hasSuffix("/console/login") == true)
-        #expect(seen["marketingNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-campaigns", "nav-leads"], "\(seen["marketingNav"] ?? "")")
+        #expect(seen["marketingNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-campaigns", "nav-leads", "nav-feedback"], "\(seen["marketingNav"] ?? "")")
         #expect((seen["campaignError"] as? String)?.contains("tiers[0].probability") == true, "\(seen["campaignError"] ?? "")")
         #expect(seen["campaign"] as? String == "live")
         #expect(seen["marketingAdmin"] as? String == "Your role does not include this part of the console.")

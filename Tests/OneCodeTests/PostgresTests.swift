@@ -376,7 +376,7 @@ struct DatabaseCopyTests {
         #expect(row("segment") == ["source": 1, "copied": 1, "target": 1])
         #expect(row("lead") == ["source": 1, "copied": 1, "target": 1])
         #expect(row("dealer") == ["source": 1, "copied": 1, "target": 1])
-        #expect(tables.count == 41)
+        #expect(tables.count == 42)
         let again = try await Run.run(Run.onecode, ["db", "copy", "--from", "data/onecode.sqlite", "--to", url, "--json"], cwd: folder.path,
                                     environment: DurabilityTests.environment)
         #expect(again.status == 0 && !again.stdout.contains("\"copied\" : 1") && again.stdout.contains("\"copied\" : 0"), "\(again.stdout)")
