@@ -40,12 +40,15 @@ public enum ConsoleTask: String, Sendable, CaseIterable {
     case runCampaigns
     /// Mark a rating handled with its cause (the service team's; marketing reads the causes).
     case answerFeedback
+    /// Add a store, its API token shown once (as `onecode store add` does; the API has no such route).
+    case addStores
 
     public var roles: Set<ConsoleRole> {
         switch self {
         case .blacklist, .issue: [.admin, .issuer]
         case .runCampaigns: [.admin, .marketing]
         case .answerFeedback: [.admin, .service]
+        case .addStores: [.admin, .marketing]
         }
     }
 

@@ -476,6 +476,39 @@ extension ConsoleTests {
     }
 }
 
+extension ConsoleTests {
+    @Test("stores: an admin adds one (a wrong region named beside its field), its API token is shown once and authenticates; audited; sales reads the list and has no form", arguments: Backend.complete)
+    func stores(backend: Backend) async throws {
+        let world = try await Self.served(backend, files: ["sam.pw": "sales pass 1234"],
+                                          before: [["user", "add", "--name", "sam", "--role", "sales", "--password-file", "sam.pw"]])
+        defer { world.close() }
+        let alice = ConsoleClient(world.base)
+        try await alice.signIn("alice", "correct horse battery")
+        let page = try await alice.get("/console/stores")
+        #expect(page.status == 200 && page.body.contains("No stores yet.") && page.body.contains(#"id="store-form""#))
+        let token = try #require(ConsoleClient.csrf(page.body))
+        let wrong = try await alice.post("/console/stores", [("csrf", token), ("name", "Corner shop"), ("region", "Shanghai")])
+        #expect(wrong.status == 400 && wrong.body.contains(#"id="error-region""#) && wrong.body.contains(#"value="Corner shop""#))
+        let added = try await alice.post("/console/stores", [("csrf", token), ("name", "Corner shop"), ("region", "CN-31")])
+        #expect(added.status == 201 && added.headers["Cache-Control"] == "no-store")
+        let range = try #require(added.body.range(of: #"<code id="store-token-value">"#))
+        let secret = String(added.body[range.upperBound...].prefix { $0 != "<" })
+        #expect(secret.hasPrefix("oc_") && secret.count > 40, "\(secret)")
+        #expect(!(try await alice.get("/console/stores").body.contains(secret)), "the token is shown once")
+        var api = URLRequest(url: URL(string: world.base + "/api/stores")!)
+        api.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization")
+        let (_, response) = try await ConsoleClient.session.data(for: api)
+        #expect((response as? HTTPURLResponse)?.statusCode == 403, "a store's token is known, and scoped to its store")
+        #expect(try backend.query("SELECT actor_name || ':' || action || ':' || detail FROM audit_log WHERE action = 'store.add'",
+                                  in: world.folder, name: Self.name(backend)) == "alice:store.add:Corner shop")
+        let sam = ConsoleClient(world.base)
+        try await sam.signIn("sam", "sales pass 1234")
+        let read = try await sam.get("/console/stores")
+        #expect(read.status == 200 && read.body.contains("Corner shop") && !read.body.contains(#"id="store-form""#))
+        #expect(try await sam.post("/console/stores", [("csrf", ConsoleClient.csrf(read.body) ?? ""), ("name", "X")]).status == 403)
+    }
+}
+
 @Suite("The console in a real browser", .serialized)
 struct ConsoleBrowserTests {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -494,7 +527,7 @@ struct ConsoleBrowserTests {
         #expect(result.status == 0, "browser: \(result.stderr.suffix(2000))")
         let seen = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
         #expect((seen["adminLanded"] as? String)?.hasSuffix("/console/overview") == true)
-        #expect(seen["adminNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-campaigns", "nav-redeem", "nav-leads", "nav-feedback", "nav-admin"], "\(seen["adminNav"] ?? "")")
+        #expect(seen["adminNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-campaigns", "nav-stores", "nav-redeem", "nav-leads", "nav-feedback", "nav-admin"], "\(seen["adminNav"] ?? "")")
         let issued = seen["issued"] as? [String: String]
         #expect(issued?["status"] == "issued" && issued?["notice"]?.hasPrefix("Batch issued.") == true, "\(issued ?? [:])")
         let zip = seen["zip"] as? [String: Any]
@@ -515,7 +548,7 @@ struct ConsoleBrowserTests {
         #expect(audit.contains { $0.contains("cli:") && $0.contains("user.add") }, "\(audit)")
         #expect(seen["zh"] as? [String: String] == ["lang": "zh-CN", "h1": "概览"], "\(seen["zh"] ?? "")")
         #expect((seen["signedOut"] as? String)?.hasSuffix("/console/login") == true)
-        #expect(seen["marketingNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-campaigns", "nav-leads", "nav-feedback"], "\(seen["marketingNav"] ?? "")")
+        #expect(seen["marketingNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-campaigns", "nav-stores", "nav-leads", "nav-feedback"], "\(seen["marketingNav"] ?? "")")
         #expect((seen["campaignError"] as? String)?.contains("tiers[0].probability") == true, "\(seen["campaignError"] ?? "")")
         #expect(seen["campaign"] as? String == "live")
         #expect(seen["marketingAdmin"] as? String == "Your role does not include this part of the console.")

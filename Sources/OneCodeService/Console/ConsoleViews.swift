@@ -25,7 +25,7 @@ struct ConsoleViews: Sendable {
             "products": PackageResources.products_mustache, "batch": PackageResources.batch_mustache,
             "campaigns": PackageResources.campaigns_mustache, "campaign": PackageResources.campaign_mustache,
             "campaign_form": PackageResources.campaign_form_mustache, "leads": PackageResources.leads_mustache,
-            "feedback": PackageResources.feedback_mustache,
+            "feedback": PackageResources.feedback_mustache, "stores": PackageResources.stores_mustache,
         ]
         for (name, bytes) in templates { try library.register(String(decoding: bytes, as: UTF8.self), named: name) }
         self.library = library
