@@ -182,7 +182,8 @@ enum DemoData {
         let token = text!
         return { port in
             scanThese(port)
-            note("demo: admin token (kept in \(file)): \(token)\n  curl -H 'Authorization: Bearer \(token)' http://\(host):\(port)/api/stats/verdicts")
+            note("demo: admin token (kept in \(file)): \(token)\n  curl -H 'Authorization: Bearer \(token)' http://\(host):\(port)/api/stats/verdicts"
+                 + "\ndemo: the console is at http://\(host):\(port)/console; make its first user with `onecode user add --name admin --role admin`")
         }
     }
 }
