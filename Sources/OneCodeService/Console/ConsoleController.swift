@@ -58,11 +58,11 @@ struct ConsoleController: Sendable {
         console.post("logout") { request, context in
             _ = try await form(request, context)  // the token is checked: a page elsewhere cannot sign staff out
             context.sessions.clearSession()
-            return redirect("/console/login")
+            return Response.redirect(to: "/console/login")
         }
         console.get { request, context in
-            guard let user = context.identity else { return redirect("/console/login") }
-            return redirect(Self.path(of: ConsoleArea.home(of: user.role)) + languageQuery(request))
+            guard let user = context.identity else { return Response.redirect(to: "/console/login") }
+            return Response.redirect(to: Self.path(of: ConsoleArea.home(of: user.role)) + languageQuery(request))
         }
         console.get("overview") { request, context in try await page(request, context, .overview, overview) }
         console.get("admin/users") { request, context in try await page(request, context, .admin) { try await users($0, $1, $2) } }
@@ -149,7 +149,7 @@ struct ConsoleController: Sendable {
         }
         console.get("admin/audit") { request, context in try await page(request, context, .admin, audit) }
         console.get("**") { request, context in
-            guard context.identity != nil else { return redirect(loginPath(next: request.uri.path)) }
+            guard context.identity != nil else { return Response.redirect(to: loginPath(next: request.uri.path)) }
             return views.message("notFound", status: .notFound, chrome: chrome(request, context, area: nil))
         }
     }
@@ -157,7 +157,7 @@ struct ConsoleController: Sendable {
     // MARK: Sign-in
 
     func loginPage(_ request: Request, _ context: Context) async throws -> Response {
-        if context.identity != nil { return redirect("/console") }
+        if context.identity != nil { return Response.redirect(to: "/console") }
         return loginForm(request, context, next: request.uri.queryParameters.get("next") ?? "", name: "", error: nil, status: .ok)
     }
 
@@ -199,7 +199,7 @@ struct ConsoleController: Sendable {
         case .signedIn(let user):
             // A new session id at every sign-in: an id planted before it signs no one in.
             context.sessions.createSession(ConsoleSession(user: user.id, signedInAt: Date()), expiresIn: .seconds(idleSeconds))
-            return redirect(next.isEmpty ? Self.path(of: ConsoleArea.home(of: user.role)) : next)
+            return Response.redirect(to: next.isEmpty ? Self.path(of: ConsoleArea.home(of: user.role)) : next)
         }
     }
 
@@ -219,7 +219,7 @@ struct ConsoleController: Sendable {
     func page(_ request: Request, _ context: Context, _ area: ConsoleArea, task: ConsoleTask? = nil,
               _ body: (Request, Context, ConsoleViews.Chrome) async throws -> Response) async throws -> Response {
         guard let user = context.identity else {
-            if request.method == .get { return redirect(loginPath(next: request.uri.path)) }
+            if request.method == .get { return Response.redirect(to: loginPath(next: request.uri.path)) }
             return views.message("loginExpired", status: .unauthorized, chrome: chrome(request, context, area: nil))
         }
         let chrome = chrome(request, context, area: area)
@@ -930,9 +930,6 @@ extension ConsoleController {
     }
 }
 
-func redirect(_ location: String) -> Response {
-    Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
-}
 
 /// A page that answers a request which cannot go on (a form without its token).
 struct ConsolePageError: HTTPResponseError {
