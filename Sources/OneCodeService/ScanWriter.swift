@@ -167,10 +167,8 @@ public final class ScanWriter: Service, Sendable {
             commitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             groupSize.record(group.count)
             groups.increment()
-            for (index, (request, waiter)) in group.enumerated() {
-                tally?.count(request, results[index])
-                waiter.resume(returning: results[index])
-            }
+            tally?.count(group.map(\.0), results)
+            for (index, (_, waiter)) in group.enumerated() { waiter.resume(returning: results[index]) }
         } catch {
             logger.error("scan commit failed", metadata: ["error": "\(error)", "scans": "\(group.count)"])
             for (_, waiter) in group { waiter.resume(throwing: error) }

@@ -27,6 +27,12 @@ public final class Tally<Key: Hashable & Sendable>: Service, Sendable {
         counts.withLock { $0[key, default: 0] += 1 }
     }
 
+    /// Counts each of `keys` once, under one lock.
+    func count(contentsOf keys: [Key]) {
+        guard !keys.isEmpty else { return }
+        counts.withLock { counts in for key in keys { counts[key, default: 0] += 1 } }
+    }
+
     /// One flush at a time: a report that flushes first must not read while the timer's flush holds counts it
     /// has taken from memory and not yet committed (it would see them in neither place).
     private let flushing = Mutex<(busy: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
@@ -144,11 +150,13 @@ extension Tally where Key == ScanTallyKey {
         }
     }
 
-    /// Counts a durable scan of one of OneCode's codes (a bot's is not counted).
-    func count(_ request: ScanRequest, _ result: ScanResult) {
-        guard !request.bot, let batch = result.batchID else { return }
-        count(ScanTallyKey(day: Self.day(request.at), batch: batch, region: request.region ?? "", verdict: result.verdict,
-                           first: result.reason == .firstScan))
+    /// Counts a committed group's durable scans of OneCode's codes (bots' are not counted), under one lock.
+    func count(_ requests: [ScanRequest], _ results: [ScanResult]) {
+        count(contentsOf: zip(requests, results).compactMap { request, result in
+            guard !request.bot, let batch = result.batchID else { return nil }
+            return ScanTallyKey(day: Self.day(request.at), batch: batch, region: request.region ?? "", verdict: result.verdict,
+                                first: result.reason == .firstScan)
+        })
     }
 }
 
