@@ -42,7 +42,8 @@ public struct SignIn: Sendable {
         let matches = password.utf8.count <= 72
             ? try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) } : false
         guard let user = found?.user, matches else {
-            try await store.recordSignInFailure(account: account, address: address, at: now)
+            // Kept a day (the throttle reads a quarter of an hour; the rest is for someone looking into an attack).
+            try await store.recordSignInFailure(account: account, address: address, at: now, forgetBefore: now.addingTimeInterval(-86_400))
             return .refused
         }
         try await store.signedIn(account: account, audit: AuditEntry(.user(id: user.id, name: user.name), "user.signin", subject: "user",

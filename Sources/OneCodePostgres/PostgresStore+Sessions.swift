@@ -34,9 +34,9 @@ extension PostgresStore: SessionStore {
         try await write { db in _ = try db.execute("DELETE FROM console_session WHERE key_hash = \(ByteBuffer(bytes: keyHash))") }
     }
 
-    public func recordSignInFailure(account: String, address: String, at: Date) async throws {
+    public func recordSignInFailure(account: String, address: String, at: Date, forgetBefore: Date) async throws {
         try await write { db in
-            _ = try db.execute("DELETE FROM sign_in_failure WHERE at < \(at.addingTimeInterval(-86_400))")
+            _ = try db.execute("DELETE FROM sign_in_failure WHERE at < \(forgetBefore)")
             _ = try db.execute("INSERT INTO sign_in_failure (account, address, at) VALUES (\(account), \(address), \(at))")
         }
     }

@@ -31,9 +31,9 @@ extension SQLiteStore: SessionStore {
         try await writer.write { db in try db.execute(sql: "DELETE FROM console_session WHERE key_hash = ?", arguments: [Data(keyHash)]) }
     }
 
-    public func recordSignInFailure(account: String, address: String, at: Date) async throws {
+    public func recordSignInFailure(account: String, address: String, at: Date, forgetBefore: Date) async throws {
         try await writer.write { db in
-            try db.execute(sql: "DELETE FROM sign_in_failure WHERE at < ?", arguments: [at.timeIntervalSince1970 - 86_400])
+            try db.execute(sql: "DELETE FROM sign_in_failure WHERE at < ?", arguments: [forgetBefore.timeIntervalSince1970])
             try db.execute(sql: "INSERT INTO sign_in_failure (account, address, at) VALUES (?, ?, ?)",
                            arguments: [account, address, at.timeIntervalSince1970])
         }

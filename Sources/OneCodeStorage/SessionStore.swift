@@ -12,8 +12,8 @@ public protocol SessionStore: Sendable {
     /// A session's data and expiry; nil when there is none or it has expired by `now`.
     func session(keyHash: [UInt8], now: Date) async throws -> (data: String, expiresAt: Date)?
     func removeSession(keyHash: [UInt8]) async throws
-    /// Records a failed sign-in; failures older than a day are removed on the way.
-    func recordSignInFailure(account: String, address: String, at: Date) async throws
+    /// Records a failed sign-in; failures before `forgetBefore` are removed on the way.
+    func recordSignInFailure(account: String, address: String, at: Date, forgetBefore: Date) async throws
     /// Failed sign-ins since `since`: for the account (on any address) and from the address (for any account).
     func signInFailures(account: String, address: String, since: Date) async throws -> (account: Int, address: Int)
     /// A sign-in succeeded: forgets the account's failures and appends `audit`, in one transaction.
