@@ -10,6 +10,15 @@ extension Request {
         return accept.contains("application/json") && !accept.contains("text/html")
     }
 
+    /// A form body's fields (Hummingbird's decoder); a body it cannot read is a 400 naming the body.
+    static func formFields(_ buffer: ByteBuffer) throws -> [String: String] {
+        do {
+            return try URLEncodedFormDecoder().decode([String: String].self, from: String(buffer: buffer))
+        } catch {
+            throw HTTPError(.badRequest, message: "body: must be a form (name=value&…) of single values")
+        }
+    }
+
     /// Decodes a JSON body, answering 413 for a body over the context's limit and 400 naming the field otherwise.
     /// - Parameter limit: a route's own limit (a packing line's bulk calls), else the context's.
     func decodeJSON<T: Decodable>(_ type: T.Type, context: AppRequestContext, limit: Int? = nil) async throws -> T {

@@ -386,12 +386,7 @@ extension ScanController {
                 else if let text = value as? String { fields[name] = text }
             }
         } else {
-            // Hummingbird's decoder; a body it cannot read is a 400 naming the body.
-            do {
-                fields = try URLEncodedFormDecoder().decode([String: String].self, from: String(buffer: buffer))
-            } catch {
-                throw HTTPError(.badRequest, message: "body: must be a form (name=value&…) of single values")
-            }
+            fields = try Request.formFields(buffer)
         }
         let answer = FormAnswer(language: LandingPage.language(request.headers[.acceptLanguage]), path: request.uri.path, brand: page.brand)
         // A form gets its answer as a page in its language (the form again, the problem beside the field);

@@ -67,13 +67,19 @@ struct CampaignForm {
         return "form"
     }
 
-    /// The form's values for a definition (times as the browser's datetime-local, in its time zone).
-    static func values(_ definition: CampaignDefinition) -> [String: String] {
-        var values: [String: String] = ["name": definition.name, "timeZone": definition.timeZone]
+    /// Times written in the campaign's own time zone.
+    static func localTime(_ definition: CampaignDefinition, _ pattern: String) -> DateFormatter {
         let format = DateFormatter()
         format.locale = Locale(identifier: "en_US_POSIX")
         format.timeZone = TimeZone(identifier: definition.timeZone) ?? TimeZone(identifier: "UTC")
-        format.dateFormat = "yyyy-MM-dd'T'HH:mm"
+        format.dateFormat = pattern
+        return format
+    }
+
+    /// The form's values for a definition (times as the browser's datetime-local, in its time zone).
+    static func values(_ definition: CampaignDefinition) -> [String: String] {
+        var values: [String: String] = ["name": definition.name, "timeZone": definition.timeZone]
+        let format = localTime(definition, "yyyy-MM-dd'T'HH:mm")
         values["start"] = format.string(from: definition.start)
         values["end"] = format.string(from: definition.end)
         for (row, tier) in definition.tiers.enumerated() {

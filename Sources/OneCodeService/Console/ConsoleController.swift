@@ -83,18 +83,18 @@ struct ConsoleController: Sendable {
             }
         }
         console.get("batches/:id") { request, context in
-            try await page(request, context, .products) { request, context, chrome in try await batchPage(request, context, chrome, id: try batchID(context)) }
+            try await page(request, context, .products) { request, context, chrome in try await batchPage(request, context, chrome, id: try pathID(context)) }
         }
         console.get("batches/:id/package.zip") { request, context in
             try await page(request, context, .products, task: .issue) { _, context, _ in
-                guard let batch = try await store.batch(BatchID(rawValue: try batchID(context))) else { throw HTTPError(.notFound) }
+                guard let batch = try await store.batch(BatchID(rawValue: try pathID(context))) else { throw HTTPError(.notFound) }
                 return try await PackageDownload.response(for: batch, library: packagesDirectory, context: context)
             }
         }
         for (action, activate) in [("activate", true), ("void", false)] {
             console.post("batches/:id/\(action)") { request, context in
                 try await page(request, context, .products, task: .issue) { request, context, chrome in
-                    try await setStatus(request, context, chrome, id: try batchID(context), activate: activate, fields: try await form(request, context))
+                    try await setStatus(request, context, chrome, id: try pathID(context), activate: activate, fields: try await form(request, context))
                 }
             }
         }
@@ -105,16 +105,16 @@ struct ConsoleController: Sendable {
             }
         }
         console.get("campaigns/:id") { request, context in
-            try await page(request, context, .campaigns) { request, context, chrome in try await campaignPage(request, context, chrome, id: try batchID(context)) }
+            try await page(request, context, .campaigns) { request, context, chrome in try await campaignPage(request, context, chrome, id: try pathID(context)) }
         }
         console.post("campaigns/:id") { request, context in
             try await page(request, context, .campaigns, task: .runCampaigns) { request, context, chrome in
-                try await saveCampaign(request, context, chrome, id: try batchID(context), fields: try await form(request, context))
+                try await saveCampaign(request, context, chrome, id: try pathID(context), fields: try await form(request, context))
             }
         }
         console.post("campaigns/:id/status") { request, context in
             try await page(request, context, .campaigns, task: .runCampaigns) { request, context, chrome in
-                try await campaignStatus(request, context, chrome, id: try batchID(context), fields: try await form(request, context))
+                try await campaignStatus(request, context, chrome, id: try pathID(context), fields: try await form(request, context))
             }
         }
         console.get("leads") { request, context in try await page(request, context, .leads) { try await leads($0, $1, $2) } }
@@ -128,7 +128,7 @@ struct ConsoleController: Sendable {
         console.get("feedback") { request, context in try await page(request, context, .feedback) { try await feedback($0, $1, $2) } }
         console.post("feedback/:id/handle") { request, context in
             try await page(request, context, .feedback, task: .answerFeedback) { request, context, chrome in
-                try await handleFeedback(request, context, chrome, id: try batchID(context), fields: try await form(request, context))
+                try await handleFeedback(request, context, chrome, id: try pathID(context), fields: try await form(request, context))
             }
         }
         console.get("codes") { request, context in
@@ -137,7 +137,7 @@ struct ConsoleController: Sendable {
             }
         }
         console.post("codes/blacklist") { request, context in
-            try await page(request, context, .codes) { request, context, chrome in
+            try await page(request, context, .codes, task: .blacklist) { request, context, chrome in
                 try await blacklist(request, context, chrome, fields: try await form(request, context))
             }
         }
@@ -259,24 +259,17 @@ struct ConsoleController: Sendable {
     }
 
     func formFields(_ request: Request, _ context: Context) async throws -> [String: String] {
-        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        do {
-            return try URLEncodedFormDecoder().decode([String: String].self, from: String(buffer: buffer))
-        } catch {
-            throw HTTPError(.badRequest, message: "body: must be a form (name=value&…) of single values")
-        }
+        try Request.formFields(try await request.body.collect(upTo: context.maxUploadSize))
     }
 
     // MARK: Overview
 
     func overview(_ request: Request, _ context: Context, _ chrome: ConsoleViews.Chrome) async throws -> Response {
         await tally?.flush()
-        let language = chrome.language, now = Date()
-        let today = Day.today(now)
-        func day(_ back: Int) -> String { Day.today(now.addingTimeInterval(Double(-back) * 86_400)).description }
-        let counts = try await store.scanDayCounts(from: day(29), to: today.description, batch: nil)
-        func period(_ id: String, _ label: String, days: Int) -> [String: Any] {
-            let first = day(days - 1)
+        let language = chrome.language, days = Self.lastDays(30)
+        let counts = try await store.scanDayCounts(from: days[0], to: days[29], batch: nil)
+        func period(_ id: String, _ label: String, days count: Int) -> [String: Any] {
+            let first = days[30 - count]
             var byVerdict: [Verdict: Int] = [:]
             for count in counts where count.day >= first { byVerdict[count.verdict, default: 0] += count.scans }
             return ["id": id, "label": views.text(label, language), "total": byVerdict.values.reduce(0, +),
@@ -284,11 +277,7 @@ struct ConsoleController: Sendable {
                         ["verdict": verdict.rawValue, "label": views.text("verdict_\(verdict.rawValue)", language), "count": byVerdict[verdict]!]
                     }]
         }
-        var perDay: [String: Int] = [:]
-        for count in counts { perDay[count.day, default: 0] += count.scans }
-        let days = (0..<30).reversed().map(day)
-        let chart = ConsoleChart.bars(days.map { perDay[$0] ?? 0 }, labels: days, empty: views.text("chartEmpty", language),
-                                      title: views.text("scansPerDay", language))
+        let chart = dailyChart(counts, days: days, language: language)
         let scanned = try await store.scannedCodes()
         let products = Dictionary(try await store.products().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let batches = try await store.batches(product: nil).suffix(20).reversed().map { batch -> [String: Any] in
@@ -315,9 +304,23 @@ struct ConsoleController: Sendable {
         ], chrome: chrome)
     }
 
+    /// The last `count` UTC days, oldest first, today last (`YYYY-MM-DD`).
+    static func lastDays(_ count: Int, now: Date = Date()) -> [String] {
+        (0..<count).reversed().map { Day.today(now.addingTimeInterval(Double(-$0) * 86_400)).description }
+    }
+
+    /// Scans per day over `days` as the console's bar chart.
+    func dailyChart(_ counts: [ScanDayCount], days: [String], language: LandingPage.Language) -> String {
+        var perDay: [String: Int] = [:]
+        for count in counts { perDay[count.day, default: 0] += count.scans }
+        return ConsoleChart.bars(days.map { perDay[$0] ?? 0 }, labels: days, empty: views.text("chartEmpty", language),
+                                 title: views.text("scansPerDay", language))
+    }
+
     // MARK: Products and batches
 
-    func batchID(_ context: Context) throws -> Int64 {
+    /// The `:id` of a console path (a batch, a campaign, a rating); a path with none is no page.
+    func pathID(_ context: Context) throws -> Int64 {
         guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else { throw HTTPError(.notFound) }
         return id
     }
@@ -344,7 +347,7 @@ struct ConsoleController: Sendable {
             "levels": options(ErrorCorrection.allCases, issue["ec"] as? String ?? "M") { $0.rawValue },
             "kinds": options(BatchKind.allCases, issue["kind"] as? String ?? "unit") { views.text($0 == .innerCase ? "kind_innerCase" : "kind_\($0.rawValue)", language) },
             "issue": issue, "product": product, "errors": errors,
-            "mayIssue": chrome.user.map { ConsoleTask.issue.allows($0.role) } ?? false,
+            "mayIssue": chrome.may(.issue),
         ]
         if issue["count"] == nil { values["issue"] = issue.merging(["count": "1000"]) { a, _ in a } }
         return views.page("products", title: views.text("area_products", language), values: values, chrome: chrome, notice: notice, status: status)
@@ -403,18 +406,14 @@ struct ConsoleController: Sendable {
         }
         let product = try await store.product(batch.productID)
         let scanned = try await store.scannedCodes()[batch.id] ?? 0
-        let now = Date()
-        func day(_ back: Int) -> String { Day.today(now.addingTimeInterval(Double(-back) * 86_400)).description }
-        let counts = try await store.scanDayCounts(from: day(29), to: day(0), batch: batch.id)
-        var perDay: [String: Int] = [:], byVerdict: [Verdict: Int] = [:], byRegion: [String: Int] = [:]
+        let days = Self.lastDays(30)
+        let counts = try await store.scanDayCounts(from: days[0], to: days[29], batch: batch.id)
+        var byVerdict: [Verdict: Int] = [:], byRegion: [String: Int] = [:]
         for count in counts {
-            perDay[count.day, default: 0] += count.scans
             byVerdict[count.verdict, default: 0] += count.scans
             byRegion[count.region.isEmpty ? "–" : count.region, default: 0] += count.scans
         }
-        let days = (0..<30).reversed().map(day)
         let regions = byRegion.sorted { $0.value == $1.value ? $0.key < $1.key : $0.value > $1.value }.prefix(20)
-        let user = chrome.user
         return views.page("batch", title: "\(views.text("batch", language)) #\(batch.id)", values: [
             // Mustache shows a section for any string, "" too: what a batch lacks is left out, not empty.
             "batch": ([
@@ -426,13 +425,12 @@ struct ConsoleController: Sendable {
             ] as [String: Any]).merging(Self.present([
                 "pin": batch.pinLength > 0 ? "\(batch.pinLength)" : nil, "expiryDate": batch.expiryDate?.description, "region": batch.region,
             ])) { a, _ in a },
-            "chart": ConsoleChart.bars(days.map { perDay[$0] ?? 0 }, labels: days, empty: views.text("chartEmpty", language),
-                                       title: views.text("scansPerDay", language)),
+            "chart": dailyChart(counts, days: days, language: language),
             "verdicts": Verdict.allCases.filter { byVerdict[$0] != nil }.map {
                 ["verdict": $0.rawValue, "label": views.text("verdict_\($0.rawValue)", language), "count": byVerdict[$0]!] as [String: Any]
             },
             "regions": regions.map { ["region": $0.key, "scans": $0.value] as [String: Any] }, "hasRegions": !regions.isEmpty,
-            "mayIssue": user.map { ConsoleTask.issue.allows($0.role) } ?? false,
+            "mayIssue": chrome.may(.issue),
             "canActivate": batch.status == .issued, "canVoid": batch.status != .void, "errors": errors,
         ], chrome: chrome, notice: notice, status: status)
     }
@@ -485,10 +483,7 @@ struct ConsoleController: Sendable {
     }
 
     func window(_ definition: CampaignDefinition) -> String {
-        let format = DateFormatter()
-        format.locale = Locale(identifier: "en_US_POSIX")
-        format.timeZone = TimeZone(identifier: definition.timeZone) ?? views.time.zone
-        format.dateFormat = "yyyy-MM-dd HH:mm"
+        let format = CampaignForm.localTime(definition, "yyyy-MM-dd HH:mm")
         return format.string(from: definition.start) + " – " + format.string(from: definition.end)
     }
 
@@ -503,7 +498,7 @@ struct ConsoleController: Sendable {
                          "window": window(campaign.definition), "awarded": stock.map(\.awarded).reduce(0, +), "stock": stock.map(\.stock).reduce(0, +)])
         }
         var values: [String: Any] = ["campaigns": rows, "hasCampaigns": !rows.isEmpty]
-        if chrome.user.map({ ConsoleTask.runCampaigns.allows($0.role) }) ?? false {
+        if chrome.may(.runCampaigns) {
             values.merge(try await campaignFormValues(form, errors: errors, chrome: chrome, newCampaign: true, action: "/console/campaigns",
                                                       title: views.text("createCampaign", language), button: views.text("createCampaign", language))) { _, b in b }
         }
@@ -529,7 +524,7 @@ struct ConsoleController: Sendable {
                          "statusValue": campaign.status.rawValue, "window": window(campaign.definition), "timeZone": campaign.definition.timeZone] as [String: Any],
             "stock": stock, "entries": entries, "hasEntries": !entries.isEmpty,
             "actions": transitions.filter { campaign.status.canChange(to: $0.0) }.map { ["to": $0.0.rawValue, "label": views.text($0.1, language), "confirm": $0.0 == .ended] },
-            "mayRun": chrome.user.map { ConsoleTask.runCampaigns.allows($0.role) } ?? false, "editable": campaign.status != .ended,
+            "mayRun": chrome.may(.runCampaigns), "editable": campaign.status != .ended,
         ]
         if let notice = campaign.definition.regionNotice(geoIPConfigured: geoIPConfigured) { values["notice2"] = notice }
         values.merge(try await campaignFormValues(form ?? CampaignForm.values(campaign.definition), errors: errors, chrome: chrome, newCampaign: false,
@@ -543,7 +538,7 @@ struct ConsoleController: Sendable {
     func saveCampaign(_ request: Request, _ context: Context, _ chrome: ConsoleViews.Chrome, id: Int64?, fields: [String: String]) async throws -> Response {
         var kept = fields
         kept["csrf"] = nil
-        let current = try await id.asyncMap { try await store.campaign(CampaignID(rawValue: $0)) } ?? nil
+        let current = id == nil ? nil : try await store.campaign(CampaignID(rawValue: id!))
         if id != nil, current == nil { return views.message("notFound", status: .notFound, chrome: chrome) }
         do {
             let definition = try CampaignDefinition.parse(CampaignForm.document(fields, newCampaign: id == nil, status: current?.status))
@@ -660,7 +655,7 @@ struct ConsoleController: Sendable {
                  "sold": profile.unitsSold]
             },
             "hasStores": !profiles.isEmpty, "form": form, "errors": errors,
-            "mayAdd": chrome.user.map { ConsoleTask.addStores.allows($0.role) } ?? false,
+            "mayAdd": chrome.may(.addStores),
         ]
         if let token { values["token"] = token }
         var response = views.page("stores", title: views.text("area_stores", chrome.language), values: values, chrome: chrome, notice: notice, status: status)
@@ -692,7 +687,7 @@ struct ConsoleController: Sendable {
         let maxRating = request.uri.queryParameters.get("maxRating").flatMap { Int($0) }.flatMap { (1...5).contains($0) ? $0 : nil }
         let product = request.uri.queryParameters.get("product").flatMap { Int64($0) }
         let cases = try await store.feedbackInbox(all: all, maxRating: maxRating, product: product, limit: 200)
-        let mayHandle = chrome.user.map { ConsoleTask.answerFeedback.allows($0.role) } ?? false
+        let mayHandle = chrome.may(.answerFeedback)
         let products = try await store.products(), causes = try await store.feedbackCauses()
         return views.page("feedback", title: views.text("area_feedback", language), values: [
             "showAll": all, "errors": errors, "hasCases": !cases.isEmpty,
@@ -766,7 +761,7 @@ struct ConsoleController: Sendable {
                 values["hasScans"] = !scans.isEmpty
                 values["draws"] = draws
                 values["hasDraws"] = !draws.isEmpty
-                values["mayBlacklist"] = chrome.user.map { ConsoleTask.blacklist.allows($0.role) } ?? false && report.verdict != "void"
+                values["mayBlacklist"] = chrome.may(.blacklist) && report.verdict != "void"
             }
             values["report"] = shown
         }
@@ -775,9 +770,6 @@ struct ConsoleController: Sendable {
 
     func blacklist(_ request: Request, _ context: Context, _ chrome: ConsoleViews.Chrome, fields: [String: String]) async throws -> Response {
         let code = fields["code"] ?? ""
-        guard let user = context.identity, ConsoleTask.blacklist.allows(user.role) else {
-            return views.message("forbidden", status: .forbidden, chrome: chrome)
-        }
         do {
             let reason = try Actions.BlacklistReason(fields["reason"] ?? "")
             guard case let .read(.valid(key, canonical)) = signer.read(typed: code) else {
@@ -813,9 +805,10 @@ struct ConsoleController: Sendable {
             if let own = user.storeId {
                 storeID = StoreID(rawValue: own)
             } else {
-                let text = (fields["store"] ?? "").trimmingCharacters(in: .whitespaces)
-                guard let id = Int64(text), id > 0 else { throw InputError("store", "must be a store's id, a positive number (got '\(text)')") }
-                storeID = StoreID(rawValue: id)
+                guard let named = try Self.storeID(fields["store"] ?? "") else {
+                    throw InputError("store", "must be a store's id, a positive number (got '')")
+                }
+                storeID = named
             }
             let actions = actions(context)
             let facts = try await actions.redemption(code)
@@ -880,13 +873,8 @@ struct ConsoleController: Sendable {
             guard let role = ConsoleRole(rawValue: fields["role"] ?? "") else {
                 throw InputError("role", "must be one of \(ConsoleRole.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let storeText = (fields["store"] ?? "").trimmingCharacters(in: .whitespaces)
-            var store: Int64?
-            if !storeText.isEmpty {
-                guard let id = Int64(storeText), id > 0 else { throw InputError("store", "must be a store's id, a positive number (got '\(storeText)')") }
-                store = id
-            }
-            let new = try Actions.NewUser(name: fields["name"] ?? "", role: role, store: store, password: fields["password"] ?? "")
+            let new = try Actions.NewUser(name: fields["name"] ?? "", role: role, store: try Self.storeID(fields["store"] ?? "")?.rawValue,
+                                          password: fields["password"] ?? "")
             let user = try await actions(context).addUser(new)
             context.logger.info("console user added", metadata: ["user": "\(user.name)", "role": "\(user.role.rawValue)"])
             return try await users(request, context, chrome, notice: views.text("userAdded", chrome.language), status: .created)
@@ -916,14 +904,15 @@ struct ConsoleController: Sendable {
     }
 }
 
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
-    }
-}
-
 extension ConsoleController {
+    /// A store's id as a form gives it; nil when the field is empty. - Throws: `InputError("store", …)` for anything else.
+    static func storeID(_ typed: String) throws -> StoreID? {
+        let text = typed.trimmingCharacters(in: .whitespaces)
+        if text.isEmpty { return nil }
+        guard let id = Int64(text), id > 0 else { throw InputError("store", "must be a store's id, a positive number (got '\(text)')") }
+        return StoreID(rawValue: id)
+    }
+
     /// The values that are there and not empty: a Mustache section shows for any string, "" too.
     static func present(_ values: [String: String?]) -> [String: Any] {
         values.compactMapValues { value -> Any? in value.flatMap { $0.isEmpty ? nil : $0 } }

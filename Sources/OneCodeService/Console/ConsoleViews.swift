@@ -50,6 +50,9 @@ struct ConsoleViews: Sendable {
         var user: ConsoleUser?
         var csrf: String?
         var area: ConsoleArea?
+
+        /// Whether the signed-in user may do `task` (`ConsoleTask`).
+        func may(_ task: ConsoleTask) -> Bool { user.map { task.allows($0.role) } ?? false }
     }
 
     func text(_ key: String, _ language: Language) -> String { strings[language]?[key] ?? key }
