@@ -256,6 +256,14 @@ final class PostgresLinkerTransaction: LinkerTransaction, ErasureTransaction {
         try db.execute("UPDATE segment SET version = \(version), refreshed_at = \(now.timeIntervalSince1970), members = \(members) WHERE id = \(segment)")
     }
 
+    func recordSegmentDay(_ segment: Int64, day: String, members: Int, added: Int, removed: Int) throws {
+        try db.execute("""
+            INSERT INTO segment_day (segment_id, day, members, added, removed) VALUES (\(segment), \(day), \(members), \(added), \(removed))
+            ON CONFLICT (segment_id, day) DO UPDATE SET members = excluded.members, added = segment_day.added + excluded.added,
+                removed = segment_day.removed + excluded.removed
+            """)
+    }
+
     // MARK: - Leads
 
     func consumerLeadFacts(changedAfter version: Int64, after: String, limit: Int) throws -> [ConsumerLeadFacts] {

@@ -576,6 +576,17 @@ enum PostgresSchema {
                 cause text CHECK (cause IS NULL OR length(cause) BETWEEN 1 AND 40)
             );
             """),
+        // Each segment's size by UTC day, as in SQLite's linker file (`LinkerTransaction.recordSegmentDay`).
+        ("v22: segment counts by day", """
+            CREATE TABLE segment_day (
+                segment_id bigint NOT NULL REFERENCES segment(id),
+                day text NOT NULL,
+                members bigint NOT NULL,
+                added bigint NOT NULL,
+                removed bigint NOT NULL,
+                PRIMARY KEY (segment_id, day)
+            );
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

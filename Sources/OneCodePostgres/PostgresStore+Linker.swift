@@ -177,6 +177,16 @@ extension PostgresStore: LinkerStore {
         }
     }
 
+    public func segmentDays(of segment: SegmentID, from day: String) async throws -> [SegmentDay] {
+        try await read { db in
+            try db.rows("SELECT day, members, added, removed FROM segment_day WHERE segment_id = \(segment.rawValue) AND day >= \(day) ORDER BY day")
+                .map {
+                    let (day, members, added, removed) = try $0.decode((String, Int64, Int64, Int64).self)
+                    return SegmentDay(day: day, members: Int(members), added: Int(added), removed: Int(removed))
+                }
+        }
+    }
+
     public func members(of segment: SegmentID, after: String, limit: Int) async throws -> [String] {
         try await read { db in
             // The column sorts bytewise (as SQLite sorts text): a cursor means the same on both, and pages by the key.
@@ -276,6 +286,7 @@ struct PostgresSegmentTransaction: SegmentTransaction {
 
     func deleteSegment(_ id: SegmentID) throws -> Bool {
         try db.execute("DELETE FROM segment_member WHERE segment_id = \(id.rawValue)")
+        try db.execute("DELETE FROM segment_day WHERE segment_id = \(id.rawValue)")
         return try db.execute("DELETE FROM segment WHERE id = \(id.rawValue)") == 1
     }
 

@@ -163,6 +163,8 @@ public enum LinkerBook {
             do {
                 let (added, removed) = try tx.replaceMembers(of: segment.id, condition: SegmentSQL.condition(rule, now: now.timeIntervalSince1970))
                 try tx.segmentRefreshed(segment.id, version: version, at: now, members: segment.members + added - removed)
+                try tx.recordSegmentDay(segment.id, day: Day.today(now).description, members: segment.members + added - removed,
+                                        added: added, removed: removed)
                 report.membersAdded += added
                 report.membersRemoved += removed
                 report.segmentsRefreshed += 1
@@ -201,8 +203,10 @@ public enum LinkerBook {
             try tx.changeMembers(adding: adding, removing: removing)
         }
         for (segment, _) in incremental {
-            try tx.segmentRefreshed(segment.id, version: version, at: now,
-                                    members: segment.members + (added[segment.id] ?? 0) - (removed[segment.id] ?? 0))
+            let joined = added[segment.id] ?? 0, left = removed[segment.id] ?? 0
+            try tx.segmentRefreshed(segment.id, version: version, at: now, members: segment.members + joined - left)
+            try tx.recordSegmentDay(segment.id, day: Day.today(now).description, members: segment.members + joined - left,
+                                    added: joined, removed: left)
         }
         report.membersAdded += added.values.reduce(0, +)
         report.membersRemoved += removed.values.reduce(0, +)

@@ -23,7 +23,7 @@ import OneCodeStorage
 /// this one committed first): they wait for a running refresh, never the scans for them.
 enum LinkerFile {
     /// The schema this build writes (`PRAGMA user_version` of the file).
-    static let version = 1
+    static let version = 2
 
     static func path(for database: String) -> String { database + "-linker" }
 
@@ -82,6 +82,16 @@ enum LinkerFile {
             segment_id INTEGER NOT NULL,
             consumer TEXT NOT NULL,
             PRIMARY KEY (segment_id, consumer)
+        ) WITHOUT ROWID;
+        -- Each segment's size at its last refresh of each UTC day, with the day's joins and leaves (the
+        -- console's counts over time). Kept here with the members it counts: a rebuilt file starts it over.
+        CREATE TABLE segment_day (
+            segment_id INTEGER NOT NULL,
+            day TEXT NOT NULL,
+            members INTEGER NOT NULL,
+            added INTEGER NOT NULL,
+            removed INTEGER NOT NULL,
+            PRIMARY KEY (segment_id, day)
         ) WITHOUT ROWID;
         -- Leads and events a refresh made, on their way into the database (`LinkerFile.flushPending`).
         CREATE TABLE lead_pending (

@@ -289,6 +289,13 @@ final class SQLiteLinkerTransaction: LinkerTransaction, ErasureTransaction {
             """, arguments: [version, now.timeIntervalSince1970, members, segment])
     }
 
+    func recordSegmentDay(_ segment: Int64, day: String, members: Int, added: Int, removed: Int) throws {
+        try db.execute(sql: """
+            INSERT INTO segment_day (segment_id, day, members, added, removed) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (segment_id, day) DO UPDATE SET members = excluded.members, added = added + excluded.added, removed = removed + excluded.removed
+            """, arguments: [segment, day, members, added, removed])
+    }
+
     // MARK: - Leads
 
     func consumerLeadFacts(changedAfter version: Int64, after: String, limit: Int) throws -> [ConsumerLeadFacts] {

@@ -164,6 +164,13 @@ extension SQLiteStore: LinkerStore {
         }
     }
 
+    public func segmentDays(of segment: SegmentID, from day: String) async throws -> [SegmentDay] {
+        try await linkerRead { db in
+            try Row.fetchAll(db, sql: "SELECT day, members, added, removed FROM segment_day WHERE segment_id = ? AND day >= ? ORDER BY day",
+                             arguments: [segment.rawValue, day]).map { SegmentDay(day: $0[0], members: $0[1], added: $0[2], removed: $0[3]) }
+        }
+    }
+
     public func members(of segment: SegmentID, after: String, limit: Int) async throws -> [String] {
         try await linkerRead { db in
             try String.fetchAll(db, sql: "SELECT consumer FROM segment_member WHERE segment_id = ? AND consumer > ? ORDER BY consumer LIMIT ?",
@@ -461,6 +468,7 @@ struct SQLiteSegmentTransaction: SegmentTransaction {
     func deleteSegment(_ id: SegmentID) throws -> Bool {
         try db.execute(sql: "DELETE FROM segment_member WHERE segment_id = ?", arguments: [id.rawValue])
         try db.execute(sql: "DELETE FROM segment_state WHERE id = ?", arguments: [id.rawValue])
+        try db.execute(sql: "DELETE FROM segment_day WHERE segment_id = ?", arguments: [id.rawValue])
         try db.execute(sql: "DELETE FROM segment WHERE id = ?", arguments: [id.rawValue])
         return db.changesCount == 1
     }

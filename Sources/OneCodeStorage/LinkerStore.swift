@@ -34,6 +34,21 @@ public struct Segment: Sendable, Encodable, Equatable {
     }
 }
 
+/// A segment's size at its last refresh of a UTC day, and how many joined and left that day.
+public struct SegmentDay: Sendable, Equatable {
+    public var day: String
+    public var members: Int
+    public var added: Int
+    public var removed: Int
+
+    public init(day: String, members: Int, added: Int, removed: Int) {
+        self.day = day
+        self.members = members
+        self.added = added
+        self.removed = removed
+    }
+}
+
 /// What one linker refresh did.
 public struct LinkerRefresh: Sendable, Codable, Equatable {
     public var full: Bool
@@ -236,6 +251,8 @@ public protocol LinkerStore: Sendable {
     func segments() async throws -> [Segment]
     func segment(_ id: SegmentID) async throws -> Segment?
     /// Members in id order, after `after`.
+    /// The segment's size by UTC day from `day` (`YYYY-MM-DD`) on, oldest first: days with a refresh only.
+    func segmentDays(of segment: SegmentID, from day: String) async throws -> [SegmentDay]
     func members(of segment: SegmentID, after: String, limit: Int) async throws -> [String]
     /// Members' profiles in id order, after `after`.
     func memberProfiles(of segment: SegmentID, after: String, limit: Int) async throws -> [ConsumerProfile]

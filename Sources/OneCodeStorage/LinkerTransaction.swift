@@ -222,6 +222,9 @@ public protocol LinkerTransaction: EventTransaction {
     /// Writes membership changes and remembers their consumers for the leads.
     func changeMembers(adding: [Membership], removing: [Membership]) throws
     func segmentRefreshed(_ segment: Int64, version: Int64, at now: Date, members: Int) throws
+    /// Keeps the segment's size on `day` (the last refresh's count) and adds the day's joins and leaves
+    /// (`SegmentDay`, the console's counts over time).
+    func recordSegmentDay(_ segment: Int64, day: String, members: Int, added: Int, removed: Int) throws
 
     /// Consenting consumers whose profile has a version above `version` or whose memberships changed
     /// in this transaction, id above `after`, in id order, at most `limit`.

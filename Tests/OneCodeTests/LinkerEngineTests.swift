@@ -52,6 +52,15 @@ struct LinkerEngineTests {
         #expect(moved.scansRead == 0 && moved.profilesChanged == 1 && moved.membersAdded == 1 && moved.membersRemoved == 0, "\(moved)")
         #expect(try await world.members(shanghai) == [a.value, b.value, c.value])
 
+        // The segment's size by day: today's last count, and every join of the day (2, then 1; the full
+        // refresh between them changed nothing); a refresh the next day starts that day's row.
+        let today = Day.today(now).description, tomorrow = Day.today(now + Self.day).description
+        #expect(try await store.segmentDays(of: shanghai.id, from: "2000-01-01") == [SegmentDay(day: today, members: 3, added: 3, removed: 0)])
+        _ = try await store.refreshLinker(now: now + Self.day, full: false)
+        #expect(try await store.segmentDays(of: shanghai.id, from: today) == [SegmentDay(day: today, members: 3, added: 3, removed: 0),
+                                                                              SegmentDay(day: tomorrow, members: 3, added: 0, removed: 0)])
+        #expect(try await store.segmentDays(of: shanghai.id, from: tomorrow).map(\.day) == [tomorrow])
+
         // The rule stops parsing (stored before today's limits, say): the segment is reported, skipped,
         // and keeps its last members, on an incremental and a full refresh alike.
         try world.sql("UPDATE segment SET rules = '{\"bogus\": 1}' WHERE id = \(shanghai.id.rawValue)")
