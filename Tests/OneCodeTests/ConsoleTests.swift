@@ -4,6 +4,8 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import OneCodeDomain
+@testable import OneCodeService
 
 /// A browser's view of the console without the browser: a cookie jar, forms posted as a browser posts
 /// them, redirects not followed (each answer is read as it comes).
@@ -420,6 +422,60 @@ extension ConsoleTests {
         #expect(try await carl.get("/console/leads").status == 403)
         #expect(try await carl.get("/console/leads/export?format=csv").status == 403)
     }
+
+    @Test("segments: marketing builds one by form (a wrong number named beside its condition, bad JSON beside the JSON), sees its JSON, its members after a refresh with their profiles and its size by day; renames it, a taken name refused, deletes it only when confirmed; audited; a clerk has no segments", arguments: Backend.complete)
+    func segments(backend: Backend) async throws {
+        let (world, _) = try await ConsoleRedeemTests.claimed(backend, count: 2, marketing: true)
+        defer { world.close() }
+        let mona = ConsoleClient(world.base)
+        try await mona.signIn("mona", "marketing pass 1")
+        let list = try await mona.get("/console/segments")
+        #expect(list.status == 200 && list.body.contains(#"id="segment-form""#) && list.body.contains("No segments yet"))
+        let token = try #require(ConsoleClient.csrf(list.body))
+        func builder(_ name: String, _ extra: [(String, String)]) -> [(String, String)] {
+            [("csrf", token), ("name", name), ("mode", "builder"), ("combine", "all"), ("regions", ""), ("scansAtLeast", ""), ("scansDays", ""), ("lapsedDays", ""),
+             ("wonPrize", ""), ("consent", ""), ("ratingAtMost", ""), ("rules", "")].filter { key, _ in !extra.contains { $0.0 == key } } + extra
+        }
+        let wrong = try await mona.post("/console/segments", builder("Fans", [("scansAtLeast", "many"), ("scansDays", "30")]))
+        #expect(wrong.status == 400 && wrong.body.contains(#"id="error-scans""#) && wrong.body.contains("must be a whole number from 1 to 1000000"),
+                "\(wrong.body.suffix(3000))")
+        #expect(wrong.body.contains(#"value="many""#), "the form keeps what was typed")
+        let nothing = try await mona.post("/console/segments", builder("Fans", []))
+        #expect(nothing.status == 400 && nothing.body.contains(#"id="error-rules""#) && nothing.body.contains("choose at least one condition"))
+        let badJSON = try await mona.post("/console/segments", builder("Fans", [("mode", "json"), ("rules", #"{"scans": {"atLeast": 1}}"#)]))
+        #expect(badJSON.status == 400 && badJSON.body.contains(#"id="error-rules""#) && badJSON.body.contains("rules.scans.days"), "\(badJSON.body.suffix(2500))")
+        let made = try await mona.post("/console/segments", builder("Fans", [("scansAtLeast", "1"), ("scansDays", "30"), ("consent", "yes"),
+                                                                              ("product_1", "yes")]))
+        #expect(made.status == 201 && made.body.contains(#"id="segment-json""#), "\(made.body.suffix(2500))")
+        #expect(made.body.contains("&quot;consent&quot; : true") && made.body.contains("&quot;atLeast&quot; : 1") && made.body.contains("&quot;product&quot; : ["),
+                "\(made.body)")
+        let taken = try await mona.post("/console/segments", builder("Fans", [("consent", "yes")]))
+        #expect(taken.status == 409 && taken.body.contains(#"id="error-name""#) && taken.body.contains("exists already"))
+
+        let refreshed = try await Run.run(Run.onecode, ["segment", "refresh"], cwd: world.folder.path, environment: world.environment)
+        #expect(refreshed.status == 0, "\(refreshed.stderr)")
+        let page = try await mona.get("/console/segments/1")
+        #expect(page.status == 200 && page.body.contains(#"<dd id="segment-members">2</dd>"#), "\(page.body.suffix(4000))")
+        let rows = page.body.components(separatedBy: "<tr><td><code>").count - 1
+        #expect(rows == 2, "two members with their profiles: \(page.body)")
+        #expect(page.body.contains("<polyline") && page.body.contains("+2</td>"), "the size by day and today's joins")
+        #expect(page.body.contains(#"id="g-mode-builder" checked"#) && page.body.contains(#"id="g-consent""#), "a builder rule is shown in the builder")
+
+        let renamed = try await mona.post("/console/segments/1", builder("Consenting scanners", [("scansAtLeast", "1"), ("scansDays", "30"), ("consent", "yes")]))
+        #expect(renamed.status == 200 && renamed.body.contains("Segment saved") && renamed.body.contains("<h2>Consenting scanners</h2>"), "\(renamed.body.suffix(2000))")
+        let unconfirmed = try await mona.post("/console/segments/1/delete", [("csrf", token)])
+        #expect(unconfirmed.status == 400 && unconfirmed.body.contains(#"id="error-confirm""#))
+        let deleted = try await mona.post("/console/segments/1/delete", [("csrf", token), ("confirm", "yes")])
+        #expect(deleted.status == 200 && deleted.body.contains("Segment deleted") && deleted.body.contains("No segments yet"))
+        #expect(try await mona.get("/console/segments/1").status == 404)
+        #expect(try backend.query("SELECT actor_name || ':' || action FROM audit_log WHERE subject = 'segment' ORDER BY id",
+                                  in: world.folder, name: Self.name(backend)) == "mona:segment.create\nmona:segment.edit\nmona:segment.delete")
+        let noToken = try await mona.post("/console/segments", builder("Sneaky", [("consent", "yes")]).filter { $0.0 != "csrf" })
+        #expect(noToken.status == 403)
+        let carl = ConsoleClient(world.base)
+        try await carl.signIn("carl", "clerk password 1")
+        #expect(try await carl.get("/console/segments").status == 403)
+    }
 }
 
 extension ConsoleTests {
@@ -527,7 +583,7 @@ struct ConsoleBrowserTests {
         #expect(result.status == 0, "browser: \(result.stderr.suffix(2000))")
         let seen = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
         #expect((seen["adminLanded"] as? String)?.hasSuffix("/console/overview") == true)
-        #expect(seen["adminNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-campaigns", "nav-stores", "nav-redeem", "nav-leads", "nav-feedback", "nav-admin"], "\(seen["adminNav"] ?? "")")
+        #expect(seen["adminNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-campaigns", "nav-stores", "nav-redeem", "nav-segments", "nav-leads", "nav-feedback", "nav-admin"], "\(seen["adminNav"] ?? "")")
         let issued = seen["issued"] as? [String: String]
         #expect(issued?["status"] == "issued" && issued?["notice"]?.hasPrefix("Batch issued.") == true, "\(issued ?? [:])")
         let zip = seen["zip"] as? [String: Any]
@@ -548,9 +604,12 @@ struct ConsoleBrowserTests {
         #expect(audit.contains { $0.contains("cli:") && $0.contains("user.add") }, "\(audit)")
         #expect(seen["zh"] as? [String: String] == ["lang": "zh-CN", "h1": "概览"], "\(seen["zh"] ?? "")")
         #expect((seen["signedOut"] as? String)?.hasSuffix("/console/login") == true)
-        #expect(seen["marketingNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-campaigns", "nav-stores", "nav-leads", "nav-feedback"], "\(seen["marketingNav"] ?? "")")
+        #expect(seen["marketingNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-campaigns", "nav-stores", "nav-segments", "nav-leads", "nav-feedback"], "\(seen["marketingNav"] ?? "")")
         #expect((seen["campaignError"] as? String)?.contains("tiers[0].probability") == true, "\(seen["campaignError"] ?? "")")
         #expect(seen["campaign"] as? String == "live")
+        #expect((seen["segmentError"] as? String)?.contains("from 1 to") == true, "\(seen["segmentError"] ?? "")")
+        let segment = seen["segment"] as? [String: Any]
+        #expect((segment?["json"] as? String)?.contains(#""consent" : true"#) == true && segment?["chart"] as? Int == 1, "\(segment ?? [:])")
         #expect(seen["marketingAdmin"] as? String == "Your role does not include this part of the console.")
         for name in ["console-login", "console-overview", "console-code-lookup", "console-products", "console-batch", "console-campaign-error", "console-campaign", "console-users-error", "console-users", "console-audit", "console-overview-zh"] {
             let png = try Data(contentsOf: URL(fileURLWithPath: BrowserTests.artifacts + "/\(name).png"))
@@ -646,5 +705,35 @@ struct ConsoleRedeemTests {
         #expect(seen["prize"] as? String == "Free bottle" && seen["fits"] as? Bool == true, "\(seen)")
         #expect((seen["done"] as? String)?.hasPrefix("Redeemed.") == true)
         #expect((seen["again"] as? String)?.contains("redeemed already") == true && seen["againButton"] as? Bool == false, "\(seen)")
+    }
+}
+
+@Suite("The console's segment form")
+struct SegmentFormTests {
+    @Test("the builder reads into the rule the API reads from the same JSON; a rule the builder can show comes back in it, one it cannot is edited as JSON; errors name the builder's field")
+    func builder() throws {
+        let fields = ["mode": "builder", "combine": "any", "regions": "CN-31, CN-44", "product_2": "yes", "product_1": "yes", "product_3": "no",
+                      "scansAtLeast": "3", "scansDays": "30", "lapsedDays": "", "wonPrize": "no", "consent": "yes", "ratingAtMost": "2"]
+        let rule = try SegmentForm.rule(fields)
+        let api = try SegmentRule.parse(Data(#"{"any": [{"region": ["CN-31", "CN-44"]}, {"product": [1, 2]}, {"scans": {"atLeast": 3, "days": 30}}, {"wonPrize": false}, {"consent": true}, {"rating": {"atMost": 2}}]}"#.utf8))
+        #expect(rule == api)
+        let back = SegmentForm.values(rule)
+        #expect(back["mode"] == "builder" && back["combine"] == "any" && back["regions"] == "CN-31, CN-44" && back["product_1"] == "yes"
+                    && back["product_2"] == "yes" && back["scansAtLeast"] == "3" && back["scansDays"] == "30" && back["wonPrize"] == "no"
+                    && back["consent"] == "yes" && back["ratingAtMost"] == "2")
+        #expect(try SegmentForm.rule(back.merging(["mode": "builder"]) { _, b in b }) == rule, "shown back and posted again: the same rule")
+        #expect(try SegmentForm.rule(["mode": "builder", "consent": "yes"]) == .consent(true), "one condition is the rule itself")
+
+        let nested = try SegmentRule.parse(Data(#"{"all": [{"any": [{"region": ["CN-31"]}, {"consent": true}]}, {"lapsed": {"days": 60}}]}"#.utf8))
+        #expect(SegmentForm.values(nested)["mode"] == "json" && SegmentForm.values(nested)["rules"]?.contains("\"lapsed\"") == true)
+        let twice = SegmentRule.all([.region(["CN-31"]), .region(["CN-44"])])
+        #expect(SegmentForm.values(twice)["mode"] == "json", "one kind twice is not the builder's one field")
+        #expect(try SegmentForm.rule(["mode": "json", "rules": SegmentForm.values(nested)["rules"]!]) == nested)
+
+        for (typed, field) in [(["scansAtLeast": "0", "scansDays": "7"], "scans"), (["regions": "Shanghai"], "regions"), (["lapsedDays": "-1"], "lapsed"),
+                               (["wonPrize": "maybe"], "wonPrize"), (["combine": "some", "consent": "yes", "wonPrize": "yes"], "combine"), ([:], "rules")] {
+            let error = #expect(throws: InputError.self) { try SegmentForm.rule(typed.merging(["mode": "builder"]) { a, _ in a }) }
+            #expect(error?.field == field, "\(typed): \(String(describing: error))")
+        }
     }
 }

@@ -139,6 +139,21 @@ try:
     click_and_wait(driver, "campaign-button", "campaign-stock")
     seen["campaign"] = driver.find_element(By.ID, "campaign-facts").get_attribute("data-status")
     shot(driver, "console-campaign")
+    # A segment by the builder: a wrong number named beside its condition, then right; its JSON shown.
+    click_and_wait(driver, "nav-segments", "segment-form")
+    driver.find_element(By.ID, "g-name").send_keys("Regulars")
+    driver.find_element(By.ID, "g-scans-atleast").send_keys("0")
+    driver.find_element(By.ID, "g-scans-days").send_keys("30")
+    click_and_wait(driver, "segment-save", "error-scans")
+    seen["segmentError"] = driver.find_element(By.ID, "error-scans").text
+    at_least = driver.find_element(By.ID, "g-scans-atleast")
+    at_least.clear()
+    at_least.send_keys("1")
+    driver.find_element(By.CSS_SELECTOR, "#g-consent option[value=yes]").click()
+    click_and_wait(driver, "segment-save", "segment-facts")
+    seen["segment"] = {"json": driver.find_element(By.ID, "segment-json").text, "notice": driver.find_element(By.ID, "notice").text,
+                       "chart": len(driver.find_elements(By.CSS_SELECTOR, "#segment-chart svg"))}
+    shot(driver, "console-segment")
 finally:
     driver.quit()
 

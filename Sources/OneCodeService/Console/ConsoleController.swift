@@ -30,7 +30,7 @@ struct ConsoleController: Sendable {
     let tally: ScanTally?
 
     /// The parts with pages so far (the navigation shows these of a role's parts).
-    static let built: Set<ConsoleArea> = [.overview, .products, .codes, .campaigns, .stores, .redeem, .leads, .feedback, .admin]
+    static let built: Set<ConsoleArea> = [.overview, .products, .codes, .campaigns, .stores, .redeem, .segments, .leads, .feedback, .admin]
 
     static func path(of area: ConsoleArea) -> String {
         switch area {
@@ -65,7 +65,7 @@ struct ConsoleController: Sendable {
             return Response.redirect(to: Self.path(of: ConsoleArea.home(of: user.role)) + languageQuery(request))
         }
         for register in [registerOverview, registerProducts, registerCodes, registerCampaigns, registerStores, registerRedeem,
-                         registerLeads, registerFeedback, registerAdmin] {
+                         registerSegments, registerLeads, registerFeedback, registerAdmin] {
             register(console)
         }
         console.get("**") { request, context in

@@ -26,6 +26,8 @@ struct ConsoleViews: Sendable {
             "campaigns": PackageResources.campaigns_mustache, "campaign": PackageResources.campaign_mustache,
             "campaign_form": PackageResources.campaign_form_mustache, "leads": PackageResources.leads_mustache,
             "feedback": PackageResources.feedback_mustache, "stores": PackageResources.stores_mustache,
+            "segments": PackageResources.segments_mustache, "segment": PackageResources.segment_mustache,
+            "segment_form": PackageResources.segment_form_mustache,
         ]
         for (name, bytes) in templates { try library.register(String(decoding: bytes, as: UTF8.self), named: name) }
         self.library = library
@@ -119,6 +121,32 @@ enum ConsoleChart {
             if index % 5 == 0 || index == values.count - 1 {
                 svg += "<text x=\"\(fmt(x + step / 2))\" y=\"\(height - 6)\" text-anchor=\"middle\">\(LandingPage.escape(String(labels[index].suffix(5))))</text>"
             }
+        }
+        return svg + "</svg>"
+    }
+
+    /// A line of `values` over `labels` (a size over days), scaled from 0 to the largest, the last value written at its end;
+    /// no values: `empty` alone.
+    static func line(_ values: [Int], labels: [String], empty: String, title: String) -> String {
+        let width = 720.0, height = 180.0, left = 40.0, right = 40.0, bottom = 22.0, top = 8.0
+        let top1 = max(1, values.max() ?? 0)
+        let step = (width - left - right) / Double(max(1, labels.count - 1))
+        func point(_ index: Int) -> (x: Double, y: Double) {
+            (left + Double(index) * step, height - bottom - (height - bottom - top) * Double(values[index]) / Double(top1))
+        }
+        var svg = "<svg class=\"chart\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(LandingPage.escape(title))\">"
+        svg += "<text x=\"0\" y=\"\(top + 8)\">\(top1)</text><text x=\"0\" y=\"\(height - bottom)\">0</text>"
+        if values.allSatisfy({ $0 == 0 }) {
+            svg += "<text x=\"\(width / 2)\" y=\"\(height / 2)\" text-anchor=\"middle\">\(LandingPage.escape(empty))</text>"
+        }
+        if !values.isEmpty {
+            svg += "<polyline class=\"line\" fill=\"none\" points=\"" + values.indices.map { "\(fmt(point($0).x)),\(fmt(point($0).y))" }.joined(separator: " ") + "\"/>"
+            let last = point(values.count - 1)
+            svg += "<circle class=\"dot\" cx=\"\(fmt(last.x))\" cy=\"\(fmt(last.y))\" r=\"3\"><title>\(LandingPage.escape(labels[values.count - 1])): \(values[values.count - 1])</title></circle>"
+            svg += "<text x=\"\(fmt(last.x + 6))\" y=\"\(fmt(last.y + 4))\">\(values[values.count - 1])</text>"
+        }
+        for index in labels.indices where index % 15 == 0 || index == labels.count - 1 {
+            svg += "<text x=\"\(fmt(left + Double(index) * step))\" y=\"\(height - 6)\" text-anchor=\"middle\">\(LandingPage.escape(String(labels[index].suffix(5))))</text>"
         }
         return svg + "</svg>"
     }
