@@ -17,8 +17,8 @@ extension ConsoleController {
             try await page(request, context, .admin) { request, context, chrome in
                 try await addUser(request, context, chrome, fields: try await form(request, context))
             }
-    }
-    console.get("admin/audit") { request, context in try await page(request, context, .admin, audit) }
+        }
+        console.get("admin/audit") { request, context in try await page(request, context, .admin, audit) }
     }
 
     func users(_ request: Request, _ context: Context, _ chrome: ConsoleViews.Chrome, form: [String: String] = [:], errors: [String: String] = [:],

@@ -17,20 +17,20 @@ extension ConsoleController {
             try await page(request, context, .campaigns, task: .runCampaigns) { request, context, chrome in
                 try await saveCampaign(request, context, chrome, id: nil, fields: try await form(request, context))
             }
-    }
-    console.get("campaigns/:id") { request, context in
-        try await page(request, context, .campaigns) { request, context, chrome in try await campaignPage(request, context, chrome, id: try pathID(context)) }
-    }
-    console.post("campaigns/:id") { request, context in
-        try await page(request, context, .campaigns, task: .runCampaigns) { request, context, chrome in
-            try await saveCampaign(request, context, chrome, id: try pathID(context), fields: try await form(request, context))
         }
-    }
-    console.post("campaigns/:id/status") { request, context in
-        try await page(request, context, .campaigns, task: .runCampaigns) { request, context, chrome in
-            try await campaignStatus(request, context, chrome, id: try pathID(context), fields: try await form(request, context))
+        console.get("campaigns/:id") { request, context in
+            try await page(request, context, .campaigns) { request, context, chrome in try await campaignPage(request, context, chrome, id: try pathID(context)) }
         }
-    }
+        console.post("campaigns/:id") { request, context in
+            try await page(request, context, .campaigns, task: .runCampaigns) { request, context, chrome in
+                try await saveCampaign(request, context, chrome, id: try pathID(context), fields: try await form(request, context))
+            }
+        }
+        console.post("campaigns/:id/status") { request, context in
+            try await page(request, context, .campaigns, task: .runCampaigns) { request, context, chrome in
+                try await campaignStatus(request, context, chrome, id: try pathID(context), fields: try await form(request, context))
+            }
+        }
     }
 
     /// The campaign form's values: `form` (as typed, or from a definition), the tier rows with their kinds and

@@ -16,12 +16,12 @@ extension ConsoleController {
             try await page(request, context, .codes) { request, context, chrome in
                 try await codes(request, context, chrome, query: request.uri.queryParameters.get("q") ?? "")
             }
-    }
-    console.post("codes/blacklist") { request, context in
-        try await page(request, context, .codes, task: .blacklist) { request, context, chrome in
-            try await blacklist(request, context, chrome, fields: try await form(request, context))
         }
-    }
+        console.post("codes/blacklist") { request, context in
+            try await page(request, context, .codes, task: .blacklist) { request, context, chrome in
+                try await blacklist(request, context, chrome, fields: try await form(request, context))
+            }
+        }
     }
 
     /// A code typed or pasted (or a URL ending in one): its state, batch and product, place in the channel,

@@ -17,7 +17,7 @@ extension ConsoleController {
             try await page(request, context, .feedback, task: .answerFeedback) { request, context, chrome in
                 try await handleFeedback(request, context, chrome, id: try pathID(context), fields: try await form(request, context))
             }
-    }
+        }
     }
 
     /// The service team's inbox: low ratings first, then newest; waiting ones unless all are asked; by product. Each is

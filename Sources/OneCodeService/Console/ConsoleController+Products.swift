@@ -17,28 +17,28 @@ extension ConsoleController {
             try await page(request, context, .products, task: .issue) { request, context, chrome in
                 try await addProduct(request, context, chrome, fields: try await form(request, context))
             }
-    }
-    console.post("batches") { request, context in
-        try await page(request, context, .products, task: .issue) { request, context, chrome in
-            try await issueBatch(request, context, chrome, fields: try await form(request, context))
         }
-    }
-    console.get("batches/:id") { request, context in
-        try await page(request, context, .products) { request, context, chrome in try await batchPage(request, context, chrome, id: try pathID(context)) }
-    }
-    console.get("batches/:id/package.zip") { request, context in
-        try await page(request, context, .products, task: .issue) { _, context, _ in
-            guard let batch = try await store.batch(BatchID(rawValue: try pathID(context))) else { throw HTTPError(.notFound) }
-            return try await PackageDownload.response(for: batch, library: packagesDirectory, context: context)
-        }
-    }
-    for (action, activate) in [("activate", true), ("void", false)] {
-        console.post("batches/:id/\(action)") { request, context in
+        console.post("batches") { request, context in
             try await page(request, context, .products, task: .issue) { request, context, chrome in
-                try await setStatus(request, context, chrome, id: try pathID(context), activate: activate, fields: try await form(request, context))
+                try await issueBatch(request, context, chrome, fields: try await form(request, context))
             }
         }
-    }
+        console.get("batches/:id") { request, context in
+            try await page(request, context, .products) { request, context, chrome in try await batchPage(request, context, chrome, id: try pathID(context)) }
+        }
+        console.get("batches/:id/package.zip") { request, context in
+            try await page(request, context, .products, task: .issue) { _, context, _ in
+                guard let batch = try await store.batch(BatchID(rawValue: try pathID(context))) else { throw HTTPError(.notFound) }
+                return try await PackageDownload.response(for: batch, library: packagesDirectory, context: context)
+            }
+        }
+        for (action, activate) in [("activate", true), ("void", false)] {
+            console.post("batches/:id/\(action)") { request, context in
+                try await page(request, context, .products, task: .issue) { request, context, chrome in
+                    try await setStatus(request, context, chrome, id: try pathID(context), activate: activate, fields: try await form(request, context))
+                }
+            }
+        }
     }
 
     /// The `:id` of a console path (a batch, a campaign, a rating); a path with none is no page.

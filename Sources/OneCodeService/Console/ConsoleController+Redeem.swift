@@ -17,7 +17,7 @@ extension ConsoleController {
             try await page(request, context, .redeem) { request, context, chrome in
                 try await redeem(request, context, chrome, fields: try await form(request, context))
             }
-    }
+        }
     }
 
     /// The clerk's screen, phone-sized: type the winner's code, see the prize, redeem it once. A clerk redeems as

@@ -17,7 +17,7 @@ extension ConsoleController {
             try await page(request, context, .stores, task: .addStores) { request, context, chrome in
                 try await addStore(request, context, chrome, fields: try await form(request, context))
             }
-    }
+        }
     }
 
     /// Stores with their redemptions and consumers reached, and what the channel delivered and sold through them;
