@@ -149,6 +149,12 @@ public struct Actions: Sendable {
         }
     }
 
+    /// Deliveries given up (after `webhooks.maxAttempts`) are queued again, of one endpoint or all; returns how many.
+    public func retryWebhooks(endpoint: String?) async throws -> Int {
+        try await store.retryFailedDeliveries(endpoint: endpoint, audit: AuditEntry(actor, "webhook.retry", subject: "webhook",
+                                                                                   detail: endpoint.map(WebhookURL.redacted) ?? "every endpoint"))
+    }
+
     /// A store that redeems prizes and confirms receipts, with its token (returned once).
     public func addStore(_ new: NewStore) async throws -> (store: Store, secret: String) {
         let secret = TokenSecret.generate()

@@ -249,12 +249,14 @@ extension PostgresStore: OutboxStore {
         }
     }
 
-    public func retryFailedDeliveries(endpoint: String?) async throws -> Int {
+    public func retryFailedDeliveries(endpoint: String?, audit: AuditEntry) async throws -> Int {
         try await write { db in
-            try db.execute("""
+            let count = try db.execute("""
                 UPDATE webhook_delivery SET failed_at = NULL, next_at = \(Date())
                 WHERE failed_at IS NOT NULL AND (\(endpoint)::text IS NULL OR endpoint = \(endpoint))
                 """)
+            try Self.append(audit, db)
+            return count
         }
     }
 

@@ -92,12 +92,14 @@ extension SQLiteStore: OutboxStore {
         }
     }
 
-    public func retryFailedDeliveries(endpoint: String?) async throws -> Int {
+    public func retryFailedDeliveries(endpoint: String?, audit: AuditEntry) async throws -> Int {
         try await writer.write { db in
             try db.execute(sql: """
                 UPDATE webhook_delivery SET failed_at = NULL, next_at = ? WHERE failed_at IS NOT NULL AND (? IS NULL OR endpoint = ?)
                 """, arguments: [Date().timeIntervalSince1970, endpoint, endpoint])
-            return db.changesCount
+            let count = db.changesCount
+            try Self.append(audit, db)
+            return count
         }
     }
 

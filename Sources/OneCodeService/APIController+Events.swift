@@ -38,9 +38,9 @@ extension APIController {
             let endpoints = try await store.webhookStatus().map(\.redacted)
             return try Response.api(try Page(rows: endpoints, query), status: .ok)
         }
-        route(api, .post, "webhooks/retry", []) { request, _ in
+        route(api, .post, "webhooks/retry", []) { request, context in
             let endpoint = request.uri.queryParameters.get("endpoint")
-            return try Response.api(["requeued": try await store.retryFailedDeliveries(endpoint: endpoint)], status: .ok)
+            return try Response.api(["requeued": try await actions(context).retryWebhooks(endpoint: endpoint)], status: .ok)
         }
     }
 }

@@ -129,8 +129,8 @@ public protocol OutboxStore: Sendable {
     /// The attempt failed: try again at `retryAt`, or give up when it is `nil`.
     func markFailed(_ delivery: Int64, error: String, retryAt: Date?) async throws
 
-    /// Failed (given-up) deliveries become pending again, due now; returns how many.
-    func retryFailedDeliveries(endpoint: String?) async throws -> Int
+    /// Failed (given-up) deliveries become pending again, due now, `audit` in the same transaction; returns how many.
+    func retryFailedDeliveries(endpoint: String?, audit: AuditEntry) async throws -> Int
 
     /// Counts by endpoint.
     func webhookStatus() async throws -> [WebhookEndpointStatus]

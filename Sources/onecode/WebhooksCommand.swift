@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OneCodeApplication
 import OneCodeDomain
 import OneCodeStorage
 
@@ -37,7 +38,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let (_, store) = try await global.open()
-                let count = try await store.retryFailedDeliveries(endpoint: endpoint)
+                let count = try await Actions(store: store, actor: .commandLine).retryWebhooks(endpoint: endpoint)
                 try global.emit(["requeued": count]) { "requeued \(count) failed deliveries" }
             }
         }

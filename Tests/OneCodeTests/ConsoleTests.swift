@@ -117,14 +117,15 @@ struct ConsoleTests {
         }
     }
 
-    static func served(_ backend: Backend, files: [String: String] = [:], before commands: [[String]] = []) async throws -> Served {
+    static func served(_ backend: Backend, files: [String: String] = [:], before commands: [[String]] = [],
+                       serverEnvironment: [String: String] = [:]) async throws -> Served {
         let (folder, environment) = try await prepared(backend)
         for (name, text) in files { try text.write(toFile: folder.file(name), atomically: true, encoding: .utf8) }
         for arguments in commands {
             let result = try await Run.run(Run.onecode, arguments, cwd: folder.path, environment: environment)
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
         }
-        let (server, base) = try await DurabilityTests.startServer(folder, extra: environment)
+        let (server, base) = try await DurabilityTests.startServer(folder, extra: environment.merging(serverEnvironment) { _, b in b })
         return Served(folder: folder, environment: environment, server: server, base: base)
     }
 
@@ -476,6 +477,62 @@ extension ConsoleTests {
         try await carl.signIn("carl", "clerk password 1")
         #expect(try await carl.get("/console/segments").status == 403)
     }
+
+    @Test("admin: an API token made by form (scope checked) is shown once and authenticates; revoked only when confirmed, then refused; webhooks show each endpoint's deliveries (URL redacted) and given-up ones are queued again; each audited; marketing has neither", arguments: Backend.complete)
+    func tokensAndWebhooks(backend: Backend) async throws {
+        let reserved = try DurabilityTests.ReservedPort()  // held, nothing listens: every delivery is refused
+        defer { reserved.release() }
+        let world = try await Self.served(backend, before: [["batch", "issue", "--product", "1", "--count", "2", "--out", "pkg"], ["batch", "activate", "1"]],
+                                          serverEnvironment: ["ONECODE_WEBHOOKS_URLS": "http://127.0.0.1:\(reserved.port)/hook?key=hook-secret-value",
+                                                              "ONECODE_WEBHOOKS_SECRET": "console-webhook-secret-0123", "ONECODE_WEBHOOKS_POLL_SECONDS": "0.05",
+                                                              "ONECODE_WEBHOOKS_MAX_ATTEMPTS": "1", "ONECODE_SCAN_MAX_SCANS": "1"])
+        defer { world.close() }
+        let alice = ConsoleClient(world.base)
+        try await alice.signIn("alice", "correct horse battery")
+        let page = try await alice.get("/console/admin/tokens")
+        #expect(page.status == 200 && page.body.contains("No API tokens yet") && page.body.contains(#"<option value="store""#) == false)
+        let token = try #require(ConsoleClient.csrf(page.body))
+        let wrong = try await alice.post("/console/admin/tokens", [("csrf", token), ("name", "CRM"), ("scope", "store")])
+        #expect(wrong.status == 400 && wrong.body.contains(#"id="error-scope""#) && wrong.body.contains(#"value="CRM""#))
+        let made = try await alice.post("/console/admin/tokens", [("csrf", token), ("name", "CRM"), ("scope", "sales")])
+        #expect(made.status == 201 && made.headers["Cache-Control"] == "no-store")
+        let secret = try #require(made.body.range(of: #"<code id="token-secret-value">"#).map { String(made.body[$0.upperBound...].prefix { $0 != "<" }) })
+        func leads(_ bearer: String) async throws -> Int {
+            var request = URLRequest(url: URL(string: world.base + "/api/leads")!)
+            request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization")
+            return (try await ConsoleClient.session.data(for: request).1 as? HTTPURLResponse)?.statusCode ?? 0
+        }
+        #expect(try await leads(secret) == 200, "the secret shown authenticates as a sales token")
+        let listed = try await alice.get("/console/admin/tokens")
+        #expect(!listed.body.contains(secret) && listed.body.contains(#"<tr id="token-1">"#), "the secret is shown once, never again")
+        let unconfirmed = try await alice.post("/console/admin/tokens/1/revoke", [("csrf", token)])
+        let stillValid = try await leads(secret)
+        #expect(unconfirmed.status == 400 && stillValid == 200)
+        let revoked = try await alice.post("/console/admin/tokens/1/revoke", [("csrf", token), ("confirm", "yes")])
+        let afterRevoke = try await leads(secret)
+        #expect(revoked.status == 200 && revoked.body.contains("Token revoked") && afterRevoke == 401)
+        #expect(try await alice.post("/console/admin/tokens/1/revoke", [("csrf", token), ("confirm", "yes")]).status == 404)
+
+        // Two suspicious scans: two events, each given up after its one attempt.
+        try await PostgresWebhookTests.suspicious(world.base, Array(try CodesCSV(world.folder.file("pkg/codes.csv")).codes.prefix(1)))
+        var hooks = try await alice.get("/console/admin/webhooks")
+        _ = try await eventually(every: .milliseconds(100)) {
+            hooks = try await alice.get("/console/admin/webhooks")
+            return hooks.body.contains(#"id="retry-1""#)
+        }
+        #expect(hooks.status == 200 && hooks.body.contains("key=***") && !hooks.body.contains("hook-secret-value"), "\(hooks.body.suffix(2500))")
+        #expect(hooks.body.contains(#"id="retry-1""#) && hooks.body.contains(#"id="retry-all""#), "a given-up delivery offers a retry")
+        let badRetry = try await alice.post("/console/admin/webhooks/retry", [("csrf", token), ("endpoint", "7")])
+        #expect(badRetry.status == 400 && badRetry.body.contains("endpoint: must be an endpoint") && badRetry.body.contains("number, 1 to 1 (got"))
+        let retried = try await alice.post("/console/admin/webhooks/retry", [("csrf", token), ("endpoint", "1")])
+        #expect(retried.status == 200 && retried.body.range(of: #"[1-9]\d* given-up deliveries queued again"#, options: .regularExpression) != nil, "\(retried.body.prefix(3000))")
+        #expect(try backend.query("SELECT actor_name || ':' || action FROM audit_log WHERE subject IN ('token', 'webhook') ORDER BY id",
+                                  in: world.folder, name: Self.name(backend)) == "alice:token.create\nalice:token.revoke\nalice:webhook.retry")
+        let mona = ConsoleClient(world.base)
+        try await mona.signIn("mona", "marketing pass 1")
+        #expect(try await mona.get("/console/admin/tokens").status == 403)
+        #expect(try await mona.get("/console/admin/webhooks").status == 403)
+    }
 }
 
 extension ConsoleTests {
@@ -610,6 +667,7 @@ struct ConsoleBrowserTests {
         #expect((seen["segmentError"] as? String)?.contains("from 1 to") == true, "\(seen["segmentError"] ?? "")")
         let segment = seen["segment"] as? [String: Any]
         #expect((segment?["json"] as? String)?.contains(#""consent" : true"#) == true && segment?["chart"] as? Int == 1, "\(segment ?? [:])")
+        #expect((seen["tokenSecret"] as? Int ?? 0) >= 32, "the new token's secret is shown: \(seen["tokenSecret"] ?? "")")
         #expect(seen["marketingAdmin"] as? String == "Your role does not include this part of the console.")
         for name in ["console-login", "console-overview", "console-code-lookup", "console-products", "console-batch", "console-campaign-error", "console-campaign", "console-users-error", "console-users", "console-audit", "console-overview-zh"] {
             let png = try Data(contentsOf: URL(fileURLWithPath: BrowserTests.artifacts + "/\(name).png"))

@@ -263,7 +263,7 @@ struct WebhookTests {
         #expect(await receiver.received.count == 3)
         var status = try #require(try await fixture.store.webhookStatus().first)
         #expect(status.failed == 1 && status.pending == 0 && status.lastError == "HTTP 500")
-        #expect(try await fixture.store.retryFailedDeliveries(endpoint: nil) == 1)
+        #expect(try await fixture.store.retryFailedDeliveries(endpoint: nil, audit: .test) == 1)
         status = try #require(try await fixture.store.webhookStatus().first)
         #expect(status.failed == 0 && status.pending == 1)
     }

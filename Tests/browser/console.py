@@ -106,6 +106,13 @@ try:
     click_and_wait(driver, "to-audit", "audit-log")
     seen["audit"] = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#audit-log tbody tr")]
     shot(driver, "console-audit")
+    click_and_wait(driver, "to-tokens", "token-form")
+    driver.find_element(By.ID, "token-name").send_keys("CRM export")
+    click_and_wait(driver, "create-token", "token-secret")
+    seen["tokenSecret"] = len(driver.find_element(By.ID, "token-secret-value").text)
+    shot(driver, "console-tokens")
+    click_and_wait(driver, "to-webhooks", "webhook-list")
+    shot(driver, "console-webhooks")
     click_and_wait(driver, "nav-overview", "scan-figures")
     click_and_wait(driver, "switch-language", "scan-figures")
     seen["zh"] = {"lang": driver.find_element(By.TAG_NAME, "html").get_attribute("lang"), "h1": driver.find_element(By.TAG_NAME, "h1").text}

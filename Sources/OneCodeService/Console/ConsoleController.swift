@@ -28,6 +28,8 @@ struct ConsoleController: Sendable {
     let truncateIP: Bool
     /// This node's scan counts, flushed before a page reads them.
     let tally: ScanTally?
+    /// The webhook endpoints configured (`webhooks.urls`): the admin's webhooks page shows each, delivered to or not yet.
+    let webhookURLs: [String]
 
     /// The parts with pages so far (the navigation shows these of a role's parts).
     static let built: Set<ConsoleArea> = [.overview, .products, .codes, .campaigns, .stores, .redeem, .segments, .leads, .feedback, .admin]

@@ -27,7 +27,8 @@ struct ConsoleViews: Sendable {
             "campaign_form": PackageResources.campaign_form_mustache, "leads": PackageResources.leads_mustache,
             "feedback": PackageResources.feedback_mustache, "stores": PackageResources.stores_mustache,
             "segments": PackageResources.segments_mustache, "segment": PackageResources.segment_mustache,
-            "segment_form": PackageResources.segment_form_mustache,
+            "segment_form": PackageResources.segment_form_mustache, "admin_nav": PackageResources.admin_nav_mustache,
+            "tokens": PackageResources.tokens_mustache, "webhooks": PackageResources.webhooks_mustache,
         ]
         for (name, bytes) in templates { try library.register(String(decoding: bytes, as: UTF8.self), named: name) }
         self.library = library
