@@ -17,6 +17,17 @@ extension PostgresStore: SummaryStore {
         }
     }
 
+    public func scanRegionCounts(from: String, to: String) async throws -> [ScanRegionCount] {
+        try await read { db in
+            try db.rows("""
+                SELECT batch_id, region, sum(scans)::int8 FROM scan_day WHERE day >= \(from) AND day <= \(to) GROUP BY batch_id, region ORDER BY batch_id, region
+                """).map {
+                let (batch, region, scans) = try $0.decode((Int64, String, Int64).self)
+                return ScanRegionCount(batch: BatchID(rawValue: batch), region: region, scans: Int(scans))
+            }
+        }
+    }
+
     public func scanDayCounts(from: String, to: String, batch: BatchID?) async throws -> [ScanDayCount] {
         try await read { db in
             try db.rows("""

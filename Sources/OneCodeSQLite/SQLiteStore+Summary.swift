@@ -28,6 +28,14 @@ extension SQLiteStore: SummaryStore {
         }
     }
 
+    public func scanRegionCounts(from: String, to: String) async throws -> [ScanRegionCount] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT batch_id, region, sum(scans) FROM scan_day WHERE day >= ? AND day <= ? GROUP BY batch_id, region ORDER BY batch_id, region
+                """, arguments: [from, to]).map { ScanRegionCount(batch: BatchID(rawValue: $0[0]), region: $0[1], scans: $0[2]) }
+        }
+    }
+
     public func scannedCodes() async throws -> [BatchID: Int] {
         try await writer.read { db in
             var counts: [BatchID: Int] = [:]

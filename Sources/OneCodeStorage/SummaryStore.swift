@@ -26,11 +26,26 @@ public struct ScanDayCount: Sendable, Codable, Equatable, Hashable {
     }
 }
 
+/// Scans of one batch from one region ("" when not known) over some days.
+public struct ScanRegionCount: Sendable, Equatable {
+    public var batch: BatchID
+    public var region: String
+    public var scans: Int
+
+    public init(batch: BatchID, region: String, scans: Int) {
+        self.batch = batch
+        self.region = region
+        self.scans = scans
+    }
+}
+
 public protocol SummaryStore: Sendable {
     /// Adds the counts to the stored ones, in one transaction.
     func addScanDayCounts(_ counts: [ScanDayCount]) async throws
     /// The stored counts of days `from` through `to` (`YYYY-MM-DD`), of one batch or all.
     func scanDayCounts(from: String, to: String, batch: BatchID?) async throws -> [ScanDayCount]
+    /// Scans by batch and region over days `from` through `to`, every verdict together (the regions page).
+    func scanRegionCounts(from: String, to: String) async throws -> [ScanRegionCount]
     /// Codes scanned at least once, by batch, over all days.
     func scannedCodes() async throws -> [BatchID: Int]
 }

@@ -533,6 +533,42 @@ extension ConsoleTests {
         #expect(try await mona.get("/console/admin/tokens").status == 403)
         #expect(try await mona.get("/console/admin/webhooks").status == 403)
     }
+
+    @Test("regions: scans outside their batch's intended region on the map of provinces and by batch and province (GeoIP puts the test's scans in Guangdong); a batch meant for all of CN is not outside; a wrong window is named; the map of all scans; the names in Chinese", arguments: Backend.complete)
+    func regions(backend: Backend) async throws {
+        let geo = try TemporaryFolder()
+        defer { geo.cleanup() }
+        try await GeoTests.makeMMDB(geo.file("geo.mmdb"))  // 127.0.0.1 is CN-44
+        let world = try await Self.served(backend, before: [
+            ["batch", "issue", "--product", "1", "--count", "2", "--region", "CN-31", "--lot", "SH", "--out", "sh"], ["batch", "activate", "1"],
+            ["batch", "issue", "--product", "1", "--count", "1", "--region", "CN", "--lot", "ALL", "--out", "cn"], ["batch", "activate", "2"],
+        ], serverEnvironment: ["ONECODE_GEOIP_FILE": geo.file("geo.mmdb")])
+        defer { world.close() }
+        for code in try CodesCSV(world.folder.file("sh/codes.csv")).codes + CodesCSV(world.folder.file("cn/codes.csv")).codes {
+            var scan = URLRequest(url: URL(string: world.base + "/s/\(code)")!)
+            scan.setValue("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)", forHTTPHeaderField: "User-Agent")
+            #expect((try await ConsoleClient.session.data(for: scan).1 as? HTTPURLResponse)?.statusCode == 200)
+        }
+        let mona = ConsoleClient(world.base)
+        try await mona.signIn("mona", "marketing pass 1")
+        let page = try await mona.get("/console/regions")
+        #expect(page.status == 200, "\(page.body.suffix(2000))")
+        #expect(page.body.contains(#"id="map-CN-44" data-count="2""#) && page.body.contains(#"id="map-CN-31" data-count="0""#),
+                "Guangdong shows the Shanghai batch's two scans; the CN batch's is not outside")
+        #expect(page.body.components(separatedBy: "<path id=\"map-CN-").count - 1 == 34, "every province, Hong Kong, Macao and Taiwan drawn")
+        let row = try #require(page.body.range(of: #"<tr id="region-batch-1">"#).map { String(page.body[$0.lowerBound...].prefix { $0 != "\n" }.prefix(600)) })
+        #expect(row.contains("Shanghai (CN-31)") && row.contains(#"<td class="num">2</td><td class="num">2</td><td class="num">100.0%</td>"#)
+                    && row.contains("Guangdong (CN-44) 2"), "\(row)")
+        let cnRow = try #require(page.body.range(of: #"<tr id="region-batch-2">"#).map { String(page.body[$0.lowerBound...].prefix(300)) })
+        #expect(cnRow.contains(#"<td class="num">1</td><td class="num">0</td><td class="num">0.0%</td>"#), "\(cnRow)")
+        #expect(page.body.contains(#"<tr id="region-CN-44"><td>Guangdong (CN-44)</td><td class="num">3</td><td class="num">2</td></tr>"#))
+        let all = try await mona.get("/console/regions?view=all&days=7")
+        #expect(all.status == 200 && all.body.contains(#"id="map-CN-44" data-count="3""#))
+        let zh = try await mona.get("/console/regions?lang=zh")
+        #expect(zh.body.contains("<title>广东 (CN-44): 2</title>") && zh.body.contains("上海 (CN-31)"))
+        let wrong = try await mona.get("/console/regions?days=12")
+        #expect(wrong.status == 400 && wrong.body.contains(#"id="error-days""#))
+    }
 }
 
 extension ConsoleTests {
@@ -640,7 +676,7 @@ struct ConsoleBrowserTests {
         #expect(result.status == 0, "browser: \(result.stderr.suffix(2000))")
         let seen = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
         #expect((seen["adminLanded"] as? String)?.hasSuffix("/console/overview") == true)
-        #expect(seen["adminNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-campaigns", "nav-stores", "nav-redeem", "nav-segments", "nav-leads", "nav-feedback", "nav-admin"], "\(seen["adminNav"] ?? "")")
+        #expect(seen["adminNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-campaigns", "nav-stores", "nav-redeem", "nav-segments", "nav-leads", "nav-feedback", "nav-regions", "nav-admin"], "\(seen["adminNav"] ?? "")")
         let issued = seen["issued"] as? [String: String]
         #expect(issued?["status"] == "issued" && issued?["notice"]?.hasPrefix("Batch issued.") == true, "\(issued ?? [:])")
         let zip = seen["zip"] as? [String: Any]
@@ -661,13 +697,14 @@ struct ConsoleBrowserTests {
         #expect(audit.contains { $0.contains("cli:") && $0.contains("user.add") }, "\(audit)")
         #expect(seen["zh"] as? [String: String] == ["lang": "zh-CN", "h1": "概览"], "\(seen["zh"] ?? "")")
         #expect((seen["signedOut"] as? String)?.hasSuffix("/console/login") == true)
-        #expect(seen["marketingNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-campaigns", "nav-stores", "nav-segments", "nav-leads", "nav-feedback"], "\(seen["marketingNav"] ?? "")")
+        #expect(seen["marketingNav"] as? [String] == ["nav-overview", "nav-products", "nav-codes", "nav-campaigns", "nav-stores", "nav-segments", "nav-leads", "nav-feedback", "nav-regions"], "\(seen["marketingNav"] ?? "")")
         #expect((seen["campaignError"] as? String)?.contains("tiers[0].probability") == true, "\(seen["campaignError"] ?? "")")
         #expect(seen["campaign"] as? String == "live")
         #expect((seen["segmentError"] as? String)?.contains("from 1 to") == true, "\(seen["segmentError"] ?? "")")
         let segment = seen["segment"] as? [String: Any]
         #expect((segment?["json"] as? String)?.contains(#""consent" : true"#) == true && segment?["chart"] as? Int == 1, "\(segment ?? [:])")
         #expect((seen["tokenSecret"] as? Int ?? 0) >= 32, "the new token's secret is shown: \(seen["tokenSecret"] ?? "")")
+        #expect(seen["mapProvinces"] as? Int == 34, "\(seen["mapProvinces"] ?? "")")
         #expect(seen["marketingAdmin"] as? String == "Your role does not include this part of the console.")
         for name in ["console-login", "console-overview", "console-code-lookup", "console-products", "console-batch", "console-campaign-error", "console-campaign", "console-users-error", "console-users", "console-audit", "console-overview-zh"] {
             let png = try Data(contentsOf: URL(fileURLWithPath: BrowserTests.artifacts + "/\(name).png"))

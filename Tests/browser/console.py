@@ -113,6 +113,9 @@ try:
     shot(driver, "console-tokens")
     click_and_wait(driver, "to-webhooks", "webhook-list")
     shot(driver, "console-webhooks")
+    click_and_wait(driver, "nav-regions", "regions-map")
+    seen["mapProvinces"] = len(driver.find_elements(By.CSS_SELECTOR, "#regions-map svg path"))
+    shot(driver, "console-regions")
     click_and_wait(driver, "nav-overview", "scan-figures")
     click_and_wait(driver, "switch-language", "scan-figures")
     seen["zh"] = {"lang": driver.find_element(By.TAG_NAME, "html").get_attribute("lang"), "h1": driver.find_element(By.TAG_NAME, "h1").text}

@@ -32,7 +32,7 @@ struct ConsoleController: Sendable {
     let webhookURLs: [String]
 
     /// The parts with pages so far (the navigation shows these of a role's parts).
-    static let built: Set<ConsoleArea> = [.overview, .products, .codes, .campaigns, .stores, .redeem, .segments, .leads, .feedback, .admin]
+    static let built: Set<ConsoleArea> = [.overview, .products, .codes, .campaigns, .stores, .redeem, .segments, .leads, .feedback, .regions, .admin]
 
     static func path(of area: ConsoleArea) -> String {
         switch area {
@@ -67,7 +67,7 @@ struct ConsoleController: Sendable {
             return Response.redirect(to: Self.path(of: ConsoleArea.home(of: user.role)) + languageQuery(request))
         }
         for register in [registerOverview, registerProducts, registerCodes, registerCampaigns, registerStores, registerRedeem,
-                         registerSegments, registerLeads, registerFeedback, registerAdmin] {
+                         registerSegments, registerLeads, registerFeedback, registerRegions, registerAdmin] {
             register(console)
         }
         console.get("**") { request, context in

@@ -14,6 +14,8 @@ struct ConsoleViews: Sendable {
     let strings: [Language: [String: String]]
     let brand: String
     let time: DisplayTime
+    /// China's provinces, projected once.
+    let map: ChinaMap
 
     init(brand: Brand, time: DisplayTime) throws {
         var library = MustacheLibrary()
@@ -29,6 +31,7 @@ struct ConsoleViews: Sendable {
             "segments": PackageResources.segments_mustache, "segment": PackageResources.segment_mustache,
             "segment_form": PackageResources.segment_form_mustache, "admin_nav": PackageResources.admin_nav_mustache,
             "tokens": PackageResources.tokens_mustache, "webhooks": PackageResources.webhooks_mustache,
+            "regions": PackageResources.regions_mustache,
         ]
         for (name, bytes) in templates { try library.register(String(decoding: bytes, as: UTF8.self), named: name) }
         self.library = library
@@ -43,6 +46,7 @@ struct ConsoleViews: Sendable {
         strings = [.en: en, .zh: zh]
         self.brand = brand.name ?? "OneCode"
         self.time = time
+        map = try ChinaMap()
     }
 
     static let css = PackageResources.console_css
