@@ -587,6 +587,10 @@ enum PostgresSchema {
                 PRIMARY KEY (segment_id, day)
             );
             """),
+        // The console's newest alerts, as on SQLite (v33).
+        ("v23: outbox by type", """
+            CREATE INDEX outbox_type ON outbox (type, id);
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

@@ -183,6 +183,22 @@ extension PostgresStore: OutboxStore {
         }
     }
 
+    public func newestEvents(types: [EventType], limit: Int) async throws -> [OutboxEvent] {
+        try await read { db in
+            // Newest by id (an event not yet given its seq is shown too, with sequence 0).
+            var events: [(id: Int64, event: OutboxEvent)] = []
+            for type in types {
+                for row in try db.rows("""
+                    SELECT id, coalesce(seq, 0), event_id, type, created_at, body FROM outbox WHERE type = \(type.rawValue) ORDER BY id DESC LIMIT \(limit)
+                    """) {
+                    let (id, seq, eventID, kind, at, body) = try row.decode((Int64, Int64, String, String, Date, String).self)
+                    events.append((id, OutboxEvent(sequence: seq, id: eventID, type: kind, createdAt: at, body: body)))
+                }
+            }
+            return events.sorted { $0.id > $1.id }.prefix(limit).map(\.event)
+        }
+    }
+
     static func register(_ db: SyncConnection, _ url: String) throws {
         try db.execute("""
             INSERT INTO webhook_endpoint (url, cursor) VALUES (\(url), (SELECT coalesce(max(seq), 0) FROM outbox)) ON CONFLICT (url) DO NOTHING

@@ -853,6 +853,10 @@ extension SQLiteStore {
                 )
                 """)
         }
+        migrator.registerMigration("v33: outbox by type") { db in
+            // The console's newest alerts (`OutboxStore.newestEvents`) walk back from each type's newest event.
+            try db.execute(sql: "CREATE INDEX outbox_type ON outbox(type, id)")
+        }
         return migrator
     }
 }

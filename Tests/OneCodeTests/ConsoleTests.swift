@@ -478,7 +478,7 @@ extension ConsoleTests {
         #expect(try await carl.get("/console/segments").status == 403)
     }
 
-    @Test("admin: an API token made by form (scope checked) is shown once and authenticates; revoked only when confirmed, then refused; webhooks show each endpoint's deliveries (URL redacted) and given-up ones are queued again; each audited; marketing has neither", arguments: Backend.complete)
+    @Test("admin: an API token made by form (scope checked) is shown once and authenticates; revoked only when confirmed, then refused; webhooks show each endpoint's deliveries (URL redacted) and given-up ones are queued again; each audited; marketing has neither; the overview lists the suspicious scan among its newest alerts", arguments: Backend.complete)
     func tokensAndWebhooks(backend: Backend) async throws {
         let reserved = try DurabilityTests.ReservedPort()  // held, nothing listens: every delivery is refused
         defer { reserved.release() }
@@ -522,6 +522,11 @@ extension ConsoleTests {
         }
         #expect(hooks.status == 200 && hooks.body.contains("key=***") && !hooks.body.contains("hook-secret-value"), "\(hooks.body.suffix(2500))")
         #expect(hooks.body.contains(#"id="retry-1""#) && hooks.body.contains(#"id="retry-all""#), "a given-up delivery offers a retry")
+        let overview = try await alice.get("/console/overview")
+        let suspiciousCode = try CodesCSV(world.folder.file("pkg/codes.csv")).codes[0]
+        #expect(overview.body.contains(#"<tr class="alert-scan.suspicious">"#) && overview.body.contains("Suspicious scan")
+                    && overview.body.contains("<code>\(suspiciousCode)</code>") && overview.body.contains("scanned too many times"),
+                "the overview's newest alerts show the suspicious scan: \(overview.body.suffix(3000))")
         let badRetry = try await alice.post("/console/admin/webhooks/retry", [("csrf", token), ("endpoint", "7")])
         #expect(badRetry.status == 400 && badRetry.body.contains("endpoint: must be an endpoint") && badRetry.body.contains("number, 1 to 1 (got"))
         let retried = try await alice.post("/console/admin/webhooks/retry", [("csrf", token), ("endpoint", "1")])

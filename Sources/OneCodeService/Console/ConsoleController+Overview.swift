@@ -48,11 +48,37 @@ extension ConsoleController {
         let feedback = try await store.feedbackList(FeedbackFilter(maxRating: 2), before: Int64.max, limit: 10).map { item -> [String: Any] in
             ["rating": item.rating, "product": item.productName, "at": views.time.minute(item.at)].merging(Self.present(["comment": item.comment])) { a, _ in a }
         }
+        let alerts = try await store.newestEvents(types: Self.alertTypes, limit: 10).compactMap { alert($0, language: language) }
         return views.page("overview", title: views.text("area_overview", language), values: [
+            "alerts": alerts, "hasAlerts": !alerts.isEmpty,
             "periods": [period("today", "today", days: 1), period("7", "last7", days: 7), period("30", "last30", days: 30)],
             "chart": chart, "batches": batches, "campaigns": campaigns, "feedback": feedback,
             "hasBatches": !batches.isEmpty, "hasCampaigns": !campaigns.isEmpty, "hasFeedback": !feedback.isEmpty,
         ], chrome: chrome)
+    }
+
+    /// What the overview shows as alerts, newest first: suspicious scans, diverted units, codes locked by wrong PINs.
+    static let alertTypes: [EventType] = [.scanSuspicious, .diversionDetected, .pinLocked]
+
+    /// One alert as the overview lists it: its kind, time, code (to look up), region and what happened.
+    func alert(_ event: OutboxEvent, language: LandingPage.Language) -> [String: Any]? {
+        guard let document = try? JSONSerialization.jsonObject(with: Data(event.body.utf8)) as? [String: Any],
+              let data = document["data"] as? [String: Any], let code = data["code"] as? String else { return nil }
+        var detail: String
+        switch event.type {
+        case EventType.scanSuspicious.rawValue:
+            detail = views.text("reason_\(data["reason"] as? String ?? "")", language)
+        case EventType.diversionDetected.rawValue:
+            let territory = (data["territory"] as? [String])?.joined(separator: ", ") ?? ""
+            detail = "\(data["dealerName"] as? String ?? "#\(data["dealerId"] ?? "")") (\(territory))"
+        default:
+            detail = "\(data["wrongPins"] ?? "") " + views.text("wrongPinsWord", language)
+        }
+        if detail.hasPrefix("reason_") { detail = String(detail.dropFirst(7)) }
+        let allowed = CharacterSet.alphanumerics
+        return ["kind": event.type, "label": views.text("alert_\(event.type)", language), "at": views.time.minute(event.createdAt),
+                "code": code, "codeQuery": code.addingPercentEncoding(withAllowedCharacters: allowed) ?? "",
+                "region": data["region"] as? String ?? "", "detail": detail]
     }
 
     /// The last `count` UTC days, oldest first, today last (`YYYY-MM-DD`).
