@@ -123,7 +123,8 @@ let package = Package(
         .target(
             name: "OneCodeApplication",
             dependencies: ["OneCodeDomain", "OneCodeStorage", "OneCodeRulebook", "OneCodeIssuing", "OneCodeRendering", .product(name: "Crypto", package: "swift-crypto"),
-                           .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"), .product(name: "NIOPosix", package: "swift-nio")],
+                           .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"), .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
+                           .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),
         /// Issuing batches and writing the printer's code package (and the zip the API serves it as).
@@ -190,6 +191,7 @@ let package = Package(
                 "OneCodeService", "OneCodeGS1", "OneCodeApplication",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),

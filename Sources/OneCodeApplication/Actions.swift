@@ -239,6 +239,41 @@ public struct Actions: Sendable {
 extension Actions {
     /// A token to create: a name of 1 to 100 characters, an admin API scope (stores' and clerks' tokens come
     /// with them).
+    // MARK: Second factor
+
+    /// Turns on `user`'s second factor once they typed the current code of `secret` (only admins use one).
+    public func enableSecondFactor(_ user: ConsoleUser, secret: String, code: String, factor: SecondFactor, now: Date = Date()) async throws {
+        guard user.role == .admin else { throw InputError("role", "only admins use a second factor") }
+        guard secret.utf8.count == 32, secret.utf8.allSatisfy({ Crockford.value(of: $0) != nil }) else {
+            throw InputError("secret", "must be the 32-symbol secret this page gave (reload the page for a new one)")
+        }
+        guard let step = SecondFactor.step(of: code, secret: secret, at: now) else {
+            throw InputError("code", "is not the authenticator's current code: six digits, from the account just added (is the phone's clock right?)")
+        }
+        guard try await store.setSecondFactor(of: user.id, sealed: try factor.seal(secret),
+                                              audit: AuditEntry(actor, "user.secondFactor.enable", subject: "user", id: String(user.id), detail: user.name)) else {
+            throw NotFoundError("user", "no user \(user.id)")
+        }
+        // The code just typed has been used.
+        _ = try await store.useSecondFactorStep(of: user.id, step: step)
+    }
+
+    /// Turns off a user's second factor: in the console with a current code (`factor` and `code`), on the command
+    /// line (`code` nil) for one whose phone is lost. - Throws: `NotFoundError("name", …)`, `InputError("code", …)`.
+    public func disableSecondFactor(named name: String, code: String?, factor: SecondFactor?) async throws {
+        guard let user = try await store.user(named: name.lowercased())?.user else { throw NotFoundError("name", "no user named \(name)") }
+        guard let sealed = try await store.secondFactor(of: user.id) else {
+            throw InputError("name", "\(user.name) has no second factor")
+        }
+        if let code {
+            guard let factor, SecondFactor.step(of: code, secret: try factor.open(sealed)) != nil else {
+                throw InputError("code", "is not the authenticator's current code (six digits)")
+            }
+        }
+        _ = try await store.setSecondFactor(of: user.id, sealed: nil,
+                                            audit: AuditEntry(actor, "user.secondFactor.disable", subject: "user", id: String(user.id), detail: user.name))
+    }
+
     public struct NewToken: Sendable {
         public let name: String
         public let scope: TokenScope

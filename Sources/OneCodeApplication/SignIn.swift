@@ -17,6 +17,8 @@ public struct SignIn: Sendable {
 
     public enum Outcome: Sendable, Equatable {
         case signedIn(ConsoleUser)
+        /// The password was right and the user has a second factor: its code is asked next (`confirm`).
+        case secondFactor(ConsoleUser)
         /// No such user, or the wrong password: the two are not told apart.
         case refused
         /// Too many failures; try again after `retryAfter` seconds.
@@ -24,9 +26,11 @@ public struct SignIn: Sendable {
     }
 
     let store: any UserStore & SessionStore
+    let factor: SecondFactor
 
-    public init(store: any UserStore & SessionStore) {
+    public init(store: any UserStore & SessionStore, factor: SecondFactor) {
         self.store = store
+        self.factor = factor
     }
 
     /// Checks `password` for `name` from `address` (as stored: truncated when privacy asks).
@@ -46,8 +50,28 @@ public struct SignIn: Sendable {
             try await store.recordSignInFailure(account: account, address: address, at: now, forgetBefore: now.addingTimeInterval(-86_400))
             return .refused
         }
+        if try await store.secondFactor(of: user.id) != nil { return .secondFactor(user) }
         try await store.signedIn(account: account, audit: AuditEntry(.user(id: user.id, name: user.name), "user.signin", subject: "user",
                                                                      id: String(user.id), detail: address))
+        return .signedIn(user)
+    }
+
+    /// The second step for a user whose password was right (`.secondFactor`): `code` from their authenticator,
+    /// throttled and counted as a password is; each code signs in once.
+    public func confirm(user: ConsoleUser, code: String, address: String, now: Date = Date()) async throws -> Outcome {
+        let failures = try await store.signInFailures(account: user.name, address: address, since: now.addingTimeInterval(-Self.window))
+        if failures.account >= Self.accountLimit || failures.address >= Self.addressLimit {
+            return .throttled(retryAfter: Int(Self.window))
+        }
+        // A factor removed meanwhile (reset on the command line) signs no one in here: they sign in again.
+        guard let sealed = try await store.secondFactor(of: user.id),
+              let step = SecondFactor.step(of: code, secret: try factor.open(sealed), at: now),
+              try await store.useSecondFactorStep(of: user.id, step: step) else {
+            try await store.recordSignInFailure(account: user.name, address: address, at: now, forgetBefore: now.addingTimeInterval(-86_400))
+            return .refused
+        }
+        try await store.signedIn(account: user.name, audit: AuditEntry(.user(id: user.id, name: user.name), "user.signin", subject: "user",
+                                                                       id: String(user.id), detail: "\(address), second factor"))
         return .signedIn(user)
     }
 

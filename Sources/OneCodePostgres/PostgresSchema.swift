@@ -591,6 +591,11 @@ enum PostgresSchema {
         ("v23: outbox by type", """
             CREATE INDEX outbox_type ON outbox (type, id);
             """),
+        // The console's second factor, as on SQLite (v34).
+        ("v24: console second factor", """
+            ALTER TABLE console_user ADD COLUMN totp_sealed bytea;
+            ALTER TABLE console_user ADD COLUMN totp_step bigint;
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

@@ -38,6 +38,28 @@ extension PostgresStore: UserStore {
         }
     }
 
+    public func secondFactor(of user: Int64) async throws -> [UInt8]? {
+        try await read { db in
+            try db.row("SELECT totp_sealed FROM console_user WHERE id = \(user)").flatMap { try $0.decode(ByteBuffer?.self).map { Array($0.readableBytesView) } }
+        }
+    }
+
+    public func setSecondFactor(of user: Int64, sealed: [UInt8]?, audit: AuditEntry) async throws -> Bool {
+        try await write { db in
+            guard try db.execute("""
+                UPDATE console_user SET totp_sealed = \(sealed.map { ByteBuffer(bytes: $0) }), totp_step = NULL WHERE id = \(user)
+                """) == 1 else { return false }
+            try Self.append(audit, db)
+            return true
+        }
+    }
+
+    public func useSecondFactorStep(of user: Int64, step: Int64) async throws -> Bool {
+        try await write { db in
+            try db.execute("UPDATE console_user SET totp_step = \(step) WHERE id = \(user) AND (totp_step IS NULL OR totp_step < \(step))") == 1
+        }
+    }
+
     static func user(from row: PostgresRow) throws -> (user: ConsoleUser, passwordHash: String) {
         let (id, name, role, store, hash, created) = try row.decode((Int64, String, String, Int64?, String, Date).self)
         return (ConsoleUser(id: id, name: name, role: try ConsoleRole.stored(role), storeId: store, createdAt: created), hash)

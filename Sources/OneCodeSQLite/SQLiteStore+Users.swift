@@ -34,6 +34,28 @@ extension SQLiteStore: UserStore {
         try await writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM console_user WHERE id = ?", arguments: [id]).map(Self.user(from:)) }
     }
 
+    public func secondFactor(of user: Int64) async throws -> [UInt8]? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT totp_sealed FROM console_user WHERE id = ?", arguments: [user]).flatMap { ($0[0] as Data?).map { [UInt8]($0) } }
+        }
+    }
+
+    public func setSecondFactor(of user: Int64, sealed: [UInt8]?, audit: AuditEntry) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE console_user SET totp_sealed = ?, totp_step = NULL WHERE id = ?", arguments: [sealed.map { Data($0) }, user])
+            guard db.changesCount == 1 else { return false }
+            try Self.append(audit, db)
+            return true
+        }
+    }
+
+    public func useSecondFactorStep(of user: Int64, step: Int64) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE console_user SET totp_step = ? WHERE id = ? AND (totp_step IS NULL OR totp_step < ?)", arguments: [step, user, step])
+            return db.changesCount == 1
+        }
+    }
+
     static func user(from row: Row) throws -> ConsoleUser {
         ConsoleUser(id: row["id"], name: row["name"], role: try ConsoleRole.stored(row["role"]), storeId: row["store_id"],
                     createdAt: Date(timeIntervalSince1970: row["created_at"]))

@@ -857,6 +857,14 @@ extension SQLiteStore {
             // The console's newest alerts (`OutboxStore.newestEvents`) walk back from each type's newest event.
             try db.execute(sql: "CREATE INDEX outbox_type ON outbox(type, id)")
         }
+        migrator.registerMigration("v34: console second factor") { db in
+            // A user's TOTP secret, sealed (AES-GCM under a key derived from the code secret: a copy of the
+            // database alone does not give it), and the last time step whose code signed in (each code once).
+            try db.execute(sql: """
+                ALTER TABLE console_user ADD COLUMN totp_sealed BLOB;
+                ALTER TABLE console_user ADD COLUMN totp_step INTEGER;
+                """)
+        }
         return migrator
     }
 }

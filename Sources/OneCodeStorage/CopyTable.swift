@@ -44,7 +44,7 @@ public struct CopyTable: Sendable {
         CopyTable("audit_log", [("id", .integer), ("at", .time), ("actor_kind", .text), ("actor_id", .integer), ("actor_name", .text),
                                 ("action", .text), ("subject", .text), ("subject_id", .text), ("detail", .text)]),
         CopyTable("console_user", [("id", .integer), ("name", .text), ("role", .text), ("store_id", .integer), ("password_hash", .text),
-                                   ("created_at", .time)]),
+                                   ("created_at", .time), ("totp_sealed", .blob), ("totp_step", .integer)]),
         CopyTable("api_token", [("id", .integer), ("name", .text), ("scope", .text), ("hash", .blob), ("created_at", .time), ("store_id", .integer),
                                 ("clerk_id", .integer)]),
         CopyTable("scan", unique: ["id", "at"], [("id", .integer), ("at", .time), ("code_key", .integer), ("code", .text), ("batch_id", .integer), ("consumer", .text),

@@ -41,4 +41,13 @@ public protocol UserStore: Sendable {
     func user(named name: String) async throws -> (user: ConsoleUser, passwordHash: String)?
     /// A user by id (a console session names one); nil when there is none.
     func user(id: Int64) async throws -> ConsoleUser?
+
+    /// The user's second factor as stored: the sealed TOTP secret (`SecondFactor` opens it), nil when they have none.
+    func secondFactor(of user: Int64) async throws -> [UInt8]?
+    /// Sets (or with nil removes) the user's sealed TOTP secret, `audit` in the same transaction; the record of
+    /// the last code used starts over. Returns false (and writes nothing) when there is no such user.
+    func setSecondFactor(of user: Int64, sealed: [UInt8]?, audit: AuditEntry) async throws -> Bool
+    /// Records that the code of time step `step` was used: true when it is later than every step used before,
+    /// false when it (or a later one) was used already, so a code signs in once, on whichever node.
+    func useSecondFactorStep(of user: Int64, step: Int64) async throws -> Bool
 }

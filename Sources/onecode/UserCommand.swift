@@ -11,9 +11,26 @@ struct UserCommand: AsyncParsableCommand {
         discussion: """
             Roles: admin (everything, and users), issuer, marketing, sales (as the API's scopes), service (the feedback \
             inbox) and clerk (one store's redemptions; give --store). Passwords are kept as bcrypt hashes (cost 12); \
-            `user add` on a fresh database makes the first admin.
+            `user add` on a fresh database makes the first admin. An admin may turn on a second factor (an \
+            authenticator app's codes) in the console; `user reset-second-factor` turns it off for one whose phone is lost.
             """,
-        subcommands: [Add.self, List.self])
+        subcommands: [Add.self, List.self, ResetSecondFactor.self])
+
+    struct ResetSecondFactor: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-second-factor",
+            abstract: "Turn off a user's second factor (their phone is lost): they sign in with the password, then may set up a new one.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The user's login name.") var name: String
+
+        func run() async throws {
+            try await reportingErrors {
+                let (_, store) = try await global.open()
+                try await Actions(store: store, actor: .commandLine).disableSecondFactor(named: name, code: nil, factor: nil)
+                try global.emit(["user": name.lowercased(), "secondFactor": "off"]) { "\(name.lowercased()): second factor off" }
+            }
+        }
+    }
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HummingbirdOTP
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -573,6 +574,73 @@ extension ConsoleTests {
         #expect(zh.body.contains("<title>广东 (CN-44): 2</title>") && zh.body.contains("上海 (CN-31)"))
         let wrong = try await mona.get("/console/regions?days=12")
         #expect(wrong.status == 400 && wrong.body.contains(#"id="error-days""#))
+    }
+
+    @Test("second factor: an admin turns on TOTP by typing the current code (a wrong one named), the database keeps the secret sealed; signing in then asks for a code (the half-signed session opens nothing), a wrong code is refused, a right one signs in once and not again; `user reset-second-factor` turns it off; audited", arguments: Backend.complete)
+    func secondFactor(backend: Backend) async throws {
+        let world = try await Self.served(backend)
+        defer { world.close() }
+        let alice = ConsoleClient(world.base)
+        try await alice.signIn("alice", "correct horse battery")
+        let page = try await alice.get("/console/admin/security")
+        #expect(page.status == 200 && page.body.contains(#"id="second-factor-qr"><svg"#) && page.headers["Cache-Control"] == "no-store")
+        let token = try #require(ConsoleClient.csrf(page.body))
+        let secret = try #require(page.body.range(of: #"name="secret" value=""#).map { String(page.body[$0.upperBound...].prefix { $0 != "\"" }) })
+        #expect(secret.count == 32)
+        // The QR code an authenticator app scans, read back by zbar: the otpauth URL of this secret.
+        let svg = try #require(page.body.range(of: "<svg").flatMap { start in page.body.range(of: "</svg>", range: start.lowerBound..<page.body.endIndex)
+            .map { String(page.body[start.lowerBound..<$0.upperBound]) } })
+        try svg.write(toFile: world.folder.file("totp.svg"), atomically: true, encoding: .utf8)
+        try await Run.rasterise(svg: world.folder.file("totp.svg"), png: world.folder.file("totp.png"))
+        let scanned = try await Run.zbar(world.folder.file("totp.png"))
+        let typed = try #require(page.body.range(of: #"<code id="second-factor-typed">"#).map { String(page.body[$0.upperBound...].prefix { $0 != "<" }) })
+        #expect(scanned.count == 1 && scanned[0].hasPrefix("otpauth://totp/OneCode:alice?secret=")
+                    && scanned[0].contains("secret=" + typed.replacingOccurrences(of: " ", with: "") + "&issuer=OneCode"), "\(scanned) \(typed)")
+        let totp = TOTP(secret: secret)
+        func code(_ offset: Double = 0) -> String { String(format: "%06d", totp.compute(date: Date().addingTimeInterval(offset))) }
+        let wrong = try await alice.post("/console/admin/security/enable", [("csrf", token), ("secret", secret), ("code", code(-600))])
+        #expect(wrong.status == 400 && wrong.body.contains(#"id="error-code""#) && wrong.body.contains(secret), "the same secret is offered again")
+        let on = try await alice.post("/console/admin/security/enable", [("csrf", token), ("secret", secret), ("code", code())])
+        #expect(on.status == 200 && on.body.contains("Second factor on") && on.body.contains(#"id="second-factor-off""#), "\(on.body.suffix(1500))")
+        let hex = backend == .sqlite ? "hex(totp_sealed)" : "upper(encode(totp_sealed, 'hex'))"
+        let stored = try backend.query("SELECT \(hex) FROM console_user WHERE name = 'alice'", in: world.folder, name: Self.name(backend))
+        let secretHex = Data(secret.utf8).map { String(format: "%02X", $0) }.joined()
+        #expect(stored.count > 64 && !stored.uppercased().contains(secretHex), "sealed, not the secret: \(stored)")
+
+        // A new sign-in: the password, then the code.
+        let again = ConsoleClient(world.base)
+        let password = try await again.signIn("alice", "correct horse battery")
+        #expect(password.status == 303 && password.headers["Location"] == "/console/login/code", "\(password.headers)")
+        #expect(try await again.get("/console/overview").status == 303, "half signed in opens nothing")
+        let form = try await again.get("/console/login/code")
+        let formToken = try #require(ConsoleClient.csrf(form.body))
+        let refused = try await again.post("/console/login/code", [("csrf", formToken), ("code", code(-600)), ("next", "")])
+        #expect(refused.status == 401 && refused.body.contains(#"id="code-error""#))
+        let next = code(30)  // the enabling code's step is used; the next one is still accepted (one step of drift)
+        let signedIn = try await again.post("/console/login/code", [("csrf", formToken), ("code", next), ("next", "")])
+        #expect(signedIn.status == 303 && signedIn.headers["Location"] == "/console/overview")
+        #expect(try await again.get("/console/overview").status == 200)
+        let replay = ConsoleClient(world.base)
+        _ = try await replay.signIn("alice", "correct horse battery")
+        let replayForm = try await replay.get("/console/login/code")
+        let replayed = try await replay.post("/console/login/code", [("csrf", ConsoleClient.csrf(replayForm.body) ?? ""), ("code", next), ("next", "")])
+        #expect(replayed.status == 401, "a code signs in once")
+
+        let reset = try await Run.run(Run.onecode, ["user", "reset-second-factor", "--name", "alice"], cwd: world.folder.path, environment: world.environment)
+        #expect(reset.status == 0 && reset.stdout.contains("alice: second factor off"), "\(reset.stderr)")
+        let again2 = try await Run.run(Run.onecode, ["user", "reset-second-factor", "--name", "alice"], cwd: world.folder.path, environment: world.environment)
+        #expect(again2.status != 0 && again2.stderr.contains("has no second factor"))
+        let plain = ConsoleClient(world.base)
+        let direct = try await plain.signIn("alice", "correct horse battery")
+        #expect(direct.status == 303 && direct.headers["Location"] == "/console/overview")
+        let audit = try backend.query("SELECT actor_kind || ':' || action || ':' || coalesce(detail, '') FROM audit_log WHERE action LIKE 'user.%' AND action <> 'user.add' AND subject_id = '1' ORDER BY id",
+                                      in: world.folder, name: Self.name(backend)).split(separator: "\n").map(String.init)
+        #expect(audit == ["user:user.signin:127.0.0.0/24", "user:user.secondFactor.enable:alice", "user:user.signin:127.0.0.0/24, second factor",
+                          "cli:user.secondFactor.disable:alice", "user:user.signin:127.0.0.0/24"], "\(audit)")
+        // Not an admin: no second factor to set up.
+        let mona = ConsoleClient(world.base)
+        try await mona.signIn("mona", "marketing pass 1")
+        #expect(try await mona.get("/console/admin/security").status == 403)
     }
 }
 

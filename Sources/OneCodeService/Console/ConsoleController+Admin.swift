@@ -30,11 +30,61 @@ extension ConsoleController {
                 try await revokeToken(request, context, chrome, id: try pathID(context), fields: try await form(request, context))
             }
         }
+        console.get("admin/security") { request, context in try await page(request, context, .admin) { try await security($0, $1, $2) } }
+        console.post("admin/security/enable") { request, context in
+            try await page(request, context, .admin) { request, context, chrome in
+                try await setSecondFactor(request, context, chrome, on: true, fields: try await form(request, context))
+            }
+        }
+        console.post("admin/security/disable") { request, context in
+            try await page(request, context, .admin) { request, context, chrome in
+                try await setSecondFactor(request, context, chrome, on: false, fields: try await form(request, context))
+            }
+        }
         console.get("admin/webhooks") { request, context in try await page(request, context, .admin) { try await webhooks($0, $1, $2) } }
         console.post("admin/webhooks/retry") { request, context in
             try await page(request, context, .admin) { request, context, chrome in
                 try await retryWebhooks(request, context, chrome, fields: try await form(request, context))
             }
+        }
+    }
+
+    /// The signed-in admin's own second factor: on (turn it off with a current code), or off (a new secret as a
+    /// QR code and as typed text; turned on by typing its current code).
+    func security(_ request: Request, _ context: Context, _ chrome: ConsoleViews.Chrome, secret: String? = nil, errors: [String: String] = [:],
+                  notice: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+        let user = context.identity!
+        var values: [String: Any] = ["errors": errors, "tab": ["security": true], "admin": user.role == .admin]
+        if try await store.secondFactor(of: user.id) != nil {
+            values["enabled"] = true
+        } else {
+            let secret = secret ?? SecondFactor.newSecret()
+            let url = SecondFactor.authenticatorURL(secret: secret, account: user.name, issuer: views.brand)
+            let svg = String(decoding: SVGRenderer.render(try QRSymbol(url, ec: .M)), as: UTF8.self)
+            values["secret"] = secret
+            values["typed"] = SecondFactor.typedForm(secret)
+            values["qr"] = svg.drop { $0 != "\n" }.dropFirst()  // without its XML declaration, inside the page
+        }
+        var response = views.page("security", title: views.text("secondFactor", chrome.language), values: values, chrome: chrome, notice: notice,
+                                  status: status)
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    func setSecondFactor(_ request: Request, _ context: Context, _ chrome: ConsoleViews.Chrome, on: Bool, fields: [String: String]) async throws -> Response {
+        let user = context.identity!
+        let language = chrome.language
+        do {
+            if on {
+                try await actions(context).enableSecondFactor(user, secret: fields["secret"] ?? "", code: fields["code"] ?? "", factor: factor)
+                return try await security(request, context, chrome, notice: views.text("secondFactorEnabled", language))
+            }
+            try await actions(context).disableSecondFactor(named: user.name, code: fields["code"] ?? "", factor: factor)
+            return try await security(request, context, chrome, notice: views.text("secondFactorDisabled", language))
+        } catch let error as InputError {
+            let secret = fields["secret"].flatMap { $0.utf8.count == 32 ? $0 : nil }
+            return try await security(request, context, chrome, secret: on ? secret : nil, errors: [error.field == "secret" ? "secret" : "code": error.description],
+                                      status: .badRequest)
         }
     }
 

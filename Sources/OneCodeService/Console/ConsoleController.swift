@@ -30,6 +30,8 @@ struct ConsoleController: Sendable {
     let tally: ScanTally?
     /// The webhook endpoints configured (`webhooks.urls`): the admin's webhooks page shows each, delivered to or not yet.
     let webhookURLs: [String]
+    /// Seals and checks admins' second factors.
+    let factor: SecondFactor
 
     /// The parts with pages so far (the navigation shows these of a role's parts).
     static let built: Set<ConsoleArea> = [.overview, .products, .codes, .campaigns, .stores, .redeem, .segments, .leads, .feedback, .regions, .admin]
@@ -57,6 +59,8 @@ struct ConsoleController: Sendable {
             .add(middleware: ConsoleIdentityMiddleware(users: store, idleSeconds: idleSeconds, sessionSeconds: sessionSeconds))
         console.get("login", use: loginPage)
         console.post("login", use: signIn)
+        console.get("login/code", use: codePage)
+        console.post("login/code", use: confirmCode)
         console.post("logout") { request, context in
             _ = try await form(request, context)  // the token is checked: a page elsewhere cannot sign staff out
             context.sessions.clearSession()
@@ -110,7 +114,12 @@ struct ConsoleController: Sendable {
             return loginForm(request, context, next: next, name: name, error: views.text("loginExpired", language), status: .forbidden)
         }
         let address = IPAddress.stored(context.clientAddress, truncate: truncateIP) ?? "unknown"
-        switch try await SignIn(store: store).attempt(name: name, password: fields["password"] ?? "", address: address) {
+        switch try await SignIn(store: store, factor: factor).attempt(name: name, password: fields["password"] ?? "", address: address) {
+        case .secondFactor(let user):
+            // A session that signs no one in until the code comes (a new id, a few minutes).
+            context.sessions.createSession(ConsoleSession(user: user.id, signedInAt: Date(), secondFactorPending: true),
+                                           expiresIn: .seconds(ConsoleSession.secondFactorSeconds))
+            return Response.redirect(to: "/console/login/code" + (next.isEmpty ? "" : "?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")))
         case .throttled(let retryAfter):
             context.logger.warning("console sign-in throttled", metadata: ["account": "\(name)", "client": "\(address)"])
             return loginForm(request, context, next: next, name: name, error: views.text("loginThrottled", language), status: .tooManyRequests,
@@ -120,6 +129,51 @@ struct ConsoleController: Sendable {
             return loginForm(request, context, next: next, name: name, error: views.text("loginWrong", language), status: .unauthorized)
         case .signedIn(let user):
             // A new session id at every sign-in: an id planted before it signs no one in.
+            context.sessions.createSession(ConsoleSession(user: user.id, signedInAt: Date()), expiresIn: .seconds(idleSeconds))
+            return Response.redirect(to: next.isEmpty ? Self.path(of: ConsoleArea.home(of: user.role)) : next)
+        }
+    }
+
+    /// The second step of signing in: the authenticator's code, for a session whose password was right.
+    func codePage(_ request: Request, _ context: Context) async throws -> Response {
+        guard context.sessions.session?.secondFactorPending == true else { return Response.redirect(to: "/console/login") }
+        return codeForm(request, context, next: Self.safeNext(request.uri.queryParameters.get("next")), error: nil, status: .ok)
+    }
+
+    func codeForm(_ request: Request, _ context: Context, next: String, error: String?, status: HTTPResponse.Status,
+                  headers: HTTPFields = [:]) -> Response {
+        let chrome = chrome(request, context, area: nil)
+        var values: [String: Any] = ["next": next]
+        if let error { values["error"] = error }
+        var response = views.page("login_code", title: views.text("secondFactorTitle", chrome.language), values: values,
+                                  chrome: ConsoleViews.Chrome(language: chrome.language, user: nil, csrf: context.sessions.session?.csrf, area: nil),
+                                  status: status, headers: headers)
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    func confirmCode(_ request: Request, _ context: Context) async throws -> Response {
+        guard let session = context.sessions.session, session.secondFactorPending == true else {
+            return Response.redirect(to: "/console/login")
+        }
+        let fields = try await form(request, context)
+        let next = Self.safeNext(fields["next"])
+        let language = chrome(request, context, area: nil).language
+        guard let user = try await store.user(id: session.user) else {
+            context.sessions.clearSession()
+            return Response.redirect(to: "/console/login")
+        }
+        let address = IPAddress.stored(context.clientAddress, truncate: truncateIP) ?? "unknown"
+        switch try await SignIn(store: store, factor: factor).confirm(user: user, code: fields["code"] ?? "", address: address) {
+        case .throttled(let retryAfter):
+            context.logger.warning("console second factor throttled", metadata: ["account": "\(user.name)", "client": "\(address)"])
+            context.sessions.clearSession()
+            return codeForm(request, context, next: next, error: views.text("loginThrottled", language), status: .tooManyRequests,
+                            headers: [.retryAfter: String(retryAfter)])
+        case .refused, .secondFactor:
+            context.logger.warning("console second factor refused", metadata: ["account": "\(user.name)", "client": "\(address)"])
+            return codeForm(request, context, next: next, error: views.text("codeWrong", language), status: .unauthorized)
+        case .signedIn(let user):
             context.sessions.createSession(ConsoleSession(user: user.id, signedInAt: Date()), expiresIn: .seconds(idleSeconds))
             return Response.redirect(to: next.isEmpty ? Self.path(of: ConsoleArea.home(of: user.role)) : next)
         }
@@ -170,7 +224,7 @@ struct ConsoleController: Sendable {
         request.uri.queryParameters.get("lang").map { "?lang=\($0 == "zh" ? "zh" : "en")" } ?? ""
     }
 
-    /// A form's fields, once its CSRF token is the session's. - Throws: 403 (as a page) without it.
+    /// A form's fields, once its CSRF token is the session's (a half signed-in session's too). - Throws: 403 (as a page) without it.
     func form(_ request: Request, _ context: Context) async throws -> [String: String] {
         let fields = try await formFields(request, context)
         guard let session = context.sessions.session, let token = fields["csrf"], ConsoleSession.same(session.csrf, token) else {

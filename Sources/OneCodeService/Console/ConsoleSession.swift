@@ -13,11 +13,17 @@ struct ConsoleSession: Codable, Sendable {
     var signedInAt: Date
     /// The CSRF token: every form posts it back; a post without it is refused.
     var csrf: String
+    /// The password was right and the second factor's code is still to come: the session signs no one in yet.
+    var secondFactorPending: Bool?
 
-    init(user: Int64, signedInAt: Date) {
+    /// How long a session waiting for its second factor lasts.
+    static let secondFactorSeconds = 300
+
+    init(user: Int64, signedInAt: Date, secondFactorPending: Bool = false) {
         self.user = user
         self.signedInAt = signedInAt
         csrf = ConsoleSession.randomToken()
+        self.secondFactorPending = secondFactorPending ? true : nil
     }
 
     /// 200 random bits, as 40 Crockford symbols (as tokens' secrets are made).
@@ -104,7 +110,10 @@ struct ConsoleIdentityMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: ConsoleContext, next: (Request, ConsoleContext) async throws -> Response) async throws -> Response {
         var context = context
         if let session = context.sessions.session {
-            if Date().timeIntervalSince(session.signedInAt) >= Double(sessionSeconds) {
+            if session.secondFactorPending == true {
+                // Half signed in: nobody's identity; gone after a few minutes.
+                if Date().timeIntervalSince(session.signedInAt) >= Double(ConsoleSession.secondFactorSeconds) { context.sessions.clearSession() }
+            } else if Date().timeIntervalSince(session.signedInAt) >= Double(sessionSeconds) {
                 context.sessions.clearSession()
             } else if let user = try await users.user(id: session.user) {
                 context.identity = user
