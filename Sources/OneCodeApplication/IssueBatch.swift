@@ -37,9 +37,10 @@ extension Actions {
 
     /// Issues a batch into the packages library (kept there by batch, for download), audited as `batch.issue` in
     /// the issue's last transaction.
-    public func issue(_ request: IssueRequest, issuer: Issuer, library: String) async throws -> IssueResult {
+    public func issue(_ request: IssueRequest, issuer: Issuer, library: String,
+                      progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> IssueResult {
         try await issuer.issue(request.batch, intoLibrary: library, artwork: request.artwork, errorCorrection: request.errorCorrection,
-                               roll: request.roll, labelsPerFile: request.labelsPerFile,
+                               roll: request.roll, labelsPerFile: request.labelsPerFile, progress: progress,
                                audit: AuditEntry(actor, "batch.issue", subject: "batch", detail: "\(request.batch.count) codes"))
     }
 }

@@ -77,6 +77,7 @@ public enum ConfigKeys {
         key("cookie.secure", "false"),
         key("console.idleMinutes", "30"),
         key("console.sessionHours", "12"),
+        key("console.issueWaitSeconds", "2"),
         key("claims.consentText", "a plain statement"),
         key("claims.consentTextZh", "a plain statement in Chinese"),
         key("claims.consentVersion", "v2"),

@@ -183,12 +183,13 @@ public struct Issuer: Sendable {
     /// reason to fail once the batch is committed.
     public func issue(_ request: NewBatch, intoLibrary library: String, artwork: ArtworkFormat = .none,
                       errorCorrection: ErrorCorrection = .M, roll: RollSize? = nil,
-                      labelsPerFile: Int = PackageOptions.defaultLabelsPerFile, audit: AuditEntry? = nil) async throws -> IssueResult {
+                      labelsPerFile: Int = PackageOptions.defaultLabelsPerFile, progress: @escaping @Sendable (Int) -> Void = { _ in },
+                      audit: AuditEntry? = nil) async throws -> IssueResult {
         try FileManager.default.createDirectory(atPath: library, withIntermediateDirectories: true)
         let pending = library + "/pending-" + UUID().uuidString
         let options = PackageOptions(directory: pending, artwork: artwork, errorCorrection: errorCorrection, roll: roll, labelsPerFile: labelsPerFile)
         try options.validateArtwork(labelsPerFileField: "labelsPerFile")
-        var result = try await issue(request, package: options, audit: audit)
+        var result = try await issue(request, package: options, progress: progress, audit: audit)
         result.directory = library + "/" + PackageLibrary.name(for: result.batch)
         try PackageLibrary.clear(result.directory)
         try FileManager.default.moveItem(atPath: pending, toPath: result.directory)

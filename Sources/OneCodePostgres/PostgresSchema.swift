@@ -596,6 +596,20 @@ enum PostgresSchema {
             ALTER TABLE console_user ADD COLUMN totp_sealed bytea;
             ALTER TABLE console_user ADD COLUMN totp_step bigint;
             """),
+        // The console's batches in progress, as on SQLite (v35).
+        ("v25: console issue jobs", """
+            CREATE TABLE issue_job (
+                id text PRIMARY KEY,
+                user_id bigint NOT NULL,
+                total bigint NOT NULL,
+                done bigint NOT NULL,
+                batch_id bigint,
+                error text,
+                started_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL
+            );
+            CREATE INDEX issue_job_updated ON issue_job (updated_at);
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

@@ -865,6 +865,23 @@ extension SQLiteStore {
                 ALTER TABLE console_user ADD COLUMN totp_step INTEGER;
                 """)
         }
+        migrator.registerMigration("v35: console issue jobs") { db in
+            // Batches being issued from the console, their progress read by whichever node serves the page
+            // (`IssueJobStore`). Not copied by `db copy`: they last a day.
+            try db.execute(sql: """
+                CREATE TABLE issue_job (
+                    id TEXT PRIMARY KEY,
+                    user_id INTEGER NOT NULL,
+                    total INTEGER NOT NULL,
+                    done INTEGER NOT NULL,
+                    batch_id INTEGER,
+                    error TEXT,
+                    started_at REAL NOT NULL,
+                    updated_at REAL NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX issue_job_updated ON issue_job(updated_at);
+                """)
+        }
         return migrator
     }
 }

@@ -92,7 +92,8 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter, fakes: 
         packagesDirectory: deps.config.packagesDirectory, maxBatchCount: deps.maxBatchCount, geoIPConfigured: deps.config.geoIPFile != nil, views: try ConsoleViews(brand: deps.config.brand, time: DisplayTime(deps.config.displayTimeZone)),
         idleSeconds: deps.config.consoleIdleSeconds, sessionSeconds: deps.config.consoleSessionSeconds,
         secureCookie: deps.config.secureCookie || deps.baseURL.lowercased().hasPrefix("https://"), truncateIP: deps.config.truncateIP,
-        tally: scanTally, webhookURLs: deps.config.webhooks.urls, factor: SecondFactor(signer: deps.signer)
+        tally: scanTally, webhookURLs: deps.config.webhooks.urls, factor: SecondFactor(signer: deps.signer),
+        issueWaitSeconds: deps.config.consoleIssueWaitSeconds
     ).register(on: router)
     return router
 }

@@ -37,6 +37,8 @@ import OneCodeDomain
 /// - `cookie.secure` (default false): mark the consumer cookie Secure (set true behind HTTPS).
 /// - `console.idleMinutes` (default 30), `console.sessionHours` (default 12): a console session ends after this
 ///   long without a request, and this long after signing in whatever happens.
+/// - `console.issueWaitSeconds` (default 2): how long issuing a batch in the console is waited for before the
+///   page shows its progress instead (0 to 30).
 /// - `claims.consentText`, `claims.consentTextZh`, `claims.consentVersion` (default `v2`): the consent a winner gives
 ///   when claiming, to deliver the prize (required), in English and Chinese (both are that version's text).
 /// - `claims.marketingConsentText`, `claims.marketingConsentTextZh`, `claims.marketingConsentVersion` (default `v2`):
@@ -73,6 +75,8 @@ public struct ServiceConfig: Sendable {
     /// `console.idleMinutes` and `console.sessionHours`, in seconds.
     public var consoleIdleSeconds: Int
     public var consoleSessionSeconds: Int
+    /// `console.issueWaitSeconds`.
+    public var consoleIssueWaitSeconds: Int
     /// `claims.consentText` (English) and `claims.consentTextZh` (Chinese): the consent to deliver the
     /// prize shown on the page in its language, and recorded with the claim as it was shown.
     public var consentText: String
@@ -160,6 +164,10 @@ public struct ServiceConfig: Sendable {
         guard (1...720).contains(hours) else { throw InputError("console.sessionHours", "must be 1 to 720 hours (got \(hours))") }
         consoleIdleSeconds = idle * 60
         consoleSessionSeconds = hours * 3600
+        consoleIssueWaitSeconds = try config.checkedInt("console.issueWaitSeconds", default: 2)
+        guard (0...30).contains(consoleIssueWaitSeconds) else {
+            throw InputError("console.issueWaitSeconds", "must be 0 to 30 seconds (got \(consoleIssueWaitSeconds))")
+        }
         consentText = config.string(forKey: "claims.consentText", default:
             "I agree that the brand stores my name and phone number to deliver my prize. I can ask for my data to be exported or erased at any time.")
         consentVersion = config.string(forKey: "claims.consentVersion", default: "v2")

@@ -176,4 +176,5 @@ public protocol StorageReadiness: Sendable {
 
 /// Everything the service needs from storage: each feature's port, and the transactions the rules run in.
 public typealias OneCodeStore = CatalogStore & ScanStore & TokenStore & AuditStore & UserStore & SessionStore & SummaryStore & FeedbackInboxStore & CampaignStore & OutboxStore & LinkerStore & LinkStore
+    & IssueJobStore
     & ChannelStore & FakeStore & ResolutionStore & ChannelTransactions & ScanTransactions & ClaimTransactions & FeedbackTransactions & StorageReadiness

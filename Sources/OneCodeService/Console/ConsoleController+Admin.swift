@@ -128,7 +128,7 @@ extension ConsoleController {
 
     func revokeToken(_ request: Request, _ context: Context, _ chrome: ConsoleViews.Chrome, id: Int64, fields: [String: String]) async throws -> Response {
         guard fields["confirm"] == "yes" else {
-            return try await tokens(request, context, chrome, errors: ["revoke\(id)": views.text("confirmNeeded", chrome.language)], status: .badRequest)
+            return try await tokens(request, context, chrome, errors: ["form": views.text("confirmNeeded", chrome.language)], status: .badRequest)
         }
         do {
             try await actions(context).revokeToken(id)

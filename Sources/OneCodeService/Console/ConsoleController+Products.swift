@@ -8,6 +8,7 @@ import OneCodeDomain
 import OneCodeIssuing
 import OneCodeRendering
 import OneCodeStorage
+import Synchronization
 
 /// Products and batches: add a product, issue a batch, its page, package, activation and void.
 extension ConsoleController {
@@ -30,6 +31,11 @@ extension ConsoleController {
             try await page(request, context, .products, task: .issue) { _, context, _ in
                 guard let batch = try await store.batch(BatchID(rawValue: try pathID(context))) else { throw HTTPError(.notFound) }
                 return try await PackageDownload.response(for: batch, library: packagesDirectory, context: context)
+            }
+        }
+        console.get("issues/:job") { request, context in
+            try await page(request, context, .products, task: .issue) { request, context, chrome in
+                try await issueProgress(request, context, chrome, job: context.parameters.get("job") ?? "")
             }
         }
         for (action, activate) in [("activate", true), ("void", false)] {
@@ -106,8 +112,44 @@ extension ConsoleController {
                 lot: field("lot"), productionDate: field("productionDate"), expiryDate: field("expiryDate"), region: field("region"),
                 urlForm: field("urlForm"), uppercase: fields["uppercase"] == "yes", kind: field("kind"), pin: try number("pin", "a number of digits"),
                 qr: field("qr"), ec: field("ec"), roll: field("roll"), labelsPerFile: nil, maxCount: maxBatchCount)
-            let result = try await actions(context).issue(checked, issuer: issuer, library: packagesDirectory)
-            context.logger.info("console: batch issued", metadata: ["batch": "\(result.batch.id)", "codes": "\(result.batch.count)"])
+            // Issued in a task of its own, its progress kept in the database: waited for a moment (a small batch's
+            // page comes at once), else the page of its progress, which any node serves.
+            let job = ConsoleSession.randomToken()
+            try await store.startIssueJob(id: job, user: context.identity!.id, total: checked.batch.count, at: Date())
+            let (actions, store, issuer, library, logger) = (actions(context), store, issuer, packagesDirectory, context.logger)
+            let reported = Mutex<(done: Int, at: Date)>((0, .distantPast))
+            let task = Task { () -> Result<IssueResult, any Error> in
+                do {
+                    let result = try await actions.issue(checked, issuer: issuer, library: library) { done in
+                        // At most one write a second, from a task of its own (the issuer's thread does not wait for it).
+                        let due = reported.withLock { last -> Bool in
+                            guard Date().timeIntervalSince(last.at) >= 1 else { return false }
+                            last = (done, Date())
+                            return true
+                        }
+                        if due { Task { try? await store.progressIssueJob(id: job, done: done, at: Date()) } }
+                    }
+                    logger.info("console: batch issued", metadata: ["batch": "\(result.batch.id)", "codes": "\(result.batch.count)"])
+                    try? await store.finishIssueJob(id: job, batch: result.batch.id, error: nil, at: Date())
+                    return .success(result)
+                } catch {
+                    logger.error("console: issuing failed", metadata: ["job": "\(job)", "error": "\(error)"])
+                    try? await store.finishIssueJob(id: job, batch: nil, error: "\(error)", at: Date())
+                    return .failure(error)
+                }
+            }
+            let finished = await withTaskGroup(of: Result<IssueResult, any Error>?.self) { group in
+                group.addTask { await task.value }
+                group.addTask {
+                    try? await Task.sleep(for: .seconds(issueWaitSeconds))
+                    return nil
+                }
+                let first = await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+            guard let finished else { return Response.redirect(to: "/console/issues/\(job)") }
+            let result = try finished.get()
             return try await batchPage(request, context, chrome, id: result.batch.id.rawValue, notice: views.text("batchIssued", chrome.language),
                                        status: .created)
         } catch let error as InputError {
@@ -115,6 +157,30 @@ extension ConsoleController {
         } catch let error as NotFoundError {
             return try await products(request, context, chrome, issue: kept, errors: [error.field: error.description], status: .badRequest)
         }
+    }
+
+    /// How far a batch being issued has got (the page reloads itself every two seconds, no script needed), its
+    /// page once issued, or why it was not.
+    func issueProgress(_ request: Request, _ context: Context, _ chrome: ConsoleViews.Chrome, job id: String) async throws -> Response {
+        guard id.utf8.count == 40, let job = try await store.issueJob(id: id),
+              job.user == context.identity!.id || context.identity!.role == .admin else {
+            return views.message("notFound", status: .notFound, chrome: chrome)
+        }
+        if let batch = job.batch { return Response.redirect(to: "/console/batches/\(batch.rawValue)") }
+        var values: [String: Any] = ["total": job.total, "done": job.done, "started": views.time.minute(job.startedAt),
+                                     "percent": job.total == 0 ? 0 : job.done * 100 / job.total]
+        if let error = job.error {
+            values["error"] = error
+        } else if Date().timeIntervalSince(job.updatedAt) > 120 {
+            values["stalled"] = true
+        } else {
+            values["running"] = true
+        }
+        var response = views.page("issue_progress", title: views.text("issuing", chrome.language), values: values, chrome: chrome,
+                                  status: .ok)
+        response.headers[.cacheControl] = "no-store"
+        if values["running"] != nil { response.headers[HTTPField.Name("Refresh")!] = "2" }
+        return response
     }
 
     /// One batch: its facts, scan rate, scans per day and by verdict and region (from the day counts), its package;

@@ -32,6 +32,8 @@ struct ConsoleController: Sendable {
     let webhookURLs: [String]
     /// Seals and checks admins' second factors.
     let factor: SecondFactor
+    /// How long issuing a batch is waited for before the page shows its progress instead.
+    let issueWaitSeconds: Int
 
     /// The parts with pages so far (the navigation shows these of a role's parts).
     static let built: Set<ConsoleArea> = [.overview, .products, .codes, .campaigns, .stores, .redeem, .segments, .leads, .feedback, .regions, .admin]

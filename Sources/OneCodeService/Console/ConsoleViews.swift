@@ -32,7 +32,7 @@ struct ConsoleViews: Sendable {
             "segment_form": PackageResources.segment_form_mustache, "admin_nav": PackageResources.admin_nav_mustache,
             "tokens": PackageResources.tokens_mustache, "webhooks": PackageResources.webhooks_mustache,
             "regions": PackageResources.regions_mustache, "login_code": PackageResources.login_code_mustache,
-            "security": PackageResources.security_mustache,
+            "security": PackageResources.security_mustache, "issue_progress": PackageResources.issue_progress_mustache,
         ]
         for (name, bytes) in templates { try library.register(String(decoding: bytes, as: UTF8.self), named: name) }
         self.library = library
