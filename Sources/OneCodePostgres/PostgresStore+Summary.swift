@@ -17,10 +17,25 @@ extension PostgresStore: SummaryStore {
         }
     }
 
-    public func scanRegionCounts(from: String, to: String) async throws -> [ScanRegionCount] {
+    public func scanDayTotals(from: String, to: String, batch: BatchID?) async throws -> [ScanDayTotal] {
         try await read { db in
             try db.rows("""
-                SELECT batch_id, region, sum(scans)::int8 FROM scan_day WHERE day >= \(from) AND day <= \(to) GROUP BY batch_id, region ORDER BY batch_id, region
+                SELECT day, verdict, sum(scans)::int8 FROM scan_day
+                WHERE day >= \(from) AND day <= \(to) AND (\(batch?.rawValue)::int8 IS NULL OR batch_id = \(batch?.rawValue))
+                GROUP BY day, verdict ORDER BY day, verdict
+                """).map {
+                let (day, verdict, scans) = try $0.decode((String, String, Int64).self)
+                return ScanDayTotal(day: day, verdict: try Verdict.stored(verdict), scans: Int(scans))
+            }
+        }
+    }
+
+    public func scanRegionCounts(from: String, to: String, batch: BatchID?) async throws -> [ScanRegionCount] {
+        try await read { db in
+            try db.rows("""
+                SELECT batch_id, region, sum(scans)::int8 FROM scan_day
+                WHERE day >= \(from) AND day <= \(to) AND (\(batch?.rawValue)::int8 IS NULL OR batch_id = \(batch?.rawValue))
+                GROUP BY batch_id, region ORDER BY batch_id, region
                 """).map {
                 let (batch, region, scans) = try $0.decode((Int64, String, Int64).self)
                 return ScanRegionCount(batch: BatchID(rawValue: batch), region: region, scans: Int(scans))
@@ -28,24 +43,12 @@ extension PostgresStore: SummaryStore {
         }
     }
 
-    public func scanDayCounts(from: String, to: String, batch: BatchID?) async throws -> [ScanDayCount] {
-        try await read { db in
-            try db.rows("""
-                SELECT day, batch_id, region, verdict, scans, first_scans FROM scan_day
-                WHERE day >= \(from) AND day <= \(to) AND (\(batch?.rawValue)::int8 IS NULL OR batch_id = \(batch?.rawValue))
-                ORDER BY day, batch_id, region, verdict
-                """).map {
-                let (day, batch, region, verdict, scans, first) = try $0.decode((String, Int64, String, String, Int64, Int64).self)
-                return ScanDayCount(day: day, batch: BatchID(rawValue: batch), region: region, verdict: try Verdict.stored(verdict), scans: Int(scans),
-                                    firstScans: Int(first))
-            }
-        }
-    }
-
-    public func scannedCodes() async throws -> [BatchID: Int] {
+    public func scannedCodes(of batches: [BatchID]) async throws -> [BatchID: Int] {
         try await read { db in
             var counts: [BatchID: Int] = [:]
-            for row in try db.rows("SELECT batch_id, sum(first_scans)::int8 FROM scan_day GROUP BY batch_id") {
+            for row in try db.rows("""
+                SELECT batch_id, sum(first_scans)::int8 FROM scan_day WHERE batch_id = ANY(\(batches.map(\.rawValue))) GROUP BY batch_id
+                """) {
                 let (batch, scanned) = try row.decode((Int64, Int64).self)
                 counts[BatchID(rawValue: batch)] = Int(scanned)
             }

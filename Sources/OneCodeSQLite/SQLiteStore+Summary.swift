@@ -17,31 +17,31 @@ extension SQLiteStore: SummaryStore {
         }
     }
 
-    public func scanDayCounts(from: String, to: String, batch: BatchID?) async throws -> [ScanDayCount] {
+    public func scanDayTotals(from: String, to: String, batch: BatchID?) async throws -> [ScanDayTotal] {
         try await writer.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT day, batch_id, region, verdict, scans, first_scans FROM scan_day
-                WHERE day >= ? AND day <= ? AND (? IS NULL OR batch_id = ?) ORDER BY day, batch_id, region, verdict
+                SELECT day, verdict, sum(scans) FROM scan_day WHERE day >= ? AND day <= ? AND (? IS NULL OR batch_id = ?) GROUP BY day, verdict ORDER BY day, verdict
                 """, arguments: [from, to, batch?.rawValue, batch?.rawValue]).map {
-                ScanDayCount(day: $0[0], batch: BatchID(rawValue: $0[1]), region: $0[2], verdict: try Verdict.stored($0[3]), scans: $0[4], firstScans: $0[5])
+                ScanDayTotal(day: $0[0], verdict: try Verdict.stored($0[1]), scans: $0[2])
             }
         }
     }
 
-    public func scanRegionCounts(from: String, to: String) async throws -> [ScanRegionCount] {
+    public func scanRegionCounts(from: String, to: String, batch: BatchID?) async throws -> [ScanRegionCount] {
         try await writer.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT batch_id, region, sum(scans) FROM scan_day WHERE day >= ? AND day <= ? GROUP BY batch_id, region ORDER BY batch_id, region
-                """, arguments: [from, to]).map { ScanRegionCount(batch: BatchID(rawValue: $0[0]), region: $0[1], scans: $0[2]) }
+                SELECT batch_id, region, sum(scans) FROM scan_day WHERE day >= ? AND day <= ? AND (? IS NULL OR batch_id = ?)
+                GROUP BY batch_id, region ORDER BY batch_id, region
+                """, arguments: [from, to, batch?.rawValue, batch?.rawValue]).map { ScanRegionCount(batch: BatchID(rawValue: $0[0]), region: $0[1], scans: $0[2]) }
         }
     }
 
-    public func scannedCodes() async throws -> [BatchID: Int] {
+    public func scannedCodes(of batches: [BatchID]) async throws -> [BatchID: Int] {
         try await writer.read { db in
+            // One index range (scan_day_batch) per batch asked for.
+            let statement = try db.cachedStatement(sql: "SELECT sum(first_scans) FROM scan_day WHERE batch_id = ?")
             var counts: [BatchID: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT batch_id, sum(first_scans) FROM scan_day GROUP BY batch_id") {
-                counts[BatchID(rawValue: row[0])] = row[1]
-            }
+            for batch in Set(batches) { counts[batch] = try Int.fetchOne(statement, arguments: [batch.rawValue]) ?? 0 }
             return counts
         }
     }

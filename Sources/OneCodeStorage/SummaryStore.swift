@@ -26,6 +26,19 @@ public struct ScanDayCount: Sendable, Codable, Equatable, Hashable {
     }
 }
 
+/// Scans of one UTC day with one verdict.
+public struct ScanDayTotal: Sendable, Equatable {
+    public var day: String
+    public var verdict: Verdict
+    public var scans: Int
+
+    public init(day: String, verdict: Verdict, scans: Int) {
+        self.day = day
+        self.verdict = verdict
+        self.scans = scans
+    }
+}
+
 /// Scans of one batch from one region ("" when not known) over some days.
 public struct ScanRegionCount: Sendable, Equatable {
     public var batch: BatchID
@@ -42,10 +55,11 @@ public struct ScanRegionCount: Sendable, Equatable {
 public protocol SummaryStore: Sendable {
     /// Adds the counts to the stored ones, in one transaction.
     func addScanDayCounts(_ counts: [ScanDayCount]) async throws
-    /// The stored counts of days `from` through `to` (`YYYY-MM-DD`), of one batch or all.
-    func scanDayCounts(from: String, to: String, batch: BatchID?) async throws -> [ScanDayCount]
-    /// Scans by batch and region over days `from` through `to`, every verdict together (the regions page).
-    func scanRegionCounts(from: String, to: String) async throws -> [ScanRegionCount]
-    /// Codes scanned at least once, by batch, over all days.
-    func scannedCodes() async throws -> [BatchID: Int]
+    /// Scans by day and verdict over days `from` through `to` (`YYYY-MM-DD`), of one batch or all, regions
+    /// together: what the overview and a batch's page chart (a row a day and verdict, however many batches and regions).
+    func scanDayTotals(from: String, to: String, batch: BatchID?) async throws -> [ScanDayTotal]
+    /// Scans by batch and region over days `from` through `to`, every verdict together, of one batch or all (the regions page).
+    func scanRegionCounts(from: String, to: String, batch: BatchID?) async throws -> [ScanRegionCount]
+    /// Codes scanned at least once, over all days, of each of `batches` (0 for one never scanned).
+    func scannedCodes(of batches: [BatchID]) async throws -> [BatchID: Int]
 }

@@ -18,7 +18,7 @@ extension ConsoleController {
     func overview(_ request: Request, _ context: Context, _ chrome: ConsoleViews.Chrome) async throws -> Response {
         await tally?.flush()
         let language = chrome.language, days = Self.lastDays(30)
-        let counts = try await store.scanDayCounts(from: days[0], to: days[29], batch: nil)
+        let counts = try await store.scanDayTotals(from: days[0], to: days[29], batch: nil)
         func period(_ id: String, _ label: String, days count: Int) -> [String: Any] {
             let first = days[30 - count]
             var byVerdict: [Verdict: Int] = [:]
@@ -29,9 +29,10 @@ extension ConsoleController {
                     }]
         }
         let chart = dailyChart(counts, days: days, language: language)
-        let scanned = try await store.scannedCodes()
         let products = Dictionary(try await store.products().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        let batches = try await store.batches(product: nil).suffix(20).reversed().map { batch -> [String: Any] in
+        let newest = try await store.batches(product: nil).suffix(20).reversed()
+        let scanned = try await store.scannedCodes(of: newest.map(\.id))
+        let batches = newest.map { batch -> [String: Any] in
             let codes = scanned[batch.id] ?? 0
             let product = products[batch.productID]
             return ["id": batch.id.rawValue, "lot": batch.lot ?? "", "product": (language == .zh ? product?.nameZh : product?.nameEn) ?? product?.name ?? "",
@@ -87,7 +88,7 @@ extension ConsoleController {
     }
 
     /// Scans per day over `days` as the console's bar chart.
-    func dailyChart(_ counts: [ScanDayCount], days: [String], language: LandingPage.Language) -> String {
+    func dailyChart(_ counts: [ScanDayTotal], days: [String], language: LandingPage.Language) -> String {
         var perDay: [String: Int] = [:]
         for count in counts { perDay[count.day, default: 0] += count.scans }
         return ConsoleChart.bars(days.map { perDay[$0] ?? 0 }, labels: days, empty: views.text("chartEmpty", language),

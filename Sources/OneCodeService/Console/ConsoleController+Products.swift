@@ -193,12 +193,12 @@ extension ConsoleController {
             return views.message("notFound", status: .notFound, chrome: chrome)
         }
         let product = try await store.product(batch.productID)
-        let scanned = try await store.scannedCodes()[batch.id] ?? 0
+        let scanned = try await store.scannedCodes(of: [batch.id])[batch.id] ?? 0
         let days = Self.lastDays(30)
-        let counts = try await store.scanDayCounts(from: days[0], to: days[29], batch: batch.id)
+        let counts = try await store.scanDayTotals(from: days[0], to: days[29], batch: batch.id)
         var byVerdict: [Verdict: Int] = [:], byRegion: [String: Int] = [:]
-        for count in counts {
-            byVerdict[count.verdict, default: 0] += count.scans
+        for count in counts { byVerdict[count.verdict, default: 0] += count.scans }
+        for count in try await store.scanRegionCounts(from: days[0], to: days[29], batch: batch.id) {
             byRegion[count.region.isEmpty ? "–" : count.region, default: 0] += count.scans
         }
         let regions = byRegion.sorted { $0.value == $1.value ? $0.key < $1.key : $0.value > $1.value }.prefix(20)

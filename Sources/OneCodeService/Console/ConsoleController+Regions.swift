@@ -28,7 +28,7 @@ extension ConsoleController {
         }
         let all = request.uri.queryParameters.get("view") == "all"
         let days = Self.lastDays(window)
-        let counts = try await store.scanRegionCounts(from: days[0], to: days[days.count - 1])
+        let counts = try await store.scanRegionCounts(from: days[0], to: days[days.count - 1], batch: nil)
         let batches = Dictionary(try await store.batches(product: nil).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let products = Dictionary(try await store.products().map { ($0.id, (chinese ? $0.nameZh : $0.nameEn) ?? $0.name) }, uniquingKeysWith: { a, _ in a })
         func place(_ region: String) -> String {
