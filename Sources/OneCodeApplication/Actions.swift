@@ -239,6 +239,34 @@ public struct Actions: Sendable {
 extension Actions {
     /// A token to create: a name of 1 to 100 characters, an admin API scope (stores' and clerks' tokens come
     /// with them).
+    // MARK: Consumers' data
+
+    /// Everything stored about a consumer, as JSON; the export of personal data is audited (`consumer.export`).
+    /// - Throws: `NotFoundError("id", …)` when nothing is stored about them.
+    public func exportConsumer(_ id: String) async throws -> Data {
+        let id = try Self.consumerID(id)
+        guard let data = try await store.exportConsumer(id) else { throw NotFoundError("id", "nothing is stored about consumer \(id)") }
+        try await store.record(AuditEntry(actor, "consumer.export", subject: "consumer", id: id))
+        return data
+    }
+
+    /// Erases a consumer as OneCode's policy says, audited (`consumer.erase`) in the same transaction.
+    /// - Throws: `NotFoundError("id", …)` when nothing is stored about them.
+    public func eraseConsumer(_ id: String) async throws {
+        let id = try Self.consumerID(id)
+        guard try await store.forgetConsumer(id, policy: .standard, audit: AuditEntry(actor, "consumer.erase", subject: "consumer", id: id)) else {
+            throw NotFoundError("id", "nothing is stored about consumer \(id)")
+        }
+    }
+
+    /// A consumer id as given (the `oc_cid` cookie's value): 1 to 100 printable characters.
+    static func consumerID(_ text: String) throws -> String {
+        guard (1...100).contains(text.count), text.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 }) else {
+            throw InputError("id", "must be a consumer id (the oc_cid cookie's value, 1 to 100 printable characters)")
+        }
+        return text
+    }
+
     // MARK: Second factor
 
     /// Turns on `user`'s second factor once they typed the current code of `secret` (only admins use one).

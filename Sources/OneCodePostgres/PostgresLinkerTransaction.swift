@@ -401,6 +401,8 @@ final class PostgresLinkerTransaction: LinkerTransaction, ErasureTransaction {
         return true
     }
 
+    func appendAudit(_ entry: AuditEntry) throws { try PostgresStore.append(entry, db) }
+
     func recountSegments() throws {
         try db.execute("UPDATE segment SET members = (SELECT count(*) FROM segment_member WHERE segment_id = segment.id)")
     }

@@ -610,6 +610,10 @@ enum PostgresSchema {
             );
             CREATE INDEX issue_job_updated ON issue_job (updated_at);
             """),
+        // The inbox's order, as on SQLite (v36).
+        ("v26: feedback by rating", """
+            CREATE INDEX feedback_rating ON feedback (rating, id DESC);
+            """),
     ]
 
     /// Arbitrary but fixed: the advisory lock that serialises migrations across nodes.

@@ -98,18 +98,22 @@ extension PostgresStore: CampaignStore {
             let definition = try Self.fetchCampaign(db, campaign).definition
             let tiers = definition.tiers
             let today = definition.day(of: Date())
+            // Claims and redemptions counted by tier in one pass each (grouped, not a count per tier over the entries).
+            let counts = try db.rows("""
+                SELECT 'c', e.tier, count(*)::int FROM claim x JOIN entry e ON e.id = x.entry_id WHERE e.campaign_id = \(campaign.rawValue) AND e.tier IS NOT NULL GROUP BY e.tier
+                UNION ALL
+                SELECT 'r', e.tier, count(*)::int FROM redemption x JOIN entry e ON e.id = x.entry_id WHERE e.campaign_id = \(campaign.rawValue) AND e.tier IS NOT NULL GROUP BY e.tier
+                """).map { try $0.decode((String, Int, Int).self) }
             return try db.rows("""
-                SELECT t.tier, t.stock, t.awarded, coalesce(d.awarded, 0),
-                       (SELECT count(*) FROM claim c JOIN entry e ON e.id = c.entry_id WHERE e.campaign_id = t.campaign_id AND e.tier = t.tier)::int,
-                       (SELECT count(*) FROM redemption r JOIN entry e ON e.id = r.entry_id WHERE e.campaign_id = t.campaign_id AND e.tier = t.tier)::int
+                SELECT t.tier, t.stock, t.awarded, coalesce(d.awarded, 0)
                 FROM campaign_tier t LEFT JOIN campaign_tier_day d ON d.campaign_id = t.campaign_id AND d.tier = t.tier AND d.day = \(today)
                 WHERE t.campaign_id = \(campaign.rawValue) ORDER BY t.tier
                 """).map {
-                let (tier, stockTotal, awarded, awardedToday, claimed, redeemed) = try $0.decode((Int, Int, Int, Int, Int, Int).self)
+                let (tier, stockTotal, awarded, awardedToday) = try $0.decode((Int, Int, Int, Int).self)
                 var stock = TierStock(tier: tier, name: tiers[tier].name, stock: stockTotal, awarded: awarded)
                 stock.today(awarded: awardedToday, dailyStock: tiers[tier].dailyStock)
-                stock.claimed = claimed
-                stock.redeemed = redeemed
+                stock.claimed = counts.first { $0.0 == "c" && $0.1 == tier }?.2 ?? 0
+                stock.redeemed = counts.first { $0.0 == "r" && $0.1 == tier }?.2 ?? 0
                 return stock
             }
         }

@@ -27,12 +27,12 @@ extension PostgresStore {
     /// Erases a consumer as `policy` says (`ErasureBook`), in one transaction, between linker
     /// refreshes. Old row versions stay in the table files until vacuum reuses them: README says what
     /// erasure guarantees on PostgreSQL and how an operator completes it.
-    public func forgetConsumer(_ consumer: String, policy: ErasurePolicy) async throws -> Bool {
+    public func forgetConsumer(_ consumer: String, policy: ErasurePolicy, audit: AuditEntry?) async throws -> Bool {
         try await write { db in
             // Not beside a linker refresh: one whose snapshot predates this erasure would write the
             // consumer's profile and lead back from the rows it still sees.
             try db.execute("SELECT pg_advisory_xact_lock(\(Self.linkerLock))")
-            return try ErasureBook.forget(consumer, policy: policy, in: PostgresLinkerTransaction(db))
+            return try ErasureBook.forget(consumer, policy: policy, in: PostgresLinkerTransaction(db), audit: audit)
         }
     }
 }

@@ -6,8 +6,10 @@ import OneCodeStorage
 public enum ErasureBook {
     /// Carries out `policy` for the consumer in the lent transaction and, when anything was known of
     /// them, emits `consumer.erased` (after the events lost the person: it names the ids only).
+    /// `audit`, when given, is written in the same transaction when anything was known.
     /// - Returns: whether anything was known.
-    public static func forget(_ consumer: String, policy: ErasurePolicy = .standard, in tx: any ErasureTransaction, now: Date = Date()) throws -> Bool {
+    public static func forget(_ consumer: String, policy: ErasurePolicy = .standard, in tx: any ErasureTransaction, now: Date = Date(),
+                              audit: AuditEntry? = nil) throws -> Bool {
         var known = 0
         var hadLead = false
         // Every field a table's rows lose goes in one statement, where the table's first rule stands: a
@@ -35,6 +37,7 @@ public enum ErasureBook {
         guard known > 0 else { return false }
         try tx.recountSegments()
         try tx.emit(.consumerErased, at: now, data: Lead.erasedEvent(consumer: consumer, hadLead: hadLead))
+        if let audit { try tx.appendAudit(audit) }
         return true
     }
 }

@@ -403,6 +403,8 @@ final class SQLiteLinkerTransaction: LinkerTransaction, ErasureTransaction {
         return true
     }
 
+    func appendAudit(_ entry: AuditEntry) throws { try SQLiteStore.append(entry, db) }
+
     func recountSegments() throws {
         try db.execute(sql: "UPDATE segment_state SET members = (SELECT count(*) FROM segment_member WHERE segment_id = segment_state.id)")
     }

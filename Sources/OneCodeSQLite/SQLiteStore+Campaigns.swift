@@ -94,17 +94,24 @@ extension SQLiteStore: CampaignStore {
             let definition = try Self.fetchCampaign(db, campaign).definition
             let tiers = definition.tiers
             let today = definition.day(of: Date())
+            // Claims and redemptions counted from their own tables (CROSS JOIN keeps that order): a few rows, where
+            // the entries of a large campaign are millions.
+            func perTier(_ table: String) throws -> [Int: Int] {
+                Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: """
+                    SELECT e.tier, count(*) FROM \(table) x CROSS JOIN entry e ON e.id = x.entry_id WHERE e.campaign_id = ? AND e.tier IS NOT NULL GROUP BY e.tier
+                    """, arguments: [campaign.rawValue]).map { ($0[0] as Int, $0[1] as Int) })
+            }
+            let (claimed, redeemed) = (try perTier("claim"), try perTier("redemption"))
             return try Row.fetchAll(db, sql: """
-                SELECT t.tier, t.stock, t.awarded, coalesce(d.awarded, 0),
-                       (SELECT count(*) FROM claim c JOIN entry e ON e.id = c.entry_id WHERE e.campaign_id = t.campaign_id AND e.tier = t.tier),
-                       (SELECT count(*) FROM redemption r JOIN entry e ON e.id = r.entry_id WHERE e.campaign_id = t.campaign_id AND e.tier = t.tier)
+                SELECT t.tier, t.stock, t.awarded, coalesce(d.awarded, 0)
                 FROM campaign_tier t LEFT JOIN campaign_tier_day d ON d.campaign_id = t.campaign_id AND d.tier = t.tier AND d.day = ?
                 WHERE t.campaign_id = ? ORDER BY t.tier
                 """, arguments: [today, campaign.rawValue]).map {
-                var stock = TierStock(tier: $0[0], name: tiers[$0[0] as Int].name, stock: $0[1], awarded: $0[2])
-                stock.today(awarded: $0[3], dailyStock: tiers[$0[0] as Int].dailyStock)
-                stock.claimed = $0[4]
-                stock.redeemed = $0[5]
+                let tier: Int = $0[0]
+                var stock = TierStock(tier: tier, name: tiers[tier].name, stock: $0[1], awarded: $0[2])
+                stock.today(awarded: $0[3], dailyStock: tiers[tier].dailyStock)
+                stock.claimed = claimed[tier] ?? 0
+                stock.redeemed = redeemed[tier] ?? 0
                 return stock
             }
         }

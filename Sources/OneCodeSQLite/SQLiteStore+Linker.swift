@@ -302,8 +302,10 @@ extension SQLiteStore: LinkerStore {
     }
 
     /// Erases a consumer as `policy` says (`ErasureBook`), in one write transaction.
-    public func forgetConsumer(_ consumer: String, policy: ErasurePolicy) async throws -> Bool {
-        let known = try await linkerWrite { db in try ErasureBook.forget(consumer, policy: policy, in: SQLiteLinkerTransaction(db, pending: false)) }
+    public func forgetConsumer(_ consumer: String, policy: ErasurePolicy, audit: AuditEntry?) async throws -> Bool {
+        let known = try await linkerWrite { db in
+            try ErasureBook.forget(consumer, policy: policy, in: SQLiteLinkerTransaction(db, pending: false), audit: audit)
+        }
         // The old page images in the WAL still hold what was erased: copy the WAL into the database
         // (secure_delete zeroes the freed content there) and truncate it. Readers may hold old frames
         // for a moment; a few tries cover that.

@@ -882,6 +882,11 @@ extension SQLiteStore {
                 CREATE INDEX issue_job_updated ON issue_job(updated_at);
                 """)
         }
+        migrator.registerMigration("v36: feedback by rating") { db in
+            // The inbox reads the lowest ratings first, newest first among them: walked in this order, it stops
+            // at its page instead of sorting every rating (`FeedbackInboxSQL.inbox`).
+            try db.execute(sql: "CREATE INDEX feedback_rating ON feedback(rating, id DESC)")
+        }
         return migrator
     }
 }

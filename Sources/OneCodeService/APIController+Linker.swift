@@ -91,13 +91,12 @@ extension APIController {
             }
         }
         route(api, .get, "consumers/:id", []) { _, context in
-            let id = try context.parameters.require("id")
-            guard let data = try await store.exportConsumer(id) else { throw HTTPError(.notFound, message: "id: nothing is stored about consumer \(id)") }
+            let data = try await actions(context).exportConsumer(try context.parameters.require("id"))
             return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
         route(api, .delete, "consumers/:id", []) { _, context in
             let id = try context.parameters.require("id")
-            guard try await store.forgetConsumer(id) else { throw HTTPError(.notFound, message: "id: nothing is stored about consumer \(id)") }
+            try await actions(context).eraseConsumer(id)
             return try Response.api(["erased": id], status: .ok)
         }
         route(api, .get, "feedback", [.marketing]) { request, _ in

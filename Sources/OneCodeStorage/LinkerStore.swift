@@ -267,8 +267,8 @@ public protocol LinkerStore: Sendable {
     func exportConsumer(_ consumer: String) async throws -> Data?
     /// Erases a consumer as `policy` says (`ErasureBook`; `.standard`: contact, claims' names and phones,
     /// comments, profile, memberships and lead go; scans, entries and ratings stay as anonymous
-    /// aggregates). Returns whether anything was known.
-    func forgetConsumer(_ consumer: String, policy: ErasurePolicy) async throws -> Bool
+    /// aggregates), `audit` (when given) in the same transaction. Returns whether anything was known.
+    func forgetConsumer(_ consumer: String, policy: ErasurePolicy, audit: AuditEntry?) async throws -> Bool
 
     func feedbackReport(byBatch: Bool) async throws -> [FeedbackAggregate]
     /// Ratings and comments, newest first: those with an id below `before` (0: from the newest), at most `limit`.
@@ -305,9 +305,13 @@ extension Lead {
 }
 
 extension LinkerStore {
-    /// Erases a consumer as OneCode's policy says (`ErasurePolicy.standard`).
+    /// Erases a consumer as OneCode's policy says (`ErasurePolicy.standard`), unaudited (`Actions.eraseConsumer` audits).
     public func forgetConsumer(_ consumer: String) async throws -> Bool {
-        try await forgetConsumer(consumer, policy: .standard)
+        try await forgetConsumer(consumer, policy: .standard, audit: nil)
+    }
+
+    public func forgetConsumer(_ consumer: String, policy: ErasurePolicy) async throws -> Bool {
+        try await forgetConsumer(consumer, policy: policy, audit: nil)
     }
 }
 

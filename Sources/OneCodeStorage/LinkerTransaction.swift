@@ -257,6 +257,8 @@ public protocol ErasureTransaction: EventTransaction {
     func tombstoneLead(of consumer: String, fields: [ErasurePolicy.Field], at now: Date) throws -> Bool
     /// Sets every segment's member count from its members.
     func recountSegments() throws
+    /// Appends an audit log entry in this transaction.
+    func appendAudit(_ entry: AuditEntry) throws
 }
 
 /// The write transaction a backend lends to the segment rules (`SegmentBook`): rows only.

@@ -256,7 +256,7 @@ struct ConsumerCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let (_, store) = try await global.open()
-                guard let data = try await store.exportConsumer(id) else { throw NotFoundError("id", "nothing is stored about consumer \(id)") }
+                let data = try await Actions(store: store, actor: .commandLine).exportConsumer(id)
                 print(String(decoding: data, as: UTF8.self))
             }
         }
@@ -270,7 +270,7 @@ struct ConsumerCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let (_, store) = try await global.open()
-                guard try await store.forgetConsumer(id) else { throw NotFoundError("id", "nothing is stored about consumer \(id)") }
+                try await Actions(store: store, actor: .commandLine).eraseConsumer(id)
                 try global.emit(["erased": id]) { "erased consumer \(id); scans, draws and ratings remain as anonymous counts" }
             }
         }

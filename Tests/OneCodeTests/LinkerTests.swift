@@ -465,6 +465,9 @@ struct LinkerTests {
         let gone = try await onecode(["consumer", "export", consumer.value])
         #expect(gone.status != 0 && gone.stderr.hasPrefix("error: id:") && gone.stdout.isEmpty, "\(gone.stderr)")
         #expect(try await onecode(["consumer", "forget", consumer.value]).status != 0)
+        // The export and the erasure are audited (the erasure in its own transaction); the refused ones are not.
+        let audit = try await store.auditLog(before: nil, limit: 10).filter { $0.subject == "consumer" }.map { "\($0.actorKind):\($0.action):\($0.subjectId ?? "")" }
+        #expect(audit == ["cli:consumer.erase:\(consumer.value)", "cli:consumer.export:\(consumer.value)"], "\(audit)")
     }
 
     @Test("forgetting a consumer erases contact, names, phones, comments and events' personal data; anonymous counts stay", arguments: Backend.complete)
@@ -718,7 +721,9 @@ struct LinkerTests {
             response = try await client.execute(uri: "/api/consumers/\(consumer.value)", method: .delete, headers: [.authorization: "Bearer \(admin)"])
             #expect(response.status == .ok)
             response = try await client.execute(uri: "/api/consumers/\(consumer.value)", method: .get, headers: [.authorization: "Bearer \(admin)"])
-            #expect(response.status == .notFound)
+            #expect(response.status == .notFound && response.text.contains("id: nothing is stored about consumer"))
+            let audit = try await fixture.store.auditLog(before: nil, limit: 10).filter { $0.subject == "consumer" }.map { "\($0.actorKind):\($0.action)" }
+            #expect(audit == ["token:consumer.erase", "token:consumer.export"], "\(audit)")
         }
     }
 }
