@@ -176,14 +176,14 @@ public struct CodeDraw: Sendable, Equatable {
         self.redeemedBy = redeemedBy
     }
 
-    /// The query both backends run, the code's key as `key` (each binds it its own way). The campaigns are
-    /// few: each is looked up by its `(campaign_id, code_key)` key, no index on the code alone is needed.
+    /// The query both backends run, the code's key as `key` (each binds it its own way). Entries have no index
+    /// by code: a code's draws are its `code_log` rows of slot -campaign (their `ref` the entry), one index range.
     public static func sql(key: String) -> String {
         """
         SELECT e.id, e.campaign_id, e.code, e.consumer, e.at, e.result, e.tier, k.name, c.at, r.at, r.store_id
-        FROM entry e JOIN campaign k ON k.id = e.campaign_id
+        FROM code_log l JOIN entry e ON e.id = l.ref JOIN campaign k ON k.id = e.campaign_id
         LEFT JOIN claim c ON c.entry_id = e.id LEFT JOIN redemption r ON r.entry_id = e.id
-        WHERE e.campaign_id IN (SELECT id FROM campaign) AND e.code_key = \(key) ORDER BY e.id
+        WHERE l.code_key = \(key) AND l.slot < 0 AND l.slot > -1099511627776 ORDER BY e.id
         """
     }
 }

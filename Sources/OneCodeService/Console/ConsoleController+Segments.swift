@@ -137,7 +137,12 @@ extension ConsoleController {
             if let id {
                 let current = try await store.segment(SegmentID(rawValue: id))
                 guard let current else { return views.message("notFound", status: .notFound, chrome: chrome) }
-                _ = try await actions(context).editSegment(id, name: name == current.name ? nil : name, rule: rule)
+                // What did not change is not sent: an unchanged rule is not evaluated whole again at the next refresh.
+                let unchanged = (try? SegmentRule.parse(Data(current.rules.utf8))) == rule
+                if name == current.name && unchanged {
+                    return try await segmentPage(request, context, chrome, id: id, notice: views.text("segmentSaved", chrome.language))
+                }
+                _ = try await actions(context).editSegment(id, name: name == current.name ? nil : name, rule: unchanged ? nil : rule)
                 return try await segmentPage(request, context, chrome, id: id, notice: views.text("segmentSaved", chrome.language))
             }
             let segment = try await actions(context).createSegment(name: name, rule: rule)
