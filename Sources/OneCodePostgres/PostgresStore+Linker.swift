@@ -199,9 +199,13 @@ extension PostgresStore: LinkerStore {
 
     public func memberProfiles(of segment: SegmentID, after: String, limit: Int) async throws -> [ConsumerProfile] {
         try await read { db in
+            // The page of members first (its key's range), then their profiles: a plan that does not depend on how
+            // fresh the planner's statistics are (right after a refresh they are not, and a join of the whole
+            // tables took 200 ms at a million profiles).
             try db.rows("""
-                SELECT \(unescaped: Self.profileColumns) FROM segment_member m JOIN consumer_profile p ON p.consumer = m.consumer
-                WHERE m.segment_id = \(segment.rawValue) AND m.consumer > \(after) ORDER BY m.consumer LIMIT \(limit)
+                SELECT \(unescaped: Self.profileColumns) FROM (
+                    SELECT consumer FROM segment_member WHERE segment_id = \(segment.rawValue) AND consumer > \(after) ORDER BY consumer LIMIT \(limit)
+                ) m JOIN LATERAL (SELECT * FROM consumer_profile WHERE consumer = m.consumer) p ON true ORDER BY m.consumer
                 """).map { try Self.builder(from: $0).profile }
         }
     }
