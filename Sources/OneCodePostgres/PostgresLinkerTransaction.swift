@@ -174,6 +174,10 @@ final class PostgresLinkerTransaction: LinkerTransaction, ErasureTransaction {
         }
     }
 
+    // segment_member.consumer sorts bytewise (COLLATE "C", as SQLite sorts text); the other tables' consumer
+    // columns use the database's collation. A comparison of the two has no collation PostgreSQL can use an
+    // index with, so each comparison below names the collation of the index it probes (for equality the two
+    // give the same answer): without it, a probe of a segment's members scanned them all.
     func replaceMembers(of segment: Int64, condition: (sql: String, values: [SQLValue])) throws -> (added: Int, removed: Int) {
         try db.execute("SAVEPOINT segment")
         do {
@@ -187,18 +191,18 @@ final class PostgresLinkerTransaction: LinkerTransaction, ErasureTransaction {
             // Who leaves and who joins: their leads are scored again.
             try db.execute("""
                 INSERT INTO linker_touched SELECT consumer FROM segment_member m
-                WHERE m.segment_id = \(segment) AND NOT EXISTS (SELECT 1 FROM linker_wanted w WHERE w.consumer = m.consumer) ON CONFLICT DO NOTHING
+                WHERE m.segment_id = \(segment) AND NOT EXISTS (SELECT 1 FROM linker_wanted w WHERE w.consumer = m.consumer COLLATE "default") ON CONFLICT DO NOTHING
                 """)
             let removed = try db.execute("""
-                DELETE FROM segment_member m WHERE m.segment_id = \(segment) AND NOT EXISTS (SELECT 1 FROM linker_wanted w WHERE w.consumer = m.consumer)
+                DELETE FROM segment_member m WHERE m.segment_id = \(segment) AND NOT EXISTS (SELECT 1 FROM linker_wanted w WHERE w.consumer = m.consumer COLLATE "default")
                 """)
             try db.execute("""
                 INSERT INTO linker_touched SELECT consumer FROM linker_wanted w
-                WHERE NOT EXISTS (SELECT 1 FROM segment_member m WHERE m.segment_id = \(segment) AND m.consumer = w.consumer) ON CONFLICT DO NOTHING
+                WHERE NOT EXISTS (SELECT 1 FROM segment_member m WHERE m.segment_id = \(segment) AND m.consumer = w.consumer COLLATE "C") ON CONFLICT DO NOTHING
                 """)
             let added = try db.execute("""
                 INSERT INTO segment_member (segment_id, consumer) SELECT \(segment), consumer FROM linker_wanted w
-                WHERE NOT EXISTS (SELECT 1 FROM segment_member m WHERE m.segment_id = \(segment) AND m.consumer = w.consumer)
+                WHERE NOT EXISTS (SELECT 1 FROM segment_member m WHERE m.segment_id = \(segment) AND m.consumer = w.consumer COLLATE "C")
                 """)
             try db.execute("RELEASE SAVEPOINT segment")
             return (added, removed)
@@ -223,7 +227,7 @@ final class PostgresLinkerTransaction: LinkerTransaction, ErasureTransaction {
     func candidates(after: String, limit: Int, segments: [Int64]) throws -> [MembershipCandidate] {
         try db.rows("""
             SELECT \(unescaped: PostgresStore.profileColumns),
-                   (SELECT coalesce(array_agg(m.segment_id), '{}') FROM segment_member m WHERE m.segment_id = ANY(\(segments)) AND m.consumer = p.consumer)
+                   (SELECT coalesce(array_agg(m.segment_id), '{}') FROM segment_member m WHERE m.segment_id = ANY(\(segments)) AND m.consumer = p.consumer COLLATE "C")
             FROM linker_changed c JOIN consumer_profile p ON p.consumer = c.consumer
             WHERE c.consumer > \(after) ORDER BY c.consumer LIMIT \(limit)
             """).map { row in
@@ -270,7 +274,7 @@ final class PostgresLinkerTransaction: LinkerTransaction, ErasureTransaction {
         try db.rows("""
             SELECT \(unescaped: PostgresStore.profileColumns), c.name, c.phone,
                    (SELECT coalesce(array_agg(s.name ORDER BY s.name), '{}') FROM segment_member m JOIN segment s ON s.id = m.segment_id
-                    WHERE m.consumer = p.consumer),
+                    WHERE m.consumer = p.consumer COLLATE "C"),
                    (SELECT r.store_id FROM claim k JOIN redemption r ON r.entry_id = k.entry_id WHERE k.consumer = p.consumer
                     ORDER BY r.at DESC LIMIT 1)
             FROM consumer_profile p JOIN consumer_contact c ON c.consumer = p.consumer
