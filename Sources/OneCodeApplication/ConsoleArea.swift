@@ -1,7 +1,8 @@
 import OneCodeStorage
 
 /// The console's parts and the roles that see them, decided once: a page, its form and the navigation all
-/// ask `allows`. The roles mirror the API's scopes (an issuer token issues, a marketing token runs campaigns
+/// ask `allows`. A part or task with an API route gives the roles its scopes give (held equal to README's
+/// table of scopes by `ConsoleScopeTests`). The roles mirror the API's scopes (an issuer token issues, a marketing token runs campaigns
 /// and segments, a sales token exports leads, a store's clerk redeems); `service` answers feedback.
 public enum ConsoleArea: String, Sendable, CaseIterable {
     case overview, products, codes, campaigns, stores, redeem, segments, leads, feedback, regions, admin
@@ -12,10 +13,10 @@ public enum ConsoleArea: String, Sendable, CaseIterable {
         case .overview: [.admin, .issuer, .marketing, .sales, .service]
         case .products: [.admin, .issuer, .marketing, .sales]
         case .codes: [.admin, .issuer, .marketing, .service]
-        case .campaigns, .segments: [.admin, .marketing]
-        case .stores, .regions: [.admin, .marketing, .sales]
+        case .segments: [.admin, .marketing]
+        case .campaigns, .stores, .regions: [.admin, .marketing, .sales]
         case .redeem: [.admin, .clerk]
-        case .leads: [.admin, .marketing, .sales]
+        case .leads: [.admin, .sales]
         case .feedback: [.admin, .marketing, .service]
         case .admin: [.admin]
         }

@@ -74,7 +74,7 @@ extension ConsoleController {
             rows.append(["id": campaign.id.rawValue, "name": campaign.definition.name, "status": views.text("cstatus_\(campaign.status.rawValue)", language),
                          "window": window(campaign.definition), "awarded": stock.map(\.awarded).reduce(0, +), "stock": stock.map(\.stock).reduce(0, +)])
         }
-        var values: [String: Any] = ["campaigns": rows, "hasCampaigns": !rows.isEmpty]
+        var values: [String: Any] = ["campaigns": rows, "hasCampaigns": !rows.isEmpty, "mayRun": chrome.may(.runCampaigns)]
         if chrome.may(.runCampaigns) {
             values.merge(try await campaignFormValues(form, errors: errors, chrome: chrome, newCampaign: true, action: "/console/campaigns",
                                                       title: views.text("createCampaign", language), button: views.text("createCampaign", language))) { _, b in b }

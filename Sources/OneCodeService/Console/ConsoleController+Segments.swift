@@ -102,6 +102,7 @@ extension ConsoleController {
                                        title: views.text("membersOverTime", language)),
             "changes": Array(changes), "hasChanges": !changes.isEmpty,
             "members": members, "hasMembers": !members.isEmpty, "firstPage": after.isEmpty,
+            "mayLeads": chrome.user.map { ConsoleArea.leads.allows($0.role) } ?? false,
         ]
         if rule == nil { values["broken"] = true }
         if let refreshed = segment.refreshedAt { values["refreshed"] = views.time.minute(refreshed) }
