@@ -4,9 +4,9 @@ import OneCodeStorage
 import PostgresNIO
 
 extension PostgresStore: IssueJobStore {
-    public func startIssueJob(id: String, user: Int64, total: Int, at: Date) async throws {
+    public func startIssueJob(id: String, user: Int64, total: Int, at: Date, forgetBefore: Date) async throws {
         try await write { db in
-            try db.execute("DELETE FROM issue_job WHERE updated_at < \(at.addingTimeInterval(-86_400))")
+            try db.execute("DELETE FROM issue_job WHERE updated_at < \(forgetBefore)")
             try db.execute("INSERT INTO issue_job (id, user_id, total, done, started_at, updated_at) VALUES (\(id), \(user), \(total), 0, \(at), \(at))")
         }
     }
@@ -15,11 +15,11 @@ extension PostgresStore: IssueJobStore {
         try await write { db in _ = try db.execute("UPDATE issue_job SET done = greatest(done, \(done)), updated_at = \(at) WHERE id = \(id) AND batch_id IS NULL AND error IS NULL") }
     }
 
-    public func finishIssueJob(id: String, batch: BatchID?, error: String?, at: Date) async throws {
+    public func finishIssueJob(id: String, batch: BatchID?, done: Int?, error: String?, at: Date) async throws {
         try await write { db in
             _ = try db.execute("""
-                UPDATE issue_job SET batch_id = \(batch?.rawValue), error = \(error),
-                    done = CASE WHEN \(batch?.rawValue)::int8 IS NULL THEN done ELSE total END, updated_at = \(at) WHERE id = \(id)
+                UPDATE issue_job SET batch_id = \(batch?.rawValue), error = \(error), done = coalesce(\(done)::int8, done), updated_at = \(at)
+                WHERE id = \(id)
                 """)
         }
     }

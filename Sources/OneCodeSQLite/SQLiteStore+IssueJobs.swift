@@ -4,9 +4,9 @@ import OneCodeDomain
 import OneCodeStorage
 
 extension SQLiteStore: IssueJobStore {
-    public func startIssueJob(id: String, user: Int64, total: Int, at: Date) async throws {
+    public func startIssueJob(id: String, user: Int64, total: Int, at: Date, forgetBefore: Date) async throws {
         try await writer.write { db in
-            try db.execute(sql: "DELETE FROM issue_job WHERE updated_at < ?", arguments: [at.timeIntervalSince1970 - 86_400])
+            try db.execute(sql: "DELETE FROM issue_job WHERE updated_at < ?", arguments: [forgetBefore.timeIntervalSince1970])
             try db.execute(sql: "INSERT INTO issue_job (id, user_id, total, done, started_at, updated_at) VALUES (?, ?, ?, 0, ?, ?)",
                            arguments: [id, user, total, at.timeIntervalSince1970, at.timeIntervalSince1970])
         }
@@ -18,10 +18,10 @@ extension SQLiteStore: IssueJobStore {
         }
     }
 
-    public func finishIssueJob(id: String, batch: BatchID?, error: String?, at: Date) async throws {
+    public func finishIssueJob(id: String, batch: BatchID?, done: Int?, error: String?, at: Date) async throws {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE issue_job SET batch_id = ?, error = ?, done = CASE WHEN ? IS NULL THEN done ELSE total END, updated_at = ? WHERE id = ?",
-                           arguments: [batch?.rawValue, error, batch?.rawValue, at.timeIntervalSince1970, id])
+            try db.execute(sql: "UPDATE issue_job SET batch_id = ?, error = ?, done = coalesce(?, done), updated_at = ? WHERE id = ?",
+                           arguments: [batch?.rawValue, error, done, at.timeIntervalSince1970, id])
         }
     }
 

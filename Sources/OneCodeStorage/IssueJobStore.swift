@@ -28,11 +28,11 @@ public struct IssueJob: Sendable, Equatable {
 
 /// The console's batches in progress, kept in the database so a progress page served by any node shows them.
 public protocol IssueJobStore: Sendable {
-    /// Records a new job; jobs not updated for a day are removed on the way.
-    func startIssueJob(id: String, user: Int64, total: Int, at: Date) async throws
+    /// Records a new job; jobs not updated since `forgetBefore` are removed on the way.
+    func startIssueJob(id: String, user: Int64, total: Int, at: Date, forgetBefore: Date) async throws
     /// Moves a running job's count on (never back: reports may arrive out of order; a finished job stays as it ended).
     func progressIssueJob(id: String, done: Int, at: Date) async throws
-    /// Ends a job with its batch, or with the error that stopped it.
-    func finishIssueJob(id: String, batch: BatchID?, error: String?, at: Date) async throws
+    /// Ends a job with its batch and the codes done, or with the error that stopped it (`done` nil: as it stood).
+    func finishIssueJob(id: String, batch: BatchID?, done: Int?, error: String?, at: Date) async throws
     func issueJob(id: String) async throws -> IssueJob?
 }

@@ -115,7 +115,10 @@ extension ConsoleController {
             // Issued in a task of its own, its progress kept in the database: waited for a moment (a small batch's
             // page comes at once), else the page of its progress, which any node serves.
             let job = ConsoleSession.randomToken()
-            try await store.startIssueJob(id: job, user: context.identity!.id, total: checked.batch.count, at: Date())
+            // Jobs are kept a day: long enough for anyone to come back to the page.
+            let now = Date()
+            try await store.startIssueJob(id: job, user: context.identity!.id, total: checked.batch.count, at: now,
+                                          forgetBefore: now.addingTimeInterval(-86_400))
             let (actions, store, issuer, library, logger) = (actions(context), store, issuer, packagesDirectory, context.logger)
             let reported = Mutex<(done: Int, at: Date)>((0, .distantPast))
             let task = Task { () -> Result<IssueResult, any Error> in
@@ -130,11 +133,11 @@ extension ConsoleController {
                         if due { Task { try? await store.progressIssueJob(id: job, done: done, at: Date()) } }
                     }
                     logger.info("console: batch issued", metadata: ["batch": "\(result.batch.id)", "codes": "\(result.batch.count)"])
-                    try? await store.finishIssueJob(id: job, batch: result.batch.id, error: nil, at: Date())
+                    try? await store.finishIssueJob(id: job, batch: result.batch.id, done: result.batch.count, error: nil, at: Date())
                     return .success(result)
                 } catch {
                     logger.error("console: issuing failed", metadata: ["job": "\(job)", "error": "\(error)"])
-                    try? await store.finishIssueJob(id: job, batch: nil, error: "\(error)", at: Date())
+                    try? await store.finishIssueJob(id: job, batch: nil, done: nil, error: "\(error)", at: Date())
                     return .failure(error)
                 }
             }
