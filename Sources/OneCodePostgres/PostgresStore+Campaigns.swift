@@ -187,19 +187,12 @@ extension PostgresStore: OutboxStore {
         }
     }
 
-    public func newestEvents(types: [EventType], limit: Int) async throws -> [OutboxEvent] {
+    public func newestEvents(of type: EventType, limit: Int) async throws -> [OutboxEvent] {
         try await read { db in
             // Newest by id (an event not yet given its seq is shown too, with sequence 0).
-            var events: [(id: Int64, event: OutboxEvent)] = []
-            for type in types {
-                for row in try db.rows("""
-                    SELECT id, coalesce(seq, 0), event_id, type, created_at, body FROM outbox WHERE type = \(type.rawValue) ORDER BY id DESC LIMIT \(limit)
-                    """) {
-                    let (id, seq, eventID, kind, at, body) = try row.decode((Int64, Int64, String, String, Date, String).self)
-                    events.append((id, OutboxEvent(sequence: seq, id: eventID, type: kind, createdAt: at, body: body)))
-                }
-            }
-            return events.sorted { $0.id > $1.id }.prefix(limit).map(\.event)
+            try db.rows("""
+                SELECT coalesce(seq, 0), event_id, type, created_at, body FROM outbox WHERE type = \(type.rawValue) ORDER BY id DESC LIMIT \(limit)
+                """).map(Self.event(from:))
         }
     }
 

@@ -26,12 +26,9 @@ extension SQLiteStore: OutboxStore {
         }
     }
 
-    public func newestEvents(types: [EventType], limit: Int) async throws -> [OutboxEvent] {
+    public func newestEvents(of type: EventType, limit: Int) async throws -> [OutboxEvent] {
         try await writer.read { db in
-            // One index range per type (a walk back from its newest), merged here: an IN over the types would sort them all.
-            let statement = try db.cachedStatement(sql: "SELECT * FROM outbox WHERE type = ? ORDER BY id DESC LIMIT ?")
-            let events = try types.flatMap { try Row.fetchAll(statement, arguments: [$0.rawValue, limit]).map(Self.event(from:)) }
-            return Array(events.sorted { $0.sequence > $1.sequence }.prefix(limit))
+            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE type = ? ORDER BY id DESC LIMIT ?", arguments: [type.rawValue, limit]).map(Self.event(from:))
         }
     }
 

@@ -110,9 +110,9 @@ public protocol OutboxStore: Sendable {
     /// sequence (see "Cursors never skip").
     func events(after sequence: Int64, limit: Int) async throws -> [OutboxEvent]
 
-    /// The newest events of each of `types`, newest first, at most `limit` in all (the console's alerts;
-    /// an index on type keeps it cheap however long the outbox).
-    func newestEvents(types: [EventType], limit: Int) async throws -> [OutboxEvent]
+    /// The newest events of `type`, newest first, at most `limit` (the console's alerts; an index on type
+    /// keeps it one index range however long the outbox).
+    func newestEvents(of type: EventType, limit: Int) async throws -> [OutboxEvent]
 
     /// Endpoints seen for the first time start at the newest event: they receive what is written from
     /// now on, not the history. Known endpoints keep their place. The service calls this before it

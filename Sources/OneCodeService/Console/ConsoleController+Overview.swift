@@ -49,7 +49,9 @@ extension ConsoleController {
         let feedback = try await store.feedbackList(FeedbackFilter(maxRating: 2), before: Int64.max, limit: 10).map { item -> [String: Any] in
             ["rating": item.rating, "product": item.productName, "at": views.time.minute(item.at)].merging(Self.present(["comment": item.comment])) { a, _ in a }
         }
-        let alerts = try await store.newestEvents(types: Self.alertTypes, limit: 10).compactMap { alert($0, language: language) }
+        var events: [OutboxEvent] = []
+        for type in Self.alertTypes { events += try await store.newestEvents(of: type, limit: 10) }
+        let alerts = events.sorted { $0.createdAt > $1.createdAt }.prefix(10).compactMap { alert($0, language: language) }
         return views.page("overview", title: views.text("area_overview", language), values: [
             "alerts": alerts, "hasAlerts": !alerts.isEmpty,
             "periods": [period("today", "today", days: 1), period("7", "last7", days: 7), period("30", "last30", days: 30)],
