@@ -134,6 +134,7 @@ let package = Package(
                 "OneCodeDomain", "OneCodeStorage", "OneCodeRendering", "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HummingbirdBcrypt
+import NIOPosix
 import OneCodeDomain
 import OneCodeRulebook
 import OneCodeStorage
@@ -224,9 +225,11 @@ public struct Actions: Sendable {
 
     // MARK: People
 
-    /// A console user, their password kept as a bcrypt hash (cost `NewUser.bcryptCost`).
+    /// A console user, their password kept as a bcrypt hash (cost `NewUser.bcryptCost`, computed on NIO's blocking
+    /// pool: a quarter second or more of one core that no request waiting for Swift's cooperative threads should wait behind).
     public func addUser(_ new: NewUser) async throws -> ConsoleUser {
-        let hash = Bcrypt.hash(new.password, cost: NewUser.bcryptCost)
+        let password = new.password
+        let hash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: NewUser.bcryptCost) }
         return try await store.addUser(name: new.name, role: new.role, storeID: new.store, passwordHash: hash,
                                        audit: AuditEntry(actor, "user.add", subject: "user", detail: "\(new.role.rawValue): \(new.name)"))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import OneCodeDomain
 import OneCodeRendering
 import OneCodeStorage
@@ -95,47 +96,52 @@ public struct Issuer: Sendable {
         let signer = self.signer
         let prefix = Array(urls.prefix.utf8).map { request.uppercase ? Self.upper($0) : $0 }
         do {
-            // Outside any transaction: keys, codes.csv, artwork; the keys are staged for the transaction.
-            let heading = PDFLabelSheet.Heading(title: product.name, gtin: product.gtin?.digits, lot: request.lot, labels: request.count)
-            let pinLength = request.pinLength
-            let writer = try PackageWriter(directory: staging, options: package, count: request.count, sheet: (layout, heading),
-                                           pins: pinLength > 0)
+            // Outside any transaction: keys, codes.csv, artwork; the keys are staged for the transaction. On a
+            // thread of NIO's blocking pool, not Swift's cooperative one (as many threads as cores): a large batch
+            // computes and writes for minutes, and every request the service answers meanwhile needs those threads.
             let keysPath = staging + "/.keys.tmp"
-            let keysFile = try BufferedFile(path: keysPath, hashing: false)
-            let tail = Array((",\(product.gtin?.digits ?? ""),\(request.lot ?? "")" + (pinLength > 0 ? "" : "\n")).utf8)
-            let chunk = chunkSize ?? (package.artwork == .none ? 524_288 : 2_400)
-            var code = [UInt8](repeating: 0, count: signer.length)
-            var sequence = 1
-            while sequence <= request.count {
-                if isCancelled() { throw IssueInterrupted() }
-                let size = min(chunk, request.count - sequence + 1)
-                let keys = RandomBytes.keys(count: size)
-                // Staged in key order: each chunk walks the index once, front to back, when inserted.
-                for index in keys.indices.sorted(by: { keys[$0] < keys[$1] }) {
-                    Self.append(keys[index], to: keysFile)
-                    Self.append(Int64(sequence + index), to: keysFile)
-                    try keysFile.flushIfFull()
-                }
-                var texts: [String] = [], pins: [String] = []
-                if package.artwork != .none { texts.reserveCapacity(size) }
-                for index in 0..<size {
-                    signer.fill(&code, key: CodeKey(rawValue: keys[index]))
-                    let pin = pinLength > 0 ? signer.pin(for: CodeKey(rawValue: keys[index]), length: pinLength) : nil
-                    try writer.appendRow(sequence: sequence + index, code: code, urlPrefix: prefix, tail: tail, pin: pin)
-                    if package.artwork != .none {
-                        texts.append(String(decoding: code, as: UTF8.self))
-                        if let pin { pins.append(pin) }
+            let chunkSize = self.chunkSize, pinLength = request.pinLength
+            let writer = try await NIOThreadPool.singleton.runIfActive { () throws -> PackageWriter in
+                let heading = PDFLabelSheet.Heading(title: product.name, gtin: product.gtin?.digits, lot: request.lot, labels: request.count)
+                let writer = try PackageWriter(directory: staging, options: package, count: request.count, sheet: (layout, heading),
+                                               pins: pinLength > 0)
+                let keysFile = try BufferedFile(path: keysPath, hashing: false)
+                let tail = Array((",\(product.gtin?.digits ?? ""),\(request.lot ?? "")" + (pinLength > 0 ? "" : "\n")).utf8)
+                let chunk = chunkSize ?? (package.artwork == .none ? 524_288 : 2_400)
+                var code = [UInt8](repeating: 0, count: signer.length)
+                var sequence = 1
+                while sequence <= request.count {
+                    if isCancelled() { throw IssueInterrupted() }
+                    let size = min(chunk, request.count - sequence + 1)
+                    let keys = RandomBytes.keys(count: size)
+                    // Staged in key order: each chunk walks the index once, front to back, when inserted.
+                    for index in keys.indices.sorted(by: { keys[$0] < keys[$1] }) {
+                        Self.append(keys[index], to: keysFile)
+                        Self.append(Int64(sequence + index), to: keysFile)
+                        try keysFile.flushIfFull()
                     }
+                    var texts: [String] = [], pins: [String] = []
+                    if package.artwork != .none { texts.reserveCapacity(size) }
+                    for index in 0..<size {
+                        signer.fill(&code, key: CodeKey(rawValue: keys[index]))
+                        let pin = pinLength > 0 ? signer.pin(for: CodeKey(rawValue: keys[index]), length: pinLength) : nil
+                        try writer.appendRow(sequence: sequence + index, code: code, urlPrefix: prefix, tail: tail, pin: pin)
+                        if package.artwork != .none {
+                            texts.append(String(decoding: code, as: UTF8.self))
+                            if let pin { pins.append(pin) }
+                        }
+                    }
+                    if package.artwork != .none {
+                        try writer.render(codes: texts, urls: texts.map { urls.url(for: $0) }, first: sequence)
+                        if !pins.isEmpty { try writer.renderPins(pins, first: sequence) }
+                    }
+                    sequence += size
+                    progress(sequence - 1)
                 }
-                if package.artwork != .none {
-                    try writer.render(codes: texts, urls: texts.map { urls.url(for: $0) }, first: sequence)
-                    if !pins.isEmpty { try writer.renderPins(pins, first: sequence) }
-                }
-                sequence += size
-                progress(sequence - 1)
+                try keysFile.close()
+                try writer.close()
+                return writer
             }
-            try keysFile.close()
-            try writer.close()
             if isCancelled() { throw IssueInterrupted() }
 
             // One short transaction: the batch, its codes, and the manifest that names it.

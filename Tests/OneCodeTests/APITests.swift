@@ -350,11 +350,11 @@ struct APITests {
         defer { fixture.folder.cleanup() }
         let token = try await fixture.token(.sales)
         // A 32-byte binary hash (SHA-256), not text.
-        let kind = try backend.query(backend == .sqlite ? "SELECT typeof(hash) || length(hash) FROM api_token"
+        let kind = try await backend.query(backend == .sqlite ? "SELECT typeof(hash) || length(hash) FROM api_token"
                                                         : "SELECT pg_typeof(hash)::text || length(hash) FROM api_token", in: fixture.folder)
         #expect(kind == (backend == .sqlite ? "blob32" : "bytea32"))
         // Nowhere in the whole database: every table, as text.
-        let dump = try backend.dumpAll(in: fixture.folder)
+        let dump = try await backend.dumpAll(in: fixture.folder)
         #expect(dump.status == 0 && dump.stdout.contains("INSERT INTO ") && dump.stdout.contains("api_token"))
         #expect(!dump.stdout.contains(token) && !dump.stdout.contains(String(token.dropFirst(3))))
     }
@@ -371,7 +371,7 @@ struct APITests {
             let scans = try response.json()["items"] as? [[String: Any]] ?? []
             #expect(scans.count == 1 && scans.first?["ip"] as? String == "127.0.0.0/24", "\(response.text)")
         }
-        let dump = try backend.dumpAll(in: fixture.folder)
+        let dump = try await backend.dumpAll(in: fixture.folder)
         #expect(dump.stdout.contains("127.0.0.0/24") && !dump.stdout.contains("127.0.0.1"))
     }
 }

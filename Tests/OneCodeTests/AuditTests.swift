@@ -110,7 +110,7 @@ struct AuditTests {
         let fixture = try await ServiceFixture(backend: backend, count: 1, activate: false)
         defer { fixture.folder.cleanup() }
         _ = try await Actions(store: fixture.store, actor: .cli(user: "ops")).activateBatch(fixture.batch.id.rawValue)
-        let database = try backend.database(fixture.folder)
+        let database = try await backend.database(fixture.folder)
         var statements = ["UPDATE audit_log SET actor_name = 'someone else'", "DELETE FROM audit_log"]
         if backend == .postgres { statements.append("TRUNCATE audit_log") }
         for statement in statements {

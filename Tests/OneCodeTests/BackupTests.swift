@@ -3,8 +3,8 @@ import Testing
 
 @Suite("Backups: a consistent copy while serve takes scans, and a checked restore that loses nothing", .serialized)
 struct BackupTests {
-    static func sqlite(_ file: String, _ sql: String) throws -> String {
-        try Run.program("/usr/bin/sqlite3", [file, sql]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    static func sqlite(_ file: String, _ sql: String) async throws -> String {
+        try await Run.program("/usr/bin/sqlite3", [file, sql]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     @Test("onecode backup while scans go on holds every scan acknowledged before it began; restore checks it and keeps what it replaces")
@@ -24,19 +24,19 @@ struct BackupTests {
         #expect(backup.status == 0, "\(backup.stderr)")
         #expect(backup.stdout.contains("backed up backup.sqlite"), "\(backup.stdout)")
         let file = folder.file("backup.sqlite")
-        #expect(try Self.sqlite(file, "PRAGMA integrity_check") == "ok")
-        #expect(try Self.sqlite(file, "PRAGMA journal_mode") == "delete")
+        #expect(try await Self.sqlite(file, "PRAGMA integrity_check") == "ok")
+        #expect(try await Self.sqlite(file, "PRAGMA journal_mode") == "delete")
         #expect(!FileManager.default.fileExists(atPath: file + "-wal"))
         let quoted = codes[..<100].map { "'\($0)'" }.joined(separator: ",")
-        #expect(try Self.sqlite(file, "SELECT count(DISTINCT code) FROM scan WHERE code IN (\(quoted))") == "100")
-        let inBackup = try Int(Self.sqlite(file, "SELECT count(*) FROM scan")) ?? -1
+        #expect(try await Self.sqlite(file, "SELECT count(DISTINCT code) FROM scan WHERE code IN (\(quoted))") == "100")
+        let inBackup = try await Int(Self.sqlite(file, "SELECT count(*) FROM scan")) ?? -1
         #expect(inBackup >= 100 && inBackup <= 100 + after.filter { $0.status == 200 }.count)
         // A second backup to the same file is refused; the first stays as it was.
         let again = try await Run.run(Run.onecode, ["backup", "--out", "backup.sqlite"], cwd: folder.path, environment: environment)
         #expect(again.status == 1 && again.stderr.contains("out: ") && again.stderr.contains("exists already"))
         kill(server.process.processIdentifier, SIGTERM)
         #expect(await server.wait().status == 0)
-        let live = try Int(Self.sqlite(folder.file("data/onecode.sqlite"), "SELECT count(*) FROM scan")) ?? -1
+        let live = try await Int(Self.sqlite(folder.file("data/onecode.sqlite"), "SELECT count(*) FROM scan")) ?? -1
         #expect(live == 400)
 
         // Into a new place: the restored database answers the CLI.
@@ -48,13 +48,13 @@ struct BackupTests {
         // Over the live database: refused without --replace, nothing changed; with it, the old one is kept, whole.
         let refused = try await Run.run(Run.onecode, ["restore", "--from", "backup.sqlite"], cwd: folder.path, environment: environment)
         #expect(refused.status == 1 && refused.stderr.contains("--replace"))
-        #expect(try Self.sqlite(folder.file("data/onecode.sqlite"), "SELECT count(*) FROM scan") == "400")
+        #expect(try await Self.sqlite(folder.file("data/onecode.sqlite"), "SELECT count(*) FROM scan") == "400")
         let replaced = try await Run.run(Run.onecode, ["restore", "--from", "backup.sqlite", "--replace"], cwd: folder.path, environment: environment)
         #expect(replaced.status == 0, "\(replaced.stderr)")
         let kept = try #require(try FileManager.default.contentsOfDirectory(atPath: folder.file("data")).first { $0.hasPrefix("onecode.sqlite.before-restore-") && !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") && !$0.hasSuffix("-linker") })
-        #expect(try Self.sqlite(folder.file("data/" + kept), "SELECT count(*) FROM scan") == "400")
-        #expect(try Self.sqlite(folder.file("data/onecode.sqlite"), "SELECT count(*) FROM scan") == String(inBackup))
-        #expect(try Self.sqlite(folder.file("data/onecode.sqlite"), "PRAGMA integrity_check") == "ok")
+        #expect(try await Self.sqlite(folder.file("data/" + kept), "SELECT count(*) FROM scan") == "400")
+        #expect(try await Self.sqlite(folder.file("data/onecode.sqlite"), "SELECT count(*) FROM scan") == String(inBackup))
+        #expect(try await Self.sqlite(folder.file("data/onecode.sqlite"), "PRAGMA integrity_check") == "ok")
     }
 
     /// The attack pass: `restore --from` a symlink failed (`cannot open … .restoring to sync it`) or made the
@@ -79,7 +79,7 @@ struct BackupTests {
                                     environment: environment)
         #expect(added.status == 0, "\(added.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: folder.file("backups/monday.sqlite"))) == before)
-        #expect(try Self.sqlite(folder.file("backups/monday.sqlite"), "SELECT count(*) FROM product WHERE name = 'After the restore'") == "0")
+        #expect(try await Self.sqlite(folder.file("backups/monday.sqlite"), "SELECT count(*) FROM product WHERE name = 'After the restore'") == "0")
     }
 
     @Test("restore refuses what is not a whole OneCode database, or one from a newer OneCode; backup refuses PostgreSQL")
@@ -89,9 +89,9 @@ struct BackupTests {
         let environment = DurabilityTests.environment
         _ = try await DurabilityTests.prepare(folder, count: 3)
         try "not a database".write(toFile: folder.file("junk.sqlite"), atomically: true, encoding: .utf8)
-        _ = try Self.sqlite(folder.file("other.sqlite"), "CREATE TABLE t (x); INSERT INTO t VALUES (1)")
+        _ = try await Self.sqlite(folder.file("other.sqlite"), "CREATE TABLE t (x); INSERT INTO t VALUES (1)")
         #expect(try await Run.run(Run.onecode, ["backup", "--out", "newer.sqlite"], cwd: folder.path, environment: environment).status == 0)
-        _ = try Self.sqlite(folder.file("newer.sqlite"), "INSERT INTO grdb_migrations VALUES ('v99: from the future')")
+        _ = try await Self.sqlite(folder.file("newer.sqlite"), "INSERT INTO grdb_migrations VALUES ('v99: from the future')")
         for (file, message) in [("junk.sqlite", "is not a OneCode database"), ("other.sqlite", "not a OneCode database"),
                                 ("newer.sqlite", "written by a newer OneCode"), ("missing.sqlite", "no file at")] {
             let result = try await Run.run(Run.onecode, ["restore", "--from", file, "--database", "target.sqlite"], cwd: folder.path, environment: environment)

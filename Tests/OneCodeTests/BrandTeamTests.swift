@@ -131,7 +131,7 @@ struct WordsOnThePageTests {
 struct RegionScopeNoticeTests {
     @Test("a campaign scoped to regions, created or shown where no GeoIP is configured, says why no scan would draw and what to do; with geoip.file, nothing")
     func regionNotice() async throws {
-        let folder = try CLITests.prepared()
+        let folder = try await CLITests.prepared()
         defer { folder.cleanup() }
         try #"{"name": "S", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "scope": {"regions": ["CN"]}, "tiers": [{"name": "A", "kind": "goods", "value": 1, "probability": 0.1, "stock": 100}], "status": "live"}"#
             .write(toFile: folder.file("r.json"), atomically: true, encoding: .utf8)
@@ -213,7 +213,7 @@ extension RegionScopeNoticeTests {
 struct DisplayTimeTests {
     @Test("CLI tables show times to the minute in display.timeZone with the zone in the header (Beijing time by default; a seasonal zone by its name); --json stays UTC")
     func cliTimes() async throws {
-        let folder = try CLITests.prepared()
+        let folder = try await CLITests.prepared()
         defer { folder.cleanup() }
         // 2020-01-01 00:00 in Shanghai is 2019-12-31 16:00 UTC.
         try #"{"name": "S", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "tiers": [{"name": "A", "kind": "goods", "value": 1, "probability": 0.1, "stock": 100}]}"#

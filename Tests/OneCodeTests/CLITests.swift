@@ -13,9 +13,9 @@ struct CLITests {
     static let secret = ["ONECODE_CODES_SECRET": "cli-test-secret-0123456789"]
 
     /// A folder with a database holding one product (id 1, with a GTIN).
-    static func prepared() throws -> TemporaryFolder {
+    static func prepared() async throws -> TemporaryFolder {
         let folder = try TemporaryFolder()
-        let added = try Run.onecode(["product", "add", "--name", "Tea", "--gtin", "6291041500213"], cwd: folder.path, environment: secret)
+        let added = try await Run.onecode(["product", "add", "--name", "Tea", "--gtin", "6291041500213"], cwd: folder.path, environment: secret)
         #expect(added.status == 0, "\(added.stderr)")
         return folder
     }
@@ -27,7 +27,7 @@ struct CLITests {
         var environment = secret
         if backend == .postgres {
             // As README's deployment on PostgreSQL has it: the schema is made with `migrate` first.
-            environment["ONECODE_DATABASE_URL"] = try backend.database(folder)
+            environment["ONECODE_DATABASE_URL"] = try await backend.database(folder)
             let migrated = try await Run.run(Run.onecode, ["migrate"], cwd: folder.path, environment: environment)
             #expect(migrated.status == 0, "\(migrated.stderr)")
         }
@@ -36,8 +36,8 @@ struct CLITests {
         return (folder, environment)
     }
 
-    static func batchCount(_ folder: TemporaryFolder) throws -> Int {
-        let list = try Run.onecode(["batch", "list", "--json"], cwd: folder.path, environment: secret)
+    static func batchCount(_ folder: TemporaryFolder) async throws -> Int {
+        let list = try await Run.onecode(["batch", "list", "--json"], cwd: folder.path, environment: secret)
         let batches = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [Any]
         return batches?.count ?? -1
     }
@@ -154,7 +154,7 @@ struct CLITests {
 
     @Test("production mode refuses to issue without a secret")
     func productionNeedsSecret() async throws {
-        let folder = try Self.prepared()
+        let folder = try await Self.prepared()
         defer { folder.cleanup() }
         try? FileManager.default.removeItem(atPath: folder.file("data/secret"))
         let result = try await Run.run(Run.onecode, ["batch", "issue", "--product", "1", "--count", "5", "--out", "pkg"], cwd: folder.path,
@@ -180,31 +180,31 @@ struct CLITests {
 
     @Test("Ctrl-C part-way: exit 130, no batch, no package, nothing left behind")
     func interrupt() async throws {
-        let folder = try Self.prepared()
+        let folder = try await Self.prepared()
         defer { folder.cleanup() }
         let started = try await Self.startLargeIssue(folder)
         kill(started.process.processIdentifier, SIGINT)
         let result = await started.wait()
         #expect(result.status == 130, "\(result.stderr)")
         #expect(result.stderr.contains("interrupted"))
-        #expect(try Self.batchCount(folder) == 0)
+        #expect(try await Self.batchCount(folder) == 0)
         #expect(!FileManager.default.fileExists(atPath: folder.file("pkg")))
         #expect(!FileManager.default.fileExists(atPath: folder.file(".pkg.partial")))
     }
 
     @Test("a crash part-way (SIGKILL) keeps no batch and no package; the next run succeeds")
     func crash() async throws {
-        let folder = try Self.prepared()
+        let folder = try await Self.prepared()
         defer { folder.cleanup() }
         let started = try await Self.startLargeIssue(folder)
         kill(started.process.processIdentifier, SIGKILL)
         let result = await started.wait()
         #expect(result.reason == .uncaughtSignal)
-        #expect(try Self.batchCount(folder) == 0)
+        #expect(try await Self.batchCount(folder) == 0)
         #expect(!FileManager.default.fileExists(atPath: folder.file("pkg")))
         let again = try await Run.run(Run.onecode, ["batch", "issue", "--product", "1", "--count", "10", "--out", "pkg"], cwd: folder.path, environment: Self.secret)
         #expect(again.status == 0, "\(again.stderr)")
-        #expect(try Self.batchCount(folder) == 1)
+        #expect(try await Self.batchCount(folder) == 1)
         #expect(!FileManager.default.fileExists(atPath: folder.file(".pkg.partial")))
     }
 
@@ -300,7 +300,7 @@ struct CLITests {
         #expect(result.status == 0)
         let token = try #require((try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])?["token"] as? String)
         #expect(token.hasPrefix("oc_") && token.count == 55)
-        let stored = try backend.query("SELECT count(*) FROM api_token WHERE name = 'crm sync' AND scope = 'sales'", in: folder,
+        let stored = try await backend.query("SELECT count(*) FROM api_token WHERE name = 'crm sync' AND scope = 'sales'", in: folder,
                                        name: backend == .sqlite ? "data/onecode.sqlite" : "onecode.sqlite")
         #expect(stored == "1")
         result = try await Run.run(Run.onecode, ["token", "create", "--scope", "root", "--name", "x"], cwd: folder.path, environment: env)

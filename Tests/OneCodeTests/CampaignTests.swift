@@ -171,7 +171,7 @@ struct CampaignTests {
 
     @Test("campaign CLI: create, list, show, pause, resume, end; bad files name the field")
     func cli() async throws {
-        let folder = try CLITests.prepared()
+        let folder = try await CLITests.prepared()
         defer { folder.cleanup() }
         try Self.definition(status: "draft").write(to: URL(fileURLWithPath: folder.file("c.json")))
         var result = try await Run.run(Run.onecode, ["campaign", "create", "--file", "c.json"], cwd: folder.path, environment: CLITests.secret)
@@ -267,7 +267,7 @@ struct CampaignTests {
         }
         // The consent recorded is the text the phone was shown, in its language, with the version.
         let config = try fixture.config()
-        let rows = try fixture.backend.dump([
+        let rows = try await fixture.backend.dump([
             "SELECT name, phone, consent_version, consent_text FROM consumer_contact ORDER BY phone DESC",
             "SELECT count(*), count(DISTINCT redemption_code) FROM claim"], in: fixture.folder)
         #expect(rows == "王 Ann|+8613812345678|2026-11|\(config.consentText)\nBo|+8613700000000|2026-11|\(config.consentTextZh)\n--\n2|2", "\(rows)")
@@ -435,7 +435,7 @@ struct CampaignTests {
             let onBehalf = try response.json()["store"] as? Int
             #expect(response.status == .created && onBehalf == Int(shop.id.rawValue), "\(response.text)")
         }
-        #expect(try fixture.backend.query("SELECT store_id FROM redemption", in: fixture.folder) == "\(shop.id)\n\(shop.id)")
+        #expect(try await fixture.backend.query("SELECT store_id FROM redemption", in: fixture.folder) == "\(shop.id)\n\(shop.id)")
         // The campaign's stock says what became of its prizes: both claimed, both redeemed.
         let stock = try await fixture.store.stock(of: campaign.id)
         #expect(stock.map(\.awarded) == [2] && stock.map(\.claimed) == [2] && stock.map(\.redeemed) == [2] && stock[0].dailyStockLeft == nil, "\(stock)")

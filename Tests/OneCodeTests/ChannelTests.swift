@@ -258,7 +258,7 @@ struct ChannelTests {
             #expect(valid.status == 0 && valid.stdout.contains("ok 2 events"), "\(valid.stdout) \(valid.stderr)")
 
             // The command line: a delivery of the third case (and without its dealer, refused), and dealer list's columns.
-            let environment = ["ONECODE_CODES_SECRET": ServiceFixture.secret], database = try backend.database(fixture.folder)
+            let environment = ["ONECODE_CODES_SECRET": ServiceFixture.secret], database = try await backend.database(fixture.folder)
             try (cases[2] + "\n").write(toFile: fixture.folder.file("third.txt"), atomically: true, encoding: .utf8)
             let noFrom = try await Run.run(Run.onecode, ["ship", "--store", String(store.id.rawValue), "--codes", fixture.folder.file("third.txt"),
                                                          "--database", database], cwd: fixture.folder.path, environment: environment)
@@ -437,8 +437,8 @@ extension ReceiptClerkTests {
                 #expect(conflict.description.contains(receipt.storeId == shopA.id ? "Store A" : "Store B"), "\(conflict)")
             }
         }
-        #expect(try Backend.postgres.count("receipt", in: fixture.folder) == 10)
-        #expect(try Backend.postgres.query("SELECT count(*) FROM ledger WHERE cause = 'receipt-rebate'", in: fixture.folder) == "10")
+        #expect(try await Backend.postgres.count("receipt", in: fixture.folder) == 10)
+        #expect(try await Backend.postgres.query("SELECT count(*) FROM ledger WHERE cause = 'receipt-rebate'", in: fixture.folder) == "10")
     }
 }
 

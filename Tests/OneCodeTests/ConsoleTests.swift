@@ -162,7 +162,7 @@ struct ConsoleTests {
         #expect(!cookie.contains("Secure"), "not Secure over plain http unless cookie.secure says so")
         let id = try #require(browser.cookies["onecode_console"])
         let hash = SHA256.hash(data: Data("console.\(id)".utf8)).map { String(format: "%02x", $0) }.joined()
-        let dump = try backend.dumpAll(in: folder, name: Self.name(backend)).stdout
+        let dump = try await backend.dumpAll(in: folder, name: Self.name(backend)).stdout
         #expect(!dump.contains(id), "the session id itself is stored")
         #expect(dump.lowercased().contains(hash), "the session's hash is not stored")
         let overview = try await browser.get("/console/overview")
@@ -176,7 +176,7 @@ struct ConsoleTests {
         #expect(try await browser.get("/console/overview").status == 200, "a refused sign-out ended the session")
         let out = try await browser.post("/console/logout", [("csrf", ConsoleClient.csrf(overview.body) ?? "")])
         #expect(out.status == 303 && out.location == "/console/login")
-        #expect(try backend.count("console_session", in: folder, name: Self.name(backend)) == 0)
+        #expect(try await backend.count("console_session", in: folder, name: Self.name(backend)) == 0)
         let stale = ConsoleClient(base)
         _ = try await stale.get("/console/login")
         let replay = try await { () async throws -> ConsoleClient.Answer in
@@ -187,7 +187,7 @@ struct ConsoleTests {
         }()
         #expect(replay.status == 303, "the old session id still signs in")
         // The audit log has the sign-in, with the user as its actor.
-        let audit = try backend.query("SELECT actor_kind || ':' || actor_name || ':' || action FROM audit_log WHERE action = 'user.signin'", in: folder, name: Self.name(backend))
+        let audit = try await backend.query("SELECT actor_kind || ':' || actor_name || ':' || action FROM audit_log WHERE action = 'user.signin'", in: folder, name: Self.name(backend))
         #expect(audit == "user:alice:user.signin", "\(audit)")
     }
 
@@ -218,7 +218,7 @@ struct ConsoleTests {
         // Without the sign-in form's token the post is refused before the password is read.
         let bare = try await ConsoleClient(base2).post("/console/login", [("name", "mona"), ("password", "marketing pass 1")])
         #expect(bare.status == 403 && bare.body.contains("expired"), "\(bare.status)")
-        #expect(try backend.query("SELECT count(*) FROM sign_in_failure WHERE account = 'alice'", in: folder, name: Self.name(backend)) == "5")
+        #expect(try await backend.query("SELECT count(*) FROM sign_in_failure WHERE account = 'alice'", in: folder, name: Self.name(backend)) == "5")
     }
 
     @Test("roles: marketing sees the overview and not admin; admin adds a user by form (CSRF checked, errors beside the field); a session made on one node is valid on the other", arguments: Backend.complete)
@@ -245,8 +245,8 @@ struct ConsoleTests {
         #expect(wrong.status == 400 && wrong.body.contains(#"id="error-name""#) && wrong.body.contains(#"value="x""#), "\(wrong.status)")
         let added = try await alice.post("/console/admin/users", [("csrf", token), ("name", "sam"), ("role", "sales"), ("password", "long enough password")])
         #expect(added.status == 201 && added.body.contains("User added."), "\(added.status)")
-        #expect(try backend.query("SELECT role FROM console_user WHERE name = 'sam'", in: folder, name: Self.name(backend)) == "sales")
-        #expect(try backend.query("SELECT count(*) FROM console_user WHERE name = 'eve'", in: folder, name: Self.name(backend)) == "0")
+        #expect(try await backend.query("SELECT role FROM console_user WHERE name = 'sam'", in: folder, name: Self.name(backend)) == "sales")
+        #expect(try await backend.query("SELECT count(*) FROM console_user WHERE name = 'eve'", in: folder, name: Self.name(backend)) == "0")
         let audit = try await alice.get("/console/admin/audit")
         #expect(audit.status == 200 && audit.body.contains("user: alice") && audit.body.contains("user.add"), "\(audit.body.suffix(800))")
         // The zh catalogue on asking; the choice is kept in a cookie.
@@ -303,7 +303,7 @@ extension ConsoleTests {
         #expect(empty.status == 400 && empty.body.contains(#"id="error-reason""#), "\(empty.status)")
         let done = try await alice.post("/console/codes/blacklist", [("csrf", token), ("code", code), ("reason", "label reported stolen")])
         #expect(done.status == 200 && done.body.contains(#"data-verdict="void""#) && done.body.contains("label reported stolen"), "\(done.status)")
-        #expect(try backend.query("SELECT actor_name || ':' || action || ':' || detail FROM audit_log WHERE action = 'code.blacklist'",
+        #expect(try await backend.query("SELECT actor_name || ':' || action || ':' || detail FROM audit_log WHERE action = 'code.blacklist'",
                                   in: folder, name: Self.name(backend)) == "alice:code.blacklist:label reported stolen")
     }
 }
@@ -332,7 +332,7 @@ extension ConsoleTests {
                 "\(issued.status) \(issued.body.suffix(600))")
         let zip = try await alice.get("/console/batches/1/package.zip")
         #expect(zip.status == 200 && zip.headers["Content-Type"] == "application/zip" && zip.body.hasPrefix("PK"))
-        #expect(try backend.query("SELECT actor_kind || ':' || actor_name || ':' || subject_id || ':' || detail FROM audit_log WHERE action = 'batch.issue'",
+        #expect(try await backend.query("SELECT actor_kind || ':' || actor_name || ':' || subject_id || ':' || detail FROM audit_log WHERE action = 'batch.issue'",
                                   in: folder, name: Self.name(backend)) == "user:alice:1:12 codes")
         let unconfirmed = try await alice.post("/console/batches/1/void", [("csrf", token)])
         #expect(unconfirmed.status == 400 && unconfirmed.body.contains(#"id="error-confirm""#) && unconfirmed.body.contains(#"data-status="issued""#))
@@ -340,7 +340,7 @@ extension ConsoleTests {
         #expect(activated.status == 200 && activated.body.contains(#"data-status="active""#) && !activated.body.contains(#"id="activate-form""#))
         let voided = try await alice.post("/console/batches/1/void", [("csrf", token), ("confirm", "yes")])
         #expect(voided.status == 200 && voided.body.contains(#"data-status="void""#) && !voided.body.contains(#"id="void-form""#))
-        #expect(try backend.query("SELECT status FROM batch WHERE id = 1", in: folder, name: Self.name(backend)) == "void")
+        #expect(try await backend.query("SELECT status FROM batch WHERE id = 1", in: folder, name: Self.name(backend)) == "void")
         let mona = ConsoleClient(base)
         try await mona.signIn("mona", "marketing pass 1")
         let read = try await mona.get("/console/products")
@@ -350,7 +350,7 @@ extension ConsoleTests {
         let monaToken = try #require(ConsoleClient.csrf(read.body))
         #expect(try await mona.post("/console/batches", [("csrf", monaToken), ("product", "1"), ("count", "5")]).status == 403)
         #expect(try await mona.get("/console/batches/1/package.zip").status == 403)
-        #expect(try backend.count("batch", in: folder, name: Self.name(backend)) == 1)
+        #expect(try await backend.count("batch", in: folder, name: Self.name(backend)) == 1)
     }
 }
 
@@ -376,7 +376,7 @@ extension ConsoleTests {
         #expect(done && page.headers["Location"] == "/console/batches/1", "\(page.status) \(page.headers)")
         let batch = try await alice.get("/console/batches/1")
         #expect(batch.status == 200 && batch.body.contains("BIG") && batch.body.contains("3000"))
-        #expect(try backend.query("SELECT done || '/' || total || ':' || batch_id FROM issue_job", in: world.folder, name: Self.name(backend)) == "3000/3000:1")
+        #expect(try await backend.query("SELECT done || '/' || total || ':' || batch_id FROM issue_job", in: world.folder, name: Self.name(backend)) == "3000/3000:1")
         #expect(try await alice.get("/console/issues/" + String(repeating: "0", count: 40)).status == 404)
         let mona = ConsoleClient(world.base)
         try await mona.signIn("mona", "marketing pass 1")
@@ -405,7 +405,7 @@ extension ConsoleTests {
         fields[9] = ("tier0_probability", "1")
         let created = try await mona.post("/console/campaigns", fields)
         #expect(created.status == 201 && created.body.contains(#"data-status="live""#) && created.body.contains("Free bottle"), "\(created.status) \(created.body.suffix(400))")
-        #expect(try backend.query("SELECT actor_name || ':' || action FROM audit_log WHERE action = 'campaign.create'", in: folder, name: Self.name(backend))
+        #expect(try await backend.query("SELECT actor_name || ':' || action FROM audit_log WHERE action = 'campaign.create'", in: folder, name: Self.name(backend))
                 == "mona:campaign.create")
         // Three phones scan three codes: two prizes, then the stock is gone.
         let codes = try CodesCSV(folder.file("pkg/codes.csv")).codes
@@ -453,7 +453,7 @@ extension ConsoleTests {
         #expect(csv.body.hasPrefix("\u{FEFF}cursor,kind,id,name,phone") && csv.body.contains("Ann 1"), "\(csv.body.prefix(300))")
         let jsonl = try await alice.get("/console/leads/export?format=jsonl")
         #expect(jsonl.status == 200 && jsonl.body.split(separator: "\n").count == 2, "\(jsonl.body)")
-        #expect(try backend.query("SELECT actor_name || ':' || detail FROM audit_log WHERE action = 'leads.export' ORDER BY id",
+        #expect(try await backend.query("SELECT actor_name || ':' || detail FROM audit_log WHERE action = 'leads.export' ORDER BY id",
                                   in: world.folder, name: Self.name(backend)) == "alice:csv, 2 leads\nalice:jsonl, 2 leads")
         let carl = ConsoleClient(world.base)
         try await carl.signIn("carl", "clerk password 1")
@@ -506,7 +506,7 @@ extension ConsoleTests {
         let deleted = try await mona.post("/console/segments/1/delete", [("csrf", token), ("confirm", "yes")])
         #expect(deleted.status == 200 && deleted.body.contains("Segment deleted") && deleted.body.contains("No segments yet"))
         #expect(try await mona.get("/console/segments/1").status == 404)
-        #expect(try backend.query("SELECT actor_name || ':' || action FROM audit_log WHERE subject = 'segment' ORDER BY id",
+        #expect(try await backend.query("SELECT actor_name || ':' || action FROM audit_log WHERE subject = 'segment' ORDER BY id",
                                   in: world.folder, name: Self.name(backend)) == "mona:segment.create\nmona:segment.edit\nmona:segment.delete")
         let noToken = try await mona.post("/console/segments", builder("Sneaky", [("consent", "yes")]).filter { $0.0 != "csrf" })
         #expect(noToken.status == 403)
@@ -568,7 +568,7 @@ extension ConsoleTests {
         #expect(badRetry.status == 400 && badRetry.body.contains("endpoint: must be an endpoint") && badRetry.body.contains("number, 1 to 1 (got"))
         let retried = try await alice.post("/console/admin/webhooks/retry", [("csrf", token), ("endpoint", "1")])
         #expect(retried.status == 200 && retried.body.range(of: #"[1-9]\d* given-up deliveries queued again"#, options: .regularExpression) != nil, "\(retried.body.prefix(3000))")
-        #expect(try backend.query("SELECT actor_name || ':' || action FROM audit_log WHERE subject IN ('token', 'webhook') ORDER BY id",
+        #expect(try await backend.query("SELECT actor_name || ':' || action FROM audit_log WHERE subject IN ('token', 'webhook') ORDER BY id",
                                   in: world.folder, name: Self.name(backend)) == "alice:token.create\nalice:token.revoke\nalice:webhook.retry")
         let mona = ConsoleClient(world.base)
         try await mona.signIn("mona", "marketing pass 1")
@@ -639,7 +639,7 @@ extension ConsoleTests {
         let on = try await alice.post("/console/admin/security/enable", [("csrf", token), ("secret", secret), ("code", code())])
         #expect(on.status == 200 && on.body.contains("Second factor on") && on.body.contains(#"id="second-factor-off""#), "\(on.body.suffix(1500))")
         let hex = backend == .sqlite ? "hex(totp_sealed)" : "upper(encode(totp_sealed, 'hex'))"
-        let stored = try backend.query("SELECT \(hex) FROM console_user WHERE name = 'alice'", in: world.folder, name: Self.name(backend))
+        let stored = try await backend.query("SELECT \(hex) FROM console_user WHERE name = 'alice'", in: world.folder, name: Self.name(backend))
         let secretHex = Data(secret.utf8).map { String(format: "%02X", $0) }.joined()
         #expect(stored.count > 64 && !stored.uppercased().contains(secretHex), "sealed, not the secret: \(stored)")
 
@@ -669,7 +669,7 @@ extension ConsoleTests {
         let plain = ConsoleClient(world.base)
         let direct = try await plain.signIn("alice", "correct horse battery")
         #expect(direct.status == 303 && direct.headers["Location"] == "/console/overview")
-        let audit = try backend.query("SELECT actor_kind || ':' || action || ':' || coalesce(detail, '') FROM audit_log WHERE action LIKE 'user.%' AND action <> 'user.add' AND subject_id = '1' ORDER BY id",
+        let audit = try await backend.query("SELECT actor_kind || ':' || action || ':' || coalesce(detail, '') FROM audit_log WHERE action LIKE 'user.%' AND action <> 'user.add' AND subject_id = '1' ORDER BY id",
                                       in: world.folder, name: Self.name(backend)).split(separator: "\n").map(String.init)
         #expect(audit == ["user:user.signin:127.0.0.0/24", "user:user.secondFactor.enable:alice", "user:user.signin:127.0.0.0/24, second factor",
                           "cli:user.secondFactor.disable:alice", "user:user.signin:127.0.0.0/24"], "\(audit)")
@@ -715,7 +715,7 @@ extension ConsoleTests {
         let order = ["cap was leaking", "too sweet", "fine"].map { inbox.body.range(of: $0)?.lowerBound }
         #expect(order.allSatisfy { $0 != nil } && order[0]! < order[1]! && order[1]! < order[2]!, "lowest first: \(inbox.body.suffix(1500))")
         let token = try #require(ConsoleClient.csrf(inbox.body))
-        let id = try backend.query("SELECT id FROM feedback WHERE rating = 1", in: world.folder, name: Self.name(backend))
+        let id = try await backend.query("SELECT id FROM feedback WHERE rating = 1", in: world.folder, name: Self.name(backend))
         let long = try await sue.post("/console/feedback/\(id)/handle", [("csrf", token), ("cause", String(repeating: "x", count: 41))])
         #expect(long.status == 400 && long.body.contains(#"id="error-form""#))
         let handled = try await sue.post("/console/feedback/\(id)/handle", [("csrf", token), ("cause", "  Leaking cap ")])
@@ -723,7 +723,7 @@ extension ConsoleTests {
                 "\(handled.body.suffix(1500))")
         let all = try await sue.get("/console/feedback?show=all&maxRating=2")
         #expect(all.body.contains("cap was leaking") && all.body.contains("Handled by sue") && !all.body.contains("fine"))
-        #expect(try backend.query("SELECT actor_name || ':' || subject_id || ':' || detail FROM audit_log WHERE action = 'feedback.handle'",
+        #expect(try await backend.query("SELECT actor_name || ':' || subject_id || ':' || detail FROM audit_log WHERE action = 'feedback.handle'",
                                   in: world.folder, name: Self.name(backend)) == "sue:\(id):leaking cap")
         #expect(try await sue.post("/console/feedback/999/handle", [("csrf", token)]).status == 404)
         let mona = ConsoleClient(world.base)
@@ -757,7 +757,7 @@ extension ConsoleTests {
         api.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization")
         let (_, response) = try await ConsoleClient.session.data(for: api)
         #expect((response as? HTTPURLResponse)?.statusCode == 403, "a store's token is known, and scoped to its store")
-        #expect(try backend.query("SELECT actor_name || ':' || action || ':' || detail FROM audit_log WHERE action = 'store.add'",
+        #expect(try await backend.query("SELECT actor_name || ':' || action || ':' || detail FROM audit_log WHERE action = 'store.add'",
                                   in: world.folder, name: Self.name(backend)) == "alice:store.add:Corner shop")
         let sam = ConsoleClient(world.base)
         try await sam.signIn("sam", "sales pass 1234")
@@ -871,13 +871,13 @@ struct ConsoleRedeemTests {
         #expect(unknown.status == 404 && unknown.body.contains(#"id="error-redemptionCode""#), "\(unknown.status)")
         let check = try await carl.post("/console/redeem", [("csrf", token), ("step", "check"), ("redemptionCode", codes[0].lowercased())])
         #expect(check.status == 200 && check.body.contains("Free bottle") && check.body.contains(#"id="redeem-button""#), "\(check.status)")
-        #expect(try backend.count("redemption", in: folder, name: ConsoleTests.name(backend)) == 0, "checking redeemed it")
+        #expect(try await backend.count("redemption", in: folder, name: ConsoleTests.name(backend)) == 0, "checking redeemed it")
         let done = try await carl.post("/console/redeem", [("csrf", token), ("step", "redeem"), ("redemptionCode", codes[0])])
         #expect(done.status == 201 && done.body.contains(#"id="redeemed""#), "\(done.status)")
         let again = try await carl.post("/console/redeem", [("csrf", token), ("step", "redeem"), ("redemptionCode", codes[0])])
         #expect(again.status == 200 && again.body.contains(#"id="already""#) && !again.body.contains(#"id="redeem-button""#), "\(again.status)")
-        #expect(try backend.query("SELECT count(*) || ':' || min(store_id) FROM redemption", in: folder, name: ConsoleTests.name(backend)) == "1:1")
-        #expect(try backend.query("SELECT actor_kind || ':' || actor_name || ':' || subject_id FROM audit_log WHERE action = 'prize.redeem'",
+        #expect(try await backend.query("SELECT count(*) || ':' || min(store_id) FROM redemption", in: folder, name: ConsoleTests.name(backend)) == "1:1")
+        #expect(try await backend.query("SELECT actor_kind || ':' || actor_name || ':' || subject_id FROM audit_log WHERE action = 'prize.redeem'",
                                   in: folder, name: ConsoleTests.name(backend)) == "user:carl:\(codes[0])")
         // An admin redeems on behalf of a store it names; an unknown store is named beside its field.
         let alice = ConsoleClient(base)

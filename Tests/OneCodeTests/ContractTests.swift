@@ -30,16 +30,24 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     func open(_ folder: TemporaryFolder, name: String = "onecode.sqlite") async throws -> any ContractStore {
         switch self {
         case .sqlite: try SQLiteStore(path: folder.file(name))
-        case .postgres: try await PostgresStore(TestPostgres.database(folder.file(name)), connections: 4)
+        case .postgres: try await PostgresStore(await TestPostgres.database(folder.file(name)), connections: 4)
         }
     }
 
     /// The one value `sql` selects, read with the backend's own command-line client.
-    func query(_ sql: String, in folder: TemporaryFolder, name: String = "onecode.sqlite") throws -> String {
+    func query(_ sql: String, in folder: TemporaryFolder, name: String = "onecode.sqlite") async throws -> String {
         let result = switch self {
-        case .sqlite: try Run.program("/usr/bin/sqlite3", Self.sqliteFiles(folder.file(name)) + [sql])
-        case .postgres: try Run.program("/usr/bin/psql", [TestPostgres.database(folder.file(name)).url, "-tAc", sql])
+        case .sqlite: try await Run.program("/usr/bin/sqlite3", Self.sqliteFiles(folder.file(name)) + [sql])
+        case .postgres: try await Run.program("/usr/bin/psql", [TestPostgres.database(folder.file(name)).url, "-tAc", sql])
         }
+        guard result.status == 0 else { throw TestPostgresError(message: "\(sql): \(result.stderr)") }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The one value `sql` selects from the folder's SQLite database, blocking the calling thread: only for a
+    /// thread that is not one of Swift's cooperative ones (a store's writer thread, inside its transaction).
+    static func sqliteBlocking(_ sql: String, in folder: TemporaryFolder, name: String = "onecode.sqlite") throws -> String {
+        let result = try Run.start("/usr/bin/sqlite3", sqliteFiles(folder.file(name)) + [sql]).waitBlocking()
         guard result.status == 0 else { throw TestPostgresError(message: "\(sql): \(result.stderr)") }
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -53,35 +61,37 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     }
 
     /// The number of rows of `table`.
-    func count(_ table: String, in folder: TemporaryFolder, name: String = "onecode.sqlite") throws -> Int {
-        try Int(query("SELECT count(*) FROM \(table)", in: folder, name: name)) ?? -1
+    func count(_ table: String, in folder: TemporaryFolder, name: String = "onecode.sqlite") async throws -> Int {
+        try await Int(query("SELECT count(*) FROM \(table)", in: folder, name: name)) ?? -1
     }
 
     /// What `onecode --database` takes for the database of `folder`.
-    func database(_ folder: TemporaryFolder, name: String = "onecode.sqlite") throws -> String {
+    func database(_ folder: TemporaryFolder, name: String = "onecode.sqlite") async throws -> String {
         switch self {
         case .sqlite: folder.file(name)
-        case .postgres: try TestPostgres.database(folder.file(name)).url
+        case .postgres: try await TestPostgres.database(folder.file(name)).url
         }
     }
 
     /// The whole database as SQL text (sqlite3's `.dump`, pg_dump's `--inserts`): to search every table.
-    func dumpAll(in folder: TemporaryFolder, name: String = "onecode.sqlite") throws -> ProcessResult {
+    func dumpAll(in folder: TemporaryFolder, name: String = "onecode.sqlite") async throws -> ProcessResult {
         switch self {
         case .sqlite:
             // Both files: the database and the linker's (`LinkerFile`), each dumped whole.
-            let database = try Run.program("/usr/bin/sqlite3", [folder.file(name), ".dump"])
-            let linker = try Run.program("/usr/bin/sqlite3", [folder.file(name) + "-linker", ".dump"])
+            let database = try await Run.program("/usr/bin/sqlite3", [folder.file(name), ".dump"])
+            let linker = try await Run.program("/usr/bin/sqlite3", [folder.file(name) + "-linker", ".dump"])
             return ProcessResult(status: database.status | linker.status, stdout: database.stdout + linker.stdout, stderr: database.stderr + linker.stderr,
                                  reason: database.reason)
-        case .postgres: return try Run.program("/usr/bin/pg_dump", ["--data-only", "--inserts", try TestPostgres.database(folder.file(name)).url])
+        case .postgres: return try await Run.program("/usr/bin/pg_dump", ["--data-only", "--inserts", try await TestPostgres.database(folder.file(name)).url])
         }
     }
 
     /// The rows several queries select, each row's columns joined by `|`, read with the backend's own
     /// client (each backend prints its own values in its own way: compare within one backend).
-    func dump(_ queries: [String], in folder: TemporaryFolder, name: String = "onecode.sqlite") throws -> String {
-        try queries.map { try query($0, in: folder, name: name) }.joined(separator: "\n--\n")
+    func dump(_ queries: [String], in folder: TemporaryFolder, name: String = "onecode.sqlite") async throws -> String {
+        var rows: [String] = []
+        for query in queries { rows.append(try await self.query(query, in: folder, name: name)) }
+        return rows.joined(separator: "\n--\n")
     }
 }
 
@@ -330,7 +340,7 @@ struct ContractTests {
             }
             #expect(error == FeedbackRules.alreadyRated)
         }
-        #expect(try backend.count("feedback", in: world.folder) == 1)
+        #expect(try await backend.count("feedback", in: world.folder) == 1)
         _ = try await world.store.addProduct(try NewProduct(name: "A", gtin: "6291041500213", sku: nil), audit: .test)
         let error = await #expect(throws: ConflictError.self) {
             _ = try await world.store.addProduct(try NewProduct(name: "B", gtin: "6291041500213", sku: nil), audit: .test)
@@ -429,7 +439,7 @@ struct ContractTests {
             case .sqlite:
                 // Read from here (the writer's own thread, not the test's task, which a busy machine may not
                 // run for seconds), and hold the lock a bounded while: B waits on it up to its busy timeout.
-                let seen = try backend.query("SELECT count(*) FROM outbox", in: folder)
+                let seen = try Backend.sqliteBlocking("SELECT count(*) FROM outbox", in: folder)
                 seenWhileHeld.withLock { $0 = seen }
                 _ = release.wait(timeout: .now() + 2)
             case .postgres:
@@ -465,7 +475,7 @@ struct ContractTests {
             // A's event comes after the reader's cursor, though its id is smaller.
             let cursor = try #require(seen.last?.sequence)
             #expect(try await nodeA.events(after: cursor, limit: 10).map(\.type) == ["scan.suspicious"])
-            #expect(try backend.query("SELECT string_agg(type, ',' ORDER BY id) FROM outbox", in: folder) == "scan.suspicious,prize.won")
+            #expect(try await backend.query("SELECT string_agg(type, ',' ORDER BY id) FROM outbox", in: folder) == "scan.suspicious,prize.won")
             #expect(try await nodeA.events(after: 0, limit: 10).map(\.type) == ["prize.won", "scan.suspicious"])
         }
         let events = try await nodeA.events(after: 0, limit: 10)
@@ -563,7 +573,7 @@ struct ContractTests {
             }
         }
         #expect(try await world.store.batches(product: nil).count == 1)
-        #expect(try backend.count("code", in: world.folder) == 10)
+        #expect(try await backend.count("code", in: world.folder) == 10)
         // The store goes on as before: a batch that fits is issued whole.
         let (batch, _) = try await world.store.issueBatch(request, codeLength: 17) { _, _, sink in
             for sequence in 1...70_000 { _ = try sink.insert(CodeKey(rawValue: Int64(sequence) << 20 | 0x5A7), sequence: sequence) }
@@ -606,9 +616,9 @@ struct ContractTests {
         let naming = dump.split(separator: "\n").filter { $0.contains(consumer.value) }
         #expect(naming.count == 1 && naming.allSatisfy { $0.contains("consumer.erased") }, "\(naming)")
         #expect(dump.contains(other.value))
-        #expect(try backend.count("scan", in: world.folder) == 2)
-        #expect(try backend.count("feedback", in: world.folder) == 1)
-        #expect(try backend.query("SELECT count(*) FROM claim WHERE name = ''", in: world.folder) == "1")
+        #expect(try await backend.count("scan", in: world.folder) == 2)
+        #expect(try await backend.count("feedback", in: world.folder) == 1)
+        #expect(try await backend.query("SELECT count(*) FROM claim WHERE name = ''", in: world.folder) == "1")
     }
 
     /// The same scenario on a backend, and every report and the store profiles it gives, as text.
@@ -696,17 +706,17 @@ struct LinkerContractTests {
     static let day = 86_400.0
 
     /// Profiles, memberships and leads as text (versions, cursors and times of writing left out).
-    static func dump(_ world: LinkerWorld) throws -> String {
-        try world.dump() + world.backend.dump(["SELECT kind, ref, name, phone, score, reasons, source FROM lead ORDER BY kind, ref"],
+    static func dump(_ world: LinkerWorld) async throws -> String {
+        try await world.dump() + world.backend.dump(["SELECT kind, ref, name, phone, score, reasons, source FROM lead ORDER BY kind, ref"],
                                               in: world.fixture.folder)
     }
 
     /// Runs an incremental refresh, dumps, runs a full refresh at the same time, dumps: the two must agree.
     static func expectIncrementalEqualsFull(_ world: LinkerWorld, now: Date, _ comment: Comment) async throws -> String {
         _ = try await world.store.refreshLinker(now: now, full: false)
-        let incremental = try dump(world)
+        let incremental = try await dump(world)
         _ = try await world.store.refreshLinker(now: now, full: true)
-        let full = try dump(world)
+        let full = try await dump(world)
         #expect(incremental == full, comment)
         return full
     }
@@ -785,9 +795,9 @@ struct LinkerContractTests {
         #expect(min(a.scansRead, b.scansRead) == 0 && max(a.scansRead, b.scansRead) == 20, "\(a) \(b)")
         let leads = try await world.store.leads(after: 0, limit: 100, segment: nil, minScore: nil).leads
         #expect(leads.map(\.cursor) == Array(1...20))
-        let turns = try Self.dump(world)
+        let turns = try await Self.dump(world)
         _ = try await nodeB.refreshLinker(now: now, full: true)
-        #expect(try Self.dump(world) == turns)
+        #expect(try await Self.dump(world) == turns)
     }
 
     @Test("refreshes never skip a scan that commits out of order: taken first, committed after a later scan was refreshed, it still reaches its profile (PostgreSQL)")
@@ -825,7 +835,7 @@ struct LinkerContractTests {
         try await world.scan(erased, at: Date(), region: nil)
         // A session that takes the lock and then sits idle, as a node's connection does between statements;
         // the helper prints the psql's PID once the lock is held.
-        let holder = try Run.start("python3", ["-c", """
+        let holder = try await Run.start("python3", ["-c", """
             import subprocess, sys, time
             p = subprocess.Popen(["psql", sys.argv[1], "-tAq"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             p.stdin.write("SELECT pg_advisory_lock(%s);\\nSELECT 'held';\\n" % sys.argv[2]); p.stdin.flush()
@@ -844,7 +854,7 @@ struct LinkerContractTests {
         // An erasure waits for the refresh's lock too: a refresh whose snapshot predates it would write the
         // profile back. (It runs first, so the refresh after it never sees the consumer.)
         // Each is seen waiting for the lock in pg_locks before the next starts: events, not sleeps.
-        let url = try TestPostgres.database(world.fixture.folder.file("onecode.sqlite")).url
+        let url = try await TestPostgres.database(world.fixture.folder.file("onecode.sqlite")).url
         func waiting() async throws -> String {
             try await Run.run("/usr/bin/psql", [url, "-tAq", "-c", "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"])
                 .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -854,8 +864,8 @@ struct LinkerContractTests {
         let refresh = Task { [store = world.store] in try await store.refreshLinker(now: Date(), full: false) }
         #expect(try await eventually(within: 30) { try await waiting() == "2" }, "the refresh never waited for the lock")
         // The holder is alive: the refresh and the erasure wait for it (whatever the machine's speed, they cannot have run).
-        #expect(try world.backend.query("SELECT count(*) FROM consumer_profile", in: world.fixture.folder) == "0")
-        #expect(try world.backend.query("SELECT count(*) FROM scan WHERE consumer IS NOT NULL", in: world.fixture.folder) == "2")
+        #expect(try await world.backend.query("SELECT count(*) FROM consumer_profile", in: world.fixture.folder) == "0")
+        #expect(try await world.backend.query("SELECT count(*) FROM scan WHERE consumer IS NOT NULL", in: world.fixture.folder) == "2")
         kill(holderPID, SIGKILL)
         #expect(try await forget.value)
         let report = try await refresh.value

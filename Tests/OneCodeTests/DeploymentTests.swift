@@ -146,7 +146,7 @@ struct DeploymentTests {
 
         // One scan recorded (the phone's); the resolutions reported by link type, every node's counts in the database.
         // (CLITests.prepared: SQLite's default file in the folder, or the folder's PostgreSQL database.)
-        #expect(try backend.query("SELECT count(*) FROM scan", in: folder, name: backend == .sqlite ? "data/onecode.sqlite" : "onecode.sqlite") == "1")
+        #expect(try await backend.query("SELECT count(*) FROM scan", in: folder, name: backend == .sqlite ? "data/onecode.sqlite" : "onecode.sqlite") == "1")
         kill(server.process.processIdentifier, SIGTERM)
         _ = try await eventually { !server.process.isRunning }
         let report = try await onecode(["report", "resolutions", "--format", "csv"])
@@ -233,7 +233,7 @@ struct DeploymentTests {
         let scanned = try await Self.curl(["--interface", "127.0.1.2", "-A", agent, "-H", "X-Forwarded-For: 203.0.113.9", "-H", "Forwarded: for=198.51.100.23",
                                      "-o", "/dev/null", "-w", "%{http_code}", "\(https)/s/\(code)"])
         #expect(scanned == "200")
-        let stored = try Backend.sqlite.query("SELECT group_concat(ip) FROM scan", in: folder, name: "lib/onecode.sqlite")
+        let stored = try await Backend.sqlite.query("SELECT group_concat(ip) FROM scan", in: folder, name: "lib/onecode.sqlite")
         #expect(stored.hasPrefix("127.0.1.0"), "stored: \(stored)")
         // nginx itself refuses every spelling (its own 404 page): none reaches the service.
         for path in ["/metrics", "/METRICS", "/Metrics", "/metrics/", "/metrics/x"] {
@@ -260,7 +260,7 @@ struct DeploymentTests {
         #expect(pip.contains(" 307") && pip.contains("location: https://brand.example/tea") && pip.contains("rel=\"linkset\""), "\(pip)")
         let described = try await Self.curl(["\(https)/.well-known/gs1resolver"])
         #expect(described.contains("\"supportedPrimaryKeys\":[\"01\"]"), "\(described)")
-        #expect(try Backend.sqlite.query("SELECT count(*) FROM scan", in: folder, name: "lib/onecode.sqlite") == "2")
+        #expect(try await Backend.sqlite.query("SELECT count(*) FROM scan", in: folder, name: "lib/onecode.sqlite") == "2")
 
         // onecode-backup.service's command, as its unit runs it (a shell; %% is systemd's %).
         let backup = try #require(Self.directive(backupUnit, "ExecStart"))
@@ -273,7 +273,7 @@ struct DeploymentTests {
         if let copy = copies.first {
             let mode = try FileManager.default.attributesOfItem(atPath: backups + "/" + copy)[.posixPermissions] as? Int
             #expect(mode == 0o600)
-            #expect(try Backend.sqlite.query("SELECT count(*) FROM scan", in: folder, name: "backups/" + copy) == "2")
+            #expect(try await Backend.sqlite.query("SELECT count(*) FROM scan", in: folder, name: "backups/" + copy) == "2")
         }
 
         // KillSignal=SIGTERM within TimeoutStopSec: every accepted scan committed, exit 0.

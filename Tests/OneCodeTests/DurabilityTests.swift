@@ -132,8 +132,8 @@ struct DurabilityTests {
         }
     }
 
-    static func rows(_ folder: TemporaryFolder) throws -> Int {
-        let result = try Run.program("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), "SELECT count(*) FROM scan"])
+    static func rows(_ folder: TemporaryFolder) async throws -> Int {
+        let result = try await Run.program("/usr/bin/sqlite3", [folder.file("data/onecode.sqlite"), "SELECT count(*) FROM scan"])
         return Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
     }
 
@@ -162,7 +162,7 @@ struct DurabilityTests {
         kill(server.process.processIdentifier, SIGTERM)
         let result = await server.wait()
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(try Self.rows(folder) == ok)
+        #expect(try await Self.rows(folder) == ok)
     }
 
     @Test("SIGTERM during load: accepted scans are committed, the process exits 0, nothing acknowledged is lost")
@@ -187,7 +187,7 @@ struct DurabilityTests {
         let ok = statuses.filter { (200..<300).contains($0) }.count
         #expect(ok > 0)
         #expect(ok < 4000, "the load should still be running when SIGTERM arrives")
-        #expect(try Self.rows(folder) == ok, "acknowledged \(ok); statuses \(Dictionary(grouping: statuses, by: { $0 }).mapValues(\.count))")
+        #expect(try await Self.rows(folder) == ok, "acknowledged \(ok); statuses \(Dictionary(grouping: statuses, by: { $0 }).mapValues(\.count))")
     }
 
     @Test("SIGKILL mid-load: every code whose scan was acknowledged is in the database; nothing answered before it was durable")

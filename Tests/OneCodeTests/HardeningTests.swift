@@ -55,7 +55,7 @@ struct HardeningTests {
             }
         }
         #expect(refused as? ConflictError == FeedbackRules.ratingsFull)
-        #expect(try backend.query("SELECT count(*) FROM feedback", in: world.fixture.folder) == "10")
+        #expect(try await backend.query("SELECT count(*) FROM feedback", in: world.fixture.folder) == "10")
     }
 }
 
@@ -234,7 +234,7 @@ struct FailureLogTests {
         var deps = fixture.deps(try fixture.config())
         deps.logger = Logger(label: "test") { _ in CapturedLog.Handler(log: captured) }
         // A real internal failure: the scans table is gone behind the service's back.
-        _ = try backend.query(backend == .sqlite ? "DROP TABLE scan" : "DROP TABLE scan CASCADE", in: fixture.folder)
+        _ = try await backend.query(backend == .sqlite ? "DROP TABLE scan" : "DROP TABLE scan CASCADE", in: fixture.folder)
         try await buildApplication(deps).test(.router) { client in
             let answer = try await client.execute(uri: "/api/codes/\(fixture.codes[0])/scans", method: .get, headers: [.authorization: "Bearer \(admin)"])
             #expect(answer.status == .internalServerError && !answer.text.contains(fixture.codes[0]), "\(answer.status) \(answer.text)")
@@ -414,7 +414,7 @@ struct ConsentSeparationTests {
             // Ann's second claim leaves the box unticked: her marketing consent stands.
             #expect(try await claim(ann, fixture.codes[1], "&marketing=no").status == .created)
         }
-        let contacts = try fixture.backend.dump([
+        let contacts = try await fixture.backend.dump([
             "SELECT consent_version, consent_text, marketing_consent_version, coalesce(marketing_consent_text, '-'), marketing_consented_at IS NULL FROM consumer_contact ORDER BY marketing_consented_at IS NULL",
             "SELECT consent_version, coalesce(marketing_consent_version, '-') FROM claim ORDER BY entry_id"], in: fixture.folder)
         #expect(contacts == """
@@ -436,7 +436,7 @@ struct ConsentSeparationTests {
         #expect(lead.crm.consentVersion == "v2" && lead.crm.consentTextId == digest.stdout.trimmingCharacters(in: .whitespacesAndNewlines),
                 "\(String(describing: lead.crm.consentTextId)) \(digest.stdout)")
         // The events say which claims carried the marketing consent.
-        let events = try fixture.backend.query("SELECT body FROM outbox WHERE type = 'prize.claimed' ORDER BY 1", in: fixture.folder)
+        let events = try await fixture.backend.query("SELECT body FROM outbox WHERE type = 'prize.claimed' ORDER BY 1", in: fixture.folder)
         #expect(events.components(separatedBy: #""marketingConsentVersion":"v2""#).count == 2, "\(events)")
         #expect(events.components(separatedBy: #""marketingConsentVersion":null"#).count == 3, "\(events)")
     }

@@ -63,7 +63,7 @@ struct LinkerEngineTests {
 
         // The rule stops parsing (stored before today's limits, say): the segment is reported, skipped,
         // and keeps its last members, on an incremental and a full refresh alike.
-        try world.sql("UPDATE segment SET rules = '{\"bogus\": 1}' WHERE id = \(shanghai.id.rawValue)")
+        try await world.sql("UPDATE segment SET rules = '{\"bogus\": 1}' WHERE id = \(shanghai.id.rawValue)")
         for full in [false, true] {
             let broken = try await store.refreshLinker(now: now, full: full)
             #expect(broken.failedSegments.count == 1 && broken.failedSegments[0].hasPrefix("segment \(shanghai.id.rawValue): its rule no longer parses"),
@@ -91,18 +91,18 @@ struct LinkerEngineTests {
         var wider = ErasurePolicy.standard
         wider.rules.append(ErasurePolicy.Rule(.scans, table: "scan", .anonymise([ErasurePolicy.Field("region")])))
         #expect(try await forget(a.value, policy: wider, in: store))
-        #expect(try backend.query("SELECT count(*) FROM scan WHERE id = \(resultA.scanID) AND region IS NULL AND consumer IS NULL", in: world.fixture.folder) == "1")
-        #expect(try backend.query("SELECT count(*) FROM feedback WHERE comment = 'too sweet'", in: world.fixture.folder) == "0")
+        #expect(try await backend.query("SELECT count(*) FROM scan WHERE id = \(resultA.scanID) AND region IS NULL AND consumer IS NULL", in: world.fixture.folder) == "1")
+        #expect(try await backend.query("SELECT count(*) FROM feedback WHERE comment = 'too sweet'", in: world.fixture.folder) == "0")
 
         // Without the feedback rule, b's comment stays (the standard policy removes it).
         let narrower = ErasurePolicy(rules: ErasurePolicy.standard.rules.filter { $0.data != .feedback })
         #expect(try await forget(b.value, policy: narrower, in: store))
-        #expect(try backend.query("SELECT count(*) FROM scan WHERE id = \(resultB.scanID) AND region = 'CN-44' AND consumer IS NULL",
+        #expect(try await backend.query("SELECT count(*) FROM scan WHERE id = \(resultB.scanID) AND region = 'CN-44' AND consumer IS NULL",
                                   in: world.fixture.folder) == "1")
-        #expect(try backend.query("SELECT count(*) FROM feedback WHERE comment = 'fine' AND consumer = '\(b.value)'", in: world.fixture.folder) == "1")
+        #expect(try await backend.query("SELECT count(*) FROM feedback WHERE comment = 'fine' AND consumer = '\(b.value)'", in: world.fixture.folder) == "1")
         // Someone never seen: nothing known, nothing emitted.
         #expect(try await forget(ConsumerID.random().value, policy: .standard, in: store) == false)
-        #expect(try backend.query("SELECT count(*) FROM outbox WHERE type = 'consumer.erased'", in: world.fixture.folder) == "2")
+        #expect(try await backend.query("SELECT count(*) FROM outbox WHERE type = 'consumer.erased'", in: world.fixture.folder) == "2")
     }
 
     func forget(_ consumer: String, policy: ErasurePolicy, in store: any OneCodeStore) async throws -> Bool {
@@ -125,7 +125,7 @@ struct LinkerEngineTests {
         _ = try await backend.open(folder)
         let values = Self.regionPairs.enumerated().map { "(\($0.offset), '\($0.element.area)', '\($0.element.region)')" }.joined(separator: ", ")
         // A common table expression names the columns on both backends.
-        let rows = try backend.query("""
+        let rows = try await backend.query("""
             WITH t(n, area, region) AS (VALUES \(values))
             SELECT n, CASE WHEN \(RegionCode.coversSQL(area: "area", region: "region")) THEN 1 ELSE 0 END FROM t ORDER BY n
             """, in: folder)
@@ -242,7 +242,7 @@ struct LinkerSequenceTests {
             case let .deleteSegment(index):
                 _ = try await store.deleteSegment(segments[index], audit: .test)
             case let .breakSegment(index):
-                try world.sql("UPDATE segment SET rules = '{\"bogus\": 1}' WHERE id = \(segments[index].rawValue)")
+                try await world.sql("UPDATE segment SET rules = '{\"bogus\": 1}' WHERE id = \(segments[index].rawValue)")
             case let .wait(days):
                 clock += days * LinkerSequenceTests.day
             case .refresh:
@@ -337,9 +337,9 @@ struct LinkerKillTests {
         _ = try await store.refreshLinker(now: now, full: false)
         // More arrives: scans by known and new consumers, a location shared late.
         for index in 0..<6 { try await world.scan(index < 3 ? consumers[index] : ConsumerID.random(), at: now, region: "CN-31") }
-        let before = try LinkerContractTests.dump(world)
+        let before = try await LinkerContractTests.dump(world)
 
-        let refresh = try Run.start(Run.onecode, ["segment", "refresh", "--database", try backend.database(world.fixture.folder)],
+        let refresh = try await Run.start(Run.onecode, ["segment", "refresh", "--database", try backend.database(world.fixture.folder)],
                                     cwd: world.fixture.folder.path,
                                     environment: DurabilityTests.environment.merging(["ONECODE_LINKER_HOLD": "120", "ONECODE_CODES_SECRET": ServiceFixture.secret]) { $1 })
         let holding = try await eventually {
@@ -350,15 +350,15 @@ struct LinkerKillTests {
         let result = await refresh.wait(timeout: 60)
         #expect(result.status != 0, "\(result)")
         // Nothing of the killed refresh is seen.
-        #expect(try LinkerContractTests.dump(world) == before)
+        #expect(try await LinkerContractTests.dump(world) == before)
 
         // The next refresh (on PostgreSQL: once the server has seen the session end and freed its lock)
         // completes it: what a full computation gives.
         let next = try await store.refreshLinker(now: now, full: false)
         #expect(next.scansRead == 6, "\(next)")
-        let completed = try LinkerContractTests.dump(world)
+        let completed = try await LinkerContractTests.dump(world)
         _ = try await store.refreshLinker(now: now, full: true)
-        #expect(try LinkerContractTests.dump(world) == completed)
+        #expect(try await LinkerContractTests.dump(world) == completed)
         #expect(completed != before)
     }
 }
@@ -379,7 +379,7 @@ struct LinkerNeverBlocksTests {
         for _ in 0..<3 { try await world.scan(ConsumerID.random(), at: now, region: "CN-31") }
         _ = try await store.refreshLinker(now: now, full: false)
 
-        let refresh = try Run.start(Run.onecode, ["segment", "refresh", "--full", "--database", try backend.database(world.fixture.folder)],
+        let refresh = try await Run.start(Run.onecode, ["segment", "refresh", "--full", "--database", try backend.database(world.fixture.folder)],
                                     cwd: world.fixture.folder.path,
                                     environment: DurabilityTests.environment.merging(["ONECODE_LINKER_HOLD": "120", "ONECODE_CODES_SECRET": ServiceFixture.secret]) { $1 })
         defer { if refresh.process.isRunning { kill(refresh.process.processIdentifier, SIGKILL) } }
@@ -423,20 +423,20 @@ struct LinkerNeverBlocksTests {
         for index in 0..<4 { try await world.scan(ConsumerID.random(), at: now - Double(index), region: "CN-31") }
         _ = try await store.refreshLinker(now: now, full: false)
         let folder = world.fixture.folder
-        func copy(_ file: String, to target: String) throws {
-            let result = try Run.program("/usr/bin/sqlite3", [folder.file(file), ".backup '\(folder.file(target))'"])
+        func copy(_ file: String, to target: String) async throws {
+            let result = try await Run.program("/usr/bin/sqlite3", [folder.file(file), ".backup '\(folder.file(target))'"])
             #expect(result.status == 0, "\(result.stderr)")
         }
         // A pair taken together, then the database moves on.
         try FileManager.default.createDirectory(atPath: folder.file("pair"), withIntermediateDirectories: true)
-        try copy("onecode.sqlite", to: "pair/onecode.sqlite")
-        try copy("onecode.sqlite-linker", to: "pair/onecode.sqlite-linker")
+        try await copy("onecode.sqlite", to: "pair/onecode.sqlite")
+        try await copy("onecode.sqlite-linker", to: "pair/onecode.sqlite-linker")
         for _ in 0..<3 { try await world.scan(ConsumerID.random(), at: now, region: "CN-11") }
         _ = try await store.refreshLinker(now: now, full: false)
         // The older database under the newer linker file.
         try FileManager.default.createDirectory(atPath: folder.file("restored"), withIntermediateDirectories: true)
-        try copy("onecode.sqlite", to: "restored/newer.sqlite")
-        try copy("onecode.sqlite-linker", to: "restored/onecode.sqlite-linker")
+        try await copy("onecode.sqlite", to: "restored/newer.sqlite")
+        try await copy("onecode.sqlite-linker", to: "restored/onecode.sqlite-linker")
         try FileManager.default.copyItem(atPath: folder.file("pair/onecode.sqlite"), toPath: folder.file("restored/onecode.sqlite"))
 
         let pair = try SQLiteStore(path: folder.file("pair/onecode.sqlite"))
@@ -445,7 +445,7 @@ struct LinkerNeverBlocksTests {
         let restored = try SQLiteStore(path: folder.file("restored/onecode.sqlite"))
         let anew = try await restored.refreshLinker(now: now, full: false)
         #expect(anew.full && anew.scansRead == 4, "\(anew)")
-        #expect(try Backend.sqlite.query("SELECT count(*) FROM consumer_profile", in: folder, name: "restored/onecode.sqlite") == "4")
+        #expect(try await Backend.sqlite.query("SELECT count(*) FROM consumer_profile", in: folder, name: "restored/onecode.sqlite") == "4")
     }
 }
 
@@ -469,10 +469,10 @@ struct LinkerFlushTests {
         let first = try await store.refreshLinker(now: now, full: false)
         #expect(first.leadsCreated == 3)
         let folder = world.fixture.folder
-        func value(_ sql: String) throws -> String { try Backend.sqlite.query(sql, in: folder) }
-        #expect(try value("SELECT count(*) FROM outbox WHERE type = 'lead.created'") == "3")
-        #expect(try value("SELECT (SELECT count(*) FROM lead_pending) + (SELECT count(*) FROM event_pending)") == "0")
-        #expect(try value("SELECT count(*) FROM lead") == "3")
+        func value(_ sql: String) async throws -> String { try await Backend.sqlite.query(sql, in: folder) }
+        #expect(try await value("SELECT count(*) FROM outbox WHERE type = 'lead.created'") == "3")
+        #expect(try await value("SELECT (SELECT count(*) FROM lead_pending) + (SELECT count(*) FROM event_pending)") == "0")
+        #expect(try await value("SELECT count(*) FROM lead") == "3")
 
         // As if the process died after the database committed the move and before the linker's file
         // forgot the rows: they are back in the linker's file, at or below what the database recorded.
@@ -483,10 +483,10 @@ struct LinkerFlushTests {
                 event_id, type, body, created_at FROM onecode.outbox WHERE type = 'lead.created';
             """])
         #expect(restore.status == 0, "\(restore.stderr)")
-        #expect(try value("SELECT count(*) FROM event_pending") == "3")
+        #expect(try await value("SELECT count(*) FROM event_pending") == "3")
         _ = try await store.refreshLinker(now: now, full: false)
-        #expect(try value("SELECT count(*) FROM outbox WHERE type = 'lead.created'") == "3", "a move was repeated")
-        #expect(try value("SELECT (SELECT count(*) FROM lead_pending) + (SELECT count(*) FROM event_pending)") == "0")
+        #expect(try await value("SELECT count(*) FROM outbox WHERE type = 'lead.created'") == "3", "a move was repeated")
+        #expect(try await value("SELECT (SELECT count(*) FROM lead_pending) + (SELECT count(*) FROM event_pending)") == "0")
 
         // As if a refresh committed and was killed before the move: rows past the record are moved by the next job (an erasure here).
         let left = try await Run.run("/usr/bin/sqlite3", [linker, """
@@ -495,9 +495,9 @@ struct LinkerFlushTests {
             """])
         #expect(left.status == 0, "\(left.stderr)")
         #expect(try await !store.forgetConsumer("nobody-at-all"))
-        #expect(try value("SELECT count(*) FROM outbox WHERE event_id = 'left-behind-event'") == "1")
-        #expect(try value("SELECT name FROM lead WHERE kind = 'store' AND ref = '99'") == "Left behind")
-        #expect(try value("SELECT (SELECT count(*) FROM lead_pending) + (SELECT count(*) FROM event_pending)") == "0")
+        #expect(try await value("SELECT count(*) FROM outbox WHERE event_id = 'left-behind-event'") == "1")
+        #expect(try await value("SELECT name FROM lead WHERE kind = 'store' AND ref = '99'") == "Left behind")
+        #expect(try await value("SELECT (SELECT count(*) FROM lead_pending) + (SELECT count(*) FROM event_pending)") == "0")
     }
 }
 

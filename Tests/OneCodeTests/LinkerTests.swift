@@ -44,8 +44,8 @@ struct LinkerWorld {
     }
 
     /// Profiles and memberships as text, to compare refreshes (versions left out).
-    func dump() throws -> String {
-        try backend.dump(["""
+    func dump() async throws -> String {
+        try await backend.dump(["""
             SELECT consumer, first_at, last_at, scans, products, batches, regions, last_batch, last_region, draws, prizes_won, points,
                    ratings, rating_sum, min_rating, consent_at, days FROM consumer_profile ORDER BY consumer
             """, "SELECT segment_id, consumer FROM segment_member ORDER BY segment_id, consumer",
@@ -54,8 +54,8 @@ struct LinkerWorld {
     }
 
     /// Runs SQL on the world's database with the backend's client (tests that change rows behind the store's back).
-    func sql(_ statement: String) throws {
-        _ = try backend.query(statement, in: fixture.folder)
+    func sql(_ statement: String) async throws {
+        _ = try await backend.query(statement, in: fixture.folder)
     }
 
     /// The consumers a rule selects, evaluated in the backend's SQL.
@@ -189,11 +189,11 @@ struct LinkerTests {
         }
         let end = start + 41 * Self.day
         _ = try await store.refreshLinker(now: end, full: false)
-        let incremental = try world.dump()
+        let incremental = try await world.dump()
         let leads = Set(try await store.leads(after: 0, limit: 1000, segment: nil, minScore: nil).leads.map(\.id))
         let report = try await store.refreshLinker(now: end, full: true)
         #expect(report.full && report.scansRead > 50)
-        let full = try world.dump()
+        let full = try await world.dump()
         #expect(incremental == full, "seed \(seed)")
         #expect(incremental.split(separator: "\n").count > 40, "\(incremental)")
         #expect(leads == consented && !consented.isEmpty)
@@ -210,22 +210,22 @@ struct LinkerTests {
         }
         _ = try await world.store.createSegment(name: "busy", rule: try SegmentRule.parse(Data(#"{"scans": {"atLeast": 2, "days": 30}}"#.utf8)), audit: .test)
         _ = try await world.store.refreshLinker(now: Date(), full: true)
-        let packed = try world.dump()
-        try world.sql("UPDATE scan SET consumer = 'imported-' || consumer WHERE consumer = '\(consumers[0].value)'")
+        let packed = try await world.dump()
+        try await world.sql("UPDATE scan SET consumer = 'imported-' || consumer WHERE consumer = '\(consumers[0].value)'")
         let report = try await world.store.refreshLinker(now: Date(), full: true)
         #expect(report.scansRead == 25)
-        let sorted = try world.dump()
+        let sorted = try await world.dump()
         // The same profiles, the renamed consumer's under its new id.
         #expect(Set(sorted.split(separator: "\n").map { $0.replacingOccurrences(of: "imported-", with: "") })
                 == Set(packed.split(separator: "\n").map(String.init)), "\(sorted)")
         #expect(sorted.contains("imported-\(consumers[0].value)|"))
         // Incremental from nothing gives the same as the full (fallback) refresh.
-        try world.sql("DELETE FROM consumer_profile; DELETE FROM segment_member; " + (backend == .sqlite
+        try await world.sql("DELETE FROM consumer_profile; DELETE FROM segment_member; " + (backend == .sqlite
             ? "UPDATE segment_state SET version = 0, members = 0; "
                 + "UPDATE linker_state SET scan_cursor = 0, scan_cursor_at = NULL, entry_cursor = 0, feedback_cursor = 0, outbox_cursor = 0"
             : "UPDATE segment SET version = 0, members = 0; UPDATE linker_state SET snapshot = NULL, outbox_cursor = 0"))
         _ = try await world.store.refreshLinker(now: Date(), full: false)
-        #expect(try world.dump() == sorted)
+        #expect(try await world.dump() == sorted)
     }
 
     @Test("lead export cursors: no gaps and no duplicates while scans and refreshes run beside the export", arguments: Backend.complete)
@@ -511,7 +511,7 @@ struct LinkerTests {
         #expect(try await store.forgetConsumer(consumer.value))
         #expect(try await store.exportConsumer(consumer.value) == nil)
         #expect(try await store.forgetConsumer(consumer.value) == false)
-        let text = try backend.dump([
+        let text = try await backend.dump([
             "SELECT count(*) FROM scan", "SELECT count(*) FROM scan WHERE consumer IS NOT NULL", "SELECT count(*) FROM consumer_contact",
             "SELECT name || '|' || phone FROM claim", "SELECT rating || '|' || coalesce(comment, 'none') FROM feedback",
             "SELECT count(*) FROM outbox WHERE body LIKE '%Erin%' OR body LIKE '%13800000009%'",
@@ -566,7 +566,7 @@ struct LinkerTests {
             // Names beside the ids.
             #expect(csv.text.hasPrefix("product,batch,name,ratings,average,low_share\r\n\(fixture.product.id),,\(fixture.product.name),2,3.5,0.5\r\n"), "\(csv.text)")
         }
-        let stored = try backend.query("SELECT comment FROM feedback WHERE rating = 2", in: fixture.folder) + "\n"
+        let stored = try await backend.query("SELECT comment FROM feedback WHERE rating = 2", in: fixture.folder) + "\n"
         #expect(stored == "<script>alert(1)</script> 太甜\n")
     }
 
@@ -582,7 +582,7 @@ struct LinkerTests {
         try await world.scan(consumer, at: Date(), region: "US")
         // The fixture's batch has no intended region: nothing is diverted yet.
         #expect(try await store.diversion().isEmpty)
-        try world.sql("UPDATE batch SET region = 'CN'")
+        try await world.sql("UPDATE batch SET region = 'CN'")
         let alerts = try await store.diversion()
         #expect(alerts.count == 1 && alerts[0].region == "US" && alerts[0].scans == 2 && alerts[0].codes == 2 && alerts[0].intendedRegion == "CN")
         let byBatch = try await store.scanRate(by: .batch)
@@ -688,7 +688,7 @@ struct LinkerTests {
             #expect(products?.count == 1 && products?.first?["name"] as? String == fixture.product.name, "\(response.text)")
             // The same on the command line: a table with names, or the ids alone.
             let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": ServiceFixture.secret]
-            let database = ["--database", try backend.database(fixture.folder)]
+            let database = await ["--database", try backend.database(fixture.folder)]
             let table = try await Run.run(Run.onecode, ["segment", "members", "1"] + database, cwd: fixture.folder.path, environment: environment)
             let row = table.stdout.split(separator: "\n").last.map(String.init) ?? ""
             #expect(table.status == 0 && table.stdout.hasPrefix("consumer") && row.hasPrefix(consumer.value), "\(table.stdout) \(table.stderr)")

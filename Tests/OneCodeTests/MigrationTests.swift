@@ -74,7 +74,7 @@ struct MigrationTests {
         defer { folder.cleanup() }
         let environment = ["ONECODE_CODES_SECRET": "migration-secret-0123456789"]
         #expect(try await Run.run(Run.onecode, ["product", "add", "--name", "Tea"], cwd: folder.path, environment: environment).status == 0)
-        _ = try BackupTests.sqlite(folder.file("data/onecode.sqlite"), "INSERT INTO grdb_migrations VALUES ('v99: from the future')")
+        _ = try await BackupTests.sqlite(folder.file("data/onecode.sqlite"), "INSERT INTO grdb_migrations VALUES ('v99: from the future')")
         for (command, mode) in [(["product", "list"], "demo"), (["serve", "--port", "0"], "demo"), (["product", "list"], "production"),
                                 (["migrate"], "production"), (["serve", "--port", "0"], "production")] {
             let result = try await Run.run(Run.onecode, command, cwd: folder.path, environment: environment.merging(["ONECODE_MODE": mode]) { $1 }, timeout: 60)
@@ -151,7 +151,7 @@ struct MarketingConsentMigrationTests {
             try await queue.write { db in try db.execute(sql: before) }
             try SQLiteStore.migrator.migrate(queue, upTo: v16)
         case .postgres:
-            let url = try TestPostgres.database(folder.file("onecode.sqlite")).url
+            let url = try await TestPostgres.database(folder.file("onecode.sqlite")).url
             let v7 = try #require(PostgresSchema.migrations.firstIndex { $0.name.hasPrefix("v7:") })
             let older = PostgresSchema.migrations[..<v7].map(\.sql).joined(separator: "\n")
             for script in [older, "SET session_replication_role = replica;\n" + before, PostgresSchema.migrations[v7].sql] {
@@ -159,7 +159,7 @@ struct MarketingConsentMigrationTests {
                 #expect(run.status == 0, "\(run.stderr)")
             }
         }
-        let rows = try backend.dump(check, in: folder)
+        let rows = try await backend.dump(check, in: folder)
         #expect(rows == "v1|I agree to both|\(backend == .sqlite ? "1" : "t")\n--\nv1", "\(rows)")
     }
 }

@@ -16,7 +16,9 @@ enum TestPostgres {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("scripts/pg-cluster").path
         // The script's watcher stops the cluster when this process ends, however it ends.
-        guard let started = try? Run.program(script, ["start", clusterFolder, "--while", String(getpid())]), started.status == 0 else {
+        // Blocking, once per test process (and never under `.ci/run`, which names its server).
+        let process = try? Run.start(script, ["start", clusterFolder, "--while", String(getpid())])
+        guard let started = process?.waitBlocking(), started.status == 0 else {
             return .failure(TestPostgresError(message: "could not start a PostgreSQL cluster with scripts/pg-cluster (scripts/setup installs the server)"))
         }
         return Result { try PostgresLocation(url: started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) }
@@ -27,13 +29,13 @@ enum TestPostgres {
 
     /// The database named for `label` (made on first use): the same label gives the same database, as
     /// two nodes of one deployment share one.
-    static func database(_ label: String) throws -> PostgresLocation {
+    static func database(_ label: String) async throws -> PostgresLocation {
         let server = try server.get()
         let digest = SHA256.hash(data: Data(label.utf8)).prefix(10).map { String(format: "%02x", $0) }.joined()
         let name = "t_" + digest
         let isNew = created.withLock { $0.insert(name).inserted }
         if isNew {
-            let result = try Run.program("/usr/bin/psql", [server.with(database: "postgres").url, "-q", "-c", "CREATE DATABASE \(name)"])
+            let result = try await Run.program("/usr/bin/psql", [server.with(database: "postgres").url, "-q", "-c", "CREATE DATABASE \(name)"])
             guard result.status == 0 else { throw TestPostgresError(message: "CREATE DATABASE: \(result.stderr)") }
         }
         return server.with(database: name)

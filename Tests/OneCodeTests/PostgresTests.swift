@@ -9,8 +9,8 @@ import Testing
 @Suite("PostgreSQL: several nodes on one database", .serialized)
 struct PostgresTests {
     /// A fresh database and the environment that selects it.
-    static func database(_ folder: TemporaryFolder) throws -> [String: String] {
-        let location = try TestPostgres.database(folder.path)
+    static func database(_ folder: TemporaryFolder) async throws -> [String: String] {
+        let location = try await TestPostgres.database(folder.path)
         return DurabilityTests.environment.merging(["ONECODE_DATABASE_URL": location.url]) { $1 }
     }
 
@@ -18,7 +18,7 @@ struct PostgresTests {
     func migrateFirst() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let environment = try Self.database(folder)
+        let environment = try await Self.database(folder)
         for arguments in [["product", "list"], ["serve", "--port", "0"]] {
             let refused = try await Run.run(Run.onecode, arguments, cwd: folder.path, environment: environment)
             #expect(refused.status == 1, "\(arguments)")
@@ -43,7 +43,7 @@ struct PostgresTests {
     func twoNodes() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let (environment, codes) = try PostgresWebhookTests.world(folder, count: 300)
+        let (environment, codes) = try await PostgresWebhookTests.world(folder, count: 300)
         #expect(codes.count == 300)
         let token = try await Run.run(Run.onecode, ["token", "create", "--scope", "admin", "--name", "ops"], cwd: folder.path, environment: environment)
         let secret = try #require(token.stdout.split(separator: "\n").first { $0.hasPrefix("oc_") }.map(String.init), "\(token.stdout)")
@@ -117,8 +117,8 @@ struct TrustedProxyTests {
     }
 
     /// The stored address of the code's newest scan.
-    static func storedIP(_ folder: TemporaryFolder, _ code: String) throws -> String? {
-        let result = try Run.onecode(["scans", code, "--json", "--limit", "1"], cwd: folder.path, environment: DurabilityTests.environment)
+    static func storedIP(_ folder: TemporaryFolder, _ code: String) async throws -> String? {
+        let result = try await Run.onecode(["scans", code, "--json", "--limit", "1"], cwd: folder.path, environment: DurabilityTests.environment)
         let scans = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]
         return scans?.first?["ip"] as? String
     }
@@ -137,7 +137,7 @@ struct TrustedProxyTests {
         #expect(try await Self.scan(base, codes[2], headers: ["X-Forwarded-For": "198.51.100.9", "Forwarded": "for=198.51.100.9"]) == 429)
         kill(plain.process.processIdentifier, SIGTERM)
         #expect(await plain.wait().status == 0)
-        #expect(try Self.storedIP(folder, codes[0]) == "127.0.0.0/24")
+        #expect(try await Self.storedIP(folder, codes[0]) == "127.0.0.0/24")
 
         // 127.0.0.1 is the balancer: the rightmost address it did not add is the client, bucketed on its own.
         let (proxied, viaProxy) = try await DurabilityTests.startServer(
@@ -151,9 +151,9 @@ struct TrustedProxyTests {
         #expect(try await Self.scan(viaProxy, codes[7], headers: ["X-Forwarded-For": "198.51.100.20"]) == 200)
         kill(proxied.process.processIdentifier, SIGTERM)
         #expect(await proxied.wait().status == 0)
-        #expect(try Self.storedIP(folder, codes[3]) == "203.0.113.0/24")
-        #expect(try Self.storedIP(folder, codes[4]) == "2001:db8:cafe::/48")
-        #expect(try Self.storedIP(folder, codes[7]) == "198.51.100.0/24")
+        #expect(try await Self.storedIP(folder, codes[3]) == "203.0.113.0/24")
+        #expect(try await Self.storedIP(folder, codes[4]) == "2001:db8:cafe::/48")
+        #expect(try await Self.storedIP(folder, codes[7]) == "198.51.100.0/24")
     }
 
     @Test("a trustedProxies entry that is not an address or CIDR is refused, naming the key")
@@ -208,7 +208,7 @@ struct ReadinessTests {
     func postgresSchema() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let environment = try PostgresTests.database(folder)
+        let environment = try await PostgresTests.database(folder)
         #expect(try await Run.run(Run.onecode, ["migrate"], cwd: folder.path, environment: environment).status == 0)
         let (server, base) = try await DurabilityTests.startServer(folder, extra: environment)
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
@@ -225,12 +225,12 @@ struct PostgresWebhookTests {
     static let secret = "webhook-secret-0123456789"
 
     /// A migrated database with an active batch; the environment for it, and the codes.
-    static func world(_ folder: TemporaryFolder, count: Int) throws -> ([String: String], [String]) {
-        let environment = try PostgresTests.database(folder)
-        #expect(try Run.onecode(["migrate"], cwd: folder.path, environment: environment).status == 0)
+    static func world(_ folder: TemporaryFolder, count: Int) async throws -> ([String: String], [String]) {
+        let environment = try await PostgresTests.database(folder)
+        #expect(try await Run.onecode(["migrate"], cwd: folder.path, environment: environment).status == 0)
         for arguments in [["product", "add", "--name", "Tea"], ["batch", "issue", "--product", "1", "--count", String(count), "--out", "pkg"],
                           ["batch", "activate", "1"]] {
-            let result = try Run.onecode(arguments, cwd: folder.path, environment: environment)
+            let result = try await Run.onecode(arguments, cwd: folder.path, environment: environment)
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
         }
         let codes = try CodesCSV(folder.file("pkg/codes.csv")).codes
@@ -250,7 +250,7 @@ struct PostgresWebhookTests {
     func onceAcrossNodes() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let (database, codes) = try Self.world(folder, count: 30)
+        let (database, codes) = try await Self.world(folder, count: 30)
         let receiver = WebhookReceiver()
         try await receiver.start()
         defer { Task { await receiver.stop() } }
@@ -282,7 +282,7 @@ struct PostgresWebhookTests {
     func takeover() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let (database, codes) = try Self.world(folder, count: 2)
+        let (database, codes) = try await Self.world(folder, count: 2)
         // A receiver that takes the connection and never answers: node A's attempt hangs. It takes a port
         // the system picks (and says which); the real receiver takes the port over after it is killed.
         let hanging = try Run.start("python3", ["-c", """
@@ -359,7 +359,7 @@ struct DatabaseCopyTests {
         #expect(try await Run.run(Run.onecode, ["dealer", "add", "--name", "Dealer A", "--territory", "CN-31"], cwd: folder.path,
                                 environment: DurabilityTests.environment).status == 0)
 
-        let environment = try PostgresTests.database(folder)
+        let environment = try await PostgresTests.database(folder)
         let url = environment["ONECODE_DATABASE_URL"]!
         #expect(try await Run.run(Run.onecode, ["migrate", "--database", url], cwd: folder.path, environment: DurabilityTests.environment).status == 0)
         let copied = try await Run.run(Run.onecode, ["db", "copy", "--from", "data/onecode.sqlite", "--to", url, "--json"], cwd: folder.path,
@@ -450,7 +450,7 @@ struct BalancedNodesTests {
     func balanced() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let (database, codes) = try PostgresWebhookTests.world(folder, count: 2_000)
+        let (database, codes) = try await PostgresWebhookTests.world(folder, count: 2_000)
         try """
             {"name": "Hundred", "start": "2020-01-01T00:00:00", "end": "2099-01-01T00:00:00", "timeZone": "Asia/Shanghai", "status": "live",
              "tiers": [{"name": "Bottle", "kind": "goods", "value": 1, "probability": 1, "stock": 100}]}
@@ -469,8 +469,8 @@ struct BalancedNodesTests {
         let (nginx, base) = try await Self.balancer(folder, [baseA, baseB])
         defer { if nginx.process.isRunning { kill(nginx.process.processIdentifier, SIGTERM); _ = nginx.waitBlocking() } }
         let url = database["ONECODE_DATABASE_URL"]!
-        func value(_ sql: String) throws -> String {
-            try Run.program("/usr/bin/psql", [url, "-tAc", sql]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        func value(_ sql: String) async throws -> String {
+            try await Run.program("/usr/bin/psql", [url, "-tAc", sql]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
 
         // Each code five times, 64 at once, through the balancer: every code is scanned on both nodes.
@@ -478,13 +478,13 @@ struct BalancedNodesTests {
         let verdicts = await DurabilityTests.verdicts(base, load, concurrency: 64)
         #expect(verdicts.filter { $0.verdict == "genuine" }.count == 2_000)
         #expect(verdicts.filter { $0.verdict == "repeat" }.count == 8_000)
-        #expect(try value("SELECT count(*) FROM (SELECT code FROM scan WHERE verdict = 'genuine' GROUP BY code HAVING count(*) = 1) c") == "2000")
-        #expect(try value("SELECT count(*) || ' ' || count(DISTINCT code_key) || ' ' || count(*) FILTER (WHERE result = 'won') FROM entry") == "2000 2000 100")
-        #expect(try value("SELECT awarded FROM campaign_tier") == "100")
-        #expect(try value("SELECT count(DISTINCT batch_id) FROM scan") == "1")
+        #expect(try await value("SELECT count(*) FROM (SELECT code FROM scan WHERE verdict = 'genuine' GROUP BY code HAVING count(*) = 1) c") == "2000")
+        #expect(try await value("SELECT count(*) || ' ' || count(DISTINCT code_key) || ' ' || count(*) FILTER (WHERE result = 'won') FROM entry") == "2000 2000 100")
+        #expect(try await value("SELECT awarded FROM campaign_tier") == "100")
+        #expect(try await value("SELECT count(DISTINCT batch_id) FROM scan") == "1")
 
         // kill -9 of node A after 1,000 more answers: every acknowledged scan is a row; B keeps answering.
-        let before = try Int(value("SELECT count(*) FROM scan")) ?? -1
+        let before = try await Int(value("SELECT count(*) FROM scan")) ?? -1
         let killed = Counter(), victim = a.process.processIdentifier
         let statuses = await DurabilityTests.scanCodes(base, Array((codes + codes).shuffled().prefix(3_000)), concurrency: 32) { done in
             if done == 1_000 && killed.increment() == 1 { kill(victim, SIGKILL) }
@@ -493,9 +493,9 @@ struct BalancedNodesTests {
         if killed.increment() == 1 { kill(victim, SIGKILL) }  // had the load ended before 1,000 answers
         #expect(await a.wait().reason == .uncaughtSignal)
         #expect(acknowledged.count >= 2_900, "\(statuses.filter { !(200..<300).contains($0.status) }.count) failed")
-        let after = try Int(value("SELECT count(*) FROM scan")) ?? -1
+        let after = try await Int(value("SELECT count(*) FROM scan")) ?? -1
         #expect(after - before >= acknowledged.count)
-        let stored = Set(try value("SELECT string_agg(code, ',') FROM scan").split(separator: ",").map(String.init))
+        let stored = await Set(try value("SELECT string_agg(code, ',') FROM scan").split(separator: ",").map(String.init))
         #expect(Set(acknowledged.map(\.code)).isSubset(of: stored))
         // (Scans from new phones each time: past five phones a code is suspicious.)
         #expect(["repeat", "suspicious"].contains(try #require(await DurabilityTests.verdicts(base, [codes[0]]).first).verdict))

@@ -265,17 +265,17 @@ struct ReadmePromiseTests {
     func postgresOperations() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let url = try Backend.postgres.database(folder)
+        let url = try await Backend.postgres.database(folder)
         async let first = Run.run(Run.onecode, ["migrate", "--database", url], cwd: folder.path, environment: ["ONECODE_CONFIG": ""])
         async let second = Run.run(Run.onecode, ["migrate", "--database", url], cwd: folder.path, environment: ["ONECODE_CONFIG": ""])
         let both = try await [first, second]
         #expect(both.allSatisfy { $0.status == 0 }, "\(both.map(\.stderr))")
         // Each migration once and none missing: as many rows as the highest version (`vN: …`).
-        let applied = try Backend.postgres.query(
+        let applied = try await Backend.postgres.query(
             "SELECT count(*) || ' ' || max(substring(name FROM '^v([0-9]+):')::int) FROM onecode_migration", in: folder)
         let parts = applied.split(separator: " ")
         #expect(parts.count == 2 && parts[0] == parts[1] && (Int(parts[0]) ?? 0) > 10, "each migration once: \(applied)")
-        let partitions = try Backend.postgres.query("""
+        let partitions = try await Backend.postgres.query("""
             SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
             JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'scan'
             """, in: folder)
@@ -444,7 +444,7 @@ struct ReadmePromiseTests {
     func passwordFile() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        var location = try PostgresLocation(url: try Backend.postgres.database(folder))
+        var location = try await PostgresLocation(url: try Backend.postgres.database(folder))
         let password = "pw-" + UUID().uuidString, wrong = "pw-wrong-" + UUID().uuidString
         let setUp = try await Run.run("/usr/bin/psql", [location.url, "-q", "-v", "ON_ERROR_STOP=1", "-c", """
             DO $$ BEGIN CREATE ROLE onecode_password LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;

@@ -39,7 +39,7 @@ struct ResolverTests {
         #expect(try await !store.removeLink(third.id))
         // The schema keeps it too: a second default written behind the rules is refused.
         let sql = "UPDATE resolver_link SET is_default = \(backend == .sqlite ? "1" : "true") WHERE id = \(second.id)"
-        #expect(throws: (any Error).self) { try backend.query(sql, in: fixture.folder) }
+        await #expect(throws: (any Error).self) { try await backend.query(sql, in: fixture.folder) }
         #expect(try await store.links(gtin: nil).count == 3)
     }
 
@@ -160,7 +160,7 @@ struct ResolverTests {
     func cli(_ backend: Backend) async throws {
         let fixture = try await ServiceFixture(backend: backend)
         defer { fixture.folder.cleanup() }
-        let database = try backend.database(fixture.folder)
+        let database = try await backend.database(fixture.folder)
         let environment = DurabilityTests.environment.merging(["ONECODE_CODES_SECRET": ServiceFixture.secret]) { $1 }
         func onecode(_ arguments: [String]) async throws -> ProcessResult {
             try await Run.run(Run.onecode, arguments + ["--database", database], cwd: fixture.folder.path, environment: environment, timeout: 60)

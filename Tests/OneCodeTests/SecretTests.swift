@@ -32,10 +32,10 @@ struct SecretTests {
         }
         #expect(try await store.batches(product: nil).count == 1)
         // The secret itself is in no table.
-        let dump = try backend.dumpAll(in: fixture.folder)
+        let dump = try await backend.dumpAll(in: fixture.folder)
         #expect(dump.status == 0 && dump.stdout.contains(ours.fingerprint) && !dump.stdout.contains(ServiceFixture.secret))
         // A database from before fingerprints, with batches: the secret it next runs with is recorded.
-        _ = try backend.query("DELETE FROM code_secret", in: fixture.folder)
+        _ = try await backend.query("DELETE FROM code_secret", in: fixture.folder)
         try await SecretGuard.check(ours, store: store, secretFile: "secret")
         #expect(try await store.secretFingerprint() == ours.fingerprint)
     }

@@ -54,7 +54,7 @@ struct SecurityTests {
             let consumer = try await client.execute(uri: "/api/consumers/\(winner)", method: .get, headers: [.authorization: "Bearer \(admin)"])
             #expect(consumer.status == .ok && consumer.headers[.cacheControl] == "no-store")
         }
-        let stored = try backend.dump(["SELECT name FROM consumer_contact", "SELECT name FROM claim"], in: fixture.folder)
+        let stored = try await backend.dump(["SELECT name FROM consumer_contact", "SELECT name FROM claim"], in: fixture.folder)
         #expect(stored == "Ann\n--\nAnn")
     }
 
@@ -77,7 +77,7 @@ struct SecurityTests {
             #expect(ok.status == .created)
         }
         #expect(try await fixture.store.feedbackReport(byBatch: true).map(\.count) == [1])
-        let comment = try backend.query(backend == .sqlite ? "SELECT hex(comment) FROM feedback" : "SELECT upper(encode(convert_to(comment, 'UTF8'), 'hex')) FROM feedback",
+        let comment = try await backend.query(backend == .sqlite ? "SELECT hex(comment) FROM feedback" : "SELECT upper(encode(convert_to(comment, 'UTF8'), 'hex')) FROM feedback",
                                         in: fixture.folder)
         #expect(comment == Array("ok[31m\nline two".utf8).hex.uppercased())
 
@@ -206,7 +206,7 @@ struct SecurityTests {
         let good = try await world.store.createSegment(name: "Shanghai", rule: .region(["CN-31"]), audit: .test)
         // A rule stored before the limits (by an older version): the refresh reports it and goes on.
         let bad = try await world.store.createSegment(name: "Old", rule: .consent(true), audit: .test)
-        _ = try backend.query("UPDATE segment SET rules = '\(deep)' WHERE id = \(bad.id)", in: world.fixture.folder)
+        _ = try await backend.query("UPDATE segment SET rules = '\(deep)' WHERE id = \(bad.id)", in: world.fixture.folder)
         let report = try await world.store.refreshLinker(now: Date(), full: false)
         #expect(try await world.members(good) == [consumer.value])
         #expect(report.failedSegments.count == 1 && report.failedSegments[0].hasPrefix("segment \(bad.id):"))

@@ -50,21 +50,19 @@ enum Run {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     }
 
-    /// Runs a program to completion (blocking the calling thread: for short commands; a long-running
-    /// process is `start`ed and its `wait()` awaited, which holds no thread meanwhile).
-    /// A program still running after `timeout` seconds is killed (SIGKILL): a test fails, the suite never hangs
-    /// (a `serve` that should have refused to start, say).
+    /// Runs a program to completion without holding a thread while it runs (`run`). A program still running
+    /// after `timeout` seconds is killed (SIGKILL): a test fails, the suite never hangs (a `serve` that should
+    /// have refused to start, say). There is no blocking variant: a short command (psql, sqlite3) blocking one
+    /// of Swift's two cooperative threads, run by many suites at once, held both for seconds, and the
+    /// in-process servers of other suites missed their clients' deadlines (`.readTimeout`).
     @discardableResult
     static func program(_ path: String, _ arguments: [String], cwd: String? = nil, environment: [String: String] = [:],
-                        timeout: Double = 300) throws -> ProcessResult {
-        let process = try start(path, arguments, cwd: cwd, environment: environment)
-        let killer = process.killer(after: timeout)
-        defer { killer.cancel() }
-        return process.waitBlocking()
+                        timeout: Double = 300) async throws -> ProcessResult {
+        try await run(path, arguments, cwd: cwd, environment: environment, timeout: timeout)
     }
 
-    static func onecode(_ arguments: [String], cwd: String, environment: [String: String] = [:], timeout: Double = 300) throws -> ProcessResult {
-        try program(onecode, arguments, cwd: cwd, environment: environment, timeout: timeout)
+    static func onecode(_ arguments: [String], cwd: String, environment: [String: String] = [:], timeout: Double = 300) async throws -> ProcessResult {
+        try await program(onecode, arguments, cwd: cwd, environment: environment, timeout: timeout)
     }
 
     /// A started program whose output is collected in files (no pipe can fill up and block it).

@@ -52,7 +52,7 @@ struct UserTests {
         let stored = try #require(try await store.user(named: "ops@brand.example"))
         #expect(stored.passwordHash.hasPrefix("$2b$12$") && Bcrypt.verify(password, hash: stored.passwordHash), "\(stored.passwordHash)")
         #expect(!Bcrypt.verify("correct horse battery stapl", hash: stored.passwordHash))
-        let dump = try backend.dumpAll(in: folder, name: name)
+        let dump = try await backend.dumpAll(in: folder, name: name)
         #expect(!dump.stdout.contains(password) && dump.stdout.contains("$2b$12$"))
         let audit = try await store.auditLog(before: nil, limit: 10).filter { $0.action == "user.add" }
         #expect(audit.map { "\($0.actorKind) \($0.detail ?? "")" } == ["cli clerk: xiaoli", "cli admin: ops@brand.example"],

@@ -417,7 +417,7 @@ struct WebhookTests {
         #expect(await failing.received.map { $0.headers["onecode-event-id"] } == events.map(\.id))
         // Requeue by endpoint on the command line: the good one has nothing given up, the failing one two.
         let environment = ["ONECODE_CONFIG": "", "ONECODE_CODES_SECRET": ServiceFixture.secret]
-        let database = ["--database", try backend.database(fixture.folder)]
+        let database = await ["--database", try backend.database(fixture.folder)]
         let none = try await Run.run(Run.onecode, ["webhooks", "retry", "--endpoint", await good.url] + database, cwd: fixture.folder.path, environment: environment)
         #expect(none.status == 0 && none.stdout == "requeued 0 failed deliveries\n", "\(none.stdout) \(none.stderr)")
         let two = try await Run.run(Run.onecode, ["webhooks", "retry", "--endpoint", await failing.url] + database, cwd: fixture.folder.path, environment: environment)
