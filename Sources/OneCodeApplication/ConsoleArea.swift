@@ -1,9 +1,8 @@
 import OneCodeStorage
 
 /// The console's parts and the roles that see them, decided once: a page, its form and the navigation all
-/// ask `allows`. A part or task with an API route gives the roles its scopes give (held equal to README's
-/// table of scopes by `ConsoleScopeTests`). The roles mirror the API's scopes (an issuer token issues, a marketing token runs campaigns
-/// and segments, a sales token exports leads, a store's clerk redeems); `service` answers feedback.
+/// ask `allows`. A part with an API route gives the roles of that route's scopes (`Access`): the same checks as
+/// the API. The service team's parts (code lookup, the feedback inbox) and the overview are the console's own.
 public enum ConsoleArea: String, Sendable, CaseIterable {
     case overview, products, codes, campaigns, stores, redeem, segments, leads, feedback, regions, admin
 
@@ -11,14 +10,16 @@ public enum ConsoleArea: String, Sendable, CaseIterable {
     public var roles: Set<ConsoleRole> {
         switch self {
         case .overview: [.admin, .issuer, .marketing, .sales, .service]
-        case .products: [.admin, .issuer, .marketing, .sales]
-        case .codes: [.admin, .issuer, .marketing, .service]
-        case .segments: [.admin, .marketing]
-        case .campaigns, .stores, .regions: [.admin, .marketing, .sales]
-        case .redeem: [.admin, .clerk]
-        case .leads: [.admin, .sales]
-        case .feedback: [.admin, .marketing, .service]
-        case .admin: [.admin]
+        case .products: Access.roles("GET /api/batches")
+        case .codes: Access.roles("GET /api/codes/{code}/scans").union([.service])
+        case .segments: Access.roles("POST /api/segments")
+        case .campaigns: Access.roles("GET /api/campaigns")
+        case .stores: Access.roles("GET /api/stores")
+        case .regions: Access.roles("GET /api/reports/diversion")
+        case .redeem: Access.roles("POST /api/redemptions")
+        case .leads: Access.roles("GET /api/leads")
+        case .feedback: Access.roles("GET /api/feedback").union([.service])
+        case .admin: Access.roles("GET /api/audit")
         }
     }
 
@@ -46,8 +47,9 @@ public enum ConsoleTask: String, Sendable, CaseIterable {
 
     public var roles: Set<ConsoleRole> {
         switch self {
-        case .blacklist, .issue: [.admin, .issuer]
-        case .runCampaigns: [.admin, .marketing]
+        case .blacklist: Access.roles("POST /api/codes/{code}/blacklist")
+        case .issue: Access.roles("POST /api/batches")
+        case .runCampaigns: Access.roles("POST /api/campaigns")
         case .answerFeedback: [.admin, .service]
         case .addStores: [.admin, .marketing]
         }

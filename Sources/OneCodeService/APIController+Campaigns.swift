@@ -9,31 +9,31 @@ import OneCodeStorage
 extension APIController {
     /// Campaign routes: marketing defines and steers campaigns and reads their audit trail.
     func registerCampaigns(_ api: RouterGroup<AppRequestContext>) {
-        route(api, .post, "campaigns", [.marketing]) { request, context in
+        route(api, .post, "campaigns") { request, context in
             let body = try await request.body.collect(upTo: context.maxUploadSize)
             let campaign = try await actions(context).createCampaign(try CampaignDefinition.parse(Data(body.readableBytesView)))
             return try Response.api(try await view(campaign), status: .created, headers: [.location: "/api/campaigns/\(campaign.id)"])
         }
-        route(api, .get, "campaigns", [.marketing, .sales]) { request, _ in
+        route(api, .get, "campaigns") { request, _ in
             let query = try PageQuery(request, default: 100, maximum: 1000)
             var views: [CampaignView] = []
             for campaign in try await store.campaigns() { views.append(try await view(campaign)) }
             return try Response.api(try Page(of: views, query, key: \.campaign.id.rawValue), status: .ok)
         }
-        route(api, .get, "campaigns/:id", [.marketing, .sales]) { _, context in
+        route(api, .get, "campaigns/:id") { _, context in
             try Response.api(try await view(try await campaign(context)), status: .ok)
         }
-        route(api, .put, "campaigns/:id", [.marketing]) { request, context in
+        route(api, .put, "campaigns/:id") { request, context in
             guard let id = CampaignID(try context.parameters.require("id")) else { throw HTTPError(.badRequest, message: "id: must be a positive campaign id") }
             let body = try await request.body.collect(upTo: context.maxUploadSize)
             return try Response.api(try await view(try await actions(context).editCampaign(id.rawValue, try CampaignDefinition.parse(Data(body.readableBytesView)))), status: .ok)
         }
         for (action, status) in [("pause", CampaignStatus.paused), ("resume", .live), ("end", .ended)] {
-            route(api, .post, "campaigns/:id/\(action)", [.marketing]) { _, context in
+            route(api, .post, "campaigns/:id/\(action)") { _, context in
                 try Response.api(try await view(try await actions(context).setCampaignStatus(status, of: campaign(context).id.rawValue)), status: .ok)
             }
         }
-        route(api, .get, "campaigns/:id/entries", [.marketing]) { request, context in
+        route(api, .get, "campaigns/:id/entries") { request, context in
             let query = try PageQuery(request, default: 100, maximum: 1000)
             let entries = try await store.entries(of: campaign(context).id, after: try query.afterNumber(), limit: query.limit + 1)
             return try Response.api(Page(fetched: entries, limit: query.limit) { String($0.id.rawValue) }, status: .ok)
@@ -42,7 +42,7 @@ extension APIController {
 
     /// A store redeems a claimed prize with its store token: once, recorded with the store.
     func registerRedemptions(_ api: RouterGroup<AppRequestContext>) {
-        route(api, .post, "redemptions", [.store]) { request, context in
+        route(api, .post, "redemptions") { request, context in
             struct Body: Decodable { var redemptionCode: String; var store: Int64? }
             let body = try await request.decodeJSON(Body.self, context: context)
             // A store's token redeems as that store; an admin redeems on behalf of the store it names.

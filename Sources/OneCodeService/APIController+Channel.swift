@@ -26,7 +26,7 @@ extension APIController {
     /// the diversion report by dealer.
     func registerChannel(_ api: RouterGroup<AppRequestContext>) {
         let signer = issuer.signer
-        route(api, .post, "aggregations", [.issuer]) { request, context in
+        route(api, .post, "aggregations") { request, context in
             let body = try await request.decodeJSON(AggregationBody.self, context: context, limit: Self.channelBodyLimit)
             let packings: [Packing]
             switch (body.parent, body.children, body.packings) {
@@ -50,25 +50,25 @@ extension APIController {
             }
             return try Response.api(outcome, status: .created)
         }
-        route(api, .post, "dealers", [.issuer]) { request, context in
+        route(api, .post, "dealers") { request, context in
             let body = try await decode(DealerBody.self, request, context)
             return try Response.api(try await store.addDealer(try NewDealer(name: body.name, territory: body.territory, contact: body.contact)),
                                     status: .created)
         }
-        route(api, .get, "dealers", [.issuer, .marketing, .sales]) { request, _ in
+        route(api, .get, "dealers") { request, _ in
             let query = try PageQuery(request, default: 100, maximum: 1000)
             return try Response.api(try Page(of: try await store.dealerProfiles().map(DealerView.init), query, key: \.profile.dealer.id.rawValue),
                                     status: .ok)
         }
-        route(api, .post, "warehouses", [.issuer]) { request, context in
+        route(api, .post, "warehouses") { request, context in
             let body = try await decode(WarehouseBody.self, request, context)
             return try Response.api(try await store.addWarehouse(try NewWarehouse(name: body.name, region: body.region)), status: .created)
         }
-        route(api, .get, "warehouses", [.issuer, .marketing, .sales]) { request, _ in
+        route(api, .get, "warehouses") { request, _ in
             let query = try PageQuery(request, default: 100, maximum: 1000)
             return try Response.api(try Page(of: try await store.warehouses(), query, key: \.id.rawValue), status: .ok)
         }
-        route(api, .post, "shipments", [.issuer]) { request, context in
+        route(api, .post, "shipments") { request, context in
             let body = try await request.decodeJSON(ShipmentBody.self, context: context, limit: Self.channelBodyLimit)
             for (field, value) in [("from", body.from ?? 1), ("warehouse", body.warehouse ?? 1)] where value <= 0 {
                 throw HTTPError(.badRequest, message: "\(field): must be a positive id")
@@ -82,12 +82,12 @@ extension APIController {
             }
             return try Response.api(shipment, status: .created)
         }
-        route(api, .get, "shipments", [.issuer, .marketing, .sales]) { request, _ in
+        route(api, .get, "shipments") { request, _ in
             let query = try PageQuery(request, default: 100, maximum: 1000)
             let shipments = try await store.shipments(limit: 10_000).sorted { $0.id < $1.id }
             return try Response.api(try Page(of: shipments, query, key: \.id), status: .ok)
         }
-        route(api, .get, "codes/:code/chain", [.issuer, .marketing, .sales]) { request, context in
+        route(api, .get, "codes/:code/chain") { request, context in
             let key = try code(context)
             let limit = try PageQuery(request, default: 100, maximum: 1000).limit
             var after: CodeKey?
@@ -100,7 +100,7 @@ extension APIController {
             let chain = try await store.chain(of: key, childrenAfter: after, limit: limit)
             return try Response.api(ChainView(chain, code: signer.code(for: key), limit: limit, naming: signer.code(for:)), status: .ok)
         }
-        route(api, .post, "receipts", [.store]) { request, context in
+        route(api, .post, "receipts") { request, context in
             struct Body: Decodable { var code: String; var store: Int64? }
             let body = try await request.decodeJSON(Body.self, context: context)
             let storeID = try await actingStore(context, named: body.store, doing: "confirm receipts")
@@ -109,7 +109,7 @@ extension APIController {
             let receipt = try await store.withChannelTransaction { tx in try ChannelBook.receive(placed, store: storeID, rules: rules, at: at, in: tx) }
             return try Response.api(receipt, status: .created)
         }
-        route(api, .post, "clerk-bindings", [.clerk]) { request, context in
+        route(api, .post, "clerk-bindings") { request, context in
             struct Body: Decodable { var code: String }
             let body = try await request.decodeJSON(Body.self, context: context)
             guard let clerk = context.token?.clerkID else {
@@ -121,11 +121,11 @@ extension APIController {
             struct Reply: Encodable { var code: String; var clerkId: ClerkID; var bound: Bool }
             return try Response.api(Reply(code: placed.code, clerkId: clerk, bound: true), status: new ? .created : .ok)
         }
-        route(api, .get, "clerks", [.marketing, .sales]) { request, _ in
+        route(api, .get, "clerks") { request, _ in
             let query = try PageQuery(request, default: 100, maximum: 1000)
             return try Response.api(try Page(of: try await store.clerks(store: nil), query, key: \.id.rawValue), status: .ok)
         }
-        route(api, .get, "ledger", [.sales]) { request, _ in
+        route(api, .get, "ledger") { request, _ in
             let from: String? = request.uri.queryParameters.get("from").map { String($0) }
             let to: String? = request.uri.queryParameters.get("to").map { String($0) }
             let period = try LedgerPeriod(from, to)
@@ -148,11 +148,11 @@ extension APIController {
             default: throw HTTPError(.badRequest, message: "format: must be json or csv")
             }
         }
-        route(api, .get, "ledger/balances", [.sales]) { request, _ in
+        route(api, .get, "ledger/balances") { request, _ in
             let query = try PageQuery(request, default: 1000, maximum: 10_000)
             return try Response.api(try Page(rows: try await store.balances(), query), status: .ok)
         }
-        route(api, .get, "epcis/events", [.issuer, .sales]) { request, _ in
+        route(api, .get, "epcis/events") { request, _ in
             let parameters = request.uri.queryParameters
             let query = try EPCISExport.Query(from: parameters.get("from").map { String($0) }, to: parameters.get("to").map { String($0) },
                                               type: parameters.get("type").map { String($0) })
@@ -172,7 +172,7 @@ extension APIController {
             return Response(status: .ok, headers: headers,
                             body: .init(byteBuffer: ByteBuffer(bytes: try EPCISExport.json(EPCISExport.document(events)))))
         }
-        route(api, .get, "reports/fakes", [.marketing, .sales]) { request, _ in
+        route(api, .get, "reports/fakes") { request, _ in
             let (from, to) = try DailyCounts.days(from: request.uri.queryParameters.get("from"), to: request.uri.queryParameters.get("to"), now: Date())
             await fakes?.flush()
             let rows = try await store.fakeCounts(from: from, to: to).map(DailyCounts.FakeRow.init)
@@ -180,13 +180,13 @@ extension APIController {
                 [$0.day, $0.region, $0.verdict, String($0.scans), String($0.reports)]
             }
         }
-        route(api, .get, "reports/resolutions", [.marketing, .sales]) { request, _ in
+        route(api, .get, "reports/resolutions") { request, _ in
             let (from, to) = try DailyCounts.days(from: request.uri.queryParameters.get("from"), to: request.uri.queryParameters.get("to"), now: Date())
             await resolutions?.flush()
             let rows = try await store.resolutionCounts(from: from, to: to)
             return try report(request, rows, header: ["day", "link_type", "resolutions"]) { [$0.day, $0.linkType, String($0.resolutions)] }
         }
-        route(api, .get, "reports/dealer-diversion", [.marketing, .sales]) { request, _ in
+        route(api, .get, "reports/dealer-diversion") { request, _ in
             let rows = try await store.dealerDiversion()
             let dates = ISO8601DateFormatter()
             return try report(request, rows, header: ["dealer_id", "dealer", "territory", "region", "units", "first_at", "last_at"]) {

@@ -9,7 +9,7 @@ import OneCodeStorage
 extension APIController {
     /// Segments (marketing), leads (sales), reports (both), a consumer's data (admin).
     func registerLinker(_ api: RouterGroup<AppRequestContext>) {
-        route(api, .post, "segments", [.marketing]) { request, context in
+        route(api, .post, "segments") { request, context in
             let body = try await request.body.collect(upTo: context.maxUploadSize)
             let object = try JSONInput.object(Data(body.readableBytesView), field: "body", expected: "a JSON object {\"name\": …, \"rules\": {…}}")
             try JSONInput.checkKeys(object, known: ["name", "rules"], path: "")
@@ -19,14 +19,14 @@ extension APIController {
             let segment = try await actions(context).createSegment(name: name, rule: rule)
             return try Response.api(segment, status: .created, headers: [.location: "/api/segments/\(segment.id)"])
         }
-        route(api, .get, "segments", [.marketing, .sales]) { request, _ in
+        route(api, .get, "segments") { request, _ in
             let query = try PageQuery(request, default: 100, maximum: 1000)
             return try Response.api(try Page(of: try await store.segments(), query, key: \.id.rawValue), status: .ok)
         }
-        route(api, .get, "segments/:id", [.marketing, .sales]) { _, context in
+        route(api, .get, "segments/:id") { _, context in
             try Response.api(try await segment(context), status: .ok)
         }
-        route(api, .patch, "segments/:id", [.marketing]) { request, context in
+        route(api, .patch, "segments/:id") { request, context in
             let id = try await segment(context).id
             let body = try await request.body.collect(upTo: context.maxUploadSize)
             let object = try JSONInput.object(Data(body.readableBytesView), field: "body",
@@ -36,26 +36,26 @@ extension APIController {
             let rule = try object["rules"].map { try SegmentRule.parse($0, path: "rules") }
             return try Response.api(try await actions(context).editSegment(id.rawValue, name: object["name"] as? String, rule: rule), status: .ok)
         }
-        route(api, .delete, "segments/:id", [.marketing]) { _, context in
+        route(api, .delete, "segments/:id") { _, context in
             try await actions(context).deleteSegment(try await segment(context).id.rawValue)
             return Response(status: .noContent)
         }
-        route(api, .get, "segments/:id/members", [.marketing]) { request, context in
+        route(api, .get, "segments/:id/members") { request, context in
             let segment = try await segment(context)
             let query = try PageQuery(request, default: 1000, maximum: 10_000)
             let profiles = try await store.memberProfiles(of: segment.id, after: query.after ?? "", limit: query.limit + 1)
             return try Response.api(Page(fetched: try await store.named(profiles), limit: query.limit) { $0.consumer }, status: .ok)
         }
-        route(api, .post, "segments/refresh", [.marketing]) { request, _ in
+        route(api, .post, "segments/refresh") { request, _ in
             let full = request.uri.queryParameters.get("full") == "true"
             // At most one at a time: another asked for meanwhile is a 409 naming the running one.
             return try Response.api(try await linkerGate.run(full: full) { try await store.refreshLinker(now: Date(), full: full) }, status: .ok)
         }
-        route(api, .get, "stores", [.marketing, .sales]) { request, _ in
+        route(api, .get, "stores") { request, _ in
             let query = try PageQuery(request, default: 100, maximum: 1000)
             return try Response.api(try Page(of: try await store.storeProfiles(), query, key: \.store.id.rawValue), status: .ok)
         }
-        route(api, .get, "leads", [.sales]) { request, context in
+        route(api, .get, "leads") { request, context in
             let query = try PageQuery(request, default: 500, maximum: 5000)
             let after = try query.afterNumber(), limit = query.limit
             let segment = try request.uri.queryParameters.get("segment").map { text -> SegmentID in
@@ -90,16 +90,16 @@ extension APIController {
             default: throw HTTPError(.badRequest, message: "format: must be json, csv or jsonl")
             }
         }
-        route(api, .get, "consumers/:id", []) { _, context in
+        route(api, .get, "consumers/:id") { _, context in
             let data = try await actions(context).exportConsumer(try context.parameters.require("id"))
             return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
-        route(api, .delete, "consumers/:id", []) { _, context in
+        route(api, .delete, "consumers/:id") { _, context in
             let id = try context.parameters.require("id")
             try await actions(context).eraseConsumer(id)
             return try Response.api(["erased": id], status: .ok)
         }
-        route(api, .get, "feedback", [.marketing]) { request, _ in
+        route(api, .get, "feedback") { request, _ in
             let query = try PageQuery(request, default: 100, maximum: 1000)
             func number(_ name: String, _ range: ClosedRange<Int64>) throws -> Int64? {
                 try request.uri.queryParameters.get(name).map { text in
@@ -114,26 +114,26 @@ extension APIController {
             let fetched = try await store.feedbackList(filter, before: try query.afterNumber(), limit: query.limit + 1)
             return try Response.api(Page(fetched: fetched, limit: query.limit) { String($0.id) }, status: .ok)
         }
-        route(api, .get, "feedback/reports", [.marketing]) { request, _ in
+        route(api, .get, "feedback/reports") { request, _ in
             let query = try PageQuery(request, default: 100, maximum: 1000)
             let fetched = try await store.fakeReports(before: { let after = try query.afterNumber(); return after > 0 ? after : nil }(), limit: query.limit + 1)
             return try Response.api(Page(fetched: fetched, limit: query.limit) { String($0.id) }, status: .ok)
         }
-        route(api, .get, "reports/feedback", [.marketing, .sales]) { request, _ in
+        route(api, .get, "reports/feedback") { request, _ in
             let byBatch = try grouping(request, ["product", "batch"]) == "batch"
             let rows = try await store.named(try await store.feedbackReport(byBatch: byBatch))
             return try report(request, rows, header: ["product", "batch", "name", "ratings", "average", "low_share"]) {
                 [String($0.productId), $0.batchId.map(String.init) ?? "", $0.name ?? "", String($0.count), String($0.average), String($0.lowShare)]
             }
         }
-        route(api, .get, "reports/scan-rate", [.marketing, .sales]) { request, _ in
+        route(api, .get, "reports/scan-rate") { request, _ in
             let by = ScanRateGrouping(rawValue: try grouping(request, ScanRateGrouping.allCases.map(\.rawValue)))!
             let rows = try await store.named(try await store.scanRate(by: by))
             return try report(request, rows, header: [by.rawValue, "name", "issued", "scanned", "scans", "rate"]) {
                 [$0.key, $0.name ?? "", $0.issued.map(String.init) ?? "", String($0.scanned), $0.scans.map(String.init) ?? "", $0.rate.map { String($0) } ?? ""]
             }
         }
-        route(api, .get, "reports/daily", [.marketing, .sales]) { request, _ in
+        route(api, .get, "reports/daily") { request, _ in
             let batch = try request.uri.queryParameters.get("batch").map { text -> BatchID in
                 guard let id = Int64(text) else { throw HTTPError(.badRequest, message: "batch: must be a batch id") }
                 return BatchID(rawValue: id)
@@ -141,7 +141,7 @@ extension APIController {
             let rows = try await store.dailyScans(batch: batch)
             return try report(request, rows, header: ["day", "codes", "scans"]) { [$0.key, String($0.scanned), $0.scans.map(String.init) ?? ""] }
         }
-        route(api, .get, "reports/diversion", [.marketing, .sales]) { request, _ in
+        route(api, .get, "reports/diversion") { request, _ in
             let alerts = try await store.diversion()
             let dates = ISO8601DateFormatter()
             return try report(request, alerts, header: ["batch", "intended_region", "region", "scans", "codes", "first_at", "last_at"]) {

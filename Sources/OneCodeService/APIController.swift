@@ -33,9 +33,11 @@ struct APIController: Sendable {
     var resolutions: ResolutionTally? = nil
 
     /// Registers a route that refuses tokens outside `scopes` (and `admin`) with 403.
-    func route(_ group: RouterGroup<AppRequestContext>, _ method: HTTPRequest.Method, _ path: String, _ scopes: Set<TokenScope>,
+    /// Registers an `/api` route; the scopes that may call it are `Access`'s for it.
+    func route(_ group: RouterGroup<AppRequestContext>, _ method: HTTPRequest.Method, _ path: String,
                _ handler: @escaping @Sendable (Request, AppRequestContext) async throws -> Response) {
         let described = path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
+        let scopes = Access.scopes("\(method.rawValue) /api/\(described)")
         routes.add(method, "/api/\(described)", scopes)
         group.on(RouterPath(path), method: method) { request, context in
             try context.require(scopes)
@@ -51,17 +53,17 @@ struct APIController: Sendable {
         registerLinker(api)
         registerLinks(api)
         registerChannel(api)
-        route(api, .get, "products", [.issuer, .marketing, .sales]) { request, _ in
+        route(api, .get, "products") { request, _ in
             let query = try PageQuery(request, default: 100, maximum: 1000)
             return try Response.api(try Page(of: try await store.products(), query, key: \.id.rawValue), status: .ok)
         }
-        route(api, .post, "products", [.issuer]) { request, context in
+        route(api, .post, "products") { request, context in
             let body = try await decode(ProductBody.self, request, context)
             let new = try NewProduct(name: body.name, nameZh: body.nameZh, nameEn: body.nameEn, gtin: body.gtin, sku: body.sku,
                                      imageURL: body.imageUrl)
             return try Response.api(try await actions(context).addProduct(new), status: .created)
         }
-        route(api, .patch, "products/:id", [.issuer]) { request, context in
+        route(api, .patch, "products/:id") { request, context in
             let body = try await decode(ProductChangeBody.self, request, context)
             guard let id = ProductID(try context.parameters.require("id")) else { throw HTTPError(.badRequest, message: "id: must be a positive product id") }
             let change = try ProductChange(nameZh: body.nameZh, nameEn: body.nameEn, imageURL: body.imageUrl)
@@ -69,7 +71,7 @@ struct APIController: Sendable {
             catalog?.forget(product: product.id)
             return try Response.api(product, status: .ok)
         }
-        route(api, .get, "batches", [.issuer, .marketing, .sales]) { request, _ in
+        route(api, .get, "batches") { request, _ in
             let query = try PageQuery(request, default: 100, maximum: 1000)
             var product: ProductID?
             if let text = request.uri.queryParameters.get("product") {
@@ -79,34 +81,34 @@ struct APIController: Sendable {
             let batches = try await store.batches(product: product).map(BatchView.init)
             return try Response.api(try Page(of: batches, query, key: \.batch.id.rawValue), status: .ok)
         }
-        route(api, .get, "batches/:id", [.issuer, .marketing, .sales]) { _, context in
+        route(api, .get, "batches/:id") { _, context in
             return try Response.api(BatchView(try await batch(context)), status: .ok)
         }
-        route(api, .post, "batches", [.issuer]) { request, context in
+        route(api, .post, "batches") { request, context in
             return try await issue(request, context)
         }
-        route(api, .get, "batches/:id/package.zip", [.issuer]) { _, context in
+        route(api, .get, "batches/:id/package.zip") { _, context in
             return try await PackageDownload.response(for: try await batch(context), library: packagesDirectory, context: context)
         }
-        route(api, .post, "batches/:id/activate", [.issuer]) { _, context in
+        route(api, .post, "batches/:id/activate") { _, context in
             return try Response.api(BatchView(try await actions(context).activateBatch(batch(context).id.rawValue)), status: .ok)
         }
-        route(api, .post, "batches/:id/void", [.issuer]) { _, context in
+        route(api, .post, "batches/:id/void") { _, context in
             return try Response.api(BatchView(try await actions(context).voidBatch(batch(context).id.rawValue)), status: .ok)
         }
-        route(api, .post, "codes/:code/blacklist", [.issuer]) { request, context in
+        route(api, .post, "codes/:code/blacklist") { request, context in
             let body = try await decode(BlacklistBody.self, request, context)
             let key = try code(context), canonical = issuer.signer.code(for: key)
             let reason = try await actions(context).blacklist(key, code: canonical, reason: try Actions.BlacklistReason(body.reason))
             return try Response.api(["code": canonical, "blacklisted": reason], status: .ok)
         }
-        route(api, .get, "codes/:code/scans", [.issuer, .marketing]) { request, context in
+        route(api, .get, "codes/:code/scans") { request, context in
             let query = try PageQuery(request, default: 100, maximum: 1000)
             // A code's scans are few (it turns suspicious past scan.maxScans): paged over the newest 10,000, oldest first.
             let scans = try await store.scans(of: code(context), limit: 10_000)
             return try Response.api(try Page(of: scans, query, key: \.id), status: .ok)
         }
-        route(api, .get, "stats/verdicts", [.issuer, .marketing, .sales]) { request, context in
+        route(api, .get, "stats/verdicts") { request, context in
             var batch: BatchID?
             if let text = request.uri.queryParameters.get("batch") {
                 guard let id = BatchID(String(text)) else { throw HTTPError(.badRequest, message: "batch: must be a positive batch id") }
