@@ -1,8 +1,15 @@
+/// An error that names what is wrong (`field`) and says what (`message`, English, read after the field name):
+/// bad input, something not found, a conflict. A page in another language says `message` in its own words.
+public protocol FieldError: Error, Sendable, CustomStringConvertible {
+    var field: String { get }
+    var message: String { get }
+}
+
 /// Bad input from a user: names the field and says what is expected.
 ///
 /// Every layer throws this for input it refuses, so the CLI and (later) the HTTP layer can
 /// report it the same way: one line, the field first.
-public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct InputError: FieldError, Equatable {
     /// The option, argument or JSON field that is wrong, as the user spelled it (`count`, `gtin`).
     public let field: String
     /// What is wrong and what is expected, written to be read after the field name.
@@ -17,7 +24,7 @@ public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A referenced entity does not exist.
-public struct NotFoundError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct NotFoundError: FieldError, Equatable {
     public let field: String
     public let message: String
     public init(_ field: String, _ message: String) {
@@ -33,7 +40,7 @@ public struct NotFoundError: Error, Sendable, Equatable, CustomStringConvertible
 /// The rules throw it when their check sees the conflict; storage throws the same error when the
 /// schema's constraint catches a race the check could not see (two writers at once), so a caller
 /// gets one answer either way (HTTP 409).
-public struct ConflictError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct ConflictError: FieldError, Equatable {
     public let field: String
     public let message: String
     public init(_ field: String, _ message: String) {

@@ -253,6 +253,9 @@ struct ConsoleTests {
         let zh = try await alice.get("/console/overview?lang=zh")
         #expect(zh.body.contains(#"<html lang="zh-CN">"#) && zh.body.contains("概览"))
         #expect(try await alice.get("/console/overview").body.contains("概览"))
+        // A form's error in the page's language, beside its field.
+        let wrongZh = try await alice.post("/console/admin/users", [("csrf", token), ("name", "x"), ("role", "sales"), ("password", "long enough password")])
+        #expect(wrongZh.status == 400 && wrongZh.body.contains(#"id="error-name""#) && wrongZh.body.contains("name：须为 3 到 64 个小写字母"), "\(wrongZh.body.suffix(1500))")
         // A second node (PostgreSQL) or the same after a restart (SQLite) knows the session.
         let (other, otherBase) = try await backend == .postgres
             ? DurabilityTests.startServer(folder, extra: environment) : { () async throws -> (Run.Started, String) in
@@ -977,6 +980,49 @@ struct ConsoleScopeTests {
             let scopes = try #require(api[route], "README's table has no \(route)")
             let mapped = Set(roles.compactMap(Self.scope(of:)))
             #expect(mapped == scopes.union([.admin]), "\(name): the console gives \(mapped.map(\.rawValue).sorted()), \(route) takes \(scopes.union([.admin]).map(\.rawValue).sorted())")
+        }
+    }
+}
+
+@Suite("The console's errors in Chinese")
+struct ConsoleErrorTextTests {
+    /// The error a rule throws for `input` (each rule below is the one a console form calls).
+    static func error(_ work: () throws -> Void) -> (any FieldError)? {
+        do { try work(); return nil } catch let error as any FieldError { return error } catch { return nil }
+    }
+
+    @Test("the errors the console's forms show come in Chinese on a Chinese page: each a real rule's error, its field kept, no English left")
+    func chinese() throws {
+        let views = try ConsoleViews(brand: .none, time: DisplayTime(TimeZone(identifier: "UTC")!))
+        let campaign = { (json: String) in { _ = try CampaignDefinition.parse(Data(json.utf8)) } }
+        let errors: [(String, (any FieldError)?)] = [
+            ("product name", Self.error { _ = try NewProduct(name: "", gtin: nil, sku: nil) }),
+            ("gtin", Self.error { _ = try NewProduct(name: "Tea", gtin: "6291041500214", sku: nil) }),
+            ("image", Self.error { _ = try NewProduct(name: "Tea", gtin: nil, sku: nil, imageURL: "http://x") }),
+            ("count", Self.error { _ = try Actions.IssueRequest(product: 1, count: 0, lot: nil, productionDate: nil, expiryDate: nil, region: nil, urlForm: nil, uppercase: nil, kind: nil, pin: nil, qr: nil, ec: nil, roll: nil, labelsPerFile: nil, maxCount: 10) }),
+            ("cap", Self.error { _ = try Actions.IssueRequest(product: 1, count: 11, lot: nil, productionDate: nil, expiryDate: nil, region: nil, urlForm: nil, uppercase: nil, kind: nil, pin: nil, qr: nil, ec: nil, roll: nil, labelsPerFile: nil, maxCount: 10) }),
+            ("region", Self.error { _ = try Actions.IssueRequest(product: 1, count: 1, lot: nil, productionDate: nil, expiryDate: nil, region: "Shanghai", urlForm: nil, uppercase: nil, kind: nil, pin: nil, qr: nil, ec: nil, roll: nil, labelsPerFile: nil, maxCount: 10) }),
+            ("date", Self.error { _ = try Actions.IssueRequest(product: 1, count: 1, lot: nil, productionDate: "2026-13-01", expiryDate: nil, region: nil, urlForm: nil, uppercase: nil, kind: nil, pin: nil, qr: nil, ec: nil, roll: nil, labelsPerFile: nil, maxCount: 10) }),
+            ("ec", Self.error { _ = try Actions.IssueRequest(product: 1, count: 1, lot: nil, productionDate: nil, expiryDate: nil, region: nil, urlForm: nil, uppercase: nil, kind: nil, pin: nil, qr: nil, ec: "X", roll: nil, labelsPerFile: nil, maxCount: 10) }),
+            ("user name", Self.error { _ = try Actions.NewUser(name: "x", role: .sales, store: nil, password: "long enough password") }),
+            ("password", Self.error { _ = try Actions.NewUser(name: "sam", role: .sales, store: nil, password: "short") }),
+            ("clerk store", Self.error { _ = try Actions.NewUser(name: "sam", role: .clerk, store: nil, password: "long enough password") }),
+            ("tiers", Self.error(campaign(#"{"name": "C", "start": "2026-12-01T00:00:00", "end": "2030-01-01T00:00:00", "timeZone": "Asia/Shanghai", "tiers": []}"#))),
+            ("probability", Self.error(campaign(#"{"name": "C", "start": "2026-12-01T00:00:00", "end": "2030-01-01T00:00:00", "timeZone": "Asia/Shanghai", "tiers": [{"name": "A", "kind": "points", "value": 1, "probability": 2, "stock": 1}]}"#))),
+            ("time zone", Self.error(campaign(#"{"name": "C", "start": "2026-12-01T00:00:00", "end": "2030-01-01T00:00:00", "timeZone": "Mars/Base", "tiers": [{"name": "A", "kind": "points", "value": 1, "probability": 0.5, "stock": 1}]}"#))),
+            ("end", Self.error(campaign(#"{"name": "C", "start": "2026-12-01T00:00:00", "end": "2026-11-01T00:00:00", "timeZone": "Asia/Shanghai", "tiers": [{"name": "A", "kind": "points", "value": 1, "probability": 0.5, "stock": 1}]}"#))),
+            ("kind", Self.error(campaign(#"{"name": "C", "start": "2026-12-01T00:00:00", "end": "2030-01-01T00:00:00", "timeZone": "Asia/Shanghai", "tiers": [{"name": "A", "kind": "cars", "value": 1, "probability": 0.5, "stock": 1}]}"#))),
+            ("segment", Self.error { _ = try SegmentRule.parse(Data(#"{"scans": {"atLeast": "many", "days": 7}}"#.utf8)) }),
+            ("segment kind", Self.error { _ = try SegmentRule.parse(Data(#"{"colour": "red"}"#.utf8)) }),
+        ]
+        for (name, error) in errors {
+            let error = try #require(error, "\(name): the rule threw no error")
+            let zh = views.say(error, .zh)
+            #expect(zh.hasPrefix(error.field + "："), "\(name): \(zh)")
+            let words = zh.dropFirst(error.field.count + 1)
+            #expect(words.unicodeScalars.contains { (0x4E00...0x9FFF).contains($0.value) }, "\(name): no Chinese in \(zh) (English: \(error.message))")
+            #expect(!words.contains("must") && !words.contains("got "), "\(name): English left in \(zh)")
+            #expect(views.say(error, .en) == error.description)
         }
     }
 }

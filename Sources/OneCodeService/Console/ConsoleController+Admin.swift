@@ -83,7 +83,7 @@ extension ConsoleController {
             return try await security(request, context, chrome, notice: views.text("secondFactorDisabled", language))
         } catch let error as InputError {
             let secret = fields["secret"].flatMap { $0.utf8.count == 32 ? $0 : nil }
-            return try await security(request, context, chrome, secret: on ? secret : nil, errors: [error.field == "secret" ? "secret" : "code": error.description],
+            return try await security(request, context, chrome, secret: on ? secret : nil, errors: [error.field == "secret" ? "secret" : "code": views.say(error, chrome.language)],
                                       status: .badRequest)
         }
     }
@@ -122,7 +122,7 @@ extension ConsoleController {
             response.headers[.cacheControl] = "no-store"
             return response
         } catch let error as InputError {
-            return try await tokens(request, context, chrome, form: kept, errors: [error.field: error.description], status: .badRequest)
+            return try await tokens(request, context, chrome, form: kept, errors: [error.field: views.say(error, chrome.language)], status: .badRequest)
         }
     }
 
@@ -134,7 +134,7 @@ extension ConsoleController {
             try await actions(context).revokeToken(id)
             return try await tokens(request, context, chrome, notice: views.text("tokenRevoked", chrome.language))
         } catch let error as NotFoundError {
-            return try await tokens(request, context, chrome, errors: ["form": error.description], status: .notFound)
+            return try await tokens(request, context, chrome, errors: ["form": views.say(error, chrome.language)], status: .notFound)
         }
     }
 
@@ -206,11 +206,11 @@ extension ConsoleController {
             context.logger.info("console user added", metadata: ["user": "\(user.name)", "role": "\(user.role.rawValue)"])
             return try await users(request, context, chrome, notice: views.text("userAdded", chrome.language), status: .created)
         } catch let error as InputError {
-            return try await users(request, context, chrome, form: kept, errors: [error.field: error.description], status: .badRequest)
+            return try await users(request, context, chrome, form: kept, errors: [error.field: views.say(error, chrome.language)], status: .badRequest)
         } catch let error as NotFoundError {
-            return try await users(request, context, chrome, form: kept, errors: [error.field: error.description], status: .badRequest)
+            return try await users(request, context, chrome, form: kept, errors: [error.field: views.say(error, chrome.language)], status: .badRequest)
         } catch let error as ConflictError {
-            return try await users(request, context, chrome, form: kept, errors: [error.field: error.description], status: .conflict)
+            return try await users(request, context, chrome, form: kept, errors: [error.field: views.say(error, chrome.language)], status: .conflict)
         }
     }
 

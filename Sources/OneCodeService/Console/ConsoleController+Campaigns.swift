@@ -127,11 +127,11 @@ extension ConsoleController {
             return try await campaignPage(request, context, chrome, id: campaign.id.rawValue, notice: views.text("campaignCreated", chrome.language),
                                           status: .created)
         } catch let error as InputError {
-            let errors = [CampaignForm.field(of: error.field): error.description]
+            let errors = [CampaignForm.field(of: error.field): views.say(error, chrome.language)]
             if let id { return try await campaignPage(request, context, chrome, id: id, form: kept, errors: errors, status: .badRequest) }
             return try await campaigns(request, context, chrome, form: kept, errors: errors, status: .badRequest)
         } catch let error as ConflictError {
-            let errors = [CampaignForm.field(of: error.field): error.description]
+            let errors = [CampaignForm.field(of: error.field): views.say(error, chrome.language)]
             if let id { return try await campaignPage(request, context, chrome, id: id, form: kept, errors: errors, status: .conflict) }
             return try await campaigns(request, context, chrome, form: kept, errors: errors, status: .conflict)
         }
@@ -144,10 +144,10 @@ extension ConsoleController {
             _ = try await actions(context).setCampaignStatus(to, of: id)
             return try await campaignPage(request, context, chrome, id: id, notice: views.text("statusChanged", chrome.language))
         } catch let error as InputError {
-            return try await campaignPage(request, context, chrome, id: id, errors: ["confirm": error.field == "confirm" ? error.message : error.description],
+            return try await campaignPage(request, context, chrome, id: id, errors: ["confirm": error.field == "confirm" ? error.message : views.say(error, chrome.language)],
                                           status: .badRequest)
         } catch let error as ConflictError {
-            return try await campaignPage(request, context, chrome, id: id, errors: ["confirm": error.description], status: .conflict)
+            return try await campaignPage(request, context, chrome, id: id, errors: ["confirm": views.say(error, chrome.language)], status: .conflict)
         }
     }
 }

@@ -84,9 +84,9 @@ extension ConsoleController {
             return try await codes(request, context, chrome, query: canonical, notice: views.text("blacklisted", chrome.language))
         } catch let error as InputError {
             return try await codes(request, context, chrome, query: code, form: ["reason": fields["reason"] ?? ""],
-                                   errors: [error.field: error.description], status: .badRequest)
+                                   errors: [error.field: views.say(error, chrome.language)], status: .badRequest)
         } catch let error as NotFoundError {
-            return try await codes(request, context, chrome, query: code, errors: ["reason": error.description], status: .notFound)
+            return try await codes(request, context, chrome, query: code, errors: ["reason": views.say(error, chrome.language)], status: .notFound)
         }
     }
 }

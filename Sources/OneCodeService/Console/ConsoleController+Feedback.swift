@@ -53,9 +53,9 @@ extension ConsoleController {
             try await actions(context).handleFeedback(id, cause: try Actions.FeedbackCause(fields["cause"] ?? ""))
             return try await feedback(request, context, chrome, notice: views.text("feedbackHandled", chrome.language))
         } catch let error as InputError {
-            return try await feedback(request, context, chrome, errors: ["form": error.description], status: .badRequest)
+            return try await feedback(request, context, chrome, errors: ["form": views.say(error, chrome.language)], status: .badRequest)
         } catch let error as NotFoundError {
-            return try await feedback(request, context, chrome, errors: ["form": error.description], status: .notFound)
+            return try await feedback(request, context, chrome, errors: ["form": views.say(error, chrome.language)], status: .notFound)
         }
     }
 }

@@ -47,10 +47,10 @@ extension ConsoleController {
             values["hasLeads"] = !page.leads.isEmpty
             values["more"] = page.more
         } catch let error as InputError {
-            values["errors"] = [error.field: error.description]
+            values["errors"] = [error.field: views.say(error, chrome.language)]
             status = .badRequest
         } catch let error as NotFoundError {
-            values["errors"] = ["minScore": error.description]
+            values["errors"] = ["minScore": views.say(error, chrome.language)]
             status = .notFound
         }
         let segments = try await store.segments()

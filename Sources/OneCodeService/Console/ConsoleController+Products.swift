@@ -90,9 +90,9 @@ extension ConsoleController {
             _ = try await actions(context).addProduct(new)
             return try await products(request, context, chrome, notice: views.text("productAdded", chrome.language), status: .created)
         } catch let error as InputError {
-            return try await products(request, context, chrome, product: kept, errors: [error.field: error.description], status: .badRequest)
+            return try await products(request, context, chrome, product: kept, errors: [error.field: views.say(error, chrome.language)], status: .badRequest)
         } catch let error as ConflictError {
-            return try await products(request, context, chrome, product: kept, errors: [error.field: error.description], status: .conflict)
+            return try await products(request, context, chrome, product: kept, errors: [error.field: views.say(error, chrome.language)], status: .conflict)
         }
     }
 
@@ -156,9 +156,9 @@ extension ConsoleController {
             return try await batchPage(request, context, chrome, id: result.batch.id.rawValue, notice: views.text("batchIssued", chrome.language),
                                        status: .created)
         } catch let error as InputError {
-            return try await products(request, context, chrome, issue: kept, errors: [error.field: error.description], status: .badRequest)
+            return try await products(request, context, chrome, issue: kept, errors: [error.field: views.say(error, chrome.language)], status: .badRequest)
         } catch let error as NotFoundError {
-            return try await products(request, context, chrome, issue: kept, errors: [error.field: error.description], status: .badRequest)
+            return try await products(request, context, chrome, issue: kept, errors: [error.field: views.say(error, chrome.language)], status: .badRequest)
         }
     }
 
@@ -238,10 +238,10 @@ extension ConsoleController {
             _ = try await actions(context).voidBatch(id)
             return try await batchPage(request, context, chrome, id: id, notice: views.text("batchVoided", chrome.language))
         } catch let error as InputError {
-            return try await batchPage(request, context, chrome, id: id, errors: [error.field: error.field == "confirm" ? error.message : error.description],
+            return try await batchPage(request, context, chrome, id: id, errors: [error.field: error.field == "confirm" ? error.message : views.say(error, chrome.language)],
                                        status: .badRequest)
         } catch let error as NotFoundError {
-            return try await batchPage(request, context, chrome, id: id, errors: ["confirm": error.description], status: .notFound)
+            return try await batchPage(request, context, chrome, id: id, errors: ["confirm": views.say(error, chrome.language)], status: .notFound)
         }
     }
 }

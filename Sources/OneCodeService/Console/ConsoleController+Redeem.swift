@@ -65,9 +65,9 @@ extension ConsoleController {
                 return try await redeemPage(request, context, chrome, form: kept, prize: now, status: .conflict)
             }
         } catch let error as InputError {
-            return try await redeemPage(request, context, chrome, form: kept, errors: [error.field: error.description], status: .badRequest)
+            return try await redeemPage(request, context, chrome, form: kept, errors: [error.field: views.say(error, chrome.language)], status: .badRequest)
         } catch let error as NotFoundError {
-            return try await redeemPage(request, context, chrome, form: kept, errors: [error.field: error.description], status: .notFound)
+            return try await redeemPage(request, context, chrome, form: kept, errors: [error.field: views.say(error, chrome.language)], status: .notFound)
         }
     }
 

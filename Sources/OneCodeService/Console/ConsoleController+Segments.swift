@@ -151,14 +151,14 @@ extension ConsoleController {
                                          status: .created)
         } catch let error as InputError {
             let field = SegmentForm.parts.contains(error.field) || ["name", "rules", "combine"].contains(error.field) ? error.field : "rules"
-            let errors = [field: field == "rules" || field == "name" ? error.description : error.message]
+            let errors = [field: field == "rules" || field == "name" ? views.say(error, chrome.language) : error.message]
             if let id { return try await segmentPage(request, context, chrome, id: id, form: kept, errors: errors, status: .badRequest) }
             return try await segments(request, context, chrome, form: kept, errors: errors, status: .badRequest)
         } catch let error as ConflictError {
-            if let id { return try await segmentPage(request, context, chrome, id: id, form: kept, errors: ["name": error.description], status: .conflict) }
-            return try await segments(request, context, chrome, form: kept, errors: ["name": error.description], status: .conflict)
+            if let id { return try await segmentPage(request, context, chrome, id: id, form: kept, errors: ["name": views.say(error, chrome.language)], status: .conflict) }
+            return try await segments(request, context, chrome, form: kept, errors: ["name": views.say(error, chrome.language)], status: .conflict)
         } catch let error as NotFoundError {
-            return views.page("message", title: views.text("notFound", chrome.language), values: ["message": error.description],
+            return views.page("message", title: views.text("notFound", chrome.language), values: ["message": views.say(error, chrome.language)],
                               chrome: chrome, status: .notFound)
         }
     }

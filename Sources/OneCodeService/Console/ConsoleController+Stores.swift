@@ -47,9 +47,9 @@ extension ConsoleController {
             let (_, secret) = try await actions(context).addStore(try Actions.NewStore(name: fields["name"] ?? "", region: region.isEmpty ? nil : region))
             return try await stores(request, context, chrome, token: secret, notice: views.text("storeAdded", chrome.language), status: .created)
         } catch let error as InputError {
-            return try await stores(request, context, chrome, form: kept, errors: [error.field: error.description], status: .badRequest)
+            return try await stores(request, context, chrome, form: kept, errors: [error.field: views.say(error, chrome.language)], status: .badRequest)
         } catch let error as ConflictError {
-            return try await stores(request, context, chrome, form: kept, errors: [error.field: error.description], status: .conflict)
+            return try await stores(request, context, chrome, form: kept, errors: [error.field: views.say(error, chrome.language)], status: .conflict)
         }
     }
 }

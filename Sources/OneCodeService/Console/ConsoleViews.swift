@@ -16,6 +16,8 @@ struct ConsoleViews: Sendable {
     let time: DisplayTime
     /// China's provinces, projected once.
     let map: ChinaMap
+    /// Input errors in Chinese.
+    let errorsZh: ErrorCatalogue
 
     init(brand: Brand, time: DisplayTime) throws {
         var library = MustacheLibrary()
@@ -48,6 +50,14 @@ struct ConsoleViews: Sendable {
         self.brand = brand.name ?? "OneCode"
         self.time = time
         map = try ChinaMap()
+        errorsZh = try ErrorCatalogue(PackageResources.console_errors_zh_json)
+    }
+
+    /// An error as the page's language says it, after the field it names ("tiers[0].stock: …"): English as the
+    /// rules wrote it; Chinese from the catalogue (`console_errors_zh.json`), or English where it has no rule.
+    func say(_ error: some FieldError, _ language: Language) -> String {
+        guard language == .zh, let zh = errorsZh.translate(error.message) else { return error.description }
+        return "\(error.field)：\(zh)"
     }
 
     static let css = PackageResources.console_css
@@ -158,4 +168,34 @@ enum ConsoleChart {
     }
 
     static func fmt(_ value: Double) -> String { String(format: "%.1f", value) }
+}
+
+/// Rules that turn English error messages into another language: each a regular expression matching a whole
+/// message and the text it becomes (`$1` … for what its groups caught); the first that matches is used.
+final class ErrorCatalogue: @unchecked Sendable {  // immutable after init; NSRegularExpression matches from any thread
+    private struct File: Decodable { var rules: [[String]] }
+    private let rules: [(NSRegularExpression, String)]
+
+    init(_ bytes: [UInt8]) throws {
+        let file = try JSONDecoder().decode(File.self, from: Data(bytes))
+        rules = try file.rules.enumerated().map { index, rule in
+            guard rule.count == 2 else { throw InputError("console_errors[\(index)]", "must be [pattern, text]") }
+            return (try NSRegularExpression(pattern: "^(?:" + rule[0] + ")$"), rule[1])
+        }
+    }
+
+    /// `message` in the catalogue's language; `nil` when no rule matches it. A message that names a deeper field
+    /// first ("tiers[0].stock: is required", as a form reports a JSON document's error) keeps that name.
+    func translate(_ message: String) -> String? {
+        let range = NSRange(message.startIndex..., in: message)
+        for (pattern, text) in rules {
+            guard let match = pattern.firstMatch(in: message, range: range) else { continue }
+            return pattern.replacementString(for: match, in: message, offset: 0, template: text)
+        }
+        if let colon = message.range(of: ": "), !message[..<colon.lowerBound].contains(" "),
+           let rest = translate(String(message[colon.upperBound...])) {
+            return message[..<colon.lowerBound] + "：" + rest
+        }
+        return nil
+    }
 }
