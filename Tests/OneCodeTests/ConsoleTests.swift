@@ -168,6 +168,7 @@ struct ConsoleTests {
         let overview = try await browser.get("/console/overview")
         #expect(overview.status == 200 && overview.body.contains(#"id="signed-in-as">alice · administrator"#), "\(overview.body.prefix(600))")
         #expect(overview.headers["Content-Security-Policy"]?.contains("script-src 'self'") == true)
+        #expect(overview.body.contains("Days are UTC days: each runs from 08:00 to 08:00 (Beijing time)."), "\(overview.body.prefix(3000))")
         let css = try await browser.get("/console/static/console.css")
         #expect(css.status == 200 && css.headers["Content-Type"]?.hasPrefix("text/css") == true && css.body.contains("nav.areas"))
         // Sign-out needs the form's token; then the session is gone from the database and the cookie signs no one in.
@@ -252,6 +253,8 @@ struct ConsoleTests {
         // The zh catalogue on asking; the choice is kept in a cookie.
         let zh = try await alice.get("/console/overview?lang=zh")
         #expect(zh.body.contains(#"<html lang="zh-CN">"#) && zh.body.contains("概览"))
+        // Days are UTC days, said in the display zone's time (Beijing is UTC+8, so a day starts at 08:00 there).
+        #expect(zh.body.contains("日期按 UTC 计：每天从 08:00 到次日 08:00"), "\(zh.body.prefix(3000))")
         #expect(try await alice.get("/console/overview").body.contains("概览"))
         // A form's error in the page's language, beside its field.
         let wrongZh = try await alice.post("/console/admin/users", [("csrf", token), ("name", "x"), ("role", "sales"), ("password", "long enough password")])

@@ -75,6 +75,16 @@ struct ConsoleViews: Sendable {
 
     func text(_ key: String, _ language: Language) -> String { strings[language]?[key] ?? key }
 
+    /// What a day is on the console's charts and counts: a UTC day (the days `scan_day` counts by, the same on
+    /// every node and in every report), said in the display zone's time, as the rest of the page's times are
+    /// ("from 08:00 to 08:00 Beijing time"). Nothing to say when the display zone is UTC.
+    func daysNote(_ language: Language) -> String {
+        let now = Date().timeIntervalSince1970, midnight = Date(timeIntervalSince1970: now - now.truncatingRemainder(dividingBy: 86_400))
+        guard time.zone.secondsFromGMT(for: midnight) != 0 else { return "" }
+        let start = time.minute(midnight).split(separator: " ").last.map(String.init) ?? ""
+        return text("daysNote", language).replacingOccurrences(of: "{time}", with: start).replacingOccurrences(of: "{zone}", with: time.label)
+    }
+
     /// A whole page: `template` rendered with `values` (and `t`, the texts), inside the layout.
     func page(_ template: String, title: String, values: [String: Any] = [:], chrome: Chrome, notice: String? = nil,
               status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
@@ -83,6 +93,7 @@ struct ConsoleViews: Sendable {
         values["t"] = t
         values["csrf"] = chrome.csrf ?? ""
         values["zone"] = time.label
+        values["daysNote"] = daysNote(chrome.language)
         guard let content = library.render(values, withTemplate: template) else {
             // A page whose template was not registered: a mistake of this build, said plainly.
             return Response(status: .internalServerError, headers: [.contentType: "text/plain; charset=utf-8"],
