@@ -821,7 +821,13 @@ struct ConsoleBrowserTests {
         #expect((seen["tokenSecret"] as? Int ?? 0) >= 32, "the new token's secret is shown: \(seen["tokenSecret"] ?? "")")
         #expect(seen["mapProvinces"] as? Int == 34, "\(seen["mapProvinces"] ?? "")")
         #expect(seen["marketingAdmin"] as? String == "Your role does not include this part of the console.")
-        for name in ["console-login", "console-overview", "console-code-lookup", "console-products", "console-batch", "console-campaign-error", "console-campaign", "console-users-error", "console-users", "console-audit", "console-overview-zh"] {
+        #expect(seen["pages"] as? [String: String] == ["campaigns": "Campaigns", "stores": "Stores", "segments": "Segments", "leads": "Leads",
+                                                        "feedback": "Feedback", "redeem": "Redeem a prize"], "\(seen["pages"] ?? "")")
+        // A screenshot of every page (the clerk's phone-size screen is ConsoleRedeemTests').
+        for name in ["console-login", "console-overview", "console-code-lookup", "console-products", "console-batch", "console-campaign-error", "console-campaign",
+                     "console-users-error", "console-users", "console-audit", "console-tokens", "console-webhooks", "console-security", "console-regions",
+                     "console-campaigns", "console-stores", "console-segments", "console-leads", "console-feedback", "console-redeem", "console-segment",
+                     "console-overview-zh"] {
             let png = try Data(contentsOf: URL(fileURLWithPath: BrowserTests.artifacts + "/\(name).png"))
             #expect(png.count > 5000 && png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(name)")
         }

@@ -113,9 +113,18 @@ try:
     shot(driver, "console-tokens")
     click_and_wait(driver, "to-webhooks", "webhook-list")
     shot(driver, "console-webhooks")
+    click_and_wait(driver, "to-security", "second-factor-enable")
+    shot(driver, "console-security")
     click_and_wait(driver, "nav-regions", "regions-map")
     seen["mapProvinces"] = len(driver.find_elements(By.CSS_SELECTOR, "#regions-map svg path"))
     shot(driver, "console-regions")
+    # Every other part, as the admin sees it.
+    seen["pages"] = {}
+    for area, marker in (("campaigns", "campaign-list"), ("stores", "store-list"), ("segments", "segment-list"),
+                         ("leads", "leads-filter"), ("feedback", "feedback-filter"), ("redeem", "redeem-form")):
+        click_and_wait(driver, f"nav-{area}", marker)
+        seen["pages"][area] = driver.find_element(By.TAG_NAME, "h1").text
+        shot(driver, f"console-{area}")
     click_and_wait(driver, "nav-overview", "scan-figures")
     click_and_wait(driver, "switch-language", "scan-figures")
     seen["zh"] = {"lang": driver.find_element(By.TAG_NAME, "html").get_attribute("lang"), "h1": driver.find_element(By.TAG_NAME, "h1").text}
