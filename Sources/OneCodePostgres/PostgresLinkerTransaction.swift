@@ -188,22 +188,24 @@ final class PostgresLinkerTransaction: LinkerTransaction, ErasureTransaction {
             try db.execute(PostgresQuery(unsafeSQL: """
                 INSERT INTO linker_wanted SELECT p.consumer FROM consumer_profile p WHERE \(PostgresStore.numbered(condition.sql, from: 1))
                 """, binds: binds))
-            // Who leaves and who joins: their leads are scored again.
-            try db.execute("""
-                INSERT INTO linker_touched SELECT consumer FROM segment_member m
-                WHERE m.segment_id = \(segment) AND NOT EXISTS (SELECT 1 FROM linker_wanted w WHERE w.consumer = m.consumer COLLATE "default") ON CONFLICT DO NOTHING
-                """)
-            let removed = try db.execute("""
-                DELETE FROM segment_member m WHERE m.segment_id = \(segment) AND NOT EXISTS (SELECT 1 FROM linker_wanted w WHERE w.consumer = m.consumer COLLATE "default")
-                """)
-            try db.execute("""
-                INSERT INTO linker_touched SELECT consumer FROM linker_wanted w
-                WHERE NOT EXISTS (SELECT 1 FROM segment_member m WHERE m.segment_id = \(segment) AND m.consumer = w.consumer COLLATE "C") ON CONFLICT DO NOTHING
-                """)
-            let added = try db.execute("""
-                INSERT INTO segment_member (segment_id, consumer) SELECT \(segment), consumer FROM linker_wanted w
-                WHERE NOT EXISTS (SELECT 1 FROM segment_member m WHERE m.segment_id = \(segment) AND m.consumer = w.consumer COLLATE "C")
-                """)
+            // Who leaves and who joins, each in one statement that also notes them (their leads are scored again).
+            // Joins are inserted with ON CONFLICT rather than after a NOT EXISTS over the same table: on a first
+            // refresh the table's statistics say it is empty, and the planner's nested loop then read the rows the
+            // statement itself was adding, once per row (4.5 s for 37,000 members at 2M scans; 0.25 s this way).
+            let removed = try db.row("""
+                WITH gone AS (
+                    DELETE FROM segment_member m WHERE m.segment_id = \(segment)
+                    AND NOT EXISTS (SELECT 1 FROM linker_wanted w WHERE w.consumer = m.consumer COLLATE "default") RETURNING consumer),
+                noted AS (INSERT INTO linker_touched SELECT consumer FROM gone ON CONFLICT DO NOTHING)
+                SELECT count(*)::int FROM gone
+                """)?.decode(Int.self) ?? 0
+            let added = try db.row("""
+                WITH joined AS (
+                    INSERT INTO segment_member (segment_id, consumer) SELECT \(segment), consumer FROM linker_wanted ORDER BY consumer COLLATE "C"
+                    ON CONFLICT DO NOTHING RETURNING consumer),
+                noted AS (INSERT INTO linker_touched SELECT consumer FROM joined ON CONFLICT DO NOTHING)
+                SELECT count(*)::int FROM joined
+                """)?.decode(Int.self) ?? 0
             try db.execute("RELEASE SAVEPOINT segment")
             return (added, removed)
         } catch let error as PostgresFailure {
