@@ -92,29 +92,21 @@ final class PostgresLinkerTransaction: LinkerTransaction, ErasureTransaction {
 
     func saveProfiles(_ profiles: [ProfileBuilder], version: Int64) throws {
         guard !profiles.isEmpty else { return }
-        var rows = EventJSONArray()
-        for profile in profiles {
-            var row = EventJSON()
-            row.add("consumer", profile.consumer)
-            row.add("first_at", profile.firstAt)
-            row.add("last_at", profile.lastAt)
-            row.add("scans", profile.scans)
-            row.add("products", ProfileText.joined(profile.products))
-            row.add("batches", ProfileText.joined(profile.batches))
-            row.add("regions", ProfileText.joined(profile.regions))
-            row.add("last_batch", profile.lastBatch)
-            row.add("last_region", profile.lastRegion)
-            row.add("days", ProfileText.joined(profile.recentDays))
-            if let at = profile.lastRegionAt { row.add("last_region_at", at) } else { row.add("last_region_at", nil as Int64?) }
-            rows.append(row)
-        }
+        // One array per column, bound as PostgreSQL arrays (no JSON to write and parse again); a missing value
+        // travels as a sentinel the statement turns back into NULL (-1 for a batch, "" for a region, NaN for a time).
+        let consumers = profiles.map(\.consumer), firstAt = profiles.map(\.firstAt), lastAt = profiles.map(\.lastAt)
+        let scans = profiles.map { Int64($0.scans) }, products = profiles.map { ProfileText.joined($0.products) }
+        let batches = profiles.map { ProfileText.joined($0.batches) }, regions = profiles.map { ProfileText.joined($0.regions) }
+        let lastBatch = profiles.map { $0.lastBatch ?? -1 }, lastRegion = profiles.map { $0.lastRegion ?? "" }
+        let days = profiles.map { ProfileText.joined($0.recentDays) }, lastRegionAt = profiles.map { $0.lastRegionAt ?? .nan }
         try db.execute("""
             INSERT INTO consumer_profile (consumer, first_at, last_at, scans, products, batches, regions, last_batch, last_region, days, version,
                 draws, prizes_won, points, ratings, rating_sum, last_region_at)
-            SELECT r.consumer, r.first_at, r.last_at, r.scans, r.products, r.batches, r.regions, r.last_batch, r.last_region, r.days, \(version),
-                0, 0, 0, 0, 0, r.last_region_at
-            FROM jsonb_to_recordset(\(rows.text)::jsonb) AS r(consumer text, first_at float8, last_at float8, scans int, products text, batches text,
-                regions text, last_batch bigint, last_region text, days text, last_region_at float8)
+            SELECT r.consumer, r.first_at, r.last_at, r.scans, r.products, r.batches, r.regions, nullif(r.last_batch, -1), nullif(r.last_region, ''),
+                r.days, \(version), 0, 0, 0, 0, 0, nullif(r.last_region_at, 'NaN')
+            FROM unnest(\(consumers)::text[], \(firstAt)::float8[], \(lastAt)::float8[], \(scans)::int8[], \(products)::text[], \(batches)::text[],
+                        \(regions)::text[], \(lastBatch)::int8[], \(lastRegion)::text[], \(days)::text[], \(lastRegionAt)::float8[])
+                AS r(consumer, first_at, last_at, scans, products, batches, regions, last_batch, last_region, days, last_region_at)
             ON CONFLICT (consumer) DO UPDATE SET first_at = excluded.first_at, last_at = excluded.last_at, scans = excluded.scans,
                 products = excluded.products, batches = excluded.batches, regions = excluded.regions, last_batch = excluded.last_batch,
                 last_region = excluded.last_region, days = excluded.days, version = excluded.version, last_region_at = excluded.last_region_at
