@@ -399,9 +399,9 @@ struct CLITests {
         #expect(try await Run.run(Run.onecode, ["product", "add", "--name", "Real tea"], cwd: folder.path).status == 0)
         let server = try Run.start(Run.onecode, ["serve", "--port", "0"], cwd: folder.path)
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
-        let port = try await DurabilityTests.reportedPort(server, in: server.err, after: "onecode: listening on http://127.0.0.1:") ?? 1
+        let base = try await server.listening() ?? "http://127.0.0.1:1"
         #expect(try await eventually(every: .milliseconds(50)) {
-            (try? await DurabilityTests.session.data(from: URL(string: "http://127.0.0.1:\(port)/healthz")!)) != nil
+            (try? await DurabilityTests.session.data(from: URL(string: "\(base)/healthz")!)) != nil
         })
         kill(server.process.processIdentifier, SIGTERM)
         let result = await server.wait()

@@ -41,7 +41,7 @@ struct ChannelTests {
         let file = fixture.folder.file("batch-\(id).zip")
         try Data(buffer: zip.body).write(to: URL(fileURLWithPath: file))
         let csv = try await Run.run("/usr/bin/unzip", ["-p", file, "batch-\(id)/codes.csv"])
-        return csv.stdout.split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[1]) }
+        return CodesCSV(text: csv.stdout).codes
     }
 
     static func events(_ fixture: ServiceFixture, _ type: String) async throws -> [[String: Any]] {

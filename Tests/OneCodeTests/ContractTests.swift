@@ -96,21 +96,17 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
 }
 
 /// A product, an active batch of codes and a live campaign on a backend: what most contract tests start from.
+/// The world is `ServiceFixture`'s (one builder for every in-process suite): a product without a GTIN, short URLs.
 struct ContractWorld {
     static let signer = ServiceFixture.signer
-    let folder: TemporaryFolder
-    let store: any ContractStore
-    let batch: Batch
-    let codes: [String]
+    let fixture: ServiceFixture
+    var folder: TemporaryFolder { fixture.folder }
+    var store: any ContractStore { fixture.store }
+    var batch: Batch { fixture.batch }
+    var codes: [String] { fixture.codes }
 
     init(_ backend: Backend, codes count: Int = 10) async throws {
-        folder = try TemporaryFolder()
-        store = try await backend.open(folder)
-        let product = try await store.addProduct(try NewProduct(name: "Tea", gtin: nil, sku: nil), audit: .test)
-        let issued = try await Issuer(store: store, signer: Self.signer, baseURL: "https://q.example.com")
-            .issue(try NewBatch(productID: product.id, count: count, maxCount: 1000), package: PackageOptions(directory: folder.file("pkg")))
-        batch = try await store.setStatus(.active, of: issued.batch.id, audit: .test)
-        codes = try CodesCSV(folder.file("pkg/codes.csv")).codes
+        fixture = try await ServiceFixture(backend: backend, count: count, lot: nil, gtin: nil, productName: "Tea")
     }
 
     func key(_ code: String) -> CodeKey {

@@ -95,13 +95,9 @@ struct DeploymentTests {
                                    environment: environment.merging(["ONECODE_MODE": "production", "ONECODE_CODES_BASE_URL": "https://q.brand.example",
                                                                      "ONECODE_LINKER_REFRESH_SECONDS": "0"]) { $1 })
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
-        var port: Int?
-        _ = try await eventually {
-            let log = (try? String(contentsOfFile: server.err, encoding: .utf8)) ?? ""
-            port = log.range(of: "listening on http://127.0.0.1:").flatMap { Int(log[$0.upperBound...].prefix { $0.isNumber }) }
-            return port != nil || !server.process.isRunning
-        }
-        let upstream = try #require(port, "serve did not start: \((try? String(contentsOfFile: server.err, encoding: .utf8)) ?? "")")
+        let listening = try await server.listening()
+        let upstream = try #require(listening.flatMap { Int($0.split(separator: ":").last ?? "") },
+                                    "serve did not start: \((try? String(contentsOfFile: server.err, encoding: .utf8)) ?? "")")
         let front = try await Self.nginx(in: folder.file("nginx"), upstream: upstream)
         defer { if front.process.process.isRunning { kill(front.process.process.processIdentifier, SIGQUIT) } }
         let https = front.https

@@ -58,8 +58,8 @@ struct DurabilityTests {
         return port
     }
 
-    /// A folder with an active batch of `count` codes; returns the codes.
-    static func prepare(_ folder: TemporaryFolder, count: Int) async throws -> [String] {
+    /// A folder with an active batch of `count` codes (in the database `environment` names); returns the codes.
+    static func prepare(_ folder: TemporaryFolder, count: Int, environment: [String: String] = environment) async throws -> [String] {
         for arguments in [["product", "add", "--name", "Tea"], ["batch", "issue", "--product", "1", "--count", String(count), "--out", "pkg"],
                           ["batch", "activate", "1"]] {
             let result = try await Run.run(Run.onecode, arguments, cwd: folder.path, environment: environment)
@@ -75,9 +75,7 @@ struct DurabilityTests {
                                    environment: environment.merging(["ONECODE_MODE": "production",
                                                                      "ONECODE_REGIONS_FILE": ServiceFixture.regionsFile]) { $1 }
                                        .merging(extra) { $1 })
-        if let port = try await reportedPort(server, in: server.err, after: "onecode: listening on http://127.0.0.1:") {
-            return (server, "http://127.0.0.1:\(port)")
-        }
+        if let base = try await server.listening() { return (server, base) }
         Issue.record("server did not start: \((try? String(contentsOfFile: server.err, encoding: .utf8)) ?? "")")
         return (server, "http://127.0.0.1:1")
     }

@@ -20,13 +20,7 @@ struct LogTests {
             (text ?? (try? String(contentsOfFile: server.err, encoding: .utf8)) ?? "").split(separator: "\n")
                 .map { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] ?? ["unparsed": String($0)] }
         }
-        var base = ""
-        _ = try await eventually {
-            if let message = lines().compactMap({ $0["message"] as? String }).first(where: { $0.hasPrefix("onecode: listening on http://") }) {
-                base = String(message.dropFirst("onecode: listening on ".count))
-            }
-            return !base.isEmpty || !server.process.isRunning
-        }
+        let base = try await server.listening() ?? ""
         try #require(!base.isEmpty, "\(lines())")
         let wrongToken = "oc_WRONGTOKENTEXT0123456789"
         var request = URLRequest(url: URL(string: base + "/api/products")!)

@@ -228,13 +228,7 @@ struct PostgresWebhookTests {
     static func world(_ folder: TemporaryFolder, count: Int) async throws -> ([String: String], [String]) {
         let environment = try await PostgresTests.database(folder)
         #expect(try await Run.onecode(["migrate"], cwd: folder.path, environment: environment).status == 0)
-        for arguments in [["product", "add", "--name", "Tea"], ["batch", "issue", "--product", "1", "--count", String(count), "--out", "pkg"],
-                          ["batch", "activate", "1"]] {
-            let result = try await Run.onecode(arguments, cwd: folder.path, environment: environment)
-            #expect(result.status == 0, "\(arguments): \(result.stderr)")
-        }
-        let codes = try CodesCSV(folder.file("pkg/codes.csv")).codes
-        return (environment, codes)
+        return (environment, try await DurabilityTests.prepare(folder, count: count, environment: environment))
     }
 
     /// Two scans of each code: with one scan allowed, the second is suspicious, and each writes an event.

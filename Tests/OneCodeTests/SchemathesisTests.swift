@@ -19,13 +19,10 @@ struct SchemathesisTests {
                            "ONECODE_LINKER_REFRESH_SECONDS": "0", "ONECODE_REGIONS_FILE": ""]
         let server = try Run.start(Run.onecode, ["serve", "--port", "0"], cwd: folder.path, environment: environment)
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
-        var base = ""
+        let base = try await server.listening() ?? ""
+        // The demo's token is said (and its file written) once the server listens.
         _ = try await eventually {
-            let log = (try? String(contentsOfFile: server.err, encoding: .utf8)) ?? ""
-            if log.contains("demo: admin token"), let line = log.split(separator: "\n").first(where: { $0.hasPrefix("onecode: listening on ") }) {
-                base = String(line.dropFirst("onecode: listening on ".count))
-            }
-            return !base.isEmpty || !server.process.isRunning
+            ((try? String(contentsOfFile: server.err, encoding: .utf8)) ?? "").contains("demo: admin token") || !server.process.isRunning
         }
         try #require(!base.isEmpty, "\((try? String(contentsOfFile: server.err, encoding: .utf8)) ?? "")")
         let token = try String(contentsOfFile: folder.file("data/demo-admin-token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)

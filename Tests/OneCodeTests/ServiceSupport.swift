@@ -35,17 +35,18 @@ struct ServiceFixture {
 
     /// - Parameter backend: the storage backend under test (the contract suite's tests pass theirs).
     /// - Parameters:
-    ///   - gtin: the product's GTIN (8, 12, 13 or 14 digits), which its GS1 Digital Links carry as 14.
+    ///   - gtin: the product's GTIN (8, 12, 13 or 14 digits), which its GS1 Digital Links carry as 14; without one the
+    ///     batch's URLs are short (`/s/{code}`).
     ///   - uppercase: whether the batch's URLs are printed in upper case.
-    init(backend: Backend = .sqlite, count: Int = 20, lot: String? = "L1", activate: Bool = true, gtin: String = "6291041500213",
-         uppercase: Bool = false) async throws {
+    init(backend: Backend = .sqlite, count: Int = 20, lot: String? = "L1", activate: Bool = true, gtin: String? = "6291041500213",
+         uppercase: Bool = false, productName: String = "Tea 绿茶") async throws {
         folder = try TemporaryFolder()
         self.backend = backend
         store = try await backend.open(folder)
-        product = try await store.addProduct(try NewProduct(name: "Tea 绿茶", gtin: gtin, sku: nil), audit: .test)
+        product = try await store.addProduct(try NewProduct(name: productName, gtin: gtin, sku: nil), audit: .test)
         let issuer = Issuer(store: store, signer: Self.signer, baseURL: "https://q.example.com")
         let result = try await issuer.issue(
-            try NewBatch(productID: product.id, count: count, maxCount: 1_000_000, lot: lot, urlForm: .gs1, uppercase: uppercase),
+            try NewBatch(productID: product.id, count: count, maxCount: 1_000_000, lot: lot, urlForm: gtin == nil ? .short : .gs1, uppercase: uppercase),
             package: PackageOptions(directory: folder.file("package")))
         let csv = try CodesCSV(folder.file("package/codes.csv"))
         codes = csv.codes

@@ -7,11 +7,15 @@ import OneCodeStorage
 /// A fresh folder under the system's temporary directory, removed by `cleanup()`.
 /// A package's `codes.csv`, read the one way every test reads it: the rows after the header, by column
 /// (`sequence,code,url,gtin,lot[,pin]`).
+/// A package's `codes.csv`, read by every test that needs a batch's codes (from the file, or its text from a zip).
 struct CodesCSV {
     let header: [String]
     let rows: [[String]]
     init(_ path: String) throws {
-        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        self.init(text: try String(contentsOfFile: path, encoding: .utf8))
+    }
+    init(text: String) {
+        let lines = text.split(separator: "\n")
             .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         header = lines.first ?? []
         rows = Array(lines.dropFirst())
@@ -98,6 +102,22 @@ enum Run {
             }
             DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: item)
             return item
+        }
+
+        /// For a started `onecode serve`: the address it says it listens on ("onecode: listening on http://127.0.0.1:PORT",
+        /// in a plain or a JSON log line), read from its standard error once it is written; `nil` when the process
+        /// ended (or a minute passed) without saying it. Every test that starts a server reads its address here.
+        func listening() async throws -> String? {
+            var base: String?
+            _ = try await eventually {
+                let log = (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
+                if let range = log.range(of: "listening on http://") {
+                    let address = log[range.upperBound...].prefix { $0.isNumber || $0.isLetter || $0 == "." || $0 == ":" || $0 == "[" || $0 == "]" }
+                    if address.contains(":"), address.last?.isNumber == true { base = "http://" + address }
+                }
+                return base != nil || !process.isRunning
+            }
+            return base
         }
 
         /// Waits for the process to end, blocking the calling thread.
