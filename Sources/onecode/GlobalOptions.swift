@@ -1,6 +1,8 @@
 import ArgumentParser
 import Configuration
 import Foundation
+import Logging
+import ServiceLifecycle
 import OneCodeDomain
 import OneCodeService
 import OneCodeIssuing
@@ -140,12 +142,18 @@ enum Database {
     /// mode; in production mode other commands refuse an older schema rather than upgrade it unasked.
     /// - Parameter service: the long-running service takes `database.connections`; a one-shot command a few.
     static func open(_ config: IssuerConfig, cacheMiB: Int = 32, backgroundCheckpoints: Bool = false, service: Bool = false) async throws -> any OneCodeStore {
-        if let location = try postgres(config) {
-            let store = try await PostgresStore(location, connections: service ? config.databaseConnections : min(4, config.databaseConnections),
-                                                schema: .requireCurrent)
-            try await checkSecret(config, store)
-            return store
-        }
+        if let location = try postgres(config) { return try await openPostgres(config, location, service: service) }
+        return try await openSQLite(config, cacheMiB: cacheMiB, backgroundCheckpoints: backgroundCheckpoints, service: service)
+    }
+
+    private static func openPostgres(_ config: IssuerConfig, _ location: PostgresLocation, service: Bool) async throws -> PostgresStore {
+        let store = try await PostgresStore(location, connections: service ? config.databaseConnections : min(4, config.databaseConnections),
+                                            schema: .requireCurrent)
+        try await checkSecret(config, store)
+        return store
+    }
+
+    private static func openSQLite(_ config: IssuerConfig, cacheMiB: Int, backgroundCheckpoints: Bool, service: Bool) async throws -> SQLiteStore {
         let store = try SQLiteStore(path: config.databasePath, cacheMiB: cacheMiB, backgroundCheckpoints: backgroundCheckpoints,
                                     schema: service || config.mode == .demo ? .migrate : .requireCurrent)
         if !store.appliedNow.isEmpty && !store.created && (service || config.mode == .production) {
@@ -153,6 +161,26 @@ enum Database {
         }
         try await checkSecret(config, store)
         return store
+    }
+
+    /// What `serve` runs on the configured database, decided here where the backend is chosen: the store, the
+    /// background services its backend needs (PostgreSQL: the pool's upkeep and the monthly partitions; SQLite:
+    /// the checkpointer), and how many group-commit writers it takes (SQLite has one writer).
+    struct Serving {
+        let store: any OneCodeStore
+        let services: @Sendable (Logger) -> [any Service]
+        let writers: Int
+    }
+
+    static func openForServe(_ config: IssuerConfig) async throws -> Serving {
+        if let location = try postgres(config) {
+            let store = try await openPostgres(config, location, service: true)
+            return Serving(store: store, services: { _ in [PostgresPool(store: store), PartitionKeeper(store: store)] },
+                           writers: config.databaseWriters)
+        }
+        let store = try await openSQLite(config, cacheMiB: 96, backgroundCheckpoints: true, service: true)
+        let path = config.databasePath
+        return Serving(store: store, services: { [Checkpointer(path: path, logger: $0)] }, writers: 1)
     }
 
     /// The secret and the codes belong together (`SecretGuard`): every command and `serve` stop here when

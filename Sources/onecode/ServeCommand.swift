@@ -55,7 +55,8 @@ struct ServeCommand: AsyncParsableCommand {
             if let metricsPort = config.metricsPort, metricsPort != 0, let problem = Self.cannotListen(host: config.metricsHost, port: metricsPort) {
                 fail("metrics.port: cannot listen on \(config.metricsHost):\(metricsPort) (\(problem)); choose another with ONECODE_METRICS_PORT")
             }
-            let store = try await Database.open(issuerConfig, cacheMiB: 96, backgroundCheckpoints: true, service: true)
+            let serving = try await Database.openForServe(issuerConfig)
+            let store = serving.store
             let signer = try issuerConfig.signer(notice: note)
             let logConfig = config.log
             LoggingSystem.bootstrap { label in logConfig.handler(label: label) }
@@ -69,10 +70,8 @@ struct ServeCommand: AsyncParsableCommand {
             try await store.registerEndpoints(config.webhooks.urls)
             var deps = ServiceDependencies(
                 config: config, store: store, signer: signer, baseURL: issuerConfig.baseURL,
-                maxBatchCount: issuerConfig.maxBatchCount, logger: logger,
-                storageServices: (store as? PostgresStore).map { [PostgresPool(store: $0), PartitionKeeper(store: $0)] }
-                    ?? [Checkpointer(path: issuerConfig.databasePath, logger: logger)])
-            if store is PostgresStore { deps.writers = issuerConfig.databaseWriters }
+                maxBatchCount: issuerConfig.maxBatchCount, logger: logger, storageServices: serving.services(logger))
+            deps.writers = serving.writers
             let host = config.host
             listenAddress = "\(config.host):\(config.port)"
             // With JSON logs, the service's own lines are JSON too (log shippers read every line).
