@@ -225,11 +225,10 @@ public struct Actions: Sendable {
 
     // MARK: People
 
-    /// A console user, their password kept as a bcrypt hash (cost `NewUser.bcryptCost`, computed on NIO's blocking
-    /// pool: a quarter second or more of one core that no request waiting for Swift's cooperative threads should wait behind).
+    /// A console user, their password kept as a bcrypt hash (cost `NewUser.bcryptCost`, computed on `Passwords.threads`).
     public func addUser(_ new: NewUser) async throws -> ConsoleUser {
         let password = new.password
-        let hash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: NewUser.bcryptCost) }
+        let hash = try await Passwords.threads.runIfActive { Bcrypt.hash(password, cost: NewUser.bcryptCost) }
         return try await store.addUser(name: new.name, role: new.role, storeID: new.store, passwordHash: hash,
                                        audit: AuditEntry(actor, "user.add", subject: "user", detail: "\(new.role.rawValue): \(new.name)"))
     }

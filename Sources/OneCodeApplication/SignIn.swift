@@ -44,7 +44,7 @@ public struct SignIn: Sendable {
         // An unknown name costs the same bcrypt as a known one: the time does not tell which names exist.
         let hash = found?.passwordHash ?? Self.unknownUserHash
         let matches = password.utf8.count <= 72
-            ? try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) } : false
+            ? try await Passwords.threads.runIfActive { Bcrypt.verify(password, hash: hash) } : false
         guard let user = found?.user, matches else {
             // Kept a day (the throttle reads a quarter of an hour; the rest is for someone looking into an attack).
             try await store.recordSignInFailure(account: account, address: address, at: now, forgetBefore: now.addingTimeInterval(-86_400))
@@ -77,4 +77,16 @@ public struct SignIn: Sendable {
 
     /// A hash no password is known for, at the users' cost.
     static let unknownUserHash = Bcrypt.hash(UUID().uuidString, cost: Actions.NewUser.bcryptCost)
+}
+
+/// Where bcrypt runs: a quarter second or more of a core per password, on threads of its own. Not on Swift's
+/// cooperative threads (as many as cores: every request waits for them), nor on NIO's shared blocking pool (the
+/// service reads files for downloads there: a burst of sign-ins, or an attack on them, held package downloads
+/// back for longer than a client waits). Two threads: sign-ins take turns beyond that.
+enum Passwords {
+    static let threads: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+        return pool
+    }()
 }

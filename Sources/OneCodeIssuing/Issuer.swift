@@ -96,12 +96,13 @@ public struct Issuer: Sendable {
         let signer = self.signer
         let prefix = Array(urls.prefix.utf8).map { request.uppercase ? Self.upper($0) : $0 }
         do {
-            // Outside any transaction: keys, codes.csv, artwork; the keys are staged for the transaction. On a
-            // thread of NIO's blocking pool, not Swift's cooperative one (as many threads as cores): a large batch
-            // computes and writes for minutes, and every request the service answers meanwhile needs those threads.
+            // Outside any transaction: keys, codes.csv, artwork; the keys are staged for the transaction. On the
+            // issuing thread (`Issuer.threads`), not Swift's cooperative one (as many threads as cores) nor NIO's shared
+            // blocking pool (the service reads files for downloads there): a large batch computes and writes for
+            // minutes, and the requests answered meanwhile need those threads.
             let keysPath = staging + "/.keys.tmp"
             let chunkSize = self.chunkSize, pinLength = request.pinLength
-            let writer = try await NIOThreadPool.singleton.runIfActive { () throws -> PackageWriter in
+            let writer = try await Self.threads.runIfActive { () throws -> PackageWriter in
                 let heading = PDFLabelSheet.Heading(title: product.name, gtin: product.gtin?.digits, lot: request.lot, labels: request.count)
                 let writer = try PackageWriter(directory: staging, options: package, count: request.count, sheet: (layout, heading),
                                                pins: pinLength > 0)
@@ -177,6 +178,13 @@ public struct Issuer: Sendable {
             throw error
         }
     }
+
+    /// The thread batches are staged on: one, so two issues at once take turns rather than two cores.
+    static let threads: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return pool
+    }()
 
     @inline(__always)
     static func append(_ value: Int64, to file: BufferedFile) {

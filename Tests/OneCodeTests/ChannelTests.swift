@@ -26,7 +26,14 @@ struct ChannelTests {
             headers[.contentType] = "application/json"
             buffer = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body))
         }
-        return try await client.execute(uri: uri, method: method, headers: headers, body: buffer)
+        let started = Date()
+        do {
+            return try await client.execute(uri: uri, method: method, headers: headers, body: buffer)
+        } catch {
+            // Which request, and how long it waited: a timeout alone says neither.
+            Issue.record("\(method) \(uri) failed after \(String(format: "%.1f", Date().timeIntervalSince(started))) s: \(error)")
+            throw error
+        }
     }
 
     /// Issues and activates a batch of `kind` over the API; returns its codes.

@@ -269,3 +269,12 @@ extension AuditEntry {
     /// What a test's own set-up writes to the audit log (the tests of the audit log use `Actions`).
     static let test = AuditEntry(.system("test"), "test.setup", subject: "test")
 }
+
+/// Runs seconds of computation on a thread of its own: not on one of Swift's two cooperative threads (the
+/// in-process servers of the suites beside it need them) nor on NIO's shared blocking pool (their file reads
+/// wait there).
+func computed<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result(catching: body)) }.start()
+    }
+}
