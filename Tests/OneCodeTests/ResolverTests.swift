@@ -252,4 +252,21 @@ struct ResolverTests {
         let other = ScanReceipt.Seal(signer: try CodeSigner(secret: [UInt8](repeating: 7, count: 32)))
         #expect(other.open(sealed, code: "ABC", at: now) == nil)
     }
+
+    @Test("receipts' base64url is RFC 4648's: the same text as Foundation's base64 with - and _ and no padding, read back to the same bytes; other characters and impossible lengths are refused (seed printed)")
+    func base64url() {
+        let seed = TestSeed.make("base64url")
+        var generator = SeededGenerator(seed: seed)
+        for length in 0...80 {
+            let bytes = Data((0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            // The independent reading: Foundation's base64, its alphabet's two symbols swapped and the padding dropped.
+            let expected = bytes.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+            let text = ScanReceipt.Seal.base64url(bytes)
+            #expect(text == expected, "seed \(seed), length \(length)")
+            #expect(ScanReceipt.Seal.data(base64url: Substring(text)) == bytes, "seed \(seed), length \(length)")
+        }
+        for bad in ["A", "AAAAA", "AB+C", "AB/C", "AB=C", "AB C", "Ab_é"] { #expect(ScanReceipt.Seal.data(base64url: Substring(bad)) == nil, "\(bad)") }
+        #expect(ScanReceipt.Seal.data(base64url: "AA") == Data([0]) && ScanReceipt.Seal.data(base64url: "AB") == nil)  // "AB" leaves a bit set
+    }
 }

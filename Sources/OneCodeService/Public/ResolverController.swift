@@ -74,7 +74,9 @@ struct ResolverController: Sendable {
         let query = request.uri.queryParameters
         let asked = query["linkType"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         let wantsLinkset = asked == "linkset" || asked == "all" || (asked == nil && request.headers[.accept].map { $0.contains(Self.linksetType) } ?? false)
-        let anchor = baseURL + request.uri.path.replacingOccurrences(of: #"/+$"#, with: "", options: .regularExpression)
+        var path = Substring(request.uri.path)
+        while path.last == "/" { path = path.dropLast() }  // a trailing slash is tolerated
+        let anchor = baseURL + path
         var headers: HTTPFields = [:]
         Self.corsHeaders(&headers)
         headers[.link] = Self.linksetLink(anchor)
