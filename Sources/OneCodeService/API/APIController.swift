@@ -16,6 +16,8 @@ struct APIController: Sendable {
     let maxBatchCount: Int
     let packagesDirectory: String
     let authFailuresPerMinute: Double
+    /// The throttle's clock (`ServiceDependencies.uptime`).
+    let uptime: @Sendable () -> UInt64
     /// The scan pages' catalogue, told when a product changes here.
     var catalog: CatalogCache? = nil
 
@@ -46,7 +48,7 @@ struct APIController: Sendable {
     }
 
     func register(on router: Router<AppRequestContext>) {
-        let api = router.group("api").add(middleware: BearerAuthMiddleware(store: store, failuresPerMinute: authFailuresPerMinute))
+        let api = router.group("api").add(middleware: BearerAuthMiddleware(store: store, failuresPerMinute: authFailuresPerMinute, uptime: uptime))
         registerCampaigns(api)
         registerRedemptions(api)
         registerEvents(api)

@@ -17,20 +17,24 @@ struct BearerAuthMiddleware: RouterMiddleware {
     /// `perMinute` failures in a burst, then one more every 60/`perMinute` seconds (0: no limit).
     let failures: RateLimiter
 
-    init(store: any TokenStore, failuresPerMinute: Double) {
+    let uptime: @Sendable () -> UInt64
+
+    init(store: any TokenStore, failuresPerMinute: Double, uptime: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }) {
         self.store = store
         failures = RateLimiter(rate: failuresPerMinute / 60, burst: max(1, failuresPerMinute))
+        self.uptime = uptime
     }
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
         let client = IPAddress.bucketKey(context.clientAddress)
         func refuse(_ headers: HTTPFields, _ message: String) -> HTTPError {
-            if let wait = failures.waitBeforeNext(client) {
+            let now = uptime()
+            if let wait = failures.waitBeforeNext(client, now: now) {
                 context.logger.warning("authentication throttled", metadata: ["client": "\(IPAddress.stored(context.clientAddress, truncate: true) ?? "unknown")"])
                 return HTTPError(.tooManyRequests, headers: [.retryAfter: String(max(1, Int(wait.rounded(.up))))],
                                  message: "authorization: too many failed attempts from this address; retry later")
             }
-            _ = failures.take(client)
+            _ = failures.take(client, now: now)
             // The address truncated whatever privacy.truncateIP says: enough to see a pattern, not a person.
             context.logger.warning("authentication failed", metadata: [
                 "client": "\(IPAddress.stored(context.clientAddress, truncate: true) ?? "unknown")", "reason": "\(message)",

@@ -31,6 +31,9 @@ public struct ServiceDependencies: Sendable {
     public var linkerGate = LinkerGate()
     /// Set when the node starts leaving (`DrainService`): `/readyz` then answers 503.
     public var drain = DrainSignal()
+    /// The monotonic clock (nanoseconds) the failed-authentication throttle counts by: the system's, unless a
+    /// test holds time still to show the throttle without racing it.
+    public var uptime: @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }
 
     public init(config: ServiceConfig, store: any OneCodeStore, signer: CodeSigner, baseURL: String, maxBatchCount: Int,
                 logger: Logger, storageServices: [any Service] = []) {
@@ -83,7 +86,7 @@ public func buildRouter(_ deps: ServiceDependencies, writer: ScanWriter, fakes: 
     APIController(
         store: deps.store, issuer: Issuer(store: deps.store, signer: deps.signer, baseURL: deps.baseURL),
         maxBatchCount: deps.maxBatchCount, packagesDirectory: deps.config.packagesDirectory,
-        authFailuresPerMinute: deps.config.authFailuresPerMinute, catalog: catalog, routes: apiRoutes, linkerGate: deps.linkerGate,
+        authFailuresPerMinute: deps.config.authFailuresPerMinute, uptime: deps.uptime, catalog: catalog, routes: apiRoutes, linkerGate: deps.linkerGate,
         geoIPConfigured: deps.config.geoIPFile != nil, channelRules: deps.config.channel, fakes: fakes,
         resolutions: resolutions
     ).register(on: router)
