@@ -42,9 +42,10 @@ public struct SignIn: Sendable {
         }
         let found = account.utf8.count <= 64 ? try await store.user(named: account) : nil
         // An unknown name costs the same bcrypt as a known one: the time does not tell which names exist.
-        let hash = found?.passwordHash ?? Self.unknownUserHash
+        // (The unknown name's hash is made at the first sign-in, a bcrypt of its own: on the same threads.)
+        let known = found?.passwordHash
         let matches = password.utf8.count <= 72
-            ? try await Passwords.threads.runIfActive { Bcrypt.verify(password, hash: hash) } : false
+            ? try await Passwords.threads.runIfActive { Bcrypt.verify(password, hash: known ?? Self.unknownUserHash) } : false
         guard let user = found?.user, matches else {
             // Kept a day (the throttle reads a quarter of an hour; the rest is for someone looking into an attack).
             try await store.recordSignInFailure(account: account, address: address, at: now, forgetBefore: now.addingTimeInterval(-86_400))

@@ -19,7 +19,7 @@ public struct EventJSON: Sendable {
         key(name)
         guard let value else { fields += "null"; return }
         fields += "\""
-        // Most values need no escaping: appended whole (the linker writes a million profiles' texts this way).
+        // Most values need no escaping (codes, ids, region codes, names): appended whole, not scalar by scalar.
         if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
             fields += value
             fields += "\""

@@ -1000,6 +1000,12 @@ struct ConsoleErrorTextTests {
         do { try work(); return nil } catch let error as any FieldError { return error } catch { return nil }
     }
 
+    /// The issue form's request with one field changed from a valid one (product 1, one code, a cap of 10).
+    static func issue(count: Int = 1, productionDate: String? = nil, region: String? = nil, ec: String? = nil) throws -> Actions.IssueRequest {
+        try Actions.IssueRequest(product: 1, count: count, lot: nil, productionDate: productionDate, expiryDate: nil, region: region, urlForm: nil,
+                                 uppercase: nil, kind: nil, pin: nil, qr: nil, ec: ec, roll: nil, labelsPerFile: nil, maxCount: 10)
+    }
+
     @Test("the errors the console's forms show come in Chinese on a Chinese page: each a real rule's error, its field kept, no English left")
     func chinese() throws {
         let views = try ConsoleViews(brand: .none, time: DisplayTime(TimeZone(identifier: "UTC")!))
@@ -1008,11 +1014,11 @@ struct ConsoleErrorTextTests {
             ("product name", Self.error { _ = try NewProduct(name: "", gtin: nil, sku: nil) }),
             ("gtin", Self.error { _ = try NewProduct(name: "Tea", gtin: "6291041500214", sku: nil) }),
             ("image", Self.error { _ = try NewProduct(name: "Tea", gtin: nil, sku: nil, imageURL: "http://x") }),
-            ("count", Self.error { _ = try Actions.IssueRequest(product: 1, count: 0, lot: nil, productionDate: nil, expiryDate: nil, region: nil, urlForm: nil, uppercase: nil, kind: nil, pin: nil, qr: nil, ec: nil, roll: nil, labelsPerFile: nil, maxCount: 10) }),
-            ("cap", Self.error { _ = try Actions.IssueRequest(product: 1, count: 11, lot: nil, productionDate: nil, expiryDate: nil, region: nil, urlForm: nil, uppercase: nil, kind: nil, pin: nil, qr: nil, ec: nil, roll: nil, labelsPerFile: nil, maxCount: 10) }),
-            ("region", Self.error { _ = try Actions.IssueRequest(product: 1, count: 1, lot: nil, productionDate: nil, expiryDate: nil, region: "Shanghai", urlForm: nil, uppercase: nil, kind: nil, pin: nil, qr: nil, ec: nil, roll: nil, labelsPerFile: nil, maxCount: 10) }),
-            ("date", Self.error { _ = try Actions.IssueRequest(product: 1, count: 1, lot: nil, productionDate: "2026-13-01", expiryDate: nil, region: nil, urlForm: nil, uppercase: nil, kind: nil, pin: nil, qr: nil, ec: nil, roll: nil, labelsPerFile: nil, maxCount: 10) }),
-            ("ec", Self.error { _ = try Actions.IssueRequest(product: 1, count: 1, lot: nil, productionDate: nil, expiryDate: nil, region: nil, urlForm: nil, uppercase: nil, kind: nil, pin: nil, qr: nil, ec: "X", roll: nil, labelsPerFile: nil, maxCount: 10) }),
+            ("count", Self.error { _ = try Self.issue(count: 0) }),
+            ("cap", Self.error { _ = try Self.issue(count: 11) }),
+            ("region", Self.error { _ = try Self.issue(region: "Shanghai") }),
+            ("date", Self.error { _ = try Self.issue(productionDate: "2026-13-01") }),
+            ("ec", Self.error { _ = try Self.issue(ec: "X") }),
             ("user name", Self.error { _ = try Actions.NewUser(name: "x", role: .sales, store: nil, password: "long enough password") }),
             ("password", Self.error { _ = try Actions.NewUser(name: "sam", role: .sales, store: nil, password: "short") }),
             ("clerk store", Self.error { _ = try Actions.NewUser(name: "sam", role: .clerk, store: nil, password: "long enough password") }),

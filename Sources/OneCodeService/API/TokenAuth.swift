@@ -19,7 +19,8 @@ struct BearerAuthMiddleware: RouterMiddleware {
 
     let uptime: @Sendable () -> UInt64
 
-    init(store: any TokenStore, failuresPerMinute: Double, uptime: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }) {
+    /// - Parameter uptime: the throttle's clock (`ServiceDependencies.uptime`, which holds its default).
+    init(store: any TokenStore, failuresPerMinute: Double, uptime: @escaping @Sendable () -> UInt64) {
         self.store = store
         failures = RateLimiter(rate: failuresPerMinute / 60, burst: max(1, failuresPerMinute))
         self.uptime = uptime
